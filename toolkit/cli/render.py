@@ -1,0 +1,38 @@
+"""`toolkit render ENV|--all`: write terraform.tfvars and the backend files into build/ENV."""
+
+from __future__ import annotations
+
+import typer
+
+from toolkit.errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render_command)
+
+
+def render_command(
+    environment: str | None = typer.Argument(None, help="Environment name (envs/NAME.yaml).", show_default=False),
+    all_environments: bool = typer.Option(False, "--all", help="Render every environment."),
+) -> None:
+    """Validate an environment and render build/ENV/terraform.tfvars, backend.tf and backend.hcl.
+
+    Nothing is written when validation fails. Output is deterministic, so diffs stay clean.
+
+    Example: toolkit render prod    (or: toolkit render --all)
+    """
+    from toolkit.config import list_environments, load_environment
+    from toolkit.project import Project
+    from toolkit.render import prepare_render
+
+    if all_environments == (environment is not None):
+        raise UsageError("give an environment name or --all (not both)")
+    project = Project.discover()
+    names = list_environments(project) if all_environments else [environment]
+    # Check everything before writing anything, so --all never leaves a half-rendered set.
+    prepared = [prepare_render(project, load_environment(project, name)) for name in names]
+    for render in prepared:
+        result = render.write()
+        state = "written" if result.changed else "unchanged"
+        typer.echo(f"{result.environment}: {result.tfvars_path.relative_to(project.root)} ({state}), "
+                   f"sha256 {result.tfvars_sha256[:12]}")

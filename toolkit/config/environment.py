@@ -1,0 +1,145 @@
+"""Load one environment: envs/defaults.yaml merged with envs/NAME.yaml, validated against the schema."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from toolkit.config.model import TOOLKIT_KEYS, RuleViolation, Settings
+from toolkit.config.yaml_source import KeyPath, Location, SourcedDocument, deep_merge, load_sourced
+from toolkit.errors import ConfigError
+from toolkit.project import Project
+
+ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+ALWAYS_PROTECTED = frozenset({"prod"})
+DEFAULTS_FILE = "defaults.yaml"
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """A validated environment: its name, merged values and typed settings."""
+
+    name: str
+    settings: Settings
+    values: dict[str, Any]
+    files: tuple[Path, ...]
+
+    @property
+    def protected(self) -> bool:
+        return self.settings.protected
+
+    def terraform_variables(self) -> dict[str, Any]:
+        """The root-module inputs: every validated top-level key except the toolkit's own settings."""
+        ordered = _ordered(self.settings)
+        variables = {"environment": self.name}
+        variables.update((key, value) for key, value in ordered.items() if key not in TOOLKIT_KEYS)
+        return variables
+
+
+def _ordered(value: Any) -> Any:
+    """Models keep their declared field order; free-form maps are sorted, so renders are stable."""
+    if isinstance(value, BaseModel):
+        return {name: _ordered(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return {key: _ordered(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_ordered(item) for item in value]
+    return value
+
+
+def list_environments(project: Project) -> list[str]:
+    """Environment names, one per envs/*.yaml except the defaults, sorted."""
+    if not project.envs_dir.is_dir():
+        raise ConfigError(f"{project.envs_dir}: folder not found")
+    return sorted(p.stem for p in project.envs_dir.glob("*.yaml") if p.name != DEFAULTS_FILE)
+
+
+def load_environment(project: Project, name: str) -> EnvironmentConfig:
+    """Load, merge and validate; every problem is reported with file, line, key, value and what is allowed."""
+    known = list_environments(project)
+    if not ENVIRONMENT_NAME.match(name) or name not in known:
+        hint = difflib.get_close_matches(name, known, n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ConfigError(f"unknown environment {name!r}{suggestion}: choose one of {', '.join(known)} "
+                          f"(files in {project.display(project.envs_dir)}/)")
+    defaults_file = project.envs_dir / DEFAULTS_FILE
+    env_file = project.envs_dir / f"{name}.yaml"
+    merged = deep_merge(load_sourced(defaults_file, project.display(defaults_file)),
+                        load_sourced(env_file, project.display(env_file)))
+    if name in ALWAYS_PROTECTED:
+        if merged.data.get("protected") is False:
+            location = merged.locations.get(("protected",), Location(env_file, 1))
+            raise ConfigError(f"{project.display(location.file)}:{location.line}: protected: false is not allowed: "
+                              f"{name} is always protected")
+        merged.data["protected"] = True
+    settings = _validate(merged, env_file, project)
+    return EnvironmentConfig(name, settings, merged.data, (defaults_file, env_file))
+
+
+def _validate(document: SourcedDocument, env_file: Path, project: Project) -> Settings:
+    try:
+        return Settings.model_validate(document.data)
+    except ValidationError as error:
+        messages = [_describe(item, document, env_file, project) for item in error.errors()]
+        unique = list(dict.fromkeys(messages))
+        header = f"{project.display(env_file)}: {len(unique)} problem{'s' if len(unique) > 1 else ''}"
+        raise ConfigError(header + "\n  " + "\n  ".join(unique)) from None
+
+
+def _describe(item: dict[str, Any], document: SourcedDocument, env_file: Path, project: Project) -> str:
+    path: KeyPath = tuple(item["loc"])
+    message = item["msg"]
+    violation = item.get("ctx", {}).get("error")
+    if isinstance(violation, RuleViolation):
+        path = (*path, *violation.path)
+        message = str(violation)
+    elif message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        message = "unknown key" + _did_you_mean(path)
+    value = _value_at(document.data, path)
+    location = _nearest_location(document, path, env_file)
+    key = ".".join(str(part) for part in path) or "(top level)"
+    shown = f" = {value!r}" if value is not _MISSING and not isinstance(value, dict | list) else ""
+    return f"{project.display(location.file)}:{location.line}: {key}{shown}: {message}"
+
+
+_MISSING = object()
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        if (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and part < len(data)):
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _nearest_location(document: SourcedDocument, path: KeyPath, env_file: Path) -> Location:
+    for length in range(len(path), 0, -1):
+        if path[:length] in document.locations:
+            return document.locations[path[:length]]
+    return Location(env_file, 1)
+
+
+def _did_you_mean(path: KeyPath) -> str:
+    """Suggest the closest allowed key at the same level, and list what is allowed."""
+    model: type[BaseModel] | None = Settings
+    for part in path[:-1]:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            model = None
+            break
+        annotation = model.model_fields[part].annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    if model is None:
+        return ""
+    allowed = sorted(model.model_fields)
+    close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{hint}; allowed: {', '.join(allowed)}"

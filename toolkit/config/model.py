@@ -1,0 +1,327 @@
+"""The schema of an environment file (after merging over envs/defaults.yaml).
+
+Field constraints carry AWS's own limits so that a value AWS would reject only at apply time is
+caught before anything is rendered. Cross-field rules live in the model validators.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Fargate CPU units -> allowed memory (MiB). From the ECS task-size table.
+FARGATE_MEMORY_BY_CPU: dict[int, list[int]] = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4096 + 1, 1024)),
+    1024: list(range(2048, 8192 + 1, 1024)),
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+    8192: list(range(16384, 61440 + 1, 4096)),
+    16384: list(range(32768, 122880 + 1, 8192)),
+}
+CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                             2192, 2557, 2922, 3288, 3653]
+ENHANCED_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60]
+WAF_WINDOWS = [60, 120, 300, 600]
+INFREQUENT_ACCESS_CLASSES = {"STANDARD_IA", "ONEZONE_IA"}
+ARCHIVE_CLASSES = {"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"}
+SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
+
+
+class RuleViolation(ValueError):
+    """A cross-field rule failed; `path` names the key the message is about."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TerraformSettings(Strict):
+    root: str = Field("terraform", description="Root module folder, relative to the project.")
+
+
+class BackendSettings(Strict):
+    type: Literal["local", "s3"] = "local"
+    bucket: str | None = None
+    dynamodb_table: str | None = None
+    region: str | None = None
+    key_prefix: str | None = None
+    encrypt: bool = True
+    kms_key_id: str | None = None
+    endpoint_from_env: str | None = Field(
+        None, description="Name of an environment variable holding an S3/DynamoDB endpoint (emulator only)."
+    )
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket_and_table(self) -> BackendSettings:
+        if self.type == "s3":
+            for key in ("bucket", "dynamodb_table"):
+                if not getattr(self, key):
+                    raise RuleViolation((key,), "required when backend.type is s3")
+        return self
+
+
+class NetworkSettings(Strict):
+    vpc_cidr: str = "10.0.0.0/16"
+    availability_zones: Annotated[int, Field(ge=2, le=3)] = 2
+    single_nat_gateway: bool = True
+    existing_vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError:
+            raise ValueError("must be an IPv4 network in CIDR form, such as 10.0.0.0/16") from None
+        if not 16 <= network.prefixlen <= 24:
+            raise ValueError("prefix length must be /16 to /24 (room for the public and private subnets)")
+        return value
+
+
+ParameterValue = str | int | float
+
+
+class DatabaseSettings(Strict):
+    engine_mode: Literal["rds", "aurora-serverless"] = "rds"
+    engine_version: Annotated[str, Field(pattern=r"^1[3-7](\.\d+)?$")] = "15.8"
+    instance_class: Annotated[str, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")] = "db.t3.micro"
+    allocated_storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
+    max_allocated_storage_gb: Annotated[int, Field(ge=20, le=65536)] = 100
+    multi_az: bool = False
+    backup_retention_days: Annotated[int, Field(ge=0, le=35)] = 1
+    read_replicas: Annotated[int, Field(ge=0, le=15)] = 0
+    performance_insights: bool = False
+    enhanced_monitoring_interval_seconds: int = 0
+    deletion_protection: bool = False
+    serverless_min_acu: Annotated[float, Field(ge=0, le=256)] = 0.5
+    serverless_max_acu: Annotated[float, Field(ge=1, le=256)] = 128
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    @field_validator("enhanced_monitoring_interval_seconds")
+    @classmethod
+    def _interval(cls, value: int) -> int:
+        if value not in ENHANCED_MONITORING_INTERVALS:
+            raise ValueError(f"must be one of {ENHANCED_MONITORING_INTERVALS}")
+        return value
+
+    @field_validator("serverless_min_acu", "serverless_max_acu")
+    @classmethod
+    def _half_steps(cls, value: float) -> float:
+        if (value * 2) != int(value * 2):
+            raise ValueError("must be a multiple of 0.5 ACU")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_rules(self) -> DatabaseSettings:
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise RuleViolation(("max_allocated_storage_gb",), "must be at least allocated_storage_gb "
+                                f"({self.allocated_storage_gb})")
+        if self.serverless_min_acu > self.serverless_max_acu:
+            raise RuleViolation(("serverless_min_acu",), f"must not exceed serverless_max_acu ({self.serverless_max_acu})")
+        if self.read_replicas and self.backup_retention_days < 1:
+            raise RuleViolation(("backup_retention_days",), "must be at least 1 when read_replicas > 0 (AWS needs backups for replicas)")
+        return self
+
+
+class CacheSettings(Strict):
+    engine_version: Annotated[str, Field(pattern=r"^7(\.\d+)?$")] = "7.1"
+    node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.t3.micro"
+    replicas_per_shard: Annotated[int, Field(ge=0, le=5)] = 0
+    cluster_mode: bool = False
+    shards: Annotated[int, Field(ge=1, le=500)] = 1
+
+    @model_validator(mode="after")
+    def _cross_rules(self) -> CacheSettings:
+        if not self.cluster_mode and self.shards != 1:
+            raise RuleViolation(("shards",), "must be 1 unless cluster_mode is true")
+        if not self.cluster_mode and 1 + self.replicas_per_shard > 6:
+            raise RuleViolation(("replicas_per_shard",), "a replication group without cluster mode holds at most 6 nodes")
+        return self
+
+
+class ComputeSettings(Strict):
+    cpu: int = 512
+    memory_mib: int = 1024
+    min_tasks: Annotated[int, Field(ge=0, le=1000)] = 1
+    max_tasks: Annotated[int, Field(ge=1, le=1000)] = 2
+    container_image: Annotated[str, Field(min_length=1)] = "public.ecr.aws/nginx/nginx:stable"
+    container_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: int) -> int:
+        if value not in FARGATE_MEMORY_BY_CPU:
+            raise ValueError(f"must be one of the Fargate CPU sizes {sorted(FARGATE_MEMORY_BY_CPU)}")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_rules(self) -> ComputeSettings:
+        allowed = FARGATE_MEMORY_BY_CPU[self.cpu]
+        if self.memory_mib not in allowed:
+            raise RuleViolation(("memory_mib",), f"Fargate CPU {self.cpu} accepts memory_mib "
+                                f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}")
+        if self.min_tasks > self.max_tasks:
+            raise RuleViolation(("min_tasks",), f"must not exceed max_tasks ({self.max_tasks})")
+        return self
+
+
+class WafSettings(Strict):
+    enabled: bool = False
+    rate_limit: Annotated[int, Field(ge=10, le=2_000_000_000)] = 100
+    rate_limit_window_seconds: int = 60
+    allowed_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=lambda: ["BR"])
+
+    @field_validator("rate_limit_window_seconds")
+    @classmethod
+    def _window(cls, value: int) -> int:
+        if value not in WAF_WINDOWS:
+            raise ValueError(f"must be one of {WAF_WINDOWS} (WAFv2 evaluation windows)")
+        return value
+
+
+class CdnSettings(Strict):
+    enabled: bool = False
+
+
+class Transition(Strict):
+    days: Annotated[int, Field(ge=0)]
+    storage_class: Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
+                           "DEEP_ARCHIVE"]
+
+
+class LifecycleRule(Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,255}$")]
+    prefix: str = ""
+    transitions: list[Transition] = Field(default_factory=list)
+    expiration_days: Annotated[int, Field(ge=1)] | None = None
+    noncurrent_expiration_days: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _aws_transition_rules(self) -> LifecycleRule:
+        infrequent_day: int | None = None
+        previous = -1
+        for index, transition in enumerate(self.transitions):
+            where = ("transitions", index, "days")
+            if transition.days <= previous:
+                raise RuleViolation(where, "transitions must be in increasing order of days")
+            previous = transition.days
+            if transition.storage_class in INFREQUENT_ACCESS_CLASSES:
+                if transition.days < 30:
+                    raise RuleViolation(where, f"AWS accepts {transition.storage_class} transitions from day 30")
+                infrequent_day = transition.days
+            elif transition.storage_class in ARCHIVE_CLASSES and infrequent_day is not None \
+                    and transition.days < infrequent_day + 30:
+                raise RuleViolation(where, f"objects must stay 30 days in Standard-IA first: at least day "
+                                    f"{infrequent_day + 30}")
+        if self.expiration_days is not None and self.transitions and self.expiration_days <= previous:
+            raise RuleViolation(("expiration_days",), f"must be after the last transition (day {previous})")
+        return self
+
+
+class BucketSettings(Strict):
+    versioning: bool = False
+    lifecycle: list[LifecycleRule] = Field(default_factory=list)
+    cors_allowed_origins: list[str] = Field(default_factory=list)
+    access_logging: bool = False
+
+
+class StorageSettings(Strict):
+    buckets: dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$")], BucketSettings] = Field(
+        default_factory=dict
+    )
+
+
+class MonitoringSettings(Strict):
+    latency_p95_ms: Annotated[int, Field(ge=1)] = 500
+    cache_hit_rate_min_percent: Annotated[float, Field(ge=0, le=100)] = 80
+    availability_min_percent: Annotated[float, Field(ge=0, le=100)] = 99.9
+    log_retention_days: int = 30
+    alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"must be a CloudWatch Logs retention: {CLOUDWATCH_RETENTION_DAYS}")
+        return value
+
+
+class BudgetSettings(Strict):
+    monthly_min_usd: Annotated[int, Field(ge=0)] = 150
+    monthly_max_usd: Annotated[int, Field(ge=1)] = 200
+
+    @model_validator(mode="after")
+    def _range(self) -> BudgetSettings:
+        if self.monthly_min_usd > self.monthly_max_usd:
+            raise RuleViolation(("monthly_min_usd",), f"must not exceed monthly_max_usd ({self.monthly_max_usd})")
+        return self
+
+
+class MigrationsSettings(Strict):
+    directory: str = "db/migrations"
+    schema_name: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "public"
+    history_table: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "toolkit_schema_history"
+    dsn_env: str = "TOOLKIT_DATABASE_URL"
+    secret_id: str | None = None
+    lambda_function: str | None = None
+    lock_timeout_seconds: Annotated[int, Field(ge=0)] = 60
+    statement_timeout_ms: Annotated[int, Field(ge=0)] = 0
+
+
+class Settings(Strict):
+    """One environment, merged over the defaults."""
+
+    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
+    aws_region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+    protected: bool = False
+    terraform: TerraformSettings = TerraformSettings()
+    backend: BackendSettings = BackendSettings()
+    network: NetworkSettings = NetworkSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    cache: CacheSettings = CacheSettings()
+    compute: ComputeSettings = ComputeSettings()
+    waf: WafSettings = WafSettings()
+    cdn: CdnSettings = CdnSettings()
+    storage: StorageSettings = StorageSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    budget: BudgetSettings = BudgetSettings()
+    migrations: MigrationsSettings = MigrationsSettings()
+    app_settings: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("app_settings")
+    @classmethod
+    def _no_secrets_in_settings(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if any(word in key for word in SECRET_WORDS):
+                raise ValueError(f"{key} looks like a secret: secrets come from Secrets Manager or TF_VAR_*, "
+                                 "never from environment files")
+        return value
+
+    @model_validator(mode="after")
+    def _protected_environment_rules(self) -> Settings:
+        if not self.protected:
+            return self
+        if not self.database.multi_az:
+            raise RuleViolation(("database", "multi_az"), "must be true in a protected environment")
+        if not self.database.deletion_protection:
+            raise RuleViolation(("database", "deletion_protection"), "must be true in a protected environment")
+        if self.database.backup_retention_days < 7:
+            raise RuleViolation(("database", "backup_retention_days"),
+                                "must be at least 7 in a protected environment")
+        return self
+
+
+# Keys that configure the toolkit itself; every other top-level key is a root-module variable.
+TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "migrations"})

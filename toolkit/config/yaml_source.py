@@ -1,0 +1,107 @@
+"""YAML loading that remembers where every key came from (file and line) for error messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toolkit.errors import ConfigError
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Location:
+    file: Path
+    line: int
+
+
+@dataclass
+class SourcedDocument:
+    """A parsed YAML mapping plus the location of every key path in it."""
+
+    data: dict[str, Any]
+    locations: dict[KeyPath, Location] = field(default_factory=dict)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key]})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _record_locations(node: yaml.Node, path: KeyPath, file: Path, out: dict[KeyPath, Location]) -> None:
+    out[path] = Location(file, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = Location(file, key_node.start_mark.line + 1)
+            _record_locations(value_node, (*path, key), file, out)
+            out[(*path, key)] = Location(file, key_node.start_mark.line + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_locations(item, (*path, index), file, out)
+
+
+def load_sourced(file: Path, shown_as: str | None = None) -> SourcedDocument:
+    """Parse one YAML file that must hold a mapping; errors name the file (as `shown_as`) and line."""
+    name = shown_as or str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{name}: file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{name}: cannot read: {error}") from None
+    try:
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = error.problem or error.context or "invalid YAML"
+        raise ConfigError(f"{name}{line}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{name}: YAML syntax error: {error}") from None
+    if data is None:
+        return SourcedDocument({}, {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}:1: the top level must be a mapping of keys, not {type(data).__name__}")
+    locations: dict[KeyPath, Location] = {}
+    _record_locations(node, (), file, locations)
+    return SourcedDocument(data, locations)
+
+
+def deep_merge(base: SourcedDocument, override: SourcedDocument) -> SourcedDocument:
+    """Overlay `override` on `base`: mappings merge key by key; lists and scalars replace."""
+
+    def merge(left: Any, right: Any, path: KeyPath, locations: dict[KeyPath, Location]) -> Any:
+        if isinstance(left, dict) and isinstance(right, dict):
+            merged = dict(left)
+            for key, value in right.items():
+                merged[key] = merge(left.get(key), value, (*path, key), locations) if key in left else value
+            return merged
+        # A replaced subtree takes the override's locations only.
+        for key in [k for k in locations if len(k) > len(path) and k[: len(path)] == path]:
+            del locations[key]
+        return right
+
+    locations = dict(base.locations)
+    data = merge(base.data, override.data, (), locations)
+    locations.update(override.locations)
+    return SourcedDocument(data, locations)

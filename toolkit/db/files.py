@@ -1,0 +1,182 @@
+"""The migrations folder: `NNN_description.sql` files, optional `.down.sql` files and the skip manifest.
+
+Loading validates the whole folder before anything touches a database: a bad name, a duplicate
+version, an empty file, an unknown `-- toolkit:` directive, a transaction statement inside a
+transactional migration or a bad skip manifest entry is an error naming the file (and line).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.db.splitter import SplitError, Statement, split_statements
+from toolkit.errors import MigrationError
+
+SKIP_MANIFEST = "skip.txt"
+MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<description>[A-Za-z0-9][A-Za-z0-9_\-]*)(?P<down>\.down)?\.sql$")
+DIRECTIVE = re.compile(r"^\s*--\s*toolkit:(?P<name>[A-Za-z_\-]+)\s*$", re.MULTILINE)
+KNOWN_DIRECTIVES = frozenset({"no-transaction"})
+# Statements that would end the migration's own transaction half-way.
+TRANSACTION_CONTROL = re.compile(
+    r"^(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK(?!\s+TO\b)|ABORT|PREPARE\s+TRANSACTION)\b",
+    re.IGNORECASE,
+)
+SKIP_LINE = re.compile(r"^(?P<version>\d+)\s*:\s*(?P<reason>.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class SqlScript:
+    """One .sql file, read and split."""
+
+    path: Path
+    version: int
+    description: str
+    checksum: str
+    statements: tuple[Statement, ...]
+    transactional: bool
+
+    @property
+    def script(self) -> str:
+        return self.path.name
+
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A version: its up script, its optional down script, and a skip reason from the manifest."""
+
+    up: SqlScript
+    down: SqlScript | None = None
+    skip_reason: str | None = None
+
+    @property
+    def version(self) -> int:
+        return self.up.version
+
+    @property
+    def script(self) -> str:
+        return self.up.script
+
+    @property
+    def description(self) -> str:
+        return self.up.description
+
+
+@dataclass(frozen=True)
+class MigrationSet:
+    """Every migration of a folder, ordered by version."""
+
+    directory: Path
+    migrations: tuple[Migration, ...] = field(default_factory=tuple)
+
+    def by_version(self) -> dict[int, Migration]:
+        return {migration.version: migration for migration in self.migrations}
+
+    @property
+    def runnable(self) -> tuple[Migration, ...]:
+        return tuple(migration for migration in self.migrations if migration.skip_reason is None)
+
+
+def checksum_of(raw: bytes) -> str:
+    """SHA-256 of the file with line endings normalised, so a git autocrlf checkout keeps its checksum."""
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def format_version(version: int) -> str:
+    return f"{version:03d}"
+
+
+def read_script(path: Path) -> SqlScript:
+    """Read, checksum and split one file; MigrationError names the file on any problem."""
+    match = MIGRATION_NAME.match(path.name)
+    if not match:
+        raise MigrationError(f"{path}: bad migration file name: expected NNN_description.sql "
+                             "or NNN_description.down.sql (digits, underscore, letters/digits/_/-)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MigrationError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    directives = [directive.group("name") for directive in DIRECTIVE.finditer(text)]
+    for name in directives:
+        if name not in KNOWN_DIRECTIVES:
+            line = text.count("\n", 0, text.find(f"toolkit:{name}")) + 1
+            raise MigrationError(f"{path}, line {line}: unknown directive '-- toolkit:{name}' "
+                                 f"(known: {', '.join(sorted(KNOWN_DIRECTIVES))})")
+    try:
+        statements = split_statements(text)
+    except SplitError as error:
+        raise MigrationError(f"{path}, line {error.line}: {error}") from error
+    if not statements:
+        raise MigrationError(f"{path}: empty migration: the file holds no SQL statement")
+    transactional = "no-transaction" not in directives
+    if transactional:
+        for statement in statements:
+            if TRANSACTION_CONTROL.match(statement.sql.lstrip()):
+                raise MigrationError(
+                    f"{path}, line {statement.line}: '{statement.first_line}' controls the transaction; "
+                    "each migration already runs in its own transaction: remove it "
+                    "(or declare '-- toolkit:no-transaction' for statements that cannot run in one)"
+                )
+    return SqlScript(path=path, version=int(match.group("version")), description=match.group("description"),
+                     checksum=checksum_of(raw), statements=tuple(statements), transactional=transactional)
+
+
+def read_skip_manifest(directory: Path) -> dict[int, str]:
+    """`VERSION: reason` lines from skip.txt ('#' comments and blank lines allowed)."""
+    path = directory / SKIP_MANIFEST
+    if not path.is_file():
+        return {}
+    skips: dict[int, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.split("#", 1)[0].strip()
+        if not stripped:
+            continue
+        match = SKIP_LINE.match(stripped)
+        if not match or not match.group("reason"):
+            raise MigrationError(f"{path}, line {number}: expected 'VERSION: reason' "
+                                 "(for example '009: duplicates 008')")
+        version = int(match.group("version"))
+        if version in skips:
+            raise MigrationError(f"{path}, line {number}: version {format_version(version)} is listed twice")
+        skips[version] = match.group("reason")
+    return skips
+
+
+def load_migrations(directory: Path) -> MigrationSet:
+    """Read and validate a migrations folder (gaps between versions are allowed)."""
+    if not directory.is_dir():
+        raise MigrationError(f"migrations folder {directory} does not exist")
+    ups: dict[int, SqlScript] = {}
+    downs: dict[int, SqlScript] = {}
+    for path in sorted(directory.iterdir()):
+        if not path.is_file() or path.suffix.lower() != ".sql":
+            continue
+        script = read_script(path)
+        target = downs if path.name.endswith(".down.sql") else ups
+        if script.version in target:
+            raise MigrationError(f"{path}: duplicate version {format_version(script.version)}: "
+                                 f"{target[script.version].script} has the same version")
+        target[script.version] = script
+    for version, down in sorted(downs.items()):
+        if version not in ups:
+            raise MigrationError(f"{down.path}: down migration without an up migration "
+                                 f"(no {format_version(version)}_*.sql)")
+        if down.description != ups[version].description:
+            raise MigrationError(f"{down.path}: down migration name does not match its up migration "
+                                 f"{ups[version].script}")
+    skips = read_skip_manifest(directory)
+    for version in sorted(skips):
+        if version not in ups:
+            raise MigrationError(f"{directory / SKIP_MANIFEST}: version {format_version(version)} "
+                                 "has no migration file")
+    migrations = tuple(
+        Migration(up=ups[version], down=downs.get(version), skip_reason=skips.get(version))
+        for version in sorted(ups)
+    )
+    return MigrationSet(directory=directory, migrations=migrations)

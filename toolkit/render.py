@@ -1,0 +1,203 @@
+"""Render an environment into build/ENV: terraform.tfvars, backend.tf and backend.hcl.
+
+Values are checked against the root module's variable declarations first (unknown variable,
+missing required variable, wrong type, sensitive variable given a value): a config that fails
+renders nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import EnvironmentConfig
+from toolkit.errors import RenderError
+from toolkit.hcl_writer import hcl_key, hcl_value
+from toolkit.project import Project
+from toolkit.terraform_types import TypeSpec, parse_type, type_errors
+
+TFVARS = "terraform.tfvars"
+BACKEND_BLOCK = "backend.tf"
+BACKEND_CONFIG = "backend.hcl"
+
+
+@dataclass(frozen=True)
+class VariableDeclaration:
+    name: str
+    type: TypeSpec
+    required: bool
+    sensitive: bool
+    file: Path
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    environment: str
+    build_dir: Path
+    root_dir: Path
+    tfvars_path: Path
+    backend_block_path: Path
+    backend_config_path: Path
+    tfvars_sha256: str
+    changed: bool
+
+
+def read_variable_declarations(root_dir: Path) -> dict[str, VariableDeclaration]:
+    """Parse every `variable` block of a root module with python-hcl2."""
+    import hcl2
+
+    if not root_dir.is_dir():
+        raise RenderError(f"{root_dir}: root module folder not found (terraform.root in the environment file)")
+    declarations: dict[str, VariableDeclaration] = {}
+    for tf_file in sorted(root_dir.glob("*.tf")):
+        try:
+            with tf_file.open(encoding="utf-8") as handle:
+                document = hcl2.load(handle)
+        except Exception as error:  # hcl2 raises lark errors of several types
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise RenderError(f"{tf_file}: cannot parse HCL: {first_line}") from None
+        for block in document.get("variable", []):
+            for quoted_name, body in block.items():
+                name = quoted_name.strip('"')
+                type_text = body.get("type", "any")
+                try:
+                    spec = parse_type(type_text)
+                except ValueError as error:
+                    raise RenderError(f"{tf_file}: variable {name!r}: cannot read its type: {error}") from None
+                declarations[name] = VariableDeclaration(
+                    name=name,
+                    type=spec,
+                    required="default" not in body,
+                    sensitive=body.get("sensitive") in (True, "true"),
+                    file=tf_file,
+                )
+    return declarations
+
+
+def check_variables(values: dict[str, Any], declarations: dict[str, VariableDeclaration],
+                    root_dir: Path, environment: str) -> None:
+    """Raise one RenderError listing every mismatch between values and declarations."""
+    problems: list[str] = []
+    for name in values:
+        if name not in declarations:
+            problems.append(f"{name}: the root module {root_dir} declares no such variable "
+                            f"(declared: {', '.join(sorted(declarations))})")
+    for name, declaration in declarations.items():
+        if name in values:
+            if declaration.sensitive:
+                problems.append(f"{name}: variable is sensitive: it must come from TF_VAR_{name} or "
+                                "Secrets Manager, never from an environment file")
+            problems.extend(type_errors(values[name], declaration.type, name))
+        elif declaration.required and f"TF_VAR_{name}" not in os.environ:
+            problems.append(f"{name}: required by {declaration.file.name} but has no value: add it to "
+                            f"envs/{environment}.yaml (or set TF_VAR_{name} for a secret)")
+    if problems:
+        raise RenderError(f"environment {environment!r} does not fit the root module {root_dir}:\n  "
+                          + "\n  ".join(problems))
+
+
+def _render_tfvars(config: EnvironmentConfig, values: dict[str, Any]) -> str:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    templates = Environment(loader=PackageLoader("toolkit", "templates"), undefined=StrictUndefined,
+                            keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    sources = [f"envs/{path.name}" for path in config.files]
+    assignments = [(hcl_key(name), hcl_value(value)) for name, value in values.items()]
+    text = templates.get_template("terraform.tfvars.j2").render(
+        environment=config.name, sources=sources, assignments=assignments
+    )
+    # Blank line between variables, none at the end: the layout `terraform fmt` keeps.
+    return text.replace("\n\n\n", "\n\n").rstrip("\n") + "\n"
+
+
+def backend_settings(project: Project, config: EnvironmentConfig) -> tuple[str, dict[str, Any]]:
+    """The backend type and its -backend-config values; one state key per environment."""
+    backend = config.settings.backend
+    if backend.type == "local":
+        state_file = project.state_dir(config.name) / "terraform.tfstate"
+        return "local", {"path": str(state_file)}
+    prefix = backend.key_prefix or config.settings.project
+    settings: dict[str, Any] = {
+        "bucket": backend.bucket,
+        "key": f"{prefix}/{config.name}/terraform.tfstate",
+        "region": backend.region or config.settings.aws_region,
+        "dynamodb_table": backend.dynamodb_table,
+        "encrypt": backend.encrypt,
+    }
+    if backend.kms_key_id:
+        settings["kms_key_id"] = backend.kms_key_id
+    if backend.endpoint_from_env:
+        endpoint = os.environ.get(backend.endpoint_from_env)
+        if not endpoint:
+            raise RenderError(f"envs/{config.name}.yaml: backend.endpoint_from_env names "
+                              f"{backend.endpoint_from_env}, which is not set: start the emulator and export it "
+                              "(make demo does both)")
+        # Settings understood by the s3 backend of Terraform 1.0 to 1.5 (the emulator sandbox).
+        settings.update({
+            "endpoint": endpoint,
+            "dynamodb_endpoint": endpoint,
+            "force_path_style": True,
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": True,
+            "skip_region_validation": True,
+        })
+    return "s3", settings
+
+
+@dataclass(frozen=True)
+class PreparedRender:
+    """Checked, rendered texts of one environment, not yet written."""
+
+    environment: str
+    build_dir: Path
+    root_dir: Path
+    files: dict[str, str]
+
+    def write(self) -> RenderResult:
+        """Write the files; unchanged files are not rewritten."""
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        changed = False
+        for name, text in self.files.items():
+            changed |= _write_if_changed(self.build_dir / name, text)
+        return RenderResult(
+            environment=self.environment,
+            build_dir=self.build_dir,
+            root_dir=self.root_dir,
+            tfvars_path=self.build_dir / TFVARS,
+            backend_block_path=self.build_dir / BACKEND_BLOCK,
+            backend_config_path=self.build_dir / BACKEND_CONFIG,
+            tfvars_sha256=hashlib.sha256(self.files[TFVARS].encode()).hexdigest(),
+            changed=changed,
+        )
+
+
+def prepare_render(project: Project, config: EnvironmentConfig) -> PreparedRender:
+    """Check the values against the root module and render the texts; raises before anything is written."""
+    root_dir = (project.root / config.settings.terraform.root).resolve()
+    values = config.terraform_variables()
+    check_variables(values, read_variable_declarations(root_dir), root_dir, config.name)
+    backend_type, backend_values = backend_settings(project, config)
+    backend_block = f"# Rendered by toolkit: the backend type of environment {config.name}.\n" \
+                    f'terraform {{\n  backend "{backend_type}" {{}}\n}}\n'
+    backend_config = f"# Rendered by toolkit: backend settings of environment {config.name}.\n" + "\n".join(
+        f"{key} = {hcl_value(value)}" for key, value in backend_values.items()) + "\n"
+    files = {TFVARS: _render_tfvars(config, values), BACKEND_BLOCK: backend_block, BACKEND_CONFIG: backend_config}
+    return PreparedRender(config.name, project.build_dir(config.name), root_dir, files)
+
+
+def render_environment(project: Project, config: EnvironmentConfig) -> RenderResult:
+    """Check and write one environment's rendered files."""
+    return prepare_render(project, config).write()
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Write atomically, and only when the content differs (keeps mtimes and diffs quiet)."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return True

@@ -1,0 +1,13 @@
+"""Errors raised by the review package."""
+
+from __future__ import annotations
+
+from toolkit.errors import ToolkitError
+
+
+class PlanFormatError(ToolkitError):
+    """The file is not a readable plan JSON (not JSON, truncated, not a plan, unknown format)."""
+
+
+class PlanNotFoundError(ToolkitError):
+    """No saved plan for the environment: the user has to run `toolkit plan ENV` first."""
