@@ -65,8 +65,7 @@ class GitHubSettings:
     timeout_seconds: float = 30.0
 
     def __post_init__(self) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", self.repository):
-            raise UsageError(f"repository {self.repository!r} is not of the form OWNER/NAME")
+        _check_repository(self.repository)
         if not self.token:
             raise GitHubError("GITHUB_TOKEN is empty: set it to a token with issues and pull-requests write access")
 
@@ -89,6 +88,7 @@ class GitHubSettings:
         repository = repository or env.get("GITHUB_REPOSITORY")
         if not repository:
             raise UsageError("no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY")
+        _check_repository(repository)
         if pull_request is None and need_pull_request:
             pull_request = _pull_request_from_event(env.get("GITHUB_EVENT_PATH"))
         token = env.get("GITHUB_TOKEN", "")
@@ -96,6 +96,11 @@ class GitHubSettings:
             raise GitHubError("GITHUB_TOKEN is not set: export a token with issues and pull-requests write access")
         api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
         return cls(repository=repository, token=token, api_url=api_url, pull_request=pull_request)
+
+
+def _check_repository(repository: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
+        raise UsageError(f"repository {repository!r} is not of the form OWNER/NAME")
 
 
 def _pull_request_from_event(event_path: str | None) -> int:

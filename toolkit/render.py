@@ -45,12 +45,13 @@ class RenderResult:
     changed: bool
 
 
-def read_variable_declarations(root_dir: Path) -> dict[str, VariableDeclaration]:
+def read_variable_declarations(root_dir: Path, shown_as: str | None = None) -> dict[str, VariableDeclaration]:
     """Parse every `variable` block of a root module with python-hcl2."""
     import hcl2
 
     if not root_dir.is_dir():
-        raise RenderError(f"{root_dir}: root module folder not found (terraform.root in the environment file)")
+        raise RenderError(f"{shown_as or root_dir}: root module folder not found (terraform.root in the "
+                          "environment file)")
     declarations: dict[str, VariableDeclaration] = {}
     for tf_file in sorted(root_dir.glob("*.tf")):
         try:
@@ -78,13 +79,13 @@ def read_variable_declarations(root_dir: Path) -> dict[str, VariableDeclaration]
 
 
 def check_variables(values: dict[str, Any], declarations: dict[str, VariableDeclaration],
-                    root_dir: Path, environment: str) -> None:
+                    root_dir: str, environment: str) -> None:
     """Raise one RenderError listing every mismatch between values and declarations."""
     problems: list[str] = []
+    declared = ", ".join(sorted(declarations)) or "none"
     for name in values:
         if name not in declarations:
-            problems.append(f"{name}: the root module {root_dir} declares no such variable "
-                            f"(declared: {', '.join(sorted(declarations))})")
+            problems.append(f"{name}: the root module {root_dir} declares no such variable (declared: {declared})")
     for name, declaration in declarations.items():
         if name in values:
             if declaration.sensitive:
@@ -178,7 +179,8 @@ def prepare_render(project: Project, config: EnvironmentConfig) -> PreparedRende
     """Check the values against the root module and render the texts; raises before anything is written."""
     root_dir = (project.root / config.settings.terraform.root).resolve()
     values = config.terraform_variables()
-    check_variables(values, read_variable_declarations(root_dir), root_dir, config.name)
+    shown = project.display(root_dir)
+    check_variables(values, read_variable_declarations(root_dir, shown), shown, config.name)
     backend_type, backend_values = backend_settings(project, config)
     backend_block = f"# Rendered by toolkit: the backend type of environment {config.name}.\n" \
                     f'terraform {{\n  backend "{backend_type}" {{}}\n}}\n'

@@ -100,6 +100,9 @@ def _describe(item: dict[str, Any], document: SourcedDocument, env_file: Path, p
         message = str(violation)
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
+    if path and path[-1] == "[key]":
+        path = path[:-1]
+        message = f"invalid name: {message}"
     if item["type"] == "extra_forbidden":
         message = "unknown key" + _did_you_mean(path)
     value = _value_at(document.data, path)
@@ -114,7 +117,9 @@ _MISSING = object()
 
 def _value_at(data: Any, path: KeyPath) -> Any:
     for part in path:
-        if (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and part < len(data)):
+        in_mapping = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_mapping or in_list:
             data = data[part]
         else:
             return _MISSING

@@ -126,9 +126,11 @@ class DatabaseSettings(Strict):
             raise RuleViolation(("max_allocated_storage_gb",), "must be at least allocated_storage_gb "
                                 f"({self.allocated_storage_gb})")
         if self.serverless_min_acu > self.serverless_max_acu:
-            raise RuleViolation(("serverless_min_acu",), f"must not exceed serverless_max_acu ({self.serverless_max_acu})")
+            raise RuleViolation(("serverless_min_acu",),
+                                f"must not exceed serverless_max_acu ({self.serverless_max_acu:g})")
         if self.read_replicas and self.backup_retention_days < 1:
-            raise RuleViolation(("backup_retention_days",), "must be at least 1 when read_replicas > 0 (AWS needs backups for replicas)")
+            raise RuleViolation(("backup_retention_days",),
+                                "must be at least 1 when read_replicas > 0 (AWS needs backups for replicas)")
         return self
 
 
@@ -144,7 +146,8 @@ class CacheSettings(Strict):
         if not self.cluster_mode and self.shards != 1:
             raise RuleViolation(("shards",), "must be 1 unless cluster_mode is true")
         if not self.cluster_mode and 1 + self.replicas_per_shard > 6:
-            raise RuleViolation(("replicas_per_shard",), "a replication group without cluster mode holds at most 6 nodes")
+            raise RuleViolation(("replicas_per_shard",),
+                                "a replication group without cluster mode holds at most 6 nodes")
         return self
 
 
@@ -277,6 +280,12 @@ class MigrationsSettings(Strict):
     lambda_function: str | None = None
     lock_timeout_seconds: Annotated[int, Field(ge=0)] = 60
     statement_timeout_ms: Annotated[int, Field(ge=0)] = 0
+    statement_lock_timeout_ms: Annotated[int, Field(ge=0, description=(
+        "PostgreSQL lock_timeout for each migration statement (0 = wait forever); "
+        "lock_timeout_seconds is the wait for the runner's own advisory lock."))] = 0
+    host: str | None = Field(None, description="Database host when the secret holds none (RDS-managed secrets).")
+    port: Annotated[int, Field(ge=1, le=65535)] = 5432
+    database_name: str | None = Field(None, description="Database name when the secret holds none.")
 
 
 class Settings(Strict):

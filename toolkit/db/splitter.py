@@ -107,9 +107,9 @@ def split_statements(text: str) -> list[Statement]:
         word = _WORD.match(text, index)
         if word:
             upper = word.group(0).upper()
-            if upper == "ATOMIC" and previous_word == "BEGIN":
-                atomic_depth += 1
-            elif atomic_depth and upper in ("CASE", "BEGIN"):
+            opens_block = (upper == "ATOMIC" and previous_word == "BEGIN") or (
+                atomic_depth and upper in ("CASE", "BEGIN"))
+            if opens_block:
                 atomic_depth += 1
             elif atomic_depth and upper == "END":
                 atomic_depth -= 1

@@ -1,0 +1,31 @@
+# Entry points for people and CI. Each target does its own set-up first (scripts/setup.sh is idempotent).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup demo test lint check bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+## The toolkit's main job on the offline default: emulator + sandbox plan, review, apply, rollback.
+demo: setup
+	@bash scripts/demo.sh
+
+## Everything CI runs: lint, formatting, schema/checkov checks and the whole pytest suite.
+test: setup
+	@$(VENV)/bin/ruff check toolkit tests bench scripts
+	@$(VENV)/bin/pytest
+
+lint: setup
+	@$(VENV)/bin/ruff check toolkit tests bench scripts
+
+check: setup
+	@$(VENV)/bin/toolkit check
+
+bench: setup
+	@$(PY) -m bench.run
+
+clean:
+	rm -rf build .toolkit .pytest_cache .ruff_cache

@@ -1,0 +1,486 @@
+"""Checkpoints: what an environment looked like just before an apply, so it can be rolled back.
+
+`toolkit apply` (the engine) discovers the rollback targets from the terraform state
+(`targets_from_state`), records their current AWS values (`capture`), adds the state version and
+commit, saves the checkpoint (`CheckpointStore.save`), applies, then records the outcome
+(`CheckpointStore.update_apply`). `toolkit rollback` reads checkpoints back. A checkpoint never holds
+secrets: no state contents (only a pointer to the state version), no sensitive parameter values.
+See docs/CHECKPOINT-CONTRACT.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+import os
+import re
+import secrets
+import socket
+import tempfile
+import types
+import typing
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ToolkitError, UsageError
+
+CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
+ACTOR_VARIABLE = "TOOLKIT_ACTOR"
+# Parameter names that may carry a secret are never written to a checkpoint.
+SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets: what to capture, discovered from the terraform state
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EcsServiceRef:
+    cluster: str
+    service: str
+
+
+@dataclass(frozen=True)
+class ScalableTargetRef:
+    service_namespace: str
+    resource_id: str
+    scalable_dimension: str
+
+
+@dataclass
+class Targets:
+    ecs_services: list[EcsServiceRef] = field(default_factory=list)
+    db_instances: list[str] = field(default_factory=list)
+    db_clusters: list[str] = field(default_factory=list)
+    db_parameter_groups: list[str] = field(default_factory=list)
+    db_cluster_parameter_groups: list[str] = field(default_factory=list)
+    autoscaling_targets: list[ScalableTargetRef] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, item.name) for item in dataclasses.fields(self))
+
+
+def _name_from_arn(value: str) -> str:
+    """ECS attributes may hold an ARN (`arn:aws:ecs:…:cluster/name`) or a bare name."""
+    return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
+
+
+def targets_from_state(state: dict[str, Any]) -> Targets:
+    """Rollback targets from a `terraform state pull` document (format version 4); data sources are skipped."""
+    version = state.get("version")
+    if version != 4:
+        raise ToolkitError(f"terraform state format version {version!r} is not supported (expected 4)")
+    targets = Targets()
+    for resource in state.get("resources", []):
+        if resource.get("mode") != "managed":
+            continue
+        kind = resource.get("type")
+        for instance in resource.get("instances", []):
+            attributes = instance.get("attributes") or {}
+            _add_target(targets, kind, attributes)
+    for name in ("db_instances", "db_clusters", "db_parameter_groups", "db_cluster_parameter_groups"):
+        setattr(targets, name, sorted(set(getattr(targets, name))))
+    targets.ecs_services = sorted(set(targets.ecs_services), key=lambda ref: (ref.cluster, ref.service))
+    targets.autoscaling_targets = sorted(set(targets.autoscaling_targets), key=lambda ref: ref.resource_id)
+    return targets
+
+
+def _add_target(targets: Targets, kind: str | None, attributes: dict[str, Any]) -> None:
+    if kind == "aws_ecs_service" and attributes.get("name") and attributes.get("cluster"):
+        targets.ecs_services.append(EcsServiceRef(_name_from_arn(attributes["cluster"]), attributes["name"]))
+    elif kind == "aws_db_instance" and attributes.get("identifier") and not attributes.get("replicate_source_db"):
+        targets.db_instances.append(attributes["identifier"])
+    elif kind == "aws_rds_cluster" and attributes.get("cluster_identifier"):
+        targets.db_clusters.append(attributes["cluster_identifier"])
+    elif kind == "aws_db_parameter_group" and attributes.get("name"):
+        targets.db_parameter_groups.append(attributes["name"])
+    elif kind == "aws_rds_cluster_parameter_group" and attributes.get("name"):
+        targets.db_cluster_parameter_groups.append(attributes["name"])
+    elif kind == "aws_appautoscaling_target" and attributes.get("resource_id"):
+        targets.autoscaling_targets.append(ScalableTargetRef(
+            attributes["service_namespace"], attributes["resource_id"], attributes["scalable_dimension"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The checkpoint record
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class StateVersion:
+    """Where the state was before the apply (filled by the engine); never the state's contents."""
+
+    backend: str                      # "local" | "s3"
+    lineage: str
+    serial: int
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+    s3_version_id: str | None = None  # object version of the state key before the apply
+    local_backup: str | None = None   # path of a copy of the local state file before the apply
+    dynamodb_table: str | None = None  # the S3 backend's lock table, when it has one
+    local_path: str | None = None     # the local state file the backup was taken from
+
+
+@dataclass
+class EcsServiceSnapshot:
+    cluster: str
+    service: str
+    task_definition_arn: str
+    desired_count: int
+    running_count: int
+
+
+@dataclass
+class ParameterSetting:
+    value: str
+    apply_type: str                   # "dynamic" | "static"
+
+
+@dataclass
+class ParameterGroupSnapshot:
+    name: str
+    family: str
+    kind: str                         # "instance" | "cluster"
+    parameters: dict[str, ParameterSetting] = field(default_factory=dict)  # user-set parameters only
+
+
+@dataclass
+class DbSnapshotRecord:
+    identifier: str
+    source_identifier: str
+    type: str                         # "instance" | "cluster"
+    created_at: str
+    engine: str | None = None
+
+
+@dataclass
+class AutoscalingSnapshot:
+    namespace: str
+    resource_id: str
+    dimension: str
+    min: int
+    max: int
+    suspended_state: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyRecord:
+    """What the apply after the checkpoint did; written by the engine when the apply ends."""
+
+    result: str                       # "success" | "failed" | "cancelled"
+    applied_by: str
+    started_at: str
+    finished_at: str | None = None
+    duration_s: float | None = None
+    summary: str = ""                 # e.g. "2 added, 1 changed, 0 destroyed" or the error
+    plan_sha256: str | None = None
+
+
+@dataclass
+class Checkpoint:
+    id: str
+    environment: str
+    created_at: str
+    created_by: str
+    git_commit: str | None = None
+    tfvars_sha256: str | None = None
+    plan_sha256: str | None = None
+    state: StateVersion | None = None
+    ecs_services: list[EcsServiceSnapshot] = field(default_factory=list)
+    db_parameter_groups: list[ParameterGroupSnapshot] = field(default_factory=list)
+    db_snapshots: list[DbSnapshotRecord] = field(default_factory=list)
+    autoscaling: list[AutoscalingSnapshot] = field(default_factory=list)
+    apply: ApplyRecord | None = None
+    warnings: list[str] = field(default_factory=list)  # targets that could not be captured, and why
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
+        return _build(cls, data)
+
+    @property
+    def result(self) -> str:
+        """The apply's result, or what is known when there is none."""
+        return self.apply.result if self.apply else "not applied"
+
+
+def _build(kind: Any, data: Any) -> Any:
+    """Rebuild nested dataclasses from JSON; unknown keys (from newer toolkits) are ignored."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        options = [option for option in typing.get_args(kind) if option is not type(None)]
+        return _build(options[0], data)
+    if origin is list:
+        (item,) = typing.get_args(kind)
+        return [_build(item, value) for value in data or []]
+    if origin is dict:
+        _, item = typing.get_args(kind)
+        return {key: _build(item, value) for key, value in (data or {}).items()}
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        known = {item.name for item in dataclasses.fields(kind)}
+        return kind(**{key: _build(hints[key], value) for key, value in data.items() if key in known})
+    return data
+
+
+def current_actor() -> str:
+    """Who is acting: $TOOLKIT_ACTOR (set by CI), else user@host."""
+    configured = os.environ.get(ACTOR_VARIABLE)
+    if configured:
+        return configured
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_checkpoint_id(moment: datetime | None = None) -> str:
+    """Sortable: UTC timestamp plus a short random suffix, e.g. 20261126T141500Z-3f9a."""
+    return f"{(moment or utc_now()).astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Capture
+# ---------------------------------------------------------------------------------------------
+
+def capture(environment: str, targets: Targets, *, region: str, endpoint_url: str | None = None,
+            clients: Any = None) -> Checkpoint:
+    """Record the current AWS values of every target. Missing resources become warnings, not errors.
+
+    `clients` is an optional `toolkit.aws.ClientFactory` (to share a call recorder); by default one
+    is created for `region` and `endpoint_url`.
+    """
+    from toolkit.aws import ClientFactory
+
+    factory = clients or ClientFactory(region=region, endpoint_url=endpoint_url)
+    moment = utc_now()
+    checkpoint = Checkpoint(id=new_checkpoint_id(moment), environment=environment, created_at=iso(moment),
+                            created_by=current_actor())
+    if targets.ecs_services:
+        _capture_ecs(factory("ecs"), targets.ecs_services, checkpoint)
+    if targets.autoscaling_targets:
+        _capture_autoscaling(factory("application-autoscaling"), targets.autoscaling_targets, checkpoint)
+    if targets.db_parameter_groups or targets.db_cluster_parameter_groups:
+        _capture_parameter_groups(factory("rds"), targets, checkpoint)
+    if targets.db_instances or targets.db_clusters:
+        _capture_snapshots(factory("rds"), targets, checkpoint)
+    return checkpoint
+
+
+def _capture_ecs(ecs: Any, services: list[EcsServiceRef], checkpoint: Checkpoint) -> None:
+    from toolkit.aws import call
+
+    by_cluster: dict[str, list[str]] = {}
+    for ref in services:
+        by_cluster.setdefault(ref.cluster, []).append(ref.service)
+    for cluster, names in by_cluster.items():
+        for start in range(0, len(names), 10):  # DescribeServices takes at most 10 names
+            chunk = names[start:start + 10]
+            answer = call("ecs:DescribeServices", ecs.describe_services, cluster=cluster, services=chunk)
+            for service in answer.get("services", []):
+                checkpoint.ecs_services.append(EcsServiceSnapshot(
+                    cluster=cluster, service=service["serviceName"], task_definition_arn=service["taskDefinition"],
+                    desired_count=service.get("desiredCount", 0), running_count=service.get("runningCount", 0)))
+            for failure in answer.get("failures", []):
+                checkpoint.warnings.append(f"ECS service {failure.get('arn')}: {failure.get('reason')}")
+
+
+def _capture_autoscaling(client: Any, refs: list[ScalableTargetRef], checkpoint: Checkpoint) -> None:
+    from toolkit.aws import call
+
+    by_namespace: dict[str, list[ScalableTargetRef]] = {}
+    for ref in refs:
+        by_namespace.setdefault(ref.service_namespace, []).append(ref)
+    for namespace, group in by_namespace.items():
+        answer = call("application-autoscaling:DescribeScalableTargets", client.describe_scalable_targets,
+                      ServiceNamespace=namespace, ResourceIds=[ref.resource_id for ref in group])
+        found = {(item["ResourceId"], item["ScalableDimension"]): item for item in answer["ScalableTargets"]}
+        for ref in group:
+            item = found.get((ref.resource_id, ref.scalable_dimension))
+            if item is None:
+                checkpoint.warnings.append(f"scalable target {ref.resource_id} ({ref.scalable_dimension}) not found")
+                continue
+            checkpoint.autoscaling.append(AutoscalingSnapshot(
+                namespace=namespace, resource_id=ref.resource_id, dimension=ref.scalable_dimension,
+                min=item["MinCapacity"], max=item["MaxCapacity"],
+                suspended_state={key: bool(value) for key, value in (item.get("SuspendedState") or {}).items()}))
+
+
+def user_parameters(rds: Any, name: str, kind: str) -> dict[str, ParameterSetting]:
+    """The parameters set by the user in a parameter group (not the engine defaults), without secrets."""
+    operation = "describe_db_parameters" if kind == "instance" else "describe_db_cluster_parameters"
+    name_key = "DBParameterGroupName" if kind == "instance" else "DBClusterParameterGroupName"
+    paginator = rds.get_paginator(operation)
+    parameters: dict[str, ParameterSetting] = {}
+    action = "rds:" + ("DescribeDBParameters" if kind == "instance" else "DescribeDBClusterParameters")
+    with _as_aws_error(action):
+        for page in paginator.paginate(**{name_key: name, "Source": "user"}):
+            for item in page.get("Parameters", []):
+                parameter = item["ParameterName"]
+                if "ParameterValue" not in item or any(word in parameter.upper() for word in SECRET_WORDS):
+                    continue
+                parameters[parameter] = ParameterSetting(str(item["ParameterValue"]), _apply_type(item))
+    return parameters
+
+
+def _apply_type(item: dict[str, Any]) -> str:
+    """AWS says ApplyType; emulators that omit it still say how the value was applied."""
+    if item.get("ApplyType") in ("static", "dynamic"):
+        return item["ApplyType"]
+    return "static" if item.get("ApplyMethod") == "pending-reboot" else "dynamic"
+
+
+def _as_aws_error(action: str) -> Any:
+    from toolkit.aws import aws_errors
+
+    return aws_errors(action)
+
+
+def _capture_parameter_groups(rds: Any, targets: Targets, checkpoint: Checkpoint) -> None:
+    from toolkit.aws import call, error_code
+
+    for kind, names in (("instance", targets.db_parameter_groups), ("cluster", targets.db_cluster_parameter_groups)):
+        for name in names:
+            try:
+                if kind == "instance":
+                    group = call("rds:DescribeDBParameterGroups", rds.describe_db_parameter_groups,
+                                 DBParameterGroupName=name)["DBParameterGroups"][0]
+                else:
+                    group = call("rds:DescribeDBClusterParameterGroups", rds.describe_db_cluster_parameter_groups,
+                                 DBClusterParameterGroupName=name)["DBClusterParameterGroups"][0]
+            except ToolkitError as error:
+                if error_code(error.__cause__) in ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
+                    checkpoint.warnings.append(f"{kind} parameter group {name} not found")
+                    continue
+                raise
+            checkpoint.db_parameter_groups.append(ParameterGroupSnapshot(
+                name=name, family=group["DBParameterGroupFamily"], kind=kind,
+                parameters=user_parameters(rds, name, kind)))
+
+
+def _capture_snapshots(rds: Any, targets: Targets, checkpoint: Checkpoint) -> None:
+    for identifier in targets.db_instances:
+        newest = newest_snapshot(rds, identifier, "instance")
+        if newest is None:
+            checkpoint.warnings.append(f"DB instance {identifier}: no available snapshot")
+        else:
+            checkpoint.db_snapshots.append(newest)
+    for identifier in targets.db_clusters:
+        newest = newest_snapshot(rds, identifier, "cluster")
+        if newest is None:
+            checkpoint.warnings.append(f"DB cluster {identifier}: no available snapshot")
+        else:
+            checkpoint.db_snapshots.append(newest)
+
+
+def newest_snapshot(rds: Any, source: str, kind: str) -> DbSnapshotRecord | None:
+    """The newest available snapshot (manual or automated) of an instance or cluster."""
+    from toolkit.aws import aws_errors, error_code
+
+    if kind == "instance":
+        operation, source_key, list_key, id_key = ("describe_db_snapshots", "DBInstanceIdentifier", "DBSnapshots",
+                                                   "DBSnapshotIdentifier")
+    else:
+        operation, source_key, list_key, id_key = ("describe_db_cluster_snapshots", "DBClusterIdentifier",
+                                                   "DBClusterSnapshots", "DBClusterSnapshotIdentifier")
+    snapshots: list[dict[str, Any]] = []
+    try:
+        with aws_errors(f"rds:{operation}"):
+            for page in rds.get_paginator(operation).paginate(**{source_key: source}):
+                snapshots.extend(item for item in page.get(list_key, []) if item.get("Status") == "available")
+    except ToolkitError as error:
+        if error_code(error.__cause__) in ("DBInstanceNotFound", "DBClusterNotFoundFault"):
+            return None
+        raise
+    if not snapshots:
+        return None
+    newest = max(snapshots, key=lambda item: item["SnapshotCreateTime"])
+    return DbSnapshotRecord(identifier=newest[id_key], source_identifier=source, type=kind,
+                            created_at=iso(newest["SnapshotCreateTime"]), engine=newest.get("Engine"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage
+# ---------------------------------------------------------------------------------------------
+
+class CheckpointStore:
+    """One JSON file per checkpoint (`<id>.json`) in `directory` (Project.environment_data_dir(env)/checkpoints)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def path(self, checkpoint_id: str) -> Path:
+        return self.directory / f"{checkpoint_id}.json"
+
+    def files_dir(self, checkpoint_id: str) -> Path:
+        """A folder for files that belong to a checkpoint (e.g. the local state backup); created on demand."""
+        folder = self.directory / checkpoint_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def save(self, checkpoint: Checkpoint) -> Path:
+        if not CHECKPOINT_ID.match(checkpoint.id):
+            raise ToolkitError(f"checkpoint id {checkpoint.id!r} is not of the form 20261126T141500Z-3f9a")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.path(checkpoint.id)
+        write_atomically(target, json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n")
+        return target
+
+    def list(self) -> list[Checkpoint]:
+        """All checkpoints, oldest first (ids sort by time)."""
+        if not self.directory.is_dir():
+            return []
+        return [self._read(path) for path in sorted(self.directory.glob("*.json"))
+                if CHECKPOINT_ID.match(path.stem)]
+
+    def load(self, checkpoint_id: str) -> Checkpoint:
+        path = self.path(checkpoint_id)
+        if not CHECKPOINT_ID.match(checkpoint_id) or not path.is_file():
+            known = [item.stem for item in sorted(self.directory.glob("*.json"))] if self.directory.is_dir() else []
+            hint = f"; known: {', '.join(known[-5:])}" if known else "; there are none yet"
+            raise UsageError(f"unknown checkpoint {checkpoint_id!r}{hint}")
+        return self._read(path)
+
+    def latest(self) -> Checkpoint | None:
+        checkpoints = self.list()
+        return checkpoints[-1] if checkpoints else None
+
+    def update_apply(self, checkpoint_id: str, record: ApplyRecord) -> None:
+        checkpoint = self.load(checkpoint_id)
+        checkpoint.apply = record
+        self.save(checkpoint)
+
+    def _read(self, path: Path) -> Checkpoint:
+        try:
+            return Checkpoint.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise ToolkitError(f"{path}: unreadable checkpoint: {error}") from None
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never a partial one."""
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,126 @@
+"""`toolkit doctor`: what is installed, what is missing, and how to get it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.binaries import TERRAFORM_VARIABLE, find_checkov, find_postgres_bin, find_terraform
+from toolkit.project import Project
+
+SETUP_HINT = "run `make setup`"
+
+
+@dataclass(frozen=True)
+class Finding:
+    component: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+def _version(command: list[str]) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"cannot run: {error}"
+    output = (result.stdout or result.stderr).strip().splitlines()
+    return output[0] if output else f"exit code {result.returncode}"
+
+
+def _terraform(project: Project) -> Finding:
+    binary = find_terraform(project.root)
+    if binary is None:
+        where = f"${TERRAFORM_VARIABLE}" if os.environ.get(TERRAFORM_VARIABLE) else "PATH or .cache/bin"
+        return Finding("terraform", False, f"not found in {where}", f"{SETUP_HINT} (installs 1.0.3 into .cache/bin)")
+    version = _version([str(binary), "version"])
+    match = re.search(r"v(\d+)\.(\d+)\.(\d+)", version)
+    if not match or (int(match.group(1)), int(match.group(2))) < (1, 0):
+        return Finding("terraform", False, f"{binary}: {version}", "Terraform >= 1.0 (or OpenTofu) is needed")
+    return Finding("terraform", True, f"{binary}: {version}")
+
+
+def _provider_mirror(project: Project) -> Finding:
+    mirror = project.cache_dir / "providers" / "registry.terraform.io" / "hashicorp" / "aws"
+    versions = sorted(p.name for p in mirror.iterdir()) if mirror.is_dir() else []
+    if not versions:
+        return Finding("provider mirror", False, f"{project.display(mirror)} is empty",
+                       f"{SETUP_HINT} (AWS provider 3.39.0 for the offline sandbox)", required=False)
+    return Finding("provider mirror", True, f"hashicorp/aws {', '.join(versions)} in {project.display(mirror)}",
+                   required=False)
+
+
+def _checkov(project: Project) -> Finding:
+    binary = find_checkov(project.root)
+    if binary is None:
+        return Finding("checkov", False, "not found", f"{SETUP_HINT} (own venv in .cache/checkov-venv)",
+                       required=False)
+    return Finding("checkov", True, f"{project.display(binary)}: {_version([str(binary), '--version'])}",
+                   required=False)
+
+
+def _schema(project: Project) -> Finding:
+    package = project.cache_dir / "npm" / "node_modules" / "@cdktn" / "provider-aws" / ".jsii"
+    if package.is_file():
+        return Finding("provider 6 schema", True, f"{project.display(package)}", required=False)
+    return Finding("provider 6 schema", False, "npm @cdktn/provider-aws not installed",
+                   f"{SETUP_HINT} (needs npm) for `toolkit check --schema`", required=False)
+
+
+def _emulator() -> Finding:
+    beside_python = Path(sys.executable).parent / "moto_server"
+    binary = str(beside_python) if beside_python.is_file() else shutil.which("moto_server")
+    if binary:
+        return Finding("AWS emulator", True, f"{binary}", required=False)
+    return Finding("AWS emulator", False, "moto_server not found", "pip install 'moto[server]' (make setup does)",
+                   required=False)
+
+
+def _postgres() -> Finding:
+    folder = find_postgres_bin()
+    if folder is None:
+        return Finding("PostgreSQL", False, "initdb not found", "apt-get install postgresql (make setup does)",
+                       required=False)
+    return Finding("PostgreSQL", True, f"{folder}: {_version([str(folder / 'postgres'), '--version'])}",
+                   required=False)
+
+
+def _credentials() -> Finding:
+    """Name the credential source boto3 would use, without contacting any endpoint or printing a key."""
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        source = "environment variables (AWS_ACCESS_KEY_ID)"
+    elif os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
+        source = "web identity token (OIDC)"
+    elif os.environ.get("AWS_PROFILE"):
+        source = f"profile {os.environ['AWS_PROFILE']}"
+    elif os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") or os.environ.get(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        source = "container credentials endpoint"
+    elif (Path.home() / ".aws" / "credentials").is_file() or (Path.home() / ".aws" / "config").is_file():
+        source = "shared files in ~/.aws (default profile)"
+    else:
+        return Finding("AWS credentials", False, "no credential source found (fine for the offline sandbox)",
+                       "aws configure sso, AWS_PROFILE, or OIDC in CI", required=False)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    detail = source + (f"; endpoint override {endpoint}" if endpoint else "")
+    return Finding("AWS credentials", True, detail, required=False)
+
+
+def diagnose(project: Project) -> list[Finding]:
+    """Every finding; required ones make the doctor fail."""
+    return [
+        Finding("python", sys.version_info >= (3, 11), sys.version.split()[0], "Python 3.11 or newer"),
+        _terraform(project),
+        _provider_mirror(project),
+        _checkov(project),
+        _schema(project),
+        _emulator(),
+        _postgres(),
+        _credentials(),
+    ]

@@ -1,0 +1,226 @@
+"""A small adapter over the terraform (or tofu) CLI.
+
+Why not python-terraform for the runs: its `Terraform.cmd` always copies `os.environ` (no per-call
+environment, so concurrent `plan --all` runs could not each have their own TF_DATA_DIR without racing on
+the process environment), it either captures output or passes it through but cannot do both (no streaming
+with a captured copy for error parsing), and it reads a state file after every successful command. This
+adapter keeps the same shape (one method per terraform command, `-flag=value` arguments) and adds a
+per-run environment, line streaming with a heartbeat, and errors that carry terraform's own message.
+
+Only CLI features present since Terraform 1.0 are used, so the same code drives 1.0.3 (the offline
+sandbox), any newer Terraform and OpenTofu.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.engine.locking import LockInfo, lock_error, parse_lock_info
+from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.errors import TerraformError
+
+HEARTBEAT_SECONDS = 15.0
+ERROR_LINES_SHOWN = 25
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class TerraformBinary:
+    path: Path
+    version: str
+    flavor: str  # "terraform" or "tofu"
+
+    @property
+    def description(self) -> str:
+        return f"{self.flavor} {self.version} ({self.path})"
+
+
+_versions: dict[Path, tuple[str, str]] = {}
+_versions_lock = threading.Lock()
+
+
+def discover_binary(project_root: Path) -> TerraformBinary:
+    """$TOOLKIT_TERRAFORM, the project's .cache/bin/terraform, then terraform or tofu on PATH."""
+    from toolkit.binaries import TERRAFORM_VARIABLE, find_terraform
+
+    path = find_terraform(project_root)
+    if path is None:
+        raise TerraformError(
+            f"terraform not found: set {TERRAFORM_VARIABLE}=/path/to/terraform (or tofu), run `make setup` "
+            "(installs .cache/bin/terraform), or put terraform or tofu on PATH"
+        )
+    with _versions_lock:
+        if path not in _versions:
+            _versions[path] = _read_version(path)
+        version, flavor = _versions[path]
+    return TerraformBinary(path, version, flavor)
+
+
+def _read_version(path: Path) -> tuple[str, str]:
+    try:
+        completed = subprocess.run([str(path), "version", "-json"], capture_output=True, text=True, timeout=60)
+    except OSError as error:
+        raise TerraformError(f"{path}: cannot run it: {error}") from None
+    try:
+        version = str(json.loads(completed.stdout)["terraform_version"])
+    except (ValueError, KeyError, TypeError):
+        first_line = (completed.stdout or completed.stderr).strip().splitlines()[:1]
+        raise TerraformError(f"{path}: `version -json` gave no version (is it terraform or tofu?): "
+                             f"{first_line[0] if first_line else 'no output'}") from None
+    flavor = "tofu" if "opentofu" in completed.stdout.lower() or path.name.startswith("tofu") else "terraform"
+    return version, flavor
+
+
+@dataclass
+class RunResult:
+    command: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration_seconds: float
+
+
+@dataclass
+class Terraform:
+    """Runs terraform commands in one working directory with one environment (one toolkit environment)."""
+
+    binary: TerraformBinary
+    working_dir: Path
+    environment_variables: dict[str, str]
+    label: str
+    progress: Progress = field(default_factory=SilentProgress)
+
+    def run(self, *args: str, stream: bool = False, ok_codes: tuple[int, ...] = (0,),
+            what: str | None = None) -> RunResult:
+        """Run `terraform ARGS`; raise LockError/TerraformError unless the exit code is in ok_codes."""
+        command = [str(self.binary.path), *args]
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(command, cwd=self.working_dir, env=self.environment_variables,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                       encoding="utf-8", errors="replace")
+        except OSError as error:
+            raise TerraformError(f"{self.binary.path}: cannot run it: {error}") from None
+        stdout, stderr = self._collect(process, args[0], stream)
+        result = RunResult(command, process.returncode, stdout, stderr, time.monotonic() - started)
+        if result.returncode not in ok_codes:
+            raise self._failure(result, what or f"terraform {args[0]}")
+        return result
+
+    def _collect(self, process: subprocess.Popen[str], subcommand: str, stream: bool) -> tuple[str, str]:
+        """Read stdout and stderr line by line (streaming them if asked) with a heartbeat when quiet."""
+        lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+
+        def pump(name: str, pipe: Any) -> None:
+            for text in iter(pipe.readline, ""):
+                lines.put((name, text))
+            lines.put((name, None))
+
+        readers = [threading.Thread(target=pump, args=(name, pipe), daemon=True)
+                   for name, pipe in (("stdout", process.stdout), ("stderr", process.stderr))]
+        for reader in readers:
+            reader.start()
+        captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        open_pipes = 2
+        started = last_output = time.monotonic()
+        while open_pipes:
+            try:
+                name, text = lines.get(timeout=HEARTBEAT_SECONDS)
+            except queue.Empty:
+                if stream and time.monotonic() - last_output >= HEARTBEAT_SECONDS:
+                    self.progress.still_running(self.label, subcommand, time.monotonic() - started)
+                    last_output = time.monotonic()
+                continue
+            if text is None:
+                open_pipes -= 1
+                continue
+            captured[name].append(text)
+            if stream:
+                self.progress.line(self.label, _ANSI.sub("", text.rstrip("\n")))
+                last_output = time.monotonic()
+        process.wait()
+        return "".join(captured["stdout"]), "".join(captured["stderr"])
+
+    def _failure(self, result: RunResult, what: str) -> Exception:
+        output = _ANSI.sub("", result.stderr or result.stdout)
+        lock = parse_lock_info(output)
+        if lock is not None:
+            return lock_error(self.label, lock, what)
+        return TerraformError(f"{what} failed for {self.label} (exit {result.returncode}):\n"
+                              f"{error_excerpt(output)}")
+
+    # One method per terraform command the engine uses (all exist since Terraform 1.0).
+
+    def init(self, backend_config: Path) -> RunResult:
+        return self.run("init", "-input=false", "-no-color", f"-backend-config={backend_config}",
+                        "-reconfigure", stream=True)
+
+    def plan(self, *, var_file: Path, out: Path, lock_timeout: str, destroy: bool = False) -> bool:
+        """Save a plan to `out`; True when it has changes (exit code 2 of -detailed-exitcode)."""
+        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-lock-timeout={lock_timeout}",
+                f"-var-file={var_file}", f"-out={out}"]
+        if destroy:
+            args.append("-destroy")
+        result = self.run(*args, stream=True, ok_codes=(0, 2))
+        return result.returncode == 2
+
+    def show_json(self, plan_file: Path) -> dict[str, Any]:
+        result = self.run("show", "-json", "-no-color", str(plan_file))
+        return _parse_json(result.stdout, f"terraform show -json {plan_file.name}")
+
+    def apply(self, plan_file: Path, *, lock_timeout: str) -> RunResult:
+        return self.run("apply", "-input=false", "-no-color", f"-lock-timeout={lock_timeout}", str(plan_file),
+                        stream=True)
+
+    def state_pull(self) -> dict[str, Any] | None:
+        """The current state (format v4) or None when the environment has no state yet."""
+        result = self.run("state", "pull")
+        if not result.stdout.strip():
+            return None
+        return _parse_json(result.stdout, "terraform state pull")
+
+    def output_json(self) -> dict[str, Any]:
+        result = self.run("output", "-json", "-no-color")
+        return _parse_json(result.stdout or "{}", "terraform output -json")
+
+    def force_unlock(self, lock_id: str) -> RunResult:
+        return self.run("force-unlock", "-force", "-no-color", lock_id)
+
+    def probe_lock(self, *, var_file: Path) -> LockInfo | None:
+        """Who holds the state lock: take it for an instant with a refresh-less plan (changes nothing)."""
+        args = ["plan", "-input=false", "-no-color", "-lock-timeout=0s", "-refresh=false", f"-var-file={var_file}"]
+        command = [str(self.binary.path), *args]
+        completed = subprocess.run(command, cwd=self.working_dir, env=self.environment_variables,
+                                   capture_output=True, text=True, encoding="utf-8", errors="replace")
+        lock = parse_lock_info(_ANSI.sub("", completed.stderr))
+        if lock is None and completed.returncode not in (0, 2):
+            raise TerraformError(f"cannot check the state lock of {self.label} (exit {completed.returncode}):\n"
+                                 f"{error_excerpt(completed.stderr or completed.stdout)}")
+        return lock
+
+
+def _parse_json(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise TerraformError(f"{what}: output is not JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise TerraformError(f"{what}: expected a JSON object")
+    return value
+
+
+def error_excerpt(output: str) -> str:
+    """Terraform's `Error:` blocks (or the last lines) of a failed run, indented, without box drawing."""
+    lines = [line.strip("│╷╵ ").rstrip() for line in output.splitlines()]
+    start = next((index for index, line in enumerate(lines) if line.startswith("Error:")), None)
+    chosen = lines[start:] if start is not None else lines[-ERROR_LINES_SHOWN:]
+    chosen = [line for line in chosen if line][:ERROR_LINES_SHOWN]
+    return "\n".join(f"  {line}" for line in chosen) or "  (no output)"

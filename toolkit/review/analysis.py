@@ -1,0 +1,571 @@
+"""Turn a parsed plan into what a reviewer reads: counts, warnings, grouped changes, masked diffs."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.review.reader import ChangeRecord, PlanDocument
+from toolkit.review.risks import risk_for
+
+SENSITIVE = "(sensitive)"
+UNKNOWN = "(known after apply)"
+ABSENT = "null"
+
+# The order action groups are shown in, most dangerous first.
+ACTION_ORDER = ("replace", "delete", "create", "update", "import", "move", "read", "forget")
+ACTION_TITLES = {
+    "replace": "Replace",
+    "delete": "Destroy",
+    "create": "Create",
+    "update": "Update in place",
+    "import": "Import",
+    "move": "Move",
+    "read": "Read (data source)",
+    "forget": "Forget (removed from state, not destroyed)",
+    "no-op": "No change",
+}
+
+ACTION_REASONS = {
+    "replace_because_tainted": "tainted (a previous apply failed, or `terraform taint`)",
+    "replace_because_cannot_update": "an attribute cannot be updated in place",
+    "replace_by_request": "replacement requested with `-replace`",
+    "replace_by_triggers": "`replace_triggered_by` changed",
+    "delete_because_no_resource_config": "removed from the configuration",
+    "delete_because_no_module": "its module was removed from the configuration",
+    "delete_because_wrong_repetition": "`count`/`for_each` was added or removed",
+    "delete_because_count_index": "its `count` index is out of range",
+    "delete_because_each_key": "its `for_each` key was removed",
+    "delete_because_no_move_target": "the `moved` target does not exist",
+    "read_because_config_unknown": "its configuration is known only after apply",
+    "read_because_dependency_pending": "it depends on changes not applied yet",
+    "read_because_check_nested": "it is nested in a `check` block",
+}
+
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# Secrets shorter than this are only hidden when a value equals them: hiding every "1"
+# or "dev" inside longer values would make the review unreadable.
+_MIN_CONTAINED_SECRET = 6
+_MAX_VALUE_CHARS = 300
+
+
+def action_of(actions: tuple[str, ...]) -> str:
+    """One word for Terraform's action list: create, update, replace, delete, read, forget, no-op."""
+    if len(actions) == 2 and set(actions) == {"create", "delete"}:
+        return "replace"
+    if len(actions) == 1 and actions[0] in ("create", "update", "delete", "read", "forget", "no-op"):
+        return actions[0]
+    if "delete" in actions:
+        return "delete"
+    return "-".join(actions) or "no-op"
+
+
+def group_of(record: ChangeRecord) -> str:
+    """The group a change is listed under; moves and imports without other changes get their own."""
+    action = action_of(record.actions)
+    if action == "no-op":
+        if record.importing_id is not None:
+            return "import"
+        if record.previous_address and record.previous_address != record.address:
+            return "move"
+    return action
+
+
+def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
+    """`tags.Name`, `ingress[0].from_port`; odd keys as `tags["a.b"]`."""
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif _SIMPLE_KEY.match(step):
+            text += f".{step}" if text else step
+        else:
+            text += f"[{json.dumps(step)}]"
+    return text
+
+
+def reasons_of(record: ChangeRecord) -> list[str]:
+    """Why this change happens, in words, for every kind of change."""
+    reasons: list[str] = []
+    if record.action_reason:
+        reasons.append(ACTION_REASONS.get(record.action_reason, record.action_reason))
+    if record.replace_paths:
+        reasons.append(
+            "forces replacement: " + ", ".join(f"`{format_path(path)}`" for path in record.replace_paths)
+        )
+    if record.previous_address and record.previous_address != record.address:
+        reasons.append(f"moved from `{record.previous_address}`")
+    if record.importing_id is not None:
+        reasons.append(f"imported (id `{record.importing_id}`)" if record.importing_id else "imported")
+    if record.deposed:
+        reasons.append(f"deposed object `{record.deposed}`")
+    return reasons
+
+
+class Redactor:
+    """Hides values of root variables declared sensitive wherever they would be printed.
+
+    Terraform marks values derived from sensitive variables itself; this is the second line of
+    defence for providers or old Terraform versions that lose the mark.
+    """
+
+    def __init__(self, secrets: set[str]) -> None:
+        self.exact = {secret for secret in secrets if secret}
+        self.contained = sorted((s for s in self.exact if len(s) >= _MIN_CONTAINED_SECRET), key=len, reverse=True)
+
+    @classmethod
+    def for_plan(cls, plan: PlanDocument) -> Redactor:
+        secrets: set[str] = set()
+        for name in plan.sensitive_variable_names:
+            variable = plan.variables.get(name)
+            if isinstance(variable, dict):
+                _collect_scalars(variable.get("value"), secrets)
+        return cls(secrets)
+
+    def text(self, shown: str) -> str:
+        """`shown` unless it is, quotes or contains a secret."""
+        if not self.exact:
+            return shown
+        if shown in self.exact or (shown.startswith('"') and shown[1:-1] in self.exact):
+            return SENSITIVE
+        for secret in self.contained:
+            if secret in shown:
+                return SENSITIVE
+        return shown
+
+
+def _collect_scalars(value: Any, into: set[str]) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _collect_scalars(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_scalars(item, into)
+    elif value is not None and not isinstance(value, bool):
+        into.add(str(value))
+
+
+def show_value(value: Any, redactor: Redactor) -> str:
+    """A leaf value as the review prints it: JSON text, shortened, secrets hidden."""
+    shown = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    shown = redactor.text(shown)
+    if len(shown) > _MAX_VALUE_CHARS:
+        shown = shown[: _MAX_VALUE_CHARS - 1] + "…"
+    return shown
+
+
+def _child(mask: Any, key: str | int) -> Any:
+    if isinstance(mask, dict) and isinstance(key, str):
+        return mask.get(key, False)
+    if isinstance(mask, list) and isinstance(key, int) and key < len(mask):
+        return mask[key]
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeDiff:
+    path: str
+    before: str
+    after: str
+
+
+class _Missing:
+    """Marks a side where the attribute does not exist (not even null)."""
+
+
+_MISSING = _Missing()
+
+
+def attribute_diffs(change: dict[str, Any], redactor: Redactor) -> list[AttributeDiff]:
+    """Changed attributes of one change object, flattened to paths, sensitive and unknown masked."""
+    return list(
+        _diff(
+            change.get("before"),
+            change.get("after"),
+            change.get("before_sensitive", False),
+            change.get("after_sensitive", False),
+            change.get("after_unknown", False),
+            (),
+            redactor,
+        )
+    )
+
+
+def _diff(
+    before: Any,
+    after: Any,
+    before_sensitive: Any,
+    after_sensitive: Any,
+    after_unknown: Any,
+    path: tuple[str | int, ...],
+    redactor: Redactor,
+) -> Iterator[AttributeDiff]:
+    if after_unknown is True:
+        if before_sensitive is True:
+            yield AttributeDiff(format_path(path), SENSITIVE, UNKNOWN)
+        elif before is not None and not isinstance(before, _Missing):
+            yield AttributeDiff(format_path(path), _leaf(before, before_sensitive, redactor), UNKNOWN)
+        else:
+            yield AttributeDiff(format_path(path), ABSENT, UNKNOWN)
+        return
+    if before_sensitive is True or after_sensitive is True:
+        if before != after or (before_sensitive is True) != (after_sensitive is True):
+            yield AttributeDiff(
+                format_path(path),
+                SENSITIVE if before_sensitive is True else _leaf(before, before_sensitive, redactor),
+                SENSITIVE if after_sensitive is True else _leaf(after, after_sensitive, redactor),
+            )
+        return
+    before_value = None if isinstance(before, _Missing) else before
+    after_value = None if isinstance(after, _Missing) else after
+    if isinstance(before_value, dict | None) and isinstance(after_value, dict | None) and (
+        isinstance(before_value, dict) or isinstance(after_value, dict)
+    ):
+        before_map = before_value or {}
+        after_map = after_value or {}
+        keys = list(before_map)
+        keys.extend(key for key in after_map if key not in before_map)
+        if isinstance(after_unknown, dict):
+            keys.extend(key for key in after_unknown if key not in before_map and key not in after_map)
+        for key in keys:
+            yield from _diff(
+                before_map.get(key, _MISSING),
+                after_map.get(key, _MISSING),
+                _child(before_sensitive, key),
+                _child(after_sensitive, key),
+                _child(after_unknown, key),
+                (*path, key),
+                redactor,
+            )
+        return
+    if isinstance(before_value, list | None) and isinstance(after_value, list | None) and (
+        isinstance(before_value, list) or isinstance(after_value, list)
+    ):
+        before_list = before_value or []
+        after_list = after_value or []
+        length = max(len(before_list), len(after_list))
+        if isinstance(after_unknown, list):
+            length = max(length, len(after_unknown))
+        for index in range(length):
+            yield from _diff(
+                before_list[index] if index < len(before_list) else _MISSING,
+                after_list[index] if index < len(after_list) else _MISSING,
+                _child(before_sensitive, index),
+                _child(after_sensitive, index),
+                _child(after_unknown, index),
+                (*path, index),
+                redactor,
+            )
+        return
+    if before_value == after_value and type(before_value) is type(after_value):
+        return
+    yield AttributeDiff(
+        format_path(path),
+        _leaf(before_value, before_sensitive, redactor),
+        _leaf(after_value, after_sensitive, redactor),
+    )
+
+
+def _leaf(value: Any, sensitive: Any, redactor: Redactor) -> str:
+    if sensitive is True:
+        return SENSITIVE
+    if isinstance(sensitive, dict | list) and sensitive and isinstance(value, dict | list):
+        return show_value(masked(value, sensitive, False), redactor)
+    return show_value(value, redactor)
+
+
+def masked(value: Any, sensitive: Any, unknown: Any) -> Any:
+    """A copy of a (small) value with sensitive parts replaced by "(sensitive)", unknown by
+    "(known after apply)". Used for outputs and whole values, never for big resources."""
+    if sensitive is True:
+        return SENSITIVE
+    if unknown is True:
+        return UNKNOWN
+    if isinstance(value, dict):
+        result = {key: masked(item, _child(sensitive, key), _child(unknown, key)) for key, item in value.items()}
+        if isinstance(unknown, dict):
+            for key, flag in unknown.items():
+                if key not in result and flag is True:
+                    result[key] = UNKNOWN
+        return result
+    if isinstance(value, list):
+        return [masked(item, _child(sensitive, index), _child(unknown, index)) for index, item in enumerate(value)]
+    return value
+
+
+# -- the review ----------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    add: int = 0
+    change: int = 0
+    replace: int = 0
+    destroy: int = 0
+    read: int = 0
+    no_op: int = 0
+    move: int = 0
+    import_: int = 0
+    forget: int = 0
+    drift: int = 0
+    output_changes: int = 0
+    failed_checks: int = 0
+
+    def line(self) -> str:
+        """The one line a reviewer reads first."""
+        return (
+            f"Plan: {self.add} to add, {self.change} to change, "
+            f"{self.replace} to replace, {self.destroy} to destroy."
+        )
+
+    def extras(self) -> str:
+        """Everything else worth counting, or "" when there is nothing."""
+        parts = []
+        if self.import_:
+            parts.append(f"{self.import_} to import")
+        if self.move:
+            parts.append(f"{self.move} moved")
+        if self.forget:
+            parts.append(f"{self.forget} to forget")
+        if self.drift:
+            parts.append(f"{self.drift} changed outside Terraform")
+        if self.output_changes:
+            parts.append(f"{self.output_changes} output{'s' if self.output_changes != 1 else ''} changing")
+        if self.failed_checks:
+            parts.append(f"{self.failed_checks} failed check{'s' if self.failed_checks != 1 else ''}")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "add": self.add,
+            "change": self.change,
+            "replace": self.replace,
+            "destroy": self.destroy,
+            "import": self.import_,
+            "move": self.move,
+            "read": self.read,
+            "forget": self.forget,
+            "no_op": self.no_op,
+            "drift": self.drift,
+            "output_changes": self.output_changes,
+            "failed_checks": self.failed_checks,
+        }
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.change or self.replace or self.destroy or self.import_ or self.move)
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A stateful resource being destroyed or replaced."""
+
+    address: str
+    module: str
+    type: str
+    action: str
+    data_at_risk: str
+    recovery: str
+    reasons: tuple[str, ...]
+
+    @property
+    def verb(self) -> str:
+        return "REPLACED" if self.action == "replace" else "DESTROYED"
+
+    def sentence(self) -> str:
+        return f"{self.address} will be {self.verb}: {self.data_at_risk} — recovery: {self.recovery}"
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    name: str
+    action: str
+    before: str
+    after: str
+    sensitive: bool
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    address: str
+    kind: str
+    status: str
+    problems: tuple[str, ...]
+
+
+@dataclass
+class Review:
+    environment: str
+    plan: PlanDocument
+    summary: Summary
+    warnings: list[Warning]
+    changes: list[ChangeRecord]
+    drift: list[ChangeRecord]
+    outputs: list[OutputChange]
+    check_failures: list[CheckFailure]
+    redactor: Redactor
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def diffs(self, record: ChangeRecord) -> list[AttributeDiff]:
+        """Attribute diffs of one change or drift entry, parsed on demand from the plan text."""
+        return attribute_diffs(self.plan.load_change(record), self.redactor)
+
+    def modules(self) -> Iterator[tuple[str, list[ChangeRecord]]]:
+        """Changes grouped by module (root first), in the order `changes` holds them."""
+        current: str | None = None
+        batch: list[ChangeRecord] = []
+        for record in self.changes:
+            if record.module != current:
+                if batch:
+                    yield current or "", batch
+                current, batch = record.module, []
+            batch.append(record)
+        if batch:
+            yield current or "", batch
+
+
+def has_diff(record: ChangeRecord) -> bool:
+    """Whether an attribute diff is worth showing (in-place updates, replaces, drift)."""
+    return group_of(record) in ("update", "replace")
+
+
+def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] | None = None) -> Review:
+    """Everything the renderers need, computed in one pass over the compact change records."""
+    summary = Summary()
+    warnings: list[Warning] = []
+    shown: list[ChangeRecord] = []
+    for record in plan.resource_changes:
+        group = group_of(record)
+        action = action_of(record.actions)
+        if action == "create":
+            summary.add += 1
+        elif action == "update":
+            summary.change += 1
+        elif action == "replace":
+            summary.replace += 1
+        elif action == "delete":
+            summary.destroy += 1
+        elif action == "read":
+            summary.read += 1
+        elif action == "forget":
+            summary.forget += 1
+        else:
+            summary.no_op += 1
+        if record.importing_id is not None:
+            summary.import_ += 1
+        if record.previous_address and record.previous_address != record.address:
+            summary.move += 1
+        if group == "no-op":
+            continue
+        shown.append(record)
+        if action in ("replace", "delete") and record.mode == "managed":
+            risk = risk_for(record.type)
+            if risk is not None:
+                warnings.append(
+                    Warning(
+                        address=record.address,
+                        module=record.module,
+                        type=record.type,
+                        action=action,
+                        data_at_risk=risk.data_at_risk,
+                        recovery=risk.recovery.replace("{env}", environment).replace("{address}", record.address),
+                        reasons=tuple(reasons_of(record)),
+                    )
+                )
+    order = {name: position for position, name in enumerate(ACTION_ORDER)}
+    shown.sort(key=lambda record: (record.module, order.get(group_of(record), len(order)), record.address))
+    warnings.sort(key=lambda warning: (warning.action != "delete", warning.module, warning.address))
+    drift = [record for record in plan.resource_drift if action_of(record.actions) != "no-op"]
+    drift.sort(key=lambda record: (record.module, record.address))
+    summary.drift = len(drift)
+    redactor = Redactor.for_plan(plan)
+    outputs = _output_changes(plan, redactor)
+    summary.output_changes = len(outputs)
+    failures = _check_failures(plan, redactor)
+    summary.failed_checks = len(failures)
+    return Review(
+        environment=environment,
+        plan=plan,
+        summary=summary,
+        warnings=warnings,
+        changes=shown,
+        drift=drift,
+        outputs=outputs,
+        check_failures=failures,
+        redactor=redactor,
+        metadata=metadata or {},
+    )
+
+
+def _output_changes(plan: PlanDocument, redactor: Redactor) -> list[OutputChange]:
+    outputs: list[OutputChange] = []
+    for name in sorted(plan.output_changes):
+        change = plan.output_changes[name]
+        if not isinstance(change, dict):
+            continue
+        action = action_of(tuple(change.get("actions") or ["no-op"]))
+        if action == "no-op":
+            continue
+        before_sensitive = change.get("before_sensitive", False)
+        after_sensitive = change.get("after_sensitive", False)
+        after_unknown = change.get("after_unknown", False)
+        before = (
+            ABSENT
+            if action == "create"
+            else _shown_whole(change.get("before"), before_sensitive, False, redactor)
+        )
+        after = (
+            ABSENT
+            if action == "delete"
+            else _shown_whole(change.get("after"), after_sensitive, after_unknown, redactor)
+        )
+        outputs.append(
+            OutputChange(
+                name=name,
+                action=action,
+                before=before,
+                after=after,
+                sensitive=before_sensitive is True or after_sensitive is True,
+            )
+        )
+    return outputs
+
+
+def _shown_whole(value: Any, sensitive: Any, unknown: Any, redactor: Redactor) -> str:
+    if sensitive is True:
+        return SENSITIVE
+    if unknown is True:
+        return UNKNOWN
+    if isinstance(value, str):
+        return show_value(value, redactor)
+    return show_value(masked(value, sensitive, unknown), redactor)
+
+
+def _check_failures(plan: PlanDocument, redactor: Redactor) -> list[CheckFailure]:
+    failures: list[CheckFailure] = []
+    for check in plan.checks:
+        if not isinstance(check, dict) or check.get("status") not in ("fail", "error"):
+            continue
+        address = check.get("address") or {}
+        problems: list[str] = []
+        for instance in check.get("instances") or []:
+            if not isinstance(instance, dict) or instance.get("status") not in ("fail", "error"):
+                continue
+            where = (instance.get("address") or {}).get("to_display", "")
+            for problem in instance.get("problems") or []:
+                message = redactor.text(str((problem or {}).get("message", "")))
+                problems.append(f"{where}: {message}" if where else message)
+            if not instance.get("problems"):
+                problems.append(f"{where}: {instance.get('status')}")
+        failures.append(
+            CheckFailure(
+                address=str(address.get("to_display", "?")),
+                kind=str(address.get("kind", "")),
+                status=str(check.get("status")),
+                problems=tuple(problems),
+            )
+        )
+    return failures

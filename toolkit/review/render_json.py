@@ -1,0 +1,108 @@
+"""`--format json`: a stable schema for machines, written change by change.
+
+Schema (version 1): `summary` counts, `summary_line`, `warnings`, `changes` (address, module, type,
+actions, reasons, attribute diffs for updates and replaces), `drift`, `outputs`, `failed_checks`.
+Attribute values are shown the way the review prints them: JSON text of the value (`"a"`, `3`,
+`null`), or the bare placeholders `(sensitive)` / `(known after apply)`, which are not valid JSON
+text and so never collide with a real value.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from toolkit.review.analysis import (
+    Review,
+    action_of,
+    attribute_diffs,
+    format_path,
+    group_of,
+    has_diff,
+    reasons_of,
+)
+from toolkit.review.reader import ChangeRecord
+
+SCHEMA_VERSION = 1
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def write_json(review: Review, out: TextIO) -> None:
+    """Write the review as one JSON document to `out`."""
+    plan = review.plan
+    head = {
+        "schema_version": SCHEMA_VERSION,
+        "environment": review.environment,
+        "source": str(plan.source),
+        "terraform_version": plan.terraform_version,
+        "format_version": plan.format_version,
+        "errored": plan.errored,
+        "summary_line": review.summary.line(),
+        "summary": review.summary.as_dict(),
+        "warnings": [
+            {
+                "address": warning.address,
+                "module": warning.module,
+                "type": warning.type,
+                "action": warning.action,
+                "data_at_risk": warning.data_at_risk,
+                "recovery": warning.recovery,
+                "reasons": list(warning.reasons),
+                "message": warning.sentence(),
+            }
+            for warning in review.warnings
+        ],
+        "failed_checks": [
+            {"address": failure.address, "kind": failure.kind, "status": failure.status,
+             "problems": list(failure.problems)}
+            for failure in review.check_failures
+        ],
+        "outputs": [
+            {"name": output.name, "action": output.action, "before": output.before, "after": output.after,
+             "sensitive": output.sensitive}
+            for output in review.outputs
+        ],
+    }
+    # The head goes out first and the (possibly huge) change lists are appended element by
+    # element, so the whole document never exists in memory.
+    out.write(_encode(head)[:-1])
+    _write_records(review, review.changes, "changes", out, diff_when=has_diff)
+    _write_records(review, review.drift, "drift", out, diff_when=lambda _record: True)
+    out.write("}\n")
+
+
+def _write_records(review: Review, records: list[ChangeRecord], key: str, out: TextIO, diff_when) -> None:
+    out.write(f',"{key}":[')
+    plan = review.plan
+    redactor = review.redactor
+    first = True
+    for record in records:
+        entry = _entry(record)
+        if diff_when(record):
+            entry["attributes"] = [
+                {"path": diff.path, "before": diff.before, "after": diff.after}
+                for diff in attribute_diffs(plan.load_change(record), redactor)
+            ]
+        out.write(_encode(entry) if first else "," + _encode(entry))
+        first = False
+    out.write("]")
+
+
+def _entry(record: ChangeRecord) -> dict[str, Any]:
+    return {
+        "address": record.address,
+        "module": record.module,
+        "mode": record.mode,
+        "type": record.type,
+        "name": record.name,
+        "action": action_of(record.actions),
+        "group": group_of(record),
+        "actions": list(record.actions),
+        "action_reason": record.action_reason,
+        "replace_paths": [format_path(path) for path in record.replace_paths],
+        "previous_address": record.previous_address,
+        "importing_id": record.importing_id,
+        "deposed": record.deposed,
+        "reasons": reasons_of(record),
+    }
