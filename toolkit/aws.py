@@ -89,7 +89,9 @@ def aws_client(
 
     config = Config(
         region_name=region,
-        retries={"mode": "standard", "max_attempts": attempts or max_attempts()},
+        # "total_max_attempts" counts the first try, like $AWS_MAX_ATTEMPTS; Config's "max_attempts" would
+        # count retries only (botocore adds one to it).
+        retries={"mode": "standard", "total_max_attempts": attempts or max_attempts()},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
     )

@@ -358,16 +358,19 @@ def _capture_parameter_groups(rds: Any, targets: Targets, checkpoint: Checkpoint
         for name in names:
             try:
                 if kind == "instance":
-                    group = call("rds:DescribeDBParameterGroups", rds.describe_db_parameter_groups,
-                                 DBParameterGroupName=name)["DBParameterGroups"][0]
+                    found = call("rds:DescribeDBParameterGroups", rds.describe_db_parameter_groups,
+                                 DBParameterGroupName=name)["DBParameterGroups"]
                 else:
-                    group = call("rds:DescribeDBClusterParameterGroups", rds.describe_db_cluster_parameter_groups,
-                                 DBClusterParameterGroupName=name)["DBClusterParameterGroups"][0]
+                    found = call("rds:DescribeDBClusterParameterGroups", rds.describe_db_cluster_parameter_groups,
+                                 DBClusterParameterGroupName=name)["DBClusterParameterGroups"]
             except ToolkitError as error:
-                if error_code(error.__cause__) in ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
-                    checkpoint.warnings.append(f"{kind} parameter group {name} not found")
-                    continue
-                raise
+                if error_code(error.__cause__) not in ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
+                    raise
+                found = []
+            if not found:
+                checkpoint.warnings.append(f"{kind} parameter group {name} not found")
+                continue
+            group = found[0]
             checkpoint.db_parameter_groups.append(ParameterGroupSnapshot(
                 name=name, family=group["DBParameterGroupFamily"], kind=kind,
                 parameters=user_parameters(rds, name, kind)))

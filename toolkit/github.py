@@ -273,7 +273,12 @@ def _check_body(body: str, what: str) -> None:
 
 
 def _with_marker(body: str, marker: str) -> str:
-    return body if marker in body else f"{marker}\n{body}"
+    return body if body.startswith(marker) else f"{marker}\n{body}"
+
+
+def _starts_with(item: Mapping[str, Any], marker: str) -> bool:
+    """Ours only when the body opens with the marker: a person quoting our comment is left alone."""
+    return (item.get("body") or "").lstrip().startswith(marker)
 
 
 # Pull request review comments
@@ -317,7 +322,7 @@ def post_review(markdown: str, environment: str, outcome: str, settings: GitHubS
         return PostResult("skipped", environment, number,
                           f"not posted: pull request #{number} is {how}")
 
-    existing = [c for c in client.paginate(f"{repo}/issues/{number}/comments") if marker in (c.get("body") or "")]
+    existing = [c for c in client.paginate(f"{repo}/issues/{number}/comments") if _starts_with(c, marker)]
     if existing:
         target = existing[-1]  # the newest, as tfcmt's patch mode does
         if target.get("body") == body:
@@ -334,6 +339,28 @@ def post_review(markdown: str, environment: str, outcome: str, settings: GitHubS
                       f"{action} the {environment} review on pull request #{number}: {comment.get('html_url', '')}",
                       comment_id=comment.get("id"), url=comment.get("html_url"),
                       labels_added=added, labels_removed=removed)
+
+
+def review_outcome(destroy: int, replace: int, has_changes: bool) -> str:
+    """The label of a plan: destroy when anything is destroyed (a replace destroys too), else changes/no-changes."""
+    if destroy or replace:
+        return "destroy"
+    return "changes" if has_changes else "no-changes"
+
+
+def post_plan_review(target: str, settings: GitHubSettings, *, environment: str | None = None) -> PostResult:
+    """Review a saved plan (an environment's latest, or a plan JSON file) and post it with post_review.
+
+    The one call `toolkit review ENV --post github` makes: the review's own Markdown (which already fits
+    one comment) and its outcome label.
+    """
+    from toolkit.review.markdown import render_markdown
+    from toolkit.review.service import load_review
+
+    review = load_review(target, environment)
+    summary = review.summary
+    outcome = review_outcome(summary.destroy, summary.replace, summary.has_changes or bool(review.changes))
+    return post_review(render_markdown(review), review.environment, outcome, settings)
 
 
 def _set_outcome_label(client: GitHubClient, repo: str, number: int,
@@ -377,7 +404,7 @@ def post_drift(markdown: str, environment: str, drifted: bool, settings: GitHubS
     repo = f"/repos/{settings.repository}"
     open_issues = [
         issue for issue in client.paginate(f"{repo}/issues", {"state": "open", "labels": DRIFT_LABEL})
-        if "pull_request" not in issue and marker in (issue.get("body") or "")
+        if "pull_request" not in issue and _starts_with(issue, marker)
     ]
     title = drift_issue_title(environment)
     if drifted:

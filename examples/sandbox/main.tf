@@ -140,6 +140,8 @@ resource "aws_db_parameter_group" "this" {
 }
 
 resource "aws_db_instance" "this" {
+  count = var.create_db_instance ? 1 : 0
+
   identifier            = local.name
   engine                = "postgres"
   engine_version        = var.database.engine_version

@@ -15,7 +15,7 @@ output "task_definition_arn" {
 
 output "db_instance_identifier" {
   description = "Identifier of the PostgreSQL instance."
-  value       = aws_db_instance.this.id
+  value       = try(aws_db_instance.this[0].id, null)
 }
 
 output "db_parameter_group_name" {

@@ -34,6 +34,12 @@ variable "database" {
   type        = any
 }
 
+variable "create_db_instance" {
+  description = "Whether to create the PostgreSQL instance (true, the default). The provider waits 30 s after creating one, so guard tests switch it off with TF_VAR_create_db_instance=false."
+  type        = bool
+  default     = true
+}
+
 variable "cache" {
   description = "Cache settings (unused by the sandbox: the emulator cannot create replication groups)."
   type        = any

@@ -1,10 +1,9 @@
-data "aws_partition" "current" {}
-
 data "aws_region" "current" {}
 
 data "aws_availability_zones" "available" {
-  count = local.create_vpc ? 1 : 0
+  count = local.create_vpc && length(var.availability_zone_names) == 0 ? 1 : 0
 
+  #checkov:skip=CKV_AWS_394:Only the first zones in name order are used, so a zone AWS adds later sorts last and never enters the set; availability_zone_names pins them explicitly.
   state = "available"
 }
 
@@ -16,7 +15,9 @@ data "aws_vpc" "existing" {
 
 locals {
   create_vpc = var.create && var.existing_vpc_id == null
-  azs        = local.create_vpc ? slice(data.aws_availability_zones.available[0].names, 0, var.availability_zone_count) : []
+  azs = !local.create_vpc ? [] : (
+    length(var.availability_zone_names) > 0 ? var.availability_zone_names : slice(sort(data.aws_availability_zones.available[0].names), 0, var.availability_zone_count)
+  )
 
   # Public subnets take the first /4 slices of the VPC, private subnets start at slice 8.
   public_subnet_cidrs  = [for index in range(length(local.azs)) : cidrsubnet(var.vpc_cidr, 4, index)]

@@ -45,6 +45,17 @@ variable "availability_zone_count" {
   }
 }
 
+variable "availability_zone_names" {
+  description = "Explicit availability zone names to use (2 or 3, overriding availability_zone_count). Default: [] (the first availability_zone_count zones of the region in name order)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zone_names) == 0 || contains([2, 3], length(var.availability_zone_names))
+    error_message = "availability_zone_names must be empty or hold 2 or 3 zone names."
+  }
+}
+
 variable "vpc_tags" {
   description = "Extra tags for the VPC. Default: {}."
   type        = map(string)

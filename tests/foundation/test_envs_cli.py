@@ -175,7 +175,8 @@ def test_every_command_help_has_an_example() -> None:
 def _unquote(value):
     """python-hcl2 keeps quotes around strings; strip them to compare with the source values."""
     if isinstance(value, dict):
-        return {key.strip('"'): _unquote(item) for key, item in value.items() if key != "__is_block__"}
+        return {key.strip('"'): _unquote(item) for key, item in value.items()
+                if key not in ("__is_block__", "__comments__")}
     if isinstance(value, list):
         return [_unquote(item) for item in value]
     if isinstance(value, str) and value.startswith('"') and value.endswith('"'):

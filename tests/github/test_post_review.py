@@ -16,8 +16,10 @@ from toolkit.github import (
     GitHubError,
     GitHubSettings,
     post_drift,
+    post_plan_review,
     post_review,
     review_marker,
+    review_outcome,
 )
 
 CANARY_TOKEN = "ghs_CANARY_d0_not_print_me_7f3a9c"
@@ -374,3 +376,44 @@ def test_drift_issue_ignores_pull_requests_with_the_marker(fake_github: FakeGitH
     result = post_drift("report", "dev", True, settings_for(fake_github))
     assert result.action == "opened"
     assert result.issue_number != pull
+
+
+# The review of a saved plan, as `toolkit review ENV --post github` posts it
+
+
+PLAN_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "plans" / "current_format.json"
+
+
+@pytest.mark.parametrize(("destroy", "replace", "has_changes", "outcome"), [
+    (0, 0, False, "no-changes"), (0, 0, True, "changes"), (1, 0, True, "destroy"), (0, 2, True, "destroy"),
+])
+def test_review_outcome(destroy: int, replace: int, has_changes: bool, outcome: str) -> None:
+    assert review_outcome(destroy, replace, has_changes) == outcome
+
+
+def test_post_plan_review_posts_the_review_markdown(fake_github: FakeGitHub) -> None:
+    pull = fake_github.add_pull()
+    settings = settings_for(fake_github, pull)
+
+    result = post_plan_review(str(PLAN_FIXTURE), settings, environment="staging")
+
+    assert (result.action, result.environment) == ("created", "staging")
+    body = fake_github.comments_on(pull)[0]["body"]
+    assert body.splitlines()[0] == review_marker("staging")
+    assert "## Terraform plan review: `staging`" in body
+    # The fixture destroys and replaces resources.
+    assert fake_github.label_names(pull) == ["destroy"]
+    assert post_plan_review(str(PLAN_FIXTURE), settings, environment="staging").action == "unchanged"
+    assert len(fake_github.comments_on(pull)) == 1
+
+
+def test_a_comment_quoting_the_marker_is_not_ours(fake_github: FakeGitHub) -> None:
+    pull = fake_github.add_pull()
+    quote = f"> {review_marker('dev')}\n> ## Plan for dev\nWhy does this destroy the bucket?"
+    fake_github.add_comments(pull, [quote])
+
+    result = post_review(review("dev", "x"), "dev", "changes", settings_for(fake_github, pull))
+
+    assert result.action == "created"
+    assert fake_github.comments_on(pull)[0]["body"] == quote
+    assert len(fake_github.comments_on(pull)) == 2

@@ -149,7 +149,10 @@ class PostgresServer:
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         connection = self.connect()
         try:
-            connection.run(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            # FILE_COPY: with fsync off it is several times faster than PostgreSQL 15's default WAL_LOG.
+            modern = int(connection.run("SHOW server_version_num")[0][0]) >= 150000
+            strategy = " STRATEGY FILE_COPY" if modern else ""
+            connection.run(f'CREATE DATABASE "{name}" TEMPLATE template0{strategy}')
         finally:
             connection.close()
         self._databases.add(name)

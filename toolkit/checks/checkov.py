@@ -59,12 +59,15 @@ def _environment() -> dict[str, str]:
     return environment
 
 
-def run_checkov_json(checkov: Path, directories: list[Path], cwd: Path) -> list[dict[str, Any]]:
-    """Run checkov once over all directories; return its JSON reports (one per framework)."""
-    command = [str(checkov)]
-    for directory in directories:
-        command += ["-d", str(directory)]
-    command += [
+def run_checkov_json(checkov: Path, directory: Path, cwd: Path) -> list[dict[str, Any]]:
+    """Run checkov over one directory; return its JSON reports.
+
+    One run per directory: checkov 3.3 given several `-d` scans the first one repeatedly and never the others.
+    """
+    command = [
+        str(checkov),
+        "-d",
+        str(directory),
         "--framework",
         "terraform",
         "-o",
@@ -88,22 +91,37 @@ def run_checkov_json(checkov: Path, directories: list[Path], cwd: Path) -> list[
         raise CheckovError(f"checkov did not finish: {error}") from error
     # checkov exits 1 when a check fails; anything it could not run shows as unreadable output instead.
     try:
-        output = json.loads(completed.stdout)
+        documents = _json_documents(completed.stdout)
     except ValueError as error:
         last = (completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"])[-1]
         raise CheckovError(f"checkov produced no JSON report: {last}") from error
-    reports = output if isinstance(output, list) else [output]
+    reports: list[dict[str, Any]] = []
+    for document in documents:
+        reports.extend(document if isinstance(document, list) else [document])
     # With nothing to scan checkov prints an empty summary dict instead of a report.
     return [report for report in reports if "results" in report]
 
 
-def _check_key(check: dict[str, Any]) -> tuple[str, str, str, tuple[int, ...]]:
-    return (
-        check["check_id"],
-        check.get("file_abs_path", ""),
-        check.get("resource", ""),
-        tuple(check.get("file_line_range") or ()),
-    )
+def _json_documents(text: str) -> list[Any]:
+    """checkov prints one JSON document per scanned directory, one after the other."""
+    decoder = json.JSONDecoder()
+    documents: list[Any] = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        document, end = decoder.raw_decode(text, position)
+        documents.append(document)
+        position = end
+        while position < len(text) and text[position].isspace():
+            position += 1
+    if not documents:
+        raise ValueError("empty output")
+    return documents
+
+
+def _check_key(check: dict[str, Any]) -> tuple[str, str, tuple[int, ...]]:
+    """One resource is reported once per caller (module itself, each example): count it once."""
+    return (check["check_id"], check.get("file_abs_path", ""), tuple(check.get("file_line_range") or ()))
 
 
 def run_checkov_check(root: Path, directories: Iterable[Path]) -> CheckResult:
@@ -116,8 +134,8 @@ def run_checkov_check(root: Path, directories: Iterable[Path]) -> CheckResult:
         result.notes.append("no Terraform directories to scan")
         return result
     checkov = find_checkov(root)
-    reports = run_checkov_json(checkov, existing, root)
-    checks: dict[str, dict[tuple[str, str, str, tuple[int, ...]], dict[str, Any]]] = {
+    reports = [report for directory in existing for report in run_checkov_json(checkov, directory, root)]
+    checks: dict[str, dict[tuple[str, str, tuple[int, ...]], dict[str, Any]]] = {
         "passed": {},
         "failed": {},
         "skipped": {},
@@ -127,7 +145,11 @@ def run_checkov_check(root: Path, directories: Iterable[Path]) -> CheckResult:
         results = report["results"]
         for outcome in checks:
             for check in results.get(f"{outcome}_checks", []):
-                checks[outcome].setdefault(_check_key(check), check)
+                key = _check_key(check)
+                known = checks[outcome].get(key)
+                # Prefer the address inside the module (`aws_x.this`) over a caller's `module.y.aws_x.this`.
+                if known is None or len(check.get("resource", "")) < len(known.get("resource", "")):
+                    checks[outcome][key] = check
         parsing_errors.extend(results.get("parsing_errors", []))
     for check in checks["failed"].values():
         path = relative(Path(check.get("file_abs_path", "")), root)
@@ -148,9 +170,17 @@ def run_checkov_check(root: Path, directories: Iterable[Path]) -> CheckResult:
                     f"checkov:skip={comment.check_id} has no reason: write `#checkov:skip={comment.check_id}: why`",
                 )
             )
-    skipped_ids = {check["check_id"] for check in checks["skipped"].values()}
+    # A skip comment is used when checkov skipped that check on the resource whose lines hold the comment.
+    used = [
+        (relative(Path(path), root), check_id, lines[0], lines[-1])
+        for check_id, path, lines in checks["skipped"]
+        if lines
+    ]
     for comment in comments:
-        if comment.check_id not in skipped_ids:
+        if not any(
+            path == comment.path and check_id == comment.check_id and first <= comment.line <= last
+            for path, check_id, first, last in used
+        ):
             result.findings.append(
                 Finding(
                     comment.path,

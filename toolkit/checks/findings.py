@@ -23,7 +23,8 @@ class Finding:
 
     def __str__(self) -> str:
         location = f"{self.path}:{self.line}" if self.line else self.path
-        prefix = f"{location}: {self.address}: " if self.address else f"{location}: "
+        parts = [part for part in (location, self.address) if part]
+        prefix = "".join(f"{part}: " for part in parts)
         marker = "warning: " if self.severity == "warning" else ""
         return f"{prefix}{marker}{self.message}"
 

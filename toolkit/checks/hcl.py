@@ -12,11 +12,22 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.checks.findings import Finding
 from toolkit.errors import ToolkitError
 
 
 class HclParseError(ToolkitError):
-    """A .tf file is not valid HCL."""
+    """A .tf file is not valid HCL; `line` is 0 when the parser did not say where."""
+
+    def __init__(self, path: Path, line: int, reason: str) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: not valid HCL: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+    def finding(self, shown_path: str) -> Finding:
+        return Finding(shown_path, self.line, "", f"not valid HCL: {self.reason}")
 
 
 @dataclass
@@ -136,10 +147,9 @@ def parse_text(text: str, path: Path) -> HclFile:
     try:
         tree = hcl2.parses_to_tree(text)
     except (LarkError, ValueError) as error:
-        line = getattr(error, "line", None)
-        where = f"{path}:{line}" if line else str(path)
+        line = getattr(error, "line", 0) or 0
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise HclParseError(f"{where}: not valid HCL: {first_line}") from error
+        raise HclParseError(path, line, first_line) from error
     body = next((child for child in tree.children if getattr(child, "data", None) == "body"), None)
     root = Block(type="", labels=[], line=1)
     return HclFile(path=path, text=text, body=_body(body, text, root) if body is not None else root)

@@ -10,9 +10,10 @@ and non-AWS types are skipped.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from toolkit.checks import schema_extract
 from toolkit.checks.findings import FAILED, CheckResult, Finding, relative
 from toolkit.checks.hcl import Argument, Block, HclParseError, parse_file
-from toolkit.checks.schema_extract import DEPRECATED, OBJECT_ARGUMENT, REQUIRED, SchemaError
+from toolkit.checks.schema_extract import OBJECT_ARGUMENT, REQUIRED, SchemaError
 
 BUNDLED_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "aws_provider_schema.json"
 SCHEMA_FILE_VARIABLE = "TOOLKIT_AWS_SCHEMA"
@@ -73,7 +74,7 @@ def cache_file(cache_dir: Path, version: str) -> Path:
     return cache_dir / "schema" / f"cdktn-provider-aws-{version}.json.gz"
 
 
-def load_provider_schema(cache_dir: Path, *, rebuild: bool = False) -> SchemaLoad:
+def load_provider_schema(cache_dir: Path) -> SchemaLoad:
     """The compact schema: $TOOLKIT_AWS_SCHEMA, else the cache for the installed npm package (built from
     its assembly on first use), else the copy bundled with the toolkit (for machines without npm)."""
     started = time.perf_counter()
@@ -89,7 +90,7 @@ def load_provider_schema(cache_dir: Path, *, rebuild: bool = False) -> SchemaLoa
     assembly = schema_extract.assembly_path(package_dir)
     if version and assembly:
         cached = cache_file(cache_dir, version)
-        if cached.is_file() and not rebuild:
+        if cached.is_file():
             data = schema_extract.read_schema(cached)
             return SchemaLoad(ProviderSchema(data, str(cached)), False, time.perf_counter() - started)
         data, _ = schema_extract.extract_schema(assembly)
@@ -106,12 +107,13 @@ def load_provider_schema(cache_dir: Path, *, rebuild: bool = False) -> SchemaLoa
 def _read_any(path: Path) -> dict[str, Any]:
     if path.suffix == ".gz":
         return schema_extract.read_schema(path)
-    import json
-
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise SchemaError(f"cannot read the provider schema {path}: {error}") from error
+    if data.get("format") != schema_extract.FORMAT_VERSION:
+        raise SchemaError(f"{path}: schema format {data.get('format')}, expected {schema_extract.FORMAT_VERSION}")
+    return data
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
@@ -143,8 +145,8 @@ class _BlockValidator:
         block: Block,
         schema: dict[str, Any],
         where: str,
-        meta_arguments: set[str] = frozenset(),  # type: ignore[assignment]
-        meta_blocks: set[str] = frozenset(),  # type: ignore[assignment]
+        meta_arguments: Collection[str] = (),
+        meta_blocks: Collection[str] = (),
     ) -> None:
         arguments: dict[str, int] = schema["a"]
         blocks: dict[str, list[Any]] = schema["b"]
@@ -168,7 +170,7 @@ class _BlockValidator:
                 self._meta_block(child, prefix)
                 continue
             given_blocks[name] = given_blocks.get(name, 0) + (0 if is_dynamic else 1)
-            self._child(child, name, arguments, blocks, known, prefix, where)
+            self._child(child, name, schema, known, prefix, where)
         for name, count in given_blocks.items():
             if name in blocks and blocks[name][1] and count > 1:
                 self.report(block.line, f'{prefix}block "{name}" may appear only once, found {count}')
@@ -184,7 +186,7 @@ class _BlockValidator:
         argument: Argument,
         arguments: dict[str, int],
         blocks: dict[str, list[Any]],
-        meta_arguments: set[str],
+        meta_arguments: Collection[str],
         known: list[str],
         prefix: str,
         seen: set[str],
@@ -197,8 +199,6 @@ class _BlockValidator:
         if name in meta_arguments:
             return
         if name in arguments:
-            if arguments[name] & DEPRECATED:
-                self.report(argument.line, f'{prefix}argument "{name}" is deprecated', "warning")
             return
         if name in blocks:
             self.report(
@@ -214,12 +214,14 @@ class _BlockValidator:
         self,
         child: Block,
         name: str,
-        arguments: dict[str, int],
-        blocks: dict[str, list[Any]],
+        schema: dict[str, Any],
         known: list[str],
         prefix: str,
         where: str,
     ) -> None:
+        arguments: dict[str, int] = schema["a"]
+        blocks: dict[str, list[Any]] = schema["b"]
+        objects: dict[str, Any] = schema.get("o", {})
         if name in blocks:
             nested = blocks[name][2]
             if nested is not None:
@@ -227,6 +229,11 @@ class _BlockValidator:
             return
         if name in arguments:
             if arguments[name] & OBJECT_ARGUMENT:
+                # Object-typed arguments (attributes-as-blocks) list every key as optional, so only
+                # unknown keys are checked, not missing ones.
+                shape = objects.get(name)
+                if shape is not None:
+                    self.validate(child, shape, f"{where}.{name}" if where else name)
                 return
             self.report(
                 child.line,
@@ -238,7 +245,7 @@ class _BlockValidator:
 
     def _dynamic(self, block: Block, prefix: str) -> Block | None:
         if len(block.labels) != 1:
-            self.report(block.line, f'{prefix}a dynamic block needs exactly one label, the block type')
+            self.report(block.line, f"{prefix}a dynamic block needs exactly one label, the block type")
             return None
         for argument in block.argument_order:
             if argument.name not in DYNAMIC_ARGUMENTS:
@@ -355,7 +362,7 @@ def run_schema_check(root: Path, directories: Iterable[Path], cache_dir: Path) -
         try:
             parsed = parse_file(path)
         except HclParseError as error:
-            result.findings.append(Finding(shown, 0, "", str(error).removeprefix(f"{path}: ")))
+            result.findings.append(error.finding(shown))
             continue
         for block in parsed.body.blocks:
             result.findings.extend(validate_block(block, schema, shown, counts))

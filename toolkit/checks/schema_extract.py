@@ -11,11 +11,13 @@ Compact format (version 1):
      "provider_version": "6.66.0",
      "resource": {"aws_s3_bucket": BLOCK, ...}, "data": {...}, "ephemeral": {...}, "provider": {"aws": BLOCK}}
 
-    BLOCK = {"a": {argument: FLAGS}, "b": {block: [FLAGS, max_one, BLOCK | null]}}
+    BLOCK = {"a": {argument: FLAGS}, "b": {block: [FLAGS, max_one, BLOCK | null]}, "o": {argument: BLOCK}}
 
-FLAGS is a bit set: 1 = required, 2 = object-typed argument (also accepted in block syntax),
-4 = deprecated. A nested BLOCK of null means the provider package does not describe its content (very
-deep recursive blocks such as wafv2 `statement`), so it is not checked further.
+FLAGS is a bit set: 1 = required, 2 = object-typed argument (also accepted in block syntax, e.g. security
+group `ingress`); "o" (present only when non-empty) holds those arguments' object shapes. The package
+marks no provider argument as deprecated, so deprecations are not part of the schema. A nested BLOCK of
+null means the package does not describe its content (deep recursive blocks such as wafv2 `statement`),
+so it is not checked further.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ PACKAGE_NAME = "@cdktn/provider-aws"
 FORMAT_VERSION = 1
 REQUIRED = 1
 OBJECT_ARGUMENT = 2
-DEPRECATED = 4
 
 # `{@link https://registry.terraform.io/.../docs/resources/s3_bucket#bucket_prefix S3Bucket#bucket_prefix}`
 _ARGUMENT_LINK = re.compile(r"\{@link https://registry\.terraform\.io/\S+#(\w+) ")
@@ -110,6 +111,15 @@ def _struct_fqn(type_ref: dict[str, Any]) -> tuple[str | None, bool]:
     return None, False
 
 
+def _config_fqn(class_fqn: str, definition: dict[str, Any]) -> str:
+    """The struct the constructor takes as `config`: usually `<Class>Config`, but renamed when that name is
+    taken by a nested block (aws_wafv2_web_acl_association's is `Wafv2WebAclAssociationConfigA`)."""
+    for parameter in definition.get("initializer", {}).get("parameters", []):
+        if parameter.get("name") == "config" and "fqn" in parameter.get("type", {}):
+            return parameter["type"]["fqn"]
+    return class_fqn + "Config"
+
+
 class _Extractor:
     def __init__(self, types: dict[str, Any]) -> None:
         self.types = types
@@ -121,14 +131,13 @@ class _Extractor:
             return None
         arguments: dict[str, int] = {}
         blocks: dict[str, list[Any]] = {}
+        objects: dict[str, Any] = {}
         for prop in interface.get("properties", []):
             if prop.get("static"):
                 continue
             docs = prop.get("docs", {})
             summary = docs.get("summary", "")
             flags = 0 if prop.get("optional") else REQUIRED
-            if "deprecated" in docs:
-                flags |= DEPRECATED
             struct, max_one = _struct_fqn(prop["type"])
             block_name = _BLOCK_SUMMARY.match(summary)
             if block_name:
@@ -143,8 +152,14 @@ class _Extractor:
                 name = _camel_to_snake(prop["name"])
             if struct:
                 flags |= OBJECT_ARGUMENT
+                shape = self.block(struct, (*seen, fqn))
+                if shape is not None:
+                    objects[name] = shape
             arguments[name] = flags
-        return {"a": arguments, "b": blocks}
+        block: dict[str, Any] = {"a": arguments, "b": blocks}
+        if objects:
+            block["o"] = objects
+        return block
 
 
 def extract_schema(assembly_file: Path) -> tuple[dict[str, Any], ExtractionStats]:
@@ -177,7 +192,7 @@ def extract_schema(assembly_file: Path) -> tuple[dict[str, Any], ExtractionStats
         version = _PROVIDER_VERSION.search(summary)
         if version and not schema["provider_version"]:
             schema["provider_version"] = version.group(1)
-        block = extractor.block(fqn + "Config")
+        block = extractor.block(_config_fqn(fqn, definition))
         if block is not None:
             schema[kind][type_name] = block
     for kind in ("resource", "data", "ephemeral"):

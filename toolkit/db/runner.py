@@ -12,6 +12,7 @@ Guarantees (after Flyway and golang-migrate):
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -109,6 +110,17 @@ class PlannedMigration:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """The dry run: what `migrate` would apply, in order, with the SQL."""
+
+    target: str
+    pending: tuple[PlannedMigration, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "pending": [asdict(item) for item in self.pending]}
+
+
+@dataclass(frozen=True)
 class AppliedMigration:
     version: int
     script: str
@@ -158,6 +170,9 @@ class MigrationFailed(MigrationError):
     """A migration failed; `.failure` says where, `.result` holds what was applied before it."""
 
     def __init__(self, message: str, failure: Failure, result: RunResult) -> None:
+        if result.applied:
+            done = ", ".join(item.script for item in result.applied)
+            message += f"\nCompleted before this failure (kept): {done}"
         super().__init__(message)
         self.failure = failure
         self.result = result
@@ -214,7 +229,8 @@ def _describe_error(error: BaseException) -> tuple[str, str, str, int | None]:
     """(code, message, detail/hint, position) of a driver error."""
     fields = _error_fields(error)
     if not fields:
-        return "", str(error) or type(error).__name__, "", None
+        cause = f" ({error})" if str(error) else ""
+        return "", f"the connection to the server was lost{cause}", "", None
     extra = "; ".join(part for part in (fields.get("D", ""), f"HINT: {fields['H']}" if fields.get("H") else "")
                       if part)
     position = int(fields["P"]) if fields.get("P", "").isdigit() else None
@@ -270,15 +286,15 @@ class MigrationRunner:
         self._raise_problems(report.problems)
         return report
 
-    def plan(self, target_version: int | None = None) -> list[PlannedMigration]:
+    def plan(self, target_version: int | None = None) -> Plan:
         report = self.verify()
         by_version = self.migrations.by_version()
-        return [
+        return Plan(target=report.target, pending=tuple(
             PlannedMigration(version=entry.version, script=entry.script,
                              transactional=by_version[entry.version].up.transactional,
                              sql=by_version[entry.version].up.sql())
             for entry in report.pending if target_version is None or entry.version <= target_version
-        ]
+        ))
 
     # -- commands that change the database -----------------------------------------------------------
 
@@ -356,9 +372,16 @@ class MigrationRunner:
 
     @contextmanager
     def _session(self) -> Iterator[Any]:
+        import pg8000.native
+
         connection = self._connect(self.target)
         try:
             yield connection
+        except (pg8000.native.DatabaseError, pg8000.native.InterfaceError, OSError) as error:
+            # Outside a migration (lock, history table): still a clean, complete message.
+            code, message, detail, _ = _describe_error(error)
+            text = f"{self.target.describe()}: {code + ' ' if code else ''}{message}"
+            raise MigrationError(text + (f" ({detail})" if detail else "") + ". Nothing was applied") from error
         finally:
             # The session may already be gone; the server then cleaned up (rollback, lock release).
             with suppress(Exception):
@@ -404,9 +427,8 @@ class MigrationRunner:
             "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-            "AND l.classid = ((:key >> 32) & 4294967295)::bigint::oid "
-            "AND l.objid = (:key & 4294967295)::bigint::oid",
-            key=key,
+            "AND l.classid::bigint = CAST(:high AS bigint) AND l.objid::bigint = CAST(:low AS bigint)",
+            high=(key >> 32) & 0xFFFFFFFF, low=key & 0xFFFFFFFF,
         )
         who = (f"session pid {holder[0][0]} ({holder[0][1] or 'unnamed'} from {holder[0][2]}, "
                f"connected {holder[0][3]} UTC)" if holder else "another session")
@@ -629,3 +651,19 @@ class MigrationRunner:
         if failure.detail:
             text += f"\n  {failure.detail}"
         return f"{text}\n{outcome}"
+
+
+def migrate_directory(dsn: str, directory: str | os.PathLike[str], *, target_version: int | None = None,
+                      connection_factory: ConnectionFactory = open_connection, **options: Any) -> RunResult:
+    """Library entry point (benchmarks, scripts): migrate `directory` into the database at `dsn`.
+
+    One pinned connection for the whole run; `options` are RunnerOptions fields.
+    """
+    from pathlib import Path
+
+    from toolkit.db.connection import parse_dsn
+    from toolkit.db.files import load_migrations
+
+    runner = MigrationRunner(parse_dsn(dsn), load_migrations(Path(directory)), RunnerOptions(**options),
+                             connection_factory=connection_factory)
+    return runner.migrate(target_version)

@@ -2,8 +2,8 @@
 
 The splitter understands what PostgreSQL's own lexer does with semicolons: they do not end a statement
 inside '…' strings (with '' escapes), E'…' strings (with backslash escapes), "…" identifiers,
-$tag$…$tag$ dollar quotes, -- line comments, nested /* … */ block comments, or the body of a
-SQL-standard `BEGIN ATOMIC … END` function body.
+$tag$…$tag$ dollar quotes, -- line comments, nested /* … */ block comments, parentheses (rules:
+`DO ALSO (…; …)`, as psql does), or the body of a SQL-standard `BEGIN ATOMIC … END` function body.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def split_statements(text: str) -> list[Statement]:
     index = 0
     start: int | None = None  # offset of the first significant character of the current statement
     atomic_depth = 0  # inside BEGIN ATOMIC: count nested BEGIN/CASE … END
+    paren_depth = 0
     previous_word = ""
 
     def finish(end: int) -> None:
@@ -82,13 +83,17 @@ def split_statements(text: str) -> list[Statement]:
                 raise SplitError("unterminated /* comment", _line_at(text, index))
             index = cursor
             continue
-        if char == ";" and atomic_depth == 0:
+        if char == ";" and atomic_depth == 0 and paren_depth == 0:
             finish(index)
             previous_word = ""
             index += 1
             continue
         if start is None:
             start = index
+        if char in "()":
+            paren_depth = max(0, paren_depth + (1 if char == "(" else -1))
+            index += 1
+            continue
         if char == "'":
             escapes = index > 0 and text[index - 1] in "eE" and (index < 2 or not _is_word_char(text[index - 2]))
             index = _skip_quoted(text, index, "'", backslash_escapes=escapes)

@@ -185,7 +185,9 @@ class Terraform:
         result = self.run("state", "pull")
         if not result.stdout.strip():
             return None
-        return _parse_json(result.stdout, "terraform state pull")
+        state = _parse_json(result.stdout, "terraform state pull")
+        # Some backends answer an empty placeholder (no lineage, serial 0) before the first apply.
+        return state if state.get("lineage") else None
 
     def output_json(self) -> dict[str, Any]:
         result = self.run("output", "-json", "-no-color")

@@ -14,6 +14,7 @@ from toolkit.review.risks import risk_for
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 ABSENT = "null"
+WHOLE_OBJECT = "(all attributes)"
 
 # The order action groups are shown in, most dangerous first.
 ACTION_ORDER = ("replace", "delete", "create", "update", "import", "move", "read", "forget")
@@ -75,7 +76,9 @@ def group_of(record: ChangeRecord) -> str:
 
 
 def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
-    """`tags.Name`, `ingress[0].from_port`; odd keys as `tags["a.b"]`."""
+    """`tags.Name`, `ingress[0].from_port`; odd keys as `tags["a.b"]`; the whole object as `(all)`."""
+    if not path:
+        return WHOLE_OBJECT
     text = ""
     for step in path:
         if isinstance(step, int):
@@ -123,6 +126,8 @@ class Redactor:
             variable = plan.variables.get(name)
             if isinstance(variable, dict):
                 _collect_scalars(variable.get("value"), secrets)
+        for default in plan.sensitive_variable_defaults:
+            _collect_scalars(default, secrets)
         return cls(secrets)
 
     def text(self, shown: str) -> str:
@@ -148,9 +153,20 @@ def _collect_scalars(value: Any, into: set[str]) -> None:
         into.add(str(value))
 
 
+_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_other = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
 def show_value(value: Any, redactor: Redactor) -> str:
     """A leaf value as the review prints it: JSON text, shortened, secrets hidden."""
-    shown = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if isinstance(value, str):
+        shown = _encode_string(value)
+    elif value is None:
+        shown = "null"
+    elif value is True or value is False:
+        shown = "true" if value else "false"
+    else:
+        shown = _encode_other(value)
     shown = redactor.text(shown)
     if len(shown) > _MAX_VALUE_CHARS:
         shown = shown[: _MAX_VALUE_CHARS - 1] + "…"
@@ -158,9 +174,11 @@ def show_value(value: Any, redactor: Redactor) -> str:
 
 
 def _child(mask: Any, key: str | int) -> Any:
-    if isinstance(mask, dict) and isinstance(key, str):
+    """The part of a sensitive/unknown mask for one key or index (False when it has none)."""
+    mask_type = type(mask)
+    if mask_type is dict:
         return mask.get(key, False)
-    if isinstance(mask, list) and isinstance(key, int) and key < len(mask):
+    if mask_type is list and type(key) is int and key < len(mask):
         return mask[key]
     return False
 
@@ -231,14 +249,16 @@ def _diff(
         if isinstance(after_unknown, dict):
             keys.extend(key for key in after_unknown if key not in before_map and key not in after_map)
         for key in keys:
+            before_child = before_map.get(key, _MISSING)
+            after_child = after_map.get(key, _MISSING)
+            unknown_child = _child(after_unknown, key)
+            before_mask = _child(before_sensitive, key)
+            after_mask = _child(after_sensitive, key)
+            # Most attributes of an update are unchanged: one C-level comparison skips them.
+            if not unknown_child and before_mask == after_mask and before_child == after_child:
+                continue
             yield from _diff(
-                before_map.get(key, _MISSING),
-                after_map.get(key, _MISSING),
-                _child(before_sensitive, key),
-                _child(after_sensitive, key),
-                _child(after_unknown, key),
-                (*path, key),
-                redactor,
+                before_child, after_child, before_mask, after_mask, unknown_child, (*path, key), redactor
             )
         return
     if isinstance(before_value, list | None) and isinstance(after_value, list | None) and (
@@ -250,14 +270,15 @@ def _diff(
         if isinstance(after_unknown, list):
             length = max(length, len(after_unknown))
         for index in range(length):
+            before_child = before_list[index] if index < len(before_list) else _MISSING
+            after_child = after_list[index] if index < len(after_list) else _MISSING
+            unknown_child = _child(after_unknown, index)
+            before_mask = _child(before_sensitive, index)
+            after_mask = _child(after_sensitive, index)
+            if not unknown_child and before_mask == after_mask and before_child == after_child:
+                continue
             yield from _diff(
-                before_list[index] if index < len(before_list) else _MISSING,
-                after_list[index] if index < len(after_list) else _MISSING,
-                _child(before_sensitive, index),
-                _child(after_sensitive, index),
-                _child(after_unknown, index),
-                (*path, index),
-                redactor,
+                before_child, after_child, before_mask, after_mask, unknown_child, (*path, index), redactor
             )
         return
     if before_value == after_value and type(before_value) is type(after_value):
@@ -360,7 +381,7 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Warning:
+class DataWarning:
     """A stateful resource being destroyed or replaced."""
 
     address: str
@@ -401,7 +422,7 @@ class Review:
     environment: str
     plan: PlanDocument
     summary: Summary
-    warnings: list[Warning]
+    warnings: list[DataWarning]
     changes: list[ChangeRecord]
     drift: list[ChangeRecord]
     outputs: list[OutputChange]
@@ -435,7 +456,7 @@ def has_diff(record: ChangeRecord) -> bool:
 def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] | None = None) -> Review:
     """Everything the renderers need, computed in one pass over the compact change records."""
     summary = Summary()
-    warnings: list[Warning] = []
+    warnings: list[DataWarning] = []
     shown: list[ChangeRecord] = []
     for record in plan.resource_changes:
         group = group_of(record)
@@ -465,7 +486,7 @@ def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] 
             risk = risk_for(record.type)
             if risk is not None:
                 warnings.append(
-                    Warning(
+                    DataWarning(
                         address=record.address,
                         module=record.module,
                         type=record.type,
@@ -528,10 +549,20 @@ def _output_changes(plan: PlanDocument, redactor: Redactor) -> list[OutputChange
                 action=action,
                 before=before,
                 after=after,
-                sensitive=before_sensitive is True or after_sensitive is True,
+                sensitive=_any_true(before_sensitive) or _any_true(after_sensitive),
             )
         )
     return outputs
+
+
+def _any_true(mask: Any) -> bool:
+    if mask is True:
+        return True
+    if isinstance(mask, dict):
+        return any(_any_true(item) for item in mask.values())
+    if isinstance(mask, list):
+        return any(_any_true(item) for item in mask)
+    return False
 
 
 def _shown_whole(value: Any, sensitive: Any, unknown: Any, redactor: Redactor) -> str:

@@ -20,8 +20,8 @@ from toolkit.review.analysis import (
     ACTION_ORDER,
     ACTION_TITLES,
     AttributeDiff,
+    DataWarning,
     Review,
-    Warning,
     group_of,
     has_diff,
     reasons_of,
@@ -59,6 +59,11 @@ _COUNT_WORDS = {
     "read": "to read",
     "forget": "to forget",
 }
+
+
+def _size(text: str) -> int:
+    """Characters GitHub counts, measured as UTF-8 bytes: never fewer, so the budget is safe."""
+    return len(text.encode("utf-8"))
 
 
 def marker(environment: str) -> str:
@@ -155,25 +160,25 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     warnings = ""
     if review.warnings:
         warnings = templates.warnings_full(review.warnings)
-        if len(warnings) > limit * _WARNINGS_SHARE:
+        if _size(warnings) > limit * _WARNINGS_SHARE:
             warnings = templates.warnings_grouped(len(review.warnings), _group_warnings(review.warnings, environment))
-    budget.left -= len(head) + len(warnings)
+    budget.left -= _size(head) + _size(warnings)
 
     checks = ""
     if review.check_failures:
         checks = templates.checks(review.check_failures)
-        if not budget.take(len(checks)):
+        if not budget.take(_size(checks)):
             checks = templates.checks(review.check_failures[:5])
-            budget.left -= len(checks)
+            budget.left -= _size(checks)
 
     modules = [_module_slot(module, records) for module, records in review.modules()]
     changes_heading = templates.changes_heading(len(review.changes)) if review.changes else ""
-    budget.left -= len(changes_heading)
+    budget.left -= _size(changes_heading)
     listed_modules = _fit_module_counts(modules, budget)
 
     drift_floor = templates.drift_counts(len(review.drift)) if review.drift else ""
     outputs_floor = templates.outputs_counts(len(review.outputs)) if review.outputs else ""
-    budget.left -= len(drift_floor) + len(outputs_floor)
+    budget.left -= _size(drift_floor) + _size(outputs_floor)
 
     open_modules = len(review.changes) <= _OPEN_MODULES_UP_TO
     for slot in modules[:listed_modules]:
@@ -184,17 +189,17 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     outputs = outputs_floor
     if review.outputs:
         full_outputs = templates.outputs_table(review.outputs)
-        if budget.take(len(full_outputs) - len(outputs_floor)):
+        if budget.take(_size(full_outputs) - _size(outputs_floor)):
             outputs = full_outputs
 
     drift_slots: list[_ResourceSlot] = []
     drift_section = drift_floor
     if review.drift:
         opening, closing = templates.drift_open(len(review.drift)), templates.module_close()
-        if budget.take(len(opening) + len(closing) - len(drift_floor)):
+        if budget.take(_size(opening) + _size(closing) - _size(drift_floor)):
             for record in review.drift:
                 line = templates.resource_line(_SYMBOLS.get(group_of(record), "•"), record.address, [])
-                if not budget.take(len(line)):
+                if not budget.take(_size(line)):
                     break
                 drift_slots.append(_ResourceSlot(record, "", line))
             drift_section = None
@@ -212,7 +217,7 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     for slot in modules[:listed_modules]:
         parts.append(_module_text(slot, templates, open_modules) if slot.expanded else slot.counts_line)
     if listed_modules < len(modules):
-        parts.append(templates.module_more(sum(len(slot.records) for slot in modules[listed_modules:])))
+        parts.append(templates.modules_more(sum(len(slot.records) for slot in modules[listed_modules:])))
     if drift_section is None:
         parts.append(templates.drift_open(len(review.drift)))
         for resource in drift_slots:
@@ -234,13 +239,17 @@ def _meta_line(review: Review) -> str:
     if plan.terraform_version:
         parts.append(f"Terraform {plan.terraform_version}")
     parts.append(f"plan JSON format {plan.format_version}")
-    created = review.metadata.get("created_at")
-    if isinstance(created, str):
-        parts.append(f"planned at {created}")
+    metadata = review.metadata
+    if isinstance(metadata.get("plan_id"), str):
+        parts.append(f"plan {metadata['plan_id']}")
+    if isinstance(metadata.get("created_at"), str):
+        parts.append(f"planned at {metadata['created_at']}")
+    if isinstance(metadata.get("git_commit"), str):
+        parts.append(f"commit {metadata['git_commit'][:12]}")
     return html.escape(", ".join(parts), quote=False)
 
 
-def _group_warnings(warnings: list[Warning], environment: str) -> list[_WarningGroup]:
+def _group_warnings(warnings: list[DataWarning], environment: str) -> list[_WarningGroup]:
     groups: dict[tuple[str, str], _WarningGroup] = {}
     for warning in warnings:
         key = (warning.type, warning.verb)
@@ -271,18 +280,18 @@ def _module_slot(module: str, records: list[ChangeRecord]) -> _ModuleSlot:
 def _fit_module_counts(modules: list[_ModuleSlot], budget: _Budget) -> int:
     """How many modules get at least their counts line; the rest are summed in one line."""
     for position, slot in enumerate(modules):
-        if not budget.take(len(slot.counts_line)):
+        if not budget.take(_size(slot.counts_line)):
             return position
     return len(modules)
 
 
 def _expand_module(slot: _ModuleSlot, budget: _Budget, templates: Any, open_module: bool) -> bool:
     """Replace the module's counts line by its resource lines, as many as fit; False if not all did."""
-    frame = len(templates.module_open(slot.module, slot.counts_text, open_module)) + len(
+    frame = _size(templates.module_open(slot.module, slot.counts_text, open_module)) + _size(
         templates.module_close()
     )
-    more_line = len(templates.module_more(len(slot.records)))
-    if not budget.take(frame + more_line - len(slot.counts_line)):
+    more_line = _size(templates.module_more(len(slot.records)))
+    if not budget.take(frame + more_line - _size(slot.counts_line)):
         return False
     slot.expanded = True
     current_group = None
@@ -292,7 +301,7 @@ def _expand_module(slot: _ModuleSlot, budget: _Budget, templates: Any, open_modu
         if group != current_group:
             heading = templates.group_heading(ACTION_TITLES.get(group, group))
         line = templates.resource_line(_SYMBOLS.get(group, "•"), record.address, reasons_of(record))
-        if not budget.take(len(heading) + len(line)):
+        if not budget.take(_size(heading) + _size(line)):
             return False
         current_group = group
         slot.resources.append(_ResourceSlot(record, heading, line))
@@ -309,7 +318,7 @@ def _attach_diffs(review: Review, resources: list[_ResourceSlot], budget: _Budge
             continue
         shown = diffs[:_MAX_ROWS_PER_RESOURCE]
         table = templates.attribute_table(shown, len(diffs) - len(shown))
-        if budget.take(len(table)):
+        if budget.take(_size(table)):
             resource.diff = table
             continue
         misses += 1

@@ -12,10 +12,12 @@ the size of the text plus one resource.
 
 from __future__ import annotations
 
+import gc
 import json
 import json.decoder
 import json.scanner
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,9 @@ _WHITESPACE = json.decoder.WHITESPACE
 _scan_string = json.decoder.scanstring
 _scan_value: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(json.JSONDecoder())
 
-# Sections walked member by member instead of parsed whole, down to this depth, so that
-# dropping them never builds a tree bigger than one resource or one module.
-_SKIP_STREAM_DEPTH = 4
+# Skipped sections are walked member by member down to this depth (module nesting), deeper
+# values are parsed whole and dropped.
+_SKIP_STREAM_DEPTH = 12
 
 
 @dataclass(slots=True)
@@ -54,10 +56,9 @@ class ChangeRecord:
 
 @dataclass
 class PlanDocument:
-    """The parts of a plan JSON the review uses; changes keep spans into `text` for lazy diffs."""
+    """The parts of a plan JSON the review uses; changes keep byte spans into the file for lazy diffs."""
 
     source: Path
-    text: str
     format_version: str
     terraform_version: str | None
     resource_changes: list[ChangeRecord] = field(default_factory=list)
@@ -66,84 +67,213 @@ class PlanDocument:
     checks: list[Any] = field(default_factory=list)
     variables: dict[str, Any] = field(default_factory=dict)
     sensitive_variable_names: set[str] = field(default_factory=set)
+    # `default` values of sensitive variables: configuration holds them in plain text.
+    sensitive_variable_defaults: list[Any] = field(default_factory=list)
     errored: bool = False
 
     def load_change(self, record: ChangeRecord) -> dict[str, Any]:
-        """The full `change` object of one record, parsed again from its span."""
-        entry, _ = _scan_value(self.text, record.start)
+        """The full `change` object of one record, read and parsed again from its span in the file."""
+        with self.source.open("rb") as handle:
+            handle.seek(record.start)
+            raw = handle.read(record.end - record.start)
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict) or entry.get("address", "") != record.address:
+            raise PlanFormatError(f"{self.source} changed while it was being reviewed: run the review again")
         change = entry.get("change")
         return change if isinstance(change, dict) else {}
 
 
-def read_plan(path: Path) -> PlanDocument:
+# The file is decoded and parsed through a window of about this many characters, so memory
+# stays near one chunk plus the kept records however big the plan is.
+CHUNK_BYTES = 4 << 20
+
+
+def read_plan(path: Path, chunk_bytes: int = CHUNK_BYTES) -> PlanDocument:
     """Read and validate a plan JSON file; raise PlanFormatError with a message for the user."""
     try:
-        raw = path.read_bytes()
+        handle = path.open("rb")
     except FileNotFoundError:
         raise PlanFormatError(f"{path}: no such file") from None
     except OSError as error:
         raise PlanFormatError(f"{path}: cannot read: {error.strerror}") from None
+    with handle, without_garbage_collection():
+        return _PlanParser(_Window(handle, path, chunk_bytes), path).parse()
+
+
+@contextmanager
+def without_garbage_collection() -> Iterator[None]:
+    """Parsing creates millions of objects and no cycles; the cyclic collector would re-scan
+    them again and again (it triples the parse time of a 50k-change plan)."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise PlanFormatError(
-            f"{path} is not JSON: byte {error.start} is not UTF-8 (is it a binary plan file? "
-            "convert it with `terraform show -json PLANFILE`)"
-        ) from None
-    del raw
-    return parse_plan_text(text, path)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def parse_plan_text(text: str, source: Path) -> PlanDocument:
-    """Parse plan JSON held in `text`; `source` names it in error messages."""
-    parser = _PlanParser(text, source)
-    return parser.parse()
+class _Window:
+    """A sliding window of decoded text over the file, addressed by absolute character positions.
+
+    Text before the parser's cursor is dropped once it exceeds a chunk; positions are translated
+    to byte offsets (for re-reading a change later) while their text is still in the window.
+    """
+
+    def __init__(self, handle: BinaryIO, source: Path, chunk_bytes: int) -> None:
+        self.handle = handle
+        self.source = source
+        self.chunk_bytes = chunk_bytes
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        self.base = 0  # absolute character position of text[0]
+        self.byte_base = 0  # byte offset of text[0]
+        self.bytes_read = 0
+        self.eof = False
+        self.dropped_lines = 0
+        self.last_dropped_newline = -1  # absolute position of the last newline dropped
+        # Last position translated to bytes, so non-ASCII windows are encoded once, not per lookup.
+        self.mark = (0, 0)
+
+    @property
+    def end(self) -> int:
+        """Absolute position just after the text read so far."""
+        return self.base + len(self.text)
+
+    def more(self) -> bool:
+        """Append the next chunk; False at the end of the file."""
+        while not self.eof:
+            raw = self.handle.read(self.chunk_bytes)
+            try:
+                decoded = self.decoder.decode(raw, final=not raw)
+            except UnicodeDecodeError as error:
+                raise PlanFormatError(
+                    f"{self.source} is not JSON: byte {self.bytes_read + error.start} is not UTF-8 (is it a "
+                    "binary plan file? convert it with `terraform show -json PLANFILE`)"
+                ) from None
+            self.bytes_read += len(raw)
+            if not raw:
+                self.eof = True
+            if decoded:
+                self.text = self.text + decoded if self.text else decoded
+                return True
+        return False
+
+    def drop_before(self, position: int) -> None:
+        """Forget text before `position` once that is more than a chunk: the parser never goes back."""
+        keep_from = position - self.base
+        if keep_from < self.chunk_bytes:
+            return
+        dropped = self.text[:keep_from]
+        newline = dropped.rfind("\n")
+        if newline >= 0:
+            self.dropped_lines += dropped.count("\n")
+            self.last_dropped_newline = self.base + newline
+        self.byte_base = self.byte_of(position)
+        self.text = self.text[keep_from:]
+        self.base = position
+        self.mark = (position, self.byte_base)
+
+    def byte_of(self, position: int) -> int:
+        """The byte offset in the file of an absolute character position inside the window."""
+        if self.text.isascii():
+            return self.byte_base + (position - self.base)
+        mark_position, mark_byte = self.mark
+        if mark_position < self.base or mark_position > position:
+            mark_position, mark_byte = self.base, self.byte_base
+        offset = mark_byte + len(self.text[mark_position - self.base : position - self.base].encode("utf-8"))
+        self.mark = (position, offset)
+        return offset
+
+    def line_and_column(self, position: int) -> tuple[int, int]:
+        local = position - self.base
+        newline = self.text.rfind("\n", 0, local)
+        line = self.dropped_lines + self.text.count("\n", 0, local) + 1
+        line_start = self.base + newline + 1 if newline >= 0 else self.last_dropped_newline + 1
+        return line, position - line_start + 1
 
 
 class _PlanParser:
-    def __init__(self, text: str, source: Path) -> None:
-        self.text = text
+    def __init__(self, window: _Window, source: Path) -> None:
+        self.window = window
         self.source = source
+        self._cursor = 0
 
     # -- errors -------------------------------------------------------------------------------
 
     def _error_at(self, position: int, problem: str) -> PlanFormatError:
-        text = self.text
-        if position >= len(text.rstrip()):
+        window = self.window
+        while window.more():
+            pass
+        if position >= window.base + len(window.text.rstrip()):
             return PlanFormatError(
-                f"{self.source} is truncated: the JSON ends after {len(text)} characters before the "
+                f"{self.source} is truncated: the JSON ends after {window.end} characters before the "
                 "document is complete (was the plan written completely? re-run `terraform show -json`)"
             )
-        line = text.count("\n", 0, position) + 1
-        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        line, column = window.line_and_column(position)
         return PlanFormatError(f"{self.source} is not valid JSON: {problem} at line {line} column {column}")
 
+    # -- primitives on absolute positions (each loads more text when it runs off the window) ----
+
+    def _char(self, index: int) -> str:
+        window = self.window
+        while index >= window.end:
+            if not window.more():
+                return ""
+        return window.text[index - window.base]
+
     def _skip_whitespace(self, index: int) -> int:
-        return _WHITESPACE.match(self.text, index).end()
+        window = self.window
+        while True:
+            if index < window.end and window.text[index - window.base] not in " \t\n\r":
+                return index
+            local_end = _WHITESPACE.match(window.text, max(index - window.base, 0)).end()
+            index = window.base + local_end
+            if index < window.end or not window.more():
+                return index
 
     def _expect(self, index: int, character: str, what: str) -> int:
         index = self._skip_whitespace(index)
-        if index >= len(self.text) or self.text[index] != character:
+        if self._char(index) != character:
             raise self._error_at(index, f"expected {what}")
         return index + 1
 
     def _value(self, index: int) -> tuple[Any, int]:
-        try:
-            return _scan_value(self.text, index)
-        except StopIteration as stop:
-            raise self._error_at(stop.value, "expected a value") from None
-        except json.JSONDecodeError as error:
-            raise self._error_at(error.pos, error.msg) from None
-        except RecursionError:
-            raise PlanFormatError(f"{self.source} is nested too deeply to be a plan") from None
+        window = self.window
+        while True:
+            local = index - window.base
+            try:
+                value, local_end = _scan_value(window.text, local)
+            except StopIteration as stop:
+                if window.more():
+                    continue
+                raise self._error_at(window.base + stop.value, "expected a value") from None
+            except json.JSONDecodeError as error:
+                if window.more():
+                    continue
+                raise self._error_at(window.base + error.pos, error.msg) from None
+            except RecursionError:
+                raise PlanFormatError(f"{self.source} is nested too deeply to be a plan") from None
+            # A number that ends with the window may go on in the next chunk.
+            if local_end == len(window.text) and window.more():
+                continue
+            return value, window.base + local_end
 
     def _string(self, index: int) -> tuple[str, int]:
-        if index >= len(self.text) or self.text[index] != '"':
+        if self._char(index) != '"':
             raise self._error_at(index, "expected a property name in double quotes")
-        try:
-            return _scan_string(self.text, index + 1)
-        except json.JSONDecodeError as error:
-            raise self._error_at(error.pos, error.msg) from None
+        window = self.window
+        while True:
+            try:
+                value, local_end = _scan_string(window.text, index - window.base + 1)
+            except json.JSONDecodeError as error:
+                if window.more():
+                    continue
+                raise self._error_at(window.base + error.pos, error.msg) from None
+            return value, window.base + local_end
 
     # -- structure walkers --------------------------------------------------------------------
 
@@ -193,16 +323,21 @@ class _PlanParser:
                 return
             raise self._error_at(index, "expected ',' or ']' after an array element")
 
-    def _skip(self, index: int, depth: int = 0) -> None:
-        """Consume one value without keeping it; big containers are walked, not built."""
+    def _skip(self, index: int, depth: int = 0, whole_elements: bool = False) -> None:
+        """Consume one value without keeping it. Containers are walked rather than built, except
+        the elements of `resources` arrays (one resource each, small), so dropping a section never
+        builds more than one resource or one small object at a time."""
         character = self.text[index] if index < len(self.text) else ""
         if depth < _SKIP_STREAM_DEPTH and character == "{":
-            for _key, value_start in self._members(index):
-                self._skip(value_start, depth + 1)
+            for key, value_start in self._members(index):
+                self._skip(value_start, depth + 1, key == "resources")
             return
         if depth < _SKIP_STREAM_DEPTH and character == "[":
             for element_start in self._elements(index):
-                self._skip(element_start, depth + 1)
+                if whole_elements:
+                    _, self._cursor = self._value(element_start)
+                else:
+                    self._skip(element_start, depth + 1)
             return
         _, self._cursor = self._value(index)
 
@@ -244,7 +379,9 @@ class _PlanParser:
             elif key == "errored":
                 plan.errored = self._take(value_start) is True
             elif key == "configuration":
-                plan.sensitive_variable_names = self._sensitive_variables(value_start)
+                plan.sensitive_variable_names, plan.sensitive_variable_defaults = self._sensitive_variables(
+                    value_start
+                )
             else:
                 self._skip(value_start)
         trailing = self._skip_whitespace(self._cursor)
@@ -289,25 +426,26 @@ class _PlanParser:
             records.append(_record(entry, element_start, self._cursor))
         return records
 
-    def _sensitive_variables(self, index: int) -> set[str]:
-        """Names of root variables declared `sensitive = true`, from configuration.root_module."""
+    def _sensitive_variables(self, index: int) -> tuple[set[str], list[Any]]:
+        """Names and defaults of root variables declared `sensitive = true` (configuration.root_module)."""
         names: set[str] = set()
+        defaults: list[Any] = []
         for key, value_start in self._members(index):
             if key != "root_module":
                 self._skip(value_start, 1)
                 continue
             for module_key, module_value in self._members(value_start):
                 if module_key != "variables":
-                    self._skip(module_value, 2)
+                    self._skip(module_value, 2, module_key == "resources")
                     continue
                 declared = self._take(module_value)
-                if isinstance(declared, dict):
-                    names.update(
-                        name
-                        for name, declaration in declared.items()
-                        if isinstance(declaration, dict) and declaration.get("sensitive") is True
-                    )
-        return names
+                if not isinstance(declared, dict):
+                    continue
+                for name, declaration in declared.items():
+                    if isinstance(declaration, dict) and declaration.get("sensitive") is True:
+                        names.add(name)
+                        defaults.append(declaration.get("default"))
+        return names, defaults
 
 
 def _record(entry: dict[str, Any], start: int, end: int) -> ChangeRecord:

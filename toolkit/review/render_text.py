@@ -22,7 +22,7 @@ _SYMBOLS = {
     "delete": ("-", "red"),
     "create": ("+", "green"),
     "update": ("~", "yellow"),
-    "import": ("<=", "cyan"),
+    "import": ("<-", "cyan"),
     "move": ("->", "cyan"),
     "read": ("<=", "cyan"),
     "forget": ("x", "yellow"),
@@ -89,7 +89,7 @@ def _lines(review: Review, paint: _Painter) -> Iterator[str]:
             symbol, color = _SYMBOLS.get(group, ("?", "dim"))
             reasons = reasons_of(record)
             yield "    " + paint(f"{symbol} {record.address}", color) + (
-                paint(f"  ({'; '.join(reasons)})", "dim") if reasons else ""
+                paint(f" — {'; '.join(reasons)}", "dim") if reasons else ""
             )
             if has_diff(record):
                 for diff in review.diffs(record):

@@ -1,0 +1,1 @@
+"""Benchmarks and the plan generator they share with tests."""

@@ -1,0 +1,245 @@
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  cluster_mode   = var.replication.cluster_mode_enabled
+  shards         = var.replication.num_node_groups
+  replicas       = var.replication.replicas_per_node_group
+  node_count     = local.shards * (1 + local.replicas)
+  failover       = var.replication.automatic_failover_enabled != null ? var.replication.automatic_failover_enabled : local.node_count > 1
+  engine_major   = split(".", var.engine_version)[0]
+  create_token   = var.create && var.create_auth_token && length(var.user_group_ids) == 0
+  create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
+  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+
+  # ElastiCache names member clusters <id>-<shard 4 digits>-<node 3 digits> in cluster mode, <id>-<node 3 digits> otherwise.
+  member_cluster_ids = local.cluster_mode ? flatten([
+    for shard in range(1, local.shards + 1) : [for node in range(1, local.replicas + 2) : format("%s-%04d-%03d", var.name, shard, node)]
+  ]) : [for node in range(1, local.replicas + 2) : format("%s-%03d", var.name, node)]
+}
+
+################################################################################
+# Network
+################################################################################
+
+resource "aws_elasticache_subnet_group" "this" {
+  count = var.create ? 1 : 0
+
+  name        = var.name
+  description = "Private subnets of ${var.name}"
+  subnet_ids  = var.subnet_ids
+
+  tags = var.tags
+}
+
+resource "aws_security_group" "this" {
+  count = var.create ? 1 : 0
+
+  name_prefix = "${var.name}-cache-"
+  description = "Redis ${var.name}: open only to its client security groups"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-cache" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "clients" {
+  for_each = var.create ? var.allowed_security_group_ids : {}
+
+  security_group_id            = aws_security_group.this[0].id
+  description                  = "Redis from ${each.key}"
+  ip_protocol                  = "tcp"
+  from_port                    = var.port
+  to_port                      = var.port
+  referenced_security_group_id = each.value
+
+  tags = var.tags
+}
+
+################################################################################
+# Encryption
+################################################################################
+
+data "aws_iam_policy_document" "kms" {
+  count = local.create_kms_key ? 1 : 0
+
+  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
+  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
+  statement {
+    sid       = "AccountAdministration"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogs"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:*"]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  count = local.create_kms_key ? 1 : 0
+
+  description             = "At-rest data, AUTH token secret and logs of cache ${var.name}"
+  deletion_window_in_days = 30
+  enable_key_rotation     = true
+  policy                  = data.aws_iam_policy_document.kms[0].json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  count = local.create_kms_key ? 1 : 0
+
+  name          = "alias/${var.name}-cache"
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+################################################################################
+# Authentication
+################################################################################
+
+# Redis AUTH accepts 16-128 printable characters except /, " and @.
+resource "random_password" "auth_token" {
+  count = local.create_token ? 1 : 0
+
+  length           = 64
+  special          = true
+  override_special = "!&#$^<>-"
+}
+
+resource "aws_secretsmanager_secret" "auth_token" {
+  count = local.create_token ? 1 : 0
+
+  #checkov:skip=CKV2_AWS_57:The AUTH token is rotated through Terraform (auth_token_update_strategy ROTATE), not by a rotation Lambda.
+  name_prefix             = "${var.name}/redis-auth-token-"
+  description             = "AUTH token of ElastiCache replication group ${var.name}"
+  kms_key_id              = local.kms_key_arn
+  recovery_window_in_days = var.auth_token_secret_recovery_window_days
+
+  tags = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "auth_token" {
+  count = local.create_token ? 1 : 0
+
+  secret_id     = aws_secretsmanager_secret.auth_token[0].id
+  secret_string = random_password.auth_token[0].result
+}
+
+################################################################################
+# Parameter group
+################################################################################
+
+resource "aws_elasticache_parameter_group" "this" {
+  count = var.create ? 1 : 0
+
+  name        = "${var.name}-${var.engine}${local.engine_major}"
+  description = "${var.engine} ${local.engine_major} parameters of ${var.name} (cluster mode ${local.cluster_mode ? "on" : "off"})"
+  family      = "${var.engine}${local.engine_major}"
+
+  dynamic "parameter" {
+    for_each = merge(var.parameters, { "cluster-enabled" = local.cluster_mode ? "yes" : "no" })
+
+    content {
+      name  = parameter.key
+      value = parameter.value
+    }
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Log delivery
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = var.create ? toset(var.log_types) : toset([])
+
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for cache logs.
+  #checkov:skip=CKV_AWS_158:Encrypted with kms_key_arn or the module's key; null only when create_kms_key is false.
+  name              = "/aws/elasticache/${var.name}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key_arn
+
+  tags = var.tags
+}
+
+################################################################################
+# Replication group
+################################################################################
+
+resource "aws_elasticache_replication_group" "this" {
+  count = var.create ? 1 : 0
+
+  #checkov:skip=CKV2_AWS_50:Multi-AZ automatic failover is on whenever there is a replica; single-node groups (dev) cannot fail over.
+  replication_group_id = var.name
+  description          = "Redis of ${var.name}"
+  engine               = var.engine
+  engine_version       = var.engine_version
+  node_type            = var.node_type
+  port                 = var.port
+  parameter_group_name = aws_elasticache_parameter_group.this[0].name
+
+  cluster_mode            = local.cluster_mode ? "enabled" : "disabled"
+  num_node_groups         = local.cluster_mode ? local.shards : null
+  replicas_per_node_group = local.cluster_mode ? local.replicas : null
+  num_cache_clusters      = local.cluster_mode ? null : 1 + local.replicas
+
+  automatic_failover_enabled = local.failover
+  multi_az_enabled           = local.failover
+
+  subnet_group_name  = aws_elasticache_subnet_group.this[0].name
+  security_group_ids = [aws_security_group.this[0].id]
+
+  at_rest_encryption_enabled = "true"
+  kms_key_id                 = local.kms_key_arn
+  transit_encryption_enabled = true
+  auth_token                 = local.create_token ? random_password.auth_token[0].result : null
+  auth_token_update_strategy = local.create_token ? "ROTATE" : null
+  user_group_ids             = length(var.user_group_ids) > 0 ? var.user_group_ids : null
+
+  snapshot_retention_limit = var.snapshot_retention_limit
+  snapshot_window          = var.snapshot_window
+  maintenance_window       = var.maintenance_window
+  notification_topic_arn   = var.notification_topic_arn
+
+  auto_minor_version_upgrade = true
+  apply_immediately          = var.apply_immediately
+
+  dynamic "log_delivery_configuration" {
+    for_each = aws_cloudwatch_log_group.this
+
+    content {
+      destination      = log_delivery_configuration.value.name
+      destination_type = "cloudwatch-logs"
+      log_format       = "json"
+      log_type         = log_delivery_configuration.key
+    }
+  }
+
+  tags = var.tags
+}

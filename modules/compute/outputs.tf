@@ -1,0 +1,122 @@
+################################################################################
+# Cluster
+################################################################################
+
+output "cluster_name" {
+  description = "Name of the ECS cluster."
+  value       = try(aws_ecs_cluster.this[0].name, null)
+}
+
+output "cluster_arn" {
+  description = "ARN of the ECS cluster."
+  value       = try(aws_ecs_cluster.this[0].arn, null)
+}
+
+################################################################################
+# Logging
+################################################################################
+
+output "log_group_name" {
+  description = "CloudWatch log group of the containers."
+  value       = try(aws_cloudwatch_log_group.this[0].name, null)
+}
+
+################################################################################
+# IAM
+################################################################################
+
+output "task_role_arn" {
+  description = "IAM role of the application (task role)."
+  value       = try(aws_iam_role.task[0].arn, null)
+}
+
+output "task_role_name" {
+  description = "Name of the task role, for attaching further policies."
+  value       = try(aws_iam_role.task[0].name, null)
+}
+
+output "execution_role_arn" {
+  description = "IAM role ECS uses to start the tasks (logs, image pulls, secrets)."
+  value       = try(aws_iam_role.execution[0].arn, null)
+}
+
+################################################################################
+# Task definition
+################################################################################
+
+output "task_definition_arn" {
+  description = "ARN (with revision) of the task definition."
+  value       = try(aws_ecs_task_definition.this[0].arn, null)
+}
+
+################################################################################
+# Load balancer
+################################################################################
+
+output "alb_arn" {
+  description = "ARN of the application load balancer (for the WAF association)."
+  value       = try(aws_lb.this[0].arn, null)
+}
+
+output "alb_arn_suffix" {
+  description = "ARN suffix of the load balancer: the LoadBalancer dimension of its CloudWatch metrics."
+  value       = try(aws_lb.this[0].arn_suffix, null)
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the load balancer."
+  value       = try(aws_lb.this[0].dns_name, null)
+}
+
+output "alb_zone_id" {
+  description = "Route 53 hosted zone ID of the load balancer (for alias records)."
+  value       = try(aws_lb.this[0].zone_id, null)
+}
+
+output "alb_security_group_id" {
+  description = "Security group of the load balancer."
+  value       = try(aws_security_group.alb[0].id, null)
+}
+
+output "uses_https" {
+  description = "Whether the load balancer serves HTTPS (a certificate was given)."
+  value       = local.use_https
+}
+
+output "target_group_arns" {
+  description = "Target group ARNs by color (blue, green)."
+  value       = { for color, target_group in aws_lb_target_group.this : color => target_group.arn }
+}
+
+output "target_group_arn_suffixes" {
+  description = "Target group ARN suffixes by color: the TargetGroup dimension of their CloudWatch metrics."
+  value       = { for color, target_group in aws_lb_target_group.this : color => target_group.arn_suffix }
+}
+
+output "production_listener_rule_arn" {
+  description = "ARN of the listener rule that carries production traffic (shifted by blue/green deployments)."
+  value       = try(aws_lb_listener_rule.production[0].arn, null)
+}
+
+################################################################################
+# Service
+################################################################################
+
+output "service_name" {
+  description = "Name of the ECS service."
+  value       = try(aws_ecs_service.this[0].name, null)
+}
+
+output "service_security_group_id" {
+  description = "Security group of the tasks (give it access to databases and caches)."
+  value       = try(aws_security_group.service[0].id, null)
+}
+
+################################################################################
+# Autoscaling
+################################################################################
+
+output "autoscaling_policy_names" {
+  description = "Target-tracking policy names by metric (cpu, memory, requests)."
+  value       = { for key, policy in aws_appautoscaling_policy.this : key => policy.name }
+}

@@ -1,0 +1,434 @@
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  is_aurora     = var.engine_mode == "aurora-serverless"
+  create_rds    = var.create && !local.is_aurora
+  create_aurora = var.create && local.is_aurora
+
+  engine_major = split(".", var.engine_version)[0]
+  family       = coalesce(var.parameter_group_family, local.is_aurora ? "aurora-postgresql${local.engine_major}" : "postgres${local.engine_major}")
+
+  # Clients must use TLS unless the caller explicitly overrides it.
+  parameters = merge({ "rds.force_ssl" = "1" }, var.parameters)
+
+  create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
+  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+
+  create_monitoring_role = var.create && var.monitoring_interval > 0 && var.create_monitoring_role && var.monitoring_role_arn == null
+  monitoring_role_arn    = var.monitoring_interval > 0 ? (local.create_monitoring_role ? aws_iam_role.monitoring[0].arn : var.monitoring_role_arn) : null
+
+  logs_exports = coalesce(var.enabled_cloudwatch_logs_exports, local.is_aurora ? ["postgresql"] : ["postgresql", "upgrade"])
+
+  replica_identifiers = [for index in range(var.read_replica_count) : "${var.name}-replica-${index + 1}"]
+  # Aurora: instance 1 is the writer, the others are readers.
+  cluster_instance_identifiers = [for index in range(var.read_replica_count + 1) : "${var.name}-${index + 1}"]
+
+  postgresql_log_group_name = local.is_aurora ? "/aws/rds/cluster/${var.name}/postgresql" : "/aws/rds/instance/${var.name}/postgresql"
+}
+
+################################################################################
+# Network
+################################################################################
+
+resource "aws_db_subnet_group" "this" {
+  count = var.create ? 1 : 0
+
+  name        = var.name
+  description = "Private subnets of ${var.name}"
+  subnet_ids  = var.subnet_ids
+
+  tags = var.tags
+}
+
+resource "aws_security_group" "this" {
+  count = var.create ? 1 : 0
+
+  name_prefix = "${var.name}-db-"
+  description = "PostgreSQL ${var.name}: open only to its client security groups"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-db" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "clients" {
+  for_each = var.create ? var.allowed_security_group_ids : {}
+
+  security_group_id            = aws_security_group.this[0].id
+  description                  = "PostgreSQL from ${each.key}"
+  ip_protocol                  = "tcp"
+  from_port                    = var.port
+  to_port                      = var.port
+  referenced_security_group_id = each.value
+
+  tags = var.tags
+}
+
+################################################################################
+# Encryption
+################################################################################
+
+data "aws_iam_policy_document" "kms" {
+  count = local.create_kms_key ? 1 : 0
+
+  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
+  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
+  statement {
+    sid       = "AccountAdministration"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogs"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:*"]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  count = local.create_kms_key ? 1 : 0
+
+  description             = "Storage, Performance Insights and logs of database ${var.name}"
+  deletion_window_in_days = 30
+  enable_key_rotation     = true
+  policy                  = data.aws_iam_policy_document.kms[0].json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  count = local.create_kms_key ? 1 : 0
+
+  name          = "alias/${var.name}-db"
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+################################################################################
+# Parameter group
+################################################################################
+
+resource "aws_db_parameter_group" "this" {
+  count = local.create_rds ? 1 : 0
+
+  name_prefix = "${var.name}-"
+  description = "PostgreSQL ${local.engine_major} parameters of ${var.name}"
+  family      = local.family
+
+  dynamic "parameter" {
+    for_each = local.parameters
+
+    content {
+      name         = parameter.key
+      value        = parameter.value
+      apply_method = contains(var.static_parameter_names, parameter.key) ? "pending-reboot" : "immediate"
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_rds_cluster_parameter_group" "this" {
+  count = local.create_aurora ? 1 : 0
+
+  name_prefix = "${var.name}-"
+  description = "Aurora PostgreSQL ${local.engine_major} cluster parameters of ${var.name}"
+  family      = local.family
+
+  dynamic "parameter" {
+    for_each = local.parameters
+
+    content {
+      name         = parameter.key
+      value        = parameter.value
+      apply_method = contains(var.static_parameter_names, parameter.key) ? "pending-reboot" : "immediate"
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+################################################################################
+# Enhanced monitoring
+################################################################################
+
+data "aws_iam_policy_document" "monitoring_assume" {
+  count = local.create_monitoring_role ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "monitoring" {
+  count = local.create_monitoring_role ? 1 : 0
+
+  name_prefix        = "${substr(var.name, 0, 20)}-rds-monitoring-"
+  assume_role_policy = data.aws_iam_policy_document.monitoring_assume[0].json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "monitoring" {
+  count = local.create_monitoring_role ? 1 : 0
+
+  role       = aws_iam_role.monitoring[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+}
+
+################################################################################
+# CloudWatch logs
+################################################################################
+
+# Created here (not by RDS) so that retention, encryption and the slow-query metric filter apply from day one.
+resource "aws_cloudwatch_log_group" "postgresql" {
+  count = var.create && contains(local.logs_exports, "postgresql") ? 1 : 0
+
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for database logs.
+  name              = local.postgresql_log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key_arn
+
+  tags = var.tags
+}
+
+################################################################################
+# Instance (engine_mode = "rds")
+################################################################################
+
+resource "aws_db_instance" "this" {
+  count = local.create_rds ? 1 : 0
+
+  #checkov:skip=CKV_AWS_157:Multi-AZ is set per environment (multi_az); protected environments must enable it.
+  #checkov:skip=CKV_AWS_293:Deletion protection is set per environment (deletion_protection, default true); protected environments must enable it.
+  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (monitoring_interval).
+  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights_enabled).
+  #checkov:skip=CKV2_AWS_30:Query logging parameters (log_min_duration_statement, ...) come from the environment's parameters.
+  identifier     = var.name
+  engine         = "postgres"
+  engine_version = var.engine_version
+  instance_class = var.instance_class
+  port           = var.port
+
+  db_name                       = var.database_name
+  username                      = var.master_username
+  manage_master_user_password   = true
+  master_user_secret_kms_key_id = var.master_user_secret_kms_key_id
+
+  allocated_storage     = var.allocated_storage
+  max_allocated_storage = var.max_allocated_storage
+  storage_type          = var.storage_type
+  iops                  = var.iops
+  storage_throughput    = var.storage_throughput
+  storage_encrypted     = true
+  kms_key_id            = local.kms_key_arn
+
+  multi_az               = var.multi_az
+  db_subnet_group_name   = aws_db_subnet_group.this[0].name
+  vpc_security_group_ids = [aws_security_group.this[0].id]
+  publicly_accessible    = false
+  parameter_group_name   = aws_db_parameter_group.this[0].name
+
+  iam_database_authentication_enabled = var.iam_database_authentication_enabled
+
+  backup_retention_period   = var.backup_retention_period
+  backup_window             = var.backup_window
+  maintenance_window        = var.maintenance_window
+  copy_tags_to_snapshot     = true
+  skip_final_snapshot       = var.skip_final_snapshot
+  final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.name}-final"
+  deletion_protection       = var.deletion_protection
+  apply_immediately         = var.apply_immediately
+
+  auto_minor_version_upgrade = true
+
+  performance_insights_enabled          = var.performance_insights_enabled
+  performance_insights_kms_key_id       = var.performance_insights_enabled ? local.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights_enabled ? var.performance_insights_retention_period : null
+
+  monitoring_interval = var.monitoring_interval
+  monitoring_role_arn = local.monitoring_role_arn
+
+  enabled_cloudwatch_logs_exports = local.logs_exports
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.postgresql, aws_iam_role_policy_attachment.monitoring]
+}
+
+################################################################################
+# Read replicas
+################################################################################
+
+resource "aws_db_instance" "replica" {
+  for_each = local.create_rds ? toset(local.replica_identifiers) : toset([])
+
+  #checkov:skip=CKV_AWS_157:A read replica is single-AZ by design; the primary carries Multi-AZ.
+  #checkov:skip=CKV_AWS_293:Deletion protection is set per environment (deletion_protection, default true).
+  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (monitoring_interval).
+  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights_enabled).
+  #checkov:skip=CKV_AWS_133:Replicas take no automated backups; the primary's backups cover the data.
+  #checkov:skip=CKV_AWS_161:IAM authentication follows the primary's setting (replicated).
+  identifier          = each.key
+  replicate_source_db = aws_db_instance.this[0].identifier
+  instance_class      = coalesce(var.replica_instance_class, var.instance_class)
+  port                = var.port
+
+  max_allocated_storage = var.max_allocated_storage
+  storage_type          = var.storage_type
+  iops                  = var.iops
+  storage_throughput    = var.storage_throughput
+  storage_encrypted     = true
+  kms_key_id            = local.kms_key_arn
+
+  multi_az               = false
+  vpc_security_group_ids = [aws_security_group.this[0].id]
+  publicly_accessible    = false
+  parameter_group_name   = aws_db_parameter_group.this[0].name
+
+  backup_retention_period = 0
+  maintenance_window      = var.maintenance_window
+  copy_tags_to_snapshot   = true
+  skip_final_snapshot     = true
+  deletion_protection     = var.deletion_protection
+  apply_immediately       = var.apply_immediately
+
+  auto_minor_version_upgrade = true
+
+  performance_insights_enabled          = var.performance_insights_enabled
+  performance_insights_kms_key_id       = var.performance_insights_enabled ? local.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights_enabled ? var.performance_insights_retention_period : null
+
+  monitoring_interval = var.monitoring_interval
+  monitoring_role_arn = local.monitoring_role_arn
+
+  enabled_cloudwatch_logs_exports = local.logs_exports
+
+  tags = var.tags
+}
+
+################################################################################
+# Aurora Serverless v2 (engine_mode = "aurora-serverless")
+################################################################################
+
+resource "aws_rds_cluster" "this" {
+  count = local.create_aurora ? 1 : 0
+
+  #checkov:skip=CKV_AWS_139:Deletion protection is set per environment (deletion_protection, default true); protected environments must enable it.
+  #checkov:skip=CKV_AWS_133:Backups are always on: backup_retention_period is raised to at least 1 day (Aurora cannot turn them off).
+  #checkov:skip=CKV2_AWS_27:Query logging parameters (log_min_duration_statement, ...) come from the environment's parameters.
+  #checkov:skip=CKV2_AWS_8:Backups are AWS Backup's concern outside this module; automated backups are kept backup_retention_period days.
+  cluster_identifier = var.name
+  engine             = "aurora-postgresql"
+  engine_mode        = "provisioned"
+  engine_version     = var.engine_version
+  port               = var.port
+
+  database_name                 = var.database_name
+  master_username               = var.master_username
+  manage_master_user_password   = true
+  master_user_secret_kms_key_id = var.master_user_secret_kms_key_id
+
+  storage_encrypted = true
+  kms_key_id        = local.kms_key_arn
+
+  db_subnet_group_name            = aws_db_subnet_group.this[0].name
+  vpc_security_group_ids          = [aws_security_group.this[0].id]
+  db_cluster_parameter_group_name = aws_rds_cluster_parameter_group.this[0].name
+
+  iam_database_authentication_enabled = var.iam_database_authentication_enabled
+
+  serverlessv2_scaling_configuration {
+    min_capacity = var.serverless_min_capacity
+    max_capacity = var.serverless_max_capacity
+  }
+
+  backup_retention_period      = max(var.backup_retention_period, 1)
+  preferred_backup_window      = var.backup_window
+  preferred_maintenance_window = var.maintenance_window
+  copy_tags_to_snapshot        = true
+  skip_final_snapshot          = var.skip_final_snapshot
+  final_snapshot_identifier    = var.skip_final_snapshot ? null : "${var.name}-final"
+  deletion_protection          = var.deletion_protection
+  apply_immediately            = var.apply_immediately
+
+  enabled_cloudwatch_logs_exports = local.logs_exports
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.serverless_min_capacity <= var.serverless_max_capacity
+      error_message = "serverless_min_capacity must not exceed serverless_max_capacity."
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.postgresql]
+}
+
+resource "aws_rds_cluster_instance" "this" {
+  for_each = local.create_aurora ? toset(local.cluster_instance_identifiers) : toset([])
+
+  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights_enabled).
+  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (monitoring_interval).
+  identifier         = each.key
+  cluster_identifier = aws_rds_cluster.this[0].id
+  engine             = aws_rds_cluster.this[0].engine
+  engine_version     = aws_rds_cluster.this[0].engine_version
+  instance_class     = "db.serverless"
+
+  db_subnet_group_name = aws_db_subnet_group.this[0].name
+  publicly_accessible  = false
+  # Failover prefers lower tiers: instance 1 first, then the readers in order.
+  promotion_tier = index(local.cluster_instance_identifiers, each.key)
+
+  auto_minor_version_upgrade = true
+  copy_tags_to_snapshot      = true
+  apply_immediately          = var.apply_immediately
+
+  performance_insights_enabled          = var.performance_insights_enabled
+  performance_insights_kms_key_id       = var.performance_insights_enabled ? local.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights_enabled ? var.performance_insights_retention_period : null
+
+  monitoring_interval = var.monitoring_interval
+  monitoring_role_arn = local.monitoring_role_arn
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy_attachment.monitoring]
+}

@@ -1,0 +1,122 @@
+################################################################################
+# Network
+################################################################################
+
+output "security_group_id" {
+  description = "Security group of the database (clients are added through allowed_security_group_ids)."
+  value       = try(aws_security_group.this[0].id, null)
+}
+
+output "db_subnet_group_name" {
+  description = "Name of the DB subnet group."
+  value       = try(aws_db_subnet_group.this[0].name, null)
+}
+
+################################################################################
+# Connection
+################################################################################
+
+output "engine_mode" {
+  description = "The engine mode in use: \"rds\" or \"aurora-serverless\"."
+  value       = var.engine_mode
+}
+
+output "endpoint" {
+  description = "Writer host name (the instance address or the cluster endpoint)."
+  value       = local.is_aurora ? try(aws_rds_cluster.this[0].endpoint, null) : try(aws_db_instance.this[0].address, null)
+}
+
+output "reader_endpoint" {
+  description = "Reader host name: the cluster reader endpoint (aurora) or the first replica's address (rds), or null without readers."
+  value       = local.is_aurora ? try(aws_rds_cluster.this[0].reader_endpoint, null) : try(aws_db_instance.replica[local.replica_identifiers[0]].address, null)
+}
+
+output "replica_endpoints" {
+  description = "Host names of the read replicas (rds mode), in identifier order."
+  value       = [for identifier in local.replica_identifiers : aws_db_instance.replica[identifier].address if local.create_rds]
+}
+
+output "port" {
+  description = "Port PostgreSQL listens on."
+  value       = var.port
+}
+
+output "database_name" {
+  description = "Name of the application database."
+  value       = var.database_name
+}
+
+output "master_username" {
+  description = "Master user name."
+  value       = var.master_username
+}
+
+output "master_user_secret_arn" {
+  description = "ARN of the RDS-managed Secrets Manager secret holding the master credentials (an ARN, not the secret)."
+  value       = local.is_aurora ? try(aws_rds_cluster.this[0].master_user_secret[0].secret_arn, null) : try(aws_db_instance.this[0].master_user_secret[0].secret_arn, null)
+}
+
+################################################################################
+# Identifiers
+################################################################################
+
+output "db_instance_identifiers" {
+  description = "DB instance identifiers, primary (writer) first, replicas (readers) after."
+  value       = !var.create ? [] : (local.is_aurora ? local.cluster_instance_identifiers : concat([var.name], local.replica_identifiers))
+}
+
+output "db_instance_arn" {
+  description = "ARN of the primary DB instance (rds mode), or null."
+  value       = try(aws_db_instance.this[0].arn, null)
+}
+
+output "db_cluster_identifier" {
+  description = "Aurora cluster identifier, or null in rds mode."
+  value       = try(aws_rds_cluster.this[0].cluster_identifier, null)
+}
+
+output "db_cluster_arn" {
+  description = "ARN of the Aurora cluster, or null in rds mode."
+  value       = try(aws_rds_cluster.this[0].arn, null)
+}
+
+################################################################################
+# Encryption
+################################################################################
+
+output "kms_key_arn" {
+  description = "KMS key encrypting storage, Performance Insights and logs (null when the aws/rds key is used)."
+  value       = local.kms_key_arn
+}
+
+################################################################################
+# Parameter group
+################################################################################
+
+output "parameter_group_names" {
+  description = "Names of the custom parameter groups (DB parameter group in rds mode, cluster parameter group in aurora mode)."
+  value       = concat(aws_db_parameter_group.this[*].name, aws_rds_cluster_parameter_group.this[*].name)
+}
+
+output "max_connections" {
+  description = "max_connections from the parameters, or null when the engine default applies."
+  value       = try(tonumber(var.parameters["max_connections"]), null)
+}
+
+################################################################################
+# Enhanced monitoring
+################################################################################
+
+output "monitoring_role_arn" {
+  description = "IAM role used by Enhanced Monitoring, or null."
+  value       = local.monitoring_role_arn
+}
+
+################################################################################
+# CloudWatch logs
+################################################################################
+
+output "postgresql_log_group_name" {
+  description = "CloudWatch log group receiving the postgresql log (slow statements included), or null."
+  value       = try(aws_cloudwatch_log_group.postgresql[0].name, null)
+}

@@ -1,0 +1,36 @@
+# Alarms, dashboard and budget for one environment, wired by hand to existing resources.
+provider "aws" {
+  region = "sa-east-1"
+}
+
+module "monitoring" {
+  source = "../../"
+
+  name         = "example-prod"
+  alarm_emails = ["oncall@example.com"]
+
+  alb_arn_suffix   = "app/example/0123456789abcdef"
+  ecs_cluster_name = "example-prod"
+  ecs_service_name = "example-prod"
+  latency_p95_ms   = 500
+
+  db_instance_identifiers = ["example-prod", "example-prod-replica-1"]
+  db_max_connections      = 500
+  db_allocated_storage_gb = 200
+  db_log_group_name       = "/aws/rds/instance/example-prod/postgresql"
+
+  cache_replication_group_id = "example-prod"
+  cache_member_cluster_ids   = ["example-prod-0001-001", "example-prod-0001-002", "example-prod-0002-001", "example-prod-0002-002"]
+
+  waf_web_acl_name = "example-prod"
+
+  budget = {
+    monthly_min_usd = 1500
+    monthly_max_usd = 2500
+  }
+}
+
+output "alarm_topic_arn" {
+  description = "The alarm topic."
+  value       = module.monitoring.alarm_topic_arn
+}

@@ -1,0 +1,563 @@
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  region         = data.aws_region.current.region
+  create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
+  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  topic_arns     = var.create ? [aws_sns_topic.this[0].arn] : []
+
+  metric_namespace = "${var.name}/Application"
+
+  create_alb_alarms    = var.create && var.create_alb_alarms
+  db_connection_alarms = var.create && var.db_max_connections != null ? toset(var.db_instance_identifiers) : toset([])
+  db_storage_alarms    = var.create && var.db_allocated_storage_gb != null ? toset(var.db_instance_identifiers) : toset([])
+  create_slow_query    = var.create && var.create_slow_query_alarm
+
+  # A metric math alarm may hold 10 metrics: two per node (hits, misses), so nodes are watched in groups of five.
+  cache_node_groups = var.create ? { for index, ids in chunklist(var.cache_member_cluster_ids, 5) : format("nodes-%d-%d", index * 5 + 1, index * 5 + length(ids)) => ids } : {}
+}
+
+################################################################################
+# Alarm topic
+################################################################################
+
+data "aws_iam_policy_document" "kms" {
+  count = local.create_kms_key ? 1 : 0
+
+  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
+  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
+  statement {
+    sid       = "AccountAdministration"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  # CloudWatch alarms and Budgets publish to the encrypted topic, so they need the data key.
+  statement {
+    sid       = "AlarmPublishers"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  count = local.create_kms_key ? 1 : 0
+
+  description             = "Alarm topic of ${var.name}"
+  deletion_window_in_days = 30
+  enable_key_rotation     = true
+  policy                  = data.aws_iam_policy_document.kms[0].json
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  count = local.create_kms_key ? 1 : 0
+
+  name          = "alias/${var.name}-alarms"
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+resource "aws_sns_topic" "this" {
+  count = var.create ? 1 : 0
+
+  name              = "${var.name}-alarms"
+  kms_master_key_id = local.kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "topic" {
+  count = var.create ? 1 : 0
+
+  statement {
+    sid       = "AccountOwner"
+    actions   = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"]
+    resources = [aws_sns_topic.this[0].arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "AlarmPublishers"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "this" {
+  count = var.create ? 1 : 0
+
+  arn    = aws_sns_topic.this[0].arn
+  policy = data.aws_iam_policy_document.topic[0].json
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = var.create ? toset(var.alarm_emails) : toset([])
+
+  topic_arn = aws_sns_topic.this[0].arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+################################################################################
+# Log groups
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = var.create ? var.log_groups : {}
+
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for application logs.
+  #checkov:skip=CKV_AWS_158:These groups hold no secrets; CloudWatch Logs encrypts them with its own key.
+  name              = each.value.name
+  retention_in_days = coalesce(each.value.retention_days, var.log_retention_days)
+
+  tags = var.tags
+}
+
+################################################################################
+# Load balancer and service
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "latency_p95" {
+  count = local.create_alb_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-alb-latency-p95"
+  alarm_description   = "p95 target response time above ${var.latency_p95_ms} ms for 3 of 5 minutes."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "TargetResponseTime"
+  dimensions          = { LoadBalancer = var.alb_arn_suffix }
+  extended_statistic  = "p95"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.latency_p95_ms / 1000
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "http_5xx_rate" {
+  count = local.create_alb_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-alb-5xx-rate"
+  alarm_description   = "5xx responses above ${var.http_5xx_rate_max_percent}% of requests for 3 of 5 minutes."
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.http_5xx_rate_max_percent
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  metric_query {
+    id          = "error_rate"
+    expression  = "100 * (FILL(target_5xx, 0) + FILL(elb_5xx, 0)) / requests"
+    label       = "5xx rate (%)"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = {
+      target_5xx = "HTTPCode_Target_5XX_Count"
+      elb_5xx    = "HTTPCode_ELB_5XX_Count"
+      requests   = "RequestCount"
+    }
+
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = "AWS/ApplicationELB"
+        metric_name = metric_query.value
+        dimensions  = { LoadBalancer = var.alb_arn_suffix }
+        period      = 60
+        stat        = "Sum"
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "availability" {
+  count = local.create_alb_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-availability"
+  alarm_description   = "Availability (requests answered without 5xx) below ${var.availability_min_percent}% over 5 minutes."
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.availability_min_percent
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  metric_query {
+    id          = "availability"
+    expression  = "100 - 100 * (FILL(target_5xx, 0) + FILL(elb_5xx, 0)) / requests"
+    label       = "Availability (%)"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = {
+      target_5xx = "HTTPCode_Target_5XX_Count"
+      elb_5xx    = "HTTPCode_ELB_5XX_Count"
+      requests   = "RequestCount"
+    }
+
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = "AWS/ApplicationELB"
+        metric_name = metric_query.value
+        dimensions  = { LoadBalancer = var.alb_arn_suffix }
+        period      = 300
+        stat        = "Sum"
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Database
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "db_connections" {
+  for_each = local.db_connection_alarms
+
+  alarm_name          = "${each.key}-connections"
+  alarm_description   = "Connections on ${each.key} above ${var.db_connections_max_percent}% of max_connections (${var.db_max_connections})."
+  namespace           = "AWS/RDS"
+  metric_name         = "DatabaseConnections"
+  dimensions          = { DBInstanceIdentifier = each.key }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = floor(coalesce(var.db_max_connections, 0) * var.db_connections_max_percent / 100)
+  treat_missing_data  = "missing"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "db_free_storage" {
+  for_each = local.db_storage_alarms
+
+  alarm_name          = "${each.key}-free-storage"
+  alarm_description   = "Free storage on ${each.key} below ${var.db_free_storage_min_percent}% of the allocated ${coalesce(var.db_allocated_storage_gb, 0)} GiB."
+  namespace           = "AWS/RDS"
+  metric_name         = "FreeStorageSpace"
+  dimensions          = { DBInstanceIdentifier = each.key }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 2
+  comparison_operator = "LessThanThreshold"
+  threshold           = coalesce(var.db_allocated_storage_gb, 0) * 1073741824 * var.db_free_storage_min_percent / 100
+  treat_missing_data  = "missing"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  tags = var.tags
+}
+
+# log_min_duration_statement writes "duration: N ms  statement: ..." for every slow statement.
+resource "aws_cloudwatch_log_metric_filter" "slow_queries" {
+  count = local.create_slow_query ? 1 : 0
+
+  name           = "${var.name}-slow-queries"
+  log_group_name = var.db_log_group_name
+  pattern        = "\"duration:\""
+
+  metric_transformation {
+    name          = "SlowQueries"
+    namespace     = local.metric_namespace
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "slow_queries" {
+  count = local.create_slow_query ? 1 : 0
+
+  alarm_name          = "${var.name}-db-slow-queries"
+  alarm_description   = "More than ${var.slow_query_threshold} slow statements logged in 5 minutes."
+  namespace           = local.metric_namespace
+  metric_name         = aws_cloudwatch_log_metric_filter.slow_queries[0].metric_transformation[0].name
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.slow_query_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  tags = var.tags
+}
+
+################################################################################
+# Cache
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "cache_hit_rate" {
+  for_each = local.cache_node_groups
+
+  alarm_name          = "${var.name}-cache-hit-rate-${each.key}"
+  alarm_description   = "Cache hit rate of ${join(", ", each.value)} below ${var.cache_hit_rate_min_percent}% for 3 of 3 five-minute periods."
+  evaluation_periods  = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.cache_hit_rate_min_percent
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  metric_query {
+    id          = "hit_rate"
+    expression  = "100 * (${join(" + ", [for index in range(length(each.value)) : "FILL(hits_${index}, 0)"])}) / (${join(" + ", [for index in range(length(each.value)) : "FILL(hits_${index}, 0) + FILL(misses_${index}, 0)"])})"
+    label       = "Cache hit rate (%)"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = merge(
+      { for index, id in each.value : "hits_${index}" => { metric = "CacheHits", cluster = id } },
+      { for index, id in each.value : "misses_${index}" => { metric = "CacheMisses", cluster = id } },
+    )
+
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = "AWS/ElastiCache"
+        metric_name = metric_query.value.metric
+        dimensions  = { CacheClusterId = metric_query.value.cluster }
+        period      = 300
+        stat        = "Sum"
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Dashboard
+################################################################################
+
+locals {
+  ecs_widgets = var.ecs_cluster_name == null ? [] : [{
+    type   = "metric"
+    width  = 12
+    height = 6
+    properties = {
+      title  = "ECS service CPU and memory (%)"
+      region = local.region
+      stat   = "Average"
+      period = 60
+      metrics = [
+        ["AWS/ECS", "CPUUtilization", "ClusterName", var.ecs_cluster_name, "ServiceName", var.ecs_service_name],
+        ["AWS/ECS", "MemoryUtilization", "ClusterName", var.ecs_cluster_name, "ServiceName", var.ecs_service_name],
+      ]
+    }
+  }]
+
+  alb_widgets = !local.create_alb_alarms ? [] : [
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title       = "ALB p95 latency (s)"
+        region      = local.region
+        period      = 60
+        metrics     = [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", var.alb_arn_suffix, { stat = "p95" }]]
+        annotations = { horizontal = [{ label = "p95 target", value = var.latency_p95_ms / 1000 }] }
+      }
+    },
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "ALB 5xx responses"
+        region = local.region
+        stat   = "Sum"
+        period = 60
+        metrics = [
+          ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", var.alb_arn_suffix],
+          ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", var.alb_arn_suffix],
+        ]
+      }
+    },
+  ]
+
+  db_widgets = length(var.db_instance_identifiers) == 0 ? [] : [
+    for metric in [
+      { name = "CPUUtilization", title = "RDS CPU (%)", stat = "Average" },
+      { name = "DatabaseConnections", title = "RDS connections", stat = "Maximum" },
+      { name = "FreeStorageSpace", title = "RDS free storage (bytes)", stat = "Minimum" },
+      ] : {
+      type   = "metric"
+      width  = 8
+      height = 6
+      properties = {
+        title   = metric.title
+        region  = local.region
+        stat    = metric.stat
+        period  = 300
+        metrics = [for identifier in var.db_instance_identifiers : ["AWS/RDS", metric.name, "DBInstanceIdentifier", identifier]]
+      }
+    }
+  ]
+
+  cache_widgets = var.cache_replication_group_id == null ? [] : [
+    {
+      type   = "metric"
+      width  = 8
+      height = 6
+      properties = {
+        title   = "Redis engine CPU (%)"
+        region  = local.region
+        period  = 300
+        metrics = [[{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"EngineCPUUtilization\" ${var.cache_replication_group_id}', 'Average', 300)", id = "cpu" }]]
+      }
+    },
+    {
+      type   = "metric"
+      width  = 8
+      height = 6
+      properties = {
+        title   = "Redis memory used (%)"
+        region  = local.region
+        period  = 300
+        metrics = [[{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"DatabaseMemoryUsagePercentage\" ${var.cache_replication_group_id}', 'Average', 300)", id = "memory" }]]
+      }
+    },
+    {
+      type   = "metric"
+      width  = 8
+      height = 6
+      properties = {
+        title  = "Redis cache hit rate (%)"
+        region = local.region
+        period = 300
+        metrics = [
+          [{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"CacheHits\" ${var.cache_replication_group_id}', 'Sum', 300)", id = "hits", visible = false }],
+          [{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"CacheMisses\" ${var.cache_replication_group_id}', 'Sum', 300)", id = "misses", visible = false }],
+          [{ expression = "100 * SUM(hits) / (SUM(hits) + SUM(misses))", id = "hit_rate", label = "Hit rate" }],
+        ]
+        annotations = { horizontal = [{ label = "minimum", value = var.cache_hit_rate_min_percent }] }
+      }
+    },
+  ]
+
+  waf_widgets = var.waf_web_acl_name == null ? [] : [{
+    type   = "metric"
+    width  = 12
+    height = 6
+    properties = {
+      title   = "WAF blocked requests"
+      region  = local.region
+      stat    = "Sum"
+      period  = 300
+      metrics = [["AWS/WAFV2", "BlockedRequests", "WebACL", var.waf_web_acl_name, "Region", local.region, "Rule", "ALL"]]
+    }
+  }]
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  count = var.create ? 1 : 0
+
+  dashboard_name = var.name
+  dashboard_body = jsonencode({ widgets = concat(local.ecs_widgets, local.alb_widgets, local.db_widgets, local.cache_widgets, local.waf_widgets) })
+}
+
+################################################################################
+# Budget
+################################################################################
+
+resource "aws_budgets_budget" "this" {
+  count = var.create && var.budget != null ? 1 : 0
+
+  name         = "${var.name}-monthly"
+  budget_type  = "COST"
+  limit_amount = tostring(var.budget.monthly_max_usd)
+  limit_unit   = "USD"
+  time_unit    = "MONTHLY"
+
+  dynamic "cost_filter" {
+    for_each = length(var.budget_cost_filter_tags) > 0 ? [1] : []
+
+    content {
+      name   = "TagKeyValue"
+      values = [for key, value in var.budget_cost_filter_tags : format("user:%s$%s", key, value)]
+    }
+  }
+
+  notification {
+    comparison_operator       = "GREATER_THAN"
+    notification_type         = "ACTUAL"
+    threshold                 = var.budget.monthly_min_usd
+    threshold_type            = "ABSOLUTE_VALUE"
+    subscriber_sns_topic_arns = local.topic_arns
+  }
+
+  notification {
+    comparison_operator       = "GREATER_THAN"
+    notification_type         = "ACTUAL"
+    threshold                 = 100
+    threshold_type            = "PERCENTAGE"
+    subscriber_sns_topic_arns = local.topic_arns
+  }
+
+  notification {
+    comparison_operator       = "GREATER_THAN"
+    notification_type         = "FORECASTED"
+    threshold                 = 100
+    threshold_type            = "PERCENTAGE"
+    subscriber_sns_topic_arns = local.topic_arns
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_sns_topic_policy.this]
+}

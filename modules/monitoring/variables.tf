@@ -1,0 +1,245 @@
+################################################################################
+# General
+################################################################################
+
+variable "create" {
+  description = "Whether to create any resource in this module. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "name" {
+  description = "Prefix of the topic, dashboard, alarms, budget and metric namespace, such as \"edu-platform-prod\". Required."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags added to every resource. Default: {}."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Alarm topic
+################################################################################
+
+variable "alarm_emails" {
+  description = "E-mail addresses subscribed to the alarm topic (each must confirm). Default: []."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for email in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+$", email))])
+    error_message = "alarm_emails must hold e-mail addresses."
+  }
+}
+
+variable "create_kms_key" {
+  description = "Whether to create a KMS key for the alarm topic (usable by CloudWatch and Budgets) when kms_key_arn is null. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_arn" {
+  description = "KMS key ARN encrypting the alarm topic; its policy must let cloudwatch.amazonaws.com and budgets.amazonaws.com use it. Default: null (the module's key)."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# Log groups
+################################################################################
+
+variable "log_groups" {
+  description = "Extra CloudWatch log groups to create, key => { name, retention_days (default log_retention_days) }. Default: {}."
+  type = map(object({
+    name           = string
+    retention_days = optional(number)
+  }))
+  default = {}
+}
+
+variable "log_retention_days" {
+  description = "Default retention in days of the log groups (a CloudWatch Logs retention value; set per environment). Default: 30."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+################################################################################
+# Load balancer and service
+################################################################################
+
+variable "create_alb_alarms" {
+  description = "Whether to create the load balancer alarms (p95 latency, 5xx rate, availability); needs alb_arn_suffix. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "alb_arn_suffix" {
+  description = "ARN suffix of the application load balancer (LoadBalancer dimension). Default: null."
+  type        = string
+  default     = null
+}
+
+variable "ecs_cluster_name" {
+  description = "ECS cluster of the service shown on the dashboard. Default: null (no ECS widget)."
+  type        = string
+  default     = null
+}
+
+variable "ecs_service_name" {
+  description = "ECS service shown on the dashboard. Default: null."
+  type        = string
+  default     = null
+}
+
+variable "latency_p95_ms" {
+  description = "Alarm when the load balancer's p95 target response time exceeds this many milliseconds. Default: 500."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.latency_p95_ms >= 1
+    error_message = "latency_p95_ms must be at least 1."
+  }
+}
+
+variable "http_5xx_rate_max_percent" {
+  description = "Alarm when 5xx responses (target and load balancer) exceed this percentage of requests. Default: 1."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.http_5xx_rate_max_percent > 0 && var.http_5xx_rate_max_percent <= 100
+    error_message = "http_5xx_rate_max_percent must be above 0 and at most 100."
+  }
+}
+
+variable "availability_min_percent" {
+  description = "Alarm when availability (100 - 5xx rate) over 5 minutes falls below this percentage. Default: 99.9."
+  type        = number
+  default     = 99.9
+
+  validation {
+    condition     = var.availability_min_percent >= 0 && var.availability_min_percent <= 100
+    error_message = "availability_min_percent must be from 0 to 100."
+  }
+}
+
+################################################################################
+# Database
+################################################################################
+
+variable "db_instance_identifiers" {
+  description = "DB instances to watch (primary first); known at plan time. Default: [] (no database alarms)."
+  type        = list(string)
+  default     = []
+}
+
+variable "db_max_connections" {
+  description = "max_connections of the database; connections alarm at db_connections_max_percent of it. Default: null (no connections alarm)."
+  type        = number
+  default     = null
+}
+
+variable "db_connections_max_percent" {
+  description = "Alarm when connections exceed this percentage of db_max_connections. Default: 80."
+  type        = number
+  default     = 80
+}
+
+variable "db_allocated_storage_gb" {
+  description = "Allocated storage of the DB instances in GiB; free storage alarm below db_free_storage_min_percent of it. Default: null (no storage alarm; Aurora has none)."
+  type        = number
+  default     = null
+}
+
+variable "db_free_storage_min_percent" {
+  description = "Alarm when free storage falls below this percentage of db_allocated_storage_gb. Default: 20."
+  type        = number
+  default     = 20
+}
+
+variable "create_slow_query_alarm" {
+  description = "Whether to count slow statements (\"duration:\" lines of log_min_duration_statement) in db_log_group_name and alarm on them. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "db_log_group_name" {
+  description = "PostgreSQL log group (postgresql log export). Default: null."
+  type        = string
+  default     = null
+}
+
+variable "slow_query_threshold" {
+  description = "Alarm when more than this many slow statements are logged in 5 minutes. Default: 10."
+  type        = number
+  default     = 10
+}
+
+################################################################################
+# Cache
+################################################################################
+
+variable "cache_replication_group_id" {
+  description = "ElastiCache replication group shown on the dashboard. Default: null (no cache widgets)."
+  type        = string
+  default     = null
+}
+
+variable "cache_member_cluster_ids" {
+  description = "Member cache cluster IDs (CacheClusterId dimension), known at plan time; hit rate alarms cover them in groups of five. Default: []."
+  type        = list(string)
+  default     = []
+}
+
+variable "cache_hit_rate_min_percent" {
+  description = "Alarm when the cache hit rate (CacheHits / (CacheHits + CacheMisses)) falls below this percentage. Default: 80."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.cache_hit_rate_min_percent >= 0 && var.cache_hit_rate_min_percent <= 100
+    error_message = "cache_hit_rate_min_percent must be from 0 to 100."
+  }
+}
+
+################################################################################
+# WAF
+################################################################################
+
+variable "waf_web_acl_name" {
+  description = "WAF web ACL whose blocked requests appear on the dashboard. Default: null (no WAF widget)."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# Budget
+################################################################################
+
+variable "budget" {
+  description = "Monthly cost budget in USD: { monthly_min_usd, monthly_max_usd }. Notifies when actual spend passes the minimum and when actual or forecast spend passes the maximum. Default: null (no budget)."
+  type = object({
+    monthly_min_usd = number
+    monthly_max_usd = number
+  })
+  default = null
+
+  validation {
+    condition     = var.budget == null || try(var.budget.monthly_min_usd >= 0 && var.budget.monthly_max_usd >= 1 && var.budget.monthly_min_usd <= var.budget.monthly_max_usd, false)
+    error_message = "budget.monthly_min_usd must be from 0 to monthly_max_usd, and monthly_max_usd at least 1."
+  }
+}
+
+variable "budget_cost_filter_tags" {
+  description = "Restrict the budget to costs carrying these cost allocation tags (tag => value; the tags must be activated in Billing). Default: {} (the whole account)."
+  type        = map(string)
+  default     = {}
+}

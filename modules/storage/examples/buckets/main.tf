@@ -1,0 +1,38 @@
+# Two buckets: exports archived to Glacier then expired, uploads tiered down with CORS and access logs.
+provider "aws" {
+  region = "sa-east-1"
+}
+
+module "storage" {
+  source = "../../"
+
+  name_prefix = "example-dev"
+
+  buckets = {
+    exports = {
+      lifecycle = [{
+        id              = "archive-then-expire"
+        transitions     = [{ days = 30, storage_class = "GLACIER" }]
+        expiration_days = 90
+      }]
+    }
+    uploads = {
+      versioning = true
+      lifecycle = [{
+        id = "tier-down"
+        transitions = [
+          { days = 30, storage_class = "STANDARD_IA" },
+          { days = 60, storage_class = "GLACIER" },
+        ]
+        noncurrent_expiration_days = 30
+      }]
+      cors_allowed_origins = ["https://app.example.com"]
+      access_logging       = true
+    }
+  }
+}
+
+output "bucket_names" {
+  description = "Bucket names by short name."
+  value       = module.storage.bucket_names
+}

@@ -1,0 +1,145 @@
+################################################################################
+# General
+################################################################################
+
+variable "create" {
+  description = "Whether to create any resource in this module. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "name_prefix" {
+  description = "Prefix of every bucket name: a bucket \"uploads\" becomes \"<name_prefix>-uploads\" (S3 names are global, so include project and environment). Required."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,18}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-20 lowercase letters, digits or hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource. Default: {}."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Buckets
+################################################################################
+
+variable "buckets" {
+  description = <<-EOT
+    Buckets by short name (3-42 lowercase letters, digits, hyphens). Each: versioning (default false); lifecycle, a list of rules
+    { id, prefix (default ""), transitions [{ days, storage_class }] (default []), expiration_days (default null),
+    noncurrent_expiration_days (default null) }; cors_allowed_origins (default [] = no CORS); access_logging (default false);
+    force_destroy (default false). STANDARD_IA/ONEZONE_IA transitions need day 30 or later. Default: {}.
+  EOT
+  type = map(object({
+    versioning = optional(bool, false)
+    lifecycle = optional(list(object({
+      id     = string
+      prefix = optional(string, "")
+      transitions = optional(list(object({
+        days          = number
+        storage_class = string
+      })), [])
+      expiration_days            = optional(number)
+      noncurrent_expiration_days = optional(number)
+    })), [])
+    cors_allowed_origins = optional(list(string), [])
+    access_logging       = optional(bool, false)
+    force_destroy        = optional(bool, false)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.buckets) : can(regex("^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$", name))])
+    error_message = "Bucket keys must be 3-42 lowercase letters, digits or hyphens, starting and ending with a letter or digit."
+  }
+
+  validation {
+    condition = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle : [
+      for transition in rule.transitions : contains(["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], transition.storage_class)
+    ]]]))
+    error_message = "Transition storage_class must be STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER or DEEP_ARCHIVE."
+  }
+
+  validation {
+    condition = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle : [
+      for transition in rule.transitions : transition.days >= 30 if contains(["STANDARD_IA", "ONEZONE_IA"], transition.storage_class)
+    ]]]))
+    error_message = "S3 accepts STANDARD_IA and ONEZONE_IA transitions from day 30 only."
+  }
+
+  validation {
+    condition = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle : [
+      for index, transition in rule.transitions : transition.days > try(rule.transitions[index - 1].days, -1)
+    ]]]))
+    error_message = "Lifecycle transitions must be listed in increasing order of days."
+  }
+
+  validation {
+    condition = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle : [
+      for index, transition in rule.transitions : transition.days >= try(rule.transitions[index - 1].days, 0) + 30
+      if contains(["STANDARD_IA", "ONEZONE_IA"], try(rule.transitions[index - 1].storage_class, ""))
+    ]]]))
+    error_message = "Objects must stay 30 days in STANDARD_IA/ONEZONE_IA before the next transition."
+  }
+
+  validation {
+    condition = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle :
+      rule.expiration_days == null ? true : (rule.expiration_days >= 1 && alltrue([for transition in rule.transitions : rule.expiration_days > transition.days]))
+    ]]))
+    error_message = "Lifecycle expiration_days must be at least 1 and after every transition of the rule."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle : can(regex("^[A-Za-z0-9._-]{1,255}$", rule.id))]]))
+    error_message = "Lifecycle rule ids must be 1-255 letters, digits, dots, underscores or hyphens."
+  }
+}
+
+variable "cors_allowed_methods" {
+  description = "HTTP methods allowed by the CORS rule of buckets with cors_allowed_origins. Default: [\"GET\", \"PUT\", \"POST\", \"HEAD\"]."
+  type        = list(string)
+  default     = ["GET", "PUT", "POST", "HEAD"]
+}
+
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Days after which incomplete multipart uploads are aborted, in every bucket. Default: 7."
+  type        = number
+  default     = 7
+}
+
+################################################################################
+# Encryption
+################################################################################
+
+variable "create_kms_key" {
+  description = "Whether to create a KMS key for SSE-KMS when kms_key_arn is null. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_arn" {
+  description = "KMS key ARN for SSE-KMS. Default: null (the module's key, or the aws/s3 key when create_kms_key is false)."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# Access logging
+################################################################################
+
+variable "access_log_bucket_name" {
+  description = "Existing bucket receiving server access logs of buckets with access_logging = true. Default: null (the module creates \"<name_prefix>-access-logs\" when a bucket needs it)."
+  type        = string
+  default     = null
+}
+
+variable "access_log_retention_days" {
+  description = "Days the module's access log bucket keeps logs. Default: 90."
+  type        = number
+  default     = 90
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# make demo: the toolkit's main path, offline, on the sandbox environment against the moto emulator:
+# plan -> review -> apply the saved plan -> plan again (must show no changes). Needs `make setup` first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=$ROOT/.venv/bin/python
+TOOLKIT=$ROOT/.venv/bin/toolkit
+ENVIRONMENT=sandbox
+DEMO_DIR=$ROOT/.toolkit/demo
+mkdir -p "$DEMO_DIR"
+started=$(date +%s)
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# 1. The emulator on a free port; stopped on every exit path.
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+step "starting the AWS emulator (moto) on 127.0.0.1:$port (log: ${DEMO_DIR#"$ROOT"/}/moto.log)"
+"$ROOT/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$DEMO_DIR/moto.log" 2>&1 &
+moto_pid=$!
+stop_emulator() { kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null || true; }
+trap stop_emulator EXIT
+"$PY" - "$port" <<'PYTHON'
+import sys, time, urllib.request
+deadline = time.monotonic() + 30
+while True:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/", timeout=1)
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit("the emulator did not answer within 30s (see .toolkit/demo/moto.log)")
+        time.sleep(0.2)
+PYTHON
+
+# The emulator accepts any credentials; these fake ones keep real ones out of the demo.
+export AWS_ENDPOINT_URL=http://127.0.0.1:$port
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
+export AWS_DEFAULT_REGION=sa-east-1
+unset AWS_PROFILE
+
+step "creating the state bucket (versioned) and the lock table in the emulator"
+"$PY" -m toolkit.engine.bootstrap "$ENVIRONMENT"
+
+step "toolkit plan $ENVIRONMENT"
+set +e; "$TOOLKIT" plan "$ENVIRONMENT"; code=$?; set -e
+[ "$code" -eq 2 ] || { echo "demo: expected changes (exit 2) from the first plan, got exit $code" >&2; exit 1; }
+
+step "toolkit review $ENVIRONMENT"
+"$TOOLKIT" review "$ENVIRONMENT" --format text --output "$DEMO_DIR/review.txt"
+cat "$DEMO_DIR/review.txt"
+
+step "toolkit apply $ENVIRONMENT (the saved plan)"
+"$TOOLKIT" apply "$ENVIRONMENT"
+
+step "toolkit plan $ENVIRONMENT (again: must show no changes)"
+set +e; "$TOOLKIT" plan "$ENVIRONMENT"; code=$?; set -e
+[ "$code" -eq 0 ] || { echo "demo: the plan after apply should show no changes (exit 0), got exit $code" >&2; exit 1; }
+
+# --- ROLLBACK DEMO HOOK ---------------------------------------------------------------------------
+# The rollback helper extends the demo here (bad task definition -> toolkit rollback): a script
+# scripts/demo_rollback.sh, when present, runs against the same emulator and environment.
+if [ -f scripts/demo_rollback.sh ]; then
+  step "rollback demo"
+  ENVIRONMENT=$ENVIRONMENT bash scripts/demo_rollback.sh
+fi
+# --- END OF ROLLBACK DEMO HOOK --------------------------------------------------------------------
+
+data=.toolkit/envs/$ENVIRONMENT
+step "done in $(($(date +%s) - started))s; artifacts:"
+cat <<TEXT
+  plans (newest = latest/):  $data/plans/   plan.tfplan, plan.json, metadata.json
+  review:                    ${DEMO_DIR#"$ROOT"/}/review.txt
+  checkpoints (rollback):    $data/checkpoints/
+  rendered inputs:           build/$ENVIRONMENT/   terraform.tfvars, backend.tf, backend.hcl
+  staged root + TF_DATA_DIR: $data/stage/   $data/terraform/
+The emulator stops now; its state is gone with it.
+TEXT

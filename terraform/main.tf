@@ -1,0 +1,271 @@
+locals {
+  name          = "${var.project}-${var.environment}"
+  bucket_prefix = trim(substr(local.name, 0, 20), "-")
+  is_aurora     = var.database.engine_mode == "aurora-serverless"
+  # Deletion protection marks the environments whose data and endpoints must survive mistakes (prod).
+  protected        = var.database.deletion_protection
+  create_migration = var.migrations_package_path != null
+  use_new_vpc      = var.network.existing_vpc_id == null
+
+  tags = merge({
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  }, var.tags)
+}
+
+################################################################################
+# Network
+################################################################################
+
+module "network" {
+  source = "../modules/network"
+
+  name                        = local.name
+  vpc_cidr                    = var.network.vpc_cidr
+  availability_zone_count     = var.network.availability_zones
+  single_nat_gateway          = var.network.single_nat_gateway
+  existing_vpc_id             = var.network.existing_vpc_id
+  existing_public_subnet_ids  = var.existing_public_subnet_ids
+  existing_private_subnet_ids = var.existing_private_subnet_ids
+  flow_log_retention_days     = var.monitoring.log_retention_days
+
+  tags = local.tags
+}
+
+################################################################################
+# Database
+################################################################################
+
+module "database" {
+  source = "../modules/database"
+
+  name           = substr(local.name, 0, 52)
+  engine_mode    = var.database.engine_mode
+  engine_version = var.database.engine_version
+
+  vpc_id     = module.network.vpc_id
+  subnet_ids = module.network.private_subnet_ids
+  allowed_security_group_ids = merge(
+    { app = module.compute.service_security_group_id },
+    local.create_migration ? { migrations = module.migrations_runner[0].security_group_id } : {},
+  )
+
+  instance_class        = var.database.instance_class
+  allocated_storage     = var.database.allocated_storage_gb
+  max_allocated_storage = var.database.max_allocated_storage_gb
+  multi_az              = var.database.multi_az
+  read_replica_count    = var.database.read_replicas
+
+  serverless_min_capacity = var.database.serverless_min_acu
+  serverless_max_capacity = var.database.serverless_max_acu
+
+  backup_retention_period = var.database.backup_retention_days
+  deletion_protection     = var.database.deletion_protection
+
+  performance_insights_enabled = var.database.performance_insights
+  monitoring_interval          = var.database.enhanced_monitoring_interval_seconds
+  log_retention_days           = var.monitoring.log_retention_days
+
+  parameters = var.database.parameters
+
+  tags = local.tags
+}
+
+################################################################################
+# Cache
+################################################################################
+
+module "cache" {
+  source = "../modules/cache"
+
+  name           = substr(local.name, 0, 40)
+  engine_version = var.cache.engine_version
+  node_type      = var.cache.node_type
+
+  replication = {
+    cluster_mode_enabled    = var.cache.cluster_mode
+    num_node_groups         = var.cache.shards
+    replicas_per_node_group = var.cache.replicas_per_shard
+  }
+
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = { app = module.compute.service_security_group_id }
+
+  notification_topic_arn = module.monitoring.alarm_topic_arn
+  log_retention_days     = var.monitoring.log_retention_days
+
+  tags = local.tags
+}
+
+################################################################################
+# Storage
+################################################################################
+
+module "storage" {
+  source = "../modules/storage"
+
+  name_prefix = local.bucket_prefix
+  buckets     = var.storage.buckets
+
+  tags = local.tags
+}
+
+################################################################################
+# Compute
+################################################################################
+
+# The application reads and writes its own buckets, nothing else in S3.
+data "aws_iam_policy_document" "app_storage" {
+  statement {
+    sid       = "ListBuckets"
+    actions   = ["s3:ListBucket"]
+    resources = length(module.storage.bucket_arns) > 0 ? values(module.storage.bucket_arns) : ["arn:aws:s3:::${local.bucket_prefix}-none"]
+  }
+
+  statement {
+    sid       = "ReadWriteObjects"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = length(module.storage.bucket_arns) > 0 ? [for arn in values(module.storage.bucket_arns) : "${arn}/*"] : ["arn:aws:s3:::${local.bucket_prefix}-none/*"]
+  }
+
+  statement {
+    sid       = "UseBucketKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [module.storage.kms_key_arn]
+  }
+}
+
+module "compute" {
+  source = "../modules/compute"
+
+  name               = substr(local.name, 0, 32)
+  vpc_id             = module.network.vpc_id
+  public_subnet_ids  = module.network.public_subnet_ids
+  private_subnet_ids = module.network.private_subnet_ids
+
+  container_image = var.compute.container_image
+  container_port  = var.compute.container_port
+  task_size = {
+    cpu    = var.compute.cpu
+    memory = var.compute.memory_mib
+  }
+  enable_xray = var.enable_xray
+
+  environment = merge(var.app_settings, {
+    ENVIRONMENT   = var.environment
+    REDIS_URL     = module.cache.redis_url
+    DATABASE_HOST = module.database.endpoint
+    DATABASE_PORT = tostring(module.database.port)
+    DATABASE_NAME = module.database.database_name
+  })
+  secrets = merge({
+    REDIS_AUTH_TOKEN  = module.cache.auth_token_secret_arn
+    DATABASE_USERNAME = "${module.database.master_user_secret_arn}:username::"
+    DATABASE_PASSWORD = "${module.database.master_user_secret_arn}:password::"
+  }, var.container_secrets)
+  secrets_kms_key_arns = [module.cache.kms_key_arn]
+
+  attach_task_role_policy = true
+  task_role_policy_json   = data.aws_iam_policy_document.app_storage.json
+
+  egress_security_group_rules = {
+    database = { security_group_id = module.database.security_group_id, port = module.database.port }
+    cache    = { security_group_id = module.cache.security_group_id, port = module.cache.port }
+  }
+
+  certificate_arn            = var.certificate_arn
+  enable_deletion_protection = local.protected
+  min_capacity               = var.compute.min_tasks
+  max_capacity               = var.compute.max_tasks
+  log_retention_days         = var.monitoring.log_retention_days
+
+  tags = local.tags
+}
+
+################################################################################
+# WAF
+################################################################################
+
+module "waf" {
+  source = "../modules/waf"
+  count  = var.waf.enabled ? 1 : 0
+
+  name                      = local.name
+  rate_limit                = var.waf.rate_limit
+  rate_limit_window_seconds = var.waf.rate_limit_window_seconds
+  allowed_countries         = var.waf.allowed_countries
+  resource_arn              = module.compute.alb_arn
+  log_retention_days        = var.monitoring.log_retention_days
+
+  tags = local.tags
+}
+
+################################################################################
+# Migrations
+################################################################################
+
+module "migrations_runner" {
+  source = "../modules/migrations-runner"
+  count  = local.create_migration ? 1 : 0
+
+  name     = "${substr(local.name, 0, 50)}-migrations"
+  filename = var.migrations_package_path
+
+  vpc_id                                    = module.network.vpc_id
+  subnet_ids                                = module.network.private_subnet_ids
+  database_security_group_id                = module.database.security_group_id
+  database_port                             = module.database.port
+  use_secretsmanager_endpoint               = local.use_new_vpc
+  secretsmanager_endpoint_security_group_id = module.network.endpoint_security_group_id
+  https_egress_cidr_blocks                  = local.use_new_vpc ? [] : ["0.0.0.0/0"]
+
+  database_secret_arn = module.database.master_user_secret_arn
+  environment_variables = {
+    DATABASE_HOST       = module.database.endpoint
+    DATABASE_PORT       = tostring(module.database.port)
+    DATABASE_NAME       = module.database.database_name
+    DATABASE_SECRET_ARN = module.database.master_user_secret_arn
+  }
+
+  log_retention_days = var.monitoring.log_retention_days
+
+  tags = local.tags
+}
+
+################################################################################
+# Monitoring
+################################################################################
+
+module "monitoring" {
+  source = "../modules/monitoring"
+
+  name               = local.name
+  alarm_emails       = var.monitoring.alarm_emails
+  log_retention_days = var.monitoring.log_retention_days
+
+  alb_arn_suffix           = module.compute.alb_arn_suffix
+  ecs_cluster_name         = module.compute.cluster_name
+  ecs_service_name         = module.compute.service_name
+  latency_p95_ms           = var.monitoring.latency_p95_ms
+  availability_min_percent = var.monitoring.availability_min_percent
+
+  db_instance_identifiers = module.database.db_instance_identifiers
+  db_max_connections      = try(tonumber(var.database.parameters["max_connections"]), null)
+  db_allocated_storage_gb = local.is_aurora ? null : var.database.allocated_storage_gb
+  db_log_group_name       = module.database.postgresql_log_group_name
+
+  cache_replication_group_id = module.cache.replication_group_id
+  cache_member_cluster_ids   = module.cache.member_cluster_ids
+  cache_hit_rate_min_percent = var.monitoring.cache_hit_rate_min_percent
+
+  waf_web_acl_name = var.waf.enabled ? module.waf[0].web_acl_name : null
+
+  budget = {
+    monthly_min_usd = var.budget.monthly_min_usd
+    monthly_max_usd = var.budget.monthly_max_usd
+  }
+
+  tags = local.tags
+}

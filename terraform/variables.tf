@@ -1,0 +1,226 @@
+# The variables below are exactly the keys of EnvironmentConfig.terraform_variables() (toolkit/config/model.py):
+# the toolkit renders build/ENV/terraform.tfvars from envs/*.yaml. Attribute defaults mirror the model's defaults.
+
+################################################################################
+# Environment
+################################################################################
+
+variable "environment" {
+  description = "Environment name (dev, staging, prod); part of every resource name. Required."
+  type        = string
+}
+
+variable "project" {
+  description = "Project name, such as \"edu-platform\"; prefix of every resource name. Required."
+  type        = string
+}
+
+variable "aws_region" {
+  description = "AWS region of the environment, such as \"sa-east-1\". Required."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags added to every resource, on top of Project, Environment and ManagedBy. Default: {}."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Network
+################################################################################
+
+variable "network" {
+  description = "VPC settings: vpc_cidr (default \"10.0.0.0/16\"), availability_zones (2 or 3, default 2), single_nat_gateway (default true), existing_vpc_id (default null: create a VPC). Default: {}."
+  type = object({
+    vpc_cidr           = optional(string, "10.0.0.0/16")
+    availability_zones = optional(number, 2)
+    single_nat_gateway = optional(bool, true)
+    existing_vpc_id    = optional(string)
+  })
+  default = {}
+}
+
+variable "existing_public_subnet_ids" {
+  description = "Public subnets of network.existing_vpc_id (not in the environment files). Default: []."
+  type        = list(string)
+  default     = []
+}
+
+variable "existing_private_subnet_ids" {
+  description = "Private subnets of network.existing_vpc_id (not in the environment files). Default: []."
+  type        = list(string)
+  default     = []
+}
+
+################################################################################
+# Database
+################################################################################
+
+variable "database" {
+  description = "PostgreSQL settings (see DatabaseSettings): engine_mode \"rds\" | \"aurora-serverless\" (default \"rds\"), engine_version (default \"15.8\"), instance_class, storage, Multi-AZ, backups, replicas, Performance Insights, Enhanced Monitoring, deletion protection, Serverless v2 ACU range and parameters. Default: {}."
+  type = object({
+    engine_mode                          = optional(string, "rds")
+    engine_version                       = optional(string, "15.8")
+    instance_class                       = optional(string, "db.t3.micro")
+    allocated_storage_gb                 = optional(number, 20)
+    max_allocated_storage_gb             = optional(number, 100)
+    multi_az                             = optional(bool, false)
+    backup_retention_days                = optional(number, 1)
+    read_replicas                        = optional(number, 0)
+    performance_insights                 = optional(bool, false)
+    enhanced_monitoring_interval_seconds = optional(number, 0)
+    deletion_protection                  = optional(bool, false)
+    serverless_min_acu                   = optional(number, 0.5)
+    serverless_max_acu                   = optional(number, 128)
+    parameters                           = optional(map(string), {})
+  })
+  default = {}
+}
+
+################################################################################
+# Cache
+################################################################################
+
+variable "cache" {
+  description = "Redis settings: engine_version (default \"7.1\"), node_type (default \"cache.t3.micro\"), replicas_per_shard (default 0), cluster_mode (default false), shards (default 1). Default: {}."
+  type = object({
+    engine_version     = optional(string, "7.1")
+    node_type          = optional(string, "cache.t3.micro")
+    replicas_per_shard = optional(number, 0)
+    cluster_mode       = optional(bool, false)
+    shards             = optional(number, 1)
+  })
+  default = {}
+}
+
+################################################################################
+# Compute
+################################################################################
+
+variable "compute" {
+  description = "Fargate service settings: cpu (default 512), memory_mib (default 1024), min_tasks (default 1), max_tasks (default 2), container_image (default \"public.ecr.aws/nginx/nginx:stable\"), container_port (default 8080). Default: {}."
+  type = object({
+    cpu             = optional(number, 512)
+    memory_mib      = optional(number, 1024)
+    min_tasks       = optional(number, 1)
+    max_tasks       = optional(number, 2)
+    container_image = optional(string, "public.ecr.aws/nginx/nginx:stable")
+    container_port  = optional(number, 8080)
+  })
+  default = {}
+}
+
+variable "app_settings" {
+  description = "Plain application settings, passed to the container as environment variables (never secrets). Default: {}."
+  type        = map(string)
+  default     = {}
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for the HTTPS listener (not in the environment files). Default: null (HTTP only)."
+  type        = string
+  default     = null
+}
+
+variable "container_secrets" {
+  description = "Extra container environment variables read from Secrets Manager, name => secret ARN (not in the environment files; ARNs only, never values). Default: {}."
+  type        = map(string)
+  default     = {}
+}
+
+variable "enable_xray" {
+  description = "Whether the service runs the X-Ray daemon sidecar (not in the environment files). Default: false."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# WAF and CDN
+################################################################################
+
+variable "waf" {
+  description = "WAF settings: enabled (default false), rate_limit per IP and window (default 100), rate_limit_window_seconds (60, 120, 300 or 600; default 60), allowed_countries (default [\"BR\"]). Default: {}."
+  type = object({
+    enabled                   = optional(bool, false)
+    rate_limit                = optional(number, 100)
+    rate_limit_window_seconds = optional(number, 60)
+    allowed_countries         = optional(list(string), ["BR"])
+  })
+  default = {}
+}
+
+variable "cdn" {
+  description = "CDN settings: enabled (default false) puts a CloudFront distribution in front of the load balancer. Default: {}."
+  type = object({
+    enabled = optional(bool, false)
+  })
+  default = {}
+}
+
+variable "cdn_origin_domain_name" {
+  description = "DNS name of the load balancer covered by certificate_arn, used as the CloudFront origin over HTTPS (not in the environment files). Default: null (the load balancer's own DNS name over HTTP, since no certificate can match it)."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# Storage
+################################################################################
+
+variable "storage" {
+  description = "S3 buckets by short name, each with versioning, lifecycle rules (id, prefix, transitions, expiration_days, noncurrent_expiration_days), cors_allowed_origins and access_logging. Default: {}."
+  type = object({
+    buckets = optional(map(object({
+      versioning = optional(bool, false)
+      lifecycle = optional(list(object({
+        id     = string
+        prefix = optional(string, "")
+        transitions = optional(list(object({
+          days          = number
+          storage_class = string
+        })), [])
+        expiration_days            = optional(number)
+        noncurrent_expiration_days = optional(number)
+      })), [])
+      cors_allowed_origins = optional(list(string), [])
+      access_logging       = optional(bool, false)
+    })), {})
+  })
+  default = {}
+}
+
+################################################################################
+# Monitoring
+################################################################################
+
+variable "monitoring" {
+  description = "Alarm thresholds and logging: latency_p95_ms (default 500), cache_hit_rate_min_percent (default 80), availability_min_percent (default 99.9), log_retention_days (default 30), alarm_emails (default []). Default: {}."
+  type = object({
+    latency_p95_ms             = optional(number, 500)
+    cache_hit_rate_min_percent = optional(number, 80)
+    availability_min_percent   = optional(number, 99.9)
+    log_retention_days         = optional(number, 30)
+    alarm_emails               = optional(list(string), [])
+  })
+  default = {}
+}
+
+variable "budget" {
+  description = "Monthly AWS Budgets range in USD: monthly_min_usd (default 150), monthly_max_usd (default 200). Default: {}."
+  type = object({
+    monthly_min_usd = optional(number, 150)
+    monthly_max_usd = optional(number, 200)
+  })
+  default = {}
+}
+
+################################################################################
+# Migrations
+################################################################################
+
+variable "migrations_package_path" {
+  description = "Path of the migration runner's Lambda package zip (not in the environment files; the toolkit builds it). Default: null (no migration Lambda)."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,219 @@
+"""`toolkit db …` through the CLI: output, exit codes, exact errors, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from tests.support.postgres import SUPERUSER_PASSWORD
+from toolkit.cli import app
+
+from .conftest import REPOSITORY, history, table_exists
+
+cli = CliRunner()
+BASIC = {
+    "001_empresas.sql": "CREATE TABLE empresas (id int PRIMARY KEY);",
+    "002_seed.sql": "INSERT INTO empresas VALUES (1);",
+    "002_seed.down.sql": "DELETE FROM empresas;",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of envs/ whose dev environment reads migrations from escola_db/ and $ESCOLA_DB_URL."""
+    root = tmp_path / "project"
+    shutil.copytree(REPOSITORY / "envs", root / "envs")
+    with (root / "envs" / "dev.yaml").open("a") as file:
+        file.write("migrations:\n  directory: escola_db\n  dsn_env: ESCOLA_DB_URL\n  history_table: escola_history\n"
+                   "  lock_timeout_seconds: 5\n")
+    (root / "escola_db").mkdir()
+    for name, text in BASIC.items():
+        (root / "escola_db" / name).write_text(text)
+    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("TOOLKIT_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ESCOLA_DB_URL", raising=False)
+    return root
+
+
+def invoke(*arguments: str):
+    result = cli.invoke(app, ["db", *arguments])
+    assert SUPERUSER_PASSWORD not in result.output, "the password was printed"
+    return result
+
+
+def masked(database) -> str:
+    return f"postgresql://postgres:***@127.0.0.1:{database.server.port}/{database.name}?sslmode=disable"
+
+
+def test_migrate_status_and_plan_from_the_environment_settings(project, postgres_database, monkeypatch) -> None:
+    monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
+    result = invoke("plan", "dev")
+    assert result.exit_code == 0, result.output
+    assert result.output == (f"Database: {masked(postgres_database)}\n"
+                             "2 migration(s) would be applied, in this order:\n\n"
+                             "-- 001_empresas.sql (in a transaction)\nCREATE TABLE empresas (id int PRIMARY KEY);\n\n"
+                             "-- 002_seed.sql (in a transaction)\nINSERT INTO empresas VALUES (1);\n")
+    assert not table_exists(postgres_database, "escola_history")
+
+    result = invoke("migrate", "dev")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Database: {masked(postgres_database)}"
+    assert re.fullmatch(r"applied 001_empresas.sql \(\d+ ms\)", lines[1])
+    assert re.fullmatch(r"applied 002_seed.sql \(\d+ ms\)", lines[2])
+    assert re.fullmatch(r"Applied 2 migration\(s\); current version 002 \(\d+ ms\)\.", lines[3])
+    assert [row[0] for row in history(postgres_database, "public.escola_history")] == [1, 2]
+
+    result = invoke("status", "dev")
+    assert result.exit_code == 0, result.output
+    assert re.sub(r"\S+Z  postgres  \d+$", "<at>  postgres  <ms>", result.output, flags=re.MULTILINE).splitlines() == [
+        f"Database: {masked(postgres_database)}",
+        'History:  "public"."escola_history" (current version 002)',
+        "VERSION  STATE    SCRIPT            APPLIED AT            BY        MS  NOTE",
+        "001      applied  001_empresas.sql  <at>  postgres  <ms>",
+        "002      applied  002_seed.sql      <at>  postgres  <ms>",
+        "0 pending, 0 skipped.",
+    ]
+    result = invoke("verify", "dev")
+    assert (result.exit_code, result.output) == (0, "OK: 2 applied migration(s) match their files; 0 pending.\n")
+
+
+def test_dsn_and_dir_flags_override_everything(project, postgres_database, make_folder) -> None:
+    folder = make_folder({"001_only.sql": "CREATE TABLE only_this (id int);"})
+    result = invoke("migrate", "dev", "--dsn", postgres_database.dsn, "--dir", str(folder), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert (payload["ok"], [item["script"] for item in payload["applied"]], payload["errors"]) == (
+        True, ["001_only.sql"], [])
+    assert payload["target"] == masked(postgres_database)
+    assert table_exists(postgres_database, "only_this")
+
+
+def test_no_database_configured(project) -> None:
+    result = invoke("status", "dev")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == ("Error: no database to connect to: pass --dsn, set ESCOLA_DB_URL, or pass --secret-id "
+                             "(or set migrations.secret_id)\n")
+
+
+def test_bad_folder_is_reported_before_connecting(project, postgres_database) -> None:
+    (project / "escola_db" / "002_duplicate.sql").write_text("SELECT 1;")
+    result = invoke("migrate", "dev", "--dsn", postgres_database.dsn)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"Error: {project}/escola_db/002_seed.sql: duplicate version 002: "
+                             "002_duplicate.sql has the same version\n")
+    assert not table_exists(postgres_database, "escola_history")
+
+
+def test_failing_migration_exits_non_zero_and_writes_no_history_row(project, postgres_database) -> None:
+    (project / "escola_db" / "003_bad.sql").write_text("CREATE TABLE ok (id int);\nALTER TABLE nope ADD x int;\n")
+    result = invoke("migrate", "dev", "--dsn", postgres_database.dsn)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "Error: 003_bad.sql, line 2: 42P01 relation \"nope\" does not exist\n"
+        "  statement: ALTER TABLE nope ADD x int\n"
+        "the transaction was rolled back: nothing of 003_bad.sql was applied; the lock was released\n"
+        "Completed before this failure (kept): 001_empresas.sql, 002_seed.sql\n")
+    assert [row[0] for row in history(postgres_database, "public.escola_history")] == [1, 2]
+    assert not table_exists(postgres_database, "ok")
+
+
+def test_verify_fails_on_a_changed_file(project, postgres_database) -> None:
+    assert invoke("migrate", "dev", "--dsn", postgres_database.dsn).exit_code == 0
+    (project / "escola_db" / "001_empresas.sql").write_text("CREATE TABLE empresas (id bigint PRIMARY KEY);")
+    result = invoke("verify", "dev", "--dsn", postgres_database.dsn)
+    assert result.exit_code == 1
+    assert re.fullmatch(r"Error: 001_empresas.sql was changed after it was applied: checksum [0-9a-f]{64} in "
+                        r"history, [0-9a-f]{64} on disk. Nothing was applied\n", result.stderr), result.stderr
+
+
+def test_baseline_and_rollback(project, postgres_database) -> None:
+    postgres_database.query("CREATE TABLE empresas (id int PRIMARY KEY)")
+    result = invoke("baseline", "dev", "1", "--dsn", postgres_database.dsn)
+    assert result.exit_code == 0, result.output
+    assert "Baselined at 001; current version 001" in result.output
+    assert invoke("migrate", "dev", "--dsn", postgres_database.dsn).exit_code == 0
+    result = invoke("rollback", "dev", "--to", "1", "--dsn", postgres_database.dsn)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^rolled back 002_seed.down.sql \(\d+ ms\)$", result.output, re.MULTILINE)
+    assert history(postgres_database, "public.escola_history") == [[1, "<< baseline >>", "BASELINE", True]]
+    result = invoke("rollback", "dev", "--to", "0", "--dsn", postgres_database.dsn)
+    assert (result.exit_code, result.stderr) == (1, "Error: cannot roll back below the baseline 001\n")
+
+
+def test_lock_held_elsewhere_with_lock_timeout_zero(project, postgres_database) -> None:
+    from toolkit.db.runner import advisory_lock_key
+
+    holder = postgres_database.connect()
+    try:
+        holder.run("SELECT pg_advisory_lock(:key)",
+                   key=advisory_lock_key(postgres_database.name, "public", "escola_history"))
+        result = invoke("migrate", "dev", "--dsn", postgres_database.dsn, "--lock-timeout", "0")
+    finally:
+        holder.close()
+    assert result.exit_code == 1
+    assert result.stderr.startswith('Error: another migration run holds the lock on "public"."escola_history": '
+                                    "session pid ")
+    assert not table_exists(postgres_database, "empresas")
+
+
+def test_secret_from_secrets_manager(project, postgres_database, aws_environment) -> None:
+    from toolkit.config import load_environment
+    from toolkit.project import Project
+
+    region = load_environment(Project.discover(), "dev").settings.aws_region
+    secret_name = f"escola/{postgres_database.name}"
+    boto3.client("secretsmanager", region_name=region).create_secret(Name=secret_name, SecretString=json.dumps(
+        {"username": "postgres", "password": SUPERUSER_PASSWORD}))
+    result = invoke("migrate", "dev", "--secret-id", secret_name, "--host", "127.0.0.1", "--port",
+                    str(postgres_database.server.port), "--dbname", postgres_database.name,
+                    "--endpoint-url", aws_environment)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"Database: {masked(postgres_database)}"
+    assert [row[0] for row in history(postgres_database, "public.escola_history")] == [1, 2]
+
+
+def test_unknown_environment(project) -> None:
+    result = invoke("status", "qa")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown environment 'qa'")
+
+
+def test_secret_host_and_database_from_the_environment_file(project, postgres_database, aws_environment) -> None:
+    from toolkit.config import load_environment
+    from toolkit.project import Project
+
+    region = load_environment(Project.discover(), "dev").settings.aws_region
+    secret = boto3.client("secretsmanager", region_name=region).create_secret(
+        Name=f"configured/{postgres_database.name}",
+        SecretString=json.dumps({"username": "postgres", "password": SUPERUSER_PASSWORD}))
+    with (project / "envs" / "dev.yaml").open("a") as file:
+        file.write(f"  secret_id: {secret['ARN']}\n  host: 127.0.0.1\n  port: {postgres_database.server.port}\n"
+                   f"  database_name: {postgres_database.name}\n")
+    result = invoke("migrate", "dev", "--endpoint-url", aws_environment)
+    assert result.exit_code == 0, result.output
+    assert [row[0] for row in history(postgres_database, "public.escola_history")] == [1, 2]
+
+
+def test_via_lambda_needs_a_function(project) -> None:
+    result = invoke("migrate", "dev", "--via", "lambda")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: no runner function: pass --function or set migrations.lambda_function\n")
+
+
+def test_package_writes_into_the_build_folder(project) -> None:
+    result = invoke("package", "dev")
+    assert result.exit_code == 0, result.output
+    zip_path = project / "build" / "dev" / "migrations-runner.zip"
+    assert result.output.splitlines()[0].startswith(f"Wrote {zip_path} (")
+    assert "handler toolkit.db.lambda_handler.handler" in result.output
+    first = zip_path.read_bytes()
+    assert invoke("package", "dev").exit_code == 0
+    assert zip_path.read_bytes() == first

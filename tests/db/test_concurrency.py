@@ -1,0 +1,166 @@
+"""The advisory lock, two runners at once, a killed session and a server restart in the middle of a run."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from toolkit.db.runner import MigrationFailed, RunResult
+from toolkit.errors import LockError
+
+from .conftest import advisory_locks, history, make_runner, table_exists
+
+SLOW = {
+    "001_first.sql": "CREATE TABLE first (id int);",
+    "002_slow.sql": "CREATE TABLE half (id int);\nSELECT pg_sleep(60);\nCREATE TABLE other (id int);",
+    "003_third.sql": "CREATE TABLE third (id int);",
+}
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> object:
+    """Poll a condition on the server (the synchronisation point), failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def sleeping_runner_pid(database) -> int | None:
+    rows = database.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'toolkit-db' "
+                          "AND query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'")
+    return rows[0][0] if rows else None
+
+
+def test_held_lock_without_waiting_is_a_clear_error(postgres_database, make_folder) -> None:
+    runner = make_runner(postgres_database, make_folder(SLOW), lock_timeout_seconds=0)
+    holder = postgres_database.connect()
+    try:
+        key = runner.lock_key(holder)
+        holder.run("SELECT pg_advisory_lock(:key)", key=key)
+        pid = holder.run("SELECT pg_backend_pid()")[0][0]
+        with pytest.raises(LockError) as caught:
+            runner.migrate()
+    finally:
+        holder.close()
+    message = re.sub(r"connected \S+ \S+ UTC", "connected <time> UTC", str(caught.value))
+    assert message == (
+        'another migration run holds the lock on "public"."toolkit_schema_history": session pid '
+        f"{pid} (pytest from 127.0.0.1, connected <time> UTC); gave up and --lock-timeout is 0. "
+        "Nothing was applied; retry when it finishes")
+    assert history(postgres_database) == []
+
+
+def test_lock_wait_times_out(postgres_database, make_folder) -> None:
+    runner = make_runner(postgres_database, make_folder(SLOW), lock_timeout_seconds=0.5)
+    holder = postgres_database.connect()
+    try:
+        holder.run("SELECT pg_advisory_lock(:key)", key=runner.lock_key(holder))
+        started = time.monotonic()
+        with pytest.raises(LockError) as caught:
+            runner.migrate()
+        waited = time.monotonic() - started
+    finally:
+        holder.close()
+    assert "gave up after waiting 0.5s. Nothing was applied" in str(caught.value)
+    assert waited >= 0.5
+    assert history(postgres_database) == []
+
+
+def test_waiting_runner_proceeds_when_the_lock_is_released(postgres_database, make_folder) -> None:
+    runner = make_runner(postgres_database, make_folder({"001_a.sql": "CREATE TABLE a (id int);"}),
+                         lock_timeout_seconds=30)
+    holder = postgres_database.connect()
+    try:
+        key = runner.lock_key(holder)
+        holder.run("SELECT pg_advisory_lock(:key)", key=key)
+        with ThreadPoolExecutor(1) as pool:
+            future = pool.submit(runner.migrate)
+            wait_for(lambda: postgres_database.query(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")[0][0],
+                "the runner to wait for the lock")
+            holder.run("SELECT pg_advisory_unlock(:key)", key=key)
+            result = future.result(timeout=30)
+    finally:
+        holder.close()
+    assert [item.version for item in result.applied] == [1]
+    assert result.lock_wait_ms > 0
+
+
+def test_two_runners_at_once_apply_each_migration_exactly_once(postgres_database, make_folder) -> None:
+    # Not idempotent on purpose: a second application would fail on CREATE TABLE / the primary key.
+    folder = make_folder({
+        "001_a.sql": "CREATE TABLE a (id int PRIMARY KEY);\nSELECT pg_sleep(0.3);",
+        "002_b.sql": "INSERT INTO a VALUES (1);",
+        "003_c.sql": "CREATE TABLE c (id int);",
+    })
+    barrier = threading.Barrier(2)
+
+    def run() -> RunResult:
+        runner = make_runner(postgres_database, folder, lock_timeout_seconds=30)
+        barrier.wait()
+        return runner.migrate()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = [future.result(timeout=60) for future in [pool.submit(run), pool.submit(run)]]
+    assert sorted(len(result.applied) for result in results) == [0, 3]
+    assert [row[0] for row in history(postgres_database)] == [1, 2, 3]
+    assert postgres_database.query("SELECT count(*) FROM a") == [[1]]
+    assert advisory_locks(postgres_database) == 0
+
+
+def run_and_interrupt(database, folder, interrupt: Callable[[int], None]) -> MigrationFailed:
+    runner = make_runner(database, folder)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(runner.migrate)
+        pid = wait_for(lambda: sleeping_runner_pid(database), "002_slow.sql to reach pg_sleep")
+        interrupt(int(pid))  # type: ignore[arg-type]
+        with pytest.raises(MigrationFailed) as caught:
+            future.result(timeout=60)
+    return caught.value
+
+
+def assert_consistent_and_resumable(database, folder) -> None:
+    assert history(database) == [[1, "001_first.sql", "SQL", True]]
+    assert table_exists(database, "first")
+    assert not table_exists(database, "half"), "002 was half-applied"
+    wait_for(lambda: advisory_locks(database) == 0, "the lost session's lock to be released")
+    (folder / "002_slow.sql").write_text("CREATE TABLE half (id int);\nCREATE TABLE other (id int);")
+    result = make_runner(database, folder).migrate()
+    assert [item.version for item in result.applied] == [2, 3]
+    assert [row[0] for row in history(database)] == [1, 2, 3]
+
+
+def test_connection_killed_in_the_middle_of_a_migration(postgres_database, make_folder) -> None:
+    folder = make_folder(SLOW)
+
+    def terminate(pid: int) -> None:
+        assert postgres_database.query("SELECT pg_terminate_backend(:pid)", pid=pid) == [[True]]
+
+    failure = run_and_interrupt(postgres_database, folder, terminate)
+    assert str(failure) == (
+        "002_slow.sql, line 2: the connection to the server was lost (network error)\n"
+        "  statement: SELECT pg_sleep(60)\n"
+        "the connection was lost: the server rolled back 002_slow.sql's transaction, nothing of it was applied "
+        "and its lock was released; run migrate again\n"
+        "Completed before this failure (kept): 001_first.sql")
+    assert_consistent_and_resumable(postgres_database, folder)
+
+
+def test_server_restarted_in_the_middle_of_a_run(postgres_server, postgres_database, make_folder) -> None:
+    folder = make_folder(SLOW)
+    failure = run_and_interrupt(postgres_database, folder, lambda pid: postgres_server.restart())
+    assert str(failure).splitlines()[:3] == [
+        "002_slow.sql, line 2: the connection to the server was lost (network error)",
+        "  statement: SELECT pg_sleep(60)",
+        "the connection was lost: the server rolled back 002_slow.sql's transaction, nothing of it was applied "
+        "and its lock was released; run migrate again"]
+    assert_consistent_and_resumable(postgres_database, folder)

@@ -1,0 +1,62 @@
+"""No planted secret ever reaches any output format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.review.helpers import CANARY, all_outputs, review_of
+
+
+def _assert_no_canary(outputs: dict[str, str]) -> None:
+    for name, text in outputs.items():
+        leaked = CANARY.search(text)
+        assert leaked is None, f"{name} output leaks {text[leaked.start() - 60 : leaked.end() + 40]!r}"
+
+
+def test_fixture_canaries_are_really_in_the_plan(current_plan: Path) -> None:
+    # Guards the test below: the fixture must carry the secrets it claims to carry.
+    text = current_plan.read_text()
+    for canary in ("CANARY-varpass-91c2e", "CANARY-dbpass-before-1a9f", "CANARY-ssm-before-4d77",
+                   "CANARY-output-3b7d0", "CANARY-secret-string-a51b", "CANARY-ssm-drift-after-8f2",
+                   "CANARY-output-nested-after-88", "CANARY-token-55aa1"):
+        assert canary in text
+
+
+def test_current_format_fixture_leaks_nothing(current_plan: Path) -> None:
+    _assert_no_canary(all_outputs(review_of(current_plan)))
+
+
+def test_generated_plan_leaks_nothing(generated_plan: Callable[[int], Path]) -> None:
+    path = generated_plan(300)
+    assert "GENERATED-SECRET-CANARY" in path.read_text()
+    _assert_no_canary(all_outputs(review_of(path)))
+
+
+@pytest.mark.slow
+def test_terraform_103_plan_leaks_nothing(terraform_103_plan: Path) -> None:
+    text = terraform_103_plan.read_text()
+    assert "CANARY-tf103-password-9z" in text
+    _assert_no_canary(all_outputs(review_of(terraform_103_plan)))
+
+
+def test_sensitive_variable_value_is_hidden_even_when_unmarked(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(
+        '{"format_version":"1.2","variables":{"token":{"value":"CANARY-unmarked-long"},"short":{"value":"abc"}},'
+        '"configuration":{"root_module":{"variables":{"token":{"sensitive":true},"short":{"sensitive":true}}}},'
+        '"resource_changes":[{"address":"aws_ssm_parameter.p","mode":"managed","type":"aws_ssm_parameter",'
+        '"name":"p","change":{"actions":["update"],"before":{"value":"x","label":"abc","note":"abcdef"},'
+        '"after":{"value":"prefix-CANARY-unmarked-long","label":"abd","note":"abcdeg"},'
+        '"after_unknown":{},"before_sensitive":{},"after_sensitive":{}}}]}'
+    )
+    review = review_of(plan)
+    rows = {diff.path: (diff.before, diff.after) for diff in review.diffs(review.changes[0])}
+    # Long secrets are hidden wherever they appear; short ones only where a value equals them.
+    assert rows == {
+        "value": ('"x"', "(sensitive)"),
+        "label": ("(sensitive)", '"abd"'),
+        "note": ('"abcdef"', '"abcdeg"'),
+    }

@@ -1,0 +1,262 @@
+"""Fixtures for the rollback tests: a moto server over HTTP, the fault proxy in front of it, a throw-away
+project copy, and an AWS "world" (ECS, autoscaling, RDS, Aurora, S3 state + DynamoDB lock table) with a
+checkpoint taken before a bad apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from tests.support.fault_proxy import FaultProxy
+from toolkit.checkpoints import (
+    ApplyRecord,
+    CheckpointStore,
+    EcsServiceRef,
+    ScalableTargetRef,
+    StateVersion,
+    Targets,
+    capture,
+)
+from toolkit.project import Project
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "sa-east-1"  # envs/defaults.yaml
+ENVIRONMENT = "sandbox"
+CLUSTER, SERVICE = "edu-sandbox", "web"
+STATE_BUCKET, STATE_KEY, LOCK_TABLE = "toolkit-sandbox-state", "sandbox/terraform.tfstate", "toolkit-sandbox-locks"
+PARAMETER_GROUP, DB_INSTANCE = "edu-sandbox-pg", "edu-sandbox-db"
+CLUSTER_PARAMETER_GROUP, DB_CLUSTER = "edu-sandbox-aurora-pg", "edu-sandbox-aurora"
+LINEAGE = "6f1c2a7e-0000-4000-8000-000000000001"
+# moto reports this many running tasks for every ECS service (its documented MOTO_ECS_SERVICE_RUNNING switch).
+MOTO_RUNNING_TASKS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto_server on a free 127.0.0.1 port for the whole session."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    binary = Path(sys.executable).with_name("moto_server")
+    environment = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": str(MOTO_RUNNING_TASKS)}
+    with log.open("wb") as output:
+        process = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=output,
+                                   stderr=subprocess.STDOUT, env=environment)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"moto_server did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
+    started = FaultProxy(moto_endpoint).start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Project:
+    """A project copy (envs/ only) so nothing is written into the repository; AWS goes through the proxy."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "envs", root / "envs")
+    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("TOOLKIT_ACTOR", "responder@test")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "4")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    return Project(root)
+
+
+def direct(service: str, endpoint: str) -> Any:
+    """A client straight to moto (not through the proxy), for fixtures and verification."""
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+def state_document(serial: int, lineage: str = LINEAGE, marker: str = "") -> bytes:
+    return json.dumps({"version": 4, "terraform_version": "1.0.3", "serial": serial, "lineage": lineage,
+                       "outputs": {"marker": {"value": marker or f"serial-{serial}", "type": "string"}},
+                       "resources": []}, indent=2).encode()
+
+
+def container(image: str, *, cache: bool = True) -> dict[str, Any]:
+    environment = [{"name": "APP_ENV", "value": "sandbox"}]
+    if cache:
+        environment += [{"name": "REDIS_URL", "value": "redis://:s3cr3t-pass@cache.internal:6379/0"},
+                        {"name": "CACHE_ENABLED", "value": "true"}]
+    return {"name": "app", "image": image, "essential": True, "memory": 512,
+            "portMappings": [{"containerPort": 8080}], "environment": environment}
+
+
+@dataclass
+class World:
+    endpoint: str
+    project: Project
+    store: CheckpointStore
+    checkpoint_id: str
+    good_arn: str
+    bad_arn: str
+    state_versions: tuple[str, str]          # (checkpoint's version, the bad apply's version)
+
+    def client(self, service: str) -> Any:
+        return direct(service, self.endpoint)
+
+    def service(self) -> dict[str, Any]:
+        return self.client("ecs").describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+
+    def suspended(self) -> dict[str, bool]:
+        targets = self.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace="ecs", ResourceIds=[f"service/{CLUSTER}/{SERVICE}"])["ScalableTargets"]
+        return targets[0].get("SuspendedState", {})
+
+    def parameters(self, kind: str = "instance") -> dict[str, str]:
+        rds = self.client("rds")
+        if kind == "instance":
+            items = rds.describe_db_parameters(DBParameterGroupName=PARAMETER_GROUP)["Parameters"]
+        else:
+            items = rds.describe_db_cluster_parameters(
+                DBClusterParameterGroupName=CLUSTER_PARAMETER_GROUP)["Parameters"]
+        return {item["ParameterName"]: item["ParameterValue"] for item in items}
+
+    def state_object(self) -> tuple[str, bytes]:
+        answer = self.client("s3").get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)
+        return answer["VersionId"], answer["Body"].read()
+
+    def journal(self) -> list[dict[str, Any]]:
+        path = self.project.environment_data_dir(ENVIRONMENT) / "journal.jsonl"
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def reset_moto(endpoint: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+
+
+def build_world(endpoint: str, project: Project, *, desired_count: int = MOTO_RUNNING_TASKS) -> World:
+    """Resources as the sandbox apply leaves them, a checkpoint, then a 'bad apply' on top."""
+    reset_moto(endpoint)
+    ecs, scaling, rds = direct("ecs", endpoint), direct("application-autoscaling", endpoint), direct("rds", endpoint)
+    s3, dynamodb = direct("s3", endpoint), direct("dynamodb", endpoint)
+    ecs.create_cluster(clusterName=CLUSTER)
+    definition = {"family": "edu-sandbox-app", "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc",
+                  "cpu": "256", "memory": "512"}
+    good = ecs.register_task_definition(**definition, containerDefinitions=[container("app:1.0")])
+    good_arn = good["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=good_arn, desiredCount=desired_count,
+                       launchType="FARGATE")
+    scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId=f"service/{CLUSTER}/{SERVICE}",
+                                     ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=3)
+    rds.create_db_parameter_group(DBParameterGroupName=PARAMETER_GROUP, DBParameterGroupFamily="postgres15",
+                                  Description="sandbox")
+    rds.modify_db_parameter_group(DBParameterGroupName=PARAMETER_GROUP, Parameters=[
+        {"ParameterName": "max_connections", "ParameterValue": "200", "ApplyMethod": "pending-reboot"},
+        {"ParameterName": "work_mem", "ParameterValue": "16384", "ApplyMethod": "immediate"}])
+    rds.create_db_instance(DBInstanceIdentifier=DB_INSTANCE, DBInstanceClass="db.t3.micro", Engine="postgres",
+                           MasterUsername="app", MasterUserPassword="not-a-real-secret", AllocatedStorage=20,
+                           DBParameterGroupName=PARAMETER_GROUP)
+    rds.create_db_snapshot(DBInstanceIdentifier=DB_INSTANCE, DBSnapshotIdentifier=f"{DB_INSTANCE}-before-apply")
+    rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=CLUSTER_PARAMETER_GROUP,
+                                          DBParameterGroupFamily="aurora-postgresql15", Description="sandbox")
+    rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName=CLUSTER_PARAMETER_GROUP, Parameters=[
+        {"ParameterName": "log_min_duration_statement", "ParameterValue": "1000", "ApplyMethod": "immediate"}])
+    rds.create_db_cluster(DBClusterIdentifier=DB_CLUSTER, Engine="aurora-postgresql", MasterUsername="app",
+                          MasterUserPassword="not-a-real-secret", DBClusterParameterGroupName=CLUSTER_PARAMETER_GROUP,
+                          ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 4})
+    rds.create_db_instance(DBInstanceIdentifier=f"{DB_CLUSTER}-1", DBInstanceClass="db.serverless",
+                           Engine="aurora-postgresql", DBClusterIdentifier=DB_CLUSTER)
+    rds.create_db_cluster_snapshot(DBClusterIdentifier=DB_CLUSTER,
+                                   DBClusterSnapshotIdentifier=f"{DB_CLUSTER}-before-apply")
+    s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(7))["VersionId"]
+    dynamodb.create_table(TableName=LOCK_TABLE, KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+
+    targets = Targets(ecs_services=[EcsServiceRef(CLUSTER, SERVICE)], db_instances=[DB_INSTANCE],
+                      db_clusters=[DB_CLUSTER], db_parameter_groups=[PARAMETER_GROUP],
+                      db_cluster_parameter_groups=[CLUSTER_PARAMETER_GROUP],
+                      autoscaling_targets=[ScalableTargetRef("ecs", f"service/{CLUSTER}/{SERVICE}",
+                                                             "ecs:service:DesiredCount")])
+    checkpoint = capture(ENVIRONMENT, targets, region=REGION, endpoint_url=endpoint)
+    checkpoint.git_commit = "0123456789abcdef0123456789abcdef01234567"
+    checkpoint.tfvars_sha256 = "ab" * 32
+    checkpoint.state = StateVersion(backend="s3", lineage=LINEAGE, serial=7, s3_bucket=STATE_BUCKET,
+                                    s3_key=STATE_KEY, s3_version_id=first, dynamodb_table=LOCK_TABLE)
+    store = CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints")
+    store.save(checkpoint)
+
+    # The bad apply: a new task definition revision, changed parameters, a newer state version.
+    bad = ecs.register_task_definition(**definition, containerDefinitions=[container("app:2.0-broken")])
+    bad_arn = bad["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=bad_arn)
+    rds.modify_db_parameter_group(DBParameterGroupName=PARAMETER_GROUP, Parameters=[
+        {"ParameterName": "max_connections", "ParameterValue": "500", "ApplyMethod": "pending-reboot"},
+        {"ParameterName": "work_mem", "ParameterValue": "65536", "ApplyMethod": "immediate"}])
+    rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName=CLUSTER_PARAMETER_GROUP, Parameters=[
+        {"ParameterName": "log_min_duration_statement", "ParameterValue": "250", "ApplyMethod": "immediate"}])
+    second = s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(8))["VersionId"]
+    store.update_apply(checkpoint.id, ApplyRecord(result="success", applied_by="deployer@ci",
+                                                  started_at=checkpoint.created_at, finished_at=checkpoint.created_at,
+                                                  duration_s=42.0, summary="0 added, 3 changed, 0 destroyed"))
+    return World(endpoint, project, store, checkpoint.id, good_arn, bad_arn, (first, second))
+
+
+@pytest.fixture
+def world(moto_endpoint: str, project: Project) -> World:
+    return build_world(moto_endpoint, project)
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(cli: CliRunner, *args: str, input: str | None = None) -> Any:
+    from toolkit.cli import app
+
+    return cli.invoke(app, list(args), input=input)

@@ -1,0 +1,81 @@
+"""Bad input: exact error text, exit code 2 (usage) or 1, and nothing written or called."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.rollback.conftest import ENVIRONMENT, invoke
+from toolkit.checkpoints import Checkpoint, CheckpointStore
+from toolkit.project import Project
+
+STEPS = "ecs-task-definition, autoscaling, terraform-state, db-parameter-group, cache-disable, db-restore, " \
+    "db-cutover, full"
+
+
+CHECKPOINT_ID = "20261126T030000Z-0abc"
+
+
+@pytest.fixture
+def saved(project: Project) -> Project:
+    """A project with one (empty) sandbox checkpoint: enough for argument errors, no AWS resources needed."""
+    store = CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints")
+    store.save(Checkpoint(id=CHECKPOINT_ID, environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z",
+                          created_by="deployer@ci"))
+    return project
+
+
+def journal_exists(project: Project) -> bool:
+    return (project.environment_data_dir(ENVIRONMENT) / "journal.jsonl").exists()
+
+
+@pytest.mark.parametrize(("arguments", "exit_code", "message"), [
+    (["--tier", "immediate", "--step", "autoscaling"], 2, "--tier and --step cannot be used together: choose one"),
+    ([], 2, "say what to roll back: --tier immediate|short|long or --step NAME"),
+    (["--step", "everything"], 2, f"unknown step 'everything': choose one of {STEPS}"),
+    (["--tier", "soon"], 2, "unknown tier 'soon': choose one of immediate, short, long"),
+    (["--step", "ecs-task-definition", "--resume"], 2,
+     "--resume goes with --step autoscaling (it turns scaling back on)"),
+    (["--step", "autoscaling", "--resume-from", "autoscaling"], 2,
+     "--resume-from goes with --tier (a single --step is simply run again)"),
+    (["--tier", "immediate", "--resume-from", "db-restore"], 2,
+     "--resume-from 'db-restore': not a step of tier immediate (ecs-task-definition, autoscaling)"),
+    (["--step", "ecs-task-definition", "--revision", "latest"], 2,
+     "--revision 'latest': give a revision number or 'previous'"),
+    (["--tier", "immediate", "--journal"], 2, "--journal only shows the journal: leave out --tier, --step and --yes"),
+])
+def test_bad_arguments(saved: Project, cli, proxy, arguments: list[str], exit_code: int, message: str) -> None:
+    result = invoke(cli, "rollback", ENVIRONMENT, *arguments, "--yes" if "--journal" not in arguments else "--run=x")
+    assert result.exit_code == exit_code, result.output
+    assert result.output == f"Error: {message}\n"
+    assert proxy.calls == []
+    assert not journal_exists(saved)
+
+
+def test_unknown_checkpoint(saved: Project, cli, proxy) -> None:
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--to", "20200101T000000Z-abcd", "--yes")
+    assert result.exit_code == 2, result.output
+    assert result.output == f"Error: unknown checkpoint '20200101T000000Z-abcd'; known: {CHECKPOINT_ID}\n"
+    assert proxy.calls == []
+    assert not journal_exists(saved)
+
+
+def test_no_checkpoint_yet(project, cli, proxy) -> None:
+    result = invoke(cli, "rollback", "dev", "--tier", "immediate", "--yes")
+    assert result.exit_code == 1, result.output
+    assert result.output == "Error: no checkpoint for dev yet: `toolkit apply dev` records one before each apply\n"
+    assert proxy.calls == []
+    assert not (project.root / ".toolkit").exists()
+
+
+def test_unknown_run_to_resume(saved: Project, cli, proxy) -> None:
+    result = invoke(cli, "rollback", ENVIRONMENT, "--resume-from", "20200101T000000Z-abcd", "--yes")
+    assert result.exit_code == 2, result.output
+    journal = saved.environment_data_dir(ENVIRONMENT) / "journal.jsonl"
+    assert result.output == f"Error: run '20200101T000000Z-abcd' not found in {journal}\n"
+    assert proxy.calls == []
+
+
+def test_empty_journal(project, cli) -> None:
+    result = invoke(cli, "rollback", "dev", "--journal")
+    assert result.exit_code == 0, result.output
+    assert result.output == "(the journal is empty: no rollback has been executed)\n"

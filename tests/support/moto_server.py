@@ -1,0 +1,122 @@
+"""The AWS emulator for the test session: `moto_server` over HTTP on a free 127.0.0.1 port.
+
+Fixtures:
+- `moto_server` (session): the running server; `.endpoint_url`, `.port`, `.client(service)` (boto3 with
+  fake credentials), `.environment()` (the variables a toolkit/terraform run needs to use it).
+- `moto_environment` (function): sets AWS_ENDPOINT_URL and fake credentials for one test.
+
+One server serves the whole session; tests keep apart by using their own resource names (a project
+name per test module) rather than by restarting or resetting the server.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REGION = "sa-east-1"
+STARTUP_SECONDS = 30.0
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _moto_server_command() -> Path:
+    beside_python = Path(sys.executable).parent / "moto_server"
+    if beside_python.is_file():
+        return beside_python
+    return Path(__file__).resolve().parents[2] / ".venv" / "bin" / "moto_server"
+
+
+@dataclass
+class MotoServer:
+    port: int
+    process: subprocess.Popen[bytes]
+    log_file: Path
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """Variables pointing boto3, terraform and the toolkit at the emulator with fake credentials."""
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, **FAKE_CREDENTIALS}
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+
+def start_moto_server(log_dir: Path) -> MotoServer:
+    """Start the server and return once it answers HTTP (or raise with its log)."""
+    port = _free_port()
+    log_file = log_dir / f"moto-{port}.log"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen([str(_moto_server_command()), "-H", "127.0.0.1", "-p", str(port)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    server = MotoServer(port, process, log_file)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not server.answers():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_moto_server(server)
+            raise RuntimeError(f"moto_server did not start on port {port}: {log_file.read_text()[-2000:]}")
+        time.sleep(0.1)  # polling a condition (the port answering), not a fixed wait
+    return server
+
+
+def stop_moto_server(server: MotoServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    with tempfile.TemporaryDirectory(prefix="moto-") as log_dir:
+        server = start_moto_server(Path(log_dir))
+        try:
+            yield server
+        finally:
+            stop_moto_server(server)
+
+
+@pytest.fixture
+def moto_environment(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    for name, value in moto_server.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    assert os.environ["AWS_ENDPOINT_URL"] == moto_server.endpoint_url
+    return moto_server

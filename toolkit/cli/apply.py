@@ -1,0 +1,59 @@
+"""`toolkit apply ENV`: apply the saved, reviewed plan after the safety guards and a checkpoint."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from toolkit.cli.options import JsonOption, QuietOption
+from toolkit.cli.plan import LockTimeoutOption, lock_timeout_value
+
+
+def register(app: typer.Typer) -> None:
+    app.command("apply")(apply_command)
+
+
+def apply_command(
+    environment: str = typer.Argument(..., help="Environment name (envs/NAME.yaml).", show_default=False),
+    auto: bool = typer.Option(False, "--auto", help="Plan and apply in one go (dev and sandbox only)."),
+    approve: str | None = typer.Option(
+        None, "--approve", metavar="ENV", help="Approve a protected environment without the prompt (repeat its name).",
+        show_default=False),
+    allow_destroy: list[str] = typer.Option(
+        [], "--allow-destroy", metavar="ADDRESS",
+        help="Allow destroying or replacing this stateful resource (repeat for each).", show_default=False),
+    lock_timeout: str = LockTimeoutOption,
+    quiet: bool = QuietOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Apply the latest saved plan of ENV (from `toolkit plan ENV`), after checking it is not stale or changed.
+
+    Protected environments need --approve ENV or the name typed at the prompt; destroying or replacing a
+    stateful resource (database, bucket, key, ...) needs --allow-destroy ADDRESS. A checkpoint for
+    `toolkit rollback` is saved before anything changes.
+
+    Example: toolkit apply prod --approve prod
+    """
+    from toolkit.engine import SilentProgress, StreamProgress, apply_environment
+    from toolkit.project import Project
+
+    timeout = lock_timeout_value(lock_timeout)
+    project = Project.discover()
+    progress = SilentProgress() if quiet or as_json else StreamProgress()
+    outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
+                                lock_timeout=timeout, prompt=_prompt if sys.stdin.isatty() else None,
+                                progress=progress)
+    if as_json:
+        typer.echo(json.dumps(outcome.as_dict(), indent=2))
+    elif not outcome.applied:
+        typer.echo(f"{environment}: the plan {outcome.plan_id} has no changes; nothing applied")
+    else:
+        typer.echo(f"{environment}: applied {outcome.plan_id} ({outcome.summary.text()}) in "
+                   f"{outcome.duration_seconds:.0f}s; checkpoint {outcome.checkpoint_id} "
+                   f"(toolkit rollback {environment} uses it)")
+
+
+def _prompt(text: str) -> str | None:
+    return typer.prompt(text, default="", show_default=False)

@@ -1,0 +1,47 @@
+"""`toolkit check`: fmt, offline schema validation, module contracts/README tables and checkov."""
+
+from __future__ import annotations
+
+import typer
+
+from toolkit.cli.options import JsonOption
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("check")
+    def check(
+        fmt: bool = typer.Option(False, "--fmt", help="Run only `terraform fmt -check` (combinable)."),
+        schema: bool = typer.Option(
+            False, "--schema", help="Run only the offline AWS provider 6.x schema validation (combinable)."
+        ),
+        docs: bool = typer.Option(
+            False, "--docs", "--contract", help="Run only the module contract and README table check (combinable)."
+        ),
+        checkov: bool = typer.Option(False, "--checkov", help="Run only checkov (combinable)."),
+        write: bool = typer.Option(
+            False, "--write", help="Rewrite the README tables between the TF_DOCS markers before checking."
+        ),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print notes (fmt diffs, schema source)."),
+        as_json: bool = JsonOption,
+    ) -> None:
+        """Check the Terraform code in modules/ and terraform/: fmt, schema, contract/docs, checkov.
+
+        Prints the problems (file:line: address: message) and a summary table; exits non-zero when
+        any check fails. With no selection every check runs.
+
+        Example: toolkit check --schema --docs
+        """
+        from toolkit.checks.runner import CheckTargets, failure, format_json, format_text, run_checks
+        from toolkit.project import Project
+
+        project = Project.discover()
+        selected = [
+            name
+            for name, chosen in (("fmt", fmt), ("schema", schema), ("contract", docs), ("checkov", checkov))
+            if chosen
+        ]
+        results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)
+        typer.echo(format_json(results) if as_json else format_text(results, verbose=verbose))
+        error = failure(results)
+        if error is not None:
+            raise error

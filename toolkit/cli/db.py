@@ -1,0 +1,218 @@
+"""`toolkit db …`: database migrations (status, plan, migrate, verify, baseline, rollback, package)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from toolkit.cli.options import EnvironmentArgument, JsonOption
+
+DsnOption = typer.Option(None, "--dsn", help="postgresql://user:password@host:port/dbname (overrides the "
+                         "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env).",
+                         show_default=False)
+DirOption = typer.Option(None, "--dir", help="Migrations folder (default: migrations.directory).",
+                         show_default=False)
+SecretOption = typer.Option(None, "--secret-id", help="Secrets Manager secret with username/password "
+                            "(the RDS master secret).", show_default=False)
+HostOption = typer.Option(None, "--host", help="Database host (when the secret holds none).", show_default=False)
+PortOption = typer.Option(None, "--port", help="Database port.", show_default=False)
+DbnameOption = typer.Option(None, "--dbname", help="Database name (when the secret holds none).",
+                            show_default=False)
+EndpointOption = typer.Option(None, "--endpoint-url", help="AWS endpoint (an emulator such as moto).",
+                              show_default=False)
+LockTimeoutOption = typer.Option(None, "--lock-timeout", help="Seconds to wait for another run's migration "
+                                 "lock; 0 = fail at once (default: migrations.lock_timeout_seconds).",
+                                 show_default=False)
+OutOfOrderOption = typer.Option(False, "--out-of-order",
+                                help="Apply pending versions lower than the newest applied one.")
+TargetOption = typer.Option(None, "--target", help="Apply pending migrations up to this version only.",
+                            show_default=False)
+
+
+class Via(StrEnum):
+    direct = "direct"
+    lambda_ = "lambda"
+
+
+def _request(environment: str, dsn: str | None, directory: Path | None, secret_id: str | None, host: str | None,
+             port: int | None, dbname: str | None, endpoint_url: str | None, lock_timeout: float | None = None,
+             out_of_order: bool = False):
+    from toolkit.db.commands import DbRequest
+
+    return DbRequest(environment=environment, dsn=dsn, directory=directory, secret_id=secret_id, host=host,
+                     port=port, database=dbname, endpoint_url=endpoint_url, lock_timeout_seconds=lock_timeout,
+                     out_of_order=out_of_order)
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def register(app: typer.Typer) -> None:
+    db = typer.Typer(name="db", help="Database migrations: NNN_description.sql files applied once, in order.",
+                     no_args_is_help=True, rich_markup_mode=None)
+
+    @db.command("status")
+    def status_command(environment: str = EnvironmentArgument, dsn: str | None = DsnOption,
+                       directory: Path | None = DirOption, secret_id: str | None = SecretOption,
+                       host: str | None = HostOption, port: int | None = PortOption,
+                       dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
+                       out_of_order: bool = OutOfOrderOption, as_json: bool = JsonOption) -> None:
+        """Show every migration: applied (when, by whom), pending, skipped, changed or missing.
+
+        Example: toolkit db status dev
+        """
+        from toolkit.db.commands import status
+        from toolkit.db.report import format_status
+
+        report = status(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                                 out_of_order=out_of_order))
+        if as_json:
+            _print_json(report.to_dict())
+        else:
+            typer.echo(format_status(report))
+
+    @db.command("plan")
+    def plan_command(environment: str = EnvironmentArgument, target: int | None = TargetOption,
+                     dsn: str | None = DsnOption, directory: Path | None = DirOption,
+                     secret_id: str | None = SecretOption, host: str | None = HostOption,
+                     port: int | None = PortOption, dbname: str | None = DbnameOption,
+                     endpoint_url: str | None = EndpointOption, out_of_order: bool = OutOfOrderOption,
+                     as_json: bool = JsonOption) -> None:
+        """Dry run: validate, then list the pending migrations with their SQL; changes nothing.
+
+        Example: toolkit db plan staging --target 12
+        """
+        from toolkit.db.commands import plan
+        from toolkit.db.report import format_plan
+
+        result = plan(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                               out_of_order=out_of_order), target)
+        if as_json:
+            _print_json(result.to_dict())
+        else:
+            typer.echo(format_plan(result))
+
+    @db.command("migrate")
+    def migrate_command(environment: str = EnvironmentArgument, target: int | None = TargetOption,
+                        via: Via = typer.Option(Via.direct, "--via", help="direct: connect from here; "
+                                                "lambda: invoke the in-VPC runner function."),
+                        function: str | None = typer.Option(None, "--function", help="Runner Lambda name "
+                                                            "(default: migrations.lambda_function).",
+                                                            show_default=False),
+                        dsn: str | None = DsnOption, directory: Path | None = DirOption,
+                        secret_id: str | None = SecretOption, host: str | None = HostOption,
+                        port: int | None = PortOption, dbname: str | None = DbnameOption,
+                        endpoint_url: str | None = EndpointOption, lock_timeout: float | None = LockTimeoutOption,
+                        out_of_order: bool = OutOfOrderOption, as_json: bool = JsonOption) -> None:
+        """Apply pending migrations in version order, each in its own transaction, under the lock.
+
+        Example: toolkit db migrate prod --via lambda
+        """
+        request = _request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                           lock_timeout, out_of_order)
+        if via is Via.lambda_:
+            from toolkit.db.commands import migrate_via_lambda
+            from toolkit.db.report import format_remote
+            from toolkit.errors import MigrationError
+
+            payload = migrate_via_lambda(request, target, function)
+            if as_json:
+                _print_json(payload)
+            else:
+                typer.echo(format_remote(function or "runner function", payload))
+            if not payload.get("ok"):
+                raise MigrationError("\n".join(str(error.get("text") or error.get("message"))
+                                               for error in payload.get("errors", [])) or "the runner failed")
+            return
+        from toolkit.db.commands import migrate
+        from toolkit.db.report import format_run
+
+        result = migrate(request, target)
+        if as_json:
+            _print_json(result.to_dict())
+        else:
+            typer.echo(format_run(result))
+
+    @db.command("verify")
+    def verify_command(environment: str = EnvironmentArgument, dsn: str | None = DsnOption,
+                       directory: Path | None = DirOption, secret_id: str | None = SecretOption,
+                       host: str | None = HostOption, port: int | None = PortOption,
+                       dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
+                       out_of_order: bool = OutOfOrderOption) -> None:
+        """Check the folder against history (checksums, missing files, order); non-zero on any problem.
+
+        Example: toolkit db verify prod
+        """
+        from toolkit.db.commands import verify
+
+        report = verify(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                                 out_of_order=out_of_order))
+        from toolkit.db.runner import State
+
+        applied = sum(1 for entry in report.entries if entry.state is State.applied)
+        typer.echo(f"OK: {applied} applied migration(s) match their files; {len(report.pending)} pending.")
+
+    @db.command("baseline")
+    def baseline_command(environment: str = EnvironmentArgument,
+                         version: int = typer.Argument(..., help="Newest version the database already has."),
+                         dsn: str | None = DsnOption,
+                         directory: Path | None = DirOption, secret_id: str | None = SecretOption,
+                         host: str | None = HostOption, port: int | None = PortOption,
+                         dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
+                         lock_timeout: float | None = LockTimeoutOption) -> None:
+        """Mark an existing database as migrated up to VERSION (history must be empty).
+
+        Example: toolkit db baseline prod 8
+        """
+        from toolkit.db.commands import baseline
+        from toolkit.db.report import format_run
+
+        typer.echo(format_run(baseline(_request(environment, dsn, directory, secret_id, host, port, dbname,
+                                                endpoint_url, lock_timeout), version)))
+
+    @db.command("rollback")
+    def rollback_command(environment: str = EnvironmentArgument,
+                         to: int = typer.Option(..., "--to", help="Keep versions up to this one; undo the rest."),
+                         dsn: str | None = DsnOption, directory: Path | None = DirOption,
+                         secret_id: str | None = SecretOption, host: str | None = HostOption,
+                         port: int | None = PortOption, dbname: str | None = DbnameOption,
+                         endpoint_url: str | None = EndpointOption,
+                         lock_timeout: float | None = LockTimeoutOption) -> None:
+        """Run NNN_description.down.sql files, newest first, down to --to VERSION.
+
+        Example: toolkit db rollback dev --to 5
+        """
+        from toolkit.db.commands import rollback
+        from toolkit.db.report import format_run
+
+        typer.echo(format_run(rollback(_request(environment, dsn, directory, secret_id, host, port, dbname,
+                                                endpoint_url, lock_timeout), to)))
+
+    @db.command("package")
+    def package_command(environment: str = EnvironmentArgument, directory: Path | None = DirOption,
+                        output: Path | None = typer.Option(None, "--output", "-o", help="Zip path (default: "
+                                                           "build/ENV/migrations-runner.zip).", show_default=False),
+                        as_json: bool = JsonOption) -> None:
+        """Build the deterministic Lambda zip: runner, pure-Python dependencies and the migrations.
+
+        Example: toolkit db package prod
+        """
+        from toolkit.db.commands import DbRequest, package
+
+        result = package(DbRequest(environment=environment, directory=directory), output)
+        data = {"path": str(result.path), "sha256": result.sha256, "source_code_hash": result.source_code_hash,
+                "entries": result.entries, "size": result.size, "migrations": result.migrations,
+                "handler": result.handler, "dependencies": list(result.distributions)}
+        if as_json:
+            _print_json(data)
+        else:
+            typer.echo(f"Wrote {result.path} ({result.size} bytes, {result.entries} files, "
+                       f"{result.migrations} migrations)\nsha256 {result.sha256}\n"
+                       f"source_code_hash {result.source_code_hash}\nhandler {result.handler}\n"
+                       f"dependencies {', '.join(result.distributions)}")
+
+    app.add_typer(db)

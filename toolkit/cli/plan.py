@@ -1,0 +1,102 @@
+"""`toolkit plan ENV|--all`: save a reviewed-able plan; exit 0 no changes, 2 changes, 1 error."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import typer
+
+from toolkit.cli.options import JsonOption, QuietOption
+from toolkit.errors import UsageError
+
+LOCK_TIMEOUT_FORMAT = re.compile(r"^\d+(ms|s|m|h)?$")
+
+LockTimeoutOption = typer.Option(
+    "0s", "--lock-timeout", help="How long to wait for another run's state lock (terraform duration: 30s, 5m)."
+)
+
+
+def lock_timeout_value(value: str) -> str:
+    """A terraform duration; a bare number means seconds."""
+    if not LOCK_TIMEOUT_FORMAT.match(value):
+        raise UsageError(f"--lock-timeout {value!r}: use a duration such as 0s, 30s, 5m or 1h")
+    return value if not value.isdigit() else f"{value}s"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)
+
+
+def plan_command(
+    environment: str | None = typer.Argument(None, help="Environment name (envs/NAME.yaml).", show_default=False),
+    all_environments: bool = typer.Option(False, "--all", help="Plan every environment concurrently."),
+    lock_timeout: str = LockTimeoutOption,
+    destroy: bool = typer.Option(False, "--destroy", help="Plan the destruction of everything in the environment."),
+    quiet: bool = QuietOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Render, init and plan; save the plan, plan.json and its metadata under .toolkit/envs/ENV/plans/.
+
+    Exit code as terraform's -detailed-exitcode: 0 no changes, 2 changes present, 1 error
+    (--all: 1 if any failed, else 2 if any has changes).
+
+    Example: toolkit plan staging    (or: toolkit plan --all --json)
+    """
+    from toolkit.engine import SilentProgress, StreamProgress, plan_all, plan_environment
+    from toolkit.project import Project
+
+    if all_environments == (environment is not None):
+        raise UsageError("give an environment name or --all (not both)")
+    if destroy and all_environments:
+        raise UsageError("--destroy plans one environment at a time: give its name instead of --all")
+    timeout = lock_timeout_value(lock_timeout)
+    project = Project.discover()
+    progress = SilentProgress() if quiet or as_json else StreamProgress()
+    if environment is not None:
+        outcome = plan_environment(project, environment, lock_timeout=timeout, destroy=destroy, progress=progress)
+        if as_json:
+            typer.echo(json.dumps(outcome.as_dict(), indent=2))
+        else:
+            status = "changes" if outcome.has_changes else "no changes"
+            typer.echo(f"{environment}: {status}: {outcome.summary.text()}"
+                       + (f", {outcome.summary.outputs_changed} output(s) changed"
+                          if outcome.summary.outputs_changed else ""))
+            if not quiet:
+                plan_json = outcome.saved.plan_json.parent.parent / "latest" / "plan.json"
+                typer.echo(f"Saved: {_relative(project.root, plan_json)}  "
+                           f"(next: toolkit review {environment}; toolkit apply {environment})")
+        raise typer.Exit(outcome.exit_code)
+    combined = plan_all(project, lock_timeout=timeout, progress=progress)
+    if as_json:
+        typer.echo(json.dumps({"exit_code": combined.exit_code, "environments": [
+            result.as_dict() if hasattr(result, "as_dict") else
+            {"environment": result.environment, "status": "failed", "exit_code": 1, "error": result.message}
+            for result in combined.results]}, indent=2))
+    else:
+        typer.echo(_combined_table(combined.results))
+        for result in combined.results:
+            if not hasattr(result, "as_dict"):
+                typer.echo(f"Error: {result.environment}: {result.message}", err=True)
+    raise typer.Exit(combined.exit_code)
+
+
+def _combined_table(results: list) -> str:
+    width = max(len("ENVIRONMENT"), *(len(result.environment) for result in results))
+    lines = [f"{'ENVIRONMENT':<{width}}  {'RESULT':<10}  ADD  CHANGE  REPLACE  DESTROY"]
+    for result in results:
+        if hasattr(result, "summary"):
+            summary = result.summary
+            status = "changes" if result.has_changes else "no changes"
+            lines.append(f"{result.environment:<{width}}  {status:<10}  {summary.add:>3}  {summary.change:>6}  "
+                         f"{summary.replace:>7}  {summary.destroy:>7}")
+        else:
+            lines.append(f"{result.environment:<{width}}  {'FAILED':<10}  (see the error below)")
+    return "\n".join(lines)
+
+
+def _relative(root, path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

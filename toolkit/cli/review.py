@@ -1,0 +1,80 @@
+"""`toolkit review`: what a reviewer reads in the pull request about a saved plan."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from toolkit.cli.options import OutputFormat
+
+
+class PostTarget(StrEnum):
+    github = "github"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review)
+
+
+def review(
+    target: str = typer.Argument(
+        ...,
+        metavar="ENV|PLAN.json",
+        help="Environment name (reads its latest `toolkit plan`) or a `terraform show -json` plan file.",
+        show_default=False,
+    ),
+    output_format: OutputFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="text (colored, default on a terminal), md (one GitHub comment, default otherwise) or json.",
+        show_default=False,
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file instead of stdout (format from its suffix).",
+        show_default=False,
+    ),
+    no_color: bool = typer.Option(False, "--no-color", help="No ANSI colors in text output (also: NO_COLOR=1)."),
+    environment: str | None = typer.Option(
+        None, "--environment", "-e", help="Environment name to show for a PLAN.json file.", show_default=False
+    ),
+    # --post github (toolkit/github.py): one comment per environment on the pull request, edited in place.
+    post: PostTarget | None = typer.Option(
+        None, "--post",
+        help="github: create or update this environment's comment on the pull request and set its label "
+             "(no-changes, changes, destroy). Needs GITHUB_TOKEN; GITHUB_REPOSITORY and GITHUB_EVENT_PATH "
+             "(or --repo, --pr); GITHUB_API_URL for GitHub Enterprise.",
+        show_default=False,
+    ),
+    repository: str | None = typer.Option(
+        None, "--repo", metavar="OWNER/NAME", help="Repository to post to (default: $GITHUB_REPOSITORY).",
+        show_default=False,
+    ),
+    pull_request: int | None = typer.Option(
+        None, "--pr", metavar="NUMBER", help="Pull request to post to (default: from $GITHUB_EVENT_PATH).",
+        show_default=False,
+    ),
+) -> None:
+    """Review a Terraform plan: summary, data-at-risk warnings, changes by module, drift, outputs, checks.
+
+    Example: toolkit review staging --format md --output review.md   (in CI: toolkit review staging --post github)
+    """
+    if post is PostTarget.github:
+        from toolkit.github import GitHubSettings, post_plan_review
+
+        settings = GitHubSettings.from_environment(repository=repository, pull_request=pull_request)
+        typer.echo(post_plan_review(target, settings, environment=environment).message)
+        return
+    from toolkit.review.service import review_plan
+
+    written = review_plan(
+        target,
+        output_format=output_format.value if output_format else None,
+        output=output,
+        no_color=no_color,
+        environment=environment,
+    )
+    if written is not None:
+        typer.echo(f"Wrote {written}", err=True)

@@ -1,0 +1,119 @@
+"""`toolkit rollback` (runbooks for incident responders) and `toolkit checkpoints` (what can be rolled back to)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+import typer
+
+from toolkit.cli.options import EnvironmentArgument, JsonOption
+
+
+class RunbookFormat(StrEnum):
+    text = "text"
+    md = "md"
+
+
+def rollback(
+    environment: str = EnvironmentArgument,
+    tier: str = typer.Option(None, "--tier", help="immediate (< 5 min) | short (< 30 min) | long (< 2 h).",
+                             show_default=False),
+    step: str = typer.Option(None, "--step", help="One step: ecs-task-definition, autoscaling, terraform-state, "
+                             "db-parameter-group, cache-disable, db-restore, db-cutover, full.", show_default=False),
+    to: str = typer.Option(None, "--to", help="Checkpoint id (default: the one taken before the last apply).",
+                           show_default=False),
+    yes: bool = typer.Option(False, "--yes", help="Execute. Without it the runbook is a dry run."),
+    approve: str = typer.Option(None, "--approve", help="Name of a protected environment, to execute without the "
+                                "typed confirmation.", show_default=False),
+    output_format: RunbookFormat = typer.Option(RunbookFormat.text, "--format",
+                                                help="text, or md (Markdown for the incident channel)."),
+    endpoint_url: str = typer.Option(None, "--endpoint-url", help="AWS endpoint (an emulator); default "
+                                     "$AWS_ENDPOINT_URL.", show_default=False),
+    region: str = typer.Option(None, "--region", help="AWS region; default the environment's aws_region.",
+                               show_default=False),
+    resume_from: str = typer.Option(None, "--resume-from", help="Continue a tier from this step, or from the failed "
+                                    "step of a run id.", show_default=False),
+    revision: str = typer.Option(None, "--revision", help="ecs-task-definition: revision number N, or 'previous' "
+                                 "(default: the checkpoint's).", show_default=False),
+    resume_scaling: bool = typer.Option(False, "--resume", help="autoscaling: resume scaling instead of suspending."),
+    reboot: bool = typer.Option(False, "--reboot", help="db-parameter-group: reboot instances with pending static "
+                                "parameters."),
+    snapshot: str = typer.Option(None, "--snapshot", help="db-restore/db-cutover: this snapshot instead of the "
+                                 "checkpoint's.", show_default=False),
+    restore_time: str = typer.Option(None, "--restore-time", help="db-restore/db-cutover: point-in-time restore "
+                                     "(ISO 8601 UTC, or 'latest').", show_default=False),
+    wait_timeout: float = typer.Option(None, "--wait-timeout", help="Seconds each wait may take (default per step: "
+                                       "ECS 600, RDS 3600).", show_default=False),
+    poll_interval: float = typer.Option(None, "--poll-interval", help="Seconds between status polls (default per "
+                                        "step: ECS 5, RDS 15).", show_default=False),
+    journal: bool = typer.Option(False, "--journal", help="Show the journal of rollback actions instead."),
+    run: str = typer.Option(None, "--run", help="With --journal: only this run id.", show_default=False),
+) -> None:
+    """Roll an environment back to a checkpoint, tier by tier or one step at a time.
+
+    Without --yes it is a dry run: every step with its API action and current → target values.
+    Each step checks, acts, verifies; re-running a finished step changes nothing.
+
+    Example: toolkit rollback prod --tier immediate --yes --approve prod
+    """
+    from toolkit.errors import UsageError
+    from toolkit.rollback import RollbackOptions, RollbackRequest, read_journal, run_rollback
+
+    if journal:
+        if tier or step or yes:
+            raise UsageError("--journal only shows the journal: leave out --tier, --step and --yes")
+        for line in format_journal(read_journal(environment, run_id=run)):
+            typer.echo(line)
+        return
+    request = RollbackRequest(
+        environment=environment, tier=tier, step=step, checkpoint_id=to, execute=yes, approve=approve,
+        output_format=output_format.value, region=region, endpoint_url=endpoint_url, resume_from=resume_from,
+        options=RollbackOptions(revision=revision, resume_scaling=resume_scaling, reboot=reboot, snapshot=snapshot,
+                                restore_time=restore_time, wait_timeout_s=wait_timeout,
+                                poll_interval_s=poll_interval))
+    run_rollback(request, echo=typer.echo, confirm=lambda question: typer.prompt(question, default="",
+                                                                                    show_default=False))
+
+
+def format_journal(entries: list) -> list[str]:
+    if not entries:
+        return ["(the journal is empty: no rollback has been executed)"]
+    lines = []
+    for entry in entries:
+        what = entry.action or entry.event
+        duration = f" {entry.duration_s:.2f}s" if entry.duration_s is not None else ""
+        request = " ".join(f"{key}={json.dumps(value) if not isinstance(value, str) else value}"
+                           for key, value in entry.request.items())
+        message = entry.message.replace("\n", " | ")
+        lines.append("  ".join(part for part in (entry.time, entry.run_id, entry.who, entry.step or "-", what,
+                                                  entry.result + duration, request, message) if part))
+    return lines
+
+
+def checkpoints(environment: str = EnvironmentArgument, as_json: bool = JsonOption) -> None:
+    """List an environment's checkpoints (taken by `toolkit apply`), oldest first.
+
+    Example: toolkit checkpoints prod
+    """
+    from dataclasses import asdict
+
+    from toolkit.rollback import list_checkpoints
+
+    found = list_checkpoints(environment)
+    if as_json:
+        typer.echo(json.dumps([asdict(item) for item in found], indent=2))
+        return
+    if not found:
+        typer.echo(f"no checkpoints for {environment} yet: `toolkit apply {environment}` records one before each apply")
+        return
+    rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT")]
+    rows += [(item.id, item.created_at, item.created_by, (item.git_commit or "-")[:12], item.result) for item in found]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rollback")(rollback)
+    app.command("checkpoints")(checkpoints)

@@ -1,0 +1,35 @@
+"""`toolkit unlock ENV [LOCK_ID]`: show who holds the state lock and release it when confirmed."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("unlock")(unlock_command)
+
+
+def unlock_command(
+    environment: str = typer.Argument(..., help="Environment name (envs/NAME.yaml).", show_default=False),
+    lock_id: str | None = typer.Argument(None, help="The lock ID to release (as shown by the lock error).",
+                                         show_default=False),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Release without asking."),
+) -> None:
+    """Explain who holds ENV's state lock and release it (terraform force-unlock) after confirmation.
+
+    Only release a lock whose run is dead: releasing a live apply's lock can corrupt the state.
+
+    Example: toolkit unlock staging 6f1c2d7e-0b1a-4c55-9e0e-1f2a3b4c5d6e --yes
+    """
+    from toolkit.engine import unlock_environment
+    from toolkit.project import Project
+
+    outcome = unlock_environment(Project.discover(), environment, lock_id, yes=yes,
+                                 confirm=_confirm if sys.stdin.isatty() else None)
+    typer.echo(outcome.message())
+
+
+def _confirm(text: str) -> bool:
+    return typer.confirm(text, default=False)

@@ -1,0 +1,97 @@
+"""`toolkit apply`: guards → checkpoint → apply the saved plan → record the outcome."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import load_environment
+from toolkit.engine.checkpoint import take_checkpoint
+from toolkit.engine.guards import (
+    Prompt,
+    check_approval,
+    check_auto_allowed,
+    check_plan_matches,
+    check_state_unchanged,
+    check_stateful_destroys,
+)
+from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
+from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.engine.records import PlanSummary, git_commit, load_latest_plan, source_sha256
+from toolkit.engine.session import open_session
+from toolkit.errors import ToolkitError
+from toolkit.project import Project
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    environment: str
+    applied: bool
+    plan_id: str
+    summary: PlanSummary
+    approval: str
+    checkpoint_id: str | None = None
+    checkpoint_file: Path | None = None
+    duration_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment, "applied": self.applied, "plan_id": self.plan_id,
+            "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
+            "destroy": self.summary.destroy, "approval": self.approval, "checkpoint_id": self.checkpoint_id,
+            "checkpoint_file": str(self.checkpoint_file) if self.checkpoint_file else None,
+            "duration_seconds": round(self.duration_seconds, 1),
+        }
+
+
+def apply_environment(project: Project, environment: str, *, auto: bool = False, approve: str | None = None,
+                      allow_destroy: list[str] | None = None, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
+                      prompt: Prompt | None = None, progress: Progress | None = None) -> ApplyOutcome:
+    """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes."""
+    from toolkit.checkpoints import ApplyRecord, current_actor, iso, utc_now
+
+    progress = progress or SilentProgress()
+    config = load_environment(project, environment)
+    if auto:
+        check_auto_allowed(config)
+    session = open_session(project, environment, progress, config=config)
+    workspace, terraform = session.workspace, session.terraform
+    if auto:
+        saved = plan_in_session(session, lock_timeout=lock_timeout, progress=progress).saved
+    else:
+        saved = load_latest_plan(workspace.plans_dir, environment)
+    metadata = saved.metadata
+    progress.step(environment, f"checking the saved plan {metadata.plan_id}")
+    check_plan_matches(environment, metadata, saved.plan_file, tfvars_sha256=workspace.render.tfvars_sha256,
+                       source_sha256=source_sha256(workspace.render.root_dir),
+                       git_commit=git_commit(project.root))
+    state = terraform.state_pull()
+    check_state_unchanged(environment, metadata, state)
+    if not metadata.has_changes:
+        return ApplyOutcome(environment, False, metadata.plan_id, metadata.summary, "not needed")
+    check_stateful_destroys(environment, saved.load_json(), list(allow_destroy or []))
+    approval = check_approval(config, approve, prompt, metadata.summary.text())
+
+    progress.step(environment, "checkpoint")
+    checkpoint, store = take_checkpoint(session, state, saved)
+    progress.step(environment, f"apply {metadata.plan_id} ({metadata.summary.text()})")
+    started_at, started = utc_now(), time.monotonic()
+    record = ApplyRecord(result="failed", applied_by=current_actor(), started_at=iso(started_at),
+                         plan_sha256=metadata.plan_sha256)
+    try:
+        terraform.apply(saved.plan_file, lock_timeout=lock_timeout)
+        record.result, record.summary = "success", metadata.summary.text()
+    except ToolkitError as error:
+        record.summary = str(error).splitlines()[0]
+        raise
+    except BaseException:
+        record.result, record.summary = "cancelled", "interrupted"
+        raise
+    finally:
+        record.finished_at = iso(utc_now())
+        record.duration_s = round(time.monotonic() - started, 1)
+        store.update_apply(checkpoint.id, record)
+    return ApplyOutcome(environment, True, metadata.plan_id, metadata.summary, approval, checkpoint.id,
+                        store.path(checkpoint.id), record.duration_s or 0.0)

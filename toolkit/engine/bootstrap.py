@@ -1,0 +1,62 @@
+"""Create an environment's S3 state bucket (versioned) and DynamoDB lock table if they are missing.
+
+Used by `make demo` and the tests against the emulator (`python -m toolkit.engine.bootstrap sandbox`);
+with real AWS the bucket and table come from the account's bootstrap stack instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from toolkit.config import load_environment
+from toolkit.errors import ConfigError, ToolkitError
+from toolkit.project import Project
+
+
+def ensure_state_backend(project: Project, environment: str) -> str:
+    """Make sure the bucket (with versioning, so state versions exist for rollback) and lock table exist."""
+    import os
+
+    from toolkit.aws import aws_client, call, error_code
+
+    config = load_environment(project, environment)
+    backend = config.settings.backend
+    if backend.type != "s3":
+        raise ConfigError(f"{environment}: backend.type is {backend.type}; only an s3 backend needs a bucket")
+    region = backend.region or config.settings.aws_region
+    endpoint = os.environ.get(backend.endpoint_from_env) if backend.endpoint_from_env else None
+    s3 = aws_client("s3", region=region, endpoint_url=endpoint)
+    try:
+        call(f"s3:CreateBucket {backend.bucket}", s3.create_bucket, Bucket=backend.bucket,
+             CreateBucketConfiguration={"LocationConstraint": region})
+    except ToolkitError as error:
+        if error_code(error.__cause__) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    call(f"s3:PutBucketVersioning {backend.bucket}", s3.put_bucket_versioning, Bucket=backend.bucket,
+         VersioningConfiguration={"Status": "Enabled"})
+    dynamodb = aws_client("dynamodb", region=region, endpoint_url=endpoint)
+    try:
+        call(f"dynamodb:CreateTable {backend.dynamodb_table}", dynamodb.create_table,
+             TableName=backend.dynamodb_table, BillingMode="PAY_PER_REQUEST",
+             KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+             AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}])
+    except ToolkitError as error:
+        if error_code(error.__cause__) != "ResourceInUseException":
+            raise
+    return f"s3://{backend.bucket} (versioned) and DynamoDB table {backend.dynamodb_table} ready in {region}"
+
+
+def main(arguments: list[str]) -> int:
+    if len(arguments) != 1:
+        print("usage: python -m toolkit.engine.bootstrap ENVIRONMENT", file=sys.stderr)
+        return 2
+    try:
+        print(ensure_state_backend(Project.discover(), arguments[0]))
+    except ToolkitError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

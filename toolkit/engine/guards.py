@@ -1,0 +1,128 @@
+"""Safety guards of `toolkit apply`: each refuses with what changed or what is missing, and what to run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import EnvironmentConfig
+from toolkit.engine.records import PlanMetadata, action_of, sha256_file
+from toolkit.errors import GuardError
+
+# Environments that apply only a reviewed, saved plan whatever their config says.
+SAVED_PLAN_ONLY = frozenset({"staging", "prod"})
+
+# Resources holding data that a destroy or replace loses; each needs --allow-destroy ADDRESS.
+STATEFUL_RESOURCE_TYPES = frozenset({
+    "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_rds_global_cluster",
+    "aws_elasticache_replication_group", "aws_elasticache_cluster", "aws_memorydb_cluster",
+    "aws_s3_bucket", "aws_kms_key", "aws_secretsmanager_secret", "aws_dynamodb_table",
+    "aws_efs_file_system", "aws_ebs_volume", "aws_docdb_cluster", "aws_neptune_cluster",
+    "aws_opensearch_domain", "aws_elasticsearch_domain", "aws_redshift_cluster", "aws_kinesis_stream",
+    "aws_sqs_queue", "aws_backup_vault", "aws_ecr_repository", "aws_cloudwatch_log_group",
+})
+
+# A prompt: shown text in, typed answer out (None when there is no terminal to ask on).
+Prompt = Callable[[str], str | None]
+
+
+def auto_apply_allowed(config: EnvironmentConfig) -> bool:
+    """--auto (plan and apply in one go) is for unprotected environments other than staging and prod."""
+    return not config.protected and config.name not in SAVED_PLAN_ONLY
+
+
+def check_auto_allowed(config: EnvironmentConfig) -> None:
+    if not auto_apply_allowed(config):
+        raise GuardError(
+            f"--auto is not allowed for {config.name}: it applies only a reviewed saved plan. Run "
+            f"`toolkit plan {config.name}`, `toolkit review {config.name}`, then `toolkit apply {config.name}`"
+        )
+
+
+def check_plan_matches(environment: str, metadata: PlanMetadata, plan_file: Path, *, tfvars_sha256: str,
+                       source_sha256: str, git_commit: str | None) -> None:
+    """Refuse a plan whose file, inputs or code differ from what its metadata recorded."""
+    problems: list[str] = []
+    if not plan_file.is_file():
+        problems.append(f"the plan file {plan_file} is missing")
+    elif sha256_file(plan_file) != metadata.plan_sha256:
+        problems.append(f"the plan file {plan_file} was modified after `toolkit plan` saved it "
+                        f"(sha256 {sha256_file(plan_file)[:12]}, recorded {metadata.plan_sha256[:12]})")
+    if tfvars_sha256 != metadata.tfvars_sha256:
+        problems.append(f"the rendered variables changed since the plan (terraform.tfvars sha256 "
+                        f"{tfvars_sha256[:12]}, planned with {metadata.tfvars_sha256[:12]}): "
+                        f"envs/{environment}.yaml or envs/defaults.yaml was edited")
+    if source_sha256 != metadata.source_sha256:
+        problems.append("the root module's *.tf files changed since the plan")
+    if git_commit != metadata.git_commit:
+        problems.append(f"the checkout moved from commit {_short(metadata.git_commit)} to {_short(git_commit)}")
+    if problems:
+        raise GuardError(
+            f"refusing to apply the saved plan {metadata.plan_id} of {environment}:\n  - " + "\n  - ".join(problems)
+            + f"\nRun `toolkit plan {environment}` (and review it) again."
+        )
+
+
+def check_state_unchanged(environment: str, metadata: PlanMetadata, state: dict[str, Any] | None) -> None:
+    """Refuse a stale plan: the state it was made against is no longer the current state."""
+    lineage = state.get("lineage") if state else None
+    serial = state.get("serial") if state else None
+    if lineage == metadata.state_lineage and serial == metadata.state_serial:
+        return
+    if lineage != metadata.state_lineage and metadata.state_lineage is not None:
+        change = f"the state was replaced (lineage {metadata.state_lineage} → {lineage})"
+    else:
+        change = f"the state changed since the plan (serial {metadata.state_serial} → {serial})"
+    raise GuardError(
+        f"refusing to apply the stale plan {metadata.plan_id} of {environment}: {change}; another apply "
+        f"or a state command ran in between. Run `toolkit plan {environment}` again."
+    )
+
+
+def stateful_destroys(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(address, "destroy"|"replace") for every stateful resource the plan deletes."""
+    found = []
+    for change in plan.get("resource_changes", []):
+        if change.get("mode", "managed") != "managed" or change.get("type") not in STATEFUL_RESOURCE_TYPES:
+            continue
+        action = action_of(change.get("change", {}).get("actions", []))
+        if action in ("delete", "replace"):
+            found.append((change["address"], "destroy" if action == "delete" else "replace"))
+    return found
+
+
+def check_stateful_destroys(environment: str, plan: dict[str, Any], allowed: list[str]) -> None:
+    refused = [(address, action) for address, action in stateful_destroys(plan) if address not in allowed]
+    if not refused:
+        return
+    listed = "\n".join(f"  - {action} {address}" for address, action in refused)
+    flags = " ".join(f"--allow-destroy '{address}'" for address, _ in refused)
+    raise GuardError(
+        f"the plan of {environment} would {'destroy or replace' if len(refused) > 1 else refused[0][1]} "
+        f"stateful resource{'s' if len(refused) > 1 else ''} (data would be lost):\n{listed}\n"
+        f"If that is intended, re-run with {flags}"
+    )
+
+
+def check_approval(config: EnvironmentConfig, approve: str | None, prompt: Prompt | None, summary: str) -> str:
+    """Protected environments need --approve NAME or the name typed at the prompt; returns how it was approved."""
+    name = config.name
+    if approve is not None:
+        if approve != name:
+            raise GuardError(f"--approve {approve} does not match the environment being applied ({name})")
+        return "--approve"
+    if not config.protected:
+        return "not required"
+    answer = prompt(f"{name} is protected. Plan: {summary}.\nType the environment name ({name}) to apply") \
+        if prompt else None
+    if answer is None:
+        raise GuardError(f"{name} is protected: applying needs approval. Re-run with `--approve {name}` "
+                         "or run it in a terminal and type the environment name when asked")
+    if answer.strip() != name:
+        raise GuardError(f"approval not given: typed {answer.strip()!r}, expected {name!r}; nothing was applied")
+    return "typed at the prompt"
+
+
+def _short(commit: str | None) -> str:
+    return commit[:12] if commit else "(none)"

@@ -1,0 +1,133 @@
+"""`toolkit plan`: render → init → plan to a saved file → show -json → plan.json + metadata."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.config import list_environments
+from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.engine.records import (
+    PLAN_FILE,
+    PlanMetadata,
+    PlanSummary,
+    SavedPlan,
+    git_commit,
+    new_plan_folder,
+    save_plan_record,
+    sha256_file,
+    source_sha256,
+    summarize_plan,
+    utc_now,
+)
+from toolkit.engine.session import Session, open_session
+from toolkit.errors import ToolkitError, UsageError
+from toolkit.project import Project
+
+DEFAULT_LOCK_TIMEOUT = "0s"
+MAX_PARALLEL_PLANS = 4
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    environment: str
+    saved: SavedPlan
+
+    @property
+    def has_changes(self) -> bool:
+        return self.saved.metadata.has_changes
+
+    @property
+    def summary(self) -> PlanSummary:
+        return self.saved.metadata.summary
+
+    @property
+    def exit_code(self) -> int:
+        """terraform's -detailed-exitcode: 0 no changes, 2 changes present."""
+        return 2 if self.has_changes else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        metadata = self.saved.metadata
+        return {
+            "environment": self.environment, "status": "changes" if self.has_changes else "no changes",
+            "exit_code": self.exit_code, "plan_id": metadata.plan_id, "plan_json": str(self.saved.plan_json),
+            "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
+            "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
+        }
+
+
+def plan_environment(project: Project, environment: str, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
+                     destroy: bool = False, progress: Progress | None = None) -> PlanOutcome:
+    """Plan one environment and keep the plan; exit-code semantics follow -detailed-exitcode."""
+    session = open_session(project, environment, progress)
+    return plan_in_session(session, lock_timeout=lock_timeout, destroy=destroy, progress=progress)
+
+
+def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = False,
+                    progress: Progress | None = None) -> PlanOutcome:
+    progress = progress or SilentProgress()
+    workspace, terraform = session.workspace, session.terraform
+    state = terraform.state_pull()
+    plan_id, folder = new_plan_folder(workspace.plans_dir)
+    try:
+        progress.step(session.name, "plan" + (" (destroy)" if destroy else ""))
+        plan_file = folder / PLAN_FILE
+        has_changes = terraform.plan(var_file=workspace.render.tfvars_path, out=plan_file,
+                                     lock_timeout=lock_timeout, destroy=destroy)
+        plan_json = terraform.show_json(plan_file)
+        from toolkit.checkpoints import current_actor
+
+        metadata = PlanMetadata(
+            environment=session.name, plan_id=plan_id, created_at=utc_now(), created_by=current_actor(),
+            git_commit=git_commit(workspace.project.root), tfvars_sha256=workspace.render.tfvars_sha256,
+            source_sha256=source_sha256(workspace.render.root_dir), plan_sha256=sha256_file(plan_file),
+            terraform_version=session.binary.version, terraform_flavor=session.binary.flavor,
+            state_lineage=state.get("lineage") if state else None,
+            state_serial=state.get("serial") if state else None,
+            has_changes=has_changes, destroy=destroy, summary=summarize_plan(plan_json),
+        )
+        saved = save_plan_record(workspace.plans_dir, folder, metadata, plan_json)
+    except BaseException:
+        # A failed plan must not leave a half-written folder that `latest` could later point at.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    progress.step(session.name, f"plan saved: {saved.plan_json}")
+    return PlanOutcome(session.name, saved)
+
+
+@dataclass(frozen=True)
+class PlanFailure:
+    environment: str
+    message: str
+    exit_code: int = 1
+
+
+@dataclass(frozen=True)
+class PlanAllOutcome:
+    results: list[PlanOutcome | PlanFailure]
+
+    @property
+    def exit_code(self) -> int:
+        """1 if any environment failed, else 2 if any has changes, else 0."""
+        if any(isinstance(result, PlanFailure) for result in self.results):
+            return 1
+        return 2 if any(result.has_changes for result in self.results) else 0  # type: ignore[union-attr]
+
+
+def plan_all(project: Project, environments: list[str] | None = None, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
+             progress: Progress | None = None) -> PlanAllOutcome:
+    """Plan every environment (or the given ones) concurrently; each has its own data dir and state."""
+    names = environments or list_environments(project)
+    if not names:
+        raise UsageError(f"no environments in {project.envs_dir}")
+
+    def plan_one(name: str) -> PlanOutcome | PlanFailure:
+        try:
+            return plan_environment(project, name, lock_timeout=lock_timeout, progress=progress)
+        except ToolkitError as error:
+            return PlanFailure(name, str(error))
+
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_PLANS, len(names))) as pool:
+        return PlanAllOutcome(list(pool.map(plan_one, names)))

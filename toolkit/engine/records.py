@@ -1,0 +1,204 @@
+"""Saved plans and their metadata: what a plan was made from, so apply can refuse a stale or changed one.
+
+Layout under .toolkit/envs/ENV/plans/: one folder per plan (`<plan id>/plan.tfplan`, `plan.json`,
+`metadata.json`) and `latest`, a symlink to the newest folder. Older plans are kept (the newest
+KEEP_PLANS) for comparison and audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import GuardError
+
+PLAN_FILE = "plan.tfplan"
+PLAN_JSON = "plan.json"
+METADATA_FILE = "metadata.json"
+LATEST = "latest"
+KEEP_PLANS = 20
+
+
+def new_record_id() -> str:
+    """Sortable and unique: UTC time plus a short random suffix, e.g. 20261126T141500Z-3f9a."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_commit(directory: Path) -> str | None:
+    """HEAD of the checkout holding `directory`, or None outside git (or before the first commit)."""
+    try:
+        completed = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=directory,
+                                   capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    return completed.stdout.strip() or None
+
+
+def source_sha256(root_dir: Path) -> str:
+    """One hash over the root module's *.tf files (names and contents), to notice uncommitted edits."""
+    digest = hashlib.sha256()
+    for path in sorted(root_dir.rglob("*.tf")):
+        if ".terraform" in path.parts:
+            continue
+        digest.update(str(path.relative_to(root_dir)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass
+class PlanSummary:
+    """Resource actions of a plan; a replace counts once, as a replace."""
+
+    add: int = 0
+    change: int = 0
+    replace: int = 0
+    destroy: int = 0
+    read: int = 0
+    outputs_changed: int = 0
+    addresses: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def resource_changes(self) -> int:
+        return self.add + self.change + self.replace + self.destroy
+
+    def text(self) -> str:
+        return (f"{self.add} to add, {self.change} to change, {self.replace} to replace, "
+                f"{self.destroy} to destroy")
+
+
+def action_of(actions: list[str]) -> str:
+    """Terraform's action list as one word: create, update, replace, delete, read or no-op."""
+    if "delete" in actions and "create" in actions:
+        return "replace"
+    return actions[0] if actions else "no-op"
+
+
+def summarize_plan(plan: dict[str, Any]) -> PlanSummary:
+    summary = PlanSummary()
+    counters = {"create": "add", "update": "change", "replace": "replace", "delete": "destroy", "read": "read"}
+    for change in plan.get("resource_changes", []):
+        action = action_of(change.get("change", {}).get("actions", []))
+        if action in counters:
+            setattr(summary, counters[action], getattr(summary, counters[action]) + 1)
+            summary.addresses.setdefault(action, []).append(change["address"])
+    summary.outputs_changed = sum(
+        1 for change in plan.get("output_changes", {}).values() if action_of(change.get("actions", [])) != "no-op"
+    )
+    return summary
+
+
+@dataclass
+class PlanMetadata:
+    """Everything a saved plan was made from; apply re-checks each of these."""
+
+    environment: str
+    plan_id: str
+    created_at: str
+    created_by: str
+    git_commit: str | None
+    tfvars_sha256: str
+    source_sha256: str
+    plan_sha256: str
+    terraform_version: str
+    terraform_flavor: str
+    state_lineage: str | None
+    state_serial: int | None
+    has_changes: bool
+    destroy: bool
+    summary: PlanSummary
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanMetadata:
+        data = dict(data)
+        data["summary"] = PlanSummary(**data.get("summary", {}))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    folder: Path
+    metadata: PlanMetadata
+
+    @property
+    def plan_file(self) -> Path:
+        return self.folder / PLAN_FILE
+
+    @property
+    def plan_json(self) -> Path:
+        return self.folder / PLAN_JSON
+
+    def load_json(self) -> dict[str, Any]:
+        return json.loads(self.plan_json.read_text(encoding="utf-8"))
+
+
+def new_plan_folder(plans_dir: Path) -> tuple[str, Path]:
+    plan_id = new_record_id()
+    folder = plans_dir / plan_id
+    folder.mkdir(parents=True, mode=0o700)
+    return plan_id, folder
+
+
+def save_plan_record(plans_dir: Path, folder: Path, metadata: PlanMetadata, plan_json: dict[str, Any]) -> SavedPlan:
+    """Write plan.json and metadata.json, point `latest` at the folder, prune old plans."""
+    _write_json(folder / PLAN_JSON, plan_json)
+    _write_json(folder / METADATA_FILE, asdict(metadata))
+    temporary = plans_dir / f".{LATEST}.{os.getpid()}.{secrets.token_hex(2)}"
+    temporary.symlink_to(folder.name, target_is_directory=True)
+    os.replace(temporary, plans_dir / LATEST)
+    _prune(plans_dir)
+    return SavedPlan(folder, metadata)
+
+
+def load_latest_plan(plans_dir: Path, environment: str) -> SavedPlan:
+    latest = plans_dir / LATEST
+    metadata_file = latest / METADATA_FILE
+    if not metadata_file.is_file():
+        raise GuardError(f"no saved plan for {environment}: run `toolkit plan {environment}` first")
+    try:
+        metadata = PlanMetadata.from_dict(json.loads(metadata_file.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as error:
+        raise GuardError(f"{metadata_file}: unreadable plan metadata ({error}): run `toolkit plan {environment}` "
+                         "again") from None
+    return SavedPlan(latest.resolve(), metadata)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _prune(plans_dir: Path) -> None:
+    folders = sorted(entry for entry in plans_dir.iterdir() if entry.is_dir() and not entry.is_symlink())
+    current = (plans_dir / LATEST).resolve()
+    for old in folders[:-KEEP_PLANS]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Atomic JSON write (temp file + rename) for records other modules keep."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_json(path, value)

@@ -1,0 +1,87 @@
+"""One environment ready for terraform: rendered, staged, initialised (shared by plan, apply, unlock)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.config import EnvironmentConfig, load_environment
+from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.engine.records import source_sha256
+from toolkit.engine.terraform import Terraform, TerraformBinary, discover_binary
+from toolkit.engine.workspace import Workspace, prepare_workspace
+from toolkit.project import Project
+from toolkit.render import render_environment
+
+INIT_STAMP = "toolkit-init.sha256"
+
+
+@dataclass(frozen=True)
+class Session:
+    workspace: Workspace
+    binary: TerraformBinary
+    terraform: Terraform
+
+    @property
+    def config(self) -> EnvironmentConfig:
+        return self.workspace.config
+
+    @property
+    def name(self) -> str:
+        return self.workspace.name
+
+
+def open_session(project: Project, environment: str, progress: Progress | None = None,
+                 *, config: EnvironmentConfig | None = None) -> Session:
+    """Load and render the environment, stage its root module and run `terraform init`."""
+    progress = progress or SilentProgress()
+    config = config or load_environment(project, environment)
+    progress.step(environment, "render")
+    render = render_environment(project, config)
+    workspace = prepare_workspace(project, config, render)
+    binary = discover_binary(project.root)
+    terraform = workspace.terraform(binary, progress)
+    # Two toolkit runs of one environment share its TF_DATA_DIR: never let their inits interleave.
+    with _exclusive(workspace.data_dir / ".init.lock"):
+        stamp_file = workspace.terraform_data_dir / INIT_STAMP
+        stamp = _init_stamp(workspace, binary)
+        up_to_date = (stamp_file.is_file() and stamp_file.read_text(encoding="utf-8") == stamp
+                      and (workspace.stage_root / ".terraform.lock.hcl").is_file())
+        if up_to_date:
+            progress.step(environment, f"init: up to date ({binary.flavor} {binary.version})")
+        else:
+            progress.step(environment, f"init ({binary.flavor} {binary.version})")
+            stamp_file.unlink(missing_ok=True)
+            terraform.init(render.backend_config_path)
+            stamp_file.write_text(stamp, encoding="utf-8")
+    return Session(workspace, binary, terraform)
+
+
+def _init_stamp(workspace: Workspace, binary: TerraformBinary) -> str:
+    """What `terraform init` depends on; when none of it changed, the previous init still holds.
+
+    Skipping a redundant init saves seconds per command (it re-hashes every provider package).
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{binary.path}\0{binary.version}\0".encode())
+    for path in (workspace.render.backend_config_path, workspace.render.backend_block_path,
+                 workspace.cli_config_file, workspace.stage_root / ".terraform.lock.hcl"):
+        digest.update(path.read_bytes() if path is not None and path.is_file() else b"-")
+        digest.update(b"\0")
+    digest.update(source_sha256(workspace.render.root_dir).encode())
+    return digest.hexdigest()
+
+
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

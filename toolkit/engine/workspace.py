@@ -1,0 +1,177 @@
+"""Per-environment working folders: the staged root module, terraform's data dir and the CLI config.
+
+Root modules carry no backend block; render writes build/ENV/backend.tf. Terraform only reads
+configuration from its working folder, so each environment gets a staging tree (Terragrunt's approach)
+under .toolkit/envs/ENV/stage/ that mirrors the project: the root folder is a real folder of symlinks to
+the root's files plus the generated backend block, and every sibling on the way up is a symlink, so
+relative module sources such as `../modules/x` resolve exactly as in the repository. TF_DATA_DIR is
+per environment too, so environments never share `.terraform/` and can run concurrently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.config import EnvironmentConfig
+from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.engine.terraform import Terraform, TerraformBinary
+from toolkit.errors import ConfigError
+from toolkit.project import Project
+from toolkit.render import RenderResult
+
+STAGED_BACKEND_FILE = "toolkit_backend.tf"
+MIRROR_VARIABLE = "TOOLKIT_PROVIDER_MIRROR"
+ENDPOINT_TERRAFORM_VARIABLE = "TF_VAR_aws_endpoint_url"
+# Top-level folders that never hold terraform sources: not mirrored into the staging tree.
+NOT_STAGED_AT_TOP = frozenset({".git", ".toolkit", ".venv", ".cache", "build", "__pycache__"})
+# Files of a root folder that belong to a local run, not to the configuration.
+NOT_STAGED_IN_ROOT = frozenset({".terraform", "terraform.tfstate", "terraform.tfstate.backup",
+                                ".terraform.tfstate.lock.info", "backend.tf"})
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Everything terraform needs to run for one environment."""
+
+    project: Project
+    config: EnvironmentConfig
+    render: RenderResult
+    data_dir: Path
+    stage_root: Path
+    terraform_data_dir: Path
+    cli_config_file: Path | None
+    endpoint_url: str | None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def plans_dir(self) -> Path:
+        return self.data_dir / "plans"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.data_dir / "checkpoints"
+
+    def environment_variables(self) -> dict[str, str]:
+        variables = dict(os.environ)
+        variables.update({"TF_DATA_DIR": str(self.terraform_data_dir), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})
+        if self.cli_config_file is not None:
+            variables["TF_CLI_CONFIG_FILE"] = str(self.cli_config_file)
+        if self.endpoint_url:
+            # The emulator endpoint is not a secret and not a config value: it reaches the root as TF_VAR_*.
+            variables[ENDPOINT_TERRAFORM_VARIABLE] = self.endpoint_url
+        return variables
+
+    def terraform(self, binary: TerraformBinary, progress: Progress | None = None) -> Terraform:
+        return Terraform(binary, self.stage_root, self.environment_variables(), self.name,
+                         progress or SilentProgress())
+
+
+def prepare_workspace(project: Project, config: EnvironmentConfig, render: RenderResult) -> Workspace:
+    """Create or refresh the environment's staging tree and CLI config; safe to run concurrently."""
+    data_dir = project.environment_data_dir(config.name)
+    terraform_data_dir = data_dir / "terraform"
+    terraform_data_dir.mkdir(parents=True, exist_ok=True)
+    stage_root = stage_root_module(project, render.root_dir, render.backend_block_path, data_dir / "stage")
+    endpoint_variable = config.settings.backend.endpoint_from_env
+    endpoint_url = os.environ.get(endpoint_variable) if endpoint_variable else None
+    return Workspace(project, config, render, data_dir, stage_root, terraform_data_dir,
+                     write_cli_config(project), endpoint_url)
+
+
+def stage_root_module(project: Project, root_dir: Path, backend_block: Path, stage_dir: Path) -> Path:
+    """Mirror the path from the project root to `root_dir` under `stage_dir`; return the staged root."""
+    root_dir = root_dir.resolve()
+    project_root = project.root.resolve()
+    try:
+        relative_parts = root_dir.relative_to(project_root).parts
+    except ValueError:
+        # A root outside the project: stage the folder alone (its relative module sources must be absolute).
+        relative_parts = (root_dir.name,)
+        project_root = root_dir.parent
+    if not relative_parts:
+        raise ConfigError(f"terraform.root must name a folder inside the project, not the project itself "
+                          f"({project_root})")
+    real_dir, staged_dir = project_root, stage_dir
+    staged_dir.mkdir(parents=True, exist_ok=True)
+    for depth, part in enumerate(relative_parts):
+        excluded = NOT_STAGED_AT_TOP if depth == 0 else frozenset()
+        links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in excluded and entry.name != part}
+        _sync_folder(staged_dir, links, keep={part})
+        real_dir, staged_dir = real_dir / part, staged_dir / part
+        if staged_dir.is_symlink() or (staged_dir.exists() and not staged_dir.is_dir()):
+            staged_dir.unlink()
+        staged_dir.mkdir(exist_ok=True)
+    links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in NOT_STAGED_IN_ROOT}
+    links[STAGED_BACKEND_FILE] = backend_block.resolve()
+    # Terraform writes its dependency lock file into the working folder: keep the staged one.
+    _sync_folder(staged_dir, links, keep={".terraform.lock.hcl"})
+    return staged_dir
+
+
+def _sync_folder(folder: Path, links: dict[str, Path], keep: set[str]) -> None:
+    """Make `folder` hold exactly these symlinks (plus `keep`); replacements are atomic renames."""
+    for entry in folder.iterdir():
+        if entry.name in keep or entry.name in links:
+            continue
+        if entry.is_symlink() or entry.is_file():
+            entry.unlink()
+        elif entry.is_dir():
+            shutil.rmtree(entry)
+    for name, target in links.items():
+        link = folder / name
+        if link.is_symlink() and Path(os.readlink(link)) == target:
+            continue
+        temporary = folder / f".{name}.{os.getpid()}.tmp"
+        if temporary.is_symlink():
+            temporary.unlink()
+        temporary.symlink_to(target, target_is_directory=target.is_dir())
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)
+        os.replace(temporary, link)
+
+
+def provider_mirror(project: Project) -> Path | None:
+    """The filesystem mirror to install hashicorp providers from, or None to download them.
+
+    $TOOLKIT_PROVIDER_MIRROR=off downloads from the registry; a path selects another mirror; by default
+    the project's .cache/providers (made by `make setup`) is used when it exists.
+    """
+    configured = os.environ.get(MIRROR_VARIABLE, "").strip()
+    if configured.lower() in ("off", "none", "0", "false"):
+        return None
+    mirror = Path(configured) if configured else project.cache_dir / "providers"
+    return mirror.resolve() if mirror.is_dir() else None
+
+
+def write_cli_config(project: Project) -> Path | None:
+    """A terraform CLI config installing hashicorp/* from the mirror (offline) and others directly."""
+    mirror = provider_mirror(project)
+    if mirror is None:
+        return None
+    text = (
+        "# Written by toolkit: hashicorp providers come from the filesystem mirror, others from their registry.\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n'
+        '    include = ["registry.terraform.io/hashicorp/*"]\n'
+        "  }\n"
+        "  direct {\n"
+        '    exclude = ["registry.terraform.io/hashicorp/*"]\n'
+        "  }\n"
+        "}\n"
+    )
+    path = project.data_dir / "terraform.rc"
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+    return path

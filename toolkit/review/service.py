@@ -1,0 +1,153 @@
+"""`toolkit review`: find the plan, read it, write the review in the requested format."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from toolkit.errors import UsageError
+from toolkit.review.analysis import Review, build_review
+from toolkit.review.errors import PlanNotFoundError
+from toolkit.review.reader import read_plan, without_garbage_collection
+
+FORMATS = ("text", "json", "md")
+_SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "text"}
+
+
+@dataclass(frozen=True)
+class PlanLocation:
+    path: Path
+    environment: str
+
+
+def locate_plan(target: str, environment: str | None = None) -> PlanLocation:
+    """An environment name → its latest saved plan; anything that looks like a file → that file."""
+    if target.endswith(".json") or os.sep in target or "/" in target or Path(target).is_file():
+        path = Path(target)
+        if not path.is_file():
+            raise UsageError(f"{target}: no such plan file")
+        return PlanLocation(path, environment or _environment_of_file(path))
+    from toolkit.project import Project
+
+    project = Project.discover()
+    path = project.environment_data_dir(target) / "plans" / "latest" / "plan.json"
+    if not path.is_file():
+        if not (project.envs_dir / f"{target}.yaml").is_file():
+            known = sorted(
+                file.stem for file in project.envs_dir.glob("*.yaml") if file.stem != "defaults"
+            )
+            raise UsageError(
+                f"unknown environment '{target}': no envs/{target}.yaml "
+                f"(environments: {', '.join(known) or 'none'}; or pass a plan JSON file)"
+            )
+        shown = path.relative_to(project.root) if path.is_relative_to(project.root) else path
+        raise PlanNotFoundError(
+            f"no saved plan for environment '{target}' ({shown} is missing): run `toolkit plan {target}` first"
+        )
+    return PlanLocation(path, environment or target)
+
+
+def _environment_of_file(path: Path) -> str:
+    metadata = read_metadata(path)
+    named = metadata.get("environment")
+    if isinstance(named, str) and named:
+        return named
+    parts = path.resolve().parts
+    # .toolkit/envs/ENV/plans/<id>/plan.json
+    if len(parts) >= 5 and parts[-5] == "envs" and parts[-3] == "plans":
+        return parts[-4]
+    return path.stem
+
+
+def read_metadata(plan_path: Path) -> dict[str, Any]:
+    """metadata.json written by `toolkit plan` next to the plan, or {} when absent or unreadable."""
+    try:
+        metadata = json.loads((plan_path.parent / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def default_format(output: Path | None, stdout_is_terminal: bool) -> str:
+    """text on a terminal, otherwise Markdown; an --output file's suffix decides first."""
+    if output is not None:
+        return _SUFFIX_FORMATS.get(output.suffix.lower(), "md")
+    return "text" if stdout_is_terminal else "md"
+
+
+def use_color(output_format: str, stdout_is_terminal: bool, no_color: bool, environment: Mapping[str, str]) -> bool:
+    """ANSI colors only for text on a terminal, unless --no-color or NO_COLOR (any non-empty value)."""
+    return output_format == "text" and stdout_is_terminal and not no_color and not environment.get("NO_COLOR")
+
+
+def load_review(target: str, environment: str | None = None) -> Review:
+    location = locate_plan(target, environment)
+    plan = read_plan(location.path)
+    return build_review(plan, location.environment, read_metadata(location.path))
+
+
+def write_review(review: Review, output_format: str, out: TextIO, *, color: bool = False) -> None:
+    if output_format == "json":
+        from toolkit.review.render_json import write_json
+
+        write_json(review, out)
+    elif output_format == "md":
+        from toolkit.review.markdown import render_markdown
+
+        out.write(render_markdown(review))
+    elif output_format == "text":
+        from toolkit.review.render_text import write_text
+
+        write_text(review, out, color=color)
+    else:
+        raise UsageError(f"unknown format '{output_format}': use one of {', '.join(FORMATS)}")
+
+
+def review_plan(
+    target: str,
+    *,
+    output_format: str | None = None,
+    output: Path | None = None,
+    no_color: bool = False,
+    environment: str | None = None,
+) -> Path | None:
+    """Review a plan and write it to `output` (atomically) or stdout; return the file written."""
+    stdout_is_terminal = output is None and sys.stdout.isatty()
+    chosen = output_format or default_format(output, stdout_is_terminal)
+    if chosen not in FORMATS:
+        raise UsageError(f"unknown format '{chosen}': use one of {', '.join(FORMATS)}")
+    with without_garbage_collection():
+        return _review_to(target, chosen, output, stdout_is_terminal, no_color, environment)
+
+
+def _review_to(
+    target: str,
+    chosen: str,
+    output: Path | None,
+    stdout_is_terminal: bool,
+    no_color: bool,
+    environment: str | None,
+) -> Path | None:
+    review = load_review(target, environment)
+    color = use_color(chosen, stdout_is_terminal, no_color, os.environ)
+    if output is None:
+        write_review(review, chosen, sys.stdout, color=color)
+        sys.stdout.flush()
+        return None
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as handle:
+            write_review(review, chosen, handle, color=False)
+        partial.replace(output)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {output}: {error.strerror}") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return output

@@ -1,0 +1,124 @@
+"""The pieces every rollback step shares: its plan, its outcome and the context of a run.
+
+A step first *plans*: it reads the current AWS values (its precondition) and lists the exact changes
+(API action, resource, current → target). A dry run stops there. Executing acts on that plan, then
+verifies with a fresh read. A plan with no changes is "nothing to do" and makes no changing call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from toolkit.aws import ClientFactory, call
+from toolkit.checkpoints import Checkpoint, iso, utc_now
+from toolkit.config import EnvironmentConfig
+from toolkit.errors import ToolkitError
+from toolkit.project import Project
+from toolkit.rollback.journal import Journal, JournalEntry
+from toolkit.rollback.waits import WaitPolicy
+
+
+@dataclass
+class Change:
+    """One changing API call the step will make."""
+
+    action: str                       # "ecs:UpdateService"
+    resource: str                     # "cluster/service"
+    current: str
+    target: str
+
+
+@dataclass
+class StepPlan:
+    step: str
+    changes: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)        # waits, reboots, consequences
+    already: list[str] = field(default_factory=list)      # targets already reached ("already at revision 3")
+    manual: list[str] = field(default_factory=list)       # commands a person must run (no automation)
+    data: dict[str, Any] = field(default_factory=dict)    # what planning read, for execute
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.changes and not self.manual and not self.data.get("wait_only")
+
+
+@dataclass
+class StepOutcome:
+    step: str
+    result: str                       # done | nothing-to-do | manual | failed | skipped
+    lines: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+@dataclass
+class RollbackOptions:
+    """Step-specific choices from the command line."""
+
+    revision: str | None = None               # ecs-task-definition: a number or "previous"
+    resume_scaling: bool = False              # autoscaling: resume instead of suspend
+    reboot: bool = False                      # db-parameter-group: reboot instances with pending static changes
+    snapshot: str | None = None               # db-restore: a named snapshot instead of the checkpoint's
+    restore_time: str | None = None           # db-restore: point-in-time restore (ISO 8601 or "latest")
+    wait_timeout_s: float | None = None       # overrides each step's default wait timeout
+    poll_interval_s: float | None = None      # overrides each step's default poll interval
+
+
+@dataclass
+class RunContext:
+    project: Project
+    config: EnvironmentConfig
+    checkpoint: Checkpoint
+    clients: ClientFactory
+    journal: Journal
+    run_id: str
+    who: str
+    options: RollbackOptions
+    execute: bool
+    echo: Callable[[str], None] = print
+    approve: str | None = None                            # --approve, passed on to the engine's apply guards
+    confirm: Callable[[str], str | None] | None = None    # asks the responder (the apply guard's prompt)
+
+    @property
+    def environment(self) -> str:
+        return self.config.name
+
+    def wait_policy(self, timeout_s: float, interval_s: float) -> WaitPolicy:
+        return WaitPolicy(self.options.wait_timeout_s or timeout_s, self.options.poll_interval_s or interval_s)
+
+    def act(self, step: str, action: str, function: Callable[..., Any], summary: dict[str, Any],
+            **request: Any) -> Any:
+        """Make one changing call and journal it (what, sanitised request summary, result, duration)."""
+        started = time.monotonic()
+        try:
+            answer = call(action, function, **request)
+        except ToolkitError as error:
+            self.record(step=step, event="action", action=action, request=summary, result="error",
+                        message=str(error), duration_s=time.monotonic() - started)
+            raise
+        self.record(step=step, event="action", action=action, request=summary, result="ok",
+                    duration_s=time.monotonic() - started)
+        return answer
+
+    def record(self, **fields: Any) -> None:
+        self.journal.write(JournalEntry(time=iso(utc_now()), run_id=self.run_id, environment=self.environment,
+                                        who=self.who, checkpoint=self.checkpoint.id, **fields))
+
+
+class Step:
+    """A rollback step. Subclasses set the class attributes and implement plan/execute."""
+
+    name: ClassVar[str]
+    tier: ClassVar[str]
+    title: ClassVar[str]
+    # Whether a run of the tier includes the step (db-cutover is only ever run on its own).
+    in_tier: ClassVar[bool] = True
+
+    def plan(self, run: RunContext) -> StepPlan:
+        raise NotImplementedError
+
+    def execute(self, run: RunContext, plan: StepPlan) -> list[str]:
+        """Act on the plan, verify, and return what was done (one line per resource)."""
+        raise NotImplementedError

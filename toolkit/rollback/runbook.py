@@ -1,0 +1,303 @@
+"""The rollback runbook: tiers of steps, dry run or execution, journal, failure report and resume.
+
+`run_rollback` is the one library call behind `toolkit rollback`: it validates the request, loads the
+environment and the checkpoint, then plans (dry run) or plans-and-executes each step in order, streaming
+what it does through `echo`. A failure stops the runbook; the error says what was done, what was not,
+and the command that resumes from the failed step.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from toolkit.aws import ClientFactory, resolve_endpoint
+from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
+from toolkit.config import EnvironmentConfig, load_environment
+from toolkit.errors import GuardError, ToolkitError, UsageError
+from toolkit.project import Project
+from toolkit.rollback.autoscaling import AutoscalingStep
+from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
+from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep
+from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
+from toolkit.rollback.full import FullStep
+from toolkit.rollback.journal import Journal, JournalEntry
+from toolkit.rollback.render import Reporter, make_reporter
+from toolkit.rollback.state import TerraformStateStep
+
+TIERS: dict[str, tuple[str, float]] = {
+    "immediate": ("< 5 minutes", 300.0),
+    "short": ("< 30 minutes", 1800.0),
+    "long": ("< 2 hours", 7200.0),
+}
+STEPS: tuple[Step, ...] = (EcsTaskDefinitionStep(), AutoscalingStep(), TerraformStateStep(), DbParameterGroupStep(),
+                           CacheDisableStep(), DbRestoreStep(), DbCutoverStep(), FullStep())
+STEP_BY_NAME = {step.name: step for step in STEPS}
+RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
+
+
+def tier_steps(tier: str) -> list[Step]:
+    return [step for step in STEPS if step.tier == tier and step.in_tier]
+
+
+@dataclass
+class RollbackRequest:
+    environment: str
+    tier: str | None = None
+    step: str | None = None
+    checkpoint_id: str | None = None
+    execute: bool = False
+    approve: str | None = None
+    output_format: str = "text"
+    region: str | None = None
+    endpoint_url: str | None = None
+    resume_from: str | None = None
+    options: RollbackOptions = field(default_factory=RollbackOptions)
+
+
+@dataclass
+class RollbackResult:
+    run_id: str
+    environment: str
+    checkpoint: str
+    executed: bool
+    outcomes: list[StepOutcome]
+    api_calls: int
+    changing_calls: int
+    elapsed_s: float
+    budget_s: float
+
+
+def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
+    return CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
+
+
+def journal_for(project: Project, environment: str) -> Journal:
+    return Journal(project.environment_data_dir(environment))
+
+
+def validate_request(request: RollbackRequest) -> None:
+    """Errors in the arguments themselves, before anything is loaded or called."""
+    if request.tier and request.step:
+        raise UsageError("--tier and --step cannot be used together: choose one")
+    if not request.tier and not request.step and not (request.resume_from and RUN_ID.match(request.resume_from)):
+        raise UsageError("say what to roll back: --tier immediate|short|long or --step NAME")
+    if request.tier and request.tier not in TIERS:
+        raise UsageError(f"unknown tier {request.tier!r}: choose one of {', '.join(TIERS)}")
+    if request.step and request.step not in STEP_BY_NAME:
+        raise UsageError(f"unknown step {request.step!r}: choose one of {', '.join(STEP_BY_NAME)}")
+    if request.options.resume_scaling and request.step != "autoscaling":
+        raise UsageError("--resume goes with --step autoscaling (it turns scaling back on)")
+    if request.resume_from and request.step:
+        raise UsageError("--resume-from goes with --tier (a single --step is simply run again)")
+    if request.options.revision is not None and not (request.options.revision.isdigit()
+                                                     or request.options.revision == "previous"):
+        raise UsageError(f"--revision {request.options.revision!r}: give a revision number or 'previous'")
+
+
+def resolve_resume(request: RollbackRequest, journal: Journal) -> None:
+    """`--resume-from RUN_ID`: take the tier, checkpoint and failed step from that run's journal entries."""
+    if not request.resume_from or not RUN_ID.match(request.resume_from):
+        return
+    entries = journal.read(request.resume_from)
+    start = next((entry for entry in entries if entry.event == "run-start"), None)
+    if start is None:
+        raise UsageError(f"run {request.resume_from!r} not found in {journal.path}")
+    end = next((entry for entry in entries if entry.event == "run-end"), None)
+    failed = (end.details.get("failed_step") if end else None) or next(
+        (entry.step for entry in entries if entry.event == "step" and entry.result == "failed"), None)
+    if failed is None:
+        raise UsageError(f"run {request.resume_from} did not fail: nothing to resume")
+    if not start.details.get("tier"):
+        raise UsageError(f"run {request.resume_from} ran the single step {failed}: run it again with --step {failed}")
+    if request.tier and request.tier != start.details["tier"]:
+        raise UsageError(f"run {request.resume_from} ran tier {start.details['tier']}, not {request.tier}")
+    request.tier = start.details["tier"]
+    request.checkpoint_id = request.checkpoint_id or start.checkpoint
+    request.resume_from = failed
+
+
+def select_steps(request: RollbackRequest) -> list[Step]:
+    if request.step:
+        return [STEP_BY_NAME[request.step]]
+    assert request.tier is not None
+    steps = tier_steps(request.tier)
+    if request.resume_from:
+        names = [step.name for step in steps]
+        if request.resume_from not in names:
+            raise UsageError(f"--resume-from {request.resume_from!r}: not a step of tier {request.tier} "
+                             f"({', '.join(names)})")
+        steps = steps[names.index(request.resume_from):]
+    return steps
+
+
+def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None) -> Checkpoint:
+    store = checkpoint_store(project, environment)
+    if checkpoint_id:
+        return store.load(checkpoint_id)
+    latest = store.latest()
+    if latest is None:
+        raise ToolkitError(f"no checkpoint for {environment} yet: `toolkit apply {environment}` records one before "
+                           "each apply")
+    return latest
+
+
+def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) -> str:
+    parts = ["toolkit rollback", request.environment]
+    parts += [f"--tier {request.tier} --resume-from {step}"] if request.tier else [f"--step {step}"]
+    parts.append(f"--to {checkpoint.id}")
+    options = request.options
+    for flag, value in (("--revision", options.revision), ("--snapshot", options.snapshot),
+                        ("--restore-time", options.restore_time), ("--region", request.region),
+                        ("--endpoint-url", request.endpoint_url)):
+        if value:
+            parts.append(f"{flag} {value}")
+    if options.reboot:
+        parts.append("--reboot")
+    if options.resume_scaling:
+        parts.append("--resume")
+    parts.append("--yes")
+    return " ".join(parts)
+
+
+def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
+                 confirm: Callable[[str], str] | None = None, project: Project | None = None) -> RollbackResult:
+    """Plan (dry run) or execute a rollback tier or step; see the module docstring."""
+    validate_request(request)
+    project = project or Project.discover()
+    config = load_environment(project, request.environment)
+    journal = journal_for(project, config.name)
+    resolve_resume(request, journal)
+    steps = select_steps(request)
+    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id)
+    clients = ClientFactory(region=request.region or config.settings.aws_region,
+                            endpoint_url=resolve_endpoint(request.endpoint_url))
+    run = RunContext(project=project, config=config, checkpoint=checkpoint, clients=clients, journal=journal,
+                     run_id=new_checkpoint_id(), who=current_actor(), options=request.options,
+                     execute=request.execute, echo=echo, approve=request.approve, confirm=confirm)
+    if request.execute and config.protected and request.approve is not None and request.approve != config.name:
+        raise GuardError(f"--approve {request.approve} does not match the environment {config.name}: "
+                         "nothing was changed")
+    label, budget = TIERS[request.tier or STEP_BY_NAME[request.step or ""].tier]
+    reporter = make_reporter(request.output_format, echo)
+    reporter.header(run, request, steps, label)
+    started = time.monotonic()
+    if not request.execute:
+        outcomes = _dry_run(run, steps, reporter)
+    else:
+        _approve(config, request, run, steps, reporter, confirm)
+        outcomes = _execute(run, request, steps, reporter)
+    result = RollbackResult(run.run_id, config.name, checkpoint.id, request.execute, outcomes, len(clients.recorder),
+                            len(clients.recorder.mutating_calls), time.monotonic() - started, budget)
+    reporter.summary(run, result, label)
+    return result
+
+
+def _dry_run(run: RunContext, steps: list[Step], reporter: Reporter) -> list[StepOutcome]:
+    outcomes: list[StepOutcome] = []
+    problems: list[str] = []
+    for index, step in enumerate(steps, start=1):
+        reporter.step_start(index, len(steps), step)
+        try:
+            plan = step.plan(run)
+        except ToolkitError as error:
+            reporter.step_problem(step, str(error))
+            problems.append(f"{step.name}: {error}")
+            outcomes.append(StepOutcome(step.name, "failed", [str(error)]))
+            continue
+        reporter.step_plan(step, plan)
+        outcomes.append(StepOutcome(step.name, "nothing-to-do" if plan.nothing_to_do else "planned"))
+    if problems:
+        raise ToolkitError(f"{len(problems)} step{'s' if len(problems) > 1 else ''} cannot run as planned "
+                           "(nothing was changed):\n  " + "\n  ".join(problems))
+    return outcomes
+
+
+def _approve(config: EnvironmentConfig, request: RollbackRequest, run: RunContext, steps: list[Step],
+             reporter: Reporter, confirm: Callable[[str], str] | None) -> None:
+    """Protected environments: --approve NAME, or type the name after seeing the plan."""
+    if not config.protected:
+        return
+    if request.approve is not None:
+        return
+    if confirm is None:
+        raise GuardError(f"{config.name} is protected: add --approve {config.name} (nothing was changed)")
+    reporter.note(f"{config.name} is protected. The plan first (nothing is changed yet):")
+    preview = RunContext(**{**run.__dict__, "execute": False})
+    _dry_run(preview, steps, reporter)
+    typed = confirm(f"Type the environment name ({config.name}) to execute this rollback")
+    if typed.strip() != config.name:
+        raise GuardError(f"confirmation {typed.strip()!r} does not match {config.name}: nothing was changed")
+
+
+def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], reporter: Reporter) -> list[StepOutcome]:
+    run.record(event="run-start", result="started",
+               details={"tier": request.tier, "step": request.step, "resume_from": request.resume_from,
+                        "options": {key: value for key, value in request.options.__dict__.items()
+                                    if value not in (None, False)},
+                        "region": run.clients.region, "endpoint_url": run.clients.endpoint_url})
+    outcomes: list[StepOutcome] = []
+    for index, step in enumerate(steps, start=1):
+        reporter.step_start(index, len(steps), step)
+        started = time.monotonic()
+        try:
+            plan = step.plan(run)
+            reporter.step_plan(step, plan)
+            if plan.nothing_to_do:
+                outcome = StepOutcome(step.name, "nothing-to-do", plan.already, time.monotonic() - started)
+            else:
+                lines = step.execute(run, plan)
+                result = "manual" if plan.manual else "done"
+                outcome = StepOutcome(step.name, result, [*plan.already, *lines], time.monotonic() - started)
+        except ToolkitError as error:
+            duration = time.monotonic() - started
+            outcomes.append(StepOutcome(step.name, "failed", [str(error)], duration))
+            run.record(step=step.name, event="step", result="failed", message=str(error), duration_s=duration)
+            _fail(run, request, steps, outcomes, step, error, reporter)
+        outcomes.append(outcome)
+        run.record(step=step.name, event="step", result=outcome.result, message="\n".join(outcome.lines),
+                   duration_s=outcome.duration_s)
+        reporter.step_outcome(step, outcome)
+    run.record(event="run-end", result="finished", details={
+        "done": [item.step for item in outcomes if item.result == "done"],
+        "nothing_to_do": [item.step for item in outcomes if item.result == "nothing-to-do"],
+        "manual": [item.step for item in outcomes if item.result == "manual"],
+        "api_calls": len(run.clients.recorder), "changing_calls": len(run.clients.recorder.mutating_calls)})
+    return outcomes
+
+
+class RollbackFailed(ToolkitError):
+    """A step failed: the message lists what was done, what was not, and how to resume."""
+
+
+def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes: list[StepOutcome], step: Step,
+          error: ToolkitError, reporter: Reporter) -> None:
+    finished = [item for item in outcomes if item.result != "failed"]
+    remaining = [item.name for item in steps[len(outcomes):]]
+    command = resume_command(request, run.checkpoint, step.name)
+    run.record(step=step.name, event="run-end", result="failed", message=str(error), details={
+        "failed_step": step.name, "done": [item.step for item in finished], "not_done": [step.name, *remaining],
+        "resume": command, "api_calls": len(run.clients.recorder)})
+    reporter.step_failed(step, str(error))
+    lines = [f"step {step.name} failed: {error}"]
+    lines.append("done: " + (", ".join(f"{item.step} ({item.result})" for item in finished) or "nothing"))
+    lines.append("not done: " + ", ".join([step.name, *remaining]))
+    lines.append(f"resume with: {command}")
+    if request.tier:
+        lines.append(f"(or: toolkit rollback {run.environment} --resume-from {run.run_id} --yes)")
+    lines.append(f"journal: toolkit rollback {run.environment} --journal --run {run.run_id}")
+    raise RollbackFailed("\n".join(lines), exit_code=error.exit_code) from None
+
+
+def read_journal(environment: str, *, run_id: str | None = None, project: Project | None = None) -> list[JournalEntry]:
+    project = project or Project.discover()
+    config = load_environment(project, environment)
+    return journal_for(project, config.name).read(run_id)
+
+
+def list_checkpoints(environment: str, *, project: Project | None = None) -> list[Checkpoint]:
+    project = project or Project.discover()
+    config = load_environment(project, environment)
+    return checkpoint_store(project, config.name).list()
