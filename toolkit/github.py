@@ -179,7 +179,13 @@ class GitHubClient:
             status, headers, raw = self._send(request)
             logger.debug(self.redact(f"{method} {url} -> {status}"))
             if 200 <= status < 300 or status in accept_statuses:
-                data = json.loads(raw) if raw.strip() else None
+                try:
+                    data = json.loads(raw) if raw.strip() else None
+                except ValueError:
+                    raise GitHubError(self.redact(
+                        f"GitHub API {method} {url} answered HTTP {status} with a body that is not JSON: "
+                        "check GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3)"
+                    )) from None
                 return Response(status, headers, data)
             wait = self._retry_wait(status, headers)
             if wait is None or attempt > self.settings.max_retries:

@@ -173,22 +173,6 @@ resource "aws_elasticache_parameter_group" "this" {
 }
 
 ################################################################################
-# Log delivery
-################################################################################
-
-resource "aws_cloudwatch_log_group" "this" {
-  for_each = var.create ? toset(var.log_types) : toset([])
-
-  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for cache logs.
-  #checkov:skip=CKV_AWS_158:Encrypted with kms_key_arn or the module's key; null only when create_kms_key is false.
-  name              = "/aws/elasticache/${var.name}/${each.key}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = local.kms_key_arn
-
-  tags = var.tags
-}
-
-################################################################################
 # Replication group
 ################################################################################
 
@@ -240,6 +224,22 @@ resource "aws_elasticache_replication_group" "this" {
       log_type         = log_delivery_configuration.key
     }
   }
+
+  tags = var.tags
+}
+
+################################################################################
+# Log delivery
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = var.create ? toset(var.log_types) : toset([])
+
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for cache logs.
+  #checkov:skip=CKV_AWS_158:Encrypted with kms_key_arn or the module's key; null only when create_kms_key is false.
+  name              = "/aws/elasticache/${var.name}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key_arn
 
   tags = var.tags
 }

@@ -198,10 +198,6 @@ variable "notification_topic_arn" {
   default     = null
 }
 
-################################################################################
-# Snapshots
-################################################################################
-
 variable "snapshot_retention_limit" {
   description = "Days of automatic snapshots, 0-35 (0 disables). Default: 7."
   type        = number

@@ -68,6 +68,27 @@ variable "container_insights" {
 }
 
 ################################################################################
+# Logging
+################################################################################
+
+variable "log_retention_days" {
+  description = "Retention in days of the container log group (a CloudWatch Logs retention value). Default: 30."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key ARN encrypting the container log group (its policy must allow CloudWatch Logs). Default: null (CloudWatch Logs' own encryption)."
+  type        = string
+  default     = null
+}
+
+################################################################################
 # Task definition
 ################################################################################
 
@@ -184,60 +205,6 @@ variable "task_role_policy_json" {
 }
 
 ################################################################################
-# Logging
-################################################################################
-
-variable "log_retention_days" {
-  description = "Retention in days of the container log group (a CloudWatch Logs retention value). Default: 30."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
-  }
-}
-
-variable "log_kms_key_arn" {
-  description = "KMS key ARN encrypting the container log group (its policy must allow CloudWatch Logs). Default: null (CloudWatch Logs' own encryption)."
-  type        = string
-  default     = null
-}
-
-################################################################################
-# Service
-################################################################################
-
-variable "deployment_strategy" {
-  description = "ECS deployment strategy: \"ROLLING\" or \"BLUE_GREEN\" (ECS-native, shifting the production listener rule between the blue and green target groups). Default: \"ROLLING\"."
-  type        = string
-  default     = "ROLLING"
-
-  validation {
-    condition     = contains(["ROLLING", "BLUE_GREEN"], var.deployment_strategy)
-    error_message = "deployment_strategy must be ROLLING or BLUE_GREEN."
-  }
-}
-
-variable "blue_green_bake_time_minutes" {
-  description = "Minutes both revisions stay up after a blue/green traffic shift before the old one stops (BLUE_GREEN only). Default: 5."
-  type        = number
-  default     = 5
-}
-
-variable "health_check_grace_period_seconds" {
-  description = "Seconds the scheduler ignores load balancer health checks after a task starts. Default: 60."
-  type        = number
-  default     = 60
-}
-
-variable "enable_execute_command" {
-  description = "Whether ECS Exec is allowed into the tasks. Default: false."
-  type        = bool
-  default     = false
-}
-
-################################################################################
 # Load balancer
 ################################################################################
 
@@ -288,6 +255,39 @@ variable "deregistration_delay" {
   description = "Seconds a draining target keeps its connections. Default: 30."
   type        = number
   default     = 30
+}
+
+################################################################################
+# Service
+################################################################################
+
+variable "deployment_strategy" {
+  description = "ECS deployment strategy: \"ROLLING\" or \"BLUE_GREEN\" (ECS-native, shifting the production listener rule between the blue and green target groups). Default: \"ROLLING\"."
+  type        = string
+  default     = "ROLLING"
+
+  validation {
+    condition     = contains(["ROLLING", "BLUE_GREEN"], var.deployment_strategy)
+    error_message = "deployment_strategy must be ROLLING or BLUE_GREEN."
+  }
+}
+
+variable "blue_green_bake_time_minutes" {
+  description = "Minutes both revisions stay up after a blue/green traffic shift before the old one stops (BLUE_GREEN only). Default: 5."
+  type        = number
+  default     = 5
+}
+
+variable "health_check_grace_period_seconds" {
+  description = "Seconds the scheduler ignores load balancer health checks after a task starts. Default: 60."
+  type        = number
+  default     = 60
+}
+
+variable "enable_execute_command" {
+  description = "Whether ECS Exec is allowed into the tasks. Default: false."
+  type        = bool
+  default     = false
 }
 
 ################################################################################

@@ -111,6 +111,93 @@ variable "kms_key_arn" {
 }
 
 ################################################################################
+# Parameter group
+################################################################################
+
+variable "parameter_group_family" {
+  description = "Parameter group family. Default: null (postgresNN or aurora-postgresqlNN from engine_version)."
+  type        = string
+  default     = null
+}
+
+variable "parameters" {
+  description = "PostgreSQL parameters as name => value. rds.force_ssl = 1 is added unless given. Default: {}."
+  type        = map(string)
+  default     = {}
+}
+
+variable "static_parameter_names" {
+  description = "Parameters that only take effect after a reboot; they get apply_method = \"pending-reboot\", all others \"immediate\". Default: the common PostgreSQL static parameters."
+  type        = list(string)
+  default = [
+    "shared_preload_libraries",
+    "max_connections",
+    "track_activity_query_size",
+    "max_worker_processes",
+    "max_parallel_workers",
+    "max_wal_senders",
+    "max_replication_slots",
+    "max_locks_per_transaction",
+    "max_prepared_transactions",
+    "max_pred_locks_per_transaction",
+    "autovacuum_max_workers",
+    "shared_buffers",
+    "wal_buffers",
+    "huge_pages",
+    "track_commit_timestamp",
+    "rds.logical_replication",
+  ]
+}
+
+################################################################################
+# Enhanced monitoring
+################################################################################
+
+variable "monitoring_interval" {
+  description = "Enhanced Monitoring interval in seconds: 0 (off), 1, 5, 10, 15, 30 or 60. Default: 0."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.monitoring_interval)
+    error_message = "monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60."
+  }
+}
+
+variable "create_monitoring_role" {
+  description = "Whether to create the Enhanced Monitoring IAM role when monitoring_interval > 0 and monitoring_role_arn is null. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "monitoring_role_arn" {
+  description = "Existing IAM role for Enhanced Monitoring. Default: null (the module's role)."
+  type        = string
+  default     = null
+}
+
+################################################################################
+# CloudWatch logs
+################################################################################
+
+variable "enabled_cloudwatch_logs_exports" {
+  description = "Logs exported to CloudWatch: \"postgresql\" and/or \"upgrade\" (upgrade only for rds). Default: null (rds: [\"postgresql\", \"upgrade\"]; aurora: [\"postgresql\"])."
+  type        = list(string)
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Retention in days of the postgresql log group the module creates (a CloudWatch Logs retention value). Default: 30."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+################################################################################
 # Instance (engine_mode = "rds")
 ################################################################################
 
@@ -288,91 +375,4 @@ variable "performance_insights_retention_period" {
     condition     = contains([7, 731], var.performance_insights_retention_period) || (var.performance_insights_retention_period % 31 == 0 && var.performance_insights_retention_period <= 713)
     error_message = "performance_insights_retention_period must be 7, 731, or a multiple of 31 up to 713."
   }
-}
-
-################################################################################
-# Enhanced monitoring
-################################################################################
-
-variable "monitoring_interval" {
-  description = "Enhanced Monitoring interval in seconds: 0 (off), 1, 5, 10, 15, 30 or 60. Default: 0."
-  type        = number
-  default     = 0
-
-  validation {
-    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.monitoring_interval)
-    error_message = "monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60."
-  }
-}
-
-variable "create_monitoring_role" {
-  description = "Whether to create the Enhanced Monitoring IAM role when monitoring_interval > 0 and monitoring_role_arn is null. Default: true."
-  type        = bool
-  default     = true
-}
-
-variable "monitoring_role_arn" {
-  description = "Existing IAM role for Enhanced Monitoring. Default: null (the module's role)."
-  type        = string
-  default     = null
-}
-
-################################################################################
-# CloudWatch logs
-################################################################################
-
-variable "enabled_cloudwatch_logs_exports" {
-  description = "Logs exported to CloudWatch: \"postgresql\" and/or \"upgrade\" (upgrade only for rds). Default: null (rds: [\"postgresql\", \"upgrade\"]; aurora: [\"postgresql\"])."
-  type        = list(string)
-  default     = null
-}
-
-variable "log_retention_days" {
-  description = "Retention in days of the postgresql log group the module creates (a CloudWatch Logs retention value). Default: 30."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
-  }
-}
-
-################################################################################
-# Parameter group
-################################################################################
-
-variable "parameter_group_family" {
-  description = "Parameter group family. Default: null (postgresNN or aurora-postgresqlNN from engine_version)."
-  type        = string
-  default     = null
-}
-
-variable "parameters" {
-  description = "PostgreSQL parameters as name => value. rds.force_ssl = 1 is added unless given. Default: {}."
-  type        = map(string)
-  default     = {}
-}
-
-variable "static_parameter_names" {
-  description = "Parameters that only take effect after a reboot; they get apply_method = \"pending-reboot\", all others \"immediate\". Default: the common PostgreSQL static parameters."
-  type        = list(string)
-  default = [
-    "shared_preload_libraries",
-    "max_connections",
-    "track_activity_query_size",
-    "max_worker_processes",
-    "max_parallel_workers",
-    "max_wal_senders",
-    "max_replication_slots",
-    "max_locks_per_transaction",
-    "max_prepared_transactions",
-    "max_pred_locks_per_transaction",
-    "autovacuum_max_workers",
-    "shared_buffers",
-    "wal_buffers",
-    "huge_pages",
-    "track_commit_timestamp",
-    "rds.logical_replication",
-  ]
 }

@@ -25,6 +25,96 @@ variable "tags" {
 }
 
 ################################################################################
+# Network
+################################################################################
+
+variable "vpc_id" {
+  description = "VPC of the function's security group. Required."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets the function runs in. Required."
+  type        = list(string)
+}
+
+variable "database_security_group_id" {
+  description = "Security group of the database: the only egress besides HTTPS to Secrets Manager. Required."
+  type        = string
+}
+
+variable "database_port" {
+  description = "Port of the database. Default: 5432."
+  type        = number
+  default     = 5432
+}
+
+variable "use_secretsmanager_endpoint" {
+  description = "true: HTTPS egress goes only to secretsmanager_endpoint_security_group_id (an interface endpoint); false: to https_egress_cidr_blocks. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "secretsmanager_endpoint_security_group_id" {
+  description = "Security group of the Secrets Manager interface endpoint (used when use_secretsmanager_endpoint is true). Default: null."
+  type        = string
+  default     = null
+}
+
+variable "https_egress_cidr_blocks" {
+  description = "IPv4 ranges reachable over HTTPS when use_secretsmanager_endpoint is false (for example [\"0.0.0.0/0\"] through NAT). Default: []."
+  type        = list(string)
+  default     = []
+}
+
+################################################################################
+# Logging and tracing
+################################################################################
+
+variable "log_retention_days" {
+  description = "Retention in days of /aws/lambda/<name> (a CloudWatch Logs retention value). Default: 30."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "KMS key ARN encrypting the log group (its policy must allow CloudWatch Logs). Default: null (CloudWatch Logs' own encryption)."
+  type        = string
+  default     = null
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing mode: \"Active\" or \"PassThrough\". Default: \"Active\"."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "tracing_mode must be Active or PassThrough."
+  }
+}
+
+################################################################################
+# IAM
+################################################################################
+
+variable "database_secret_arn" {
+  description = "ARN of the database credentials secret; the function may read this secret and nothing else. Required."
+  type        = string
+}
+
+variable "database_secret_kms_key_arn" {
+  description = "Customer-managed KMS key of the secret (kms:Decrypt is granted on it). Default: null (aws/secretsmanager)."
+  type        = string
+  default     = null
+}
+
+################################################################################
 # Function
 ################################################################################
 
@@ -105,94 +195,4 @@ variable "kms_key_arn" {
   description = "KMS key encrypting the environment variables. Default: null (the aws/lambda key)."
   type        = string
   default     = null
-}
-
-################################################################################
-# Network
-################################################################################
-
-variable "vpc_id" {
-  description = "VPC of the function's security group. Required."
-  type        = string
-}
-
-variable "subnet_ids" {
-  description = "Private subnets the function runs in. Required."
-  type        = list(string)
-}
-
-variable "database_security_group_id" {
-  description = "Security group of the database: the only egress besides HTTPS to Secrets Manager. Required."
-  type        = string
-}
-
-variable "database_port" {
-  description = "Port of the database. Default: 5432."
-  type        = number
-  default     = 5432
-}
-
-variable "use_secretsmanager_endpoint" {
-  description = "true: HTTPS egress goes only to secretsmanager_endpoint_security_group_id (an interface endpoint); false: to https_egress_cidr_blocks. Default: true."
-  type        = bool
-  default     = true
-}
-
-variable "secretsmanager_endpoint_security_group_id" {
-  description = "Security group of the Secrets Manager interface endpoint (used when use_secretsmanager_endpoint is true). Default: null."
-  type        = string
-  default     = null
-}
-
-variable "https_egress_cidr_blocks" {
-  description = "IPv4 ranges reachable over HTTPS when use_secretsmanager_endpoint is false (for example [\"0.0.0.0/0\"] through NAT). Default: []."
-  type        = list(string)
-  default     = []
-}
-
-################################################################################
-# Database access
-################################################################################
-
-variable "database_secret_arn" {
-  description = "ARN of the database credentials secret; the function may read this secret and nothing else. Required."
-  type        = string
-}
-
-variable "database_secret_kms_key_arn" {
-  description = "Customer-managed KMS key of the secret (kms:Decrypt is granted on it). Default: null (aws/secretsmanager)."
-  type        = string
-  default     = null
-}
-
-################################################################################
-# Logging and tracing
-################################################################################
-
-variable "log_retention_days" {
-  description = "Retention in days of /aws/lambda/<name> (a CloudWatch Logs retention value). Default: 30."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
-  }
-}
-
-variable "log_kms_key_arn" {
-  description = "KMS key ARN encrypting the log group (its policy must allow CloudWatch Logs). Default: null (CloudWatch Logs' own encryption)."
-  type        = string
-  default     = null
-}
-
-variable "tracing_mode" {
-  description = "X-Ray tracing mode: \"Active\" or \"PassThrough\". Default: \"Active\"."
-  type        = string
-  default     = "Active"
-
-  validation {
-    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
-    error_message = "tracing_mode must be Active or PassThrough."
-  }
 }

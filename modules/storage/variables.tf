@@ -25,6 +25,22 @@ variable "tags" {
 }
 
 ################################################################################
+# Encryption
+################################################################################
+
+variable "create_kms_key" {
+  description = "Whether to create a KMS key for SSE-KMS when kms_key_arn is null. Default: true."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_arn" {
+  description = "KMS key ARN for SSE-KMS. Default: null (the module's key, or the aws/s3 key when create_kms_key is false)."
+  type        = string
+  default     = null
+}
+
+################################################################################
 # Buckets
 ################################################################################
 
@@ -110,22 +126,6 @@ variable "abort_incomplete_multipart_upload_days" {
   description = "Days after which incomplete multipart uploads are aborted, in every bucket. Default: 7."
   type        = number
   default     = 7
-}
-
-################################################################################
-# Encryption
-################################################################################
-
-variable "create_kms_key" {
-  description = "Whether to create a KMS key for SSE-KMS when kms_key_arn is null. Default: true."
-  type        = bool
-  default     = true
-}
-
-variable "kms_key_arn" {
-  description = "KMS key ARN for SSE-KMS. Default: null (the module's key, or the aws/s3 key when create_kms_key is false)."
-  type        = string
-  default     = null
 }
 
 ################################################################################

@@ -248,3 +248,23 @@ resource "aws_security_group" "this" {
         'modules/cache/main.tf:7: aws_security_group.this: ingress: unknown argument "cidr_block" '
         '(did you mean "cidr_blocks"?)'
     ]
+
+
+def test_object_argument_literal_keys_are_checked(tmp_path: Path) -> None:
+    text = """\
+resource "aws_security_group" "this" {
+  name = "web"
+  egress = [{
+    from_port    = 0
+    to_port      = 0
+    protocol     = "-1"
+    cidr_blocks  = ["0.0.0.0/0"]
+    "descripton" = "all"
+    (var.key)    = "computed keys are not checked"
+  }]
+}
+"""
+    assert messages(check(tmp_path, text)) == [
+        'modules/cache/main.tf:8: aws_security_group.this: egress: unknown attribute "descripton" '
+        '(did you mean "description"?)'
+    ]

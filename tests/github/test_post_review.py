@@ -417,3 +417,14 @@ def test_a_comment_quoting_the_marker_is_not_ours(fake_github: FakeGitHub) -> No
     assert result.action == "created"
     assert fake_github.comments_on(pull)[0]["body"] == quote
     assert len(fake_github.comments_on(pull)) == 2
+
+
+def test_a_web_page_instead_of_the_api_is_a_clear_error(fake_github: FakeGitHub) -> None:
+    settings = GitHubSettings(repository="acme/infra", token=FAKE_TOKEN, api_url=f"{fake_github.url}/web",
+                              pull_request=1)
+    with pytest.raises(GitHubError) as error:
+        post_review("x", "dev", "changes", settings)
+    assert str(error.value) == (
+        f"GitHub API GET {fake_github.url}/web/repos/acme/infra/pulls/1 answered HTTP 200 with a body that is not "
+        "JSON: check GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3)"
+    )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.review.helpers import review_of
+from toolkit.review.analysis import build_review
 from toolkit.review.errors import PlanFormatError
 from toolkit.review.reader import read_plan
 
@@ -95,8 +97,9 @@ def test_only_the_needed_sections_are_kept(current_plan: Path) -> None:
     assert sorted(plan.output_changes) == ["connection", "db_endpoint", "db_password", "logs_bucket", "vpc_id"]
     assert plan.sensitive_variable_names == {"db_password", "api_token"}
     record = plan.resource_changes[0]
-    # The span points at the entry, so the diff can be parsed again later.
-    assert plan.text[record.start] == "{" and plan.text[record.end - 1] == "}"
+    # The span points at the entry in the file, so the diff can be parsed again later.
+    raw = current_plan.read_bytes()
+    assert raw[record.start : record.start + 1] == b"{" and raw[record.end - 1 : record.end] == b"}"
     assert plan.load_change(record)["actions"] == ["delete", "create"]
 
 
@@ -108,3 +111,46 @@ def test_generated_plan_is_read_completely(generated_plan: Callable[[int], Path]
     assert any(record.replace_paths for record in plan.resource_changes)
     assert any(record.module.count("module.") == 2 for record in plan.resource_changes)
     assert plan.resource_drift
+
+
+def _snapshot(path: Path, chunk_bytes: int) -> list:
+    plan = read_plan(path, chunk_bytes=chunk_bytes)
+    return [
+        (plan.format_version, plan.terraform_version, sorted(plan.sensitive_variable_names), plan.variables,
+         plan.output_changes, plan.checks),
+        *[(record, plan.load_change(record)) for record in (*plan.resource_changes, *plan.resource_drift)],
+    ]
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 7, 64, 4096])
+def test_small_windows_read_the_same_plan(current_plan: Path, chunk_bytes: int) -> None:
+    assert _snapshot(current_plan, chunk_bytes) == _snapshot(current_plan, 1 << 22)
+
+
+def test_non_ascii_values_keep_byte_spans_right(tmp_path: Path) -> None:
+    entries = ",\n".join(
+        json.dumps({
+            "address": f"aws_s3_bucket.b{n}", "mode": "managed", "type": "aws_s3_bucket", "name": f"b{n}",
+            "change": {"actions": ["update"], "before": {"tags": {"Owner": f"Zoë ✓ {n}"}},
+                       "after": {"tags": {"Owner": f"Jürgen — ☃ {n}"}}, "after_unknown": {}},
+        }, ensure_ascii=False)
+        for n in range(40)
+    )
+    path = _write(tmp_path, '{"format_version":"1.2",\n"resource_changes":[' + entries + "]}")
+    for chunk_bytes in (5, 100, 1 << 22):
+        review = build_review(read_plan(path, chunk_bytes=chunk_bytes), "dev")
+        diffs = [review.diffs(record)[0] for record in review.changes]
+        assert [(d.path, d.before, d.after) for d in diffs[:2]] == [
+            ("tags.Owner", '"Zoë ✓ 0"', '"Jürgen — ☃ 0"'),
+            ("tags.Owner", '"Zoë ✓ 1"', '"Jürgen — ☃ 1"'),
+        ]
+        assert len(diffs) == 40
+
+
+def test_error_position_after_dropped_text(tmp_path: Path) -> None:
+    entries = ",\n".join(json.dumps({"address": f"a.b{n}", "change": {"actions": ["no-op"]}}) for n in range(200))
+    path = _write(tmp_path, '{"format_version":"1.2",\n"resource_changes":[' + entries + ",\n  ]\n}")
+    for chunk_bytes in (16, 1 << 22):
+        with pytest.raises(PlanFormatError) as raised:
+            read_plan(path, chunk_bytes=chunk_bytes)
+        assert str(raised.value) == f"{path} is not valid JSON: expected a value at line 202 column 3"

@@ -185,6 +185,15 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self, method: str) -> None:
             split = urlsplit(self.path)
+            if split.path.startswith("/web/"):
+                # The website, not the API: what a GITHUB_API_URL without /api/v3 reaches on Enterprise.
+                page = b"<!DOCTYPE html><html><body>Sign in to GitHub</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return
             path = re.sub(r"^/api/v3", "", split.path)  # GitHub Enterprise Server prefix
             query = {key: values[-1] for key, values in parse_qs(split.query).items()}
             length = int(self.headers.get("Content-Length") or 0)

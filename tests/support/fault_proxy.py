@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -224,9 +225,9 @@ class FaultProxy:
 
 
 @pytest.fixture
-def fault_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
-    """A fresh proxy in front of the session's moto server (needs a `moto_endpoint` fixture)."""
-    proxy = FaultProxy(moto_endpoint).start()
+def fault_proxy(moto_server: Any) -> Iterator[FaultProxy]:
+    """A fresh proxy in front of the session's moto server (tests.support.moto_server)."""
+    proxy = FaultProxy(moto_server.endpoint_url).start()
     try:
         yield proxy
     finally:

@@ -39,6 +39,8 @@ class Argument:
     expression: str
     # "object" for `{...}`, "object_list" for `[{...}, ...]`, "other" for anything else.
     shape: str
+    # For object shapes: each object literal's literal keys with their lines (computed keys are left out).
+    object_keys: list[list[tuple[str, int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -103,17 +105,41 @@ def _shape(expression) -> str:
     return "other"
 
 
+def _object_keys(expression) -> list[list[tuple[str, int]]]:
+    node = _unwrap(expression)
+    kind = getattr(node, "data", None)
+    objects = [node] if kind == "object" else []
+    if kind == "tuple":
+        objects = [_unwrap(child) for child in node.children if hasattr(child, "data")]
+    found: list[list[tuple[str, int]]] = []
+    for literal in objects:
+        keys: list[tuple[str, int]] = []
+        for element in literal.children:
+            if getattr(element, "data", None) != "object_elem":
+                continue
+            key = _unwrap(element.children[0].children[0]) if element.children[0].children else None
+            key_kind = getattr(key, "data", None)
+            if key_kind == "identifier":
+                keys.append((_token_text(key), element.meta.line))
+            elif key_kind == "string":
+                keys.append((_string_label(key), element.meta.line))
+        found.append(keys)
+    return found
+
+
 def _body(node, text: str, block: Block) -> Block:
     for child in node.children:
         kind = getattr(child, "data", None)
         if kind == "attribute":
             name = _token_text(child.children[0])
             expression = child.children[-1]
+            shape = _shape(expression)
             argument = Argument(
                 name=name,
                 line=child.meta.line,
                 expression=text[expression.meta.start_pos : expression.meta.end_pos],
-                shape=_shape(expression),
+                shape=shape,
+                object_keys=_object_keys(expression) if shape != "other" else [],
             )
             block.arguments.setdefault(name, argument)
             block.argument_order.append(argument)

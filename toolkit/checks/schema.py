@@ -154,7 +154,7 @@ class _BlockValidator:
         known = [*arguments, *blocks]
         seen: set[str] = set()
         for argument in block.argument_order:
-            self._argument(argument, arguments, blocks, meta_arguments, known, prefix, seen)
+            self._argument(argument, schema, meta_arguments, known, prefix, seen)
         # Static occurrences per block type; a dynamic block counts as present but not as a repeat,
         # since `dynamic` with a zero-or-one for_each is the usual way to write an optional single block.
         given_blocks: dict[str, int] = {}
@@ -184,13 +184,15 @@ class _BlockValidator:
     def _argument(
         self,
         argument: Argument,
-        arguments: dict[str, int],
-        blocks: dict[str, list[Any]],
+        schema: dict[str, Any],
         meta_arguments: Collection[str],
         known: list[str],
         prefix: str,
         seen: set[str],
     ) -> None:
+        arguments: dict[str, int] = schema["a"]
+        blocks: dict[str, list[Any]] = schema["b"]
+        objects: dict[str, Any] = schema.get("o", {})
         name = argument.name
         if name in seen:
             self.report(argument.line, f'{prefix}argument "{name}" is set more than once')
@@ -199,6 +201,9 @@ class _BlockValidator:
         if name in meta_arguments:
             return
         if name in arguments:
+            shape = objects.get(name)
+            if shape is not None:
+                self._object_literal(argument, shape, prefix)
             return
         if name in blocks:
             self.report(
@@ -209,6 +214,15 @@ class _BlockValidator:
             return
         hint = _suggest(name, known) or _allowed(arguments, self.docs_url)
         self.report(argument.line, f'{prefix}unknown argument "{name}"{hint}')
+
+    def _object_literal(self, argument: Argument, shape: dict[str, Any], prefix: str) -> None:
+        """Literal keys of `x = {...}` / `x = [{...}]` for an object-typed argument must exist in its type."""
+        allowed = [*shape["a"], *shape["b"]]
+        for keys in argument.object_keys:
+            for key, line in keys:
+                if key not in allowed:
+                    hint = _suggest(key, allowed) or _allowed(allowed, self.docs_url)
+                    self.report(line, f'{prefix}{argument.name}: unknown attribute "{key}"{hint}')
 
     def _child(
         self,

@@ -248,15 +248,20 @@ def _diff(
         keys.extend(key for key in after_map if key not in before_map)
         if isinstance(after_unknown, dict):
             keys.extend(key for key in after_unknown if key not in before_map and key not in after_map)
+        unknown_map = after_unknown if type(after_unknown) is dict else {}
         for key in keys:
             before_child = before_map.get(key, _MISSING)
             after_child = after_map.get(key, _MISSING)
-            unknown_child = _child(after_unknown, key)
-            before_mask = _child(before_sensitive, key)
-            after_mask = _child(after_sensitive, key)
+            unknown_child = unknown_map.get(key, False)
             # Most attributes of an update are unchanged: one C-level comparison skips them.
-            if not unknown_child and before_mask == after_mask and before_child == after_child:
-                continue
+            if before_child == after_child and not unknown_child:
+                before_mask = _child(before_sensitive, key)
+                after_mask = _child(after_sensitive, key)
+                if before_mask == after_mask:
+                    continue
+            else:
+                before_mask = _child(before_sensitive, key)
+                after_mask = _child(after_sensitive, key)
             yield from _diff(
                 before_child, after_child, before_mask, after_mask, unknown_child, (*path, key), redactor
             )

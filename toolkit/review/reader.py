@@ -3,15 +3,17 @@
 A plan JSON holds the same resources up to four times (`prior_state`, `planned_values`,
 `configuration`, `resource_changes`). The review needs only `resource_changes`,
 `resource_drift`, `output_changes`, `checks`, `variables` and the declared variables'
-`sensitive` flags, so the reader walks the top-level object with the stdlib C scanner:
-each resource change is parsed on its own into a compact record plus its character span
-in the text, and re-parsed later only when its attribute diff is shown. Sections the
-review does not need are parsed member by member and dropped, so peak memory stays near
-the size of the text plus one resource.
+`sensitive` flags. The reader decodes the file through a sliding window of a few MB and
+walks the top-level object with the stdlib C scanner: each resource change is parsed on its
+own into a compact record plus its byte span in the file, and read and parsed again only
+when its attribute diff is shown. Sections the review does not need are parsed resource by
+resource and dropped. Peak memory is the window plus the compact records, whatever the size
+of the plan.
 """
 
 from __future__ import annotations
 
+import codecs
 import gc
 import json
 import json.decoder
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from toolkit.review.errors import PlanFormatError
 
@@ -50,6 +52,7 @@ class ChangeRecord:
     importing_id: str | None
     deposed: str | None
     replace_paths: tuple[tuple[str | int, ...], ...]
+    # Byte offsets of the entry in the plan file, to parse it again for its attribute diff.
     start: int
     end: int
 
@@ -146,7 +149,8 @@ class _Window:
     def more(self) -> bool:
         """Append the next chunk; False at the end of the file."""
         while not self.eof:
-            raw = self.handle.read(self.chunk_bytes)
+            # Doubling when the window is already big keeps a value longer than a chunk linear.
+            raw = self.handle.read(max(self.chunk_bytes, len(self.text)))
             try:
                 decoded = self.decoder.decode(raw, final=not raw)
             except UnicodeDecodeError as error:
@@ -282,7 +286,7 @@ class _PlanParser:
         each value and report its end through `self._cursor`."""
         index = self._expect(index, "{", "'{'")
         index = self._skip_whitespace(index)
-        if index < len(self.text) and self.text[index] == "}":
+        if self._char(index) == "}":
             self._cursor = index + 1
             return
         while True:
@@ -292,33 +296,33 @@ class _PlanParser:
             index = self._skip_whitespace(index)
             yield key, index
             index = self._skip_whitespace(self._cursor)
-            if index >= len(self.text):
-                raise self._error_at(index, "expected ',' or '}'")
-            if self.text[index] == ",":
+            character = self._char(index)
+            if character == ",":
                 index += 1
                 continue
-            if self.text[index] == "}":
+            if character == "}":
                 self._cursor = index + 1
                 return
             raise self._error_at(index, "expected ',' or '}' after a property value")
 
     def _elements(self, index: int) -> Iterator[int]:
-        """Yield the start of each element of the array at `index` (same protocol as _members)."""
+        """Yield the start of each element of the array at `index` (same protocol as _members).
+        Text before each element is released: nothing earlier is read again."""
         index = self._expect(index, "[", "'['")
         index = self._skip_whitespace(index)
-        if index < len(self.text) and self.text[index] == "]":
+        if self._char(index) == "]":
             self._cursor = index + 1
             return
         while True:
             index = self._skip_whitespace(index)
+            self.window.drop_before(index)
             yield index
             index = self._skip_whitespace(self._cursor)
-            if index >= len(self.text):
-                raise self._error_at(index, "expected ',' or ']'")
-            if self.text[index] == ",":
+            character = self._char(index)
+            if character == ",":
                 index += 1
                 continue
-            if self.text[index] == "]":
+            if character == "]":
                 self._cursor = index + 1
                 return
             raise self._error_at(index, "expected ',' or ']' after an array element")
@@ -327,7 +331,7 @@ class _PlanParser:
         """Consume one value without keeping it. Containers are walked rather than built, except
         the elements of `resources` arrays (one resource each, small), so dropping a section never
         builds more than one resource or one small object at a time."""
-        character = self.text[index] if index < len(self.text) else ""
+        character = self._char(index)
         if depth < _SKIP_STREAM_DEPTH and character == "{":
             for key, value_start in self._members(index):
                 self._skip(value_start, depth + 1, key == "resources")
@@ -349,14 +353,15 @@ class _PlanParser:
 
     def parse(self) -> PlanDocument:
         start = self._skip_whitespace(0)
-        if start >= len(self.text):
+        first = self._char(start)
+        if not first:
             raise PlanFormatError(f"{self.source} is empty, not a plan JSON")
-        if self.text[start] != "{":
+        if first != "{":
             raise PlanFormatError(
                 f"{self.source} is not a plan JSON: it does not start with '{{' "
                 "(expected the output of `terraform show -json PLANFILE`)"
             )
-        plan = PlanDocument(source=self.source, text=self.text, format_version="", terraform_version=None)
+        plan = PlanDocument(source=self.source, format_version="", terraform_version=None)
         seen: set[str] = set()
         for key, value_start in self._members(start):
             seen.add(key)
@@ -385,7 +390,7 @@ class _PlanParser:
             else:
                 self._skip(value_start)
         trailing = self._skip_whitespace(self._cursor)
-        if trailing < len(self.text):
+        if self._char(trailing):
             raise self._error_at(trailing, "extra data after the JSON document")
         missing = [key for key in ("format_version", "resource_changes") if key not in seen]
         # Terraform omits an empty resource_changes, but every plan has planned_values.
@@ -411,19 +416,21 @@ class _PlanParser:
         return value
 
     def _changes(self, index: int, key: str) -> list[ChangeRecord]:
-        if self.text.startswith("null", index):
-            self._cursor = index + 4
+        character = self._char(index)
+        if character == "n" and self._take(index) is None:
             return []
-        if index >= len(self.text) or self.text[index] != "[":
-            if index >= len(self.text):
+        if character != "[":
+            if not character:
                 raise self._error_at(index, "expected '['")
             raise PlanFormatError(f"{self.source}: '{key}' is not an array, so this is not a plan JSON")
+        window = self.window
         records: list[ChangeRecord] = []
         for element_start in self._elements(index):
             entry = self._take(element_start)
             if not isinstance(entry, dict):
                 raise PlanFormatError(f"{self.source}: an entry of '{key}' is not an object")
-            records.append(_record(entry, element_start, self._cursor))
+            start_byte = window.byte_of(element_start)
+            records.append(_record(entry, start_byte, window.byte_of(self._cursor)))
         return records
 
     def _sensitive_variables(self, index: int) -> tuple[set[str], list[Any]]:

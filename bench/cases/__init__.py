@@ -1,0 +1,1 @@
+"""One module per benchmark group; each has `run(settings) -> list[Row]`."""

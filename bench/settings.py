@@ -1,0 +1,30 @@
+"""How big and how often: the full run (`make bench`) and the tiny one the smoke test uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    work_dir: Path
+    startup_repetitions: int = 15
+    # Resource changes per generated plan → repetitions at that size (fewer for the big ones: ~10 min budget).
+    review_sizes: tuple[tuple[int, int], ...] = ((1_000, 7), (10_000, 5), (50_000, 3))
+    markdown_sizes: tuple[int, ...] = (10_000, 50_000)
+    migrations: int = 500
+    migration_repetitions: int = 2
+    plan_repetitions: int = 3
+    rollback_repetitions: int = 5
+
+    @classmethod
+    def quick(cls, work_dir: Path) -> Settings:
+        """Tiny sizes, one or two repetitions: proves every case runs, measures nothing worth reading."""
+        return cls(work_dir=work_dir, startup_repetitions=2, review_sizes=((50, 1), (200, 1)),
+                   markdown_sizes=(200,), migrations=5, migration_repetitions=1, plan_repetitions=1,
+                   rollback_repetitions=1)
+
+    def with_work_dir(self, work_dir: Path) -> Settings:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        return replace(self, work_dir=work_dir)
