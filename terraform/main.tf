@@ -222,11 +222,12 @@ module "migrations_runner" {
   https_egress_cidr_blocks                  = local.use_new_vpc ? [] : ["0.0.0.0/0"]
 
   database_secret_arn = module.database.master_user_secret_arn
+  # Names read by toolkit/db/lambda_handler.py (see docs/MIGRATIONS.md).
   environment_variables = {
-    DATABASE_HOST       = module.database.endpoint
-    DATABASE_PORT       = tostring(module.database.port)
-    DATABASE_NAME       = module.database.database_name
-    DATABASE_SECRET_ARN = module.database.master_user_secret_arn
+    TOOLKIT_DB_HOST      = module.database.endpoint
+    TOOLKIT_DB_PORT      = tostring(module.database.port)
+    TOOLKIT_DB_NAME      = module.database.database_name
+    TOOLKIT_DB_SECRET_ID = module.database.master_user_secret_arn
   }
 
   log_retention_days = var.monitoring.log_retention_days

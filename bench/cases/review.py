@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from functools import partial
 from pathlib import Path
 
 from bench.harness import Measurement, NotMeasured, Row, interleaved, run_measured, venv_executable
@@ -26,6 +27,11 @@ def generate_plan(python: str, changes: int, path: Path) -> int:
     subprocess.run([python, "-m", "bench.plan_generator", "--changes", str(changes), "--out", str(path)],
                    check=True, cwd=Path(__file__).resolve().parents[2])
     return path.stat().st_size
+
+
+def _measure_to_file(command: list[str], output: Path) -> Measurement:
+    with output.open("wb") as handle:
+        return run_measured(command, stdout=handle)
 
 
 def _size_label(changes: int) -> str:
@@ -46,17 +52,14 @@ def run(settings: Settings) -> list[Row]:
         file_size = generate_plan(python, changes, plan)
         outputs = {name: settings.work_dir / f"review-{label}.{name}" for name in ("json", "md", "jq")}
 
-        def measure(command: list[str], output: Path) -> Measurement:
-            with output.open("wb") as handle:
-                return run_measured(command, stdout=handle)
-
-        cases = {
-            "json": lambda: measure([toolkit, "review", str(plan), "--format", "json"], outputs["json"]),
-            "jq": lambda: measure([jq, JQ_ACTION_COUNTS, str(plan)], outputs["jq"]),
+        commands = {
+            "json": [toolkit, "review", str(plan), "--format", "json"],
+            "jq": [jq, JQ_ACTION_COUNTS, str(plan)],
         }
         with_markdown = changes in settings.markdown_sizes
         if with_markdown:
-            cases["md"] = lambda: measure([toolkit, "review", str(plan), "--format", "md"], outputs["md"])
+            commands["md"] = [toolkit, "review", str(plan), "--format", "md"]
+        cases = {name: partial(_measure_to_file, command, outputs[name]) for name, command in commands.items()}
         samples = interleaved(cases, repetitions)
         _check_counts(outputs["json"], outputs["jq"])
         peak = samples["json"].peak_rss_max_kib * 1024
@@ -84,13 +87,18 @@ def run(settings: Settings) -> list[Row]:
 
 
 def _check_counts(review_json: Path, jq_counts: Path) -> None:
-    """Both sides must have read the same plan: the review's action totals cover jq's counted changes."""
+    """Both sides must have read the same plan: the review's summary must match jq's per-action counts."""
     import json
 
     counts = json.loads(jq_counts.read_text(encoding="utf-8")) or {}
-    review = json.loads(review_json.read_text(encoding="utf-8"))
-    if not isinstance(review, dict):
-        raise RuntimeError("toolkit review --format json did not print a JSON object")
-    total = sum(counts.values())
-    if total == 0:
-        raise RuntimeError("jq counted no resource changes")
+    summary = json.loads(review_json.read_text(encoding="utf-8"))["summary"]
+    expected = {
+        "add": counts.get("create", 0),
+        "change": counts.get("update", 0),
+        "replace": counts.get("create,delete", 0) + counts.get("delete,create", 0),
+        "destroy": counts.get("delete", 0),
+        "no_op": counts.get("no-op", 0),
+    }
+    found = {key: summary.get(key) for key in expected}
+    if found != expected:
+        raise RuntimeError(f"toolkit review summary {found} does not match jq's counts {expected}")
