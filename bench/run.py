@@ -33,8 +33,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "startup": ("B3",),
     "migrate": ("B6",),
     "review": ("B1", "B2"),
-    "plan": ("B4", "B5"),
-    "rollback": ("B7",),
+    "infrastructure": ("B4", "B5", "B7"),
 }
 ROW_TITLES = {
     "B1": ("`toolkit review --format json`", "`jq` per-action counts", "≤ 1.0× jq at 10k/50k; RSS ≤ 3× file"),

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 TERRAFORM_VARIABLE = "TOOLKIT_TERRAFORM"
+CHECKOV_VARIABLE = "TOOLKIT_CHECKOV"
 
 
 def find_terraform(project_root: Path | None) -> Path | None:
@@ -27,7 +28,11 @@ def find_terraform(project_root: Path | None) -> Path | None:
 
 
 def find_checkov(project_root: Path | None) -> Path | None:
-    """checkov lives in its own venv (.cache/checkov-venv) because it pins a conflicting hcl2."""
+    """$TOOLKIT_CHECKOV, then .cache/checkov-venv (its own venv: it pins a conflicting hcl2), then PATH."""
+    configured = os.environ.get(CHECKOV_VARIABLE)
+    if configured:
+        path = Path(configured)
+        return path if path.is_file() and os.access(path, os.X_OK) else None
     if project_root is not None:
         local = project_root / ".cache" / "checkov-venv" / "bin" / "checkov"
         if local.is_file():

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,5 +259,3 @@ def _tally(calls: list[str]) -> list[str]:
         counts[call] = counts.get(call, 0) + 1
     return [f"{name} ×{count}" if count > 1 else name for name, count in counts.items()]
 
-
-__all__ = ["run", "sys"]

@@ -192,8 +192,9 @@ class FaultProxy:
                 fault = None if internal else proxy._take_fault(action, self.path)
                 if fault is not None:
                     status, content_type, payload = fault_response(fault.kind, protocol(headers))
-                    self._reply(status, [("Content-Type", content_type)], payload)
+                    # Recorded before answering, so a test that got the answer always sees the record.
                     proxy._record(RecordedCall(self.command, self.path, action, status, True))
+                    self._reply(status, [("Content-Type", content_type)], payload)
                     return
                 connection = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)
                 try:
@@ -204,9 +205,9 @@ class FaultProxy:
                     payload = response.read()
                     reply_headers = [(key, value) for key, value in response.getheaders()
                                      if key.lower() not in HOP_BY_HOP]
-                    self._reply(response.status, reply_headers, payload, head=self.command == "HEAD")
                     if not internal:
                         proxy._record(RecordedCall(self.command, self.path, action, response.status, False))
+                    self._reply(response.status, reply_headers, payload, head=self.command == "HEAD")
                 finally:
                     connection.close()
 

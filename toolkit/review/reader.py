@@ -18,6 +18,7 @@ import gc
 import json
 import json.decoder
 import json.scanner
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -74,11 +75,13 @@ class PlanDocument:
     sensitive_variable_defaults: list[Any] = field(default_factory=list)
     errored: bool = False
 
+    _handle: BinaryIO | None = field(default=None, repr=False, compare=False)
+
     def load_change(self, record: ChangeRecord) -> dict[str, Any]:
         """The full `change` object of one record, read and parsed again from its span in the file."""
-        with self.source.open("rb") as handle:
-            handle.seek(record.start)
-            raw = handle.read(record.end - record.start)
+        if self._handle is None:
+            self._handle = self.source.open("rb")
+        raw = os.pread(self._handle.fileno(), record.end - record.start, record.start)
         try:
             entry = json.loads(raw)
         except ValueError:
@@ -87,6 +90,15 @@ class PlanDocument:
             raise PlanFormatError(f"{self.source} changed while it was being reviewed: run the review again")
         change = entry.get("change")
         return change if isinstance(change, dict) else {}
+
+    def close(self) -> None:
+        """Close the file kept open for load_change (it is opened again when needed)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __del__(self) -> None:
+        self.close()
 
 
 # The file is decoded and parsed through a window of about this many characters, so memory
