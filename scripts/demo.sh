@@ -15,7 +15,8 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 # 1. The emulator on a free port; stopped on every exit path.
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 step "starting the AWS emulator (moto) on 127.0.0.1:$port (log: ${DEMO_DIR#"$ROOT"/}/moto.log)"
-"$ROOT/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$DEMO_DIR/moto.log" 2>&1 &
+# The sandbox runs one task: moto reports ECS tasks as running only with this set, so rollbacks can finish waiting.
+MOTO_ECS_SERVICE_RUNNING=1 "$ROOT/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$DEMO_DIR/moto.log" 2>&1 &
 moto_pid=$!
 stop_emulator() { kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null || true; }
 trap stop_emulator EXIT

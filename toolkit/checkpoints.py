@@ -323,12 +323,14 @@ def _capture_autoscaling(client: Any, refs: list[ScalableTargetRef], checkpoint:
 
 def user_parameters(rds: Any, name: str, kind: str) -> dict[str, ParameterSetting]:
     """The parameters set by the user in a parameter group (not the engine defaults), without secrets."""
+    from toolkit.aws import aws_errors
+
     operation = "describe_db_parameters" if kind == "instance" else "describe_db_cluster_parameters"
     name_key = "DBParameterGroupName" if kind == "instance" else "DBClusterParameterGroupName"
     paginator = rds.get_paginator(operation)
     parameters: dict[str, ParameterSetting] = {}
     action = "rds:" + ("DescribeDBParameters" if kind == "instance" else "DescribeDBClusterParameters")
-    with _as_aws_error(action):
+    with aws_errors(action):
         for page in paginator.paginate(**{name_key: name, "Source": "user"}):
             for item in page.get("Parameters", []):
                 parameter = item["ParameterName"]
@@ -343,12 +345,6 @@ def _apply_type(item: dict[str, Any]) -> str:
     if item.get("ApplyType") in ("static", "dynamic"):
         return item["ApplyType"]
     return "static" if item.get("ApplyMethod") == "pending-reboot" else "dynamic"
-
-
-def _as_aws_error(action: str) -> Any:
-    from toolkit.aws import aws_errors
-
-    return aws_errors(action)
 
 
 def _capture_parameter_groups(rds: Any, targets: Targets, checkpoint: Checkpoint) -> None:

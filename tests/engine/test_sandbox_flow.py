@@ -154,7 +154,8 @@ def test_apply_takes_checkpoint_of_what_is_running(project: EngineProject, moto_
     assert group["parameters"]["max_connections"]["value"] == "200"
     assert checkpoint["apply"]["result"] == "success"
     assert checkpoint["plan_sha256"] == project.metadata(ENV)["plan_sha256"]
-    live = moto_server.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")
+    live = moto_server.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[scaling["resource_id"]])
     assert [target["MaxCapacity"] for target in live["ScalableTargets"]] == [5]
 
 

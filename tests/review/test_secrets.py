@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,3 +61,19 @@ def test_sensitive_variable_value_is_hidden_even_when_unmarked(tmp_path: Path) -
         "label": ("(sensitive)", '"abd"'),
         "note": ('"abcdef"', '"abcdeg"'),
     }
+
+
+def test_secret_with_quotes_is_hidden_in_json_text(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    secret = 'CANARY"quoted\\slash'
+    plan.write_text(json.dumps({
+        "format_version": "1.2",
+        "variables": {"token": {"value": secret}},
+        "configuration": {"root_module": {"variables": {"token": {"sensitive": True}}}},
+        "resource_changes": [{
+            "address": "aws_ssm_parameter.p", "mode": "managed", "type": "aws_ssm_parameter", "name": "p",
+            "change": {"actions": ["update"], "before": {"value": "x"}, "after": {"value": "a " + secret},
+                       "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}},
+        }],
+    }))
+    _assert_no_canary(all_outputs(review_of(plan)))

@@ -74,3 +74,13 @@ def test_state_lock_is_released_when_the_copy_fails(world: World, cli, proxy: Fa
     assert world.state_object()[1] == state_document(8)
     actions = [(entry["action"], entry["result"]) for entry in world.journal() if entry["event"] == "action"]
     assert actions == [("dynamodb:PutItem", "ok"), ("s3:CopyObject", "error"), ("dynamodb:DeleteItem", "ok")]
+
+
+def test_shared_fault_proxy_fixture(fault_proxy: FaultProxy, moto_server) -> None:
+    """The registered `fault_proxy` fixture fronts the session's shared moto server (tests.support.moto_server)."""
+    fault_proxy.inject("throttle", 1, match="DescribeDBInstances")
+    rds = boto3.client("rds", region_name="sa-east-1", endpoint_url=fault_proxy.url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    rds.describe_db_instances()
+    assert [(call.action, call.status, call.injected) for call in fault_proxy.calls] == [
+        ("DescribeDBInstances", 400, True), ("DescribeDBInstances", 200, False)]

@@ -106,6 +106,19 @@ def test_point_in_time_restore(world: World, cli, proxy) -> None:
     assert any(name.startswith(f"{DB_CLUSTER}-pitr-") for name in clusters)
 
 
+def test_point_in_time_restore_at_a_given_time(world: World, cli, proxy) -> None:
+    result = invoke(cli, "rollback", ENVIRONMENT, "--step", "db-restore", "--restore-time", "2026-11-26T14:00:00Z",
+                    "--yes", *FAST)
+    assert result.exit_code == 0, result.output
+    instances, clusters = identifiers(world)
+    assert f"{DB_INSTANCE}-pitr-202611261400" in instances
+    assert f"{DB_CLUSTER}-pitr-202611261400" in clusters
+    naive = invoke(cli, "rollback", ENVIRONMENT, "--step", "db-restore", "--restore-time", "2026-11-26T14:00:00")
+    assert naive.exit_code == 2, naive.output
+    assert naive.output == ("Error: --restore-time '2026-11-26T14:00:00': give the time zone (2026-11-26T14:15:00Z "
+                            "for UTC)\n")
+
+
 def test_full_prints_the_exact_commands_when_the_tree_is_not_the_checkpoints(world: World, cli) -> None:
     result = invoke(cli, "rollback", ENVIRONMENT, "--step", "full", "--yes")
     assert result.exit_code == 0, result.output

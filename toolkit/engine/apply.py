@@ -56,12 +56,13 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     config = load_environment(project, environment)
     if auto:
         check_auto_allowed(config)
+    else:
+        # Fail before any terraform work when there is nothing to apply.
+        saved = load_latest_plan(project.environment_data_dir(environment) / "plans", environment)
     session = open_session(project, environment, progress, config=config)
     workspace, terraform = session.workspace, session.terraform
     if auto:
         saved = plan_in_session(session, lock_timeout=lock_timeout, progress=progress).saved
-    else:
-        saved = load_latest_plan(workspace.plans_dir, environment)
     metadata = saved.metadata
     progress.step(environment, f"checking the saved plan {metadata.plan_id}")
     check_plan_matches(environment, metadata, saved.plan_file, tfvars_sha256=workspace.render.tfvars_sha256,

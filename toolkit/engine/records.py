@@ -196,9 +196,3 @@ def _prune(plans_dir: Path) -> None:
     for old in folders[:-KEEP_PLANS]:
         if old.resolve() != current:
             shutil.rmtree(old, ignore_errors=True)
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Atomic JSON write (temp file + rename) for records other modules keep."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_json(path, value)

@@ -52,6 +52,9 @@ _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _MIN_CONTAINED_SECRET = 6
 _MAX_VALUE_CHARS = 300
 
+_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_other = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
 
 def action_of(actions: tuple[str, ...]) -> str:
     """One word for Terraform's action list: create, update, replace, delete, read, forget, no-op."""
@@ -117,7 +120,10 @@ class Redactor:
 
     def __init__(self, secrets: set[str]) -> None:
         self.exact = {secret for secret in secrets if secret}
-        self.contained = sorted((s for s in self.exact if len(s) >= _MIN_CONTAINED_SECRET), key=len, reverse=True)
+        long_secrets = {secret for secret in self.exact if len(secret) >= _MIN_CONTAINED_SECRET}
+        # Values are printed as JSON text, where a secret's quotes or backslashes appear escaped.
+        long_secrets |= {_encode_string(secret)[1:-1] for secret in long_secrets}
+        self.contained = sorted(long_secrets, key=len, reverse=True)
 
     @classmethod
     def for_plan(cls, plan: PlanDocument) -> Redactor:
@@ -151,10 +157,6 @@ def _collect_scalars(value: Any, into: set[str]) -> None:
             _collect_scalars(item, into)
     elif value is not None and not isinstance(value, bool):
         into.add(str(value))
-
-
-_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
-_encode_other = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
 def show_value(value: Any, redactor: Redactor) -> str:
@@ -195,6 +197,7 @@ class _Missing:
 
 
 _MISSING = _Missing()
+_CONTAINERS = (dict, list)
 
 
 def attribute_diffs(change: dict[str, Any], redactor: Redactor) -> list[AttributeDiff]:
@@ -262,6 +265,22 @@ def _diff(
             else:
                 before_mask = _child(before_sensitive, key)
                 after_mask = _child(after_sensitive, key)
+            # Fast path for the common row: two plain scalars, nothing masked or unknown.
+            if (
+                not unknown_child
+                and before_mask is not True
+                and after_mask is not True
+                and type(before_child) not in _CONTAINERS
+                and type(after_child) not in _CONTAINERS
+            ):
+                if before_child == after_child and type(before_child) is type(after_child):
+                    continue
+                yield AttributeDiff(
+                    format_path((*path, key)),
+                    "null" if before_child is _MISSING else show_value(before_child, redactor),
+                    "null" if after_child is _MISSING else show_value(after_child, redactor),
+                )
+                continue
             yield from _diff(
                 before_child, after_child, before_mask, after_mask, unknown_child, (*path, key), redactor
             )

@@ -223,7 +223,7 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
         for resource in drift_slots:
             parts.append(resource.line + resource.diff)
         if hidden_drift:
-            parts.append(templates.module_more(hidden_drift))
+            parts.append(templates.drift_more(hidden_drift))
         parts.append(templates.module_close())
     else:
         parts.append(drift_section)

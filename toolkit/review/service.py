@@ -134,10 +134,20 @@ def _review_to(
     environment: str | None,
 ) -> Path | None:
     review = load_review(target, environment)
-    color = use_color(chosen, stdout_is_terminal, no_color, os.environ)
+    try:
+        return _write_to(review, chosen, output, use_color(chosen, stdout_is_terminal, no_color, os.environ))
+    finally:
+        review.plan.close()
+
+
+def _write_to(review: Review, chosen: str, output: Path | None, color: bool) -> Path | None:
     if output is None:
-        write_review(review, chosen, sys.stdout, color=color)
-        sys.stdout.flush()
+        try:
+            write_review(review, chosen, sys.stdout, color=color)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, and keep Python from failing again at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return None
     partial = output.with_name(output.name + ".partial")
     try:

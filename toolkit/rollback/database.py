@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.aws import call, error_code
-from toolkit.checkpoints import DbSnapshotRecord, ParameterSetting, user_parameters
+from toolkit.checkpoints import DbSnapshotRecord, ParameterSetting, iso, user_parameters
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.waits import wait_for
@@ -253,8 +253,6 @@ def restore_sources(run: RunContext) -> list[RestoreSource]:
 
 
 def find_snapshot(run: RunContext, name: str) -> DbSnapshotRecord:
-    from toolkit.checkpoints import iso
-
     rds = run.clients("rds")
     try:
         found = call("rds:DescribeDBSnapshots", rds.describe_db_snapshots, DBSnapshotIdentifier=name)["DBSnapshots"]
@@ -333,7 +331,7 @@ class DbRestoreStep(Step):
                 action = "rds:RestoreDBInstanceFromDBSnapshot"
             else:
                 request["SourceDBInstanceIdentifier"] = item.source
-                request.update(restore_time_arguments(run.options.restore_time))
+                request.update(restore_time_arguments(run.options.restore_time, "instance"))
                 action = "rds:RestoreDBInstanceToPointInTime"
             request = {key: value for key, value in request.items() if value not in (None, [])}
             size = request.get("DBInstanceClass", "the snapshot's class")
@@ -353,7 +351,8 @@ class DbRestoreStep(Step):
             request.update(SnapshotIdentifier=item.snapshot, Engine=item.engine or (source or {}).get("Engine"))
             action = "rds:RestoreDBClusterFromSnapshot"
         else:
-            request.update(SourceDBClusterIdentifier=item.source, **restore_time_arguments(run.options.restore_time))
+            request.update(SourceDBClusterIdentifier=item.source,
+                           **restore_time_arguments(run.options.restore_time, "cluster"))
             action = "rds:RestoreDBClusterToPointInTime"
         request = {key: value for key, value in request.items() if value not in (None, [])}
         plan.changes.append(Change(action, item.restored, "absent", f"new cluster from {origin}"))
@@ -414,7 +413,7 @@ def cutover_command(run: RunContext) -> str:
     return f"toolkit rollback {run.environment} --step db-cutover --to {run.checkpoint.id}{extra} --yes"
 
 
-def restore_time_arguments(value: str | None) -> dict[str, Any]:
+def restore_time_arguments(value: str | None, kind: str) -> dict[str, Any]:
     """RDS point-in-time arguments from `--restore-time` (ISO 8601, or "latest")."""
     from datetime import datetime
 
@@ -424,7 +423,10 @@ def restore_time_arguments(value: str | None) -> dict[str, Any]:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--restore-time {value!r}: use ISO 8601 (2026-11-26T14:15:00Z) or 'latest'") from None
-    return {"RestoreTime": moment}
+    if moment.tzinfo is None:
+        raise UsageError(f"--restore-time {value!r}: give the time zone (2026-11-26T14:15:00Z for UTC)")
+    # The instance API calls it RestoreTime, the cluster API RestoreToTime.
+    return {"RestoreTime" if kind == "instance" else "RestoreToTime": moment}
 
 
 class DbCutoverStep(Step):

@@ -20,7 +20,7 @@ from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
-from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep
+from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
 from toolkit.rollback.full import FullStep
 from toolkit.rollback.journal import Journal, JournalEntry
@@ -92,6 +92,8 @@ def validate_request(request: RollbackRequest) -> None:
         raise UsageError("--resume goes with --step autoscaling (it turns scaling back on)")
     if request.resume_from and request.step:
         raise UsageError("--resume-from goes with --tier (a single --step is simply run again)")
+    if request.options.restore_time is not None:
+        restore_time_arguments(request.options.restore_time, "instance")
     if request.options.revision is not None and not (request.options.revision.isdigit()
                                                      or request.options.revision == "previous"):
         raise UsageError(f"--revision {request.options.revision!r}: give a revision number or 'previous'")
@@ -251,7 +253,9 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
                 lines = step.execute(run, plan)
                 result = "manual" if plan.manual else "done"
                 outcome = StepOutcome(step.name, result, [*plan.already, *lines], time.monotonic() - started)
-        except ToolkitError as error:
+        except (ToolkitError, KeyboardInterrupt) as caught:
+            # Ctrl-C is journaled like a failure, so the journal and the resume command stay truthful.
+            error = caught if isinstance(caught, ToolkitError) else ToolkitError("interrupted (Ctrl-C)", exit_code=130)
             duration = time.monotonic() - started
             outcomes.append(StepOutcome(step.name, "failed", [str(error)], duration))
             run.record(step=step.name, event="step", result="failed", message=str(error), duration_s=duration)

@@ -1,0 +1,121 @@
+"""Smoke tests of `make bench`: each case runs at tiny sizes and the run writes its table. No timing asserts:
+these machines are shared and the figures of a tiny run mean nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bench import run as bench_run
+from bench.harness import Measurement, NotMeasured, Row, Samples, interleaved, markdown_table, run_measured
+
+
+def table_rows(report: str) -> dict[str, list[list[str]]]:
+    """Row id → the cells of each table line with that id."""
+    rows: dict[str, list[list[str]]] = {}
+    for line in report.splitlines():
+        match = re.match(r"^\| (B\d) \|", line)
+        if match:
+            rows.setdefault(match.group(1), []).append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def assert_measured(rows: dict[str, list[list[str]]], row_id: str, report: str) -> None:
+    assert row_id in rows, report
+    for cells in rows[row_id]:
+        verdict = cells[7]
+        assert not verdict.startswith("not measured"), report
+        assert re.fullmatch(r"\d+\.\d\d× ; \d+\.\d\d×", cells[5]), report
+        assert verdict == "met" or verdict.startswith("MISSED ("), report
+
+
+@pytest.mark.slow
+def test_quick_run_measures_startup_review_and_migrations(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "B1,B2,B3,B6", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows = table_rows(report)
+    assert sorted(rows) == ["B1", "B2", "B3", "B6"], report
+    for row_id in rows:
+        assert_measured(rows, row_id, report)
+    assert len(rows["B1"]) == 2, report  # one line per plan size
+    for line in ("- Machine: nproc ", "- Versions: python ", "terraform ", "jq ", "psql "):
+        assert line in report, report
+    assert "heavy imports at start-up: none" in rows["B3"][0][8], report
+
+
+@pytest.mark.slow
+def test_quick_run_measures_plan_and_rollback_against_the_emulator(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "B4,B5,B7", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows = table_rows(report)
+    assert sorted(rows) == ["B4", "B5", "B7"], report
+    for row_id in rows:
+        assert_measured(rows, row_id, report)
+    assert re.search(r"API calls: toolkit \d+, baseline \d+", rows["B7"][0][8]), report
+
+
+def test_a_failing_case_becomes_a_not_measured_row(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def missing(settings: object) -> list[Row]:
+        raise NotMeasured("toolkit/rollback is missing")
+
+    def broken(settings: object) -> list[Row]:
+        raise RuntimeError("terraform exploded\nsecond line")
+
+    cases = {"startup": missing, "migrate": broken}
+    monkeypatch.setattr(bench_run, "_load", lambda group: cases[group])
+    output = tmp_path / "out.md"
+    assert bench_run.main(["--quick", "--only", "B3,B6", "--output", str(output)]) == 0
+    rows = table_rows(output.read_text(encoding="utf-8"))
+    assert rows["B3"][0][7] == "not measured: toolkit/rollback is missing"
+    assert rows["B6"][0][7] == "not measured: RuntimeError: terraform exploded"
+
+
+def test_unknown_row_id_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_status:
+        bench_run.main(["--only", "B9"])
+    assert exit_status.value.code == 2
+    assert "unknown row id(s): B9" in capsys.readouterr().err
+
+
+def test_interleaving_alternates_which_side_runs_first() -> None:
+    order: list[str] = []
+
+    def case(name: str):
+        def measure() -> Measurement:
+            order.append(name)
+            return Measurement(seconds=1.0, peak_rss_kib=1, returncode=0)
+        return measure
+
+    samples = interleaved({"toolkit": case("toolkit"), "baseline": case("baseline")}, repetitions=3,
+                          prepare=lambda name: order.append(f"prepare {name}"))
+    assert order == ["prepare toolkit", "toolkit", "prepare baseline", "baseline",
+                     "prepare baseline", "baseline", "prepare toolkit", "toolkit",
+                     "prepare toolkit", "toolkit", "prepare baseline", "baseline"]
+    assert len(samples["toolkit"].seconds) == 3
+
+
+def test_verdict_judges_the_ratio_of_medians_and_the_extra_checks() -> None:
+    def samples(*seconds: float) -> Samples:
+        return Samples(seconds=list(seconds), peak_rss_kib=[1] * len(seconds))
+
+    within = Row(id="B9", what="w", baseline="b", goal="≤ 1.3×", toolkit=samples(1.0, 1.2, 5.0),
+                 reference=samples(1.0, 1.0, 1.0), ratio_limit=1.3, repetitions=3)
+    assert within.verdict() == "met"
+    slow = Row(id="B9", what="w", baseline="b", goal="≤ 1.0×", toolkit=samples(2.0), reference=samples(1.0),
+               ratio_limit=1.0, extra_checks=[("RSS", False)], repetitions=1)
+    assert slow.verdict() == "MISSED (time, RSS)"
+    table = markdown_table([within, slow])
+    assert "| 1.20× ; 1.00× |" in table and "| 2.00× ; 2.00× |" in table
+
+
+def test_run_measured_reports_the_child_peak_rss_and_failures(tmp_path: Path) -> None:
+    import sys
+
+    big = run_measured([sys.executable, "-c", "block = bytearray(64 * 1024 * 1024); block[::4096] = b'x' * 16384"])
+    assert big.peak_rss_kib >= 64 * 1024
+    with pytest.raises(RuntimeError, match="exited 3"):
+        run_measured([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"])
