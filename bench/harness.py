@@ -32,6 +32,8 @@ class Measurement:
     seconds: float
     peak_rss_kib: int
     returncode: int
+    # User + system CPU of the child and of the descendants it waited for (terraform, its provider plugin).
+    cpu_seconds: float = 0.0
 
 
 def run_measured(command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
@@ -53,17 +55,23 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str] | None = None
             stderr_file.seek(0)
             detail = stderr_file.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{detail}")
-    return Measurement(elapsed, int(usage.ru_maxrss), process.returncode)
+    return Measurement(elapsed, int(usage.ru_maxrss), process.returncode, usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
 class Samples:
     seconds: list[float] = field(default_factory=list)
     peak_rss_kib: list[int] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
 
     def add(self, measurement: Measurement) -> None:
         self.seconds.append(measurement.seconds)
         self.peak_rss_kib.append(measurement.peak_rss_kib)
+        self.cpu_seconds.append(measurement.cpu_seconds)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else 0.0
 
     @property
     def minimum(self) -> float:

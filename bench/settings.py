@@ -11,11 +11,14 @@ class Settings:
     work_dir: Path
     startup_repetitions: int = 15
     # Resource changes per generated plan → repetitions at that size (fewer for the big ones: ~10 min budget).
-    review_sizes: tuple[tuple[int, int], ...] = ((1_000, 7), (10_000, 5), (50_000, 3))
+    review_sizes: tuple[tuple[int, int], ...] = ((1_000, 5), (10_000, 4), (50_000, 3))
     markdown_sizes: tuple[int, ...] = (10_000, 50_000)
     migrations: int = 500
     migration_repetitions: int = 2
     plan_repetitions: int = 3
+    # Environments for B5 (B7 rolls back the last one); with the sandbox's DB instance or without.
+    plan_environments: int = 3
+    sandbox_database: bool = True
     rollback_repetitions: int = 5
 
     @classmethod
@@ -23,7 +26,7 @@ class Settings:
         """Tiny sizes, one or two repetitions: proves every case runs, measures nothing worth reading."""
         return cls(work_dir=work_dir, startup_repetitions=2, review_sizes=((50, 1), (200, 1)),
                    markdown_sizes=(200,), migrations=5, migration_repetitions=1, plan_repetitions=1,
-                   rollback_repetitions=1)
+                   plan_environments=2, sandbox_database=False, rollback_repetitions=1)
 
     def with_work_dir(self, work_dir: Path) -> Settings:
         work_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from tests.engine.conftest import EngineProject, make_project, sandbox_environme
 
 pytestmark = pytest.mark.slow
 PROJECT = "eng-all"
+UNSET_ENDPOINT = "TOOLKIT_TEST_UNSET_ENDPOINT"
 
 
 def local_environment(**overrides: Any) -> dict[str, Any]:
@@ -27,7 +28,10 @@ def project(tmp_path_factory: pytest.TempPathFactory,
         "alpha": local_environment(),
         "beta": local_environment(network={"vpc_cidr": "10.1.0.0/16"}),
         "broken": local_environment(terraform={"root": "examples/missing"}),
+        # Emulator-only, like the sandbox: skipped by --all while its endpoint variable is unset.
+        "gamma": sandbox_environment(PROJECT, backend={"type": "local", "endpoint_from_env": UNSET_ENDPOINT}),
     })
+    module_environment.delenv(UNSET_ENDPOINT, raising=False)
     module_environment.setenv("TOOLKIT_PROJECT_DIR", str(created.root))
     module_environment.setenv("TF_VAR_create_db_instance", "false")
     yield created
@@ -38,7 +42,7 @@ def test_plan_all_plans_each_environment_and_reports_failures(project: EnginePro
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     header = lines.index("ENVIRONMENT  RESULT      ADD  CHANGE  REPLACE  DESTROY")
-    rows = {line.split()[0]: line.split()[1:] for line in lines[header + 1:header + 4]}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[header + 1:header + 5]}
     for name in ("alpha", "beta"):
         summary = project.metadata(name)["summary"]
         assert rows[name] == ["changes", str(summary["add"]), "0", "0", "0"], result.output
@@ -47,6 +51,8 @@ def test_plan_all_plans_each_environment_and_reports_failures(project: EnginePro
         backend = json.loads((project.data_dir(name) / "terraform" / "terraform.tfstate").read_text())["backend"]
         assert backend["config"]["path"] == str(project.root / ".toolkit" / "state" / name / "terraform.tfstate")
     assert rows["broken"][0] == "FAILED"
+    assert rows["gamma"][:2] == ["skipped", UNSET_ENDPOINT]
+    assert not project.data_dir("gamma").exists()
     assert "Error: broken: examples/missing: root module folder not found" in result.output
     assert not (project.data_dir("broken") / "plans").exists()
 
@@ -77,5 +83,5 @@ def test_plan_all_exit_code_is_two_when_any_environment_has_changes(project: Eng
     assert result.exit_code == 2, result.output
     report = json.loads(result.output)
     statuses = {entry["environment"]: (entry["status"], entry["exit_code"]) for entry in report["environments"]}
-    assert statuses == {"alpha": ("no changes", 0), "beta": ("changes", 2)}
+    assert statuses == {"alpha": ("no changes", 0), "beta": ("changes", 2), "gamma": ("skipped", 0)}
     assert report["exit_code"] == 2

@@ -59,6 +59,9 @@ def test_first_plan_reports_changes_and_saves_plan_with_metadata(project: Engine
     plan = json.loads((latest / "plan.json").read_text())
     creates = [c["address"] for c in plan["resource_changes"] if c["change"]["actions"] == ["create"]]
     assert f"{ENV}: changes: {len(creates)} to add, 0 to change, 0 to replace, 0 to destroy" in result.output
+    # Without --quiet, terraform's own output streams through, prefixed with the environment.
+    assert f"==> {ENV}: init (terraform 1.0.3)" in result.output
+    assert f"[{ENV}] Plan: {len(creates)} to add, 0 to change, 0 to destroy." in result.output
     assert "aws_ecs_service.app" in creates and 'aws_s3_bucket.this["uploads"]' in creates
     assert metadata["plan_sha256"] == sha256(latest / "plan.tfplan")
     assert metadata["tfvars_sha256"] == sha256(project.root / "build" / ENV / "terraform.tfvars")
@@ -71,8 +74,13 @@ def test_first_plan_reports_changes_and_saves_plan_with_metadata(project: Engine
 
 
 def test_plan_json_is_what_review_reads(project: EngineProject) -> None:
-    plan = json.loads((project.latest_plan(ENV) / "plan.json").read_text())
+    text = (project.latest_plan(ENV) / "plan.json").read_text()
+    plan = json.loads(text)
     assert plan["format_version"] and plan["terraform_version"] == "1.0.3"
+    # Sensitive values (the sandbox's db_password default) never reach plan.json.
+    assert plan["variables"]["db_password"]["value"] == "(sensitive)"
+    assert "emulator-only-password" in (project.root / "examples" / "sandbox" / "variables.tf").read_text()
+    assert "emulator-only-password" not in text
     result = toolkit("review", ENV, "--format", "json")
     assert result.exit_code == 0, result.output
 

@@ -6,7 +6,7 @@ import io
 import re
 from pathlib import Path
 
-from toolkit.review.analysis import Review, build_review
+from toolkit.review.analysis import Review, build_review, diffs_while_reading
 from toolkit.review.markdown import render_markdown
 from toolkit.review.reader import read_plan
 from toolkit.review.render_json import write_json
@@ -15,11 +15,21 @@ from toolkit.review.render_text import write_text
 CANARY = re.compile(r"CANARY|GENERATED-SECRET")
 
 
-def review_of(path: Path, environment: str = "staging") -> Review:
-    return build_review(read_plan(path), environment)
+def review_of(path: Path, environment: str = "staging", *, every_diff: bool = False) -> Review:
+    """The review of a plan file; `every_diff` computes the diffs while reading (as json/text do)."""
+    return build_review(read_plan(path, on_entry=diffs_while_reading if every_diff else None), environment)
 
 
-def all_outputs(review: Review) -> dict[str, str]:
+def all_outputs(path: Path, environment: str = "staging") -> dict[str, str]:
+    """Every format, with diffs parsed lazily and computed while reading."""
+    outputs = {}
+    for every_diff in (False, True):
+        for name, text in _outputs(review_of(path, environment, every_diff=every_diff)).items():
+            outputs[f"{name}{'-while-reading' if every_diff else ''}"] = text
+    return outputs
+
+
+def _outputs(review: Review) -> dict[str, str]:
     """The review in every format (text with colors too)."""
     as_json, as_text, as_color = io.StringIO(), io.StringIO(), io.StringIO()
     write_json(review, as_json)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -9,8 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.review.helpers import review_of
 from toolkit.cli import app
-from toolkit.review.service import use_color
+from toolkit.review.render_text import write_text
+from toolkit.review.service import default_format, use_color
 
 runner = CliRunner()
 
@@ -65,6 +68,12 @@ def test_missing_plan_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["review", str(tmp_path / "nope.json")])
     assert result.exit_code == 2, result.output
     assert result.stderr == f"Error: {tmp_path / 'nope.json'}: no such plan file\n"
+
+
+def test_directory_is_not_a_plan(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["review", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: {tmp_path} is not a regular file: save the plan JSON to a file first\n"
 
 
 def test_bad_plan_file_writes_nothing(tmp_path: Path) -> None:
@@ -132,3 +141,26 @@ def test_help_has_an_example() -> None:
     result = runner.invoke(app, ["review", "--help"])
     assert result.exit_code == 0, result.output
     assert "Example: toolkit review staging --format md --output review.md" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("output", "terminal", "expected"),
+    [
+        (None, True, "text"),
+        (None, False, "md"),
+        (Path("review.json"), True, "json"),
+        (Path("review.MD"), False, "md"),
+        (Path("review.txt"), False, "text"),
+        (Path("review.out"), True, "md"),
+    ],
+)
+def test_default_format(output: Path | None, terminal: bool, expected: str) -> None:
+    assert default_format(output, terminal) == expected
+
+
+def test_colored_text_marks_the_warnings(current_plan: Path) -> None:
+    out = io.StringIO()
+    write_text(review_of(current_plan), out, color=True)
+    lines = out.getvalue().splitlines()
+    assert lines[4] == "\033[31m\033[1mDATA AT RISK (3)\033[0m"
+    assert "\033[32m+ aws_secretsmanager_secret_version.api\033[0m" in out.getvalue()

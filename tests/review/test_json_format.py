@@ -22,7 +22,12 @@ CHANGE_KEYS = {
 def _document(path: Path) -> dict:
     out = io.StringIO()
     write_json(review_of(path), out)
-    return json.loads(out.getvalue())
+    document = json.loads(out.getvalue())
+    # Diffs computed while reading (what `toolkit review --format json` does) give the same document.
+    eager = io.StringIO()
+    write_json(review_of(path, every_diff=True), eager)
+    assert eager.getvalue() == out.getvalue()
+    return document
 
 
 def test_schema(current_plan: Path) -> None:

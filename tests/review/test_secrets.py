@@ -27,20 +27,20 @@ def test_fixture_canaries_are_really_in_the_plan(current_plan: Path) -> None:
 
 
 def test_current_format_fixture_leaks_nothing(current_plan: Path) -> None:
-    _assert_no_canary(all_outputs(review_of(current_plan)))
+    _assert_no_canary(all_outputs(current_plan))
 
 
 def test_generated_plan_leaks_nothing(generated_plan: Callable[[int], Path]) -> None:
     path = generated_plan(300)
     assert "GENERATED-SECRET-CANARY" in path.read_text()
-    _assert_no_canary(all_outputs(review_of(path)))
+    _assert_no_canary(all_outputs(path))
 
 
 @pytest.mark.slow
 def test_terraform_103_plan_leaks_nothing(terraform_103_plan: Path) -> None:
     text = terraform_103_plan.read_text()
     assert "CANARY-tf103-password-9z" in text
-    _assert_no_canary(all_outputs(review_of(terraform_103_plan)))
+    _assert_no_canary(all_outputs(terraform_103_plan))
 
 
 def test_sensitive_variable_value_is_hidden_even_when_unmarked(tmp_path: Path) -> None:
@@ -53,14 +53,15 @@ def test_sensitive_variable_value_is_hidden_even_when_unmarked(tmp_path: Path) -
         '"after":{"value":"prefix-CANARY-unmarked-long","label":"abd","note":"abcdeg"},'
         '"after_unknown":{},"before_sensitive":{},"after_sensitive":{}}}]}'
     )
-    review = review_of(plan)
-    rows = {diff.path: (diff.before, diff.after) for diff in review.diffs(review.changes[0])}
-    # Long secrets are hidden wherever they appear; short ones only where a value equals them.
-    assert rows == {
-        "value": ('"x"', "(sensitive)"),
-        "label": ("(sensitive)", '"abd"'),
-        "note": ('"abcdef"', '"abcdeg"'),
-    }
+    for every_diff in (False, True):
+        review = review_of(plan, every_diff=every_diff)
+        rows = {diff.path: (diff.before, diff.after) for diff in review.diffs(review.changes[0])}
+        # Long secrets are hidden wherever they appear; short ones only where a value equals them.
+        assert rows == {
+            "value": ('"x"', "(sensitive)"),
+            "label": ("(sensitive)", '"abd"'),
+            "note": ('"abcdef"', '"abcdeg"'),
+        }
 
 
 def test_secret_with_quotes_is_hidden_in_json_text(tmp_path: Path) -> None:
@@ -76,4 +77,21 @@ def test_secret_with_quotes_is_hidden_in_json_text(tmp_path: Path) -> None:
                        "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}},
         }],
     }))
-    _assert_no_canary(all_outputs(review_of(plan)))
+    _assert_no_canary(all_outputs(plan))
+
+
+def test_long_value_is_hidden_before_it_is_shortened(tmp_path: Path) -> None:
+    # A secret at the cut-off point of a long value must not leave half of itself visible.
+    plan = tmp_path / "plan.json"
+    secret = "CANARY-at-the-cut-" + "s" * 40
+    plan.write_text(json.dumps({
+        "format_version": "1.2",
+        "variables": {"token": {"value": secret}},
+        "configuration": {"root_module": {"variables": {"token": {"sensitive": True}}}},
+        "resource_changes": [{
+            "address": "aws_ssm_parameter.p", "mode": "managed", "type": "aws_ssm_parameter", "name": "p",
+            "change": {"actions": ["update"], "before": {"value": "x"}, "after": {"value": "p" * 280 + secret},
+                       "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}},
+        }],
+    }))
+    _assert_no_canary(all_outputs(plan))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -43,7 +45,7 @@ def plan_command(
 
     Example: toolkit plan staging    (or: toolkit plan --all --json)
     """
-    from toolkit.engine import SilentProgress, StreamProgress, plan_all, plan_environment
+    from toolkit.engine import PlanFailure, SilentProgress, StreamProgress, plan_all, plan_environment
     from toolkit.project import Project
 
     if all_environments == (environment is not None):
@@ -69,33 +71,45 @@ def plan_command(
         raise typer.Exit(outcome.exit_code)
     combined = plan_all(project, lock_timeout=timeout, progress=progress)
     if as_json:
-        typer.echo(json.dumps({"exit_code": combined.exit_code, "environments": [
-            result.as_dict() if hasattr(result, "as_dict") else
-            {"environment": result.environment, "status": "failed", "exit_code": 1, "error": result.message}
-            for result in combined.results]}, indent=2))
+        typer.echo(json.dumps({"exit_code": combined.exit_code,
+                               "environments": [_result_dict(result) for result in combined.results]}, indent=2))
     else:
         typer.echo(_combined_table(combined.results))
         for result in combined.results:
-            if not hasattr(result, "as_dict"):
+            if isinstance(result, PlanFailure):
                 typer.echo(f"Error: {result.environment}: {result.message}", err=True)
     raise typer.Exit(combined.exit_code)
 
 
-def _combined_table(results: list) -> str:
+def _result_dict(result: Any) -> dict[str, Any]:
+    from toolkit.engine import PlanFailure, PlanSkipped
+
+    if isinstance(result, PlanFailure):
+        return {"environment": result.environment, "status": "failed", "exit_code": 1, "error": result.message}
+    if isinstance(result, PlanSkipped):
+        return {"environment": result.environment, "status": "skipped", "exit_code": 0, "reason": result.reason}
+    return result.as_dict()
+
+
+def _combined_table(results: list[Any]) -> str:
+    from toolkit.engine import PlanFailure, PlanSkipped
+
     width = max(len("ENVIRONMENT"), *(len(result.environment) for result in results))
     lines = [f"{'ENVIRONMENT':<{width}}  {'RESULT':<10}  ADD  CHANGE  REPLACE  DESTROY"]
     for result in results:
-        if hasattr(result, "summary"):
+        if isinstance(result, PlanFailure):
+            lines.append(f"{result.environment:<{width}}  {'FAILED':<10}  (see the error below)")
+        elif isinstance(result, PlanSkipped):
+            lines.append(f"{result.environment:<{width}}  {'skipped':<10}  {result.reason}")
+        else:
             summary = result.summary
             status = "changes" if result.has_changes else "no changes"
             lines.append(f"{result.environment:<{width}}  {status:<10}  {summary.add:>3}  {summary.change:>6}  "
                          f"{summary.replace:>7}  {summary.destroy:>7}")
-        else:
-            lines.append(f"{result.environment:<{width}}  {'FAILED':<10}  (see the error below)")
     return "\n".join(lines)
 
 
-def _relative(root, path) -> str:
+def _relative(root: Path, path: Path) -> str:
     try:
         return str(path.relative_to(root))
     except ValueError:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.config import list_environments
+from toolkit.config import list_environments, load_environment
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.records import (
     PLAN_FILE,
@@ -22,6 +23,7 @@ from toolkit.engine.records import (
     summarize_plan,
     utc_now,
 )
+from toolkit.engine.redact import redact_plan
 from toolkit.engine.session import Session, open_session
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.project import Project
@@ -76,7 +78,7 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         plan_file = folder / PLAN_FILE
         has_changes = terraform.plan(var_file=workspace.render.tfvars_path, out=plan_file,
                                      lock_timeout=lock_timeout, destroy=destroy)
-        plan_json = terraform.show_json(plan_file)
+        plan_json = redact_plan(terraform.show_json(plan_file))
         from toolkit.checkpoints import current_actor
 
         metadata = PlanMetadata(
@@ -105,26 +107,45 @@ class PlanFailure:
 
 
 @dataclass(frozen=True)
+class PlanSkipped:
+    """An emulator-only environment whose endpoint variable is not set (e.g. the sandbox without moto)."""
+
+    environment: str
+    reason: str
+    exit_code: int = 0
+
+
+PlanAllResult = PlanOutcome | PlanFailure | PlanSkipped
+
+
+@dataclass(frozen=True)
 class PlanAllOutcome:
-    results: list[PlanOutcome | PlanFailure]
+    results: list[PlanAllResult]
 
     @property
     def exit_code(self) -> int:
         """1 if any environment failed, else 2 if any has changes, else 0."""
-        if any(isinstance(result, PlanFailure) for result in self.results):
-            return 1
-        return 2 if any(result.has_changes for result in self.results) else 0  # type: ignore[union-attr]
+        return max((result.exit_code for result in self.results), key=lambda code: {0: 0, 2: 1, 1: 2}[code],
+                   default=0)
 
 
 def plan_all(project: Project, environments: list[str] | None = None, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
              progress: Progress | None = None) -> PlanAllOutcome:
-    """Plan every environment (or the given ones) concurrently; each has its own data dir and state."""
+    """Plan every environment (or the given ones) concurrently; each has its own data dir and state.
+
+    Without an explicit list, environments that need an emulator endpoint which is not set are skipped.
+    """
     names = environments or list_environments(project)
     if not names:
         raise UsageError(f"no environments in {project.envs_dir}")
 
-    def plan_one(name: str) -> PlanOutcome | PlanFailure:
+    def plan_one(name: str) -> PlanAllResult:
         try:
+            config = load_environment(project, name)
+            endpoint_variable = config.settings.backend.endpoint_from_env
+            if environments is None and endpoint_variable and not os.environ.get(endpoint_variable):
+                return PlanSkipped(name, f"{endpoint_variable} is not set (an emulator-only environment: "
+                                         f"`make demo` runs it)")
             return plan_environment(project, name, lock_timeout=lock_timeout, progress=progress)
         except ToolkitError as error:
             return PlanFailure(name, str(error))

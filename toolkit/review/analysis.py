@@ -15,6 +15,7 @@ SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 ABSENT = "null"
 WHOLE_OBJECT = "(all attributes)"
+_PLACEHOLDERS = frozenset({SENSITIVE, UNKNOWN, ABSENT})
 
 # The order action groups are shown in, most dangerous first.
 ACTION_ORDER = ("replace", "delete", "create", "update", "import", "move", "read", "forget")
@@ -118,6 +119,9 @@ class Redactor:
     defence for providers or old Terraform versions that lose the mark.
     """
 
+    # Longest value shown; None keeps values whole (diffs computed before the secrets are known).
+    max_chars: int | None = _MAX_VALUE_CHARS
+
     def __init__(self, secrets: set[str]) -> None:
         self.exact = {secret for secret in secrets if secret}
         long_secrets = {secret for secret in self.exact if len(secret) >= _MIN_CONTAINED_SECRET}
@@ -136,6 +140,15 @@ class Redactor:
             _collect_scalars(default, secrets)
         return cls(secrets)
 
+    def finish(self, shown: str) -> str:
+        """A value computed by a deferred redactor, made printable: secrets hidden, then shortened."""
+        if shown in _PLACEHOLDERS:
+            return shown
+        shown = self.text(shown)
+        if len(shown) > _MAX_VALUE_CHARS:
+            shown = shown[: _MAX_VALUE_CHARS - 1] + "…"
+        return shown
+
     def text(self, shown: str) -> str:
         """`shown` unless it is, quotes or contains a secret."""
         if not self.exact:
@@ -146,6 +159,16 @@ class Redactor:
             if secret in shown:
                 return SENSITIVE
         return shown
+
+
+class DeferredRedactor(Redactor):
+    """Keeps values whole and unredacted, for diffs computed while the plan is still being read
+    (the sensitive variables are declared further down the file); Redactor.finish() completes them."""
+
+    max_chars = None
+
+    def __init__(self) -> None:
+        super().__init__(set())
 
 
 def _collect_scalars(value: Any, into: set[str]) -> None:
@@ -169,9 +192,11 @@ def show_value(value: Any, redactor: Redactor) -> str:
         shown = "true" if value else "false"
     else:
         shown = _encode_other(value)
+    if redactor.max_chars is None:
+        return shown
     shown = redactor.text(shown)
-    if len(shown) > _MAX_VALUE_CHARS:
-        shown = shown[: _MAX_VALUE_CHARS - 1] + "…"
+    if len(shown) > redactor.max_chars:
+        shown = shown[: redactor.max_chars - 1] + "…"
     return shown
 
 
@@ -341,6 +366,9 @@ def masked(value: Any, sensitive: Any, unknown: Any) -> Any:
     return value
 
 
+_DEFERRED = DeferredRedactor()
+
+
 # -- the review ----------------------------------------------------------------------------
 
 
@@ -455,7 +483,10 @@ class Review:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def diffs(self, record: ChangeRecord) -> list[AttributeDiff]:
-        """Attribute diffs of one change or drift entry, parsed on demand from the plan text."""
+        """Attribute diffs of one change or drift entry: computed while reading, or parsed on demand."""
+        if record.diffs is not None:
+            finish = self.redactor.finish
+            return [AttributeDiff(diff.path, finish(diff.before), finish(diff.after)) for diff in record.diffs]
         return attribute_diffs(self.plan.load_change(record), self.redactor)
 
     def modules(self) -> Iterator[tuple[str, list[ChangeRecord]]]:
@@ -470,6 +501,13 @@ class Review:
             batch.append(record)
         if batch:
             yield current or "", batch
+
+
+def diffs_while_reading(key: str, entry: dict[str, Any], record: ChangeRecord) -> None:
+    """read_plan hook: compute the diffs a full listing shows (updates, replaces, drift) from the entry
+    already parsed, instead of reading it again later. Redaction happens when they are shown."""
+    if key == "resource_drift" or has_diff(record):
+        record.diffs = attribute_diffs(entry.get("change") or {}, _DEFERRED)
 
 
 def has_diff(record: ChangeRecord) -> bool:

@@ -56,6 +56,8 @@ class ChangeRecord:
     # Byte offsets of the entry in the plan file, to parse it again for its attribute diff.
     start: int
     end: int
+    # Attribute diffs computed while reading (read_plan's on_entry), not yet redacted; None: parse again.
+    diffs: Any = None
 
 
 @dataclass
@@ -106,8 +108,15 @@ class PlanDocument:
 CHUNK_BYTES = 4 << 20
 
 
-def read_plan(path: Path, chunk_bytes: int = CHUNK_BYTES) -> PlanDocument:
-    """Read and validate a plan JSON file; raise PlanFormatError with a message for the user."""
+# Called with ("resource_changes" or "resource_drift", the parsed entry, its record) while reading.
+EntryHook = Callable[[str, dict[str, Any], ChangeRecord], None]
+
+
+def read_plan(path: Path, chunk_bytes: int = CHUNK_BYTES, on_entry: EntryHook | None = None) -> PlanDocument:
+    """Read and validate a plan JSON file; raise PlanFormatError with a message for the user.
+
+    `on_entry` sees every change entry while it is parsed anyway (to avoid reading it again later).
+    """
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -115,7 +124,7 @@ def read_plan(path: Path, chunk_bytes: int = CHUNK_BYTES) -> PlanDocument:
     except OSError as error:
         raise PlanFormatError(f"{path}: cannot read: {error.strerror}") from None
     with handle, without_garbage_collection():
-        return _PlanParser(_Window(handle, path, chunk_bytes), path).parse()
+        return _PlanParser(_Window(handle, path, chunk_bytes), path, on_entry).parse()
 
 
 @contextmanager
@@ -213,9 +222,10 @@ class _Window:
 
 
 class _PlanParser:
-    def __init__(self, window: _Window, source: Path) -> None:
+    def __init__(self, window: _Window, source: Path, on_entry: EntryHook | None = None) -> None:
         self.window = window
         self.source = source
+        self.on_entry = on_entry
         self._cursor = 0
 
     # -- errors -------------------------------------------------------------------------------
@@ -244,7 +254,8 @@ class _PlanParser:
     def _skip_whitespace(self, index: int) -> int:
         window = self.window
         while True:
-            if index < window.end and window.text[index - window.base] not in " \t\n\r":
+            local = index - window.base
+            if local < len(window.text) and window.text[local] not in " \t\n\r":
                 return index
             local_end = _WHITESPACE.match(window.text, max(index - window.base, 0)).end()
             index = window.base + local_end
@@ -325,12 +336,20 @@ class _PlanParser:
         if self._char(index) == "]":
             self._cursor = index + 1
             return
+        window = self.window
         while True:
             index = self._skip_whitespace(index)
-            self.window.drop_before(index)
+            if index - window.base >= window.chunk_bytes:
+                window.drop_before(index)
             yield index
-            index = self._skip_whitespace(self._cursor)
-            character = self._char(index)
+            index = self._cursor
+            # Fast path for compact JSON: the separator follows the element directly.
+            local = index - window.base
+            text = window.text
+            character = text[local] if local < len(text) else ""
+            if character not in (",", "]"):
+                index = self._skip_whitespace(index)
+                character = self._char(index)
             if character == ",":
                 index += 1
                 continue
@@ -441,8 +460,10 @@ class _PlanParser:
             entry = self._take(element_start)
             if not isinstance(entry, dict):
                 raise PlanFormatError(f"{self.source}: an entry of '{key}' is not an object")
-            start_byte = window.byte_of(element_start)
-            records.append(_record(entry, start_byte, window.byte_of(self._cursor)))
+            record = _record(entry, window.byte_of(element_start), window.byte_of(self._cursor))
+            if self.on_entry is not None:
+                self.on_entry(key, entry, record)
+            records.append(record)
         return records
 
     def _sensitive_variables(self, index: int) -> tuple[set[str], list[Any]]:

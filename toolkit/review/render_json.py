@@ -15,7 +15,6 @@ from typing import Any, TextIO
 from toolkit.review.analysis import (
     Review,
     action_of,
-    attribute_diffs,
     format_path,
     group_of,
     has_diff,
@@ -74,15 +73,12 @@ def write_json(review: Review, out: TextIO) -> None:
 
 def _write_records(review: Review, records: list[ChangeRecord], key: str, out: TextIO, diff_when) -> None:
     out.write(f',"{key}":[')
-    plan = review.plan
-    redactor = review.redactor
     first = True
     for record in records:
         entry = _entry(record)
         if diff_when(record):
             entry["attributes"] = [
-                {"path": diff.path, "before": diff.before, "after": diff.after}
-                for diff in attribute_diffs(plan.load_change(record), redactor)
+                {"path": diff.path, "before": diff.before, "after": diff.after} for diff in review.diffs(record)
             ]
         out.write(_encode(entry) if first else "," + _encode(entry))
         first = False

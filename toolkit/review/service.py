@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from toolkit.errors import UsageError
-from toolkit.review.analysis import Review, build_review
+from toolkit.review.analysis import Review, build_review, diffs_while_reading
 from toolkit.review.errors import PlanNotFoundError
 from toolkit.review.reader import read_plan, without_garbage_collection
 
@@ -29,6 +29,9 @@ def locate_plan(target: str, environment: str | None = None) -> PlanLocation:
     """An environment name → its latest saved plan; anything that looks like a file → that file."""
     if target.endswith(".json") or os.sep in target or "/" in target or Path(target).is_file():
         path = Path(target)
+        if path.exists() and not path.is_file():
+            # Diffs are read again from byte offsets, which a pipe cannot do.
+            raise UsageError(f"{target} is not a regular file: save the plan JSON to a file first")
         if not path.is_file():
             raise UsageError(f"{target}: no such plan file")
         return PlanLocation(path, environment or _environment_of_file(path))
@@ -85,9 +88,11 @@ def use_color(output_format: str, stdout_is_terminal: bool, no_color: bool, envi
     return output_format == "text" and stdout_is_terminal and not no_color and not environment.get("NO_COLOR")
 
 
-def load_review(target: str, environment: str | None = None) -> Review:
+def load_review(target: str, environment: str | None = None, *, every_diff: bool = False) -> Review:
+    """Find and read the plan. `every_diff`: the output lists every diff (json, text), so compute them
+    while reading instead of parsing each change a second time."""
     location = locate_plan(target, environment)
-    plan = read_plan(location.path)
+    plan = read_plan(location.path, on_entry=diffs_while_reading if every_diff else None)
     return build_review(plan, location.environment, read_metadata(location.path))
 
 
@@ -133,7 +138,7 @@ def _review_to(
     no_color: bool,
     environment: str | None,
 ) -> Path | None:
-    review = load_review(target, environment)
+    review = load_review(target, environment, every_diff=chosen in ("json", "text"))
     try:
         return _write_to(review, chosen, output, use_color(chosen, stdout_is_terminal, no_color, os.environ))
     finally:
