@@ -28,13 +28,14 @@ from bench.settings import Settings
 
 DEFAULT_OUTPUT = REPOSITORY / "docs" / "BENCHMARKS.md"
 
-# id → (rows it produces, what they need to say when the module cannot even be imported).
+# Case modules (bench/cases/NAME.py) → the rows they produce, in run order.
 GROUPS: dict[str, tuple[str, ...]] = {
     "startup": ("B3",),
     "migrate": ("B6",),
     "review": ("B1", "B2"),
     "infrastructure": ("B4", "B5", "B7"),
 }
+# What a row says when its case could not run.
 ROW_TITLES = {
     "B1": ("`toolkit review --format json`", "`jq` per-action counts", "≤ 1.0× jq at 10k/50k; RSS ≤ 3× file"),
     "B2": ("Markdown review", "B1 on the same file", "≤ 1.3× B1; fits one GitHub comment"),
@@ -84,7 +85,11 @@ def ensure_jq(install: bool) -> None:
     if prefix is None:
         return
     print("bench: installing jq (apt-get install -y jq)", file=sys.stderr, flush=True)
-    subprocess.run([*prefix, apt_get, "install", "-y", "-q", "jq"], check=False, stdout=subprocess.DEVNULL)
+    install = [*prefix, apt_get, "install", "-y", "-q", "jq"]
+    if subprocess.run(install, check=False, stdout=subprocess.DEVNULL).returncode != 0:
+        # A fresh machine may have no package lists yet.
+        subprocess.run([*prefix, apt_get, "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(install, check=False, stdout=subprocess.DEVNULL)
 
 
 def compile_toolkit() -> None:

@@ -39,6 +39,12 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN
 export AWS_DEFAULT_REGION=sa-east-1
 unset AWS_PROFILE
 
+step "validating and rendering every environment (build/ENV/terraform.tfvars, backend files)"
+"$TOOLKIT" render --all
+
+step "toolkit envs diff staging prod (what a reviewer compares)"
+"$TOOLKIT" envs diff staging prod
+
 step "creating the state bucket (versioned) and the lock table in the emulator"
 "$PY" -m toolkit.engine.bootstrap "$ENVIRONMENT"
 

@@ -17,68 +17,68 @@ CASES: list[tuple[str, str, str, str]] = [
     ("yaml-syntax", "dev", "=database:\n  x: [1\n",
      "Error: envs/dev.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
     ("duplicate-key", "dev", "tags:\n  a: b\n",
-     "Error: envs/dev.yaml:5: YAML syntax error: duplicate key 'tags' (first at line 3)"),
+     "Error: envs/dev.yaml:6: YAML syntax error: duplicate key 'tags' (first at line 4)"),
     ("top-level-list", "dev", "=- a\n- b\n",
      "Error: envs/dev.yaml:1: the top level must be a mapping of keys, not list"),
     ("unknown-top-key", "dev", "databse:\n  multi_az: true\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:5: databse: unknown key (did you mean 'database'?); "
-     "allowed: app_settings, aws_region, backend, budget, cache, cdn, compute, database, migrations, monitoring, "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: databse: unknown key (did you mean 'database'?); "
+     "allowed: allow_auto_apply, app_settings, aws_region, backend, budget, cache, cdn, compute, database, migrations, monitoring, "
      "network, project, protected, storage, tags, terraform, waf"),
     ("unknown-nested-key", "dev", "database:\n  instanse_class: db.t3.micro\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: database.instanse_class = 'db.t3.micro': unknown key "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.instanse_class = 'db.t3.micro': unknown key "
      "(did you mean 'instance_class'?); allowed: allocated_storage_gb, backup_retention_days, deletion_protection, "
      "engine_mode, engine_version, enhanced_monitoring_interval_seconds, instance_class, max_allocated_storage_gb, "
      "multi_az, parameters, performance_insights, read_replicas, serverless_max_acu, serverless_min_acu"),
     ("cpu-as-string", "dev", "compute:\n  cpu: '512'\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: compute.cpu = '512': Input should be a valid integer"),
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: compute.cpu = '512': Input should be a valid integer"),
     ("bool-as-string", "dev", "waf:\n  enabled: 'yes'\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: waf.enabled = 'yes': Input should be a valid boolean"),
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: waf.enabled = 'yes': Input should be a valid boolean"),
     ("fargate-cpu", "dev", "compute:\n  cpu: 300\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: compute.cpu = 300: must be one of the Fargate CPU sizes "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: compute.cpu = 300: must be one of the Fargate CPU sizes "
      "[256, 512, 1024, 2048, 4096, 8192, 16384]"),
     ("fargate-memory", "dev", "compute:\n  memory_mib: 8192\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: compute.memory_mib = 8192: Fargate CPU 512 accepts "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: compute.memory_mib = 8192: Fargate CPU 512 accepts "
      "memory_mib 1024 to 4096 in steps of 1024"),
     ("min-over-max", "dev", "compute:\n  min_tasks: 3\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: compute.min_tasks = 3: must not exceed max_tasks (2)"),
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: compute.min_tasks = 3: must not exceed max_tasks (2)"),
     ("waf-rate", "dev", "waf:\n  rate_limit: 5\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: waf.rate_limit = 5: Input should be greater than or "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: waf.rate_limit = 5: Input should be greater than or "
      "equal to 10"),
     ("waf-window", "dev", "waf:\n  rate_limit_window_seconds: 30\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: waf.rate_limit_window_seconds = 30: must be one of "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: waf.rate_limit_window_seconds = 30: must be one of "
      "[60, 120, 300, 600] (WAFv2 evaluation windows)"),
     ("waf-country", "dev", "waf:\n  allowed_countries: [Brazil]\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: waf.allowed_countries.0 = 'Brazil': String should "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: waf.allowed_countries.0 = 'Brazil': String should "
      "match pattern '^[A-Z]{2}$'"),
     ("s3-ia-too-early", "dev",
      "storage:\n  buckets:\n    uploads:\n      lifecycle:\n"
      "        - {id: r, transitions: [{days: 10, storage_class: STANDARD_IA}]}\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:9: storage.buckets.uploads.lifecycle.0.transitions.0.days"
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:10: storage.buckets.uploads.lifecycle.0.transitions.0.days"
      " = 10: AWS accepts STANDARD_IA transitions from day 30"),
     ("s3-glacier-after-ia", "dev",
      "storage:\n  buckets:\n    uploads:\n      lifecycle:\n        - {id: r, transitions: "
      "[{days: 30, storage_class: STANDARD_IA}, {days: 45, storage_class: GLACIER}]}\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:9: storage.buckets.uploads.lifecycle.0.transitions.1.days"
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:10: storage.buckets.uploads.lifecycle.0.transitions.1.days"
      " = 45: objects must stay 30 days in Standard-IA first: at least day 60"),
     ("s3-expire-before-transition", "dev",
      "storage:\n  buckets:\n    exports:\n      lifecycle:\n        - {id: r, transitions: "
      "[{days: 30, storage_class: GLACIER}], expiration_days: 20}\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:9: storage.buckets.exports.lifecycle.0.expiration_days"
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:10: storage.buckets.exports.lifecycle.0.expiration_days"
      " = 20: must be after the last transition (day 30)"),
     ("bucket-name", "dev", "storage:\n  buckets:\n    Exports_Bucket: {}\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: storage.buckets.Exports_Bucket: invalid name: String should match "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:8: storage.buckets.Exports_Bucket: invalid name: String should match "
      "pattern '^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$'"),
     ("acu-half-steps", "dev", "database:\n  serverless_min_acu: 0.7\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: database.serverless_min_acu = 0.7: must be a multiple "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.serverless_min_acu = 0.7: must be a multiple "
      "of 0.5 ACU"),
     ("acu-range", "dev", "database:\n  serverless_max_acu: 300\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: database.serverless_max_acu = 300: Input should be "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.serverless_max_acu = 300: Input should be "
      "less than or equal to 256"),
     ("acu-min-over-max", "dev", "database:\n  serverless_min_acu: 64\n  serverless_max_acu: 32\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: database.serverless_min_acu = 64: must not exceed "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.serverless_min_acu = 64: must not exceed "
      "serverless_max_acu (32)"),
     ("storage-shrinks", "dev", "database:\n  max_allocated_storage_gb: 10\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: database.max_allocated_storage_gb = 10: Input should "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.max_allocated_storage_gb = 10: Input should "
      "be greater than or equal to 20"),
     ("prod-single-az", "prod", "s/multi_az: true/multi_az: false/",
      "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:11: database.multi_az = False: must be true in a "
@@ -89,27 +89,30 @@ CASES: list[tuple[str, str, str, str]] = [
     ("prod-unprotected", "prod", "s/protected: true/protected: false/",
      "Error: envs/prod.yaml:3: protected: false is not allowed: prod is always protected"),
     ("cache-shards-without-cluster", "dev", "cache:\n  shards: 3\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: cache.shards = 3: must be 1 unless cluster_mode is true"),
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: cache.shards = 3: must be 1 unless cluster_mode is true"),
     ("cache-replicas", "dev", "cache:\n  replicas_per_shard: 6\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: cache.replicas_per_shard = 6: Input should be less "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: cache.replicas_per_shard = 6: Input should be less "
      "than or equal to 5"),
     ("secret-in-app-settings", "dev", "app_settings:\n  DB_PASSWORD: hunter2-canary\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:5: app_settings: DB_PASSWORD looks like a secret: secrets "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: app_settings: DB_PASSWORD looks like a secret: secrets "
      "come from Secrets Manager or TF_VAR_*, never from environment files"),
     ("app-setting-number", "dev", "app_settings:\n  MAX_DISCIPLINES: 25\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: app_settings.MAX_DISCIPLINES = 25: Input should be a "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.MAX_DISCIPLINES = 25: Input should be a "
      "valid string"),
     ("vpc-cidr", "dev", "network:\n  vpc_cidr: 10.0.0.0/8\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: network.vpc_cidr = '10.0.0.0/8': prefix length must be "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: network.vpc_cidr = '10.0.0.0/8': prefix length must be "
      "/16 to /24 (room for the public and private subnets)"),
     ("s3-backend-without-bucket", "dev", "backend:\n  type: s3\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:5: backend.bucket: required when backend.type is s3"),
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: backend.bucket: required when backend.type is s3"),
     ("log-retention", "dev", "monitoring:\n  log_retention_days: 45\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: monitoring.log_retention_days = 45: must be a CloudWatch"
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: monitoring.log_retention_days = 45: must be a CloudWatch"
      " Logs retention: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, "
      "2922, 3288, 3653]"),
+    ("prod-auto-apply", "prod", "s/protected: true/protected: true\nallow_auto_apply: true/",
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:4: allow_auto_apply = True: must be false in a protected "
+     "environment: it applies only a reviewed, saved plan"),
     ("budget-range", "dev", "budget:\n  monthly_min_usd: 500\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: budget.monthly_min_usd = 500: must not exceed "
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: budget.monthly_min_usd = 500: must not exceed "
      "monthly_max_usd (200)"),
 ]
 

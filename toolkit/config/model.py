@@ -294,6 +294,7 @@ class Settings(Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
     aws_region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
     protected: bool = False
+    allow_auto_apply: bool = Field(False, description="`toolkit apply --auto` (plan and apply in one go).")
     terraform: TerraformSettings = TerraformSettings()
     backend: BackendSettings = BackendSettings()
     network: NetworkSettings = NetworkSettings()
@@ -322,6 +323,9 @@ class Settings(Strict):
     def _protected_environment_rules(self) -> Settings:
         if not self.protected:
             return self
+        if self.allow_auto_apply:
+            raise RuleViolation(("allow_auto_apply",), "must be false in a protected environment: it applies only "
+                                "a reviewed, saved plan")
         if not self.database.multi_az:
             raise RuleViolation(("database", "multi_az"), "must be true in a protected environment")
         if not self.database.deletion_protection:
@@ -333,4 +337,4 @@ class Settings(Strict):
 
 
 # Keys that configure the toolkit itself; every other top-level key is a root-module variable.
-TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "migrations"})
+TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations"})

@@ -19,7 +19,7 @@ from toolkit.engine.guards import (
 )
 from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
 from toolkit.engine.progress import Progress, SilentProgress
-from toolkit.engine.records import PlanSummary, git_commit, load_latest_plan, source_sha256
+from toolkit.engine.records import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
 from toolkit.engine.session import open_session
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
@@ -67,7 +67,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     progress.step(environment, f"checking the saved plan {metadata.plan_id}")
     check_plan_matches(environment, metadata, saved.plan_file, tfvars_sha256=workspace.render.tfvars_sha256,
                        source_sha256=source_sha256(workspace.render.root_dir),
-                       git_commit=git_commit(project.root))
+                       git_commit=git_commit(project.root), git_tree=git_tree(project.root))
     state = terraform.state_pull()
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:

@@ -28,8 +28,8 @@ Prompt = Callable[[str], str | None]
 
 
 def auto_apply_allowed(config: EnvironmentConfig) -> bool:
-    """--auto (plan and apply in one go) is for unprotected environments other than staging and prod."""
-    return not config.protected and config.name not in SAVED_PLAN_ONLY
+    """--auto (plan and apply in one go): only where the config allows it, never for staging, prod or protected."""
+    return config.settings.allow_auto_apply and not config.protected and config.name not in SAVED_PLAN_ONLY
 
 
 def check_auto_allowed(config: EnvironmentConfig) -> None:
@@ -41,7 +41,7 @@ def check_auto_allowed(config: EnvironmentConfig) -> None:
 
 
 def check_plan_matches(environment: str, metadata: PlanMetadata, plan_file: Path, *, tfvars_sha256: str,
-                       source_sha256: str, git_commit: str | None) -> None:
+                       source_sha256: str, git_commit: str | None, git_tree: str | None = None) -> None:
     """Refuse a plan whose file, inputs or code differ from what its metadata recorded."""
     problems: list[str] = []
     if not plan_file.is_file():
@@ -55,7 +55,9 @@ def check_plan_matches(environment: str, metadata: PlanMetadata, plan_file: Path
                         f"envs/{environment}.yaml or envs/defaults.yaml was edited")
     if source_sha256 != metadata.source_sha256:
         problems.append("the root module's *.tf files changed since the plan")
-    if git_commit != metadata.git_commit:
+    # A merge commit differs from the reviewed one, but if it holds exactly the same files the plan still fits.
+    same_content = git_tree is not None and git_tree == metadata.git_tree
+    if git_commit != metadata.git_commit and not same_content:
         problems.append(f"the checkout moved from commit {_short(metadata.git_commit)} to {_short(git_commit)}")
     if problems:
         raise GuardError(

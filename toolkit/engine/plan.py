@@ -16,6 +16,7 @@ from toolkit.engine.records import (
     PlanSummary,
     SavedPlan,
     git_commit,
+    git_tree,
     new_plan_folder,
     save_plan_record,
     sha256_file,
@@ -83,7 +84,8 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
 
         metadata = PlanMetadata(
             environment=session.name, plan_id=plan_id, created_at=utc_now(), created_by=current_actor(),
-            git_commit=git_commit(workspace.project.root), tfvars_sha256=workspace.render.tfvars_sha256,
+            git_commit=git_commit(workspace.project.root), git_tree=git_tree(workspace.project.root),
+            tfvars_sha256=workspace.render.tfvars_sha256,
             source_sha256=source_sha256(workspace.render.root_dir), plan_sha256=sha256_file(plan_file),
             terraform_version=session.binary.version, terraform_flavor=session.binary.flavor,
             state_lineage=state.get("lineage") if state else None,

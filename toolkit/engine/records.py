@@ -44,16 +44,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def git_commit(directory: Path) -> str | None:
-    """HEAD of the checkout holding `directory`, or None outside git (or before the first commit)."""
+def git_commit(directory: Path, revision: str = "HEAD") -> str | None:
+    """HEAD (or `revision`) of the checkout holding `directory`, or None outside git or before a first commit."""
     try:
-        completed = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=directory,
+        completed = subprocess.run(["git", "rev-parse", "--verify", "-q", revision], cwd=directory,
                                    capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     if completed.returncode != 0:
         return None
     return completed.stdout.strip() or None
+
+
+def git_tree(directory: Path) -> str | None:
+    """The tree of HEAD: equal for a PR's commit and the merge commit that brings exactly that content."""
+    return git_commit(directory, "HEAD^{tree}")
 
 
 def source_sha256(root_dir: Path) -> str:
@@ -128,6 +133,7 @@ class PlanMetadata:
     has_changes: bool
     destroy: bool
     summary: PlanSummary
+    git_tree: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanMetadata:
