@@ -2,7 +2,7 @@
 
 The project (a temp folder; TOOLKIT_PROJECT_DIR) holds the sandbox root module and environments
 sandbox-a, sandbox-b and sandbox-c, each with its own state key in one emulated S3 bucket. All three are
-applied first (`toolkit apply ENV --auto`), so every plan afterwards is "no changes".
+applied first (`toolkit plan ENV`, then `toolkit apply ENV`), so every plan afterwards is "no changes".
 
 - B4: `toolkit plan sandbox-a` (warm) against the same `terraform init`, `plan -out`, `show -json` run
   directly in the toolkit's staged folder with its environment variables (TF_DATA_DIR, TF_CLI_CONFIG_FILE,
@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,18 +133,24 @@ def prepare_sandbox(settings: Settings, endpoint_url: str) -> Sandbox:
     sandbox = Sandbox(root, endpoint_url, environment, environments)
     subprocess.run([venv_executable("python"), "-m", "toolkit.engine.bootstrap", PLAN_ENVIRONMENT],
                    env=environment, cwd=root, check=True, capture_output=True)
-    # The three applies run concurrently (separate state keys and data dirs), as `plan --all` does.
-    applies = {name: subprocess.Popen([venv_executable("toolkit"), "apply", name, "--auto", "--quiet"],
-                                      env=environment, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True) for name in environments}
-    for name, process in applies.items():
-        output, _ = process.communicate()
-        if process.returncode != 0:
-            raise RuntimeError(f"toolkit apply {name} --auto failed ({process.returncode}):\n{output[-2000:]}")
+    # Plan and apply the saved plan (the reviewed path; no --auto), the environments concurrently: they have
+    # separate state keys and data dirs, as `plan --all` relies on.
+    with ThreadPoolExecutor(max_workers=len(environments)) as pool:
+        list(pool.map(lambda name: _plan_and_apply(root, environment, name), environments))
     for name in environments:
         # The warm-up plan: initialises, and proves the applied sandbox plans as "no changes" (exit 0).
         sandbox.toolkit("plan", name, "--quiet")
     return sandbox
+
+
+def _plan_and_apply(root: Path, environment: dict[str, str], name: str) -> None:
+    toolkit = venv_executable("toolkit")
+    for command, ok_codes in ((["plan", name, "--quiet"], (0, 2)), (["apply", name, "--quiet"], (0,))):
+        result = subprocess.run([toolkit, *command], env=environment, cwd=root, stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, check=False)
+        if result.returncode not in ok_codes:
+            raise RuntimeError(f"toolkit {' '.join(command)} failed ({result.returncode}):\n"
+                               f"{(result.stdout + result.stderr)[-2000:]}")
 
 
 def run(settings: Settings) -> list[Row]:

@@ -8,6 +8,7 @@ cases of tests/foundation/test_bad_input.py are not repeated here.
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -28,125 +29,143 @@ YAML_CASES: list[tuple[str, str, str, str, str]] = [
     ("unclosed-quote", "show", "dev", "=tags:\n  environment: 'dev\n",
      "Error: envs/dev.yaml:3: YAML syntax error: found unexpected end of stream"),
     ("defaults-syntax", "show", "defaults", "compute: [\n",
-     "Error: envs/defaults.yaml:96: YAML syntax error: expected the node content, but found '<stream end>'"),
+     "Error: envs/defaults.yaml:{defaults+2}: YAML syntax error: expected the node content, but found '<stream end>'"),
     ("scalar-document", "plan", "dev", "=just a string\n",
      "Error: envs/dev.yaml:1: the top level must be a mapping of keys, not str"),
     ("unknown-compute-key", "show", "dev", "compute:\n  cpus: 512\n",
-     ONE + "envs/dev.yaml:6: compute.cpus = 512: unknown key (did you mean 'cpu'?); allowed: container_image, "
+     ONE + "envs/dev.yaml:{dev+2}: compute.cpus = 512: unknown key (did you mean 'cpu'?); allowed: container_image, "
      "container_port, cpu, max_tasks, memory_mib, min_tasks"),
     ("unknown-backend-key", "plan", "dev", "backend:\n  bucket_name: state\n",
-     ONE + "envs/dev.yaml:6: backend.bucket_name = 'state': unknown key (did you mean 'bucket'?); allowed: bucket, "
-     "dynamodb_table, encrypt, endpoint_from_env, key_prefix, kms_key_id, region, type"),
+     ONE + "envs/dev.yaml:{dev+2}: backend.bucket_name = 'state': unknown key (did you mean 'bucket'?); allowed: "
+     "bucket, dynamodb_table, encrypt, endpoint_from_env, key_prefix, kms_key_id, region, type"),
     ("unknown-migrations-key", "show", "dev", "migrations:\n  folder: db/other\n",
-     ONE + "envs/dev.yaml:6: migrations.folder = 'db/other': unknown key; allowed: database_name, directory, "
+     ONE + "envs/dev.yaml:{dev+2}: migrations.folder = 'db/other': unknown key; allowed: database_name, directory, "
      "dsn_env, history_table, host, lambda_function, lock_timeout_seconds, port, schema_name, secret_id, "
      "statement_lock_timeout_ms, statement_timeout_ms"),
     ("zones-as-word", "show", "dev", "network:\n  availability_zones: two\n",
-     ONE + "envs/dev.yaml:6: network.availability_zones = 'two': Input should be a valid integer"),
+     ONE + "envs/dev.yaml:{dev+2}: network.availability_zones = 'two': Input should be a valid integer"),
     ("tags-as-list", "plan", "dev", "=tags: [dev]\n",
      ONE + "envs/dev.yaml:1: tags: Input should be a valid dictionary"),
     ("buckets-as-list", "show", "dev", "storage:\n  buckets: [uploads]\n",
-     ONE + "envs/dev.yaml:6: storage.buckets: Input should be a valid dictionary"),
+     ONE + "envs/dev.yaml:{dev+2}: storage.buckets: Input should be a valid dictionary"),
     ("null-section", "show", "dev", "compute: null\n",
-     ONE + "envs/dev.yaml:5: compute = None: Input should be a valid dictionary or instance of ComputeSettings"),
+     ONE + "envs/dev.yaml:{dev+1}: compute = None: Input should be a valid dictionary or instance of ComputeSettings"),
     ("four-zones", "show", "dev", "network:\n  availability_zones: 4\n",
-     ONE + "envs/dev.yaml:6: network.availability_zones = 4: Input should be less than or equal to 3"),
+     ONE + "envs/dev.yaml:{dev+2}: network.availability_zones = 4: Input should be less than or equal to 3"),
     ("backups-over-35-days", "plan", "dev", "database:\n  backup_retention_days: 36\n",
-     ONE + "envs/dev.yaml:6: database.backup_retention_days = 36: Input should be less than or equal to 35"),
+     ONE + "envs/dev.yaml:{dev+2}: database.backup_retention_days = 36: Input should be less than or equal to 35"),
     ("sixteen-replicas", "show", "dev", "database:\n  read_replicas: 16\n",
-     ONE + "envs/dev.yaml:6: database.read_replicas = 16: Input should be less than or equal to 15"),
+     ONE + "envs/dev.yaml:{dev+2}: database.read_replicas = 16: Input should be less than or equal to 15"),
     ("storage-under-20-gb", "show", "dev", "database:\n  allocated_storage_gb: 10\n",
-     ONE + "envs/dev.yaml:6: database.allocated_storage_gb = 10: Input should be greater than or equal to 20"),
+     ONE + "envs/dev.yaml:{dev+2}: database.allocated_storage_gb = 10: Input should be greater than or equal to 20"),
     ("postgres-12", "show", "dev", "database:\n  engine_version: '12'\n",
-     ONE + "envs/dev.yaml:6: database.engine_version = '12': String should match pattern '^1[3-7](\\.\\d+)?$'"),
+     ONE + "envs/dev.yaml:{dev+2}: database.engine_version = '12': String should match pattern '^1[3-7](\\.\\d+)?$'"),
     ("engine-mode", "show", "dev", "database:\n  engine_mode: mysql\n",
-     ONE + "envs/dev.yaml:6: database.engine_mode = 'mysql': Input should be 'rds' or 'aurora-serverless'"),
+     ONE + "envs/dev.yaml:{dev+2}: database.engine_mode = 'mysql': Input should be 'rds' or 'aurora-serverless'"),
     ("monitoring-interval", "show", "dev", "database:\n  enhanced_monitoring_interval_seconds: 7\n",
-     ONE + "envs/dev.yaml:6: database.enhanced_monitoring_interval_seconds = 7: must be one of "
+     ONE + "envs/dev.yaml:{dev+2}: database.enhanced_monitoring_interval_seconds = 7: must be one of "
      "[0, 1, 5, 10, 15, 30, 60]"),
     ("instance-class", "plan", "dev", "database:\n  instance_class: t3.micro\n",
-     ONE + "envs/dev.yaml:6: database.instance_class = 't3.micro': String should match pattern "
+     ONE + "envs/dev.yaml:{dev+2}: database.instance_class = 't3.micro': String should match pattern "
      "'^db\\.[a-z0-9]+\\.[a-z0-9]+$'"),
     ("serverless-acu-over-256", "show", "dev",
      "database:\n  engine_mode: aurora-serverless\n  serverless_min_acu: 257\n",
-     ONE + "envs/dev.yaml:7: database.serverless_min_acu = 257: Input should be less than or equal to 256"),
+     ONE + "envs/dev.yaml:{dev+3}: database.serverless_min_acu = 257: Input should be less than or equal to 256"),
     ("replicas-without-backups", "show", "dev", "database:\n  read_replicas: 1\n  backup_retention_days: 0\n",
-     ONE + "envs/dev.yaml:7: database.backup_retention_days = 0: must be at least 1 when read_replicas > 0 "
+     ONE + "envs/dev.yaml:{dev+3}: database.backup_retention_days = 0: must be at least 1 when read_replicas > 0 "
      "(AWS needs backups for replicas)"),
     ("redis-6", "show", "dev", "cache:\n  engine_version: '6.2'\n",
-     ONE + "envs/dev.yaml:6: cache.engine_version = '6.2': String should match pattern '^7(\\.\\d+)?$'"),
+     ONE + "envs/dev.yaml:{dev+2}: cache.engine_version = '6.2': String should match pattern '^7(\\.\\d+)?$'"),
     ("cache-node-type", "show", "dev", "cache:\n  node_type: t3.micro\n",
-     ONE + "envs/dev.yaml:6: cache.node_type = 't3.micro': String should match pattern "
+     ONE + "envs/dev.yaml:{dev+2}: cache.node_type = 't3.micro': String should match pattern "
      "'^cache\\.[a-z0-9]+\\.[a-z0-9]+$'"),
     ("port-over-65535", "show", "dev", "compute:\n  container_port: 70000\n",
-     ONE + "envs/dev.yaml:6: compute.container_port = 70000: Input should be less than or equal to 65535"),
+     ONE + "envs/dev.yaml:{dev+2}: compute.container_port = 70000: Input should be less than or equal to 65535"),
     ("max-tasks-zero", "show", "dev", "compute:\n  max_tasks: 0\n  min_tasks: 0\n",
-     ONE + "envs/dev.yaml:6: compute.max_tasks = 0: Input should be greater than or equal to 1"),
+     ONE + "envs/dev.yaml:{dev+2}: compute.max_tasks = 0: Input should be greater than or equal to 1"),
     ("fargate-16-vcpu-with-1-gb", "plan", "dev", "compute:\n  cpu: 16384\n",
-     ONE + "envs/defaults.yaml:47: compute.memory_mib = 1024: Fargate CPU 16384 accepts memory_mib 32768 to 122880 "
-     "in steps of 8192"),
+     ONE + "envs/defaults.yaml:{defaults:memory_mib}: compute.memory_mib = 1024: Fargate CPU 16384 accepts "
+     "memory_mib 32768 to 122880 in steps of 8192"),
     ("vpc-id", "show", "dev", "network:\n  existing_vpc_id: vpc-xyz\n",
-     ONE + "envs/dev.yaml:6: network.existing_vpc_id = 'vpc-xyz': String should match pattern "
+     ONE + "envs/dev.yaml:{dev+2}: network.existing_vpc_id = 'vpc-xyz': String should match pattern "
      "'^vpc-[0-9a-f]{8,17}$'"),
     ("cidr-with-host-bits", "show", "dev", "network:\n  vpc_cidr: 10.0.0.1/16\n",
-     ONE + "envs/dev.yaml:6: network.vpc_cidr = '10.0.0.1/16': must be an IPv4 network in CIDR form, such as "
+     ONE + "envs/dev.yaml:{dev+2}: network.vpc_cidr = '10.0.0.1/16': must be an IPv4 network in CIDR form, such as "
      "10.0.0.0/16"),
     ("project-name", "show", "dev", "project: Edu_Platform\n",
-     ONE + "envs/dev.yaml:5: project = 'Edu_Platform': String should match pattern "
+     ONE + "envs/dev.yaml:{dev+1}: project = 'Edu_Platform': String should match pattern "
      "'^[a-z][a-z0-9-]{1,30}[a-z0-9]$'"),
     ("region", "plan", "dev", "aws_region: sa-east\n",
-     ONE + "envs/dev.yaml:5: aws_region = 'sa-east': String should match pattern '^[a-z]{2}(-gov)?-[a-z]+-\\d$'"),
+     ONE + "envs/dev.yaml:{dev+1}: aws_region = 'sa-east': String should match pattern '^[a-z]{2}(-gov)?-[a-z]+-\\d$'"),
     ("alarm-email", "show", "dev", "monitoring:\n  alarm_emails: [ops-at-example]\n",
-     ONE + "envs/dev.yaml:6: monitoring.alarm_emails.0 = 'ops-at-example': String should match pattern "
+     ONE + "envs/dev.yaml:{dev+2}: monitoring.alarm_emails.0 = 'ops-at-example': String should match pattern "
      "'^[^@\\s]+@[^@\\s]+$'"),
     ("availability-over-100", "show", "dev", "monitoring:\n  availability_min_percent: 101\n",
-     ONE + "envs/dev.yaml:6: monitoring.availability_min_percent = 101: Input should be less than or equal to 100"),
+     ONE + "envs/dev.yaml:{dev+2}: monitoring.availability_min_percent = 101: Input should be less than or equal "
+     "to 100"),
     ("schema-uppercase", "show", "dev", "migrations:\n  schema_name: Public\n",
-     ONE + "envs/dev.yaml:6: migrations.schema_name = 'Public': String should match pattern "
+     ONE + "envs/dev.yaml:{dev+2}: migrations.schema_name = 'Public': String should match pattern "
      "'^[a-z_][a-z0-9_]{0,62}$'"),
     ("migrations-port-zero", "show", "dev", "migrations:\n  port: 0\n",
-     ONE + "envs/dev.yaml:6: migrations.port = 0: Input should be greater than or equal to 1"),
+     ONE + "envs/dev.yaml:{dev+2}: migrations.port = 0: Input should be greater than or equal to 1"),
     ("backend-gcs", "plan", "dev", "backend:\n  type: gcs\n",
-     ONE + "envs/dev.yaml:6: backend.type = 'gcs': Input should be 'local' or 's3'"),
+     ONE + "envs/dev.yaml:{dev+2}: backend.type = 'gcs': Input should be 'local' or 's3'"),
     ("s3-backend-without-lock-table", "show", "dev", "backend:\n  type: s3\n  bucket: edu-state\n",
-     ONE + "envs/dev.yaml:5: backend.dynamodb_table: required when backend.type is s3"),
+     ONE + "envs/dev.yaml:{dev+1}: backend.dynamodb_table: required when backend.type is s3"),
     ("transitions-out-of-order", "show", "dev",
      "storage:\n  buckets:\n    uploads:\n      lifecycle:\n        - {id: r, transitions: "
      "[{days: 90, storage_class: GLACIER}, {days: 60, storage_class: DEEP_ARCHIVE}]}\n",
-     ONE + "envs/dev.yaml:9: storage.buckets.uploads.lifecycle.0.transitions.1.days = 60: transitions must be in "
+     ONE + "envs/dev.yaml:{dev+5}: storage.buckets.uploads.lifecycle.0.transitions.1.days = 60: transitions must be in "
      "increasing order of days"),
     ("storage-class", "show", "dev",
      "storage:\n  buckets:\n    uploads:\n      lifecycle:\n        - {id: r, transitions: "
      "[{days: 30, storage_class: COLD}]}\n",
-     ONE + "envs/dev.yaml:9: storage.buckets.uploads.lifecycle.0.transitions.0.storage_class = 'COLD': Input "
+     ONE + "envs/dev.yaml:{dev+5}: storage.buckets.uploads.lifecycle.0.transitions.0.storage_class = 'COLD': Input "
      "should be 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER' or 'DEEP_ARCHIVE'"),
     ("expire-on-transition-day", "show", "dev",
      "storage:\n  buckets:\n    exports:\n      lifecycle:\n        - {id: r, transitions: "
      "[{days: 30, storage_class: GLACIER}], expiration_days: 30}\n",
-     ONE + "envs/dev.yaml:9: storage.buckets.exports.lifecycle.0.expiration_days = 30: must be after the last "
+     ONE + "envs/dev.yaml:{dev+5}: storage.buckets.exports.lifecycle.0.expiration_days = 30: must be after the last "
      "transition (day 30)"),
     ("lifecycle-id-with-space", "show", "dev",
      "storage:\n  buckets:\n    uploads:\n      lifecycle:\n        - {id: 'tier down', expiration_days: 30}\n",
-     ONE + "envs/dev.yaml:9: storage.buckets.uploads.lifecycle.0.id = 'tier down': String should match pattern "
+     ONE + "envs/dev.yaml:{dev+5}: storage.buckets.uploads.lifecycle.0.id = 'tier down': String should match pattern "
      "'^[A-Za-z0-9._-]{1,255}$'"),
     ("bucket-name-over-42-characters", "show", "dev", "storage:\n  buckets:\n    " + "a" * 43 + ": {}\n",
-     ONE + "envs/dev.yaml:7: storage.buckets." + "a" * 43 + ": invalid name: String should match pattern "
+     ONE + "envs/dev.yaml:{dev+3}: storage.buckets." + "a" * 43 + ": invalid name: String should match pattern "
      "'^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$'"),
     ("app-setting-lowercase", "show", "dev", "app_settings:\n  debug: 'true'\n",
-     ONE + "envs/dev.yaml:6: app_settings.debug = 'true': invalid name: String should match pattern "
+     ONE + "envs/dev.yaml:{dev+2}: app_settings.debug = 'true': invalid name: String should match pattern "
      "'^[A-Z][A-Z0-9_]*$'"),
     ("waf-rate-over-aws-limit", "show", "dev", "waf:\n  rate_limit: 3000000000\n",
-     ONE + "envs/dev.yaml:6: waf.rate_limit = 3000000000: Input should be less than or equal to 2000000000"),
+     ONE + "envs/dev.yaml:{dev+2}: waf.rate_limit = 3000000000: Input should be less than or equal to 2000000000"),
     ("protected-staging-without-deletion-protection", "plan", "staging",
      "=protected: true\ndatabase:\n  multi_az: true\n  backup_retention_days: 7\n",
-     "Error: envs/staging.yaml: 1 problem\n  envs/defaults.yaml:28: database.deletion_protection = False: must be "
-     "true in a protected environment"),
+     "Error: envs/staging.yaml: 1 problem\n  envs/defaults.yaml:{defaults:deletion_protection}: "
+     "database.deletion_protection = False: must be true in a protected environment"),
     ("two-problems-at-once", "plan", "dev", "compute:\n  cpu: 300\ndatabase:\n  read_replicas: 20\n",
      "Error: envs/dev.yaml: 2 problems\n"
-     "  envs/dev.yaml:8: database.read_replicas = 20: Input should be less than or equal to 15\n"
-     "  envs/dev.yaml:6: compute.cpu = 300: must be one of the Fargate CPU sizes "
+     "  envs/dev.yaml:{dev+4}: database.read_replicas = 20: Input should be less than or equal to 15\n"
+     "  envs/dev.yaml:{dev+2}: compute.cpu = 300: must be one of the Fargate CPU sizes "
      "[256, 512, 1024, 2048, 4096, 8192, 16384]"),
 ]
+
+
+LINE_REFERENCE = re.compile(r"\{(?P<file>\w+)(?:\+(?P<offset>\d+)|:(?P<key>\w+))\}")
+
+
+def resolve_lines(expected: str, root: Path) -> str:
+    """`{dev+2}`: the 2nd line appended to envs/dev.yaml; `{defaults:memory_mib}`: the line of that key.
+
+    Relative lines keep the cases valid when the repository's environment files change.
+    """
+    def line(match: re.Match[str]) -> str:
+        lines = (root / "envs" / f"{match['file']}.yaml").read_text(encoding="utf-8").splitlines()
+        if match["offset"]:
+            return str(len(lines) + int(match["offset"]))
+        return str(next(number for number, text in enumerate(lines, 1) if text.strip().startswith(f"{match['key']}:")))
+
+    return LINE_REFERENCE.sub(line, expected)
 
 
 def edit_environment(root: Path, target: str, edit: str) -> None:
@@ -161,6 +180,7 @@ def edit_environment(root: Path, target: str, edit: str) -> None:
                          ids=[case[0] for case in YAML_CASES])
 def test_bad_environment_file(project: Path, case: str, command: str, target: str, edit: str,
                               expected: str) -> None:
+    expected = resolve_lines(expected, project)
     edit_environment(project, target, edit)
     environment = "dev" if target == "defaults" else target
     arguments = ["envs", "show", environment] if command == "show" else ["plan", environment]

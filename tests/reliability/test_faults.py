@@ -186,13 +186,13 @@ def test_two_applies_of_one_plan_apply_it_once(project: EmulatorProject, moto_se
 
 def test_transient_faults_during_rollback_are_retried(project: EmulatorProject, moto_server: MotoServer,
                                                       proxy: FaultProxy) -> None:
-    checkpoint = project.checkpoints(ENV)[-1]
-    assert checkpoint["apply"]["result"] == "success" and checkpoint["state"]["s3_version_id"]
+    checkpoint = [item for item in project.checkpoints(ENV) if item["apply"]["result"] == "success"][-1]
+    assert checkpoint["state"]["s3_version_id"]
     wanted = moto_server.client("s3").get_object(Bucket=project.state_bucket(), Key=project.state_key(ENV),
                                                  VersionId=checkpoint["state"]["s3_version_id"])["Body"].read()
     proxy.inject("503", 2, match="CopyObject")
     proxy.inject("throttle", 1, match="GetItem")
-    result = run_cli("rollback", ENV, "--step", "terraform-state", "--yes")
+    result = run_cli("rollback", ENV, "--step", "terraform-state", "--to", checkpoint["id"], "--yes")
     assert result.exit_code == 0, result.output
     assert injected_then_answered(proxy, "CopyObject")[:3] == [True, True, False]
     current = moto_server.client("s3").get_object(Bucket=project.state_bucket(),

