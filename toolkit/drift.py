@@ -108,6 +108,7 @@ class RefreshOnlyPlan:
 def refresh_only_plan(project: Project, environment: str, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
                       progress: Progress | None = None) -> RefreshOnlyPlan:
     """Run the refresh-only plan for one environment; return its `show -json` document and root folder."""
+    from toolkit.engine.redact import redact_plan
     from toolkit.engine.session import open_session
 
     session = open_session(project, environment, progress)
@@ -121,7 +122,8 @@ def refresh_only_plan(project: Project, environment: str, *, lock_timeout: str =
         f"-lock-timeout={lock_timeout}", f"-var-file={session.workspace.render.tfvars_path}", f"-out={plan_file}",
         stream=True, ok_codes=(0, 2), what="terraform plan -refresh-only",
     )
-    document = session.terraform.show_json(plan_file)
+    # `show -json` carries sensitive values in clear; the saved report input must not.
+    document = redact_plan(session.terraform.show_json(plan_file))
     target = folder / DRIFT_PLAN_JSON
     partial = target.with_name(target.name + ".partial")
     partial.write_text(json.dumps(document), encoding="utf-8")

@@ -278,7 +278,7 @@ def test_bad_arguments(project: Path, arguments: list[str], code: int, expected:
 
 PLAN_FILE_CASES: list[tuple[str, str, str]] = [
     ("truncated", '{"format_version":"1.0","resource_changes":[{"address":"a',
-     "is not valid JSON: Unterminated string starting at"),
+     "is not valid JSON: Unterminated string starting at line 1 column 56"),
     ("plain-text", "Terraform will perform the following actions:\n",
      "is not a plan JSON: it does not start with '{' (expected the output of `terraform show -json PLANFILE`)"),
     ("empty", "", "is empty, not a plan JSON"),
@@ -310,8 +310,6 @@ def test_missing_plan_file_given_to_review(project: Path) -> None:
     assert result.stderr.rstrip("\n") == f"Error: {project / 'nowhere.json'}: no such plan file"
 
 
-@pytest.mark.xfail(strict=True, reason="review accepts --environment that contradicts the plan's metadata.json "
-                                       "(toolkit/review/service.py locate_plan; review helper)")
 def test_plan_of_another_environment_given_to_review(project: Path) -> None:
     """A prod plan reviewed as staging would put prod's changes under staging's label on the pull request."""
     folder = project / ".toolkit" / "envs" / "prod" / "plans" / "20261126T000000Z-0a0a"
@@ -319,8 +317,11 @@ def test_plan_of_another_environment_given_to_review(project: Path) -> None:
     (folder / "plan.json").write_text('{"format_version":"1.0","resource_changes":[]}', encoding="utf-8")
     (folder / "metadata.json").write_text('{"environment": "prod"}', encoding="utf-8")
     result = run_cli("review", str(folder / "plan.json"), "--environment", "staging", "--format", "md")
-    assert_clean_failure(result)
-    assert "prod" in result.stderr and "staging" in result.stderr
+    assert_clean_failure(result, code=2)
+    assert result.stderr.rstrip("\n") == (
+        f"Error: {folder / 'plan.json'} is a plan of prod (its metadata.json), not of staging: review it as prod "
+        "or leave out --environment")
+    assert result.stdout == ""
 
 
 # ---------------------------------------------------------------------------------------------

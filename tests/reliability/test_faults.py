@@ -47,7 +47,7 @@ SIGNAL_DEADLINE_SECONDS = 180
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, emulator_variables: pytest.MonkeyPatch) -> EmulatorProject:
     created = make_emulator_project(tmp_path_factory.mktemp("faults"), PROJECT, {
-        name: sandbox_environment(PROJECT) for name in (ENV, INTERRUPTED)})
+        name: sandbox_environment(PROJECT, allow_auto_apply=True) for name in (ENV, INTERRUPTED)})
     versions = created.root / "examples" / "sandbox" / "versions.tf"
     text = versions.read_text(encoding="utf-8")
     versions.write_text(text.replace("  region = var.aws_region\n",

@@ -171,14 +171,12 @@ def test_protected_rollback_with_another_name_is_refused(project: EmulatorProjec
     assert len(project.checkpoints("prod")) == before
 
 
-@pytest.mark.xfail(strict=True, reason="without a terminal, `rollback prod --yes` (no --approve) still prompts and "
-                                       "ends in click's 'Aborted!' instead of the GuardError the runbook has for "
-                                       "it (toolkit/cli/rollback.py passes confirm even when stdin is not a tty; "
-                                       "rollback helper)")
 def test_protected_rollback_without_approval_is_refused(project: EmulatorProject) -> None:
+    """Without a terminal (CI), the typed confirmation cannot be given: a clear refusal, not click's 'Aborted!'."""
     unapproved = run_cli("rollback", "prod", "--step", "autoscaling", "--yes")
     assert_clean_failure(unapproved, code=1)
     assert unapproved.stderr.rstrip("\n") == "Error: prod is protected: add --approve prod (nothing was changed)"
+    assert not (project.data_dir("prod") / "journal.jsonl").exists(), "nothing was executed"
 
 
 @pytest.mark.xfail(strict=True, reason="the destroy guard reads plan.json, which no hash protects, while apply runs "

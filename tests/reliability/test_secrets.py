@@ -175,12 +175,10 @@ def test_no_canary_in_any_artifact(project: EmulatorProject) -> None:
     assert {path: found for path, found in leaked.items() if found} == {}
 
 
-@pytest.mark.xfail(strict=True, reason="plan.json is `terraform show -json` saved as is: its variables section "
-                                       "holds sensitive values in clear (toolkit/engine/records.py "
-                                       "save_plan_record; engine helper)")
 def test_saved_plan_json_holds_no_sensitive_value(project: EmulatorProject) -> None:
+    """plan.json of `toolkit plan` and of `toolkit drift` (terraform show -json) are saved redacted."""
     plan_files = [path for path in artifacts(project.root) if path.name == "plan.json"]
-    assert plan_files
+    assert {path.parent.parent.name for path in plan_files} == {"plans", "sandbox"}, plan_files
     leaked = [str(path) for path in plan_files if leaks(path.read_text(encoding="utf-8"))]
     assert leaked == []
 

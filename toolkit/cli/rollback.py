@@ -72,8 +72,19 @@ def rollback(
         options=RollbackOptions(revision=revision, resume_scaling=resume_scaling, reboot=reboot, snapshot=snapshot,
                                 restore_time=restore_time, wait_timeout_s=wait_timeout,
                                 poll_interval_s=poll_interval))
-    run_rollback(request, echo=typer.echo, confirm=lambda question: typer.prompt(question, default="",
-                                                                                    show_default=False))
+    run_rollback(request, echo=typer.echo, confirm=lambda question: _confirm(question, environment))
+
+
+def _confirm(question: str, environment: str) -> str:
+    """The typed answer; no terminal or closed input (click's Abort) is no confirmation, said as an error."""
+    from click.exceptions import Abort
+
+    from toolkit.errors import GuardError
+
+    try:
+        return typer.prompt(question, default="", show_default=False)
+    except Abort:
+        raise GuardError(f"{environment} is protected: add --approve {environment} (nothing was changed)") from None
 
 
 def format_journal(entries: list) -> list[str]:

@@ -240,6 +240,8 @@ class _PlanParser:
                 "document is complete (was the plan written completely? re-run `terraform show -json`)"
             )
         line, column = window.line_and_column(position)
+        # json's own "Unterminated string starting at" already ends in "at".
+        problem = problem.removesuffix(" at")
         return PlanFormatError(f"{self.source} is not valid JSON: {problem} at line {line} column {column}")
 
     # -- primitives on absolute positions (each loads more text when it runs off the window) ----

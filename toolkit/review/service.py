@@ -34,6 +34,7 @@ def locate_plan(target: str, environment: str | None = None) -> PlanLocation:
             raise UsageError(f"{target} is not a regular file: save the plan JSON to a file first")
         if not path.is_file():
             raise UsageError(f"{target}: no such plan file")
+        _check_environment(path, environment)
         return PlanLocation(path, environment or _environment_of_file(path))
     from toolkit.project import Project
 
@@ -52,7 +53,16 @@ def locate_plan(target: str, environment: str | None = None) -> PlanLocation:
         raise PlanNotFoundError(
             f"no saved plan for environment '{target}' ({shown} is missing): run `toolkit plan {target}` first"
         )
+    _check_environment(path, environment)
     return PlanLocation(path, environment or target)
+
+
+def _check_environment(path: Path, environment: str | None) -> None:
+    """A plan reviewed under another environment's name would put its changes under the wrong label."""
+    recorded = read_metadata(path).get("environment")
+    if environment and isinstance(recorded, str) and recorded and recorded != environment:
+        raise UsageError(f"{path} is a plan of {recorded} (its metadata.json), not of {environment}: "
+                         f"review it as {recorded} or leave out --environment")
 
 
 def _environment_of_file(path: Path) -> str:
