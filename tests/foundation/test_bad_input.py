@@ -22,8 +22,8 @@ CASES: list[tuple[str, str, str, str]] = [
      "Error: envs/dev.yaml:1: the top level must be a mapping of keys, not list"),
     ("unknown-top-key", "dev", "databse:\n  multi_az: true\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: databse: unknown key (did you mean 'database'?); "
-     "allowed: allow_auto_apply, app_settings, aws_region, backend, budget, cache, cdn, compute, database, migrations, monitoring, "
-     "network, project, protected, storage, tags, terraform, waf"),
+     "allowed: allow_auto_apply, app_settings, aws_region, backend, budget, cache, cdn, compute, database, "
+     "migrations, monitoring, network, project, protected, storage, tags, terraform, waf"),
     ("unknown-nested-key", "dev", "database:\n  instanse_class: db.t3.micro\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.instanse_class = 'db.t3.micro': unknown key "
      "(did you mean 'instance_class'?); allowed: allocated_storage_gb, backup_retention_days, deletion_protection, "
@@ -66,8 +66,8 @@ CASES: list[tuple[str, str, str, str]] = [
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:10: storage.buckets.exports.lifecycle.0.expiration_days"
      " = 20: must be after the last transition (day 30)"),
     ("bucket-name", "dev", "storage:\n  buckets:\n    Exports_Bucket: {}\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:8: storage.buckets.Exports_Bucket: invalid name: String should match "
-     "pattern '^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$'"),
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:8: storage.buckets.Exports_Bucket: invalid name: String "
+     "should match pattern '^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$'"),
     ("acu-half-steps", "dev", "database:\n  serverless_min_acu: 0.7\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.serverless_min_acu = 0.7: must be a multiple "
      "of 0.5 ACU"),

@@ -153,9 +153,9 @@ def test_doctor_fails_when_terraform_is_missing(project_dir: Path, monkeypatch: 
 
 
 def test_every_command_help_has_an_example() -> None:
-    from toolkit.cli import app as root
-
     import typer.main
+
+    from toolkit.cli import app as root
 
     group = typer.main.get_command(root)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
@@ -11,7 +11,7 @@ QuietOption = typer.Option(False, "--quiet", "-q", help="Print only errors and t
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON (for CI).")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     md = "md"
