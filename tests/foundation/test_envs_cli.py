@@ -152,24 +152,39 @@ def test_doctor_fails_when_terraform_is_missing(project_dir: Path, monkeypatch: 
     assert "MISSING" in line and "make setup" in line
 
 
-def test_every_command_help_has_an_example() -> None:
+def test_every_command_help_has_an_example_and_matches_the_command_table() -> None:
     import typer.main
 
-    from toolkit.cli import app as root
+    from toolkit.cli import COMMANDS
 
-    group = typer.main.get_command(root)
+    root = typer.main.get_command(app)
 
     def walk(command, path):
-        if hasattr(command, "commands"):
-            for name, sub in command.commands.items():
-                yield from walk(sub, [*path, name])
+        if hasattr(command, "list_commands"):
+            for name in command.list_commands(None):
+                yield from walk(command.get_command(None, name), [*path, name])
         else:
             yield path, command
 
-    commands = list(walk(group, []))
-    assert len(commands) >= 5
+    commands = list(walk(root, []))
+    assert len(commands) >= 20
     for path, command in commands:
         assert "Example:" in (command.help or ""), f"toolkit {' '.join(path)} --help has no example"
+    assert set(COMMANDS) == {path[0] for path, _ in commands}
+
+
+def test_help_lists_every_command_without_importing_any_command_module() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from toolkit.cli import app, COMMANDS; "
+            "result = CliRunner().invoke(app, ['--help']); assert result.exit_code == 0, result.output; "
+            "assert all(name in result.output for name in COMMANDS); "
+            "loaded = [m for m in sys.modules if m.startswith('toolkit.cli.') or m.split('.')[0] in "
+            "('boto3', 'botocore', 'jinja2', 'hcl2', 'pydantic', 'yaml', 'pg8000')]; print(loaded)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def _unquote(value):

@@ -283,10 +283,6 @@ def restore_checkpoint(project: EmulatorProject, moto: MotoServer, environment: 
     assert project.lock_entry(moto, environment) is None
 
 
-@pytest.mark.xfail(strict=True, reason="toolkit exits at once on Ctrl-C and closes terraform's pipes: terraform "
-                                       "dies (SIGPIPE) before it saves the state and releases the lock; the "
-                                       "instance it was creating is orphaned (toolkit/engine/terraform.py "
-                                       "Terraform.run; engine helper)")
 def test_interrupted_apply_lets_terraform_stop_gracefully(project: EmulatorProject, moto_server: MotoServer,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     process, watcher = apply_until_database_creation(project, moto_server, INTERRUPTED, monkeypatch)

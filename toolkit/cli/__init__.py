@@ -1,8 +1,8 @@
 """The `toolkit` command: a thin Typer layer over the library.
 
-Each command module registers itself on `app`; library imports happen inside the commands so that
-`toolkit --help` stays fast. Library errors (ToolkitError) become `Error: …` on stderr and a
-non-zero exit code here, in one place.
+Commands load lazily: `toolkit --help` shows the table below without importing any command module,
+and `toolkit plan …` imports only toolkit/cli/plan.py (whose `register(app)` adds the command).
+Library errors (ToolkitError) become `Error: …` on stderr and a non-zero exit code here, in one place.
 """
 
 from __future__ import annotations
@@ -15,9 +15,44 @@ from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
 
+# Command name -> (module under toolkit/cli, one-line help shown by `toolkit --help`), in help order.
+# Keep each line in step with the command docstring; tests check that the table and the commands agree.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "envs": ("envs", "List, show and compare environments."),
+    "render": ("render", "Validate an environment and render its tfvars and backend."),
+    "doctor": ("doctor", "Check what the toolkit needs on this machine."),
+    "check": ("check", "fmt, provider schema, contracts and checkov over the code."),
+    "plan": ("plan", "Render, init and plan; save the plan for review and apply."),
+    "review": ("review", "Review a plan: summary, data-at-risk warnings, changes."),
+    "apply": ("apply", "Apply the reviewed saved plan, behind the guards."),
+    "checkpoints": ("rollback", "List an environment's pre-apply checkpoints."),
+    "rollback": ("rollback", "Roll back to a checkpoint, tier by tier (dry run first)."),
+    "unlock": ("unlock", "Show who holds the state lock and release it safely."),
+    "drift": ("drift", "Report drift between real infrastructure and state."),
+    "db": ("db", "Database migrations: status, plan, migrate, rollback…"),
+}
+
 
 class ToolkitGroup(TyperGroup):
-    """Root group: turns a library error raised by any sub-command into `Error: …` and its exit code."""
+    """Root group: loads commands on demand and turns library errors into `Error: …` and an exit code."""
+
+    _loaded: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name not in COMMANDS:
+            return None
+        if name not in self._loaded:
+            self._loaded[name] = load_command(name)
+        return self._loaded[name]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list from the static table, so help imports no command module."""
+        rows = [(name, short_help) for name, (_, short_help) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -25,6 +60,16 @@ class ToolkitGroup(TyperGroup):
         except ToolkitError as error:
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
+
+
+def load_command(name: str) -> Any:
+    """Import the command's module, let it register on a private Typer app, and return the click command."""
+    module = importlib.import_module(f"toolkit.cli.{COMMANDS[name][0]}")
+    commands = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+    module.register(commands)
+    converted = typer.main.get_command(commands)
+    nested = getattr(converted, "commands", None)
+    return nested[name] if nested and name in nested else converted
 
 
 app = typer.Typer(
@@ -38,29 +83,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Command modules, each exposing `register(app)`. Listed here so the help shows them in this order.
-COMMAND_MODULES = [
-    "envs",
-    "render",
-    "doctor",
-    "check",
-    "plan",
-    "review",
-    "apply",
-    "rollback",
-    "unlock",
-    "drift",
-    "db",
-]
 
-for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"toolkit.cli.{_name}")
-    except ModuleNotFoundError as missing:
-        if missing.name != f"toolkit.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+@app.callback()
+def _root() -> None:
+    """Per-environment Terraform for AWS: render, check, plan, review, apply, rollback, db migrations."""
 
 
 def main() -> None:

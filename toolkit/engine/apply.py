@@ -72,7 +72,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:
         return ApplyOutcome(environment, False, metadata.plan_id, metadata.summary, "not needed")
-    check_stateful_destroys(environment, saved.load_json(), list(allow_destroy or []))
+    # From the verified plan file itself: plan.json carries no hash, and the binary plan is what gets applied.
+    check_stateful_destroys(environment, terraform.show_json(saved.plan_file), list(allow_destroy or []))
     approval = check_approval(config, approve, prompt, metadata.summary.text())
 
     progress.step(environment, "checkpoint")

@@ -44,6 +44,8 @@ def check_plan_matches(environment: str, metadata: PlanMetadata, plan_file: Path
                        source_sha256: str, git_commit: str | None, git_tree: str | None = None) -> None:
     """Refuse a plan whose file, inputs or code differ from what its metadata recorded."""
     problems: list[str] = []
+    if metadata.environment != environment:
+        problems.append(f"the plan was made for {metadata.environment}, not {environment}")
     if not plan_file.is_file():
         problems.append(f"the plan file {plan_file} is missing")
     elif sha256_file(plan_file) != metadata.plan_sha256:

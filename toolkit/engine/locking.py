@@ -48,6 +48,10 @@ def parse_lock_info(output: str) -> LockInfo | None:
         match = _FIELD.match(raw_line.strip("│╷╵ "))
         if match and match.group(1).lower() not in fields:
             fields[match.group(1).lower()] = match.group(2)
+    if not fields.get("id"):
+        # No lock holder in the message: the lock could not be taken at all (the lock table failed, access
+        # denied); terraform's own error says why, and no one else holds the lock.
+        return None
     return LockInfo(
         id=fields.get("id", ""),
         path=fields.get("path", ""),

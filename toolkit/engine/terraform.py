@@ -109,7 +109,15 @@ class Terraform:
                                        encoding="utf-8", errors="replace")
         except OSError as error:
             raise TerraformError(f"{self.binary.path}: cannot run it: {error}") from None
-        stdout, stderr = self._collect(process, args[0], stream)
+        try:
+            stdout, stderr = self._collect(process, args[0], stream)
+        except KeyboardInterrupt:
+            # Ctrl-C reached terraform too (same process group): it is stopping gracefully, saving the state and
+            # releasing the lock. Leaving now would close its pipes and kill it half-way (SIGPIPE); the reader
+            # threads keep draining them while we wait. A second Ctrl-C stops waiting.
+            self.progress.step(self.label, f"interrupted: waiting for terraform {args[0]} to stop and save the state")
+            process.wait()
+            raise
         result = RunResult(command, process.returncode, stdout, stderr, time.monotonic() - started)
         if result.returncode not in ok_codes:
             raise self._failure(result, what or f"terraform {args[0]}")
