@@ -7,6 +7,7 @@ Library errors (ToolkitError) become `Error: …` on stderr and a non-zero exit 
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 
@@ -36,17 +37,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class ToolkitGroup(TyperGroup):
     """Root group: loads commands on demand and turns library errors into `Error: …` and an exit code."""
 
-    _loaded: dict[str, Any] = {}
-
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
     def get_command(self, ctx: Any, name: str) -> Any:
         if name not in COMMANDS:
             return None
-        if name not in self._loaded:
-            self._loaded[name] = load_command(name)
-        return self._loaded[name]
+        return load_command(name)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from the static table, so help imports no command module."""
@@ -62,6 +59,7 @@ class ToolkitGroup(TyperGroup):
             raise typer.Exit(error.exit_code) from None
 
 
+@functools.cache
 def load_command(name: str) -> Any:
     """Import the command's module, let it register on a private Typer app, and return the click command."""
     module = importlib.import_module(f"toolkit.cli.{COMMANDS[name][0]}")
