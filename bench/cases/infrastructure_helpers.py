@@ -109,9 +109,19 @@ def deploy_bad(scenario: dict[str, Any]) -> None:
 
 
 def baseline_rollback(scenario: dict[str, Any]) -> None:
-    """What an operator's script does: roll the service back, wait until stable, then hold scaling."""
+    """The same API calls the toolkit makes, in a plain script: check, roll back, wait, hold scaling, verify.
+
+    Issue 7 defines B7's baseline as "a minimal boto3 script making the same API calls", so the
+    precondition reads (service, target revision, scaling state) and the final read-back are here too.
+    """
     ecs, autoscaling = _clients(scenario)
     cluster, service, good = scenario["cluster"], scenario["service"], scenario["good"]
+    scalable = scenario["scalable"]
+    target = {"ServiceNamespace": scalable["namespace"], "ResourceIds": [scalable["resource_id"]],
+              "ScalableDimension": scalable["dimension"]}
+    ecs.describe_services(cluster=cluster, services=[service])
+    ecs.describe_task_definition(taskDefinition=good)
+    autoscaling.describe_scalable_targets(**target)
     ecs.update_service(cluster=cluster, service=service, taskDefinition=good)
     deadline = time.monotonic() + ROLLOUT_TIMEOUT_SECONDS
     while True:
@@ -122,12 +132,12 @@ def baseline_rollback(scenario: dict[str, Any]) -> None:
         if time.monotonic() + POLL_SECONDS > deadline:
             raise SystemExit(f"{service} not stable after {ROLLOUT_TIMEOUT_SECONDS:.0f}s")
         time.sleep(POLL_SECONDS)
-    scalable = scenario["scalable"]
     autoscaling.register_scalable_target(
         ServiceNamespace=scalable["namespace"], ResourceId=scalable["resource_id"],
         ScalableDimension=scalable["dimension"],
         SuspendedState={"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": True,
                         "ScheduledScalingSuspended": True})
+    autoscaling.describe_scalable_targets(**target)
 
 
 def count_calls(side: str, arguments: list[str]) -> list[str]:

@@ -18,7 +18,8 @@ UNSET_ENDPOINT = "TOOLKIT_TEST_UNSET_ENDPOINT"
 def local_environment(**overrides: Any) -> dict[str, Any]:
     """Sandbox root, state in .toolkit/state/ENV; the emulator endpoint still reaches the provider."""
     return sandbox_environment(PROJECT, backend={"type": "local", "endpoint_from_env": "AWS_ENDPOINT_URL"},
-                               storage={"buckets": {"files": {"versioning": False}}}, **overrides)
+                               storage={"buckets": {"files": {"versioning": False}}}, allow_auto_apply=True,
+                               **overrides)
 
 
 @pytest.fixture(scope="module")

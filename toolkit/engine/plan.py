@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from toolkit.config import list_environments, load_environment
@@ -72,7 +75,6 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
                     progress: Progress | None = None) -> PlanOutcome:
     progress = progress or SilentProgress()
     workspace, terraform = session.workspace, session.terraform
-    state = terraform.state_pull()
     plan_id, folder = new_plan_folder(workspace.plans_dir)
     try:
         progress.step(session.name, "plan" + (" (destroy)" if destroy else ""))
@@ -80,6 +82,7 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         has_changes = terraform.plan(var_file=workspace.render.tfvars_path, out=plan_file,
                                      lock_timeout=lock_timeout, destroy=destroy)
         plan_json = redact_plan(terraform.show_json(plan_file))
+        lineage, serial = prior_state_version(plan_file) or state_version(terraform.state_pull())
         from toolkit.checkpoints import current_actor
 
         metadata = PlanMetadata(
@@ -88,8 +91,7 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
             tfvars_sha256=workspace.render.tfvars_sha256,
             source_sha256=source_sha256(workspace.render.root_dir), plan_sha256=sha256_file(plan_file),
             terraform_version=session.binary.version, terraform_flavor=session.binary.flavor,
-            state_lineage=state.get("lineage") if state else None,
-            state_serial=state.get("serial") if state else None,
+            state_lineage=lineage, state_serial=serial,
             has_changes=has_changes, destroy=destroy, summary=summarize_plan(plan_json),
         )
         saved = save_plan_record(workspace.plans_dir, folder, metadata, plan_json)
@@ -99,6 +101,28 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         raise
     progress.step(session.name, f"plan saved: {saved.plan_json}")
     return PlanOutcome(session.name, saved)
+
+
+def state_version(state: dict[str, Any] | None) -> tuple[str | None, int | None]:
+    """(lineage, serial) of a state document; (None, None) for an environment without state yet."""
+    if not state or not state.get("lineage"):
+        return None, None
+    return state["lineage"], state.get("serial")
+
+
+def prior_state_version(plan_file: Path) -> tuple[str | None, int | None] | None:
+    """The state version the plan was made against, read from the plan file itself.
+
+    Terraform and OpenTofu store the prior state (with the backend's lineage and serial) as `tfstate`
+    inside the plan zip: exactly what the plan was computed from, and no extra `state pull` run.
+    None when the file is not a readable zip (an encrypted OpenTofu plan): the caller pulls the state.
+    """
+    try:
+        with zipfile.ZipFile(plan_file) as archive:
+            prior = json.loads(archive.read("tfstate"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
+    return state_version(prior)
 
 
 @dataclass(frozen=True)
