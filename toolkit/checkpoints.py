@@ -17,7 +17,6 @@ import os
 import re
 import secrets
 import socket
-import tempfile
 import types
 import typing
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.files import write_atomically
 
 CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
@@ -469,17 +469,3 @@ class CheckpointStore:
             return Checkpoint.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise ToolkitError(f"{path}: unreadable checkpoint: {error}") from None
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write a file so that readers see the old or the new content, never a partial one."""
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

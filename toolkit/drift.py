@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.files import write_atomically
 from toolkit.project import Project
 
 if TYPE_CHECKING:
@@ -125,9 +125,7 @@ def refresh_only_plan(project: Project, environment: str, *, lock_timeout: str =
     # `show -json` carries sensitive values in clear; the saved report input must not.
     document = redact_plan(session.terraform.show_json(plan_file))
     target = folder / DRIFT_PLAN_JSON
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(json.dumps(document), encoding="utf-8")
-    os.replace(partial, target)
+    write_atomically(target, json.dumps(document))
     return RefreshOnlyPlan(target, session.workspace.render.root_dir)
 
 

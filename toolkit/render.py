@@ -15,6 +15,7 @@ from typing import Any
 
 from toolkit.config import EnvironmentConfig
 from toolkit.errors import RenderError
+from toolkit.files import write_atomically
 from toolkit.hcl_writer import hcl_key, hcl_value
 from toolkit.project import Project
 from toolkit.terraform_types import TypeSpec, parse_type, type_errors
@@ -199,7 +200,5 @@ def _write_if_changed(path: Path, text: str) -> bool:
     """Write atomically, and only when the content differs (keeps mtimes and diffs quiet)."""
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    write_atomically(path, text)
     return True

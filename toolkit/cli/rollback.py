@@ -76,14 +76,14 @@ def rollback(
 
 
 def _confirm(question: str, environment: str) -> str:
-    """The typed answer; no terminal or closed input (click's Abort) is no confirmation, said as an error."""
-    from click.exceptions import Abort
+    """The typed answer; no terminal or closed input (an Abort from the prompt) is no confirmation, said as an error."""
+    from click.exceptions import Abort as ClickAbort
 
     from toolkit.errors import GuardError
 
     try:
         return typer.prompt(question, default="", show_default=False)
-    except Abort:
+    except (typer.Abort, ClickAbort):
         raise GuardError(f"{environment} is protected: add --approve {environment} (nothing was changed)") from None
 
 

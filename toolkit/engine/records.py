@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import GuardError
+from toolkit.files import write_atomically
 
 PLAN_FILE = "plan.tfplan"
 PLAN_JSON = "plan.json"
@@ -191,9 +192,7 @@ def load_latest_plan(plans_dir: Path, environment: str) -> SavedPlan:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(value, indent=2, sort_keys=False) + "\n")
 
 
 def _prune(plans_dir: Path) -> None:

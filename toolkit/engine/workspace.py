@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from toolkit.config import EnvironmentConfig
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError
+from toolkit.files import write_atomically
 from toolkit.project import Project
 from toolkit.render import RenderResult
 
@@ -171,7 +171,5 @@ def write_cli_config(project: Project) -> Path | None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
+    write_atomically(path, text)
     return path
