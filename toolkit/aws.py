@@ -75,12 +75,14 @@ def resolve_endpoint(endpoint_url: str | None) -> str | None:
 def aws_client(
     service: str,
     *,
-    region: str,
+    region: str | None,
     endpoint_url: str | None = None,
     recorder: ApiCallRecorder | None = None,
     attempts: int | None = None,
 ) -> Any:
     """A boto3 client using the normal credential chain, bounded retries and timeouts.
+
+    `region` None lets boto3 resolve it (AWS_REGION, AWS_DEFAULT_REGION, the profile).
 
     `recorder`, when given, records every API call made with the client (for journals and call counts).
     """

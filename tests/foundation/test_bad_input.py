@@ -111,6 +111,9 @@ CASES: list[tuple[str, str, str, str]] = [
     ("prod-auto-apply", "prod", "s/protected: true/protected: true\nallow_auto_apply: true/",
      "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:4: allow_auto_apply = True: must be false in a protected "
      "environment: it applies only a reviewed, saved plan"),
+    ("parameter-list", "dev", "database:\n  parameters:\n    work_mem: [1, 2]\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:8: database.parameters.work_mem: Input should be a string, "
+     "an integer or a number"),
     ("budget-range", "dev", "budget:\n  monthly_min_usd: 500\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: budget.monthly_min_usd = 500: must not exceed "
      "monthly_max_usd (200)"),

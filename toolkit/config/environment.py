@@ -85,10 +85,36 @@ def _validate(document: SourcedDocument, env_file: Path, project: Project) -> Se
     try:
         return Settings.model_validate(document.data)
     except ValidationError as error:
-        messages = [_describe(item, document, env_file, project) for item in error.errors()]
+        messages = [_describe(item, document, env_file, project) for item in _merge_union_errors(error.errors())]
         unique = list(dict.fromkeys(messages))
         header = f"{project.display(env_file)}: {len(unique)} problem{'s' if len(unique) > 1 else ''}"
         raise ConfigError(header + "\n  " + "\n  ".join(unique)) from None
+
+
+_UNION_MEMBERS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "a boolean"}
+
+
+def _merge_union_errors(errors: list[Any]) -> list[Any]:
+    """A value failing every member of `str | int | float` gives one message, not one per member."""
+    merged: list[Any] = []
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for item in errors:
+        loc = tuple(item["loc"])
+        if loc and loc[-1] in _UNION_MEMBERS:
+            key = loc[:-1]
+            if key in seen:
+                seen[key]["members"].append(_UNION_MEMBERS[loc[-1]])
+                continue
+            entry = {**item, "loc": key, "members": [_UNION_MEMBERS[loc[-1]]]}
+            seen[key] = entry
+            merged.append(entry)
+        else:
+            merged.append(item)
+    for entry in seen.values():
+        members = entry.pop("members")
+        allowed = members[0] if len(members) == 1 else ", ".join(members[:-1]) + " or " + members[-1]
+        entry.update(type="union", msg=f"Input should be {allowed}")
+    return merged
 
 
 def _describe(item: dict[str, Any], document: SourcedDocument, env_file: Path, project: Project) -> str:

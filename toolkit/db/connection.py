@@ -117,13 +117,16 @@ def target_from_secret(secret_id: str, *, host: str | None = None, port: int | N
     so host and database then come from the flags (or the environment's settings).
     """
     if client is None:
-        import boto3
+        from toolkit.aws import aws_client
 
-        client = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
-    from botocore.exceptions import BotoCoreError, ClientError
+        client = aws_client("secretsmanager", region=region, endpoint_url=endpoint_url)
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     try:
         response = client.get_secret_value(SecretId=secret_id)
+    except NoCredentialsError as error:
+        raise MigrationError(f"cannot read secret {secret_id}: no AWS credentials found (set AWS_PROFILE, run "
+                             "`aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)") from error
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "Unknown")
         raise MigrationError(f"cannot read secret {secret_id}: {code}") from error

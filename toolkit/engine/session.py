@@ -40,10 +40,11 @@ def open_session(project: Project, environment: str, progress: Progress | None =
     """Load and render the environment, stage its root module and run `terraform init`."""
     progress = progress or SilentProgress()
     config = config or load_environment(project, environment)
+    # Find terraform first: a missing binary must fail before anything is rendered or staged.
+    binary = discover_binary(project.root)
     progress.step(environment, "render")
     render = render_environment(project, config)
     workspace = prepare_workspace(project, config, render)
-    binary = discover_binary(project.root)
     terraform = workspace.terraform(binary, progress)
     # Two toolkit runs of one environment share its TF_DATA_DIR: never let their inits interleave.
     with _exclusive(workspace.data_dir / ".init.lock"):
