@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -199,3 +200,20 @@ def _unquote(value):
     return value
 
 
+
+
+def test_render_all_skips_an_emulator_only_environment_without_its_endpoint(
+        project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(REPO / "envs" / "sandbox.yaml", project_dir / "envs" / "sandbox.yaml")
+    shutil.copytree(REPO / "examples" / "sandbox", project_dir / "examples" / "sandbox")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    result = invoke("render", "--all")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == ("sandbox: skipped (AWS_ENDPOINT_URL is not set: an emulator-only "
+                                             "environment; `make demo` renders it)")
+    assert not (project_dir / "build" / "sandbox").exists()
+    assert (project_dir / "build" / "prod" / "terraform.tfvars").is_file()
+    # Named explicitly, it is an error: nothing would know where the emulator is.
+    result = invoke("render", "sandbox")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: envs/sandbox.yaml: backend.endpoint_from_env names AWS_ENDPOINT_URL")

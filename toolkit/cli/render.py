@@ -29,8 +29,14 @@ def render_command(
         raise UsageError("give an environment name or --all (not both)")
     project = Project.discover()
     names = list_environments(project) if all_environments else [environment]
+    configs = [load_environment(project, name) for name in names]
+    if all_environments:
+        for config in [c for c in configs if c.missing_endpoint_variable()]:
+            typer.echo(f"{config.name}: skipped ({config.missing_endpoint_variable()} is not set: an emulator-only "
+                       "environment; `make demo` renders it)")
+        configs = [config for config in configs if not config.missing_endpoint_variable()]
     # Check everything before writing anything, so --all never leaves a half-rendered set.
-    prepared = [prepare_render(project, load_environment(project, name)) for name in names]
+    prepared = [prepare_render(project, config) for config in configs]
     for render in prepared:
         result = render.write()
         state = "written" if result.changed else "unchanged"

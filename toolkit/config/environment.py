@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,14 @@ class EnvironmentConfig:
     @property
     def protected(self) -> bool:
         return self.settings.protected
+
+    def missing_endpoint_variable(self) -> str | None:
+        """The emulator endpoint variable this environment needs but the shell does not set, if any.
+
+        `--all` commands skip such emulator-only environments (the sandbox) instead of failing.
+        """
+        variable = self.settings.backend.endpoint_from_env
+        return variable if variable and not os.environ.get(variable) else None
 
     def terraform_variables(self) -> dict[str, Any]:
         """The root-module inputs: every validated top-level key except the toolkit's own settings."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -168,8 +167,8 @@ def plan_all(project: Project, environments: list[str] | None = None, *, lock_ti
     def plan_one(name: str) -> PlanAllResult:
         try:
             config = load_environment(project, name)
-            endpoint_variable = config.settings.backend.endpoint_from_env
-            if environments is None and endpoint_variable and not os.environ.get(endpoint_variable):
+            endpoint_variable = config.missing_endpoint_variable()
+            if environments is None and endpoint_variable:
                 return PlanSkipped(name, f"{endpoint_variable} is not set (an emulator-only environment: "
                                          f"`make demo` runs it)")
             return plan_environment(project, name, lock_timeout=lock_timeout, progress=progress)
