@@ -64,7 +64,7 @@ set +e; "$TOOLKIT" plan "$ENVIRONMENT"; code=$?; set -e
 [ "$code" -eq 0 ] || { echo "demo: the plan after apply should show no changes (exit 0), got exit $code" >&2; exit 1; }
 
 # --- ROLLBACK DEMO HOOK ---------------------------------------------------------------------------
-# The rollback helper extends the demo here (bad task definition -> toolkit rollback): a script
+# The rollback part of the demo (bad task definition -> toolkit rollback): a script
 # scripts/demo_rollback.sh, when present, runs against the same emulator and environment.
 if [ -f scripts/demo_rollback.sh ]; then
   step "rollback demo"

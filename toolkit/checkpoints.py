@@ -5,7 +5,7 @@
 commit, saves the checkpoint (`CheckpointStore.save`), applies, then records the outcome
 (`CheckpointStore.update_apply`). `toolkit rollback` reads checkpoints back. A checkpoint never holds
 secrets: no state contents (only a pointer to the state version), no sensitive parameter values.
-See docs/CHECKPOINT-CONTRACT.md.
+See docs/CHECKPOINTS.md.
 """
 
 from __future__ import annotations

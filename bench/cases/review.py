@@ -23,7 +23,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 
 
 def generate_plan(python: str, changes: int, path: Path) -> int:
-    """Write the review helper's generated plan (bench/plan_generator.py); return its size in bytes."""
+    """Write a generated plan (bench/plan_generator.py); return its size in bytes."""
     subprocess.run([python, "-m", "bench.plan_generator", "--changes", str(changes), "--out", str(path)],
                    check=True, cwd=Path(__file__).resolve().parents[2])
     return path.stat().st_size

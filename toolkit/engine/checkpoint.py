@@ -1,4 +1,4 @@
-"""The checkpoint `toolkit apply` takes before changing anything (docs/CHECKPOINT-CONTRACT.md).
+"""The checkpoint `toolkit apply` takes before changing anything (docs/CHECKPOINTS.md).
 
 Targets come from the state, their live values from AWS (toolkit.checkpoints.capture); the engine adds
 where the state was (S3 object version, or a copy of the local state file) and what is being applied.
