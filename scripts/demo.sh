@@ -63,14 +63,10 @@ step "toolkit plan $ENVIRONMENT (again: must show no changes)"
 set +e; "$TOOLKIT" plan "$ENVIRONMENT"; code=$?; set -e
 [ "$code" -eq 0 ] || { echo "demo: the plan after apply should show no changes (exit 0), got exit $code" >&2; exit 1; }
 
-# --- ROLLBACK DEMO HOOK ---------------------------------------------------------------------------
-# The rollback part of the demo (bad task definition -> toolkit rollback): a script
-# scripts/demo_rollback.sh, when present, runs against the same emulator and environment.
-if [ -f scripts/demo_rollback.sh ]; then
-  step "rollback demo"
-  ENVIRONMENT=$ENVIRONMENT bash scripts/demo_rollback.sh
-fi
-# --- END OF ROLLBACK DEMO HOOK --------------------------------------------------------------------
+# The incident: a bad task definition revision goes out, and `toolkit rollback` brings the service back
+# (scripts/demo_rollback.sh, against the same emulator and environment).
+step "rollback demo"
+ENVIRONMENT=$ENVIRONMENT bash scripts/demo_rollback.sh
 
 data=.toolkit/envs/$ENVIRONMENT
 step "done in $(($(date +%s) - started))s; artifacts:"
