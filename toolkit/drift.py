@@ -19,12 +19,13 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.checkpoints import iso, utc_now
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.files import write_atomically
+from toolkit.github import drift_marker
 from toolkit.project import Project
 
 if TYPE_CHECKING:
@@ -42,10 +43,6 @@ MARKDOWN_LIMIT = 65_536
 _RESERVE = 600
 _MAX_ROWS_PER_RESOURCE = 40
 FORMATS = ("text", "md", "json")
-
-
-def drift_marker(environment: str) -> str:
-    return f"<!-- toolkit-drift:{environment} -->"
 
 
 @dataclass(frozen=True)
@@ -158,7 +155,7 @@ def read_drift(plan_json: Path, environment: str, root_dir: Path | None = None) 
     # The review's renderers then show the same resources as this report.
     review.drift = kept
     review.summary.drift = len(kept)
-    checked_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    checked_at = iso(utc_now())
     return DriftReport(environment, review, plan_json, checked_at, resources)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config import EnvironmentConfig
-from toolkit.engine.records import PlanMetadata, action_of, sha256_file
+from toolkit.engine.records import PlanMetadata, sha256_file
 from toolkit.errors import GuardError
+from toolkit.review.analysis import action_of
 
 # Environments that apply only a reviewed, saved plan whatever their config says.
 SAVED_PLAN_ONLY = frozenset({"staging", "prod"})

@@ -24,7 +24,6 @@ from toolkit.engine.records import (
     sha256_file,
     source_sha256,
     summarize_plan,
-    utc_now,
 )
 from toolkit.engine.redact import redact_plan
 from toolkit.engine.session import Session, open_session
@@ -82,10 +81,10 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
                                      lock_timeout=lock_timeout, destroy=destroy)
         plan_json = redact_plan(terraform.show_json(plan_file))
         lineage, serial = prior_state_version(plan_file) or state_version(terraform.state_pull())
-        from toolkit.checkpoints import current_actor
+        from toolkit.checkpoints import current_actor, iso, utc_now
 
         metadata = PlanMetadata(
-            environment=session.name, plan_id=plan_id, created_at=utc_now(), created_by=current_actor(),
+            environment=session.name, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
             git_commit=git_commit(workspace.project.root), git_tree=git_tree(workspace.project.root),
             tfvars_sha256=workspace.render.tfvars_sha256,
             source_sha256=source_sha256(workspace.render.root_dir), plan_sha256=sha256_file(plan_file),

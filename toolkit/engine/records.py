@@ -14,27 +14,19 @@ import secrets
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from toolkit.checkpoints import new_checkpoint_id
 from toolkit.errors import GuardError
 from toolkit.files import write_atomically
+from toolkit.review.analysis import action_of
 
 PLAN_FILE = "plan.tfplan"
 PLAN_JSON = "plan.json"
 METADATA_FILE = "metadata.json"
 LATEST = "latest"
 KEEP_PLANS = 20
-
-
-def new_record_id() -> str:
-    """Sortable and unique: UTC time plus a short random suffix, e.g. 20261126T141500Z-3f9a."""
-    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def sha256_file(path: Path) -> str:
@@ -92,13 +84,6 @@ class PlanSummary:
     def text(self) -> str:
         return (f"{self.add} to add, {self.change} to change, {self.replace} to replace, "
                 f"{self.destroy} to destroy")
-
-
-def action_of(actions: list[str]) -> str:
-    """Terraform's action list as one word: create, update, replace, delete, read or no-op."""
-    if "delete" in actions and "create" in actions:
-        return "replace"
-    return actions[0] if actions else "no-op"
 
 
 def summarize_plan(plan: dict[str, Any]) -> PlanSummary:
@@ -161,7 +146,8 @@ class SavedPlan:
 
 
 def new_plan_folder(plans_dir: Path) -> tuple[str, Path]:
-    plan_id = new_record_id()
+    # Plans and checkpoints share one id scheme: sortable UTC time plus a short random suffix.
+    plan_id = new_checkpoint_id()
     folder = plans_dir / plan_id
     folder.mkdir(parents=True, mode=0o700)
     return plan_id, folder
