@@ -5,12 +5,7 @@ checkpoint taken before a bad apply."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.fault_proxy import FaultProxy
+from tests.support.moto_server import start_moto_server, stop_moto_server
 from toolkit.checkpoints import (
     ApplyRecord,
     CheckpointStore,
@@ -45,43 +41,15 @@ LINEAGE = "6f1c2a7e-0000-4000-8000-000000000001"
 MOTO_RUNNING_TASKS = 2
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto_server on a free 127.0.0.1 port for the whole session."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    binary = Path(sys.executable).with_name("moto_server")
-    environment = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": str(MOTO_RUNNING_TASKS)}
-    with log.open("wb") as output:
-        process = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=output,
-                                   stderr=subprocess.STDOUT, env=environment)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"moto_server did not start: {log.read_text()[-2000:]}") from None
-            time.sleep(0.1)
+    """A moto_server of its own (ECS tasks reported running) on a free 127.0.0.1 port for the whole session."""
+    server = start_moto_server(tmp_path_factory.mktemp("moto"),
+                               {"MOTO_ECS_SERVICE_RUNNING": str(MOTO_RUNNING_TASKS)})
     try:
-        yield url
+        yield server.endpoint_url
     finally:
-        process.terminate()
-        try:
-            # Open keep-alive connections can hold werkzeug's shutdown; nothing is lost by killing it then.
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_moto_server(server)
 
 
 @pytest.fixture

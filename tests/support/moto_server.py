@@ -76,13 +76,17 @@ class MotoServer:
             return False
 
 
-def start_moto_server(log_dir: Path) -> MotoServer:
-    """Start the server and return once it answers HTTP (or raise with its log)."""
+def start_moto_server(log_dir: Path, extra_environment: dict[str, str] | None = None) -> MotoServer:
+    """Start the server and return once it answers HTTP (or raise with its log).
+
+    `extra_environment` sets moto's own switches, e.g. MOTO_ECS_SERVICE_RUNNING.
+    """
     port = _free_port()
     log_file = log_dir / f"moto-{port}.log"
+    environment = {**os.environ, **(extra_environment or {})}
     with log_file.open("wb") as log:
         process = subprocess.Popen([str(_moto_server_command()), "-H", "127.0.0.1", "-p", str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT)
+                                   stdout=log, stderr=subprocess.STDOUT, env=environment)
     server = MotoServer(port, process, log_file)
     deadline = time.monotonic() + STARTUP_SECONDS
     while not server.answers():
