@@ -85,8 +85,12 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
                      write_cli_config(project), endpoint_url)
 
 
-def stage_root_module(project: Project, root_dir: Path, backend_block: Path, stage_dir: Path) -> Path:
-    """Mirror the path from the project root to `root_dir` under `stage_dir`; return the staged root."""
+def stage_root_module(project: Project, root_dir: Path, backend_block: Path | None, stage_dir: Path,
+                      *, exclude: frozenset[str] = frozenset()) -> Path:
+    """Mirror the path from the project root to `root_dir` under `stage_dir`; return the staged root.
+
+    `backend_block` None stages no backend file; `exclude` leaves more of the root's files out (the stub runs
+    leave out a committed .terraform.lock.hcl: its hashes are the real providers')."""
     root_dir = root_dir.resolve()
     project_root = project.root.resolve()
     try:
@@ -108,8 +112,9 @@ def stage_root_module(project: Project, root_dir: Path, backend_block: Path, sta
         if staged_dir.is_symlink() or (staged_dir.exists() and not staged_dir.is_dir()):
             staged_dir.unlink()
         staged_dir.mkdir(exist_ok=True)
-    links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in NOT_STAGED_IN_ROOT}
-    links[STAGED_BACKEND_FILE] = backend_block.resolve()
+    links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in NOT_STAGED_IN_ROOT | exclude}
+    if backend_block is not None:
+        links[STAGED_BACKEND_FILE] = backend_block.resolve()
     # Terraform writes its dependency lock file into the working folder: keep the staged one.
     _sync_folder(staged_dir, links, keep={".terraform.lock.hcl"})
     return staged_dir
