@@ -72,31 +72,31 @@ class StubProvider:
 
     # --- schema --------------------------------------------------------------------------------------
 
-    def GetMetadata(self, pb: Any, request: Any) -> bytes:  # noqa: N802 (gRPC method names)
+    def GetMetadata(self, pb: Any, request: Any) -> bytes:
         return self.schema.metadata_bytes()
 
-    def GetProviderSchema(self, pb: Any, request: Any) -> bytes:  # noqa: N802
+    def GetProviderSchema(self, pb: Any, request: Any) -> bytes:
         return self.schema.schema_bytes()
 
-    def GetFunctions(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def GetFunctions(self, pb: Any, request: Any) -> Any:
         return pb.GetFunctions.Response()
 
     # --- validation ----------------------------------------------------------------------------------
 
-    def ValidateProviderConfig(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ValidateProviderConfig(self, pb: Any, request: Any) -> Any:
         return pb.ValidateProviderConfig.Response()
 
-    def ValidateResourceConfig(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ValidateResourceConfig(self, pb: Any, request: Any) -> Any:
         response = pb.ValidateResourceConfig.Response()
         self._type(pb, RESOURCE, request.type_name, response)
         return response
 
-    def ValidateDataResourceConfig(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ValidateDataResourceConfig(self, pb: Any, request: Any) -> Any:
         response = pb.ValidateDataResourceConfig.Response()
         self._type(pb, DATA_SOURCE, request.type_name, response)
         return response
 
-    def ConfigureProvider(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ConfigureProvider(self, pb: Any, request: Any) -> Any:
         response = pb.ConfigureProvider.Response()
         config = cty.decode(request.config.msgpack, self.schema.provider_type) or {}
         if self.name == "aws":
@@ -114,7 +114,7 @@ class StubProvider:
 
     # --- resources -----------------------------------------------------------------------------------
 
-    def PlanResourceChange(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def PlanResourceChange(self, pb: Any, request: Any) -> Any:
         response = pb.PlanResourceChange.Response()
         schema = self._type(pb, RESOURCE, request.type_name, response)
         if schema is None:
@@ -136,7 +136,7 @@ class StubProvider:
             return UNKNOWN
         return {**(self.context.default_tags or {}), **(tags or {})}
 
-    def ApplyResourceChange(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ApplyResourceChange(self, pb: Any, request: Any) -> Any:
         response = pb.ApplyResourceChange.Response()
         schema = self._type(pb, RESOURCE, request.type_name, response)
         if schema is None:
@@ -164,13 +164,13 @@ class StubProvider:
             _random_values(schema.name, values)
         return fill(values, schema.type, "", generator)
 
-    def ReadResource(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ReadResource(self, pb: Any, request: Any) -> Any:
         response = pb.ReadResource.Response()
         response.new_state.CopyFrom(request.current_state)
         response.private = request.private
         return response
 
-    def UpgradeResourceState(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def UpgradeResourceState(self, pb: Any, request: Any) -> Any:
         response = pb.UpgradeResourceState.Response()
         schema = self._type(pb, RESOURCE, request.type_name, response)
         if schema is None:
@@ -182,7 +182,7 @@ class StubProvider:
         response.upgraded_state.json = json.dumps(stored).encode()
         return response
 
-    def ImportResourceState(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ImportResourceState(self, pb: Any, request: Any) -> Any:
         response = pb.ImportResourceState.Response()
         schema = self._type(pb, RESOURCE, request.type_name, response)
         if schema is None:
@@ -201,14 +201,14 @@ class StubProvider:
         imported.state.msgpack = cty.encode(state, schema.type)
         return response
 
-    def MoveResourceState(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def MoveResourceState(self, pb: Any, request: Any) -> Any:
         response = pb.MoveResourceState.Response()
         _error(pb, response, "Move not supported", "The stub provider does not move state between resource types.")
         return response
 
     # --- data sources --------------------------------------------------------------------------------
 
-    def ReadDataSource(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def ReadDataSource(self, pb: Any, request: Any) -> Any:
         response = pb.ReadDataSource.Response()
         schema = self._type(pb, DATA_SOURCE, request.type_name, response)
         if schema is None:
@@ -263,7 +263,7 @@ class StubProvider:
                 put("id", MANAGED_CLOUDFRONT_POLICIES[name])
         return values
 
-    def StopProvider(self, pb: Any, request: Any) -> Any:  # noqa: N802
+    def StopProvider(self, pb: Any, request: Any) -> Any:
         return pb.StopProvider.Response()
 
 

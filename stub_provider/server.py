@@ -82,12 +82,12 @@ def serve(provider_name: str, data_dir: Path) -> int:
     add_to_server(provider, server)
 
     class Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
-        def Shutdown(self, request: object, context: object) -> object:  # noqa: N802 (gRPC method name)
+        def Shutdown(self, request: object, context: object) -> object:
             stop.set()
             return grpc_controller_pb2.Empty()
 
     class Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
-        def StreamStdio(self, request: object, context: object) -> object:  # noqa: N802
+        def StreamStdio(self, request: object, context: object) -> object:
             return iter(())
 
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(), server)

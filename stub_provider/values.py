@@ -173,7 +173,7 @@ class Generator:
         region = self.context.region
         if attribute == "id":
             return self.resource_id()
-        if attribute == "arn" or attribute.endswith("_arn") and attribute in ("dashboard_arn",):
+        if attribute in ("arn", "dashboard_arn"):
             return self.arn()
         if attribute in NAME_ATTRIBUTES or attribute == "name_prefix":
             return self.name()

@@ -26,6 +26,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -192,6 +193,7 @@ def refuse_stub_config(cli_config: Path | None, mirror: Path | None = None) -> N
                          "(unset TOOLKIT_PROVIDER_MIRROR or point it at a real provider mirror)")
     if cli_config is not None and cli_config.is_file():
         text = cli_config.read_text(encoding="utf-8", errors="replace")
-        if STUB_MARKER in text:
+        mirrors = [Path(path) for path in re.findall(r'path\s*=\s*"([^"]+)"', text)]
+        if STUB_MARKER in text or any(is_stub_mirror(path) for path in mirrors):
             raise GuardError(f"TF_CLI_CONFIG_FILE={cli_config} installs the offline stub providers: real plans "
                              "and applies never use them (unset TF_CLI_CONFIG_FILE)")

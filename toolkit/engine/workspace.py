@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.checks.stub import refuse_stub_config
 from toolkit.config import EnvironmentConfig
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.terraform import Terraform, TerraformBinary
@@ -59,6 +60,9 @@ class Workspace:
         return self.data_dir / "checkpoints"
 
     def environment_variables(self) -> dict[str, str]:
+        inherited = os.environ.get("TF_CLI_CONFIG_FILE")
+        # Real plans and applies never run against the offline stub providers (toolkit.checks.stub).
+        refuse_stub_config(self.cli_config_file or (Path(inherited) if inherited else None))
         variables = dict(os.environ)
         variables.update({"TF_DATA_DIR": str(self.terraform_data_dir), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})
         if self.cli_config_file is not None:
@@ -152,7 +156,10 @@ def provider_mirror(project: Project) -> Path | None:
     if configured.lower() in ("off", "none", "0", "false"):
         return None
     mirror = Path(configured) if configured else project.cache_dir / "providers"
-    return mirror.resolve() if mirror.is_dir() else None
+    if not mirror.is_dir():
+        return None
+    refuse_stub_config(None, mirror)
+    return mirror.resolve()
 
 
 def write_cli_config(project: Project) -> Path | None:
