@@ -25,6 +25,7 @@ Reading the whole AWS package (~330 MB of JavaScript) takes well under a minute;
 from __future__ import annotations
 
 import argparse
+import copy
 import gzip
 import json
 import re
@@ -37,16 +38,11 @@ from typing import Any
 
 import yaml
 
-from toolkit.errors import ToolkitError
 from toolkit.files import write_bytes_atomically
+from toolkit.provider_schema import DATA_DIR, SchemaError
 
 FORMAT_VERSION = "1.0"
 MAX_RECURSION = 3
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "provider_schemas"
-
-
-class SchemaError(ToolkitError):
-    """The provider schema or its npm package is missing or cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -445,7 +441,7 @@ def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) ->
     if kind == "provider":
         block = schema_entry["provider"]["block"]
     else:
-        section = {"resource": "resource_schemas", "data": "data_source_schemas"}[kind]
+        section = {"resource": "resource_schemas", "data": "data_source_schemas", "ephemeral": "ephemeral_resource_schemas"}[kind]
         if type_name not in schema_entry[section]:
             raise SchemaError(f"overlay: {kind} {type_name} is not in the package")
         block = schema_entry[section][type_name]["block"]
@@ -458,70 +454,40 @@ def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) ->
     return block, last
 
 
-def _expand(value: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
-    """Replace {"$ref": name} with a copy of the named definition (recursively, bounded)."""
-    if depth > 40:
-        raise SchemaError("overlay: $ref nesting deeper than 40 (a cycle?)")
-    if isinstance(value, dict):
-        if set(value) == {"$ref"}:
-            name = value["$ref"]
-            if name not in definitions:
-                raise SchemaError(f"overlay: unknown $ref {name!r}")
-            return _expand(definitions[name], definitions, depth + 1)
-        merged: dict[str, Any] = {}
-        for key, item in value.items():
-            if key == "$merge":
-                for name in item:
-                    if name not in definitions:
-                        raise SchemaError(f"overlay: unknown $merge {name!r}")
-                    expanded = _expand(definitions[name], definitions, depth + 1)
-                    for section, content in expanded.items():
-                        merged.setdefault(section, {}).update(content)
-            else:
-                expanded_item = _expand(item, definitions, depth + 1)
-                if key in merged and isinstance(merged[key], dict):
-                    merged[key].update(expanded_item)
-                else:
-                    merged[key] = expanded_item
-        return merged
-    if isinstance(value, list):
-        return [_expand(item, definitions, depth + 1) for item in value]
-    return value
-
-
 def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: ExtractionStats) -> None:
-    """Apply the hand-written corrections: real types for `any` arguments, sensitive flags, max_items."""
+    """Apply the hand-written corrections (see the overlay file's header): real types for `any` arguments,
+    sensitive flags. An entry naming something the package does not have is an error, so a package upgrade
+    that renames or types an argument shows up here instead of silently keeping a stale correction."""
     try:
         document = yaml.safe_load(overlay.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise SchemaError(f"cannot read the schema overlay {overlay}: {error}") from error
-    definitions = document.get("definitions", {})
+    covered: set[str] = set()
     for entry in document.get("entries", []):
         kind, type_name, path = entry["kind"], entry.get("type", ""), entry["path"]
         block, name = _walk(schema_entry, kind, type_name, path)
-        label = f"{kind} {type_name} {path}".replace("  ", " ")
+        label = " ".join(part for part in (kind, type_name, path) if part)
+        current = block.get("attributes", {}).get(name)
         if "block" in entry:
-            spec = _expand(entry["block"], definitions)
-            block.get("attributes", {}).pop(name, None)
-            block.setdefault("block_types", {})[name] = spec
+            if current is None or current["type"] != "dynamic":
+                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
+            del block["attributes"][name]
             if not block["attributes"]:
                 del block["attributes"]
+            # YAML anchors share objects between entries: copy so that no two blocks alias each other.
+            block.setdefault("block_types", {})[name] = copy.deepcopy(entry["block"])
         elif "attribute" in entry:
-            current = block.get("attributes", {}).get(name)
             if current is None:
                 raise SchemaError(f"overlay: {label}: no such attribute in the package")
-            current.update(_expand(entry["attribute"], definitions))
-        elif "block_spec" in entry:
-            current_block = block.get("block_types", {}).get(name)
-            if current_block is None:
-                raise SchemaError(f"overlay: {label}: no such block in the package")
-            current_block.update(entry["block_spec"])
+            current.update(copy.deepcopy(entry["attribute"]))
+        elif entry.get("keep_dynamic"):
+            if current is None or not _contains_dynamic(current["type"]):
+                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
         else:
-            raise SchemaError(f"overlay: {label}: needs `block`, `attribute` or `block_spec`")
+            raise SchemaError(f"overlay: {label}: needs `block`, `attribute` or `keep_dynamic`")
+        prefix = {"data": f"data.{type_name}.", "provider": "provider."}.get(kind, f"{type_name}.")
+        covered.add(prefix + path)
         stats.overlaid.append(label)
-    prefix_of = {"resource": "", "data": "data.", "provider": "provider."}
-    covered = {f"{prefix_of[e['kind']]}{e.get('type', '')}.{e['path']}".replace("provider..", "provider.")
-               for e in document.get("entries", [])}
     stats.untyped = [path for path in stats.untyped if path not in covered]
 
 
