@@ -101,12 +101,16 @@ def _parse(text: str) -> dict[str, Any]:
 def render(config: dict[str, Any]) -> dict[str, str]:
     """`json` and `minified_json` for the data source's config (plain Python values, all known)."""
     document: dict[str, Any] = {"Version": "", "Statement": []}
-    for source in config.get("source_policy_documents") or []:
+    for source in [config.get("source_json"), *(config.get("source_policy_documents") or [])]:
+        if not source:
+            continue
         _merge(document, _parse(source))
     own = {"Version": config.get("version") or DEFAULT_VERSION, "Id": config.get("policy_id") or "",
            "Statement": [statement_json(statement) for statement in config.get("statement") or []]}
     _merge(document, own)
-    for override in config.get("override_policy_documents") or []:
+    for override in [config.get("override_json"), *(config.get("override_policy_documents") or [])]:
+        if not override:
+            continue
         _merge(document, _parse(override))
     ordered = {"Version": document.get("Version") or DEFAULT_VERSION, "Id": document.get("Id") or None,
                "Statement": document.get("Statement") or None}
