@@ -162,6 +162,18 @@ class StubProvider:
                 values[attribute] = generator.name() if attribute != "id" else generator.resource_id()
         if self.name == "random":
             _random_values(schema.name, values)
+        if values.get("manage_master_user_password") is True and values.get("master_user_secret") is UNKNOWN:
+            # RDS creates the master user secret itself and reports it as one computed nested object.
+            kind = "cluster" if schema.name == "aws_rds_cluster" else "db"
+            key = values.get("master_user_secret_kms_key_id")
+            region = self.context.region
+            values["master_user_secret"] = [{
+                "kms_key_id": key if isinstance(key, str) else f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/"
+                                                              f"{generator.uuid()}",
+                "secret_arn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!{kind}-{generator.uuid()}-"
+                              f"{generator.hex(6)}",
+                "secret_status": "active",
+            }]
         return fill(values, schema.type, "", generator)
 
     def ReadResource(self, pb: Any, request: Any) -> Any:
@@ -348,6 +360,11 @@ def _random_values(type_name: str, values: dict[str, Any]) -> None:
         put("hex", prefix + data.hex())
         put("dec", prefix + str(int.from_bytes(data, "big")))
     elif type_name in ("random_password", "random_string"):
+        # The real provider's defaults (the stub plans them unknown: it knows no defaults).
+        for flag in ("upper", "lower", "numeric", "special", "number"):
+            put(flag, True)
+        for minimum in ("min_upper", "min_lower", "min_numeric", "min_special"):
+            put(minimum, 0)
         result = _random_string(values)
         put("result", result)
         put("id", "none" if type_name == "random_password" else result)

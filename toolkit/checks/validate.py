@@ -75,7 +75,8 @@ def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror:
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
         outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit), chosen))
     for outcome in outcomes:
-        result.findings.extend(outcome.findings)
+        # A module's mistake shows through every target that calls it: report it once.
+        result.findings.extend(finding for finding in outcome.findings if finding not in result.findings)
         result.notes.append(f"{outcome.target}: {outcome.seconds:.1f}s")
     result.notes.insert(0, f"terraform: {terraform}; providers: stub {mirror.versions} from {mirror.mirror_dir}")
     errors = len(result.errors)
@@ -112,7 +113,7 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
         if isinstance(validate, str):
             outcome.findings.append(Finding(name, 0, "", validate))
         else:
-            outcome.findings.extend(_findings(name, staged_relative, validate))
+            outcome.findings.extend(_findings(root, work / "stage", name, staged_relative, validate))
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -137,7 +138,22 @@ def _run(command: list[str], cwd: Path, environment: dict[str, str],
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-def _findings(name: str, staged_relative: Path, completed: subprocess.CompletedProcess[str]) -> list[Finding]:
+def _real_path(root: Path, stage_dir: Path, staged_relative: Path, filename: str) -> str:
+    """A diagnostic's file as a project path: terraform names it relative to the staged target (or, for
+    modules reached through the stage's symlinks, absolute in the project)."""
+    path = Path(filename)
+    if not path.is_absolute():
+        return os.path.normpath(staged_relative / path)
+    for base in (stage_dir, root.resolve(), root):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return filename
+
+
+def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
+              completed: subprocess.CompletedProcess[str]) -> list[Finding]:
     try:
         report = json.loads(completed.stdout)
     except ValueError:
@@ -150,7 +166,7 @@ def _findings(name: str, staged_relative: Path, completed: subprocess.CompletedP
         where = diagnostic.get("range") or {}
         path, line = name, 0
         if where.get("filename"):
-            path = os.path.normpath(staged_relative / where["filename"])
+            path = _real_path(root, stage_dir, staged_relative, where["filename"])
             line = int((where.get("start") or {}).get("line") or 0)
         message = diagnostic.get("summary", "")
         detail = diagnostic.get("detail") or ""
