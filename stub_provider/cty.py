@@ -86,8 +86,10 @@ def from_wire(raw: Any, cty_type: CtyType) -> Any:
         return raw
     if cty_type == "number":
         if isinstance(raw, str):  # go-cty sends numbers beyond float64 precision as strings
-            number = float(raw)
-            return int(number) if number.is_integer() else number
+            try:
+                return int(raw)
+            except ValueError:
+                return float(raw)
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise CtyError(f"expected a number, got {type(raw).__name__}")
         return raw
@@ -121,6 +123,8 @@ def to_wire(value: Any, cty_type: CtyType) -> Any:
     if cty_type == "number":
         if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
             return int(value)
+        if isinstance(value, int) and not -(2**63) <= value < 2**64:
+            return str(value)  # beyond msgpack's integers: go-cty reads numbers from strings too
         return value
     if cty_type in ("string", "bool"):
         return value
