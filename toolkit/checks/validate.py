@@ -104,16 +104,27 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
     (stage / ".terraform.lock.hcl").unlink(missing_ok=True)
     environment = mirror.environment(work / "data")
     staged_relative = stage.relative_to(work / "stage")
-    init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment, limit)
-    if isinstance(init, str) or init.returncode != 0:
-        message = init if isinstance(init, str) else error_excerpt(init.stderr or init.stdout).strip()
-        outcome.findings.append(Finding(name, 0, "", f"terraform init failed: {_one_line(message)}"))
+    init = _run([str(terraform), "init", "-json", "-backend=false", "-input=false", "-no-color"], stage, environment,
+                limit)
+    if isinstance(init, str):
+        outcome.findings.append(Finding(name, 0, "", init))
+    elif init.returncode != 0:
+        messages = _json_lines(init.stdout)
+        if not messages:  # an engine without `init -json` (before Terraform 1.9): its text is the message
+            init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment,
+                        limit)
+        diagnostics = [message["diagnostic"] for message in messages if message.get("type") == "diagnostic"]
+        found = _findings(root, work / "stage", name, staged_relative, diagnostics)
+        if not any(finding.severity == "error" for finding in found):
+            text = init if isinstance(init, str) else error_excerpt(init.stderr or init.stdout).strip()
+            found.append(Finding(name, 0, "", f"terraform init failed: {_one_line(text)}"))
+        outcome.findings.extend(found)
     else:
         validate = _run([str(terraform), "validate", "-json", "-no-color"], stage, environment, limit)
         if isinstance(validate, str):
             outcome.findings.append(Finding(name, 0, "", validate))
         else:
-            outcome.findings.extend(_findings(root, work / "stage", name, staged_relative, validate))
+            outcome.findings.extend(_validate_findings(root, work / "stage", name, staged_relative, validate))
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -152,8 +163,20 @@ def _real_path(root: Path, stage_dir: Path, staged_relative: Path, filename: str
     return filename
 
 
-def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
-              completed: subprocess.CompletedProcess[str]) -> list[Finding]:
+def _json_lines(text: str) -> list[dict[str, object]]:
+    messages = []
+    for line in text.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict):
+            messages.append(message)
+    return messages
+
+
+def _validate_findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
+                       completed: subprocess.CompletedProcess[str]) -> list[Finding]:
     try:
         report = json.loads(completed.stdout)
     except ValueError:
@@ -161,23 +184,31 @@ def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
     if not isinstance(report, dict):
         text = error_excerpt(completed.stderr or completed.stdout).strip()
         return [Finding(name, 0, "", f"terraform validate failed (exit {completed.returncode}): {_one_line(text)}")]
+    findings = _findings(root, stage_dir, name, staged_relative, report.get("diagnostics") or [])
+    if completed.returncode != 0 and not any(finding.severity == "error" for finding in findings):
+        text = error_excerpt(completed.stderr or completed.stdout).strip()
+        findings.append(Finding(name, 0, "", f"terraform validate failed (exit {completed.returncode}): "
+                                              f"{_one_line(text)}"))
+    return findings
+
+
+def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
+              diagnostics: list[dict[str, object]]) -> list[Finding]:
+    """Terraform's JSON diagnostics as findings at the real file and line."""
     findings = []
-    for diagnostic in report.get("diagnostics") or []:
+    for diagnostic in diagnostics:
         where = diagnostic.get("range") or {}
+        assert isinstance(where, dict)
         path, line = name, 0
         if where.get("filename"):
-            path = _real_path(root, stage_dir, staged_relative, where["filename"])
+            path = _real_path(root, stage_dir, staged_relative, str(where["filename"]))
             line = int((where.get("start") or {}).get("line") or 0)
-        message = diagnostic.get("summary", "")
+        message = str(diagnostic.get("summary", ""))
         detail = diagnostic.get("detail") or ""
         if detail:
             message = f"{message}: {detail}"
         severity = "warning" if diagnostic.get("severity") == "warning" else "error"
         findings.append(Finding(path, line, "", _one_line(message), severity))
-    if completed.returncode != 0 and not any(finding.severity == "error" for finding in findings):
-        text = error_excerpt(completed.stderr or completed.stdout).strip()
-        findings.append(Finding(name, 0, "", f"terraform validate failed (exit {completed.returncode}): "
-                                              f"{_one_line(text)}"))
     return findings
 
 
