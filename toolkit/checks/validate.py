@@ -106,17 +106,18 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
     staged_relative = stage.relative_to(work / "stage")
     init = _run([str(terraform), "init", "-json", "-backend=false", "-input=false", "-no-color"], stage, environment,
                 limit)
+    messages = [] if isinstance(init, str) else _json_lines(init.stdout)
+    if not isinstance(init, str) and init.returncode != 0 and not messages:
+        # An engine without `init -json` (before Terraform 1.9): plain init, its text is the message.
+        init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment,
+                    limit)
     if isinstance(init, str):
         outcome.findings.append(Finding(name, 0, "", init))
     elif init.returncode != 0:
-        messages = _json_lines(init.stdout)
-        if not messages:  # an engine without `init -json` (before Terraform 1.9): its text is the message
-            init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment,
-                        limit)
         diagnostics = [message["diagnostic"] for message in messages if message.get("type") == "diagnostic"]
         found = _findings(root, work / "stage", name, staged_relative, diagnostics)
         if not any(finding.severity == "error" for finding in found):
-            text = init if isinstance(init, str) else error_excerpt(init.stderr or init.stdout).strip()
+            text = error_excerpt(init.stderr or init.stdout).strip()
             found.append(Finding(name, 0, "", f"terraform init failed: {_one_line(text)}"))
         outcome.findings.extend(found)
     else:

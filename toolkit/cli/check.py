@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         Prints the problems (file:line: address: message) and a summary table; exits non-zero when
         any check fails. With no selection every check runs.
 
-        Example: toolkit check --schema --validate
+        Example: toolkit check --schema --docs
         """
         from toolkit.checks.runner import CheckTargets, failure, format_json, format_text, run_checks
         from toolkit.project import Project
