@@ -55,7 +55,9 @@ class ToolkitGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ToolkitError as error:
-            typer.echo(f"Error: {error}", err=True)
+            from toolkit.secrets import mask_text
+
+            typer.echo(f"Error: {mask_text(str(error))}", err=True)
             raise typer.Exit(error.exit_code) from None
 
 

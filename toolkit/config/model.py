@@ -7,7 +7,7 @@ caught before anything is rendered. Cross-field rules live in the model validato
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,7 +27,6 @@ ENHANCED_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60]
 WAF_WINDOWS = [60, 120, 300, 600]
 INFREQUENT_ACCESS_CLASSES = {"STANDARD_IA", "ONEZONE_IA"}
 ARCHIVE_CLASSES = {"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"}
-SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
 
 
 class RuleViolation(ValueError):
@@ -310,13 +309,21 @@ class Settings(Strict):
     app_settings: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("app_settings")
+    @field_validator("app_settings", mode="before")
     @classmethod
-    def _no_secrets_in_settings(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if any(word in key for word in SECRET_WORDS):
-                raise ValueError(f"{key} looks like a secret: secrets come from Secrets Manager or TF_VAR_*, "
-                                 "never from environment files")
+    def _no_secrets_in_settings(cls, value: Any) -> Any:
+        from toolkit.secrets import is_secret_name, looks_like_secret
+
+        if not isinstance(value, dict):
+            return value
+        for key, item in value.items():
+            if isinstance(key, str) and is_secret_name(key):
+                raise RuleViolation((key,), "the name says it holds a secret (password, token, key, credential, "
+                                    "DSN, …): secrets come from Secrets Manager (compute.secrets wires them into the "
+                                    "task) or TF_VAR_*, never from environment files")
+            if isinstance(item, str) and looks_like_secret(item):
+                raise RuleViolation((key,), "the value holds a secret (a URL with a password, a PEM block or an AWS "
+                                    "secret access key): keep it in Secrets Manager and pass the app its ARN")
         return value
 
     @model_validator(mode="after")
