@@ -280,3 +280,12 @@ def estimate(target: str, *, environment: str | None = None, region: str | None 
         return build_report(plan, collector, location.environment, region=region, book=book, facts=facts)
     finally:
         plan.close()
+
+
+def review_cost(plan: PlanDocument, collector: CostCollector, environment: str) -> tuple[CostReport | None, str]:
+    """The cost section of a review; a problem (no region, corrupt prices) is shown, never fatal to the review."""
+    try:
+        return build_report(plan, collector, environment), ""
+    except ToolkitError as error:
+        # One line in the summary; `toolkit cost` shows the whole message.
+        return None, str(error).splitlines()[0]
