@@ -10,6 +10,7 @@ whose price is missing is kept, marked "not priced": totals are then lower bound
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -105,9 +106,12 @@ class CostLine:
     price: Price
     usage_key: str | None = None
     note: str = ""
+    quantity_known: bool = True  # False: the plan does not say how many units (known only after apply)
 
     @property
     def priced(self) -> bool:
+        if not self.quantity_known:
+            return False
         # Zero units cost nothing whatever the price: an unmeasured usage is not a pricing gap.
         return self.price.usd is not None or (self.quantity_low == 0 and self.quantity_high == 0)
 
@@ -186,15 +190,16 @@ Rule = Callable[[dict[str, Any], ResourceState, str, PricingContext], list[CostL
 
 
 def _number(value: Any) -> float | None:
+    """A count or size from the plan: a finite number ≥ 0, else None (a plan may hold anything)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
     if isinstance(value, str):
         try:
-            return float(value)
+            value = float(value)
         except ValueError:
             return None
+    if isinstance(value, int | float) and math.isfinite(value) and value >= 0:
+        return float(value)
     return None
 
 
@@ -208,6 +213,7 @@ def _db_instance(attributes: dict[str, Any], resource: ResourceState, state: str
                  ) -> list[CostLine] | str:
     engine = str(attributes.get("engine") or "postgres")
     instance_class = str(attributes.get("instance_class") or "")
+    # multi_az unknown until apply (unset in the configuration) means AWS's default: Single-AZ.
     copies = 2 if attributes.get("multi_az") is True else 1
     hours = context.hours * copies
     lines: list[CostLine] = []
@@ -224,9 +230,12 @@ def _db_instance(attributes: dict[str, Any], resource: ResourceState, state: str
         sources = [other for other in context.siblings(state, resource.module, "aws_db_instance")
                    if not other.get("replicate_source_db")]
         storage = _number(sources[0].get("allocated_storage")) if len(sources) == 1 else None
-    storage_type = str(attributes.get("storage_type") or "gp3")
+    storage_type = attributes.get("storage_type")
     if storage is None:
-        lines.append(CostLine("storage (size unknown until apply)", 0, 0, _missing(context, "rds storage size")))
+        lines.append(_unknown("storage (size unknown until apply)", context))
+    elif not storage_type:
+        lines.append(CostLine(f"{storage:g} GB storage (type known only after apply)", storage * copies,
+                              storage * copies, _missing(context, "storage of an unknown type")))
     elif storage_type == "gp3":
         gb = storage * copies
         lines.append(CostLine(f"{storage:g} GB gp3 storage{where}", gb, gb, context.price("rds_gp3_storage_gb_month")))
@@ -234,6 +243,11 @@ def _db_instance(attributes: dict[str, Any], resource: ResourceState, state: str
         lines.append(CostLine(f"{storage:g} GB {storage_type} storage", storage * copies, storage * copies,
                               _missing(context, f"{storage_type} storage")))
     return lines
+
+
+def _unknown(label: str, context: PricingContext) -> CostLine:
+    """A line whose quantity the plan does not hold (known only after apply): not priced, never zero."""
+    return CostLine(label, 0, 0, _missing(context, label), quantity_known=False)
 
 
 def _missing(context: PricingContext, what: str) -> Price:
@@ -257,7 +271,8 @@ def _rds_cluster_instance(attributes: dict[str, Any], resource: ResourceState, s
     scaling = _first_block(clusters[0].get("serverlessv2_scaling_configuration")) if len(clusters) == 1 else {}
     low, high = _number(scaling.get("min_capacity")), _number(scaling.get("max_capacity"))
     if low is None or high is None:
-        return [CostLine("Serverless v2 ACUs (capacity unknown)", 0, 0, _missing(context, "ACU range"))]
+        return [_unknown("Serverless v2 ACUs (capacity unknown)", context)]
+    low, high = min(low, high), max(low, high)
     note = f"planned {low:g}–{high:g} ACU"
     assumed = context.usage.aurora_average_acu
     if assumed is not None:
@@ -297,19 +312,18 @@ def _ecs_service(attributes: dict[str, Any], resource: ResourceState, state: str
         return "free"  # EC2 launch type: the instances are priced, not the service
     tasks = context.siblings(state, resource.module, "aws_ecs_task_definition")
     if len(tasks) != 1:
-        return [CostLine("Fargate tasks (task definition not in this module)", 0, 0,
-                         _missing(context, "task size"))]
+        return [_unknown("Fargate tasks (task definition not in this module)", context)]
     cpu, memory = _number(tasks[0].get("cpu")), _number(tasks[0].get("memory"))
     platform = _first_block(tasks[0].get("runtime_platform"))
     if cpu is None or memory is None:
-        return [CostLine("Fargate tasks (task size unknown)", 0, 0, _missing(context, "task size"))]
+        return [_unknown("Fargate tasks (task size unknown)", context)]
     desired = _number(attributes.get("desired_count")) or 0
     low = high = desired
     source = f"desired_count {desired:g}"
     for target in context.siblings(state, resource.module, "aws_appautoscaling_target"):
         if target.get("service_namespace") == "ecs":
-            low = _number(target.get("min_capacity")) or 0
-            high = _number(target.get("max_capacity")) or low
+            bounds = (_number(target.get("min_capacity")) or 0, _number(target.get("max_capacity")) or 0)
+            low, high = min(bounds), max(bounds)
             source = f"autoscaling {low:g}–{high:g} tasks"
     assumed = context.usage.fargate_average_tasks
     if assumed is not None:

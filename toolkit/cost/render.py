@@ -21,7 +21,8 @@ def headline(report: CostReport) -> str:
 
 def summary_line(report: CostReport) -> str:
     """One line for the review's summary."""
-    lower = "" if report.complete else f", {len(report.not_priced())} items not priced"
+    missing = len(report.not_priced())
+    lower = "" if not missing else f", {missing} item{'s' if missing != 1 else ''} not priced"
     return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month → "
             f"{money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}")
 
@@ -36,6 +37,8 @@ def line_text(line: CostLine) -> str:
     unit = line.price.unit or "units"
     usage = f" [{line.usage_key}]" if line.usage_key else ""
     note = f" ({line.note})" if line.note else ""
+    if not line.quantity_known:
+        return f"{line.label} — not priced: the quantity is known only after apply"
     if line.price.usd is None:
         if line.priced:
             return f"{line.label}: {quantity} {unit} = $0.00 (price unknown: {line.price.source}){usage}{note}"

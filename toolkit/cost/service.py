@@ -79,7 +79,8 @@ class CostReport:
             if side.not_priced:
                 found.append((cost, side.not_priced))
             for line in side.unpriced_lines:
-                found.append((cost, f"{line.label}: {line.price.source}"))
+                why = line.price.source if line.quantity_known else "the quantity is known only after apply"
+                found.append((cost, f"{line.label}: {why}"))
         return found
 
     @property
