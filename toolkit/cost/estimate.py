@@ -84,8 +84,8 @@ class CostCollector:
         before, after = change.get("before"), change.get("after")
         unknown = change.get("after_unknown")
         if kept is not None:
-            before = {name: before.get(name) for name in kept} if isinstance(before, dict) else None
-            after = {name: after.get(name) for name in kept} if isinstance(after, dict) else None
+            before = _keep(before, kept, change.get("before_sensitive"))
+            after = _keep(after, kept, change.get("after_sensitive"))
             unknown = {name: unknown.get(name) for name in kept if unknown.get(name)} if isinstance(unknown, dict) \
                 else {}
         else:
@@ -94,6 +94,19 @@ class CostCollector:
             unknown = {}
         self.resources.append(ResourceState(record.address, record.module, record.type, entry.get("index"),
                                             action_of(record.actions), before, after, unknown))
+
+
+SENSITIVE = "(sensitive)"
+
+
+def _keep(values: Any, names: tuple[str, ...], sensitive: Any) -> dict[str, Any] | None:
+    """The attributes a price rule reads; a value the plan marks sensitive is never kept (nor shown)."""
+    if not isinstance(values, dict):
+        return None
+    if sensitive is True:
+        return dict.fromkeys(names, SENSITIVE)
+    marks = sensitive if isinstance(sensitive, dict) else {}
+    return {name: SENSITIVE if marks.get(name) else values.get(name) for name in names}
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,13 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _address(address: str) -> str:
+    """An address as inline code that its own backticks or pipes cannot break out of."""
+    from toolkit.review.markdown import _code
+
+    return _cell(_code(address))
+
+
 def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###") -> str:
     """The cost section of a review comment: totals, budget, the biggest changes, what is not priced."""
     parts = [f"\n{heading} 💰 Cost\n\n",
@@ -112,14 +119,14 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
     if changes:
         parts.append("\n| resource | action | monthly change |\n|---|---|---|\n")
         for cost in changes:
-            parts.append(f"| `{_cell(cost.address)}` | {cost.action} | "
+            parts.append(f"| {_address(cost.address)} | {cost.action} | "
                          f"{signed_range(cost.delta_low, cost.delta_high)} |\n")
     not_priced = report.not_priced()
     if not_priced:
         listed = not_priced[:top]
         more = len(not_priced) - len(listed)
         parts.append(f"\n<details><summary>Not priced: {len(not_priced)} items (totals leave them out)</summary>\n\n")
-        parts.extend(f"- `{_cell(cost.address)}`: {_cell(why)}\n" for cost, why in listed)
+        parts.extend(f"- {_address(cost.address)}: {_cell(why)}\n" for cost, why in listed)
         if more:
             parts.append(f"- … and {more} more (`toolkit cost {report.environment}` lists them all)\n")
         parts.append("\n</details>\n")
@@ -131,7 +138,7 @@ def write_markdown(report: CostReport, out: TextIO) -> None:
     out.write(markdown_section(report, top=20, heading="###"))
     out.write("\n### By module\n\n| module | monthly (planned) |\n|---|---|\n")
     for name, low, high in report.modules():
-        out.write(f"| `{_cell(name)}` | {money_range(low, high)} |\n")
+        out.write(f"| {_address(name)} | {money_range(low, high)} |\n")
     out.write(f"\n<sub>Prices: {_cell(report.price_origin)}. Usage: {_cell(report.usage_source)}.</sub>\n")
 
 
