@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from pathlib import Path
 
 from bench.cases.review import _measure_to_file, _size_label, generate_plan
 from bench.harness import Row, interleaved, venv_executable

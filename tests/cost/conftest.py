@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,20 +10,7 @@ from typing import Any
 import pytest
 
 from tests.cost.synthetic import environment_plan
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "envs", root / "envs")
-    for extra in (root / "envs").glob("*.yaml"):
-        if extra.stem not in {"defaults", "dev", "staging", "prod"}:
-            extra.unlink()
-    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
-    monkeypatch.chdir(root)
-    return root
+from tests.foundation.conftest import project_dir  # noqa: F401 (a copy of envs/ and terraform/, the fixture)
 
 
 def variables_of(environment: str) -> dict[str, Any]:
@@ -35,7 +21,7 @@ def variables_of(environment: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def env_plan(project_dir: Path) -> Callable[..., Path]:
+def env_plan(project_dir: Path) -> Callable[..., Path]:  # noqa: F811
     """Write the create-everything plan of an environment (optionally edited) and return its path."""
 
     def make(environment: str, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:

@@ -263,15 +263,14 @@ def _unknown(label: str, context: PricingContext) -> CostLine:
     return CostLine(label, 0, 0, _missing(context, label), quantity_known=False)
 
 
+def _usage_line(context: PricingContext, label: str, product: str, key: str, quantity: float,
+                unmeasured: str = "0: not measured") -> CostLine:
+    """A usage-based line: the quantity comes from `usage.KEY`, and says so when nobody measured it."""
+    return CostLine(label, quantity, quantity, context.price(product), f"usage.{key}", "" if quantity else unmeasured)
+
+
 def _missing(context: PricingContext, what: str) -> Price:
     return Price(what, context.region, None, "", "", f"{what} is not in the price book", "", "", {})
-
-
-def _rds_cluster(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
-                 ) -> list[CostLine] | str:
-    gb = context.usage.aurora_storage_gb
-    return [CostLine("Aurora storage", gb, gb, context.price("aurora_storage_gb_month"), "usage.aurora_storage_gb",
-                     "" if gb else "0: not measured")]
 
 
 def _rds_cluster_instance(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
@@ -383,8 +382,7 @@ def _nat_gateway(attributes: dict[str, Any], resource: ResourceState, state: str
     gb = _shared(context.usage.nat_processed_gb, state, "aws_nat_gateway", context)
     return [
         CostLine("NAT gateway", context.hours, context.hours, context.price("nat_gateway_hour")),
-        CostLine("data processed", gb, gb, context.price("nat_gateway_gb"), "usage.nat_processed_gb",
-                 "" if gb else "0: not measured"),
+        _usage_line(context, "data processed", "nat_gateway_gb", "nat_processed_gb", gb),
     ]
 
 
@@ -447,8 +445,7 @@ def _alarm(attributes: dict[str, Any], resource: ResourceState, state: str, cont
 def _log_group(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
                ) -> list[CostLine] | str:
     gb = _shared(context.usage.log_ingestion_gb, state, "aws_cloudwatch_log_group", context)
-    return [CostLine("log ingestion", gb, gb, context.price("cloudwatch_logs_ingested_gb"), "usage.log_ingestion_gb",
-                     "" if gb else "0: not measured")]
+    return [_usage_line(context, "log ingestion", "cloudwatch_logs_ingested_gb", "log_ingestion_gb", gb)]
 
 
 _BUCKET_KEY = re.compile(r"[^a-z0-9-]")
@@ -462,27 +459,20 @@ def _s3_bucket(attributes: dict[str, Any], resource: ResourceState, state: str, 
     gb = stored.get(key)
     if gb is None:
         gb = next((value for bucket_key, value in stored.items() if name.endswith(f"-{bucket_key}")), 0.0)
-    return [CostLine("S3 Standard storage", gb, gb, context.price("s3_standard_gb_month"), "usage.s3_storage_gb",
-                     "" if gb else "0: not measured")]
+    return [_usage_line(context, "S3 Standard storage", "s3_standard_gb_month", "s3_storage_gb", gb)]
 
 
-def _cloudfront(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
-                ) -> list[CostLine] | str:
-    gb = context.usage.cdn_data_out_gb
-    return [CostLine("data transfer out", gb, gb, context.price("cloudfront_data_out_gb"), "usage.cdn_data_out_gb",
-                     "" if gb else "0: not measured")]
-
-
-def _lambda(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
-            ) -> list[CostLine] | str:
-    seconds = context.usage.lambda_gb_seconds
-    return [CostLine("compute", seconds, seconds, context.price("lambda_gb_second"), "usage.lambda_gb_seconds",
-                     "" if seconds else "0: runs only during deploys")]
+def _from_usage(label: str, product: str, key: str, unmeasured: str = "0: not measured") -> Rule:
+    """A rule pricing one environment-wide usage assumption (`usage.KEY`) on each resource of a type."""
+    def rule(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
+             ) -> list[CostLine] | str:
+        return [_usage_line(context, label, product, key, getattr(context.usage, key), unmeasured)]
+    return rule
 
 
 RULES: dict[str, Rule] = {
     "aws_db_instance": _db_instance,
-    "aws_rds_cluster": _rds_cluster,
+    "aws_rds_cluster": _from_usage("Aurora storage", "aurora_storage_gb_month", "aurora_storage_gb"),
     "aws_rds_cluster_instance": _rds_cluster_instance,
     "aws_elasticache_replication_group": _elasticache_replication_group,
     "aws_elasticache_cluster": _elasticache_cluster,
@@ -499,8 +489,9 @@ RULES: dict[str, Rule] = {
     "aws_cloudwatch_log_metric_filter": _one("cloudwatch_custom_metric_month", "custom metric"),
     "aws_cloudwatch_log_group": _log_group,
     "aws_s3_bucket": _s3_bucket,
-    "aws_cloudfront_distribution": _cloudfront,
-    "aws_lambda_function": _lambda,
+    "aws_cloudfront_distribution": _from_usage("data transfer out", "cloudfront_data_out_gb", "cdn_data_out_gb"),
+    "aws_lambda_function": _from_usage("compute", "lambda_gb_second", "lambda_gb_seconds",
+                                       "0: runs only during deploys"),
 }
 
 
