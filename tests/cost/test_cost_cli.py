@@ -126,6 +126,8 @@ def test_over_budget_warns_and_fails_only_when_asked(env_plan: Callable[..., Pat
     assert failed.exit_code == 3, failed.output
     assert failed.stderr.splitlines()[-1].startswith("Error: OVER BUDGET: $")
     assert "is above the $10.00–$20.00 budget (budget in envs/dev.yaml) even at its low end" in failed.stderr
+    assert ("The sizes planned for dev cost more than its budget allows: a finding for whoever set the sizing and "
+            "the budget (the sizing plan), not something to hide by adjusting prices.") in failed.stderr
 
 
 def test_within_budget_passes_with_fail_over_budget(env_plan: Callable[..., Path]) -> None:
@@ -160,3 +162,8 @@ def test_an_environment_name_reads_its_saved_plan(env_plan: Callable[..., Path],
     result = run("dev")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Monthly cost of dev (sa-east-1)")
+
+
+def test_region_other_than_the_plans_is_noted(env_plan: Callable[..., Path]) -> None:
+    result = run(str(env_plan("dev")), "-e", "dev", "--region", "us-east-1")
+    assert "Note: the plan's aws_region is sa-east-1; priced in us-east-1." in result.stdout

@@ -64,6 +64,8 @@ def _text_lines(report: CostReport) -> Iterator[str]:
     yield report.per_student_sentence()
     yield (f"Prices: {report.price_origin}; {report.hours_per_month:g} hours a month. "
            f"Usage assumptions: {report.usage_source}.")
+    for note in report.notes:
+        yield f"Note: {note}."
     yield ""
     yield "By module (planned):"
     for name, low, high in report.modules():
@@ -114,7 +116,8 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
     parts = [f"\n{heading} 💰 Cost\n\n",
              f"**{_cell(headline(report))}**\n\n",
              f"- {_cell(report.budget_sentence())}\n",
-             f"- {_cell(report.per_student_sentence())}\n"]
+             f"- {_cell(report.per_student_sentence())}\n",
+             *(f"- Note: {_cell(note)}.\n" for note in report.notes)]
     changes = report.top_changes(top)
     if changes:
         parts.append("\n| resource | action | monthly change |\n|---|---|---|\n")
@@ -188,6 +191,7 @@ def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]
         "prior_usd": [round(report.prior_low, 2), round(report.prior_high, 2)],
         "delta_usd": [round(report.delta_low, 2), round(report.delta_high, 2)],
         "complete": report.complete,
+        "notes": report.notes,
         "not_priced": [{"address": cost.address, "reason": why} for cost, why in report.not_priced()],
         "budget": None if budget is None else {"min_usd": budget.minimum, "max_usd": budget.maximum,
                                                "source": budget.source, "status": report.budget_status,

@@ -128,12 +128,16 @@ class CostReport:
         estimate = money_range(self.planned_low, self.planned_high)
         lower_bound = "" if self.complete else f" (a lower bound: {len(self.not_priced())} items not priced)"
         status = self.budget_status
+        # Prices are never bent to fit: a sizing that costs more than its budget is a finding for its authors.
+        finding = (f" The sizes planned for {self.environment} cost more than its budget allows: a finding for "
+                   "whoever set the sizing and the budget (the sizing plan), not something to hide by adjusting "
+                   "prices.")
         if status == "over":
             return (f"OVER BUDGET: {estimate}{lower_bound} is above the {span} budget ({budget.source}) even at "
-                    f"its low end, by {money(self.planned_low - budget.maximum)}.")
+                    f"its low end, by {money(self.planned_low - budget.maximum)}.{finding}")
         if status == "at-risk":
             return (f"Budget at risk: {estimate}{lower_bound} goes above the {span} budget ({budget.source}) at its "
-                    f"high end, by {money(self.planned_high - budget.maximum)}.")
+                    f"high end, by {money(self.planned_high - budget.maximum)}.{finding}")
         if status == "under":
             return f"Under budget: {estimate} is below the {span} budget ({budget.source})."
         if not self.complete:
@@ -243,9 +247,13 @@ def build_report(plan: PlanDocument, collector: CostCollector, environment: str,
         return PricingContext(book, chosen, facts.usage, book.hours_per_month, by_module, counts)
 
     resources = price_resources(collector.resources, context_for)
+    notes = []
+    planned_region = region_of_plan(plan)
+    if planned_region and planned_region != chosen:
+        notes.append(f"the plan's aws_region is {planned_region}; priced in {chosen}")
     return CostReport(environment=environment, region=chosen, plan_path=plan.source, price_origin=book.origin,
                       usage=facts.usage, usage_source=facts.source, resources=resources, budget=facts.budget,
-                      hours_per_month=book.hours_per_month)
+                      hours_per_month=book.hours_per_month, notes=notes)
 
 
 def default_price_book(prices_file: Path | None = None) -> PriceBook:
