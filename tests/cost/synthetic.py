@@ -205,3 +205,29 @@ def environment_plan(variables: dict[str, Any]) -> dict[str, Any]:
 def write_environment_plan(variables: dict[str, Any], path: Path) -> Path:
     path.write_text(json.dumps(environment_plan(variables)), encoding="utf-8")
     return path
+
+
+def _unquoted(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of string literals ('"rds"'); drop them, recursively."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, dict):
+        return {_unquoted(key): _unquoted(item) for key, item in value.items() if key != "__comments__"}
+    if isinstance(value, list):
+        return [_unquoted(item) for item in value]
+    return value
+
+
+def variables_from_tfvars(path: Path) -> dict[str, Any]:
+    """The variables of a rendered build/ENV/terraform.tfvars (what `toolkit render ENV` wrote)."""
+    import hcl2
+
+    with path.open(encoding="utf-8") as handle:
+        return _unquoted(hcl2.load(handle))
+
+
+if __name__ == "__main__":
+    # python -m tests.cost.synthetic build/prod/terraform.tfvars plan.json
+    import sys
+
+    write_environment_plan(variables_from_tfvars(Path(sys.argv[1])), Path(sys.argv[2]))

@@ -167,3 +167,21 @@ def test_an_environment_name_reads_its_saved_plan(env_plan: Callable[..., Path],
 def test_region_other_than_the_plans_is_noted(env_plan: Callable[..., Path]) -> None:
     result = run(str(env_plan("dev")), "-e", "dev", "--region", "us-east-1")
     assert "Note: the plan's aws_region is sa-east-1; priced in us-east-1." in result.stdout
+
+
+def test_plan_from_the_rendered_tfvars(project_dir: Path) -> None:
+    """The estimate of a plan built from what `toolkit render prod` wrote, with prod's budget and students."""
+    from tests.cost.synthetic import variables_from_tfvars, write_environment_plan
+
+    rendered = runner.invoke(app, ["render", "prod"])
+    assert rendered.exit_code == 0, rendered.output
+    plan = write_environment_plan(variables_from_tfvars(project_dir / "build" / "prod" / "terraform.tfvars"),
+                                  project_dir / "prod-rendered.json")
+    report = cost_json(str(plan), "-e", "prod")
+    service = resource(report, "module.compute.aws_ecs_service.this[0]")["planned"]
+    # prod: 5–20 tasks of 2 vCPU / 4 GB at sa-east-1's Fargate prices.
+    assert service["monthly_usd"] == [pytest.approx(5 * 730 * (2 * 0.0696 + 4 * 0.0076)),
+                                      pytest.approx(20 * 730 * (2 * 0.0696 + 4 * 0.0076))]
+    assert report["budget"]["min_usd"] == 1500 and report["budget"]["max_usd"] == 2500
+    # Fargate at 20 tasks plus the priced NAT gateways already pass prod's 2,500 USD maximum.
+    assert report["budget"]["status"] == "at-risk"
