@@ -40,10 +40,12 @@ def test_fargate_is_a_range_from_the_autoscaling_min_and_max(env_plan: Callable[
     assert vcpu["quantity"] == [365.0, 730.0]
     assert vcpu["monthly_usd"] == [pytest.approx(25.404), pytest.approx(50.808)]
     assert memory["monthly_usd"] == [pytest.approx(5.548), pytest.approx(11.096)]
-    assert vcpu["price"]["service_code"] == "AmazonECS"
-    assert vcpu["price"]["attributes"] == {"usagetype": "SAE1-Fargate-vCPU-Hours:perCPU", "regionCode": "sa-east-1"}
-    assert vcpu["price"]["location"] == "South America (Sao Paulo)"
-    assert vcpu["price"]["as_of"]
+    assert vcpu["price"] == "fargate_vcpu_hour@sa-east-1"
+    price = report["prices"]["fargate_vcpu_hour@sa-east-1"]
+    assert price["service_code"] == "AmazonECS" and price["usd"] == 0.0696 and price["unit"] == "vCPU-hour"
+    assert price["attributes"] == {"usagetype": "SAE1-Fargate-vCPU-Hours:perCPU", "regionCode": "sa-east-1"}
+    assert price["location"] == "South America (Sao Paulo)"
+    assert price["as_of"] and price["source"]
     assert report["region"] == "sa-east-1"
 
 

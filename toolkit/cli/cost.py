@@ -53,8 +53,12 @@ def cost(
         from toolkit.project import Project
 
         typer.echo(refresh(default_price_book(prices_file), Project.discover().cache_dir).message(), err=True)
-    report = estimate(target, environment=environment, region=region, prices_file=prices_file)
-    write_report(report, output_format.value, sys.stdout)
+    from toolkit.review.reader import without_garbage_collection
+
+    # Pricing creates many small objects and no cycles: the cyclic collector would only re-scan them.
+    with without_garbage_collection():
+        report = estimate(target, environment=environment, region=region, prices_file=prices_file)
+        write_report(report, output_format.value, sys.stdout)
     status = report.budget_status
     if status in ("over", "at-risk"):
         typer.echo(f"Warning: {report.budget_sentence()}", err=True)

@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from toolkit.config.model import UsageSettings
@@ -145,19 +146,21 @@ class Side:
     free: bool = False
     not_priced: str = ""  # the whole resource cannot be priced (no rule), with why
 
-    @property
+    # Totals are read many times (per module, per budget sentence, per output): computed once. A Side
+    # is complete when built; nothing appends lines afterwards.
+    @cached_property
     def low(self) -> float:
         return sum(line.monthly_low for line in self.lines)
 
-    @property
+    @cached_property
     def high(self) -> float:
         return sum(line.monthly_high for line in self.lines)
 
-    @property
+    @cached_property
     def unpriced_lines(self) -> list[CostLine]:
         return [line for line in self.lines if not line.priced]
 
-    @property
+    @cached_property
     def complete(self) -> bool:
         return not self.not_priced and not self.unpriced_lines
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,19 +46,19 @@ class CostReport:
 
     # -- totals ---------------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def planned_low(self) -> float:
         return sum(cost.planned.low for cost in self.resources if cost.planned)
 
-    @property
+    @cached_property
     def planned_high(self) -> float:
         return sum(cost.planned.high for cost in self.resources if cost.planned)
 
-    @property
+    @cached_property
     def prior_low(self) -> float:
         return sum(cost.prior.low for cost in self.resources if cost.prior)
 
-    @property
+    @cached_property
     def prior_high(self) -> float:
         return sum(cost.prior.high for cost in self.resources if cost.prior)
 
@@ -71,6 +72,10 @@ class CostReport:
 
     def not_priced(self) -> list[tuple[ResourceCost, str]]:
         """(resource, why) for every planned resource or line without a price."""
+        return self._not_priced
+
+    @cached_property
+    def _not_priced(self) -> list[tuple[ResourceCost, str]]:
         found: list[tuple[ResourceCost, str]] = []
         for cost in self.resources:
             side = cost.planned
