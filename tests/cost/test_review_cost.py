@@ -84,3 +84,18 @@ def test_cost_section_stays_within_one_comment(env_plan: Callable[..., Path]) ->
     section = markdown.split("### 💰 Cost", 1)[1].split("\n### ", 1)[0]
     assert section.count("\n| `") <= 5
     assert "more (`toolkit cost " in section
+
+
+def test_the_posted_pull_request_comment_carries_the_cost(env_plan: Callable[..., Path], fake_github: Any) -> None:
+    from tests.support.fake_github import FAKE_TOKEN
+    from toolkit.github import GitHubSettings, post_plan_review, review_marker
+
+    pull = fake_github.add_pull()
+    settings = GitHubSettings(repository=fake_github.repository, token=FAKE_TOKEN, api_url=fake_github.url,
+                              pull_request=pull)
+    post_plan_review(str(env_plan("prod")), settings, environment="prod")
+    body = next(comment["body"] for comment in fake_github.comments_on(pull)
+                if review_marker("prod") in comment["body"])
+    assert "\nCost: +$" in body and "; budget at-risk\n" in body
+    assert "### 💰 Cost\n" in body
+    assert "- Budget at risk: $" in body
