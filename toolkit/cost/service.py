@@ -18,6 +18,10 @@ OVER_BUDGET_EXIT_CODE = 3
 _REGION_VARIABLES = ("aws_region", "region")
 
 
+class NoRegionError(ConfigError):
+    """Neither --region, nor an environment file, nor the plan says which region to price in."""
+
+
 class OverBudgetError(ToolkitError):
     """--fail-over-budget: the estimate's low end is above the budget's maximum."""
 
@@ -244,8 +248,8 @@ def build_report(plan: PlanDocument, collector: CostCollector, environment: str,
     book = book or default_price_book()
     chosen = region or facts.region or region_of_plan(plan)
     if not chosen:
-        raise ConfigError(f"{plan.source}: cannot tell the AWS region (no environment file and no aws_region "
-                          "variable in the plan): pass --region REGION")
+        raise NoRegionError(f"{plan.source}: cannot tell the AWS region (no environment file and no aws_region "
+                            "variable in the plan): pass --region REGION")
     book.check_region(chosen)
 
     def context_for(by_module: dict[str, Any], counts: dict[str, Any]) -> PricingContext:
@@ -300,6 +304,8 @@ def review_cost(plan: PlanDocument, collector: CostCollector, environment: str) 
     """The cost section of a review; a problem (no region, corrupt prices) is shown, never fatal to the review."""
     try:
         return build_report(plan, collector, environment), ""
+    except NoRegionError:
+        return None, "no AWS region: review it as an environment (-e ENV), or plan with an aws_region variable"
     except ToolkitError as error:
         # One line in the summary; `toolkit cost` shows the whole message.
         return None, str(error).splitlines()[0]
