@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from toolkit.cost.estimate import CostLine, ResourceCost, Side
-from toolkit.cost.service import CostReport, cents, money, money_range, signed_range
+from toolkit.cost.service import CostReport, cents, items, money, money_range, signed_range
 
 FORMATS = ("text", "md", "json")
 
@@ -22,7 +22,7 @@ def headline(report: CostReport) -> str:
 def summary_line(report: CostReport) -> str:
     """One line for the review's summary."""
     missing = len(report.not_priced())
-    lower = "" if not missing else f", {missing} item{'s' if missing != 1 else ''} not priced"
+    lower = f", {items(missing)} not priced" if missing else ""
     return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month → "
             f"{money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}")
 
@@ -128,7 +128,7 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
     if not_priced:
         listed = not_priced[:top]
         more = len(not_priced) - len(listed)
-        parts.append(f"\n<details><summary>Not priced: {len(not_priced)} items (totals leave them out)</summary>\n\n")
+        parts.append(f"\n<details><summary>Not priced: {items(len(not_priced))} (totals leave them out)</summary>\n\n")
         parts.extend(f"- {_address(cost.address)}: {_cell(why)}\n" for cost, why in listed)
         if more:
             parts.append(f"- … and {more} more (`toolkit cost {report.environment}` lists them all)\n")

@@ -135,7 +135,7 @@ class CostReport:
         budget = self.budget
         span = f"{money(budget.minimum)}–{money(budget.maximum)}"
         estimate = money_range(self.planned_low, self.planned_high)
-        lower_bound = "" if self.complete else f" (a lower bound: {len(self.not_priced())} items not priced)"
+        lower_bound = "" if self.complete else f" (a lower bound: {items(len(self.not_priced()))} not priced)"
         status = self.budget_status
         # Prices are never bent to fit: a sizing that costs more than its budget is a finding for its authors.
         finding = (f" The sizes planned for {self.environment} cost more than its budget allows: a finding for "
@@ -175,6 +175,10 @@ class CostReport:
         if not self.complete:
             text += ", a lower bound"
         return text + "."
+
+
+def items(count: int) -> str:
+    return f"{count} item{'s' if count != 1 else ''}"
 
 
 def money(value: float) -> str:
