@@ -187,3 +187,31 @@ def test_plan_from_the_rendered_tfvars(project_dir: Path) -> None:
     assert report["budget"]["min_usd"] == 1500 and report["budget"]["max_usd"] == 2500
     # Fargate at 20 tasks plus the priced NAT gateways already pass prod's 2,500 USD maximum.
     assert report["budget"]["status"] == "at-risk"
+
+
+def test_two_services_in_one_module_use_their_own_task_and_scaling(env_plan: Callable[..., Path]) -> None:
+    def second_service(document: dict[str, Any]) -> None:
+        entries = document["resource_changes"]
+        service = change(document, "module.compute.aws_ecs_service.this[0]")
+        service["change"]["after"].update(name="app", task_definition="arn:aws:ecs:sa-east-1:1:task-definition/app:3")
+        change(document, "module.compute.aws_appautoscaling_target.this[0]")["change"]["after"]["resource_id"] = \
+            "service/cluster/app"
+        for address, kind, after in (
+            ("module.compute.aws_ecs_service.worker[0]", "aws_ecs_service",
+             {"launch_type": "FARGATE", "desired_count": 1, "name": "worker", "task_definition": "worker:7"}),
+            ("module.compute.aws_ecs_task_definition.worker[0]", "aws_ecs_task_definition",
+             {"cpu": "4096", "memory": "8192", "family": "worker", "runtime_platform": []}),
+            ("module.compute.aws_appautoscaling_target.worker[0]", "aws_appautoscaling_target",
+             {"service_namespace": "ecs", "min_capacity": 3, "max_capacity": 3,
+              "resource_id": "service/cluster/worker"}),
+        ):
+            entries.append({"address": address, "mode": "managed", "type": kind, "name": "worker",
+                            "module_address": "module.compute", "index": 0,
+                            "change": {"actions": ["create"], "before": None, "after": after}})
+        change(document, "module.compute.aws_ecs_task_definition.this[0]")["change"]["after"]["family"] = "app"
+
+    report = cost_json(str(env_plan("dev", second_service)), "-e", "dev")
+    app_service = resource(report, "module.compute.aws_ecs_service.this[0]")["planned"]
+    worker = resource(report, "module.compute.aws_ecs_service.worker[0]")["planned"]
+    assert app_service["lines"][0]["quantity"] == [365.0, 730.0]  # 1–2 tasks × 0.5 vCPU
+    assert worker["lines"][0]["quantity"] == [3 * 4 * 730.0] * 2  # 3 tasks × 4 vCPU

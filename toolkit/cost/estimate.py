@@ -32,7 +32,7 @@ KEPT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "aws_elasticache_replication_group": ("node_type", "engine", "cluster_mode", "num_node_groups",
                                           "replicas_per_node_group", "num_cache_clusters"),
     "aws_elasticache_cluster": ("node_type", "engine", "num_cache_nodes"),
-    "aws_ecs_service": ("launch_type", "desired_count", "name"),
+    "aws_ecs_service": ("launch_type", "desired_count", "name", "task_definition"),
     "aws_ecs_task_definition": ("cpu", "memory", "runtime_platform", "family"),
     "aws_appautoscaling_target": ("service_namespace", "scalable_dimension", "min_capacity", "max_capacity",
                                   "resource_id"),
@@ -325,7 +325,8 @@ def _ecs_service(attributes: dict[str, Any], resource: ResourceState, state: str
                  ) -> list[CostLine] | str:
     if (attributes.get("launch_type") or "FARGATE") != "FARGATE":
         return "free"  # EC2 launch type: the instances are priced, not the service
-    tasks = context.siblings(state, resource.module, "aws_ecs_task_definition")
+    tasks = _matching(context.siblings(state, resource.module, "aws_ecs_task_definition"), "family",
+                      _family(attributes.get("task_definition")))
     if len(tasks) != 1:
         return [_unknown("Fargate tasks (task definition not in this module)", context)]
     cpu, memory = _number(tasks[0].get("cpu")), _number(tasks[0].get("memory"))
@@ -335,8 +336,13 @@ def _ecs_service(attributes: dict[str, Any], resource: ResourceState, state: str
     desired = _number(attributes.get("desired_count")) or 0
     low = high = desired
     source = f"desired_count {desired:g}"
-    for target in context.siblings(state, resource.module, "aws_appautoscaling_target"):
-        if target.get("service_namespace") == "ecs":
+    targets = [target for target in context.siblings(state, resource.module, "aws_appautoscaling_target")
+               if target.get("service_namespace") == "ecs"]
+    name = attributes.get("name")
+    if len(targets) > 1 and isinstance(name, str):
+        # Several services in one module: the target whose resource_id ends with this service's name.
+        targets = [target for target in targets if str(target.get("resource_id") or "").endswith(f"/{name}")]
+    for target in targets[:1]:
             bounds = (_number(target.get("min_capacity")) or 0, _number(target.get("max_capacity")) or 0)
             low, high = min(bounds), max(bounds)
             source = f"autoscaling {low:g}–{high:g} tasks"
@@ -358,6 +364,20 @@ def _ecs_service(attributes: dict[str, Any], resource: ResourceState, state: str
         CostLine(f"Fargate memory ({label} × {gb:g} GB)", low * gb * hours, high * gb * hours, gb_price,
                  "usage.fargate_average_tasks", source),
     ]
+
+
+def _family(task_definition: Any) -> str | None:
+    """The family of `task_definition` (an ARN, family:revision or family), when the plan knows it."""
+    if not isinstance(task_definition, str) or not task_definition:
+        return None
+    return task_definition.rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+def _matching(candidates: list[dict[str, Any]], key: str, wanted: str | None) -> list[dict[str, Any]]:
+    """The one candidate whose `key` is `wanted` when several are in the module, else all of them."""
+    if len(candidates) <= 1 or wanted is None:
+        return candidates
+    return [candidate for candidate in candidates if candidate.get(key) == wanted]
 
 
 def _lb(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
