@@ -140,3 +140,17 @@ def test_corrupt_refresh_cache(env_plan: Callable[..., Path], project_dir: Path)
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(f"Error: {cache}: the refreshed price cache is corrupt (JSONDecodeError: ")
     assert result.stderr.endswith("delete it or run --refresh-prices again\n")
+
+
+def test_a_mistyped_environment_name(project_dir: Path) -> None:
+    result = run("prdo")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == ("Error: unknown environment 'prdo': no envs/prdo.yaml (environments: dev, prod, "
+                             "staging; or pass a plan JSON file)\n")
+
+
+def test_an_environment_without_a_saved_plan(project_dir: Path) -> None:
+    result = run("staging")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == ("Error: no saved plan for environment 'staging' (.toolkit/envs/staging/plans/latest/"
+                             "plan.json is missing): run `toolkit plan staging` first\n")
