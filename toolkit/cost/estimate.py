@@ -106,8 +106,9 @@ def _keep(values: Any, names: tuple[str, ...], sensitive: Any) -> dict[str, Any]
         return None
     if sensitive is True:
         return dict.fromkeys(names, SENSITIVE)
+    # Only `true` marks a value sensitive; a list or map there describes which nested leaves are.
     marks = sensitive if isinstance(sensitive, dict) else {}
-    return {name: SENSITIVE if marks.get(name) else values.get(name) for name in names}
+    return {name: SENSITIVE if marks.get(name) is True else values.get(name) for name in names}
 
 
 @dataclass(frozen=True)
@@ -430,17 +431,41 @@ def _vpc_endpoint(attributes: dict[str, Any], resource: ResourceState, state: st
     return [CostLine(f"interface endpoint in {zones:g} AZ", hours, hours, context.price("vpc_interface_endpoint_hour"))]
 
 
+BOT_CONTROL = "AWSManagedRulesBotControlRuleSet"
+
+
+def _managed_groups(rules: list[Any]) -> list[tuple[str, str]]:
+    """(vendor, name) of every managed rule group statement the web ACL's rules use."""
+    found = []
+    for rule in rules:
+        for statement in (rule.get("statement") or []) if isinstance(rule, dict) else []:
+            for group in (statement.get("managed_rule_group_statement") or []) if isinstance(statement, dict) else []:
+                if isinstance(group, dict):
+                    found.append((str(group.get("vendor_name") or "AWS"), str(group.get("name") or "")))
+    return found
+
+
 def _waf(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
          ) -> list[CostLine] | str:
-    rules = attributes.get("rule")
-    count = float(len(rules)) if isinstance(rules, list) else 0.0
+    rules = attributes.get("rule") if isinstance(attributes.get("rule"), list) else []
+    count = float(len(rules))
     requests = context.usage.requests_per_minute * 60 * context.hours / 1_000_000
-    return [
+    lines = [
         CostLine("web ACL", 1, 1, context.price("waf_web_acl_month")),
         CostLine(f"{count:g} rules", count, count, context.price("waf_rule_month")),
         CostLine(f"{requests:.1f} M requests", requests, requests, context.price("waf_million_requests"),
                  "usage.requests_per_minute"),
     ]
+    for vendor, name in _managed_groups(rules):
+        if vendor == "AWS" and name == BOT_CONTROL:
+            # Bot Control is a paid managed group: a subscription and a fee per request it inspects.
+            lines.append(CostLine("Bot Control subscription", 1, 1, context.price("waf_bot_control_month")))
+            lines.append(CostLine(f"Bot Control {requests:.1f} M requests", requests, requests,
+                                  context.price("waf_bot_control_million_requests"), "usage.requests_per_minute"))
+        elif vendor != "AWS":
+            lines.append(CostLine(f"{vendor} {name} (Marketplace rule group)", 1, 1,
+                                  _missing(context, f"Marketplace rule group {vendor} {name}")))
+    return lines
 
 
 def _one(product: str, label: str) -> Rule:
