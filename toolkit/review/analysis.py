@@ -210,6 +210,10 @@ def _child(mask: Any, key: str | int) -> Any:
     return False
 
 
+# How every review format says that a plan is offline (toolkit.engine.offline).
+OFFLINE_NOTICE = ("made by the engine against the stub AWS provider 6 with an empty state; computed values are "
+                  "unknown and nothing was read from AWS; it can be reviewed, never applied")
+
 @dataclass(frozen=True, slots=True)
 class AttributeDiff:
     path: str
@@ -492,6 +496,11 @@ class Review:
 
             return summary_line(self.cost)
         return f"Cost: not estimated ({self.cost_problem})" if self.cost_problem else ""
+
+    @property
+    def offline(self) -> bool:
+        """An offline plan (toolkit plan --offline): stub providers, empty state, never applied."""
+        return self.metadata.get("offline") is True
 
     def diffs(self, record: ChangeRecord) -> list[AttributeDiff]:
         """Attribute diffs of one change or drift entry: computed while reading, or parsed on demand."""
