@@ -215,3 +215,14 @@ def test_two_services_in_one_module_use_their_own_task_and_scaling(env_plan: Cal
     worker = resource(report, "module.compute.aws_ecs_service.worker[0]")["planned"]
     assert app_service["lines"][0]["quantity"] == [365.0, 730.0]  # 1–2 tasks × 0.5 vCPU
     assert worker["lines"][0]["quantity"] == [3 * 4 * 730.0] * 2  # 3 tasks × 4 vCPU
+
+
+def test_offline_plan_of_an_environment(env_plan: Callable[..., Path], project_dir: Path) -> None:
+    folder = project_dir / ".toolkit" / "envs" / "prod" / "offline" / "plans" / "20261130T070000Z-abcd"
+    folder.mkdir(parents=True)
+    env_plan("prod").rename(folder / "plan.json")
+    result = run("prod", "--offline")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Monthly cost of prod (sa-east-1)")
+    missing = run("dev", "--offline")
+    assert missing.exit_code == 1 and "no saved offline plan for environment 'dev'" in missing.stderr

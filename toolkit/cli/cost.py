@@ -36,6 +36,9 @@ def cost(
         False, "--fail-over-budget",
         help="Exit 3 when even the low end of the estimate is above budget.monthly_max_usd.",
     ),
+    offline: bool = typer.Option(
+        False, "--offline", help="Price the environment's newest offline plan (`toolkit plan ENV --offline`).",
+    ),
     refresh_prices: bool = typer.Option(
         False, "--refresh-prices",
         help="First fetch current prices from the AWS Price List Query API into .cache/prices/ (needs credentials).",
@@ -57,7 +60,8 @@ def cost(
 
     # Pricing creates many small objects and no cycles: the cyclic collector would only re-scan them.
     with without_garbage_collection():
-        report = estimate(target, environment=environment, region=region, prices_file=prices_file)
+        report = estimate(target, environment=environment, region=region, prices_file=prices_file,
+                          offline=offline)
         write_report(report, output_format.value, sys.stdout)
     status = report.budget_status
     if status in ("over", "at-risk"):

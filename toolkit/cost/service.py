@@ -283,12 +283,12 @@ def default_price_book(prices_file: Path | None = None) -> PriceBook:
 
 
 def estimate(target: str, *, environment: str | None = None, region: str | None = None,
-             prices_file: Path | None = None,
+             prices_file: Path | None = None, offline: bool = False,
              then: Callable[[str, dict[str, Any], Any], None] | None = None) -> CostReport:
-    """Read the plan of `target` (ENV or PLAN.json) and price it."""
+    """Read the plan of `target` (ENV or PLAN.json; the newest offline plan with `offline`) and price it."""
     from toolkit.review.service import locate_plan
 
-    location = locate_plan(target, environment)
+    location = locate_plan(target, environment, offline=offline)
     facts = environment_facts(location.environment)
     book = default_price_book(prices_file)
     if region:
