@@ -65,7 +65,6 @@ class ResourceState:
     action: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    after_unknown: dict[str, Any]
 
 
 class CostCollector:
@@ -83,18 +82,19 @@ class CostCollector:
         change = entry.get("change") or {}
         kept = KEPT_ATTRIBUTES.get(record.type)
         before, after = change.get("before"), change.get("after")
-        unknown = change.get("after_unknown")
         if kept is not None:
             before = _keep(before, kept, change.get("before_sensitive"))
             after = _keep(after, kept, change.get("after_sensitive"))
-            unknown = {name: unknown.get(name) for name in kept if unknown.get(name)} if isinstance(unknown, dict) \
-                else {}
         else:
-            before = {} if isinstance(before, dict) else None
-            after = {} if isinstance(after, dict) else None
-            unknown = {}
+            # No rule reads the attributes of these types: only whether each state exists.
+            before = _NOTHING if isinstance(before, dict) else None
+            after = _NOTHING if isinstance(after, dict) else None
         self.resources.append(ResourceState(record.address, record.module, record.type, entry.get("index"),
-                                            action_of(record.actions), before, after, unknown))
+                                            action_of(record.actions), before, after))
+
+
+# Shared by every resource whose attributes no rule reads; never written to.
+_NOTHING: dict[str, Any] = {}
 
 
 SENSITIVE = "(sensitive)"
