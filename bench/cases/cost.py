@@ -1,4 +1,4 @@
-"""B8: `toolkit cost` of generated plans (10k and 50k resource changes) against `toolkit review --format json`.
+"""B10: `toolkit cost` of generated plans (10k and 50k resource changes) against `toolkit review --format json`.
 
 Both read the whole plan; the cost estimate must cost no more than 1.2× the review of the same file
 (it reads the plan with the same streaming reader and prices each change it keeps). Region us-east-1:
@@ -37,7 +37,7 @@ def run(settings: Settings) -> list[Row]:
         report = json.loads(outputs["cost"].read_text(encoding="utf-8"))
         priced = sum(1 for item in report["resources"] if item["planned"] and item["planned"]["complete"])
         rows.append(Row(
-            id="B8", what=f"`toolkit cost --format json`, {label} changes ({file_size / 2**20:.0f} MiB plan)",
+            id="B10", what=f"`toolkit cost --format json`, {label} changes ({file_size / 2**20:.0f} MiB plan)",
             baseline="`toolkit review --format json` (B1's command) on the same file", goal=f"≤ {RATIO_LIMIT}×",
             toolkit=samples["cost"], reference=samples["review"], ratio_limit=RATIO_LIMIT, repetitions=count,
             notes=[f"{len(report['resources']):,} resources, {priced:,} fully priced, "
