@@ -492,6 +492,17 @@ class Review:
     check_failures: list[CheckFailure]
     redactor: Redactor
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The plan's monthly cost (toolkit/cost), or why it could not be estimated.
+    cost: Any = None
+    cost_problem: str = ""
+
+    def cost_line(self) -> str:
+        """One line for the summary: the monthly cost change, or why there is none."""
+        if self.cost is not None:
+            from toolkit.cost.render import summary_line
+
+            return summary_line(self.cost)
+        return f"Cost: not estimated ({self.cost_problem})" if self.cost_problem else ""
 
     @property
     def offline(self) -> bool:
