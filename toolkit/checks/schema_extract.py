@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from toolkit.files import write_bytes_atomically
-from toolkit.provider_schema import DATA_DIR, SchemaError
+from toolkit.provider_schema import DATA_DIR, SECTIONS, SchemaError
 
 FORMAT_VERSION = "1.0"
 MAX_RECURSION = 3
@@ -155,6 +155,7 @@ class ExtractionStats:
     overlaid: list[str] = field(default_factory=list)
     normalised_flags: int = 0
     truncated: list[str] = field(default_factory=list)
+    overlay_skipped: list[str] = field(default_factory=list)
 
 
 def _camel_first_lower(name: str) -> str:
@@ -217,8 +218,16 @@ def _storage_type(kind: str, storage: str) -> Any | None:
     return cty
 
 
-def _contains_dynamic(cty: Any) -> bool:
-    return cty == "dynamic" or (isinstance(cty, list) and any(_contains_dynamic(part) for part in cty[1:]))
+def contains_dynamic(cty: Any) -> bool:
+    """Whether a cty type is or contains `dynamic` (the package's `any`)."""
+    if cty == "dynamic":
+        return True
+    if isinstance(cty, list) and len(cty) > 1:
+        inner = cty[1]
+        if cty[0] == "object" and isinstance(inner, dict):
+            return any(contains_dynamic(member) for member in inner.values())
+        return contains_dynamic(inner)
+    return False
 
 
 def block_to_object_type(block: dict[str, Any]) -> Any:
@@ -306,7 +315,7 @@ class _Extractor:
             attribute: dict[str, Any] = {"type": cty, **self.flags(member.computed, member.optional, member.required)}
             if member.write_only:
                 attribute["write_only"] = True
-            if _contains_dynamic(cty):
+            if contains_dynamic(cty):
                 self.stats.untyped.append(path)
             attributes[name] = attribute
             self.stats.attributes += 1
@@ -373,18 +382,27 @@ def _modules(package_dir: Path) -> Iterator[Path]:
             yield child
 
 
+def _manifest(package_dir: Path) -> dict[str, Any] | None:
+    path = package_dir / "package.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and "version" in manifest else None
+
+
 def package_version(package_dir: Path) -> str | None:
     """The installed npm package's version (cheap: reads package.json only)."""
-    manifest = package_dir / "package.json"
-    if not manifest.is_file():
-        return None
-    return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+    manifest = _manifest(package_dir)
+    return str(manifest["version"]) if manifest else None
 
 
-def extract(provider: ProviderPackage, package_dir: Path, overlay: Path | None = None) -> tuple[dict[str, Any], ExtractionStats]:
+def extract(
+    provider: ProviderPackage, package_dir: Path, overlay: Path | None = None, strict: bool = True
+) -> tuple[dict[str, Any], ExtractionStats]:
     """Build the `providers schema -json` document for one provider from its npm package."""
-    version = package_version(package_dir)
-    if version is None or not (package_dir / "lib").is_dir():
+    manifest = _manifest(package_dir)
+    if manifest is None or not (package_dir / "lib").is_dir():
         raise SchemaError(f"no {provider.package} package at {package_dir}: run scripts/setup.sh (make setup)")
     stats = ExtractionStats()
     extractor = _Extractor(stats)
@@ -411,7 +429,7 @@ def extract(provider: ProviderPackage, package_dir: Path, overlay: Path | None =
             hcl_start = body.find("synthesizeHclAttributes()")
             hcl = _hcl_attributes(body[hcl_start:]) if hcl_start >= 0 else {}
             members = _members(body[: hcl_start if hcl_start >= 0 else len(body)])
-            where = type_name if section != "data_source_schemas" else f"data.{type_name}"
+            where = {"provider": "provider", "data_source_schemas": f"data.{type_name}"}.get(section, type_name)
             block = extractor.block(module, members, hcl, where, class_name + "Config")
             if section == "provider":
                 # cdktn adds the `alias` meta-argument to every provider class; it is not in the schema.
@@ -423,12 +441,16 @@ def extract(provider: ProviderPackage, package_dir: Path, overlay: Path | None =
         raise SchemaError(f"{package_dir}: no provider class found in lib/provider")
     schema_entry: dict[str, Any] = {"provider": {"version": 0, "block": provider_block}, **sections}
     if overlay is not None and overlay.is_file():
-        apply_overlay(schema_entry, overlay, stats)
+        apply_overlay(schema_entry, overlay, stats, strict)
     stats.counts = {section: len(entries) for section, entries in sections.items()}
     document = {
         "format_version": FORMAT_VERSION,
         "provider_schemas": {provider.source: schema_entry},
-        "toolkit": {"package": provider.package, "package_version": version, "provider_version": provider_version},
+        "toolkit": {
+            "package": str(manifest.get("name", provider.package)),
+            "package_version": str(manifest.get("version")),
+            "provider_version": provider_version,
+        },
     }
     return document, stats
 
@@ -441,7 +463,7 @@ def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) ->
     if kind == "provider":
         block = schema_entry["provider"]["block"]
     else:
-        section = {"resource": "resource_schemas", "data": "data_source_schemas", "ephemeral": "ephemeral_resource_schemas"}[kind]
+        section = SECTIONS[kind]
         if type_name not in schema_entry[section]:
             raise SchemaError(f"overlay: {kind} {type_name} is not in the package")
         block = schema_entry[section][type_name]["block"]
@@ -454,10 +476,39 @@ def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) ->
     return block, last
 
 
-def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: ExtractionStats) -> None:
+def _apply_entry(schema_entry: dict[str, Any], entry: dict[str, Any], label: str) -> None:
+    block, name = _walk(schema_entry, entry["kind"], entry.get("type", ""), entry["path"])
+    current = block.get("attributes", {}).get(name)
+    if "block" in entry:
+        if current is None or current["type"] != "dynamic":
+            raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
+        del block["attributes"][name]
+        if not block["attributes"]:
+            del block["attributes"]
+        # YAML anchors share objects between entries: copy so that no two blocks alias each other.
+        block.setdefault("block_types", {})[name] = copy.deepcopy(entry["block"])
+    elif "attribute" in entry:
+        if current is None:
+            raise SchemaError(f"overlay: {label}: no such attribute in the package")
+        current.update(copy.deepcopy(entry["attribute"]))
+    elif "block_spec" in entry:
+        nested = block.get("block_types", {}).get(name)
+        if nested is None:
+            raise SchemaError(f"overlay: {label}: no such block in the package")
+        nested.update(copy.deepcopy(entry["block_spec"]))
+    elif entry.get("keep_dynamic"):
+        if current is None or not contains_dynamic(current["type"]):
+            raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
+    else:
+        raise SchemaError(f"overlay: {label}: needs `block`, `attribute`, `block_spec` or `keep_dynamic`")
+
+
+def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: ExtractionStats, strict: bool = True) -> None:
     """Apply the hand-written corrections (see the overlay file's header): real types for `any` arguments,
-    sensitive flags. An entry naming something the package does not have is an error, so a package upgrade
-    that renames or types an argument shows up here instead of silently keeping a stale correction."""
+    sensitive flags, provider max_items. Strict (the bundled package): an entry naming something the package
+    does not have is an error, so an upgrade that renames or types an argument is noticed instead of keeping a
+    stale correction. Not strict (another package version, e.g. an older 6.x): such entries are skipped and
+    listed in `stats.overlay_skipped`."""
     try:
         document = yaml.safe_load(overlay.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
@@ -465,26 +516,14 @@ def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: Extraction
     covered: set[str] = set()
     for entry in document.get("entries", []):
         kind, type_name, path = entry["kind"], entry.get("type", ""), entry["path"]
-        block, name = _walk(schema_entry, kind, type_name, path)
         label = " ".join(part for part in (kind, type_name, path) if part)
-        current = block.get("attributes", {}).get(name)
-        if "block" in entry:
-            if current is None or current["type"] != "dynamic":
-                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
-            del block["attributes"][name]
-            if not block["attributes"]:
-                del block["attributes"]
-            # YAML anchors share objects between entries: copy so that no two blocks alias each other.
-            block.setdefault("block_types", {})[name] = copy.deepcopy(entry["block"])
-        elif "attribute" in entry:
-            if current is None:
-                raise SchemaError(f"overlay: {label}: no such attribute in the package")
-            current.update(copy.deepcopy(entry["attribute"]))
-        elif entry.get("keep_dynamic"):
-            if current is None or not _contains_dynamic(current["type"]):
-                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
-        else:
-            raise SchemaError(f"overlay: {label}: needs `block`, `attribute` or `keep_dynamic`")
+        try:
+            _apply_entry(schema_entry, entry, label)
+        except SchemaError as error:
+            if strict:
+                raise
+            stats.overlay_skipped.append(str(error))
+            continue
         prefix = {"data": f"data.{type_name}.", "provider": "provider."}.get(kind, f"{type_name}.")
         covered.add(prefix + path)
         stats.overlaid.append(label)
@@ -509,15 +548,18 @@ def overlay_path(provider: str, data_dir: Path = DATA_DIR) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Maintainers: re-extract toolkit/data/provider_schemas/<provider>.json.gz from the installed package."""
+    """Re-extract toolkit/data/provider_schemas/<provider>.json.gz from the installed npm package, or extract
+    another package version (e.g. an older @cdktf/provider-aws for provider 6.x) with --package-dir/--output."""
     parser = argparse.ArgumentParser(prog="python -m toolkit.checks.schema_extract", description=main.__doc__)
     parser.add_argument("providers", nargs="*", default=sorted(PACKAGES), help="aws, random (default: both)")
-    parser.add_argument("--package-dir", type=Path, help="an npm package folder (another version); one provider")
+    parser.add_argument("--package-dir", type=Path, help="an installed npm package folder; needs --output")
     parser.add_argument("--output", type=Path, help="where to write (default: the bundled file)")
     parser.add_argument("--cache-dir", type=Path, default=Path(__file__).resolve().parents[2] / ".cache")
     arguments = parser.parse_args(argv)
     if (arguments.package_dir or arguments.output) and len(arguments.providers) != 1:
         parser.error("--package-dir/--output need exactly one provider")
+    if arguments.package_dir and not arguments.output:
+        parser.error("--package-dir needs --output: the bundled file is extracted from the set-up package only")
     for name in arguments.providers:
         if name not in PACKAGES:
             parser.error(f"unknown provider {name!r} (known: {', '.join(sorted(PACKAGES))})")
@@ -525,7 +567,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             document, stats = extract(
-                provider, arguments.package_dir or provider.directory(arguments.cache_dir), overlay_path(name)
+                provider,
+                arguments.package_dir or provider.directory(arguments.cache_dir),
+                overlay_path(name),
+                strict=arguments.package_dir is None,
             )
         except SchemaError as error:
             print(f"Error: {error}", file=sys.stderr)
@@ -533,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         target = arguments.output or output_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         data = encode(document)
-        write_bytes_atomically(target, data)
+        write_bytes_atomically(target, data, mode=0o644)
         info = document["toolkit"]
         print(
             f"wrote {target} ({len(data):,} bytes): {info['package']} {info['package_version']} "
@@ -541,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(stats.overlaid)} overlay entries, still untyped: {stats.untyped or 'none'}, "
             f"{time.perf_counter() - started:.1f}s"
         )
+        for skipped in stats.overlay_skipped:
+            print(f"  overlay entry skipped: {skipped}")
     return 0
 
 
