@@ -195,8 +195,10 @@ def schema_path(name: str) -> Path:
     explicit = os.environ.get(SCHEMA_FILE_VARIABLE) if name == "aws" else None
     if explicit:
         path = Path(explicit)
-        if not path.is_file():
+        if not path.exists():
             raise SchemaError(f"{SCHEMA_FILE_VARIABLE}={explicit}: no such file")
+        if not path.is_file():
+            raise SchemaError(f"{SCHEMA_FILE_VARIABLE}={explicit}: not a file")
         return path
     path = bundled_path(name)
     if not path.is_file():

@@ -804,3 +804,25 @@ def test_another_package_version_skips_overlay_entries_that_do_not_fit(tmp_path:
     with pytest.raises(SystemExit):
         schema_extract.main(["aws", "--package-dir", str(package_dir)])
     assert "--package-dir needs --output" in capsys.readouterr().err
+
+
+def test_failed_reextraction_leaves_the_bundled_files_untouched(tmp_path: Path, capsys) -> None:
+    """`make schema` on a machine without the npm packages: a clear error, the shipped schemas unchanged."""
+    before = {name: output_path(name).read_bytes() for name in PACKAGES}
+    assert schema_extract.main(["--cache-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: no @cdktn/provider-")
+    assert err.rstrip().endswith("run scripts/setup.sh (make setup)")
+    assert {name: output_path(name).read_bytes() for name in PACKAGES} == before
+    assert not list(output_path("aws").parent.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_existing_output_survives_a_failing_extraction(tmp_path: Path) -> None:
+    package_dir = fake_package(tmp_path)
+    script = package_dir / "lib" / "widget" / "index.js"
+    target = tmp_path / "out.json.gz"
+    assert schema_extract.main(["aws", "--package-dir", str(package_dir), "--output", str(target)]) == 0
+    good = target.read_bytes()
+    script.write_text(script.read_text().replace("getStringAttribute('arn')", "getFancyAttribute('arn')"))
+    assert schema_extract.main(["aws", "--package-dir", str(package_dir), "--output", str(target)]) == 1
+    assert target.read_bytes() == good
