@@ -166,6 +166,9 @@ def _camel_first_lower(name: str) -> str:
 
 def _headers(text: str, marker: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
     """Matches of a line-start pattern, found with str.find (far faster than a MULTILINE regex scan)."""
+    first = pattern.match(text, 0)
+    if first:
+        yield first
     position = text.find(marker)
     while position >= 0:
         match = pattern.match(text, position + 1)
