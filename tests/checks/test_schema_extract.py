@@ -826,3 +826,25 @@ def test_existing_output_survives_a_failing_extraction(tmp_path: Path) -> None:
     script.write_text(script.read_text().replace("getStringAttribute('arn')", "getFancyAttribute('arn')"))
     assert schema_extract.main(["aws", "--package-dir", str(package_dir), "--output", str(target)]) == 1
     assert target.read_bytes() == good
+
+
+def test_doctor_shows_the_schemas_and_a_broken_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    component = {item["component"]: item for item in json.loads(result.stdout)}["provider schemas"]
+    assert component["ok"] is True, result.output
+    assert component["detail"] == (
+        "aws 6.66.0 (toolkit/data/provider_schemas/aws.json.gz), random 3.9.1 (toolkit/data/provider_schemas/"
+        "random.json.gz)"
+    )
+    broken = tmp_path / "aws.json"
+    broken.write_text("{}")
+    monkeypatch.setenv("TOOLKIT_AWS_SCHEMA", str(broken))
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    component = {item["component"]: item for item in json.loads(result.stdout)}["provider schemas"]
+    assert component["ok"] is False
+    assert component["detail"] == f"{broken}: not a `terraform providers schema -json` document (no provider_schemas)"
+    assert result.exit_code == 1, result.output
