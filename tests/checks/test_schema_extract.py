@@ -848,3 +848,57 @@ def test_doctor_shows_the_schemas_and_a_broken_override(tmp_path: Path, monkeypa
     assert component["ok"] is False
     assert component["detail"] == f"{broken}: not a `terraform providers schema -json` document (no provider_schemas)"
     assert result.exit_code == 1, result.output
+
+
+def fake_npm(bin_dir: Path, source: Path, log: Path, exit_code: int = 0) -> None:
+    """An `npm` on PATH that "installs" a prepared package folder into --prefix and logs its arguments."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = bin_dir / "npm"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> "{log}"\n'
+        f"[ {exit_code} -eq 0 ] || {{ echo 'npm ERR! 404 Not Found' >&2; exit {exit_code}; }}\n"
+        'while [ "$1" != "--prefix" ]; do shift; done\n'
+        'mkdir -p "$2/node_modules/@cdktn"\n'
+        f'cp -r "{source}" "$2/node_modules/@cdktn/provider-aws"\n'
+    )
+    script.chmod(0o755)
+
+
+def test_npm_option_fetches_another_version_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = fake_package(tmp_path / "registry", "19.0.0")
+    log = tmp_path / "npm.log"
+    fake_npm(tmp_path / "bin", source, log)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    cache, target = tmp_path / "cache", tmp_path / "aws-19.json.gz"
+    arguments = ["aws", "--npm", "@cdktn/provider-aws@19.0.0", "--cache-dir", str(cache), "--output", str(target)]
+    assert schema_extract.main(arguments) == 0
+    assert json.loads(gzip.decompress(target.read_bytes()))["toolkit"]["package_version"] == "19.0.0"
+    assert (cache / "npm-schemas" / "@cdktn__provider-aws@19.0.0" / "node_modules" / "@cdktn" / "provider-aws").is_dir()
+    assert schema_extract.main(arguments) == 0
+    calls = log.read_text().splitlines()
+    assert len(calls) == 1, "the second run must reuse the installed package"
+    assert "--ignore-scripts" in calls[0].split()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("provider-aws", "--npm 'provider-aws': expected NAME@VERSION, e.g. @cdktf/provider-aws@19.0.0"),
+        ("@cdktn/provider-aws@latest; rm -rf /", "--npm '@cdktn/provider-aws@latest; rm -rf /': expected NAME@VERSION"),
+        (
+            "@cdktn/provider-aws@99.0.0",
+            "npm install @cdktn/provider-aws@99.0.0 failed (exit 1): npm ERR! 404 Not Found",
+        ),
+    ],
+)
+def test_npm_option_bad_spec_or_failed_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, spec: str, message: str
+) -> None:
+    fake_npm(tmp_path / "bin", fake_package(tmp_path / "registry"), tmp_path / "npm.log", exit_code=1)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    target = tmp_path / "out.json.gz"
+    arguments = ["aws", "--npm", spec, "--cache-dir", str(tmp_path / "cache"), "--output", str(target)]
+    assert schema_extract.main(arguments) == 1
+    assert capsys.readouterr().err.startswith(f"Error: {message}")
+    assert not target.exists()

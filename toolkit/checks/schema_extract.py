@@ -30,6 +30,8 @@ import functools
 import gzip
 import json
 import re
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -420,6 +422,38 @@ def package_version(package_dir: Path) -> str | None:
     return str(manifest["version"]) if manifest else None
 
 
+_NPM_NAME = re.compile(r"(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*")
+_NPM_VERSION = re.compile(r"[0-9][\w.+-]*")
+
+
+def install_package(spec: str, cache_dir: Path) -> Path:
+    """`npm install NAME@VERSION` into its own prefix under .cache/npm-schemas/ (once); returns the package folder.
+
+    For schemas of other provider releases, e.g. `@cdktf/provider-aws@19.0.0` (AWS provider 5.x/6.x); the
+    package is only read, its install scripts never run."""
+    name, _, version = spec.rpartition("@")
+    if not _NPM_NAME.fullmatch(name) or not _NPM_VERSION.fullmatch(version):
+        raise SchemaError(f"--npm {spec!r}: expected NAME@VERSION, e.g. @cdktf/provider-aws@19.0.0")
+    prefix = cache_dir / "npm-schemas" / f"{name.replace('/', '__')}@{version}"
+    package_dir = prefix / "node_modules" / name
+    if package_version(package_dir) == version:
+        return package_dir
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SchemaError(f"npm is not installed: cannot fetch {spec}")
+    prefix.mkdir(parents=True, exist_ok=True)
+    command = [npm, "install", "--silent", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=peer",
+               "--prefix", str(prefix), spec]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise SchemaError(f"npm install {spec} did not finish in {error.timeout:.0f}s") from error
+    if result.returncode != 0 or package_version(package_dir) != version:
+        detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise SchemaError(f"npm install {spec} failed (exit {result.returncode}): {' / '.join(detail) or 'no output'}")
+    return package_dir
+
+
 def extract(
     provider: ProviderPackage, package_dir: Path, overlay: Path | None = None, strict: bool = True
 ) -> tuple[dict[str, Any], ExtractionStats]:
@@ -576,25 +610,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m toolkit.checks.schema_extract", description=main.__doc__)
     parser.add_argument("providers", nargs="*", default=sorted(PACKAGES), help="aws, random (default: both)")
     parser.add_argument("--package-dir", type=Path, help="an installed npm package folder; needs --output")
+    parser.add_argument("--npm", metavar="NAME@VERSION",
+                        help="fetch that package with npm into .cache/npm-schemas/ and extract it; needs --output")
     parser.add_argument("--output", type=Path, help="where to write (default: the bundled file)")
     parser.add_argument("--cache-dir", type=Path, default=Path(__file__).resolve().parents[2] / ".cache")
     arguments = parser.parse_args(argv)
-    if (arguments.package_dir or arguments.output) and len(arguments.providers) != 1:
-        parser.error("--package-dir/--output need exactly one provider")
-    if arguments.package_dir and not arguments.output:
-        parser.error("--package-dir needs --output: the bundled file is extracted from the set-up package only")
+    if (arguments.package_dir or arguments.npm or arguments.output) and len(arguments.providers) != 1:
+        parser.error("--package-dir/--npm/--output need exactly one provider")
+    if arguments.package_dir and arguments.npm:
+        parser.error("--package-dir and --npm are exclusive")
+    if (arguments.package_dir or arguments.npm) and not arguments.output:
+        parser.error("--package-dir/--npm need --output: the bundled file is extracted from the set-up package only")
     for name in arguments.providers:
         if name not in PACKAGES:
             parser.error(f"unknown provider {name!r} (known: {', '.join(sorted(PACKAGES))})")
         provider = PACKAGES[name]
         started = time.perf_counter()
+        other_package = arguments.package_dir or arguments.npm
         try:
-            document, stats = extract(
-                provider,
-                arguments.package_dir or provider.directory(arguments.cache_dir),
-                overlay_path(name),
-                strict=arguments.package_dir is None,
-            )
+            package_dir = arguments.package_dir or provider.directory(arguments.cache_dir)
+            if arguments.npm:
+                package_dir = install_package(arguments.npm, arguments.cache_dir)
+            document, stats = extract(provider, package_dir, overlay_path(name), strict=not other_package)
         except SchemaError as error:
             print(f"Error: {error}", file=sys.stderr)
             return 1
