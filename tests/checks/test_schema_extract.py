@@ -902,3 +902,90 @@ def test_npm_option_bad_spec_or_failed_install(
     assert schema_extract.main(arguments) == 1
     assert capsys.readouterr().err.startswith(f"Error: {message}")
     assert not target.exists()
+
+
+# --------------------------------------------------------------------------------- against a real provider
+
+ENGINE = CACHE_DIR / "engine" / "bin" / "terraform"
+MIRROR = CACHE_DIR / "providers"
+# Where the real AWS provider 3.39 (the sandbox's) and the extracted 6.66 schema legitimately differ in shape:
+# the provider changed these between the two releases; the 6.66 package says so itself (e.g. route53 `alias`
+# is a list block with one item there: `type: "list"` and an OutputReference, a set in 3.39).
+KNOWN_BLOCK_TO_ATTRIBUTE = {
+    "aws_acmpca_certificate_authority.revocation_configuration",  # data source: computed-only since 4.x
+    "aws_ec2_instance_type.fpgas",
+    "aws_ec2_instance_type.gpus",
+    "aws_ec2_instance_type.inference_accelerators",
+    "aws_ec2_instance_type.instance_disks",
+    "aws_elasticache_replication_group.cluster_mode",  # a string since 5.0
+    "aws_mq_broker.logs",
+}
+KNOWN_NESTING_CHANGES = {
+    "aws_cloudtrail.insight_selector",
+    "aws_config_remediation_configuration.parameter",
+    "aws_ec2_client_vpn_endpoint.authentication_options",
+    "aws_gamelift_fleet.ec2_inbound_permission",
+    "aws_kinesis_firehose_delivery_stream.elasticsearch_configuration.processing_configuration.processors.parameters",
+    "aws_kinesis_firehose_delivery_stream.extended_s3_configuration.processing_configuration.processors.parameters",
+    "aws_kinesis_firehose_delivery_stream.http_endpoint_configuration.processing_configuration.processors.parameters",
+    "aws_kinesis_firehose_delivery_stream.redshift_configuration.processing_configuration.processors.parameters",
+    "aws_kinesis_firehose_delivery_stream.splunk_configuration.processing_configuration.processors.parameters",
+    "aws_networkfirewall_rule_group.rule_group.rules_source.stateful_rule",
+    "aws_route53_record.alias",
+    "aws_s3_bucket.logging",
+}
+
+
+@pytest.fixture(scope="module")
+def real_aws_3_39(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`terraform providers schema -json` of the real hashicorp/aws 3.39.0 binary from the sandbox mirror."""
+    import subprocess
+
+    if not ENGINE.is_file() or not (MIRROR / "registry.terraform.io/hashicorp/aws/3.39.0").is_dir():
+        pytest.skip("the engine or the AWS provider 3.39 mirror is not installed (make setup)")
+    work = tmp_path_factory.mktemp("aws339")
+    (work / "main.tf").write_text(
+        'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "3.39.0" }\n  }\n}\n'
+    )
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(work), "TF_IN_AUTOMATION": "1"}
+    subprocess.run([str(ENGINE), "init", f"-plugin-dir={MIRROR}", "-input=false", "-no-color"], cwd=work,
+                   env=environment, check=True, capture_output=True, timeout=300)
+    result = subprocess.run([str(ENGINE), "providers", "schema", "-json"], cwd=work, env=environment, check=True,
+                            capture_output=True, timeout=300)
+    return json.loads(result.stdout)["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+
+
+@pytest.mark.slow
+def test_shapes_agree_with_a_real_provider_binary(real_aws_3_39: dict[str, Any], aws: Any) -> None:
+    """The extraction rules (block or attribute, list or set, computed-only objects as attributes) checked
+    against what the real provider reports for every name both releases have: 5,000+ blocks, 14,000+
+    attributes. Only the known changes between 3.39 and 6.66 may differ."""
+    mine = aws.document()["provider_schemas"][aws.address]
+    block_to_attribute: set[str] = set()
+    attribute_to_block: set[str] = set()
+    nesting: set[str] = set()
+    compared = {"blocks": 0, "attributes": 0}
+
+    def walk(real: dict[str, Any], ours: dict[str, Any], where: str) -> None:
+        for name in real.get("attributes", {}):
+            if name in ours.get("attributes", {}):
+                compared["attributes"] += 1
+            elif name in ours.get("block_types", {}):
+                attribute_to_block.add(f"{where}.{name}")
+        for name, spec in real.get("block_types", {}).items():
+            if name in ours.get("block_types", {}):
+                compared["blocks"] += 1
+                if spec["nesting_mode"] != ours["block_types"][name]["nesting_mode"]:
+                    nesting.add(f"{where}.{name}")
+                walk(spec["block"], ours["block_types"][name]["block"], f"{where}.{name}")
+            elif name in ours.get("attributes", {}):
+                block_to_attribute.add(f"{where}.{name}")
+
+    for section in ("resource_schemas", "data_source_schemas"):
+        for type_name, type_schema in real_aws_3_39[section].items():
+            if type_name in mine[section]:
+                walk(type_schema["block"], mine[section][type_name]["block"], type_name)
+    assert compared["blocks"] > 5000 and compared["attributes"] > 14000, compared
+    assert attribute_to_block == set()
+    assert block_to_attribute == KNOWN_BLOCK_TO_ATTRIBUTE
+    assert nesting == KNOWN_NESTING_CHANGES

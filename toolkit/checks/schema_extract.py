@@ -571,7 +571,12 @@ def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: Extraction
     except (OSError, yaml.YAMLError) as error:
         raise SchemaError(f"cannot read the schema overlay {overlay}: {error}") from error
     covered: set[str] = set()
-    for entry in document.get("entries", []):
+    # `sensitive:` is a compact list of "KIND TYPE PATH" lines, each an `attribute: {sensitive: true}` entry.
+    compact = [
+        {"kind": kind, "type": type_name, "path": path, "attribute": {"sensitive": True}}
+        for kind, type_name, path in (line.split() for line in document.get("sensitive", []))
+    ]
+    for entry in [*document.get("entries", []), *compact]:
         kind, type_name, path = entry["kind"], entry.get("type", ""), entry["path"]
         label = " ".join(part for part in (kind, type_name, path) if part)
         try:
