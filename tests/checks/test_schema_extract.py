@@ -803,7 +803,7 @@ def test_another_package_version_skips_overlay_entries_that_do_not_fit(tmp_path:
     assert oct(target.stat().st_mode & 0o777) == "0o644"
     with pytest.raises(SystemExit):
         schema_extract.main(["aws", "--package-dir", str(package_dir)])
-    assert "--package-dir needs --output" in capsys.readouterr().err
+    assert "--package-dir/--npm need --output" in capsys.readouterr().err
 
 
 def test_failed_reextraction_leaves_the_bundled_files_untouched(tmp_path: Path, capsys) -> None:
