@@ -122,6 +122,17 @@ def test_run_measured_reports_the_child_peak_rss_and_failures(tmp_path: Path) ->
 
 
 @pytest.mark.slow
+def test_quick_run_measures_the_offline_validate_and_plan(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "B8,B9", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows = table_rows(report)
+    assert sorted(rows) == ["B8", "B9"], report
+    for row_id in rows:
+        assert_measured(rows, row_id, report)
+
+
+@pytest.mark.slow
 def test_quick_run_measures_the_provider_schema_rows(tmp_path: Path) -> None:
     output = tmp_path / "BENCHMARKS.md"
     assert bench_run.main(["--quick", "--only", "S1,S2", "--output", str(output)]) == 0

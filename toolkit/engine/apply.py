@@ -13,6 +13,7 @@ from toolkit.engine.guards import (
     Prompt,
     check_approval,
     check_auto_allowed,
+    check_not_offline,
     check_plan_matches,
     check_state_unchanged,
     check_stateful_destroys,
@@ -59,6 +60,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     else:
         # Fail before any terraform work when there is nothing to apply.
         saved = load_latest_plan(project.environment_data_dir(environment) / "plans", environment)
+        check_not_offline(environment, saved.metadata)
     session = open_session(project, environment, progress, config=config)
     workspace, terraform = session.workspace, session.terraform
     if auto:

