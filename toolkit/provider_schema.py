@@ -173,12 +173,15 @@ class ProviderSchema:
     def _read_info(self) -> SchemaInfo:
         marker = '"toolkit":{'
         position = self._text.rfind(marker)
-        info: dict[str, Any] = {}
+        info: Any = None
         if position >= 0:
             try:
                 info, _ = _DECODER.raw_decode(self._text, position + len('"toolkit":'))
             except ValueError:
-                info = {}
+                info = None
+        if not isinstance(info, dict):
+            # Other formatting (an indented file) or no `toolkit` key (a real `terraform providers schema -json`).
+            info = self.document().get("toolkit") or {}
         return SchemaInfo(info.get("package"), info.get("package_version"), info.get("provider_version"))
 
 

@@ -753,6 +753,11 @@ def test_a_foreign_providers_schema_file_is_read_in_full(tmp_path: Path, monkeyp
     assert schema.data_source("aws_widget") is None
     assert schema.ephemeral("aws_widget") is None
     assert schema.provider_version == "unknown"
+    # The `toolkit` key of an indented file is found too (the stub names the provider version from it).
+    document["toolkit"] = {"package": "x", "package_version": "1.0.0", "provider_version": "6.1.0"}
+    indented = tmp_path / "indented.json"
+    indented.write_text(json.dumps(document, indent=2))
+    assert provider_schema.load("aws", indented).provider_version == "6.1.0"
 
 
 @pytest.mark.parametrize(
