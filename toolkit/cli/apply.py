@@ -45,6 +45,8 @@ def apply_command(
     outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
                                 lock_timeout=timeout, prompt=_prompt if sys.stdin.isatty() else None,
                                 progress=progress)
+    for warning in outcome.warnings if quiet or as_json else []:
+        typer.echo(f"Warning: {warning}", err=True)
     if as_json:
         typer.echo(json.dumps(outcome.as_dict(), indent=2))
     elif not outcome.applied:

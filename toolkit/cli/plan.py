@@ -69,6 +69,8 @@ def plan_command(
         else:
             outcome = plan_environment(project, environment, lock_timeout=timeout, destroy=destroy,
                                        progress=progress)
+        for warning in outcome.warnings:
+            typer.echo(f"Warning: {warning}", err=True)
         if as_json:
             typer.echo(json.dumps(outcome.as_dict(), indent=2))
         else:
@@ -94,6 +96,8 @@ def plan_command(
     else:
         typer.echo(_combined_table(combined.results))
         for result in combined.results:
+            for warning in getattr(result, "warnings", []):
+                typer.echo(f"Warning: {result.environment}: {warning}", err=True)
             if isinstance(result, PlanFailure):
                 typer.echo(f"Error: {result.environment}: {result.message}", err=True)
     raise typer.Exit(combined.exit_code)
