@@ -115,7 +115,7 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
         outcome.findings.append(Finding(name, 0, "", init))
     elif init.returncode != 0:
         diagnostics = [message["diagnostic"] for message in messages if message.get("type") == "diagnostic"]
-        found = _findings(root, work / "stage", name, staged_relative, diagnostics)
+        found = _findings(root, work / "stage", name, staged_relative, diagnostics, "terraform init failed: ")
         if not any(finding.severity == "error" for finding in found):
             text = error_excerpt(init.stderr or init.stdout).strip()
             found.append(Finding(name, 0, "", f"terraform init failed: {_one_line(text)}"))
@@ -194,8 +194,9 @@ def _validate_findings(root: Path, stage_dir: Path, name: str, staged_relative: 
 
 
 def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
-              diagnostics: list[dict[str, object]]) -> list[Finding]:
-    """Terraform's JSON diagnostics as findings at the real file and line."""
+              diagnostics: list[dict[str, object]], unplaced_prefix: str = "") -> list[Finding]:
+    """Terraform's JSON diagnostics as findings at the real file and line (`unplaced_prefix` starts the
+    message of those with no file, which name the target instead)."""
     findings = []
     for diagnostic in diagnostics:
         where = diagnostic.get("range") or {}
@@ -204,7 +205,7 @@ def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
         if where.get("filename"):
             path = _real_path(root, stage_dir, staged_relative, str(where["filename"]))
             line = int((where.get("start") or {}).get("line") or 0)
-        message = str(diagnostic.get("summary", ""))
+        message = ("" if line else unplaced_prefix) + str(diagnostic.get("summary", ""))
         detail = diagnostic.get("detail") or ""
         if detail:
             message = f"{message}: {detail}"
