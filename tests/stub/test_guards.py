@@ -25,34 +25,25 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Path) -> Pa
     return tmp_path
 
 
-def _nothing_ran(project: Path) -> None:
+@pytest.mark.parametrize("how", ["provider mirror", "inherited CLI config"])
+def test_plan_refuses_the_stub(project: Path, fixture_mirror: StubMirror, monkeypatch: pytest.MonkeyPatch,
+                               how: str) -> None:
+    if how == "provider mirror":
+        monkeypatch.setenv("TOOLKIT_PROVIDER_MIRROR", str(fixture_mirror.mirror_dir))
+        expected = (f"Error: {fixture_mirror.mirror_dir} is the offline stub provider mirror: real plans and applies "
+                    "never use it (unset TOOLKIT_PROVIDER_MIRROR or point it at a real provider mirror)")
+    else:
+        monkeypatch.setenv("TOOLKIT_PROVIDER_MIRROR", "off")
+        monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(fixture_mirror.cli_config))
+        expected = (f"Error: TF_CLI_CONFIG_FILE={fixture_mirror.cli_config} installs the offline stub providers: "
+                    "real plans and applies never use them (unset TF_CLI_CONFIG_FILE)")
+    result = CliRunner().invoke(app, ["plan", "dev"])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-1] == expected
     data = project / ".toolkit" / "envs" / "dev"
     assert not (data / "plans").exists()
     assert not (data / "terraform" / "providers").exists()
     assert not list(project.rglob(".terraform.lock.hcl"))
-
-
-def test_plan_refuses_the_stub_mirror_as_provider_mirror(project: Path, fixture_mirror: StubMirror,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOOLKIT_PROVIDER_MIRROR", str(fixture_mirror.mirror_dir))
-    result = CliRunner().invoke(app, ["plan", "dev"])
-    assert result.exit_code == 1, result.output
-    assert result.output.splitlines()[-1] == (
-        f"Error: {fixture_mirror.mirror_dir} is the offline stub provider mirror: real plans and applies never use "
-        "it (unset TOOLKIT_PROVIDER_MIRROR or point it at a real provider mirror)")
-    _nothing_ran(project)
-
-
-def test_plan_refuses_an_inherited_stub_cli_config(project: Path, fixture_mirror: StubMirror,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOOLKIT_PROVIDER_MIRROR", "off")
-    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(fixture_mirror.cli_config))
-    result = CliRunner().invoke(app, ["plan", "dev"])
-    assert result.exit_code == 1, result.output
-    assert result.output.splitlines()[-1] == (
-        f"Error: TF_CLI_CONFIG_FILE={fixture_mirror.cli_config} installs the offline stub providers: real plans "
-        "and applies never use them (unset TF_CLI_CONFIG_FILE)")
-    _nothing_ran(project)
 
 
 def test_a_hand_written_config_pointing_at_the_stub_mirror_is_refused(tmp_path: Path,
