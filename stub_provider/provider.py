@@ -294,12 +294,10 @@ def _plain(value: Any) -> Any:
 
 
 def _string_hash(text: str) -> int:
-    """The provider's create.StringHashcode: crc32 of the string, as a non-negative int."""
+    """The provider's create.StringHashcode: crc32 (IEEE) of the string; Go's 64-bit int keeps it positive."""
     import zlib
 
-    code = zlib.crc32(text.encode())
-    code = code - (1 << 32) if code >= 1 << 31 else code
-    return code if code >= 0 else -code
+    return zlib.crc32(text.encode())
 
 
 def _without_computed(block: dict[str, Any], value: Any) -> Any:
