@@ -155,13 +155,13 @@ class StubProvider:
         values = dict(values)
         generator = Generator(schema.name, seed, self.context, values)
         attributes = schema.block.get("attributes", {})
+        if self.name == "random":
+            _random_values(schema.name, values)
         if values.get("name") is UNKNOWN and isinstance(values.get("name_prefix"), str):
             values["name"] = values["name_prefix"] + generator.hex(26)
         for attribute in (*NAME_ATTRIBUTES, "id"):
             if values.get(attribute) is UNKNOWN and attributes.get(attribute, {}).get("type") == "string":
                 values[attribute] = generator.name() if attribute != "id" else generator.resource_id()
-        if self.name == "random":
-            _random_values(schema.name, values)
         if values.get("manage_master_user_password") is True and values.get("master_user_secret") is UNKNOWN:
             # RDS creates the master user secret itself and reports it as one computed nested object.
             kind = "cluster" if schema.name == "aws_rds_cluster" else "db"
