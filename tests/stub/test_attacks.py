@@ -124,3 +124,14 @@ def test_secrets_never_reach_the_findings(project: Path) -> None:
     assert "hunter2" not in result.output
     [check] = json.JSONDecoder().raw_decode(result.output)[0]["checks"]
     assert check["findings"][0]["path"] == "terraform/secret.tf"
+
+
+def test_a_terminated_stub_removes_its_socket_folder(fixture_mirror: StubMirror, tmp_path: Path) -> None:
+    process = subprocess.Popen([str(fixture_mirror.launcher("aws"))], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, **MAGIC, "TMPDIR": str(tmp_path)})
+    socket = Path(process.stdout.readline().split("|")[3])
+    assert socket.exists() and socket.parent.parent == tmp_path
+    assert oct(socket.parent.stat().st_mode & 0o777) == "0o700"  # only this user reaches the socket
+    process.terminate()
+    assert process.wait(timeout=10) == 0
+    assert not socket.parent.exists()
