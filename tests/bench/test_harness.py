@@ -119,3 +119,20 @@ def test_run_measured_reports_the_child_peak_rss_and_failures(tmp_path: Path) ->
     assert big.peak_rss_kib >= 64 * 1024
     with pytest.raises(RuntimeError, match="exited 3"):
         run_measured([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"])
+
+
+@pytest.mark.slow
+def test_quick_run_measures_the_provider_schema_rows(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "S1,S2", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows: dict[str, list[list[str]]] = {}
+    for line in report.splitlines():
+        match = re.match(r"^\| (S\d) \|", line)
+        if match:
+            rows.setdefault(match.group(1), []).append([cell.strip() for cell in line.strip("|").split("|")])
+    assert sorted(rows) == ["S1", "S2"], report
+    assert_measured(rows, "S1", report)
+    if not rows["S2"][0][7].startswith("not measured: npm @cdktn/provider-aws is not installed"):
+        assert_measured(rows, "S2", report)
+        assert "peak RSS " in rows["S2"][0][8], report
