@@ -60,8 +60,10 @@ def test_a_hand_written_config_pointing_at_the_stub_mirror_is_refused(tmp_path: 
 def test_stub_runs_drop_the_plugin_cache_and_credentials(fixture_mirror: StubMirror, tmp_path: Path) -> None:
     """A shared plugin cache would hand the stub to later real inits; real credentials must not reach it."""
     environment = fixture_mirror.environment(tmp_path, {"TF_PLUGIN_CACHE_DIR": "/cache", "AWS_PROFILE": "prod",
-                                                        "AWS_SESSION_TOKEN": "token", "PATH": "/bin"})
+                                                        "AWS_SESSION_TOKEN": "token", "PATH": "/bin",
+                                                        "TF_CLI_ARGS_validate": "-no-tests", "TF_CLI_ARGS": "-x"})
     assert "TF_PLUGIN_CACHE_DIR" not in environment
+    assert not any(name.startswith("TF_CLI_ARGS") for name in environment)
     assert "AWS_PROFILE" not in environment and "AWS_SESSION_TOKEN" not in environment
     assert environment["TF_CLI_CONFIG_FILE"] == str(fixture_mirror.cli_config)
     assert environment["TF_DATA_DIR"] == str(tmp_path)

@@ -73,7 +73,9 @@ class StubMirror:
         """The environment for a terraform run against the stub: this CLI config only, no plugin cache,
         its own TF_DATA_DIR, no prompts; fake credentials so nothing could reach AWS even by mistake."""
         variables = dict(os.environ if base is None else base)
-        for name in ("TF_PLUGIN_CACHE_DIR", "TF_REATTACH_PROVIDERS", "TF_WORKSPACE"):
+        # A user's TF_CLI_ARGS* would change the commands (and their -json output) behind the toolkit's back.
+        for name in [*(key for key in variables if key.startswith("TF_CLI_ARGS")), "TF_PLUGIN_CACHE_DIR",
+                     "TF_REATTACH_PROVIDERS", "TF_WORKSPACE"]:
             variables.pop(name, None)
         variables.update({
             "TF_CLI_CONFIG_FILE": str(self.cli_config), "TF_DATA_DIR": str(data_dir), "TF_IN_AUTOMATION": "1",
