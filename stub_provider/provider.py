@@ -207,6 +207,11 @@ class StubProvider:
                 values[name] = UNKNOWN
         if "tags_all" in attributes:
             values["tags_all"] = {}
+        if _id_is_the_name(schema.name):
+            # Where AWS names the object by its id (a bucket, a log group), the import id is that name.
+            name = next((attribute for attribute in NAME_ATTRIBUTES if attribute in attributes), None)
+            if name is not None and attributes[name].get("type") == "string":
+                values[name] = request.id
         state = self._complete(schema, values, request.id.encode())
         imported = response.imported_resources.add()
         imported.type_name = request.type_name
@@ -277,6 +282,13 @@ class StubProvider:
 
     def StopProvider(self, pb: Any, request: Any) -> Any:
         return pb.StopProvider.Response()
+
+
+def _id_is_the_name(type_name: str) -> bool:
+    from stub_provider.values import ARN_IDS, ID_PREFIXES, UUID_IDS
+
+    return type_name.startswith("aws_") and type_name not in {*ID_PREFIXES, *ARN_IDS, *UUID_IDS,
+                                                                "aws_cloudfront_distribution"}
 
 
 def _error(pb: Any, response: Any, summary: str, detail: str) -> None:

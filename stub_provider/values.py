@@ -79,6 +79,8 @@ ID_PREFIXES = {
     "aws_route_table_association": "rtbassoc-", "aws_vpc_endpoint": "vpce-", "aws_flow_log": "fl-",
     "aws_db_instance": "db-", "aws_rds_cluster_instance": "db-", "aws_route": "r-rtb-", "aws_vpc_data": "vpc-",
 }
+# Resources whose id is a UUID.
+UUID_IDS = {"aws_kms_key", "aws_wafv2_web_acl", "aws_secretsmanager_secret_version"}
 # Resources whose id is their ARN.
 ARN_IDS = {"aws_ecs_cluster", "aws_ecs_service", "aws_lb", "aws_lb_target_group", "aws_lb_listener",
            "aws_lb_listener_rule", "aws_sns_topic", "aws_sns_topic_subscription", "aws_secretsmanager_secret",
@@ -143,7 +145,7 @@ class Generator:
         prefix = ID_PREFIXES.get(self.type_name)
         if prefix is not None:
             return prefix + self.hex(17)
-        if self.type_name in ("aws_kms_key", "aws_wafv2_web_acl", "aws_secretsmanager_secret_version"):
+        if self.type_name in UUID_IDS:
             return self.uuid()
         if self.type_name == "aws_cloudfront_distribution":
             return "E" + self.hex(13).upper()

@@ -71,3 +71,13 @@ def test_the_schema_is_read_lazily(fixture_mirror: StubMirror, tmp_path: Path) -
     assert provider.schema._cache == {}
     provider.schema.get("resource_schemas", "aws_vpc")
     assert list(provider.schema._cache) == [("resource_schemas", "aws_vpc")]
+
+
+def test_importing_a_bucket_by_its_name_gives_that_name_and_its_arn(aws: StubProvider) -> None:
+    response = aws.ImportResourceState(pb, pb.ImportResourceState.Request(type_name="aws_s3_bucket", id="logs-1"))
+    [imported] = response.imported_resources
+    schema = aws.schema.get("resource_schemas", "aws_s3_bucket")
+    assert schema is not None
+    state = cty.decode(imported.state.msgpack, schema.type)
+    assert (state["id"], state["bucket"], state["arn"]) == ("logs-1", "logs-1", "arn:aws:s3:::logs-1")
+    assert state["bucket_regional_domain_name"] == "logs-1.s3.us-east-1.amazonaws.com"
