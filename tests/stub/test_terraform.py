@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -119,7 +120,8 @@ def test_a_crashing_stub_is_a_clear_finding(tmp_path: Path, engine: Path, monkey
 def test_a_hanging_stub_is_stopped_within_the_limit(tmp_path: Path, engine: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(engine))
-    root, mirror = _broken_project(tmp_path, ["/bin/sh", "-c", "exec sleep 617"])
+    sleep = f"sleep 600.{os.getpid()}{time.monotonic_ns() % 100000}"  # unique: other runs may hang too
+    root, mirror = _broken_project(tmp_path, ["/bin/sh", "-c", f"exec {sleep}"])
     started = time.monotonic()
     result = run_validate_check(root, mirror=mirror, timeout=8)
     assert time.monotonic() - started < 30
@@ -128,7 +130,7 @@ def test_a_hanging_stub_is_stopped_within_the_limit(tmp_path: Path, engine: Path
         "terraform validate did not finish within 8s and was stopped: a provider plugin (the offline stub) is not "
         "answering; raise TOOLKIT_VALIDATE_TIMEOUT if the machine is just slow")
     # The whole process group went: no stub is left behind.
-    assert subprocess.run(["pgrep", "-f", "sleep 617"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 1
 
 
 def test_a_missing_stub_fails_init_with_the_provider_named(tmp_path: Path, engine: Path,
