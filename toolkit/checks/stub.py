@@ -5,7 +5,7 @@ Everything lives under the checkout's `.toolkit/stub/` (not the shared `.cache/`
 this checkout's Python and code):
 
     .toolkit/stub/
-      schema/aws/, schema/random/     compiled schemas (stub_provider.schema.compile_schema)
+      schema/aws/, schema/random/     pre-serialized schema answers (stub_provider.schema.compile_schema)
       mirror/TOOLKIT_STUB_MIRROR      the marker every guard looks for
       mirror/registry.terraform.io/hashicorp/aws/6.66.0/linux_amd64/terraform-provider-aws_v6.66.0
       terraform.rc                    provider_installation { filesystem_mirror { path = mirror } } only
@@ -151,7 +151,8 @@ def _build(root: Path, sources: dict[str, Path], command: list[str] | None) -> S
 
     for folder in ("mirror", "schema"):
         shutil.rmtree(root / folder, ignore_errors=True)
-    versions = {provider: compile_schema(source, root / "schema" / provider) for provider, source in sources.items()}
+    versions = {provider: compile_schema(provider, source, root / "schema" / provider)
+                for provider, source in sources.items()}
     mirror = StubMirror(root, versions)
     mirror.mirror_dir.mkdir(parents=True)
     (mirror.mirror_dir / STUB_MARKER).write_text(
