@@ -117,8 +117,8 @@ def interrupted_apply_warning(checkpoints_dir: Path, environment: str) -> str | 
     record = checkpoint.apply
     assert record is not None
     lines = [f"the last apply of {environment} was interrupted (checkpoint {checkpoint.id}, started "
-             f"{record.started_at} by {record.applied_by} on {record.host or 'an unknown host'}): terraform may have created resources "
-             "that are not in the state, and a new apply would fail with \"already exists\"."]
+             f"{record.started_at} by {record.applied_by} on {record.host or 'an unknown host'}): terraform may have "
+             "created resources that are not in the state, and a new apply would fail with \"already exists\"."]
     if record.creating:
         lines.append(f"It was creating {len(record.creating)} resource(s). Check which exist in AWS and import them "
                      "before the next apply: add these blocks to the root module (e.g. imports.tf), fill the ids "
