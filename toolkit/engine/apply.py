@@ -69,8 +69,6 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     workspace, terraform = session.workspace, session.terraform
     interrupted = interrupted_apply_warning(workspace.checkpoints_dir, environment)
     warnings = [interrupted] if interrupted else []
-    for warning in warnings:
-        progress.step(environment, f"WARNING: {warning}")
     if auto:
         saved = plan_in_session(session, lock_timeout=lock_timeout, progress=progress).saved
     metadata = saved.metadata
