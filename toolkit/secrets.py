@@ -80,7 +80,9 @@ def _is_aws_secret_key(candidate: str) -> bool:
 
 def looks_like_secret(value: str) -> bool:
     """True when a value has the shape of a secret whatever its name."""
-    if _URL_WITH_PASSWORD.search(value) or _PEM_BLOCK.search(value):
+    if any(match["password"] not in ("***", MASK) for match in _URL_WITH_PASSWORD.finditer(value)):
+        return True
+    if _PEM_BLOCK.search(value):
         return True
     return any(_is_aws_secret_key(match.group(0)) for match in _AWS_SECRET_KEY.finditer(value))
 
@@ -88,11 +90,16 @@ def looks_like_secret(value: str) -> bool:
 def mask_text(text: str) -> str:
     """`text` with every secret-shaped part replaced: URL passwords, PEM blocks, AWS secret access keys."""
     if "://" in text:
-        text = _URL_WITH_PASSWORD.sub(lambda match: f"{match['scheme']}{match['user']}:{MASK}@{match['host']}",
-                                      text)
+        text = _URL_WITH_PASSWORD.sub(_masked_url, text)
     if "-----BEGIN " in text:
         text = _PEM_BLOCK.sub(MASK, text)
     return _AWS_SECRET_KEY.sub(lambda match: MASK if _is_aws_secret_key(match.group(0)) else match.group(0), text)
+
+
+def _masked_url(match: re.Match[str]) -> str:
+    # A password already masked (`toolkit db` prints DSNs as user:***@host) stays as it is.
+    password = match["password"] if match["password"] in ("***", MASK) else MASK
+    return f"{match['scheme']}{match['user']}:{password}@{match['host']}"
 
 
 def mask_value(value: Any) -> Any:
