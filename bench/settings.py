@@ -20,13 +20,16 @@ class Settings:
     plan_environments: int = 3
     sandbox_database: bool = True
     rollback_repetitions: int = 5
+    # B8: size of one generated migration file in MB → repetitions at that size.
+    load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 3), (8, 3), (50, 2))
 
     @classmethod
     def quick(cls, work_dir: Path) -> Settings:
         """Tiny sizes, one or two repetitions: proves every case runs, measures nothing worth reading."""
         return cls(work_dir=work_dir, startup_repetitions=2, review_sizes=((50, 1), (200, 1)),
                    markdown_sizes=(200,), migrations=5, migration_repetitions=1, plan_repetitions=1,
-                   plan_environments=2, sandbox_database=False, rollback_repetitions=1)
+                   plan_environments=2, sandbox_database=False, rollback_repetitions=1,
+                   load_sizes_mb=((0.05, 1), (0.2, 1)))
 
     def with_work_dir(self, work_dir: Path) -> Settings:
         work_dir.mkdir(parents=True, exist_ok=True)

@@ -48,9 +48,10 @@ def test_sslmode_disable_is_refused_off_localhost() -> None:
      "invalid DSN postgresql://u:***@h/db?sslmode=sometimes: sslmode must be one of disable, allow, prefer, "
      "require, verify-ca, verify-full"),
     ("postgresql://u:pw@h/db?application_name=x",
-     "invalid DSN postgresql://u:***@h/db?application_name=x: unsupported parameter(s) application_name"),
-    ("postgresql://u:pw@h:notaport/db", "invalid DSN postgresql://u:***@h:notaport/db: "
-     "Port could not be cast to integer value as 'notaport'"),
+     "invalid DSN postgresql://u:***@h/db?application_name=x: unsupported parameter(s) application_name "
+     "(supported: sslmode, sslrootcert, host, port, user, password, dbname; a '&' inside a value must be written "
+     "%26)"),
+    ("postgresql://u:pw@h:notaport/db", "invalid DSN postgresql://u:***@h:notaport/db: the port is not a number"),
 ])
 def test_bad_dsns_are_usage_errors_without_the_password(dsn: str, message: str) -> None:
     with pytest.raises(UsageError) as caught:
