@@ -40,7 +40,13 @@ class Via(StrEnum):
 def _request(environment: str, dsn: str | None, directory: Path | None, secret_id: str | None, host: str | None,
              port: int | None, dbname: str | None, endpoint_url: str | None, lock_timeout: float | None = None,
              out_of_order: bool = False):
-    from toolkit.db.commands import DbRequest
+    from toolkit.db.commands import DEFAULT_DSN_ENV, DbRequest
+    from toolkit.db.connection import has_password
+
+    if dsn and has_password(dsn):
+        typer.echo(f"Warning: a password in --dsn is visible to every user of this machine in the process list "
+                   f"(ps, /proc/PID/cmdline) and lands in shell history: set {DEFAULT_DSN_ENV} (or the variable "
+                   "named by migrations.dsn_env) instead", err=True)
 
     return DbRequest(environment=environment, dsn=dsn, directory=directory, secret_id=secret_id, host=host,
                      port=port, database=dbname, endpoint_url=endpoint_url, lock_timeout_seconds=lock_timeout,
@@ -49,6 +55,11 @@ def _request(environment: str, dsn: str | None, directory: Path | None, secret_i
 
 def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _print_warnings(warnings: list[str] | tuple[str, ...]) -> None:
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +102,7 @@ def register(app: typer.Typer) -> None:
 
         result = plan(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
                                out_of_order=out_of_order), target)
+        _print_warnings(result.warnings)
         if as_json:
             _print_json(result.to_dict())
         else:
@@ -132,6 +144,7 @@ def register(app: typer.Typer) -> None:
         from toolkit.db.report import format_run
 
         result = migrate(request, target)
+        _print_warnings(result.warnings)
         if as_json:
             _print_json(result.to_dict())
         else:
@@ -143,7 +156,9 @@ def register(app: typer.Typer) -> None:
                        host: str | None = HostOption, port: int | None = PortOption,
                        dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
                        out_of_order: bool = OutOfOrderOption) -> None:
-        """Check the folder against history (checksums, missing files, order); non-zero on any problem.
+        """Check the folder against history (checksums, missing files, order) and that no index is INVALID.
+
+        Non-zero on any problem.
 
         Example: toolkit db verify prod
         """
@@ -189,8 +204,10 @@ def register(app: typer.Typer) -> None:
         from toolkit.db.commands import rollback
         from toolkit.db.report import format_run
 
-        typer.echo(format_run(rollback(_request(environment, dsn, directory, secret_id, host, port, dbname,
-                                                endpoint_url, lock_timeout), to)))
+        result = rollback(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                                   lock_timeout), to)
+        _print_warnings(result.warnings)
+        typer.echo(format_run(result))
 
     @db.command("package")
     def package_command(environment: str = EnvironmentArgument, directory: Path | None = DirOption,

@@ -25,7 +25,7 @@ DSN_PARAMETERS = ("sslmode", "sslrootcert", "host", "port", "user", "password", 
 URL_DELIMITERS = "/?#"
 # A password given as a parameter: `?password=…` / `&password=…` in a URL (up to the next known
 # parameter, so a raw '&' or '#' in it stays hidden), or `password=…` in libpq's key=value form.
-_URL_PASSWORD = re.compile(r"([?&]password=).*?(?=&(?:" + "|".join(DSN_PARAMETERS) + r"|application_name|"
+_URL_PASSWORD = re.compile(r"([?&]password=)(.*?)(?=&(?:" + "|".join(DSN_PARAMETERS) + r"|application_name|"
                            r"connect_timeout|options|target_session_attrs)=|$)", re.IGNORECASE | re.DOTALL)
 _KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S*)", re.IGNORECASE)
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -86,15 +86,27 @@ def mask_dsn(dsn: str) -> str:
     becomes `password=***`. Works on strings that are not valid DSNs at all (error messages need it).
     """
     scheme_end = dsn.find("://")
-    if scheme_end >= 0:
-        start = scheme_end + 3
-        at = dsn.rfind("@")
-        if at >= start:
-            credentials = dsn[start:at]
-            user, has_password, _ = credentials.partition(":")
-            dsn = f"{dsn[:start]}{user}{':***' if has_password else ''}{dsn[at:]}"
-        return _URL_PASSWORD.sub(r"\1***", dsn)
-    return _KEYWORD_PASSWORD.sub(r"\1***", dsn)
+    if scheme_end < 0:
+        return _KEYWORD_PASSWORD.sub(r"\1***", dsn)
+    start = scheme_end + 3
+    secrets = [match.span(2) for match in _URL_PASSWORD.finditer(dsn)]
+    # The last '@' that is not inside a `password=` value ends the credentials; failing that, the last '@'
+    # at all (hiding too much is fine, showing a piece of a password is not).
+    at = next((index for index in range(len(dsn) - 1, start - 1, -1)
+               if dsn[index] == "@" and not any(begin <= index < end for begin, end in secrets)), dsn.rfind("@"))
+    if at >= start and ":" in dsn[start:at]:
+        secrets.append((dsn.index(":", start) + 1, at))
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(secrets):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    masked, cursor = [], 0
+    for begin, end in merged:
+        masked += [dsn[cursor:begin], "***"]
+        cursor = end
+    return "".join(masked) + dsn[cursor:]
 
 
 def has_password(dsn: str) -> bool:

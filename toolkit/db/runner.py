@@ -505,6 +505,12 @@ class MigrationRunner:
         connection.run("SELECT set_config(name, :interval, false) FROM pg_settings "
                        "WHERE name = 'client_connection_check_interval'", interval=CLIENT_CONNECTION_CHECK_INTERVAL)
 
+    @staticmethod
+    def _restore_identity(connection: Any) -> None:
+        """The history row is written as the runner's own user, whatever role the migration switched to
+        (inside the transaction: SET LOCAL ROLE in the file has done its work by now)."""
+        connection.run("SET SESSION AUTHORIZATION DEFAULT; RESET ROLE")
+
     def _holds_lock(self, connection: Any, key: int) -> bool:
         return bool(connection.run(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
@@ -687,7 +693,7 @@ class MigrationRunner:
         connection.run(
             f"INSERT INTO {self.options.qualified_table} "
             "(version, description, kind, script, checksum, applied_by, applied_at, execution_ms, success) "
-            "VALUES (:version, :description, 'SQL', :script, :checksum, current_user, clock_timestamp(), "
+            "VALUES (:version, :description, 'SQL', :script, :checksum, current_user, pg_catalog.clock_timestamp(), "
             ":execution_ms, true)",
             version=migration.version, description=migration.description, script=migration.script,
             checksum=migration.up.checksum, execution_ms=execution_ms,
@@ -703,6 +709,7 @@ class MigrationRunner:
             for statement in script.statements:
                 connection.run(statement.sql)
             statement = None
+            self._restore_identity(connection)
             if not self._holds_lock(connection, lock_key):
                 connection.run("ROLLBACK")
                 self._lock_lost(script, result, f"{script.script}'s transaction was rolled back: nothing of it "
@@ -749,6 +756,7 @@ class MigrationRunner:
                            f"transaction and is not recorded in history. Recovery: {failure.recovery}")
                 raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
         try:
+            self._restore_identity(connection)
             self._check_indexes(connection, script, indexes, result, ran=True)
             if not self._holds_lock(connection, lock_key):
                 self._lock_lost(script, result, f"{script.script} ran outside a transaction (-- toolkit:no-"
