@@ -1,9 +1,9 @@
 """B8: loading (reading, checksumming, splitting, validating) one big migration file grows linearly with its size.
 
 A data migration of many small INSERTs is the worst case for the splitter: hundreds of thousands of
-statements. The toolkit side is `load_migrations(folder)` in a child process; the baseline, in the same
-run, is the least any loader does: read the file, decode it, SHA-256 it and cut it at every ';' (wrong
-for strings, but linear). Growth is judged on the toolkit's time per MB at 8 and 50 MB against 2 MB
+statements. The toolkit side is `load_migrations(folder)` in a child process (checked to find every
+statement); the baseline, in the same run, is the least any loader does: read the file, decode it, SHA-256
+it and cut it at every ';' (wrong: the generated strings hold a ';' too, but linear). Growth is judged on the toolkit's time per MB at 8 and 50 MB against 2 MB
 (after subtracting the child's start-up, measured on a one-statement file): linear means about the same.
 """
 
@@ -23,8 +23,7 @@ TOOLKIT_LOAD = ("import sys; from pathlib import Path; from toolkit.db.files imp
                 "assert len(migrations.migrations[0].up.statements) == int(sys.argv[2])")
 NAIVE_LOAD = ("import hashlib, sys; from pathlib import Path; "
               "raw = next(Path(sys.argv[1]).glob('*.sql')).read_bytes(); hashlib.sha256(raw).hexdigest(); "
-              "pieces = [piece for piece in raw.decode('utf-8').split(';') if piece.strip()]; "
-              "assert len(pieces) == int(sys.argv[2])")
+              "pieces = [piece for piece in raw.decode('utf-8').split(';') if piece.strip()]")
 
 
 def write_bulk_migration(folder: Path, size_bytes: int) -> int:
