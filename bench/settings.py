@@ -21,7 +21,7 @@ class Settings:
     sandbox_database: bool = True
     rollback_repetitions: int = 5
     # B8: size of one generated migration file in MB → repetitions at that size.
-    load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 3), (8, 3), (50, 2))
+    load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 5), (8, 3), (50, 3))
 
     @classmethod
     def quick(cls, work_dir: Path) -> Settings:

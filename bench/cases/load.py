@@ -3,8 +3,9 @@
 A data migration of many small INSERTs is the worst case for the splitter: hundreds of thousands of
 statements. The toolkit side is `load_migrations(folder)` in a child process (checked to find every
 statement); the baseline, in the same run, is the least any loader does: read the file, decode it, SHA-256
-it and cut it at every ';' (wrong: the generated strings hold a ';' too, but linear). Growth is judged on the toolkit's time per MB at 8 and 50 MB against 2 MB
-(after subtracting the child's start-up, measured on a one-statement file): linear means about the same.
+it and cut it at every ';' (wrong: the generated strings hold a ';' too, but linear). Growth is judged on
+the toolkit's time per MB at 8 and 50 MB against 2 MB (after subtracting the child's start-up, measured on a
+one-statement file): linear means about the same.
 """
 
 from __future__ import annotations

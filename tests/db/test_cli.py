@@ -134,8 +134,9 @@ def test_verify_fails_on_a_changed_file(project, postgres_database) -> None:
     (project / "escola_db" / "001_empresas.sql").write_text("CREATE TABLE empresas (id bigint PRIMARY KEY);")
     result = invoke("verify", "dev", "--dsn", postgres_database.dsn)
     assert result.exit_code == 1
-    assert re.fullmatch(re.escape(DSN_WARNING) + r"Error: 001_empresas.sql was changed after it was applied: checksum [0-9a-f]{64} in "
-                        r"history, [0-9a-f]{64} on disk. Nothing was applied\n", result.stderr), result.stderr
+    assert re.fullmatch(re.escape(DSN_WARNING) + r"Error: 001_empresas.sql was changed after it was applied: "
+                        r"checksum [0-9a-f]{64} in history, [0-9a-f]{64} on disk. Nothing was applied\n",
+                        result.stderr), result.stderr
 
 
 def test_baseline_and_rollback(project, postgres_database) -> None:

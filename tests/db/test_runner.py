@@ -468,7 +468,8 @@ def test_session_settings_do_not_leak_into_the_next_migration(postgres_database,
 def test_session_authorization_is_reset_too(postgres_database, make_folder) -> None:
     role = f"auth_{postgres_database.name}"
     folder = make_folder({
-        "001_auth.sql": f"CREATE ROLE {role};\nGRANT ALL ON SCHEMA public TO {role};\nSET SESSION AUTHORIZATION {role};",
+        "001_auth.sql": f"CREATE ROLE {role};\nGRANT ALL ON SCHEMA public TO {role};\n"
+                        f"SET SESSION AUTHORIZATION {role};",
         "002_table.sql": "CREATE TABLE owned (id int);",
     })
     try:
@@ -521,8 +522,10 @@ def test_a_migration_releasing_the_lock_is_rolled_back_and_the_run_stops(postgre
     assert not table_exists(postgres_database, "third")
 
 
-def test_a_no_transaction_migration_releasing_the_lock_is_not_recorded(postgres_database, make_folder) -> None:
-    folder = make_folder({"001_unlock.sql": "-- toolkit:no-transaction\nSELECT pg_advisory_unlock_all();",
+@pytest.mark.parametrize("unlock", ["SELECT pg_advisory_unlock_all()", "DISCARD ALL"])
+def test_a_no_transaction_migration_releasing_the_lock_is_not_recorded(postgres_database, make_folder,
+                                                                        unlock: str) -> None:
+    folder = make_folder({"001_unlock.sql": f"-- toolkit:no-transaction\n{unlock};",
                           "002_next.sql": "CREATE TABLE next (id int);"})
     with pytest.raises(MigrationFailed) as caught:
         make_runner(postgres_database, folder).migrate()
@@ -595,3 +598,18 @@ def test_a_file_of_many_statements_names_the_right_line(postgres_database, make_
         make_runner(postgres_database, folder).migrate()
     assert str(caught.value).splitlines()[0] == (
         '001_many.sql, line 5002: 23505 duplicate key value violates unique constraint "many_pkey"')
+
+
+def test_a_no_transaction_file_leaving_a_transaction_open_is_not_recorded(postgres_database, make_folder) -> None:
+    folder = make_folder({"001_open.sql": "-- toolkit:no-transaction\nCREATE TABLE before_begin (id int);\nBEGIN;\n"
+                                          "CREATE TABLE inside (id int);"})
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value) == (
+        "001_open.sql: the file left a transaction open (BEGIN without COMMIT)\n"
+        "  statement: (end of file)\n"
+        "that transaction was rolled back (what ran after its BEGIN is undone; statements before it were committed) "
+        "and 001_open.sql is NOT recorded in history. Recovery: end the file's transaction with COMMIT, then run "
+        "migrate again")
+    assert history(postgres_database) == []
+    assert table_exists(postgres_database, "before_begin") and not table_exists(postgres_database, "inside")

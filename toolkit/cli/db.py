@@ -11,7 +11,8 @@ import typer
 from toolkit.cli.options import EnvironmentArgument, JsonOption
 
 DsnOption = typer.Option(None, "--dsn", help="postgresql://user:password@host:port/dbname (overrides the "
-                         "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env).",
+                         "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env). A password here is "
+                         "visible in the process list: prefer the environment variable.",
                          show_default=False)
 DirOption = typer.Option(None, "--dir", help="Migrations folder (default: migrations.directory).",
                          show_default=False)

@@ -491,33 +491,36 @@ class MigrationRunner:
         return (f"another migration run holds the lock on {self.options.qualified_table}: {who}; "
                 f"gave up {wait}. Nothing was applied; retry when it finishes")
 
-    def _clean_session(self, connection: Any) -> None:
-        """Start a migration from the session a fresh connection would have, plus the runner's own settings.
+    def _clean_session(self, connection: Any, lock_key: int) -> bool:
+        """Start a migration from the session a fresh connection would have, plus the runner's own settings;
+        True when this session still holds the migration lock.
 
         A migration's SET search_path, SET ROLE or temp table must not reach the next file: otherwise the
         result would depend on whether the two files ran in one call or two. (Not DISCARD ALL: it would
-        release the advisory lock.)
+        release the advisory lock.) One round trip: this runs before every file.
         """
-        connection.run("SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; RESET ALL; DISCARD TEMP")
-        connection.run(f"SET statement_timeout = {int(self.options.statement_timeout_ms)}; "
-                       f"SET lock_timeout = {int(self.options.statement_lock_timeout_ms)}")
-        # PostgreSQL 14+ only; on older servers the setting does not exist and is skipped.
-        connection.run("SELECT set_config(name, :interval, false) FROM pg_settings "
-                       "WHERE name = 'client_connection_check_interval'", interval=CLIENT_CONNECTION_CHECK_INTERVAL)
+        rows = connection.run(
+            "SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; RESET ALL; DISCARD TEMP; "
+            f"SET statement_timeout = {int(self.options.statement_timeout_ms)}; "
+            f"SET lock_timeout = {int(self.options.statement_lock_timeout_ms)}; "
+            # PostgreSQL 14+ only; on older servers the setting does not exist and nothing is set.
+            f"SELECT set_config(name, '{CLIENT_CONNECTION_CHECK_INTERVAL}', false) FROM pg_settings "
+            "WHERE name = 'client_connection_check_interval'; "
+            + self._holds_lock_query(lock_key))
+        return bool(rows[-1][0])
+
+    def _restore_identity(self, connection: Any, lock_key: int) -> bool:
+        """Write the history row as the runner's own user, whatever role the migration switched to (inside
+        its transaction: a SET LOCAL ROLE has done its work by now); True when the lock is still held."""
+        rows = connection.run("SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; " + self._holds_lock_query(lock_key))
+        return bool(rows[-1][0])
 
     @staticmethod
-    def _restore_identity(connection: Any) -> None:
-        """The history row is written as the runner's own user, whatever role the migration switched to
-        (inside the transaction: SET LOCAL ROLE in the file has done its work by now)."""
-        connection.run("SET SESSION AUTHORIZATION DEFAULT; RESET ROLE")
-
-    def _holds_lock(self, connection: Any, key: int) -> bool:
-        return bool(connection.run(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-            "AND granted AND objsubid = 1 AND classid::bigint = CAST(:high AS bigint) "
-            "AND objid::bigint = CAST(:low AS bigint))",
-            high=(key >> 32) & 0xFFFFFFFF, low=key & 0xFFFFFFFF,
-        )[0][0])
+    def _holds_lock_query(key: int) -> str:
+        # Literals, not parameters: the query shares a multi-statement round trip; `key` is our own integer.
+        return ("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                f"AND granted AND objsubid = 1 AND classid::bigint = {(int(key) >> 32) & 0xFFFFFFFF} "
+                f"AND objid::bigint = {int(key) & 0xFFFFFFFF})")
 
     def _invalid_indexes(self, connection: Any) -> list[str]:
         """Every index PostgreSQL keeps but does not use, as problems with the step that fixes each."""
@@ -657,9 +660,8 @@ class MigrationRunner:
 
     def _apply(self, connection: Any, lock_key: int, script: SqlScript, migration: Migration, result: RunResult,
                *, direction: str) -> AppliedMigration:
-        self._clean_session(connection)
         previous = result.applied[-1].script if result.applied else None
-        if not self._holds_lock(connection, lock_key):
+        if not self._clean_session(connection, lock_key):
             self._lock_lost(script, result, f"stopped before {script.script}: nothing of it was applied",
                             culprit=previous)
         connection.notices.clear()
@@ -709,8 +711,7 @@ class MigrationRunner:
             for statement in script.statements:
                 connection.run(statement.sql)
             statement = None
-            self._restore_identity(connection)
-            if not self._holds_lock(connection, lock_key):
+            if not self._restore_identity(connection, lock_key):
                 connection.run("ROLLBACK")
                 self._lock_lost(script, result, f"{script.script}'s transaction was rolled back: nothing of it "
                                 "was applied", culprit=script.script)
@@ -756,9 +757,10 @@ class MigrationRunner:
                            f"transaction and is not recorded in history. Recovery: {failure.recovery}")
                 raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
         try:
-            self._restore_identity(connection)
+            self._refuse_open_transaction(connection, script, result)
+            holds_lock = self._restore_identity(connection, lock_key)
             self._check_indexes(connection, script, indexes, result, ran=True)
-            if not self._holds_lock(connection, lock_key):
+            if not holds_lock:
                 self._lock_lost(script, result, f"{script.script} ran outside a transaction (-- toolkit:no-"
                                 "transaction) and is NOT recorded in history", culprit=script.script)
             self._record(connection, migration, direction, int((time.monotonic() - started) * 1000))
@@ -769,6 +771,20 @@ class MigrationRunner:
             outcome = (f"{script.script} ran completely outside a transaction but its history row could not be "
                        "written; a new run would execute it again: make it idempotent before re-running")
             raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
+
+    def _refuse_open_transaction(self, connection: Any, script: SqlScript, result: RunResult) -> None:
+        """A no-transaction file that BEGINs without COMMIT would take its history row into that transaction,
+        and lose both when the connection closes, after the run reported success."""
+        # Equal only in the first statement of a transaction, i.e. when no transaction block is open.
+        if not connection.run("SELECT pg_catalog.statement_timestamp() <> pg_catalog.transaction_timestamp()")[0][0]:
+            return
+        connection.run("ROLLBACK")
+        failure = Failure(script=script.script, line=None, code="", statement="(end of file)",
+                          message="the file left a transaction open (BEGIN without COMMIT)",
+                          recovery="end the file's transaction with COMMIT, then run migrate again")
+        outcome = (f"that transaction was rolled back (what ran after its BEGIN is undone; statements before it "
+                   f"were committed) and {script.script} is NOT recorded in history. Recovery: {failure.recovery}")
+        raise MigrationFailed(self._failure_text(failure, outcome), failure, result)
 
     def _check_indexes(self, connection: Any, script: SqlScript, indexes: list[ConcurrentIndex],
                        result: RunResult, *, ran: bool) -> None:
