@@ -222,3 +222,31 @@ def test_a_killed_run_releases_its_lock_within_seconds(postgres_database, make_f
     result = make_runner(postgres_database, folder, lock_timeout_seconds=30).migrate()
     assert [item.version for item in result.applied] == [2]
     assert [row[0] for row in history(postgres_database)] == [1, 2]
+
+
+def test_verify_does_not_report_an_index_being_built_right_now(postgres_database, make_folder) -> None:
+    folder = make_folder({"001_t.sql": "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1), (2);"})
+    runner = make_runner(postgres_database, folder)
+    runner.migrate()
+    # An open snapshot makes another operator's CREATE INDEX CONCURRENTLY wait, its index still invalid.
+    snapshot = postgres_database.connect()
+    builder = postgres_database.connect()
+    try:
+        snapshot.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        snapshot.run("SELECT count(*) FROM t")
+        with ThreadPoolExecutor(1) as pool:
+            build = pool.submit(builder.run, "CREATE INDEX CONCURRENTLY t_a_idx ON t (a)")
+            try:
+                wait_for(lambda: postgres_database.query(
+                    "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('public.t_a_idx') "
+                    "AND NOT indisvalid")[0][0], "the concurrent build to create its invalid index")
+                report = runner.status()
+            finally:
+                snapshot.run("COMMIT")  # whatever happened, let the build finish
+            build.result(timeout=30)
+        assert report.invalid_indexes == ()
+    finally:
+        snapshot.close()
+        builder.close()
+    assert postgres_database.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.t_a_idx'::regclass") == [
+        [True]]
