@@ -408,7 +408,7 @@ def test_if_not_exists_skipping_an_index_of_another_table_is_not_recorded(postgr
     with pytest.raises(MigrationFailed) as caught:
         make_runner(postgres_database, folder).migrate()
     assert str(caught.value).splitlines()[0] == (
-        "002_index.sql, line 2: index public.same_name_idx exists on other, not on t: 'IF NOT EXISTS' skipped "
+        "002_index.sql, line 2: index public.same_name_idx exists on public.other, not on t: 'IF NOT EXISTS' skipped "
         "building it")
     assert [row[0] for row in history(postgres_database)] == [1]
 
@@ -613,3 +613,35 @@ def test_a_no_transaction_file_leaving_a_transaction_open_is_not_recorded(postgr
         "migrate again")
     assert history(postgres_database) == []
     assert table_exists(postgres_database, "before_begin") and not table_exists(postgres_database, "inside")
+
+
+def test_if_not_exists_skipping_because_a_table_has_the_name_is_not_recorded(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE t (a int);\nCREATE TABLE t_a_idx (note text);",
+        "002_index.sql": "-- toolkit:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a);",
+    })
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value).splitlines() == [
+        "002_index.sql, line 2: public.t_a_idx is not an index but a relation of another kind with the same name: "
+        "the index was not built",
+        "  statement: CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a)",
+        "002_index.sql was not started: nothing of it ran and it is not recorded in history. Recovery: rename one "
+        "of the two; then run migrate again",
+        "Completed before this failure (kept): 001_t.sql"]
+    assert [row[0] for row in history(postgres_database)] == [1]
+
+
+def test_build_then_swap_pattern_is_recorded(postgres_database, make_folder) -> None:
+    # Replacing an index without blocking writes: the checked name is gone by the end of the file.
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE t (a int, b int);\nCREATE INDEX t_a_idx ON t (a);",
+        "002_swap.sql": "-- toolkit:no-transaction\n"
+                        "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx_new ON t (a, b);\n"
+                        "DROP INDEX CONCURRENTLY IF EXISTS t_a_idx;\n"
+                        "ALTER INDEX t_a_idx_new RENAME TO t_a_idx;",
+    })
+    assert [item.version for item in make_runner(postgres_database, folder).migrate().applied] == [1, 2]
+    assert index_state(postgres_database, "public.t_a_idx") == [[True, True]]
+    assert postgres_database.query("SELECT indnatts FROM pg_index WHERE indexrelid = 'public.t_a_idx'::regclass") == [
+        [2]]

@@ -746,7 +746,7 @@ class MigrationRunner:
         indexes = concurrent_indexes(script)
         # Before anything runs: an INVALID index left by an earlier failed build would make
         # `CREATE INDEX CONCURRENTLY IF NOT EXISTS` skip and the file's other statements run again.
-        self._check_indexes(connection, script, indexes, result, ran=False)
+        self._check_indexes(connection, script, indexes, result, executed=None)
         for index, statement in enumerate(script.statements):
             try:
                 connection.run(statement.sql)
@@ -756,10 +756,15 @@ class MigrationRunner:
                 outcome = (f"{script.script} declares '-- toolkit:no-transaction', so it ran outside a "
                            f"transaction and is not recorded in history. Recovery: {failure.recovery}")
                 raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
+            # Right after the statement, while its index must exist under that name (a later statement may
+            # rename it: the build-then-swap pattern), and before anything else of the file runs.
+            built = [item for item in indexes if item.statement is statement]
+            self._check_indexes(connection, script, built, result, executed=script.statements[:index + 1],
+                                must_exist=True)
         try:
             self._refuse_open_transaction(connection, script, result)
             holds_lock = self._restore_identity(connection, lock_key)
-            self._check_indexes(connection, script, indexes, result, ran=True)
+            self._check_indexes(connection, script, indexes, result, executed=script.statements)
             if not holds_lock:
                 self._lock_lost(script, result, f"{script.script} ran outside a transaction (-- toolkit:no-"
                                 "transaction) and is NOT recorded in history", culprit=script.script)
@@ -787,16 +792,18 @@ class MigrationRunner:
         raise MigrationFailed(self._failure_text(failure, outcome), failure, result)
 
     def _check_indexes(self, connection: Any, script: SqlScript, indexes: list[ConcurrentIndex],
-                       result: RunResult, *, ran: bool) -> None:
-        """Each CREATE INDEX CONCURRENTLY of the file must have left a valid, ready index on its table.
+                       result: RunResult, *, executed: tuple[Statement, ...] | None, must_exist: bool = False) -> None:
+        """Each CREATE INDEX CONCURRENTLY of the file must leave a valid, ready index on its table.
 
         `IF NOT EXISTS` skips when any relation of that name exists, valid or not and on any table, and
-        PostgreSQL reports success: this check is what makes the pattern safe.
+        PostgreSQL reports success: this check is what makes the pattern safe. `executed`: the statements
+        that already ran (None: the file has not started).
         """
         for index in indexes:
             rows = connection.run(
                 "SELECT format('%I.%I', n.nspname, c.relname), i.indrelid = to_regclass(:table), i.indisvalid, "
-                "i.indisready, i.indrelid::regclass::text, c.relkind::text "
+                "i.indisready, (SELECT format('%I.%I', tn.nspname, t.relname) FROM pg_class t "
+                "JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE t.oid = i.indrelid), c.relkind::text "
                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
                 "WHERE c.relname = :name "
@@ -804,29 +811,29 @@ class MigrationRunner:
                 name=index.name, table=index.table,
             )
             if not rows:
-                if ran and connection.run("SELECT to_regclass(:table) IS NOT NULL", table=index.table)[0][0]:
-                    self._index_failure(script, index, result, ran, f"index {index.name} does not exist on "
-                                        f"{index.table} after the file ran", drop=None)
+                if must_exist:
+                    self._index_failure(script, index, result, executed, f"index {index.name} does not exist on "
+                                        f"{index.table} after its CREATE INDEX CONCURRENTLY", drop=None)
                 continue
             qualified, on_table, valid, ready, other_table, kind = rows[0]
             if kind not in ("i", "I"):
-                self._index_failure(script, index, result, ran, f"{qualified} is not an index but a relation of "
+                self._index_failure(script, index, result, executed, f"{qualified} is not an index but a relation of "
                                     "another kind with the same name: the index was not built", drop=None)
             elif not on_table:
-                self._index_failure(script, index, result, ran, f"index {qualified} exists on {other_table}, not "
+                self._index_failure(script, index, result, executed, f"index {qualified} exists on {other_table}, not "
                                     f"on {index.table}: 'IF NOT EXISTS' skipped building it", drop=None)
             elif not valid or not ready:
                 state = ", ".join(part for part, ok in (("indisvalid = false", valid), ("indisready = false", ready))
                                   if not ok)
-                self._index_failure(script, index, result, ran, f"index {qualified} is INVALID ({state}): an "
+                self._index_failure(script, index, result, executed, f"index {qualified} is INVALID ({state}): an "
                                     "earlier failed CREATE INDEX CONCURRENTLY left it and 'IF NOT EXISTS' skipped "
                                     "building it", drop=qualified)
 
-    def _index_failure(self, script: SqlScript, index: ConcurrentIndex, result: RunResult, ran: bool, message: str,
-                       *, drop: str | None) -> None:
+    def _index_failure(self, script: SqlScript, index: ConcurrentIndex, result: RunResult,
+                       executed: tuple[Statement, ...] | None, message: str, *, drop: str | None) -> None:
         steps = [f"run 'DROP INDEX CONCURRENTLY IF EXISTS {drop};'" if drop else "rename one of the two"]
-        if ran:
-            earlier = [statement for statement in script.statements if statement is not index.statement]
+        if executed is not None:
+            earlier = [statement for statement in executed if statement is not index.statement]
             if earlier:
                 lines = ", ".join(str(statement.line) for statement in earlier)
                 steps.insert(0, f"its other statement(s) (line {lines}) were committed: undo them or make them "
