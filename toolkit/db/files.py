@@ -88,9 +88,6 @@ class MigrationSet:
     def runnable(self) -> tuple[Migration, ...]:
         return tuple(migration for migration in self.migrations if migration.skip_reason is None)
 
-    def warnings_for(self, scripts: list[SqlScript] | tuple[SqlScript, ...]) -> list[str]:
-        return [warning for script in scripts for warning in script.warnings]
-
 
 def checksum_of(raw: bytes) -> str:
     """SHA-256 of the file with line endings normalised and a UTF-8 byte-order mark dropped, so a git
