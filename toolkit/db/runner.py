@@ -442,18 +442,18 @@ class MigrationRunner:
         timeout_ms = int(self.options.lock_timeout_seconds * 1000)
         # Nothing else may cut the wait short: a role-level statement_timeout would otherwise apply.
         connection.run("SET statement_timeout = 0")
-        if timeout_ms <= 0:
-            acquired = connection.run("SELECT pg_try_advisory_lock(:key)", key=key)[0][0]
-            if not acquired:
-                raise LockError(self._lock_busy_message(connection, key, waited=False))
-        else:
+        if not connection.run("SELECT pg_try_advisory_lock(:key)", key=key)[0][0]:
+            holder = self._lock_holder(connection, key)
+            # Waiting for a holder whose client is gone is pointless: say so at once.
+            if timeout_ms <= 0 or self._client_gone(holder):
+                raise LockError(self._lock_busy_message(holder, waited=False))
             connection.run(f"SET lock_timeout = {timeout_ms}")
             try:
                 connection.run("SELECT pg_advisory_lock(:key)", key=key)
             except pg8000.native.DatabaseError as error:
                 if _error_fields(error).get("C") != "55P03":
                     raise
-                raise LockError(self._lock_busy_message(connection, key, waited=True)) from error
+                raise LockError(self._lock_busy_message(self._lock_holder(connection, key), waited=True)) from error
             connection.run("SET lock_timeout = 0")
         result.lock_wait_ms = int((time.monotonic() - waited_from) * 1000)
         try:
@@ -463,8 +463,10 @@ class MigrationRunner:
             with suppress(Exception):
                 connection.run("SELECT pg_advisory_unlock(:key)", key=key)
 
-    def _lock_busy_message(self, connection: Any, key: int, *, waited: bool) -> str:
-        holder = connection.run(
+    @staticmethod
+    def _lock_holder(connection: Any, key: int) -> list[Any] | None:
+        """(pid, application, client, connected, state, seconds in that state) of the session holding the lock."""
+        rows = connection.run(
             "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
             "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), a.state, "
             "extract(epoch FROM clock_timestamp() - a.state_change)::float8 "
@@ -473,16 +475,24 @@ class MigrationRunner:
             "AND l.classid::bigint = CAST(:high AS bigint) AND l.objid::bigint = CAST(:low AS bigint)",
             high=(key >> 32) & 0xFFFFFFFF, low=key & 0xFFFFFFFF,
         )
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _client_gone(holder: list[Any] | None) -> bool:
+        # A live run always has a statement in flight; an idle holder is a client that went away without
+        # closing its connection (killed or frozen process, lost network, Lambda timeout).
+        return (holder is not None and str(holder[4] or "").startswith("idle")
+                and (holder[5] or 0) >= DEAD_CLIENT_IDLE_SECONDS)
+
+    def _lock_busy_message(self, holder: list[Any] | None, *, waited: bool) -> str:
         wait = (f"after waiting {self.options.lock_timeout_seconds:g}s" if waited
                 else "and --lock-timeout is 0")
-        if not holder:
+        if holder is None:
             return (f"another migration run holds the lock on {self.options.qualified_table}: another session; "
                     f"gave up {wait}. Nothing was applied; retry when it finishes")
-        pid, application, client, connected, state, idle_seconds = holder[0]
+        pid, application, client, connected, state, idle_seconds = holder
         who = f"session pid {pid} ({application or 'unnamed'} from {client}, connected {connected} UTC)"
-        if str(state or "").startswith("idle") and (idle_seconds or 0) >= DEAD_CLIENT_IDLE_SECONDS:
-            # A live run always has a statement in flight; an idle holder is a client that went away
-            # without closing its connection (killed or frozen process, lost network, Lambda timeout).
+        if self._client_gone(holder):
             return (f"the lock on {self.options.qualified_table} is held by {who}, which has been {state} for "
                     f"{idle_seconds:.0f}s: its client is gone (a killed or frozen run, or a lost network; a live "
                     "run never sits idle holding the lock), and the server keeps the session until TCP gives up "
