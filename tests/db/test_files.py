@@ -215,6 +215,13 @@ def test_invalid_utf8_after_a_byte_order_mark_names_the_file_byte(make_folder) -
     assert error_of(folder) == f"{folder}/001_bad.sql: not UTF-8 text (byte 11)"
 
 
+def test_utf16_file_is_refused_with_its_own_message(make_folder) -> None:
+    folder = make_folder({})
+    (folder / "001_unicode.sql").write_bytes("SELECT 1;".encode("utf-16"))
+    assert error_of(folder) == (f"{folder}/001_unicode.sql: UTF-16 text (a Windows editor's \"Unicode\"): "
+                                "save it as UTF-8")
+
+
 @pytest.mark.parametrize(("sql", "warned"), [
     ("SET search_path = app", True), ("set role app_owner", True), ("SET SESSION statement_timeout = 0", True),
     ("SET LOCAL search_path = app", False), ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", False),

@@ -106,6 +106,8 @@ def read_script(path: Path) -> SqlScript:
         raise MigrationError(f"{path}: bad migration file name: expected NNN_description.sql "
                              "or NNN_description.down.sql (digits, underscore, letters/digits/_/-)")
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise MigrationError(f"{path}: UTF-16 text (a Windows editor's \"Unicode\"): save it as UTF-8")
     try:
         # A BOM (Windows editors add one) is not SQL: left in, it hides a first-line `-- toolkit:` directive
         # and turns the first statement into a syntax error.
