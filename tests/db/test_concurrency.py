@@ -254,3 +254,42 @@ def test_verify_does_not_report_an_index_being_built_right_now(postgres_database
         builder.close()
     assert postgres_database.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.t_a_idx'::regclass") == [
         [True]]
+
+
+def test_run_killed_during_a_concurrent_index_build_leaves_a_clear_next_step(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE t (a int);\nCREATE TABLE side_effects (note text);",
+        "002_index.sql": "-- toolkit:no-transaction\nINSERT INTO side_effects VALUES ('002');\n"
+                         "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a);",
+    })
+    make_runner(postgres_database, folder).migrate(target_version=1)
+    snapshot = postgres_database.connect()  # an open snapshot keeps the build waiting, its index invalid
+    try:
+        snapshot.run("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        snapshot.run("SELECT count(*) FROM t")
+        process = subprocess.Popen([sys.executable, "-c", "import sys; from toolkit.db.runner import "
+                                    "migrate_directory; migrate_directory(sys.argv[1], sys.argv[2])",
+                                    postgres_database.dsn, str(folder)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: postgres_database.query(
+                "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('public.t_a_idx')")[0][0],
+                "the build to start")
+        finally:
+            process.kill()
+            process.wait()
+        # The server notices the client is gone (client_connection_check_interval) and cancels the build.
+        wait_for(lambda: advisory_locks(postgres_database) == 0, "the killed run's session to end")
+    finally:
+        snapshot.run("COMMIT")
+        snapshot.close()
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value).splitlines()[-1] == (
+        "002_index.sql was not started: nothing of it ran and it is not recorded in history. Recovery: run "
+        "'DROP INDEX CONCURRENTLY IF EXISTS public.t_a_idx;'; then run migrate again")
+    assert postgres_database.query("SELECT count(*) FROM side_effects") == [[1]]
+    postgres_database.query("DROP INDEX CONCURRENTLY IF EXISTS public.t_a_idx")
+    assert [item.version for item in make_runner(postgres_database, folder).migrate().applied] == [2]
+    assert postgres_database.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.t_a_idx'::regclass") == [
+        [True]]
