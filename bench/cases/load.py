@@ -4,8 +4,8 @@ A data migration of many small INSERTs is the worst case for the splitter: hundr
 statements. The toolkit side is `load_migrations(folder)` in a child process (checked to find every
 statement); the baseline, in the same run, is the least any loader does: read the file, decode it, SHA-256
 it and cut it at every ';' (wrong: the generated strings hold a ';' too, but linear). Growth is judged on
-the toolkit's time per MB at 8 and 50 MB against 2 MB (after subtracting the child's start-up, measured on a
-one-statement file): linear means about the same.
+the toolkit's time per MB at 8 and 50 MB against 2 MB (fastest run of each size, after subtracting the
+child's start-up, measured on a one-statement file): linear means about the same.
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def run(settings: Settings) -> list[Row]:
         # Nothing else needs the file: keep the scratch folder small.
         (folder / "001_bulk_rows.sql").unlink()
 
-    def per_megabyte(size_mb: float, samples: Samples) -> float:
-        return max(samples["toolkit"].median - startup, 0.0) / size_mb  # type: ignore[index]
+    def per_megabyte(size_mb: float, samples: dict[str, Samples]) -> float:
+        # The minimum: growth is a property of the code, and on a shared machine the fastest run is the one
+        # least disturbed by neighbours (the table still shows min and median).
+        return max(samples["toolkit"].minimum - startup, 0.0) / size_mb
 
     smallest_mb, _, _, smallest = measured[0]
     reference = max(per_megabyte(smallest_mb, smallest), 1e-6)
@@ -78,7 +80,8 @@ def run(settings: Settings) -> list[Row]:
             repetitions=repetitions, extra_checks=[("linear", growth <= LINEAR_LIMIT)],
             notes=[f"{per_megabyte(size_mb, samples) * 1000:.0f} ms/MB = {growth:.2f}× the {smallest_mb:g} MB "
                    "figure", f"toolkit peak RSS {samples['toolkit'].peak_rss_max_kib / 1024:.0f} MiB"]))
-        details.append(f"- B8 {size_mb:g} MB ({statements:,} statements): toolkit median "
-                       f"{samples['toolkit'].median:.2f} s, naive split {samples['baseline'].median:.2f} s")
+        details.append(f"- B8 {size_mb:g} MB ({statements:,} statements): toolkit min "
+                       f"{samples['toolkit'].minimum:.2f} s, median {samples['toolkit'].median:.2f} s; naive split "
+                       f"median {samples['baseline'].median:.2f} s")
     rows[-1].details.extend(details)
     return rows
