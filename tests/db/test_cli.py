@@ -14,13 +14,12 @@ from typer.testing import CliRunner
 
 from tests.support.postgres import SUPERUSER_PASSWORD
 from toolkit.cli import app
+from toolkit.cli.db import DSN_ON_COMMAND_LINE_WARNING
 
 from .conftest import AWKWARD_PASSWORD, REPOSITORY, assert_no_password_piece, history, table_exists
 
 cli = CliRunner()
-DSN_WARNING = ("Warning: a password in --dsn is visible to every user of this machine in the process list (ps, "
-               "/proc/PID/cmdline) and lands in shell history: set TOOLKIT_DATABASE_URL (or the variable named by "
-               "migrations.dsn_env) instead\n")
+DSN_WARNING = DSN_ON_COMMAND_LINE_WARNING + "\n"
 BASIC = {
     "001_empresas.sql": "CREATE TABLE empresas (id int PRIMARY KEY);",
     "002_seed.sql": "INSERT INTO empresas VALUES (1);",

@@ -14,6 +14,10 @@ DsnOption = typer.Option(None, "--dsn", help="postgresql://user:password@host:po
                          "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env). A password here is "
                          "visible in the process list: prefer the environment variable.",
                          show_default=False)
+# Printed on stderr when --dsn carries a password (the variable is toolkit.db.commands.DEFAULT_DSN_ENV).
+DSN_ON_COMMAND_LINE_WARNING = ("Warning: a password in --dsn is visible to every user of this machine in the process "
+                               "list (ps, /proc/PID/cmdline) and lands in shell history: set TOOLKIT_DATABASE_URL "
+                               "(or the variable named by migrations.dsn_env) instead")
 DirOption = typer.Option(None, "--dir", help="Migrations folder (default: migrations.directory).",
                          show_default=False)
 SecretOption = typer.Option(None, "--secret-id", help="Secrets Manager secret with username/password "
@@ -41,13 +45,11 @@ class Via(StrEnum):
 def _request(environment: str, dsn: str | None, directory: Path | None, secret_id: str | None, host: str | None,
              port: int | None, dbname: str | None, endpoint_url: str | None, lock_timeout: float | None = None,
              out_of_order: bool = False):
-    from toolkit.db.commands import DEFAULT_DSN_ENV, DbRequest
+    from toolkit.db.commands import DbRequest
     from toolkit.db.connection import has_password
 
     if dsn and has_password(dsn):
-        typer.echo(f"Warning: a password in --dsn is visible to every user of this machine in the process list "
-                   f"(ps, /proc/PID/cmdline) and lands in shell history: set {DEFAULT_DSN_ENV} (or the variable "
-                   "named by migrations.dsn_env) instead", err=True)
+        typer.echo(DSN_ON_COMMAND_LINE_WARNING, err=True)
 
     return DbRequest(environment=environment, dsn=dsn, directory=directory, secret_id=secret_id, host=host,
                      port=port, database=dbname, endpoint_url=endpoint_url, lock_timeout_seconds=lock_timeout,
