@@ -32,7 +32,7 @@ DEFAULT_OUTPUT = REPOSITORY / "docs" / "BENCHMARKS.md"
 GROUPS: dict[str, tuple[str, ...]] = {
     "startup": ("B3",),
     "migrate": ("B6",),
-    "load": ("B8",),
+    "load": ("B11",),
     "review": ("B1", "B2"),
     "infrastructure": ("B4", "B5", "B7"),
 }
@@ -45,7 +45,7 @@ ROW_TITLES = {
     "B5": ("`toolkit plan --all` (3 environments)", "slowest single-environment plan", "≤ 1.3×"),
     "B6": ("`toolkit db migrate` (500 migrations)", "psql shell loop", "≤ 0.5×"),
     "B7": ("`toolkit rollback sandbox --tier immediate --yes`", "minimal boto3 script", "≤ 1.5×"),
-    "B8": ("load one big migration file (2, 8, 50 MB)", "read + SHA-256 + split at every ';'",
+    "B11": ("load one big migration file (2, 8, 50 MB)", "read + SHA-256 + split at every ';'",
            "linear: time/MB ≤ 1.5× that at 2 MB"),
 }
 
@@ -190,7 +190,7 @@ def render_report(rows: Sequence[Row], settings: Settings, quick: bool, elapsed:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="Tiny sizes, one repetition (smoke test).")
-    parser.add_argument("--only", default="", help="Comma-separated row ids (B1..B8); default all.")
+    parser.add_argument("--only", default="", help="Comma-separated row ids (B1..B7, B11); default all.")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"Markdown file to write (default: {DEFAULT_OUTPUT.relative_to(REPOSITORY)}; "
                         "with --quick, nothing unless given).")

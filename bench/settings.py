@@ -20,7 +20,7 @@ class Settings:
     plan_environments: int = 3
     sandbox_database: bool = True
     rollback_repetitions: int = 5
-    # B8: size of one generated migration file in MB → repetitions at that size.
+    # B11: size of one generated migration file in MB → repetitions at that size.
     load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 5), (8, 3), (50, 3))
 
     @classmethod

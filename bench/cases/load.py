@@ -1,4 +1,4 @@
-"""B8: loading (reading, checksumming, splitting, validating) one big migration file grows linearly with its size.
+"""B11: loading (reading, checksumming, splitting, validating) one big migration file grows linearly with its size.
 
 A data migration of many small INSERTs is the worst case for the splitter: hundreds of thousands of
 statements. The toolkit side is `load_migrations(folder)` in a child process (checked to find every
@@ -70,17 +70,17 @@ def run(settings: Settings) -> list[Row]:
     smallest_mb, _, _, smallest = measured[0]
     reference = max(per_megabyte(smallest_mb, smallest), 1e-6)
     rows: list[Row] = []
-    details = [f"- B8 start-up (one-statement file, subtracted before dividing by size): {startup * 1000:.0f} ms"]
+    details = [f"- B11 start-up (one-statement file, subtracted before dividing by size): {startup * 1000:.0f} ms"]
     for size_mb, statements, repetitions, samples in measured:
         growth = per_megabyte(size_mb, samples) / reference
         rows.append(Row(
-            id="B8", what=f"load one {size_mb:g} MB migration of {statements:,} statements",
+            id="B11", what=f"load one {size_mb:g} MB migration of {statements:,} statements",
             baseline="read + SHA-256 + split at every ';'", goal=f"linear: time/MB ≤ {LINEAR_LIMIT}× that at "
             f"{smallest_mb:g} MB", toolkit=samples["toolkit"], reference=samples["baseline"],
             repetitions=repetitions, extra_checks=[("linear", growth <= LINEAR_LIMIT)],
             notes=[f"{per_megabyte(size_mb, samples) * 1000:.0f} ms/MB = {growth:.2f}× the {smallest_mb:g} MB "
                    "figure", f"toolkit peak RSS {samples['toolkit'].peak_rss_max_kib / 1024:.0f} MiB"]))
-        details.append(f"- B8 {size_mb:g} MB ({statements:,} statements): toolkit min "
+        details.append(f"- B11 {size_mb:g} MB ({statements:,} statements): toolkit min "
                        f"{samples['toolkit'].minimum:.2f} s, median {samples['toolkit'].median:.2f} s; naive split "
                        f"median {samples['baseline'].median:.2f} s")
     rows[-1].details.extend(details)
