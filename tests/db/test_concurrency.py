@@ -217,7 +217,8 @@ def test_a_killed_run_releases_its_lock_within_seconds(postgres_database, make_f
     try:
         wait_for(lambda: postgres_database.query(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'toolkit-db' "
-            "AND query = 'SELECT pg_sleep(300)' AND state = 'active'")[0][0], "the run to reach pg_sleep")
+            "AND query = 'SELECT pg_sleep(300)' AND state = 'active'")[0][0], "the run to reach pg_sleep",
+            timeout=90)
     finally:
         process.kill()  # kill -9: no cleanup of any kind in the runner
         process.wait()
@@ -274,7 +275,7 @@ def test_run_killed_during_a_concurrent_index_build_leaves_a_clear_next_step(pos
         try:
             wait_for(lambda: postgres_database.query(
                 "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('public.t_a_idx')")[0][0],
-                "the build to start")
+                "the build to start", timeout=90)
         finally:
             process.kill()
             process.wait()
