@@ -16,6 +16,7 @@ import pytest
 
 from tests.reliability.conftest import assert_clean_failure, run_cli, snapshot
 from tests.support.postgres import SUPERUSER_PASSWORD, PostgresDatabase
+from toolkit.cli.db import DSN_ON_COMMAND_LINE_WARNING
 
 # ---------------------------------------------------------------------------------------------
 # Environment files: (case, command, file edited, edit, expected stderr)
@@ -365,7 +366,8 @@ def test_bad_migration_folder(project: Path, postgres_database: PostgresDatabase
     before = snapshot(project)
     result = run_cli("db", "migrate", "dev", "--dir", str(folder), "--dsn", postgres_database.dsn)
     assert_clean_failure(result, code=1)
-    assert result.stderr.rstrip("\n") == "Error: " + expected.format(dir=folder)
+    # --dsn with a password warns first (the test's database password is on its command line).
+    assert result.stderr.rstrip("\n") == f"{DSN_ON_COMMAND_LINE_WARNING}\nError: " + expected.format(dir=folder)
     assert SUPERUSER_PASSWORD not in result.output
     assert _no_history(postgres_database), "a bad folder is refused before anything touches the database"
     assert snapshot(project) == before

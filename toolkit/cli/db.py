@@ -11,8 +11,13 @@ import typer
 from toolkit.cli.options import EnvironmentArgument, JsonOption
 
 DsnOption = typer.Option(None, "--dsn", help="postgresql://user:password@host:port/dbname (overrides the "
-                         "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env).",
+                         "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env). A password here is "
+                         "visible in the process list: prefer the environment variable.",
                          show_default=False)
+# Printed on stderr when --dsn carries a password (the variable is toolkit.db.commands.DEFAULT_DSN_ENV).
+DSN_ON_COMMAND_LINE_WARNING = ("Warning: a password in --dsn is visible to every user of this machine in the process "
+                               "list (ps, /proc/PID/cmdline) and lands in shell history: set TOOLKIT_DATABASE_URL "
+                               "(or the variable named by migrations.dsn_env) instead")
 DirOption = typer.Option(None, "--dir", help="Migrations folder (default: migrations.directory).",
                          show_default=False)
 SecretOption = typer.Option(None, "--secret-id", help="Secrets Manager secret with username/password "
@@ -41,6 +46,10 @@ def _request(environment: str, dsn: str | None, directory: Path | None, secret_i
              port: int | None, dbname: str | None, endpoint_url: str | None, lock_timeout: float | None = None,
              out_of_order: bool = False):
     from toolkit.db.commands import DbRequest
+    from toolkit.db.connection import has_password
+
+    if dsn and has_password(dsn):
+        typer.echo(DSN_ON_COMMAND_LINE_WARNING, err=True)
 
     return DbRequest(environment=environment, dsn=dsn, directory=directory, secret_id=secret_id, host=host,
                      port=port, database=dbname, endpoint_url=endpoint_url, lock_timeout_seconds=lock_timeout,
@@ -49,6 +58,11 @@ def _request(environment: str, dsn: str | None, directory: Path | None, secret_i
 
 def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _print_warnings(warnings: list[str] | tuple[str, ...]) -> None:
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +105,7 @@ def register(app: typer.Typer) -> None:
 
         result = plan(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
                                out_of_order=out_of_order), target)
+        _print_warnings(result.warnings)
         if as_json:
             _print_json(result.to_dict())
         else:
@@ -132,6 +147,7 @@ def register(app: typer.Typer) -> None:
         from toolkit.db.report import format_run
 
         result = migrate(request, target)
+        _print_warnings(result.warnings)
         if as_json:
             _print_json(result.to_dict())
         else:
@@ -143,7 +159,9 @@ def register(app: typer.Typer) -> None:
                        host: str | None = HostOption, port: int | None = PortOption,
                        dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
                        out_of_order: bool = OutOfOrderOption) -> None:
-        """Check the folder against history (checksums, missing files, order); non-zero on any problem.
+        """Check the folder against history (checksums, missing files, order) and that no index is INVALID.
+
+        Non-zero on any problem.
 
         Example: toolkit db verify prod
         """
@@ -189,8 +207,10 @@ def register(app: typer.Typer) -> None:
         from toolkit.db.commands import rollback
         from toolkit.db.report import format_run
 
-        typer.echo(format_run(rollback(_request(environment, dsn, directory, secret_id, host, port, dbname,
-                                                endpoint_url, lock_timeout), to)))
+        result = rollback(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                                   lock_timeout), to)
+        _print_warnings(result.warnings)
+        typer.echo(format_run(result))
 
     @db.command("package")
     def package_command(environment: str = EnvironmentArgument, directory: Path | None = DirOption,
