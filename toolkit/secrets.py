@@ -39,8 +39,8 @@ _WORD_BOUNDARY = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):(?P<password>\S*)@"
                                 r"(?P<host>[^\s@/?#]+)")
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
-# An AWS secret access key: 40 characters of base64's alphabet, standing alone, with both letter cases and a
-# digit or '/' or '+' (a commit id is 40 lowercase hex characters and never matches).
+# An AWS secret access key: 40 characters of base64's alphabet standing alone (a commit id is 40 lowercase hex
+# characters and never matches; _is_aws_secret_key tells keys from other runs of those characters).
 _AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 
 
@@ -74,7 +74,11 @@ def is_secret_name(name: str) -> bool:
 
 
 def _is_aws_secret_key(candidate: str) -> bool:
-    return (any(char.isupper() for char in candidate) and any(char.islower() for char in candidate)
+    # Random base64: many capitals and small letters, a digit or '/' or '+', few slashes (a path has many and a
+    # timestamped id few capitals: `toolkit/envs/prod/plans/20261126T000000Z` is not a key).
+    upper = sum(char.isupper() for char in candidate)
+    lower = sum(char.islower() for char in candidate)
+    return (upper >= 4 and lower >= 4 and candidate.count("/") <= 3
             and any(char.isdigit() or char in "/+" for char in candidate))
 
 

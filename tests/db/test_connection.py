@@ -44,7 +44,8 @@ def test_sslmode_disable_is_refused_off_localhost() -> None:
 
 
 @pytest.mark.parametrize(("dsn", "message"), [
-    ("mysql://u:pw@h/db", "invalid DSN mysql://u:***@h/db: expected postgresql://user:password@host:port/dbname"),
+    ("mysql://u:pw@h/db", "invalid DSN mysql://u:***@h/db: expected postgresql://user@host:port/dbname "
+     "(the password after the user name, user:password, or in PGPASSWORD)"),
     ("postgresql://u:pw@h", "invalid DSN postgresql://u:***@h: no database name"),
     ("postgresql://h/db", "invalid DSN postgresql://h/db: no user name"),
     ("postgresql://u:pw@h/db?sslmode=sometimes",
@@ -155,7 +156,7 @@ def test_mask_dsn_hides_any_password(dsn: str, masked: str) -> None:
      "parameter(s) (supported: sslmode, sslrootcert, host, port, user, password, dbname; a '&' inside a value must "
      "be written %26)"),
     ("host=h user=u password=ZqXk dbname=x", "invalid DSN host=h user=u password=*** dbname=x: expected "
-     "postgresql://user:password@host:port/dbname"),
+     "postgresql://user@host:port/dbname (the password after the user name, user:password, or in PGPASSWORD)"),
 ])
 def test_raw_special_characters_in_a_password_are_never_echoed(dsn: str, message: str) -> None:
     with pytest.raises(UsageError) as caught:

@@ -258,7 +258,8 @@ ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
      "Error: no runner function: pass --function or set migrations.lambda_function"),
     (["db", "rollback", "dev"], 2, "Error: Missing option '--to'."),
     (["db", "migrate", "dev", "--dsn", "mysql://app:hunter2-canary@db/app"], 2,
-     "Error: invalid DSN mysql://app:***@db/app: expected postgresql://user:password@host:port/dbname"),
+     "Error: invalid DSN mysql://app:***@db/app: expected postgresql://user@host:port/dbname "
+     "(the password after the user name, user:password, or in PGPASSWORD)"),
 ]
 
 

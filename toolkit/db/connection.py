@@ -136,7 +136,8 @@ def parse_dsn(dsn: str) -> ConnectionTarget:
         reason = "the port is not a number" if "Port" in str(error) else "not a URL"
         raise UsageError(f"invalid DSN {shown}: {reason}") from error
     if parts.scheme not in ("postgresql", "postgres"):
-        raise UsageError(f"invalid DSN {shown}: expected postgresql://user:password@host:port/dbname")
+        raise UsageError(f"invalid DSN {shown}: expected postgresql://user@host:port/dbname (the password after the "
+                         "user name, user:password, or in PGPASSWORD)")
     if parts.fragment or _BAD_PERCENT.search(parts.query):
         # Most likely a `?password=` value typed raw: the tail after '#' would be silently dropped.
         raise UsageError(f"invalid DSN {shown}: a parameter holds a raw '#' or '%': percent-encode it "
