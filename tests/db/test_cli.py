@@ -98,7 +98,7 @@ def test_dsn_and_dir_flags_override_everything(project, postgres_database, make_
 
 def test_no_database_configured(project) -> None:
     result = invoke("status", "dev")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.stderr == ("Error: no database to connect to: pass --dsn, set ESCOLA_DB_URL, or pass --secret-id "
                              "(or set migrations.secret_id)\n")
 

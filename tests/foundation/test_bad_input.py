@@ -154,8 +154,8 @@ def test_render_all_writes_nothing_when_one_environment_is_invalid(project_dir: 
 
 
 ARGUMENT_CASES = [
-    (["render"], 2, "Error: give an environment name or --all (not both)"),
-    (["render", "dev", "--all"], 2, "Error: give an environment name or --all (not both)"),
+    (["render"], 1, "Error: give an environment name or --all (not both)"),
+    (["render", "dev", "--all"], 1, "Error: give an environment name or --all (not both)"),
     (["render", "prd"], 1, "Error: unknown environment 'prd' (did you mean 'prod'?): choose one of dev, prod, "
                            "staging (files in envs/)"),
     (["envs", "show", "Prod"], 1, "Error: unknown environment 'Prod' (did you mean 'prod'?): choose one of dev, "

@@ -91,7 +91,7 @@ def test_restore_from_a_named_snapshot(world: World, cli) -> None:
     assert len([name for name in instances if name.startswith(RESTORED_INSTANCE)]) == 1
     assert not any(name.startswith(RESTORED_CLUSTER) for name in clusters)
     unknown = invoke(cli, "rollback", ENVIRONMENT, "--step", "db-restore", "--snapshot", "nope", "--yes")
-    assert unknown.exit_code == 2, unknown.output
+    assert unknown.exit_code == 1, unknown.output
     assert ("Error: step db-restore failed: snapshot 'nope' not found (neither a DB snapshot nor a DB cluster "
             "snapshot)\n") in unknown.stderr
 
@@ -114,7 +114,7 @@ def test_point_in_time_restore_at_a_given_time(world: World, cli, proxy) -> None
     assert f"{DB_INSTANCE}-pitr-202611261400" in instances
     assert f"{DB_CLUSTER}-pitr-202611261400" in clusters
     naive = invoke(cli, "rollback", ENVIRONMENT, "--step", "db-restore", "--restore-time", "2026-11-26T14:00:00")
-    assert naive.exit_code == 2, naive.output
+    assert naive.exit_code == 1, naive.output
     assert naive.output == ("Error: --restore-time '2026-11-26T14:00:00': give the time zone (2026-11-26T14:15:00Z "
                             "for UTC)\n")
 

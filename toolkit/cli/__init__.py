@@ -3,6 +3,8 @@
 Commands load lazily: `toolkit --help` shows the table below without importing any command module,
 and `toolkit plan …` imports only toolkit/cli/plan.py (whose `register(app)` adds the command).
 Library errors (ToolkitError) become `Error: …` on stderr and a non-zero exit code here, in one place.
+Exit codes mean one thing each: 0 ok, 2 only "changes present" / "drift found" (CI treats it as success),
+1 every error, Click's own usage errors (unknown option, missing argument, bad choice) included.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import typer
 from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
+
+# Typer 0.29 ships its own copy of Click: its usage errors (unknown option, missing argument, bad choice)
+# derive from this class, which typer.BadParameter subclasses.
+ClickUsageError: type[Exception] = next(base for base in typer.BadParameter.__mro__ if base.__name__ == "UsageError")
 
 # Command name -> (module under toolkit/cli, one-line help shown by `toolkit --help`), in help order.
 # Keep each line in step with the command docstring; tests check that the table and the commands agree.
@@ -51,12 +57,27 @@ class ToolkitGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except ClickUsageError as error:
+            raise _as_input_error(error) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except ClickUsageError as error:
+            # Raised while a subcommand parses its arguments (it is parsed inside the group's invoke).
+            raise _as_input_error(error) from None
         except ToolkitError as error:
             typer.echo(f"Error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
+
+
+def _as_input_error(error: Any) -> Any:
+    """Click exits 2 on usage errors; here 2 means "changes present", so a usage error exits 1."""
+    error.exit_code = 1
+    return error
 
 
 @functools.cache
