@@ -25,10 +25,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize(("arguments", "message"), [
     (["plan", "--nope"], "No such option: --nope"),
     (["--nope"], "No such option: --nope"),
-    (["db", "status"], "Missing argument 'environment'."),
-    (["envs", "show"], "Missing argument 'environment'."),
+    (["db", "status"], "Missing argument 'ENV'."),
+    (["envs", "show"], "Missing argument 'ENV'."),
     (["review", "x.json", "--format", "html"], "Invalid value for '--format'"),
-    (["rollback", "sandbox", "--wait-timeout", "soon"], "Invalid value for '--wait-timeout'"),
+    (["rollback", "sandbox", "--tier", "immediate", "--wait-timeout", "soon"],
+     "Error: --wait-timeout 'soon': use a duration such as 0s, 30s, 5m or 1h"),
     (["nosuchcommand"], "No such command 'nosuchcommand'."),
 ])
 def test_click_usage_errors_exit_1(arguments: list[str], message: str) -> None:

@@ -205,7 +205,7 @@ def test_secret_host_and_database_from_the_environment_file(project, postgres_da
 def test_via_lambda_needs_a_function(project) -> None:
     result = invoke("migrate", "dev", "--via", "lambda")
     assert (result.exit_code, result.stderr) == (
-        2, "Error: no runner function: pass --function or set migrations.lambda_function\n")
+        1, "Error: no runner function: pass --function or set migrations.lambda_function\n")
 
 
 def test_package_writes_into_the_build_folder(project) -> None:
