@@ -59,6 +59,9 @@ def rollback(
     poll_interval: Annotated[Duration | None, duration_option(
         "--poll-interval", "Time between status polls: 5s (a bare number is seconds; default per step: ECS 5s, "
         "RDS 15s).")] = None,
+    allow_destroy: list[str] = typer.Option(
+        [], "--allow-destroy", metavar="ADDRESS", show_default=False,
+        help="full: allow the apply to destroy or replace this stateful resource (repeat for each)."),
     journal: bool = typer.Option(False, "--journal", help="Show the journal of rollback actions instead."),
     run: str = typer.Option(None, "--run", help="With --journal: only this run id.", show_default=False),
 ) -> None:
@@ -85,7 +88,8 @@ def rollback(
         options=RollbackOptions(revision=revision, resume_scaling=resume_scaling, reboot=reboot, snapshot=snapshot,
                                 restore_time=restore_time,
                                 wait_timeout_s=wait_timeout.seconds if wait_timeout else None,
-                                poll_interval_s=poll_interval.seconds if poll_interval else None))
+                                poll_interval_s=poll_interval.seconds if poll_interval else None,
+                                allow_destroy=tuple(allow_destroy)))
     run_rollback(request, echo=typer.echo, confirm=lambda question: _confirm(question, environment))
 
 

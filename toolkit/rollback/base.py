@@ -64,6 +64,7 @@ class RollbackOptions:
     restore_time: str | None = None           # db-restore: point-in-time restore (ISO 8601 or "latest")
     wait_timeout_s: float | None = None       # overrides each step's default wait timeout
     poll_interval_s: float | None = None      # overrides each step's default poll interval
+    allow_destroy: tuple[str, ...] = ()       # full: stateful resources the apply may destroy or replace
 
 
 @dataclass

@@ -156,6 +156,7 @@ def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) 
                         ("--endpoint-url", request.endpoint_url)):
         if value:
             parts.append(f"{flag} {value}")
+    parts += [f"--allow-destroy '{address}'" for address in options.allow_destroy]
     if options.reboot:
         parts.append("--reboot")
     if options.resume_scaling:
@@ -184,13 +185,13 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
                          "nothing was changed")
     label, budget = TIERS[request.tier or STEP_BY_NAME[request.step or ""].tier]
     reporter = make_reporter(request.output_format, echo)
+    if request.execute:
+        # A protected environment is approved first (after seeing the plan): the "EXECUTING" header only
+        # follows once the run really starts.
+        _approve(config, request, run, steps, reporter, confirm)
     reporter.header(run, request, steps, label)
     started = time.monotonic()
-    if not request.execute:
-        outcomes = _dry_run(run, steps, reporter)
-    else:
-        _approve(config, request, run, steps, reporter, confirm)
-        outcomes = _execute(run, request, steps, reporter)
+    outcomes = _execute(run, request, steps, reporter) if request.execute else _dry_run(run, steps, reporter)
     result = RollbackResult(run.run_id, config.name, checkpoint.id, request.execute, outcomes, len(clients.recorder),
                             len(clients.recorder.mutating_calls), time.monotonic() - started, budget)
     reporter.summary(run, result, label)
@@ -238,7 +239,7 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
     run.record(event="run-start", result="started",
                details={"tier": request.tier, "step": request.step, "resume_from": request.resume_from,
                         "options": {key: value for key, value in request.options.__dict__.items()
-                                    if value not in (None, False)},
+                                    if value not in (None, False, ())},
                         "region": run.clients.region, "endpoint_url": run.clients.endpoint_url})
     outcomes: list[StepOutcome] = []
     for index, step in enumerate(steps, start=1):
