@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from toolkit.aws import ClientFactory, resolve_endpoint
 from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
-from toolkit.config import EnvironmentConfig, load_environment
+from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
 from toolkit.rollback.autoscaling import AutoscalingStep
@@ -170,14 +170,14 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
     """Plan (dry run) or execute a rollback tier or step; see the module docstring."""
     validate_request(request)
     project = project or Project.discover()
-    config = load_environment(project, request.environment)
+    config = read_facts(project, request.environment)
     journal = journal_for(project, config.name)
     resolve_resume(request, journal)
     steps = select_steps(request)
     checkpoint = load_checkpoint(project, config.name, request.checkpoint_id)
-    clients = ClientFactory(region=request.region or config.settings.aws_region,
+    clients = ClientFactory(region=request.region or config.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
-    run = RunContext(project=project, config=config, checkpoint=checkpoint, clients=clients, journal=journal,
+    run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
                      run_id=new_checkpoint_id(), who=current_actor(), options=request.options,
                      execute=request.execute, echo=echo, approve=request.approve, confirm=confirm)
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
@@ -218,7 +218,7 @@ def _dry_run(run: RunContext, steps: list[Step], reporter: Reporter) -> list[Ste
     return outcomes
 
 
-def _approve(config: EnvironmentConfig, request: RollbackRequest, run: RunContext, steps: list[Step],
+def _approve(config: EnvironmentFacts, request: RollbackRequest, run: RunContext, steps: list[Step],
              reporter: Reporter, confirm: Callable[[str], str] | None) -> None:
     """Protected environments: --approve NAME, or type the name after seeing the plan."""
     if not config.protected:
@@ -298,11 +298,9 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
 
 def read_journal(environment: str, *, run_id: str | None = None, project: Project | None = None) -> list[JournalEntry]:
     project = project or Project.discover()
-    config = load_environment(project, environment)
-    return journal_for(project, config.name).read(run_id)
+    return journal_for(project, read_facts(project, environment).name).read(run_id)
 
 
 def list_checkpoints(environment: str, *, project: Project | None = None) -> list[Checkpoint]:
     project = project or Project.discover()
-    config = load_environment(project, environment)
-    return checkpoint_store(project, config.name).list()
+    return checkpoint_store(project, read_facts(project, environment).name).list()
