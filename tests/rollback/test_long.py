@@ -239,3 +239,42 @@ def test_full_of_a_commit_without_the_root_module_fails_and_resumes_from_full(wo
     assert (world.project.environment_data_dir(ENVIRONMENT) / "rollback" / "source" / commit / ".toolkit-export"
             ).is_file()
     assert git(world.project.root, "status", "--porcelain") == ""
+
+
+def test_full_refuses_a_commit_that_is_not_a_commit_id(world: World, cli) -> None:
+    set_live(world, git_commit="--upload-pack=touch /tmp/owned")
+    failed(full(cli, "--yes"), f"checkpoint {GOOD_APPLY_CHECKPOINT} records '--upload-pack=touch /tmp/owned' as its "
+                               "commit, which is not a full git commit id: the checkpoint file was edited; nothing "
+                               "applied")
+
+
+def test_allow_destroy_only_goes_with_full(world: World, cli) -> None:
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--allow-destroy", "aws_s3_bucket.this")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == ("Error: --allow-destroy goes with --step full or --tier long (it is passed to the "
+                             "apply guard)\n")
+
+
+def test_export_skips_links_out_of_the_tree_and_survives_a_second_exporter(world: World, tmp_path: Path) -> None:
+    """A commit holding an absolute symlink (a checkout's .cache link) exports without it; a second export of
+    the same commit (two responders at once) reuses the first instead of removing it under the other's feet."""
+    from toolkit.engine.source import READY_MARKER, export_commit
+
+    root = world.project.root
+    (root / ".cache").symlink_to("/etc")
+    (root / "examples" / "sandbox").mkdir(parents=True)
+    (root / "examples" / "sandbox" / "main.tf").write_text("# root\n")
+    git(root, "add", "-f", ".cache", "examples")
+    commit = commit_all(root, "with a link out of the tree")
+    exported = export_commit(root, commit, tmp_path / "exports")
+    assert (exported / "examples" / "sandbox" / "main.tf").read_text() == "# root\n"
+    assert not (exported / ".cache").exists() and not (exported / ".cache").is_symlink()
+    # Two responders at once: both exports finish, both get the same complete tree, nothing is removed.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: export_commit(root, commit, tmp_path / "concurrent"), range(4)))
+    assert set(results) == {tmp_path / "concurrent" / commit}
+    assert (results[0] / READY_MARKER).read_text() == commit + "\n"
+    assert (results[0] / "examples" / "sandbox" / "main.tf").is_file()
+    assert [path.name for path in (tmp_path / "concurrent").iterdir()] == [commit]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -23,6 +24,8 @@ from toolkit.errors import ToolkitError
 
 READY_MARKER = ".toolkit-export"
 GIT_TIMEOUT_S = 120
+# A full commit id (SHA-1 or SHA-256): anything else in a checkpoint is refused before git sees it.
+COMMIT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ def _git(project_root: Path, *args: str, binary: bool = False) -> subprocess.Com
 
 def check_commit_available(project_root: Path, commit: str, checkpoint: str) -> None:
     """Errors that say what to fetch: not a git checkout, a shallow clone without the commit, an unknown commit."""
+    if not COMMIT_ID.match(commit):
+        raise ToolkitError(f"checkpoint {checkpoint} records {commit!r} as its commit, which is not a full git commit "
+                           "id: the checkpoint file was edited; nothing applied")
     inside = _git(project_root, "rev-parse", "--is-inside-work-tree")
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         raise ToolkitError(f"{project_root} is not a git checkout: `--step full` rebuilds checkpoint {checkpoint}'s "
@@ -97,10 +103,25 @@ def export_commit(project_root: Path, commit: str, folder: Path) -> Path:
             raise ToolkitError(f"git archive {treeish[:60]} failed: {message[-1] if message else 'no output'}")
         unpacked = Path(scratch) / "tree"
         with tarfile.open(archive) as tar:
-            # The "data" filter refuses absolute paths, links out of the tree and device files.
-            tar.extractall(unpacked, filter="data")
+            tar.extractall(unpacked, filter=_inside_the_tree)
         (unpacked / READY_MARKER).write_text(commit + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(unpacked, target)
+        try:
+            os.rename(unpacked, target)
+        except OSError:
+            # Another run exported the same commit meanwhile: use its copy (it may be in use: never remove it).
+            if not (target / READY_MARKER).is_file():
+                shutil.rmtree(target)
+                os.rename(unpacked, target)
     return target
+
+
+def _inside_the_tree(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo | None:
+    """tarfile's "data" filter, but a member it refuses is left out rather than failing the export.
+
+    A commit may hold a symlink to an absolute path (a checkout's `.cache` link, say): it is not part of the
+    configuration, and following it could write outside the export.
+    """
+    try:
+        return tarfile.data_filter(member, destination)
+    except tarfile.FilterError:
+        return None

@@ -90,6 +90,9 @@ def validate_request(request: RollbackRequest) -> None:
         raise UsageError(f"unknown step {request.step!r}: choose one of {', '.join(STEP_BY_NAME)}")
     if request.options.resume_scaling and request.step != "autoscaling":
         raise UsageError("--resume goes with --step autoscaling (it turns scaling back on)")
+    other = (request.step or request.tier) and request.step != "full" and request.tier != "long"
+    if request.options.allow_destroy and other:
+        raise UsageError("--allow-destroy goes with --step full or --tier long (it is passed to the apply guard)")
     if request.resume_from and request.step:
         raise UsageError("--resume-from goes with --tier (a single --step is simply run again)")
     if request.options.restore_time is not None:
