@@ -1,6 +1,6 @@
-"""The immediate tier at 3 a.m. imports only what it needs: no configuration schema, no templates, no HCL
-parser, no engine (bench B7 measures the time this saves). pydantic itself still loads: Typer 0.29 coerces
-every command-line parameter through a pydantic TypeAdapter."""
+"""The immediate tier at 3 a.m. imports only what it needs: no configuration schema, no pydantic (Typer 0.29
+would coerce every option through it: toolkit/cli_coercion.py), no templates, no HCL parser, no engine
+(bench B7 measures the time this saves)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ except SystemExit as stop:
     code = stop.code
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
-NOT_ON_THE_PATH = ("toolkit.config.model", "toolkit.config.environment", "jinja2", "hcl2", "toolkit.render",
+NOT_ON_THE_PATH = ("pydantic", "toolkit.config.model", "toolkit.config.environment", "jinja2", "hcl2", "toolkit.render",
                    "toolkit.engine", "toolkit.review", "toolkit.drift", "toolkit.db")
 
 

@@ -22,6 +22,7 @@ from toolkit.errors import ToolkitError
 # derive from this class, which typer.BadParameter subclasses.
 ClickUsageError: type[Exception] = next(base for base in typer.BadParameter.__mro__ if base.__name__ == "UsageError")
 
+HELP_OPTION_NAMES = ["-h", "--help"]
 # Command name -> (module under toolkit/cli, one-line help shown by `toolkit --help`), in help order.
 # Keep each line in step with the command docstring; tests check that the table and the commands agree.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -58,6 +59,9 @@ class ToolkitGroup(TyperGroup):
             formatter.write_dl(rows)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        from toolkit.cli_coercion import use_plain_coercion
+
+        use_plain_coercion(self, HELP_OPTION_NAMES)
         try:
             return super().make_context(info_name, args, parent, **extra)
         except ClickUsageError as error:
@@ -87,6 +91,9 @@ def load_command(name: str) -> Any:
     commands = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
     module.register(commands)
     converted = typer.main.get_command(commands)
+    from toolkit.cli_coercion import use_plain_coercion
+
+    use_plain_coercion(converted, HELP_OPTION_NAMES)
     nested = getattr(converted, "commands", None)
     return nested[name] if nested and name in nested else converted
 
@@ -99,7 +106,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
 )
 
 
