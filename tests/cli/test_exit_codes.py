@@ -3,23 +3,10 @@ Click's own usage errors included (Click exits 2 on them by default)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
 from toolkit.cli import app
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "envs", root / "envs")
-    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
-    return root
 
 
 @pytest.mark.parametrize(("arguments", "message"), [

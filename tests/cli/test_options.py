@@ -5,9 +5,7 @@ with `--json` kept as a hidden alias)."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +13,6 @@ from typer.testing import CliRunner
 
 from toolkit.cli import COMMANDS, app, load_command
 from toolkit.duration import Duration, parse_duration
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "envs", root / "envs")
-    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
-    return root
 
 
 def every_command() -> Iterator[tuple[str, Any]]:
