@@ -79,3 +79,16 @@ def test_empty_journal(project, cli) -> None:
     result = invoke(cli, "rollback", "dev", "--journal")
     assert result.exit_code == 0, result.output
     assert result.output == "(the journal is empty: no rollback has been executed)\n"
+
+
+def test_a_region_typo_stops_the_rollback_before_any_call(saved: Project, cli, proxy) -> None:
+    """The rollback reads the environment without the schema, but a region that does not exist still stops it."""
+    sandbox = saved.root / "envs" / f"{ENVIRONMENT}.yaml"
+    sandbox.write_text(sandbox.read_text() + "aws_region: sa-east-9\n")
+    line = len(sandbox.read_text().splitlines())
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes")
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: envs/{ENVIRONMENT}.yaml:{line}: aws_region = "
+                                    "'sa-east-9': unknown AWS region (did you mean 'sa-east-1'?); the aws partition "
+                                    "has: af-south-1, "), result.output
+    assert proxy.calls == []

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.config.regions import region_problem
 from toolkit.config.yaml_source import Location, SourcedDocument, deep_merge, load_sourced
 from toolkit.errors import ConfigError
 from toolkit.project import Project
@@ -76,6 +77,9 @@ def read_facts(project: Project, name: str) -> EnvironmentFacts:
             location = merged.locations.get((key,), Location(env_file, 1))
             problems.append(f"{project.display(location.file)}:{location.line}: {key} = {value!r}: "
                             f"{'required: a region such as sa-east-1' if value is None else 'wrong type'}")
+    if isinstance(region, str) and (unknown := region_problem(region)):
+        location = merged.locations.get(("aws_region",), Location(env_file, 1))
+        problems.append(f"{project.display(location.file)}:{location.line}: aws_region = {region!r}: {unknown}")
     if problems:
-        raise ConfigError(f"{project.display(env_file)}: " + "; ".join(problems))
+        raise ConfigError("; ".join(problems))
     return EnvironmentFacts(name, protected, region, merged.data)
