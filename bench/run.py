@@ -48,7 +48,7 @@ ROW_TITLES = {
     "B4": ("`toolkit plan sandbox` (warm, no changes)", "terraform init + plan -out + show -json", "≤ 1.15×"),
     "B5": ("`toolkit plan --all` (3 environments)", "slowest single-environment plan", "≤ 1.3×"),
     "B6": ("`toolkit db migrate` (500 migrations)", "psql shell loop", "≤ 0.5×"),
-    "B7": ("`toolkit rollback sandbox --tier immediate --yes`", "minimal boto3 script", "≤ 1.5×"),
+    "B7": ("`toolkit rollback sandbox --tier immediate --yes`", "minimal boto3 script", "≤ 1.3×"),
     "B8": ("`toolkit check --validate`", "terraform init + validate per target (same stub)", "≤ 1.15×"),
     "B9": ("`toolkit plan prod --offline`", "terraform init + plan + show -json (same stub)", "≤ 1.15×"),
     "B10": ("`toolkit cost --format json`", "`toolkit review --format json` on the same file", "≤ 1.2× at 10k/50k"),

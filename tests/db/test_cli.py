@@ -101,7 +101,7 @@ def test_dsn_and_dir_flags_override_everything(project, postgres_database, make_
 
 def test_no_database_configured(project) -> None:
     result = invoke("status", "dev")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.stderr == ("Error: no database to connect to: pass --dsn, set ESCOLA_DB_URL, or pass --secret-id "
                              "(or set migrations.secret_id)\n")
 
@@ -209,7 +209,7 @@ def test_secret_host_and_database_from_the_environment_file(project, postgres_da
 def test_via_lambda_needs_a_function(project) -> None:
     result = invoke("migrate", "dev", "--via", "lambda")
     assert (result.exit_code, result.stderr) == (
-        2, "Error: no runner function: pass --function or set migrations.lambda_function\n")
+        1, "Error: no runner function: pass --function or set migrations.lambda_function\n")
 
 
 def test_package_writes_into_the_build_folder(project) -> None:

@@ -136,7 +136,7 @@ def test_dead_lock_is_named_and_released_only_when_confirmed(project: EngineProj
     assert unconfirmed.exit_code == 1, unconfirmed.output
     assert f"re-run with `toolkit unlock prod {lock['ID']} --yes`" in unconfirmed.output
     wrong_id = toolkit("unlock", "prod", "not-the-lock", "--yes")
-    assert wrong_id.exit_code == 2, wrong_id.output
+    assert wrong_id.exit_code == 1, wrong_id.output
     assert "Error: prod: lock not-the-lock is not the current lock; the state is locked by:" in wrong_id.output
     assert len(lock_entries(moto_server)) == 1
 
