@@ -12,19 +12,19 @@ variables {
 }
 
 run "name_in_upper_case" {
-  command         = plan
+  command = plan
   variables { name = "Edu-Platform" }
   expect_failures = [var.name]
 }
 
 run "container_insights_on" {
-  command         = plan
+  command = plan
   variables { container_insights = "on" }
   expect_failures = [var.container_insights]
 }
 
 run "log_retention_not_a_cloudwatch_value" {
-  command         = plan
+  command = plan
   variables { log_retention_days = 45 }
   expect_failures = [var.log_retention_days]
 }
@@ -41,25 +41,25 @@ run "task_size_not_a_fargate_size" {
 }
 
 run "cpu_architecture_lower_case" {
-  command         = plan
+  command = plan
   variables { cpu_architecture = "arm64" }
   expect_failures = [var.cpu_architecture]
 }
 
 run "container_port_zero" {
-  command         = plan
+  command = plan
   variables { container_port = 0 }
   expect_failures = [var.container_port]
 }
 
 run "deployment_strategy_canary" {
-  command         = plan
+  command = plan
   variables { deployment_strategy = "CANARY" }
   expect_failures = [var.deployment_strategy]
 }
 
 run "min_capacity_negative" {
-  command         = plan
+  command = plan
   variables { min_capacity = -1 }
   expect_failures = [var.min_capacity]
 }

@@ -15,43 +15,43 @@ variables {
 }
 
 run "name_with_a_dot" {
-  command         = plan
+  command = plan
   variables { name = "edu.migrations" }
   expect_failures = [var.name]
 }
 
 run "log_retention_not_a_cloudwatch_value" {
-  command         = plan
+  command = plan
   variables { log_retention_days = 45 }
   expect_failures = [var.log_retention_days]
 }
 
 run "tracing_mode_off" {
-  command         = plan
+  command = plan
   variables { tracing_mode = "Off" }
   expect_failures = [var.tracing_mode]
 }
 
 run "runtime_python_3_9" {
-  command         = plan
+  command = plan
   variables { runtime = "python3.9" }
   expect_failures = [var.runtime]
 }
 
 run "architecture_aarch64" {
-  command         = plan
+  command = plan
   variables { architecture = "aarch64" }
   expect_failures = [var.architecture]
 }
 
 run "memory_below_128" {
-  command         = plan
+  command = plan
   variables { memory_size = 64 }
   expect_failures = [var.memory_size]
 }
 
 run "timeout_above_15_minutes" {
-  command         = plan
+  command = plan
   variables { timeout = 901 }
   expect_failures = [var.timeout]
 }

@@ -9,50 +9,50 @@ variables {
 }
 
 run "name_prefix_ending_with_a_hyphen" {
-  command         = plan
+  command = plan
   variables { name_prefix = "edu-platform-" }
   expect_failures = [var.name_prefix]
 }
 
 run "bucket_key_in_upper_case" {
-  command         = plan
+  command = plan
   variables { buckets = { Uploads = {} } }
   expect_failures = [var.buckets]
 }
 
 run "unknown_storage_class" {
-  command         = plan
+  command = plan
   variables { buckets = { uploads = { lifecycle = [{ id = "tier-down", transitions = [{ days = 30, storage_class = "GLACIER_FLEXIBLE" }] }] } } }
   expect_failures = [var.buckets]
 }
 
 run "standard_ia_after_7_days" {
   # The storage plan's first wish for uploads: S3 refuses Standard-IA before day 30.
-  command         = plan
+  command = plan
   variables { buckets = { uploads = { lifecycle = [{ id = "tier-down", transitions = [{ days = 7, storage_class = "STANDARD_IA" }] }] } } }
   expect_failures = [var.buckets]
 }
 
 run "transitions_out_of_order" {
-  command         = plan
+  command = plan
   variables { buckets = { exports = { lifecycle = [{ id = "archive", transitions = [{ days = 90, storage_class = "GLACIER" }, { days = 60, storage_class = "DEEP_ARCHIVE" }] }] } } }
   expect_failures = [var.buckets]
 }
 
 run "glacier_15_days_after_standard_ia" {
-  command         = plan
+  command = plan
   variables { buckets = { uploads = { lifecycle = [{ id = "tier-down", transitions = [{ days = 30, storage_class = "STANDARD_IA" }, { days = 45, storage_class = "GLACIER" }] }] } } }
   expect_failures = [var.buckets]
 }
 
 run "expiration_before_the_transition" {
-  command         = plan
+  command = plan
   variables { buckets = { exports = { lifecycle = [{ id = "archive-then-expire", transitions = [{ days = 30, storage_class = "GLACIER" }], expiration_days = 20 }] } } }
   expect_failures = [var.buckets]
 }
 
 run "rule_id_with_spaces" {
-  command         = plan
+  command = plan
   variables { buckets = { exports = { lifecycle = [{ id = "archive then expire", expiration_days = 90 }] } } }
   expect_failures = [var.buckets]
 }
