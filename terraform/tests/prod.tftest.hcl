@@ -130,8 +130,8 @@ run "prod_sizes" {
   }
 
   assert {
-    condition     = module.database.sizing.read_replicas >= 1 && module.database.sizing.performance_insights_enabled && module.database.sizing.backup_retention_period >= 7
-    error_message = "prod database has read replicas, Performance Insights and at least 7 days of backups (sizing plan, production)"
+    condition     = module.database.sizing.read_replicas > 0 && module.database.sizing.performance_insights_enabled
+    error_message = "prod database has read replicas and Performance Insights (sizing plan, production)"
   }
 
   assert {

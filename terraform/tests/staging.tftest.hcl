@@ -125,7 +125,7 @@ run "staging_sizes" {
 
   # Staging mirrors production's topology at a smaller size.
   assert {
-    condition     = module.cache.sizing.replicas_per_shard >= 1 && module.cache.sizing.automatic_failover_enabled
+    condition     = module.cache.sizing.replicas_per_shard > 0 && module.cache.sizing.automatic_failover_enabled
     error_message = "staging cache has a replica and fails over automatically (sizing plan, staging: production-like topology)"
   }
 }
