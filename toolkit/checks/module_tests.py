@@ -11,7 +11,9 @@ line with the run's name and the assertion's error_message.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -112,17 +114,27 @@ def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: St
 
 def _run_job(root: Path, terraform: Path, mirror: StubMirror, job: TestJob, limit: float) -> JobOutcome:
     started = time.perf_counter()
-    label = job.label(root)
-    outcome = JobOutcome(label)
+    outcome = JobOutcome(job.label(root))
     name = _project_relative(root, job.target)
-    work = root / ".toolkit" / "stub" / "tests" / (name.replace(os.sep, "__") + (f"@{job.environment}"
-                                                                                 if job.environment else ""))
+    suffix = f"@{job.environment}" if job.environment else ""
+    work = root / ".toolkit" / "stub" / "tests" / (name.replace(os.sep, "__") + suffix)
+    work.mkdir(parents=True, exist_ok=True)
+    # Two checks of one checkout at once (two terminals, an editor hook) take turns per job.
+    with open(work / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _run_job_locked(root, terraform, mirror, job, limit, name, work, outcome)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: TestJob, limit: float, name: str,
+                    work: Path, outcome: JobOutcome) -> None:
     try:
         var_file = _rendered_tfvars(root, job) if job.environment else None
     except (ToolkitError, ValueError) as error:  # a broken environment file is this job's finding only
         outcome.findings.append(Finding(f"{name}/{job.files[0]}", 0, "",
                                         f"cannot render environment {job.environment}: {_one_line(str(error))}"))
-        return outcome
+        return
     stage = stage_root_module(Project(root), job.target, None, work / "stage",
                               exclude=frozenset({".terraform.lock.hcl"}))
     # The staged lock file is the stub's own; a previous stub build's hashes would fail init.
@@ -134,17 +146,15 @@ def _run_job(root: Path, terraform: Path, mirror: StubMirror, job: TestJob, limi
     if isinstance(init, str) or init.returncode != 0:
         text = init if isinstance(init, str) else f"terraform init failed: {error_excerpt(init.stderr or init.stdout)}"
         outcome.findings.append(Finding(name, 0, "", _one_line(text)))
+        return
+    command = [str(terraform), "test", "-json", "-no-color", *(f"-filter={file}" for file in job.files)]
+    if var_file is not None:
+        command.append(f"-var-file={var_file}")
+    completed = _run(command, stage, environment, limit, TIMEOUT_VARIABLE)
+    if isinstance(completed, str):
+        outcome.findings.append(Finding(name, 0, "", completed))
     else:
-        command = [str(terraform), "test", "-json", "-no-color", *(f"-filter={file}" for file in job.files)]
-        if var_file is not None:
-            command.append(f"-var-file={var_file}")
-        completed = _run(command, stage, environment, limit, TIMEOUT_VARIABLE)
-        if isinstance(completed, str):
-            outcome.findings.append(Finding(name, 0, "", completed))
-        else:
-            _read_test_output(root, work / "stage", name, staged_relative, completed, outcome)
-    outcome.seconds = time.perf_counter() - started
-    return outcome
+        _read_test_output(root, work / "stage", name, staged_relative, completed, outcome)
 
 
 def _rendered_tfvars(root: Path, job: TestJob) -> Path:
@@ -161,8 +171,8 @@ def _rendered_tfvars(root: Path, job: TestJob) -> Path:
     return render.tfvars_path.resolve()
 
 
-def _read_test_output(root: Path, stage_dir: Path, name: str, staged_relative: Path, completed,
-                      outcome: JobOutcome) -> None:
+def _read_test_output(root: Path, stage_dir: Path, name: str, staged_relative: Path,
+                      completed: subprocess.CompletedProcess[str], outcome: JobOutcome) -> None:
     """Findings from `terraform test -json`: each error diagnostic at its file and line, named by its run."""
     messages = _json_lines(completed.stdout)
     failed_runs: list[str] = []
