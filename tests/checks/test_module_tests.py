@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -246,3 +247,15 @@ def test_a_terraform_crash_on_a_failing_assertion_names_the_failed_run(
     assert (finding.path, finding.message) == ("modules/waf", (
         "terraform crashed while reporting a failure (a Terraform bug; assert on outputs or lists rather than on "
         'sets holding unknown values); failed: tests/defaults.tftest.hcl run "defaults_follow_the_security_plan"'))
+
+
+@pytest.mark.slow
+def test_a_rebuilt_stub_mirror_does_not_break_the_data_dirs_of_earlier_runs(box: Path) -> None:
+    """A new build of the mirror (another Python, an upgraded stub) has launchers with other hashes: the staged
+    lock file of an earlier run would fail init ("doesn't match any of the checksums"), so each job drops it."""
+    assert run_tests_check(box, mirror=prepare_mirror(box, schema_dir=FIXTURE_SCHEMAS)).status == "passed"
+    launcher = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(PROJECT_ROOT)!r}); "
+                "from stub_provider.server import main; main()"]
+    rebuilt = prepare_mirror(box, schema_dir=FIXTURE_SCHEMAS, command=launcher)
+    result = run_tests_check(box, mirror=rebuilt)
+    assert result.status == "passed", [str(finding) for finding in result.findings]
