@@ -32,6 +32,7 @@ TIMEOUT_VARIABLE = "TOOLKIT_TEST_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 600
 TEST_FILE_SUFFIX = ".tftest.hcl"
 SUMMARY_KEYS = ("passed", "failed", "errored", "skipped")
+SECONDS_FILE = "seconds"  # the job's last duration, to start the longest jobs first
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,13 @@ def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: St
     limit = timeout_seconds(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT_SECONDS) if timeout is None else timeout
     terraform = require_terraform(root)
     mirror = mirror or prepare_mirror(root)
+    # Longest first (by the previous run's time; new jobs first of all) so two workers finish together;
+    # the report keeps the stable order.
+    order = sorted(range(len(jobs)), key=lambda index: -_previous_seconds(root, jobs[index]))
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(jobs))) as pool:
-        outcomes = list(pool.map(lambda job: _run_job(root, terraform, mirror, job, limit), jobs))
+        finished = dict(zip(order, pool.map(lambda index: _run_job(root, terraform, mirror, jobs[index], limit),
+                                            order), strict=True))
+    outcomes = [finished[index] for index in range(len(jobs))]
     counts = dict.fromkeys(SUMMARY_KEYS, 0)
     for outcome in outcomes:
         result.findings.extend(outcome.findings)
@@ -112,18 +118,30 @@ def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: St
     return result
 
 
+def _work_dir(root: Path, job: TestJob) -> Path:
+    suffix = f"@{job.environment}" if job.environment else ""
+    return root / ".toolkit" / "stub" / "tests" / (_project_relative(root, job.target).replace(os.sep, "__") + suffix)
+
+
+def _previous_seconds(root: Path, job: TestJob) -> float:
+    try:
+        return float((_work_dir(root, job) / SECONDS_FILE).read_text())
+    except (OSError, ValueError):
+        return float("inf")
+
+
 def _run_job(root: Path, terraform: Path, mirror: StubMirror, job: TestJob, limit: float) -> JobOutcome:
     started = time.perf_counter()
     outcome = JobOutcome(job.label(root))
     name = _project_relative(root, job.target)
-    suffix = f"@{job.environment}" if job.environment else ""
-    work = root / ".toolkit" / "stub" / "tests" / (name.replace(os.sep, "__") + suffix)
+    work = _work_dir(root, job)
     work.mkdir(parents=True, exist_ok=True)
     # Two checks of one checkout at once (two terminals, an editor hook) take turns per job.
     with open(work / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _run_job_locked(root, terraform, mirror, job, limit, name, work, outcome)
-    outcome.seconds = time.perf_counter() - started
+        outcome.seconds = time.perf_counter() - started
+        (work / SECONDS_FILE).write_text(f"{outcome.seconds:.1f}\n")
     return outcome
 
 
