@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from toolkit.checks.module_tests import run_tests_check
+from toolkit.checks.module_tests import run_tests_check, suite_jobs
 from toolkit.checks.stub import prepare_mirror
 from toolkit.cli import app
 
@@ -259,3 +259,19 @@ def test_a_rebuilt_stub_mirror_does_not_break_the_data_dirs_of_earlier_runs(box:
     rebuilt = prepare_mirror(box, schema_dir=FIXTURE_SCHEMAS, command=launcher)
     result = run_tests_check(box, mirror=rebuilt)
     assert result.status == "passed", [str(finding) for finding in result.findings]
+
+
+def test_only_the_root_modules_files_named_after_an_environment_get_its_tfvars(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        "envs/defaults.yaml": "# Shared defaults.\n# Test project.\nproject: demo\naws_region: sa-east-1\n",
+        "envs/prod.yaml": "# Production.\n# Test project.\nprotected: true\n",
+        "terraform/tests/prod.tftest.hcl": "",
+        "terraform/tests/naming.tftest.hcl": "",
+        "modules/box/tests/prod.tftest.hcl": "",
+    })
+    jobs = suite_jobs(tmp_path, [tmp_path / "terraform", tmp_path / "modules/box"])
+    assert [(job.label(tmp_path), job.files) for job in jobs] == [
+        ("terraform (prod)", ("tests/prod.tftest.hcl",)),
+        ("terraform", ("tests/naming.tftest.hcl",)),
+        ("modules/box", ("tests/prod.tftest.hcl",)),
+    ]

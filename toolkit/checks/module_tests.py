@@ -32,11 +32,12 @@ TIMEOUT_VARIABLE = "TOOLKIT_TEST_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 600
 TEST_FILE_SUFFIX = ".tftest.hcl"
 SUMMARY_KEYS = ("passed", "failed", "errored", "skipped")
+DEFAULT_ROOT = "terraform"  # terraform.root when an environment file does not say (toolkit/config/model.py)
 SECONDS_FILE = "seconds"  # the job's last duration, to start the longest jobs first
 
 
 @dataclass(frozen=True)
-class TestJob:
+class SuiteJob:
     """One `terraform test` invocation: a module folder, the test files it runs and, for a file named after an
     environment, that environment (its rendered tfvars are passed with -var-file)."""
 
@@ -57,38 +58,54 @@ class JobOutcome:
     seconds: float = 0.0
 
 
-def test_targets(root: Path) -> list[Path]:
+def suite_targets(root: Path) -> list[Path]:
     """terraform/ and every modules/* folder with tests/*.tftest.hcl, root first (its plans are the longest)."""
     candidates = [root / "terraform", *sorted((root / "modules").glob("*"))]
     return [path for path in candidates if path.is_dir() and any((path / "tests").glob(f"*{TEST_FILE_SUFFIX}"))]
 
 
-def test_jobs(root: Path, targets: list[Path]) -> list[TestJob]:
-    """One job per environment-named test file (with that environment's tfvars) and one per target for the rest."""
-    from toolkit.config.environment import list_environments
-
-    environments = set(list_environments(Project(root))) if (root / "envs").is_dir() else set()
+def suite_jobs(root: Path, targets: list[Path]) -> list[SuiteJob]:
+    """One job per environment-named test file of that environment's root module (run with its tfvars) and one
+    per target for the rest; a module's own `prod.tftest.hcl` is an ordinary test file."""
     jobs = []
+    environment_roots = _environment_roots(root)
     for target in targets:
         files = sorted(f"tests/{path.name}" for path in (target / "tests").glob(f"*{TEST_FILE_SUFFIX}"))
         plain = []
         for file in files:
             stem = Path(file).name.removesuffix(TEST_FILE_SUFFIX)
-            if stem in environments:
-                jobs.append(TestJob(target, (file,), stem))
+            if environment_roots.get(stem) == target.resolve():
+                jobs.append(SuiteJob(target, (file,), stem))
             else:
                 plain.append(file)
         if plain:
-            jobs.append(TestJob(target, tuple(plain)))
+            jobs.append(SuiteJob(target, tuple(plain)))
     return jobs
+
+
+def _environment_roots(root: Path) -> dict[str, Path]:
+    """Each environment's root module folder; terraform/ where the environment file does not load (its test file
+    there is then run, and fails with the reason)."""
+    from toolkit.config.environment import list_environments, load_environment
+
+    if not (root / "envs").is_dir():
+        return {}
+    project = Project(root)
+    roots: dict[str, Path] = {}
+    for name in list_environments(project):
+        try:
+            roots[name] = (root / load_environment(project, name).settings.terraform.root).resolve()
+        except ToolkitError:
+            roots[name] = (root / DEFAULT_ROOT).resolve()
+    return roots
 
 
 def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,
                     timeout: float | None = None) -> CheckResult:
     started = time.perf_counter()
     result = CheckResult(name="tests")
-    chosen = test_targets(root) if targets is None else targets
-    jobs = test_jobs(root, chosen)
+    chosen = suite_targets(root) if targets is None else targets
+    jobs = suite_jobs(root, chosen)
     if not jobs:
         result.status = SKIPPED
         result.notes.append("skipped tests: no terraform/tests/ or modules/*/tests/ with *.tftest.hcl files")
@@ -118,19 +135,19 @@ def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: St
     return result
 
 
-def _work_dir(root: Path, job: TestJob) -> Path:
+def _work_dir(root: Path, job: SuiteJob) -> Path:
     suffix = f"@{job.environment}" if job.environment else ""
     return root / ".toolkit" / "stub" / "tests" / (_project_relative(root, job.target).replace(os.sep, "__") + suffix)
 
 
-def _previous_seconds(root: Path, job: TestJob) -> float:
+def _previous_seconds(root: Path, job: SuiteJob) -> float:
     try:
         return float((_work_dir(root, job) / SECONDS_FILE).read_text())
     except (OSError, ValueError):
         return float("inf")
 
 
-def _run_job(root: Path, terraform: Path, mirror: StubMirror, job: TestJob, limit: float) -> JobOutcome:
+def _run_job(root: Path, terraform: Path, mirror: StubMirror, job: SuiteJob, limit: float) -> JobOutcome:
     started = time.perf_counter()
     outcome = JobOutcome(job.label(root))
     name = _project_relative(root, job.target)
@@ -145,11 +162,11 @@ def _run_job(root: Path, terraform: Path, mirror: StubMirror, job: TestJob, limi
     return outcome
 
 
-def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: TestJob, limit: float, name: str,
+def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: SuiteJob, limit: float, name: str,
                     work: Path, outcome: JobOutcome) -> None:
     try:
         var_file = _rendered_tfvars(root, job) if job.environment else None
-    except (ToolkitError, ValueError) as error:  # a broken environment file is this job's finding only
+    except ToolkitError as error:  # a broken environment file is this job's finding only
         outcome.findings.append(Finding(f"{name}/{job.files[0]}", 0, "",
                                         f"cannot render environment {job.environment}: {_one_line(str(error))}"))
         return
@@ -175,18 +192,13 @@ def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: TestJo
         _read_test_output(root, work / "stage", name, staged_relative, completed, outcome)
 
 
-def _rendered_tfvars(root: Path, job: TestJob) -> Path:
-    """Render the environment (as `toolkit render ENV` does) and return its tfvars; the environment's root module
-    must be the folder whose test file is named after it."""
+def _rendered_tfvars(root: Path, job: SuiteJob) -> Path:
+    """Render the environment (as `toolkit render ENV` does) and return its tfvars."""
     from toolkit.config import load_environment
     from toolkit.render import render_environment
 
     project = Project(root)
-    render = render_environment(project, load_environment(project, job.environment or ""))
-    if render.root_dir.resolve() != job.target.resolve():
-        raise ValueError(f"{_project_relative(root, job.target)}/{job.files[0]} is named after environment "
-                         f"{job.environment}, whose root module is {_project_relative(root, render.root_dir)}")
-    return render.tfvars_path.resolve()
+    return render_environment(project, load_environment(project, job.environment or "")).tfvars_path.resolve()
 
 
 def _read_test_output(root: Path, stage_dir: Path, name: str, staged_relative: Path,
