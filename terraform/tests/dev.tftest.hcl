@@ -129,3 +129,33 @@ run "dev_sizes" {
     error_message = "dev is single-AZ without replicas or WAF (sizing plan, development: the smallest, cheapest topology)"
   }
 }
+
+# The seeds make Aurora PostgreSQL Serverless v2 the official database: the same environment with
+# engine_mode = "aurora-serverless" plans a cluster scaling between the environment's ACU bounds.
+variable "database" {
+  description = "The environment's database settings, from build/dev/terraform.tfvars (-var-file)."
+  type        = any
+}
+
+run "dev_on_aurora_serverless" {
+  command = plan
+
+  variables {
+    database = merge(var.database, { engine_mode = "aurora-serverless" })
+  }
+
+  assert {
+    condition     = module.database.sizing.engine_mode == "aurora-serverless" && module.database.sizing.instance_class == "db.serverless"
+    error_message = "aurora-serverless plans Aurora Serverless v2 instances (Aurora migration report: Serverless v2 is the official database)"
+  }
+
+  assert {
+    condition     = module.database.sizing.serverless_min_capacity == var.database.serverless_min_acu && module.database.sizing.serverless_max_capacity == var.database.serverless_max_acu
+    error_message = "dev Aurora Serverless v2 scales between the environment's ACU bounds (sizing plan, Aurora option)"
+  }
+
+  assert {
+    condition     = module.database.sizing.read_replicas == var.database.read_replicas && module.database.sizing.backup_retention_period == max(var.database.backup_retention_days, 1)
+    error_message = "dev Aurora cluster has the environment's readers and backups, at least 1 day (AWS: Aurora backups 1-35 days)"
+  }
+}
