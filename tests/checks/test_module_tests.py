@@ -275,3 +275,13 @@ def test_only_the_root_modules_files_named_after_an_environment_get_its_tfvars(t
         ("terraform", ("tests/naming.tftest.hcl",)),
         ("modules/box", ("tests/prod.tftest.hcl",)),
     ]
+
+
+@pytest.mark.slow
+def test_a_typo_in_a_test_file_is_reported_at_its_line(box: Path) -> None:
+    suite = box / "modules/box/tests/defaults.tftest.hcl"
+    suite.write_text(suite.read_text().replace("length(aws_subnet.public) == 1", "length(aws_subnet.publik) == 1"))
+    result = run_tests_check(box)
+    assert [str(finding) for finding in result.errors] == [
+        'modules/box/tests/defaults.tftest.hcl:13: run "public_subnet": Reference to undeclared resource: A managed '
+        'resource "aws_subnet" "publik" has not been declared in the root module.']
