@@ -35,8 +35,8 @@ run "production_cluster" {
   }
 
   assert {
-    condition     = output.sizing.at_rest_encryption_enabled && output.sizing.transit_encryption_enabled && length(aws_kms_key.this) == 1
-    error_message = "prod cache is encrypted at rest with the module's KMS key and in transit (security plan)"
+    condition     = output.sizing.at_rest_encryption_enabled && output.sizing.transit_encryption_enabled
+    error_message = "prod cache is encrypted at rest and in transit (security plan: LGPD encryption at rest and in transit)"
   }
 
   assert {

@@ -1,5 +1,5 @@
 # RDS for PostgreSQL with the module's defaults (the smallest environment): what every instance gets regardless
-# of size: encryption with the module's key, TLS only, managed master password, private, protected.
+# of size: encryption at rest, TLS only, managed master password, private, protected.
 provider "aws" {
   region = "sa-east-1"
 }
@@ -19,8 +19,8 @@ run "defaults" {
   }
 
   assert {
-    condition     = aws_db_instance.this[0].storage_encrypted && aws_kms_key.this[0].enable_key_rotation
-    error_message = "storage is encrypted with the module's KMS key, rotated yearly (security plan: encryption at rest)"
+    condition     = aws_db_instance.this[0].storage_encrypted && output.sizing.storage_encrypted
+    error_message = "storage is encrypted at rest (security plan: LGPD encryption at rest)"
   }
 
   assert {
