@@ -71,21 +71,21 @@ run "prod_sizes" {
 
   # WAF
   assert {
-    condition     = length(module.waf) == (var.waf.enabled ? 1 : 0)
+    condition     = (output.waf_rules != null) == var.waf.enabled
     error_message = "prod has a web ACL exactly when waf.enabled (sizing plan, production)"
   }
 
   assert {
     condition = !var.waf.enabled || (
-      module.waf[0].rules["rate-limit-per-ip"].rate_limit == var.waf.rate_limit &&
-      module.waf[0].rules["rate-limit-per-ip"].rate_limit_window_seconds == var.waf.rate_limit_window_seconds &&
-      module.waf[0].rules["block-outside-allowed-countries"].allowed_countries == var.waf.allowed_countries
+      output.waf_rules["rate-limit-per-ip"].rate_limit == var.waf.rate_limit &&
+      output.waf_rules["rate-limit-per-ip"].rate_limit_window_seconds == var.waf.rate_limit_window_seconds &&
+      output.waf_rules["block-outside-allowed-countries"].allowed_countries == var.waf.allowed_countries
     )
     error_message = "prod web ACL limits each IP to the environment's rate per window and allows only its countries (sizing plan, WAF)"
   }
 
   assert {
-    condition     = !var.waf.enabled || alltrue([for group in ["AWSManagedRulesSQLiRuleSet", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesBotControlRuleSet"] : module.waf[0].rules[group].blocks])
+    condition     = !var.waf.enabled || alltrue([for group in ["AWSManagedRulesSQLiRuleSet", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesBotControlRuleSet"] : output.waf_rules[group].blocks])
     error_message = "prod web ACL blocks SQL injection, XSS (Common rule set) and bots with the AWS managed rules (sizing plan, WAF)"
   }
 
@@ -145,7 +145,7 @@ run "prod_sizes" {
   }
 
   assert {
-    condition     = length(module.waf) == 1
+    condition     = output.waf_rules != null
     error_message = "prod API is behind the WAF (sizing plan, production: WAF on)"
   }
 }

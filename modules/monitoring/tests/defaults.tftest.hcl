@@ -13,7 +13,6 @@ variables {
   db_instance_identifiers    = ["edu-platform-test"]
   db_max_connections         = 200
   db_allocated_storage_gb    = 20
-  db_log_group_name          = "/aws/rds/instance/edu-platform-test/postgresql"
   cache_replication_group_id = "edu-platform-test"
   cache_member_cluster_ids   = ["edu-platform-test-0001-001", "edu-platform-test-0001-002", "edu-platform-test-0001-003", "edu-platform-test-0002-001", "edu-platform-test-0002-002", "edu-platform-test-0002-003"]
   budget                     = { monthly_min_usd = 150, monthly_max_usd = 200 }
@@ -48,8 +47,8 @@ run "monitoring_plan_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.db_connections) == 1 && length(aws_cloudwatch_metric_alarm.db_free_storage) == 1 && length(aws_cloudwatch_metric_alarm.slow_queries) == 1
-    error_message = "database connections, free storage and slow queries are alarmed (monitoring plan: database alerts)"
+    condition     = length(aws_cloudwatch_metric_alarm.db_connections) == 1 && length(aws_cloudwatch_metric_alarm.db_free_storage) == 1
+    error_message = "database connections near the limit and low free storage are alarmed (recommendations: proactive alerts)"
   }
 }
 
