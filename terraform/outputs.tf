@@ -69,6 +69,11 @@ output "waf_web_acl_arn" {
   value       = var.waf.enabled ? module.waf[0].web_acl_arn : null
 }
 
+output "waf_rules" {
+  description = "Rules of the environment's web ACL by name as planned (priority, blocks, rate limit and window, allowed countries, managed rule group); null when waf.enabled is false. For terraform/tests and plan reviews."
+  value       = one(module.waf[*].rules)
+}
+
 output "cdn_domain_name" {
   description = "Domain name of the CloudFront distribution; null when cdn.enabled is false."
   value       = var.cdn.enabled ? aws_cloudfront_distribution.this[0].domain_name : null

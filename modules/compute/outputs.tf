@@ -120,3 +120,15 @@ output "autoscaling_policy_names" {
   description = "Target-tracking policy names by metric (cpu, memory, requests)."
   value       = { for key, policy in aws_appautoscaling_policy.this : key => policy.name }
 }
+
+output "sizing" {
+  description = "The planned size of the service, read from its resources: task cpu (units) and memory (MiB), min_capacity and max_capacity (tasks, autoscaling target), desired_count (initial tasks), log_retention_days. Null when create is false. For tests and plan reviews."
+  value = var.create ? {
+    cpu                = tonumber(aws_ecs_task_definition.this[0].cpu)
+    memory             = tonumber(aws_ecs_task_definition.this[0].memory)
+    min_capacity       = aws_appautoscaling_target.this[0].min_capacity
+    max_capacity       = aws_appautoscaling_target.this[0].max_capacity
+    desired_count      = aws_ecs_service.this[0].desired_count
+    log_retention_days = aws_cloudwatch_log_group.this[0].retention_in_days
+  } : null
+}
