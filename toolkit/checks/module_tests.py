@@ -86,7 +86,7 @@ def suite_jobs(root: Path, targets: list[Path]) -> list[SuiteJob]:
 def _environment_roots(root: Path) -> dict[str, Path]:
     """Each environment's root module folder; terraform/ where the environment file does not load (its test file
     there is then run, and fails with the reason)."""
-    from toolkit.config.environment import list_environments, load_environment
+    from toolkit.config import list_environments, load_environment
 
     if not (root / "envs").is_dir():
         return {}
