@@ -43,7 +43,7 @@ def open_session(project: Project, environment: str, progress: Progress | None =
     # Find terraform first: a missing binary must fail before anything is rendered or staged.
     binary = discover_binary(project.root)
     progress.step(environment, "render")
-    render = render_environment(project, config)
+    render = render_environment(project, config, binary)
     workspace = prepare_workspace(project, config, render)
     terraform = workspace.terraform(binary, progress)
     # Two toolkit runs of one environment share its TF_DATA_DIR: never let their inits interleave.

@@ -13,6 +13,7 @@ sandbox), any newer Terraform and OpenTofu.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
@@ -23,11 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.locking import LockInfo, lock_error, parse_lock_info
+from toolkit.engine.locking import lock_error, lock_place, parse_lock_info
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.errors import TerraformError
+from toolkit.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
+# Commands that take the state lock: their runs are recorded while they live.
+LOCKING_COMMANDS = frozenset({"plan", "apply", "refresh", "import", "destroy"})
 ERROR_LINES_SHOWN = 25
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -97,6 +101,8 @@ class Terraform:
     environment_variables: dict[str, str]
     label: str
     progress: Progress = field(default_factory=SilentProgress)
+    # Where runs that take the state lock are recorded while they live (`toolkit unlock` reads it).
+    runs: LocalRuns | None = None
 
     def run(self, *args: str, stream: bool = False, ok_codes: tuple[int, ...] = (0,),
             what: str | None = None) -> RunResult:
@@ -109,8 +115,11 @@ class Terraform:
                                        encoding="utf-8", errors="replace")
         except OSError as error:
             raise TerraformError(f"{self.binary.path}: cannot run it: {error}") from None
+        recorded = self.runs.registered(process.pid, f"terraform {args[0]}") \
+            if self.runs is not None and args[0] in LOCKING_COMMANDS else contextlib.nullcontext()
         try:
-            stdout, stderr = self._collect(process, args[0], stream)
+            with recorded:
+                stdout, stderr = self._collect(process, args[0], stream)
         except KeyboardInterrupt:
             # Ctrl-C reached terraform too (same process group): it is stopping gracefully, saving the state and
             # releasing the lock. Leaving now would close its pipes and kill it half-way (SIGPIPE); the reader
@@ -161,7 +170,7 @@ class Terraform:
         output = _ANSI.sub("", result.stderr or result.stdout)
         lock = parse_lock_info(output)
         if lock is not None:
-            return lock_error(self.label, lock, what)
+            return lock_error(self.label, lock, what, lock_place(output, lock))
         return TerraformError(f"{what} failed for {self.label} (exit {result.returncode}):\n"
                               f"{error_excerpt(output)}")
 
@@ -200,21 +209,6 @@ class Terraform:
     def output_json(self) -> dict[str, Any]:
         result = self.run("output", "-json", "-no-color")
         return _parse_json(result.stdout or "{}", "terraform output -json")
-
-    def force_unlock(self, lock_id: str) -> RunResult:
-        return self.run("force-unlock", "-force", "-no-color", lock_id)
-
-    def probe_lock(self, *, var_file: Path) -> LockInfo | None:
-        """Who holds the state lock: take it for an instant with a refresh-less plan (changes nothing)."""
-        args = ["plan", "-input=false", "-no-color", "-lock-timeout=0s", "-refresh=false", f"-var-file={var_file}"]
-        command = [str(self.binary.path), *args]
-        completed = subprocess.run(command, cwd=self.working_dir, env=self.environment_variables,
-                                   capture_output=True, text=True, encoding="utf-8", errors="replace")
-        lock = parse_lock_info(_ANSI.sub("", completed.stderr))
-        if lock is None and completed.returncode not in (0, 2):
-            raise TerraformError(f"cannot check the state lock of {self.label} (exit {completed.returncode}):\n"
-                                 f"{error_excerpt(completed.stderr or completed.stdout)}")
-        return lock
 
 
 def _parse_json(text: str, what: str) -> dict[str, Any]:

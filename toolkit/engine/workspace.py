@@ -20,6 +20,7 @@ from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError
 from toolkit.files import write_atomically
+from toolkit.local_runs import runs_of
 from toolkit.project import Project
 from toolkit.render import RenderResult
 
@@ -70,7 +71,7 @@ class Workspace:
 
     def terraform(self, binary: TerraformBinary, progress: Progress | None = None) -> Terraform:
         return Terraform(binary, self.stage_root, self.environment_variables(), self.name,
-                         progress or SilentProgress())
+                         progress or SilentProgress(), runs_of(self.project, self.name))
 
 
 def prepare_workspace(project: Project, config: EnvironmentConfig, render: RenderResult) -> Workspace:
