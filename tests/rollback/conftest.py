@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from tests.support.fault_proxy import FaultProxy
@@ -77,7 +78,21 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) 
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    pin_lock(Project(root), "dynamodb")
     return Project(root)
+
+
+def pin_lock(project: Project, kind: str) -> None:
+    """Pin the sandbox copy's backend.lock (the repository's sandbox uses lock files)."""
+    env_file = project.root / "envs" / f"{ENVIRONMENT}.yaml"
+    document = yaml.safe_load(env_file.read_text(encoding="utf-8"))
+    document["backend"]["lock"] = kind
+    if kind == "s3":
+        document["backend"].pop("dynamodb_table", None)
+    else:
+        document["backend"]["dynamodb_table"] = LOCK_TABLE
+    env_file.write_text("# Sandbox copy for the rollback tests.\n# Its lock kind is pinned by the test.\n"
+                        + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
 def direct(service: str, endpoint: str) -> Any:
