@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toolkit.config import load_environment
-from toolkit.errors import GuardError, UsageError
+from toolkit.errors import GuardError, LockError
 from toolkit.local_runs import LocalRun, runs_of
 from toolkit.project import Project
 from toolkit.state_lock import HeldLock, state_lock_for
@@ -51,17 +51,17 @@ def unlock_environment(project: Project, environment: str, lock_id: str | None =
     holders = lock.inspect()
     if not holders:
         if lock_id:
-            raise UsageError(f"{environment}: the state is not locked ({lock.describe_kind()}), so lock {lock_id} "
+            raise LockError(f"{environment}: the state is not locked ({lock.describe_kind()}), so lock {lock_id} "
                              "cannot be released")
         return UnlockOutcome(environment, None)
     if lock_id:
         matching = [holder for holder in holders if holder.info.id == lock_id]
         if not matching:
-            raise UsageError(f"{environment}: lock {lock_id} is not the current lock; the state is locked by:\n"
+            raise LockError(f"{environment}: lock {lock_id} is not the current lock; the state is locked by:\n"
                              + "\n".join(holder.describe() for holder in holders))
         holder = matching[0]
     elif len(holders) > 1:
-        raise UsageError(f"{environment}: the state holds {len(holders)} different locks:\n"
+        raise LockError(f"{environment}: the state holds {len(holders)} different locks:\n"
                          + "\n".join(holder.describe() for holder in holders)
                          + f"\nRelease them one at a time: `toolkit unlock {environment} LOCK_ID`")
     else:
