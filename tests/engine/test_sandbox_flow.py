@@ -106,7 +106,8 @@ def test_concurrent_apply_fails_naming_the_lock_holder_and_the_first_completes(
 
         unlock = toolkit("unlock", ENV)
         assert unlock.exit_code == 1, unlock.output
-        assert f"lock ID:   {holder['ID']}" in unlock.output and "Releasing needs confirmation" in unlock.output
+        assert f"lock ID:   {holder['ID']}" in unlock.output
+        assert "A run on this machine that may hold it is still running: terraform apply (pid " in unlock.output
         assert lock_item(moto_server, project) is not None
     finally:
         output, _ = first.communicate(timeout=300)
