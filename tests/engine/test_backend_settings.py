@@ -1,0 +1,159 @@
+"""Backend files per engine and lock kind, the engine-version rule, the one lock abstraction against the
+emulator (conditional writes racing, a live local run's lock, --force). No terraform run beyond `version`."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import REPO, make_project, sandbox_environment, toolkit
+from tests.support.moto_server import MotoServer
+from toolkit.errors import LockError
+
+OLD_ENGINE = REPO / ".cache" / "bin" / "terraform"      # Terraform 1.0.3
+NEW_ENGINE = REPO / ".cache" / "engine" / "bin" / "terraform"  # Terraform 1.15.5
+ENV = "sandbox"
+
+
+def environment(project: str, kind: str) -> dict:
+    backend = {"type": "s3", "bucket": f"{project}-state", "lock": kind, "endpoint_from_env": "AWS_ENDPOINT_URL"}
+    if kind != "s3":
+        backend["dynamodb_table"] = f"{project}-locks"
+    return sandbox_environment(project, backend=backend)
+
+
+@pytest.fixture
+def at(tmp_path: Path, moto_environment: MotoServer, monkeypatch: pytest.MonkeyPatch):
+    """Make a project with the sandbox environment of this lock kind and point the CLI at it."""
+    def make(kind: str, name: str = "bk-render"):
+        project = make_project(tmp_path, name, {ENV: environment(name, kind)})
+        monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(project.root))
+        return project
+    return make
+
+
+def backend_hcl(project) -> str:
+    return (project.root / "build" / ENV / "backend.hcl").read_text()
+
+
+def test_lock_files_on_an_engine_older_than_1_10_is_an_error_naming_it(at, monkeypatch) -> None:
+    assert OLD_ENGINE.is_file(), "make setup installs Terraform 1.0.3 into .cache/bin"
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(OLD_ENGINE))
+    for kind in ("s3", "both"):
+        project = at(kind, f"bk-old-{kind}")
+        result = toolkit("plan", ENV)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.endswith(
+            f"\nError: envs/{ENV}.yaml: backend.lock is {kind}: S3 lock files (use_lockfile) need Terraform or "
+            f"OpenTofu >= 1.10, and the engine is terraform 1.0.3 ({OLD_ENGINE}). Use a newer engine "
+            "(TOOLKIT_TERRAFORM=/path/to/terraform) or pin backend.lock: dynamodb\n"), result.stderr
+        assert not (project.root / "build").exists(), "nothing is rendered for an engine that cannot take the lock"
+
+
+def test_old_engine_gets_the_old_settings_and_only_there(at, moto_environment, monkeypatch) -> None:
+    project = at("dynamodb")
+    endpoint = moto_environment.endpoint_url
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(OLD_ENGINE))
+    assert toolkit("render", ENV).exit_code == 0
+    old = backend_hcl(project)
+    assert f'endpoint = "{endpoint}"' in old and f'dynamodb_endpoint = "{endpoint}"' in old
+    assert "force_path_style = true" in old and "endpoints" not in old and "use_lockfile" not in old
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(NEW_ENGINE))
+    assert toolkit("render", ENV).exit_code == 0
+    new = backend_hcl(project)
+    assert f'endpoints = {{\n  s3       = "{endpoint}"\n  dynamodb = "{endpoint}"\n}}' in new
+    assert "use_path_style = true" in new and "force_path_style" not in new and "\nendpoint =" not in new
+    assert 'dynamodb_table = "bk-render-locks"' in new and "use_lockfile" not in new
+
+
+def test_lock_kind_never_follows_the_engine(at, monkeypatch) -> None:
+    """The same environment renders the same lock on every engine that can take it."""
+    project = at("both")
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(NEW_ENGINE))
+    assert toolkit("render", ENV).exit_code == 0
+    text = backend_hcl(project)
+    assert "use_lockfile = true" in text and 'dynamodb_table = "bk-render-locks"' in text
+    shown = toolkit("envs", "show", ENV)
+    assert "lock: both" in shown.output, shown.output
+    # A new configuration without `lock` gets lock files; an existing one with only a table keeps the table.
+    fresh = environment(project.name, "s3")
+    del fresh["backend"]["lock"]
+    legacy = environment(project.name, "dynamodb")
+    del legacy["backend"]["lock"]
+    project.write_environment("fresh", fresh)
+    project.write_environment("legacy", legacy)
+    assert "lock: s3" in toolkit("envs", "show", "fresh").output
+    assert "lock: dynamodb" in toolkit("envs", "show", "legacy").output
+
+
+def lock_of(project_root: Path, kind: str):
+    from toolkit.config import load_environment
+    from toolkit.engine.bootstrap import ensure_state_backend
+    from toolkit.project import Project
+    from toolkit.state_lock import state_lock_for
+
+    project = Project(project_root)
+    ensure_state_backend(project, ENV)
+    return state_lock_for(project, load_environment(project, ENV))
+
+
+@pytest.mark.parametrize("kind", ["s3", "dynamodb", "both"])
+def test_racing_takers_exactly_one_wins(at, kind: str) -> None:
+    """Eight operators at once: the emulator's conditional writes let exactly one take the lock."""
+    from toolkit.state_lock import LockInfo, StateLockHeld
+
+    project = at(kind, f"bk-race-{kind}")
+    lock = lock_of(project.root, kind)
+    outcomes: list[str] = []
+    start = threading.Barrier(8)
+
+    def take(number: int) -> None:
+        info = LockInfo.new("OperationTypeApply", f"operator{number}@host", "race")
+        start.wait()
+        try:
+            lock.take(info)
+            outcomes.append(info.id)
+        except StateLockHeld as error:
+            assert error.holder is not None
+            outcomes.append("held")
+
+    threads = [threading.Thread(target=take, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [outcome for outcome in outcomes if outcome != "held"]
+    assert len(winners) == 1, outcomes
+    (holder,) = lock.inspect()
+    assert holder.info.id == winners[0]
+    assert len(holder.where) == (2 if kind == "both" else 1)
+    with pytest.raises(LockError, match="is not the current lock"):
+        lock.release("someone-else")
+    assert len(lock.release(winners[0])) == len(holder.where)
+    assert lock.inspect() == []
+
+
+def test_unlock_refuses_a_live_local_runs_lock_unless_forced(at) -> None:
+    from toolkit.local_runs import runs_of
+    from toolkit.project import Project
+    from toolkit.state_lock import LockInfo
+
+    project = at("s3", "bk-live")
+    lock = lock_of(project.root, "s3")
+    info = LockInfo.new("OperationTypeToolkitRollback", "responder@test", "a state operation in this process")
+    with runs_of(Project(project.root), ENV).registered(os.getpid(), "toolkit rollback terraform-state", info.id), \
+            lock.held(info):
+        refused = toolkit("unlock", ENV, "--yes")
+        assert refused.exit_code == 1, refused.output
+        assert (f"A run on this machine that may hold it is still running: toolkit rollback terraform-state (pid "
+                f"{os.getpid()}, since ") in refused.output
+        assert [held.info.id for held in lock.inspect()] == [info.id]
+        forced = toolkit("unlock", ENV, "--yes", "--force")
+        assert forced.exit_code == 0, forced.output
+        assert forced.output.startswith(f"{ENV}: lock {info.id} released (s3://bk-live-state/bk-live/{ENV}/"
+                                        "terraform.tfstate.tflock)")
+        assert lock.inspect() == []
+        lock.take(info)  # held() releases it on the way out
