@@ -157,3 +157,17 @@ def test_unlock_refuses_a_live_local_runs_lock_unless_forced(at) -> None:
                                         "terraform.tfstate.tflock)")
         assert lock.inspect() == []
         lock.take(info)  # held() releases it on the way out
+
+
+def test_a_corrupt_lock_file_is_shown_and_can_be_released(at, moto_environment: MotoServer) -> None:
+    """Someone wrote garbage at <key>.tflock (a hand-made "lock"): it still blocks, and unlock clears it."""
+    project = at("s3", "bk-corrupt")
+    lock = lock_of(project.root, "s3")
+    moto_environment.client("s3").put_object(Bucket=lock.bucket, Key=lock.lock_file_key, Body=b"not json")
+    (holder,) = lock.inspect()
+    assert holder.info.id == "(unreadable)" and "not terraform lock info" in holder.info.info
+    refused = toolkit("unlock", ENV)
+    assert refused.exit_code == 1 and "Releasing needs confirmation" in refused.output, refused.output
+    released = toolkit("unlock", ENV, "--yes")
+    assert released.exit_code == 0, released.output
+    assert lock.inspect() == []
