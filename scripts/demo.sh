@@ -45,7 +45,7 @@ step "validating and rendering every environment (build/ENV/terraform.tfvars, ba
 step "toolkit envs diff staging prod (what a reviewer compares)"
 "$TOOLKIT" envs diff staging prod
 
-step "creating the state bucket (versioned) and the lock table in the emulator"
+step "creating the state bucket (versioned; the sandbox locks with S3 lock files) in the emulator"
 "$PY" -m toolkit.engine.bootstrap "$ENVIRONMENT"
 
 step "toolkit plan $ENVIRONMENT"
