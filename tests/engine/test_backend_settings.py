@@ -87,6 +87,8 @@ def test_lock_kind_never_follows_the_engine(at, monkeypatch) -> None:
     project.write_environment("legacy", legacy)
     assert "lock: s3" in toolkit("envs", "show", "fresh").output
     assert "lock: dynamodb" in toolkit("envs", "show", "legacy").output
+    listed = {line.split()[0]: line for line in toolkit("envs", "list").output.splitlines()}
+    assert "backend=s3 lock=dynamodb" in listed["legacy"] and "backend=s3 lock=both" in listed[ENV]
 
 
 def lock_of(project_root: Path, kind: str):
