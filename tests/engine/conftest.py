@@ -2,7 +2,7 @@
 
 Each test module builds its own project (its own project name, hence its own AWS resource names, state
 bucket and lock table in the shared emulator), so modules never see each other's resources. The
-project's .cache is a symlink to the repository's, so terraform 1.0.3 and the provider mirror are used.
+project's .cache is a symlink to the repository's, so the engine (Terraform 1.15.5) and the provider mirror are used.
 """
 
 from __future__ import annotations

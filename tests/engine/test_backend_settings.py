@@ -13,9 +13,19 @@ from tests.engine.conftest import REPO, make_project, sandbox_environment, toolk
 from tests.support.moto_server import MotoServer
 from toolkit.errors import LockError
 
-OLD_ENGINE = REPO / ".cache" / "bin" / "terraform"      # Terraform 1.0.3
-NEW_ENGINE = REPO / ".cache" / "engine" / "bin" / "terraform"  # Terraform 1.15.5
+NEW_ENGINE = REPO / ".cache" / "engine" / "bin" / "terraform"  # Terraform 1.15.5, the project's engine
 ENV = "sandbox"
+
+
+def older_engine(folder: Path, version: str) -> Path:
+    """An engine that answers only `version -json`, which is all the version rule and the renderer read: no
+    Terraform older than 1.10 is installed any more (1.15.5 replaced 1.0.3)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "terraform"
+    script.write_text(f"#!/bin/sh\nif [ \"$1\" = version ]; then echo '{{\"terraform_version\": \"{version}\"}}'; "
+                      f"exit 0; fi\necho \"terraform {version} stand-in: $*\" >&2\nexit 1\n", encoding="utf-8")
+    script.chmod(0o755)
+    return script
 
 
 def environment(project: str, kind: str) -> dict:
@@ -39,28 +49,33 @@ def backend_hcl(project) -> str:
     return (project.root / "build" / ENV / "backend.hcl").read_text()
 
 
-def test_lock_files_on_an_engine_older_than_1_10_is_an_error_naming_it(at, monkeypatch) -> None:
-    assert OLD_ENGINE.is_file(), "make setup installs Terraform 1.0.3 into .cache/bin"
-    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(OLD_ENGINE))
+def test_lock_files_on_an_engine_older_than_1_10_is_an_error_naming_it(at, monkeypatch, tmp_path) -> None:
+    engine = older_engine(tmp_path / "tf-1.9", "1.9.8")
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(engine))
     for kind in ("s3", "both"):
         project = at(kind, f"bk-old-{kind}")
         result = toolkit("plan", ENV)
         assert result.exit_code == 1, result.output
         assert result.stderr.endswith(
             f"\nError: envs/{ENV}.yaml: backend.lock is {kind}: S3 lock files (use_lockfile) need Terraform or "
-            f"OpenTofu >= 1.10, and the engine is terraform 1.0.3 ({OLD_ENGINE}). Use a newer engine "
+            f"OpenTofu >= 1.10, and the engine is terraform 1.9.8 ({engine}). Use a newer engine "
             "(TOOLKIT_TERRAFORM=/path/to/terraform) or pin backend.lock: dynamodb\n"), result.stderr
         assert not (project.root / "build").exists(), "nothing is rendered for an engine that cannot take the lock"
 
 
-def test_old_engine_gets_the_old_settings_and_only_there(at, moto_environment, monkeypatch) -> None:
+def test_old_engine_gets_the_old_settings_and_only_there(at, moto_environment, monkeypatch, tmp_path) -> None:
     project = at("dynamodb")
     endpoint = moto_environment.endpoint_url
-    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(OLD_ENGINE))
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(older_engine(tmp_path / "tf-1.5", "1.5.7")))
     assert toolkit("render", ENV).exit_code == 0
     old = backend_hcl(project)
     assert f'endpoint = "{endpoint}"' in old and f'dynamodb_endpoint = "{endpoint}"' in old
     assert "force_path_style = true" in old and "endpoints" not in old and "use_lockfile" not in old
+    assert "skip_requesting_account_id" not in old, "Terraform 1.5 does not know it"
+    # 1.6 is the first release with `endpoints`.
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(older_engine(tmp_path / "tf-1.6", "1.6.0")))
+    assert toolkit("render", ENV).exit_code == 0
+    assert "use_path_style = true" in backend_hcl(project) and "force_path_style" not in backend_hcl(project)
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(NEW_ENGINE))
     assert toolkit("render", ENV).exit_code == 0
     new = backend_hcl(project)

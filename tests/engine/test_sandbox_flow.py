@@ -60,12 +60,12 @@ def test_first_plan_reports_changes_and_saves_plan_with_metadata(project: Engine
     creates = [c["address"] for c in plan["resource_changes"] if c["change"]["actions"] == ["create"]]
     assert f"{ENV}: changes: {len(creates)} to add, 0 to change, 0 to replace, 0 to destroy" in result.output
     # Without --quiet, terraform's own output streams through, prefixed with the environment.
-    assert f"==> {ENV}: init (terraform 1.0.3)" in result.output
+    assert f"==> {ENV}: init (terraform 1.15.5)" in result.output
     assert f"[{ENV}] Plan: {len(creates)} to add, 0 to change, 0 to destroy." in result.output
     assert "aws_ecs_service.app" in creates and 'aws_s3_bucket.this["uploads"]' in creates
     assert metadata["plan_sha256"] == sha256(latest / "plan.tfplan")
     assert metadata["tfvars_sha256"] == sha256(project.root / "build" / ENV / "terraform.tfvars")
-    assert metadata["terraform_version"] == "1.0.3"
+    assert metadata["terraform_version"] == "1.15.5"
     assert metadata["state_serial"] is None and metadata["has_changes"] is True
     assert metadata["summary"]["add"] == len(creates)
     # Terraform's data dir is the environment's own, never a .terraform/ in the repository.
@@ -76,7 +76,7 @@ def test_first_plan_reports_changes_and_saves_plan_with_metadata(project: Engine
 def test_plan_json_is_what_review_reads(project: EngineProject) -> None:
     text = (project.latest_plan(ENV) / "plan.json").read_text()
     plan = json.loads(text)
-    assert plan["format_version"] and plan["terraform_version"] == "1.0.3"
+    assert plan["format_version"] and plan["terraform_version"] == "1.15.5"
     # Sensitive values (the sandbox's db_password default) never reach plan.json.
     assert plan["variables"]["db_password"]["value"] == "(sensitive)"
     assert "emulator-only-password" in (project.root / "examples" / "sandbox" / "variables.tf").read_text()

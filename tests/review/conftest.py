@@ -1,5 +1,5 @@
-"""Plans for the review tests: the hand-written current-format fixture, real terraform 1.0.3
-output generated once per session, and generated plans of any size (bench.plan_generator)."""
+"""Plans for the review tests: the hand-written current-format fixture, real output of the project's
+engine (Terraform 1.15.5) generated once per session, and generated plans of any size (bench.plan_generator)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bench.plan_generator import write_plan
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "plans"
-TERRAFORM_1_0_3 = REPO / ".cache" / "bin" / "terraform"
+ENGINE = REPO / ".cache" / "engine" / "bin" / "terraform"
 PROVIDER_MIRROR = REPO / ".cache" / "providers"
 
 # Secrets planted in the fixtures; none may appear in any review output.
@@ -132,7 +132,7 @@ TERRAFORM_STATE = """
 
 def _terraform(arguments: list[str], root: Path, environment: dict[str, str]) -> str:
     completed = subprocess.run(
-        [str(TERRAFORM_1_0_3), *arguments], cwd=root, env=environment, capture_output=True, text=True,
+        [str(ENGINE), *arguments], cwd=root, env=environment, capture_output=True, text=True,
         timeout=300,
     )
     assert completed.returncode == 0, f"terraform {arguments[0]} failed:\n{completed.stdout}\n{completed.stderr}"
@@ -140,10 +140,10 @@ def _terraform(arguments: list[str], root: Path, environment: dict[str, str]) ->
 
 
 @pytest.fixture(scope="session")
-def terraform_103_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`terraform show -json` of a real plan made offline by the terraform 1.0.3 binary."""
-    assert TERRAFORM_1_0_3.is_file(), f"{TERRAFORM_1_0_3} is missing: run `bash scripts/setup.sh`"
-    root = tmp_path_factory.mktemp("terraform_103")
+def real_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`terraform show -json` of a real plan made offline by the engine (Terraform 1.15.5)."""
+    assert ENGINE.is_file(), f"{ENGINE} is missing: run `bash scripts/setup.sh`"
+    root = tmp_path_factory.mktemp("real_plan")
     (root / "main.tf").write_text(TERRAFORM_ROOT, encoding="utf-8")
     (root / "terraform.tfstate").write_text(TERRAFORM_STATE, encoding="utf-8")
     environment = {

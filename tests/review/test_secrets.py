@@ -37,10 +37,10 @@ def test_generated_plan_leaks_nothing(generated_plan: Callable[[int], Path]) -> 
 
 
 @pytest.mark.slow
-def test_terraform_103_plan_leaks_nothing(terraform_103_plan: Path) -> None:
-    text = terraform_103_plan.read_text()
+def test_real_plan_leaks_nothing(real_plan: Path) -> None:
+    text = real_plan.read_text()
     assert "CANARY-tf103-password-9z" in text
-    _assert_no_canary(all_outputs(terraform_103_plan))
+    _assert_no_canary(all_outputs(real_plan))
 
 
 def test_sensitive_variable_value_is_hidden_even_when_unmarked(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.checks.binaries import find_checkov
+from toolkit.binaries import require_checkov
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding, relative
 from toolkit.checks.schema import terraform_files_under
 from toolkit.errors import ToolkitError
@@ -133,7 +133,7 @@ def run_checkov_check(root: Path, directories: Iterable[Path]) -> CheckResult:
         result.status = SKIPPED
         result.notes.append("no Terraform directories to scan")
         return result
-    checkov = find_checkov(root)
+    checkov = require_checkov(root)
     reports = [report for directory in existing for report in run_checkov_json(checkov, directory, root)]
     checks: dict[str, dict[tuple[str, str, tuple[int, ...]], dict[str, Any]]] = {
         "passed": {},

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from toolkit.checks.binaries import find_terraform
+from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding, relative
 from toolkit.errors import TerraformError
 
@@ -18,7 +18,7 @@ def run_fmt_check(root: Path, directories: Iterable[Path]) -> CheckResult:
     """Fail for every file `terraform fmt` would rewrite (the diff goes into the notes) or cannot parse."""
     started = time.perf_counter()
     result = CheckResult(name="fmt")
-    terraform = find_terraform(root)
+    terraform = require_terraform(root)
     checked = 0
     for directory in directories:
         if not directory.is_dir():

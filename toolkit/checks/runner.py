@@ -11,7 +11,7 @@ from pathlib import Path
 from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
 from toolkit.errors import ToolkitError, UsageError
 
-CHECK_NAMES = ("fmt", "schema", "contract", "checkov")
+CHECK_NAMES = ("fmt", "schema", "validate", "contract", "checkov")
 ERROR = "error"
 
 
@@ -51,6 +51,11 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_schema_check(targets.root, targets.directories, targets.cache_dir)
 
+    def validate() -> CheckResult:
+        from toolkit.checks.validate import run_validate_check
+
+        return run_validate_check(targets.root)
+
     def contract() -> CheckResult:
         from toolkit.checks.contract import run_contract_check
 
@@ -61,7 +66,7 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_checkov_check(targets.root, targets.directories)
 
-    return {"fmt": fmt, "schema": schema, "contract": contract, "checkov": checkov}
+    return {"fmt": fmt, "schema": schema, "validate": validate, "contract": contract, "checkov": checkov}
 
 
 def run_checks(targets: CheckTargets, selected: Iterable[str] = (), *, write_docs: bool = False) -> list[CheckResult]:

@@ -1,261 +1,548 @@
-"""Extract the AWS provider schema from the npm @cdktn/provider-aws jsii assembly into a compact JSON.
+"""Extract a full provider schema from a prebuilt cdktn/cdktf provider npm package.
 
-The assembly (~150 MB) describes every resource, data source and ephemeral resource of the provider as a
-`<Name>Config` interface whose properties are the Terraform arguments and nested blocks. Reading it takes a
-few seconds and ~0.7 GB of memory, so it is done once per package version and the compact result (~1 MB
-gzipped) is cached under `.cache/schema/`; later runs load only that.
+The packages (`@cdktn/provider-aws`, `@cdktn/provider-random`, and the older `@cdktf/provider-*` ones) are
+generated from `terraform providers schema -json`, and their `lib/<type>/index.js` keep what a schema needs:
 
-Compact format (version 1):
+- every attribute has a comment `// name - computed: X, optional: Y, required: Z`, followed by its getter;
+  the getter gives the type (`getStringAttribute` -> string, `Fn.tolist(getListAttribute)` -> set(string), ...);
+- nested blocks and object attributes are classes: `new XList(this, "name", wrapsSet)` is a list (a set when
+  it wraps one), `new XOutputReference(this, "name")` is one object (a list/set block with max_items 1, a
+  single block, or an object attribute);
+- `synthesizeHclAttributes()` / `xToHclTerraform()` say for every argument whether it is a block
+  (`isBlock`) and its exact storage type (`stringListList` -> set(list(string)), `XList` + `set`, ...);
+- write-only arguments carry a `Write-only:` note.
 
-    {"format": 1, "package": "@cdktn/provider-aws", "package_version": "25.7.0",
-     "provider_version": "6.66.0",
-     "resource": {"aws_s3_bucket": BLOCK, ...}, "data": {...}, "ephemeral": {...}, "provider": {"aws": BLOCK}}
+Computed-only nested objects become attributes (as Terraform's SDK reports them), configurable ones blocks.
+Required blocks get min_items 1. The package has no sensitivity markers and no schema versions: those come
+from the overlay (`toolkit/data/provider_schemas/overlay-<provider>.yaml`) together with the real types of the
+few arguments the package only knows as `any` (wafv2 `statement`, ...).
 
-    BLOCK = {"a": {argument: FLAGS}, "b": {block: [FLAGS, max_one, BLOCK | null]}, "o": {argument: BLOCK}}
-
-FLAGS is a bit set: 1 = required, 2 = object-typed argument (also accepted in block syntax, e.g. security
-group `ingress`); "o" (present only when non-empty) holds those arguments' object shapes. The package
-marks no provider argument as deprecated, so deprecations are not part of the schema. A nested BLOCK of
-null means the package does not describe its content (deep recursive blocks such as wafv2 `statement`),
-so it is not checked further.
+The result is Terraform's own `terraform providers schema -json` document for one provider plus a `toolkit`
+key naming the package, gzip'd with sorted keys and mtime 0 so that the bytes depend only on the package.
+Reading the whole AWS package (~330 MB of JavaScript) takes well under a minute; see `main()`.
 """
 
 from __future__ import annotations
 
+import argparse
+import copy
 import gzip
 import json
 import re
-from dataclasses import dataclass
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import ToolkitError
+import yaml
 
-PACKAGE_NAME = "@cdktn/provider-aws"
-FORMAT_VERSION = 1
-REQUIRED = 1
-OBJECT_ARGUMENT = 2
+from toolkit.files import write_bytes_atomically
+from toolkit.provider_schema import DATA_DIR, SchemaError
 
-# `{@link https://registry.terraform.io/.../docs/resources/s3_bucket#bucket_prefix S3Bucket#bucket_prefix}`
-_ARGUMENT_LINK = re.compile(r"\{@link https://registry\.terraform\.io/\S+#(\w+) ")
-_BLOCK_SUMMARY = re.compile(r"^(\w+) block\.")
-# `Represents a {@link https://registry.terraform.io/.../docs/resources/s3_bucket aws_s3_bucket}.`
-_TYPE_LINK = re.compile(r"\{@link https://registry\.terraform\.io/\S+ (aws\w*)\}")
-_PROVIDER_VERSION = re.compile(r"registry\.terraform\.io/providers/hashicorp/aws/([0-9][\w.]*)/docs")
-_KIND_BY_BASE = {
-    "cdktn.TerraformResource": "resource",
-    "cdktn.TerraformDataSource": "data",
-    "cdktn.TerraformEphemeralResource": "ephemeral",
-    "cdktn.TerraformProvider": "provider",
-}
-
-
-class SchemaError(ToolkitError):
-    """The provider schema is missing or cannot be read."""
+FORMAT_VERSION = "1.0"
+MAX_RECURSION = 3
 
 
 @dataclass(frozen=True)
+class ProviderPackage:
+    """Where one provider's npm package lives and which Terraform provider it describes."""
+
+    name: str  # local provider name: "aws"
+    package: str  # npm package: "@cdktn/provider-aws"
+    npm_prefix: str  # folder under .cache where `npm install --prefix` put it
+
+    def directory(self, cache_dir: Path) -> Path:
+        return cache_dir / self.npm_prefix / "node_modules" / self.package
+
+    @property
+    def source(self) -> str:
+        return f"registry.terraform.io/hashicorp/{self.name}"
+
+
+# The packages scripts/setup.sh installs (step 5). Other versions: `--package-dir`.
+PACKAGES = {
+    "aws": ProviderPackage("aws", "@cdktn/provider-aws", "npm"),
+    "random": ProviderPackage("random", "@cdktn/provider-random", "npm-random"),
+}
+
+_BASES = {
+    "cdktn.TerraformResource": "resource_schemas",
+    "cdktf.TerraformResource": "resource_schemas",
+    "cdktn.TerraformDataSource": "data_source_schemas",
+    "cdktf.TerraformDataSource": "data_source_schemas",
+    "cdktn.TerraformEphemeralResource": "ephemeral_resource_schemas",
+    "cdktf.TerraformEphemeralResource": "ephemeral_resource_schemas",
+    "cdktn.TerraformProvider": "provider",
+    "cdktf.TerraformProvider": "provider",
+}
+_CLASS = re.compile(r"^class (\w+) extends ([\w.]+) \{\n(.*?)^\}\n", re.M | re.S)
+_HCL_FUNCTION = re.compile(r"^function (\w+)ToHclTerraform\(struct\) \{\n(.*?)^\}\n", re.M | re.S)
+_HCL_ATTRIBUTE = re.compile(
+    r"^ +(\w+): \{\n +value: (.*),\n +isBlock: (true|false),\n +type: \"(\w+)\",\n +storageClassType: \"(\w+)\",\n",
+    re.M,
+)
+_MEMBER = re.compile(
+    r"^    // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)\n"
+    r"(.*?)(?=^    // \w+ - computed: |\Z)",
+    re.M | re.S,
+)
+_NEW = re.compile(r"^    _\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);$", re.M)
+_GETTER = re.compile(r"^    get \w+\(\) \{\n        return (.*);$", re.M)
+_TF_TYPE = re.compile(r"^    static tfResourceType = \"(\w+)\";$", re.M)
+_PROVIDER_VERSION = re.compile(r"providerVersion: '([^']+)'")
+_STRUCT_PROPERTY = re.compile(r"^    readonly (\w+)(\??): ", re.M)
+_PRIMITIVE_STORAGE = re.compile(r"(string|number|boolean|any)((?:List|Map)*)")
+
+# Getter bodies (attribute name removed) -> cty type; None: the package only knows `any`.
+_GETTER_TYPES: dict[str, Any] = {
+    "this.getStringAttribute()": "string",
+    "this.getNumberAttribute()": "number",
+    "this.getBooleanAttribute()": "bool",
+    "this.getListAttribute()": ["list", "string"],
+    "cdktn.Fn.tolist(this.getListAttribute())": ["set", "string"],
+    "this.getNumberListAttribute()": ["list", "number"],
+    "cdktn.Token.asNumberList(cdktn.Fn.tolist(this.getNumberListAttribute()))": ["set", "number"],
+    "this.getBooleanListAttribute()": ["list", "bool"],
+    "this.getStringMapAttribute()": ["map", "string"],
+    "this.getNumberMapAttribute()": ["map", "number"],
+    "this.getBooleanMapAttribute()": ["map", "bool"],
+    "this.getAnyMapAttribute()": ["map", "dynamic"],
+    "this.interpolationForAttribute()": "dynamic",
+    "cdktn.Token.asAny(cdktn.Fn.tolist(this.interpolationForAttribute()))": ["set", "dynamic"],
+}
+_MAP_CLASSES = {"StringMap": "string", "NumberMap": "number", "BooleanMap": "bool", "AnyMap": "dynamic"}
+
+
+@dataclass
+class _Member:
+    name: str
+    computed: bool
+    optional: bool
+    required: bool
+    new_class: str | None = None
+    wraps_set: bool = False
+    getter: str | None = None
+    write_only: bool = False
+
+
+@dataclass(frozen=True)
+class _Hcl:
+    camel: str
+    is_block: bool
+    kind: str  # simple | list | set | map | struct
+    storage: str
+
+
+@dataclass
+class _Module:
+    """One lib/<type>/ folder: its classes, HCL functions and (for provider structs) d.ts optionality."""
+
+    path: Path
+    classes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    hcl_functions: dict[str, str] = field(default_factory=dict)
+    declarations: str = ""
+
+
+@dataclass
 class ExtractionStats:
-    """What an extraction produced, for the report and `toolkit check --schema --verbose`."""
+    """What one extraction produced, for the report and the tests."""
 
-    types: dict[str, int]
-    arguments_named_by_guess: int
+    counts: dict[str, int] = field(default_factory=dict)
+    attributes: int = 0
+    untyped: list[str] = field(default_factory=list)  # `any` in the package, before the overlay
+    overlaid: list[str] = field(default_factory=list)
+    normalised_flags: int = 0
+    truncated: list[str] = field(default_factory=list)
 
 
-def default_package_dir(cache_dir: Path) -> Path:
-    return cache_dir / "npm" / "node_modules" / "@cdktn" / "provider-aws"
+def _camel_first_lower(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _read_module(directory: Path) -> _Module:
+    module = _Module(directory)
+    for script in sorted(directory.rglob("*.js")):
+        text = script.read_text(encoding="utf-8")
+        for match in _CLASS.finditer(text):
+            module.classes[match.group(1)] = (match.group(2), match.group(3))
+        for match in _HCL_FUNCTION.finditer(text):
+            module.hcl_functions[match.group(1)] = match.group(2)
+    declarations = directory / "index.d.ts"
+    if declarations.is_file():
+        module.declarations = declarations.read_text(encoding="utf-8")
+    return module
+
+
+def _members(body: str) -> dict[str, _Member]:
+    members: dict[str, _Member] = {}
+    for match in _MEMBER.finditer(body):
+        name, computed, optional, required, rest = match.groups()
+        member = _Member(name, computed == "true", optional == "true", required == "true")
+        created = _NEW.search(rest)
+        if created:
+            member.new_class = created.group(1)
+            member.wraps_set = created.group(2) == "true"
+        getter = _GETTER.search(rest)
+        if getter:
+            member.getter = re.sub(r"'\w+'", "", getter.group(1))
+        member.write_only = "Write-only:" in rest
+        members[name] = member
+    return members
+
+
+def _hcl_attributes(body: str) -> dict[str, _Hcl]:
+    attributes: dict[str, _Hcl] = {}
+    for match in _HCL_ATTRIBUTE.finditer(body):
+        name, value, is_block, kind, storage = match.groups()
+        camel = re.search(r"(?:struct\.|this\._)(\w+)", value)
+        attributes[name] = _Hcl(camel.group(1) if camel else "", is_block == "true", kind, storage)
+    return attributes
+
+
+def _storage_type(kind: str, storage: str) -> Any | None:
+    """`stringListList` stored as a set -> ["set", ["list", "string"]]; None for provider structs."""
+    match = _PRIMITIVE_STORAGE.fullmatch(storage)
+    if not match:
+        return None
+    cty: Any = {"string": "string", "number": "number", "boolean": "bool", "any": "dynamic"}[match.group(1)]
+    suffixes = re.findall("List|Map", match.group(2))
+    for index, suffix in enumerate(suffixes):
+        if suffix == "Map":
+            cty = ["map", cty]
+        else:
+            outermost = index == len(suffixes) - 1
+            cty = [kind if outermost and kind in ("list", "set") else "list", cty]
+    return cty
+
+
+def _contains_dynamic(cty: Any) -> bool:
+    return cty == "dynamic" or (isinstance(cty, list) and any(_contains_dynamic(part) for part in cty[1:]))
+
+
+def block_to_object_type(block: dict[str, Any]) -> Any:
+    """A block's value as a cty object type (nested blocks as list/set of objects, single as object)."""
+    members: dict[str, Any] = {name: spec["type"] for name, spec in block.get("attributes", {}).items()}
+    for name, nested in block.get("block_types", {}).items():
+        inner = block_to_object_type(nested["block"])
+        mode = nested["nesting_mode"]
+        members[name] = inner if mode == "single" else [mode, inner]
+    return ["object", members]
+
+
+class _Extractor:
+    def __init__(self, stats: ExtractionStats) -> None:
+        self.stats = stats
+
+    def flags(self, computed: bool, optional: bool, required: bool) -> dict[str, bool]:
+        """Exactly one of required / optional / computed / optional+computed, as Terraform requires."""
+        if required:
+            if computed or optional:
+                self.stats.normalised_flags += 1
+            return {"required": True}
+        if optional and computed:
+            return {"optional": True, "computed": True}
+        if optional:
+            return {"optional": True}
+        if computed:
+            return {"computed": True}
+        self.stats.normalised_flags += 1
+        return {"optional": True}
+
+    def block(
+        self,
+        module: _Module,
+        members: dict[str, _Member],
+        hcl: dict[str, _Hcl],
+        where: str,
+        struct: str | None = None,
+        seen: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        attributes: dict[str, Any] = {}
+        block_types: dict[str, Any] = {}
+        optional_properties = self._optional_properties(module, struct) if struct and not members else {}
+        for name in sorted({*members, *hcl}):
+            member = members.get(name)
+            entry = hcl.get(name)
+            if member is None:
+                # Provider structs have no classes: the d.ts `?` says optional or required.
+                assert entry is not None
+                required = optional_properties.get(entry.camel) is False
+                member = _Member(name, False, not required, required)
+            path = f"{where}.{name}"
+            nested = self._nested(member, entry)
+            if nested is not None:
+                struct_name, container, single = nested
+                if seen.count(struct_name) >= MAX_RECURSION:
+                    # A self-referencing struct (aws_wafv2_web_acl_rule `statement`): Terraform schemas are
+                    # finite, the provider nests these three levels deep, so deeper levels are dropped.
+                    self.stats.truncated.append(path)
+                    continue
+                inner = self.struct_block(module, struct_name, path, (*seen, struct_name))
+                computed_only = member.computed and not member.optional and not member.required
+                # A map of objects is always an attribute (SDK TypeMap of a Resource), even if cdktn says block.
+                is_map = container == "map" or (entry is not None and entry.kind == "map")
+                # Terraform blocks cannot be computed, so a configurable nested object flagged computed is an
+                # attribute (SDK ConfigModeAttr: aws_security_group `ingress`, aws_route_table `route`).
+                if computed_only or is_map or member.computed or (entry is not None and not entry.is_block):
+                    object_type = block_to_object_type(inner)
+                    kind = entry.kind if entry is not None and not computed_only else container
+                    cty = object_type if kind in ("struct", "single") else [kind, object_type]
+                    attributes[name] = {"type": cty, **self.flags(member.computed, member.optional, member.required)}
+                    continue
+                mode = {"struct": "single"}.get(entry.kind, entry.kind) if entry is not None else container
+                if mode not in ("list", "set", "single"):
+                    raise SchemaError(f"{module.path}: {path}: unexpected block nesting {mode!r}")
+                spec: dict[str, Any] = {"nesting_mode": mode, "block": inner}
+                if mode != "single":
+                    if member.required:
+                        spec["min_items"] = 1
+                    if single:
+                        spec["max_items"] = 1
+                block_types[name] = spec
+                continue
+            cty = self._type(member, entry, module, path)
+            attribute: dict[str, Any] = {"type": cty, **self.flags(member.computed, member.optional, member.required)}
+            if member.write_only:
+                attribute["write_only"] = True
+            if _contains_dynamic(cty):
+                self.stats.untyped.append(path)
+            attributes[name] = attribute
+            self.stats.attributes += 1
+        block: dict[str, Any] = {}
+        if attributes:
+            block["attributes"] = attributes
+        if block_types:
+            block["block_types"] = block_types
+        return block
+
+    def struct_block(self, module: _Module, struct: str, where: str, seen: tuple[str, ...]) -> dict[str, Any]:
+        reference = module.classes.get(struct + "OutputReference")
+        members = _members(reference[1]) if reference else {}
+        function = module.hcl_functions.get(_camel_first_lower(struct), "")
+        return self.block(module, members, _hcl_attributes(function), where, struct, seen)
+
+    @staticmethod
+    def _nested(member: _Member, entry: _Hcl | None) -> tuple[str, str, bool] | None:
+        """(struct name, list|set|single|map, max one) when the member is a nested object."""
+        if member.new_class and not member.new_class.startswith(("cdktn.", "cdktf.")):
+            cls = member.new_class.rsplit(".", 1)[-1]
+            if cls.endswith("OutputReference"):
+                return cls.removesuffix("OutputReference"), "single", True
+            if cls.endswith("List"):
+                return cls.removesuffix("List"), "set" if member.wraps_set else "list", False
+            if cls.endswith("Map"):
+                return cls.removesuffix("Map"), "map", False
+        if entry is not None and _storage_type(entry.kind, entry.storage) is None:
+            suffix = {"list": "List", "set": "List", "map": "Map"}.get(entry.kind, "")
+            return entry.storage.removesuffix(suffix), entry.kind if suffix else "single", False
+        return None
+
+    @staticmethod
+    def _type(member: _Member, entry: _Hcl | None, module: _Module, path: str) -> Any:
+        if member.new_class and member.new_class.startswith(("cdktn.", "cdktf.")):
+            element = _MAP_CLASSES.get(member.new_class.split(".", 1)[1])
+            if element is None:
+                raise SchemaError(f"{module.path}: {path}: unknown attribute class {member.new_class}")
+            return ["map", element]
+        from_getter = _GETTER_TYPES.get(member.getter or "")
+        if entry is not None:
+            from_storage = _storage_type(entry.kind, entry.storage)
+            # The storage type is exact (`stringMapList`); the getter only says `any` for those.
+            if from_storage is not None and not (from_storage == "dynamic" and from_getter not in (None, "dynamic")):
+                return from_storage
+        if from_getter is None:
+            raise SchemaError(f"{module.path}: {path}: cannot type getter {member.getter!r}")
+        return from_getter
+
+    @staticmethod
+    def _optional_properties(module: _Module, struct: str) -> dict[str, bool]:
+        interface = re.search(
+            rf"^export interface {re.escape(struct)} \{{\n(.*?)^\}}", module.declarations, re.M | re.S
+        )
+        if not interface:
+            return {}
+        return {name: mark == "?" for name, mark in _STRUCT_PROPERTY.findall(interface.group(1))}
+
+
+def _modules(package_dir: Path) -> Iterator[Path]:
+    lib = package_dir / "lib"
+    for child in sorted(lib.iterdir()):
+        if child.is_dir() and (child / "index.js").is_file():
+            yield child
 
 
 def package_version(package_dir: Path) -> str | None:
-    """The installed npm package's version (cheap: reads package.json, not the assembly)."""
+    """The installed npm package's version (cheap: reads package.json only)."""
     manifest = package_dir / "package.json"
     if not manifest.is_file():
         return None
     return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
 
 
-def assembly_path(package_dir: Path) -> Path | None:
-    for name in (".jsii", ".jsii.gz"):
-        candidate = package_dir / name
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _load_assembly(path: Path) -> dict[str, Any]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as stream:
-            return json.load(stream)
-    except (OSError, ValueError) as error:
-        raise SchemaError(f"cannot read the provider schema package {path}: {error}") from error
-
-
-def _camel_to_snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-def _struct_fqn(type_ref: dict[str, Any]) -> tuple[str | None, bool]:
-    """The provider struct a property refers to (if any) and whether it is a single object (max one)."""
-    if "fqn" in type_ref:
-        fqn = type_ref["fqn"]
-        return (fqn, True) if fqn.startswith(PACKAGE_NAME + ".") else (None, False)
-    if "collection" in type_ref:
-        fqn, _ = _struct_fqn(type_ref["collection"]["elementtype"])
-        return fqn, False
-    if "union" in type_ref:
-        for member in type_ref["union"]["types"]:
-            fqn, single = _struct_fqn(member)
-            if fqn:
-                return fqn, single
-    return None, False
-
-
-def _config_fqn(class_fqn: str, definition: dict[str, Any]) -> str:
-    """The struct the constructor takes as `config`: usually `<Class>Config`, but renamed when that name is
-    taken by a nested block (aws_wafv2_web_acl_association's is `Wafv2WebAclAssociationConfigA`)."""
-    for parameter in definition.get("initializer", {}).get("parameters", []):
-        if parameter.get("name") == "config" and "fqn" in parameter.get("type", {}):
-            return parameter["type"]["fqn"]
-    return class_fqn + "Config"
-
-
-class _Extractor:
-    def __init__(self, types: dict[str, Any]) -> None:
-        self.types = types
-        self.arguments_named_by_guess = 0
-
-    def block(self, fqn: str, seen: tuple[str, ...] = ()) -> dict[str, Any] | None:
-        interface = self.types.get(fqn)
-        if interface is None or fqn in seen:
-            return None
-        arguments: dict[str, int] = {}
-        blocks: dict[str, list[Any]] = {}
-        objects: dict[str, Any] = {}
-        for prop in interface.get("properties", []):
-            if prop.get("static"):
-                continue
-            docs = prop.get("docs", {})
-            summary = docs.get("summary", "")
-            flags = 0 if prop.get("optional") else REQUIRED
-            struct, max_one = _struct_fqn(prop["type"])
-            block_name = _BLOCK_SUMMARY.match(summary)
-            if block_name:
-                nested = self.block(struct, (*seen, fqn)) if struct else None
-                blocks[block_name.group(1)] = [flags, int(max_one), nested]
-                continue
-            link = _ARGUMENT_LINK.search(summary + " " + docs.get("remarks", ""))
-            if link:
-                name = link.group(1)
-            else:
-                self.arguments_named_by_guess += 1
-                name = _camel_to_snake(prop["name"])
-            if struct:
-                flags |= OBJECT_ARGUMENT
-                shape = self.block(struct, (*seen, fqn))
-                if shape is not None:
-                    objects[name] = shape
-            arguments[name] = flags
-        block: dict[str, Any] = {"a": arguments, "b": blocks}
-        if objects:
-            block["o"] = objects
-        return block
-
-
-def extract_schema(assembly_file: Path) -> tuple[dict[str, Any], ExtractionStats]:
-    """Read the jsii assembly and build the compact schema (seconds; ~0.7 GB peak memory)."""
-    assembly = _load_assembly(assembly_file)
-    types: dict[str, Any] = assembly.get("types", {})
-    extractor = _Extractor(types)
-    schema: dict[str, Any] = {
-        "format": FORMAT_VERSION,
-        "package": assembly.get("name", PACKAGE_NAME),
-        "package_version": assembly.get("version"),
-        "provider_version": None,
-        "resource": {},
-        "data": {},
-        "ephemeral": {},
-        "provider": {},
+def extract(provider: ProviderPackage, package_dir: Path, overlay: Path | None = None) -> tuple[dict[str, Any], ExtractionStats]:
+    """Build the `providers schema -json` document for one provider from its npm package."""
+    version = package_version(package_dir)
+    if version is None or not (package_dir / "lib").is_dir():
+        raise SchemaError(f"no {provider.package} package at {package_dir}: run scripts/setup.sh (make setup)")
+    stats = ExtractionStats()
+    extractor = _Extractor(stats)
+    sections: dict[str, dict[str, Any]] = {
+        "resource_schemas": {},
+        "data_source_schemas": {},
+        "ephemeral_resource_schemas": {},
     }
-    for fqn, definition in types.items():
-        kind = _KIND_BY_BASE.get(definition.get("base", ""))
-        if definition.get("kind") != "class" or kind is None:
-            continue
-        summary = definition.get("docs", {}).get("summary", "")
-        if kind == "provider":
-            type_name = "aws"
-        else:
-            match = _TYPE_LINK.search(summary)
-            if not match:
+    provider_block: dict[str, Any] | None = None
+    provider_version: str | None = None
+    for directory in _modules(package_dir):
+        module = _read_module(directory)
+        for class_name, (base, body) in module.classes.items():
+            section = _BASES.get(base)
+            if section is None:
                 continue
-            type_name = match.group(1)
-        version = _PROVIDER_VERSION.search(summary)
-        if version and not schema["provider_version"]:
-            schema["provider_version"] = version.group(1)
-        block = extractor.block(_config_fqn(fqn, definition))
-        if block is not None:
-            schema[kind][type_name] = block
-    for kind in ("resource", "data", "ephemeral"):
-        schema[kind] = dict(sorted(schema[kind].items()))
-    stats = ExtractionStats(
-        types={kind: len(schema[kind]) for kind in ("resource", "data", "ephemeral", "provider")},
-        arguments_named_by_guess=extractor.arguments_named_by_guess,
-    )
-    return schema, stats
+            type_match = _TF_TYPE.search(body)
+            if not type_match:
+                continue
+            type_name = type_match.group(1)
+            if provider_version is None:
+                found = _PROVIDER_VERSION.search(body)
+                provider_version = found.group(1) if found else None
+            hcl_start = body.find("synthesizeHclAttributes()")
+            hcl = _hcl_attributes(body[hcl_start:]) if hcl_start >= 0 else {}
+            members = _members(body[: hcl_start if hcl_start >= 0 else len(body)])
+            where = type_name if section != "data_source_schemas" else f"data.{type_name}"
+            block = extractor.block(module, members, hcl, where, class_name + "Config")
+            if section == "provider":
+                # cdktn adds the `alias` meta-argument to every provider class; it is not in the schema.
+                block.get("attributes", {}).pop("alias", None)
+                provider_block = block
+            else:
+                sections[section][type_name] = {"version": 0, "block": block}
+    if provider_block is None:
+        raise SchemaError(f"{package_dir}: no provider class found in lib/provider")
+    schema_entry: dict[str, Any] = {"provider": {"version": 0, "block": provider_block}, **sections}
+    if overlay is not None and overlay.is_file():
+        apply_overlay(schema_entry, overlay, stats)
+    stats.counts = {section: len(entries) for section, entries in sections.items()}
+    document = {
+        "format_version": FORMAT_VERSION,
+        "provider_schemas": {provider.source: schema_entry},
+        "toolkit": {"package": provider.package, "package_version": version, "provider_version": provider_version},
+    }
+    return document, stats
 
 
-def write_schema(schema: dict[str, Any], path: Path) -> None:
-    """Write gzip'd compact JSON atomically (mtime 0 so the bytes depend only on the content)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    data = json.dumps(schema, separators=(",", ":"), sort_keys=False).encode("utf-8")
-    with open(temporary, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as stream:
-        stream.write(data)
-    temporary.replace(path)
+# ---------------------------------------------------------------------------------------------- overlay
 
 
-def read_schema(path: Path) -> dict[str, Any]:
+def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) -> tuple[dict[str, Any], str]:
+    """The block holding the last element of `path` (dot-separated block names) and that element's name."""
+    if kind == "provider":
+        block = schema_entry["provider"]["block"]
+    else:
+        section = {"resource": "resource_schemas", "data": "data_source_schemas", "ephemeral": "ephemeral_resource_schemas"}[kind]
+        if type_name not in schema_entry[section]:
+            raise SchemaError(f"overlay: {kind} {type_name} is not in the package")
+        block = schema_entry[section][type_name]["block"]
+    *parents, last = path.split(".")
+    for name in parents:
+        nested = block.get("block_types", {}).get(name)
+        if nested is None:
+            raise SchemaError(f"overlay: {kind} {type_name}: no block {name!r} on the way to {path}")
+        block = nested["block"]
+    return block, last
+
+
+def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: ExtractionStats) -> None:
+    """Apply the hand-written corrections (see the overlay file's header): real types for `any` arguments,
+    sensitive flags. An entry naming something the package does not have is an error, so a package upgrade
+    that renames or types an argument shows up here instead of silently keeping a stale correction."""
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as stream:
-            schema = json.load(stream)
-    except (OSError, ValueError) as error:
-        raise SchemaError(f"cannot read the cached provider schema {path}: {error}") from error
-    if schema.get("format") != FORMAT_VERSION:
-        raise SchemaError(f"{path}: schema format {schema.get('format')}, expected {FORMAT_VERSION}")
-    return schema
+        document = yaml.safe_load(overlay.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise SchemaError(f"cannot read the schema overlay {overlay}: {error}") from error
+    covered: set[str] = set()
+    for entry in document.get("entries", []):
+        kind, type_name, path = entry["kind"], entry.get("type", ""), entry["path"]
+        block, name = _walk(schema_entry, kind, type_name, path)
+        label = " ".join(part for part in (kind, type_name, path) if part)
+        current = block.get("attributes", {}).get(name)
+        if "block" in entry:
+            if current is None or current["type"] != "dynamic":
+                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
+            del block["attributes"][name]
+            if not block["attributes"]:
+                del block["attributes"]
+            # YAML anchors share objects between entries: copy so that no two blocks alias each other.
+            block.setdefault("block_types", {})[name] = copy.deepcopy(entry["block"])
+        elif "attribute" in entry:
+            if current is None:
+                raise SchemaError(f"overlay: {label}: no such attribute in the package")
+            current.update(copy.deepcopy(entry["attribute"]))
+        elif entry.get("keep_dynamic"):
+            if current is None or not _contains_dynamic(current["type"]):
+                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
+        else:
+            raise SchemaError(f"overlay: {label}: needs `block`, `attribute` or `keep_dynamic`")
+        prefix = {"data": f"data.{type_name}.", "provider": "provider."}.get(kind, f"{type_name}.")
+        covered.add(prefix + path)
+        stats.overlaid.append(label)
+    stats.untyped = [path for path in stats.untyped if path not in covered]
 
 
-def write_bundled_schema(schema: dict[str, Any], path: Path) -> None:
-    """Write plain JSON with one resource type per line, so a provider upgrade reads as a per-type diff."""
-    lines = ["{"]
-    header = {key: value for key, value in schema.items() if not isinstance(value, dict)}
-    lines.extend(f"{json.dumps(key)}: {json.dumps(value)}," for key, value in header.items())
-    sections = [key for key, value in schema.items() if isinstance(value, dict)]
-    for section_index, section in enumerate(sections):
-        lines.append(f"{json.dumps(section)}: {{")
-        items = list(schema[section].items())
-        for index, (name, block) in enumerate(items):
-            comma = "," if index < len(items) - 1 else ""
-            lines.append(f"{json.dumps(name)}: {json.dumps(block, separators=(',', ':'))}{comma}")
-        lines.append("}," if section_index < len(sections) - 1 else "}")
-    lines.append("}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+# ---------------------------------------------------------------------------------------------- output
 
 
-def main() -> None:
-    """Maintainers: refresh toolkit/data/aws_provider_schema.json from the installed npm package."""
-    import sys
+def encode(document: dict[str, Any]) -> bytes:
+    """Deterministic gzip: sorted keys, compact separators, no file name, mtime 0."""
+    data = json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return gzip.compress(data, compresslevel=9, mtime=0)
 
-    root = Path(__file__).resolve().parents[2]
-    assembly = assembly_path(default_package_dir(root / ".cache"))
-    if assembly is None:
-        sys.exit(f"no {PACKAGE_NAME} assembly under {root / '.cache'}: run scripts/setup.sh")
-    schema, stats = extract_schema(assembly)
-    target = Path(__file__).resolve().parents[1] / "data" / "aws_provider_schema.json"
-    write_bundled_schema(schema, target)
-    print(f"wrote {target}: provider {schema['provider_version']}, {stats.types}")
+
+def output_path(provider: str, data_dir: Path = DATA_DIR) -> Path:
+    return data_dir / f"{provider}.json.gz"
+
+
+def overlay_path(provider: str, data_dir: Path = DATA_DIR) -> Path:
+    return data_dir / f"overlay-{provider}.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Maintainers: re-extract toolkit/data/provider_schemas/<provider>.json.gz from the installed package."""
+    parser = argparse.ArgumentParser(prog="python -m toolkit.checks.schema_extract", description=main.__doc__)
+    parser.add_argument("providers", nargs="*", default=sorted(PACKAGES), help="aws, random (default: both)")
+    parser.add_argument("--package-dir", type=Path, help="an npm package folder (another version); one provider")
+    parser.add_argument("--output", type=Path, help="where to write (default: the bundled file)")
+    parser.add_argument("--cache-dir", type=Path, default=Path(__file__).resolve().parents[2] / ".cache")
+    arguments = parser.parse_args(argv)
+    if (arguments.package_dir or arguments.output) and len(arguments.providers) != 1:
+        parser.error("--package-dir/--output need exactly one provider")
+    for name in arguments.providers:
+        if name not in PACKAGES:
+            parser.error(f"unknown provider {name!r} (known: {', '.join(sorted(PACKAGES))})")
+        provider = PACKAGES[name]
+        started = time.perf_counter()
+        try:
+            document, stats = extract(
+                provider, arguments.package_dir or provider.directory(arguments.cache_dir), overlay_path(name)
+            )
+        except SchemaError as error:
+            print(f"Error: {error}", file=sys.stderr)
+            return 1
+        target = arguments.output or output_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = encode(document)
+        write_bytes_atomically(target, data)
+        info = document["toolkit"]
+        print(
+            f"wrote {target} ({len(data):,} bytes): {info['package']} {info['package_version']} "
+            f"(provider {info['provider_version']}), {stats.counts}, {stats.attributes} attributes, "
+            f"{len(stats.overlaid)} overlay entries, still untyped: {stats.untyped or 'none'}, "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

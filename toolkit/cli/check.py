@@ -1,4 +1,5 @@
-"""`toolkit check`: fmt, offline schema validation, module contracts/README tables and checkov."""
+"""`toolkit check`: fmt, offline schema validation, terraform validate against the stub providers, module
+contracts/README tables and checkov."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ def register(app: typer.Typer) -> None:
         schema: bool = typer.Option(
             False, "--schema", help="Run only the offline AWS provider 6.x schema validation (combinable)."
         ),
+        validate: bool = typer.Option(
+            False, "--validate",
+            help="Run only `terraform init` + `validate` of terraform/ and every module example against the "
+                 "offline stub providers (combinable).",
+        ),
         docs: bool = typer.Option(
             False, "--docs", "--contract", help="Run only the module contract and README table check (combinable)."
         ),
@@ -24,7 +30,7 @@ def register(app: typer.Typer) -> None:
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print notes (fmt diffs, schema source)."),
         as_json: bool = JsonOption,
     ) -> None:
-        """Check the Terraform code in modules/ and terraform/: fmt, schema, contract/docs, checkov.
+        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, contract/docs, checkov.
 
         Prints the problems (file:line: address: message) and a summary table; exits non-zero when
         any check fails. With no selection every check runs.
@@ -37,7 +43,8 @@ def register(app: typer.Typer) -> None:
         project = Project.discover()
         selected = [
             name
-            for name, chosen in (("fmt", fmt), ("schema", schema), ("contract", docs), ("checkov", checkov))
+            for name, chosen in (("fmt", fmt), ("schema", schema), ("validate", validate), ("contract", docs),
+                                 ("checkov", checkov))
             if chosen
         ]
         results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)

@@ -35,6 +35,10 @@ def plan_command(
     all_environments: bool = typer.Option(False, "--all", help="Plan every environment concurrently."),
     lock_timeout: str = LockTimeoutOption,
     destroy: bool = typer.Option(False, "--destroy", help="Plan the destruction of everything in the environment."),
+    offline: bool = typer.Option(
+        False, "--offline",
+        help="Plan the real root against the stub AWS provider 6 and an empty state (no AWS, no credentials); "
+             "saved under .toolkit/envs/ENV/offline/, reviewable, never applied."),
     quiet: bool = QuietOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -43,7 +47,7 @@ def plan_command(
     Exit code as terraform's -detailed-exitcode: 0 no changes, 2 changes present, 1 error
     (--all: 1 if any failed, else 2 if any has changes).
 
-    Example: toolkit plan staging    (or: toolkit plan --all --json)
+    Example: toolkit plan staging    (or: toolkit plan --all --json; offline: toolkit plan prod --offline)
     """
     from toolkit.engine import PlanFailure, SilentProgress, StreamProgress, plan_all, plan_environment
     from toolkit.project import Project
@@ -52,11 +56,19 @@ def plan_command(
         raise UsageError("give an environment name or --all (not both)")
     if destroy and all_environments:
         raise UsageError("--destroy plans one environment at a time: give its name instead of --all")
+    if destroy and offline:
+        raise UsageError("--destroy cannot be planned offline: an offline plan starts from an empty state")
     timeout = lock_timeout_value(lock_timeout)
     project = Project.discover()
     progress = SilentProgress() if quiet or as_json else StreamProgress()
     if environment is not None:
-        outcome = plan_environment(project, environment, lock_timeout=timeout, destroy=destroy, progress=progress)
+        if offline:
+            from toolkit.engine.offline import plan_offline
+
+            outcome = plan_offline(project, environment, progress=progress)
+        else:
+            outcome = plan_environment(project, environment, lock_timeout=timeout, destroy=destroy,
+                                       progress=progress)
         if as_json:
             typer.echo(json.dumps(outcome.as_dict(), indent=2))
         else:
@@ -64,12 +76,18 @@ def plan_command(
             typer.echo(f"{environment}: {status}: {outcome.summary.text()}"
                        + (f", {outcome.summary.outputs_changed} output(s) changed"
                           if outcome.summary.outputs_changed else ""))
-            if not quiet:
+            if offline:
+                by_module = ", ".join(f"{module} {count}" for module, count in outcome.resources_by_module().items())
+                typer.echo(f"  by module: {by_module or 'nothing'}")
+            if not quiet and offline:
+                typer.echo(f"Saved offline plan: {_relative(project.root, outcome.saved.plan_json)}  "
+                           f"(next: toolkit review {environment} --offline; it cannot be applied)")
+            elif not quiet:
                 plan_json = outcome.saved.plan_json.parent.parent / "latest" / "plan.json"
                 typer.echo(f"Saved: {_relative(project.root, plan_json)}  "
                            f"(next: toolkit review {environment}; toolkit apply {environment})")
         raise typer.Exit(outcome.exit_code)
-    combined = plan_all(project, lock_timeout=timeout, progress=progress)
+    combined = plan_all(project, lock_timeout=timeout, progress=progress, offline=offline)
     if as_json:
         typer.echo(json.dumps({"exit_code": combined.exit_code,
                                "environments": [_result_dict(result) for result in combined.results]}, indent=2))

@@ -40,6 +40,8 @@ def review(
     environment: str | None = typer.Option(
         None, "--environment", "-e", help="Environment name to show for a PLAN.json file.", show_default=False
     ),
+    offline: bool = typer.Option(
+        False, "--offline", help="Review the environment's newest offline plan (`toolkit plan ENV --offline`)."),
     # --post github (toolkit/github.py): one comment per environment on the pull request, edited in place.
     post: PostTarget | None = typer.Option(
         None, "--post",
@@ -59,6 +61,9 @@ def review(
 ) -> None:
     """Review a Terraform plan: summary, data-at-risk warnings, changes by module, drift, outputs, checks.
 
+    An environment name reads its newest plan: the latest `toolkit plan ENV`, or a newer offline plan
+    (`toolkit plan ENV --offline`), which the review marks as offline.
+
     Example: toolkit review staging --format md --output review.md   (in CI: toolkit review staging --post github)
     """
     if post is PostTarget.github:
@@ -75,6 +80,7 @@ def review(
         output=output,
         no_color=no_color,
         environment=environment,
+        offline=offline,
     )
     if written is not None:
         typer.echo(f"Wrote {written}", err=True)

@@ -44,6 +44,12 @@ def check_auto_allowed(config: EnvironmentConfig) -> None:
 def check_plan_matches(environment: str, metadata: PlanMetadata, plan_file: Path, *, tfvars_sha256: str,
                        source_sha256: str, git_commit: str | None, git_tree: str | None = None) -> None:
     """Refuse a plan whose file, inputs or code differ from what its metadata recorded."""
+    if metadata.offline:
+        raise GuardError(
+            f"refusing to apply the saved plan {metadata.plan_id} of {environment}: it is an offline plan (made "
+            "against the stub providers with an empty state, never against AWS). Run `toolkit plan "
+            f"{environment}` against the real backend, review it, then apply."
+        )
     problems: list[str] = []
     if metadata.environment != environment:
         problems.append(f"the plan was made for {metadata.environment}, not {environment}")

@@ -59,7 +59,18 @@ class PlanOutcome:
             "exit_code": self.exit_code, "plan_id": metadata.plan_id, "plan_json": str(self.saved.plan_json),
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
+            "offline": metadata.offline, "resources_by_module": self.resources_by_module(),
         }
+
+    def resources_by_module(self) -> dict[str, int]:
+        """How many resources each top-level module creates, changes or replaces ("root" for the root's own)."""
+        counts: dict[str, int] = {}
+        for action in ("create", "update", "replace"):
+            for address in self.summary.addresses.get(action, []):
+                module = address.split(".")[1] if address.startswith("module.") else "root"
+                module = module.split("[")[0]
+                counts[module] = counts.get(module, 0) + 1
+        return dict(sorted(counts.items()))
 
 
 def plan_environment(project: Project, environment: str, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
@@ -154,10 +165,11 @@ class PlanAllOutcome:
 
 
 def plan_all(project: Project, environments: list[str] | None = None, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
-             progress: Progress | None = None) -> PlanAllOutcome:
+             progress: Progress | None = None, offline: bool = False) -> PlanAllOutcome:
     """Plan every environment (or the given ones) concurrently; each has its own data dir and state.
 
-    Without an explicit list, environments that need an emulator endpoint which is not set are skipped.
+    Without an explicit list, environments that need an emulator endpoint which is not set are skipped;
+    offline, every emulator-only environment is (its root targets the emulator, not the stub providers).
     """
     names = environments or list_environments(project)
     if not names:
@@ -166,6 +178,12 @@ def plan_all(project: Project, environments: list[str] | None = None, *, lock_ti
     def plan_one(name: str) -> PlanAllResult:
         try:
             config = load_environment(project, name)
+            if offline:
+                if environments is None and config.settings.backend.endpoint_from_env:
+                    return PlanSkipped(name, "an emulator-only environment (offline plans are for the real root)")
+                from toolkit.engine.offline import plan_offline
+
+                return plan_offline(project, name, progress=progress)
             endpoint_variable = config.missing_endpoint_variable()
             if environments is None and endpoint_variable:
                 return PlanSkipped(name, f"{endpoint_variable} is not set (an emulator-only environment: "

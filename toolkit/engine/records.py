@@ -120,6 +120,8 @@ class PlanMetadata:
     destroy: bool
     summary: PlanSummary
     git_tree: str | None = None
+    # Made against the stub providers and an empty state (toolkit.engine.offline): reviewable, never applied.
+    offline: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanMetadata:
@@ -153,35 +155,46 @@ def new_plan_folder(plans_dir: Path) -> tuple[str, Path]:
     return plan_id, folder
 
 
-def save_plan_record(plans_dir: Path, folder: Path, metadata: PlanMetadata, plan_json: dict[str, Any]) -> SavedPlan:
-    """Write plan.json and metadata.json, point `latest` at the folder, prune old plans."""
+def save_plan_files(folder: Path, metadata: PlanMetadata, plan_json: dict[str, Any]) -> None:
+    """Write plan.json and metadata.json beside the binary plan."""
     _write_json(folder / PLAN_JSON, plan_json)
     _write_json(folder / METADATA_FILE, asdict(metadata))
+
+
+def save_plan_record(plans_dir: Path, folder: Path, metadata: PlanMetadata, plan_json: dict[str, Any]) -> SavedPlan:
+    """Write plan.json and metadata.json, point `latest` at the folder, prune old plans."""
+    save_plan_files(folder, metadata, plan_json)
     temporary = plans_dir / f".{LATEST}.{os.getpid()}.{secrets.token_hex(2)}"
     temporary.symlink_to(folder.name, target_is_directory=True)
     os.replace(temporary, plans_dir / LATEST)
-    _prune(plans_dir)
+    prune_plans(plans_dir)
     return SavedPlan(folder, metadata)
 
 
 def load_latest_plan(plans_dir: Path, environment: str) -> SavedPlan:
     latest = plans_dir / LATEST
-    metadata_file = latest / METADATA_FILE
-    if not metadata_file.is_file():
+    if not (latest / METADATA_FILE).is_file():
         raise GuardError(f"no saved plan for {environment}: run `toolkit plan {environment}` first")
+    return load_plan_folder(latest, environment)
+
+
+def load_plan_folder(folder: Path, environment: str) -> SavedPlan:
+    """A saved plan folder with its metadata."""
+    metadata_file = folder / METADATA_FILE
     try:
         metadata = PlanMetadata.from_dict(json.loads(metadata_file.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError) as error:
         raise GuardError(f"{metadata_file}: unreadable plan metadata ({error}): run `toolkit plan {environment}` "
                          "again") from None
-    return SavedPlan(latest.resolve(), metadata)
+    return SavedPlan(folder.resolve(), metadata)
 
 
 def _write_json(path: Path, value: Any) -> None:
     write_atomically(path, json.dumps(value, indent=2, sort_keys=False) + "\n")
 
 
-def _prune(plans_dir: Path) -> None:
+def prune_plans(plans_dir: Path) -> None:
+    """Keep the newest KEEP_PLANS plan folders (and whatever `latest` points at)."""
     folders = sorted(entry for entry in plans_dir.iterdir() if entry.is_dir() and not entry.is_symlink())
     current = (plans_dir / LATEST).resolve()
     for old in folders[:-KEEP_PLANS]:

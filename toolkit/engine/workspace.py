@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.checks.stub import refuse_stub_config
 from toolkit.config import EnvironmentConfig
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.terraform import Terraform, TerraformBinary
@@ -60,6 +61,9 @@ class Workspace:
         return self.data_dir / "checkpoints"
 
     def environment_variables(self) -> dict[str, str]:
+        inherited = os.environ.get("TF_CLI_CONFIG_FILE")
+        # Real plans and applies never run against the offline stub providers (toolkit.checks.stub).
+        refuse_stub_config(self.cli_config_file or (Path(inherited) if inherited else None))
         variables = dict(os.environ)
         variables.update({"TF_DATA_DIR": str(self.terraform_data_dir), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})
         if self.cli_config_file is not None:
@@ -86,8 +90,12 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
                      write_cli_config(project), endpoint_url)
 
 
-def stage_root_module(project: Project, root_dir: Path, backend_block: Path, stage_dir: Path) -> Path:
-    """Mirror the path from the project root to `root_dir` under `stage_dir`; return the staged root."""
+def stage_root_module(project: Project, root_dir: Path, backend_block: Path | None, stage_dir: Path,
+                      *, exclude: frozenset[str] = frozenset()) -> Path:
+    """Mirror the path from the project root to `root_dir` under `stage_dir`; return the staged root.
+
+    `backend_block` None stages no backend file; `exclude` leaves more of the root's files out (the stub runs
+    leave out a committed .terraform.lock.hcl: its hashes are the real providers')."""
     root_dir = root_dir.resolve()
     project_root = project.root.resolve()
     try:
@@ -109,8 +117,9 @@ def stage_root_module(project: Project, root_dir: Path, backend_block: Path, sta
         if staged_dir.is_symlink() or (staged_dir.exists() and not staged_dir.is_dir()):
             staged_dir.unlink()
         staged_dir.mkdir(exist_ok=True)
-    links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in NOT_STAGED_IN_ROOT}
-    links[STAGED_BACKEND_FILE] = backend_block.resolve()
+    links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in NOT_STAGED_IN_ROOT | exclude}
+    if backend_block is not None:
+        links[STAGED_BACKEND_FILE] = backend_block.resolve()
     # Terraform writes its dependency lock file into the working folder: keep the staged one.
     _sync_folder(staged_dir, links, keep={".terraform.lock.hcl"})
     return staged_dir
@@ -148,7 +157,10 @@ def provider_mirror(project: Project) -> Path | None:
     if configured.lower() in ("off", "none", "0", "false"):
         return None
     mirror = Path(configured) if configured else project.cache_dir / "providers"
-    return mirror.resolve() if mirror.is_dir() else None
+    if not mirror.is_dir():
+        return None
+    refuse_stub_config(None, mirror)
+    return mirror.resolve()
 
 
 def write_cli_config(project: Project) -> Path | None:

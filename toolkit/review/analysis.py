@@ -210,6 +210,10 @@ def _child(mask: Any, key: str | int) -> Any:
     return False
 
 
+# How every review format says that a plan is offline (toolkit.engine.offline).
+OFFLINE_NOTICE = ("made by the engine against the stub AWS provider 6 with an empty state; computed values are "
+                  "unknown and nothing was read from AWS; it can be reviewed, never applied")
+
 @dataclass(frozen=True, slots=True)
 class AttributeDiff:
     path: str
@@ -481,6 +485,11 @@ class Review:
     check_failures: list[CheckFailure]
     redactor: Redactor
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def offline(self) -> bool:
+        """An offline plan (toolkit plan --offline): stub providers, empty state, never applied."""
+        return self.metadata.get("offline") is True
 
     def diffs(self, record: ChangeRecord) -> list[AttributeDiff]:
         """Attribute diffs of one change or drift entry: computed while reading, or parsed on demand."""

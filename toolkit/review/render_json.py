@@ -13,6 +13,7 @@ import json
 from typing import Any, TextIO
 
 from toolkit.review.analysis import (
+    OFFLINE_NOTICE,
     Review,
     action_of,
     format_path,
@@ -37,6 +38,8 @@ def write_json(review: Review, out: TextIO) -> None:
         "terraform_version": plan.terraform_version,
         "format_version": plan.format_version,
         "errored": plan.errored,
+        "offline": review.offline,
+        **({"offline_notice": f"offline plan: {OFFLINE_NOTICE}"} if review.offline else {}),
         "summary_line": review.summary.line(),
         "summary": review.summary.as_dict(),
         "warnings": [

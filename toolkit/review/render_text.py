@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from toolkit.review.analysis import ACTION_TITLES, Review, group_of, has_diff, reasons_of
+from toolkit.review.analysis import ACTION_TITLES, OFFLINE_NOTICE, Review, group_of, has_diff, reasons_of
 
 _COLORS = {
     "red": "\033[31m",
@@ -53,6 +53,8 @@ def _lines(review: Review, paint: _Painter) -> Iterator[str]:
     yield paint(f"Plan review: {review.environment}", "bold") + paint(
         f" ({version}plan format {plan.format_version})", "dim"
     )
+    if review.offline:
+        yield paint(f"OFFLINE PLAN: {OFFLINE_NOTICE}.", "yellow", "bold")
     yield paint(summary.line(), "bold")
     if summary.extras():
         yield f"Also: {summary.extras()}."

@@ -25,8 +25,12 @@ class PlanLocation:
     environment: str
 
 
-def locate_plan(target: str, environment: str | None = None) -> PlanLocation:
-    """An environment name → its latest saved plan; anything that looks like a file → that file."""
+def locate_plan(target: str, environment: str | None = None, *, offline: bool = False) -> PlanLocation:
+    """An environment name → its newest saved plan; anything that looks like a file → that file.
+
+    An environment's newest plan is its latest real plan, or its newest offline plan when that one is newer
+    (the review says plainly that it is offline); `offline` asks for the newest offline plan only.
+    """
     if target.endswith(".json") or os.sep in target or "/" in target or Path(target).is_file():
         path = Path(target)
         if path.exists() and not path.is_file():
@@ -39,7 +43,7 @@ def locate_plan(target: str, environment: str | None = None) -> PlanLocation:
     from toolkit.project import Project
 
     project = Project.discover()
-    path = project.environment_data_dir(target) / "plans" / "latest" / "plan.json"
+    path = _newest_plan(project, target, offline=offline)
     if not path.is_file():
         if not (project.envs_dir / f"{target}.yaml").is_file():
             known = sorted(
@@ -50,11 +54,27 @@ def locate_plan(target: str, environment: str | None = None) -> PlanLocation:
                 f"(environments: {', '.join(known) or 'none'}; or pass a plan JSON file)"
             )
         shown = path.relative_to(project.root) if path.is_relative_to(project.root) else path
+        command = f"toolkit plan {target}" + (" --offline" if offline else "")
         raise PlanNotFoundError(
-            f"no saved plan for environment '{target}' ({shown} is missing): run `toolkit plan {target}` first"
+            f"no saved {'offline ' if offline else ''}plan for environment '{target}' ({shown} is missing): "
+            f"run `{command}` first"
         )
     _check_environment(path, environment)
     return PlanLocation(path, environment or target)
+
+
+def _newest_plan(project: Any, environment: str, *, offline: bool) -> Path:
+    """plan.json of the newest plan (real `latest`, or a newer offline one); plan ids sort by time."""
+    data_dir = project.environment_data_dir(environment)
+    latest = data_dir / "plans" / "latest"
+    offline_plans = data_dir / "offline" / "plans"
+    offline_folders = sorted(entry for entry in offline_plans.iterdir()
+                             if (entry / "plan.json").is_file()) if offline_plans.is_dir() else []
+    if offline:
+        return offline_folders[-1] / "plan.json" if offline_folders else offline_plans / "ID" / "plan.json"
+    if offline_folders and (not latest.is_dir() or offline_folders[-1].name > latest.resolve().name):
+        return offline_folders[-1] / "plan.json"
+    return latest / "plan.json"
 
 
 def _check_environment(path: Path, environment: str | None) -> None:
@@ -98,10 +118,11 @@ def use_color(output_format: str, stdout_is_terminal: bool, no_color: bool, envi
     return output_format == "text" and stdout_is_terminal and not no_color and not environment.get("NO_COLOR")
 
 
-def load_review(target: str, environment: str | None = None, *, every_diff: bool = False) -> Review:
+def load_review(target: str, environment: str | None = None, *, every_diff: bool = False,
+                offline: bool = False) -> Review:
     """Find and read the plan. `every_diff`: the output lists every diff (json, text), so compute them
     while reading instead of parsing each change a second time."""
-    location = locate_plan(target, environment)
+    location = locate_plan(target, environment, offline=offline)
     plan = read_plan(location.path, on_entry=diffs_while_reading if every_diff else None)
     return build_review(plan, location.environment, read_metadata(location.path))
 
@@ -130,6 +151,7 @@ def review_plan(
     output: Path | None = None,
     no_color: bool = False,
     environment: str | None = None,
+    offline: bool = False,
 ) -> Path | None:
     """Review a plan and write it to `output` (atomically) or stdout; return the file written."""
     stdout_is_terminal = output is None and sys.stdout.isatty()
@@ -137,7 +159,7 @@ def review_plan(
     if chosen not in FORMATS:
         raise UsageError(f"unknown format '{chosen}': use one of {', '.join(FORMATS)}")
     with without_garbage_collection():
-        return _review_to(target, chosen, output, stdout_is_terminal, no_color, environment)
+        return _review_to(target, chosen, output, stdout_is_terminal, no_color, environment, offline)
 
 
 def _review_to(
@@ -147,8 +169,9 @@ def _review_to(
     stdout_is_terminal: bool,
     no_color: bool,
     environment: str | None,
+    offline: bool,
 ) -> Path | None:
-    review = load_review(target, environment, every_diff=chosen in ("json", "text"))
+    review = load_review(target, environment, every_diff=chosen in ("json", "text"), offline=offline)
     try:
         return _write_to(review, chosen, output, use_color(chosen, stdout_is_terminal, no_color, os.environ))
     finally:

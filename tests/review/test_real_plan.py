@@ -1,4 +1,4 @@
-"""Real `terraform show -json` output of the 1.0.3 binary (plan JSON format 0.2)."""
+"""Real `terraform show -json` output of the project's engine (Terraform 1.15.5, plan JSON format 1.2)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,16 @@ from toolkit.review.render_json import write_json
 pytestmark = pytest.mark.slow
 
 
-def test_reads_format_0_2(terraform_103_plan: Path) -> None:
-    review = review_of(terraform_103_plan, "sandbox")
-    assert review.plan.format_version == "0.2"
-    assert review.plan.terraform_version == "1.0.3"
+def test_reads_the_engines_format(real_plan: Path) -> None:
+    review = review_of(real_plan, "sandbox")
+    assert review.plan.format_version == "1.2"
+    assert review.plan.terraform_version == "1.15.5"
     assert review.plan.sensitive_variable_names == {"db_password"}
     assert review.summary.line() == "Plan: 1 to add, 1 to change, 2 to replace, 1 to destroy."
 
 
-def test_markdown_of_a_real_plan(terraform_103_plan: Path) -> None:
-    markdown = render_markdown(review_of(terraform_103_plan, "sandbox"))
+def test_markdown_of_a_real_plan(real_plan: Path) -> None:
+    markdown = render_markdown(review_of(real_plan, "sandbox"))
     assert markdown.splitlines()[0] == "<!-- toolkit-review:sandbox -->"
     assert "**Plan: 1 to add, 1 to change, 2 to replace, 1 to destroy.**\n" in markdown
     warnings = sections(markdown)[0]
@@ -39,9 +39,9 @@ def test_markdown_of_a_real_plan(terraform_103_plan: Path) -> None:
     assert "| <code>bucket_arn</code> | create | <code>null</code> | <code>(known after apply)</code> |\n" in markdown
 
 
-def test_json_of_a_real_plan(terraform_103_plan: Path) -> None:
+def test_json_of_a_real_plan(real_plan: Path) -> None:
     out = io.StringIO()
-    write_json(review_of(terraform_103_plan, "sandbox"), out)
+    write_json(review_of(real_plan, "sandbox"), out)
     changes = {change["address"]: change for change in json.loads(out.getvalue())["changes"]}
     assert changes["aws_s3_bucket.logs"]["action_reason"] == "replace_because_cannot_update"
     assert changes["aws_s3_bucket.logs"]["replace_paths"] == ["bucket"]

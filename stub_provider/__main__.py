@@ -1,0 +1,3 @@
+from stub_provider.server import main
+
+main()

@@ -1,0 +1,218 @@
+"""`toolkit check --validate`: `terraform init` + `terraform validate` of the root module and of every module
+example, against the offline stub providers (toolkit.checks.stub), so Terraform's own evaluator checks types,
+references, required arguments and module inputs without an AWS account.
+
+Each target runs in its own staged copy under .toolkit/stub/targets/<target>/ (the lock file and .terraform
+stay there) with a time limit: a provider that hangs or crashes becomes a finding, never a hang.
+Diagnostics are reported with the real file and line (`modules/cache/main.tf:12`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.checks.binaries import find_terraform
+from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
+from toolkit.checks.stub import StubMirror, prepare_mirror
+from toolkit.engine.terraform import error_excerpt
+from toolkit.engine.workspace import stage_root_module
+from toolkit.errors import ConfigError
+from toolkit.project import Project
+
+TIMEOUT_VARIABLE = "TOOLKIT_VALIDATE_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 300
+WORKERS = 2  # the machines have 2 cores; terraform and the stub share them
+MESSAGE_LIMIT = 400
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass
+class TargetOutcome:
+    target: str
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def validate_targets(root: Path) -> list[Path]:
+    """terraform/ and every modules/*/examples/* folder holding .tf files, in a stable order."""
+    candidates = [root / "terraform", *sorted((root / "modules").glob("*/examples/*"))]
+    return [path for path in candidates if path.is_dir() and any(path.glob("*.tf"))]
+
+
+def timeout_seconds() -> float:
+    configured = os.environ.get(TIMEOUT_VARIABLE)
+    if not configured:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(configured)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{TIMEOUT_VARIABLE}={configured}: expected a number of seconds greater than 0")
+    return value
+
+
+def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,
+                       timeout: float | None = None) -> CheckResult:
+    started = time.perf_counter()
+    result = CheckResult(name="validate")
+    chosen = validate_targets(root) if targets is None else targets
+    if not chosen:
+        result.status = SKIPPED
+        result.notes.append("skipped validate: no terraform/ and no modules/*/examples/*")
+        return result
+    limit = timeout_seconds() if timeout is None else timeout
+    terraform = find_terraform(root)
+    mirror = mirror or prepare_mirror(root)
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
+        outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit), chosen))
+    for outcome in outcomes:
+        # A module's mistake shows through every target that calls it: report it once.
+        result.findings.extend(finding for finding in outcome.findings if finding not in result.findings)
+        result.notes.append(f"{outcome.target}: {outcome.seconds:.1f}s")
+    result.notes.insert(0, f"terraform: {terraform}; providers: stub {mirror.versions} from {mirror.mirror_dir}")
+    errors = len(result.errors)
+    result.counts = {"targets": len(chosen), "errors": errors, "warnings": len(result.findings) - errors}
+    if errors:
+        result.status = FAILED
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _project_relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, limit: float) -> TargetOutcome:
+    started = time.perf_counter()
+    name = _project_relative(root, target)
+    outcome = TargetOutcome(name)
+    work = root / ".toolkit" / "stub" / "targets" / name.replace(os.sep, "__")
+    stage = stage_root_module(Project(root), target, None, work / "stage", exclude=frozenset({".terraform.lock.hcl"}))
+    # The staged lock file is the stub's own; a previous stub build's hashes would fail init.
+    (stage / ".terraform.lock.hcl").unlink(missing_ok=True)
+    environment = mirror.environment(work / "data")
+    staged_relative = stage.relative_to(work / "stage")
+    init = _run([str(terraform), "init", "-json", "-backend=false", "-input=false", "-no-color"], stage, environment,
+                limit)
+    messages = [] if isinstance(init, str) else _json_lines(init.stdout)
+    if not isinstance(init, str) and init.returncode != 0 and not messages:
+        # An engine without `init -json` (before Terraform 1.9): plain init, its text is the message.
+        init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment,
+                    limit)
+    if isinstance(init, str):
+        outcome.findings.append(Finding(name, 0, "", init))
+    elif init.returncode != 0:
+        diagnostics = [message["diagnostic"] for message in messages if message.get("type") == "diagnostic"]
+        found = _findings(root, work / "stage", name, staged_relative, diagnostics)
+        if not any(finding.severity == "error" for finding in found):
+            text = error_excerpt(init.stderr or init.stdout).strip()
+            found.append(Finding(name, 0, "", f"terraform init failed: {_one_line(text)}"))
+        outcome.findings.extend(found)
+    else:
+        validate = _run([str(terraform), "validate", "-json", "-no-color"], stage, environment, limit)
+        if isinstance(validate, str):
+            outcome.findings.append(Finding(name, 0, "", validate))
+        else:
+            outcome.findings.extend(_validate_findings(root, work / "stage", name, staged_relative, validate))
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _run(command: list[str], cwd: Path, environment: dict[str, str],
+         limit: float) -> subprocess.CompletedProcess[str] | str:
+    """Run terraform in its own process group; past the limit the group (terraform and its providers) is
+    killed and the reason returned as text."""
+    try:
+        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                   encoding="utf-8", errors="replace", start_new_session=True)
+    except OSError as error:
+        return f"cannot run {command[0]}: {error}"
+    try:
+        stdout, stderr = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return (f"terraform {command[1]} did not finish within {limit:g}s and was stopped: a provider plugin "
+                f"(the offline stub) is not answering; raise {TIMEOUT_VARIABLE} if the machine is just slow")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _real_path(root: Path, stage_dir: Path, staged_relative: Path, filename: str) -> str:
+    """A diagnostic's file as a project path: terraform names it relative to the staged target (or, for
+    modules reached through the stage's symlinks, absolute in the project)."""
+    path = Path(filename)
+    if not path.is_absolute():
+        return os.path.normpath(staged_relative / path)
+    for base in (stage_dir, root.resolve(), root):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return filename
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    messages = []
+    for line in text.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict):
+            messages.append(message)
+    return messages
+
+
+def _validate_findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
+                       completed: subprocess.CompletedProcess[str]) -> list[Finding]:
+    try:
+        report = json.loads(completed.stdout)
+    except ValueError:
+        report = None
+    if not isinstance(report, dict):
+        text = error_excerpt(completed.stderr or completed.stdout).strip()
+        return [Finding(name, 0, "", f"terraform validate failed (exit {completed.returncode}): {_one_line(text)}")]
+    findings = _findings(root, stage_dir, name, staged_relative, report.get("diagnostics") or [])
+    if completed.returncode != 0 and not any(finding.severity == "error" for finding in findings):
+        text = error_excerpt(completed.stderr or completed.stdout).strip()
+        findings.append(Finding(name, 0, "", f"terraform validate failed (exit {completed.returncode}): "
+                                              f"{_one_line(text)}"))
+    return findings
+
+
+def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
+              diagnostics: list[dict[str, object]]) -> list[Finding]:
+    """Terraform's JSON diagnostics as findings at the real file and line."""
+    findings = []
+    for diagnostic in diagnostics:
+        where = diagnostic.get("range") or {}
+        assert isinstance(where, dict)
+        path, line = name, 0
+        if where.get("filename"):
+            path = _real_path(root, stage_dir, staged_relative, str(where["filename"]))
+            line = int((where.get("start") or {}).get("line") or 0)
+        message = str(diagnostic.get("summary", ""))
+        detail = diagnostic.get("detail") or ""
+        if detail:
+            message = f"{message}: {detail}"
+        severity = "warning" if diagnostic.get("severity") == "warning" else "error"
+        findings.append(Finding(path, line, "", _one_line(message), severity))
+    return findings
+
+
+def _one_line(text: str) -> str:
+    flat = _WHITESPACE.sub(" ", text).strip()
+    return flat if len(flat) <= MESSAGE_LIMIT else flat[: MESSAGE_LIMIT - 1] + "…"

@@ -1,0 +1,113 @@
+"""Offline plans of the real environments: the real root with one environment's tfvars, planned by the engine
+against the stub AWS provider 6 (stub_provider/, toolkit.checks.stub) and an empty throw-away state.
+
+What it proves: Terraform itself evaluates the real root and modules with dev's, staging's or prod's values
+(types, references, counts, for_each keys, conditionals, preconditions, the planned sizes). What it cannot:
+anything AWS decides (computed values are unknown, nothing is read from an account), so an offline plan is
+never applied. It is kept apart from the real plans, under .toolkit/envs/ENV/offline/plans/<id>/ with no
+`latest` pointer, and its metadata says `offline: true`, which `toolkit apply` refuses.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from toolkit.config import load_environment
+from toolkit.engine.plan import PlanOutcome
+from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.engine.records import (
+    PLAN_FILE,
+    PlanMetadata,
+    SavedPlan,
+    git_commit,
+    git_tree,
+    new_plan_folder,
+    prune_plans,
+    save_plan_files,
+    sha256_file,
+    source_sha256,
+    summarize_plan,
+)
+from toolkit.engine.redact import redact_plan
+from toolkit.engine.terraform import Terraform, discover_binary
+from toolkit.engine.workspace import stage_root_module
+from toolkit.files import write_atomically
+from toolkit.project import Project
+from toolkit.render import render_environment
+
+OFFLINE_FOLDER = "offline"
+# The real backend is never contacted: a local backend whose state lives in a temporary folder.
+OFFLINE_BACKEND_BLOCK = (
+    "# Written by toolkit for an offline plan: an empty throw-away local state, never the real backend.\n"
+    'terraform {\n  backend "local" {}\n}\n'
+)
+
+
+def offline_data_dir(project: Project, environment: str) -> Path:
+    return project.environment_data_dir(environment) / OFFLINE_FOLDER
+
+
+def offline_plans_dir(project: Project, environment: str) -> Path:
+    return offline_data_dir(project, environment) / "plans"
+
+
+def plan_offline(project: Project, environment: str, *, progress: Progress | None = None) -> PlanOutcome:
+    """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones."""
+    from toolkit.checkpoints import current_actor, iso, utc_now
+    from toolkit.checks.stub import prepare_mirror
+
+    progress = progress or SilentProgress()
+    config = load_environment(project, environment)
+    binary = discover_binary(project.root)
+    progress.step(environment, "render")
+    render = render_environment(project, config)
+    progress.step(environment, "offline: stub providers")
+    mirror = prepare_mirror(project.root)
+    data_dir = offline_data_dir(project, environment)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    backend_block = data_dir / "backend.tf"
+    if not backend_block.is_file() or backend_block.read_text(encoding="utf-8") != OFFLINE_BACKEND_BLOCK:
+        write_atomically(backend_block, OFFLINE_BACKEND_BLOCK)
+    stage_root = stage_root_module(project, render.root_dir, backend_block, data_dir / "stage")
+    plans_dir = offline_plans_dir(project, environment)
+    plans_dir.mkdir(parents=True, exist_ok=True)
+    plan_id, folder = new_plan_folder(plans_dir)
+    state_dir = Path(tempfile.mkdtemp(prefix=f"toolkit-offline-{environment}-"))
+    try:
+        backend_config = state_dir / "backend.hcl"
+        backend_config.write_text(f'path = "{state_dir / "terraform.tfstate"}"\n', encoding="utf-8")
+        terraform = Terraform(binary, stage_root, mirror.environment(data_dir / "terraform"), environment, progress)
+        progress.step(environment, f"init ({binary.flavor} {binary.version}, stub providers)")
+        terraform.init(backend_config)
+        progress.step(environment, "plan (offline)")
+        plan_file = folder / PLAN_FILE
+        has_changes = terraform.plan(var_file=render.tfvars_path, out=plan_file, lock_timeout="0s")
+        plan_json = redact_plan(terraform.show_json(plan_file))
+        metadata = PlanMetadata(
+            environment=environment, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
+            git_commit=git_commit(project.root), git_tree=git_tree(project.root),
+            tfvars_sha256=render.tfvars_sha256, source_sha256=source_sha256(render.root_dir),
+            plan_sha256=sha256_file(plan_file), terraform_version=binary.version,
+            terraform_flavor=binary.flavor, state_lineage=None, state_serial=None,
+            has_changes=has_changes, destroy=False, summary=summarize_plan(plan_json), offline=True,
+        )
+        save_plan_files(folder, metadata, plan_json)
+        prune_plans(plans_dir)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
+    progress.step(environment, f"offline plan saved: {project.display(folder / 'plan.json')}")
+    return PlanOutcome(environment, SavedPlan(folder, metadata))
+
+
+def latest_offline_plan(project: Project, environment: str) -> SavedPlan | None:
+    """The newest offline plan of the environment, or None."""
+    from toolkit.engine.records import load_plan_folder
+
+    plans_dir = offline_plans_dir(project, environment)
+    folders = sorted(entry for entry in plans_dir.iterdir() if entry.is_dir()) if plans_dir.is_dir() else []
+    return load_plan_folder(folders[-1], environment) if folders else None
