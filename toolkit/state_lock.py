@@ -45,6 +45,10 @@ LOST_CONDITIONAL_PUT = ("PreconditionFailed", "ConditionalRequestConflict")
 Invoke = Callable[..., Any]
 
 
+def _printable(text: str) -> str:
+    return "".join(character if character.isprintable() else "?" for character in text)
+
+
 @dataclass(frozen=True)
 class LockInfo:
     """Terraform's lock description (statemgr.LockInfo): what the lock file, the lock item and the
@@ -87,16 +91,18 @@ class LockInfo:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> LockInfo:
+        """Read a lock description written by anyone with access to the bucket or table: control characters
+        (terminal escapes) are replaced, so showing it cannot rewrite the operator's screen."""
         try:
             data = json.loads(text)
         except ValueError:
             data = None
         if not isinstance(data, dict):
             return cls(id="(unreadable)", info=f"not terraform lock info: {str(text)[:80]!r}")
-        return cls(id=str(data.get("ID", "")), path=str(data.get("Path", "")),
-                   operation=str(data.get("Operation", "")), who=str(data.get("Who", "")),
-                   version=str(data.get("Version", "")), created=str(data.get("Created", "")),
-                   info=str(data.get("Info", "")))
+        fields = {name: _printable(str(data.get(key, ""))) for name, key in
+                  (("id", "ID"), ("path", "Path"), ("operation", "Operation"), ("who", "Who"),
+                   ("version", "Version"), ("created", "Created"), ("info", "Info"))}
+        return cls(**fields)
 
     @classmethod
     def new(cls, operation: str, who: str, info: str, path: str = "") -> LockInfo:

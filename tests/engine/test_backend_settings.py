@@ -3,6 +3,7 @@ emulator (conditional writes racing, a live local run's lock, --force). No terra
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -188,3 +189,57 @@ def test_a_corrupt_lock_file_is_shown_and_can_be_released(at, moto_environment: 
     released = toolkit("unlock", ENV, "--yes")
     assert released.exit_code == 0, released.output
     assert lock.inspect() == []
+
+
+def test_a_lock_description_cannot_write_to_the_terminal(at, moto_environment: MotoServer) -> None:
+    project = at("s3", "bk-escape")
+    lock = lock_of(project.root, "s3")
+    body = json.dumps({"ID": "x1", "Operation": "OperationTypeApply", "Who": "mallory\x1b[2J\x1b]0;owned\x07@host",
+                       "Created": "2026-11-30T00:00:00Z", "Info": "line\nbreak"})
+    moto_environment.client("s3").put_object(Bucket=lock.bucket, Key=lock.lock_file_key, Body=body.encode())
+    shown = toolkit("unlock", ENV)
+    assert shown.exit_code == 1, shown.output
+    assert "\x1b" not in shown.output and "\x07" not in shown.output
+    assert "held by:   mallory?[2J?]0;owned?@host" in shown.output and "info:      line?break" in shown.output
+
+
+KILLED_HOLDER = """
+import os, sys, time
+from pathlib import Path
+from toolkit.config import load_environment
+from toolkit.local_runs import runs_of
+from toolkit.project import Project
+from toolkit.state_lock import LockInfo, state_lock_for
+project = Project(Path(sys.argv[1]))
+lock = state_lock_for(project, load_environment(project, "sandbox"))
+info = LockInfo.new("OperationTypeToolkitRollback", "responder@test", "a state operation killed with -9")
+with runs_of(project, "sandbox").registered(os.getpid(), "toolkit rollback terraform-state", info.id):
+    lock.take(info)
+    print(info.id, flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("kind", ["s3", "both"])
+def test_a_toolkit_state_operation_killed_with_kill_9_leaves_a_lock_unlock_can_release(at, kind) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    project = at(kind, f"bk-killed-{kind}")
+    lock = lock_of(project.root, kind)
+    holder = subprocess.Popen([sys.executable, "-c", KILLED_HOLDER, str(project.root)], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "TOOLKIT_PROJECT_DIR": str(project.root)})
+    try:
+        lock_id = holder.stdout.readline().strip()
+        live = toolkit("unlock", ENV, "--yes")
+        assert live.exit_code == 1 and "still running: toolkit rollback terraform-state" in live.output, live.output
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    finally:
+        holder.kill()
+    assert [held.info.id for held in lock.inspect()] == [lock_id], "kill -9 leaves the lock behind"
+    released = toolkit("unlock", ENV, lock_id, "--yes")
+    assert released.exit_code == 0, released.output
+    assert lock.inspect() == []
+    assert list((project.data_dir(ENV) / "runs").glob("*.json")) == [], "the dead run's record is cleaned up"
