@@ -243,3 +243,40 @@ def test_a_toolkit_state_operation_killed_with_kill_9_leaves_a_lock_unlock_can_r
     assert released.exit_code == 0, released.output
     assert lock.inspect() == []
     assert list((project.data_dir(ENV) / "runs").glob("*.json")) == [], "the dead run's record is cleaned up"
+
+
+LOCAL_HOLDER = """
+import fcntl, json, sys
+from pathlib import Path
+state = Path(sys.argv[1])
+with state.open("r+b") as handle:
+    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    state.with_name(".terraform.tfstate.lock.info").write_text(json.dumps(
+        {"ID": "local-1", "Operation": "OperationTypeApply", "Who": "bob@desk", "Created": "2026-11-30T01:00:00Z"}))
+    print("locked", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_local_state_lock_is_shown_and_never_released(tmp_path, monkeypatch) -> None:
+    """Terraform's local lock is an fcntl lock: it ends with its process, so unlock shows it and says so."""
+    import subprocess
+    import sys
+
+    project = make_project(tmp_path, "bk-local", {"dev": sandbox_environment("bk-local", backend={"type": "local"})})
+    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(project.root))
+    state = project.root / ".toolkit" / "state" / "dev" / "terraform.tfstate"
+    state.parent.mkdir(parents=True)
+    state.write_text("{}")
+    holder = subprocess.Popen([sys.executable, "-c", LOCAL_HOLDER, str(state)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = toolkit("unlock", "dev", "--yes")
+        assert result.exit_code == 1, result.output
+        assert "lock ID:   local-1" in result.output and "held by:   bob@desk" in result.output
+        assert ("A local state's lock is terraform's file lock: it belongs to the running process and ends with "
+                "it, so there is nothing to release") in result.output
+    finally:
+        holder.communicate("release\n", timeout=10)
+    assert toolkit("unlock", "dev").output.strip() == "dev: the state is not locked; nothing to release"

@@ -13,7 +13,7 @@ from toolkit.config import load_environment
 from toolkit.errors import GuardError, LockError
 from toolkit.local_runs import LocalRun, runs_of
 from toolkit.project import Project
-from toolkit.state_lock import HeldLock, state_lock_for
+from toolkit.state_lock import HeldLock, LocalStateLock, state_lock_for
 
 # Asks a yes/no question; None when there is no terminal to ask on.
 Confirm = Callable[[str], bool | None]
@@ -66,6 +66,10 @@ def unlock_environment(project: Project, environment: str, lock_id: str | None =
                          + f"\nRelease them one at a time: `toolkit unlock {environment} LOCK_ID`")
     else:
         holder = holders[0]
+    if isinstance(lock, LocalStateLock):
+        raise GuardError(f"{environment}: the state is locked by:\n{holder.describe()}\nA local state's lock is "
+                         "terraform's file lock: it belongs to the running process and ends with it, so there is "
+                         "nothing to release; stop that run instead (Ctrl-C lets terraform save the state)")
     live = live_holders(holder, runs_of(project, environment).live())
     if live and not force:
         raise GuardError(f"{environment}: the state is locked by:\n{holder.describe()}\nA run on this machine that "
