@@ -129,14 +129,15 @@ def test_dead_lock_is_named_and_released_only_when_confirmed(project: EngineProj
     lock = plant_dead_lock(moto_server)
     planned = toolkit("plan", "prod")
     assert planned.exit_code == 1, planned.output
-    assert "Error: terraform plan for prod: the state is locked by another run:" in planned.output
+    assert ("Error: terraform plan for prod: the state is locked by another run (the DynamoDB lock item "
+            f"{lock['Path']}):") in planned.output
     assert f"lock ID:   {lock['ID']}" in planned.output and "held by:   ci@runner-7" in planned.output
 
     unconfirmed = toolkit("unlock", "prod")
     assert unconfirmed.exit_code == 1, unconfirmed.output
     assert f"re-run with `toolkit unlock prod {lock['ID']} --yes`" in unconfirmed.output
     wrong_id = toolkit("unlock", "prod", "not-the-lock", "--yes")
-    assert wrong_id.exit_code == 2, wrong_id.output
+    assert wrong_id.exit_code == 1, wrong_id.output
     assert "Error: prod: lock not-the-lock is not the current lock; the state is locked by:" in wrong_id.output
     assert len(lock_entries(moto_server)) == 1
 

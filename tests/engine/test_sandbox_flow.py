@@ -98,7 +98,8 @@ def test_concurrent_apply_fails_naming_the_lock_holder_and_the_first_completes(
 
         second = toolkit("apply", ENV)
         assert second.exit_code == 1, second.output
-        assert f"for {ENV}: the state is locked by another run:" in second.output
+        assert f"for {ENV}: the state is locked by another run (the DynamoDB lock item {holder['Path']}):" \
+            in second.output
         assert f"lock ID:   {holder['ID']}" in second.output
         assert f"held by:   {holder['Who']}" in second.output
         assert "operation: apply" in second.output
