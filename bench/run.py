@@ -33,7 +33,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "startup": ("B3",),
     "migrate": ("B6",),
     "review": ("B1", "B2"),
+    "cost": ("B10",),
     "infrastructure": ("B4", "B5", "B7"),
+    "offline": ("B8", "B9"),
+    "schema": ("S1", "S2"),
 }
 # What a row says when its case could not run.
 ROW_TITLES = {
@@ -44,6 +47,13 @@ ROW_TITLES = {
     "B5": ("`toolkit plan --all` (3 environments)", "slowest single-environment plan", "≤ 1.3×"),
     "B6": ("`toolkit db migrate` (500 migrations)", "psql shell loop", "≤ 0.5×"),
     "B7": ("`toolkit rollback sandbox --tier immediate --yes`", "minimal boto3 script", "≤ 1.5×"),
+    "B8": ("`toolkit check --validate`", "terraform init + validate per target (same stub)", "≤ 1.15×"),
+    "B9": ("`toolkit plan prod --offline`", "terraform init + plan + show -json (same stub)", "≤ 1.15×"),
+    "B10": ("`toolkit cost --format json`", "`toolkit review --format json` on the same file", "≤ 1.2× at 10k/50k"),
+    "S1": ("schema lookup of one type, fresh process (the stub's start)", "`json` decode of the whole aws.json.gz",
+           "≤ 0.5×; < 1 s"),
+    "S2": ("re-extract the AWS schema from the npm package", "reading the package's 330 MB of JavaScript",
+           "≤ 15×; RSS ≤ 300 MB; same bytes"),
 }
 
 
@@ -187,7 +197,7 @@ def render_report(rows: Sequence[Row], settings: Settings, quick: bool, elapsed:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="Tiny sizes, one repetition (smoke test).")
-    parser.add_argument("--only", default="", help="Comma-separated row ids (B1..B7); default all.")
+    parser.add_argument("--only", default="", help="Comma-separated row ids (B1..B10); default all.")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"Markdown file to write (default: {DEFAULT_OUTPUT.relative_to(REPOSITORY)}; "
                         "with --quick, nothing unless given).")

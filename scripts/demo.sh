@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # make demo: the toolkit's main path, offline, on the sandbox environment against the moto emulator:
+# offline plans of dev, staging and prod (the real root against the stub AWS provider 6), then the sandbox:
 # plan -> review -> apply the saved plan -> plan again (must show no changes). Needs `make setup` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,10 @@ step "validating and rendering every environment (build/ENV/terraform.tfvars, ba
 
 step "toolkit envs diff staging prod (what a reviewer compares)"
 "$TOOLKIT" envs diff staging prod
+
+step "offline plans of the real environments: terraform/ with each one's values, stub AWS provider 6 (nothing read from AWS)"
+set +e; "$TOOLKIT" plan --all --offline --quiet; code=$?; set -e
+[ "$code" -eq 2 ] || { echo "demo: expected changes (exit 2) from the offline plans, got exit $code" >&2; exit 1; }
 
 step "creating the state bucket (versioned; the sandbox locks with S3 lock files) in the emulator"
 "$PY" -m toolkit.engine.bootstrap "$ENVIRONMENT"

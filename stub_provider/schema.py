@@ -11,7 +11,6 @@ So a provider process reads a small index at start and one block per type it is 
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from dataclasses import dataclass, field
@@ -78,16 +77,15 @@ def _proto_block(pb: Any, block: dict[str, Any]) -> Any:
 
 
 def load_source(path: Path) -> tuple[str, dict[str, Any], str]:
-    """(provider source address, its schema, provider version) from a `providers schema -json` file."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        document = json.load(handle)
-    schemas = document.get("provider_schemas") or {}
-    if len(schemas) != 1:
-        raise ValueError(f"{path}: expected exactly one provider in provider_schemas, found {len(schemas)}")
-    [(address, schema)] = schemas.items()
-    version = str((document.get("toolkit") or {}).get("provider_version") or "0.0.0")
-    return address, schema, version
+    """(provider source address, its schema, provider version) from a `providers schema -json` file (plain or
+    gzip'd), read by the loader `toolkit check --schema` uses too (toolkit/provider_schema.py): a file holding
+    several providers is searched for the one named like the file (`aws.json.gz` -> `.../aws`); an unreadable
+    one raises its SchemaError (a ToolkitError: `Error: …` at the CLI)."""
+    from toolkit import provider_schema
+
+    loaded = provider_schema.load(path.name.split(".", 1)[0], path)
+    schema = loaded.document()["provider_schemas"][loaded.address]
+    return loaded.address, schema, loaded.info.provider_version or "0.0.0"
 
 
 def compile_schema(source: Path, target: Path) -> str:

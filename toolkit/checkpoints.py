@@ -26,11 +26,11 @@ from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.files import write_atomically
+from toolkit.secrets import is_secret_name
 
 CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
 # Parameter names that may carry a secret are never written to a checkpoint.
-SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def user_parameters(rds: Any, name: str, kind: str) -> dict[str, ParameterSettin
         for page in paginator.paginate(**{name_key: name, "Source": "user"}):
             for item in page.get("Parameters", []):
                 parameter = item["ParameterName"]
-                if "ParameterValue" not in item or any(word in parameter.upper() for word in SECRET_WORDS):
+                if "ParameterValue" not in item or is_secret_name(parameter):
                     continue
                 parameters[parameter] = ParameterSetting(str(item["ParameterValue"]), _apply_type(item))
     return parameters

@@ -90,6 +90,12 @@ def check_variables(values: dict[str, Any], declarations: dict[str, VariableDecl
     for name in values:
         if name not in declarations:
             problems.append(f"{name}: the root module {root_dir} declares no such variable (declared: {declared})")
+    from toolkit.secrets import secret_shaped_paths
+
+    for name in values:
+        for path in secret_shaped_paths(values[name], name):
+            problems.append(f"{path}: the value holds a secret (a URL with a password, a PEM block or an AWS secret "
+                            "access key): secrets come from Secrets Manager or TF_VAR_*, never from environment files")
     for name, declaration in declarations.items():
         if name in values:
             if declaration.sensitive:

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.checks.binaries import find_terraform
+from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
 from toolkit.checks.stub import StubMirror, prepare_mirror
 from toolkit.engine.terraform import error_excerpt
@@ -70,7 +70,7 @@ def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror:
         result.notes.append("skipped validate: no terraform/ and no modules/*/examples/*")
         return result
     limit = timeout_seconds() if timeout is None else timeout
-    terraform = find_terraform(root)
+    terraform = require_terraform(root)
     mirror = mirror or prepare_mirror(root)
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
         outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit), chosen))

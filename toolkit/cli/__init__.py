@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "fmt, provider schema, contracts and checkov over the code."),
     "plan": ("plan", "Render, init and plan; save the plan for review and apply."),
     "review": ("review", "Review a plan: summary, data-at-risk warnings, changes."),
+    "cost": ("cost", "Monthly cost of a plan, its change, and the budget check."),
     "apply": ("apply", "Apply the reviewed saved plan, behind the guards."),
     "checkpoints": ("rollback", "List an environment's pre-apply checkpoints."),
     "rollback": ("rollback", "Roll back to a checkpoint, tier by tier (dry run first)."),
@@ -55,7 +56,9 @@ class ToolkitGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ToolkitError as error:
-            typer.echo(f"Error: {error}", err=True)
+            from toolkit.secrets import mask_text
+
+            typer.echo(f"Error: {mask_text(str(error))}", err=True)
             raise typer.Exit(error.exit_code) from None
 
 

@@ -124,6 +124,13 @@ def _combined_table(results: list[Any]) -> str:
             status = "changes" if result.has_changes else "no changes"
             lines.append(f"{result.environment:<{width}}  {status:<10}  {summary.add:>3}  {summary.change:>6}  "
                          f"{summary.replace:>7}  {summary.destroy:>7}")
+    offline = [result for result in results if getattr(result, "saved", None) and result.saved.metadata.offline]
+    if offline:
+        lines.append("\nOffline plans (stub AWS provider 6, empty state; reviewable, never applied), "
+                     "resources by module:")
+        for result in offline:
+            by_module = ", ".join(f"{module} {count}" for module, count in result.resources_by_module().items())
+            lines.append(f"  {result.environment:<{width}}  {by_module or 'nothing'}")
     return "\n".join(lines)
 
 

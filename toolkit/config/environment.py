@@ -144,10 +144,20 @@ def _describe(item: dict[str, Any], document: SourcedDocument, env_file: Path, p
     location = _nearest_location(document, path, env_file)
     key = ".".join(str(part) for part in path) or "(top level)"
     shown = f" = {value!r}" if value is not _MISSING and not isinstance(value, dict | list) else ""
+    if shown and _holds_secret(path, value):
+        shown = " = (value hidden)"
     return f"{project.display(location.file)}:{location.line}: {key}{shown}: {message}"
 
 
 _MISSING = object()
+
+
+def _holds_secret(path: KeyPath, value: Any) -> bool:
+    """A refused or masked value is never printed: a secret-named key, or a secret-shaped value."""
+    from toolkit.secrets import is_secret_name, looks_like_secret
+
+    return any(isinstance(part, str) and is_secret_name(part) for part in path) or (
+        isinstance(value, str) and looks_like_secret(value))
 
 
 def _value_at(data: Any, path: KeyPath) -> Any:

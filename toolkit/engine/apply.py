@@ -13,7 +13,9 @@ from toolkit.engine.guards import (
     Prompt,
     check_approval,
     check_auto_allowed,
+    check_not_offline,
     check_plan_matches,
+    check_reviewed_plan,
     check_state_unchanged,
     check_stateful_destroys,
 )
@@ -59,6 +61,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     else:
         # Fail before any terraform work when there is nothing to apply.
         saved = load_latest_plan(project.environment_data_dir(environment) / "plans", environment)
+        check_not_offline(environment, saved.metadata)
     session = open_session(project, environment, progress, config=config)
     workspace, terraform = session.workspace, session.terraform
     if auto:
@@ -72,9 +75,12 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:
         return ApplyOutcome(environment, False, metadata.plan_id, metadata.summary, "not needed")
-    # From the verified plan file itself: plan.json carries no hash, and the binary plan is what gets applied.
-    check_stateful_destroys(environment, terraform.show_json(saved.plan_file), list(allow_destroy or []))
-    approval = check_approval(config, approve, prompt, metadata.summary.text())
+    # From the verified plan file itself: plan.json and metadata.json are only what was written beside it, the
+    # binary plan is what gets applied. It must say what was reviewed; its own summary is what gets approved.
+    applied_plan = terraform.show_json(saved.plan_file)
+    summary = check_reviewed_plan(environment, metadata.plan_id, applied_plan, saved.load_json(), metadata.summary)
+    check_stateful_destroys(environment, applied_plan, list(allow_destroy or []))
+    approval = check_approval(config, approve, prompt, summary.text())
 
     progress.step(environment, "checkpoint")
     checkpoint, store = take_checkpoint(session, state, saved)
