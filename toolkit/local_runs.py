@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from toolkit.checkpoints import iso, utc_now
+from toolkit.checkpoints import iso, process_alive, utc_now
 from toolkit.files import write_atomically
 
 
@@ -45,14 +44,8 @@ def _process_start(pid: int) -> str | None:
 
 
 def _alive(run: LocalRun) -> bool:
-    if run.host != socket.gethostname():
+    if run.host != socket.gethostname() or not process_alive(run.pid):
         return False
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
     return run.process_start is None or _process_start(run.pid) in (None, run.process_start)
 
 
