@@ -50,7 +50,7 @@ step "offline plans of the real environments: terraform/ with each one's values,
 set +e; "$TOOLKIT" plan --all --offline --quiet; code=$?; set -e
 [ "$code" -eq 2 ] || { echo "demo: expected changes (exit 2) from the offline plans, got exit $code" >&2; exit 1; }
 
-step "creating the state bucket (versioned) and the lock table in the emulator"
+step "creating the state bucket (versioned; the sandbox locks with S3 lock files) in the emulator"
 "$PY" -m toolkit.engine.bootstrap "$ENVIRONMENT"
 
 step "toolkit plan $ENVIRONMENT"

@@ -44,7 +44,7 @@ head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], capture_ou
 checkpoint.git_commit = head.stdout.strip() or None
 checkpoint.state = StateVersion(backend="s3", lineage=state["lineage"], serial=state["serial"],
                                 s3_bucket=backend["bucket"], s3_key=backend["key"],
-                                s3_version_id=state_object.get("VersionId"), dynamodb_table=backend["dynamodb_table"])
+                                s3_version_id=state_object.get("VersionId"), dynamodb_table=backend.get("dynamodb_table"))
 store = CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
 store.save(checkpoint)
 store.update_apply(checkpoint.id, ApplyRecord(result="success", applied_by=checkpoint.created_by,

@@ -11,14 +11,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.config import EnvironmentConfig
-from toolkit.errors import RenderError
+from toolkit.errors import ConfigError, RenderError
 from toolkit.files import write_atomically
 from toolkit.hcl_writer import hcl_key, hcl_value
 from toolkit.project import Project
 from toolkit.terraform_types import TypeSpec, parse_type, type_errors
+
+if TYPE_CHECKING:
+    from toolkit.engine.terraform import TerraformBinary
 
 TFVARS = "terraform.tfvars"
 BACKEND_BLOCK = "backend.tf"
@@ -121,20 +124,52 @@ def _render_tfvars(config: EnvironmentConfig, values: dict[str, Any]) -> str:
     return text.replace("\n\n\n", "\n\n").rstrip("\n") + "\n"
 
 
-def backend_settings(project: Project, config: EnvironmentConfig) -> tuple[str, dict[str, Any]]:
-    """The backend type and its -backend-config values; one state key per environment."""
+# Engine releases that changed the s3 backend's settings (the same numbers hold for OpenTofu).
+ENDPOINTS_SINCE = (1, 6)    # `endpoints = { s3 = …, dynamodb = … }` and `use_path_style` replaced `endpoint`…
+LOCK_FILE_SINCE = (1, 10)   # `use_lockfile = true`: the <key>.tflock lock file (the table is deprecated in 1.11)
+
+
+def version_tuple(version: str) -> tuple[int, int]:
+    """`1.15.5` -> (1, 15); anything unreadable counts as (0, 0), the oldest."""
+    parts = version.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return 0, 0
+
+
+def state_key(config: EnvironmentConfig) -> str:
+    """The S3 key of an environment's state: one per environment."""
+    prefix = config.settings.backend.key_prefix or config.settings.project
+    return f"{prefix}/{config.name}/terraform.tfstate"
+
+
+def backend_settings(project: Project, config: EnvironmentConfig,
+                     engine: TerraformBinary | None = None) -> tuple[str, dict[str, Any]]:
+    """The backend type and its -backend-config values; one state key per environment.
+
+    `engine` is the terraform the files are for: the setting names follow what it understands (modern ones
+    when it is None). The lock kind never follows the engine: an engine too old for the pinned lock is an error.
+    """
     backend = config.settings.backend
     if backend.type == "local":
         state_file = project.state_dir(config.name) / "terraform.tfstate"
         return "local", {"path": str(state_file)}
-    prefix = backend.key_prefix or config.settings.project
+    release = version_tuple(engine.version) if engine else LOCK_FILE_SINCE
+    if backend.uses_lock_file and engine is not None and release < LOCK_FILE_SINCE:
+        raise ConfigError(f"envs/{config.name}.yaml: backend.lock is {backend.lock}: S3 lock files (use_lockfile) "
+                          f"need Terraform or OpenTofu >= 1.10, and the engine is {engine.description}. Use a "
+                          "newer engine (TOOLKIT_TERRAFORM=/path/to/terraform) or pin backend.lock: dynamodb")
     settings: dict[str, Any] = {
         "bucket": backend.bucket,
-        "key": f"{prefix}/{config.name}/terraform.tfstate",
+        "key": state_key(config),
         "region": backend.region or config.settings.aws_region,
-        "dynamodb_table": backend.dynamodb_table,
         "encrypt": backend.encrypt,
     }
+    if backend.uses_lock_file:
+        settings["use_lockfile"] = True
+    if backend.uses_lock_table:
+        settings["dynamodb_table"] = backend.dynamodb_table
     if backend.kms_key_id:
         settings["kms_key_id"] = backend.kms_key_id
     if backend.endpoint_from_env:
@@ -143,16 +178,20 @@ def backend_settings(project: Project, config: EnvironmentConfig) -> tuple[str, 
             raise RenderError(f"envs/{config.name}.yaml: backend.endpoint_from_env names "
                               f"{backend.endpoint_from_env}, which is not set: start the emulator and export it "
                               "(make demo does both)")
-        # Settings understood by the s3 backend of Terraform 1.0 to 1.5 (the emulator sandbox).
-        settings.update({
-            "endpoint": endpoint,
-            "dynamodb_endpoint": endpoint,
-            "force_path_style": True,
-            "skip_credentials_validation": True,
-            "skip_metadata_api_check": True,
-            "skip_region_validation": True,
-        })
+        settings.update(_endpoint_settings(endpoint, backend.uses_lock_table, release))
     return "s3", settings
+
+
+def _endpoint_settings(endpoint: str, lock_table: bool, release: tuple[int, int]) -> dict[str, Any]:
+    """An emulator's endpoint in the names the engine understands, so a normal run prints no deprecation."""
+    if release >= ENDPOINTS_SINCE:
+        endpoints = {"s3": endpoint, **({"dynamodb": endpoint} if lock_table else {})}
+        return {"endpoints": endpoints, "use_path_style": True, "skip_credentials_validation": True,
+                "skip_metadata_api_check": True, "skip_region_validation": True, "skip_requesting_account_id": True}
+    # Terraform 1.0 to 1.5.
+    return {"endpoint": endpoint, **({"dynamodb_endpoint": endpoint} if lock_table else {}),
+            "force_path_style": True, "skip_credentials_validation": True, "skip_metadata_api_check": True,
+            "skip_region_validation": True}
 
 
 @dataclass(frozen=True)
@@ -182,15 +221,15 @@ class PreparedRender:
         )
 
 
-def prepare_render(project: Project, config: EnvironmentConfig, *, root_dir: Path | None = None,
-                   check: bool = True) -> PreparedRender:
+def prepare_render(project: Project, config: EnvironmentConfig, engine: TerraformBinary | None = None, *,
+                   root_dir: Path | None = None, check: bool = True) -> PreparedRender:
     """Check the values against the root module and render the texts; raises before anything is written."""
     root_dir = root_dir or (project.root / config.settings.terraform.root).resolve()
     values = config.terraform_variables()
     if check:
         shown = project.display(root_dir)
         check_variables(values, read_variable_declarations(root_dir, shown), shown, config.name)
-    backend_type, backend_values = backend_settings(project, config)
+    backend_type, backend_values = backend_settings(project, config, engine)
     backend_block = f"# Rendered by toolkit: the backend type of environment {config.name}.\n" \
                     f'terraform {{\n  backend "{backend_type}" {{}}\n}}\n'
     backend_config = f"# Rendered by toolkit: backend settings of environment {config.name}.\n" + "\n".join(
@@ -200,20 +239,21 @@ def prepare_render(project: Project, config: EnvironmentConfig, *, root_dir: Pat
 
 
 def render_recorded(project: Project, config: EnvironmentConfig, root_dir: Path, tfvars_text: str,
-                    build_dir: Path) -> RenderResult:
+                    build_dir: Path, engine: TerraformBinary | None = None) -> RenderResult:
     """Recorded tfvars (a checkpoint's) with today's backend files, for a root module other than the working tree's.
 
     The tfvars were rendered and checked against that root when they were applied; the backend (where the
     state lives) is the environment's current one.
     """
-    prepared = prepare_render(project, config, root_dir=root_dir, check=False)
+    prepared = prepare_render(project, config, engine, root_dir=root_dir, check=False)
     files = {**prepared.files, TFVARS: tfvars_text}
     return PreparedRender(config.name, build_dir, root_dir, files).write()
 
 
-def render_environment(project: Project, config: EnvironmentConfig) -> RenderResult:
-    """Check and write one environment's rendered files."""
-    return prepare_render(project, config).write()
+def render_environment(project: Project, config: EnvironmentConfig,
+                       engine: TerraformBinary | None = None) -> RenderResult:
+    """Check and write one environment's rendered files (for `engine`, see backend_settings)."""
+    return prepare_render(project, config, engine).write()
 
 
 def _write_if_changed(path: Path, text: str) -> bool:

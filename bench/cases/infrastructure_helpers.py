@@ -71,7 +71,7 @@ def rollback_scenario(environment: str) -> dict[str, Any]:
     checkpoint.state = StateVersion(backend="s3", lineage=state["lineage"], serial=state["serial"],
                                     s3_bucket=backend["bucket"], s3_key=backend["key"],
                                     s3_version_id=state_object.get("VersionId"),
-                                    dynamodb_table=backend["dynamodb_table"])
+                                    dynamodb_table=backend.get("dynamodb_table"))
     store = CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
     store.save(checkpoint)
     store.update_apply(checkpoint.id, ApplyRecord(result="success", applied_by=checkpoint.created_by,

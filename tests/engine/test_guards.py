@@ -129,7 +129,8 @@ def test_dead_lock_is_named_and_released_only_when_confirmed(project: EngineProj
     lock = plant_dead_lock(moto_server)
     planned = toolkit("plan", "prod")
     assert planned.exit_code == 1, planned.output
-    assert "Error: terraform plan for prod: the state is locked by another run:" in planned.output
+    assert ("Error: terraform plan for prod: the state is locked by another run (the DynamoDB lock item "
+            f"{lock['Path']}):") in planned.output
     assert f"lock ID:   {lock['ID']}" in planned.output and "held by:   ci@runner-7" in planned.output
 
     unconfirmed = toolkit("unlock", "prod")

@@ -98,7 +98,8 @@ def test_concurrent_apply_fails_naming_the_lock_holder_and_the_first_completes(
 
         second = toolkit("apply", ENV)
         assert second.exit_code == 1, second.output
-        assert f"for {ENV}: the state is locked by another run:" in second.output
+        assert f"for {ENV}: the state is locked by another run (the DynamoDB lock item {holder['Path']}):" \
+            in second.output
         assert f"lock ID:   {holder['ID']}" in second.output
         assert f"held by:   {holder['Who']}" in second.output
         assert "operation: apply" in second.output
@@ -106,7 +107,8 @@ def test_concurrent_apply_fails_naming_the_lock_holder_and_the_first_completes(
 
         unlock = toolkit("unlock", ENV)
         assert unlock.exit_code == 1, unlock.output
-        assert f"lock ID:   {holder['ID']}" in unlock.output and "Releasing needs confirmation" in unlock.output
+        assert f"lock ID:   {holder['ID']}" in unlock.output
+        assert "A run on this machine that may hold it is still running: terraform apply (pid " in unlock.output
         assert lock_item(moto_server, project) is not None
     finally:
         output, _ = first.communicate(timeout=300)

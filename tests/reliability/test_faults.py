@@ -318,7 +318,8 @@ def test_killed_apply_leaves_a_lock_that_unlock_explains_and_releases(
 
     blocked = run_cli("plan", KILLED, "--quiet")
     assert blocked.exit_code == 1, blocked.output
-    assert f"Error: terraform plan for {KILLED}: the state is locked by another run:" in blocked.stderr
+    assert (f"Error: terraform plan for {KILLED}: the state is locked by another run (the DynamoDB lock item "
+            f"{lock['Path']}):") in blocked.stderr
     assert f"lock ID:   {lock['ID']}" in blocked.stderr and "operation: apply" in blocked.stderr
     assert f"`toolkit unlock {KILLED} {lock['ID']}`" in blocked.stderr
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from tests.support.fault_proxy import FaultProxy
@@ -75,6 +76,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) 
     AWS goes through the proxy."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "envs", root / "envs")
+    pin_lock(Project(root), "dynamodb")  # before the commit: the copy's own configuration, not an edit
     init_repository(root)
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
@@ -88,6 +90,19 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) 
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     return Project(root)
+
+
+def pin_lock(project: Project, kind: str) -> None:
+    """Pin the sandbox copy's backend.lock (the repository's sandbox uses lock files)."""
+    env_file = project.root / "envs" / f"{ENVIRONMENT}.yaml"
+    document = yaml.safe_load(env_file.read_text(encoding="utf-8"))
+    document["backend"]["lock"] = kind
+    if kind == "s3":
+        document["backend"].pop("dynamodb_table", None)
+    else:
+        document["backend"]["dynamodb_table"] = LOCK_TABLE
+    env_file.write_text("# Sandbox copy for the rollback tests.\n# Its lock kind is pinned by the test.\n"
+                        + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
 def direct(service: str, endpoint: str) -> Any:

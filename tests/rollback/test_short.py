@@ -62,9 +62,11 @@ def test_state_restore_waits_for_nobody_when_the_state_is_locked(world: World, c
     result = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith(
-        f"Error: step terraform-state failed: the state {LOCK_ID} is locked by alice@laptop (OperationTypeApply, "
-        "since 2026-11-26T03:00:00Z, ID 1234): nothing restored; wait for that run or release it with "
-        "`toolkit unlock sandbox`\n")
+        f"Error: step terraform-state failed: the state s3://{LOCK_ID} is locked by:\n"
+        "  lock ID:   1234\n  held by:   alice@laptop\n  operation: apply\n"
+        "  since:     2026-11-26T03:00:00Z\n"
+        f"  found in:  DynamoDB {LOCK_TABLE}: LockID={LOCK_ID}\n"
+        "nothing restored; wait for that run or release it with `toolkit unlock sandbox`\n"), result.stderr
     assert world.state_object()[1] == state_document(8)
     assert json.loads(lock_item(world)["Info"]["S"])["Who"] == "alice@laptop"
 
@@ -98,8 +100,8 @@ def test_local_state_restore_under_terraform_lock(project, cli, proxy) -> None:
         assert holder.stdout.readline().strip() == "locked"
         blocked = invoke(cli, "rollback", "dev", "--step", "terraform-state", "--yes")
         assert blocked.exit_code == 1, blocked.output
-        assert f"Error: step terraform-state failed: {state_path} is locked by another process: nothing restored" \
-            in blocked.stderr
+        assert f"Error: step terraform-state failed: the state {state_path} is locked by:" in blocked.stderr
+        assert "held by:   another process" in blocked.stderr and "nothing restored" in blocked.stderr
         assert state_path.read_bytes() == state_document(8)
     finally:
         holder.communicate("release\n", timeout=10)

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 @envs_app.command("list")
 def list_command() -> None:
-    """List the environments (one per envs/NAME.yaml) with their root module and protection.
+    """List the environments (envs/NAME.yaml): root module, backend, lock and protection.
 
     Example: toolkit envs list
     """
@@ -36,8 +36,9 @@ def list_command() -> None:
     for name in list_environments(project):
         config = load_environment(project, name)
         flags = "protected" if config.protected else ""
-        typer.echo(f"{name:<12} root={config.settings.terraform.root:<20} "
-                   f"backend={config.settings.backend.type:<6} {flags}".rstrip())
+        backend = config.settings.backend
+        where = f"{backend.type} lock={backend.lock}" if backend.lock else backend.type
+        typer.echo(f"{name:<12} root={config.settings.terraform.root:<20} backend={where:<16} {flags}".rstrip())
 
 
 @envs_app.command("show")

@@ -18,17 +18,20 @@ def unlock_command(
     lock_id: str | None = typer.Argument(None, help="The lock ID to release (as shown by the lock error).",
                                          show_default=False),
     yes: Yes = False,
+    force: bool = typer.Option(False, "--force", help="Release even when a live run on this machine may hold it."),
 ) -> None:
-    """Explain who holds ENV's state lock and release it (terraform force-unlock) after confirmation.
+    """Explain who holds ENV's state lock (S3 lock file, DynamoDB item or both, as the environment pins) and
+    release it after confirmation.
 
-    Only release a lock whose run is dead: releasing a live apply's lock can corrupt the state.
+    Only release a lock whose run is dead: releasing a live apply's lock can corrupt the state. A lock that a
+    run still alive on this machine may hold is refused unless --force.
 
     Example: toolkit unlock staging 6f1c2d7e-0b1a-4c55-9e0e-1f2a3b4c5d6e --yes
     """
     from toolkit.engine import unlock_environment
     from toolkit.project import Project
 
-    outcome = unlock_environment(Project.discover(), environment, lock_id, yes=yes,
+    outcome = unlock_environment(Project.discover(), environment, lock_id, yes=yes, force=force,
                                  confirm=_confirm if sys.stdin.isatty() else None)
     typer.echo(outcome.message())
 

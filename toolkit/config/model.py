@@ -56,9 +56,17 @@ class TerraformSettings(Strict):
     root: str = Field("terraform", description="Root module folder, relative to the project.")
 
 
+LockKind = Literal["s3", "dynamodb", "both"]
+LOCK_KINDS: tuple[str, ...] = ("s3", "dynamodb", "both")
+
+
 class BackendSettings(Strict):
     type: Literal["local", "s3"] = "local"
     bucket: str | None = None
+    lock: LockKind | None = Field(
+        None, description="How every run of the environment locks the S3 state: s3 (a <key>.tflock lock file, "
+        "Terraform >= 1.10), dynamodb (the lock table) or both (the migration step between them). Default: s3; "
+        "dynamodb when dynamodb_table is set without lock (an existing configuration keeps its lock).")
     dynamodb_table: str | None = None
     region: str | None = None
     key_prefix: str | None = None
@@ -68,18 +76,45 @@ class BackendSettings(Strict):
         None, description="Name of an environment variable holding an S3/DynamoDB endpoint (emulator only)."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pin_lock_kind(cls, data: object) -> object:
+        # Pinned from the file alone (never from the engine), so every run of an environment takes the same
+        # lock. An existing file with a lock table keeps the table: switching it silently to lock files would
+        # let an old and a new run each hold "the" lock at once.
+        if isinstance(data, dict) and data.get("type") == "s3" and data.get("lock") is None:
+            return {**data, "lock": "dynamodb" if data.get("dynamodb_table") else "s3"}
+        return data
+
     @field_validator("region")
     @classmethod
     def _known_backend_region(cls, value: str | None) -> str | None:
         return value if value is None else known_region(value)
 
     @model_validator(mode="after")
-    def _s3_needs_bucket_and_table(self) -> BackendSettings:
-        if self.type == "s3":
-            for key in ("bucket", "dynamodb_table"):
-                if not getattr(self, key):
-                    raise RuleViolation((key,), "required when backend.type is s3")
+    def _lock_settings(self) -> BackendSettings:
+        if self.type != "s3":
+            if self.lock is not None:
+                raise RuleViolation(("lock",), "only for backend.type s3 (a local state is locked by terraform's "
+                                    "own file lock)")
+            return self
+        if not self.bucket:
+            raise RuleViolation(("bucket",), "required when backend.type is s3")
+        if self.lock in ("dynamodb", "both") and not self.dynamodb_table:
+            raise RuleViolation(("dynamodb_table",), f"required when backend.lock is {self.lock} (the DynamoDB "
+                                "lock table)")
+        if self.lock == "s3" and self.dynamodb_table:
+            raise RuleViolation(("dynamodb_table",), "not used when backend.lock is s3 (lock files): remove it, "
+                                "or set backend.lock: both while a team moves from the table to lock files")
         return self
+
+    @property
+    def uses_lock_file(self) -> bool:
+        return self.type == "s3" and self.lock in ("s3", "both")
+
+    @property
+    def uses_lock_table(self) -> bool:
+        return self.type == "s3" and self.lock in ("dynamodb", "both")
 
 
 class NetworkSettings(Strict):

@@ -1,4 +1,5 @@
-"""Create an environment's S3 state bucket (versioned) and DynamoDB lock table if they are missing.
+"""Create an environment's S3 state bucket (versioned) and, for `backend.lock` dynamodb or both, its DynamoDB
+lock table, if they are missing.
 
 Used by `make demo` and the tests against the emulator (`python -m toolkit.engine.bootstrap sandbox`);
 with real AWS the bucket and table come from the account's bootstrap stack instead.
@@ -14,7 +15,7 @@ from toolkit.project import Project
 
 
 def ensure_state_backend(project: Project, environment: str) -> str:
-    """Make sure the bucket (with versioning, so state versions exist for rollback) and lock table exist."""
+    """Make sure the bucket (with versioning, so state versions exist for rollback) and any lock table exist."""
     import os
 
     from toolkit.aws import aws_client, call, error_code
@@ -34,6 +35,8 @@ def ensure_state_backend(project: Project, environment: str) -> str:
             raise
     call(f"s3:PutBucketVersioning {backend.bucket}", s3.put_bucket_versioning, Bucket=backend.bucket,
          VersioningConfiguration={"Status": "Enabled"})
+    if not backend.uses_lock_table:
+        return f"s3://{backend.bucket} (versioned, lock files) ready in {region}"
     dynamodb = aws_client("dynamodb", region=region, endpoint_url=endpoint)
     try:
         call(f"dynamodb:CreateTable {backend.dynamodb_table}", dynamodb.create_table,

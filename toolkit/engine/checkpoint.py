@@ -39,7 +39,8 @@ def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any
         version.s3_bucket, version.s3_key = settings.get("bucket"), settings.get("key")
         version.dynamodb_table = settings.get("dynamodb_table")
         region = settings.get("region") or session.config.settings.aws_region
-        endpoint = settings.get("endpoint") or session.workspace.endpoint_url
+        endpoint = (settings.get("endpoints") or {}).get("s3") or settings.get("endpoint") \
+            or session.workspace.endpoint_url
         s3 = aws_client("s3", region=region, endpoint_url=endpoint)
         try:
             with aws_errors(f"s3:HeadObject s3://{version.s3_bucket}/{version.s3_key}"):

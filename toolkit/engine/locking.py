@@ -1,41 +1,17 @@
-"""State-lock contention: read terraform's "Error acquiring the state lock" block and explain it."""
+"""State-lock contention: read terraform's "Error acquiring the state lock" block and explain it.
+
+The block is the same for both lock kinds (the S3 lock file's 412 and the DynamoDB conditional put).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from toolkit.errors import LockError
+from toolkit.state_lock import LockInfo
 
 LOCK_ERROR_MARKER = "Error acquiring the state lock"
 _FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):\s*(.*?)\s*$")
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    """The lock holder as terraform reports it."""
-
-    id: str
-    path: str = ""
-    operation: str = ""
-    who: str = ""
-    version: str = ""
-    created: str = ""
-    info: str = ""
-
-    @property
-    def operation_name(self) -> str:
-        """`OperationTypeApply` -> `apply`."""
-        return self.operation.removeprefix("OperationType").lower() or "unknown operation"
-
-    def describe(self) -> str:
-        lines = [f"lock ID:   {self.id}", f"held by:   {self.who or 'unknown'}",
-                 f"operation: {self.operation_name}", f"since:     {self.created or 'unknown'}"]
-        if self.path:
-            lines.append(f"state:     {self.path}")
-        if self.version:
-            lines.append(f"terraform: {self.version}")
-        return "\n".join(f"  {line}" for line in lines)
 
 
 def parse_lock_info(output: str) -> LockInfo | None:
@@ -63,10 +39,20 @@ def parse_lock_info(output: str) -> LockInfo | None:
     )
 
 
-def lock_error(environment: str, lock: LockInfo, what: str) -> LockError:
-    """A complete message: who holds the lock, and the two ways forward."""
+def lock_place(output: str, lock: LockInfo) -> str:
+    """Which lock terraform found taken, from its error message: the S3 lock file or the DynamoDB item."""
+    if "S3: PutObject" in output or "PreconditionFailed" in output:
+        return f"the S3 lock file {lock.path}.tflock" if lock.path else "the S3 lock file"
+    if "DynamoDB" in output or "ConditionalCheckFailed" in output:
+        return f"the DynamoDB lock item {lock.path}" if lock.path else "the DynamoDB lock table"
+    return ""
+
+
+def lock_error(environment: str, lock: LockInfo, what: str, place: str = "") -> LockError:
+    """A complete message: who holds the lock (and in which lock), and the two ways forward."""
+    where = f" ({place})" if place else ""
     return LockError(
-        f"{what} for {environment}: the state is locked by another run:\n{lock.describe()}\n"
+        f"{what} for {environment}: the state is locked by another run{where}:\n{lock.describe()}\n"
         f"Wait for it and retry with a longer --lock-timeout (e.g. --lock-timeout 10m), or, if that run is "
         f"dead, release the lock with `toolkit unlock {environment} {lock.id}`."
     )

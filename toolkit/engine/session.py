@@ -49,11 +49,11 @@ def open_session(project: Project, environment: str, progress: Progress | None =
     binary = discover_binary(project.root)
     if source is None:
         progress.step(environment, "render")
-        render = render_environment(project, config)
+        render = render_environment(project, config, binary)
     else:
         progress.step(environment, f"commit {source.commit[:12]} with checkpoint {source.checkpoint}'s tfvars")
         render = render_recorded(project, config, source.root_dir, source.tfvars_text,
-                                 run_dir(project, config.name, source) / "build")
+                                 run_dir(project, config.name, source) / "build", binary)
     workspace = prepare_workspace(project, config, render, source)
     terraform = workspace.terraform(binary, progress)
     init_unless_current(terraform, binary, project, render.root_dir, backend_config=render.backend_config_path,

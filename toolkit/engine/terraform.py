@@ -26,11 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.locking import LockInfo, lock_error, parse_lock_info
+from toolkit.engine.locking import lock_error, lock_place, parse_lock_info
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.errors import TerraformError
+from toolkit.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
+# Commands that take the state lock: their runs are recorded while they live.
+LOCKING_COMMANDS = frozenset({"plan", "apply", "refresh", "import", "destroy"})
 ERROR_LINES_SHOWN = 25
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -95,6 +98,8 @@ class Terraform:
     environment_variables: dict[str, str]
     label: str
     progress: Progress = field(default_factory=SilentProgress)
+    # Where runs that take the state lock are recorded while they live (`toolkit unlock` reads it).
+    runs: LocalRuns | None = None
     # A bound on each command (offline runs: a stub provider that hangs must not hang the toolkit). Such runs
     # get their own process group, killed whole (terraform and its providers) when the time is up.
     time_limit_seconds: float | None = None
@@ -111,8 +116,11 @@ class Terraform:
                                        start_new_session=self.time_limit_seconds is not None)
         except OSError as error:
             raise TerraformError(f"{self.binary.path}: cannot run it: {error}") from None
+        recorded = self.runs.registered(process.pid, f"terraform {args[0]}") \
+            if self.runs is not None and args[0] in LOCKING_COMMANDS else contextlib.nullcontext()
         try:
-            stdout, stderr = self._collect(process, args[0], stream)
+            with recorded:
+                stdout, stderr = self._collect(process, args[0], stream)
         except _TimeUp:
             _kill_group(process)
             raise TerraformError(f"terraform {args[0]} did not finish within {self.time_limit_seconds:.0f}s for "
@@ -176,7 +184,7 @@ class Terraform:
         output = _ANSI.sub("", result.stderr or result.stdout)
         lock = parse_lock_info(output)
         if lock is not None:
-            return lock_error(self.label, lock, what)
+            return lock_error(self.label, lock, what, lock_place(output, lock))
         return TerraformError(f"{what} failed for {self.label} (exit {result.returncode}):\n"
                               f"{error_excerpt(output)}")
 
@@ -218,21 +226,6 @@ class Terraform:
     def output_json(self) -> dict[str, Any]:
         result = self.run("output", "-json", "-no-color")
         return _parse_json(result.stdout or "{}", "terraform output -json")
-
-    def force_unlock(self, lock_id: str) -> RunResult:
-        return self.run("force-unlock", "-force", "-no-color", lock_id)
-
-    def probe_lock(self, *, var_file: Path) -> LockInfo | None:
-        """Who holds the state lock: take it for an instant with a refresh-less plan (changes nothing)."""
-        args = ["plan", "-input=false", "-no-color", "-lock-timeout=0s", "-refresh=false", f"-var-file={var_file}"]
-        command = [str(self.binary.path), *args]
-        completed = subprocess.run(command, cwd=self.working_dir, env=self.environment_variables,
-                                   capture_output=True, text=True, encoding="utf-8", errors="replace")
-        lock = parse_lock_info(_ANSI.sub("", completed.stderr))
-        if lock is None and completed.returncode not in (0, 2):
-            raise TerraformError(f"cannot check the state lock of {self.label} (exit {completed.returncode}):\n"
-                                 f"{error_excerpt(completed.stderr or completed.stdout)}")
-        return lock
 
 
 class _TimeUp(Exception):

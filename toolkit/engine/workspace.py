@@ -22,6 +22,7 @@ from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError
 from toolkit.files import write_atomically
+from toolkit.local_runs import runs_of
 from toolkit.project import Project
 from toolkit.render import RenderResult
 
@@ -82,7 +83,7 @@ class Workspace:
 
     def terraform(self, binary: TerraformBinary, progress: Progress | None = None) -> Terraform:
         return Terraform(binary, self.stage_root, self.environment_variables(), self.name,
-                         progress or SilentProgress())
+                         progress or SilentProgress(), runs_of(self.project, self.name))
 
 
 def plans_dir(project: Project, environment: str, source: CommitSource | None = None) -> Path:

@@ -1,30 +1,29 @@
 """Restore the terraform state version recorded in the checkpoint, holding terraform's own state lock.
 
 S3 backend: the checkpoint's object version of the state key is copied on top of the key (CopyObject
-with a VersionId), so the replaced state stays in the bucket's version history. The lock is the
-DynamoDB item `LockID = <bucket>/<key>`, taken with a conditional put exactly like terraform does,
-and the `<bucket>/<key>-md5` digest item is updated so terraform accepts the restored state.
-Local backend: the checkpoint's backup file is written into the state file under an fcntl lock
-(terraform's local lock), after a copy of the replaced state is kept next to it.
+with a VersionId), so the replaced state stays in the bucket's version history. The lock is the one the
+environment pins (toolkit.state_lock: the `<key>.tflock` lock file written with If-None-Match, the DynamoDB
+item `LockID = <bucket>/<key>`, or both), taken exactly like terraform does; with a lock table the
+`<bucket>/<key>-md5` digest item is updated so terraform accepts the restored state.
+Local backend: the checkpoint's backup file is written into the state file under terraform's local lock
+(fcntl + .lock.info), after a copy of the replaced state is kept next to it.
 Both refuse a state of another lineage, and a "restore" that would move to a newer serial.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from toolkit.aws import ClientFactory, call, error_code
-from toolkit.checkpoints import StateVersion, iso, utc_now
+from toolkit.aws import call
+from toolkit.checkpoints import StateVersion, utc_now
 from toolkit.errors import LockError, ToolkitError
+from toolkit.local_runs import runs_of
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
+from toolkit.state_lock import HeldLock, LocalStateLock, LockInfo, S3StateLock, StateLockHeld, state_lock_for
 
 LOCK_OPERATION = "OperationTypeToolkitRollback"
 
@@ -47,19 +46,14 @@ def check_lineage_and_serial(current: tuple[str, int], target: tuple[str, int], 
                            "refusing to move the state forward")
 
 
-def lock_info(run: RunContext, path: str) -> dict[str, str]:
-    """The lock description terraform writes (and prints when it finds the state locked)."""
-    return {"ID": str(uuid.uuid4()), "Operation": LOCK_OPERATION, "Info": f"toolkit rollback run {run.run_id}",
-            "Who": run.who, "Version": "toolkit", "Created": iso(utc_now()), "Path": path}
+def new_lock_info(run: RunContext) -> LockInfo:
+    """The lock description this run writes (terraform prints it to anyone who finds the state locked)."""
+    return LockInfo.new(LOCK_OPERATION, run.who, f"toolkit rollback run {run.run_id} (pid {os.getpid()})")
 
 
-def describe_holder(info_text: str) -> str:
-    try:
-        info = json.loads(info_text)
-    except ValueError:
-        return "an unknown holder"
-    return (f"{info.get('Who', 'unknown')} ({info.get('Operation', '?')}, since {info.get('Created', '?')}, "
-            f"ID {info.get('ID', '?')})")
+def describe_holders(holders: list[HeldLock]) -> str:
+    return "; ".join(f"{holder.info.who or 'unknown'} ({holder.info.operation or '?'}, since "
+                     f"{holder.info.created or '?'}, ID {holder.info.id})" for holder in holders)
 
 
 class TerraformStateStep(Step):
@@ -87,31 +81,28 @@ class TerraformStateStep(Step):
 
     # S3 backend ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _clients(run: RunContext) -> ClientFactory:
-        backend = run.config.settings.backend
-        endpoint = os.environ.get(backend.endpoint_from_env) if backend.endpoint_from_env else None
-        region = backend.region or run.clients.region
-        if region == run.clients.region and (endpoint is None or endpoint == run.clients.endpoint_url):
-            return run.clients
-        return ClientFactory(region=region, endpoint_url=endpoint or run.clients.endpoint_url,
-                             recorder=run.clients.recorder)
+    def _lock(self, run: RunContext, bucket: str, key: str) -> S3StateLock:
+        """The environment's pinned lock on this state object; its changing calls are journaled."""
+
+        def journaled(action: str, function: Any, **request: Any) -> Any:
+            summary = {name: value for name, value in request.items() if name != "Body"}
+            return run.act(self.name, action, function, summary, **request)
+
+        lock = state_lock_for(run.project, run.config, clients=run.clients, invoke=journaled, bucket=bucket, key=key)
+        if not isinstance(lock, S3StateLock):
+            raise ToolkitError(f"checkpoint {run.checkpoint.id} records an S3 state, but envs/{run.environment}.yaml "
+                               "now uses a local backend: restore it by hand")
+        return lock
 
     def _plan_s3(self, run: RunContext, version: StateVersion, plan: StepPlan) -> None:
         if not (version.s3_bucket and version.s3_key and version.s3_version_id):
             raise ToolkitError(f"checkpoint {run.checkpoint.id}: the S3 state pointer is incomplete "
                                "(bucket, key and version id are needed)")
-        clients = self._clients(run)
-        s3 = clients("s3")
         bucket, key, wanted = version.s3_bucket, version.s3_key, version.s3_version_id
+        lock = self._lock(run, bucket, key)
+        s3 = lock.clients("s3")
         location = f"s3://{bucket}/{key}"
-        table = version.dynamodb_table or run.config.settings.backend.dynamodb_table
-        lock_id = f"{bucket}/{key}"
-        holder = None
-        if table:
-            item = call("dynamodb:GetItem", clients("dynamodb").get_item, TableName=table,
-                        Key={"LockID": {"S": lock_id}}, ConsistentRead=True).get("Item")
-            holder = describe_holder(item.get("Info", {}).get("S", "")) if item else None
+        holders = lock.inspect()
         current = call("s3:GetObject", s3.get_object, Bucket=bucket, Key=key)
         current_version = current.get("VersionId")
         current_body = current["Body"].read()
@@ -131,75 +122,57 @@ class TerraformStateStep(Step):
             return
         check_lineage_and_serial(current_ls, target_ls, f"version {wanted}")
         digest = hashlib.md5(target_body).hexdigest()  # terraform's own digest: MD5 of the state bytes
-        if table:
-            plan.changes.append(Change("dynamodb:PutItem", f"{table}: LockID={lock_id}",
-                                       f"held by {holder}" if holder else "unlocked",
+        held = f"held by {describe_holders(holders)}" if holders else "unlocked"
+        if lock.uses_lock_file:
+            plan.changes.append(Change("s3:PutObject", lock.lock_file_location, held,
+                                       "locked by this run (If-None-Match: *; released at the end)"))
+        if lock.uses_table:
+            plan.changes.append(Change("dynamodb:PutItem", f"{lock.table}: LockID={lock.lock_path}", held,
                                        "locked by this run (conditional put; released at the end)"))
         plan.changes.append(Change("s3:CopyObject", location, f"version {current_version} (serial {current_ls[1]})",
                                    f"copy of version {wanted} (serial {target_ls[1]}, lineage {target_ls[0]})"))
-        if table:
-            plan.changes.append(Change("dynamodb:PutItem", f"{table}: LockID={lock_id}-md5", "digest of the current "
-                                       "state", f"Digest={digest}"))
+        if lock.uses_table:
+            plan.changes.append(Change("dynamodb:PutItem", f"{lock.table}: LockID={lock.digest_id}", "digest of the "
+                                       "current state", f"Digest={digest}"))
         plan.notes.append(f"the replaced version {current_version} stays in the bucket's version history")
-        if holder:
-            plan.notes.append(f"the state is locked by {holder}: the step stops until the lock is released")
-        plan.data.update(backend="s3", bucket=bucket, key=key, wanted=wanted, table=table, lock_id=lock_id,
-                         current_version=current_version, digest=digest, serial=target_ls[1])
+        plan.notes.append(f"taken under the environment's {lock.describe_kind()}")
+        if holders:
+            plan.notes.append(f"the state is locked by {describe_holders(holders)}: the step stops until the lock "
+                              "is released")
+        plan.data.update(backend="s3", bucket=bucket, key=key, wanted=wanted, current_version=current_version,
+                         digest=digest, serial=target_ls[1])
 
     def _execute_s3(self, run: RunContext, plan: StepPlan) -> list[str]:
         data = plan.data
-        clients = self._clients(run)
-        s3, dynamodb = clients("s3"), clients("dynamodb")
+        lock = self._lock(run, data["bucket"], data["key"])
+        s3 = lock.clients("s3")
         location = f"s3://{data['bucket']}/{data['key']}"
-        with self._dynamodb_lock(run, dynamodb, data["table"], data["lock_id"]):
-            head = call("s3:HeadObject", s3.head_object, Bucket=data["bucket"], Key=data["key"])
-            if head.get("VersionId") != data["current_version"]:
-                raise ToolkitError(f"{location} changed since it was read (now version {head.get('VersionId')}, "
-                                   f"planned from {data['current_version']}): nothing restored; run the step again")
-            copied = run.act(self.name, "s3:CopyObject", s3.copy_object,
-                             {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"]},
-                             Bucket=data["bucket"], Key=data["key"],
-                             CopySource={"Bucket": data["bucket"], "Key": data["key"], "VersionId": data["wanted"]})
-            if data["table"]:
-                run.act(self.name, "dynamodb:PutItem", dynamodb.put_item,
-                        {"table": data["table"], "LockID": f"{data['lock_id']}-md5", "Digest": data["digest"]},
-                        TableName=data["table"],
-                        Item={"LockID": {"S": f"{data['lock_id']}-md5"}, "Digest": {"S": data["digest"]}})
-            restored = call("s3:GetObject", s3.get_object, Bucket=data["bucket"], Key=data["key"])
-            body = restored["Body"].read()
-            if hashlib.md5(body).hexdigest() != data["digest"]:
-                raise ToolkitError(f"{location}: the current object does not match version {data['wanted']} "
-                                   "after the copy")
+        info = new_lock_info(run)
+        try:
+            with runs_of(run.project, run.environment).registered(os.getpid(), f"toolkit rollback {self.name}",
+                                                                   info.id), lock.held(info):
+                head = call("s3:HeadObject", s3.head_object, Bucket=data["bucket"], Key=data["key"])
+                if head.get("VersionId") != data["current_version"]:
+                    raise ToolkitError(f"{location} changed since it was read (now version {head.get('VersionId')}, "
+                                       f"planned from {data['current_version']}): nothing restored; run the step "
+                                       "again")
+                copied = run.act(self.name, "s3:CopyObject", s3.copy_object,
+                                 {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"]},
+                                 Bucket=data["bucket"], Key=data["key"],
+                                 CopySource={"Bucket": data["bucket"], "Key": data["key"],
+                                             "VersionId": data["wanted"]})
+                restored = call("s3:GetObject", s3.get_object, Bucket=data["bucket"], Key=data["key"])
+                body = restored["Body"].read()
+                if hashlib.md5(body).hexdigest() != data["digest"]:
+                    raise ToolkitError(f"{location}: the current object does not match version {data['wanted']} "
+                                       "after the copy")
+                lock.write_digest(body)
+        except StateLockHeld as error:
+            raise LockError(f"{error}\nnothing restored; wait for that run or release it with "
+                            f"`toolkit unlock {run.environment}`") from None
         return [f"{location}: now version {copied.get('VersionId') or restored.get('VersionId')} = copy of "
                 f"{data['wanted']} (serial {data['serial']}, verified); "
                 f"replaced version {data['current_version']} kept"]
-
-    @contextlib.contextmanager
-    def _dynamodb_lock(self, run: RunContext, dynamodb: Any, table: str | None, lock_id: str) -> Iterator[None]:
-        if not table:
-            yield
-            return
-        info = json.dumps(lock_info(run, lock_id))
-        try:
-            run.act(self.name, "dynamodb:PutItem", dynamodb.put_item,
-                    {"table": table, "LockID": lock_id, "condition": "attribute_not_exists(LockID)"},
-                    TableName=table, Item={"LockID": {"S": lock_id}, "Info": {"S": info}},
-                    ConditionExpression="attribute_not_exists(LockID)")
-        except ToolkitError as error:
-            if error_code(error.__cause__) != "ConditionalCheckFailedException":
-                raise
-            item = call("dynamodb:GetItem", dynamodb.get_item, TableName=table, Key={"LockID": {"S": lock_id}},
-                        ConsistentRead=True).get("Item") or {}
-            raise LockError(f"the state {lock_id} is locked by {describe_holder(item.get('Info', {}).get('S', ''))}: "
-                            f"nothing restored; wait for that run or release it with `toolkit unlock {run.environment}`"
-                            ) from None
-        try:
-            yield
-        finally:
-            run.act(self.name, "dynamodb:DeleteItem", dynamodb.delete_item,
-                    {"table": table, "LockID": lock_id, "condition": "Info = this run's lock"},
-                    TableName=table, Key={"LockID": {"S": lock_id}}, ConditionExpression="Info = :info",
-                    ExpressionAttributeValues={":info": {"S": info}})
 
     # Local backend ---------------------------------------------------------------------------
 
@@ -239,33 +212,25 @@ class TerraformStateStep(Step):
     def _execute_local(self, run: RunContext, plan: StepPlan) -> list[str]:
         data = plan.data
         state_path, kept = Path(data["state_path"]), Path(data["kept"])
-        info_path = state_path.with_name(f".{state_path.name}.lock.info")
         try:
-            with state_path.open("r+b") as handle:
-                try:
-                    fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    holder = describe_holder(info_path.read_text()) if info_path.is_file() else "another process"
-                    raise LockError(f"{state_path} is locked by {holder}: nothing restored") from None
-                info_path.write_text(json.dumps(lock_info(run, str(state_path))))
-                try:
-                    current = handle.read()
-                    if hashlib.sha256(current).hexdigest() != data["current_digest"]:
-                        raise ToolkitError(f"{state_path} changed since it was read: nothing restored; run the step "
-                                           "again")
-                    started = utc_now()
-                    kept.write_bytes(current)
-                    target = Path(data["backup"]).read_bytes()
-                    handle.seek(0)
-                    handle.truncate()
-                    handle.write(target)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                    run.record(step=self.name, event="action", action="file:write", result="ok",
-                               request={"state": str(state_path), "from_backup": data["backup"], "kept": str(kept)},
-                               duration_s=(utc_now() - started).total_seconds())
-                finally:
-                    info_path.unlink(missing_ok=True)
+            with LocalStateLock(state_path).held(new_lock_info(run)) as handle:
+                current = handle.read()
+                if hashlib.sha256(current).hexdigest() != data["current_digest"]:
+                    raise ToolkitError(f"{state_path} changed since it was read: nothing restored; run the step "
+                                       "again")
+                started = utc_now()
+                kept.write_bytes(current)
+                target = Path(data["backup"]).read_bytes()
+                handle.seek(0)
+                handle.truncate()
+                handle.write(target)
+                handle.flush()
+                os.fsync(handle.fileno())
+                run.record(step=self.name, event="action", action="file:write", result="ok",
+                           request={"state": str(state_path), "from_backup": data["backup"], "kept": str(kept)},
+                           duration_s=(utc_now() - started).total_seconds())
+        except StateLockHeld as error:
+            raise LockError(f"{error}\nnothing restored") from None
         except OSError as error:
             raise ToolkitError(f"{state_path}: {error.strerror or error}") from None
         if state_path.read_bytes() != Path(data["backup"]).read_bytes():
