@@ -24,6 +24,7 @@ variable "tags" {
   description = "Tags added to every resource, on top of Project, Environment and ManagedBy. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -45,12 +46,14 @@ variable "existing_public_subnet_ids" {
   description = "Public subnets of network.existing_vpc_id (not in the environment files). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "existing_private_subnet_ids" {
   description = "Private subnets of network.existing_vpc_id (not in the environment files). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 ################################################################################
@@ -115,6 +118,7 @@ variable "app_settings" {
   description = "Plain application settings, passed to the container as environment variables (never secrets). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "certificate_arn" {
@@ -127,6 +131,7 @@ variable "container_secrets" {
   description = "Extra container environment variables read from Secrets Manager, name => secret ARN (not in the environment files; ARNs only, never values). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "enable_xray" {

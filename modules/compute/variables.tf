@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -36,11 +37,13 @@ variable "vpc_id" {
 variable "public_subnet_ids" {
   description = "Public subnets (two AZs at least) for the load balancer. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "private_subnet_ids" {
   description = "Private subnets for the Fargate tasks. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "egress_security_group_rules" {
@@ -49,7 +52,8 @@ variable "egress_security_group_rules" {
     security_group_id = string
     port              = number
   }))
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 ################################################################################
@@ -154,18 +158,21 @@ variable "environment" {
   description = "Plain environment variables of the application container, name => value (never secrets). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "secrets" {
   description = "Environment variables read from Secrets Manager at task start, name => secret ARN (optionally with a \":json-key::\" suffix). The execution role may read exactly these secrets. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "secrets_kms_key_arns" {
   description = "Customer-managed KMS keys that encrypt the secrets (the execution role gets kms:Decrypt on them). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "readonly_root_filesystem" {
@@ -190,6 +197,7 @@ variable "ecr_repository_arns" {
   description = "Private ECR repositories the execution role may pull from. Default: [] (public images only)."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "attach_task_role_policy" {
@@ -224,6 +232,7 @@ variable "ingress_cidr_blocks" {
   description = "IPv4 ranges allowed to reach the load balancer. Default: [\"0.0.0.0/0\"]."
   type        = list(string)
   default     = ["0.0.0.0/0"]
+  nullable    = false
 }
 
 variable "enable_deletion_protection" {

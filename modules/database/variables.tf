@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -86,12 +87,14 @@ variable "vpc_id" {
 variable "subnet_ids" {
   description = "Private subnet IDs (two AZs at least) for the DB subnet group. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "allowed_security_group_ids" {
   description = "Client security groups allowed to connect on the database port, as a map of label => security group ID (labels must be known at plan time). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -124,6 +127,7 @@ variable "parameters" {
   description = "PostgreSQL parameters as name => value. rds.force_ssl = 1 is added unless given. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "static_parameter_names" {
@@ -147,6 +151,7 @@ variable "static_parameter_names" {
     "track_commit_timestamp",
     "rds.logical_replication",
   ]
+  nullable = false
 }
 
 ################################################################################
@@ -333,7 +338,7 @@ variable "maintenance_window" {
 }
 
 variable "skip_final_snapshot" {
-  description = "Whether to skip the final snapshot on deletion; false takes one named \"<name>-final\". Default: false."
+  description = "Whether to skip the final snapshot on deletion; false takes one named \"<name>-final-<random hex>\", the suffix kept as long as the identifier. Default: false."
   type        = bool
   default     = false
 }
@@ -372,7 +377,8 @@ variable "performance_insights_retention_period" {
   default     = 7
 
   validation {
-    condition     = contains([7, 731], var.performance_insights_retention_period) || (var.performance_insights_retention_period % 31 == 0 && var.performance_insights_retention_period <= 713)
-    error_message = "performance_insights_retention_period must be 7, 731, or a multiple of 31 up to 713."
+    # AWS accepts 7 (free tier), month * 31 for 1-23 months, or 731 (2 years); 0 is not a multiple it takes.
+    condition     = contains([7, 731], var.performance_insights_retention_period) || (var.performance_insights_retention_period % 31 == 0 && var.performance_insights_retention_period >= 31 && var.performance_insights_retention_period <= 713)
+    error_message = "performance_insights_retention_period must be 7, 731, or a multiple of 31 from 31 to 713."
   }
 }

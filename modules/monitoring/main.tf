@@ -7,7 +7,7 @@ data "aws_caller_identity" "current" {}
 locals {
   region         = data.aws_region.current.region
   create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
   topic_arns     = var.create ? [aws_sns_topic.this[0].arn] : []
 
   metric_namespace = "${var.name}/Application"
@@ -25,52 +25,29 @@ locals {
 # Alarm topic
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_kms_key ? 1 : 0
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
+  create      = local.create_kms_key
+  alias       = "${var.name}-alarms"
+  description = "Alarm topic and log groups of ${var.name}"
+  # The log groups this module creates are encrypted with the key too.
+  log_group_names = [for group in values(var.log_groups) : group.name]
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  # CloudWatch alarms and Budgets publish to the encrypted topic, so they need the data key.
-  statement {
-    sid       = "AlarmPublishers"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "Alarm topic of ${var.name}"
-  deletion_window_in_days = 30
-  enable_key_rotation     = true
-  policy                  = data.aws_iam_policy_document.kms[0].json
+  # CloudWatch alarms and Budgets publish to the encrypted topic, so they need the data key (SNS developer
+  # guide, "compatibility with AWS services"); only on behalf of this account.
+  service_statements = [{
+    sid      = "AlarmPublishers"
+    services = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+    actions  = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    conditions = [{
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }]
+  }]
 
   tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  name          = "alias/${var.name}-alarms"
-  target_key_id = aws_kms_key.this[0].key_id
 }
 
 resource "aws_sns_topic" "this" {
@@ -137,9 +114,9 @@ resource "aws_cloudwatch_log_group" "this" {
   for_each = var.create ? var.log_groups : {}
 
   #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for application logs.
-  #checkov:skip=CKV_AWS_158:These groups hold no secrets; CloudWatch Logs encrypts them with its own key.
   name              = each.value.name
   retention_in_days = coalesce(each.value.retention_days, var.log_retention_days)
+  kms_key_id        = local.kms_key_arn
 
   tags = var.tags
 }

@@ -17,6 +17,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -27,6 +28,7 @@ variable "alarm_emails" {
   description = "E-mail addresses subscribed to the alarm topic (each must confirm). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for email in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+$", email))])
@@ -56,7 +58,8 @@ variable "log_groups" {
     name           = string
     retention_days = optional(number)
   }))
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 variable "log_retention_days" {
@@ -139,6 +142,7 @@ variable "db_instance_identifiers" {
   description = "DB instances to watch (primary first); known at plan time. Default: [] (no database alarms)."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "db_max_connections" {
@@ -197,6 +201,7 @@ variable "cache_member_cluster_ids" {
   description = "Member cache cluster IDs (CacheClusterId dimension), known at plan time; hit rate alarms cover them in groups of five. Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "cache_hit_rate_min_percent" {
@@ -242,4 +247,5 @@ variable "budget_cost_filter_tags" {
   description = "Restrict the budget to costs carrying these cost allocation tags (tag => value; the tags must be activated in Billing). Default: {} (the whole account)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -43,6 +44,7 @@ variable "allowed_countries" {
   description = "ISO 3166 alpha-2 country codes allowed through; requests from any other country are blocked. An empty list turns the geo rule off. Default: [\"BR\"]."
   type        = list(string)
   default     = ["BR"]
+  nullable    = false
 
   validation {
     condition     = alltrue([for country in var.allowed_countries : can(regex("^[A-Z]{2}$", country))])
@@ -87,6 +89,7 @@ variable "managed_rule_groups" {
     AWSManagedRulesKnownBadInputsRuleSet = { priority = 30 }
     AWSManagedRulesBotControlRuleSet     = { priority = 40, inspection_level = "COMMON" }
   }
+  nullable = false
 
   validation {
     condition     = alltrue([for group in values(var.managed_rule_groups) : contains(["none", "count"], group.override_action)])
@@ -150,4 +153,5 @@ variable "redacted_headers" {
   description = "Request headers replaced by REDACTED in the logs (lower case). Default: [\"authorization\", \"cookie\"]."
   type        = list(string)
   default     = ["authorization", "cookie"]
+  nullable    = false
 }
