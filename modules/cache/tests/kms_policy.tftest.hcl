@@ -26,7 +26,7 @@ run "logs_statement" {
       for statement in jsondecode(module.kms.policy_json).Statement : statement if statement.Sid == "CloudWatchLogs"
       ]).Principal.Service == "logs.sa-east-1.amazonaws.com" && toset(flatten([one([
         for statement in jsondecode(module.kms.policy_json).Statement : statement if statement.Sid == "CloudWatchLogs"
-      ]).Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]])) == toset([for log_type in var.log_types : "arn:aws:logs:sa-east-1:123456789012:log-group:/aws/elasticache/edu-test/${log_type}"])
+    ]).Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]])) == toset([for log_type in var.log_types : "arn:aws:logs:sa-east-1:123456789012:log-group:/aws/elasticache/edu-test/${log_type}"])
     error_message = "CloudWatch Logs must get the cache key through the regional principal, only for the cache's log groups."
   }
 
