@@ -5,10 +5,12 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  use_https      = var.certificate_arn != null
-  blue_green     = var.deployment_strategy == "BLUE_GREEN"
-  lb_name        = substr(var.name, 0, 32)
-  log_group_name = "/ecs/${var.name}"
+  use_https  = var.certificate_arn != null
+  blue_green = var.deployment_strategy == "BLUE_GREEN"
+  lb_name    = substr(var.name, 0, 32)
+  # Set only when the listeners exist (create = true).
+  production_listener_arn = var.create ? (local.use_https ? aws_lb_listener.https[0].arn : aws_lb_listener.http[0].arn) : null
+  log_group_name          = "/ecs/${var.name}"
 
   # Secret references may carry a ":json-key:version-stage:version-id" suffix; IAM wants the bare secret ARN.
   secret_arns = distinct([for value_from in values(var.secrets) : join(":", slice(split(":", value_from), 0, 7))])
@@ -79,6 +81,7 @@ locals {
         target = var.autoscaling_targets.requests_per_target
         label  = "blue"
       }
+      # Blue/green swaps the serving target group, so the policy reads both (customized metric below).
     } : key => policy if var.create && policy.target > 0
   }
 }
@@ -260,6 +263,9 @@ resource "aws_ecs_task_definition" "this" {
   execution_role_arn       = aws_iam_role.execution[0].arn
   task_role_arn            = aws_iam_role.task[0].arn
   container_definitions    = jsonencode(local.container_definitions)
+  # Earlier revisions stay ACTIVE when Terraform registers a new one: the immediate rollback tier
+  # (`toolkit rollback`, previous revision in under 5 minutes) can only deploy ACTIVE revisions.
+  skip_destroy = true
 
   runtime_platform {
     operating_system_family = "LINUX"
@@ -346,7 +352,9 @@ resource "aws_lb_target_group" "this" {
   for_each = var.create ? toset(["blue", "green"]) : toset([])
 
   #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; tasks in private subnets are reached over HTTP inside the VPC.
-  name                 = "${substr(var.name, 0, 26)}-${each.key}"
+  # A prefix, not a name: create_before_destroy replaces the group (container port change) while the old
+  # one still exists, and a fixed name would collide with it.
+  name_prefix          = "${each.key == "blue" ? "blue" : "green"}-"
   vpc_id               = var.vpc_id
   target_type          = "ip"
   protocol             = "HTTP"
@@ -363,7 +371,7 @@ resource "aws_lb_target_group" "this" {
     unhealthy_threshold = var.health_check.unhealthy_threshold
   }
 
-  tags = merge(var.tags, { Color = each.key })
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}", Color = each.key })
 
   lifecycle {
     create_before_destroy = true
@@ -428,11 +436,12 @@ resource "aws_lb_listener" "http" {
   tags = var.tags
 }
 
-# The production rule ECS shifts between blue and green; it starts with all traffic on blue.
+# Blue/green: the production rule ECS shifts between blue and green; it starts with all traffic on blue,
+# and Terraform leaves the weights (the action) to ECS.
 resource "aws_lb_listener_rule" "production" {
-  count = var.create ? 1 : 0
+  count = var.create && local.blue_green ? 1 : 0
 
-  listener_arn = local.use_https ? aws_lb_listener.https[0].arn : aws_lb_listener.http[0].arn
+  listener_arn = local.production_listener_arn
   priority     = 100
 
   action {
@@ -463,6 +472,29 @@ resource "aws_lb_listener_rule" "production" {
     # Blue/green deployments move the weights; Terraform must not move them back.
     ignore_changes = [action]
   }
+}
+
+# Rolling: Terraform owns the rule, so a replaced target group (a new container port) is forwarded to
+# before the old one is destroyed. Another priority than the blue/green rule, so switching strategy
+# never collides on priority 100.
+resource "aws_lb_listener_rule" "rolling" {
+  count = var.create && !local.blue_green ? 1 : 0
+
+  listener_arn = local.production_listener_arn
+  priority     = 110
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this["blue"].arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/*"]
+    }
+  }
+
+  tags = var.tags
 }
 
 ################################################################################
@@ -616,7 +648,7 @@ resource "aws_ecs_service" "this" {
     }
   }
 
-  depends_on = [aws_lb_listener_rule.production, aws_iam_role_policy.execution, aws_iam_role_policy_attachment.ecs_infrastructure]
+  depends_on = [aws_lb_listener_rule.production, aws_lb_listener_rule.rolling, aws_iam_role_policy.execution, aws_iam_role_policy_attachment.ecs_infrastructure]
 }
 
 ################################################################################
@@ -649,10 +681,52 @@ resource "aws_appautoscaling_policy" "this" {
     scale_in_cooldown  = 300
     scale_out_cooldown = 60
 
-    predefined_metric_specification {
-      predefined_metric_type = each.value.metric
-      # Request count is measured on the blue target group, where the production rule starts.
-      resource_label = each.value.label == null ? null : "${aws_lb.this[0].arn_suffix}/${aws_lb_target_group.this[each.value.label].arn_suffix}"
+    dynamic "predefined_metric_specification" {
+      for_each = each.key == "requests" && local.blue_green ? [] : [1]
+
+      content {
+        predefined_metric_type = each.value.metric
+        # Rolling: the production rule forwards to blue only.
+        resource_label = each.value.label == null ? null : "${aws_lb.this[0].arn_suffix}/${aws_lb_target_group.this[each.value.label].arn_suffix}"
+      }
+    }
+
+    # Blue/green: after a swap the tasks serve from green, so requests per target are summed over both
+    # groups (the idle one reports nothing: FILL 0) instead of reading blue's near-zero and scaling in.
+    dynamic "customized_metric_specification" {
+      for_each = each.key == "requests" && local.blue_green ? [1] : []
+
+      content {
+        metrics {
+          id          = "requests_per_target"
+          expression  = "FILL(blue, 0) + FILL(green, 0)"
+          label       = "Requests per target (blue + green)"
+          return_data = true
+        }
+
+        dynamic "metrics" {
+          for_each = aws_lb_target_group.this
+
+          content {
+            id          = metrics.key
+            return_data = false
+
+            metric_stat {
+              stat = "Sum"
+
+              metric {
+                namespace   = "AWS/ApplicationELB"
+                metric_name = "RequestCountPerTarget"
+
+                dimensions {
+                  name  = "TargetGroup"
+                  value = metrics.value.arn_suffix
+                }
+              }
+            }
+          }
+        }
+      }
     }
   }
 }

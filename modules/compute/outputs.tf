@@ -94,8 +94,8 @@ output "target_group_arn_suffixes" {
 }
 
 output "production_listener_rule_arn" {
-  description = "ARN of the listener rule that carries production traffic (shifted by blue/green deployments)."
-  value       = try(aws_lb_listener_rule.production[0].arn, null)
+  description = "ARN of the listener rule that carries production traffic (blue/green: shifted by ECS; rolling: forwards to blue, owned by Terraform)."
+  value       = try(aws_lb_listener_rule.production[0].arn, aws_lb_listener_rule.rolling[0].arn, null)
 }
 
 ################################################################################
