@@ -1,3 +1,9 @@
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
 locals {
   name          = "${var.project}-${var.environment}"
   bucket_prefix = trim(substr(local.name, 0, 20), "-")
@@ -135,6 +141,18 @@ data "aws_iam_policy_document" "app_storage" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [module.storage.kms_key_arn]
   }
+
+  # The application signs in as its own database user with IAM authentication (a token per connection),
+  # never with the master user's RDS-managed secret, which rotates every 7 days while tasks read it only
+  # at start. The user is created by the migrations (examples/migrations/011_app_user.sql).
+  statement {
+    sid     = "DatabaseIamConnect"
+    actions = ["rds-db:connect"]
+    resources = [
+      for resource_id in module.database.iam_connect_resource_ids :
+      "arn:${data.aws_partition.current.partition}:rds-db:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:dbuser:${resource_id}/${var.database.app_username}"
+    ]
+  }
 }
 
 module "compute" {
@@ -157,13 +175,15 @@ module "compute" {
     ENVIRONMENT   = var.environment
     REDIS_URL     = module.cache.redis_url
     DATABASE_HOST = module.database.endpoint
-    DATABASE_PORT = tostring(module.database.port)
-    DATABASE_NAME = module.database.database_name
+    # Read-only queries go to the readers when there are any (the writer otherwise).
+    DATABASE_READER_HOST = var.database.read_replicas > 0 ? module.database.reader_endpoint : module.database.endpoint
+    DATABASE_PORT        = tostring(module.database.port)
+    DATABASE_NAME        = module.database.database_name
+    DATABASE_USERNAME    = var.database.app_username
+    DATABASE_AUTH        = "iam"
   })
   secrets = merge({
-    REDIS_AUTH_TOKEN  = module.cache.auth_token_secret_arn
-    DATABASE_USERNAME = "${module.database.master_user_secret_arn}:username::"
-    DATABASE_PASSWORD = "${module.database.master_user_secret_arn}:password::"
+    REDIS_AUTH_TOKEN = module.cache.auth_token_secret_arn
   }, var.container_secrets)
   secrets_kms_key_arns = [module.cache.kms_key_arn]
 

@@ -61,7 +61,7 @@ variable "existing_private_subnet_ids" {
 ################################################################################
 
 variable "database" {
-  description = "PostgreSQL settings (see DatabaseSettings): engine_mode \"rds\" | \"aurora-serverless\" (default \"rds\"), engine_version (default \"15.8\"), instance_class, storage, Multi-AZ, backups, replicas, Performance Insights, Enhanced Monitoring, deletion protection, Serverless v2 ACU range and parameters. Default: {}."
+  description = "PostgreSQL settings (see DatabaseSettings): engine_mode \"rds\" | \"aurora-serverless\" (default \"rds\"), engine_version (default \"15.8\"), instance_class, storage, Multi-AZ, backups, replicas, Performance Insights, Enhanced Monitoring, deletion protection, Serverless v2 ACU range, parameters and app_username (the application's own IAM-authenticated login, default \"app_user\"). Default: {}."
   type = object({
     engine_mode                          = optional(string, "rds")
     engine_version                       = optional(string, "15.8")
@@ -77,6 +77,7 @@ variable "database" {
     serverless_min_acu                   = optional(number, 0.5)
     serverless_max_acu                   = optional(number, 128)
     parameters                           = optional(map(string), {})
+    app_username                         = optional(string, "app_user")
   })
   default = {}
 }

@@ -44,6 +44,11 @@ output "execution_role_arn" {
 # Task definition
 ################################################################################
 
+output "container_definitions" {
+  description = "The task definition's container definitions as JSON (environment values and secret ARNs, never secret values)."
+  value       = jsonencode(local.container_definitions)
+}
+
 output "task_definition_arn" {
   description = "ARN (with revision) of the task definition."
   value       = try(aws_ecs_task_definition.this[0].arn, null)

@@ -103,6 +103,8 @@ class DatabaseSettings(Strict):
     serverless_min_acu: Annotated[float, Field(ge=0, le=256)] = 0.5
     serverless_max_acu: Annotated[float, Field(ge=1, le=256)] = 128
     parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+    app_username: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$", description=(
+        "The application's own database login (IAM authentication), created by the migrations."))] = "app_user"
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
