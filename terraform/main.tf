@@ -266,16 +266,24 @@ module "monitoring" {
   alarm_emails       = var.monitoring.alarm_emails
   log_retention_days = var.monitoring.log_retention_days
 
-  alb_arn_suffix           = module.compute.alb_arn_suffix
-  ecs_cluster_name         = module.compute.cluster_name
-  ecs_service_name         = module.compute.service_name
-  latency_p95_ms           = var.monitoring.latency_p95_ms
-  availability_min_percent = var.monitoring.availability_min_percent
+  alb_arn_suffix            = module.compute.alb_arn_suffix
+  target_group_arn_suffixes = module.compute.target_group_arn_suffixes
+  min_running_tasks         = var.compute.min_tasks
+  ecs_cluster_name          = module.compute.cluster_name
+  ecs_service_name          = module.compute.service_name
+  latency_p95_ms            = var.monitoring.latency_p95_ms
+  availability_min_percent  = var.monitoring.availability_min_percent
 
   db_instance_identifiers = module.database.db_instance_identifiers
   db_max_connections      = try(tonumber(var.database.parameters["max_connections"]), null)
   db_allocated_storage_gb = local.is_aurora ? null : var.database.allocated_storage_gb
-  db_log_group_name       = module.database.postgresql_log_group_name
+  db_engine_mode          = var.database.engine_mode
+  db_log_group_names      = module.database.postgresql_log_group_names
+  db_log_min_duration_ms  = try(tonumber(var.database.parameters["log_min_duration_statement"]), null)
+
+  application_metrics = {
+    namespace = var.monitoring.app_metrics_namespace
+  }
 
   cache_replication_group_id = module.cache.replication_group_id
   cache_member_cluster_ids   = module.cache.member_cluster_ids
@@ -283,6 +291,9 @@ module "monitoring" {
 
   waf_web_acl_name = var.waf.enabled ? module.waf[0].web_acl_name : null
 
+  # The budget covers this environment only: costs carrying its Environment cost allocation tag (activate
+  # the tag in Billing); without the filter dev's budget would alert on prod's spend.
+  budget_cost_filter_tags = { Environment = var.environment }
   budget = {
     monthly_min_usd = var.budget.monthly_min_usd
     monthly_max_usd = var.budget.monthly_max_usd

@@ -201,13 +201,14 @@ variable "storage" {
 ################################################################################
 
 variable "monitoring" {
-  description = "Alarm thresholds and logging: latency_p95_ms (default 500), cache_hit_rate_min_percent (default 80), availability_min_percent (default 99.9), log_retention_days (default 30), alarm_emails (default []). Default: {}."
+  description = "Alarm thresholds and logging: latency_p95_ms (default 500), cache_hit_rate_min_percent (default 80), availability_min_percent (default 99.9), log_retention_days (default 30), alarm_emails (default []), app_metrics_namespace (namespace of the application's custom metrics on the dashboard; default <project>-<environment>/Application). Default: {}."
   type = object({
     latency_p95_ms             = optional(number, 500)
     cache_hit_rate_min_percent = optional(number, 80)
     availability_min_percent   = optional(number, 99.9)
     log_retention_days         = optional(number, 30)
     alarm_emails               = optional(list(string), [])
+    app_metrics_namespace      = optional(string)
   })
   default = {}
 }

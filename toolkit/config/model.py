@@ -251,6 +251,9 @@ class MonitoringSettings(Strict):
     availability_min_percent: Annotated[float, Field(ge=0, le=100)] = 99.9
     log_retention_days: int = 30
     alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(default_factory=list)
+    app_metrics_namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/#:-]{1,255}$", description=(
+        "CloudWatch namespace of the application's custom metrics on the dashboard "
+        "(default <project>-<environment>/Application)."))] | None = None
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
