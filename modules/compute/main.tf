@@ -730,3 +730,51 @@ resource "aws_appautoscaling_policy" "this" {
     }
   }
 }
+
+# Target tracking needs several minutes of datapoints before it acts; this step policy reacts to a single
+# one-minute datapoint (see the README for the expected reaction time).
+resource "aws_appautoscaling_policy" "step_out" {
+  count = var.create && var.step_scaling.enabled ? 1 : 0
+
+  name               = "${var.name}-cpu-step-out"
+  policy_type        = "StepScaling"
+  service_namespace  = aws_appautoscaling_target.this[0].service_namespace
+  scalable_dimension = aws_appautoscaling_target.this[0].scalable_dimension
+  resource_id        = aws_appautoscaling_target.this[0].resource_id
+
+  step_scaling_policy_configuration {
+    adjustment_type         = "ChangeInCapacity"
+    cooldown                = var.step_scaling.cooldown_seconds
+    metric_aggregation_type = "Average"
+
+    dynamic "step_adjustment" {
+      for_each = var.step_scaling.adjustments
+
+      content {
+        metric_interval_lower_bound = step_adjustment.value.lower
+        metric_interval_upper_bound = step_adjustment.value.upper
+        scaling_adjustment          = step_adjustment.value.change
+      }
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "step_out" {
+  count = var.create && var.step_scaling.enabled ? 1 : 0
+
+  alarm_name          = "${var.name}-cpu-step-out"
+  alarm_description   = "Service CPU above ${var.step_scaling.cpu_percent}% for one minute: add tasks now (step scaling)."
+  namespace           = "AWS/ECS"
+  metric_name         = "CPUUtilization"
+  dimensions          = { ClusterName = aws_ecs_cluster.this[0].name, ServiceName = aws_ecs_service.this[0].name }
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.step_scaling.cpu_percent
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_appautoscaling_policy.step_out[0].arn]
+
+  tags = var.tags
+}

@@ -334,3 +334,27 @@ variable "autoscaling_targets" {
   })
   default = {}
 }
+
+variable "step_scaling" {
+  description = "Fast scale-out next to target tracking: an alarm on one one-minute datapoint of service CPU above cpu_percent triggers a step policy adding tasks at once (adjustments: CPU above the threshold by [lower, upper) percentage points => add change tasks). enabled (default true), cpu_percent (default 80), cooldown_seconds (default 60). Default: {}."
+  type = object({
+    enabled          = optional(bool, true)
+    cpu_percent      = optional(number, 80)
+    cooldown_seconds = optional(number, 60)
+    adjustments = optional(list(object({
+      lower  = number
+      upper  = optional(number)
+      change = number
+      })), [
+      { lower = 0, upper = 10, change = 1 },
+      { lower = 10, upper = null, change = 3 },
+    ])
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.step_scaling.cpu_percent > 0 && var.step_scaling.cpu_percent < 100
+    error_message = "step_scaling.cpu_percent must be between 0 and 100 (exclusive)."
+  }
+}
