@@ -75,6 +75,8 @@ module "database" {
 
   parameters = var.database.parameters
 
+  aws_backup = var.backup
+
   tags = local.tags
 }
 
@@ -195,11 +197,14 @@ module "compute" {
     cache    = { security_group_id = module.cache.security_group_id, port = module.cache.port }
   }
 
-  certificate_arn            = var.certificate_arn
+  certificate_arn            = local.alb_certificate_arn
   enable_deletion_protection = local.protected
-  min_capacity               = var.compute.min_tasks
-  max_capacity               = var.compute.max_tasks
-  log_retention_days         = var.monitoring.log_retention_days
+  # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
+  ingress_prefix_list_ids = local.cdn_enabled && local.has_domain ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
+  origin_verify_header    = local.cdn_enabled ? { name = local.origin_verify_header_name, value = random_password.origin_verify[0].result } : null
+  min_capacity            = var.compute.min_tasks
+  max_capacity            = var.compute.max_tasks
+  log_retention_days      = var.monitoring.log_retention_days
 
   tags = local.tags
 }
@@ -208,9 +213,10 @@ module "compute" {
 # WAF
 ################################################################################
 
+# Without the CDN the regional ACL protects the load balancer; with it, the edge ACL (cdn.tf) does.
 module "waf" {
   source = "../modules/waf"
-  count  = var.waf.enabled ? 1 : 0
+  count  = var.waf.enabled && !var.cdn.enabled ? 1 : 0
 
   name                      = local.name
   rate_limit                = var.waf.rate_limit
@@ -218,6 +224,20 @@ module "waf" {
   allowed_countries         = var.waf.allowed_countries
   resource_arn              = module.compute.alb_arn
   log_retention_days        = var.monitoring.log_retention_days
+
+  tags = local.tags
+}
+
+################################################################################
+# Audit
+################################################################################
+
+module "audit" {
+  source = "../modules/audit"
+  count  = var.audit.cloudtrail ? 1 : 0
+
+  name           = local.name
+  retention_days = var.audit.retention_days
 
   tags = local.tags
 }
@@ -289,7 +309,8 @@ module "monitoring" {
   cache_member_cluster_ids   = module.cache.member_cluster_ids
   cache_hit_rate_min_percent = var.monitoring.cache_hit_rate_min_percent
 
-  waf_web_acl_name = var.waf.enabled ? module.waf[0].web_acl_name : null
+  waf_web_acl_name = var.waf.enabled ? (var.cdn.enabled ? module.waf_cloudfront[0].web_acl_name : module.waf[0].web_acl_name) : null
+  waf_scope        = var.waf.enabled && var.cdn.enabled ? "CLOUDFRONT" : "REGIONAL"
 
   # The budget covers this environment only: costs carrying its Environment cost allocation tag (activate
   # the tag in Billing); without the filter dev's budget would alert on prod's spend.

@@ -123,7 +123,7 @@ variable "app_settings" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate ARN for the HTTPS listener (not in the environment files). Default: null (HTTP only)."
+  description = "ACM certificate ARN for the HTTPS listener, overriding domain.alb_certificate_arn and the lookup (not in the environment files). Default: null (domain's certificate, or HTTP only without a domain)."
   type        = string
   default     = null
 }
@@ -136,7 +136,7 @@ variable "container_secrets" {
 }
 
 variable "enable_xray" {
-  description = "Whether the service runs the X-Ray daemon sidecar (not in the environment files). Default: false."
+  description = "Whether the service runs the X-Ray daemon sidecar with tracing permissions (per environment: on in staging and prod). Default: false."
   type        = bool
   default     = false
 }
@@ -164,10 +164,16 @@ variable "cdn" {
   default = {}
 }
 
-variable "cdn_origin_domain_name" {
-  description = "DNS name of the load balancer covered by certificate_arn, used as the CloudFront origin over HTTPS (not in the environment files). Default: null (the load balancer's own DNS name over HTTP, since no certificate can match it)."
-  type        = string
-  default     = null
+variable "domain" {
+  description = "Public name and certificates (see DomainSettings): name (served by CloudFront; required in protected environments and with the CDN), origin_name (the load balancer's name, a CNAME to it; default origin.<name>), alb_certificate_arn and cloudfront_certificate_arn (default: the newest ISSUED ACM certificate for origin_name in this region and for name in us-east-1). Default: {}."
+  type = object({
+    name                       = optional(string)
+    origin_name                = optional(string)
+    alb_certificate_arn        = optional(string)
+    cloudfront_certificate_arn = optional(string)
+  })
+  default  = {}
+  nullable = false
 }
 
 ################################################################################
@@ -230,4 +236,29 @@ variable "migrations_package_path" {
   description = "Path of the migration runner's Lambda package zip (not in the environment files; the toolkit builds it). Default: null (no migration Lambda)."
   type        = string
   default     = null
+}
+
+################################################################################
+# Audit and backups
+################################################################################
+
+variable "audit" {
+  description = "Audit logs: cloudtrail (default false; on in prod) creates an encrypted, validated, multi-region CloudTrail trail into a locked-down bucket; retention_days (default 365) of its log files. Default: {}."
+  type = object({
+    cloudtrail     = optional(bool, false)
+    retention_days = optional(number, 365)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "backup" {
+  description = "Compliance backups of the database through AWS Backup: enabled (default false; on in prod), retention_days (default 30), schedule (default \"cron(0 5 * * ? *)\"). Default: {}."
+  type = object({
+    enabled        = optional(bool, false)
+    retention_days = optional(number, 30)
+    schedule       = optional(string, "cron(0 5 * * ? *)")
+  })
+  default  = {}
+  nullable = false
 }

@@ -5,9 +5,14 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  use_https  = var.certificate_arn != null
-  blue_green = var.deployment_strategy == "BLUE_GREEN"
-  lb_name    = substr(var.name, 0, 32)
+  use_https = var.certificate_arn != null
+  # Behind CloudFront: the load balancer accepts only CloudFront's prefix list, and only requests carrying
+  # the secret origin header are forwarded (the rest get 403). Whether a header is set is not the secret.
+  origin_only         = length(var.ingress_prefix_list_ids) > 0
+  origin_header       = var.origin_verify_header
+  check_origin_header = nonsensitive(var.origin_verify_header != null)
+  blue_green          = var.deployment_strategy == "BLUE_GREEN"
+  lb_name             = substr(var.name, 0, 32)
   # Set only when the listeners exist (create = true).
   production_listener_arn = var.create ? (local.use_https ? aws_lb_listener.https[0].arn : aws_lb_listener.http[0].arn) : null
   log_group_name          = "/ecs/${var.name}"
@@ -294,7 +299,7 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb" {
-  for_each = var.create ? { for pair in setproduct(local.use_https ? [80, 443] : [80], var.ingress_cidr_blocks) : "${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } } : {}
+  for_each = var.create && !local.origin_only ? { for pair in setproduct(local.use_https ? [80, 443] : [80], var.ingress_cidr_blocks) : "${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } } : {}
 
   #checkov:skip=CKV_AWS_260:Port 80 only redirects to HTTPS when a certificate is set; without one the stack is HTTP-only by choice (dev).
   security_group_id = aws_security_group.alb[0].id
@@ -305,6 +310,28 @@ resource "aws_vpc_security_group_ingress_rule" "alb" {
   cidr_ipv4         = each.value.cidr
 
   tags = var.tags
+}
+
+# Behind CloudFront: HTTPS only from CloudFront's origin-facing managed prefix list (it weighs about 55
+# rules of the security group's quota, so port 80 is not opened; CloudFront talks HTTPS to the origin).
+resource "aws_vpc_security_group_ingress_rule" "alb_prefix_lists" {
+  for_each = var.create ? toset(var.ingress_prefix_list_ids) : toset([])
+
+  security_group_id = aws_security_group.alb[0].id
+  description       = "HTTPS from prefix list ${each.value}"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = each.value
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.use_https
+      error_message = "ingress_prefix_list_ids needs certificate_arn: only HTTPS (443) is opened to a prefix list."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
@@ -392,8 +419,8 @@ resource "aws_lb_listener" "https" {
 
     fixed_response {
       content_type = "text/plain"
-      message_body = "Not found"
-      status_code  = "404"
+      message_body = local.check_origin_header ? "Forbidden" : "Not found"
+      status_code  = local.check_origin_header ? "403" : "404"
     }
   }
 
@@ -466,6 +493,17 @@ resource "aws_lb_listener_rule" "production" {
     }
   }
 
+  dynamic "condition" {
+    for_each = local.check_origin_header ? [1] : []
+
+    content {
+      http_header {
+        http_header_name = local.origin_header.name
+        values           = [local.origin_header.value]
+      }
+    }
+  }
+
   tags = var.tags
 
   lifecycle {
@@ -491,6 +529,17 @@ resource "aws_lb_listener_rule" "rolling" {
   condition {
     path_pattern {
       values = ["/*"]
+    }
+  }
+
+  dynamic "condition" {
+    for_each = local.check_origin_header ? [1] : []
+
+    content {
+      http_header {
+        http_header_name = local.origin_header.name
+        values           = [local.origin_header.value]
+      }
     }
   }
 

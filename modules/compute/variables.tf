@@ -223,9 +223,31 @@ variable "certificate_arn" {
 }
 
 variable "ssl_policy" {
-  description = "TLS policy of the HTTPS listener. Default: \"ELBSecurityPolicy-TLS13-1-2-2021-06\"."
+  description = "TLS policy of the HTTPS listener, one with TLS 1.3 (ELBSecurityPolicy-TLS13-*). Default: \"ELBSecurityPolicy-TLS13-1-2-2021-06\" (TLS 1.3 and 1.2, AWS's recommended policy)."
   type        = string
   default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+  validation {
+    condition     = startswith(var.ssl_policy, "ELBSecurityPolicy-TLS13-")
+    error_message = "ssl_policy must be a TLS 1.3 policy (ELBSecurityPolicy-TLS13-*), such as ELBSecurityPolicy-TLS13-1-2-2021-06."
+  }
+}
+
+variable "ingress_prefix_list_ids" {
+  description = "Managed prefix lists allowed to reach the load balancer on 443 instead of ingress_cidr_blocks, such as CloudFront's origin-facing list (needs certificate_arn). Default: [] (ingress_cidr_blocks)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "origin_verify_header" {
+  description = "A secret header { name, value } CloudFront adds to every origin request; when set, the listener forwards only requests carrying it and answers 403 otherwise. Default: null."
+  type = object({
+    name  = string
+    value = string
+  })
+  default   = null
+  sensitive = true
 }
 
 variable "ingress_cidr_blocks" {

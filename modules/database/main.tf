@@ -430,3 +430,85 @@ resource "aws_rds_cluster_instance" "this" {
 
   depends_on = [aws_iam_role_policy_attachment.monitoring]
 }
+
+################################################################################
+# AWS Backup
+################################################################################
+
+# The planning documents keep 30 days of backups for compliance ("Backup e Retenção") next to the
+# automated backups (7 days in prod): a daily AWS Backup job into an encrypted vault.
+locals {
+  create_aws_backup = var.create && var.aws_backup.enabled
+}
+
+resource "aws_backup_vault" "this" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name        = "${var.name}-db"
+  kms_key_arn = local.kms_key_arn
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.kms_key_arn != null
+      error_message = "aws_backup needs a customer-managed key: leave create_kms_key on or set kms_key_arn."
+    }
+  }
+}
+
+resource "aws_backup_plan" "this" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name = "${var.name}-db"
+
+  rule {
+    rule_name         = "daily-${var.aws_backup.retention_days}-days"
+    target_vault_name = aws_backup_vault.this[0].name
+    schedule          = var.aws_backup.schedule
+
+    lifecycle {
+      delete_after = var.aws_backup.retention_days
+    }
+  }
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "backup_assume" {
+  count = local.create_aws_backup ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["backup.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "backup" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name_prefix        = "${substr(var.name, 0, 26)}-backup-"
+  assume_role_policy = data.aws_iam_policy_document.backup_assume[0].json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "backup" {
+  count = local.create_aws_backup ? 1 : 0
+
+  role       = aws_iam_role.backup[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+}
+
+resource "aws_backup_selection" "this" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name         = "${var.name}-db"
+  plan_id      = aws_backup_plan.this[0].id
+  iam_role_arn = aws_iam_role.backup[0].arn
+  resources    = [local.is_aurora ? aws_rds_cluster.this[0].arn : aws_db_instance.this[0].arn]
+}

@@ -145,3 +145,17 @@ output "postgresql_log_group_name" {
   description = "CloudWatch log group receiving the postgresql log (slow statements included), or null."
   value       = try(aws_cloudwatch_log_group.postgresql[0].name, null)
 }
+
+################################################################################
+# AWS Backup
+################################################################################
+
+output "backup_vault_name" {
+  description = "AWS Backup vault of the compliance backups, or null."
+  value       = try(aws_backup_vault.this[0].name, null)
+}
+
+output "backup_plan_id" {
+  description = "AWS Backup plan of the compliance backups, or null."
+  value       = try(aws_backup_plan.this[0].id, null)
+}

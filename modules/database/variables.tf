@@ -382,3 +382,28 @@ variable "performance_insights_retention_period" {
     error_message = "performance_insights_retention_period must be 7, 731, or a multiple of 31 from 31 to 713."
   }
 }
+
+################################################################################
+# AWS Backup
+################################################################################
+
+variable "aws_backup" {
+  description = "Compliance backups through AWS Backup, next to the automated backups: enabled (default false), retention_days (default 30), schedule (default daily at 05:00 UTC, \"cron(0 5 * * ? *)\"). The vault is encrypted with the module's key (or kms_key_arn). Default: {}."
+  type = object({
+    enabled        = optional(bool, false)
+    retention_days = optional(number, 30)
+    schedule       = optional(string, "cron(0 5 * * ? *)")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.aws_backup.retention_days >= 1 && floor(var.aws_backup.retention_days) == var.aws_backup.retention_days
+    error_message = "aws_backup.retention_days must be a whole number of days, at least 1."
+  }
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.aws_backup.schedule))
+    error_message = "aws_backup.schedule must be a cron expression such as \"cron(0 5 * * ? *)\"."
+  }
+}

@@ -612,10 +612,10 @@ locals {
     height = 6
     properties = {
       title   = "WAF blocked requests"
-      region  = local.region
+      region  = var.waf_scope == "CLOUDFRONT" ? "us-east-1" : local.region
       stat    = "Sum"
       period  = 300
-      metrics = [["AWS/WAFV2", "BlockedRequests", "WebACL", var.waf_web_acl_name, "Region", local.region, "Rule", "ALL"]]
+      metrics = [var.waf_scope == "CLOUDFRONT" ? ["AWS/WAFV2", "BlockedRequests", "WebACL", var.waf_web_acl_name, "Rule", "ALL"] : ["AWS/WAFV2", "BlockedRequests", "WebACL", var.waf_web_acl_name, "Region", local.region, "Rule", "ALL"]]
     }
   }]
 }

@@ -279,6 +279,17 @@ variable "cache_hit_rate_min_percent" {
 # Dashboard
 ################################################################################
 
+variable "waf_scope" {
+  description = "Scope of waf_web_acl_name: \"REGIONAL\" (metrics in this region) or \"CLOUDFRONT\" (metrics in us-east-1, without a Region dimension). Default: \"REGIONAL\"."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "CLOUDFRONT"], var.waf_scope)
+    error_message = "waf_scope must be \"REGIONAL\" or \"CLOUDFRONT\"."
+  }
+}
+
 variable "application_metrics" {
   description = "Custom metrics the application publishes, shown on the dashboard: namespace (default \"<name>/Application\"), requests per subject (metric requests_metric with dimension subject_dimension), BNCC searches per code (bncc_metric / bncc_dimension), application cache hit rate in % (cache_hit_rate_metric) and API latency in ms (latency_metric, shown as p95). Default: {} (those defaults)."
   type = object({

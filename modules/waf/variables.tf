@@ -29,6 +29,17 @@ variable "tags" {
 # Web ACL
 ################################################################################
 
+variable "scope" {
+  description = "\"REGIONAL\" (associated with resource_arn, such as the load balancer) or \"CLOUDFRONT\" (given to a distribution as its web_acl_id; the provider of this module must be in us-east-1). Behind CloudFront a regional ACL would see CloudFront's addresses, so the per-IP and geo rules belong on the CLOUDFRONT ACL. Default: \"REGIONAL\"."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "CLOUDFRONT"], var.scope)
+    error_message = "scope must be \"REGIONAL\" or \"CLOUDFRONT\"."
+  }
+}
+
 variable "default_action" {
   description = "Action for requests no rule blocks: \"allow\" or \"block\". Default: \"allow\"."
   type        = string
@@ -117,7 +128,7 @@ variable "managed_rule_groups" {
 ################################################################################
 
 variable "create_association" {
-  description = "Whether to associate the web ACL with resource_arn. Default: true."
+  description = "Whether to associate the web ACL with resource_arn (REGIONAL scope only; CloudFront takes the ACL's ARN as web_acl_id). Default: true."
   type        = bool
   default     = true
 }
