@@ -34,6 +34,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "migrate": ("B6",),
     "review": ("B1", "B2"),
     "infrastructure": ("B4", "B5", "B7"),
+    "offline": ("B8", "B9"),
 }
 # What a row says when its case could not run.
 ROW_TITLES = {
@@ -44,6 +45,8 @@ ROW_TITLES = {
     "B5": ("`toolkit plan --all` (3 environments)", "slowest single-environment plan", "≤ 1.3×"),
     "B6": ("`toolkit db migrate` (500 migrations)", "psql shell loop", "≤ 0.5×"),
     "B7": ("`toolkit rollback sandbox --tier immediate --yes`", "minimal boto3 script", "≤ 1.5×"),
+    "B8": ("`toolkit check --validate`", "terraform init + validate per target (same stub)", "≤ 1.15×"),
+    "B9": ("`toolkit plan prod --offline`", "terraform init + plan + show -json (same stub)", "≤ 1.15×"),
 }
 
 

@@ -20,13 +20,15 @@ class Settings:
     plan_environments: int = 3
     sandbox_database: bool = True
     rollback_repetitions: int = 5
+    offline_repetitions: int = 3
 
     @classmethod
     def quick(cls, work_dir: Path) -> Settings:
         """Tiny sizes, one or two repetitions: proves every case runs, measures nothing worth reading."""
         return cls(work_dir=work_dir, startup_repetitions=2, review_sizes=((50, 1), (200, 1)),
                    markdown_sizes=(200,), migrations=5, migration_repetitions=1, plan_repetitions=1,
-                   plan_environments=2, sandbox_database=False, rollback_repetitions=1)
+                   plan_environments=2, sandbox_database=False, rollback_repetitions=1,
+                   offline_repetitions=1)
 
     def with_work_dir(self, work_dir: Path) -> Settings:
         work_dir.mkdir(parents=True, exist_ok=True)

@@ -119,3 +119,14 @@ def test_run_measured_reports_the_child_peak_rss_and_failures(tmp_path: Path) ->
     assert big.peak_rss_kib >= 64 * 1024
     with pytest.raises(RuntimeError, match="exited 3"):
         run_measured([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"])
+
+
+@pytest.mark.slow
+def test_quick_run_measures_the_offline_validate_and_plan(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "B8,B9", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows = table_rows(report)
+    assert sorted(rows) == ["B8", "B9"], report
+    for row_id in rows:
+        assert_measured(rows, row_id, report)

@@ -11,7 +11,6 @@ never applied. It is kept apart from the real plans, under .toolkit/envs/ENV/off
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from toolkit.config import load_environment
@@ -31,6 +30,7 @@ from toolkit.engine.records import (
     summarize_plan,
 )
 from toolkit.engine.redact import redact_plan
+from toolkit.engine.session import init_unless_current
 from toolkit.engine.terraform import Terraform, discover_binary
 from toolkit.engine.workspace import stage_root_module
 from toolkit.files import write_atomically
@@ -73,17 +73,24 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     stage_root = stage_root_module(project, render.root_dir, backend_block, data_dir / "stage")
     plans_dir = offline_plans_dir(project, environment)
     plans_dir.mkdir(parents=True, exist_ok=True)
+    # The state file never exists: plans do not write state, and the folder is emptied before each plan.
+    state_dir = data_dir / "state"
+    backend_config = data_dir / "backend.hcl"
+    backend_text = f'path = "{state_dir / "terraform.tfstate"}"\n'
+    if not backend_config.is_file() or backend_config.read_text(encoding="utf-8") != backend_text:
+        write_atomically(backend_config, backend_text)
+    terraform_data_dir = data_dir / "terraform"
+    terraform = Terraform(binary, stage_root, mirror.environment(terraform_data_dir), environment, progress)
+    init_unless_current(terraform, binary, project, render.root_dir, backend_config=backend_config,
+                        inputs=(backend_block, mirror.cli_config), data_dir=data_dir,
+                        terraform_data_dir=terraform_data_dir, progress=progress, note=", stub providers")
     plan_id, folder = new_plan_folder(plans_dir)
-    state_dir = Path(tempfile.mkdtemp(prefix=f"toolkit-offline-{environment}-"))
     try:
-        backend_config = state_dir / "backend.hcl"
-        backend_config.write_text(f'path = "{state_dir / "terraform.tfstate"}"\n', encoding="utf-8")
-        terraform = Terraform(binary, stage_root, mirror.environment(data_dir / "terraform"), environment, progress)
-        progress.step(environment, f"init ({binary.flavor} {binary.version}, stub providers)")
-        terraform.init(backend_config)
+        shutil.rmtree(state_dir, ignore_errors=True)
         progress.step(environment, "plan (offline)")
         plan_file = folder / PLAN_FILE
-        has_changes = terraform.plan(var_file=render.tfvars_path, out=plan_file, lock_timeout="0s")
+        # The empty state is nobody's: no lock, so two offline plans of one environment can run at once.
+        has_changes = terraform.plan(var_file=render.tfvars_path, out=plan_file, lock_timeout="0s", lock=False)
         plan_json = redact_plan(terraform.show_json(plan_file))
         metadata = PlanMetadata(
             environment=environment, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
@@ -98,8 +105,6 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    finally:
-        shutil.rmtree(state_dir, ignore_errors=True)
     progress.step(environment, f"offline plan saved: {project.display(folder / 'plan.json')}")
     return PlanOutcome(environment, SavedPlan(folder, metadata))
 

@@ -46,34 +46,49 @@ def open_session(project: Project, environment: str, progress: Progress | None =
     render = render_environment(project, config)
     workspace = prepare_workspace(project, config, render)
     terraform = workspace.terraform(binary, progress)
-    # Two toolkit runs of one environment share its TF_DATA_DIR: never let their inits interleave.
-    with _exclusive(workspace.data_dir / ".init.lock"):
-        stamp_file = workspace.terraform_data_dir / INIT_STAMP
-        stamp = _init_stamp(workspace, binary)
-        up_to_date = (stamp_file.is_file() and stamp_file.read_text(encoding="utf-8") == stamp
-                      and (workspace.stage_root / ".terraform.lock.hcl").is_file())
-        if up_to_date:
-            progress.step(environment, f"init: up to date ({binary.flavor} {binary.version})")
-        else:
-            progress.step(environment, f"init ({binary.flavor} {binary.version})")
-            stamp_file.unlink(missing_ok=True)
-            terraform.init(render.backend_config_path)
-            stamp_file.write_text(stamp, encoding="utf-8")
+    init_unless_current(terraform, binary, project, render.root_dir, backend_config=render.backend_config_path,
+                        inputs=(render.backend_block_path, workspace.cli_config_file),
+                        data_dir=workspace.data_dir, terraform_data_dir=workspace.terraform_data_dir,
+                        progress=progress)
     return Session(workspace, binary, terraform)
 
 
-def _init_stamp(workspace: Workspace, binary: TerraformBinary) -> str:
+def init_unless_current(terraform: Terraform, binary: TerraformBinary, project: Project, root_dir: Path, *,
+                        backend_config: Path, inputs: tuple[Path | None, ...], data_dir: Path,
+                        terraform_data_dir: Path, progress: Progress, note: str = "") -> None:
+    """`terraform init`, skipped when nothing it depends on changed since the last one in this data dir."""
+    # Two toolkit runs of one environment share its TF_DATA_DIR: never let their inits interleave.
+    with _exclusive(data_dir / ".init.lock"):
+        stamp_file = terraform_data_dir / INIT_STAMP
+        stamp = _init_stamp(binary, project, root_dir, (backend_config, *inputs, terraform.working_dir
+                                                        / ".terraform.lock.hcl"))
+        up_to_date = (stamp_file.is_file() and stamp_file.read_text(encoding="utf-8") == stamp
+                      and (terraform.working_dir / ".terraform.lock.hcl").is_file())
+        if up_to_date:
+            progress.step(terraform.label, f"init: up to date ({binary.flavor} {binary.version}{note})")
+        else:
+            progress.step(terraform.label, f"init ({binary.flavor} {binary.version}{note})")
+            stamp_file.unlink(missing_ok=True)
+            terraform.init(backend_config)
+            stamp_file.write_text(stamp, encoding="utf-8")
+
+
+def _init_stamp(binary: TerraformBinary, project: Project, root_dir: Path, files: tuple[Path | None, ...]) -> str:
     """What `terraform init` depends on; when none of it changed, the previous init still holds.
 
-    Skipping a redundant init saves seconds per command (it re-hashes every provider package).
+    Skipping a redundant init saves seconds per command (it re-hashes every provider package). Module calls
+    live in the root and in the project's modules (a module that starts calling another needs an init), so
+    both folders' sources count.
     """
     digest = hashlib.sha256()
     digest.update(f"{binary.path}\0{binary.version}\0".encode())
-    for path in (workspace.render.backend_config_path, workspace.render.backend_block_path,
-                 workspace.cli_config_file, workspace.stage_root / ".terraform.lock.hcl"):
+    for path in files:
         digest.update(path.read_bytes() if path is not None and path.is_file() else b"-")
         digest.update(b"\0")
-    digest.update(source_sha256(workspace.render.root_dir).encode())
+    digest.update(source_sha256(root_dir).encode())
+    modules = project.root / "modules"
+    if modules.is_dir() and not root_dir.resolve().is_relative_to(modules.resolve()):
+        digest.update(source_sha256(modules).encode())
     return digest.hexdigest()
 
 

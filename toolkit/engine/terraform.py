@@ -166,10 +166,13 @@ class Terraform:
         return self.run("init", "-input=false", "-no-color", f"-backend-config={backend_config}",
                         "-reconfigure", stream=True)
 
-    def plan(self, *, var_file: Path, out: Path, lock_timeout: str, destroy: bool = False) -> bool:
+    def plan(self, *, var_file: Path, out: Path, lock_timeout: str, destroy: bool = False,
+             lock: bool = True) -> bool:
         """Save a plan to `out`; True when it has changes (exit code 2 of -detailed-exitcode)."""
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-lock-timeout={lock_timeout}",
                 f"-var-file={var_file}", f"-out={out}"]
+        if not lock:
+            args.append("-lock=false")
         if destroy:
             args.append("-destroy")
         result = self.run(*args, stream=True, ok_codes=(0, 2))
