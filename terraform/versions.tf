@@ -4,7 +4,8 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.0, < 7.0"
+      # The highest module floor (compute: 6.5.0, see modules/compute/versions.tf).
+      version = ">= 6.5.0, < 7.0"
     }
     random = {
       source  = "hashicorp/random"

@@ -89,8 +89,16 @@ _MEMBER = re.compile(
     re.M | re.S,
 )
 _NEW = re.compile(r"^    _\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);$", re.M)
+# Older @cdktf packages create nested blocks and computed lists in the constructor instead of as class fields.
+_CONSTRUCTOR_MEMBER = re.compile(
+    r"^        // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)\n"
+    r"        this\._\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);$",
+    re.M,
+)
 _GETTER = re.compile(r"^    get \w+\(\) \{\n        return (.*);$", re.M)
 _TF_TYPE = re.compile(r"^    static tfResourceType = \"(\w+)\";$", re.M)
+# Older @cdktf packages (provider-aws 21.x and before) assign it after the class instead.
+_TF_TYPE_ASSIGNED = re.compile(r"^(\w+)\.tfResourceType = \"(\w+)\";$", re.M)
 _PROVIDER_VERSION = re.compile(r"providerVersion: '([^']+)'")
 _STRUCT_PROPERTY = re.compile(r"^    readonly (\w+)(\??): ", re.M)
 _PRIMITIVE_STORAGE = re.compile(r"(string|number|boolean|any)((?:List|Map)*)")
@@ -143,6 +151,7 @@ class _Module:
     classes: dict[str, tuple[str, str]] = field(default_factory=dict)
     hcl_functions: dict[str, str] = field(default_factory=dict)
     declarations: str = ""
+    assigned_types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -169,6 +178,8 @@ def _read_module(directory: Path) -> _Module:
             module.classes[match.group(1)] = (match.group(2), match.group(3))
         for match in _HCL_FUNCTION.finditer(text):
             module.hcl_functions[match.group(1)] = match.group(2)
+        for match in _TF_TYPE_ASSIGNED.finditer(text):
+            module.assigned_types[match.group(1)] = match.group(2)
     declarations = directory / "index.d.ts"
     if declarations.is_file():
         module.declarations = declarations.read_text(encoding="utf-8")
@@ -189,6 +200,11 @@ def _members(body: str) -> dict[str, _Member]:
             member.getter = re.sub(r"'\w+'", "", getter.group(1))
         member.write_only = "Write-only:" in rest
         members[name] = member
+    for match in _CONSTRUCTOR_MEMBER.finditer(body):
+        name, computed, optional, required, new_class, wraps_set = match.groups()
+        if name not in members:
+            members[name] = _Member(name, computed == "true", optional == "true", required == "true",
+                                    new_class=new_class, wraps_set=wraps_set == "true")
     return members
 
 
@@ -346,7 +362,8 @@ class _Extractor:
             if element is None:
                 raise SchemaError(f"{module.path}: {path}: unknown attribute class {member.new_class}")
             return ["map", element]
-        from_getter = _GETTER_TYPES.get(member.getter or "")
+        # Older @cdktf packages spell the same helpers `cdktf.`.
+        from_getter = _GETTER_TYPES.get((member.getter or "").replace("cdktf.", "cdktn."))
         if entry is not None:
             from_storage = _storage_type(entry.kind, entry.storage)
             # The storage type is exact (`stringMapList`); the getter only says `any` for those.
@@ -381,7 +398,14 @@ def package_version(package_dir: Path) -> str | None:
     return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
 
 
-def extract(provider: ProviderPackage, package_dir: Path, overlay: Path | None = None) -> tuple[dict[str, Any], ExtractionStats]:
+def _package_name(package_dir: Path) -> str | None:
+    """The npm name in package.json (`@cdktf/provider-aws` for an older release given with --package-dir)."""
+    manifest = package_dir / "package.json"
+    return json.loads(manifest.read_text(encoding="utf-8")).get("name") if manifest.is_file() else None
+
+
+def extract(provider: ProviderPackage, package_dir: Path,
+            overlay: Path | None = None) -> tuple[dict[str, Any], ExtractionStats]:
     """Build the `providers schema -json` document for one provider from its npm package."""
     version = package_version(package_dir)
     if version is None or not (package_dir / "lib").is_dir():
@@ -402,9 +426,9 @@ def extract(provider: ProviderPackage, package_dir: Path, overlay: Path | None =
             if section is None:
                 continue
             type_match = _TF_TYPE.search(body)
-            if not type_match:
+            type_name = type_match.group(1) if type_match else module.assigned_types.get(class_name)
+            if type_name is None:
                 continue
-            type_name = type_match.group(1)
             if provider_version is None:
                 found = _PROVIDER_VERSION.search(body)
                 provider_version = found.group(1) if found else None
@@ -428,7 +452,8 @@ def extract(provider: ProviderPackage, package_dir: Path, overlay: Path | None =
     document = {
         "format_version": FORMAT_VERSION,
         "provider_schemas": {provider.source: schema_entry},
-        "toolkit": {"package": provider.package, "package_version": version, "provider_version": provider_version},
+        "toolkit": {"package": _package_name(package_dir) or provider.package, "package_version": version,
+                    "provider_version": provider_version},
     }
     return document, stats
 
@@ -441,7 +466,8 @@ def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) ->
     if kind == "provider":
         block = schema_entry["provider"]["block"]
     else:
-        section = {"resource": "resource_schemas", "data": "data_source_schemas", "ephemeral": "ephemeral_resource_schemas"}[kind]
+        section = {"resource": "resource_schemas", "data": "data_source_schemas",
+                   "ephemeral": "ephemeral_resource_schemas"}[kind]
         if type_name not in schema_entry[section]:
             raise SchemaError(f"overlay: {kind} {type_name} is not in the package")
         block = schema_entry[section][type_name]["block"]
