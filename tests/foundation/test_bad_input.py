@@ -136,6 +136,9 @@ CASES: list[tuple[str, str, str, str]] = [
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:8: domain.cloudfront_certificate_arn = "
      "'arn:aws:acm:sa-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000': must be an ACM "
      "certificate in us-east-1 (CloudFront only uses certificates from that region)"),
+    ("cdn-without-domain", "dev", "cdn:\n  enabled: true\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: cdn.enabled = True: needs domain.name: CloudFront reaches "
+     "the load balancer over HTTPS by a name its certificate covers (domain.origin_name, default origin.<name>)"),
     ("app-username", "dev", "database:\n  app_username: App-User\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.app_username = 'App-User': String should "
      "match pattern '^[a-z_][a-z0-9_]{0,62}$'"),

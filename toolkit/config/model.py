@@ -368,13 +368,6 @@ class Settings(Strict):
         return value
 
     @model_validator(mode="after")
-    def _cdn_needs_a_domain(self) -> Settings:
-        if self.cdn.enabled and self.domain.name is None:
-            raise RuleViolation(("cdn", "enabled"), "needs domain.name: CloudFront reaches the load balancer over "
-                                "HTTPS by a name its certificate covers (domain.origin_name, default origin.<name>)")
-        return self
-
-    @model_validator(mode="after")
     def _protected_environment_rules(self) -> Settings:
         if not self.protected:
             return self
@@ -401,6 +394,12 @@ class Settings(Strict):
                                 "domain.alb_certificate_arn / domain.cloudfront_certificate_arn)")
         return self
 
+    @model_validator(mode="after")
+    def _cdn_needs_a_domain(self) -> Settings:
+        if self.cdn.enabled and self.domain.name is None:
+            raise RuleViolation(("cdn", "enabled"), "needs domain.name: CloudFront reaches the load balancer over "
+                                "HTTPS by a name its certificate covers (domain.origin_name, default origin.<name>)")
+        return self
 
 # Keys that configure the toolkit itself; every other top-level key is a root-module variable.
 TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations"})
