@@ -9,6 +9,8 @@ locals {
 resource "aws_wafv2_web_acl" "this" {
   count = var.create ? 1 : 0
 
+  #checkov:skip=CKV_AWS_192:AWSManagedRulesKnownBadInputsRuleSet (Log4j) is in managed_rule_groups by default; checkov cannot resolve the dynamic rule through the us-east-1 (CLOUDFRONT) module call.
+
   name        = var.name
   description = "${var.scope == "CLOUDFRONT" ? "CloudFront" : "Regional"} web ACL of ${var.name}: geo allow-list, per-IP rate limit, AWS managed rules"
   scope       = var.scope
