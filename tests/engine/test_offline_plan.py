@@ -64,7 +64,9 @@ def test_every_real_environment_plans_offline_and_the_sandbox_is_skipped(planned
         assert results[environment]["add"] > 100, results[environment]
         assert {"network", "database", "cache", "compute", "storage", "monitoring"} <= set(
             results[environment]["resources_by_module"])
-    assert "waf" in results["prod"]["resources_by_module"], "prod has WAF on (envs/prod.yaml)"
+    # prod has WAF and the CDN on (envs/prod.yaml): the web ACL is CloudFront's (issue 13), not the regional one.
+    assert "waf_cloudfront" in results["prod"]["resources_by_module"], "prod has WAF on (envs/prod.yaml)"
+    assert "waf" not in results["prod"]["resources_by_module"], "behind CloudFront no regional ACL"
     assert "waf" not in results["dev"]["resources_by_module"], "dev has WAF off (envs/defaults.yaml)"
 
 
