@@ -363,18 +363,42 @@ resource "aws_cloudwatch_metric_alarm" "db_free_local_storage" {
   tags = var.tags
 }
 
-# log_min_duration_statement writes "duration: N ms  statement: ..." for every statement slower than it,
-# so with log_min_duration_statement = slow_query_seconds * 1000 each such line is one slow statement.
-# One filter per log group (primary, every replica, or the Aurora cluster), all into one metric.
-resource "aws_cloudwatch_log_metric_filter" "slow_queries" {
-  for_each = local.db_log_groups
+# Two metrics counted from the postgresql log of every instance (primary, replicas) or of the Aurora cluster:
+# - slow statements: log_min_duration_statement writes "duration: N ms  statement: ..." for every statement
+#   slower than it, so with log_min_duration_statement = slow_query_seconds * 1000 each line is one;
+# - deadlocks: PostgreSQL logs "ERROR:  deadlock detected" for every deadlock it breaks.
+locals {
+  db_log_metrics = local.create_slow_query ? {
+    slow-queries = {
+      metric      = "SlowQueries"
+      pattern     = "\"duration:\""
+      threshold   = var.slow_query_threshold
+      description = "More than ${var.slow_query_threshold} statements slower than ${var.slow_query_seconds} s logged in 5 minutes."
+    }
+    deadlocks = {
+      metric      = "Deadlocks"
+      pattern     = "\"deadlock detected\""
+      threshold   = var.deadlock_threshold
+      description = "More than ${var.deadlock_threshold} deadlocks logged in 5 minutes."
+    }
+  } : {}
+  db_log_filters = {
+    for pair in setproduct(keys(local.db_log_metrics), sort(var.db_log_group_names)) : "${pair[0]} ${pair[1]}" => {
+      metric    = pair[0]
+      log_group = pair[1]
+    }
+  }
+}
 
-  name           = "${var.name}-slow-queries"
-  log_group_name = each.value
-  pattern        = "\"duration:\""
+resource "aws_cloudwatch_log_metric_filter" "db_logs" {
+  for_each = local.db_log_filters
+
+  name           = "${var.name}-${each.value.metric}"
+  log_group_name = each.value.log_group
+  pattern        = local.db_log_metrics[each.value.metric].pattern
 
   metric_transformation {
-    name          = "SlowQueries"
+    name          = local.db_log_metrics[each.value.metric].metric
     namespace     = local.metric_namespace
     value         = "1"
     default_value = "0"
@@ -388,62 +412,31 @@ resource "aws_cloudwatch_log_metric_filter" "slow_queries" {
   }
 }
 
-# PostgreSQL logs "ERROR:  deadlock detected" for every deadlock it breaks (RDS and Aurora alike).
-resource "aws_cloudwatch_log_metric_filter" "deadlocks" {
-  for_each = local.db_log_groups
+resource "aws_cloudwatch_metric_alarm" "db_logs" {
+  for_each = local.db_log_metrics
 
-  name           = "${var.name}-deadlocks"
-  log_group_name = each.value
-  pattern        = "\"deadlock detected\""
-
-  metric_transformation {
-    name          = "Deadlocks"
-    namespace     = local.metric_namespace
-    value         = "1"
-    default_value = "0"
-  }
-}
-
-resource "aws_cloudwatch_metric_alarm" "slow_queries" {
-  count = local.create_slow_query ? 1 : 0
-
-  alarm_name          = "${var.name}-db-slow-queries"
-  alarm_description   = "More than ${var.slow_query_threshold} statements slower than ${var.slow_query_seconds} s logged in 5 minutes."
+  alarm_name          = "${var.name}-db-${each.key}"
+  alarm_description   = each.value.description
   namespace           = local.metric_namespace
-  metric_name         = "SlowQueries"
+  metric_name         = each.value.metric
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.slow_query_threshold
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.topic_arns
   ok_actions          = local.topic_arns
 
   tags = var.tags
 
-  depends_on = [aws_cloudwatch_log_metric_filter.slow_queries]
+  depends_on = [aws_cloudwatch_log_metric_filter.db_logs]
 }
 
-resource "aws_cloudwatch_metric_alarm" "deadlocks" {
-  count = local.create_slow_query ? 1 : 0
-
-  alarm_name          = "${var.name}-db-deadlocks"
-  alarm_description   = "More than ${var.deadlock_threshold} deadlocks logged in 5 minutes."
-  namespace           = local.metric_namespace
-  metric_name         = "Deadlocks"
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.deadlock_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.topic_arns
-  ok_actions          = local.topic_arns
-
-  tags = var.tags
-
-  depends_on = [aws_cloudwatch_log_metric_filter.deadlocks]
+# The slow-query alarm of earlier versions keeps its history.
+moved {
+  from = aws_cloudwatch_metric_alarm.slow_queries[0]
+  to   = aws_cloudwatch_metric_alarm.db_logs["slow-queries"]
 }
 
 ################################################################################

@@ -36,8 +36,7 @@ output "alarm_names" {
     [for alarm in aws_cloudwatch_metric_alarm.db_connections : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.db_free_storage : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.db_free_local_storage : alarm.alarm_name],
-    aws_cloudwatch_metric_alarm.slow_queries[*].alarm_name,
-    aws_cloudwatch_metric_alarm.deadlocks[*].alarm_name,
+    [for alarm in aws_cloudwatch_metric_alarm.db_logs : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : alarm.alarm_name],
   )
 }

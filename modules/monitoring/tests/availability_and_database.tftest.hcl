@@ -44,17 +44,19 @@ run "database_proactive_alerts" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_log_metric_filter.slow_queries)) == toset(var.db_log_group_names) && toset(keys(aws_cloudwatch_log_metric_filter.deadlocks)) == toset(var.db_log_group_names)
+    condition = toset(keys(aws_cloudwatch_log_metric_filter.db_logs)) == toset(flatten([
+      for metric in ["slow-queries", "deadlocks"] : [for group in var.db_log_group_names : "${metric} ${group}"]
+    ]))
     error_message = "Slow statements and deadlocks are counted in every postgresql log group, replicas included."
   }
 
   assert {
-    condition     = aws_cloudwatch_log_metric_filter.deadlocks["/aws/rds/instance/edu-test/postgresql"].pattern == "\"deadlock detected\""
+    condition     = aws_cloudwatch_log_metric_filter.db_logs["deadlocks /aws/rds/instance/edu-test/postgresql"].pattern == "\"deadlock detected\""
     error_message = "Deadlocks are PostgreSQL's \"deadlock detected\" lines."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.slow_queries[0].alarm_description == "More than 10 statements slower than 5 s logged in 5 minutes."
+    condition     = aws_cloudwatch_metric_alarm.db_logs["slow-queries"].alarm_description == "More than 10 statements slower than 5 s logged in 5 minutes."
     error_message = "The slow-query alarm counts statements over 5 s."
   }
 
@@ -76,7 +78,7 @@ run "slow_query_log_threshold_must_match" {
     db_log_min_duration_ms = 1000
   }
 
-  expect_failures = [aws_cloudwatch_log_metric_filter.slow_queries]
+  expect_failures = [aws_cloudwatch_log_metric_filter.db_logs]
 }
 
 run "aurora_disk_alarm" {
@@ -95,7 +97,7 @@ run "aurora_disk_alarm" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.db_connections) == 2 && length(aws_cloudwatch_metric_alarm.deadlocks) == 1
+    condition     = length(aws_cloudwatch_metric_alarm.db_connections) == 2 && length(aws_cloudwatch_metric_alarm.db_logs) == 2
     error_message = "Aurora gets the connections and deadlock alarms too."
   }
 }
