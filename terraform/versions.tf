@@ -3,7 +3,7 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
+      source = "hashicorp/aws"
       # The highest module floor (compute: 6.5.0, see modules/compute/versions.tf).
       version = ">= 6.5.0, < 7.0"
     }
