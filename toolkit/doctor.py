@@ -85,11 +85,15 @@ def _checkov(project: Project) -> Finding:
 
 
 def _schema(project: Project) -> Finding:
-    package = project.cache_dir / "npm" / "node_modules" / "@cdktn" / "provider-aws" / ".jsii"
-    if package.is_file():
-        return Finding("provider 6 schema", True, f"{project.display(package)}", required=False)
-    return Finding("provider 6 schema", False, "npm @cdktn/provider-aws not installed",
-                   f"{SETUP_HINT} (needs npm) for `toolkit check --schema`", required=False)
+    """The typed provider schemas (bundled) that check --schema and the stub provider use."""
+    from toolkit import provider_schema
+
+    try:
+        loaded = [provider_schema.load(name) for name in ("aws", "random")]
+    except provider_schema.SchemaError as error:
+        return Finding("provider schemas", False, str(error), "reinstall the toolkit or unset TOOLKIT_AWS_SCHEMA")
+    shown = ", ".join(f"{schema.name} {schema.provider_version} ({project.display(schema.path)})" for schema in loaded)
+    return Finding("provider schemas", True, shown, required=False)
 
 
 def _emulator() -> Finding:

@@ -56,7 +56,7 @@ class ProviderSchema:
         self.name = name
         self.path = path
         self._text = text
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # type_schema() may fall back to document() while holding it
         self._document: dict[str, Any] | None = None
         self._blocks: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._ranges = self._section_ranges()
@@ -153,26 +153,35 @@ class ProviderSchema:
         return self._entry().get(section, {}).get(type_name)
 
     def _provider_address(self) -> str:
+        """The provider's source address; a file with several providers (a real `terraform providers schema
+        -json` of a configuration) is searched for the one named like this schema (`.../aws`)."""
         marker = '"provider_schemas":{'
-        position = self._text.find(marker)
-        if position >= 0 and self._text.count(marker) == 1:
-            key, _ = _DECODER.raw_decode(self._text, position + len(marker))
+        if self._ranges is not None and self._text.count(marker) == 1:
+            key, _ = _DECODER.raw_decode(self._text, self._text.index(marker) + len(marker))
             if isinstance(key, str):
                 return key
         addresses = list(self.document().get("provider_schemas", {}))
-        if len(addresses) != 1:
-            raise SchemaError(f"{self.path}: expected the schema of one provider, found {len(addresses)}")
-        return addresses[0]
+        if len(addresses) == 1:
+            return addresses[0]
+        matching = [address for address in addresses if address.rsplit("/", 1)[-1] == self.name]
+        if len(matching) != 1:
+            raise SchemaError(
+                f"{self.path}: expected the schema of provider {self.name!r}, found {', '.join(addresses) or 'none'}"
+            )
+        return matching[0]
 
     def _read_info(self) -> SchemaInfo:
         marker = '"toolkit":{'
         position = self._text.rfind(marker)
-        info: dict[str, Any] = {}
+        info: Any = None
         if position >= 0:
             try:
                 info, _ = _DECODER.raw_decode(self._text, position + len('"toolkit":'))
             except ValueError:
-                info = {}
+                info = None
+        if not isinstance(info, dict):
+            # Other formatting (an indented file) or no `toolkit` key (a real `terraform providers schema -json`).
+            info = self.document().get("toolkit") or {}
         return SchemaInfo(info.get("package"), info.get("package_version"), info.get("provider_version"))
 
 
@@ -189,8 +198,10 @@ def schema_path(name: str) -> Path:
     explicit = os.environ.get(SCHEMA_FILE_VARIABLE) if name == "aws" else None
     if explicit:
         path = Path(explicit)
-        if not path.is_file():
+        if not path.exists():
             raise SchemaError(f"{SCHEMA_FILE_VARIABLE}={explicit}: no such file")
+        if not path.is_file():
+            raise SchemaError(f"{SCHEMA_FILE_VARIABLE}={explicit}: not a file")
         return path
     path = bundled_path(name)
     if not path.is_file():

@@ -87,6 +87,12 @@ def check_variables(values: dict[str, Any], declarations: dict[str, VariableDecl
     for name in values:
         if name not in declarations:
             problems.append(f"{name}: the root module {root_dir} declares no such variable (declared: {declared})")
+    from toolkit.secrets import secret_shaped_paths
+
+    for name in values:
+        for path in secret_shaped_paths(values[name], name):
+            problems.append(f"{path}: the value holds a secret (a URL with a password, a PEM block or an AWS secret "
+                            "access key): secrets come from Secrets Manager or TF_VAR_*, never from environment files")
     for name, declaration in declarations.items():
         if name in values:
             if declaration.sensitive:
@@ -176,12 +182,14 @@ class PreparedRender:
         )
 
 
-def prepare_render(project: Project, config: EnvironmentConfig) -> PreparedRender:
+def prepare_render(project: Project, config: EnvironmentConfig, *, root_dir: Path | None = None,
+                   check: bool = True) -> PreparedRender:
     """Check the values against the root module and render the texts; raises before anything is written."""
-    root_dir = (project.root / config.settings.terraform.root).resolve()
+    root_dir = root_dir or (project.root / config.settings.terraform.root).resolve()
     values = config.terraform_variables()
-    shown = project.display(root_dir)
-    check_variables(values, read_variable_declarations(root_dir, shown), shown, config.name)
+    if check:
+        shown = project.display(root_dir)
+        check_variables(values, read_variable_declarations(root_dir, shown), shown, config.name)
     backend_type, backend_values = backend_settings(project, config)
     backend_block = f"# Rendered by toolkit: the backend type of environment {config.name}.\n" \
                     f'terraform {{\n  backend "{backend_type}" {{}}\n}}\n'
@@ -189,6 +197,18 @@ def prepare_render(project: Project, config: EnvironmentConfig) -> PreparedRende
         f"{key} = {hcl_value(value)}" for key, value in backend_values.items()) + "\n"
     files = {TFVARS: _render_tfvars(config, values), BACKEND_BLOCK: backend_block, BACKEND_CONFIG: backend_config}
     return PreparedRender(config.name, project.build_dir(config.name), root_dir, files)
+
+
+def render_recorded(project: Project, config: EnvironmentConfig, root_dir: Path, tfvars_text: str,
+                    build_dir: Path) -> RenderResult:
+    """Recorded tfvars (a checkpoint's) with today's backend files, for a root module other than the working tree's.
+
+    The tfvars were rendered and checked against that root when they were applied; the backend (where the
+    state lives) is the environment's current one.
+    """
+    prepared = prepare_render(project, config, root_dir=root_dir, check=False)
+    files = {**prepared.files, TFVARS: tfvars_text}
+    return PreparedRender(config.name, build_dir, root_dir, files).write()
 
 
 def render_environment(project: Project, config: EnvironmentConfig) -> RenderResult:

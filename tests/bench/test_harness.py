@@ -16,7 +16,7 @@ def table_rows(report: str) -> dict[str, list[list[str]]]:
     """Row id → the cells of each table line with that id."""
     rows: dict[str, list[list[str]]] = {}
     for line in report.splitlines():
-        match = re.match(r"^\| (B\d) \|", line)
+        match = re.match(r"^\| (B\d+) \|", line)
         if match:
             rows.setdefault(match.group(1), []).append([cell.strip() for cell in line.strip("|").split("|")])
     return rows
@@ -44,6 +44,19 @@ def test_quick_run_measures_startup_review_and_migrations(tmp_path: Path) -> Non
     for line in ("- Machine: nproc ", "- Versions: python ", "terraform ", "jq ", "psql "):
         assert line in report, report
     assert "heavy imports at start-up: none" in rows["B3"][0][8], report
+
+
+def test_quick_run_measures_migration_load_at_each_size(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "B11", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows = table_rows(report)
+    assert sorted(rows) == ["B11"], report
+    assert_measured(rows, "B11", report)
+    assert [cells[1] for cells in rows["B11"]] == ["load one 0.05 MB migration of 605 statements",
+                                                  "load one 0.2 MB migration of 2,381 statements"], report
+    assert re.search(r"^- B11 0\.2 MB \(2,381 statements\): toolkit min \d+\.\d\d s, median \d+\.\d\d s",
+                     report, re.MULTILINE), report
 
 
 @pytest.mark.slow
@@ -76,9 +89,9 @@ def test_a_failing_case_becomes_a_not_measured_row(monkeypatch: pytest.MonkeyPat
 
 def test_unknown_row_id_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_status:
-        bench_run.main(["--only", "B9"])
+        bench_run.main(["--only", "B99"])
     assert exit_status.value.code == 2
-    assert "unknown row id(s): B9" in capsys.readouterr().err
+    assert "unknown row id(s): B99" in capsys.readouterr().err
 
 
 def test_interleaving_alternates_which_side_runs_first() -> None:
@@ -130,3 +143,34 @@ def test_quick_run_measures_the_offline_validate_and_plan(tmp_path: Path) -> Non
     assert sorted(rows) == ["B8", "B9"], report
     for row_id in rows:
         assert_measured(rows, row_id, report)
+
+
+@pytest.mark.slow
+def test_quick_run_measures_the_provider_schema_rows(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "S1,S2", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows: dict[str, list[list[str]]] = {}
+    for line in report.splitlines():
+        match = re.match(r"^\| (S\d) \|", line)
+        if match:
+            rows.setdefault(match.group(1), []).append([cell.strip() for cell in line.strip("|").split("|")])
+    assert sorted(rows) == ["S1", "S2"], report
+    assert_measured(rows, "S1", report)
+    if not rows["S2"][0][7].startswith("not measured: npm @cdktn/provider-aws is not installed"):
+        assert_measured(rows, "S2", report)
+        assert "peak RSS " in rows["S2"][0][8], report
+
+
+@pytest.mark.slow
+def test_quick_run_measures_the_stub_rows(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "V2", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows: dict[str, list[list[str]]] = {}
+    for line in report.splitlines():
+        match = re.match(r"^\| (V\d) \|", line)
+        if match:
+            rows.setdefault(match.group(1), []).append([cell.strip() for cell in line.strip("|").split("|")])
+    assert sorted(rows) == ["V2"], report
+    assert_measured(rows, "V2", report)

@@ -72,7 +72,7 @@ def test_docs_write_then_all_fast_checks_pass_as_json(project: Path) -> None:
 def test_write_without_docs_is_a_usage_error(project: Path) -> None:
     before = sorted(path.name for path in (project / "modules/queue").iterdir())
     result = invoke("--schema", "--write")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert (
         result.output.strip() == "Error: --write rewrites README tables: use it with --docs (or with no check selected)"
     )
@@ -125,3 +125,26 @@ def test_a_check_that_cannot_run_is_an_error_and_the_others_still_run(
         ["schema", "passed"],
     ]
     assert result.output.rstrip().endswith("Error: 1 of 2 checks failed: fmt")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "TOOLKIT_AWS_SCHEMA={path}: not a file"),
+        (b"\x1f\x8b\x08\x00broken", "cannot read the provider schema {path}: "),
+        (b'{"hello": "world"}', "{path}: not a `terraform providers schema -json` document (no provider_schemas)"),
+    ],
+)
+def test_schema_check_with_a_bad_schema_file_is_an_error_naming_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None, expected: str
+) -> None:
+    """A careless TOOLKIT_AWS_SCHEMA (a folder, a truncated download, another JSON) fails the check clearly."""
+    path = project / "schema.json.gz"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    monkeypatch.setenv("TOOLKIT_AWS_SCHEMA", str(path))
+    result = invoke("--schema")
+    assert result.exit_code == 1, result.output
+    assert expected.format(path=path) in result.output, result.output

@@ -8,14 +8,14 @@ import pytest
 
 from toolkit.checks.findings import CheckResult
 from toolkit.checks.runner import CheckTargets
-from toolkit.checks.schema import run_schema_check
+from toolkit.checks.schema import SchemaError, run_schema_check
 
-from .conftest import CACHE_DIR, write_files
+from .conftest import write_files
 
 
 def check(tmp_path: Path, text: str) -> CheckResult:
     write_files(tmp_path, {"modules/cache/main.tf": text})
-    return run_schema_check(tmp_path, [tmp_path / "modules"], CACHE_DIR)
+    return run_schema_check(tmp_path, [tmp_path / "modules"])
 
 
 def messages(result: CheckResult) -> list[str]:
@@ -218,7 +218,7 @@ def test_examples_are_validated_too(tmp_path: Path) -> None:
         tmp_path,
         {"modules/cache/examples/basic/main.tf": 'resource "aws_sqs_queue" "this" {\n  nmae = "q"\n}\n'},
     )
-    result = run_schema_check(tmp_path, [tmp_path / "modules"], CACHE_DIR)
+    result = run_schema_check(tmp_path, [tmp_path / "modules"])
     assert messages(result) == [
         'modules/cache/examples/basic/main.tf:2: aws_sqs_queue.this: unknown argument "nmae" (did you mean "name"?)'
     ]
@@ -226,7 +226,7 @@ def test_examples_are_validated_too(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_modules_and_root_pass_the_schema_check(real_targets: CheckTargets) -> None:
-    result = run_schema_check(real_targets.root, real_targets.directories, real_targets.cache_dir)
+    result = run_schema_check(real_targets.root, real_targets.directories)
     assert result.counts["files"] > 0, "no .tf files found under modules/ and terraform/"
     assert result.errors == [], "\n".join(str(finding) for finding in result.errors)
 
@@ -268,3 +268,82 @@ resource "aws_security_group" "this" {
         'modules/cache/main.tf:8: aws_security_group.this: egress: unknown attribute "descripton" '
         '(did you mean "description"?)'
     ]
+
+
+def test_computed_attribute_cannot_be_set(tmp_path: Path) -> None:
+    text = VALID.replace('  replication_group_id = "cache"\n', '  replication_group_id = "cache"\n  arn = "x"\n')
+    assert messages(check(tmp_path, text)) == [
+        'modules/cache/main.tf:4: aws_elasticache_replication_group.this: "arn" is read-only: the provider '
+        "computes it, so it cannot be set"
+    ]
+
+
+def test_provider_default_tags_given_twice(tmp_path: Path) -> None:
+    text = VALID.replace("  default_tags {\n", '  default_tags {\n    tags = {}\n  }\n  default_tags {\n', 1)
+    assert messages(check(tmp_path, text)) == [
+        'modules/cache/main.tf:61: provider "aws": block "default_tags" may appear only once, found 2'
+    ]
+
+
+WAF = """\
+resource "aws_wafv2_web_acl" "this" {
+  name  = "edge"
+  scope = "REGIONAL"
+  default_action {
+    allow {}
+  }
+  rule {
+    name     = "rate"
+    priority = 1
+    action {
+      block {}
+    }
+    statement {
+      rate_based_statement {
+        limit              = 100
+        aggregate_key_type = "IP"
+        scope_down_statement {
+          geo_match_statement {
+            country_codes = ["BR"]
+          }
+        }
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "rate"
+      sampled_requests_enabled   = true
+    }
+  }
+  visibility_config {
+    cloudwatch_metrics_enabled = true
+    metric_name                = "edge"
+    sampled_requests_enabled   = true
+  }
+}
+"""
+
+
+def test_wafv2_statement_is_validated_through_the_overlay(tmp_path: Path) -> None:
+    """The package types `statement` as `any`; the overlay gives the provider's blocks, so typos are caught."""
+    assert messages(check(tmp_path, WAF)) == []
+    text = WAF.replace("country_codes = ", "country_code = ")
+    assert messages(check(tmp_path, text)) == [
+        'modules/cache/main.tf:19: aws_wafv2_web_acl.this: rule.statement.rate_based_statement.scope_down_statement.'
+        'geo_match_statement: unknown argument "country_code" (did you mean "country_codes"?)',
+        "modules/cache/main.tf:18: aws_wafv2_web_acl.this: rule.statement.rate_based_statement.scope_down_statement."
+        'geo_match_statement: missing required argument "country_codes"',
+    ]
+    missing = WAF.replace("    statement {\n      rate", "    statment {\n      rate")
+    assert messages(check(tmp_path, missing))[-1] == (
+        'modules/cache/main.tf:7: aws_wafv2_web_acl.this: rule: missing required block "statement"'
+    )
+
+
+def test_corrupt_schema_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "aws.json.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00truncated")
+    monkeypatch.setenv("TOOLKIT_AWS_SCHEMA", str(broken))
+    with pytest.raises(SchemaError) as raised:
+        check(tmp_path, VALID)
+    assert str(raised.value).startswith(f"cannot read the provider schema {broken}: ")

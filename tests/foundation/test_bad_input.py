@@ -13,6 +13,11 @@ from toolkit.cli import app
 runner = CliRunner()
 
 # (case id, environment file, text to append ("=..." replaces the file, "s/old/new/" edits it), expected stderr)
+NAME_MESSAGE = ("the name says it holds a secret (password, token, key, credential, DSN, …): secrets come from S"
+                "ecrets Manager (compute.secrets wires them into the task) or TF_VAR_*, never from environment files")
+VALUE_MESSAGE = ("the value holds a secret (a URL with a password, a PEM block or an AWS secret access key): keep"
+                 " it in Secrets Manager and pass the app its ARN")
+
 CASES: list[tuple[str, str, str, str]] = [
     ("yaml-syntax", "dev", "=database:\n  x: [1\n",
      "Error: envs/dev.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
@@ -24,7 +29,7 @@ CASES: list[tuple[str, str, str, str]] = [
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: databse: unknown key (did you mean 'database'?); "
      "allowed: allow_auto_apply, app_settings, audit, aws_region, backend, backup, budget, cache, cdn, compute, "
      "database, domain, enable_xray, migrations, monitoring, network, project, protected, storage, tags, "
-     "terraform, waf"),
+     "terraform, usage, waf"),
     ("unknown-nested-key", "dev", "database:\n  instanse_class: db.t3.micro\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.instanse_class = 'db.t3.micro': unknown key "
      "(did you mean 'instance_class'?); allowed: allocated_storage_gb, app_username, backup_retention_days, "
@@ -95,9 +100,33 @@ CASES: list[tuple[str, str, str, str]] = [
     ("cache-replicas", "dev", "cache:\n  replicas_per_shard: 6\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: cache.replicas_per_shard = 6: Input should be less "
      "than or equal to 5"),
-    ("secret-in-app-settings", "dev", "app_settings:\n  DB_PASSWORD: hunter2-canary\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: app_settings: DB_PASSWORD looks like a secret: secrets "
-     "come from Secrets Manager or TF_VAR_*, never from environment files"),
+    ("secret-in-app-settings", "dev", "app_settings:\n  DB_PASSWORD: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DB_PASSWORD = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-passwd", "dev", "app_settings:\n  DB_PASSWD: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DB_PASSWD = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-api-key", "dev", "app_settings:\n  API_KEY: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.API_KEY = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-credentials", "dev", "app_settings:\n  SMTP_CREDENTIALS: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.SMTP_CREDENTIALS = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-dsn", "dev", "app_settings:\n  DATABASE_DSN: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DATABASE_DSN = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-url-with-password", "dev", "app_settings:\n  DATABASE_URL: 'postgres://app:hunter2-canary@db/app'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DATABASE_URL = (value hidden): "
+     + VALUE_MESSAGE),
+    ("secret-pem", "dev", "app_settings:\n  TLS_BUNDLE: '-----BEGIN PRIVATE KEY----- hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.TLS_BUNDLE = (value hidden): "
+     + VALUE_MESSAGE),
+    ("secret-aws-key", "dev", "app_settings:\n  UPLOAD_SIGNER: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYhunter2Can'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.UPLOAD_SIGNER = (value hidden): "
+     + VALUE_MESSAGE),
+    ("secret-lowercase-name-hides-its-value", "dev", "app_settings:\n  Db_Pass: hunter2-canary\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.Db_Pass = (value hidden): "
+     + NAME_MESSAGE),
     ("app-setting-number", "dev", "app_settings:\n  MAX_DISCIPLINES: 25\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.MAX_DISCIPLINES = 25: Input should be a "
      "valid string"),
@@ -171,7 +200,8 @@ def test_bad_environment_file_is_refused_with_exact_message(
     assert result.stderr.rstrip("\n") == expected
     assert "Traceback" not in result.output
     assert files_under(project_dir) == before, "a refused render must write nothing"
-    assert "hunter2-canary" not in result.output or case == "secret-in-app-settings"
+    for canary in ("hunter2-canary", "hunter2Can"):
+        assert canary not in result.output, "a refused secret is never printed"
 
 
 def test_render_all_writes_nothing_when_one_environment_is_invalid(project_dir: Path) -> None:
@@ -182,8 +212,8 @@ def test_render_all_writes_nothing_when_one_environment_is_invalid(project_dir: 
 
 
 ARGUMENT_CASES = [
-    (["render"], 2, "Error: give an environment name or --all (not both)"),
-    (["render", "dev", "--all"], 2, "Error: give an environment name or --all (not both)"),
+    (["render"], 1, "Error: give an environment name or --all (not both)"),
+    (["render", "dev", "--all"], 1, "Error: give an environment name or --all (not both)"),
     (["render", "prd"], 1, "Error: unknown environment 'prd' (did you mean 'prod'?): choose one of dev, prod, "
                            "staging (files in envs/)"),
     (["envs", "show", "Prod"], 1, "Error: unknown environment 'Prod' (did you mean 'prod'?): choose one of dev, "
@@ -221,3 +251,41 @@ def test_missing_root_module_is_refused(project_dir: Path) -> None:
     assert result.stderr.rstrip("\n") == (
         "Error: no/such/root: root module folder not found (terraform.root in the "
         "environment file)")
+
+
+AWS_PARTITION = (
+    "af-south-1, ap-east-1, ap-east-2, ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-south-1, ap-south-2, "
+    "ap-southeast-1, ap-southeast-2, ap-southeast-3, ap-southeast-4, ap-southeast-5, ap-southeast-6, ap-southeast-7, "
+    "ca-central-1, ca-west-1, eu-central-1, eu-central-2, eu-north-1, eu-south-1, eu-south-2, eu-west-1, eu-west-2, "
+    "eu-west-3, il-central-1, me-central-1, me-south-1, me-west-1, mx-central-1, sa-east-1, sa-west-1, us-east-1, "
+    "us-east-2, us-west-1, us-west-2")
+
+
+@pytest.mark.parametrize(("target", "text", "expected"), [
+    ("defaults", "s/aws_region: sa-east-1/aws_region: sa-east-9/",
+     "Error: envs/dev.yaml: 1 problem\n  envs/defaults.yaml:{line}: aws_region = 'sa-east-9': unknown AWS region "
+     f"(did you mean 'sa-east-1'?); the aws partition has: {AWS_PARTITION}"),
+    ("dev", "aws_region: us-easst-1\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: aws_region = 'us-easst-1': unknown AWS region "
+     f"(did you mean 'us-east-1'?); the aws partition has: {AWS_PARTITION}"),
+    ("dev", "backend:\n  region: eu-wset-1\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: backend.region = 'eu-wset-1': unknown AWS region "
+     f"(did you mean 'eu-west-1'?); the aws partition has: {AWS_PARTITION}"),
+], ids=["defaults-sa-east-9", "dev-typo", "backend-region"])
+def test_unknown_region_is_refused_with_a_did_you_mean(project_dir: Path, target: str, text: str,
+                                                       expected: str) -> None:
+    """Regions come from the partitions botocore ships; the pattern alone let sa-east-9 through."""
+    _apply(project_dir, target, text)
+    line = next(number for number, content in enumerate(
+        (project_dir / "envs" / "defaults.yaml").read_text().splitlines(), start=1) if content.startswith("aws_region"))
+    result = runner.invoke(app, ["render", "dev"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.rstrip("\n") == expected.format(line=line)
+    assert not (project_dir / "build").exists()
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1", "eu-west-3"])
+def test_regions_of_every_partition_are_accepted(project_dir: Path, region: str) -> None:
+    _apply(project_dir, "dev", f"aws_region: {region}\n")
+    result = runner.invoke(app, ["envs", "show", "dev", "--format", "json"])
+    assert result.exit_code == 0, result.output

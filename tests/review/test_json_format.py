@@ -10,8 +10,8 @@ from tests.review.helpers import review_of
 from toolkit.review.render_json import write_json
 
 TOP_LEVEL_KEYS = [
-    "schema_version", "environment", "source", "terraform_version", "format_version", "errored",
-    "summary_line", "summary", "warnings", "failed_checks", "outputs", "changes", "drift",
+    "schema_version", "environment", "source", "terraform_version", "format_version", "errored", "offline",
+    "summary_line", "cost_line", "cost", "summary", "warnings", "failed_checks", "outputs", "changes", "drift",
 ]
 CHANGE_KEYS = {
     "address", "module", "mode", "type", "name", "action", "group", "actions", "action_reason",

@@ -12,7 +12,6 @@ For every module under modules/ and the root module in terraform/:
 from __future__ import annotations
 
 import difflib
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,17 +19,10 @@ from pathlib import Path
 
 from toolkit.checks.findings import FAILED, CheckResult, Finding, relative
 from toolkit.checks.hcl import Block, HclFile, HclParseError, parse_file, string_value, terraform_files
+from toolkit.secrets import is_secret_name
 
 BEGIN_MARKER = "<!-- BEGIN_TF_DOCS -->"
 END_MARKER = "<!-- END_TF_DOCS -->"
-SECRET_WORDS = {"password", "passwd", "token", "secret", "credentials"}
-SECRET_PHRASES = ("secret_string", "private_key")
-# Names that refer to a secret (its ARN, id, a switch, a length) rather than hold one.
-NOT_A_SECRET = re.compile(
-    r"(^(create|enable|manage|use)_"
-    r"|_(arn|arns|id|ids|name|names|version|enabled|length|strategy|rotation\w*|days|hours|minutes|seconds"
-    r"|window\w*|count|type|mode|policy|ttl|period|interval)$)"
-)
 MODULE_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}
 SKIPPED_DIRECTORIES = {".terraform", ".git", "node_modules"}
 
@@ -68,10 +60,7 @@ class ModuleInterface:
 
 def looks_secret(name: str) -> bool:
     """`master_password`, `auth_token`, `secret_string` are secrets; `secret_arn`, `create_secret` are not."""
-    lowered = name.lower()
-    if NOT_A_SECRET.search(lowered):
-        return False
-    return bool(SECRET_WORDS.intersection(lowered.split("_"))) or any(phrase in lowered for phrase in SECRET_PHRASES)
+    return is_secret_name(name)
 
 
 def _one_line(text: str) -> str:

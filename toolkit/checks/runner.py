@@ -49,7 +49,7 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
     def schema() -> CheckResult:
         from toolkit.checks.schema import run_schema_check
 
-        return run_schema_check(targets.root, targets.directories, targets.cache_dir)
+        return run_schema_check(targets.root, targets.directories)
 
     def validate() -> CheckResult:
         from toolkit.checks.validate import run_validate_check

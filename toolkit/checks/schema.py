@@ -1,16 +1,16 @@
 """Offline schema validation: the stand-in for `terraform validate` against AWS provider 6.x.
 
 Every `resource`, `data`, `ephemeral` and `provider "aws"` block under the checked directories is compared
-with the provider schema (see schema_extract): unknown arguments and blocks (with a did-you-mean), missing
-required ones, blocks written as arguments and arguments written as blocks, and repeated single blocks.
-`dynamic "name" { content { ... } }` counts as block `name`; meta-arguments are allowed; `module` blocks
-and non-AWS types are skipped.
+with the typed provider schema bundled with the toolkit (toolkit/provider_schema.py, the same one the offline
+stub provider serves): unknown arguments and blocks (with a did-you-mean), missing required ones, blocks
+written as arguments and arguments written as blocks, arguments the provider computes (read-only), and
+repeated single blocks. `dynamic "name" { content { ... } }` counts as block `name`; meta-arguments are
+allowed; `module` blocks and non-AWS types are skipped. Value types are Terraform's job (`check --validate`).
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import time
 from collections.abc import Collection, Iterable
@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.checks import schema_extract
+from toolkit import provider_schema
 from toolkit.checks.findings import FAILED, CheckResult, Finding, relative
 from toolkit.checks.hcl import Argument, Block, HclParseError, parse_file
-from toolkit.checks.schema_extract import OBJECT_ARGUMENT, REQUIRED, SchemaError
+from toolkit.provider_schema import ProviderSchema, SchemaError
 
-BUNDLED_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "aws_provider_schema.json"
-SCHEMA_FILE_VARIABLE = "TOOLKIT_AWS_SCHEMA"
+__all__ = ["SchemaError", "load_provider_schema", "run_schema_check", "validate_block"]
 
 META_ARGUMENTS = {
     "resource": {"count", "for_each", "provider", "depends_on"},
@@ -46,74 +45,63 @@ LIST_ALLOWED_UP_TO = 12
 SKIPPED_DIRECTORIES = {".terraform", ".git", "node_modules"}
 
 
-@dataclass
-class ProviderSchema:
-    """The compact schema plus where it came from."""
-
-    data: dict[str, Any]
-    source: str
-
-    @property
-    def provider_version(self) -> str:
-        return str(self.data.get("provider_version"))
-
-    def types(self, kind: str) -> dict[str, Any]:
-        return self.data.get(kind, {})
-
-
 @dataclass(frozen=True)
 class SchemaLoad:
-    """How the schema was obtained this time, measured for the report."""
+    """The schema used this time and how long loading it took, for the report."""
 
     schema: ProviderSchema
-    extracted: bool
     seconds: float
 
 
-def cache_file(cache_dir: Path, version: str) -> Path:
-    return cache_dir / "schema" / f"cdktn-provider-aws-{version}.json.gz"
-
-
-def load_provider_schema(cache_dir: Path) -> SchemaLoad:
-    """The compact schema: $TOOLKIT_AWS_SCHEMA, else the cache for the installed npm package (built from
-    its assembly on first use), else the copy bundled with the toolkit (for machines without npm)."""
+def load_provider_schema() -> SchemaLoad:
+    """The AWS schema: $TOOLKIT_AWS_SCHEMA (any `terraform providers schema -json` file), else the bundled one."""
     started = time.perf_counter()
-    explicit = os.environ.get(SCHEMA_FILE_VARIABLE)
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise SchemaError(f"{SCHEMA_FILE_VARIABLE}={explicit}: no such file")
-        data = _read_any(path)
-        return SchemaLoad(ProviderSchema(data, str(path)), False, time.perf_counter() - started)
-    package_dir = schema_extract.default_package_dir(cache_dir)
-    version = schema_extract.package_version(package_dir)
-    assembly = schema_extract.assembly_path(package_dir)
-    if version and assembly:
-        cached = cache_file(cache_dir, version)
-        if cached.is_file():
-            data = schema_extract.read_schema(cached)
-            return SchemaLoad(ProviderSchema(data, str(cached)), False, time.perf_counter() - started)
-        data, _ = schema_extract.extract_schema(assembly)
-        schema_extract.write_schema(data, cached)
-        return SchemaLoad(ProviderSchema(data, str(cached)), True, time.perf_counter() - started)
-    if BUNDLED_SCHEMA.is_file():
-        data = _read_any(BUNDLED_SCHEMA)
-        return SchemaLoad(ProviderSchema(data, str(BUNDLED_SCHEMA)), False, time.perf_counter() - started)
-    raise SchemaError(
-        f"no AWS provider schema: neither {package_dir} (run scripts/setup.sh) nor {BUNDLED_SCHEMA} exists"
-    )
+    schema = provider_schema.load("aws")
+    schema.document()  # every type is looked up by name and suggested from: decode once, up front
+    return SchemaLoad(schema, time.perf_counter() - started)
 
 
-def _read_any(path: Path) -> dict[str, Any]:
-    if path.suffix == ".gz":
-        return schema_extract.read_schema(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SchemaError(f"cannot read the provider schema {path}: {error}") from error
-    if data.get("format") != schema_extract.FORMAT_VERSION:
-        raise SchemaError(f"{path}: schema format {data.get('format')}, expected {schema_extract.FORMAT_VERSION}")
-    return data
+@dataclass(frozen=True)
+class _Shape:
+    """What the validator needs of one Terraform schema block."""
+
+    arguments: dict[str, dict[str, Any]]  # configurable attributes
+    computed: set[str]  # attributes only the provider sets
+    blocks: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, block: dict[str, Any]) -> _Shape:
+        attributes = block.get("attributes", {})
+        computed = {
+            name
+            for name, spec in attributes.items()
+            if spec.get("computed") and not spec.get("optional") and not spec.get("required")
+        }
+        arguments = {name: spec for name, spec in attributes.items() if name not in computed}
+        return cls(arguments, computed, block.get("block_types", {}))
+
+    def known(self) -> list[str]:
+        return [*self.arguments, *self.blocks]
+
+
+def object_shape(cty: Any) -> dict[str, Any] | None:
+    """The attributes of an object type, or of the objects in a list/set of objects (None otherwise): such
+    arguments may also be written as blocks (Terraform's attributes-as-blocks mode, e.g. security group
+    `ingress`), and their keys are checked."""
+    if isinstance(cty, list) and cty and cty[0] in ("list", "set") and len(cty) == 2:
+        cty = cty[1]
+    if isinstance(cty, list) and cty and cty[0] == "object":
+        members = cty[1]
+        return {
+            "attributes": {
+                name: {"type": member, "optional": True} for name, member in members.items()
+            }
+        }
+    return None
+
+
+def _single(spec: dict[str, Any]) -> bool:
+    return spec.get("nesting_mode") == "single" or spec.get("max_items") == 1
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
@@ -148,13 +136,12 @@ class _BlockValidator:
         meta_arguments: Collection[str] = (),
         meta_blocks: Collection[str] = (),
     ) -> None:
-        arguments: dict[str, int] = schema["a"]
-        blocks: dict[str, list[Any]] = schema["b"]
+        shape = _Shape.of(schema)
         prefix = f"{where}: " if where else ""
-        known = [*arguments, *blocks]
+        known = shape.known()
         seen: set[str] = set()
         for argument in block.argument_order:
-            self._argument(argument, schema, meta_arguments, known, prefix, seen)
+            self._argument(argument, shape, meta_arguments, known, prefix, seen)
         # Static occurrences per block type; a dynamic block counts as present but not as a repeat,
         # since `dynamic` with a zero-or-one for_each is the usual way to write an optional single block.
         given_blocks: dict[str, int] = {}
@@ -170,29 +157,27 @@ class _BlockValidator:
                 self._meta_block(child, prefix)
                 continue
             given_blocks[name] = given_blocks.get(name, 0) + (0 if is_dynamic else 1)
-            self._child(child, name, schema, known, prefix, where)
+            self._child(child, name, shape, known, prefix, where)
         for name, count in given_blocks.items():
-            if name in blocks and blocks[name][1] and count > 1:
+            if name in shape.blocks and _single(shape.blocks[name]) and count > 1:
                 self.report(block.line, f'{prefix}block "{name}" may appear only once, found {count}')
-        for name, flags in arguments.items():
-            if flags & REQUIRED and name not in seen and not (flags & OBJECT_ARGUMENT and name in given_blocks):
+        for name, spec in shape.arguments.items():
+            written_as_block = object_shape(spec["type"]) is not None and name in given_blocks
+            if spec.get("required") and name not in seen and not written_as_block:
                 self.report(block.line, f'{prefix}missing required argument "{name}"')
-        for name, (flags, _, _) in blocks.items():
-            if flags & REQUIRED and name not in given_blocks:
+        for name, spec in shape.blocks.items():
+            if spec.get("min_items", 0) > 0 and name not in given_blocks:
                 self.report(block.line, f'{prefix}missing required block "{name}"')
 
     def _argument(
         self,
         argument: Argument,
-        schema: dict[str, Any],
+        shape: _Shape,
         meta_arguments: Collection[str],
         known: list[str],
         prefix: str,
         seen: set[str],
     ) -> None:
-        arguments: dict[str, int] = schema["a"]
-        blocks: dict[str, list[Any]] = schema["b"]
-        objects: dict[str, Any] = schema.get("o", {})
         name = argument.name
         if name in seen:
             self.report(argument.line, f'{prefix}argument "{name}" is set more than once')
@@ -200,24 +185,30 @@ class _BlockValidator:
         seen.add(name)
         if name in meta_arguments:
             return
-        if name in arguments:
-            shape = objects.get(name)
-            if shape is not None:
-                self._object_literal(argument, shape, prefix)
+        if name in shape.arguments:
+            nested = object_shape(shape.arguments[name]["type"])
+            if nested is not None:
+                self._object_literal(argument, nested, prefix)
             return
-        if name in blocks:
+        if name in shape.blocks:
             self.report(
                 argument.line,
                 f'{prefix}"{name}" is a block, not an argument: write `{name} {{ ... }}` '
                 f'(or `dynamic "{name}"`) instead of `{name} = ...`',
             )
             return
-        hint = _suggest(name, known) or _allowed(arguments, self.docs_url)
+        if name in shape.computed:
+            self.report(
+                argument.line,
+                f'{prefix}"{name}" is read-only: the provider computes it, so it cannot be set',
+            )
+            return
+        hint = _suggest(name, known) or _allowed(shape.arguments, self.docs_url)
         self.report(argument.line, f'{prefix}unknown argument "{name}"{hint}')
 
     def _object_literal(self, argument: Argument, shape: dict[str, Any], prefix: str) -> None:
         """Literal keys of `x = {...}` / `x = [{...}]` for an object-typed argument must exist in its type."""
-        allowed = [*shape["a"], *shape["b"]]
+        allowed = list(shape["attributes"])
         for keys in argument.object_keys:
             for key, line in keys:
                 if key not in allowed:
@@ -228,33 +219,28 @@ class _BlockValidator:
         self,
         child: Block,
         name: str,
-        schema: dict[str, Any],
+        shape: _Shape,
         known: list[str],
         prefix: str,
         where: str,
     ) -> None:
-        arguments: dict[str, int] = schema["a"]
-        blocks: dict[str, list[Any]] = schema["b"]
-        objects: dict[str, Any] = schema.get("o", {})
-        if name in blocks:
-            nested = blocks[name][2]
-            if nested is not None:
-                self.validate(child, nested, f"{where}.{name}" if where else name)
+        path = f"{where}.{name}" if where else name
+        if name in shape.blocks:
+            self.validate(child, shape.blocks[name]["block"], path)
             return
-        if name in arguments:
-            if arguments[name] & OBJECT_ARGUMENT:
-                # Object-typed arguments (attributes-as-blocks) list every key as optional, so only
-                # unknown keys are checked, not missing ones.
-                shape = objects.get(name)
-                if shape is not None:
-                    self.validate(child, shape, f"{where}.{name}" if where else name)
+        if name in shape.arguments:
+            nested = object_shape(shape.arguments[name]["type"])
+            if nested is not None:
+                # Object-typed arguments in block syntax: every key of the object type is optional there,
+                # so only unknown keys are checked, not missing ones.
+                self.validate(child, nested, path)
                 return
             self.report(
                 child.line,
                 f'{prefix}"{name}" is an argument, not a block: write `{name} = ...` instead of `{name} {{ ... }}`',
             )
             return
-        hint = _suggest(name, known) or _allowed(blocks, self.docs_url)
+        hint = _suggest(name, known) or _allowed(shape.blocks, self.docs_url)
         self.report(child.line, f'{prefix}unknown block "{name}"{hint}')
 
     def _dynamic(self, block: Block, prefix: str) -> Block | None:
@@ -331,7 +317,7 @@ def validate_block(
         if block.labels != ["aws"]:
             counts.skipped += 1
             return []
-        type_name, address, type_schema = "aws", 'provider "aws"', schema.types("provider").get("aws")
+        type_name, address, type_schema = "aws", 'provider "aws"', schema.provider()
         docs_url = f"https://registry.terraform.io/providers/hashicorp/aws/{schema.provider_version}/docs"
     else:
         if len(block.labels) != 2:
@@ -341,13 +327,13 @@ def validate_block(
         if not type_name.startswith("aws_"):
             counts.skipped += 1
             return []
-        type_schema = schema.types(kind).get(type_name)
+        type_schema = schema.block(kind, type_name)
         docs_url = (
             f"https://registry.terraform.io/providers/hashicorp/aws/{schema.provider_version}/docs/"
             f"{DOCS_KIND[kind]}/{type_name.removeprefix('aws_')}"
         )
         if type_schema is None:
-            hint = _suggest(type_name, schema.types(kind))
+            hint = _suggest(type_name, schema.names(kind))
             label = {"resource": "resource type", "data": "data source", "ephemeral": "ephemeral resource"}[kind]
             return [
                 Finding(
@@ -363,11 +349,11 @@ def validate_block(
     return validator.findings
 
 
-def run_schema_check(root: Path, directories: Iterable[Path], cache_dir: Path) -> CheckResult:
+def run_schema_check(root: Path, directories: Iterable[Path]) -> CheckResult:
     """Validate every resource/data/ephemeral/provider block in the .tf files under `directories`."""
     started = time.perf_counter()
     result = CheckResult(name="schema")
-    load = load_provider_schema(cache_dir)
+    load = load_provider_schema()
     schema = load.schema
     counts = SchemaCounts()
     for path in terraform_files_under(directories):
@@ -387,9 +373,9 @@ def run_schema_check(root: Path, directories: Iterable[Path], cache_dir: Path) -
         "errors": len(result.errors),
         "warnings": len(result.findings) - len(result.errors),
     }
-    action = "extracted from the npm assembly and cached" if load.extracted else "loaded"
     result.notes.append(
-        f"AWS provider {schema.provider_version} schema {action} in {load.seconds:.2f}s from {schema.source}"
+        f"AWS provider {schema.provider_version} schema loaded in {load.seconds:.2f}s "
+        f"from {relative(schema.path, root)}"
     )
     if result.errors:
         result.status = FAILED

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import gzip
 import json
 import re
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -39,7 +42,7 @@ from typing import Any
 import yaml
 
 from toolkit.files import write_bytes_atomically
-from toolkit.provider_schema import DATA_DIR, SchemaError
+from toolkit.provider_schema import DATA_DIR, SECTIONS, SchemaError
 
 FORMAT_VERSION = "1.0"
 MAX_RECURSION = 3
@@ -77,31 +80,24 @@ _BASES = {
     "cdktn.TerraformProvider": "provider",
     "cdktf.TerraformProvider": "provider",
 }
-_CLASS = re.compile(r"^class (\w+) extends ([\w.]+) \{\n(.*?)^\}\n", re.M | re.S)
-_HCL_FUNCTION = re.compile(r"^function (\w+)ToHclTerraform\(struct\) \{\n(.*?)^\}\n", re.M | re.S)
+# Headers only: a body runs to the next "\n}\n" (top-level code is not indented in the generated files). Lazy
+# `.*?^}` patterns over 330 MB cost seconds; str.find does not.
+_CLASS = re.compile(r"class (\w+) extends ([\w.]+) \{\n")
+_HCL_FUNCTION = re.compile(r"function (\w+)ToHclTerraform\(struct\) \{\n")
 _HCL_ATTRIBUTE = re.compile(
     r"^ +(\w+): \{\n +value: (.*),\n +isBlock: (true|false),\n +type: \"(\w+)\",\n +storageClassType: \"(\w+)\",\n",
     re.M,
 )
-_MEMBER = re.compile(
-    r"^    // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)\n"
-    r"(.*?)(?=^    // \w+ - computed: |\Z)",
-    re.M | re.S,
-)
+_MEMBER = re.compile(r"    // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)\n")
 _NEW = re.compile(r"^    _\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);$", re.M)
-# Older @cdktf packages create nested blocks and computed lists in the constructor instead of as class fields.
-_CONSTRUCTOR_MEMBER = re.compile(
-    r"^        // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)\n"
-    r"        this\._\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);$",
-    re.M,
-)
 _GETTER = re.compile(r"^    get \w+\(\) \{\n        return (.*);$", re.M)
 _TF_TYPE = re.compile(r"^    static tfResourceType = \"(\w+)\";$", re.M)
-# Older @cdktf packages (provider-aws 21.x and before) assign it after the class instead.
-_TF_TYPE_ASSIGNED = re.compile(r"^(\w+)\.tfResourceType = \"(\w+)\";$", re.M)
 _PROVIDER_VERSION = re.compile(r"providerVersion: '([^']+)'")
 _STRUCT_PROPERTY = re.compile(r"^    readonly (\w+)(\??): ", re.M)
 _PRIMITIVE_STORAGE = re.compile(r"(string|number|boolean|any)((?:List|Map)*)")
+_SUFFIX = re.compile("List|Map")
+_QUOTED_NAME = re.compile(r"'\w+'")
+_CAMEL_VALUE = re.compile(r"(?:struct\.|this\._)(\w+)")
 
 # Getter bodies (attribute name removed) -> cty type; None: the package only knows `any`.
 _GETTER_TYPES: dict[str, Any] = {
@@ -151,7 +147,6 @@ class _Module:
     classes: dict[str, tuple[str, str]] = field(default_factory=dict)
     hcl_functions: dict[str, str] = field(default_factory=dict)
     declarations: str = ""
-    assigned_types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,22 +159,39 @@ class ExtractionStats:
     overlaid: list[str] = field(default_factory=list)
     normalised_flags: int = 0
     truncated: list[str] = field(default_factory=list)
+    overlay_skipped: list[str] = field(default_factory=list)
 
 
 def _camel_first_lower(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+def _headers(text: str, marker: str, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """Matches of a line-start pattern, found with str.find (far faster than a MULTILINE regex scan)."""
+    first = pattern.match(text, 0)
+    if first:
+        yield first
+    position = text.find(marker)
+    while position >= 0:
+        match = pattern.match(text, position + 1)
+        if match:
+            yield match
+        position = text.find(marker, position + 1)
+
+
+def _body(text: str, start: int) -> str:
+    end = text.find("\n}\n", start - 1)
+    return text[start : end + 1 if end >= 0 else len(text)]
+
+
 def _read_module(directory: Path) -> _Module:
     module = _Module(directory)
     for script in sorted(directory.rglob("*.js")):
         text = script.read_text(encoding="utf-8")
-        for match in _CLASS.finditer(text):
-            module.classes[match.group(1)] = (match.group(2), match.group(3))
-        for match in _HCL_FUNCTION.finditer(text):
-            module.hcl_functions[match.group(1)] = match.group(2)
-        for match in _TF_TYPE_ASSIGNED.finditer(text):
-            module.assigned_types[match.group(1)] = match.group(2)
+        for match in _headers(text, "\nclass ", _CLASS):
+            module.classes[match.group(1)] = (match.group(2), _body(text, match.end()))
+        for match in _headers(text, "\nfunction ", _HCL_FUNCTION):
+            module.hcl_functions[match.group(1)] = _body(text, match.end())
     declarations = directory / "index.d.ts"
     if declarations.is_file():
         module.declarations = declarations.read_text(encoding="utf-8")
@@ -188,8 +200,10 @@ def _read_module(directory: Path) -> _Module:
 
 def _members(body: str) -> dict[str, _Member]:
     members: dict[str, _Member] = {}
-    for match in _MEMBER.finditer(body):
-        name, computed, optional, required, rest = match.groups()
+    matches = list(_headers(body, "\n    // ", _MEMBER))
+    for index, match in enumerate(matches):
+        name, computed, optional, required = match.groups()
+        rest = body[match.end() : matches[index + 1].start() if index + 1 < len(matches) else len(body)]
         member = _Member(name, computed == "true", optional == "true", required == "true")
         created = _NEW.search(rest)
         if created:
@@ -197,14 +211,9 @@ def _members(body: str) -> dict[str, _Member]:
             member.wraps_set = created.group(2) == "true"
         getter = _GETTER.search(rest)
         if getter:
-            member.getter = re.sub(r"'\w+'", "", getter.group(1))
+            member.getter = _QUOTED_NAME.sub("", getter.group(1))
         member.write_only = "Write-only:" in rest
         members[name] = member
-    for match in _CONSTRUCTOR_MEMBER.finditer(body):
-        name, computed, optional, required, new_class, wraps_set = match.groups()
-        if name not in members:
-            members[name] = _Member(name, computed == "true", optional == "true", required == "true",
-                                    new_class=new_class, wraps_set=wraps_set == "true")
     return members
 
 
@@ -212,18 +221,19 @@ def _hcl_attributes(body: str) -> dict[str, _Hcl]:
     attributes: dict[str, _Hcl] = {}
     for match in _HCL_ATTRIBUTE.finditer(body):
         name, value, is_block, kind, storage = match.groups()
-        camel = re.search(r"(?:struct\.|this\._)(\w+)", value)
+        camel = _CAMEL_VALUE.search(value)
         attributes[name] = _Hcl(camel.group(1) if camel else "", is_block == "true", kind, storage)
     return attributes
 
 
+@functools.cache  # a handful of distinct storage types; the returned types are never mutated
 def _storage_type(kind: str, storage: str) -> Any | None:
     """`stringListList` stored as a set -> ["set", ["list", "string"]]; None for provider structs."""
     match = _PRIMITIVE_STORAGE.fullmatch(storage)
     if not match:
         return None
     cty: Any = {"string": "string", "number": "number", "boolean": "bool", "any": "dynamic"}[match.group(1)]
-    suffixes = re.findall("List|Map", match.group(2))
+    suffixes = _SUFFIX.findall(match.group(2))
     for index, suffix in enumerate(suffixes):
         if suffix == "Map":
             cty = ["map", cty]
@@ -233,8 +243,16 @@ def _storage_type(kind: str, storage: str) -> Any | None:
     return cty
 
 
-def _contains_dynamic(cty: Any) -> bool:
-    return cty == "dynamic" or (isinstance(cty, list) and any(_contains_dynamic(part) for part in cty[1:]))
+def contains_dynamic(cty: Any) -> bool:
+    """Whether a cty type is or contains `dynamic` (the package's `any`)."""
+    if cty == "dynamic":
+        return True
+    if isinstance(cty, list) and len(cty) > 1:
+        inner = cty[1]
+        if cty[0] == "object" and isinstance(inner, dict):
+            return any(contains_dynamic(member) for member in inner.values())
+        return contains_dynamic(inner)
+    return False
 
 
 def block_to_object_type(block: dict[str, Any]) -> Any:
@@ -322,7 +340,7 @@ class _Extractor:
             attribute: dict[str, Any] = {"type": cty, **self.flags(member.computed, member.optional, member.required)}
             if member.write_only:
                 attribute["write_only"] = True
-            if _contains_dynamic(cty):
+            if contains_dynamic(cty):
                 self.stats.untyped.append(path)
             attributes[name] = attribute
             self.stats.attributes += 1
@@ -362,8 +380,7 @@ class _Extractor:
             if element is None:
                 raise SchemaError(f"{module.path}: {path}: unknown attribute class {member.new_class}")
             return ["map", element]
-        # Older @cdktf packages spell the same helpers `cdktf.`.
-        from_getter = _GETTER_TYPES.get((member.getter or "").replace("cdktf.", "cdktn."))
+        from_getter = _GETTER_TYPES.get(member.getter or "")
         if entry is not None:
             from_storage = _storage_type(entry.kind, entry.storage)
             # The storage type is exact (`stringMapList`); the getter only says `any` for those.
@@ -390,25 +407,59 @@ def _modules(package_dir: Path) -> Iterator[Path]:
             yield child
 
 
+def _manifest(package_dir: Path) -> dict[str, Any] | None:
+    path = package_dir / "package.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and "version" in manifest else None
+
+
 def package_version(package_dir: Path) -> str | None:
     """The installed npm package's version (cheap: reads package.json only)."""
-    manifest = package_dir / "package.json"
-    if not manifest.is_file():
-        return None
-    return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+    manifest = _manifest(package_dir)
+    return str(manifest["version"]) if manifest else None
 
 
-def _package_name(package_dir: Path) -> str | None:
-    """The npm name in package.json (`@cdktf/provider-aws` for an older release given with --package-dir)."""
-    manifest = package_dir / "package.json"
-    return json.loads(manifest.read_text(encoding="utf-8")).get("name") if manifest.is_file() else None
+_NPM_NAME = re.compile(r"(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*")
+_NPM_VERSION = re.compile(r"[0-9][\w.+-]*")
 
 
-def extract(provider: ProviderPackage, package_dir: Path,
-            overlay: Path | None = None) -> tuple[dict[str, Any], ExtractionStats]:
+def install_package(spec: str, cache_dir: Path) -> Path:
+    """`npm install NAME@VERSION` into its own prefix under .cache/npm-schemas/ (once); returns the package folder.
+
+    For schemas of other provider releases, e.g. `@cdktf/provider-aws@19.0.0` (AWS provider 5.x/6.x); the
+    package is only read, its install scripts never run."""
+    name, _, version = spec.rpartition("@")
+    if not _NPM_NAME.fullmatch(name) or not _NPM_VERSION.fullmatch(version):
+        raise SchemaError(f"--npm {spec!r}: expected NAME@VERSION, e.g. @cdktf/provider-aws@19.0.0")
+    prefix = cache_dir / "npm-schemas" / f"{name.replace('/', '__')}@{version}"
+    package_dir = prefix / "node_modules" / name
+    if package_version(package_dir) == version:
+        return package_dir
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SchemaError(f"npm is not installed: cannot fetch {spec}")
+    prefix.mkdir(parents=True, exist_ok=True)
+    command = [npm, "install", "--silent", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=peer",
+               "--prefix", str(prefix), spec]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise SchemaError(f"npm install {spec} did not finish in {error.timeout:.0f}s") from error
+    if result.returncode != 0 or package_version(package_dir) != version:
+        detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise SchemaError(f"npm install {spec} failed (exit {result.returncode}): {' / '.join(detail) or 'no output'}")
+    return package_dir
+
+
+def extract(
+    provider: ProviderPackage, package_dir: Path, overlay: Path | None = None, strict: bool = True
+) -> tuple[dict[str, Any], ExtractionStats]:
     """Build the `providers schema -json` document for one provider from its npm package."""
-    version = package_version(package_dir)
-    if version is None or not (package_dir / "lib").is_dir():
+    manifest = _manifest(package_dir)
+    if manifest is None or not (package_dir / "lib").is_dir():
         raise SchemaError(f"no {provider.package} package at {package_dir}: run scripts/setup.sh (make setup)")
     stats = ExtractionStats()
     extractor = _Extractor(stats)
@@ -426,16 +477,16 @@ def extract(provider: ProviderPackage, package_dir: Path,
             if section is None:
                 continue
             type_match = _TF_TYPE.search(body)
-            type_name = type_match.group(1) if type_match else module.assigned_types.get(class_name)
-            if type_name is None:
+            if not type_match:
                 continue
+            type_name = type_match.group(1)
             if provider_version is None:
                 found = _PROVIDER_VERSION.search(body)
                 provider_version = found.group(1) if found else None
             hcl_start = body.find("synthesizeHclAttributes()")
             hcl = _hcl_attributes(body[hcl_start:]) if hcl_start >= 0 else {}
             members = _members(body[: hcl_start if hcl_start >= 0 else len(body)])
-            where = type_name if section != "data_source_schemas" else f"data.{type_name}"
+            where = {"provider": "provider", "data_source_schemas": f"data.{type_name}"}.get(section, type_name)
             block = extractor.block(module, members, hcl, where, class_name + "Config")
             if section == "provider":
                 # cdktn adds the `alias` meta-argument to every provider class; it is not in the schema.
@@ -447,13 +498,16 @@ def extract(provider: ProviderPackage, package_dir: Path,
         raise SchemaError(f"{package_dir}: no provider class found in lib/provider")
     schema_entry: dict[str, Any] = {"provider": {"version": 0, "block": provider_block}, **sections}
     if overlay is not None and overlay.is_file():
-        apply_overlay(schema_entry, overlay, stats)
+        apply_overlay(schema_entry, overlay, stats, strict)
     stats.counts = {section: len(entries) for section, entries in sections.items()}
     document = {
         "format_version": FORMAT_VERSION,
         "provider_schemas": {provider.source: schema_entry},
-        "toolkit": {"package": _package_name(package_dir) or provider.package, "package_version": version,
-                    "provider_version": provider_version},
+        "toolkit": {
+            "package": str(manifest.get("name", provider.package)),
+            "package_version": str(manifest.get("version")),
+            "provider_version": provider_version,
+        },
     }
     return document, stats
 
@@ -466,8 +520,7 @@ def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) ->
     if kind == "provider":
         block = schema_entry["provider"]["block"]
     else:
-        section = {"resource": "resource_schemas", "data": "data_source_schemas",
-                   "ephemeral": "ephemeral_resource_schemas"}[kind]
+        section = SECTIONS[kind]
         if type_name not in schema_entry[section]:
             raise SchemaError(f"overlay: {kind} {type_name} is not in the package")
         block = schema_entry[section][type_name]["block"]
@@ -480,37 +533,59 @@ def _walk(schema_entry: dict[str, Any], kind: str, type_name: str, path: str) ->
     return block, last
 
 
-def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: ExtractionStats) -> None:
+def _apply_entry(schema_entry: dict[str, Any], entry: dict[str, Any], label: str) -> None:
+    block, name = _walk(schema_entry, entry["kind"], entry.get("type", ""), entry["path"])
+    current = block.get("attributes", {}).get(name)
+    if "block" in entry:
+        if current is None or current["type"] != "dynamic":
+            raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
+        del block["attributes"][name]
+        if not block["attributes"]:
+            del block["attributes"]
+        # YAML anchors share objects between entries: copy so that no two blocks alias each other.
+        block.setdefault("block_types", {})[name] = copy.deepcopy(entry["block"])
+    elif "attribute" in entry:
+        if current is None:
+            raise SchemaError(f"overlay: {label}: no such attribute in the package")
+        current.update(copy.deepcopy(entry["attribute"]))
+    elif "block_spec" in entry:
+        nested = block.get("block_types", {}).get(name)
+        if nested is None:
+            raise SchemaError(f"overlay: {label}: no such block in the package")
+        nested.update(copy.deepcopy(entry["block_spec"]))
+    elif entry.get("keep_dynamic"):
+        if current is None or not contains_dynamic(current["type"]):
+            raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
+    else:
+        raise SchemaError(f"overlay: {label}: needs `block`, `attribute`, `block_spec` or `keep_dynamic`")
+
+
+def apply_overlay(schema_entry: dict[str, Any], overlay: Path, stats: ExtractionStats, strict: bool = True) -> None:
     """Apply the hand-written corrections (see the overlay file's header): real types for `any` arguments,
-    sensitive flags. An entry naming something the package does not have is an error, so a package upgrade
-    that renames or types an argument shows up here instead of silently keeping a stale correction."""
+    sensitive flags, provider max_items. Strict (the bundled package): an entry naming something the package
+    does not have is an error, so an upgrade that renames or types an argument is noticed instead of keeping a
+    stale correction. Not strict (another package version, e.g. an older 6.x): such entries are skipped and
+    listed in `stats.overlay_skipped`."""
     try:
         document = yaml.safe_load(overlay.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise SchemaError(f"cannot read the schema overlay {overlay}: {error}") from error
     covered: set[str] = set()
-    for entry in document.get("entries", []):
+    # `sensitive:` is a compact list of "KIND TYPE PATH" lines, each an `attribute: {sensitive: true}` entry.
+    compact = [
+        {"kind": kind, "type": type_name, "path": path, "attribute": {"sensitive": True}}
+        for kind, type_name, path in (line.split() for line in document.get("sensitive", []))
+    ]
+    for entry in [*document.get("entries", []), *compact]:
         kind, type_name, path = entry["kind"], entry.get("type", ""), entry["path"]
-        block, name = _walk(schema_entry, kind, type_name, path)
         label = " ".join(part for part in (kind, type_name, path) if part)
-        current = block.get("attributes", {}).get(name)
-        if "block" in entry:
-            if current is None or current["type"] != "dynamic":
-                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
-            del block["attributes"][name]
-            if not block["attributes"]:
-                del block["attributes"]
-            # YAML anchors share objects between entries: copy so that no two blocks alias each other.
-            block.setdefault("block_types", {})[name] = copy.deepcopy(entry["block"])
-        elif "attribute" in entry:
-            if current is None:
-                raise SchemaError(f"overlay: {label}: no such attribute in the package")
-            current.update(copy.deepcopy(entry["attribute"]))
-        elif entry.get("keep_dynamic"):
-            if current is None or not _contains_dynamic(current["type"]):
-                raise SchemaError(f"overlay: {label}: not an `any` attribute in the package")
-        else:
-            raise SchemaError(f"overlay: {label}: needs `block`, `attribute` or `keep_dynamic`")
+        try:
+            _apply_entry(schema_entry, entry, label)
+        except SchemaError as error:
+            if strict:
+                raise
+            stats.overlay_skipped.append(str(error))
+            continue
         prefix = {"data": f"data.{type_name}.", "provider": "provider."}.get(kind, f"{type_name}.")
         covered.add(prefix + path)
         stats.overlaid.append(label)
@@ -535,31 +610,40 @@ def overlay_path(provider: str, data_dir: Path = DATA_DIR) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Maintainers: re-extract toolkit/data/provider_schemas/<provider>.json.gz from the installed package."""
+    """Re-extract toolkit/data/provider_schemas/<provider>.json.gz from the installed npm package, or extract
+    another package version (e.g. an older @cdktf/provider-aws for provider 6.x) with --package-dir/--output."""
     parser = argparse.ArgumentParser(prog="python -m toolkit.checks.schema_extract", description=main.__doc__)
     parser.add_argument("providers", nargs="*", default=sorted(PACKAGES), help="aws, random (default: both)")
-    parser.add_argument("--package-dir", type=Path, help="an npm package folder (another version); one provider")
+    parser.add_argument("--package-dir", type=Path, help="an installed npm package folder; needs --output")
+    parser.add_argument("--npm", metavar="NAME@VERSION",
+                        help="fetch that package with npm into .cache/npm-schemas/ and extract it; needs --output")
     parser.add_argument("--output", type=Path, help="where to write (default: the bundled file)")
     parser.add_argument("--cache-dir", type=Path, default=Path(__file__).resolve().parents[2] / ".cache")
     arguments = parser.parse_args(argv)
-    if (arguments.package_dir or arguments.output) and len(arguments.providers) != 1:
-        parser.error("--package-dir/--output need exactly one provider")
+    if (arguments.package_dir or arguments.npm or arguments.output) and len(arguments.providers) != 1:
+        parser.error("--package-dir/--npm/--output need exactly one provider")
+    if arguments.package_dir and arguments.npm:
+        parser.error("--package-dir and --npm are exclusive")
+    if (arguments.package_dir or arguments.npm) and not arguments.output:
+        parser.error("--package-dir/--npm need --output: the bundled file is extracted from the set-up package only")
     for name in arguments.providers:
         if name not in PACKAGES:
             parser.error(f"unknown provider {name!r} (known: {', '.join(sorted(PACKAGES))})")
         provider = PACKAGES[name]
         started = time.perf_counter()
+        other_package = arguments.package_dir or arguments.npm
         try:
-            document, stats = extract(
-                provider, arguments.package_dir or provider.directory(arguments.cache_dir), overlay_path(name)
-            )
+            package_dir = arguments.package_dir or provider.directory(arguments.cache_dir)
+            if arguments.npm:
+                package_dir = install_package(arguments.npm, arguments.cache_dir)
+            document, stats = extract(provider, package_dir, overlay_path(name), strict=not other_package)
         except SchemaError as error:
             print(f"Error: {error}", file=sys.stderr)
             return 1
         target = arguments.output or output_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         data = encode(document)
-        write_bytes_atomically(target, data)
+        write_bytes_atomically(target, data, mode=0o644)
         info = document["toolkit"]
         print(
             f"wrote {target} ({len(data):,} bytes): {info['package']} {info['package_version']} "
@@ -567,6 +651,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(stats.overlaid)} overlay entries, still untyped: {stats.untyped or 'none'}, "
             f"{time.perf_counter() - started:.1f}s"
         )
+        for skipped in stats.overlay_skipped:
+            print(f"  overlay entry skipped: {skipped}")
     return 0
 
 

@@ -6,16 +6,18 @@ import sys
 
 import typer
 
+from toolkit.cli.options import Environment, Yes
+
 
 def register(app: typer.Typer) -> None:
     app.command("unlock")(unlock_command)
 
 
 def unlock_command(
-    environment: str = typer.Argument(..., help="Environment name (envs/NAME.yaml).", show_default=False),
+    environment: Environment,
     lock_id: str | None = typer.Argument(None, help="The lock ID to release (as shown by the lock error).",
                                          show_default=False),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Release without asking."),
+    yes: Yes = False,
 ) -> None:
     """Explain who holds ENV's state lock and release it (terraform force-unlock) after confirmation.
 

@@ -7,9 +7,20 @@ caught before anything is rendered. Cross-field rules live in the model validato
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from toolkit.config.regions import region_problem
+
+
+def known_region(value: str) -> str:
+    """A region botocore knows (any partition); a typo such as sa-east-9 fails with a did-you-mean."""
+    problem = region_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
 
 # Fargate CPU units -> allowed memory (MiB). From the ECS task-size table.
 FARGATE_MEMORY_BY_CPU: dict[int, list[int]] = {
@@ -27,7 +38,6 @@ ENHANCED_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60]
 WAF_WINDOWS = [60, 120, 300, 600]
 INFREQUENT_ACCESS_CLASSES = {"STANDARD_IA", "ONEZONE_IA"}
 ARCHIVE_CLASSES = {"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"}
-SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY")
 
 
 class RuleViolation(ValueError):
@@ -57,6 +67,11 @@ class BackendSettings(Strict):
     endpoint_from_env: str | None = Field(
         None, description="Name of an environment variable holding an S3/DynamoDB endpoint (emulator only)."
     )
+
+    @field_validator("region")
+    @classmethod
+    def _known_backend_region(cls, value: str | None) -> str | None:
+        return value if value is None else known_region(value)
 
     @model_validator(mode="after")
     def _s3_needs_bucket_and_table(self) -> BackendSettings:
@@ -315,6 +330,77 @@ class BudgetSettings(Strict):
         return self
 
 
+class UsageRange(Strict):
+    """An assumed average between two bounds, e.g. Fargate tasks or Aurora ACUs over a month."""
+
+    low: Annotated[float, Field(ge=0)]
+    high: Annotated[float, Field(ge=0)]
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UsageRange:
+        if self.low > self.high:
+            raise RuleViolation(("low",), f"must not exceed high ({self.high:g})")
+        return self
+
+
+class UsageSettings(Strict):
+    """Usage assumptions behind the usage-based prices of `toolkit cost` (per month unless named otherwise).
+
+    Each default says where it comes from; a key nobody has measured defaults to 0 and the estimate
+    shows it as "0 (not measured)", so a usage-based price is never silently invented.
+    """
+
+    active_students: Annotated[int, Field(ge=1, description=(
+        "Active students, for the cost per student. Default: none. Source: sizing plan 003 "
+        "(50,000 active students is the production target)."))] | None = None
+    cost_per_student_target_usd: UsageRange | None = Field(
+        default_factory=lambda: UsageRange(low=0.03, high=0.05),
+        description="Target monthly cost per active student. Source: sizing plan 003 success metric (0.03-0.05 USD).")
+    requests_per_minute: Annotated[float, Field(ge=0, description=(
+        "Average HTTP requests per minute (ALB, WAF). Source: sizing plan 003 scalability target "
+        "(1,000+ requests/min)."))] = 1000
+    alb_lcu: Annotated[float, Field(ge=0, description=(
+        "Average ALB capacity units per hour. Source: 1,000 requests/min (sizing plan 003) is under one LCU's "
+        "25 new connections/s and 1 GB/hour, so 1."))] = 1
+    nat_processed_gb: Annotated[float, Field(ge=0, description=(
+        "GB through the NAT gateways (all of them). Default 0: not measured; take it from the bill."))] = 0
+    log_ingestion_gb: Annotated[float, Field(ge=0, description=(
+        "GB ingested into CloudWatch Logs (all log groups). Default 0: not measured."))] = 0
+    s3_storage_gb: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict, description=(
+        "GB stored per bucket key (storage.buckets names). Default: none measured (0)."))
+    aurora_storage_gb: Annotated[float, Field(ge=0, description=(
+        "GB stored by an Aurora cluster. Default 0: not measured."))] = 0
+    aurora_average_acu: UsageRange | None = Field(None, description=(
+        "Average Aurora Serverless v2 ACUs. Default: the planned min..max capacity."))
+    fargate_average_tasks: UsageRange | None = Field(None, description=(
+        "Average running Fargate tasks. Default: the planned autoscaling min..max."))
+    cdn_data_out_gb: Annotated[float, Field(ge=0, description=(
+        "GB CloudFront serves to viewers. Default 0: not measured."))] = 0
+    lambda_gb_seconds: Annotated[float, Field(ge=0, description=(
+        "Lambda GB-seconds (the migrations runner). Default 0: it runs only during deploys."))] = 0
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    @field_validator("active_students", mode="before")
+    @classmethod
+    def _whole_students(cls, value: object) -> object:
+        # strict=False would turn "50000" or 5e4 into an int; a count of people must be written as one.
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError("must be a whole number of students, such as 50000")
+        return value
+
+    @field_validator("requests_per_minute", "alb_lcu", "nat_processed_gb", "log_ingestion_gb", "aurora_storage_gb",
+                     "cdn_data_out_gb", "lambda_gb_seconds", mode="before")
+    @classmethod
+    def _numbers_only(cls, value: object) -> object:
+        # A quoted "100" in YAML is a typo for a number, not a number.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        return value
+
+
 class MigrationsSettings(Strict):
     directory: str = "db/migrations"
     schema_name: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")] = "public"
@@ -354,17 +440,31 @@ class Settings(Strict):
     storage: StorageSettings = StorageSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     budget: BudgetSettings = BudgetSettings()
+    usage: UsageSettings = UsageSettings()
     migrations: MigrationsSettings = MigrationsSettings()
     app_settings: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("app_settings")
+    @field_validator("aws_region")
     @classmethod
-    def _no_secrets_in_settings(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if any(word in key for word in SECRET_WORDS):
-                raise ValueError(f"{key} looks like a secret: secrets come from Secrets Manager or TF_VAR_*, "
-                                 "never from environment files")
+    def _known_region(cls, value: str) -> str:
+        return known_region(value)
+
+    @field_validator("app_settings", mode="before")
+    @classmethod
+    def _no_secrets_in_settings(cls, value: Any) -> Any:
+        from toolkit.secrets import is_secret_name, looks_like_secret
+
+        if not isinstance(value, dict):
+            return value
+        for key, item in value.items():
+            if isinstance(key, str) and is_secret_name(key):
+                raise RuleViolation((key,), "the name says it holds a secret (password, token, key, credential, "
+                                    "DSN, …): secrets come from Secrets Manager (compute.secrets wires them into the "
+                                    "task) or TF_VAR_*, never from environment files")
+            if isinstance(item, str) and looks_like_secret(item):
+                raise RuleViolation((key,), "the value holds a secret (a URL with a password, a PEM block or an AWS "
+                                    "secret access key): keep it in Secrets Manager and pass the app its ARN")
         return value
 
     @model_validator(mode="after")
@@ -402,4 +502,5 @@ class Settings(Strict):
         return self
 
 # Keys that configure the toolkit itself; every other top-level key is a root-module variable.
-TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations"})
+# `usage` only feeds `toolkit cost`: no root-module variable reads it.
+TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations", "usage"})

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from toolkit.config import load_environment
-from toolkit.engine.checkpoint import take_checkpoint
+from toolkit.engine.checkpoint import creating_resources, interrupted_apply_warning, take_checkpoint
 from toolkit.engine.guards import (
     Prompt,
     check_approval,
     check_auto_allowed,
     check_not_offline,
     check_plan_matches,
+    check_reviewed_plan,
     check_state_unchanged,
     check_stateful_destroys,
 )
@@ -22,6 +25,8 @@ from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.records import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
 from toolkit.engine.session import open_session
+from toolkit.engine.source import CommitSource
+from toolkit.engine.workspace import plans_dir
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
 
@@ -36,6 +41,7 @@ class ApplyOutcome:
     checkpoint_id: str | None = None
     checkpoint_file: Path | None = None
     duration_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,14 +49,18 @@ class ApplyOutcome:
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "approval": self.approval, "checkpoint_id": self.checkpoint_id,
             "checkpoint_file": str(self.checkpoint_file) if self.checkpoint_file else None,
-            "duration_seconds": round(self.duration_seconds, 1),
+            "duration_seconds": round(self.duration_seconds, 1), "warnings": self.warnings,
         }
 
 
 def apply_environment(project: Project, environment: str, *, auto: bool = False, approve: str | None = None,
                       allow_destroy: list[str] | None = None, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
-                      prompt: Prompt | None = None, progress: Progress | None = None) -> ApplyOutcome:
-    """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes."""
+                      prompt: Prompt | None = None, progress: Progress | None = None,
+                      source: CommitSource | None = None) -> ApplyOutcome:
+    """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes.
+
+    With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
+    """
     from toolkit.checkpoints import ApplyRecord, current_actor, iso, utc_now
 
     progress = progress or SilentProgress()
@@ -59,31 +69,41 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         check_auto_allowed(config)
     else:
         # Fail before any terraform work when there is nothing to apply.
-        saved = load_latest_plan(project.environment_data_dir(environment) / "plans", environment)
+        saved = load_latest_plan(plans_dir(project, environment, source), environment)
         check_not_offline(environment, saved.metadata)
-    session = open_session(project, environment, progress, config=config)
+    session = open_session(project, environment, progress, config=config, source=source)
     workspace, terraform = session.workspace, session.terraform
+    interrupted = interrupted_apply_warning(workspace.checkpoints_dir, environment)
+    warnings = [interrupted] if interrupted else []
     if auto:
         saved = plan_in_session(session, lock_timeout=lock_timeout, progress=progress).saved
     metadata = saved.metadata
     progress.step(environment, f"checking the saved plan {metadata.plan_id}")
     check_plan_matches(environment, metadata, saved.plan_file, tfvars_sha256=workspace.render.tfvars_sha256,
                        source_sha256=source_sha256(workspace.render.root_dir),
-                       git_commit=git_commit(project.root), git_tree=git_tree(project.root))
+                       git_commit=source.commit if source else git_commit(project.root),
+                       git_tree=None if source else git_tree(project.root))
     state = terraform.state_pull()
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:
-        return ApplyOutcome(environment, False, metadata.plan_id, metadata.summary, "not needed")
-    # From the verified plan file itself: plan.json carries no hash, and the binary plan is what gets applied.
-    check_stateful_destroys(environment, terraform.show_json(saved.plan_file), list(allow_destroy or []))
-    approval = check_approval(config, approve, prompt, metadata.summary.text())
+        return ApplyOutcome(environment, False, metadata.plan_id, metadata.summary, "not needed", warnings=warnings)
+    # From the verified plan file itself: plan.json and metadata.json are only what was written beside it, the
+    # binary plan is what gets applied. It must say what was reviewed; its own summary is what gets approved.
+    applied_plan = terraform.show_json(saved.plan_file)
+    summary = check_reviewed_plan(environment, metadata.plan_id, applied_plan, saved.load_json(), metadata.summary)
+    check_stateful_destroys(environment, applied_plan, list(allow_destroy or []))
+    approval = check_approval(config, approve, prompt, summary.text())
 
     progress.step(environment, "checkpoint")
     checkpoint, store = take_checkpoint(session, state, saved)
-    progress.step(environment, f"apply {metadata.plan_id} ({metadata.summary.text()})")
+    progress.step(environment, f"apply {metadata.plan_id} ({summary.text()})")
     started_at, started = utc_now(), time.monotonic()
-    record = ApplyRecord(result="failed", applied_by=current_actor(), started_at=iso(started_at),
-                         plan_sha256=metadata.plan_sha256)
+    # Marked started before terraform runs: a run killed half-way stays "started" and reads as interrupted.
+    record = ApplyRecord(result="started", applied_by=current_actor(), started_at=iso(started_at),
+                         plan_sha256=metadata.plan_sha256, host=socket.gethostname(), pid=os.getpid(),
+                         creating=creating_resources(applied_plan))
+    store.update_apply(checkpoint.id, record)
+    record.result = "failed"
     try:
         terraform.apply(saved.plan_file, lock_timeout=lock_timeout)
         record.result, record.summary = "success", metadata.summary.text()
@@ -97,5 +117,5 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         record.finished_at = iso(utc_now())
         record.duration_s = round(time.monotonic() - started, 1)
         store.update_apply(checkpoint.id, record)
-    return ApplyOutcome(environment, True, metadata.plan_id, metadata.summary, approval, checkpoint.id,
-                        store.path(checkpoint.id), record.duration_s or 0.0)
+    return ApplyOutcome(environment, True, metadata.plan_id, summary, approval, checkpoint.id,
+                        store.path(checkpoint.id), record.duration_s or 0.0, warnings)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config import EnvironmentConfig
-from toolkit.engine.records import PlanMetadata, sha256_file
+from toolkit.engine.records import PlanMetadata, PlanSummary, sha256_file, summarize_plan
 from toolkit.errors import GuardError
 from toolkit.review.analysis import action_of
 
@@ -119,6 +119,34 @@ def check_stateful_destroys(environment: str, plan: dict[str, Any], allowed: lis
         f"stateful resource{'s' if len(refused) > 1 else ''} (data would be lost):\n{listed}\n"
         f"If that is intended, re-run with {flags}"
     )
+
+
+def check_reviewed_plan(environment: str, plan_id: str, applied: dict[str, Any], reviewed: dict[str, Any],
+                        recorded: PlanSummary) -> PlanSummary:
+    """The binary plan about to be applied must say what the reviewed plan.json and its metadata say.
+
+    plan.json and metadata.json are files anyone with the folder can edit; the binary plan is what terraform
+    applies. Its own `terraform show -json` is summarised here and compared, address by address, with the
+    reviewed plan.json; the returned summary (the binary plan's) is what the approval prompt shows.
+    """
+    actual = summarize_plan(applied)
+    shown = summarize_plan(reviewed)
+    problems = []
+    for action in sorted(set(actual.addresses) | set(shown.addresses)):
+        applying, reviewing = set(actual.addresses.get(action, [])), set(shown.addresses.get(action, []))
+        for address in sorted(applying - reviewing)[:10]:
+            problems.append(f"the plan file would {action} {address}, which the reviewed plan.json does not say")
+        for address in sorted(reviewing - applying)[:10]:
+            problems.append(f"the reviewed plan.json says {action} {address}, which the plan file does not do")
+    if not problems and actual.text() != recorded.text():
+        problems.append(f"metadata.json records {recorded.text()}, the plan file holds {actual.text()}")
+    if problems:
+        raise GuardError(
+            f"refusing to apply the saved plan {plan_id} of {environment}: the plan file is not the plan that was "
+            "reviewed:\n  - " + "\n  - ".join(problems)
+            + f"\nRun `toolkit plan {environment}` and review it again."
+        )
+    return actual
 
 
 def check_approval(config: EnvironmentConfig, approve: str | None, prompt: Prompt | None, summary: str) -> str:

@@ -6,7 +6,7 @@ import json
 import shutil
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from toolkit.engine.records import (
 )
 from toolkit.engine.redact import redact_plan
 from toolkit.engine.session import Session, open_session
+from toolkit.engine.source import CommitSource
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.project import Project
 
@@ -38,6 +39,8 @@ MAX_PARALLEL_PLANS = 4
 class PlanOutcome:
     environment: str
     saved: SavedPlan
+    # Things the user must know before applying (an interrupted earlier apply); printed to stderr always.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -60,6 +63,7 @@ class PlanOutcome:
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
             "offline": metadata.offline, "resources_by_module": self.resources_by_module(),
+            "warnings": self.warnings,
         }
 
     def resources_by_module(self) -> dict[str, int]:
@@ -74,9 +78,10 @@ class PlanOutcome:
 
 
 def plan_environment(project: Project, environment: str, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
-                     destroy: bool = False, progress: Progress | None = None) -> PlanOutcome:
-    """Plan one environment and keep the plan; exit-code semantics follow -detailed-exitcode."""
-    session = open_session(project, environment, progress)
+                     destroy: bool = False, progress: Progress | None = None,
+                     source: CommitSource | None = None) -> PlanOutcome:
+    """Plan one environment (or a commit's configuration of it) and keep the plan; exit codes as -detailed-exitcode."""
+    session = open_session(project, environment, progress, source=source)
     return plan_in_session(session, lock_timeout=lock_timeout, destroy=destroy, progress=progress)
 
 
@@ -96,7 +101,8 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
 
         metadata = PlanMetadata(
             environment=session.name, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
-            git_commit=git_commit(workspace.project.root), git_tree=git_tree(workspace.project.root),
+            git_commit=workspace.source.commit if workspace.source else git_commit(workspace.project.root),
+            git_tree=None if workspace.source else git_tree(workspace.project.root),
             tfvars_sha256=workspace.render.tfvars_sha256,
             source_sha256=source_sha256(workspace.render.root_dir), plan_sha256=sha256_file(plan_file),
             terraform_version=session.binary.version, terraform_flavor=session.binary.flavor,
@@ -109,7 +115,10 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         shutil.rmtree(folder, ignore_errors=True)
         raise
     progress.step(session.name, f"plan saved: {saved.plan_json}")
-    return PlanOutcome(session.name, saved)
+    from toolkit.engine.checkpoint import interrupted_apply_warning
+
+    interrupted = interrupted_apply_warning(workspace.checkpoints_dir, session.name)
+    return PlanOutcome(session.name, saved, [interrupted] if interrupted else [])
 
 
 def state_version(state: dict[str, Any] | None) -> tuple[str | None, int | None]:

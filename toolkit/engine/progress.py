@@ -9,6 +9,8 @@ import sys
 import threading
 from typing import Protocol, TextIO
 
+from toolkit.secrets import mask_text
+
 
 class Progress(Protocol):
     def step(self, environment: str, text: str) -> None:
@@ -55,7 +57,7 @@ class StreamProgress:
 
     def line(self, environment: str, text: str) -> None:
         if self._show_terraform_output and text.strip():
-            self._write(f"[{environment}] {text}")
+            self._write(f"[{environment}] {mask_text(text)}")
 
     def still_running(self, environment: str, command: str, elapsed_seconds: float) -> None:
         self._write(f"... {environment}: terraform {command} still running ({elapsed_seconds:.0f}s)")

@@ -144,7 +144,15 @@ class SavedPlan:
         return self.folder / PLAN_JSON
 
     def load_json(self) -> dict[str, Any]:
-        return json.loads(self.plan_json.read_text(encoding="utf-8"))
+        try:
+            document = json.loads(self.plan_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise GuardError(f"{self.plan_json}: the reviewed plan JSON cannot be read ({error}): run `toolkit "
+                             f"plan {self.metadata.environment}` again") from None
+        if not isinstance(document, dict):
+            raise GuardError(f"{self.plan_json}: not a plan JSON document: run `toolkit plan "
+                             f"{self.metadata.environment}` again")
+        return document
 
 
 def new_plan_folder(plans_dir: Path) -> tuple[str, Path]:

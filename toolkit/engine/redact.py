@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-REDACTED = "(sensitive)"
+from toolkit.secrets import MASK, mask_value
+
+REDACTED = MASK
 
 
 def redact_plan(plan: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +38,8 @@ def redact_plan(plan: dict[str, Any]) -> dict[str, Any]:
         for output in values.get("outputs", {}).values():
             if output.get("sensitive"):
                 output["value"] = REDACTED
-    return plan
+    # Then the values that are secrets whatever the provider says: URLs with passwords, PEM blocks, AWS keys.
+    return mask_value(plan)
 
 
 def _redact_change(change: dict[str, Any]) -> None:

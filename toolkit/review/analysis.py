@@ -10,6 +10,7 @@ from typing import Any
 
 from toolkit.review.reader import ChangeRecord, PlanDocument
 from toolkit.review.risks import risk_for
+from toolkit.secrets import looks_like_secret, mask_text
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
@@ -112,6 +113,10 @@ def reasons_of(record: ChangeRecord) -> list[str]:
     return reasons
 
 
+# No secret shape (scheme://u:p@h, a PEM header, a 40-character AWS key) fits in fewer characters.
+_SHORTEST_SECRET_SHAPE = 8
+
+
 class Redactor:
     """Hides values of root variables declared sensitive wherever they would be printed.
 
@@ -150,7 +155,9 @@ class Redactor:
         return shown
 
     def text(self, shown: str) -> str:
-        """`shown` unless it is, quotes or contains a secret."""
+        """`shown` unless it is, quotes or contains a secret; secret-shaped parts masked (toolkit.secrets)."""
+        if len(shown) >= _SHORTEST_SECRET_SHAPE and looks_like_secret(shown):
+            shown = mask_text(shown)
         if not self.exact:
             return shown
         if shown in self.exact or (shown.startswith('"') and shown[1:-1] in self.exact):
@@ -485,6 +492,17 @@ class Review:
     check_failures: list[CheckFailure]
     redactor: Redactor
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The plan's monthly cost (toolkit/cost), or why it could not be estimated.
+    cost: Any = None
+    cost_problem: str = ""
+
+    def cost_line(self) -> str:
+        """One line for the summary: the monthly cost change, or why there is none."""
+        if self.cost is not None:
+            from toolkit.cost.render import summary_line
+
+            return summary_line(self.cost)
+        return f"Cost: not estimated ({self.cost_problem})" if self.cost_problem else ""
 
     @property
     def offline(self) -> bool:

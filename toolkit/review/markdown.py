@@ -162,7 +162,8 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
         warnings = templates.warnings_full(review.warnings)
         if _size(warnings) > limit * _WARNINGS_SHARE:
             warnings = templates.warnings_grouped(len(review.warnings), _group_warnings(review.warnings, environment))
-    budget.left -= _size(head) + _size(warnings)
+    cost = _cost_section(review)
+    budget.left -= _size(head) + _size(warnings) + _size(cost)
 
     checks = ""
     if review.check_failures:
@@ -213,7 +214,7 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     hidden_diffs += _attach_diffs(review, drift_slots, budget, templates)
     hidden_drift = len(review.drift) - len(drift_slots) if drift_section is None else 0
 
-    parts = [head, warnings, checks, changes_heading]
+    parts = [head, warnings, cost, checks, changes_heading]
     for slot in modules[:listed_modules]:
         parts.append(_module_text(slot, templates, open_modules) if slot.expanded else slot.counts_line)
     if listed_modules < len(modules):
@@ -231,6 +232,19 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     if hidden_changes or hidden_diffs or hidden_drift:
         parts.append(templates.notice(environment, hidden_changes + hidden_drift, hidden_diffs))
     return "".join(parts)
+
+
+# The cost section lists at most this many changes and unpriced items: it stays a few KB in any plan.
+_COST_TOP = 5
+
+
+def _cost_section(review: Review) -> str:
+    """The one-line cost change and, when there is an estimate, the top changes and the budget status."""
+    if review.cost is None:
+        return f"\n{review.cost_line()}\n" if review.cost_line() else ""
+    from toolkit.cost.render import markdown_section
+
+    return markdown_section(review.cost, top=_COST_TOP)
 
 
 def _meta_line(review: Review) -> str:

@@ -1,6 +1,7 @@
 """`--format json`: a stable schema for machines, written change by change.
 
-Schema (version 1): `summary` counts, `summary_line`, `warnings`, `changes` (address, module, type,
+Schema (version 1): `summary` counts, `summary_line`, `cost_line` and `cost` (toolkit/cost; null when
+not estimated), `warnings`, `changes` (address, module, type,
 actions, reasons, attribute diffs for updates and replaces), `drift`, `outputs`, `failed_checks`.
 Attribute values are shown the way the review prints them: JSON text of the value (`"a"`, `3`,
 `null`), or the bare placeholders `(sensitive)` / `(known after apply)`, which are not valid JSON
@@ -28,6 +29,18 @@ SCHEMA_VERSION = 1
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _cost(review: Review) -> dict[str, Any] | None:
+    if review.cost is None:
+        return None
+    from toolkit.cost.render import report_json
+
+    document = report_json(review.cost, resources=False)
+    document["top_changes"] = [{"address": cost.address, "action": cost.action,
+                                "delta_usd": [round(cost.delta_low, 2), round(cost.delta_high, 2)]}
+                               for cost in review.cost.top_changes(10)]
+    return document
+
+
 def write_json(review: Review, out: TextIO) -> None:
     """Write the review as one JSON document to `out`."""
     plan = review.plan
@@ -41,6 +54,8 @@ def write_json(review: Review, out: TextIO) -> None:
         "offline": review.offline,
         **({"offline_notice": f"offline plan: {OFFLINE_NOTICE}"} if review.offline else {}),
         "summary_line": review.summary.line(),
+        "cost_line": review.cost_line(),
+        "cost": _cost(review),
         "summary": review.summary.as_dict(),
         "warnings": [
             {

@@ -69,6 +69,11 @@ def _lines(review: Review, paint: _Painter) -> Iterator[str]:
             )
             for reason in warning.reasons:
                 yield f"      why: {reason}"
+    if review.cost_line():
+        yield ""
+        yield review.cost_line()
+        if review.cost is not None and review.cost.budget_status in ("over", "at-risk"):
+            yield paint(review.cost.budget_sentence(), "red", "bold")
     if review.check_failures:
         yield ""
         yield paint(f"FAILED CHECKS ({len(review.check_failures)})", "red", "bold")

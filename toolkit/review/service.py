@@ -122,9 +122,15 @@ def load_review(target: str, environment: str | None = None, *, every_diff: bool
                 offline: bool = False) -> Review:
     """Find and read the plan. `every_diff`: the output lists every diff (json, text), so compute them
     while reading instead of parsing each change a second time."""
+    from toolkit.cost.estimate import CostCollector
+    from toolkit.cost.service import review_cost
+
     location = locate_plan(target, environment, offline=offline)
-    plan = read_plan(location.path, on_entry=diffs_while_reading if every_diff else None)
-    return build_review(plan, location.environment, read_metadata(location.path))
+    collector = CostCollector(diffs_while_reading if every_diff else None)
+    plan = read_plan(location.path, on_entry=collector)
+    review = build_review(plan, location.environment, read_metadata(location.path))
+    review.cost, review.cost_problem = review_cost(plan, collector, location.environment)
+    return review
 
 
 def write_review(review: Review, output_format: str, out: TextIO, *, color: bool = False) -> None:

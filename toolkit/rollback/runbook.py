@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from toolkit.aws import ClientFactory, resolve_endpoint
 from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
-from toolkit.config import EnvironmentConfig, load_environment
+from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
 from toolkit.rollback.autoscaling import AutoscalingStep
@@ -90,6 +90,9 @@ def validate_request(request: RollbackRequest) -> None:
         raise UsageError(f"unknown step {request.step!r}: choose one of {', '.join(STEP_BY_NAME)}")
     if request.options.resume_scaling and request.step != "autoscaling":
         raise UsageError("--resume goes with --step autoscaling (it turns scaling back on)")
+    other = (request.step or request.tier) and request.step != "full" and request.tier != "long"
+    if request.options.allow_destroy and other:
+        raise UsageError("--allow-destroy goes with --step full or --tier long (it is passed to the apply guard)")
     if request.resume_from and request.step:
         raise UsageError("--resume-from goes with --tier (a single --step is simply run again)")
     if request.options.restore_time is not None:
@@ -156,6 +159,7 @@ def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) 
                         ("--endpoint-url", request.endpoint_url)):
         if value:
             parts.append(f"{flag} {value}")
+    parts += [f"--allow-destroy '{address}'" for address in options.allow_destroy]
     if options.reboot:
         parts.append("--reboot")
     if options.resume_scaling:
@@ -169,14 +173,14 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
     """Plan (dry run) or execute a rollback tier or step; see the module docstring."""
     validate_request(request)
     project = project or Project.discover()
-    config = load_environment(project, request.environment)
+    config = read_facts(project, request.environment)
     journal = journal_for(project, config.name)
     resolve_resume(request, journal)
     steps = select_steps(request)
     checkpoint = load_checkpoint(project, config.name, request.checkpoint_id)
-    clients = ClientFactory(region=request.region or config.settings.aws_region,
+    clients = ClientFactory(region=request.region or config.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
-    run = RunContext(project=project, config=config, checkpoint=checkpoint, clients=clients, journal=journal,
+    run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
                      run_id=new_checkpoint_id(), who=current_actor(), options=request.options,
                      execute=request.execute, echo=echo, approve=request.approve, confirm=confirm)
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
@@ -184,13 +188,13 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
                          "nothing was changed")
     label, budget = TIERS[request.tier or STEP_BY_NAME[request.step or ""].tier]
     reporter = make_reporter(request.output_format, echo)
+    if request.execute:
+        # A protected environment is approved first (after seeing the plan): the "EXECUTING" header only
+        # follows once the run really starts.
+        _approve(config, request, run, steps, reporter, confirm)
     reporter.header(run, request, steps, label)
     started = time.monotonic()
-    if not request.execute:
-        outcomes = _dry_run(run, steps, reporter)
-    else:
-        _approve(config, request, run, steps, reporter, confirm)
-        outcomes = _execute(run, request, steps, reporter)
+    outcomes = _execute(run, request, steps, reporter) if request.execute else _dry_run(run, steps, reporter)
     result = RollbackResult(run.run_id, config.name, checkpoint.id, request.execute, outcomes, len(clients.recorder),
                             len(clients.recorder.mutating_calls), time.monotonic() - started, budget)
     reporter.summary(run, result, label)
@@ -217,7 +221,7 @@ def _dry_run(run: RunContext, steps: list[Step], reporter: Reporter) -> list[Ste
     return outcomes
 
 
-def _approve(config: EnvironmentConfig, request: RollbackRequest, run: RunContext, steps: list[Step],
+def _approve(config: EnvironmentFacts, request: RollbackRequest, run: RunContext, steps: list[Step],
              reporter: Reporter, confirm: Callable[[str], str] | None) -> None:
     """Protected environments: --approve NAME, or type the name after seeing the plan."""
     if not config.protected:
@@ -238,7 +242,7 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
     run.record(event="run-start", result="started",
                details={"tier": request.tier, "step": request.step, "resume_from": request.resume_from,
                         "options": {key: value for key, value in request.options.__dict__.items()
-                                    if value not in (None, False)},
+                                    if value not in (None, False, ())},
                         "region": run.clients.region, "endpoint_url": run.clients.endpoint_url})
     outcomes: list[StepOutcome] = []
     for index, step in enumerate(steps, start=1):
@@ -297,11 +301,9 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
 
 def read_journal(environment: str, *, run_id: str | None = None, project: Project | None = None) -> list[JournalEntry]:
     project = project or Project.discover()
-    config = load_environment(project, environment)
-    return journal_for(project, config.name).read(run_id)
+    return journal_for(project, read_facts(project, environment).name).read(run_id)
 
 
 def list_checkpoints(environment: str, *, project: Project | None = None) -> list[Checkpoint]:
     project = project or Project.discover()
-    config = load_environment(project, environment)
-    return checkpoint_store(project, config.name).list()
+    return checkpoint_store(project, read_facts(project, environment).name).list()

@@ -1,0 +1,315 @@
+"""`toolkit cost`: find the plan, price it, compare it with the environment's budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from toolkit.config.model import BudgetSettings, UsageRange, UsageSettings
+from toolkit.cost.estimate import CostCollector, PricingContext, ResourceCost, price_resources
+from toolkit.cost.prices import PriceBook, load_price_book
+from toolkit.errors import ConfigError, ToolkitError
+from toolkit.review.reader import PlanDocument, read_plan, without_garbage_collection
+
+OVER_BUDGET_EXIT_CODE = 3
+_REGION_VARIABLES = ("aws_region", "region")
+
+
+class NoRegionError(ConfigError):
+    """Neither --region, nor an environment file, nor the plan says which region to price in."""
+
+
+class OverBudgetError(ToolkitError):
+    """--fail-over-budget: the estimate's low end is above the budget's maximum."""
+
+    exit_code = OVER_BUDGET_EXIT_CODE
+
+
+@dataclass(frozen=True)
+class Budget:
+    minimum: float
+    maximum: float
+    source: str
+
+
+@dataclass
+class CostReport:
+    environment: str
+    region: str
+    plan_path: Path
+    price_origin: str
+    usage: UsageSettings
+    usage_source: str
+    resources: list[ResourceCost]
+    budget: Budget | None
+    hours_per_month: float
+    notes: list[str] = field(default_factory=list)
+
+    # -- totals ---------------------------------------------------------------------------------
+
+    @cached_property
+    def planned_low(self) -> float:
+        return sum(cost.planned.low for cost in self.resources if cost.planned)
+
+    @cached_property
+    def planned_high(self) -> float:
+        return sum(cost.planned.high for cost in self.resources if cost.planned)
+
+    @cached_property
+    def prior_low(self) -> float:
+        return sum(cost.prior.low for cost in self.resources if cost.prior)
+
+    @cached_property
+    def prior_high(self) -> float:
+        return sum(cost.prior.high for cost in self.resources if cost.prior)
+
+    @property
+    def delta_low(self) -> float:
+        return self.planned_low - self.prior_low
+
+    @property
+    def delta_high(self) -> float:
+        return self.planned_high - self.prior_high
+
+    def not_priced(self) -> list[tuple[ResourceCost, str]]:
+        """(resource, why) for every planned resource or line without a price."""
+        return self._not_priced
+
+    @cached_property
+    def _not_priced(self) -> list[tuple[ResourceCost, str]]:
+        found: list[tuple[ResourceCost, str]] = []
+        for cost in self.resources:
+            side = cost.planned
+            if side is None:
+                continue
+            if side.not_priced:
+                found.append((cost, side.not_priced))
+            for line in side.unpriced_lines:
+                why = line.price.source if line.quantity_known else "the quantity is known only after apply"
+                found.append((cost, f"{line.label}: {why}"))
+        return found
+
+    @property
+    def complete(self) -> bool:
+        return not self.not_priced()
+
+    def modules(self) -> list[tuple[str, float, float]]:
+        """(module, low, high) of the planned state, most expensive first."""
+        totals: dict[str, list[float]] = {}
+        for cost in self.resources:
+            if cost.planned is None:
+                continue
+            entry = totals.setdefault(cost.module or "(root)", [0.0, 0.0])
+            entry[0] += cost.planned.low
+            entry[1] += cost.planned.high
+        return sorted(((name, low, high) for name, (low, high) in totals.items()), key=lambda row: -row[2])
+
+    def top_changes(self, limit: int) -> list[ResourceCost]:
+        """The changed resources whose monthly cost moves most."""
+        changed = [cost for cost in self.resources
+                   if cost.action != "no-op" and (cost.delta_low or cost.delta_high)]
+        changed.sort(key=lambda cost: (-max(abs(cost.delta_low), abs(cost.delta_high)), cost.address))
+        return changed[:limit]
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    @property
+    def budget_status(self) -> str:
+        """over | at-risk | under | within | unknown (no budget) — against the planned range."""
+        if self.budget is None:
+            return "unknown"
+        if self.planned_low > self.budget.maximum:
+            return "over"
+        if self.planned_high > self.budget.maximum:
+            return "at-risk"
+        if self.planned_high < self.budget.minimum and self.complete:
+            return "under"
+        return "within"
+
+    def budget_sentence(self) -> str:
+        if self.budget is None:
+            return "No budget: estimate an environment (toolkit cost ENV) to compare with budget.monthly_*_usd."
+        budget = self.budget
+        span = f"{money(budget.minimum)}–{money(budget.maximum)}"
+        estimate = money_range(self.planned_low, self.planned_high)
+        lower_bound = "" if self.complete else f" (a lower bound: {items(len(self.not_priced()))} not priced)"
+        status = self.budget_status
+        # Prices are never bent to fit: a sizing that costs more than its budget is a finding for its authors.
+        finding = (f" The sizes planned for {self.environment} cost more than its budget allows: a finding for "
+                   "whoever set the sizing and the budget (the sizing plan), not something to hide by adjusting "
+                   "prices.")
+        if status == "over":
+            return (f"OVER BUDGET: {estimate}{lower_bound} is above the {span} budget ({budget.source}) even at "
+                    f"its low end, by {money(self.planned_low - budget.maximum)}.{finding}")
+        if status == "at-risk":
+            return (f"Budget at risk: {estimate}{lower_bound} goes above the {span} budget ({budget.source}) at its "
+                    f"high end, by {money(self.planned_high - budget.maximum)}.{finding}")
+        if status == "under":
+            return f"Under budget: {estimate} is below the {span} budget ({budget.source})."
+        if not self.complete:
+            return (f"Within budget so far: {estimate}{lower_bound} against {span} ({budget.source}); "
+                    "the unpriced items could still take it over.")
+        return f"Within budget: {estimate} against {span} ({budget.source})."
+
+    def per_student(self) -> tuple[float, float] | None:
+        students = self.usage.active_students
+        if not students:
+            return None
+        return self.planned_low / students, self.planned_high / students
+
+    def per_student_sentence(self) -> str:
+        students = self.usage.active_students
+        per_student = self.per_student()
+        if per_student is None or students is None:
+            return "Cost per active student: not computed (usage.active_students is not set)."
+        low, high = per_student
+        text = f"Cost per active student: {cents(low)}–{cents(high)} at {students:,} students"
+        target: UsageRange | None = self.usage.cost_per_student_target_usd
+        if target is not None:
+            verdict = ("above" if low > target.high else "can go above" if high > target.high
+                       else "within")
+            text += f" ({verdict} the {cents(target.low)}–{cents(target.high)} target)"
+        if not self.complete:
+            text += ", a lower bound"
+        return text + "."
+
+
+def items(count: int) -> str:
+    return f"{count} item{'s' if count != 1 else ''}"
+
+
+def money(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def signed_money(value: float) -> str:
+    return ("+" if value >= 0 else "-") + f"${abs(value):,.2f}"
+
+
+def money_range(low: float, high: float) -> str:
+    return money(low) if abs(high - low) < 0.005 else f"{money(low)}–{money(high)}"
+
+
+def signed_range(low: float, high: float) -> str:
+    return signed_money(low) if abs(high - low) < 0.005 else f"{signed_money(low)} to {signed_money(high)}"
+
+
+def cents(value: float) -> str:
+    return f"${value:,.4f}"
+
+
+# -- building a report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnvironmentFacts:
+    """What the environment file says that the estimate needs (when the environment is known)."""
+
+    region: str | None
+    usage: UsageSettings
+    budget: Budget | None
+    source: str
+
+
+def environment_facts(environment: str | None) -> EnvironmentFacts:
+    """Region, usage and budget from envs/ENV.yaml; defaults when the environment has no file."""
+    if environment:
+        from toolkit.config.environment import load_environment
+        from toolkit.project import Project
+
+        try:
+            project = Project.discover()
+        except ConfigError:
+            project = None
+        if project is not None and (project.envs_dir / f"{environment}.yaml").is_file():
+            config = load_environment(project, environment)
+            settings = config.settings
+            budget_settings: BudgetSettings = settings.budget
+            source = f"envs/{environment}.yaml"
+            return EnvironmentFacts(settings.aws_region, settings.usage,
+                                    Budget(budget_settings.monthly_min_usd, budget_settings.monthly_max_usd,
+                                           f"budget in {source}"), source)
+    return EnvironmentFacts(None, UsageSettings(), None, "defaults (no environment file)")
+
+
+def region_of_plan(plan: PlanDocument) -> str | None:
+    """The region a plan was made for, from its root variables (`aws_region` or `region`)."""
+    for name in _REGION_VARIABLES:
+        variable = plan.variables.get(name)
+        if isinstance(variable, dict) and isinstance(variable.get("value"), str) and variable["value"]:
+            return str(variable["value"])
+    return None
+
+
+def build_report(plan: PlanDocument, collector: CostCollector, environment: str, *, region: str | None = None,
+                 book: PriceBook | None = None, facts: EnvironmentFacts | None = None) -> CostReport:
+    """Price the collected resources. Region: `region`, else the environment's, else the plan's variables."""
+    facts = facts or environment_facts(environment)
+    book = book or default_price_book()
+    chosen = region or facts.region or region_of_plan(plan)
+    if not chosen:
+        raise NoRegionError(f"{plan.source}: cannot tell the AWS region (no environment file and no aws_region "
+                            "variable in the plan): pass --region REGION")
+    book.check_region(chosen)
+
+    def context_for(by_module: dict[str, Any], counts: dict[str, Any]) -> PricingContext:
+        return PricingContext(book, chosen, facts.usage, book.hours_per_month, by_module, counts)
+
+    resources = price_resources(collector.resources, context_for)
+    notes = []
+    planned_region = region_of_plan(plan)
+    if planned_region and planned_region != chosen:
+        notes.append(f"the plan's aws_region is {planned_region}; priced in {chosen}")
+    return CostReport(environment=environment, region=chosen, plan_path=plan.source, price_origin=book.origin,
+                      usage=facts.usage, usage_source=facts.source, resources=resources, budget=facts.budget,
+                      hours_per_month=book.hours_per_month, notes=notes)
+
+
+def default_price_book(prices_file: Path | None = None) -> PriceBook:
+    """The snapshot (or `prices_file`), overlaid by the project's refreshed prices when there are any."""
+    cache_dir = None
+    if prices_file is None:
+        from toolkit.project import Project
+
+        try:
+            cache_dir = Project.discover().cache_dir
+        except ConfigError:
+            cache_dir = None
+    return load_price_book(prices_file, cache_dir)
+
+
+def estimate(target: str, *, environment: str | None = None, region: str | None = None,
+             prices_file: Path | None = None, offline: bool = False,
+             then: Callable[[str, dict[str, Any], Any], None] | None = None) -> CostReport:
+    """Read the plan of `target` (ENV or PLAN.json; the newest offline plan with `offline`) and price it."""
+    from toolkit.review.service import locate_plan
+
+    location = locate_plan(target, environment, offline=offline)
+    facts = environment_facts(location.environment)
+    book = default_price_book(prices_file)
+    if region:
+        book.check_region(region)
+    elif facts.region:
+        book.check_region(facts.region)
+    collector = CostCollector(then)
+    with without_garbage_collection():
+        plan = read_plan(location.path, on_entry=collector)
+    try:
+        return build_report(plan, collector, location.environment, region=region, book=book, facts=facts)
+    finally:
+        plan.close()
+
+
+def review_cost(plan: PlanDocument, collector: CostCollector, environment: str) -> tuple[CostReport | None, str]:
+    """The cost section of a review; a problem (no region, corrupt prices) is shown, never fatal to the review."""
+    try:
+        return build_report(plan, collector, environment), ""
+    except NoRegionError:
+        return None, "no AWS region: review it as an environment (-e ENV), or plan with an aws_region variable"
+    except ToolkitError as error:
+        # One line in the summary; `toolkit cost` shows the whole message.
+        return None, str(error).splitlines()[0]
