@@ -2,14 +2,11 @@
 
 Like terraform-aws-modules' CI (validate at the lowest and the newest supported versions), the modules are
 validated against older provider schemas, extracted from the older `@cdktf/provider-aws` npm packages that
-carry them (21.4.0 = provider 6.5.0, 21.0.0 = provider 6.0.0). Install them once (about 400 MB each):
-
-    npm install --prefix .cache/provider-floor/aws-6.5.0 @cdktf/provider-aws@21.4.0
-    npm install --prefix .cache/provider-floor/aws-6.0.0 @cdktf/provider-aws@21.0.0
-
-then `toolkit check --validate` runs at a floor with `TOOLKIT_STUB_SCHEMA_DIR=DIR`, DIR holding the bundled
-random.json.gz and aws.json.gz written by `python -m toolkit.checks.schema_extract aws --package-dir
-.cache/provider-floor/aws-6.5.0/node_modules/@cdktf/provider-aws --output DIR/aws.json.gz`.
+carry them (21.4.0 = provider 6.5.0, 21.0.0 = provider 6.0.0). The packages are fetched once (about 400 MB
+each) into `.cache/npm-schemas/` by `toolkit.checks.schema_extract.install_package`, the same as
+`python -m toolkit.checks.schema_extract aws --npm @cdktf/provider-aws@21.4.0 --output DIR/aws.json.gz`;
+`toolkit check --validate` then runs at that floor with `TOOLKIT_STUB_SCHEMA_DIR=DIR` (DIR also holding the
+bundled random.json.gz). Without npm or the registry the tests skip.
 """
 
 from __future__ import annotations
@@ -19,20 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks.schema_extract import PACKAGES, encode, extract, overlay_path
+from toolkit.checks.schema_extract import PACKAGES, encode, extract, install_package, overlay_path
 from toolkit.checks.stub import prepare_mirror
 from toolkit.checks.validate import run_validate_check, validate_targets
-from toolkit.provider_schema import DATA_DIR
+from toolkit.provider_schema import DATA_DIR, SchemaError
 
 from .conftest import PROJECT_ROOT, TERRAFORM
 
-FLOOR_PACKAGES = PROJECT_ROOT / ".cache" / "provider-floor"
+# The @cdktf/provider-aws release carrying each provider release (its package.json `cdktf.provider.version`).
+FLOOR_PACKAGES = {"6.5.0": "@cdktf/provider-aws@21.4.0", "6.0.0": "@cdktf/provider-aws@21.0.0"}
 
 
 def _schema_dir(tmp_path_factory: pytest.TempPathFactory, provider_version: str) -> Path:
-    package = FLOOR_PACKAGES / f"aws-{provider_version}" / "node_modules" / "@cdktf" / "provider-aws"
-    if not package.is_dir():
-        pytest.skip(f"the provider {provider_version} schema package is not installed (see this module's docstring)")
+    try:
+        package = install_package(FLOOR_PACKAGES[provider_version], PROJECT_ROOT / ".cache")
+    except SchemaError as error:
+        pytest.skip(f"the provider {provider_version} schema package cannot be fetched: {error}")
     document, _ = extract(PACKAGES["aws"], package, overlay_path("aws"))
     assert document["toolkit"]["provider_version"] == provider_version
     folder = tmp_path_factory.mktemp(f"schema-{provider_version}")
