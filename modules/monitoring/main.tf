@@ -616,29 +616,22 @@ locals {
 locals {
   # The application's own metrics (planning documents' success metrics): requests per subject, BNCC searches
   # per code, the application's cache hit rate and API p95. SEARCH shows every dimension value that exists.
-  application_widgets = [
-    {
+  application_widgets = concat([
+    for search in [
+      { title = "Requests per subject", id = "requests_by_subject", metric = local.app_metrics.requests_metric, dimension = local.app_metrics.subject_dimension },
+      { title = "BNCC searches per code", id = "bncc_searches", metric = local.app_metrics.bncc_metric, dimension = local.app_metrics.bncc_dimension },
+      ] : {
       type   = "metric"
       width  = 12
       height = 6
       properties = {
-        title   = "Requests per subject"
+        title   = search.title
         region  = local.region
         period  = 300
-        metrics = [[{ expression = "SEARCH('{${local.app_namespace},${local.app_metrics.subject_dimension}} MetricName=\"${local.app_metrics.requests_metric}\"', 'Sum', 300)", id = "requests_by_subject" }]]
+        metrics = [[{ expression = "SEARCH('{${local.app_namespace},${search.dimension}} MetricName=\"${search.metric}\"', 'Sum', 300)", id = search.id }]]
       }
-    },
-    {
-      type   = "metric"
-      width  = 12
-      height = 6
-      properties = {
-        title   = "BNCC searches per code"
-        region  = local.region
-        period  = 300
-        metrics = [[{ expression = "SEARCH('{${local.app_namespace},${local.app_metrics.bncc_dimension}} MetricName=\"${local.app_metrics.bncc_metric}\"', 'Sum', 300)", id = "bncc_searches" }]]
-      }
-    },
+    }
+    ], [
     {
       type   = "metric"
       width  = 12
@@ -664,7 +657,7 @@ locals {
         annotations = { horizontal = [{ label = "p95 target", value = var.latency_p95_ms }] }
       }
     },
-  ]
+  ])
 }
 
 resource "aws_cloudwatch_dashboard" "this" {
