@@ -28,6 +28,7 @@ PIN_FILES = {
     "modules/database": ["kms_policy.tftest.hcl", "log_groups.tftest.hcl", "final_snapshot.tftest.hcl",
                          "input_guards.tftest.hcl", "aws_backup.tftest.hcl"],
     "modules/cache": ["kms_policy.tftest.hcl"],
+    "modules/storage": ["kms_policy.tftest.hcl"],
     "modules/compute": ["deployments.tftest.hcl", "step_scaling.tftest.hcl", "origin_protection.tftest.hcl"],
     "modules/monitoring": ["kms_policy.tftest.hcl", "availability_and_database.tftest.hcl"],
     "modules/audit": ["trail.tftest.hcl"],
