@@ -44,6 +44,11 @@ output "execution_role_arn" {
 # Task definition
 ################################################################################
 
+output "container_definitions" {
+  description = "The task definition's container definitions as JSON (environment values and secret ARNs, never secret values)."
+  value       = jsonencode(local.container_definitions)
+}
+
 output "task_definition_arn" {
   description = "ARN (with revision) of the task definition."
   value       = try(aws_ecs_task_definition.this[0].arn, null)
@@ -94,8 +99,8 @@ output "target_group_arn_suffixes" {
 }
 
 output "production_listener_rule_arn" {
-  description = "ARN of the listener rule that carries production traffic (shifted by blue/green deployments)."
-  value       = try(aws_lb_listener_rule.production[0].arn, null)
+  description = "ARN of the listener rule that carries production traffic (blue/green: shifted by ECS; rolling: forwards to blue, owned by Terraform)."
+  value       = try(aws_lb_listener_rule.production[0].arn, aws_lb_listener_rule.rolling[0].arn, null)
 }
 
 ################################################################################

@@ -31,9 +31,12 @@ output "alarm_names" {
     aws_cloudwatch_metric_alarm.latency_p95[*].alarm_name,
     aws_cloudwatch_metric_alarm.http_5xx_rate[*].alarm_name,
     aws_cloudwatch_metric_alarm.availability[*].alarm_name,
+    aws_cloudwatch_metric_alarm.healthy_hosts[*].alarm_name,
+    aws_cloudwatch_metric_alarm.running_tasks[*].alarm_name,
     [for alarm in aws_cloudwatch_metric_alarm.db_connections : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.db_free_storage : alarm.alarm_name],
-    aws_cloudwatch_metric_alarm.slow_queries[*].alarm_name,
+    [for alarm in aws_cloudwatch_metric_alarm.db_free_local_storage : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.db_logs : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : alarm.alarm_name],
   )
 }
@@ -74,4 +77,9 @@ output "alarm_thresholds" {
       ]
     ]))
   }
+}
+
+output "budget_cost_filters" {
+  description = "Cost filters of the budget ({ name, values }); empty means the whole account."
+  value       = try([for filter in aws_budgets_budget.this[0].cost_filter : { name = filter.name, values = filter.values }], [])
 }
