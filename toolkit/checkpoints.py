@@ -181,6 +181,8 @@ class ApplyRecord:
     plan_sha256: str | None = None
     host: str | None = None
     pid: int | None = None
+    # When that process started (Linux /proc start time): a pid reused by another process is not the apply.
+    pid_started: str | None = None
     # Addresses the plan creates (or replaces) → the import id the plan already knows, or None.
     creating: dict[str, str | None] = field(default_factory=dict)
 
@@ -189,9 +191,21 @@ class ApplyRecord:
         """The result, with "started" told apart: "running" (its process is alive here) or "interrupted"."""
         if self.result != "started":
             return self.result
-        if self.host == socket.gethostname() and self.pid is not None and _process_alive(self.pid):
+        if self.host == socket.gethostname() and self.pid is not None and _process_alive(self.pid) and (
+                self.pid_started is None or process_started(self.pid) in (None, self.pid_started)):
             return "running"
         return "interrupted"
+
+
+def process_started(pid: int) -> str | None:
+    """The process's start time in clock ticks after boot, with the boot id (Linux), or None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2) may hold spaces and parentheses, so count after its last ')'.
+    return f"{boot}/{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 def _process_alive(pid: int) -> bool:

@@ -61,7 +61,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
 
     With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
     """
-    from toolkit.checkpoints import ApplyRecord, current_actor, iso, utc_now
+    from toolkit.checkpoints import ApplyRecord, current_actor, iso, process_started, utc_now
 
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
@@ -101,6 +101,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     # Marked started before terraform runs: a run killed half-way stays "started" and reads as interrupted.
     record = ApplyRecord(result="started", applied_by=current_actor(), started_at=iso(started_at),
                          plan_sha256=metadata.plan_sha256, host=socket.gethostname(), pid=os.getpid(),
+                         pid_started=process_started(os.getpid()),
                          creating=creating_resources(applied_plan))
     store.update_apply(checkpoint.id, record)
     record.result = "failed"
