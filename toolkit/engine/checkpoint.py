@@ -101,7 +101,8 @@ IMPORT_BLOCKS_SHOWN = 25
 # The checkpoint file is plain JSON anyone with the folder can edit: an address that is not one is never
 # printed into the HCL an operator is told to paste.
 _INDEX = r'(?:\[(?:\d+|"(?:[^"\\\n$%]|\\[^\n])*")\])?'
-_RESOURCE_ADDRESS = re.compile(rf"(?:module\.[A-Za-z_][\w-]*{_INDEX}\.)*(?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*{_INDEX}")
+_NAME = r"[A-Za-z_][\w-]*"
+_RESOURCE_ADDRESS = re.compile(rf"(?:module\.{_NAME}{_INDEX}\.)*(?:data\.)?{_NAME}\.{_NAME}{_INDEX}")
 
 
 def creating_resources(plan: dict[str, Any]) -> dict[str, str | None]:
