@@ -70,7 +70,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     else:
         # Fail before any terraform work when there is nothing to apply.
         saved = load_latest_plan(plans_dir(project, environment, source), environment)
-        check_not_offline(environment, saved.metadata)
+        check_not_offline(environment, saved.metadata, saved.plan_file)
     session = open_session(project, environment, progress, config=config, source=source)
     workspace, terraform = session.workspace, session.terraform
     interrupted = interrupted_apply_warning(workspace.checkpoints_dir, environment)

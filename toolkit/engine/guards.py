@@ -41,9 +41,12 @@ def check_auto_allowed(config: EnvironmentConfig) -> None:
         )
 
 
-def check_not_offline(environment: str, metadata: PlanMetadata) -> None:
-    """An offline plan (stub providers, empty state) is for review only: never applied."""
-    if metadata.offline:
+def check_not_offline(environment: str, metadata: PlanMetadata, plan_file: Path | None = None) -> None:
+    """An offline plan (stub providers, empty state) is for review only: never applied. The binary plan is asked
+    too: metadata.json is a file anyone can edit."""
+    from toolkit.engine.offline import is_offline_plan_file
+
+    if metadata.offline or (plan_file is not None and plan_file.is_file() and is_offline_plan_file(plan_file)):
         raise GuardError(
             f"refusing to apply the saved plan {metadata.plan_id} of {environment}: it is an offline plan (made "
             "against the stub providers with an empty state, never against AWS). Run `toolkit plan "
@@ -54,7 +57,7 @@ def check_not_offline(environment: str, metadata: PlanMetadata) -> None:
 def check_plan_matches(environment: str, metadata: PlanMetadata, plan_file: Path, *, tfvars_sha256: str,
                        source_sha256: str, git_commit: str | None, git_tree: str | None = None) -> None:
     """Refuse a plan whose file, inputs or code differ from what its metadata recorded."""
-    check_not_offline(environment, metadata)
+    check_not_offline(environment, metadata, plan_file)
     problems: list[str] = []
     if metadata.environment != environment:
         problems.append(f"the plan was made for {metadata.environment}, not {environment}")

@@ -97,6 +97,21 @@ def _environment_of_file(path: Path) -> str:
     return path.stem
 
 
+def _with_offline_evidence(plan_path: Path, metadata: dict[str, Any]) -> dict[str, Any]:
+    """metadata, marked offline when the plan is one whatever metadata.json says (it is a file anyone can edit):
+    it sits in an offline plans folder, or its binary plan beside it was made offline."""
+    if metadata.get("offline") is True:
+        return metadata
+    from toolkit.engine.offline import OFFLINE_FOLDER, is_offline_plan_file
+    from toolkit.engine.records import PLAN_FILE
+
+    folder = plan_path.resolve().parent
+    in_offline_folder = folder.parent.name == "plans" and folder.parent.parent.name == OFFLINE_FOLDER
+    if in_offline_folder or is_offline_plan_file(folder / PLAN_FILE):
+        return {**metadata, "offline": True}
+    return metadata
+
+
 def read_metadata(plan_path: Path) -> dict[str, Any]:
     """metadata.json written by `toolkit plan` next to the plan, or {} when absent or unreadable."""
     try:
@@ -128,7 +143,8 @@ def load_review(target: str, environment: str | None = None, *, every_diff: bool
     location = locate_plan(target, environment, offline=offline)
     collector = CostCollector(diffs_while_reading if every_diff else None)
     plan = read_plan(location.path, on_entry=collector)
-    review = build_review(plan, location.environment, read_metadata(location.path))
+    metadata = _with_offline_evidence(location.path, read_metadata(location.path))
+    review = build_review(plan, location.environment, metadata)
     review.cost, review.cost_problem = review_cost(plan, collector, location.environment)
     return review
 
