@@ -141,6 +141,8 @@ def check_reviewed_plan(environment: str, plan_id: str, applied: dict[str, Any],
             problems.append(f"the plan file would {action} {address}, which the reviewed plan.json does not say")
         for address in sorted(reviewing - applying)[:10]:
             problems.append(f"the reviewed plan.json says {action} {address}, which the plan file does not do")
+    if not problems:
+        problems.extend(_changed_values(applied, reviewed))
     if not problems and actual.text() != recorded.text():
         problems.append(f"metadata.json records {recorded.text()}, the plan file holds {actual.text()}")
     if problems:
@@ -150,6 +152,28 @@ def check_reviewed_plan(environment: str, plan_id: str, applied: dict[str, Any],
             + f"\nRun `toolkit plan {environment}` and review it again."
         )
     return actual
+
+
+def _changed_values(applied: dict[str, Any], reviewed: dict[str, Any]) -> list[str]:
+    """Same addresses and actions but other values (a security group opened wider, another image) are another
+    plan too. plan.json is the binary plan's show -json, redacted: redacting a copy of it again must give it."""
+    import copy
+
+    from toolkit.engine.redact import redact_plan
+
+    shown = redact_plan(copy.deepcopy({key: applied.get(key) for key in ("resource_changes", "output_changes")
+                                       if key in applied}))
+    problems = []
+    reviewed_changes = {change.get("address"): change.get("change") for change in reviewed.get("resource_changes", [])}
+    for change in shown.get("resource_changes", []):
+        if change.get("change") != reviewed_changes.get(change.get("address")):
+            problems.append(f"the plan file would change {change.get('address')} with other values than the "
+                            "reviewed plan.json shows")
+    for name, change in (shown.get("output_changes") or {}).items():
+        if change != (reviewed.get("output_changes") or {}).get(name):
+            problems.append(f"the plan file would set output {name} to another value than the reviewed plan.json "
+                            "shows")
+    return problems[:10]
 
 
 def check_approval(config: EnvironmentConfig, approve: str | None, prompt: Prompt | None, summary: str) -> str:
