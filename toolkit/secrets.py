@@ -52,6 +52,8 @@ _SECRET_KEY = re.compile(r"(?<![\w.-])(?P<key>[A-Za-z_][\w.-]*)(?P<quoted>\\?[\"
 # An ECS-style pair: {"name": "DB_PASSWORD", "value": "…"}, as JSON or JSON inside a JSON string.
 _NAME_VALUE_PAIR = re.compile(r'\\?"name\\?"[ \t]*:[ \t]*\\?"(?P<key>[\w.-]+)\\?"[ \t]*,[ \t]*'
                               r'\\?"value\\?"[ \t]*:[ \t]*(?P<open>\\?")')
+# Every secret name holds one of these (is_secret_name's words): a cheap test before the full scan.
+_KEY_HINT = re.compile(r"pass|pwd|pw|secret|token|key|cred|dsn|conn|salt|bearer", re.IGNORECASE)
 _SECRET_VALUE = re.compile(r"(?:(?!\\?[\"'])[^\s&;,}\]])+")
 # Tokens whose prefix says what they are: GitHub, Slack, Stripe live keys, Google API keys, JWTs.
 _KNOWN_TOKEN = re.compile(r"(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[abprs]-[A-Za-z0-9-]{10,}"
@@ -109,6 +111,8 @@ def _secret_values(text: str) -> list[tuple[int, int]]:
     """(start, end) of every value given to a secret-named key in `text` (keys are matched without their values,
     so a value never hides the next key). `key: value` counts for a quoted or many-word key only (`DB_PASSWORD:`,
     `"token":`), so prose like `Error: secret: not found` keeps its words."""
+    if not _KEY_HINT.search(text):  # most strings (ARNs, ids, names) hold no secret-named key: skip the scan
+        return []
     spans = []
     for key in itertools.chain(_SECRET_KEY.finditer(text), _NAME_VALUE_PAIR.finditer(text)):
         if key.re is _SECRET_KEY and key["sep"] == ":" and not key["quoted"] and len(name_words(key["key"])) < 2:
@@ -133,7 +137,9 @@ def looks_like_secret(value: str) -> bool:
     """True when a value has the shape of a secret whatever its name."""
     if any(match["password"] not in ("***", MASK) for match in _URL_WITH_PASSWORD.finditer(value)):
         return True
-    if _PEM_BLOCK.search(value) or _KNOWN_TOKEN.search(value) or _ENCODED_URL_WITH_PASSWORD.search(value):
+    if "-----BEGIN " in value and _PEM_BLOCK.search(value):
+        return True
+    if _KNOWN_TOKEN.search(value) or (("%3A" in value or "%3a" in value) and _ENCODED_URL_WITH_PASSWORD.search(value)):
         return True
     if ("=" in value or ":" in value) and _secret_values(value):
         return True

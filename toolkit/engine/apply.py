@@ -29,6 +29,7 @@ from toolkit.engine.source import CommitSource
 from toolkit.engine.workspace import plans_dir
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
+from toolkit.secrets import mask_text
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         terraform.apply(saved.plan_file, lock_timeout=lock_timeout)
         record.result, record.summary = "success", metadata.summary.text()
     except ToolkitError as error:
-        record.summary = str(error).splitlines()[0]
+        # Kept in the checkpoint and printed by `toolkit checkpoints`: terraform's error may quote a value.
+        record.summary = mask_text(str(error).splitlines()[0])
         raise
     except BaseException:
         record.result, record.summary = "cancelled", "interrupted"
