@@ -65,3 +65,21 @@ def test_a_reused_pid_is_not_a_running_apply(tmp_path: Path) -> None:
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_failed_apply_after_an_interrupted_one_does_not_hide_it(tmp_path: Path) -> None:
+    """The apply after a kill -9 typically fails with "already exists": the warning stays until one succeeds."""
+    store = CheckpointStore(tmp_path)
+    base = {"applied_by": "ana", "started_at": "2026-11-26T14:15:00Z", "host": socket.gethostname()}
+    records = [("20261126T141500Z-0001", ApplyRecord(result="started", pid=2 ** 22 + 7,
+                                                     creating={"aws_s3_bucket.data": "edu-data"}, **base)),
+               ("20261126T142000Z-0002", ApplyRecord(result="failed", summary="BucketAlreadyExists", **base))]
+    for checkpoint_id, record in records:
+        store.save(Checkpoint(id=checkpoint_id, environment="prod", created_at="2026-11-26T14:15:00Z",
+                              created_by="ana", apply=record))
+    warning = interrupted_apply_warning(tmp_path, "prod")
+    assert warning is not None and "(checkpoint 20261126T141500Z-0001," in warning, warning
+    assert 'import {\n  to = aws_s3_bucket.data\n  id = "edu-data"\n}' in warning
+    store.save(Checkpoint(id="20261126T143000Z-0003", environment="prod", created_at="2026-11-26T14:30:00Z",
+                          created_by="ana", apply=ApplyRecord(result="success", **base)))
+    assert interrupted_apply_warning(tmp_path, "prod") is None

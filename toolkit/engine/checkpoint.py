@@ -6,6 +6,7 @@ where the state was (S3 object version, or a copy of the local state file) and w
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -127,9 +128,12 @@ def interrupted_apply_warning(checkpoints_dir: Path, environment: str) -> str | 
     from toolkit.checkpoints import CheckpointStore
 
     applied = [checkpoint for checkpoint in CheckpointStore(checkpoints_dir).list() if checkpoint.apply]
-    if not applied or applied[-1].result != "interrupted":
+    # Until an apply succeeds: the apply after an interrupted one typically fails ("already exists"), and that
+    # failure must not hide why.
+    since_success = list(itertools.takewhile(lambda item: item.result != "success", reversed(applied)))
+    checkpoint = next((item for item in since_success if item.result == "interrupted"), None)
+    if checkpoint is None:
         return None
-    checkpoint = applied[-1]
     record = checkpoint.apply
     assert record is not None
     elsewhere = record.host is not None and record.host != socket.gethostname()
