@@ -94,3 +94,18 @@ def test_streamed_terraform_output_masks_a_dsn_password() -> None:
     out = io.StringIO()
     StreamProgress(out).line("prod", f'  + value = "host=db password={CANARY}"')
     assert out.getvalue() == '[prod]   + value = "host=db password=(sensitive)"\n'
+
+
+def test_a_pem_block_streamed_line_by_line_is_masked_to_its_end() -> None:
+    out = io.StringIO()
+    progress = StreamProgress(out)
+    lines = ["      + user_data = <<-EOT", "            -----BEGIN RSA PRIVATE KEY-----",
+             f"            MIIEowIBAAKCAQEA{CANARY}", f"            {CANARY}QIDAQABAoIBAQ",
+             "            -----END RSA PRIVATE KEY-----",
+             "            echo done", "        EOT"]
+    for line in lines:
+        progress.line("prod", line)
+    assert CANARY not in out.getvalue(), out.getvalue()
+    assert out.getvalue().splitlines() == [
+        "[prod]       + user_data = <<-EOT", "[prod]             (sensitive)", "[prod] (sensitive)",
+        "[prod] (sensitive)", "[prod] (sensitive)", "[prod]             echo done", "[prod]         EOT"]
