@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -164,9 +165,10 @@ def _changed_values(applied: dict[str, Any], reviewed: dict[str, Any]) -> list[s
     shown = redact_plan(copy.deepcopy({key: applied.get(key) for key in ("resource_changes", "output_changes")
                                        if key in applied}))
     problems = []
-    reviewed_changes = {change.get("address"): change.get("change") for change in reviewed.get("resource_changes", [])}
+    reviewed_changes = {change.get("address"): _comparable(change.get("change"))
+                        for change in reviewed.get("resource_changes", [])}
     for change in shown.get("resource_changes", []):
-        if change.get("change") != reviewed_changes.get(change.get("address")):
+        if _comparable(change.get("change")) != reviewed_changes.get(change.get("address")):
             problems.append(f"the plan file would change {change.get('address')} with other values than the "
                             "reviewed plan.json shows")
     for name, change in (shown.get("output_changes") or {}).items():
@@ -174,6 +176,13 @@ def _changed_values(applied: dict[str, Any], reviewed: dict[str, Any]) -> list[s
             problems.append(f"the plan file would set output {name} to another value than the reviewed plan.json "
                             "shows")
     return problems[:10]
+
+
+def _comparable(change: Any) -> Any:
+    # terraform lists replace_paths from a set (no fixed order): two show -json of one plan may differ there.
+    if isinstance(change, dict) and isinstance(change.get("replace_paths"), list):
+        return {**change, "replace_paths": sorted(change["replace_paths"], key=json.dumps)}
+    return change
 
 
 def check_approval(config: EnvironmentConfig, approve: str | None, prompt: Prompt | None, summary: str) -> str:
