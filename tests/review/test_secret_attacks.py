@@ -113,3 +113,23 @@ def test_a_pem_block_streamed_line_by_line_is_masked_to_its_end() -> None:
     assert out.getvalue().splitlines() == [
         "[prod]       + user_data = <<-EOT", "[prod]             (sensitive)", "[prod] (sensitive)",
         "[prod] (sensitive)", "[prod] (sensitive)", "[prod]             echo done", "[prod]         EOT"]
+
+
+@pytest.mark.parametrize("output_format", ["md", "json", "text"])
+def test_a_secret_pasted_as_the_environment_name_is_refused_not_printed(tmp_path: Path, output_format: str) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan_with_secret_shapes()), encoding="utf-8")
+    result = CliRunner().invoke(app, ["review", str(path), "--environment", f"postgres://app:{CANARY}@db/x",
+                                      "--format", output_format])
+    assert result.exit_code == 1, result.output
+    assert CANARY not in result.output, result.output
+    assert result.output.strip() == (
+        "Error: --environment 'postgres://app:(sensitive)@db/x' is not an environment name (lowercase letters, "
+        "digits and '-', starting with a letter, as the envs/*.yaml files are named)")
+
+
+def test_the_environment_name_rule_is_the_configurations() -> None:
+    from toolkit.config.sources import ENVIRONMENT_NAME
+    from toolkit.review.service import _ENVIRONMENT_NAME
+
+    assert _ENVIRONMENT_NAME.pattern == ENVIRONMENT_NAME.pattern

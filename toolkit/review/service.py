@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,12 +26,20 @@ class PlanLocation:
     environment: str
 
 
+# toolkit.config.sources.ENVIRONMENT_NAME, without importing the configuration (and YAML) for a review.
+_ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
 def locate_plan(target: str, environment: str | None = None, *, offline: bool = False) -> PlanLocation:
     """An environment name → its newest saved plan; anything that looks like a file → that file.
 
     An environment's newest plan is its latest real plan, or its newest offline plan when that one is newer
     (the review says plainly that it is offline); `offline` asks for the newest offline plan only.
     """
+    if environment is not None and not _ENVIRONMENT_NAME.match(environment):
+        # The name is printed as the review's title and posted to the PR: a pasted secret must not be.
+        raise UsageError(f"--environment {environment!r} is not an environment name (lowercase letters, digits and "
+                         "'-', starting with a letter, as the envs/*.yaml files are named)")
     if target.endswith(".json") or os.sep in target or "/" in target or Path(target).is_file():
         path = Path(target)
         if path.exists() and not path.is_file():
