@@ -38,9 +38,10 @@ _WORD_BOUNDARY = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 # scheme://user:password@host — the password is everything between the first ':' after '//' and the last '@'
 # of the authority (passwords typed without percent-encoding may hold '/', '?', '#' or '@').
-# A password typed with spaces (`postgres://app:correct horse@db`, which SQLAlchemy accepts) spans a few words.
+# A password typed with spaces (`postgres://app:correct horse@db`, which SQLAlchemy accepts) spans a few words
+# (none holding '@', '/' or ':', so the match never runs into the next URL or path of a sentence).
 _URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):"
-                                r"(?P<password>\S*(?:[ \t]+\S*){0,3})@(?P<host>[^\s@/?#]+)")
+                                r"(?P<password>\S*|[^\s@]*(?:[ \t]+[^\s@/:]*){1,3})@(?P<host>[^\s@/?#]+)")
 # The same URL percent-encoded whole (a query parameter, an encoded log line): postgres%3A%2F%2Fapp%3Apass%40db.
 _ENCODED_URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*%3A%2F%2F)"
                                         r"(?P<user>(?:(?!%3A|%40)[^\s:/@&])*)%3A(?P<password>(?:(?!%40)[^\s&])+)%40",

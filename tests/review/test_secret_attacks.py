@@ -45,6 +45,8 @@ KEPT = [
     "secret_arn=arn:aws:secretsmanager:sa-east-1:123456789012:secret:prod/db-AbCdEf",
     "user_data = IyEvYmluL2Jhc2gKZWNobyBoZWxsbwo=",
     "version_id=3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+    "invalid DSN mysql://app:***@db/app: expected postgresql://user@host:port/dbname",
+    "https://example.com:443 is down, mail ops@example.com",
     '{"secrets": [{"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:sa-east-1:1:secret:db-AbCd"}]}',
     '{"Action": ["secretsmanager:GetSecretValue", "kms:Decrypt"], "Condition": {"Bool": {"aws:SecureTransport": '
     '"true"}}}',
