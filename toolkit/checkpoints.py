@@ -181,6 +181,8 @@ class ApplyRecord:
     plan_sha256: str | None = None
     host: str | None = None
     pid: int | None = None
+    # When that process started (Linux /proc start time): a pid reused by another process is not the apply.
+    pid_started: str | None = None
     # Addresses the plan creates (or replaces) → the import id the plan already knows, or None.
     creating: dict[str, str | None] = field(default_factory=dict)
 
@@ -189,9 +191,28 @@ class ApplyRecord:
         """The result, with "started" told apart: "running" (its process is alive here) or "interrupted"."""
         if self.result != "started":
             return self.result
-        if self.host == socket.gethostname() and self.pid is not None and process_alive(self.pid):
+        if self.pid is not None and process_still_running(self.host, self.pid, self.pid_started):
             return "running"
         return "interrupted"
+
+
+def process_still_running(host: str | None, pid: int, started: str | None) -> bool:
+    """Whether the process a record names still runs: this machine, alive, and not a reused pid (its start time,
+    when recorded, still matches)."""
+    if host != socket.gethostname() or not process_alive(pid):
+        return False
+    return started is None or process_started(pid) in (None, started)
+
+
+def process_started(pid: int) -> str | None:
+    """The process's start time in clock ticks after boot, with the boot id (Linux), or None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2) may hold spaces and parentheses, so count after its last ')'.
+    return f"{boot}/{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 def process_alive(pid: int) -> bool:

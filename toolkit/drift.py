@@ -27,6 +27,7 @@ from toolkit.errors import ToolkitError, UsageError
 from toolkit.files import write_atomically
 from toolkit.github import drift_marker
 from toolkit.project import Project
+from toolkit.secrets import mask_text
 
 if TYPE_CHECKING:
     from toolkit.engine.progress import Progress
@@ -291,7 +292,8 @@ def run_drift(project: Project, environments: list[str] | None, *, check_all: bo
         try:
             return check_one(name)
         except ToolkitError as error:
-            return DriftFailure(name, str(error))
+            # Printed, rendered and posted outside the CLI error handler: masked here.
+            return DriftFailure(name, mask_text(str(error)))
 
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHECKS, len(names))) as pool:
         return DriftRun(list(pool.map(check_one_of_many, names)))

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from toolkit.checkpoints import iso, process_alive, utc_now
+from toolkit.checkpoints import iso, process_started, process_still_running, utc_now
 from toolkit.files import write_atomically
 
 
@@ -26,27 +26,14 @@ class LocalRun:
     command: str
     started: str
     lock_id: str | None = None
-    process_start: str | None = None  # /proc/<pid>/stat start time (clock ticks since boot), when there is /proc
+    process_start: str | None = None  # toolkit.checkpoints.process_started: tells a reused pid apart
 
     def describe(self) -> str:
         return f"{self.command} (pid {self.pid}, since {self.started})"
 
 
-def _process_start(pid: int) -> str | None:
-    """The start time of a process (field 22 of /proc/<pid>/stat), None without /proc."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    # The command name (field 2) is in parentheses and may contain spaces: count fields after it.
-    fields = text.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None
-
-
 def _alive(run: LocalRun) -> bool:
-    if run.host != socket.gethostname() or not process_alive(run.pid):
-        return False
-    return run.process_start is None or _process_start(run.pid) in (None, run.process_start)
+    return process_still_running(run.host, run.pid, run.process_start)
 
 
 @dataclass(frozen=True)
@@ -58,7 +45,7 @@ class LocalRuns:
     @contextlib.contextmanager
     def registered(self, pid: int, command: str, lock_id: str | None = None) -> Iterator[LocalRun]:
         run = LocalRun(pid=pid, host=socket.gethostname(), command=command, started=iso(utc_now()),
-                       lock_id=lock_id, process_start=_process_start(pid))
+                       lock_id=lock_id, process_start=process_started(pid))
         path = self.folder / f"{pid}.json"
         self.folder.mkdir(parents=True, exist_ok=True)
         write_atomically(path, json.dumps(asdict(run)))

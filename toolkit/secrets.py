@@ -5,8 +5,10 @@ Two kinds of evidence:
   api key, credential, dsn, connection string, private key, access key, …) are refused: secrets come from
   Secrets Manager (the compute module wires ECS `secrets`) or TF_VAR_*, never from files;
 - a shape: values that are secrets whatever they are called: a URL with a password in its user info
-  (`postgres://app:PASSWORD@db/app`), a PEM block, an AWS secret access key. These are masked wherever they
-  would be written or printed.
+  (`postgres://app:PASSWORD@db/app`, also percent-encoded whole), a PEM block, an AWS secret access key, a token
+  whose prefix says so (GitHub, Slack, Stripe live, Google API keys, JWTs, `Bearer …`), and the value given to a
+  secret name inside text (`password=…` in a DSN or URL query, `"DB_PASSWORD": "…"` or
+  `{"name": "DB_PASSWORD", "value": "…"}` in JSON). These are masked wherever they would be written or printed.
 
 Identifiers that must stay readable (commit ids, S3 version ids, lock ids, `kms_key_id`, `private_subnet_ids`)
 match neither rule; tests/reliability/test_secret_shapes.py holds both sides.
@@ -26,7 +28,7 @@ MASK = "(sensitive)"
 _SECRET_WORDS = frozenset({
     "password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "tokens", "credential",
     "credentials", "creds", "dsn", "apikey", "privatekey", "accesskey", "secretkey", "connectionstring",
-    "connstr", "salt",
+    "connstr", "salt", "pw", "bearer",
 })
 # Adjacent word pairs that say "secret" only together.
 _SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"),
@@ -36,8 +38,28 @@ _WORD_BOUNDARY = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 # scheme://user:password@host — the password is everything between the first ':' after '//' and the last '@'
 # of the authority (passwords typed without percent-encoding may hold '/', '?', '#' or '@').
-_URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):(?P<password>\S*)@"
-                                r"(?P<host>[^\s@/?#]+)")
+# A password typed with spaces (`postgres://app:correct horse@db`, which SQLAlchemy accepts) spans a few words
+# (none holding '@', '/' or ':', so the match never runs into the next URL or path of a sentence).
+_URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):"
+                                r"(?P<password>\S*|[^\s@]*(?:[ \t]+[^\s@/:]*){1,3})@(?P<host>[^\s@/?#]+)")
+# The same URL percent-encoded whole (a query parameter, an encoded log line): postgres%3A%2F%2Fapp%3Apass%40db.
+_ENCODED_URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*%3A%2F%2F)"
+                                        r"(?P<user>(?:(?!%3A|%40)[^\s:/@&])*)%3A(?P<password>(?:(?!%40)[^\s&])+)%40",
+                                        re.IGNORECASE)
+# `password=…` in a libpq DSN, a URL query or a log line; `"DB_PASSWORD": "…"` in JSON (escaped or not). The
+# key must be a secret name (is_secret_name: `password_length=16` stays), the value is up to the next separator.
+_SECRET_KEY = re.compile(r"(?<![\w.-])(?P<key>[A-Za-z_][\w.-]*)(?P<quoted>\\?[\"']?)[ \t]*(?P<sep>[=:])[ \t]*(?!//)"
+                         r"(?P<open>\\?[\"']?)")
+# An ECS-style pair: {"name": "DB_PASSWORD", "value": "…"}, as JSON or JSON inside a JSON string.
+_NAME_VALUE_PAIR = re.compile(r'\\?"name\\?"[ \t]*:[ \t]*\\?"(?P<key>[\w.-]+)\\?"[ \t]*,[ \t]*'
+                              r'\\?"value\\?"[ \t]*:[ \t]*(?P<open>\\?")')
+# Every secret name holds one of these (is_secret_name's words): a cheap test before the full scan.
+_KEY_HINT = re.compile(r"pass|pwd|pw|secret|token|key|cred|dsn|conn|salt|bearer", re.IGNORECASE)
+_SECRET_VALUE = re.compile(r"(?:(?!\\?[\"'])[^\s&;,}\]])+")
+# Tokens whose prefix says what they are: GitHub, Slack, Stripe live keys, Google API keys, JWTs.
+_KNOWN_TOKEN = re.compile(r"(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[abprs]-[A-Za-z0-9-]{10,}"
+                          r"|[sr]k_live_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35}"
+                          r"|eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}|(?<=[Bb]earer )[\w.~+/-]{8,}=*)")
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
 # An AWS secret access key: 40 characters of base64's alphabet standing alone (a commit id is 40 lowercase hex
 # characters and never matches; _is_aws_secret_key tells keys from other runs of those characters).
@@ -82,21 +104,61 @@ def _is_aws_secret_key(candidate: str) -> bool:
             and any(char.isdigit() or char in "/+" for char in candidate))
 
 
+# What the toolkit and terraform print instead of a value: nothing left to mask.
+_ALREADY_HIDDEN = ("***", MASK, "(sensitive", "(value hidden)", "(known after apply)")
+
+
+def _secret_values(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every value given to a secret-named key in `text` (keys are matched without their values,
+    so a value never hides the next key). `key: value` counts for a quoted or many-word key only (`DB_PASSWORD:`,
+    `"token":`), so prose like `Error: secret: not found` keeps its words."""
+    if not _KEY_HINT.search(text):  # most strings (ARNs, ids, names) hold no secret-named key: skip the scan
+        return []
+    spans = []
+    for key in itertools.chain(_SECRET_KEY.finditer(text), _NAME_VALUE_PAIR.finditer(text)):
+        if key.re is _SECRET_KEY and key["sep"] == ":" and not key["quoted"] and len(name_words(key["key"])) < 2:
+            continue
+        if not is_secret_name(key["key"]):
+            continue
+        opening = key["open"]
+        if opening:  # a quoted value runs to its closing quote, spaces included
+            end = text.find(opening, key.end())
+            end = len(text) if end < 0 else end
+            end = min(end, text.find("\n", key.end()) % (len(text) + 1))
+        else:
+            value = _SECRET_VALUE.match(text, key.end())
+            end = value.end() if value else key.end()
+        shown = text[key.end():end]
+        if shown and not text.startswith(_ALREADY_HIDDEN, key.end()):
+            spans.append((key.end(), end))
+    return sorted(set(spans))
+
+
 def looks_like_secret(value: str) -> bool:
     """True when a value has the shape of a secret whatever its name."""
     if any(match["password"] not in ("***", MASK) for match in _URL_WITH_PASSWORD.finditer(value)):
         return True
-    if _PEM_BLOCK.search(value):
+    if "-----BEGIN " in value and _PEM_BLOCK.search(value):
+        return True
+    if _KNOWN_TOKEN.search(value) or (("%3A" in value or "%3a" in value) and _ENCODED_URL_WITH_PASSWORD.search(value)):
+        return True
+    if ("=" in value or ":" in value) and _secret_values(value):
         return True
     return any(_is_aws_secret_key(match.group(0)) for match in _AWS_SECRET_KEY.finditer(value))
 
 
 def mask_text(text: str) -> str:
-    """`text` with every secret-shaped part replaced: URL passwords, PEM blocks, AWS secret access keys."""
+    """`text` with every secret-shaped part replaced: URL passwords, PEM blocks, AWS secret access keys, known
+    tokens and the values of secret-named `key=value` pairs."""
     if "://" in text:
         text = _URL_WITH_PASSWORD.sub(_masked_url, text)
+    if "%3a%2f%2f" in text.lower():
+        text = _ENCODED_URL_WITH_PASSWORD.sub(lambda match: f"{match['scheme']}{match['user']}%3A{MASK}%40", text)
     if "-----BEGIN " in text:
         text = _PEM_BLOCK.sub(MASK, text)
+    text = _KNOWN_TOKEN.sub(MASK, text)
+    for start, end in reversed(_secret_values(text) if "=" in text or ":" in text else []):
+        text = text[:start] + MASK + text[end:]
     return _AWS_SECRET_KEY.sub(lambda match: MASK if _is_aws_secret_key(match.group(0)) else match.group(0), text)
 
 

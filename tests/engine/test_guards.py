@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -150,9 +150,10 @@ def test_dead_lock_is_named_and_released_only_when_confirmed(project: EngineProj
     assert again.output.strip().endswith("prod: the state is not locked; nothing to release")
 
 
-def test_a_swapped_binary_plan_is_refused_even_with_a_matching_hash(project: EngineProject,
-                                                                     moto_server: MotoServer) -> None:
-    """Review and apply must agree: plan.json and metadata.json are only files beside the binary plan."""
+def _swap_binary_plan(project: EngineProject, change: Callable[[dict[str, Any]], None]) -> str:
+    """Plan staging (the reviewed plan), plan it again with `change` applied to its environment file, then put
+    that second binary plan into the reviewed folder with its hash fixed up, as someone with write access to the
+    plan folder could; returns the reviewed plan's id."""
     from toolkit.engine.records import sha256_file
 
     reviewed = toolkit("plan", "staging", "--quiet")
@@ -160,12 +161,11 @@ def test_a_swapped_binary_plan_is_refused_even_with_a_matching_hash(project: Eng
     reviewed_folder = project.latest_plan("staging").resolve()
     original = project.read_environment("staging")
     swapped_values = json.loads(json.dumps(original))
-    swapped_values["storage"]["buckets"]["unreviewed"] = {"versioning": False}
+    change(swapped_values)
     project.write_environment("staging", swapped_values)
     other = toolkit("plan", "staging", "--quiet")
     assert other.exit_code == 2, other.output
     other_plan = project.latest_plan("staging").resolve() / "plan.tfplan"
-    # Someone with write access to the plan folder swaps the binary plan and fixes up the recorded hash.
     project.write_environment("staging", original)
     (reviewed_folder / "plan.tfplan").write_bytes(other_plan.read_bytes())
     metadata_file = reviewed_folder / "metadata.json"
@@ -175,12 +175,34 @@ def test_a_swapped_binary_plan_is_refused_even_with_a_matching_hash(project: Eng
     latest = project.latest_plan("staging")
     latest.unlink()
     latest.symlink_to(reviewed_folder.name, target_is_directory=True)
+    return str(metadata["plan_id"])
 
+
+def test_a_swapped_binary_plan_is_refused_even_with_a_matching_hash(project: EngineProject,
+                                                                     moto_server: MotoServer) -> None:
+    """Review and apply must agree: plan.json and metadata.json are only files beside the binary plan."""
+    plan_id = _swap_binary_plan(project, lambda values: values["storage"]["buckets"].update(
+        unreviewed={"versioning": False}))
     refused = toolkit("apply", "staging")
     assert refused.exit_code == 1, refused.output
-    assert (f"Error: refusing to apply the saved plan {metadata['plan_id']} of staging: the plan file is not the "
+    assert (f"Error: refusing to apply the saved plan {plan_id} of staging: the plan file is not the "
             "plan that was reviewed:\n  - the plan file would create aws_s3_bucket.this[\"unreviewed\"], which the "
             "reviewed plan.json does not say") in refused.output
     assert project.state(moto_server, "staging") is None
     assert f"{PROJECT}-staging-unreviewed" not in {
         bucket["Name"] for bucket in moto_server.client("s3").list_buckets()["Buckets"]}
+
+
+def test_a_swapped_binary_plan_with_the_same_addresses_but_other_values_is_refused(
+        project: EngineProject, moto_server: MotoServer) -> None:
+    """Attack: the same resources and actions, but exports expire after 1 day instead of the reviewed 30."""
+    def expire_sooner(values: dict[str, Any]) -> None:
+        values["storage"]["buckets"]["exports"]["lifecycle"][0]["expiration_days"] = 1
+
+    plan_id = _swap_binary_plan(project, expire_sooner)
+    refused = toolkit("apply", "staging")
+    assert refused.exit_code == 1, refused.output
+    assert (f"Error: refusing to apply the saved plan {plan_id} of staging: the plan file is not the plan that was "
+            "reviewed:\n  - the plan file would change aws_s3_bucket.this[\"exports\"] with other "
+            "values than the reviewed plan.json shows") in refused.output, refused.output
+    assert project.state(moto_server, "staging") is None

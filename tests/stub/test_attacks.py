@@ -71,12 +71,13 @@ def test_a_person_running_the_launcher_gets_an_explanation(fixture_mirror: StubM
                                 "a person does not (see docs/CHECKS.md).\n")
 
 
-def test_a_bad_timeout_setting_is_a_clear_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOOLKIT_VALIDATE_TIMEOUT", "5m")
+@pytest.mark.parametrize("setting", ["5m", "nan", "inf", "-1"])
+def test_a_bad_timeout_setting_is_a_clear_error(project: Path, monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
+    monkeypatch.setenv("TOOLKIT_VALIDATE_TIMEOUT", setting)
     result = CliRunner().invoke(app, ["check", "--validate"])
     assert result.exit_code == 1, result.output
     assert result.output.splitlines()[:2] == [
-        "== validate", "TOOLKIT_VALIDATE_TIMEOUT=5m: expected a number of seconds greater than 0"]
+        "== validate", f"TOOLKIT_VALIDATE_TIMEOUT={setting}: expected a number of seconds greater than 0"]
 
 
 def test_a_missing_schema_is_a_clear_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

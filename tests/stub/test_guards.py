@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -67,3 +68,23 @@ def test_stub_runs_drop_the_plugin_cache_and_credentials(fixture_mirror: StubMir
     assert "AWS_PROFILE" not in environment and "AWS_SESSION_TOKEN" not in environment
     assert environment["TF_CLI_CONFIG_FILE"] == str(fixture_mirror.cli_config)
     assert environment["TF_DATA_DIR"] == str(tmp_path)
+
+
+@pytest.mark.parametrize("written", ["json", "dev_overrides", "symlink"])
+def test_other_spellings_of_a_config_pointing_at_the_stub_are_refused(tmp_path: Path, fixture_mirror: StubMirror,
+                                                                      written: str) -> None:
+    """Attacks: the CLI config as JSON, a dev_overrides folder inside the mirror, a symlink to the mirror."""
+    provider_dir = next(path.parent for path in fixture_mirror.mirror_dir.rglob("terraform-provider-*"))
+    config = tmp_path / ("my.tfrc.json" if written == "json" else "my.tfrc")
+    if written == "json":
+        config.write_text(json.dumps({"provider_installation": {"filesystem_mirror": [
+            {"path": str(fixture_mirror.mirror_dir)}]}}))
+    elif written == "dev_overrides":
+        config.write_text(f'provider_installation {{\n  dev_overrides {{\n    "hashicorp/aws" = "{provider_dir}"\n'
+                          '  }\n  direct {}\n}\n')
+    else:
+        (tmp_path / "mirror").symlink_to(fixture_mirror.mirror_dir, target_is_directory=True)
+        config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{tmp_path / "mirror"}"\n'
+                          '  }\n}\n')
+    with pytest.raises(GuardError, match="installs the offline stub providers"):
+        refuse_stub_config(config)

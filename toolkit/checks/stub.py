@@ -204,7 +204,9 @@ def refuse_stub_config(cli_config: Path | None, mirror: Path | None = None) -> N
                          "(unset TOOLKIT_PROVIDER_MIRROR or point it at a real provider mirror)")
     if cli_config is not None and cli_config.is_file():
         text = cli_config.read_text(encoding="utf-8", errors="replace")
-        mirrors = [Path(path) for path in re.findall(r'path\s*=\s*"([^"]+)"', text)]
-        if STUB_MARKER in text or any(is_stub_mirror(path) for path in mirrors):
+        # Every quoted absolute path, whatever it is set to: `path = "…"` of a filesystem_mirror, `"path": "…"`
+        # of a .tfrc.json, a dev_overrides folder deep inside the stub mirror.
+        paths = [Path(path) for path in re.findall(r'"(/[^"\n]+)"', text)]
+        if STUB_MARKER in text or any(is_stub_mirror(folder) for path in paths for folder in (path, *path.parents)):
             raise GuardError(f"TF_CLI_CONFIG_FILE={cli_config} installs the offline stub providers: real plans "
                              "and applies never use them (unset TF_CLI_CONFIG_FILE)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import re
 import signal
@@ -56,7 +57,8 @@ def timeout_seconds(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_T
         value = float(configured)
     except ValueError:
         value = 0
-    if value <= 0:
+    # nan compares false with everything and inf never ends: either would let a hanging stub hang forever.
+    if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{variable}={configured}: expected a number of seconds greater than 0")
     return value
 

@@ -82,8 +82,12 @@ class ToolkitGroup(TyperGroup):
 
 
 def _as_input_error(error: Any) -> Any:
-    """Click exits 2 on usage errors; here 2 means "changes present", so a usage error exits 1."""
+    """Click exits 2 on usage errors; here 2 means "changes present", so a usage error exits 1. The message
+    quotes the bad value, which may be a secret pasted into the wrong option."""
+    from toolkit.secrets import mask_text
+
     error.exit_code = 1
+    error.message = mask_text(error.message)
     return error
 
 

@@ -29,6 +29,7 @@ from toolkit.engine.source import CommitSource
 from toolkit.engine.workspace import plans_dir
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
+from toolkit.secrets import mask_text
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
 
     With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
     """
-    from toolkit.checkpoints import ApplyRecord, current_actor, iso, utc_now
+    from toolkit.checkpoints import ApplyRecord, current_actor, iso, process_started, utc_now
 
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
@@ -70,7 +71,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     else:
         # Fail before any terraform work when there is nothing to apply.
         saved = load_latest_plan(plans_dir(project, environment, source), environment)
-        check_not_offline(environment, saved.metadata)
+        check_not_offline(environment, saved.metadata, saved.plan_file)
     session = open_session(project, environment, progress, config=config, source=source)
     workspace, terraform = session.workspace, session.terraform
     interrupted = interrupted_apply_warning(workspace.checkpoints_dir, environment)
@@ -101,6 +102,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     # Marked started before terraform runs: a run killed half-way stays "started" and reads as interrupted.
     record = ApplyRecord(result="started", applied_by=current_actor(), started_at=iso(started_at),
                          plan_sha256=metadata.plan_sha256, host=socket.gethostname(), pid=os.getpid(),
+                         pid_started=process_started(os.getpid()),
                          creating=creating_resources(applied_plan))
     store.update_apply(checkpoint.id, record)
     record.result = "failed"
@@ -108,7 +110,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         terraform.apply(saved.plan_file, lock_timeout=lock_timeout)
         record.result, record.summary = "success", metadata.summary.text()
     except ToolkitError as error:
-        record.summary = str(error).splitlines()[0]
+        # Kept in the checkpoint and printed by `toolkit checkpoints`: terraform's error may quote a value.
+        record.summary = mask_text(str(error).splitlines()[0])
         raise
     except BaseException:
         record.result, record.summary = "cancelled", "interrupted"

@@ -6,8 +6,11 @@ where the state was (S3 object version, or a copy of the local state file) and w
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +99,12 @@ IMPORT_ID_ATTRIBUTES = {
     "aws_cloudwatch_metric_alarm": "alarm_name", "aws_dynamodb_table": "name", "aws_lambda_function": "function_name",
 }
 IMPORT_BLOCKS_SHOWN = 25
+# A resource address as terraform writes it (module path, data/managed, type.name, optional [index] or ["key"]).
+# The checkpoint file is plain JSON anyone with the folder can edit: an address that is not one is never
+# printed into the HCL an operator is told to paste.
+_INDEX = r'(?:\[(?:\d+|"(?:[^"\\\n$%]|\\[^\n])*")\])?'
+_NAME = r"[A-Za-z_][\w-]*"
+_RESOURCE_ADDRESS = re.compile(rf"(?:module\.{_NAME}{_INDEX}\.)*(?:data\.)?{_NAME}\.{_NAME}{_INDEX}")
 
 
 def creating_resources(plan: dict[str, Any]) -> dict[str, str | None]:
@@ -120,22 +129,45 @@ def interrupted_apply_warning(checkpoints_dir: Path, environment: str) -> str | 
     from toolkit.checkpoints import CheckpointStore
 
     applied = [checkpoint for checkpoint in CheckpointStore(checkpoints_dir).list() if checkpoint.apply]
-    if not applied or applied[-1].result != "interrupted":
+    # Until an apply succeeds: the apply after an interrupted one typically fails ("already exists"), and that
+    # failure must not hide why.
+    since_success = list(itertools.takewhile(lambda item: item.result != "success", reversed(applied)))
+    checkpoint = next((item for item in since_success if item.result == "interrupted"), None)
+    if checkpoint is None:
         return None
-    checkpoint = applied[-1]
     record = checkpoint.apply
     assert record is not None
+    elsewhere = record.host is not None and record.host != socket.gethostname()
     lines = [f"the last apply of {environment} was interrupted (checkpoint {checkpoint.id}, started "
-             f"{record.started_at} by {record.applied_by} on {record.host or 'an unknown host'}): terraform may have "
-             "created resources that are not in the state, and a new apply would fail with \"already exists\"."]
+             f"{_plain(record.started_at)} by {_plain(record.applied_by)} on "
+             f"{_plain(record.host or 'an unknown host')}"
+             + (", another host: if it is still running there, wait for it" if elsewhere else "")
+             + "): terraform may have created resources that are not in the state, and a new apply would fail "
+             "with \"already exists\"."]
     if record.creating:
         lines.append(f"It was creating {len(record.creating)} resource(s). Check which exist in AWS and import them "
                      "before the next apply: add these blocks to the root module (e.g. imports.tf), fill the ids "
                      "marked FIND, plan, review and apply; then delete the file.")
         for address, import_id in list(record.creating.items())[:IMPORT_BLOCKS_SHOWN]:
-            shown = json.dumps(import_id) if import_id else '"FIND"  # not known before apply: look it up in AWS'
-            lines.append(f"import {{\n  to = {address}\n  id = {shown}\n}}")
+            lines.append(import_block(address, import_id))
         if len(record.creating) > IMPORT_BLOCKS_SHOWN:
             lines.append(f"… and {len(record.creating) - IMPORT_BLOCKS_SHOWN} more: `toolkit checkpoints "
                          f"{environment} --json` lists them all (apply.creating).")
     return "\n".join(lines)
+
+
+def import_block(address: str, import_id: str | None) -> str:
+    """An HCL import block safe to paste: the id is a literal string (no `${…}`/`%{…}` template), the address a
+    real resource address; anything else in the record (an edited checkpoint file) is refused, not printed."""
+    if not isinstance(address, str) or not _RESOURCE_ADDRESS.fullmatch(address):
+        return f"# skipped {json.dumps(str(address))[:80]}: not a resource address (the checkpoint file was edited?)"
+    if isinstance(import_id, str) and import_id:
+        shown = json.dumps(import_id).replace("${", "$${").replace("%{", "%%{")
+    else:
+        shown = '"FIND"  # not known before apply: look it up in AWS'
+    return f"import {{\n  to = {address}\n  id = {shown}\n}}"
+
+
+def _plain(text: object) -> str:
+    # Control characters (terminal escapes, newlines) from an edited record are shown, not interpreted.
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,12 @@ def check_auto_allowed(config: EnvironmentConfig) -> None:
         )
 
 
-def check_not_offline(environment: str, metadata: PlanMetadata) -> None:
-    """An offline plan (stub providers, empty state) is for review only: never applied."""
-    if metadata.offline:
+def check_not_offline(environment: str, metadata: PlanMetadata, plan_file: Path | None = None) -> None:
+    """An offline plan (stub providers, empty state) is for review only: never applied. The binary plan is asked
+    too: metadata.json is a file anyone can edit."""
+    from toolkit.engine.offline import is_offline_plan_file
+
+    if metadata.offline or (plan_file is not None and plan_file.is_file() and is_offline_plan_file(plan_file)):
         raise GuardError(
             f"refusing to apply the saved plan {metadata.plan_id} of {environment}: it is an offline plan (made "
             "against the stub providers with an empty state, never against AWS). Run `toolkit plan "
@@ -54,7 +58,7 @@ def check_not_offline(environment: str, metadata: PlanMetadata) -> None:
 def check_plan_matches(environment: str, metadata: PlanMetadata, plan_file: Path, *, tfvars_sha256: str,
                        source_sha256: str, git_commit: str | None, git_tree: str | None = None) -> None:
     """Refuse a plan whose file, inputs or code differ from what its metadata recorded."""
-    check_not_offline(environment, metadata)
+    check_not_offline(environment, metadata, plan_file)
     problems: list[str] = []
     if metadata.environment != environment:
         problems.append(f"the plan was made for {metadata.environment}, not {environment}")
@@ -138,6 +142,8 @@ def check_reviewed_plan(environment: str, plan_id: str, applied: dict[str, Any],
             problems.append(f"the plan file would {action} {address}, which the reviewed plan.json does not say")
         for address in sorted(reviewing - applying)[:10]:
             problems.append(f"the reviewed plan.json says {action} {address}, which the plan file does not do")
+    if not problems:
+        problems.extend(_changed_values(applied, reviewed))
     if not problems and actual.text() != recorded.text():
         problems.append(f"metadata.json records {recorded.text()}, the plan file holds {actual.text()}")
     if problems:
@@ -147,6 +153,36 @@ def check_reviewed_plan(environment: str, plan_id: str, applied: dict[str, Any],
             + f"\nRun `toolkit plan {environment}` and review it again."
         )
     return actual
+
+
+def _changed_values(applied: dict[str, Any], reviewed: dict[str, Any]) -> list[str]:
+    """Same addresses and actions but other values (a security group opened wider, another image) are another
+    plan too. plan.json is the binary plan's show -json, redacted: redacting a copy of it again must give it."""
+    import copy
+
+    from toolkit.engine.redact import redact_plan
+
+    shown = redact_plan(copy.deepcopy({key: applied.get(key) for key in ("resource_changes", "output_changes")
+                                       if key in applied}))
+    problems = []
+    reviewed_changes = {change.get("address"): _comparable(change.get("change"))
+                        for change in reviewed.get("resource_changes", [])}
+    for change in shown.get("resource_changes", []):
+        if _comparable(change.get("change")) != reviewed_changes.get(change.get("address")):
+            problems.append(f"the plan file would change {change.get('address')} with other values than the "
+                            "reviewed plan.json shows")
+    for name, change in (shown.get("output_changes") or {}).items():
+        if change != (reviewed.get("output_changes") or {}).get(name):
+            problems.append(f"the plan file would set output {name} to another value than the reviewed plan.json "
+                            "shows")
+    return problems[:10]
+
+
+def _comparable(change: Any) -> Any:
+    # terraform lists replace_paths from a set (no fixed order): two show -json of one plan may differ there.
+    if isinstance(change, dict) and isinstance(change.get("replace_paths"), list):
+        return {**change, "replace_paths": sorted(change["replace_paths"], key=json.dumps)}
+    return change
 
 
 def check_approval(config: EnvironmentConfig, approve: str | None, prompt: Prompt | None, summary: str) -> str:

@@ -40,8 +40,9 @@ from toolkit.render import render_environment
 
 OFFLINE_FOLDER = "offline"
 # The real backend is never contacted: a local backend whose state lives in a temporary folder.
+OFFLINE_BACKEND_MARK = "# Written by toolkit for an offline plan"
 OFFLINE_BACKEND_BLOCK = (
-    "# Written by toolkit for an offline plan: an empty throw-away local state, never the real backend.\n"
+    f"{OFFLINE_BACKEND_MARK}: an empty throw-away local state, never the real backend.\n"
     'terraform {\n  backend "local" {}\n}\n'
 )
 
@@ -120,3 +121,19 @@ def latest_offline_plan(project: Project, environment: str) -> SavedPlan | None:
     plans_dir = offline_plans_dir(project, environment)
     folders = sorted(entry for entry in plans_dir.iterdir() if entry.is_dir()) if plans_dir.is_dir() else []
     return load_plan_folder(folders[-1], environment) if folders else None
+
+
+def is_offline_plan_file(plan_file: Path) -> bool:
+    """True when the binary plan was made offline, whatever metadata.json says: the plan file carries the root
+    module it was made from (tfconfig/m-/…), offline backend block included. A folder copied into the real plans
+    with `offline: false` typed into its metadata is still refused."""
+    import zipfile
+
+    from toolkit.engine.workspace import STAGED_BACKEND_FILE
+
+    try:
+        with zipfile.ZipFile(plan_file) as archive:
+            backend = archive.read(f"tfconfig/m-/{STAGED_BACKEND_FILE}").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False  # not readable as a plan: check_plan_matches and terraform refuse it on their own
+    return OFFLINE_BACKEND_MARK in backend

@@ -30,6 +30,7 @@ from toolkit.engine.session import Session, open_session
 from toolkit.engine.source import CommitSource
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.project import Project
+from toolkit.secrets import mask_text
 
 DEFAULT_LOCK_TIMEOUT = "0s"
 MAX_PARALLEL_PLANS = 4
@@ -199,7 +200,8 @@ def plan_all(project: Project, environments: list[str] | None = None, *, lock_ti
                                          f"`make demo` runs it)")
             return plan_environment(project, name, lock_timeout=lock_timeout, progress=progress)
         except ToolkitError as error:
-            return PlanFailure(name, str(error))
+            # Printed and written (--json, the summary) outside the CLI error handler: masked here.
+            return PlanFailure(name, mask_text(str(error)))
 
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_PLANS, len(names))) as pool:
         return PlanAllOutcome(list(pool.map(plan_one, names)))

@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Protocol, TextIO
 
-from toolkit.secrets import mask_text
+from toolkit.secrets import MASK, mask_text
 
 
 class Progress(Protocol):
@@ -46,6 +46,9 @@ class StreamProgress:
         self._stream = stream or sys.stderr
         self._show_terraform_output = show_terraform_output
         self._lock = threading.Lock()
+        # Environments whose output is inside a PEM block: its body comes line by line, each a harmless-looking
+        # run of base64 on its own, so the lines up to -----END are masked whole.
+        self._in_pem: set[str] = set()
 
     def _write(self, text: str) -> None:
         with self._lock:
@@ -56,8 +59,16 @@ class StreamProgress:
         self._write(f"==> {environment}: {text}")
 
     def line(self, environment: str, text: str) -> None:
-        if self._show_terraform_output and text.strip():
-            self._write(f"[{environment}] {mask_text(text)}")
+        if not (self._show_terraform_output and text.strip()):
+            return
+        if environment in self._in_pem:
+            if "-----END " in text:
+                self._in_pem.discard(environment)
+            self._write(f"[{environment}] {MASK}")
+            return
+        if "-----BEGIN " in text and "-----END " not in text.split("-----BEGIN ", 1)[1]:
+            self._in_pem.add(environment)
+        self._write(f"[{environment}] {mask_text(text)}")
 
     def still_running(self, environment: str, command: str, elapsed_seconds: float) -> None:
         self._write(f"... {environment}: terraform {command} still running ({elapsed_seconds:.0f}s)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,12 +26,20 @@ class PlanLocation:
     environment: str
 
 
+# toolkit.config.sources.ENVIRONMENT_NAME, without importing the configuration (and YAML) for a review.
+_ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
 def locate_plan(target: str, environment: str | None = None, *, offline: bool = False) -> PlanLocation:
     """An environment name → its newest saved plan; anything that looks like a file → that file.
 
     An environment's newest plan is its latest real plan, or its newest offline plan when that one is newer
     (the review says plainly that it is offline); `offline` asks for the newest offline plan only.
     """
+    if environment is not None and not _ENVIRONMENT_NAME.match(environment):
+        # The name is printed as the review's title and posted to the PR: a pasted secret must not be.
+        raise UsageError(f"--environment {environment!r} is not an environment name (lowercase letters, digits and "
+                         "'-', starting with a letter, as the envs/*.yaml files are named)")
     if target.endswith(".json") or os.sep in target or "/" in target or Path(target).is_file():
         path = Path(target)
         if path.exists() and not path.is_file():
@@ -97,6 +106,21 @@ def _environment_of_file(path: Path) -> str:
     return path.stem
 
 
+def _with_offline_evidence(plan_path: Path, metadata: dict[str, Any]) -> dict[str, Any]:
+    """metadata, marked offline when the plan is one whatever metadata.json says (it is a file anyone can edit):
+    it sits in an offline plans folder, or its binary plan beside it was made offline."""
+    if metadata.get("offline") is True:
+        return metadata
+    from toolkit.engine.offline import OFFLINE_FOLDER, is_offline_plan_file
+    from toolkit.engine.records import PLAN_FILE
+
+    folder = plan_path.resolve().parent
+    in_offline_folder = folder.parent.name == "plans" and folder.parent.parent.name == OFFLINE_FOLDER
+    if in_offline_folder or is_offline_plan_file(folder / PLAN_FILE):
+        return {**metadata, "offline": True}
+    return metadata
+
+
 def read_metadata(plan_path: Path) -> dict[str, Any]:
     """metadata.json written by `toolkit plan` next to the plan, or {} when absent or unreadable."""
     try:
@@ -128,7 +152,8 @@ def load_review(target: str, environment: str | None = None, *, every_diff: bool
     location = locate_plan(target, environment, offline=offline)
     collector = CostCollector(diffs_while_reading if every_diff else None)
     plan = read_plan(location.path, on_entry=collector)
-    review = build_review(plan, location.environment, read_metadata(location.path))
+    metadata = _with_offline_evidence(location.path, read_metadata(location.path))
+    review = build_review(plan, location.environment, metadata)
     review.cost, review.cost_problem = review_cost(plan, collector, location.environment)
     return review
 
