@@ -150,7 +150,7 @@ def test_package_is_deterministic_and_complete(tmp_path: Path) -> None:
     assert not [name for name in names if name.startswith(("boto3/", "botocore/", "toolkit/cli/", "typer/",
                                                            "pydantic/"))]
     assert sorted(first.distributions)[0].startswith("asn1crypto==")
-    assert first.migrations == 10
+    assert first.migrations == _migration_files()
 
 
 def test_package_rejects_a_bad_folder(tmp_path: Path, make_folder) -> None:
@@ -192,7 +192,7 @@ def test_package_command(tmp_path: Path, monkeypatch) -> None:
     payload = json.loads(result.output)
     assert payload["handler"] == "toolkit.db.lambda_handler.handler"
     assert payload["sha256"] == build_package(EXAMPLES, tmp_path / "again.zip").sha256
-    assert payload["migrations"] == 10
+    assert payload["migrations"] == _migration_files()
 
 
 # --- invoke path ----------------------------------------------------------------------------------------
@@ -263,3 +263,8 @@ def test_handler_never_logs_a_raw_password_from_the_dsn(awkward_role, postgres_d
         assert_no_password_piece(logged, AWKWARD_PASSWORD[::-1])
         assert f"postgresql://{awkward_role}:***@" in result["errors"][0]["message"]
     assert history(postgres_database) == []
+
+
+def _migration_files() -> int:
+    """The example's migrations (up files, the skipped duplicate included): what the package must carry."""
+    return len([path for path in EXAMPLES.glob("[0-9]*.sql") if not path.name.endswith(".down.sql")])

@@ -53,6 +53,7 @@ def test_a_wrong_environment_name_fails_the_step(tmp_path: Path, workflow: str, 
         # Posting is never reached; the settings only have to be present and point nowhere real.
         "GITHUB_TOKEN": "not-a-token", "GITHUB_REPOSITORY": "owner/repo", "GITHUB_EVENT_PATH": str(event),
         "GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
     }
     completed = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=project,
                                env=environment, capture_output=True, text=True, timeout=120)
