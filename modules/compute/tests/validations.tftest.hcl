@@ -72,3 +72,15 @@ run "max_capacity_zero" {
   }
   expect_failures = [var.max_capacity]
 }
+
+run "ssl_policy_without_tls13" {
+  command = plan
+  variables { ssl_policy = "ELBSecurityPolicy-2016-08" }
+  expect_failures = [var.ssl_policy]
+}
+
+run "step_scaling_cpu_100_percent" {
+  command = plan
+  variables { step_scaling = { cpu_percent = 100 } }
+  expect_failures = [var.step_scaling]
+}

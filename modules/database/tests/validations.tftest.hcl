@@ -86,3 +86,15 @@ run "performance_insights_retention_30" {
   variables { performance_insights_retention_period = 30 }
   expect_failures = [var.performance_insights_retention_period]
 }
+
+run "aws_backup_retention_half_a_day" {
+  command = plan
+  variables { aws_backup = { enabled = true, retention_days = 0.5 } }
+  expect_failures = [var.aws_backup]
+}
+
+run "aws_backup_schedule_not_cron" {
+  command = plan
+  variables { aws_backup = { enabled = true, schedule = "rate(1 day)" } }
+  expect_failures = [var.aws_backup]
+}

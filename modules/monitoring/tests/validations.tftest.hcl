@@ -49,3 +49,21 @@ run "budget_minimum_above_maximum" {
   variables { budget = { monthly_min_usd = 300, monthly_max_usd = 200 } }
   expect_failures = [var.budget]
 }
+
+run "target_group_key_in_upper_case" {
+  command = plan
+  variables { target_group_arn_suffixes = { Blue = "targetgroup/edu-platform-test-blue/0123456789abcdef" } }
+  expect_failures = [var.target_group_arn_suffixes]
+}
+
+run "db_engine_mode_aurora_provisioned" {
+  command = plan
+  variables { db_engine_mode = "aurora" }
+  expect_failures = [var.db_engine_mode]
+}
+
+run "waf_scope_in_lower_case" {
+  command = plan
+  variables { waf_scope = "regional" }
+  expect_failures = [var.waf_scope]
+}

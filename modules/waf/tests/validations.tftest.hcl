@@ -72,3 +72,9 @@ run "log_retention_not_a_cloudwatch_value" {
   variables { log_retention_days = 45 }
   expect_failures = [var.log_retention_days]
 }
+
+run "scope_global" {
+  command = plan
+  variables { scope = "GLOBAL" }
+  expect_failures = [var.scope]
+}
