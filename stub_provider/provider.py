@@ -155,13 +155,13 @@ class StubProvider:
         values = dict(values)
         generator = Generator(schema.name, seed, self.context, values)
         attributes = schema.block.get("attributes", {})
+        if self.name == "random":
+            _random_values(schema.name, values)
         if values.get("name") is UNKNOWN and isinstance(values.get("name_prefix"), str):
             values["name"] = values["name_prefix"] + generator.hex(26)
         for attribute in (*NAME_ATTRIBUTES, "id"):
             if values.get(attribute) is UNKNOWN and attributes.get(attribute, {}).get("type") == "string":
                 values[attribute] = generator.name() if attribute != "id" else generator.resource_id()
-        if self.name == "random":
-            _random_values(schema.name, values)
         if values.get("manage_master_user_password") is True and values.get("master_user_secret") is UNKNOWN:
             # RDS creates the master user secret itself and reports it as one computed nested object.
             kind = "cluster" if schema.name == "aws_rds_cluster" else "db"
@@ -207,6 +207,11 @@ class StubProvider:
                 values[name] = UNKNOWN
         if "tags_all" in attributes:
             values["tags_all"] = {}
+        if _id_is_the_name(schema.name):
+            # Where AWS names the object by its id (a bucket, a log group), the import id is that name.
+            name = next((attribute for attribute in NAME_ATTRIBUTES if attribute in attributes), None)
+            if name is not None and attributes[name].get("type") == "string":
+                values[name] = request.id
         state = self._complete(schema, values, request.id.encode())
         imported = response.imported_resources.add()
         imported.type_name = request.type_name
@@ -279,6 +284,13 @@ class StubProvider:
         return pb.StopProvider.Response()
 
 
+def _id_is_the_name(type_name: str) -> bool:
+    from stub_provider.values import ARN_IDS, ID_PREFIXES, UUID_IDS
+
+    return type_name.startswith("aws_") and type_name not in {*ID_PREFIXES, *ARN_IDS, *UUID_IDS,
+                                                                "aws_cloudfront_distribution"}
+
+
 def _error(pb: Any, response: Any, summary: str, detail: str) -> None:
     response.diagnostics.append(pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=summary, detail=detail))
 
@@ -294,12 +306,10 @@ def _plain(value: Any) -> Any:
 
 
 def _string_hash(text: str) -> int:
-    """The provider's create.StringHashcode: crc32 of the string, as a non-negative int."""
+    """The provider's create.StringHashcode: crc32 (IEEE) of the string; Go's 64-bit int keeps it positive."""
     import zlib
 
-    code = zlib.crc32(text.encode())
-    code = code - (1 << 32) if code >= 1 << 31 else code
-    return code if code >= 0 else -code
+    return zlib.crc32(text.encode())
 
 
 def _without_computed(block: dict[str, Any], value: Any) -> Any:

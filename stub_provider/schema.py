@@ -1,12 +1,9 @@
-"""The provider schema the stub serves, compiled once into files that load in milliseconds.
-
-Source: Terraform's own `providers schema -json` format (gzip), one provider per file. `compile_schema`
-turns it into, per provider, a folder with
+"""The provider schema the stub serves: the project's one typed schema (toolkit.provider_schema, read lazily
+per type) plus, compiled once per schema file, what only the stub needs:
   schema.pb     the serialized GetProviderSchema response (answered as bytes, never rebuilt),
   metadata.pb   the serialized GetMetadata response,
-  blocks.json   one line per resource/data source type: its block JSON (decoded only when used),
-  index.json    {kind: {type: [offset, length]}} into blocks.json, plus the provider block and version.
-So a provider process reads a small index at start and one block per type it is asked about.
+  source.json   the schema file it came from, the provider address, version and provider block.
+So a provider process reads a small file at start and decodes one type's block the first time it is used.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ RESOURCE = "resource_schemas"
 DATA_SOURCE = "data_source_schemas"
 KINDS = (RESOURCE, DATA_SOURCE)
 NESTING_MODES = {"single": 1, "list": 2, "set": 3, "map": 4, "group": 5}
-COMPILED_FORMAT = 1
+COMPILED_FORMAT = 2
 
 
 def block_type(block: dict[str, Any]) -> CtyType:
@@ -76,23 +73,17 @@ def _proto_block(pb: Any, block: dict[str, Any]) -> Any:
     return message
 
 
-def load_source(path: Path) -> tuple[str, dict[str, Any], str]:
-    """(provider source address, its schema, provider version) from a `providers schema -json` file (plain or
-    gzip'd), read by the loader `toolkit check --schema` uses too (toolkit/provider_schema.py): a file holding
-    several providers is searched for the one named like the file (`aws.json.gz` -> `.../aws`); an unreadable
-    one raises its SchemaError (a ToolkitError: `Error: …` at the CLI)."""
-    from toolkit import provider_schema
-
-    loaded = provider_schema.load(path.name.split(".", 1)[0], path)
-    schema = loaded.document()["provider_schemas"][loaded.address]
-    return loaded.address, schema, loaded.info.provider_version or "0.0.0"
-
-
-def compile_schema(source: Path, target: Path) -> str:
+def compile_schema(provider: str, source: Path, target: Path) -> str:
     """Write the compiled folder for one provider schema file; returns the provider version."""
     from tf.gen import tfplugin_pb2 as pb  # only needed here and in the server, not when merely reading
 
-    address, schema, version = load_source(source)
+    from toolkit.provider_schema import load
+
+    loaded = load(provider, source)
+    document = loaded.document()
+    schema = document["provider_schemas"][loaded.address]
+    # A schema without the extractor's `toolkit` key (e.g. a real `terraform providers schema -json`) gets 0.0.0.
+    version = str((document.get("toolkit") or {}).get("provider_version") or "0.0.0")
     target.mkdir(parents=True, exist_ok=True)
     response = pb.GetProviderSchema.Response(
         provider=pb.Schema(version=0, block=_proto_block(pb, schema["provider"]["block"])),
@@ -100,12 +91,7 @@ def compile_schema(source: Path, target: Path) -> str:
     )
     metadata = pb.GetMetadata.Response(
         server_capabilities=pb.ServerCapabilities(get_provider_schema_optional=True))
-    index: dict[str, Any] = {"format": COMPILED_FORMAT, "address": address, "version": version,
-                             "provider": schema["provider"]["block"]}
-    offset = 0
-    lines: list[bytes] = []
     for kind in KINDS:
-        index[kind] = {}
         for name in sorted(schema.get(kind) or {}):
             entry = schema[kind][name]
             proto = pb.Schema(version=int(entry.get("version", 0)), block=_proto_block(pb, entry["block"]))
@@ -115,15 +101,12 @@ def compile_schema(source: Path, target: Path) -> str:
             else:
                 response.data_source_schemas[name].CopyFrom(proto)
                 metadata.data_sources.append(pb.GetMetadata.DataSourceMetadata(type_name=name))
-            line = json.dumps({"version": int(entry.get("version", 0)), "block": entry["block"]},
-                              separators=(",", ":"), sort_keys=True).encode() + b"\n"
-            index[kind][name] = [offset, len(line)]
-            offset += len(line)
-            lines.append(line)
-    _write(target / "blocks.json", b"".join(lines))
     _write(target / "schema.pb", response.SerializeToString(deterministic=True))
     _write(target / "metadata.pb", metadata.SerializeToString(deterministic=True))
-    _write(target / "index.json", json.dumps(index, separators=(",", ":"), sort_keys=True).encode())
+    source_info = {"format": COMPILED_FORMAT, "provider": provider, "source": str(source.resolve()),
+                   "address": loaded.address, "version": version,
+                   "provider_block": schema["provider"]["block"]}
+    _write(target / "source.json", json.dumps(source_info, separators=(",", ":"), sort_keys=True).encode())
     return version
 
 
@@ -145,24 +128,23 @@ class TypeSchema:
 
 @dataclass
 class CompiledSchema:
-    """Reads a compiled folder lazily: the index at start, a type's block the first time it is used."""
+    """A compiled folder: the answers prepared in advance, and each type's block from the schema on first use."""
 
     folder: Path
-    index: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
     _cache: dict[tuple[str, str], TypeSchema] = field(default_factory=dict)
 
     @classmethod
     def open(cls, folder: Path) -> CompiledSchema:
-        index = json.loads((folder / "index.json").read_bytes())
-        return cls(folder, index)
+        return cls(folder, json.loads((folder / "source.json").read_bytes()))
 
     @property
     def address(self) -> str:
-        return str(self.index["address"])
+        return str(self.info["address"])
 
     @property
     def provider_block(self) -> dict[str, Any]:
-        return self.index["provider"]
+        return self.info["provider_block"]
 
     @property
     def provider_type(self) -> CtyType:
@@ -177,11 +159,12 @@ class CompiledSchema:
     def get(self, kind: str, name: str) -> TypeSchema | None:
         key = (kind, name)
         if key not in self._cache:
-            location = self.index[kind].get(name)
-            if location is None:
+            from toolkit.provider_schema import load
+
+            section = "resource" if kind == RESOURCE else "data"
+            entry = load(self.info["provider"], Path(self.info["source"])).type_schema(section, name)
+            if entry is None:
                 return None
-            with open(self.folder / "blocks.json", "rb") as handle:
-                handle.seek(location[0])
-                entry = json.loads(handle.read(location[1]))
-            self._cache[key] = TypeSchema(name, entry["version"], entry["block"], block_type(entry["block"]))
+            block = entry["block"]
+            self._cache[key] = TypeSchema(name, int(entry.get("version", 0)), block, block_type(block))
         return self._cache[key]

@@ -75,6 +75,8 @@ def serve(provider_name: str, data_dir: Path) -> int:
     from stub_provider.provider import StubProvider, add_to_server
 
     stop = threading.Event()
+    # A plain kill (SIGTERM) stops cleanly too: the socket folder is removed on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     provider = StubProvider.load(provider_name, data_dir, stop)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
                          options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

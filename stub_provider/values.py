@@ -53,15 +53,16 @@ ARN_SHAPES: dict[str, tuple[str, str, bool]] = {
     "aws_ecs_task_definition": ("ecs", "task-definition/{name}:1", False),
     "aws_lb": ("elasticloadbalancing", "loadbalancer/app/{name}/{hex16}", False),
     "aws_lb_target_group": ("elasticloadbalancing", "targetgroup/{name}/{hex16}", False),
-    "aws_lb_listener": ("elasticloadbalancing", "listener/app/{hex8}/{hex16}/{hex16}", False),
-    "aws_lb_listener_rule": ("elasticloadbalancing", "listener-rule/app/{hex8}/{hex16}/{hex16}/{hex16}", False),
+    "aws_lb_listener": ("elasticloadbalancing", "listener/app/{hex8}/{hex16}/{other16}", False),
+    "aws_lb_listener_rule": ("elasticloadbalancing", "listener-rule/app/{hex8}/{hex16}/{other16}/{third16}", False),
     "aws_lambda_function": ("lambda", "function:{name}", False),
     "aws_sns_topic": ("sns", "{name}", False),
     "aws_sns_topic_subscription": ("sns", "{hex8}:{uuid}", False),
     "aws_secretsmanager_secret": ("secretsmanager", "secret:{name}-{suffix6}", False),
-    "aws_wafv2_web_acl": ("wafv2", "regional/webacl/{name}/{uuid}", False),
+    "aws_wafv2_web_acl": ("wafv2", "regional/webacl/{name}/{id}", False),
     "aws_appautoscaling_target": ("application-autoscaling", "scalable-target/{hex16}", False),
-    "aws_appautoscaling_policy": ("autoscaling", "scalingPolicy:{uuid}:resource/{hex8}:policyName/{name}", False),
+    "aws_appautoscaling_policy": ("autoscaling", "scalingPolicy:{uuid}:resource/{resource_id}:policyName/{name}",
+                                  False),
     "aws_cloudfront_distribution": ("cloudfront", "distribution/{id}", True),
     "aws_cloudwatch_dashboard": ("cloudwatch", "dashboard/{name}", True),
     "aws_budgets_budget": ("budgets", "budget/{name}", True),
@@ -78,6 +79,8 @@ ID_PREFIXES = {
     "aws_route_table_association": "rtbassoc-", "aws_vpc_endpoint": "vpce-", "aws_flow_log": "fl-",
     "aws_db_instance": "db-", "aws_rds_cluster_instance": "db-", "aws_route": "r-rtb-", "aws_vpc_data": "vpc-",
 }
+# Resources whose id is a UUID.
+UUID_IDS = {"aws_kms_key", "aws_wafv2_web_acl", "aws_secretsmanager_secret_version"}
 # Resources whose id is their ARN.
 ARN_IDS = {"aws_ecs_cluster", "aws_ecs_service", "aws_lb", "aws_lb_target_group", "aws_lb_listener",
            "aws_lb_listener_rule", "aws_sns_topic", "aws_sns_topic_subscription", "aws_secretsmanager_secret",
@@ -101,6 +104,8 @@ class Generator:
         self.values = values
         self.digest = hashlib.sha256(type_name.encode() + b"\0" + seed).hexdigest()
         self.counter = 0
+        self._arn: str | None = None
+        self._id: str | None = None
 
     def hex(self, length: int) -> str:
         self.counter += 1
@@ -122,10 +127,25 @@ class Generator:
         return f"terraform-{self.hex(20)}"
 
     def resource_id(self) -> str:
+        """The object's id, invented once (its ARN and other attributes are built from it)."""
+        known = self.known("id")
+        if isinstance(known, str):
+            return known
+        if self._id is None:
+            self._id = self._invent_id()
+        return self._id
+
+    def _invent_id(self) -> str:
+        if self.type_name == "aws_appautoscaling_target" and self.known("resource_id"):
+            return str(self.known("resource_id"))
+        if self.type_name in ("aws_sns_topic_policy",) and self.known("arn"):
+            return str(self.known("arn"))
+        if self.type_name == "aws_secretsmanager_secret_version" and self.known("secret_id"):
+            return f"{self.known('secret_id')}|{self.version_id()}"
         prefix = ID_PREFIXES.get(self.type_name)
         if prefix is not None:
             return prefix + self.hex(17)
-        if self.type_name in ("aws_kms_key", "aws_wafv2_web_acl", "aws_secretsmanager_secret_version"):
+        if self.type_name in UUID_IDS:
             return self.uuid()
         if self.type_name == "aws_cloudfront_distribution":
             return "E" + self.hex(13).upper()
@@ -147,11 +167,28 @@ class Generator:
                 return value
         return f"{self.type_name.removeprefix('aws_').replace('_', '-')}-{self.hex(12)}"
 
+    def version_id(self) -> str:
+        known = self.known("version_id")
+        if isinstance(known, str):
+            return known
+        if "_version_id" not in self.__dict__:
+            self.__dict__["_version_id"] = self.uuid()
+        return str(self.__dict__["_version_id"])
+
     def arn(self) -> str:
+        """The object's ARN, invented once in its service's shape."""
+        known = self.known("arn")
+        if isinstance(known, str) and known.startswith("arn:"):
+            return known
+        if self._arn is None:
+            self._arn = self._invent_arn()
+        return self._arn
+
+    def _invent_arn(self) -> str:
+        if self.type_name == "aws_secretsmanager_secret_version" and str(self.known("secret_id")).startswith("arn:"):
+            return str(self.known("secret_id"))
         shape = ARN_SHAPES.get(self.type_name)
-        identifier = self.known("id")
-        if not isinstance(identifier, str) or identifier.startswith("arn:"):
-            identifier = self.resource_id() if self.type_name not in ARN_IDS else self.hex(17)
+        identifier = self.hex(17) if self.type_name in ARN_IDS else self.resource_id()
         if shape is None:
             service = self.type_name.removeprefix("aws_").split("_")[0]
             resource = f"{self.type_name.removeprefix('aws_' + service + '_').replace('_', '-')}/{self.name()}"
@@ -161,9 +198,12 @@ class Generator:
             path = self.known("path") or "/"
             cluster = str(self.known("cluster") or "cluster").rsplit("/", 1)[-1]
             resource = template.format(id=identifier, name=self.name(), path=path, cluster=cluster,
-                                       hex8=self.hex(8), hex16=self.hex(16), uuid=self.uuid(),
-                                       suffix6=self.hex(6))
+                                       hex8=self.hex(8), hex16=self.hex(16), other16=self.hex(16),
+                                       third16=self.hex(16), uuid=self.uuid(), suffix6=self.hex(6),
+                                       resource_id=self.known("resource_id") or self.hex(8))
             region = "" if is_global else self.context.region
+            if self.type_name == "aws_wafv2_web_acl" and self.known("scope") == "CLOUDFRONT":
+                resource, region = resource.replace("regional/", "global/", 1), "us-east-1"
             if self.type_name == "aws_s3_bucket":
                 return f"arn:{PARTITION}:s3:::{resource}"
         account = "" if service == "s3" else ACCOUNT_ID
@@ -221,7 +261,9 @@ class Generator:
             return '{"Version":"2012-10-17","Statement":[]}'
         if attribute.endswith("_prefix") and attribute not in ("reverse_dns_prefix",):
             return ""
-        if attribute in ("version_id", "uuid", "key_id", "lock_token"):
+        if attribute == "version_id":
+            return self.version_id()
+        if attribute in ("uuid", "key_id", "lock_token"):
             return self.uuid()
         if attribute in ("cidr_block",):
             return "10.0.0.0/16"

@@ -167,15 +167,40 @@ class AutoscalingSnapshot:
 
 @dataclass
 class ApplyRecord:
-    """What the apply after the checkpoint did; written by the engine when the apply ends."""
+    """What the apply after the checkpoint did: written as "started" before terraform runs, and again when the
+    apply ends. A record still "started" whose process is gone is an interrupted apply (kill -9, a lost runner):
+    resources it was creating may exist outside the state."""
 
-    result: str                       # "success" | "failed" | "cancelled"
+    result: str                       # "started" | "success" | "failed" | "cancelled"
     applied_by: str
     started_at: str
     finished_at: str | None = None
     duration_s: float | None = None
     summary: str = ""                 # e.g. "2 added, 1 changed, 0 destroyed" or the error
     plan_sha256: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    # Addresses the plan creates (or replaces) → the import id the plan already knows, or None.
+    creating: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """The result, with "started" told apart: "running" (its process is alive here) or "interrupted"."""
+        if self.result != "started":
+            return self.result
+        if self.host == socket.gethostname() and self.pid is not None and _process_alive(self.pid):
+            return "running"
+        return "interrupted"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass
@@ -205,7 +230,7 @@ class Checkpoint:
     @property
     def result(self) -> str:
         """The apply's result, or what is known when there is none."""
-        return self.apply.result if self.apply else "not applied"
+        return self.apply.status if self.apply else "not applied"
 
 
 def _build(kind: Any, data: Any) -> Any:

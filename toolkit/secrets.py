@@ -20,10 +20,11 @@ from typing import Any
 
 MASK = "(sensitive)"
 
-# Word parts of a key name that say "secret". Names are split on case changes and separators first, so
+# Word parts of a key name that say "secret" ("secrets" is not one: `secrets = { NAME = arn }` maps names to
+# Secrets Manager references). Names are split on case changes and separators first, so
 # `private_subnet_ids` and `kms_key_id` are not caught while `DB_PASSWD`, `apiKey` and `SMTP_CREDENTIALS` are.
 _SECRET_WORDS = frozenset({
-    "password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "token", "tokens", "credential",
+    "password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "tokens", "credential",
     "credentials", "creds", "dsn", "apikey", "privatekey", "accesskey", "secretkey", "connectionstring",
     "connstr", "salt",
 })

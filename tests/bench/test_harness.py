@@ -147,3 +147,17 @@ def test_quick_run_measures_the_provider_schema_rows(tmp_path: Path) -> None:
     if not rows["S2"][0][7].startswith("not measured: npm @cdktn/provider-aws is not installed"):
         assert_measured(rows, "S2", report)
         assert "peak RSS " in rows["S2"][0][8], report
+
+
+@pytest.mark.slow
+def test_quick_run_measures_the_stub_rows(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "V2", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows: dict[str, list[list[str]]] = {}
+    for line in report.splitlines():
+        match = re.match(r"^\| (V\d) \|", line)
+        if match:
+            rows.setdefault(match.group(1), []).append([cell.strip() for cell in line.strip("|").split("|")])
+    assert sorted(rows) == ["V2"], report
+    assert_measured(rows, "V2", report)

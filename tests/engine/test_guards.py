@@ -148,3 +148,39 @@ def test_dead_lock_is_named_and_released_only_when_confirmed(project: EngineProj
     again = toolkit("unlock", "prod")
     assert again.exit_code == 0, again.output
     assert again.output.strip().endswith("prod: the state is not locked; nothing to release")
+
+
+def test_a_swapped_binary_plan_is_refused_even_with_a_matching_hash(project: EngineProject,
+                                                                     moto_server: MotoServer) -> None:
+    """Review and apply must agree: plan.json and metadata.json are only files beside the binary plan."""
+    from toolkit.engine.records import sha256_file
+
+    reviewed = toolkit("plan", "staging", "--quiet")
+    assert reviewed.exit_code == 2, reviewed.output
+    reviewed_folder = project.latest_plan("staging").resolve()
+    original = project.read_environment("staging")
+    swapped_values = json.loads(json.dumps(original))
+    swapped_values["storage"]["buckets"]["unreviewed"] = {"versioning": False}
+    project.write_environment("staging", swapped_values)
+    other = toolkit("plan", "staging", "--quiet")
+    assert other.exit_code == 2, other.output
+    other_plan = project.latest_plan("staging").resolve() / "plan.tfplan"
+    # Someone with write access to the plan folder swaps the binary plan and fixes up the recorded hash.
+    project.write_environment("staging", original)
+    (reviewed_folder / "plan.tfplan").write_bytes(other_plan.read_bytes())
+    metadata_file = reviewed_folder / "metadata.json"
+    metadata = json.loads(metadata_file.read_text())
+    metadata["plan_sha256"] = sha256_file(reviewed_folder / "plan.tfplan")
+    metadata_file.write_text(json.dumps(metadata))
+    latest = project.latest_plan("staging")
+    latest.unlink()
+    latest.symlink_to(reviewed_folder.name, target_is_directory=True)
+
+    refused = toolkit("apply", "staging")
+    assert refused.exit_code == 1, refused.output
+    assert (f"Error: refusing to apply the saved plan {metadata['plan_id']} of staging: the plan file is not the "
+            "plan that was reviewed:\n  - the plan file would create aws_s3_bucket.this[\"unreviewed\"], which the "
+            "reviewed plan.json does not say") in refused.output
+    assert project.state(moto_server, "staging") is None
+    assert f"{PROJECT}-staging-unreviewed" not in {
+        bucket["Name"] for bucket in moto_server.client("s3").list_buckets()["Buckets"]}

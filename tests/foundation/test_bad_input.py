@@ -13,6 +13,11 @@ from toolkit.cli import app
 runner = CliRunner()
 
 # (case id, environment file, text to append ("=..." replaces the file, "s/old/new/" edits it), expected stderr)
+NAME_MESSAGE = ("the name says it holds a secret (password, token, key, credential, DSN, …): secrets come from S"
+                "ecrets Manager (compute.secrets wires them into the task) or TF_VAR_*, never from environment files")
+VALUE_MESSAGE = ("the value holds a secret (a URL with a password, a PEM block or an AWS secret access key): keep"
+                 " it in Secrets Manager and pass the app its ARN")
+
 CASES: list[tuple[str, str, str, str]] = [
     ("yaml-syntax", "dev", "=database:\n  x: [1\n",
      "Error: envs/dev.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
@@ -93,9 +98,33 @@ CASES: list[tuple[str, str, str, str]] = [
     ("cache-replicas", "dev", "cache:\n  replicas_per_shard: 6\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: cache.replicas_per_shard = 6: Input should be less "
      "than or equal to 5"),
-    ("secret-in-app-settings", "dev", "app_settings:\n  DB_PASSWORD: hunter2-canary\n",
-     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: app_settings: DB_PASSWORD looks like a secret: secrets "
-     "come from Secrets Manager or TF_VAR_*, never from environment files"),
+    ("secret-in-app-settings", "dev", "app_settings:\n  DB_PASSWORD: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DB_PASSWORD = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-passwd", "dev", "app_settings:\n  DB_PASSWD: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DB_PASSWD = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-api-key", "dev", "app_settings:\n  API_KEY: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.API_KEY = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-credentials", "dev", "app_settings:\n  SMTP_CREDENTIALS: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.SMTP_CREDENTIALS = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-dsn", "dev", "app_settings:\n  DATABASE_DSN: 'hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DATABASE_DSN = (value hidden): "
+     + NAME_MESSAGE),
+    ("secret-url-with-password", "dev", "app_settings:\n  DATABASE_URL: 'postgres://app:hunter2-canary@db/app'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.DATABASE_URL = (value hidden): "
+     + VALUE_MESSAGE),
+    ("secret-pem", "dev", "app_settings:\n  TLS_BUNDLE: '-----BEGIN PRIVATE KEY----- hunter2-canary'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.TLS_BUNDLE = (value hidden): "
+     + VALUE_MESSAGE),
+    ("secret-aws-key", "dev", "app_settings:\n  UPLOAD_SIGNER: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYhunter2Can'\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.UPLOAD_SIGNER = (value hidden): "
+     + VALUE_MESSAGE),
+    ("secret-lowercase-name-hides-its-value", "dev", "app_settings:\n  Db_Pass: hunter2-canary\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.Db_Pass = (value hidden): "
+     + NAME_MESSAGE),
     ("app-setting-number", "dev", "app_settings:\n  MAX_DISCIPLINES: 25\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: app_settings.MAX_DISCIPLINES = 25: Input should be a "
      "valid string"),
@@ -143,7 +172,8 @@ def test_bad_environment_file_is_refused_with_exact_message(
     assert result.stderr.rstrip("\n") == expected
     assert "Traceback" not in result.output
     assert files_under(project_dir) == before, "a refused render must write nothing"
-    assert "hunter2-canary" not in result.output or case == "secret-in-app-settings"
+    for canary in ("hunter2-canary", "hunter2Can"):
+        assert canary not in result.output, "a refused secret is never printed"
 
 
 def test_render_all_writes_nothing_when_one_environment_is_invalid(project_dir: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -118,7 +120,8 @@ def test_a_crashing_stub_is_a_clear_finding(tmp_path: Path, engine: Path, monkey
 def test_a_hanging_stub_is_stopped_within_the_limit(tmp_path: Path, engine: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(engine))
-    root, mirror = _broken_project(tmp_path, ["/bin/sh", "-c", "exec sleep 617"])
+    sleep = f"sleep 600.{os.getpid()}{time.monotonic_ns() % 100000}"  # unique: other runs may hang too
+    root, mirror = _broken_project(tmp_path, ["/bin/sh", "-c", f"exec {sleep}"])
     started = time.monotonic()
     result = run_validate_check(root, mirror=mirror, timeout=8)
     assert time.monotonic() - started < 30
@@ -127,7 +130,7 @@ def test_a_hanging_stub_is_stopped_within_the_limit(tmp_path: Path, engine: Path
         "terraform validate did not finish within 8s and was stopped: a provider plugin (the offline stub) is not "
         "answering; raise TOOLKIT_VALIDATE_TIMEOUT if the machine is just slow")
     # The whole process group went: no stub is left behind.
-    assert subprocess.run(["pgrep", "-f", "sleep 617"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-f", sleep], capture_output=True).returncode == 1
 
 
 def test_a_missing_stub_fails_init_with_the_provider_named(tmp_path: Path, engine: Path,
@@ -140,3 +143,30 @@ def test_a_missing_stub_fails_init_with_the_provider_named(tmp_path: Path, engin
     assert finding.path == "modules/box/examples/basic"
     assert finding.message.startswith("terraform init failed:"), finding.message
     assert "provider registry.terraform.io/hashicorp/aws was not found" in finding.message
+
+
+def test_update_keeps_computed_values_and_an_old_state_still_loads(workdir: Workdir) -> None:
+    config = (
+        'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n'
+        'provider "aws" {\n  region = "us-east-2"\n  default_tags {\n    tags = { team = "platform" }\n  }\n}\n'
+        'resource "aws_vpc" "this" {\n  cidr_block = "10.0.0.0/16"\n  tags       = { Name = "NAME" }\n}\n')
+    (workdir.path / "main.tf").write_text(config.replace("NAME", "before"))
+    workdir.run("init", "-input=false")
+    workdir.run("apply", "-auto-approve", "-input=false")
+    arn = workdir.json("show", "-json")["values"]["root_module"]["resources"][0]["values"]["arn"]
+    assert re.fullmatch(r"arn:aws:ec2:us-east-2:123456789012:vpc/vpc-[0-9a-f]{17}", arn)
+
+    # A state written by a provider with one more attribute (a later schema dropped it) still loads.
+    state = workdir.json("state", "pull")
+    state["serial"] += 1
+    state["resources"][0]["instances"][0]["attributes"]["dropped_attribute"] = "x"
+    (workdir.path / "edited.tfstate").write_text(json.dumps(state))
+    workdir.run("state", "push", "edited.tfstate")
+
+    (workdir.path / "main.tf").write_text(config.replace("NAME", "after"))
+    workdir.run("plan", "-input=false", "-out=update.tfplan")
+    [change] = workdir.json("show", "-json", "update.tfplan")["resource_changes"]
+    assert change["change"]["actions"] == ["update"]
+    assert change["change"]["after"]["arn"] == arn  # kept, not "(known after apply)"
+    assert change["change"]["after"]["tags_all"] == {"Name": "after", "team": "platform"}
+    workdir.run("apply", "-input=false", "update.tfplan")

@@ -5,7 +5,7 @@ Everything lives under the checkout's `.toolkit/stub/` (not the shared `.cache/`
 this checkout's Python and code):
 
     .toolkit/stub/
-      schema/aws/, schema/random/     compiled schemas (stub_provider.schema.compile_schema)
+      schema/aws/, schema/random/     pre-serialized schema answers (stub_provider.schema.compile_schema)
       mirror/TOOLKIT_STUB_MIRROR      the marker every guard looks for
       mirror/registry.terraform.io/hashicorp/aws/6.66.0/linux_amd64/terraform-provider-aws_v6.66.0
       terraform.rc                    provider_installation { filesystem_mirror { path = mirror } } only
@@ -39,6 +39,8 @@ PROVIDERS = ("aws", "random")
 SCHEMA_DIR_VARIABLE = "TOOLKIT_STUB_SCHEMA_DIR"
 PLATFORM = "linux_amd64"
 HOSTNAME_NAMESPACE = "registry.terraform.io/hashicorp"
+# OpenTofu reads `hashicorp/aws` as registry.opentofu.org/hashicorp/aws: the mirror serves both names.
+OPENTOFU_NAMESPACE = "registry.opentofu.org/hashicorp"
 _STUB_PACKAGE = Path(__file__).resolve().parents[2] / "stub_provider"
 _REQUIRED_MODULES = ("grpc", "msgpack", "cryptography", "tf.gen")
 
@@ -62,16 +64,18 @@ class StubMirror:
     def cli_config(self) -> Path:
         return self.root / "terraform.rc"
 
-    def launcher(self, provider: str) -> Path:
+    def launcher(self, provider: str, namespace: str = HOSTNAME_NAMESPACE) -> Path:
         version = self.versions[provider]
-        return (self.mirror_dir / HOSTNAME_NAMESPACE / provider / version / PLATFORM
+        return (self.mirror_dir / namespace / provider / version / PLATFORM
                 / f"terraform-provider-{provider}_v{version}")
 
     def environment(self, data_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
         """The environment for a terraform run against the stub: this CLI config only, no plugin cache,
         its own TF_DATA_DIR, no prompts; fake credentials so nothing could reach AWS even by mistake."""
         variables = dict(os.environ if base is None else base)
-        for name in ("TF_PLUGIN_CACHE_DIR", "TF_REATTACH_PROVIDERS", "TF_WORKSPACE"):
+        # A user's TF_CLI_ARGS* would change the commands (and their -json output) behind the toolkit's back.
+        for name in [*(key for key in variables if key.startswith("TF_CLI_ARGS")), "TF_PLUGIN_CACHE_DIR",
+                     "TF_REATTACH_PROVIDERS", "TF_WORKSPACE"]:
             variables.pop(name, None)
         variables.update({
             "TF_CLI_CONFIG_FILE": str(self.cli_config), "TF_DATA_DIR": str(data_dir), "TF_IN_AUTOMATION": "1",
@@ -104,7 +108,7 @@ def _fingerprint(sources: dict[str, Path], command: list[str] | None) -> str:
     digest.update(json.dumps({"python": sys.executable, "command": command, "format": 1}).encode())
     for provider, path in sorted(sources.items()):
         digest.update(provider.encode() + path.read_bytes())
-    for path in sorted(_STUB_PACKAGE.glob("*.py")):
+    for path in [Path(__file__), *sorted(_STUB_PACKAGE.glob("*.py"))]:  # the layout and the server code
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
@@ -147,26 +151,33 @@ def _build(root: Path, sources: dict[str, Path], command: list[str] | None) -> S
 
     for folder in ("mirror", "schema"):
         shutil.rmtree(root / folder, ignore_errors=True)
-    versions = {provider: compile_schema(source, root / "schema" / provider) for provider, source in sources.items()}
+    versions = {provider: compile_schema(provider, source, root / "schema" / provider)
+                for provider, source in sources.items()}
     mirror = StubMirror(root, versions)
     mirror.mirror_dir.mkdir(parents=True)
     (mirror.mirror_dir / STUB_MARKER).write_text(
         "Offline stub providers of the toolkit (stub_provider/): never for a real plan or apply.\n")
     for provider in PROVIDERS:
-        launcher = mirror.launcher(provider)
-        launcher.parent.mkdir(parents=True)
-        launcher.write_text(_launcher_text(provider, versions[provider], root / "schema" / provider, command))
-        launcher.chmod(0o755)
+        for namespace in (HOSTNAME_NAMESPACE, OPENTOFU_NAMESPACE):
+            launcher = mirror.launcher(provider, namespace)
+            launcher.parent.mkdir(parents=True)
+            launcher.write_text(_launcher_text(provider, versions[provider], root / "schema" / provider, command))
+            launcher.chmod(0o755)
     mirror.cli_config.write_text(
         f"# {STUB_MARKER}: written by toolkit for offline runs against the stub providers only.\n"
         "disable_checkpoint = true\n"
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f'    path    = "{mirror.mirror_dir}"\n'
-        f'    include = [{", ".join(json.dumps(f"{HOSTNAME_NAMESPACE}/{p}") for p in PROVIDERS)}]\n'
+        f"    include = [{', '.join(json.dumps(address) for address in _addresses())}]\n"
         "  }\n"
         "}\n")
     return mirror
+
+
+def _addresses() -> list[str]:
+    return [f"{namespace}/{provider}" for namespace in (HOSTNAME_NAMESPACE, OPENTOFU_NAMESPACE)
+            for provider in PROVIDERS]
 
 
 def _launcher_text(provider: str, version: str, schema: Path, command: list[str] | None) -> str:

@@ -9,6 +9,7 @@ Diagnostics are reported with the real file and line (`modules/cache/main.tf:12`
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -99,6 +100,17 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
     name = _project_relative(root, target)
     outcome = TargetOutcome(name)
     work = root / ".toolkit" / "stub" / "targets" / name.replace(os.sep, "__")
+    work.mkdir(parents=True, exist_ok=True)
+    # Two checks of one checkout at once (two terminals, an editor hook) take turns per target.
+    with open(work / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _validate_locked(root, terraform, mirror, target, limit, name, work, outcome)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _validate_locked(root: Path, terraform: Path, mirror: StubMirror, target: Path, limit: float, name: str,
+                     work: Path, outcome: TargetOutcome) -> None:
     stage = stage_root_module(Project(root), target, None, work / "stage", exclude=frozenset({".terraform.lock.hcl"}))
     # The staged lock file is the stub's own; a previous stub build's hashes would fail init.
     (stage / ".terraform.lock.hcl").unlink(missing_ok=True)
@@ -115,7 +127,7 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
         outcome.findings.append(Finding(name, 0, "", init))
     elif init.returncode != 0:
         diagnostics = [message["diagnostic"] for message in messages if message.get("type") == "diagnostic"]
-        found = _findings(root, work / "stage", name, staged_relative, diagnostics)
+        found = _findings(root, work / "stage", name, staged_relative, diagnostics, "terraform init failed: ")
         if not any(finding.severity == "error" for finding in found):
             text = error_excerpt(init.stderr or init.stdout).strip()
             found.append(Finding(name, 0, "", f"terraform init failed: {_one_line(text)}"))
@@ -126,8 +138,6 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
             outcome.findings.append(Finding(name, 0, "", validate))
         else:
             outcome.findings.extend(_validate_findings(root, work / "stage", name, staged_relative, validate))
-    outcome.seconds = time.perf_counter() - started
-    return outcome
 
 
 def _run(command: list[str], cwd: Path, environment: dict[str, str],
@@ -194,8 +204,9 @@ def _validate_findings(root: Path, stage_dir: Path, name: str, staged_relative: 
 
 
 def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
-              diagnostics: list[dict[str, object]]) -> list[Finding]:
-    """Terraform's JSON diagnostics as findings at the real file and line."""
+              diagnostics: list[dict[str, object]], unplaced_prefix: str = "") -> list[Finding]:
+    """Terraform's JSON diagnostics as findings at the real file and line (`unplaced_prefix` starts the
+    message of those with no file, which name the target instead)."""
     findings = []
     for diagnostic in diagnostics:
         where = diagnostic.get("range") or {}
@@ -204,7 +215,7 @@ def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
         if where.get("filename"):
             path = _real_path(root, stage_dir, staged_relative, str(where["filename"]))
             line = int((where.get("start") or {}).get("line") or 0)
-        message = str(diagnostic.get("summary", ""))
+        message = ("" if line else unplaced_prefix) + str(diagnostic.get("summary", ""))
         detail = diagnostic.get("detail") or ""
         if detail:
             message = f"{message}: {detail}"

@@ -42,6 +42,9 @@ def apply_command(
     timeout = lock_timeout_value(lock_timeout)
     project = Project.discover()
     progress = SilentProgress() if quiet or as_json else StreamProgress()
+    from toolkit.cli.plan import warn_about_interrupted_apply
+
+    warn_about_interrupted_apply(project, environment, offline=False)
     outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
                                 lock_timeout=timeout, prompt=_prompt if sys.stdin.isatty() else None,
                                 progress=progress)

@@ -62,6 +62,7 @@ def plan_command(
     project = Project.discover()
     progress = SilentProgress() if quiet or as_json else StreamProgress()
     if environment is not None:
+        warn_about_interrupted_apply(project, environment, offline)
         if offline:
             from toolkit.engine.offline import plan_offline
 
@@ -94,9 +95,21 @@ def plan_command(
     else:
         typer.echo(_combined_table(combined.results))
         for result in combined.results:
+            for warning in getattr(result, "warnings", []):
+                typer.echo(f"Warning: {result.environment}: {warning}", err=True)
             if isinstance(result, PlanFailure):
                 typer.echo(f"Error: {result.environment}: {result.message}", err=True)
     raise typer.Exit(combined.exit_code)
+
+
+def warn_about_interrupted_apply(project: Any, environment: str, offline: bool) -> None:
+    """Said first, so it shows even when the plan then fails (on the lock the interrupted run left, say)."""
+    from toolkit.engine.checkpoint import interrupted_apply_warning
+
+    warning = None if offline else interrupted_apply_warning(project.environment_data_dir(environment)
+                                                             / "checkpoints", environment)
+    if warning:
+        typer.echo(f"Warning: {warning}", err=True)
 
 
 def _result_dict(result: Any) -> dict[str, Any]:

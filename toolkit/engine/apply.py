@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from toolkit.config import load_environment
-from toolkit.engine.checkpoint import take_checkpoint
+from toolkit.engine.checkpoint import creating_resources, interrupted_apply_warning, take_checkpoint
 from toolkit.engine.guards import (
     Prompt,
     check_approval,
@@ -37,6 +39,7 @@ class ApplyOutcome:
     checkpoint_id: str | None = None
     checkpoint_file: Path | None = None
     duration_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,7 +47,7 @@ class ApplyOutcome:
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "approval": self.approval, "checkpoint_id": self.checkpoint_id,
             "checkpoint_file": str(self.checkpoint_file) if self.checkpoint_file else None,
-            "duration_seconds": round(self.duration_seconds, 1),
+            "duration_seconds": round(self.duration_seconds, 1), "warnings": self.warnings,
         }
 
 
@@ -64,6 +67,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         check_not_offline(environment, saved.metadata)
     session = open_session(project, environment, progress, config=config)
     workspace, terraform = session.workspace, session.terraform
+    interrupted = interrupted_apply_warning(workspace.checkpoints_dir, environment)
+    warnings = [interrupted] if interrupted else []
     if auto:
         saved = plan_in_session(session, lock_timeout=lock_timeout, progress=progress).saved
     metadata = saved.metadata
@@ -74,7 +79,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     state = terraform.state_pull()
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:
-        return ApplyOutcome(environment, False, metadata.plan_id, metadata.summary, "not needed")
+        return ApplyOutcome(environment, False, metadata.plan_id, metadata.summary, "not needed", warnings=warnings)
     # From the verified plan file itself: plan.json and metadata.json are only what was written beside it, the
     # binary plan is what gets applied. It must say what was reviewed; its own summary is what gets approved.
     applied_plan = terraform.show_json(saved.plan_file)
@@ -84,10 +89,14 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
 
     progress.step(environment, "checkpoint")
     checkpoint, store = take_checkpoint(session, state, saved)
-    progress.step(environment, f"apply {metadata.plan_id} ({metadata.summary.text()})")
+    progress.step(environment, f"apply {metadata.plan_id} ({summary.text()})")
     started_at, started = utc_now(), time.monotonic()
-    record = ApplyRecord(result="failed", applied_by=current_actor(), started_at=iso(started_at),
-                         plan_sha256=metadata.plan_sha256)
+    # Marked started before terraform runs: a run killed half-way stays "started" and reads as interrupted.
+    record = ApplyRecord(result="started", applied_by=current_actor(), started_at=iso(started_at),
+                         plan_sha256=metadata.plan_sha256, host=socket.gethostname(), pid=os.getpid(),
+                         creating=creating_resources(applied_plan))
+    store.update_apply(checkpoint.id, record)
+    record.result = "failed"
     try:
         terraform.apply(saved.plan_file, lock_timeout=lock_timeout)
         record.result, record.summary = "success", metadata.summary.text()
@@ -101,5 +110,5 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         record.finished_at = iso(utc_now())
         record.duration_s = round(time.monotonic() - started, 1)
         store.update_apply(checkpoint.id, record)
-    return ApplyOutcome(environment, True, metadata.plan_id, metadata.summary, approval, checkpoint.id,
-                        store.path(checkpoint.id), record.duration_s or 0.0)
+    return ApplyOutcome(environment, True, metadata.plan_id, summary, approval, checkpoint.id,
+                        store.path(checkpoint.id), record.duration_s or 0.0, warnings)

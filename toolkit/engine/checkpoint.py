@@ -74,3 +74,60 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     checkpoint.state = state_version(session, state, lambda: store.files_dir(checkpoint.id))
     store.save(checkpoint)
     return checkpoint, store
+
+
+# The attribute that holds a resource's import id, for the stateful and named types the modules create; other
+# types print a placeholder that says where to look.
+IMPORT_ID_ATTRIBUTES = {
+    "aws_db_instance": "identifier", "aws_rds_cluster": "cluster_identifier",
+    "aws_rds_cluster_instance": "identifier", "aws_s3_bucket": "bucket",
+    "aws_elasticache_replication_group": "replication_group_id", "aws_cloudwatch_log_group": "name",
+    "aws_iam_role": "name", "aws_ecs_cluster": "name", "aws_db_parameter_group": "name",
+    "aws_rds_cluster_parameter_group": "name", "aws_db_subnet_group": "name",
+    "aws_elasticache_subnet_group": "name", "aws_elasticache_parameter_group": "name",
+    "aws_cloudwatch_metric_alarm": "alarm_name", "aws_dynamodb_table": "name", "aws_lambda_function": "function_name",
+}
+IMPORT_BLOCKS_SHOWN = 25
+
+
+def creating_resources(plan: dict[str, Any]) -> dict[str, str | None]:
+    """Managed resources the plan creates or replaces → their import id when the plan already knows it."""
+    from toolkit.review.analysis import action_of
+
+    found: dict[str, str | None] = {}
+    for change in plan.get("resource_changes", []):
+        if change.get("mode", "managed") != "managed":
+            continue
+        if action_of(change.get("change", {}).get("actions", [])) not in ("create", "replace"):
+            continue
+        after = change.get("change", {}).get("after") or {}
+        attribute = IMPORT_ID_ATTRIBUTES.get(str(change.get("type")))
+        value = after.get(attribute) if attribute else None
+        found[change["address"]] = value if isinstance(value, str) and value else None
+    return found
+
+
+def interrupted_apply_warning(checkpoints_dir: Path, environment: str) -> str | None:
+    """What the next plan or apply must say when the environment's last apply was interrupted, else None."""
+    from toolkit.checkpoints import CheckpointStore
+
+    applied = [checkpoint for checkpoint in CheckpointStore(checkpoints_dir).list() if checkpoint.apply]
+    if not applied or applied[-1].result != "interrupted":
+        return None
+    checkpoint = applied[-1]
+    record = checkpoint.apply
+    assert record is not None
+    lines = [f"the last apply of {environment} was interrupted (checkpoint {checkpoint.id}, started "
+             f"{record.started_at} by {record.applied_by} on {record.host or 'an unknown host'}): terraform may have "
+             "created resources that are not in the state, and a new apply would fail with \"already exists\"."]
+    if record.creating:
+        lines.append(f"It was creating {len(record.creating)} resource(s). Check which exist in AWS and import them "
+                     "before the next apply: add these blocks to the root module (e.g. imports.tf), fill the ids "
+                     "marked FIND, plan, review and apply; then delete the file.")
+        for address, import_id in list(record.creating.items())[:IMPORT_BLOCKS_SHOWN]:
+            shown = json.dumps(import_id) if import_id else '"FIND"  # not known before apply: look it up in AWS'
+            lines.append(f"import {{\n  to = {address}\n  id = {shown}\n}}")
+        if len(record.creating) > IMPORT_BLOCKS_SHOWN:
+            lines.append(f"… and {len(record.creating) - IMPORT_BLOCKS_SHOWN} more: `toolkit checkpoints "
+                         f"{environment} --json` lists them all (apply.creating).")
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from toolkit.checks.validate import timeout_seconds
 from toolkit.config import load_environment
 from toolkit.engine.plan import PlanOutcome
 from toolkit.engine.progress import Progress, SilentProgress
@@ -70,7 +71,9 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     backend_block = data_dir / "backend.tf"
     if not backend_block.is_file() or backend_block.read_text(encoding="utf-8") != OFFLINE_BACKEND_BLOCK:
         write_atomically(backend_block, OFFLINE_BACKEND_BLOCK)
-    stage_root = stage_root_module(project, render.root_dir, backend_block, data_dir / "stage")
+    # A lock file committed in the root holds the real providers' hashes: the stub's own is made in the stage.
+    stage_root = stage_root_module(project, render.root_dir, backend_block, data_dir / "stage",
+                                   exclude=frozenset({".terraform.lock.hcl"}))
     plans_dir = offline_plans_dir(project, environment)
     plans_dir.mkdir(parents=True, exist_ok=True)
     # The state file never exists: plans do not write state, and the folder is emptied before each plan.
@@ -80,7 +83,8 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     if not backend_config.is_file() or backend_config.read_text(encoding="utf-8") != backend_text:
         write_atomically(backend_config, backend_text)
     terraform_data_dir = data_dir / "terraform"
-    terraform = Terraform(binary, stage_root, mirror.environment(terraform_data_dir), environment, progress)
+    terraform = Terraform(binary, stage_root, mirror.environment(terraform_data_dir), environment, progress,
+                          time_limit_seconds=timeout_seconds())
     init_unless_current(terraform, binary, project, render.root_dir, backend_config=backend_config,
                         inputs=(backend_block, mirror.cli_config), data_dir=data_dir,
                         terraform_data_dir=terraform_data_dir, progress=progress, note=", stub providers")

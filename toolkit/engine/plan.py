@@ -6,7 +6,7 @@ import json
 import shutil
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ MAX_PARALLEL_PLANS = 4
 class PlanOutcome:
     environment: str
     saved: SavedPlan
+    # Things the user must know before applying (an interrupted earlier apply); printed to stderr always.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -60,6 +62,7 @@ class PlanOutcome:
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
             "offline": metadata.offline, "resources_by_module": self.resources_by_module(),
+            "warnings": self.warnings,
         }
 
     def resources_by_module(self) -> dict[str, int]:
@@ -109,7 +112,10 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         shutil.rmtree(folder, ignore_errors=True)
         raise
     progress.step(session.name, f"plan saved: {saved.plan_json}")
-    return PlanOutcome(session.name, saved)
+    from toolkit.engine.checkpoint import interrupted_apply_warning
+
+    interrupted = interrupted_apply_warning(workspace.checkpoints_dir, session.name)
+    return PlanOutcome(session.name, saved, [interrupted] if interrupted else [])
 
 
 def state_version(state: dict[str, Any] | None) -> tuple[str | None, int | None]:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -98,6 +100,9 @@ class Terraform:
     progress: Progress = field(default_factory=SilentProgress)
     # Where runs that take the state lock are recorded while they live (`toolkit unlock` reads it).
     runs: LocalRuns | None = None
+    # A bound on each command (offline runs: a stub provider that hangs must not hang the toolkit). Such runs
+    # get their own process group, killed whole (terraform and its providers) when the time is up.
+    time_limit_seconds: float | None = None
 
     def run(self, *args: str, stream: bool = False, ok_codes: tuple[int, ...] = (0,),
             what: str | None = None) -> RunResult:
@@ -107,7 +112,8 @@ class Terraform:
         try:
             process = subprocess.Popen(command, cwd=self.working_dir, env=self.environment_variables,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                       encoding="utf-8", errors="replace")
+                                       encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
+                                       start_new_session=self.time_limit_seconds is not None)
         except OSError as error:
             raise TerraformError(f"{self.binary.path}: cannot run it: {error}") from None
         recorded = self.runs.registered(process.pid, f"terraform {args[0]}") \
@@ -115,7 +121,14 @@ class Terraform:
         try:
             with recorded:
                 stdout, stderr = self._collect(process, args[0], stream)
+        except _TimeUp:
+            _kill_group(process)
+            raise TerraformError(f"terraform {args[0]} did not finish within {self.time_limit_seconds:.0f}s for "
+                                 f"{self.label}: stopped it and its providers") from None
         except KeyboardInterrupt:
+            if self.time_limit_seconds is not None:
+                _kill_group(process)
+                raise
             # Ctrl-C reached terraform too (same process group): it is stopping gracefully, saving the state and
             # releasing the lock. Leaving now would close its pipes and kill it half-way (SIGPIPE); the reader
             # threads keep draining them while we wait. A second Ctrl-C stops waiting.
@@ -143,9 +156,15 @@ class Terraform:
         captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
         open_pipes = 2
         started = last_output = time.monotonic()
+        deadline = started + self.time_limit_seconds if self.time_limit_seconds is not None else None
         while open_pipes:
+            wait = HEARTBEAT_SECONDS
+            if deadline is not None:
+                if time.monotonic() >= deadline:
+                    raise _TimeUp
+                wait = min(wait, max(deadline - time.monotonic(), 0.05))
             try:
-                name, text = lines.get(timeout=HEARTBEAT_SECONDS)
+                name, text = lines.get(timeout=wait)
             except queue.Empty:
                 if stream and time.monotonic() - last_output >= HEARTBEAT_SECONDS:
                     self.progress.still_running(self.label, subcommand, time.monotonic() - started)
@@ -207,6 +226,16 @@ class Terraform:
     def output_json(self) -> dict[str, Any]:
         result = self.run("output", "-json", "-no-color")
         return _parse_json(result.stdout or "{}", "terraform output -json")
+
+
+class _TimeUp(Exception):
+    """A command ran past Terraform.time_limit_seconds."""
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def _parse_json(text: str, what: str) -> dict[str, Any]:
