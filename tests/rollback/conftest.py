@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,9 +54,16 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop_moto_server(server)
 
 
+def toolkit_records(method: str, path: str) -> bool:
+    """The toolkit's own records beside the state (checkpoints, journal) and the bucket versioning check: the
+    tests observe and fault the calls a rollback makes on the infrastructure and the state, not its bookkeeping."""
+    decoded = urllib.parse.unquote(path)
+    return "/toolkit/" in decoded or "prefix=sandbox/toolkit/" in decoded or decoded.endswith("?versioning")
+
+
 @pytest.fixture
 def proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
-    started = FaultProxy(moto_endpoint).start()
+    started = FaultProxy(moto_endpoint, unobserved=toolkit_records).start()
     try:
         yield started
     finally:
@@ -151,10 +159,22 @@ class World:
         return answer["VersionId"], answer["Body"].read()
 
     def journal(self) -> list[dict[str, Any]]:
-        path = self.project.environment_data_dir(ENVIRONMENT) / "journal.jsonl"
-        if not path.is_file():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        """The environment's journal, where rollback writes it (beside the state: the sandbox backend is S3)."""
+        from dataclasses import asdict
+
+        from toolkit.config import load_environment
+        from toolkit.record_store import journal_for
+
+        return [asdict(entry) for entry in journal_for(self.project, load_environment(self.project,
+                                                                                      ENVIRONMENT)).read()]
+
+
+def shared_store(project: Project) -> CheckpointStore:
+    """The sandbox's checkpoints: beside its S3 state (what every apply writes and rollback reads)."""
+    from toolkit.config import load_environment
+    from toolkit.record_store import checkpoint_store_for
+
+    return checkpoint_store_for(project, load_environment(project, ENVIRONMENT))
 
 
 def reset_moto(endpoint: str) -> None:
@@ -212,7 +232,7 @@ def build_world(endpoint: str, project: Project, *, desired_count: int = MOTO_RU
     checkpoint.tfvars_sha256 = "ab" * 32
     checkpoint.state = StateVersion(backend="s3", lineage=LINEAGE, serial=7, s3_bucket=STATE_BUCKET,
                                     s3_key=STATE_KEY, s3_version_id=first, dynamodb_table=LOCK_TABLE)
-    store = CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints")
+    store = shared_store(project)
     store.save(checkpoint)
 
     # The bad apply: a new task definition revision, changed parameters, a newer state version.

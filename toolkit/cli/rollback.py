@@ -47,6 +47,13 @@ def rollback(
                                        "ECS 600, RDS 3600).", show_default=False),
     poll_interval: float = typer.Option(None, "--poll-interval", help="Seconds between status polls (default per "
                                         "step: ECS 5, RDS 15).", show_default=False),
+    also_undo: list[str] = typer.Option(None, "--also-undo", help="terraform-state/full: a later apply (its "
+                                        "checkpoint id, or 'unrecorded') the step may undo too; repeat for each. "
+                                        "Without it a step that would undo more than the checkpoint's own apply "
+                                        "refuses and lists them.", show_default=False),
+    undo: str = typer.Option(None, "--undo", help="Put back the state a terraform-state run replaced (its run "
+                             "id), under the state lock; only if the state is still what that run wrote.",
+                             show_default=False),
     journal: bool = typer.Option(False, "--journal", help="Show the journal of rollback actions instead."),
     run: str = typer.Option(None, "--run", help="With --journal: only this run id.", show_default=False),
 ) -> None:
@@ -61,7 +68,7 @@ def rollback(
     from toolkit.rollback import RollbackOptions, RollbackRequest, read_journal, run_rollback
 
     if journal:
-        if tier or step or yes:
+        if tier or step or yes or undo:
             raise UsageError("--journal only shows the journal: leave out --tier, --step and --yes")
         for line in format_journal(read_journal(environment, run_id=run)):
             typer.echo(line)
@@ -69,9 +76,10 @@ def rollback(
     request = RollbackRequest(
         environment=environment, tier=tier, step=step, checkpoint_id=to, execute=yes, approve=approve,
         output_format=output_format.value, region=region, endpoint_url=endpoint_url, resume_from=resume_from,
+        undo_run=undo,
         options=RollbackOptions(revision=revision, resume_scaling=resume_scaling, reboot=reboot, snapshot=snapshot,
                                 restore_time=restore_time, wait_timeout_s=wait_timeout,
-                                poll_interval_s=poll_interval))
+                                poll_interval_s=poll_interval, also_undo=list(also_undo or [])))
     run_rollback(request, echo=typer.echo, confirm=lambda question: _confirm(question, environment))
 
 
@@ -102,8 +110,14 @@ def format_journal(entries: list) -> list[str]:
     return lines
 
 
-def checkpoints(environment: str = EnvironmentArgument, as_json: bool = JsonOption) -> None:
+def checkpoints(environment: str = EnvironmentArgument, as_json: bool = JsonOption,
+                upload_local: bool = typer.Option(False, "--upload-local", help="Copy the checkpoints and journal "
+                                                  "this checkout keeps locally to the shared store beside the "
+                                                  "S3 state (safe to repeat).")) -> None:
     """List an environment's checkpoints (taken by `toolkit apply`), oldest first.
+
+    With an S3 backend they live beside the state (s3://BUCKET/<state key folder>/toolkit/), written by every
+    apply wherever it ran.
 
     Example: toolkit checkpoints prod
     """
@@ -111,18 +125,46 @@ def checkpoints(environment: str = EnvironmentArgument, as_json: bool = JsonOpti
 
     from toolkit.rollback import list_checkpoints
 
-    found = list_checkpoints(environment)
+    if upload_local:
+        _upload_local(environment, as_json)
+        return
+    found, hint = list_checkpoints(environment)
     if as_json:
         typer.echo(json.dumps([asdict(item) for item in found], indent=2))
+        if hint:
+            typer.echo(f"Warning: {hint}", err=True)
         return
     if not found:
         typer.echo(f"no checkpoints for {environment} yet: `toolkit apply {environment}` records one before each apply")
+    else:
+        rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT")]
+        rows += [(item.id, item.created_at, item.created_by, (item.git_commit or "-")[:12], item.result)
+                 for item in found]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+        for row in rows:
+            typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    if hint:
+        typer.echo(f"Warning: {hint}", err=True)
+
+
+def _upload_local(environment: str, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from toolkit.config import load_environment
+    from toolkit.project import Project
+    from toolkit.record_store import upload_local
+
+    project = Project.discover()
+    report = upload_local(project, load_environment(project, environment))
+    if as_json:
+        typer.echo(json.dumps(asdict(report), indent=2))
         return
-    rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT")]
-    rows += [(item.id, item.created_at, item.created_by, (item.git_commit or "-")[:12], item.result) for item in found]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for row in rows:
-        typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    typer.echo(f"{report.destination}: uploaded {len(report.uploaded)} checkpoint(s), {len(report.already)} already "
+               f"there, {len(report.journal_runs)} journal run(s)")
+    for checkpoint_id in report.uploaded:
+        typer.echo(f"  uploaded {checkpoint_id}")
+    for checkpoint_id in report.conflicting:
+        typer.echo(f"  kept the shared copy of {checkpoint_id} (the local one differs)")
 
 
 def register(app: typer.Typer) -> None:

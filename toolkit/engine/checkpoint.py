@@ -61,10 +61,12 @@ def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any
 
 def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: SavedPlan) -> tuple[Any, Any]:
     """Capture, fill and save the checkpoint; returns (checkpoint, store)."""
-    from toolkit.checkpoints import CheckpointStore, Targets, capture, targets_from_state
+    from toolkit.checkpoints import Targets, capture, targets_from_state
+    from toolkit.record_store import checkpoint_store_for
 
     workspace = session.workspace
-    store = CheckpointStore(workspace.checkpoints_dir)
+    # Beside the state for an S3 backend: a CI runner's checkpoint outlives the runner.
+    store = checkpoint_store_for(session.workspace.project, session.config)
     targets = targets_from_state(state) if state else Targets()
     checkpoint = capture(session.name, targets, region=session.config.settings.aws_region,
                          endpoint_url=workspace.endpoint_url)
@@ -107,14 +109,11 @@ def creating_resources(plan: dict[str, Any]) -> dict[str, str | None]:
     return found
 
 
-def interrupted_apply_warning(checkpoints_dir: Path, environment: str) -> str | None:
+def interrupted_apply_warning(store: Any, environment: str) -> str | None:
     """What the next plan or apply must say when the environment's last apply was interrupted, else None."""
-    from toolkit.checkpoints import CheckpointStore
-
-    applied = [checkpoint for checkpoint in CheckpointStore(checkpoints_dir).list() if checkpoint.apply]
-    if not applied or applied[-1].result != "interrupted":
+    checkpoint = store.newest_applied()
+    if checkpoint is None or checkpoint.result != "interrupted":
         return None
-    checkpoint = applied[-1]
     record = checkpoint.apply
     assert record is not None
     lines = [f"the last apply of {environment} was interrupted (checkpoint {checkpoint.id}, started "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from toolkit.aws import ClientFactory, call
-from toolkit.checkpoints import Checkpoint, iso, utc_now
+from toolkit.checkpoints import Checkpoint, CheckpointStore, iso, utc_now
 from toolkit.config import EnvironmentConfig
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
@@ -39,6 +39,10 @@ class StepPlan:
     already: list[str] = field(default_factory=list)      # targets already reached ("already at revision 3")
     manual: list[str] = field(default_factory=list)       # commands a person must run (no automation)
     data: dict[str, Any] = field(default_factory=dict)    # what planning read, for execute
+    # Titled lists shown with the plan, before anything acts (the applies a restore undoes, the resources that
+    # leave or come back into the state).
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    refusal: str | None = None                            # why the step must not run as asked (shown, then stops)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -64,6 +68,7 @@ class RollbackOptions:
     restore_time: str | None = None           # db-restore: point-in-time restore (ISO 8601 or "latest")
     wait_timeout_s: float | None = None       # overrides each step's default wait timeout
     poll_interval_s: float | None = None      # overrides each step's default poll interval
+    also_undo: list[str] = field(default_factory=list)  # later applies a state-affecting step may undo too
 
 
 @dataclass
@@ -80,6 +85,7 @@ class RunContext:
     echo: Callable[[str], None] = print
     approve: str | None = None                            # --approve, passed on to the engine's apply guards
     confirm: Callable[[str], str | None] | None = None    # asks the responder (the apply guard's prompt)
+    store: CheckpointStore | None = None                  # the environment's checkpoints (what happened since)
 
     @property
     def environment(self) -> str:

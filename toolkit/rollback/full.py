@@ -15,6 +15,8 @@ from pathlib import Path
 
 from toolkit.errors import ToolkitError
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
+from toolkit.rollback.history import check_history
+from toolkit.rollback.state import current_serial
 
 
 def working_tree_matches(root: Path, commit: str, paths: list[str]) -> bool | None:
@@ -64,6 +66,8 @@ class FullStep(Step):
                               f"{checkpoint.tfvars_sha256} (the checkpoint's)")
         plan.notes.append("the apply runs with all of its guards (saved plan, approval for protected environments) "
                           "and takes a new checkpoint first")
+        # Applying the old commit undoes every later apply's configuration too: listed, and named to proceed.
+        check_history(run, plan, current_serial(run))
         return plan
 
     def execute(self, run: RunContext, plan: StepPlan) -> list[str]:

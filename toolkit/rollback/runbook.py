@@ -18,6 +18,7 @@ from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_
 from toolkit.config import EnvironmentConfig, load_environment
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
+from toolkit.record_store import checkpoint_store_for, journal_for, local_checkpoint_store
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
@@ -25,7 +26,7 @@ from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
 from toolkit.rollback.full import FullStep
 from toolkit.rollback.journal import Journal, JournalEntry
 from toolkit.rollback.render import Reporter, make_reporter
-from toolkit.rollback.state import TerraformStateStep
+from toolkit.rollback.state import TerraformStateStep, undo_target
 
 TIERS: dict[str, tuple[str, float]] = {
     "immediate": ("< 5 minutes", 300.0),
@@ -55,6 +56,7 @@ class RollbackRequest:
     endpoint_url: str | None = None
     resume_from: str | None = None
     options: RollbackOptions = field(default_factory=RollbackOptions)
+    undo_run: str | None = None       # --undo RUN_ID: put back the state that run's terraform-state step replaced
 
 
 @dataclass
@@ -70,16 +72,20 @@ class RollbackResult:
     budget_s: float
 
 
-def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
-    return CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
-
-
-def journal_for(project: Project, environment: str) -> Journal:
-    return Journal(project.environment_data_dir(environment))
+def checkpoint_store(project: Project, config: EnvironmentConfig) -> CheckpointStore:
+    return checkpoint_store_for(project, config)
 
 
 def validate_request(request: RollbackRequest) -> None:
     """Errors in the arguments themselves, before anything is loaded or called."""
+    if request.undo_run is not None:
+        if request.tier or request.step or request.resume_from or request.checkpoint_id or request.options.also_undo:
+            raise UsageError("--undo RUN_ID stands alone: leave out --tier, --step, --resume-from, --to and "
+                             "--also-undo")
+        if not RUN_ID.match(request.undo_run):
+            raise UsageError(f"--undo {request.undo_run!r}: give a rollback run id (e.g. 20261126T141500Z-3f9a; "
+                             "`toolkit rollback ENV --journal` lists them)")
+        return
     if request.tier and request.step:
         raise UsageError("--tier and --step cannot be used together: choose one")
     if not request.tier and not request.step and not (request.resume_from and RUN_ID.match(request.resume_from)):
@@ -106,7 +112,7 @@ def resolve_resume(request: RollbackRequest, journal: Journal) -> None:
     entries = journal.read(request.resume_from)
     start = next((entry for entry in entries if entry.event == "run-start"), None)
     if start is None:
-        raise UsageError(f"run {request.resume_from!r} not found in {journal.path}")
+        raise UsageError(f"run {request.resume_from!r} not found in {journal.location}")
     end = next((entry for entry in entries if entry.event == "run-end"), None)
     failed = (end.details.get("failed_step") if end else None) or next(
         (entry.step for entry in entries if entry.event == "step" and entry.result == "failed"), None)
@@ -135,18 +141,38 @@ def select_steps(request: RollbackRequest) -> list[Step]:
     return steps
 
 
-def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None) -> Checkpoint:
-    store = checkpoint_store(project, environment)
+def load_checkpoint(project: Project, config: EnvironmentConfig, checkpoint_id: str | None) -> Checkpoint:
+    store = checkpoint_store(project, config)
+    environment = config.name
     if checkpoint_id:
-        return store.load(checkpoint_id)
+        try:
+            return store.load(checkpoint_id)
+        except UsageError as error:
+            raise UsageError(f"{error}{local_only_hint(project, config, checkpoint_id)}") from None
     latest = store.latest()
     if latest is None:
-        raise ToolkitError(f"no checkpoint for {environment} yet: `toolkit apply {environment}` records one before "
-                           "each apply")
+        where = f" in {store.location}" if config.settings.backend.type == "s3" else ""
+        raise ToolkitError(f"no checkpoint for {environment}{where} yet: `toolkit apply {environment}` records one "
+                           f"before each apply{local_only_hint(project, config)}")
     return latest
 
 
+def local_only_hint(project: Project, config: EnvironmentConfig, checkpoint_id: str | None = None) -> str:
+    """When checkpoints live beside the state, say so about those this checkout still keeps only locally."""
+    if config.settings.backend.type != "s3":
+        return ""
+    local = local_checkpoint_store(project, config.name).ids()
+    if checkpoint_id is not None and checkpoint_id not in local:
+        return ""
+    if not local:
+        return ""
+    return (f"; this checkout keeps {len(local)} checkpoint(s) only locally: upload them with "
+            f"`toolkit checkpoints {config.name} --upload-local`")
+
+
 def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) -> str:
+    if request.undo_run:
+        return f"toolkit rollback {request.environment} --undo {request.undo_run} --yes"
     parts = ["toolkit rollback", request.environment]
     parts += [f"--tier {request.tier} --resume-from {step}"] if request.tier else [f"--step {step}"]
     parts.append(f"--to {checkpoint.id}")
@@ -156,6 +182,7 @@ def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) 
                         ("--endpoint-url", request.endpoint_url)):
         if value:
             parts.append(f"{flag} {value}")
+    parts += [f"--also-undo {name}" for name in options.also_undo]
     if options.reboot:
         parts.append("--reboot")
     if options.resume_scaling:
@@ -170,15 +197,21 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
     validate_request(request)
     project = project or Project.discover()
     config = load_environment(project, request.environment)
-    journal = journal_for(project, config.name)
+    journal = journal_for(project, config)
     resolve_resume(request, journal)
-    steps = select_steps(request)
-    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id)
+    if request.undo_run:
+        checkpoint_id, undo = undo_target(request.undo_run, journal.read(request.undo_run))
+        request.step, request.checkpoint_id = TerraformStateStep.name, checkpoint_id
+        steps: list[Step] = [TerraformStateStep(undo)]
+    else:
+        steps = select_steps(request)
+    checkpoint = load_checkpoint(project, config, request.checkpoint_id)
     clients = ClientFactory(region=request.region or config.settings.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
     run = RunContext(project=project, config=config, checkpoint=checkpoint, clients=clients, journal=journal,
                      run_id=new_checkpoint_id(), who=current_actor(), options=request.options,
-                     execute=request.execute, echo=echo, approve=request.approve, confirm=confirm)
+                     execute=request.execute, echo=echo, approve=request.approve, confirm=confirm,
+                     store=checkpoint_store(project, config))
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
         raise GuardError(f"--approve {request.approve} does not match the environment {config.name}: "
                          "nothing was changed")
@@ -210,6 +243,11 @@ def _dry_run(run: RunContext, steps: list[Step], reporter: Reporter) -> list[Ste
             outcomes.append(StepOutcome(step.name, "failed", [str(error)]))
             continue
         reporter.step_plan(step, plan)
+        if plan.refusal and not plan.nothing_to_do:
+            reporter.step_problem(step, plan.refusal)
+            problems.append(f"{step.name}: {plan.refusal}")
+            outcomes.append(StepOutcome(step.name, "failed", [plan.refusal]))
+            continue
         outcomes.append(StepOutcome(step.name, "nothing-to-do" if plan.nothing_to_do else "planned"))
     if problems:
         raise ToolkitError(f"{len(problems)} step{'s' if len(problems) > 1 else ''} cannot run as planned "
@@ -249,6 +287,8 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
             reporter.step_plan(step, plan)
             if plan.nothing_to_do:
                 outcome = StepOutcome(step.name, "nothing-to-do", plan.already, time.monotonic() - started)
+            elif plan.refusal:
+                raise GuardError(plan.refusal)
             else:
                 lines = step.execute(run, plan)
                 result = "manual" if plan.manual else "done"
@@ -298,10 +338,18 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
 def read_journal(environment: str, *, run_id: str | None = None, project: Project | None = None) -> list[JournalEntry]:
     project = project or Project.discover()
     config = load_environment(project, environment)
-    return journal_for(project, config.name).read(run_id)
+    return journal_for(project, config).read(run_id)
 
 
-def list_checkpoints(environment: str, *, project: Project | None = None) -> list[Checkpoint]:
+def list_checkpoints(environment: str, *, project: Project | None = None) -> tuple[list[Checkpoint], str]:
+    """The environment's checkpoints, and a hint when this checkout keeps some only locally (else "")."""
     project = project or Project.discover()
     config = load_environment(project, environment)
-    return checkpoint_store(project, config.name).list()
+    found = checkpoint_store(project, config).list()
+    shared = {item.id for item in found}
+    local = [item for item in local_checkpoint_store(project, config.name).ids() if item not in shared] \
+        if config.settings.backend.type == "s3" else []
+    hint = (f"{len(local)} checkpoint(s) of {config.name} are only in this checkout "
+            f"({project.environment_data_dir(config.name) / 'checkpoints'}), not beside the state: upload them with "
+            f"`toolkit checkpoints {config.name} --upload-local`") if local else ""
+    return found, hint
