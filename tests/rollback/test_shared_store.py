@@ -1,0 +1,136 @@
+"""The checkpoint store beside the S3 state, without terraform: migration of local checkpoints, the versioning
+requirement, the state serial as a witness of unrecorded changes, and `--undo` only over what the run wrote.
+(tests/engine/test_shared_checkpoints.py drives the same through real applies from two checkouts.)"""
+
+from __future__ import annotations
+
+import re
+
+from tests.rollback.conftest import (
+    ENVIRONMENT,
+    REGION,
+    STATE_BUCKET,
+    STATE_KEY,
+    World,
+    direct,
+    invoke,
+    reset_moto,
+    shared_store,
+    state_document,
+)
+from toolkit.checkpoints import Checkpoint, CheckpointStore
+from toolkit.errors import ToolkitError
+from toolkit.project import Project
+
+PREFIX = f"edu-platform/{ENVIRONMENT}/toolkit/"
+
+
+def _bucket(endpoint: str, versioned: bool = True) -> None:
+    reset_moto(endpoint)
+    s3 = direct("s3", endpoint)
+    s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    if versioned:
+        s3.put_bucket_versioning(Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _local(project: Project, checkpoint_id: str) -> None:
+    CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints").save(Checkpoint(
+        id=checkpoint_id, environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z", created_by="old@laptop"))
+
+
+def test_upload_local_moves_checkpoints_once(project: Project, moto_endpoint: str, cli) -> None:
+    _bucket(moto_endpoint)
+    _local(project, "20261126T030000Z-0abc")
+    before = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert before.exit_code == 0, before.output
+    assert before.stdout.startswith("no checkpoints for sandbox yet")
+    assert (f"Warning: 1 checkpoint(s) of sandbox are only in this checkout "
+            f"({project.environment_data_dir(ENVIRONMENT) / 'checkpoints'}), not beside the state: upload them with "
+            "`toolkit checkpoints sandbox --upload-local`") in before.stderr
+
+    uploaded = invoke(cli, "checkpoints", ENVIRONMENT, "--upload-local")
+    assert uploaded.exit_code == 0, uploaded.output
+    assert uploaded.stdout.startswith(f"s3://{STATE_BUCKET}/{PREFIX}checkpoints/: uploaded 1 checkpoint(s), 0 "
+                                      "already there"), uploaded.output
+    again = invoke(cli, "checkpoints", ENVIRONMENT, "--upload-local")
+    assert again.exit_code == 0, again.output
+    assert "uploaded 0 checkpoint(s), 1 already there" in again.stdout, again.output
+    after = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert "20261126T030000Z-0abc" in after.stdout and "Warning" not in after.output, after.output
+    head = direct("s3", moto_endpoint).head_object(Bucket=STATE_BUCKET,
+                                                   Key=f"{PREFIX}checkpoints/20261126T030000Z-0abc.json")
+    assert head["ServerSideEncryption"] == "AES256"
+
+
+def test_upload_local_refused_for_a_local_backend(project: Project, cli) -> None:
+    result = invoke(cli, "checkpoints", "dev", "--upload-local")
+    assert result.exit_code == 2, result.output
+    assert result.output == (f"Error: dev uses a local backend: its checkpoints already live in "
+                             f"{project.environment_data_dir('dev') / 'checkpoints'}; nothing to upload\n")
+
+
+def test_unversioned_bucket_is_refused(project: Project, moto_endpoint: str) -> None:
+    _bucket(moto_endpoint, versioned=False)
+    store = shared_store(project)
+    try:
+        store.save(Checkpoint(id="20261126T030000Z-0abc", environment=ENVIRONMENT, created_at="x", created_by="y"))
+    except ToolkitError as error:
+        assert str(error).startswith(f"s3://{STATE_BUCKET}: bucket versioning is not enabled; the toolkit keeps "
+                                     "checkpoints and the rollback journal beside the state only in a versioned "
+                                     "bucket")
+    else:
+        raise AssertionError("an unversioned bucket was accepted")
+    assert "Contents" not in direct("s3", moto_endpoint).list_objects_v2(Bucket=STATE_BUCKET)
+
+
+def test_a_state_written_outside_recorded_applies_must_be_named(world: World, cli) -> None:
+    record = world.store.load(world.checkpoint_id).apply
+    record.state_serial_after = 8
+    world.store.update_apply(world.checkpoint_id, record)
+    s3 = world.client("s3")
+    s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(9))  # terraform run by hand
+
+    dry = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state")
+    assert dry.exit_code == 1, dry.output
+    assert (f"ALSO UNDONE: the state's serial is 9, but it was 8 after the apply of checkpoint {world.checkpoint_id}"
+            in dry.output), dry.output
+    assert "name each: --also-undo unrecorded;" in dry.output
+    done = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--also-undo", "unrecorded", "--yes")
+    assert done.exit_code == 0, done.output
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read() == state_document(7)
+
+
+def test_undo_refuses_when_the_state_changed_since(world: World, cli) -> None:
+    restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+    assert restored.exit_code == 0, restored.output
+    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+    copy = next(entry for entry in world.journal() if entry["action"] == "s3:CopyObject")
+    assert copy["request"]["replaced_version"] == world.state_versions[1]
+
+    s3 = world.client("s3")
+    s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(9))  # an apply after the rollback
+    refused = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert (f"the state changed after rollback run {run_id} (serial now 9): putting back version "
+            f"{world.state_versions[1]} would discard those changes; nothing was changed") in refused.output
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read() == state_document(9)
+
+
+def test_undo_arguments(world: World, cli, proxy) -> None:
+    mixed = invoke(cli, "rollback", ENVIRONMENT, "--undo", "20261126T030000Z-0abc", "--tier", "short")
+    assert mixed.exit_code == 2, mixed.output
+    assert mixed.output == ("Error: --undo RUN_ID stands alone: leave out --tier, --step, --resume-from, --to and "
+                            "--also-undo\n")
+    bad = invoke(cli, "rollback", ENVIRONMENT, "--undo", "yesterday")
+    assert bad.output == ("Error: --undo 'yesterday': give a rollback run id (e.g. 20261126T141500Z-3f9a; "
+                          "`toolkit rollback ENV --journal` lists them)\n")
+    immediate = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes")
+    assert immediate.exit_code == 0, immediate.output
+    run_id = re.search(r"Run (\S+)\. Journal", immediate.output).group(1)
+    proxy.reset()
+    nothing = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert nothing.exit_code == 2, nothing.output
+    assert nothing.output == (f"Error: run {run_id} restored no terraform state (its journal has no "
+                              "terraform-state write): nothing to undo\n")
+    assert proxy.mutating_calls() == []
+
