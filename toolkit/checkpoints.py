@@ -190,10 +190,14 @@ class ApplyRecord:
 
     @property
     def status(self) -> str:
-        """The result, with "started" told apart: "running" (its process is alive here) or "interrupted"."""
+        """The result, with "started" told apart: "running" (its process is alive here), "interrupted" (its process
+        here is gone), or "unfinished" (started on another machine: records are shared beside an S3 state, and from
+        here a lost CI runner and one still applying look the same)."""
         if self.result != "started":
             return self.result
-        if self.host == socket.gethostname() and self.pid is not None and _process_alive(self.pid):
+        if self.host != socket.gethostname():
+            return "unfinished"
+        if self.pid is not None and _process_alive(self.pid):
             return "running"
         return "interrupted"
 

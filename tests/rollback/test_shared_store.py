@@ -134,3 +134,23 @@ def test_undo_arguments(world: World, cli, proxy) -> None:
                               "terraform-state write): nothing to undo\n")
     assert proxy.mutating_calls() == []
 
+
+
+def test_an_apply_started_on_another_machine_reads_unfinished(tmp_path) -> None:
+    """Shared records: a CI runner's apply still marked started is not called interrupted from a laptop (it may be
+    applying right now), but the warning still tells the next plan what may exist outside the state."""
+    from toolkit.checkpoints import ApplyRecord
+    from toolkit.engine.checkpoint import interrupted_apply_warning
+
+    store = CheckpointStore(tmp_path / "checkpoints")
+    checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="prod", created_at="x", created_by="ci")
+    checkpoint.apply = ApplyRecord(result="started", applied_by="ci-bot", started_at="2026-11-26T03:00:01Z",
+                                   host="runner-not-this-machine", pid=1,
+                                   creating={"aws_db_instance.this[0]": "edu-prod"})
+    store.save(checkpoint)
+    assert store.load(checkpoint.id).result == "unfinished"
+    warning = interrupted_apply_warning(store, "prod")
+    assert warning.startswith("the last apply of prod did not finish (still running on runner-not-this-machine, or "
+                              "interrupted there) (checkpoint 20261126T030000Z-0abc, started 2026-11-26T03:00:01Z by "
+                              "ci-bot on runner-not-this-machine)"), warning
+    assert 'import {\n  to = aws_db_instance.this[0]\n  id = "edu-prod"\n}' in warning

@@ -112,11 +112,13 @@ def creating_resources(plan: dict[str, Any]) -> dict[str, str | None]:
 def interrupted_apply_warning(store: Any, environment: str) -> str | None:
     """What the next plan or apply must say when the environment's last apply was interrupted, else None."""
     checkpoint = store.newest_applied()
-    if checkpoint is None or checkpoint.result != "interrupted":
+    if checkpoint is None or checkpoint.result not in ("interrupted", "unfinished"):
         return None
     record = checkpoint.apply
     assert record is not None
-    lines = [f"the last apply of {environment} was interrupted (checkpoint {checkpoint.id}, started "
+    what = "was interrupted" if checkpoint.result == "interrupted" else \
+        f"did not finish (still running on {record.host or 'an unknown host'}, or interrupted there)"
+    lines = [f"the last apply of {environment} {what} (checkpoint {checkpoint.id}, started "
              f"{record.started_at} by {record.applied_by} on {record.host or 'an unknown host'}): terraform may have "
              "created resources that are not in the state, and a new apply would fail with \"already exists\"."]
     if record.creating:
