@@ -199,6 +199,19 @@ def journal_for(project: Project, config: EnvironmentConfig, clients: ClientFact
     return Journal(_s3_records(config, "journal", clients))
 
 
+def local_only(project: Project, config: EnvironmentConfig, shared_ids: list[str] | None = None) -> str:
+    """A hint naming the checkpoints this checkout keeps only locally for an S3 environment ("" when none)."""
+    if not is_shared(config):
+        return ""
+    shared = set(checkpoint_store_for(project, config).ids() if shared_ids is None else shared_ids)
+    local = [item for item in local_checkpoint_store(project, config.name).ids() if item not in shared]
+    if not local:
+        return ""
+    return (f"{len(local)} checkpoint(s) of {config.name} are only in this checkout "
+            f"({project.environment_data_dir(config.name) / 'checkpoints'}), not beside the state: upload them with "
+            f"`toolkit checkpoints {config.name} --upload-local`")
+
+
 @dataclass
 class UploadReport:
     destination: str

@@ -154,3 +154,15 @@ def test_an_apply_started_on_another_machine_reads_unfinished(tmp_path) -> None:
                               "interrupted there) (checkpoint 20261126T030000Z-0abc, started 2026-11-26T03:00:01Z by "
                               "ci-bot on runner-not-this-machine)"), warning
     assert 'import {\n  to = aws_db_instance.this[0]\n  id = "edu-prod"\n}' in warning
+
+
+def test_rollback_to_a_checkpoint_kept_only_locally_says_how_to_upload(project: Project, moto_endpoint: str,
+                                                                        cli) -> None:
+    _bucket(moto_endpoint)
+    _local(project, "20261126T030000Z-0abc")
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--to", "20261126T030000Z-0abc")
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        "Error: unknown checkpoint '20261126T030000Z-0abc'; there are none yet; 1 checkpoint(s) of sandbox are only "
+        f"in this checkout ({project.environment_data_dir(ENVIRONMENT) / 'checkpoints'}), not beside the state: "
+        "upload them with `toolkit checkpoints sandbox --upload-local`\n")

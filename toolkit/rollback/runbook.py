@@ -18,7 +18,7 @@ from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_
 from toolkit.config import EnvironmentConfig, load_environment
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
-from toolkit.record_store import checkpoint_store_for, journal_for, local_checkpoint_store
+from toolkit.record_store import checkpoint_store_for, journal_for, local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
@@ -148,26 +148,15 @@ def load_checkpoint(project: Project, config: EnvironmentConfig, checkpoint_id: 
         try:
             return store.load(checkpoint_id)
         except UsageError as error:
-            raise UsageError(f"{error}{local_only_hint(project, config, checkpoint_id)}") from None
+            hint = local_only(project, config)
+            raise UsageError(f"{error}; {hint}" if hint else str(error)) from None
     latest = store.latest()
     if latest is None:
         where = f" in {store.location}" if config.settings.backend.type == "s3" else ""
+        hint = local_only(project, config, [])
         raise ToolkitError(f"no checkpoint for {environment}{where} yet: `toolkit apply {environment}` records one "
-                           f"before each apply{local_only_hint(project, config)}")
+                           f"before each apply" + (f"; {hint}" if hint else ""))
     return latest
-
-
-def local_only_hint(project: Project, config: EnvironmentConfig, checkpoint_id: str | None = None) -> str:
-    """When checkpoints live beside the state, say so about those this checkout still keeps only locally."""
-    if config.settings.backend.type != "s3":
-        return ""
-    local = local_checkpoint_store(project, config.name).ids()
-    if checkpoint_id is not None and checkpoint_id not in local:
-        return ""
-    if not local:
-        return ""
-    return (f"; this checkout keeps {len(local)} checkpoint(s) only locally: upload them with "
-            f"`toolkit checkpoints {config.name} --upload-local`")
 
 
 def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) -> str:
@@ -346,10 +335,4 @@ def list_checkpoints(environment: str, *, project: Project | None = None) -> tup
     project = project or Project.discover()
     config = load_environment(project, environment)
     found = checkpoint_store(project, config).list()
-    shared = {item.id for item in found}
-    local = [item for item in local_checkpoint_store(project, config.name).ids() if item not in shared] \
-        if config.settings.backend.type == "s3" else []
-    hint = (f"{len(local)} checkpoint(s) of {config.name} are only in this checkout "
-            f"({project.environment_data_dir(config.name) / 'checkpoints'}), not beside the state: upload them with "
-            f"`toolkit checkpoints {config.name} --upload-local`") if local else ""
-    return found, hint
+    return found, local_only(project, config, [item.id for item in found])
