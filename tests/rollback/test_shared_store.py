@@ -166,3 +166,53 @@ def test_rollback_to_a_checkpoint_kept_only_locally_says_how_to_upload(project: 
         "Error: unknown checkpoint '20261126T030000Z-0abc'; there are none yet; 1 checkpoint(s) of sandbox are only "
         f"in this checkout ({project.environment_data_dir(ENVIRONMENT) / 'checkpoints'}), not beside the state: "
         "upload them with `toolkit checkpoints sandbox --upload-local`\n")
+
+
+def _with_database(serial: int) -> bytes:
+    import json
+
+    document = json.loads(state_document(serial))
+    document["resources"] = [
+        {"mode": "managed", "type": "aws_db_instance", "name": "this", "provider": "aws",
+         "instances": [{"index_key": 0, "attributes": {"id": "db-ABC", "identifier": "edu-dev"}}]},
+        {"mode": "data", "type": "aws_caller_identity", "name": "current", "instances": [{"attributes": {}}]},
+    ]
+    return json.dumps(document).encode()
+
+
+def test_local_state_restore_lists_the_orphaned_database_and_undo_puts_it_back(project: Project, cli,
+                                                                                proxy) -> None:
+    from toolkit.checkpoints import ApplyRecord, StateVersion
+
+    state_path = project.state_dir("dev") / "terraform.tfstate"
+    state_path.parent.mkdir(parents=True)
+    state_path.write_bytes(_with_database(8))
+    store = CheckpointStore(project.environment_data_dir("dev") / "checkpoints")
+    checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="dev", created_at="2026-11-26T03:00:00Z",
+                            created_by="deployer@ci")
+    backup = store.files_dir(checkpoint.id) / "terraform.tfstate"
+    backup.write_bytes(state_document(7))
+    checkpoint.state = StateVersion(backend="local", lineage="x", serial=7, local_backup=str(backup),
+                                    local_path=str(state_path))
+    checkpoint.apply = ApplyRecord(result="success", applied_by="deployer@ci", started_at="2026-11-26T03:00:01Z",
+                                   state_serial_after=8)
+    store.save(checkpoint)
+
+    dry = invoke(cli, "rollback", "dev", "--step", "terraform-state")
+    assert dry.exit_code == 0, dry.output
+    assert ("    leave the state: 1 resource(s), 1 stateful; they stay in AWS, no longer managed (the next plan would "
+            "create them again: import or delete them):\n"
+            "      - aws_db_instance.this[0] (id edu-dev)  STATEFUL: its data stays in AWS, unmanaged\n") in dry.output
+    assert "aws_caller_identity" not in dry.output, "data sources are not resources that leave"
+    assert state_path.read_bytes() == _with_database(8), "a dry run changes nothing"
+
+    restored = invoke(cli, "rollback", "dev", "--step", "terraform-state", "--yes")
+    assert restored.exit_code == 0, restored.output
+    assert state_path.read_bytes() == state_document(7)
+    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+
+    undo = invoke(cli, "rollback", "dev", "--undo", run_id, "--yes")
+    assert undo.exit_code == 0, undo.output
+    assert ("come back into the state: 1 resource(s), 1 stateful" in undo.output), undo.output
+    assert state_path.read_bytes() == _with_database(8)
+    assert proxy.calls == [], "a local state restore and its undo call no AWS API"
