@@ -48,6 +48,12 @@ def journal_exists(project: Project) -> bool:
      "--resume-from 'db-restore': not a step of tier immediate (ecs-task-definition, autoscaling)"),
     (["--step", "ecs-task-definition", "--revision", "latest"], 2,
      "--revision 'latest': give a revision number or 'previous'"),
+    (["--step", "ecs-task-definition", "--also-undo", CHECKPOINT_ID], 2,
+     "--also-undo goes with the steps that change the state (terraform-state, full) or the tiers that hold them "
+     "(short, long)"),
+    (["--tier", "immediate", "--also-undo", CHECKPOINT_ID], 2,
+     "--also-undo goes with the steps that change the state (terraform-state, full) or the tiers that hold them "
+     "(short, long)"),
     (["--tier", "immediate", "--journal"], 2, "--journal only shows the journal: leave out --tier, --step and --yes"),
 ])
 def test_bad_arguments(saved: Project, cli, proxy, arguments: list[str], exit_code: int, message: str) -> None:

@@ -94,6 +94,10 @@ def validate_request(request: RollbackRequest) -> None:
         raise UsageError(f"unknown tier {request.tier!r}: choose one of {', '.join(TIERS)}")
     if request.step and request.step not in STEP_BY_NAME:
         raise UsageError(f"unknown step {request.step!r}: choose one of {', '.join(STEP_BY_NAME)}")
+    if request.options.also_undo and (request.step not in (None, "terraform-state", "full")
+                                      or request.tier == "immediate"):
+        raise UsageError("--also-undo goes with the steps that change the state (terraform-state, full) or the "
+                         "tiers that hold them (short, long)")
     if request.options.resume_scaling and request.step != "autoscaling":
         raise UsageError("--resume goes with --step autoscaling (it turns scaling back on)")
     if request.resume_from and request.step:
