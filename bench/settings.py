@@ -21,6 +21,8 @@ class Settings:
     sandbox_database: bool = True
     rollback_repetitions: int = 5
     offline_repetitions: int = 3
+    # B11: size of one generated migration file in MB → repetitions at that size.
+    load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 5), (8, 3), (50, 3))
 
     @classmethod
     def quick(cls, work_dir: Path) -> Settings:
@@ -28,7 +30,7 @@ class Settings:
         return cls(work_dir=work_dir, startup_repetitions=2, review_sizes=((50, 1), (200, 1)),
                    markdown_sizes=(200,), migrations=5, migration_repetitions=1, plan_repetitions=1,
                    plan_environments=2, sandbox_database=False, rollback_repetitions=1,
-                   offline_repetitions=1)
+                   offline_repetitions=1, load_sizes_mb=((0.05, 1), (0.2, 1)))
 
     def with_work_dir(self, work_dir: Path) -> Settings:
         work_dir.mkdir(parents=True, exist_ok=True)

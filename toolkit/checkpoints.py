@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
+TFVARS_FILE = "terraform.tfvars"
 # Parameter names that may carry a secret are never written to a checkpoint.
 
 
@@ -213,14 +214,27 @@ def _process_alive(pid: int) -> bool:
 
 
 @dataclass
+class LiveConfiguration:
+    """The configuration the infrastructure was in when a checkpoint was taken: what the last successful
+    apply before it applied (its checkpoint, commit and rendered tfvars). `rollback --step full` rebuilds it."""
+
+    checkpoint: str                   # the checkpoint taken before that apply (it keeps the tfvars file)
+    git_commit: str | None
+    tfvars_sha256: str | None
+    terraform_root: str | None = None
+
+
+@dataclass
 class Checkpoint:
     id: str
     environment: str
     created_at: str
     created_by: str
-    git_commit: str | None = None
-    tfvars_sha256: str | None = None
+    git_commit: str | None = None     # the commit the apply after this checkpoint applied
+    tfvars_sha256: str | None = None  # and its rendered tfvars (kept as <id>/terraform.tfvars: no secrets)
     plan_sha256: str | None = None
+    terraform_root: str | None = None  # the root module folder, relative to the project
+    live: LiveConfiguration | None = None
     state: StateVersion | None = None
     ecs_services: list[EcsServiceSnapshot] = field(default_factory=list)
     db_parameter_groups: list[ParameterGroupSnapshot] = field(default_factory=list)
@@ -235,6 +249,11 @@ class Checkpoint:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
         return _build(cls, data)
+
+    def applied_configuration(self) -> LiveConfiguration:
+        """The configuration this checkpoint's apply put in place."""
+        return LiveConfiguration(checkpoint=self.id, git_commit=self.git_commit, tfvars_sha256=self.tfvars_sha256,
+                                 terraform_root=self.terraform_root)
 
     @property
     def result(self) -> str:
@@ -478,6 +497,38 @@ class CheckpointStore:
 
     def where(self, checkpoint_id: str) -> str:
         return self.records.where(f"{checkpoint_id}.json")
+
+    def tfvars_name(self, checkpoint_id: str) -> str:
+        return f"{checkpoint_id}/{TFVARS_FILE}"
+
+    def save_tfvars(self, checkpoint_id: str, text: str) -> None:
+        """The rendered terraform.tfvars the checkpoint's apply used (kept for `rollback --step full`)."""
+        self.records.put(self.tfvars_name(checkpoint_id), text.encode("utf-8"))
+
+    def read_tfvars(self, checkpoint_id: str) -> str | None:
+        body = self.records.get(self.tfvars_name(checkpoint_id))
+        return body.decode("utf-8") if body is not None else None
+
+    def tfvars_path(self, checkpoint_id: str) -> Path:
+        """The rendered terraform.tfvars the checkpoint's apply used (kept for `rollback --step full`)."""
+        return self.directory / checkpoint_id / TFVARS_FILE
+
+    def live_configuration(self, checkpoint: Checkpoint) -> LiveConfiguration | None:
+        """What was live at `checkpoint`: its own record, or (older checkpoints) the last successful apply before it."""
+        if checkpoint.live is not None:
+            return checkpoint.live
+        earlier = self.newest_successful(before=checkpoint.id)
+        return earlier.applied_configuration() if earlier else None
+
+    def newest_successful(self, before: str | None = None) -> Checkpoint | None:
+        """The newest checkpoint (before the id `before`) whose apply succeeded; read newest first."""
+        for checkpoint_id in reversed(self.ids()):
+            if before is not None and checkpoint_id >= before:
+                continue
+            checkpoint = self.load(checkpoint_id)
+            if checkpoint.result == "success":
+                return checkpoint
+        return None
 
     def files_dir(self, checkpoint_id: str) -> Path:
         """A folder for files that belong to a checkpoint (e.g. the local state backup); created on demand."""

@@ -23,9 +23,10 @@ class RenderError(ToolkitError):
 
 
 class UsageError(ToolkitError):
-    """Command-line arguments that conflict or name something that does not exist."""
+    """Command-line arguments that conflict or name something that does not exist.
 
-    exit_code = 2
+    Exit 1 like every other error: 2 is reserved for "changes present" / "drift found", which CI treats as success.
+    """
 
 
 class TerraformError(ToolkitError):

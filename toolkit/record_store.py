@@ -60,7 +60,7 @@ class LocalRecords:
         return str(self.directory / name)
 
     def put(self, name: str, body: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / name).parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomically(self.directory / name, body)
 
     def get(self, name: str) -> bytes | None:

@@ -221,13 +221,14 @@ class PreparedRender:
         )
 
 
-def prepare_render(project: Project, config: EnvironmentConfig,
-                   engine: TerraformBinary | None = None) -> PreparedRender:
+def prepare_render(project: Project, config: EnvironmentConfig, engine: TerraformBinary | None = None, *,
+                   root_dir: Path | None = None, check: bool = True) -> PreparedRender:
     """Check the values against the root module and render the texts; raises before anything is written."""
-    root_dir = (project.root / config.settings.terraform.root).resolve()
+    root_dir = root_dir or (project.root / config.settings.terraform.root).resolve()
     values = config.terraform_variables()
-    shown = project.display(root_dir)
-    check_variables(values, read_variable_declarations(root_dir, shown), shown, config.name)
+    if check:
+        shown = project.display(root_dir)
+        check_variables(values, read_variable_declarations(root_dir, shown), shown, config.name)
     backend_type, backend_values = backend_settings(project, config, engine)
     backend_block = f"# Rendered by toolkit: the backend type of environment {config.name}.\n" \
                     f'terraform {{\n  backend "{backend_type}" {{}}\n}}\n'
@@ -235,6 +236,18 @@ def prepare_render(project: Project, config: EnvironmentConfig,
         f"{key} = {hcl_value(value)}" for key, value in backend_values.items()) + "\n"
     files = {TFVARS: _render_tfvars(config, values), BACKEND_BLOCK: backend_block, BACKEND_CONFIG: backend_config}
     return PreparedRender(config.name, project.build_dir(config.name), root_dir, files)
+
+
+def render_recorded(project: Project, config: EnvironmentConfig, root_dir: Path, tfvars_text: str,
+                    build_dir: Path, engine: TerraformBinary | None = None) -> RenderResult:
+    """Recorded tfvars (a checkpoint's) with today's backend files, for a root module other than the working tree's.
+
+    The tfvars were rendered and checked against that root when they were applied; the backend (where the
+    state lives) is the environment's current one.
+    """
+    prepared = prepare_render(project, config, engine, root_dir=root_dir, check=False)
+    files = {**prepared.files, TFVARS: tfvars_text}
+    return PreparedRender(config.name, build_dir, root_dir, files).write()
 
 
 def render_environment(project: Project, config: EnvironmentConfig,

@@ -39,8 +39,8 @@ _WORD_BOUNDARY = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):(?P<password>\S*)@"
                                 r"(?P<host>[^\s@/?#]+)")
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
-# An AWS secret access key: 40 characters of base64's alphabet, standing alone, with both letter cases and a
-# digit or '/' or '+' (a commit id is 40 lowercase hex characters and never matches).
+# An AWS secret access key: 40 characters of base64's alphabet standing alone (a commit id is 40 lowercase hex
+# characters and never matches; _is_aws_secret_key tells keys from other runs of those characters).
 _AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 
 
@@ -74,13 +74,19 @@ def is_secret_name(name: str) -> bool:
 
 
 def _is_aws_secret_key(candidate: str) -> bool:
-    return (any(char.isupper() for char in candidate) and any(char.islower() for char in candidate)
+    # Random base64: many capitals and small letters, a digit or '/' or '+', few slashes (a path has many and a
+    # timestamped id few capitals: `toolkit/envs/prod/plans/20261126T000000Z` is not a key).
+    upper = sum(char.isupper() for char in candidate)
+    lower = sum(char.islower() for char in candidate)
+    return (upper >= 4 and lower >= 4 and candidate.count("/") <= 3
             and any(char.isdigit() or char in "/+" for char in candidate))
 
 
 def looks_like_secret(value: str) -> bool:
     """True when a value has the shape of a secret whatever its name."""
-    if _URL_WITH_PASSWORD.search(value) or _PEM_BLOCK.search(value):
+    if any(match["password"] not in ("***", MASK) for match in _URL_WITH_PASSWORD.finditer(value)):
+        return True
+    if _PEM_BLOCK.search(value):
         return True
     return any(_is_aws_secret_key(match.group(0)) for match in _AWS_SECRET_KEY.finditer(value))
 
@@ -88,11 +94,16 @@ def looks_like_secret(value: str) -> bool:
 def mask_text(text: str) -> str:
     """`text` with every secret-shaped part replaced: URL passwords, PEM blocks, AWS secret access keys."""
     if "://" in text:
-        text = _URL_WITH_PASSWORD.sub(lambda match: f"{match['scheme']}{match['user']}:{MASK}@{match['host']}",
-                                      text)
+        text = _URL_WITH_PASSWORD.sub(_masked_url, text)
     if "-----BEGIN " in text:
         text = _PEM_BLOCK.sub(MASK, text)
     return _AWS_SECRET_KEY.sub(lambda match: MASK if _is_aws_secret_key(match.group(0)) else match.group(0), text)
+
+
+def _masked_url(match: re.Match[str]) -> str:
+    # A password already masked (`toolkit db` prints DSNs as user:***@host) stays as it is.
+    password = match["password"] if match["password"] in ("***", MASK) else MASK
+    return f"{match['scheme']}{match['user']}:{password}@{match['host']}"
 
 
 def mask_value(value: Any) -> Any:

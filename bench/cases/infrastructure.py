@@ -276,7 +276,7 @@ def measure_rollback(sandbox: Sandbox, settings: Settings) -> Row:
         raise RuntimeError(f"after the rollback the service runs {state['task_definition']}, not {scenario['good']}")
     row = Row(id="B7", what=f"`toolkit rollback {sandbox.rollback_environment} --tier immediate --yes`",
               baseline="boto3 script making the same API calls (checks, UpdateService, wait, suspend, verify)",
-              goal="≤ 1.5×", toolkit=samples["toolkit"], reference=samples["baseline"], ratio_limit=1.5,
+              goal="≤ 1.3×", toolkit=samples["toolkit"], reference=samples["baseline"], ratio_limit=1.3,
               repetitions=settings.rollback_repetitions,
               notes=[f"API calls: toolkit {len(toolkit_calls)}, baseline {len(baseline_calls)}"])
     row.details = [

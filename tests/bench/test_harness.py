@@ -46,6 +46,19 @@ def test_quick_run_measures_startup_review_and_migrations(tmp_path: Path) -> Non
     assert "heavy imports at start-up: none" in rows["B3"][0][8], report
 
 
+def test_quick_run_measures_migration_load_at_each_size(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "B11", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows = table_rows(report)
+    assert sorted(rows) == ["B11"], report
+    assert_measured(rows, "B11", report)
+    assert [cells[1] for cells in rows["B11"]] == ["load one 0.05 MB migration of 605 statements",
+                                                  "load one 0.2 MB migration of 2,381 statements"], report
+    assert re.search(r"^- B11 0\.2 MB \(2,381 statements\): toolkit min \d+\.\d\d s, median \d+\.\d\d s",
+                     report, re.MULTILINE), report
+
+
 @pytest.mark.slow
 def test_quick_run_measures_plan_and_rollback_against_the_emulator(tmp_path: Path) -> None:
     output = tmp_path / "BENCHMARKS.md"

@@ -72,7 +72,7 @@ def test_docs_write_then_all_fast_checks_pass_as_json(project: Path) -> None:
 def test_write_without_docs_is_a_usage_error(project: Path) -> None:
     before = sorted(path.name for path in (project / "modules/queue").iterdir())
     result = invoke("--schema", "--write")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert (
         result.output.strip() == "Error: --write rewrites README tables: use it with --docs (or with no check selected)"
     )

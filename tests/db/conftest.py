@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -61,3 +61,27 @@ def aws_environment(moto_environment, monkeypatch: pytest.MonkeyPatch) -> str:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
     return moto_environment.endpoint_url
+
+
+# Every character that ends a part of a URL, and '%': what a password typed without percent-encoding holds.
+AWKWARD_PASSWORD = "Pa/ss?wo#rd@x%zz"
+
+
+@pytest.fixture
+def awkward_role(postgres_database: PostgresDatabase) -> Iterator[str]:
+    """A login role whose password is AWKWARD_PASSWORD and that owns the test database; returns its name."""
+    role = f"awkward_{postgres_database.name}"
+    postgres_database.query(f"CREATE ROLE {role} LOGIN PASSWORD '{AWKWARD_PASSWORD}'")
+    postgres_database.query(f'ALTER DATABASE "{postgres_database.name}" OWNER TO {role}')
+    yield role
+    postgres_database.query(f'ALTER DATABASE "{postgres_database.name}" OWNER TO postgres')
+    postgres_database.query(f"REASSIGN OWNED BY {role} TO postgres")
+    postgres_database.query(f"DROP OWNED BY {role}")
+    postgres_database.query(f"DROP ROLE {role}")
+
+
+def assert_no_password_piece(text: str, password: str = AWKWARD_PASSWORD) -> None:
+    """No run of 4+ characters of the password appears (so no readable piece of it either)."""
+    pieces = {password[start:start + 4] for start in range(len(password) - 3)}
+    leaked = sorted(piece for piece in pieces if piece in text)
+    assert not leaked, f"pieces of the password {leaked} in: {text}"

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -13,10 +14,12 @@ from typer.testing import CliRunner
 
 from tests.support.postgres import SUPERUSER_PASSWORD
 from toolkit.cli import app
+from toolkit.cli.db import DSN_ON_COMMAND_LINE_WARNING
 
-from .conftest import REPOSITORY, history, table_exists
+from .conftest import AWKWARD_PASSWORD, REPOSITORY, assert_no_password_piece, history, table_exists
 
 cli = CliRunner()
+DSN_WARNING = DSN_ON_COMMAND_LINE_WARNING + "\n"
 BASIC = {
     "001_empresas.sql": "CREATE TABLE empresas (id int PRIMARY KEY);",
     "002_seed.sql": "INSERT INTO empresas VALUES (1);",
@@ -89,7 +92,7 @@ def test_dsn_and_dir_flags_override_everything(project, postgres_database, make_
     folder = make_folder({"001_only.sql": "CREATE TABLE only_this (id int);"})
     result = invoke("migrate", "dev", "--dsn", postgres_database.dsn, "--dir", str(folder), "--json")
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.output)
+    payload = json.loads(result.stdout)
     assert (payload["ok"], [item["script"] for item in payload["applied"]], payload["errors"]) == (
         True, ["001_only.sql"], [])
     assert payload["target"] == masked(postgres_database)
@@ -98,7 +101,7 @@ def test_dsn_and_dir_flags_override_everything(project, postgres_database, make_
 
 def test_no_database_configured(project) -> None:
     result = invoke("status", "dev")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.stderr == ("Error: no database to connect to: pass --dsn, set ESCOLA_DB_URL, or pass --secret-id "
                              "(or set migrations.secret_id)\n")
 
@@ -107,7 +110,7 @@ def test_bad_folder_is_reported_before_connecting(project, postgres_database) ->
     (project / "escola_db" / "002_duplicate.sql").write_text("SELECT 1;")
     result = invoke("migrate", "dev", "--dsn", postgres_database.dsn)
     assert result.exit_code == 1, result.output
-    assert result.stderr == (f"Error: {project}/escola_db/002_seed.sql: duplicate version 002: "
+    assert result.stderr == (f"{DSN_WARNING}Error: {project}/escola_db/002_seed.sql: duplicate version 002: "
                              "002_duplicate.sql has the same version\n")
     assert not table_exists(postgres_database, "escola_history")
 
@@ -116,7 +119,7 @@ def test_failing_migration_exits_non_zero_and_writes_no_history_row(project, pos
     (project / "escola_db" / "003_bad.sql").write_text("CREATE TABLE ok (id int);\nALTER TABLE nope ADD x int;\n")
     result = invoke("migrate", "dev", "--dsn", postgres_database.dsn)
     assert result.exit_code == 1, result.output
-    assert result.stderr == (
+    assert result.stderr == DSN_WARNING + (
         "Error: 003_bad.sql, line 2: 42P01 relation \"nope\" does not exist\n"
         "  statement: ALTER TABLE nope ADD x int\n"
         "the transaction was rolled back: nothing of 003_bad.sql was applied; the lock was released\n"
@@ -130,8 +133,9 @@ def test_verify_fails_on_a_changed_file(project, postgres_database) -> None:
     (project / "escola_db" / "001_empresas.sql").write_text("CREATE TABLE empresas (id bigint PRIMARY KEY);")
     result = invoke("verify", "dev", "--dsn", postgres_database.dsn)
     assert result.exit_code == 1
-    assert re.fullmatch(r"Error: 001_empresas.sql was changed after it was applied: checksum [0-9a-f]{64} in "
-                        r"history, [0-9a-f]{64} on disk. Nothing was applied\n", result.stderr), result.stderr
+    assert re.fullmatch(re.escape(DSN_WARNING) + r"Error: 001_empresas.sql was changed after it was applied: "
+                        r"checksum [0-9a-f]{64} in history, [0-9a-f]{64} on disk. Nothing was applied\n",
+                        result.stderr), result.stderr
 
 
 def test_baseline_and_rollback(project, postgres_database) -> None:
@@ -145,7 +149,7 @@ def test_baseline_and_rollback(project, postgres_database) -> None:
     assert re.search(r"^rolled back 002_seed.down.sql \(\d+ ms\)$", result.output, re.MULTILINE)
     assert history(postgres_database, "public.escola_history") == [[1, "<< baseline >>", "BASELINE", True]]
     result = invoke("rollback", "dev", "--to", "0", "--dsn", postgres_database.dsn)
-    assert (result.exit_code, result.stderr) == (1, "Error: cannot roll back below the baseline 001\n")
+    assert (result.exit_code, result.stderr) == (1, f"{DSN_WARNING}Error: cannot roll back below the baseline 001\n")
 
 
 def test_lock_held_elsewhere_with_lock_timeout_zero(project, postgres_database) -> None:
@@ -159,8 +163,8 @@ def test_lock_held_elsewhere_with_lock_timeout_zero(project, postgres_database) 
     finally:
         holder.close()
     assert result.exit_code == 1
-    assert result.stderr.startswith('Error: another migration run holds the lock on "public"."escola_history": '
-                                    "session pid ")
+    assert result.stderr.startswith(DSN_WARNING + 'Error: another migration run holds the lock on '
+                                    '"public"."escola_history": session pid ')
     assert not table_exists(postgres_database, "empresas")
 
 
@@ -205,7 +209,7 @@ def test_secret_host_and_database_from_the_environment_file(project, postgres_da
 def test_via_lambda_needs_a_function(project) -> None:
     result = invoke("migrate", "dev", "--via", "lambda")
     assert (result.exit_code, result.stderr) == (
-        2, "Error: no runner function: pass --function or set migrations.lambda_function\n")
+        1, "Error: no runner function: pass --function or set migrations.lambda_function\n")
 
 
 def test_package_writes_into_the_build_folder(project) -> None:
@@ -217,3 +221,88 @@ def test_package_writes_into_the_build_folder(project) -> None:
     first = zip_path.read_bytes()
     assert invoke("package", "dev").exit_code == 0
     assert zip_path.read_bytes() == first
+
+
+def test_dsn_with_a_password_on_the_command_line_is_warned_about(project, postgres_database, monkeypatch) -> None:
+    result = invoke("status", "dev", "--dsn", postgres_database.dsn)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == DSN_WARNING
+    monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
+    result = invoke("status", "dev")
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+
+
+def test_raw_password_in_an_unparsable_dsn_is_never_printed(project, awkward_role, postgres_database) -> None:
+    port = postgres_database.server.port
+    for dsn in (f"postgresql://{awkward_role}:{AWKWARD_PASSWORD}@127.0.0.1:{port}/{postgres_database.name}",
+                f"postgresql://{awkward_role}@127.0.0.1:{port}/{postgres_database.name}?password={AWKWARD_PASSWORD}"):
+        for command in ("migrate", "status", "verify"):
+            result = invoke(command, "dev", "--dsn", dsn, "--json") if command != "verify" else invoke(
+                command, "dev", "--dsn", dsn)
+            assert result.exit_code == 2, result.output
+            assert_no_password_piece(result.output)
+            assert result.stderr.startswith(DSN_WARNING + "Error: invalid DSN postgresql://"), result.stderr
+    assert not table_exists(postgres_database, "escola_history")
+
+
+def test_password_parameter_form_in_json_output_and_connection_errors(project, awkward_role, postgres_database,
+                                                                     monkeypatch) -> None:
+    base = f"postgresql://{awkward_role}@127.0.0.1:{postgres_database.server.port}/{postgres_database.name}"
+    masked_target = (f"postgresql://{awkward_role}:***@127.0.0.1:{postgres_database.server.port}/"
+                     f"{postgres_database.name}?sslmode=disable")
+    monkeypatch.setenv("ESCOLA_DB_URL", f"{base}?password={quote(AWKWARD_PASSWORD, safe='')}")
+    result = invoke("migrate", "dev", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["target"] == masked_target
+    assert_no_password_piece(result.output)
+    assert [row[0] for row in history(postgres_database, "public.escola_history")] == [1, 2]
+    monkeypatch.setenv("ESCOLA_DB_URL", f"{base}?password={quote(AWKWARD_PASSWORD[::-1], safe='')}")
+    result = invoke("status", "dev", "--json")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"Error: cannot connect to {masked_target}: 28P01 password authentication failed for "
+                             f"user \"{awkward_role}\"\n")
+    assert_no_password_piece(result.output, AWKWARD_PASSWORD[::-1])
+
+
+def test_verify_fails_on_an_invalid_index_and_status_shows_it(project, postgres_database, monkeypatch) -> None:
+    monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
+    assert invoke("migrate", "dev").exit_code == 0
+    postgres_database.query("INSERT INTO empresas VALUES (2)")
+    postgres_database.query("CREATE TABLE dup (a int)")
+    postgres_database.query("INSERT INTO dup VALUES (1), (1)")
+    with pytest.raises(Exception, match="could not create unique index"):
+        postgres_database.query("CREATE UNIQUE INDEX CONCURRENTLY dup_a_key ON dup (a)")
+    result = invoke("verify", "dev")
+    problem = ("index public.dup_a_key on public.dup is INVALID (a failed CREATE INDEX CONCURRENTLY or REINDEX "
+               "CONCURRENTLY left it): queries do not use it, a unique one enforces nothing, and writes still "
+               "maintain it. Run 'DROP INDEX CONCURRENTLY IF EXISTS public.dup_a_key;', then its CREATE INDEX "
+               "CONCURRENTLY again")
+    assert (result.exit_code, result.stderr) == (1, f"Error: {problem}. Nothing was applied\n"), result.output
+    result = invoke("status", "dev")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == ["Invalid indexes:", f"- {problem}"]
+    assert json.loads(invoke("status", "dev", "--json").stdout)["invalid_indexes"] == [problem]
+
+
+def test_session_wide_set_warning_is_printed(project, postgres_database, monkeypatch) -> None:
+    monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
+    (project / "escola_db" / "003_path.sql").write_text("SET search_path = public;\nCREATE TABLE pathed (id int);")
+    result = invoke("migrate", "dev")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("Warning: 003_path.sql, line 1: 'SET search_path = public' changes the whole session, "
+                             "not just this migration: the runner resets the session before the next file, so it "
+                             "ends with this one; write SET LOCAL to scope it to this migration's transaction\n")
+
+
+def test_skip_manifest_listing_an_applied_version_says_how_to_resolve_it(project, postgres_database,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
+    assert invoke("migrate", "dev").exit_code == 0
+    (project / "escola_db" / "skip.txt").write_text("2: seeded by hand in production\n")
+    result = invoke("migrate", "dev")
+    assert result.exit_code == 1, result.output
+    assert re.fullmatch(
+        r"Error: 002_seed\.sql is listed in the skip manifest \(seeded by hand in production\) but was applied on "
+        rf"\S+: to keep it, remove the line for 002 from {re.escape(str(project))}/escola_db/skip\.txt; to undo it, "
+        r"roll it back first \(rollback --to 001, which also undoes every later version\) and keep it listed\. "
+        r"Nothing was applied\n", result.stderr), result.stderr

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import ssl
 import uuid
+from urllib.parse import quote
 
 import boto3
 import pytest
 
 from toolkit.db.connection import ConnectionTarget, mask_dsn, open_connection, parse_dsn, target_from_secret
 from toolkit.errors import MigrationError, UsageError
+
+from .conftest import AWKWARD_PASSWORD, assert_no_password_piece
 
 
 def test_parse_full_dsn() -> None:
@@ -41,16 +44,18 @@ def test_sslmode_disable_is_refused_off_localhost() -> None:
 
 
 @pytest.mark.parametrize(("dsn", "message"), [
-    ("mysql://u:pw@h/db", "invalid DSN mysql://u:***@h/db: expected postgresql://user:password@host:port/dbname"),
+    ("mysql://u:pw@h/db", "invalid DSN mysql://u:***@h/db: expected postgresql://user@host:port/dbname "
+     "(the password after the user name, user:password, or in PGPASSWORD)"),
     ("postgresql://u:pw@h", "invalid DSN postgresql://u:***@h: no database name"),
     ("postgresql://h/db", "invalid DSN postgresql://h/db: no user name"),
     ("postgresql://u:pw@h/db?sslmode=sometimes",
      "invalid DSN postgresql://u:***@h/db?sslmode=sometimes: sslmode must be one of disable, allow, prefer, "
      "require, verify-ca, verify-full"),
     ("postgresql://u:pw@h/db?application_name=x",
-     "invalid DSN postgresql://u:***@h/db?application_name=x: unsupported parameter(s) application_name"),
-    ("postgresql://u:pw@h:notaport/db", "invalid DSN postgresql://u:***@h:notaport/db: "
-     "Port could not be cast to integer value as 'notaport'"),
+     "invalid DSN postgresql://u:***@h/db?application_name=x: unsupported parameter(s) application_name "
+     "(supported: sslmode, sslrootcert, host, port, user, password, dbname; a '&' inside a value must be written "
+     "%26)"),
+    ("postgresql://u:pw@h:notaport/db", "invalid DSN postgresql://u:***@h:notaport/db: the port is not a number"),
 ])
 def test_bad_dsns_are_usage_errors_without_the_password(dsn: str, message: str) -> None:
     with pytest.raises(UsageError) as caught:
@@ -115,3 +120,80 @@ def test_secret_with_its_own_host_and_errors(aws_environment: str) -> None:
     with pytest.raises(MigrationError) as caught:
         target_from_secret("does-not-exist")
     assert str(caught.value) == "cannot read secret does-not-exist: ResourceNotFoundException"
+
+
+@pytest.mark.parametrize(("dsn", "masked"), [
+    ("postgresql://u:Pa/ss?wo#rd@x%zz@db.internal:5432/app", "postgresql://u:***@db.internal:5432/app"),
+    ("postgres://u:a@b@h/db?sslmode=require", "postgres://u:***@h/db?sslmode=require"),
+    ("postgresql://u@h/db?password=Pa/ss?wo#rd%zz&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
+    ("postgresql://u@h/db?sslmode=require&password=Pa&ss", "postgresql://u@h/db?sslmode=require&password=***"),
+    ("postgresql://u@h/db?PASSWORD=x", "postgresql://u@h/db?PASSWORD=***"),
+    ("host=h user=u password=Pa/ss?wo#rd dbname=app", "host=h user=u password=*** dbname=app"),
+    ("host=h password='two words' dbname=app", "host=h password=*** dbname=app"),
+    ("postgresql://u:a?password=b@h/db", "postgresql://u:***"),
+    ("postgresql://h:5432/db?password=a@b", "postgresql://h:***"),
+    ("postgresql://u@h/db", "postgresql://u@h/db"),
+    ("not a dsn", "not a dsn"),
+])
+def test_mask_dsn_hides_any_password(dsn: str, masked: str) -> None:
+    assert mask_dsn(dsn) == masked
+
+
+@pytest.mark.parametrize(("dsn", "message"), [
+    ("postgresql://u:Zq/Xk@h/db", "invalid DSN postgresql://u:***@h/db: the user name or password holds '/', '?' or "
+     "'#': percent-encode them in a URL (/ → %2F, ? → %3F, # → %23, @ → %40, % → %25)"),
+    ("postgresql://u:Zq?Xk@h:5432/db", "invalid DSN postgresql://u:***@h:5432/db: the user name or password holds "
+     "'/', '?' or '#': percent-encode them in a URL (/ → %2F, ? → %3F, # → %23, @ → %40, % → %25)"),
+    ("postgresql://u:Zq#Xk@h/db", "invalid DSN postgresql://u:***@h/db: the user name or password holds '/', '?' or "
+     "'#': percent-encode them in a URL (/ → %2F, ? → %3F, # → %23, @ → %40, % → %25)"),
+    ("postgresql://u:Zq%zzXk@h/db", "invalid DSN postgresql://u:***@h/db: the user name or password holds a '%' that "
+     "is not a percent-encoded byte: write % as %25"),
+    ("postgresql://u:Zq/Xk:99@h/db", "invalid DSN postgresql://u:***@h/db: the user name or password holds '/', '?' "
+     "or '#': percent-encode them in a URL (/ → %2F, ? → %3F, # → %23, @ → %40, % → %25)"),
+    ("postgresql://u@h/db?password=Zq#Xk", "invalid DSN postgresql://u@h/db?password=***: a parameter holds a raw "
+     "'#' or '%': percent-encode it (# → %23, % → %25, & → %26)"),
+    ("postgresql://u@h/db?password=Zq&Xk=1", "invalid DSN postgresql://u@h/db?password=***: unsupported "
+     "parameter(s) (supported: sslmode, sslrootcert, host, port, user, password, dbname; a '&' inside a value must "
+     "be written %26)"),
+    ("host=h user=u password=ZqXk dbname=x", "invalid DSN host=h user=u password=*** dbname=x: expected "
+     "postgresql://user@host:port/dbname (the password after the user name, user:password, or in PGPASSWORD)"),
+])
+def test_raw_special_characters_in_a_password_are_never_echoed(dsn: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_dsn(dsn)
+    assert str(caught.value) == message
+    assert "Zq" not in str(caught.value) and "Xk" not in str(caught.value)
+
+
+def test_raw_at_sign_in_a_password_parses(awkward_role, postgres_database) -> None:
+    # The last '@' ends the credentials, so a raw '@' is unambiguous; '/', '?', '#' and '%' must be encoded.
+    password = AWKWARD_PASSWORD.replace("/", "%2F").replace("?", "%3F").replace("#", "%23").replace("%zz", "%25zz")
+    target = parse_dsn(f"postgresql://{awkward_role}:{password}@127.0.0.1:{postgres_database.server.port}/"
+                       f"{postgres_database.name}")
+    assert target.password == AWKWARD_PASSWORD
+    connection = open_connection(target)
+    try:
+        assert connection.run("SELECT current_user")[0][0] == awkward_role
+    finally:
+        connection.close()
+
+
+def test_connection_error_with_an_awkward_password_is_masked(awkward_role, postgres_database) -> None:
+    wrong = quote(AWKWARD_PASSWORD[::-1], safe="")
+    target = parse_dsn(f"postgresql://{awkward_role}:{wrong}@127.0.0.1:{postgres_database.server.port}/"
+                       f"{postgres_database.name}?password=ignored")
+    with pytest.raises(MigrationError) as caught:
+        open_connection(target)
+    assert str(caught.value) == (f"cannot connect to postgresql://{awkward_role}:***@127.0.0.1:"
+                                 f"{postgres_database.server.port}/{postgres_database.name}?sslmode=disable: 28P01 "
+                                 f"password authentication failed for user \"{awkward_role}\"")
+    assert_no_password_piece(str(caught.value), AWKWARD_PASSWORD[::-1])
+
+
+def test_password_given_as_a_parameter_connects(awkward_role, postgres_database) -> None:
+    target = parse_dsn(f"postgresql://{awkward_role}@127.0.0.1:{postgres_database.server.port}/"
+                       f"{postgres_database.name}?password={quote(AWKWARD_PASSWORD, safe='')}")
+    assert target.password == AWKWARD_PASSWORD
+    assert target.describe() == (f"postgresql://{awkward_role}:***@127.0.0.1:{postgres_database.server.port}/"
+                                 f"{postgres_database.name}?sslmode=disable")
+    open_connection(target).close()

@@ -174,3 +174,61 @@ def test_split_keeps_rule_actions_in_parentheses_whole() -> None:
     statements = split_statements(text)
     assert [s.line for s in statements] == [1, 2]
     assert statements[0].sql.endswith("VALUES (2))")
+
+
+def test_splitter_counts_lines_as_it_goes() -> None:
+    """Linear in the file size: each character is counted for line numbers once, not once per statement."""
+
+    class CountingText(str):
+        counted = 0
+
+        def count(self, sub, start=0, end=None):  # type: ignore[override]
+            stop = len(self) if end is None else end
+            CountingText.counted += max(stop - start, 0)
+            return str.count(self, sub, start, stop)
+
+    body = "".join(f"INSERT INTO t VALUES ({number}, 'row; {number}');\n" for number in range(2000))
+    text = CountingText("-- many small statements\n" + body)
+    statements = split_statements(text)
+    assert len(statements) == 2000
+    assert [statements[0].line, statements[-1].line] == [2, 2001]
+    assert CountingText.counted <= len(text), f"counted {CountingText.counted} characters of {len(text)}"
+
+
+def test_byte_order_mark_does_not_hide_the_directive_or_change_the_checksum(make_folder) -> None:
+    text = "-- toolkit:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n"
+    folder = make_folder({"001_plain.sql": text})
+    (folder / "002_bom.sql").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    (folder / "skip.txt").write_bytes(b"\xef\xbb\xbf001: the same index twice\n")
+    migrations = load_migrations(folder).by_version()
+    bom = migrations[2].up
+    assert (bom.transactional, bom.statements[0].sql, bom.statements[0].line) == (
+        False, "CREATE INDEX CONCURRENTLY i ON t (a)", 2)
+    assert bom.checksum == migrations[1].up.checksum
+    assert bom.sql() == text
+    assert migrations[1].skip_reason == "the same index twice"
+
+
+def test_invalid_utf8_after_a_byte_order_mark_names_the_file_byte(make_folder) -> None:
+    folder = make_folder({})
+    (folder / "001_bad.sql").write_bytes(b"\xef\xbb\xbfSELECT '\xff';")
+    assert error_of(folder) == f"{folder}/001_bad.sql: not UTF-8 text (byte 11)"
+
+
+def test_utf16_file_is_refused_with_its_own_message(make_folder) -> None:
+    folder = make_folder({})
+    (folder / "001_unicode.sql").write_bytes("SELECT 1;".encode("utf-16"))
+    assert error_of(folder) == (f"{folder}/001_unicode.sql: UTF-16 text (a Windows editor's \"Unicode\"): "
+                                "save it as UTF-8")
+
+
+@pytest.mark.parametrize(("sql", "warned"), [
+    ("SET search_path = app", True), ("set role app_owner", True), ("SET SESSION statement_timeout = 0", True),
+    ("SET LOCAL search_path = app", False), ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", False),
+    ("SET CONSTRAINTS ALL DEFERRED", False), ("SELECT set_config('a.b', 'c', true)", False),
+])
+def test_session_wide_set_is_warned_about(make_folder, sql: str, warned: bool) -> None:
+    folder = make_folder({"001_a.sql": f"SELECT 1;\n{sql};", "002_b.sql": f"-- toolkit:no-transaction\n{sql};"})
+    migrations = load_migrations(folder).by_version()
+    assert len(migrations[1].up.warnings) == (1 if warned else 0)
+    assert migrations[2].up.warnings == ()  # outside a transaction SET LOCAL does nothing: SET is right there

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -24,7 +25,7 @@ from toolkit.db.package import FIXED_TIMESTAMP, build_package
 from toolkit.db.remote import invoke_runner
 from toolkit.errors import MigrationError
 
-from .conftest import EXAMPLES, history
+from .conftest import AWKWARD_PASSWORD, EXAMPLES, assert_no_password_piece, history
 
 FILES = {
     "001_empresas.sql": "CREATE TABLE empresas (id int PRIMARY KEY);",
@@ -245,3 +246,20 @@ def test_cli_via_lambda_prints_the_structured_result(lambda_environment, postgre
                                               f"Database: {handler_result['target']}"]
     assert "applied 001_empresas.sql" in result.stdout
     assert result.stderr.startswith("Error: 003_bad.sql, line 1: 22012 division by zero\n")
+
+
+def test_handler_never_logs_a_raw_password_from_the_dsn(awkward_role, postgres_database, make_folder, monkeypatch,
+                                                        capsys) -> None:
+    monkeypatch.delenv("TOOLKIT_DB_SECRET_ID", raising=False)
+    monkeypatch.setenv("TOOLKIT_MIGRATIONS_DIR", str(make_folder(FILES)))
+    base = f"postgresql://{awkward_role}:{{}}@127.0.0.1:{postgres_database.server.port}/{postgres_database.name}"
+    # Typed raw (a parse error), then encoded but wrong (a connection error): both end in the logged JSON.
+    for password in (AWKWARD_PASSWORD, quote(AWKWARD_PASSWORD[::-1], safe="")):
+        monkeypatch.setenv("TOOLKIT_DATABASE_URL", base.format(password))
+        result = handler({"action": "migrate"}, None)
+        logged = capsys.readouterr().out
+        assert result["ok"] is False and result["errors"], result
+        assert_no_password_piece(logged)
+        assert_no_password_piece(logged, AWKWARD_PASSWORD[::-1])
+        assert f"postgresql://{awkward_role}:***@" in result["errors"][0]["message"]
+    assert history(postgres_database) == []

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from toolkit.db.files import checksum_of
 from toolkit.db.runner import MigrationFailed, State
 from toolkit.errors import MigrationError
 
@@ -203,7 +206,10 @@ def test_skipping_an_applied_version_is_an_error(postgres_database, make_folder)
     (folder / "skip.txt").write_text("002: not wanted\n")
     with pytest.raises(MigrationError) as caught:
         make_runner(postgres_database, folder).verify()
-    assert str(caught.value).startswith("002_u.sql is listed in the skip manifest (not wanted) but was applied on ")
+    assert re.fullmatch(
+        r"002_u\.sql is listed in the skip manifest \(not wanted\) but was applied on \S+: to keep it, remove the "
+        rf"line for 002 from {re.escape(str(folder))}/skip\.txt; to undo it, roll it back first \(rollback --to 001, "
+        r"which also undoes every later version\) and keep it listed\. Nothing was applied", str(caught.value))
 
 
 def test_baseline_marks_existing_database(postgres_database, make_folder) -> None:
@@ -327,3 +333,315 @@ def test_database_errors_outside_a_migration_are_clean(postgres_database, make_f
         f"{runner.target.describe()}: 42939 unacceptable schema name \"pg_toast\" "
         "(The prefix \"pg_\" is reserved for system schemas.). Nothing was applied")
     assert advisory_locks(postgres_database) == 0
+
+
+# --- concurrent indexes that failed: never recorded, always reported ----------------------------------
+
+def unique_index_folder(make_folder, index_sql: str = "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_a_key "
+                                                      "ON t (a);"):
+    # The issue's file: a side effect, then the index, with the IF NOT EXISTS our docs used to recommend.
+    return make_folder({
+        "001_t.sql": "CREATE TABLE t (a int);\nCREATE TABLE side_effects (note text);\nINSERT INTO t VALUES (1), (1);",
+        "002_unique.sql": "-- toolkit:no-transaction\nINSERT INTO side_effects VALUES ('002 ran');\n" + index_sql,
+    })
+
+
+def index_state(database, name: str) -> list[list[object]]:
+    return database.query("SELECT indisvalid, indisready FROM pg_index WHERE indexrelid = to_regclass(:name)",
+                          name=name)
+
+
+def test_rerun_over_an_invalid_concurrent_index_fails_before_running_and_records_nothing(postgres_database,
+                                                                                        make_folder) -> None:
+    folder = unique_index_folder(make_folder)
+    with pytest.raises(MigrationFailed) as first:
+        make_runner(postgres_database, folder).migrate()
+    assert first.value.failure.code == "23505"
+    assert index_state(postgres_database, "public.t_a_key") == [[False, False]]
+    # Re-run without the DROP: IF NOT EXISTS would skip the invalid index and PostgreSQL would report success.
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value) == (
+        "002_unique.sql, line 3: index public.t_a_key is INVALID (indisvalid = false, indisready = false): an "
+        "earlier failed CREATE "
+        "INDEX CONCURRENTLY left it and 'IF NOT EXISTS' skipped building it\n"
+        "  statement: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_a_key ON t (a)\n"
+        "002_unique.sql was not started: nothing of it ran and it is not recorded in history. Recovery: run "
+        "'DROP INDEX CONCURRENTLY IF EXISTS public.t_a_key;'; then run migrate again")
+    assert history(postgres_database) == [[1, "001_t.sql", "SQL", True]]
+    # The file's other statement ran once (the failed first run), not again.
+    assert postgres_database.query("SELECT count(*) FROM side_effects") == [[1]]
+    assert advisory_locks(postgres_database) == 0
+    # The recovery step is the right one: after it (and the data fixed) the file applies and the index is valid.
+    postgres_database.query("DROP INDEX CONCURRENTLY IF EXISTS public.t_a_key")
+    postgres_database.query("DELETE FROM t")
+    result = make_runner(postgres_database, folder).migrate()
+    assert [item.version for item in result.applied] == [2]
+    assert index_state(postgres_database, "public.t_a_key") == [[True, True]]
+
+
+def test_index_made_invalid_while_the_file_ran_is_not_recorded(postgres_database, make_folder) -> None:
+    # What a skipped IF NOT EXISTS or a concurrent session can leave: the index exists but is not valid when
+    # the file ends. (Flipping indisvalid by hand is how PostgreSQL's own tests simulate it.)
+    folder = unique_index_folder(make_folder, "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON public.t (a);\n"
+                                              "UPDATE pg_index SET indisvalid = false "
+                                              "WHERE indexrelid = 'public.t_a_idx'::regclass;")
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value) == (
+        "002_unique.sql, line 3: index public.t_a_idx is INVALID (indisvalid = false): an earlier failed CREATE "
+        "INDEX CONCURRENTLY left it and 'IF NOT EXISTS' skipped building it\n"
+        "  statement: CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON public.t (a)\n"
+        "002_unique.sql ran outside a transaction (-- toolkit:no-transaction) and is NOT recorded in history. "
+        "Recovery: its other statement(s) (line 2, 4) were committed: undo them or make them idempotent; run "
+        "'DROP INDEX CONCURRENTLY IF EXISTS public.t_a_idx;'; then run migrate again\n"
+        "Completed before this failure (kept): 001_t.sql")
+    assert history(postgres_database) == [[1, "001_t.sql", "SQL", True]]
+
+
+def test_if_not_exists_skipping_an_index_of_another_table_is_not_recorded(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE t (a int);\nCREATE TABLE other (a int);\n"
+                     "CREATE INDEX same_name_idx ON other (a);",
+        "002_index.sql": "-- toolkit:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS same_name_idx ON t (a);",
+    })
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value).splitlines()[0] == (
+        "002_index.sql, line 2: index public.same_name_idx exists on public.other, not on t: 'IF NOT EXISTS' skipped "
+        "building it")
+    assert [row[0] for row in history(postgres_database)] == [1]
+
+
+def test_verify_reports_invalid_indexes_and_status_lists_them(postgres_database, make_folder) -> None:
+    folder = make_folder({"001_t.sql": "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1), (1);"})
+    runner = make_runner(postgres_database, folder)
+    runner.migrate()
+    # What an older toolkit (or a hand-run statement) left: an invalid index, its file recorded as applied.
+    with pytest.raises(Exception, match="could not create unique index"):
+        postgres_database.query('CREATE UNIQUE INDEX CONCURRENTLY "T key" ON t (a)')
+    problem = ('index public."T key" on public.t is INVALID (a failed CREATE INDEX CONCURRENTLY or REINDEX '
+               "CONCURRENTLY left it): queries do not use it, a unique one enforces nothing, and writes still "
+               "maintain it. Run 'DROP INDEX CONCURRENTLY IF EXISTS public.\"T key\";', then its CREATE INDEX "
+               "CONCURRENTLY again")
+    with pytest.raises(MigrationError) as caught:
+        runner.verify()
+    assert str(caught.value) == f"{problem}. Nothing was applied"
+    assert runner.status().invalid_indexes == (problem,)
+    # plan and migrate are not blocked by an index no pending file builds.
+    assert runner.plan().pending == ()
+    postgres_database.query('DROP INDEX CONCURRENTLY public."T key"')
+    assert runner.verify().invalid_indexes == ()
+
+
+# --- a clean session for every migration ------------------------------------------------------------
+
+def drop_role(database, role: str) -> None:
+    """Roles are cluster-wide: drop what a test created (the database itself is dropped by the fixture)."""
+    if database.query("SELECT count(*) FROM pg_roles WHERE rolname = :role", role=role) == [[1]]:
+        database.query(f"DROP OWNED BY {role}")
+        database.query(f"DROP ROLE {role}")
+
+
+def test_session_settings_do_not_leak_into_the_next_migration(postgres_database, make_folder) -> None:
+    role = f"leak_{postgres_database.name}"
+    folder = make_folder({
+        "001_other.sql": f"CREATE SCHEMA other;\nCREATE ROLE {role};\nGRANT ALL ON SCHEMA public, other TO {role};\n"
+                         "SET search_path = other;\n"
+                         f"SET ROLE {role};\nSET statement_timeout = 1;",
+        "002_table.sql": "CREATE TABLE placed (id int);\nSELECT pg_sleep(0.05);",
+    })
+    try:
+        result = make_runner(postgres_database, folder).migrate()
+        # One call gives what two calls would: the table in public, owned by the runner's own user,
+        # and the file's statement_timeout of 1 ms gone.
+        assert [item.version for item in result.applied] == [1, 2]
+        assert postgres_database.query(
+            "SELECT n.nspname, pg_get_userbyid(c.relowner) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'placed'") == [["public", "postgres"]]
+        assert postgres_database.query("SELECT applied_by FROM toolkit_schema_history WHERE version = 2") == [
+            ["postgres"]]
+    finally:
+        drop_role(postgres_database, role)
+
+
+def test_session_authorization_is_reset_too(postgres_database, make_folder) -> None:
+    role = f"auth_{postgres_database.name}"
+    folder = make_folder({
+        "001_auth.sql": f"CREATE ROLE {role};\nGRANT ALL ON SCHEMA public TO {role};\n"
+                        f"SET SESSION AUTHORIZATION {role};",
+        "002_table.sql": "CREATE TABLE owned (id int);",
+    })
+    try:
+        result = make_runner(postgres_database, folder).migrate()
+        assert [item.version for item in result.applied] == [1, 2]
+        assert postgres_database.query("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'owned'") == [
+            ["postgres"]]
+    finally:
+        drop_role(postgres_database, role)
+
+
+def test_session_wide_set_in_a_transactional_file_gets_a_warning(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_set.sql": "CREATE SCHEMA other;\nSET search_path = other;\nSET LOCAL work_mem = '8MB';\n"
+                       "CREATE TABLE in_other (id int);",
+        "002_concurrently.sql": "-- toolkit:no-transaction\nSET maintenance_work_mem = '64MB';\n"
+                                "CREATE INDEX CONCURRENTLY in_other_id ON other.in_other (id);",
+    })
+    runner = make_runner(postgres_database, folder)
+    warning = ("001_set.sql, line 2: 'SET search_path = other' changes the whole session, not just this migration: "
+               "the runner resets the session before the next file, so it ends with this one; write SET LOCAL to "
+               "scope it to this migration's transaction")
+    assert runner.plan().warnings == (warning,)
+    result = runner.migrate()
+    assert result.warnings == [warning]
+    assert result.to_dict()["warnings"] == [warning]
+    assert table_exists(postgres_database, "other.in_other")
+
+
+# --- the advisory lock is checked before each file ----------------------------------------------------
+
+def test_a_migration_releasing_the_lock_is_rolled_back_and_the_run_stops(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_first.sql": "CREATE TABLE first (id int);",
+        "002_unlock.sql": "CREATE TABLE unlocked (id int);\nSELECT pg_advisory_unlock_all();",
+        "003_third.sql": "CREATE TABLE third (id int);",
+    })
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value) == (
+        '002_unlock.sql: this run no longer holds the migration lock on "public"."toolkit_schema_history": '
+        "002_unlock.sql released it (pg_advisory_unlock_all() or pg_advisory_unlock() in a migration ends the "
+        "runner's own lock), so another run could start applying migrations\n"
+        "  statement: (migration lock check)\n"
+        "002_unlock.sql's transaction was rolled back: nothing of it was applied. Remove the unlock from the "
+        "migration, make sure no other run is in progress, then run migrate again\n"
+        "Completed before this failure (kept): 001_first.sql")
+    assert history(postgres_database) == [[1, "001_first.sql", "SQL", True]]
+    assert not table_exists(postgres_database, "unlocked")
+    assert not table_exists(postgres_database, "third")
+
+
+@pytest.mark.parametrize("unlock", ["SELECT pg_advisory_unlock_all()", "DISCARD ALL"])
+def test_a_no_transaction_migration_releasing_the_lock_is_not_recorded(postgres_database, make_folder,
+                                                                        unlock: str) -> None:
+    folder = make_folder({"001_unlock.sql": f"-- toolkit:no-transaction\n{unlock};",
+                          "002_next.sql": "CREATE TABLE next (id int);"})
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value).splitlines()[2] == (
+        "001_unlock.sql ran outside a transaction (-- toolkit:no-transaction) and is NOT recorded in history. "
+        "Remove the unlock from the migration, make sure no other run is in progress, then run migrate again")
+    assert history(postgres_database) == []
+    assert not table_exists(postgres_database, "next")
+
+
+def test_lock_lost_between_files_stops_before_the_next_one(postgres_database, make_folder) -> None:
+    from toolkit.db.connection import open_connection
+
+    folder = make_folder({"001_a.sql": "CREATE TABLE a (id int);", "002_b.sql": "CREATE TABLE b (id int);"})
+
+    class LosesLockAfterFirstCommit:
+        """A real connection whose advisory locks vanish after the first migration commits (any cause)."""
+
+        def __init__(self, target) -> None:
+            self.connection = open_connection(target)
+            self.commits = 0
+
+        def __getattr__(self, name):
+            return getattr(self.connection, name)
+
+        def run(self, sql, **params):
+            rows = self.connection.run(sql, **params)
+            if sql == "COMMIT":
+                self.commits += 1
+                if self.commits == 1:
+                    self.connection.run("SELECT pg_advisory_unlock_all()")
+            return rows
+
+    runner = make_runner(postgres_database, folder)
+    runner._connect = LosesLockAfterFirstCommit
+    with pytest.raises(MigrationFailed) as caught:
+        runner.migrate()
+    assert str(caught.value).splitlines()[0] == (
+        '002_b.sql: this run no longer holds the migration lock on "public"."toolkit_schema_history": 001_a.sql '
+        "released it (pg_advisory_unlock_all() or pg_advisory_unlock() in a migration ends the runner's own lock), "
+        "so another run could start applying migrations")
+    assert str(caught.value).splitlines()[2].startswith("stopped before 002_b.sql: nothing of it was applied. ")
+    assert history(postgres_database) == [[1, "001_a.sql", "SQL", True]]
+    assert not table_exists(postgres_database, "b")
+
+
+# --- a byte-order mark, a big file --------------------------------------------------------------------
+
+def test_byte_order_mark_is_stripped_before_anything_runs(postgres_database, make_folder) -> None:
+    folder = make_folder({"001_t.sql": "CREATE TABLE t (a int);"})
+    # Windows editors save "UTF-8 with BOM": the directive on the first line must still count.
+    (folder / "002_index.sql").write_bytes(b"\xef\xbb\xbf-- toolkit:no-transaction\n"
+                                           b"CREATE INDEX CONCURRENTLY t_a ON t (a);\n")
+    (folder / "003_seed.sql").write_bytes(b"\xef\xbb\xbfINSERT INTO t VALUES (1);\r\n")
+    (folder / "skip.txt").write_bytes(b"\xef\xbb\xbf# nothing skipped\n")
+    runner = make_runner(postgres_database, folder)
+    assert runner.migrations.by_version()[2].up.transactional is False
+    assert [item.version for item in runner.migrate().applied] == [1, 2, 3]
+    assert runner.migrations.by_version()[3].up.checksum == checksum_of(b"INSERT INTO t VALUES (1);\n")
+    assert runner.plan().pending == ()
+    assert postgres_database.query("SELECT count(*) FROM t") == [[1]]
+
+
+def test_a_file_of_many_statements_names_the_right_line(postgres_database, make_folder) -> None:
+    rows = "".join(f"INSERT INTO many VALUES ({number}, 'row {number}; with a semicolon');\n"
+                   for number in range(1, 5001))
+    folder = make_folder({"001_many.sql": "CREATE TABLE many (id int PRIMARY KEY, note text);\n" + rows
+                          + "INSERT INTO many VALUES (1, 'duplicate');\n"})
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value).splitlines()[0] == (
+        '001_many.sql, line 5002: 23505 duplicate key value violates unique constraint "many_pkey"')
+
+
+def test_a_no_transaction_file_leaving_a_transaction_open_is_not_recorded(postgres_database, make_folder) -> None:
+    folder = make_folder({"001_open.sql": "-- toolkit:no-transaction\nCREATE TABLE before_begin (id int);\nBEGIN;\n"
+                                          "CREATE TABLE inside (id int);"})
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value) == (
+        "001_open.sql: the file left a transaction open (BEGIN without COMMIT)\n"
+        "  statement: (end of file)\n"
+        "that transaction was rolled back (what ran after its BEGIN is undone; statements before it were committed) "
+        "and 001_open.sql is NOT recorded in history. Recovery: end the file's transaction with COMMIT, then run "
+        "migrate again")
+    assert history(postgres_database) == []
+    assert table_exists(postgres_database, "before_begin") and not table_exists(postgres_database, "inside")
+
+
+def test_if_not_exists_skipping_because_a_table_has_the_name_is_not_recorded(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE t (a int);\nCREATE TABLE t_a_idx (note text);",
+        "002_index.sql": "-- toolkit:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a);",
+    })
+    with pytest.raises(MigrationFailed) as caught:
+        make_runner(postgres_database, folder).migrate()
+    assert str(caught.value).splitlines() == [
+        "002_index.sql, line 2: public.t_a_idx is not an index but a relation of another kind with the same name: "
+        "the index was not built",
+        "  statement: CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a)",
+        "002_index.sql was not started: nothing of it ran and it is not recorded in history. Recovery: rename one "
+        "of the two; then run migrate again",
+        "Completed before this failure (kept): 001_t.sql"]
+    assert [row[0] for row in history(postgres_database)] == [1]
+
+
+def test_build_then_swap_pattern_is_recorded(postgres_database, make_folder) -> None:
+    # Replacing an index without blocking writes: the checked name is gone by the end of the file.
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE t (a int, b int);\nCREATE INDEX t_a_idx ON t (a);",
+        "002_swap.sql": "-- toolkit:no-transaction\n"
+                        "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx_new ON t (a, b);\n"
+                        "DROP INDEX CONCURRENTLY IF EXISTS t_a_idx;\n"
+                        "ALTER INDEX t_a_idx_new RENAME TO t_a_idx;",
+    })
+    assert [item.version for item in make_runner(postgres_database, folder).migrate().applied] == [1, 2]
+    assert index_state(postgres_database, "public.t_a_idx") == [[True, True]]
+    assert postgres_database.query("SELECT indnatts FROM pg_index WHERE indexrelid = 'public.t_a_idx'::regclass") == [
+        [2]]

@@ -2,24 +2,22 @@
 
 The emulator runs for this module of tests only (`drift_emulator`, module scope) on a free port of
 127.0.0.1: drift tests change resources behind Terraform's back, so they must not share an emulator
-with other areas.
+with other areas. It starts through the shared helper, which takes the port moto itself bound (see
+tests/support/moto_server.py for why a port picked beforehand made this module flaky under load).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.moto_server import start_moto_server, stop_moto_server
 
 REPO = Path(__file__).resolve().parents[2]
 SANDBOX_ENVIRONMENT = """\
@@ -44,33 +42,13 @@ class Emulator:
     process: subprocess.Popen[bytes]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def drift_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    moto = Path(sys.executable).parent / "moto_server"
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    process = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
-                break
-        except (urllib.error.URLError, OSError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"moto_server did not start on {url}")
-            time.sleep(0.1)  # polling for readiness, not synchronising the test
-    yield Emulator(url, process)
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    server = start_moto_server(tmp_path_factory.mktemp("moto"))
+    try:
+        yield Emulator(server.endpoint_url, server.process)
+    finally:
+        stop_moto_server(server)
 
 
 def make_project(root: Path, environments: dict[str, str]) -> Path:

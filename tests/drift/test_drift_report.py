@@ -144,14 +144,14 @@ def test_ignore_changes_paths(expression: str, path: str | None) -> None:
 
 
 @pytest.mark.parametrize(("args", "exit_code", "message"), [
-    (["drift"], 2, "Error: name an environment (toolkit drift ENV) or pass --all"),
-    (["drift", "nope"], 2, "Error: unknown environment 'nope': no envs/nope.yaml (environments: sandbox)"),
-    (["drift", "sandbox", "--all"], 2, "Error: give environment names or --all, not both"),
-    (["drift", "sandbox", "--post", "github"], 2,
+    (["drift"], 1, "Error: name an environment (toolkit drift ENV) or pass --all"),
+    (["drift", "nope"], 1, "Error: unknown environment 'nope': no envs/nope.yaml (environments: sandbox)"),
+    (["drift", "sandbox", "--all"], 1, "Error: give environment names or --all, not both"),
+    (["drift", "sandbox", "--post", "github"], 1,
      "Error: no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY"),
     (["drift", "sandbox", "--post", "github", "--repo", "acme/infra"], 1,
      "Error: GITHUB_TOKEN is not set: export a token with issues and pull-requests write access"),
-    (["drift", "sandbox", "--post", "github", "--repo", "not-a-repo"], 2,
+    (["drift", "sandbox", "--post", "github", "--repo", "not-a-repo"], 1,
      "Error: repository 'not-a-repo' is not of the form OWNER/NAME"),
 ])
 def test_bad_arguments(usage_project: Path, args: list[str], exit_code: int, message: str) -> None:

@@ -34,7 +34,7 @@ def written(project: EngineProject) -> list[str]:
 def test_conflicting_or_malformed_options_are_usage_errors(project: EngineProject, arguments: list[str],
                                                            message: str) -> None:
     result = toolkit(*arguments)
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.output.strip() == message
     assert written(project) == []
 

@@ -184,8 +184,8 @@ def test_render_all_writes_nothing_when_one_environment_is_invalid(project_dir: 
 
 
 ARGUMENT_CASES = [
-    (["render"], 2, "Error: give an environment name or --all (not both)"),
-    (["render", "dev", "--all"], 2, "Error: give an environment name or --all (not both)"),
+    (["render"], 1, "Error: give an environment name or --all (not both)"),
+    (["render", "dev", "--all"], 1, "Error: give an environment name or --all (not both)"),
     (["render", "prd"], 1, "Error: unknown environment 'prd' (did you mean 'prod'?): choose one of dev, prod, "
                            "staging (files in envs/)"),
     (["envs", "show", "Prod"], 1, "Error: unknown environment 'Prod' (did you mean 'prod'?): choose one of dev, "
@@ -223,3 +223,41 @@ def test_missing_root_module_is_refused(project_dir: Path) -> None:
     assert result.stderr.rstrip("\n") == (
         "Error: no/such/root: root module folder not found (terraform.root in the "
         "environment file)")
+
+
+AWS_PARTITION = (
+    "af-south-1, ap-east-1, ap-east-2, ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-south-1, ap-south-2, "
+    "ap-southeast-1, ap-southeast-2, ap-southeast-3, ap-southeast-4, ap-southeast-5, ap-southeast-6, ap-southeast-7, "
+    "ca-central-1, ca-west-1, eu-central-1, eu-central-2, eu-north-1, eu-south-1, eu-south-2, eu-west-1, eu-west-2, "
+    "eu-west-3, il-central-1, me-central-1, me-south-1, me-west-1, mx-central-1, sa-east-1, sa-west-1, us-east-1, "
+    "us-east-2, us-west-1, us-west-2")
+
+
+@pytest.mark.parametrize(("target", "text", "expected"), [
+    ("defaults", "s/aws_region: sa-east-1/aws_region: sa-east-9/",
+     "Error: envs/dev.yaml: 1 problem\n  envs/defaults.yaml:{line}: aws_region = 'sa-east-9': unknown AWS region "
+     f"(did you mean 'sa-east-1'?); the aws partition has: {AWS_PARTITION}"),
+    ("dev", "aws_region: us-easst-1\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: aws_region = 'us-easst-1': unknown AWS region "
+     f"(did you mean 'us-east-1'?); the aws partition has: {AWS_PARTITION}"),
+    ("dev", "backend:\n  region: eu-wset-1\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: backend.region = 'eu-wset-1': unknown AWS region "
+     f"(did you mean 'eu-west-1'?); the aws partition has: {AWS_PARTITION}"),
+], ids=["defaults-sa-east-9", "dev-typo", "backend-region"])
+def test_unknown_region_is_refused_with_a_did_you_mean(project_dir: Path, target: str, text: str,
+                                                       expected: str) -> None:
+    """Regions come from the partitions botocore ships; the pattern alone let sa-east-9 through."""
+    _apply(project_dir, target, text)
+    line = next(number for number, content in enumerate(
+        (project_dir / "envs" / "defaults.yaml").read_text().splitlines(), start=1) if content.startswith("aws_region"))
+    result = runner.invoke(app, ["render", "dev"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.rstrip("\n") == expected.format(line=line)
+    assert not (project_dir / "build").exists()
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1", "eu-west-3"])
+def test_regions_of_every_partition_are_accepted(project_dir: Path, region: str) -> None:
+    _apply(project_dir, "dev", f"aws_region: {region}\n")
+    result = runner.invoke(app, ["envs", "show", "dev", "--format", "json"])
+    assert result.exit_code == 0, result.output

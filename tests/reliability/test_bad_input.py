@@ -16,6 +16,7 @@ import pytest
 
 from tests.reliability.conftest import assert_clean_failure, run_cli, snapshot
 from tests.support.postgres import SUPERUSER_PASSWORD, PostgresDatabase
+from toolkit.cli.db import DSN_ON_COMMAND_LINE_WARNING
 
 # ---------------------------------------------------------------------------------------------
 # Environment files: (case, command, file edited, edit, expected stderr)
@@ -212,64 +213,65 @@ KNOWN = "choose one of dev, prod, sandbox, staging (files in envs/)"
 ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
     (["envs", "show", "qa"], 1, f"Error: unknown environment 'qa': {KNOWN}"),
     (["plan", "prd"], 1, f"Error: unknown environment 'prd' (did you mean 'prod'?): {KNOWN}"),
-    (["plan"], 2, "Error: give an environment name or --all (not both)"),
-    (["plan", "dev", "--all"], 2, "Error: give an environment name or --all (not both)"),
-    (["plan", "--all", "--destroy"], 2,
+    (["plan"], 1, "Error: give an environment name or --all (not both)"),
+    (["plan", "dev", "--all"], 1, "Error: give an environment name or --all (not both)"),
+    (["plan", "--all", "--destroy"], 1,
      "Error: --destroy plans one environment at a time: give its name instead of --all"),
-    (["plan", "dev", "--lock-timeout", "soon"], 2,
+    (["plan", "dev", "--lock-timeout", "soon"], 1,
      "Error: --lock-timeout 'soon': use a duration such as 0s, 30s, 5m or 1h"),
     (["apply", "stagin"], 1, f"Error: unknown environment 'stagin' (did you mean 'staging'?): {KNOWN}"),
-    (["apply", "dev", "--lock-timeout", "5x"], 2,
+    (["apply", "dev", "--lock-timeout", "5x"], 1,
      "Error: --lock-timeout '5x': use a duration such as 0s, 30s, 5m or 1h"),
-    (["apply", "dev", "--approve"], 2, "Error: Option '--approve' requires an argument."),
+    (["apply", "dev", "--approve"], 1, "Error: Option '--approve' requires an argument."),
     (["apply", "staging", "--auto"], 1,
      "Error: --auto is not allowed for staging: it applies only a reviewed saved plan. Run `toolkit plan staging`, "
      "`toolkit review staging`, then `toolkit apply staging`"),
     (["apply", "prod", "--auto", "--approve", "prod"], 1,
      "Error: --auto is not allowed for prod: it applies only a reviewed saved plan. Run `toolkit plan prod`, "
      "`toolkit review prod`, then `toolkit apply prod`"),
-    (["rollback", "dev", "--tier", "immediate", "--step", "autoscaling"], 2,
+    (["rollback", "dev", "--tier", "immediate", "--step", "autoscaling"], 1,
      "Error: --tier and --step cannot be used together: choose one"),
-    (["rollback", "dev"], 2, "Error: say what to roll back: --tier immediate|short|long or --step NAME"),
-    (["rollback", "dev", "--tier", "soon"], 2, "Error: unknown tier 'soon': choose one of immediate, short, long"),
-    (["rollback", "dev", "--step", "bogus"], 2,
+    (["rollback", "dev"], 1, "Error: say what to roll back: --tier immediate|short|long or --step NAME"),
+    (["rollback", "dev", "--tier", "soon"], 1, "Error: unknown tier 'soon': choose one of immediate, short, long"),
+    (["rollback", "dev", "--step", "bogus"], 1,
      "Error: unknown step 'bogus': choose one of ecs-task-definition, autoscaling, terraform-state, "
      "db-parameter-group, cache-disable, db-restore, db-cutover, full"),
-    (["rollback", "dev", "--journal", "--yes"], 2,
+    (["rollback", "dev", "--journal", "--yes"], 1,
      "Error: --journal only shows the journal: leave out --tier, --step and --yes"),
-    (["rollback", "dev", "--step", "ecs-task-definition", "--resume"], 2,
+    (["rollback", "dev", "--step", "ecs-task-definition", "--resume"], 1,
      "Error: --resume goes with --step autoscaling (it turns scaling back on)"),
-    (["rollback", "dev", "--step", "ecs-task-definition", "--revision", "latest"], 2,
+    (["rollback", "dev", "--step", "ecs-task-definition", "--revision", "latest"], 1,
      "Error: --revision 'latest': give a revision number or 'previous'"),
-    (["rollback", "dev", "--format", "pdf", "--tier", "immediate"], 2,
+    (["rollback", "dev", "--format", "pdf", "--tier", "immediate"], 1,
      "Error: Invalid value for '--format': Value error, 'pdf' is not one of 'text', 'md'."),
     (["rollback", "qa", "--tier", "immediate"], 1, f"Error: unknown environment 'qa': {KNOWN}"),
     (["rollback", "dev", "--tier", "immediate"], 1,
      "Error: no checkpoint for dev yet: `toolkit apply dev` records one before each apply"),
-    (["rollback", "dev", "--tier", "immediate", "--to", "20260101T000000Z-dead"], 2,
+    (["rollback", "dev", "--tier", "immediate", "--to", "20260101T000000Z-dead"], 1,
      "Error: unknown checkpoint '20260101T000000Z-dead'; there are none yet"),
-    (["review", "qa"], 2,
+    (["review", "qa"], 1,
      "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, prod, sandbox, staging; or pass a plan "
      "JSON file)"),
-    (["review", "dev", "--format", "xml"], 2,
+    (["review", "dev", "--format", "xml"], 1,
      "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'text', 'json', 'md'."),
     (["review", "dev"], 1,
      "Error: no saved plan for environment 'dev' (.toolkit/envs/dev/plans/latest/plan.json is missing): run "
      "`toolkit plan dev` first"),
-    (["drift", "qa"], 2,
+    (["drift", "qa"], 1,
      "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, prod, sandbox, staging)"),
-    (["drift", "dev", "--all"], 2, "Error: give environment names or --all, not both"),
-    (["drift"], 2, "Error: name an environment (toolkit drift ENV) or pass --all"),
+    (["drift", "dev", "--all"], 1, "Error: give environment names or --all, not both"),
+    (["drift"], 1, "Error: name an environment (toolkit drift ENV) or pass --all"),
     (["unlock", "qa"], 1, f"Error: unknown environment 'qa': {KNOWN}"),
     (["db", "status", "qa"], 1, f"Error: unknown environment 'qa': {KNOWN}"),
-    (["db", "status", "dev"], 2,
+    (["db", "status", "dev"], 1,
      "Error: no database to connect to: pass --dsn, set TOOLKIT_DATABASE_URL, or pass --secret-id (or set "
      "migrations.secret_id)"),
-    (["db", "migrate", "dev", "--via", "lambda"], 2,
+    (["db", "migrate", "dev", "--via", "lambda"], 1,
      "Error: no runner function: pass --function or set migrations.lambda_function"),
-    (["db", "rollback", "dev"], 2, "Error: Missing option '--to'."),
-    (["db", "migrate", "dev", "--dsn", "mysql://app:hunter2-canary@db/app"], 2,
-     "Error: invalid DSN mysql://app:***@db/app: expected postgresql://user:password@host:port/dbname"),
+    (["db", "rollback", "dev"], 1, "Error: Missing option '--to'."),
+    (["db", "migrate", "dev", "--dsn", "mysql://app:hunter2-canary@db/app"], 1,
+     "Error: invalid DSN mysql://app:***@db/app: expected postgresql://user@host:port/dbname "
+     "(the password after the user name, user:password, or in PGPASSWORD)"),
 ]
 
 
@@ -318,7 +320,7 @@ def test_bad_plan_file_given_to_review(project: Path, case: str, text: str, expe
 
 def test_missing_plan_file_given_to_review(project: Path) -> None:
     result = run_cli("review", str(project / "nowhere.json"))
-    assert_clean_failure(result, code=2)
+    assert_clean_failure(result, code=1)
     assert result.stderr.rstrip("\n") == f"Error: {project / 'nowhere.json'}: no such plan file"
 
 
@@ -329,7 +331,7 @@ def test_plan_of_another_environment_given_to_review(project: Path) -> None:
     (folder / "plan.json").write_text('{"format_version":"1.0","resource_changes":[]}', encoding="utf-8")
     (folder / "metadata.json").write_text('{"environment": "prod"}', encoding="utf-8")
     result = run_cli("review", str(folder / "plan.json"), "--environment", "staging", "--format", "md")
-    assert_clean_failure(result, code=2)
+    assert_clean_failure(result, code=1)
     assert result.stderr.rstrip("\n") == (
         f"Error: {folder / 'plan.json'} is a plan of prod (its metadata.json), not of staging: review it as prod "
         "or leave out --environment")
@@ -377,7 +379,8 @@ def test_bad_migration_folder(project: Path, postgres_database: PostgresDatabase
     before = snapshot(project)
     result = run_cli("db", "migrate", "dev", "--dir", str(folder), "--dsn", postgres_database.dsn)
     assert_clean_failure(result, code=1)
-    assert result.stderr.rstrip("\n") == "Error: " + expected.format(dir=folder)
+    # --dsn with a password warns first (the test's database password is on its command line).
+    assert result.stderr.rstrip("\n") == f"{DSN_ON_COMMAND_LINE_WARNING}\nError: " + expected.format(dir=folder)
     assert SUPERUSER_PASSWORD not in result.output
     assert _no_history(postgres_database), "a bad folder is refused before anything touches the database"
     assert snapshot(project) == before

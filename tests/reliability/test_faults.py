@@ -32,6 +32,7 @@ from tests.reliability.conftest import (
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_server import MotoServer
 from tests.support.postgres import PostgresDatabase, PostgresServer
+from toolkit.cli.db import DSN_ON_COMMAND_LINE_WARNING
 
 pytestmark = pytest.mark.slow
 PROJECT = "rel-fault"
@@ -418,8 +419,8 @@ def test_two_migration_runners_at_once_one_refuses(postgres_database: PostgresDa
     assert first.returncode == 0, first_output + first_errors
     assert second.returncode == 1, second.stdout + second.stderr
     assert "Traceback" not in second.stderr and second.stdout == ""
-    assert second.stderr.startswith('Error: another migration run holds the lock on "public".'
-                                    '"toolkit_schema_history": session pid '), second.stderr
+    assert second.stderr.startswith(f'{DSN_ON_COMMAND_LINE_WARNING}\nError: another migration run holds the lock on '
+                                    '"public"."toolkit_schema_history": session pid '), second.stderr
     assert "Nothing was applied; retry when it finishes" in second.stderr
     assert history_rows(postgres_database) == ALL_APPLIED
 
@@ -446,7 +447,8 @@ def test_postgres_restarted_in_the_middle_of_migrate(postgres_server: PostgresSe
         output, errors = run.communicate(timeout=120)
     assert run.returncode == 1, output + errors
     assert "Traceback" not in errors
-    assert errors.startswith("Error: 002_slow.sql, line 2: the connection to the server was lost"), errors
+    assert errors.startswith(f"{DSN_ON_COMMAND_LINE_WARNING}\nError: 002_slow.sql, line 2: the connection to the "
+                             "server was lost"), errors
     assert "nothing of it was applied" in errors
     assert history_rows(postgres_database) == [("001_first.sql", True)]
     assert not table_exists(postgres_database, "reliability_half"), "002 is not half-applied"

@@ -58,7 +58,7 @@ def test_missing_plan_tells_to_run_toolkit_plan(project: Path) -> None:
 
 def test_unknown_environment(project: Path) -> None:
     result = runner.invoke(app, ["review", "qa"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.stderr == (
         "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, prod; or pass a plan JSON file)\n"
     )
@@ -66,13 +66,13 @@ def test_unknown_environment(project: Path) -> None:
 
 def test_missing_plan_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["review", str(tmp_path / "nope.json")])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.stderr == f"Error: {tmp_path / 'nope.json'}: no such plan file\n"
 
 
 def test_directory_is_not_a_plan(tmp_path: Path) -> None:
     result = runner.invoke(app, ["review", str(tmp_path)])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.stderr == f"Error: {tmp_path} is not a regular file: save the plan JSON to a file first\n"
 
 
@@ -133,7 +133,7 @@ def test_color_decision(terminal: bool, no_color: bool, environment: dict[str, s
 
 def test_invalid_format(current_plan: Path) -> None:
     result = runner.invoke(app, ["review", str(current_plan), "--format", "html"])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert "Invalid value for '--format'" in result.stderr
 
 

@@ -4,8 +4,10 @@ checkpoint taken before a bad apply."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -19,11 +21,13 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.support.fault_proxy import FaultProxy
+from tests.support.git_repo import init_repository
 from tests.support.moto_server import start_moto_server, stop_moto_server
 from toolkit.checkpoints import (
     ApplyRecord,
     CheckpointStore,
     EcsServiceRef,
+    LiveConfiguration,
     ScalableTargetRef,
     StateVersion,
     Targets,
@@ -39,6 +43,10 @@ STATE_BUCKET, STATE_KEY, LOCK_TABLE = "toolkit-sandbox-state", "sandbox/terrafor
 PARAMETER_GROUP, DB_INSTANCE = "edu-sandbox-pg", "edu-sandbox-db"
 CLUSTER_PARAMETER_GROUP, DB_CLUSTER = "edu-sandbox-aurora-pg", "edu-sandbox-aurora"
 LINEAGE = "6f1c2a7e-0000-4000-8000-000000000001"
+# The checkpoint of the apply that built the good state (only its kept tfvars are written).
+GOOD_APPLY_CHECKPOINT = "20261126T120000Z-0a0a"
+GOOD_TFVARS = 'environment = "sandbox"\n'
+
 # moto reports this many running tasks for every ECS service (its documented MOTO_ECS_SERVICE_RUNNING switch).
 MOTO_RUNNING_TASKS = 2
 
@@ -72,9 +80,11 @@ def proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Project:
-    """A project copy (envs/ only) so nothing is written into the repository; AWS goes through the proxy."""
+    """A project copy (envs/ only, in a throw-away git repository) so nothing is written into the repository;
+    AWS goes through the proxy."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "envs", root / "envs")
+    init_repository(root)
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -230,9 +240,15 @@ def build_world(endpoint: str, project: Project, *, desired_count: int = MOTO_RU
     checkpoint = capture(ENVIRONMENT, targets, region=REGION, endpoint_url=endpoint)
     checkpoint.git_commit = "0123456789abcdef0123456789abcdef01234567"
     checkpoint.tfvars_sha256 = "ab" * 32
+    # What was live: the throw-away repository's commit and the tfvars its apply's checkpoint kept.
+    store = shared_store(project)
+    store.save_tfvars(GOOD_APPLY_CHECKPOINT, GOOD_TFVARS)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project.root, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    checkpoint.live = LiveConfiguration(GOOD_APPLY_CHECKPOINT, head, hashlib.sha256(GOOD_TFVARS.encode()).hexdigest(),
+                                        "examples/sandbox")
     checkpoint.state = StateVersion(backend="s3", lineage=LINEAGE, serial=7, s3_bucket=STATE_BUCKET,
                                     s3_key=STATE_KEY, s3_version_id=first, dynamodb_table=LOCK_TABLE)
-    store = shared_store(project)
     store.save(checkpoint)
 
     # The bad apply: a new task definition revision, changed parameters, a newer state version.

@@ -55,7 +55,7 @@ def test_sanitise_masks_secrets_and_keeps_identifiers() -> None:
                                          "secrets": [{"name": "DB", "valueFrom": "arn:secret"}]}],
                "nested": {"api_token": "t", "count": 3}}
     assert sanitise(request) == {
-        "cluster": "edu", "MasterUserPassword": MASK, "url": f"redis://{MASK}@cache:6379/0",
+        "cluster": "edu", "MasterUserPassword": MASK, "url": f"redis://:{MASK}@cache:6379/0",
         "containerDefinitions": [{"name": "app", "environment": [{"name": "REDIS_URL", "value": MASK}],
                                   "secrets": [{"name": "DB", "value": MASK}]}],
         "nested": {"api_token": MASK, "count": 3}}

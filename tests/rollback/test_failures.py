@@ -80,7 +80,7 @@ def test_resume_by_run_id(world: World, cli, proxy: FaultProxy, monkeypatch) -> 
     assert "[1/1] autoscaling:" in resumed.output
     assert [call.action for call in proxy.mutating_calls()] == ["RegisterScalableTarget"]
     finished = invoke(cli, "rollback", ENVIRONMENT, "--resume-from", world.journal()[-1]["run_id"], "--yes")
-    assert finished.exit_code == 2, finished.output
+    assert finished.exit_code == 1, finished.output
     assert finished.stderr == f"Error: run {world.journal()[-1]['run_id']} did not fail: nothing to resume\n"
 
 

@@ -193,3 +193,18 @@ def test_checkpoint_json_holds_no_state_contents(world: World) -> None:
     data = json.loads(world.store.records.get(f"{world.checkpoint_id}.json").decode())
     assert set(data["state"]) >= {"backend", "lineage", "serial", "s3_version_id"}
     assert "resources" not in json.dumps(data["state"])
+
+
+def test_protected_environment_asks_before_the_executing_header(world: World, prod_checkpoint: str, cli,
+                                                                proxy) -> None:
+    """The approval (plan, then the prompt) comes first; "EXECUTING run … journaled" only once it really starts."""
+    refused = invoke(cli, "rollback", "prod", "--step", "autoscaling", "--yes", input="no\n")
+    assert refused.exit_code == 1, refused.output
+    assert "EXECUTING" not in refused.output
+    assert refused.output.startswith("prod is protected. The plan first (nothing is changed yet):\n"), refused.output
+    right = invoke(cli, "rollback", "prod", "--step", "autoscaling", "--yes", input="prod\n")
+    assert right.exit_code == 0, right.output
+    prompt = right.output.index("Type the environment name (prod) to execute this rollback")
+    header = right.output.index("EXECUTING run ")
+    assert prompt < header, right.output
+    assert right.output[header:].count("Type the environment name") == 0

@@ -64,7 +64,7 @@ def test_upload_local_moves_checkpoints_once(project: Project, moto_endpoint: st
 
 def test_upload_local_refused_for_a_local_backend(project: Project, cli) -> None:
     result = invoke(cli, "checkpoints", "dev", "--upload-local")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.output == (f"Error: dev uses a local backend: its checkpoints already live in "
                              f"{project.environment_data_dir('dev') / 'checkpoints'}; nothing to upload\n")
 
@@ -118,7 +118,7 @@ def test_undo_refuses_when_the_state_changed_since(world: World, cli) -> None:
 
 def test_undo_arguments(world: World, cli, proxy) -> None:
     mixed = invoke(cli, "rollback", ENVIRONMENT, "--undo", "20261126T030000Z-0abc", "--tier", "short")
-    assert mixed.exit_code == 2, mixed.output
+    assert mixed.exit_code == 1, mixed.output
     assert mixed.output == ("Error: --undo RUN_ID stands alone: leave out --tier, --step, --resume-from, --to and "
                             "--also-undo\n")
     bad = invoke(cli, "rollback", ENVIRONMENT, "--undo", "yesterday")
@@ -129,7 +129,7 @@ def test_undo_arguments(world: World, cli, proxy) -> None:
     run_id = re.search(r"Run (\S+)\. Journal", immediate.output).group(1)
     proxy.reset()
     nothing = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
-    assert nothing.exit_code == 2, nothing.output
+    assert nothing.exit_code == 1, nothing.output
     assert nothing.output == (f"Error: run {run_id} restored no terraform state (its journal has no "
                               "terraform-state write): nothing to undo\n")
     assert proxy.mutating_calls() == []
@@ -161,7 +161,7 @@ def test_rollback_to_a_checkpoint_kept_only_locally_says_how_to_upload(project: 
     _bucket(moto_endpoint)
     _local(project, "20261126T030000Z-0abc")
     result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--to", "20261126T030000Z-0abc")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert result.output == (
         "Error: unknown checkpoint '20261126T030000Z-0abc'; there are none yet; 1 checkpoint(s) of sandbox are only "
         f"in this checkout ({project.environment_data_dir(ENVIRONMENT) / 'checkpoints'}), not beside the state: "

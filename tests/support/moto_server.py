@@ -1,5 +1,9 @@
 """The AWS emulator for the test session: `moto_server` over HTTP on a free 127.0.0.1 port.
 
+The server binds port 0 itself and the port is read from its own "Running on" line: picking a free port
+first and handing it over leaves a gap in which another test run (several share this machine) can take
+it, and the readiness check would then be answered by that other run's emulator.
+
 Fixtures:
 - `moto_server` (session): the running server; `.endpoint_url`, `.port`, `.client(service)` (boto3 with
   fake credentials), `.environment()` (the variables a toolkit/terraform run needs to use it).
@@ -11,8 +15,9 @@ name per test module) rather than by restarting or resetting the server.
 
 from __future__ import annotations
 
+import itertools
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,19 +31,15 @@ from typing import Any
 import pytest
 
 REGION = "sa-east-1"
-STARTUP_SECONDS = 30.0
+STARTUP_SECONDS = 60.0  # a safety net only: start-up waits on conditions (the bound port, the first answer)
+RUNNING_ON = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
+_LOG_NUMBERS = itertools.count()
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
 }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _moto_server_command() -> Path:
@@ -81,19 +82,29 @@ def start_moto_server(log_dir: Path, extra_environment: dict[str, str] | None = 
 
     `extra_environment` sets moto's own switches, e.g. MOTO_ECS_SERVICE_RUNNING.
     """
-    port = _free_port()
-    log_file = log_dir / f"moto-{port}.log"
+    log_file = log_dir / f"moto-{os.getpid()}-{next(_LOG_NUMBERS)}.log"
     environment = {**os.environ, **(extra_environment or {})}
     with log_file.open("wb") as log:
-        process = subprocess.Popen([str(_moto_server_command()), "-H", "127.0.0.1", "-p", str(port)],
+        process = subprocess.Popen([str(_moto_server_command()), "-H", "127.0.0.1", "-p", "0"],
                                    stdout=log, stderr=subprocess.STDOUT, env=environment)
-    server = MotoServer(port, process, log_file)
     deadline = time.monotonic() + STARTUP_SECONDS
+
+    def give_up(what: str) -> RuntimeError:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        return RuntimeError(f"moto_server {what}: {log_file.read_text(errors='replace')[-2000:]}")
+
+    # The port this very process bound: werkzeug prints it once the socket listens.
+    while (found := RUNNING_ON.search(log_file.read_bytes())) is None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise give_up("did not start listening")
+        time.sleep(0.05)  # polling a condition (our own log line), not a fixed wait
+    server = MotoServer(int(found.group(1)), process, log_file)
     while not server.answers():
         if process.poll() is not None or time.monotonic() > deadline:
-            stop_moto_server(server)
-            raise RuntimeError(f"moto_server did not start on port {port}: {log_file.read_text()[-2000:]}")
-        time.sleep(0.1)  # polling a condition (the port answering), not a fixed wait
+            raise give_up(f"listens on port {server.port} but does not answer")
+        time.sleep(0.05)  # polling a condition (the port answering), not a fixed wait
     return server
 
 

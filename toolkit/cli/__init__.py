@@ -3,6 +3,8 @@
 Commands load lazily: `toolkit --help` shows the table below without importing any command module,
 and `toolkit plan …` imports only toolkit/cli/plan.py (whose `register(app)` adds the command).
 Library errors (ToolkitError) become `Error: …` on stderr and a non-zero exit code here, in one place.
+Exit codes mean one thing each: 0 ok, 2 only "changes present" / "drift found" (CI treats it as success),
+1 every error, Click's own usage errors (unknown option, missing argument, bad choice) included.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
 
+# Typer 0.29 ships its own copy of Click: its usage errors (unknown option, missing argument, bad choice)
+# derive from this class, which typer.BadParameter subclasses.
+ClickUsageError: type[Exception] = next(base for base in typer.BadParameter.__mro__ if base.__name__ == "UsageError")
+
+HELP_OPTION_NAMES = ["-h", "--help"]
 # Command name -> (module under toolkit/cli, one-line help shown by `toolkit --help`), in help order.
 # Keep each line in step with the command docstring; tests check that the table and the commands agree.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,14 +59,32 @@ class ToolkitGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        from toolkit.cli_coercion import use_plain_coercion
+
+        use_plain_coercion(self, HELP_OPTION_NAMES)
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except ClickUsageError as error:
+            raise _as_input_error(error) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except ClickUsageError as error:
+            # Raised while a subcommand parses its arguments (it is parsed inside the group's invoke).
+            raise _as_input_error(error) from None
         except ToolkitError as error:
             from toolkit.secrets import mask_text
 
             typer.echo(f"Error: {mask_text(str(error))}", err=True)
             raise typer.Exit(error.exit_code) from None
+
+
+def _as_input_error(error: Any) -> Any:
+    """Click exits 2 on usage errors; here 2 means "changes present", so a usage error exits 1."""
+    error.exit_code = 1
+    return error
 
 
 @functools.cache
@@ -69,6 +94,9 @@ def load_command(name: str) -> Any:
     commands = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
     module.register(commands)
     converted = typer.main.get_command(commands)
+    from toolkit.cli_coercion import use_plain_coercion
+
+    use_plain_coercion(converted, HELP_OPTION_NAMES)
     nested = getattr(converted, "commands", None)
     return nested[name] if nested and name in nested else converted
 
@@ -81,7 +109,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
 )
 
 

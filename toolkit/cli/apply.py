@@ -7,8 +7,17 @@ import sys
 
 import typer
 
-from toolkit.cli.options import JsonOption, QuietOption
-from toolkit.cli.plan import LockTimeoutOption, lock_timeout_value
+from toolkit.cli.options import (
+    Approve,
+    Environment,
+    JsonAlias,
+    LockTimeout,
+    Quiet,
+    TextOrJson,
+    TextOrJsonFormat,
+    lock_timeout_or_default,
+    wants_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -16,17 +25,16 @@ def register(app: typer.Typer) -> None:
 
 
 def apply_command(
-    environment: str = typer.Argument(..., help="Environment name (envs/NAME.yaml).", show_default=False),
+    environment: Environment,
     auto: bool = typer.Option(False, "--auto", help="Plan and apply in one go (dev and sandbox only)."),
-    approve: str | None = typer.Option(
-        None, "--approve", metavar="ENV", help="Approve a protected environment without the prompt (repeat its name).",
-        show_default=False),
+    approve: Approve = None,
     allow_destroy: list[str] = typer.Option(
         [], "--allow-destroy", metavar="ADDRESS",
         help="Allow destroying or replacing this stateful resource (repeat for each).", show_default=False),
-    lock_timeout: str = LockTimeoutOption,
-    quiet: bool = QuietOption,
-    as_json: bool = JsonOption,
+    lock_timeout: LockTimeout = None,
+    quiet: Quiet = False,
+    output_format: TextOrJsonFormat = TextOrJson.text,
+    json_alias: JsonAlias = False,
 ) -> None:
     """Apply the latest saved plan of ENV (from `toolkit plan ENV`), after checking it is not stale or changed.
 
@@ -39,7 +47,8 @@ def apply_command(
     from toolkit.engine import SilentProgress, StreamProgress, apply_environment
     from toolkit.project import Project
 
-    timeout = lock_timeout_value(lock_timeout)
+    timeout = lock_timeout_or_default(lock_timeout)
+    as_json = wants_json(output_format, json_alias)
     project = Project.discover()
     progress = SilentProgress() if quiet or as_json else StreamProgress()
     from toolkit.cli.plan import warn_about_interrupted_apply

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from toolkit.cli.options import JsonOption
+from toolkit.cli.options import JsonAlias, TextOrJson, TextOrJsonFormat, wants_json
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
             False, "--write", help="Rewrite the README tables between the TF_DOCS markers before checking."
         ),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print notes (fmt diffs, schema source)."),
-        as_json: bool = JsonOption,
+        output_format: TextOrJsonFormat = TextOrJson.text,
+        json_alias: JsonAlias = False,
     ) -> None:
         """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, contract/docs, checkov.
 
@@ -48,6 +49,7 @@ def register(app: typer.Typer) -> None:
             if chosen
         ]
         results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)
+        as_json = wants_json(output_format, json_alias)
         typer.echo(format_json(results) if as_json else format_text(results, verbose=verbose))
         error = failure(results)
         if error is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from toolkit.cli.options import OutputFormat
+from toolkit.cli.options import OutputFormat, ReportFormat
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,7 @@ def cost(
         help="Environment name (reads its latest `toolkit plan`) or a `terraform show -json` plan file.",
         show_default=False,
     ),
-    output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="text, md or json."),
+    output_format: ReportFormat = OutputFormat.text,
     environment: str | None = typer.Option(
         None, "--environment", "-e", help="Environment whose region, usage and budget apply to a PLAN.json file.",
         show_default=False,

@@ -8,11 +8,25 @@ from pathlib import Path
 
 import typer
 
-from toolkit.cli.options import EnvironmentArgument, JsonOption
+from toolkit.cli.options import (
+    EndpointUrl,
+    Environment,
+    JsonAlias,
+    MigrationLockTimeout,
+    TextOrJson,
+    TextOrJsonFormat,
+    wants_json,
+)
+from toolkit.duration import Duration
 
 DsnOption = typer.Option(None, "--dsn", help="postgresql://user:password@host:port/dbname (overrides the "
-                         "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env).",
+                         "environment; default: $TOOLKIT_DATABASE_URL or migrations.dsn_env). A password here is "
+                         "visible in the process list: prefer the environment variable.",
                          show_default=False)
+# Printed on stderr when --dsn carries a password (the variable is toolkit.db.commands.DEFAULT_DSN_ENV).
+DSN_ON_COMMAND_LINE_WARNING = ("Warning: a password in --dsn is visible to every user of this machine in the process "
+                               "list (ps, /proc/PID/cmdline) and lands in shell history: set TOOLKIT_DATABASE_URL "
+                               "(or the variable named by migrations.dsn_env) instead")
 DirOption = typer.Option(None, "--dir", help="Migrations folder (default: migrations.directory).",
                          show_default=False)
 SecretOption = typer.Option(None, "--secret-id", help="Secrets Manager secret with username/password "
@@ -21,11 +35,6 @@ HostOption = typer.Option(None, "--host", help="Database host (when the secret h
 PortOption = typer.Option(None, "--port", help="Database port.", show_default=False)
 DbnameOption = typer.Option(None, "--dbname", help="Database name (when the secret holds none).",
                             show_default=False)
-EndpointOption = typer.Option(None, "--endpoint-url", help="AWS endpoint (an emulator such as moto).",
-                              show_default=False)
-LockTimeoutOption = typer.Option(None, "--lock-timeout", help="Seconds to wait for another run's migration "
-                                 "lock; 0 = fail at once (default: migrations.lock_timeout_seconds).",
-                                 show_default=False)
 OutOfOrderOption = typer.Option(False, "--out-of-order",
                                 help="Apply pending versions lower than the newest applied one.")
 TargetOption = typer.Option(None, "--target", help="Apply pending migrations up to this version only.",
@@ -38,12 +47,17 @@ class Via(StrEnum):
 
 
 def _request(environment: str, dsn: str | None, directory: Path | None, secret_id: str | None, host: str | None,
-             port: int | None, dbname: str | None, endpoint_url: str | None, lock_timeout: float | None = None,
+             port: int | None, dbname: str | None, endpoint_url: str | None, lock_timeout: Duration | None = None,
              out_of_order: bool = False):
     from toolkit.db.commands import DbRequest
+    from toolkit.db.connection import has_password
+
+    if dsn and has_password(dsn):
+        typer.echo(DSN_ON_COMMAND_LINE_WARNING, err=True)
 
     return DbRequest(environment=environment, dsn=dsn, directory=directory, secret_id=secret_id, host=host,
-                     port=port, database=dbname, endpoint_url=endpoint_url, lock_timeout_seconds=lock_timeout,
+                     port=port, database=dbname, endpoint_url=endpoint_url,
+                     lock_timeout_seconds=lock_timeout.seconds if lock_timeout is not None else None,
                      out_of_order=out_of_order)
 
 
@@ -51,16 +65,22 @@ def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
 
+def _print_warnings(warnings: list[str] | tuple[str, ...]) -> None:
+    for warning in warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     db = typer.Typer(name="db", help="Database migrations: NNN_description.sql files applied once, in order.",
                      no_args_is_help=True, rich_markup_mode=None)
 
     @db.command("status")
-    def status_command(environment: str = EnvironmentArgument, dsn: str | None = DsnOption,
+    def status_command(environment: Environment, dsn: str | None = DsnOption,
                        directory: Path | None = DirOption, secret_id: str | None = SecretOption,
                        host: str | None = HostOption, port: int | None = PortOption,
-                       dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
-                       out_of_order: bool = OutOfOrderOption, as_json: bool = JsonOption) -> None:
+                       dbname: str | None = DbnameOption, endpoint_url: EndpointUrl = None,
+                       out_of_order: bool = OutOfOrderOption, output_format: TextOrJsonFormat = TextOrJson.text,
+                       json_alias: JsonAlias = False) -> None:
         """Show every migration: applied (when, by whom), pending, skipped, changed or missing.
 
         Example: toolkit db status dev
@@ -70,18 +90,19 @@ def register(app: typer.Typer) -> None:
 
         report = status(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
                                  out_of_order=out_of_order))
-        if as_json:
+        if wants_json(output_format, json_alias):
             _print_json(report.to_dict())
         else:
             typer.echo(format_status(report))
 
     @db.command("plan")
-    def plan_command(environment: str = EnvironmentArgument, target: int | None = TargetOption,
+    def plan_command(environment: Environment, target: int | None = TargetOption,
                      dsn: str | None = DsnOption, directory: Path | None = DirOption,
                      secret_id: str | None = SecretOption, host: str | None = HostOption,
                      port: int | None = PortOption, dbname: str | None = DbnameOption,
-                     endpoint_url: str | None = EndpointOption, out_of_order: bool = OutOfOrderOption,
-                     as_json: bool = JsonOption) -> None:
+                     endpoint_url: EndpointUrl = None, out_of_order: bool = OutOfOrderOption,
+                     output_format: TextOrJsonFormat = TextOrJson.text,
+                     json_alias: JsonAlias = False) -> None:
         """Dry run: validate, then list the pending migrations with their SQL; changes nothing.
 
         Example: toolkit db plan staging --target 12
@@ -91,13 +112,14 @@ def register(app: typer.Typer) -> None:
 
         result = plan(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
                                out_of_order=out_of_order), target)
-        if as_json:
+        _print_warnings(result.warnings)
+        if wants_json(output_format, json_alias):
             _print_json(result.to_dict())
         else:
             typer.echo(format_plan(result))
 
     @db.command("migrate")
-    def migrate_command(environment: str = EnvironmentArgument, target: int | None = TargetOption,
+    def migrate_command(environment: Environment, target: int | None = TargetOption,
                         via: Via = typer.Option(Via.direct, "--via", help="direct: connect from here; "
                                                 "lambda: invoke the in-VPC runner function."),
                         function: str | None = typer.Option(None, "--function", help="Runner Lambda name "
@@ -106,8 +128,9 @@ def register(app: typer.Typer) -> None:
                         dsn: str | None = DsnOption, directory: Path | None = DirOption,
                         secret_id: str | None = SecretOption, host: str | None = HostOption,
                         port: int | None = PortOption, dbname: str | None = DbnameOption,
-                        endpoint_url: str | None = EndpointOption, lock_timeout: float | None = LockTimeoutOption,
-                        out_of_order: bool = OutOfOrderOption, as_json: bool = JsonOption) -> None:
+                        endpoint_url: EndpointUrl = None, lock_timeout: MigrationLockTimeout = None,
+                        out_of_order: bool = OutOfOrderOption, output_format: TextOrJsonFormat = TextOrJson.text,
+                        json_alias: JsonAlias = False) -> None:
         """Apply pending migrations in version order, each in its own transaction, under the lock.
 
         Example: toolkit db migrate prod --via lambda
@@ -120,7 +143,7 @@ def register(app: typer.Typer) -> None:
             from toolkit.errors import MigrationError
 
             payload = migrate_via_lambda(request, target, function)
-            if as_json:
+            if wants_json(output_format, json_alias):
                 _print_json(payload)
             else:
                 typer.echo(format_remote(function or "runner function", payload))
@@ -132,18 +155,21 @@ def register(app: typer.Typer) -> None:
         from toolkit.db.report import format_run
 
         result = migrate(request, target)
-        if as_json:
+        _print_warnings(result.warnings)
+        if wants_json(output_format, json_alias):
             _print_json(result.to_dict())
         else:
             typer.echo(format_run(result))
 
     @db.command("verify")
-    def verify_command(environment: str = EnvironmentArgument, dsn: str | None = DsnOption,
+    def verify_command(environment: Environment, dsn: str | None = DsnOption,
                        directory: Path | None = DirOption, secret_id: str | None = SecretOption,
                        host: str | None = HostOption, port: int | None = PortOption,
-                       dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
+                       dbname: str | None = DbnameOption, endpoint_url: EndpointUrl = None,
                        out_of_order: bool = OutOfOrderOption) -> None:
-        """Check the folder against history (checksums, missing files, order); non-zero on any problem.
+        """Check the folder against history (checksums, missing files, order) and that no index is INVALID.
+
+        Non-zero on any problem.
 
         Example: toolkit db verify prod
         """
@@ -157,13 +183,13 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"OK: {applied} applied migration(s) match their files; {len(report.pending)} pending.")
 
     @db.command("baseline")
-    def baseline_command(environment: str = EnvironmentArgument,
+    def baseline_command(environment: Environment,
                          version: int = typer.Argument(..., help="Newest version the database already has."),
                          dsn: str | None = DsnOption,
                          directory: Path | None = DirOption, secret_id: str | None = SecretOption,
                          host: str | None = HostOption, port: int | None = PortOption,
-                         dbname: str | None = DbnameOption, endpoint_url: str | None = EndpointOption,
-                         lock_timeout: float | None = LockTimeoutOption) -> None:
+                         dbname: str | None = DbnameOption, endpoint_url: EndpointUrl = None,
+                         lock_timeout: MigrationLockTimeout = None) -> None:
         """Mark an existing database as migrated up to VERSION (history must be empty).
 
         Example: toolkit db baseline prod 8
@@ -175,13 +201,13 @@ def register(app: typer.Typer) -> None:
                                                 endpoint_url, lock_timeout), version)))
 
     @db.command("rollback")
-    def rollback_command(environment: str = EnvironmentArgument,
+    def rollback_command(environment: Environment,
                          to: int = typer.Option(..., "--to", help="Keep versions up to this one; undo the rest."),
                          dsn: str | None = DsnOption, directory: Path | None = DirOption,
                          secret_id: str | None = SecretOption, host: str | None = HostOption,
                          port: int | None = PortOption, dbname: str | None = DbnameOption,
-                         endpoint_url: str | None = EndpointOption,
-                         lock_timeout: float | None = LockTimeoutOption) -> None:
+                         endpoint_url: EndpointUrl = None,
+                         lock_timeout: MigrationLockTimeout = None) -> None:
         """Run NNN_description.down.sql files, newest first, down to --to VERSION.
 
         Example: toolkit db rollback dev --to 5
@@ -189,14 +215,17 @@ def register(app: typer.Typer) -> None:
         from toolkit.db.commands import rollback
         from toolkit.db.report import format_run
 
-        typer.echo(format_run(rollback(_request(environment, dsn, directory, secret_id, host, port, dbname,
-                                                endpoint_url, lock_timeout), to)))
+        result = rollback(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                                   lock_timeout), to)
+        _print_warnings(result.warnings)
+        typer.echo(format_run(result))
 
     @db.command("package")
-    def package_command(environment: str = EnvironmentArgument, directory: Path | None = DirOption,
+    def package_command(environment: Environment, directory: Path | None = DirOption,
                         output: Path | None = typer.Option(None, "--output", "-o", help="Zip path (default: "
                                                            "build/ENV/migrations-runner.zip).", show_default=False),
-                        as_json: bool = JsonOption) -> None:
+                        output_format: TextOrJsonFormat = TextOrJson.text,
+                        json_alias: JsonAlias = False) -> None:
         """Build the deterministic Lambda zip: runner, pure-Python dependencies and the migrations.
 
         Example: toolkit db package prod
@@ -207,7 +236,7 @@ def register(app: typer.Typer) -> None:
         data = {"path": str(result.path), "sha256": result.sha256, "source_code_hash": result.source_code_hash,
                 "entries": result.entries, "size": result.size, "migrations": result.migrations,
                 "handler": result.handler, "dependencies": list(result.distributions)}
-        if as_json:
+        if wants_json(output_format, json_alias):
             _print_json(data)
         else:
             typer.echo(f"Wrote {result.path} ({result.size} bytes, {result.entries} files, "

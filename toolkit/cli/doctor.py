@@ -6,14 +6,14 @@ import json
 
 import typer
 
-from toolkit.cli.options import JsonOption
+from toolkit.cli.options import JsonAlias, TextOrJson, TextOrJsonFormat, wants_json
 
 
 def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor_command)
 
 
-def doctor_command(as_json: bool = JsonOption) -> None:
+def doctor_command(output_format: TextOrJsonFormat = TextOrJson.text, json_alias: JsonAlias = False) -> None:
     """Report terraform, provider mirror, checkov, schema, emulator, PostgreSQL and AWS credentials.
 
     Exits 1 when something required is missing; optional parts only warn.
@@ -26,7 +26,7 @@ def doctor_command(as_json: bool = JsonOption) -> None:
     from toolkit.project import Project
 
     findings = diagnose(Project.discover())
-    if as_json:
+    if wants_json(output_format, json_alias):
         typer.echo(json.dumps([asdict(finding) for finding in findings], indent=2))
     else:
         width = max(len(finding.component) for finding in findings)

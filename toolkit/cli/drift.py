@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from toolkit.cli.options import OutputFormat, QuietOption
+from toolkit.cli.options import (
+    Environments,
+    LockTimeout,
+    OutputFormat,
+    Quiet,
+    ReportFormat,
+    lock_timeout_or_default,
+)
 
 
 class PostTarget(StrEnum):
@@ -19,13 +26,9 @@ def register(app: typer.Typer) -> None:
 
 
 def drift(
-    environments: list[str] | None = typer.Argument(
-        None, metavar="ENV", help="Environment names (envs/NAME.yaml).", show_default=False
-    ),
+    environments: Environments = None,
     check_all: bool = typer.Option(False, "--all", help="Check every environment in envs/."),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.text, "--format", "-f", help="text, md (the GitHub issue body) or json (the review's schema)."
-    ),
+    output_format: ReportFormat = OutputFormat.text,
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the report to this file instead of stdout.", show_default=False
     ),
@@ -39,9 +42,9 @@ def drift(
         None, "--repo", metavar="OWNER/NAME", help="Repository to post to (default: $GITHUB_REPOSITORY).",
         show_default=False,
     ),
-    lock_timeout: str = typer.Option("0s", "--lock-timeout", help="How long to wait for the state lock."),
+    lock_timeout: LockTimeout = None,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Stream terraform's own output to stderr."),
-    quiet: bool = QuietOption,
+    quiet: Quiet = False,
 ) -> None:
     """Check whether the real infrastructure still matches the Terraform state (refresh-only plan).
 
@@ -62,7 +65,7 @@ def drift(
     project = Project.discover()
     progress = SilentProgress() if quiet else StreamProgress(show_terraform_output=verbose)
     run = run_drift(project, environments, check_all=check_all, post_github=settings,
-                    lock_timeout=lock_timeout, progress=progress)
+                    lock_timeout=lock_timeout_or_default(lock_timeout), progress=progress)
     text = render_run(run, output_format.value)
     if output is not None:
         output.write_text(text, encoding="utf-8")

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
+from typing import Annotated
 
 import typer
 
-from toolkit.cli.options import EnvironmentArgument
+from toolkit.cli.options import Environment, JsonAlias, TextOrJson, TextOrJsonFormat, wants_json
+
+
+class ShowFormat(StrEnum):
+    yaml = "yaml"
+    json = "json"
+
 
 envs_app = typer.Typer(help="List, show and compare environments.", no_args_is_help=True)
 
@@ -35,12 +43,14 @@ def list_command() -> None:
 
 @envs_app.command("show")
 def show_command(
-    environment: str = EnvironmentArgument,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML."),
+    environment: Environment,
+    output_format: ShowFormat = typer.Option(ShowFormat.yaml, "--format", "-f", help="yaml, or json (for CI and "
+                                             "scripts)."),
+    json_alias: JsonAlias = False,
 ) -> None:
     """Print the merged, validated configuration of an environment.
 
-    Example: toolkit envs show prod --json
+    Example: toolkit envs show prod --format json
     """
     import yaml
 
@@ -49,7 +59,7 @@ def show_command(
 
     config = load_environment(Project.discover(), environment)
     values = config.settings.model_dump(mode="json")
-    if as_json:
+    if wants_json(output_format, json_alias):
         typer.echo(json.dumps(values, indent=2))
     else:
         typer.echo(yaml.safe_dump(values, sort_keys=False, default_flow_style=False).rstrip())
@@ -57,9 +67,10 @@ def show_command(
 
 @envs_app.command("diff")
 def diff_command(
-    left: str = typer.Argument(..., help="First environment, e.g. staging."),
-    right: str = typer.Argument(..., help="Second environment, e.g. prod."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    left: Annotated[str, typer.Argument(metavar="ENV", help="First environment, e.g. staging.", show_default=False)],
+    right: Annotated[str, typer.Argument(metavar="ENV", help="Second environment, e.g. prod.", show_default=False)],
+    output_format: TextOrJsonFormat = TextOrJson.text,
+    json_alias: JsonAlias = False,
 ) -> None:
     """Show what differs between two environments, key by key (after merging the defaults).
 
@@ -77,7 +88,7 @@ def diff_command(
     def shown(value: object) -> str:
         return "(absent)" if is_absent(value) else json.dumps(value)
 
-    if as_json:
+    if wants_json(output_format, json_alias):
         typer.echo(json.dumps([{"key": d.key, left: None if is_absent(d.left) else d.left,
                                 right: None if is_absent(d.right) else d.right} for d in differences], indent=2))
         return

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from toolkit.cli.options import JsonOption, QuietOption
-from toolkit.errors import UsageError
-
-LOCK_TIMEOUT_FORMAT = re.compile(r"^\d+(ms|s|m|h)?$")
-
-LockTimeoutOption = typer.Option(
-    "0s", "--lock-timeout", help="How long to wait for another run's state lock (terraform duration: 30s, 5m)."
+from toolkit.cli.options import (
+    JsonAlias,
+    LockTimeout,
+    OptionalEnvironment,
+    Quiet,
+    TextOrJson,
+    TextOrJsonFormat,
+    lock_timeout_or_default,
+    wants_json,
 )
-
-
-def lock_timeout_value(value: str) -> str:
-    """A terraform duration; a bare number means seconds."""
-    if not LOCK_TIMEOUT_FORMAT.match(value):
-        raise UsageError(f"--lock-timeout {value!r}: use a duration such as 0s, 30s, 5m or 1h")
-    return value if not value.isdigit() else f"{value}s"
+from toolkit.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -31,23 +26,24 @@ def register(app: typer.Typer) -> None:
 
 
 def plan_command(
-    environment: str | None = typer.Argument(None, help="Environment name (envs/NAME.yaml).", show_default=False),
+    environment: OptionalEnvironment = None,
     all_environments: bool = typer.Option(False, "--all", help="Plan every environment concurrently."),
-    lock_timeout: str = LockTimeoutOption,
+    lock_timeout: LockTimeout = None,
     destroy: bool = typer.Option(False, "--destroy", help="Plan the destruction of everything in the environment."),
     offline: bool = typer.Option(
         False, "--offline",
         help="Plan the real root against the stub AWS provider 6 and an empty state (no AWS, no credentials); "
              "saved under .toolkit/envs/ENV/offline/, reviewable, never applied."),
-    quiet: bool = QuietOption,
-    as_json: bool = JsonOption,
+    quiet: Quiet = False,
+    output_format: TextOrJsonFormat = TextOrJson.text,
+    json_alias: JsonAlias = False,
 ) -> None:
     """Render, init and plan; save the plan, plan.json and its metadata under .toolkit/envs/ENV/plans/.
 
     Exit code as terraform's -detailed-exitcode: 0 no changes, 2 changes present, 1 error
     (--all: 1 if any failed, else 2 if any has changes).
 
-    Example: toolkit plan staging    (or: toolkit plan --all --json; offline: toolkit plan prod --offline)
+    Example: toolkit plan staging    (or: toolkit plan --all --format json; offline: toolkit plan prod --offline)
     """
     from toolkit.engine import PlanFailure, SilentProgress, StreamProgress, plan_all, plan_environment
     from toolkit.project import Project
@@ -58,7 +54,8 @@ def plan_command(
         raise UsageError("--destroy plans one environment at a time: give its name instead of --all")
     if destroy and offline:
         raise UsageError("--destroy cannot be planned offline: an offline plan starts from an empty state")
-    timeout = lock_timeout_value(lock_timeout)
+    timeout = lock_timeout_or_default(lock_timeout)
+    as_json = wants_json(output_format, json_alias)
     project = Project.discover()
     progress = SilentProgress() if quiet or as_json else StreamProgress()
     if environment is not None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from toolkit.cli.options import OptionalEnvironment
 from toolkit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def render_command(
-    environment: str | None = typer.Argument(None, help="Environment name (envs/NAME.yaml).", show_default=False),
+    environment: OptionalEnvironment = None,
     all_environments: bool = typer.Option(False, "--all", help="Render every environment."),
 ) -> None:
     """Validate an environment and render build/ENV/terraform.tfvars, backend.tf and backend.hcl.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from toolkit.cli.options import OutputFormat
+from toolkit.cli.options import ReportFormat
 
 
 class PostTarget(StrEnum):
@@ -25,13 +25,8 @@ def review(
         help="Environment name (reads its latest `toolkit plan`) or a `terraform show -json` plan file.",
         show_default=False,
     ),
-    output_format: OutputFormat | None = typer.Option(
-        None,
-        "--format",
-        "-f",
-        help="text (colored, default on a terminal), md (one GitHub comment, default otherwise) or json.",
-        show_default=False,
-    ),
+    # Default: text (colored) on a terminal, md (one GitHub comment) otherwise, or from --output's suffix.
+    output_format: ReportFormat = None,
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to this file instead of stdout (format from its suffix).",
         show_default=False,
@@ -63,6 +58,8 @@ def review(
 
     An environment name reads its newest plan: the latest `toolkit plan ENV`, or a newer offline plan
     (`toolkit plan ENV --offline`), which the review marks as offline.
+
+    Without --format: the suffix of --output, else text (colored) on a terminal, else md (one GitHub comment).
 
     Example: toolkit review staging --format md --output review.md   (in CI: toolkit review staging --post github)
     """

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from typing import Annotated
 
 import typer
 
-from toolkit.cli.options import EnvironmentArgument, JsonOption
+from toolkit.cli.options import (
+    Approve,
+    EndpointUrl,
+    Environment,
+    JsonAlias,
+    TextOrJson,
+    TextOrJsonFormat,
+    Yes,
+    duration_option,
+    wants_json,
+)
+from toolkit.duration import Duration
 
 
 class RunbookFormat(StrEnum):
@@ -16,20 +28,18 @@ class RunbookFormat(StrEnum):
 
 
 def rollback(
-    environment: str = EnvironmentArgument,
+    environment: Environment,
     tier: str = typer.Option(None, "--tier", help="immediate (< 5 min) | short (< 30 min) | long (< 2 h).",
                              show_default=False),
     step: str = typer.Option(None, "--step", help="One step: ecs-task-definition, autoscaling, terraform-state, "
                              "db-parameter-group, cache-disable, db-restore, db-cutover, full.", show_default=False),
     to: str = typer.Option(None, "--to", help="Checkpoint id (default: the one taken before the last apply).",
                            show_default=False),
-    yes: bool = typer.Option(False, "--yes", help="Execute. Without it the runbook is a dry run."),
-    approve: str = typer.Option(None, "--approve", help="Name of a protected environment, to execute without the "
-                                "typed confirmation.", show_default=False),
+    yes: Yes = False,
+    approve: Approve = None,
     output_format: RunbookFormat = typer.Option(RunbookFormat.text, "--format",
                                                 help="text, or md (Markdown for the incident channel)."),
-    endpoint_url: str = typer.Option(None, "--endpoint-url", help="AWS endpoint (an emulator); default "
-                                     "$AWS_ENDPOINT_URL.", show_default=False),
+    endpoint_url: EndpointUrl = None,
     region: str = typer.Option(None, "--region", help="AWS region; default the environment's aws_region.",
                                show_default=False),
     resume_from: str = typer.Option(None, "--resume-from", help="Continue a tier from this step, or from the failed "
@@ -43,23 +53,29 @@ def rollback(
                                  "checkpoint's.", show_default=False),
     restore_time: str = typer.Option(None, "--restore-time", help="db-restore/db-cutover: point-in-time restore "
                                      "(ISO 8601 UTC, or 'latest').", show_default=False),
-    wait_timeout: float = typer.Option(None, "--wait-timeout", help="Seconds each wait may take (default per step: "
-                                       "ECS 600, RDS 3600).", show_default=False),
-    poll_interval: float = typer.Option(None, "--poll-interval", help="Seconds between status polls (default per "
-                                        "step: ECS 5, RDS 15).", show_default=False),
-    also_undo: list[str] = typer.Option(None, "--also-undo", help="terraform-state/full: a later apply (its "
-                                        "checkpoint id, or 'unrecorded') the step may undo too; repeat for each. "
-                                        "Without it a step that would undo more than the checkpoint's own apply "
-                                        "refuses and lists them.", show_default=False),
-    undo: str = typer.Option(None, "--undo", help="Put back the state a terraform-state run replaced (its run "
-                             "id), under the state lock; only if the state is still what that run wrote.",
-                             show_default=False),
+    wait_timeout: Annotated[Duration | None, duration_option(
+        "--wait-timeout", "How long each wait may take: 10m, 1h (a bare number is seconds; default per step: "
+        "ECS 10m, RDS 1h).")] = None,
+    poll_interval: Annotated[Duration | None, duration_option(
+        "--poll-interval", "Time between status polls: 5s (a bare number is seconds; default per step: ECS 5s, "
+        "RDS 15s).")] = None,
+    allow_destroy: list[str] = typer.Option(
+        [], "--allow-destroy", metavar="ADDRESS", show_default=False,
+        help="full: allow the apply to destroy or replace this stateful resource (repeat for each)."),
+    also_undo: list[str] = typer.Option(
+        [], "--also-undo", metavar="CHECKPOINT", show_default=False,
+        help="terraform-state/full: a later apply (its checkpoint id, or 'unrecorded') the step may undo too; repeat "
+        "for each. Without it a step that would undo more than the checkpoint's own apply refuses and lists them."),
+    undo: str = typer.Option(None, "--undo", metavar="RUN_ID", show_default=False,
+                             help="Put back the state a terraform-state run replaced, under the state lock; only if "
+                             "the state is still what that run wrote."),
     journal: bool = typer.Option(False, "--journal", help="Show the journal of rollback actions instead."),
     run: str = typer.Option(None, "--run", help="With --journal: only this run id.", show_default=False),
 ) -> None:
     """Roll an environment back to a checkpoint, tier by tier or one step at a time.
 
-    Without --yes it is a dry run: every step with its API action and current → target values.
+    Without --yes it is a dry run: every step with its API action and current → target values
+    (--yes executes: it is the only way anything changes).
     Each step checks, acts, verifies; re-running a finished step changes nothing.
 
     Example: toolkit rollback prod --tier immediate --yes --approve prod
@@ -78,8 +94,10 @@ def rollback(
         output_format=output_format.value, region=region, endpoint_url=endpoint_url, resume_from=resume_from,
         undo_run=undo,
         options=RollbackOptions(revision=revision, resume_scaling=resume_scaling, reboot=reboot, snapshot=snapshot,
-                                restore_time=restore_time, wait_timeout_s=wait_timeout,
-                                poll_interval_s=poll_interval, also_undo=list(also_undo or [])))
+                                restore_time=restore_time,
+                                wait_timeout_s=wait_timeout.seconds if wait_timeout else None,
+                                poll_interval_s=poll_interval.seconds if poll_interval else None,
+                                allow_destroy=tuple(allow_destroy), also_undo=list(also_undo)))
     run_rollback(request, echo=typer.echo, confirm=lambda question: _confirm(question, environment))
 
 
@@ -110,7 +128,8 @@ def format_journal(entries: list) -> list[str]:
     return lines
 
 
-def checkpoints(environment: str = EnvironmentArgument, as_json: bool = JsonOption,
+def checkpoints(environment: Environment, output_format: TextOrJsonFormat = TextOrJson.text,
+                json_alias: JsonAlias = False,
                 upload_local: bool = typer.Option(False, "--upload-local", help="Copy the checkpoints and journal "
                                                   "this checkout keeps locally to the shared store beside the "
                                                   "S3 state (safe to repeat).")) -> None:
@@ -125,6 +144,7 @@ def checkpoints(environment: str = EnvironmentArgument, as_json: bool = JsonOpti
 
     from toolkit.rollback import list_checkpoints
 
+    as_json = wants_json(output_format, json_alias)
     if upload_local:
         _upload_local(environment, as_json)
         return

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
+
+from toolkit.cli.options import Environment, Yes
 
 
 def register(app: typer.Typer) -> None:
@@ -12,11 +15,12 @@ def register(app: typer.Typer) -> None:
 
 
 def unlock_command(
-    environment: str = typer.Argument(..., help="Environment name (envs/NAME.yaml).", show_default=False),
+    environment: Environment,
     lock_id: str | None = typer.Argument(None, help="The lock ID to release (as shown by the lock error).",
                                          show_default=False),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Release without asking."),
-    force: bool = typer.Option(False, "--force", help="Release even when a live run on this machine may hold it."),
+    yes: Yes = False,
+    force: Annotated[bool, typer.Option("--force", help="Release even when a live run on this machine may hold "
+                                        "it.")] = False,
 ) -> None:
     """Explain who holds ENV's state lock (S3 lock file, DynamoDB item or both, as the environment pins) and
     release it after confirmation.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,13 +11,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from toolkit.config.model import TOOLKIT_KEYS, RuleViolation, Settings
-from toolkit.config.yaml_source import KeyPath, Location, SourcedDocument, deep_merge, load_sourced
+from toolkit.config.sources import environment_files, read_merged
+from toolkit.config.yaml_source import KeyPath, Location, SourcedDocument
 from toolkit.errors import ConfigError
 from toolkit.project import Project
-
-ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-ALWAYS_PROTECTED = frozenset({"prod"})
-DEFAULTS_FILE = "defaults.yaml"
 
 
 @dataclass(frozen=True)
@@ -61,31 +57,10 @@ def _ordered(value: Any) -> Any:
     return value
 
 
-def list_environments(project: Project) -> list[str]:
-    """Environment names, one per envs/*.yaml except the defaults, sorted."""
-    if not project.envs_dir.is_dir():
-        raise ConfigError(f"{project.envs_dir}: folder not found")
-    return sorted(p.stem for p in project.envs_dir.glob("*.yaml") if p.name != DEFAULTS_FILE)
-
-
 def load_environment(project: Project, name: str) -> EnvironmentConfig:
     """Load, merge and validate; every problem is reported with file, line, key, value and what is allowed."""
-    known = list_environments(project)
-    if not ENVIRONMENT_NAME.match(name) or name not in known:
-        hint = difflib.get_close_matches(name, known, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise ConfigError(f"unknown environment {name!r}{suggestion}: choose one of {', '.join(known)} "
-                          f"(files in {project.display(project.envs_dir)}/)")
-    defaults_file = project.envs_dir / DEFAULTS_FILE
-    env_file = project.envs_dir / f"{name}.yaml"
-    merged = deep_merge(load_sourced(defaults_file, project.display(defaults_file)),
-                        load_sourced(env_file, project.display(env_file)))
-    if name in ALWAYS_PROTECTED:
-        if merged.data.get("protected") is False:
-            location = merged.locations.get(("protected",), Location(env_file, 1))
-            raise ConfigError(f"{project.display(location.file)}:{location.line}: protected: false is not allowed: "
-                              f"{name} is always protected")
-        merged.data["protected"] = True
+    defaults_file, env_file = environment_files(project, name)
+    merged = read_merged(project, name)
     settings = _validate(merged, env_file, project)
     return EnvironmentConfig(name, settings, merged.data, (defaults_file, env_file))
 

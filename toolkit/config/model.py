@@ -11,6 +11,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from toolkit.config.regions import region_problem
+
+
+def known_region(value: str) -> str:
+    """A region botocore knows (any partition); a typo such as sa-east-9 fails with a did-you-mean."""
+    problem = region_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 # Fargate CPU units -> allowed memory (MiB). From the ECS task-size table.
 FARGATE_MEMORY_BY_CPU: dict[int, list[int]] = {
     256: [512, 1024, 2048],
@@ -74,6 +85,11 @@ class BackendSettings(Strict):
         if isinstance(data, dict) and data.get("type") == "s3" and data.get("lock") is None:
             return {**data, "lock": "dynamodb" if data.get("dynamodb_table") else "s3"}
         return data
+
+    @field_validator("region")
+    @classmethod
+    def _known_backend_region(cls, value: str | None) -> str | None:
+        return value if value is None else known_region(value)
 
     @model_validator(mode="after")
     def _lock_settings(self) -> BackendSettings:
@@ -415,6 +431,11 @@ class Settings(Strict):
     migrations: MigrationsSettings = MigrationsSettings()
     app_settings: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("aws_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        return known_region(value)
 
     @field_validator("app_settings", mode="before")
     @classmethod

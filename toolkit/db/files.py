@@ -25,6 +25,10 @@ TRANSACTION_CONTROL = re.compile(
     re.IGNORECASE,
 )
 SKIP_LINE = re.compile(r"^(?P<version>\d+)\s*:\s*(?P<reason>.*?)\s*$")
+# A session-wide SET (not SET LOCAL / SET TRANSACTION / SET CONSTRAINTS): it would outlive the migration's
+# transaction, so the runner resets the session before the next file (see runner._clean_session).
+SESSION_SET = re.compile(r"^SET\s+(?!LOCAL\b|TRANSACTION\b|CONSTRAINTS\b)", re.IGNORECASE)
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -37,13 +41,16 @@ class SqlScript:
     checksum: str
     statements: tuple[Statement, ...]
     transactional: bool
+    # Things that run but probably do not do what the author meant (shown before anything runs).
+    warnings: tuple[str, ...] = ()
 
     @property
     def script(self) -> str:
         return self.path.name
 
     def sql(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark is not SQL (read_script strips it the same way).
+        return self.path.read_text(encoding="utf-8-sig")
 
 
 @dataclass(frozen=True)
@@ -83,8 +90,9 @@ class MigrationSet:
 
 
 def checksum_of(raw: bytes) -> str:
-    """SHA-256 of the file with line endings normalised, so a git autocrlf checkout keeps its checksum."""
-    return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+    """SHA-256 of the file with line endings normalised and a UTF-8 byte-order mark dropped, so a git
+    autocrlf checkout or an editor that adds a BOM keeps the checksum (the SQL is the same)."""
+    return hashlib.sha256(raw.removeprefix(UTF8_BOM).replace(b"\r\n", b"\n")).hexdigest()
 
 
 def format_version(version: int) -> str:
@@ -98,10 +106,15 @@ def read_script(path: Path) -> SqlScript:
         raise MigrationError(f"{path}: bad migration file name: expected NNN_description.sql "
                              "or NNN_description.down.sql (digits, underscore, letters/digits/_/-)")
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise MigrationError(f"{path}: UTF-16 text (a Windows editor's \"Unicode\"): save it as UTF-8")
     try:
-        text = raw.decode("utf-8")
+        # A BOM (Windows editors add one) is not SQL: left in, it hides a first-line `-- toolkit:` directive
+        # and turns the first statement into a syntax error.
+        text = raw.removeprefix(UTF8_BOM).decode("utf-8")
     except UnicodeDecodeError as error:
-        raise MigrationError(f"{path}: not UTF-8 text (byte {error.start})") from error
+        offset = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
+        raise MigrationError(f"{path}: not UTF-8 text (byte {error.start + offset})") from error
     directives = [directive.group("name") for directive in DIRECTIVE.finditer(text)]
     for name in directives:
         if name not in KNOWN_DIRECTIVES:
@@ -115,16 +128,24 @@ def read_script(path: Path) -> SqlScript:
     if not statements:
         raise MigrationError(f"{path}: empty migration: the file holds no SQL statement")
     transactional = "no-transaction" not in directives
+    warnings: list[str] = []
     if transactional:
         for statement in statements:
-            if TRANSACTION_CONTROL.match(statement.sql.lstrip()):
+            if TRANSACTION_CONTROL.match(statement.sql):
                 raise MigrationError(
                     f"{path}, line {statement.line}: '{statement.first_line}' controls the transaction; "
                     "each migration already runs in its own transaction: remove it "
                     "(or declare '-- toolkit:no-transaction' for statements that cannot run in one)"
                 )
+            # Outside a transaction SET LOCAL does nothing, so a no-transaction file rightly uses SET.
+            if SESSION_SET.match(statement.sql):
+                warnings.append(
+                    f"{path.name}, line {statement.line}: '{statement.first_line}' changes the whole session, "
+                    "not just this migration: the runner resets the session before the next file, so it ends "
+                    "with this one; write SET LOCAL to scope it to this migration's transaction")
     return SqlScript(path=path, version=int(match.group("version")), description=match.group("description"),
-                     checksum=checksum_of(raw), statements=tuple(statements), transactional=transactional)
+                     checksum=checksum_of(raw), statements=tuple(statements), transactional=transactional,
+                     warnings=tuple(warnings))
 
 
 def read_skip_manifest(directory: Path) -> dict[int, str]:
@@ -133,7 +154,7 @@ def read_skip_manifest(directory: Path) -> dict[int, str]:
     if not path.is_file():
         return {}
     skips: dict[int, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         stripped = line.split("#", 1)[0].strip()
         if not stripped:
             continue

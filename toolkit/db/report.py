@@ -31,6 +31,9 @@ def format_status(report: StatusReport) -> str:
     if report.problems:
         lines.append("Problems:")
         lines += [f"- {problem}" for problem in report.problems]
+    if report.invalid_indexes:
+        lines.append("Invalid indexes:")
+        lines += [f"- {problem}" for problem in report.invalid_indexes]
     return "\n".join(lines)
 
 

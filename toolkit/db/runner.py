@@ -17,12 +17,12 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from toolkit.db.connection import ConnectionTarget, open_connection
-from toolkit.db.files import Migration, MigrationSet, SqlScript, format_version
+from toolkit.db.files import SKIP_MANIFEST, Migration, MigrationSet, SqlScript, format_version
 from toolkit.db.splitter import Statement
 from toolkit.errors import LockError, MigrationError
 
@@ -30,11 +30,17 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 BASELINE_DESCRIPTION = "<< baseline >>"
 # SQLSTATEs meaning the session is gone: admin shutdown, crash, cannot connect now, connection class 08.
 CONNECTION_LOST_CODES = ("57P01", "57P02", "57P03")
+_IDENTIFIER = r"(?:\"(?:[^\"]|\"\")+\"|[^\s.(\"]+)"
 CONCURRENT_INDEX = re.compile(
-    r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>\"[^\"]+\"|\w+)\s+"
-    r"ON\s+(?:ONLY\s+)?(?:(?P<schema>\"[^\"]+\"|\w+)\.)?",
+    r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>" + _IDENTIFIER + r")\s+"
+    r"ON\s+(?:ONLY\s+)?(?P<table>(?:(?P<schema>" + _IDENTIFIER + r")\.)?" + _IDENTIFIER + r")",
     re.IGNORECASE,
 )
+# A run never sits idle while it holds the lock: a holder idle this long has a client that is gone or frozen.
+DEAD_CLIENT_IDLE_SECONDS = 10.0
+# PostgreSQL 14+ checks this often whether the client of a running statement is still connected, so a
+# killed run's session (and its lock) ends within seconds instead of when its statement finishes.
+CLIENT_CONNECTION_CHECK_INTERVAL = "5s"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -86,6 +92,8 @@ class StatusReport:
     entries: tuple[StatusEntry, ...]
     problems: tuple[str, ...]
     current_version: int | None
+    # Indexes PostgreSQL keeps but does not use (a failed concurrent build): `verify` fails on them.
+    invalid_indexes: tuple[str, ...] = ()
 
     @property
     def pending(self) -> tuple[StatusEntry, ...]:
@@ -97,6 +105,7 @@ class StatusReport:
             "history_table": self.history_table,
             "current_version": self.current_version,
             "problems": list(self.problems),
+            "invalid_indexes": list(self.invalid_indexes),
             "entries": [{**asdict(entry), "state": entry.state.value} for entry in self.entries],
         }
 
@@ -115,9 +124,11 @@ class Plan:
 
     target: str
     pending: tuple[PlannedMigration, ...]
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "pending": [asdict(item) for item in self.pending]}
+        return {"target": self.target, "pending": [asdict(item) for item in self.pending],
+                "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,7 @@ class RunResult:
     duration_ms: int = 0
     current_version: int | None = None
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -162,6 +174,7 @@ class RunResult:
             "duration_ms": self.duration_ms,
             "current_version": self.current_version,
             "message": self.message,
+            "warnings": list(self.warnings),
             "errors": [],
         }
 
@@ -256,6 +269,30 @@ def _recovery_for_non_transactional(script: SqlScript, failed_index: int) -> str
     return "; ".join(steps) + "; then run migrate again"
 
 
+@dataclass(frozen=True)
+class ConcurrentIndex:
+    """An index a no-transaction file builds with CREATE [UNIQUE] INDEX CONCURRENTLY, and where."""
+
+    name: str  # as PostgreSQL stores it (unquoted names fold to lower case)
+    table: str  # as written in the file (to_regclass resolves it the way the statement did)
+    statement: Statement
+
+
+def _identifier(written: str) -> str:
+    if written.startswith('"'):
+        return written[1:-1].replace('""', '"')
+    return written.lower()
+
+
+def concurrent_indexes(script: SqlScript) -> list[ConcurrentIndex]:
+    found = []
+    for statement in script.statements:
+        match = CONCURRENT_INDEX.match(statement.sql)
+        if match:
+            found.append(ConcurrentIndex(_identifier(match.group("name")), match.group("table"), statement))
+    return found
+
+
 # ---------------------------------------------------------------------------------------------------
 # The runner
 
@@ -278,30 +315,33 @@ class MigrationRunner:
     def status(self) -> StatusReport:
         with self._session() as connection:
             history = self._read_history(connection)
-        return self._report(history)
+            invalid_indexes = self._invalid_indexes(connection)
+        return replace(self._report(history), invalid_indexes=tuple(invalid_indexes))
 
     def verify(self) -> StatusReport:
-        """Status that raises MigrationError when history and folder disagree."""
+        """Status that raises MigrationError when history and folder disagree or an index is invalid."""
         report = self.status()
-        self._raise_problems(report.problems)
+        self._raise_problems(report.problems + report.invalid_indexes)
         return report
 
     def plan(self, target_version: int | None = None) -> Plan:
-        report = self.verify()
+        report = self.status()
+        self._raise_problems(report.problems)
         by_version = self.migrations.by_version()
+        pending = [by_version[entry.version] for entry in report.pending
+                   if target_version is None or entry.version <= target_version]
         return Plan(target=report.target, pending=tuple(
-            PlannedMigration(version=entry.version, script=entry.script,
-                             transactional=by_version[entry.version].up.transactional,
-                             sql=by_version[entry.version].up.sql())
-            for entry in report.pending if target_version is None or entry.version <= target_version
-        ))
+            PlannedMigration(version=migration.version, script=migration.script,
+                             transactional=migration.up.transactional, sql=migration.up.sql())
+            for migration in pending
+        ), warnings=tuple(warning for migration in pending for warning in migration.up.warnings))
 
     # -- commands that change the database -----------------------------------------------------------
 
     def migrate(self, target_version: int | None = None) -> RunResult:
         started = time.monotonic()
         result = RunResult(action="migrate", target=self.target.describe())
-        with self._session() as connection, self._locked(connection, result):
+        with self._session() as connection, self._locked(connection, result) as lock_key:
             self._ensure_history_table(connection)
             # Read history only now, under the lock: a runner that waited sees what the other applied.
             report = self._report(self._read_history(connection))
@@ -309,9 +349,10 @@ class MigrationRunner:
             by_version = self.migrations.by_version()
             pending = [by_version[entry.version] for entry in report.pending
                        if target_version is None or entry.version <= target_version]
-            self._apply_session_settings(connection)
+            result.warnings = [warning for migration in pending for warning in migration.up.warnings]
             for migration in pending:
-                result.applied.append(self._apply(connection, migration.up, migration, result, direction="up"))
+                result.applied.append(self._apply(connection, lock_key, migration.up, migration, result,
+                                                  direction="up"))
             result.current_version = self._current_version(connection)
         result.duration_ms = int((time.monotonic() - started) * 1000)
         result.message = (f"applied {len(result.applied)} migration(s)" if result.applied
@@ -342,7 +383,7 @@ class MigrationRunner:
         """Run down migrations, newest first, until only versions <= to_version remain applied."""
         started = time.monotonic()
         result = RunResult(action="rollback", target=self.target.describe())
-        with self._session() as connection, self._locked(connection, result):
+        with self._session() as connection, self._locked(connection, result) as lock_key:
             self._ensure_history_table(connection)
             history = self._read_history(connection)
             report = self._report(history)
@@ -357,10 +398,11 @@ class MigrationRunner:
             if without_down:
                 raise MigrationError(f"cannot roll back to {format_version(to_version)}: no down migration for "
                                      f"{', '.join(without_down)} (add NNN_description.down.sql)")
-            self._apply_session_settings(connection)
+            downs = [migration.down for migration in to_undo if migration.down is not None]
+            result.warnings = [warning for down in downs for warning in down.warnings]
             for migration in to_undo:
                 assert migration.down is not None
-                result.applied.append(self._apply(connection, migration.down, migration, result,
+                result.applied.append(self._apply(connection, lock_key, migration.down, migration, result,
                                                   direction="down"))
             result.current_version = self._current_version(connection)
         result.duration_ms = int((time.monotonic() - started) * 1000)
@@ -392,7 +434,7 @@ class MigrationRunner:
         return advisory_lock_key(database, self.options.schema, self.options.history_table)
 
     @contextmanager
-    def _locked(self, connection: Any, result: RunResult) -> Iterator[None]:
+    def _locked(self, connection: Any, result: RunResult) -> Iterator[int]:
         import pg8000.native
 
         key = self.lock_key(connection)
@@ -400,46 +442,118 @@ class MigrationRunner:
         timeout_ms = int(self.options.lock_timeout_seconds * 1000)
         # Nothing else may cut the wait short: a role-level statement_timeout would otherwise apply.
         connection.run("SET statement_timeout = 0")
-        if timeout_ms <= 0:
-            acquired = connection.run("SELECT pg_try_advisory_lock(:key)", key=key)[0][0]
-            if not acquired:
-                raise LockError(self._lock_busy_message(connection, key, waited=False))
-        else:
+        if not connection.run("SELECT pg_try_advisory_lock(:key)", key=key)[0][0]:
+            holder = self._lock_holder(connection, key)
+            # Waiting for a holder whose client is gone is pointless: say so at once.
+            if timeout_ms <= 0 or self._client_gone(holder):
+                raise LockError(self._lock_busy_message(holder, waited=False))
             connection.run(f"SET lock_timeout = {timeout_ms}")
             try:
                 connection.run("SELECT pg_advisory_lock(:key)", key=key)
             except pg8000.native.DatabaseError as error:
                 if _error_fields(error).get("C") != "55P03":
                     raise
-                raise LockError(self._lock_busy_message(connection, key, waited=True)) from error
+                raise LockError(self._lock_busy_message(self._lock_holder(connection, key), waited=True)) from error
             connection.run("SET lock_timeout = 0")
         result.lock_wait_ms = int((time.monotonic() - waited_from) * 1000)
         try:
-            yield
+            yield key
         finally:
             # A lost session has released its lock with it.
             with suppress(Exception):
                 connection.run("SELECT pg_advisory_unlock(:key)", key=key)
 
-    def _lock_busy_message(self, connection: Any, key: int, *, waited: bool) -> str:
-        holder = connection.run(
+    @staticmethod
+    def _lock_holder(connection: Any, key: int) -> list[Any] | None:
+        """(pid, application, client, connected, state, seconds in that state) of the session holding the lock."""
+        rows = connection.run(
             "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
-            "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+            "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), a.state, "
+            "extract(epoch FROM clock_timestamp() - a.state_change)::float8 "
             "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
             "AND l.classid::bigint = CAST(:high AS bigint) AND l.objid::bigint = CAST(:low AS bigint)",
             high=(key >> 32) & 0xFFFFFFFF, low=key & 0xFFFFFFFF,
         )
-        who = (f"session pid {holder[0][0]} ({holder[0][1] or 'unnamed'} from {holder[0][2]}, "
-               f"connected {holder[0][3]} UTC)" if holder else "another session")
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _client_gone(holder: list[Any] | None) -> bool:
+        # A live run always has a statement in flight; an idle holder is a client that went away without
+        # closing its connection (killed or frozen process, lost network, Lambda timeout).
+        return (holder is not None and str(holder[4] or "").startswith("idle")
+                and (holder[5] or 0) >= DEAD_CLIENT_IDLE_SECONDS)
+
+    def _lock_busy_message(self, holder: list[Any] | None, *, waited: bool) -> str:
         wait = (f"after waiting {self.options.lock_timeout_seconds:g}s" if waited
                 else "and --lock-timeout is 0")
+        if holder is None:
+            return (f"another migration run holds the lock on {self.options.qualified_table}: another session; "
+                    f"gave up {wait}. Nothing was applied; retry when it finishes")
+        pid, application, client, connected, state, idle_seconds = holder
+        who = f"session pid {pid} ({application or 'unnamed'} from {client}, connected {connected} UTC)"
+        if self._client_gone(holder):
+            return (f"the lock on {self.options.qualified_table} is held by {who}, which has been {state} for "
+                    f"{idle_seconds:.0f}s: its client is gone (a killed or frozen run, or a lost network; a live "
+                    "run never sits idle holding the lock), and the server keeps the session until TCP gives up "
+                    f"on it. Nothing was applied. End that session (its open transaction, if any, rolls back), "
+                    f"then migrate again: SELECT pg_terminate_backend({pid});")
         return (f"another migration run holds the lock on {self.options.qualified_table}: {who}; "
                 f"gave up {wait}. Nothing was applied; retry when it finishes")
 
-    def _apply_session_settings(self, connection: Any) -> None:
-        connection.run(f"SET statement_timeout = {int(self.options.statement_timeout_ms)}")
-        connection.run(f"SET lock_timeout = {int(self.options.statement_lock_timeout_ms)}")
+    def _clean_session(self, connection: Any, lock_key: int) -> bool:
+        """Start a migration from the session a fresh connection would have, plus the runner's own settings;
+        True when this session still holds the migration lock.
+
+        A migration's SET search_path, SET ROLE or temp table must not reach the next file: otherwise the
+        result would depend on whether the two files ran in one call or two. (Not DISCARD ALL: it would
+        release the advisory lock.) One round trip: this runs before every file.
+        """
+        rows = connection.run(
+            "SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; RESET ALL; DISCARD TEMP; "
+            f"SET statement_timeout = {int(self.options.statement_timeout_ms)}; "
+            f"SET lock_timeout = {int(self.options.statement_lock_timeout_ms)}; "
+            # PostgreSQL 14+ only; on older servers the setting does not exist and nothing is set.
+            f"SELECT set_config(name, '{CLIENT_CONNECTION_CHECK_INTERVAL}', false) FROM pg_settings "
+            "WHERE name = 'client_connection_check_interval'; "
+            + self._holds_lock_query(lock_key))
+        return bool(rows[-1][0])
+
+    def _restore_identity(self, connection: Any, lock_key: int) -> bool:
+        """Write the history row as the runner's own user, whatever role the migration switched to (inside
+        its transaction: a SET LOCAL ROLE has done its work by now); True when the lock is still held."""
+        rows = connection.run("SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; " + self._holds_lock_query(lock_key))
+        return bool(rows[-1][0])
+
+    @staticmethod
+    def _holds_lock_query(key: int) -> str:
+        # Literals, not parameters: the query shares a multi-statement round trip; `key` is our own integer.
+        return ("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                f"AND granted AND objsubid = 1 AND classid::bigint = {(int(key) >> 32) & 0xFFFFFFFF} "
+                f"AND objid::bigint = {int(key) & 0xFFFFFFFF})")
+
+    def _invalid_indexes(self, connection: Any) -> list[str]:
+        """Every index PostgreSQL keeps but does not use, as problems with the step that fixes each."""
+        rows = connection.run(
+            "SELECT format('%I.%I', n.nspname, c.relname), format('%I.%I', tn.nspname, t.relname), c.relkind::text "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+            "WHERE (NOT i.indisvalid OR NOT i.indisready) "
+            # An index being built right now (by anyone) is invalid until its build ends: not a problem.
+            "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid) "
+            "ORDER BY 1"
+        )
+        problems = []
+        for index, table, kind in rows:
+            if kind == "I":
+                problems.append(f"partitioned index {index} on {table} is not valid: an index of every partition "
+                                f"must be attached (ALTER INDEX {index} ATTACH PARTITION …), or drop it")
+            else:
+                problems.append(f"index {index} on {table} is INVALID (a failed CREATE INDEX CONCURRENTLY or "
+                                "REINDEX CONCURRENTLY left it): queries do not use it, a unique one enforces "
+                                f"nothing, and writes still maintain it. Run 'DROP INDEX CONCURRENTLY IF EXISTS "
+                                f"{index};', then its CREATE INDEX CONCURRENTLY again")
+        return problems
 
     def _ensure_history_table(self, connection: Any) -> None:
         connection.run(f'CREATE SCHEMA IF NOT EXISTS "{self.options.schema}"')
@@ -509,8 +623,13 @@ class MigrationRunner:
                 continue
             if row is not None:
                 if migration.skip_reason is not None:
+                    below = [applied for applied in applied_versions if applied < version]
+                    rollback_to = format_version(max(below)) if below else "0"
                     problems.append(f"{migration.script} is listed in the skip manifest "
-                                    f"({migration.skip_reason}) but was applied on {row.applied_at}")
+                                    f"({migration.skip_reason}) but was applied on {row.applied_at}: to keep it, "
+                                    f"remove the line for {format_version(version)} from {directory / SKIP_MANIFEST}; "
+                                    f"to undo it, roll it back first (rollback --to {rollback_to}, which also "
+                                    "undoes every later version) and keep it listed")
                     entries.append(StatusEntry(version, migration.script, State.applied_but_skipped,
                                                migration.skip_reason, **applied_fields, **shape))
                 elif row.checksum != migration.up.checksum:
@@ -549,18 +668,34 @@ class MigrationRunner:
 
     # -- applying one script -------------------------------------------------------------------------
 
-    def _apply(self, connection: Any, script: SqlScript, migration: Migration, result: RunResult, *,
-               direction: str) -> AppliedMigration:
+    def _apply(self, connection: Any, lock_key: int, script: SqlScript, migration: Migration, result: RunResult,
+               *, direction: str) -> AppliedMigration:
+        previous = result.applied[-1].script if result.applied else None
+        if not self._clean_session(connection, lock_key):
+            self._lock_lost(script, result, f"stopped before {script.script}: nothing of it was applied",
+                            culprit=previous)
         connection.notices.clear()
         started = time.monotonic()
         if script.transactional:
-            self._apply_in_transaction(connection, script, migration, result, direction, started)
+            self._apply_in_transaction(connection, lock_key, script, migration, result, direction, started)
         else:
-            self._apply_without_transaction(connection, script, migration, result, direction, started)
+            self._apply_without_transaction(connection, lock_key, script, migration, result, direction, started)
         notices = tuple(notice.get(b"M", b"").decode("utf-8", "replace") for notice in connection.notices)
         return AppliedMigration(version=migration.version, script=script.script,
                                 execution_ms=int((time.monotonic() - started) * 1000), direction=direction,
                                 notices=notices)
+
+    def _lock_lost(self, script: SqlScript, result: RunResult, outcome: str, *, culprit: str | None) -> None:
+        """Stop: without the lock another run may already be applying the same migrations."""
+        released_by = (f"{culprit} released it (pg_advisory_unlock_all() or pg_advisory_unlock() in a migration "
+                       "ends the runner's own lock)" if culprit else "it was released")
+        failure = Failure(script=script.script, line=None, code="", statement="(migration lock check)",
+                          message=f"this run no longer holds the migration lock on {self.options.qualified_table}: "
+                                  f"{released_by}, so another run could start applying migrations",
+                          recovery="remove the unlock from the migration, make sure no other run is in progress, "
+                                   "then run migrate again")
+        raise MigrationFailed(self._failure_text(failure, f"{outcome}. {failure.recovery[:1].upper()}"
+                                                          f"{failure.recovery[1:]}"), failure, result)
 
     def _record(self, connection: Any, migration: Migration, direction: str, execution_ms: int) -> None:
         if direction == "down":
@@ -570,14 +705,14 @@ class MigrationRunner:
         connection.run(
             f"INSERT INTO {self.options.qualified_table} "
             "(version, description, kind, script, checksum, applied_by, applied_at, execution_ms, success) "
-            "VALUES (:version, :description, 'SQL', :script, :checksum, current_user, clock_timestamp(), "
+            "VALUES (:version, :description, 'SQL', :script, :checksum, current_user, pg_catalog.clock_timestamp(), "
             ":execution_ms, true)",
             version=migration.version, description=migration.description, script=migration.script,
             checksum=migration.up.checksum, execution_ms=execution_ms,
         )
 
-    def _apply_in_transaction(self, connection: Any, script: SqlScript, migration: Migration, result: RunResult,
-                              direction: str, started: float) -> None:
+    def _apply_in_transaction(self, connection: Any, lock_key: int, script: SqlScript, migration: Migration,
+                              result: RunResult, direction: str, started: float) -> None:
         import pg8000.native
 
         statement: Statement | None = None
@@ -586,6 +721,10 @@ class MigrationRunner:
             for statement in script.statements:
                 connection.run(statement.sql)
             statement = None
+            if not self._restore_identity(connection, lock_key):
+                connection.run("ROLLBACK")
+                self._lock_lost(script, result, f"{script.script}'s transaction was rolled back: nothing of it "
+                                "was applied", culprit=script.script)
             self._record(connection, migration, direction, int((time.monotonic() - started) * 1000))
             connection.run("COMMIT")
         except (pg8000.native.DatabaseError, pg8000.native.InterfaceError, OSError) as error:
@@ -610,10 +749,14 @@ class MigrationRunner:
                             "'-- toolkit:no-transaction' in the file")
             raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
 
-    def _apply_without_transaction(self, connection: Any, script: SqlScript, migration: Migration,
+    def _apply_without_transaction(self, connection: Any, lock_key: int, script: SqlScript, migration: Migration,
                                    result: RunResult, direction: str, started: float) -> None:
         import pg8000.native
 
+        indexes = concurrent_indexes(script)
+        # Before anything runs: an INVALID index left by an earlier failed build would make
+        # `CREATE INDEX CONCURRENTLY IF NOT EXISTS` skip and the file's other statements run again.
+        self._check_indexes(connection, script, indexes, result, executed=None)
         for index, statement in enumerate(script.statements):
             try:
                 connection.run(statement.sql)
@@ -623,7 +766,18 @@ class MigrationRunner:
                 outcome = (f"{script.script} declares '-- toolkit:no-transaction', so it ran outside a "
                            f"transaction and is not recorded in history. Recovery: {failure.recovery}")
                 raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
+            # Right after the statement, while its index must exist under that name (a later statement may
+            # rename it: the build-then-swap pattern), and before anything else of the file runs.
+            built = [item for item in indexes if item.statement is statement]
+            self._check_indexes(connection, script, built, result, executed=script.statements[:index + 1],
+                                must_exist=True)
         try:
+            self._refuse_open_transaction(connection, script, result)
+            holds_lock = self._restore_identity(connection, lock_key)
+            self._check_indexes(connection, script, indexes, result, executed=script.statements)
+            if not holds_lock:
+                self._lock_lost(script, result, f"{script.script} ran outside a transaction (-- toolkit:no-"
+                                "transaction) and is NOT recorded in history", culprit=script.script)
             self._record(connection, migration, direction, int((time.monotonic() - started) * 1000))
         except (pg8000.native.DatabaseError, pg8000.native.InterfaceError, OSError) as error:
             failure = Failure(script=script.script, line=None, code=_describe_error(error)[0],
@@ -632,6 +786,76 @@ class MigrationRunner:
             outcome = (f"{script.script} ran completely outside a transaction but its history row could not be "
                        "written; a new run would execute it again: make it idempotent before re-running")
             raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
+
+    def _refuse_open_transaction(self, connection: Any, script: SqlScript, result: RunResult) -> None:
+        """A no-transaction file that BEGINs without COMMIT would take its history row into that transaction,
+        and lose both when the connection closes, after the run reported success."""
+        # Equal only in the first statement of a transaction, i.e. when no transaction block is open.
+        if not connection.run("SELECT pg_catalog.statement_timestamp() <> pg_catalog.transaction_timestamp()")[0][0]:
+            return
+        connection.run("ROLLBACK")
+        failure = Failure(script=script.script, line=None, code="", statement="(end of file)",
+                          message="the file left a transaction open (BEGIN without COMMIT)",
+                          recovery="end the file's transaction with COMMIT, then run migrate again")
+        outcome = (f"that transaction was rolled back (what ran after its BEGIN is undone; statements before it "
+                   f"were committed) and {script.script} is NOT recorded in history. Recovery: {failure.recovery}")
+        raise MigrationFailed(self._failure_text(failure, outcome), failure, result)
+
+    def _check_indexes(self, connection: Any, script: SqlScript, indexes: list[ConcurrentIndex],
+                       result: RunResult, *, executed: tuple[Statement, ...] | None, must_exist: bool = False) -> None:
+        """Each CREATE INDEX CONCURRENTLY of the file must leave a valid, ready index on its table.
+
+        `IF NOT EXISTS` skips when any relation of that name exists, valid or not and on any table, and
+        PostgreSQL reports success: this check is what makes the pattern safe. `executed`: the statements
+        that already ran (None: the file has not started).
+        """
+        for index in indexes:
+            rows = connection.run(
+                "SELECT format('%I.%I', n.nspname, c.relname), i.indrelid = to_regclass(:table), i.indisvalid, "
+                "i.indisready, (SELECT format('%I.%I', tn.nspname, t.relname) FROM pg_class t "
+                "JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE t.oid = i.indrelid), c.relkind::text "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+                "WHERE c.relname = :name "
+                "AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass(:table))",
+                name=index.name, table=index.table,
+            )
+            if not rows:
+                if must_exist:
+                    self._index_failure(script, index, result, executed, f"index {index.name} does not exist on "
+                                        f"{index.table} after its CREATE INDEX CONCURRENTLY", drop=None)
+                continue
+            qualified, on_table, valid, ready, other_table, kind = rows[0]
+            if kind not in ("i", "I"):
+                self._index_failure(script, index, result, executed, f"{qualified} is not an index but a relation of "
+                                    "another kind with the same name: the index was not built", drop=None)
+            elif not on_table:
+                self._index_failure(script, index, result, executed, f"index {qualified} exists on {other_table}, not "
+                                    f"on {index.table}: 'IF NOT EXISTS' skipped building it", drop=None)
+            elif not valid or not ready:
+                state = ", ".join(part for part, ok in (("indisvalid = false", valid), ("indisready = false", ready))
+                                  if not ok)
+                self._index_failure(script, index, result, executed, f"index {qualified} is INVALID ({state}): an "
+                                    "earlier failed CREATE INDEX CONCURRENTLY left it and 'IF NOT EXISTS' skipped "
+                                    "building it", drop=qualified)
+
+    def _index_failure(self, script: SqlScript, index: ConcurrentIndex, result: RunResult,
+                       executed: tuple[Statement, ...] | None, message: str, *, drop: str | None) -> None:
+        steps = [f"run 'DROP INDEX CONCURRENTLY IF EXISTS {drop};'" if drop else "rename one of the two"]
+        if executed is not None:
+            earlier = [statement for statement in executed if statement is not index.statement]
+            if earlier:
+                lines = ", ".join(str(statement.line) for statement in earlier)
+                steps.insert(0, f"its other statement(s) (line {lines}) were committed: undo them or make them "
+                             "idempotent")
+            outcome = (f"{script.script} ran outside a transaction (-- toolkit:no-transaction) and is NOT recorded "
+                       "in history")
+        else:
+            outcome = f"{script.script} was not started: nothing of it ran and it is not recorded in history"
+        recovery = "; ".join(steps) + "; then run migrate again"
+        failure = Failure(script=script.script, line=index.statement.line, code="", message=message,
+                          statement=index.statement.first_line, recovery=recovery)
+        raise MigrationFailed(self._failure_text(failure, f"{outcome}. Recovery: {recovery}"), failure, result)
 
     @staticmethod
     def _failure(script: SqlScript, statement: Statement | None, error: BaseException) -> Failure:

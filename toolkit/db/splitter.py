@@ -12,7 +12,18 @@ import re
 from dataclasses import dataclass
 
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$")
-_WORD = re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*")
+# The next character that can change the lexer's state; everything between is skipped by the regex engine,
+# so a file is scanned once, in C, and the Python loop runs only at quotes, comments, parentheses,
+# semicolons and the few key words of a `BEGIN ATOMIC … END` body.
+_SIGNIFICANT = re.compile(r"""[;'"$()]|--|/\*|(?<![\w$])(?:BEGIN|CASE|END)(?![\w$])""", re.IGNORECASE)
+_BEGIN_ATOMIC = re.compile(r"BEGIN(?:\s|--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)+ATOMIC(?![\w$])", re.IGNORECASE)
+# Whitespace and -- comments between statements (block comments, which nest, are skipped by hand).
+_GAP = re.compile(r"(?:[ \t\r\n\f]+|--[^\n]*)*")
+_COMMENT_MARK = re.compile(r"/\*|\*/")
+# Closing part of a literal, from just after its opening quote: '' and "" are escaped quotes.
+_STRING_REST = re.compile(r"[^']*+(?:''[^']*+)*+'")
+_ESCAPE_STRING_REST = re.compile(r"[^'\\]*+(?:(?:''|\\.)[^'\\]*+)*+'", re.DOTALL)
+_IDENTIFIER_REST = re.compile(r'[^"]*+(?:""[^"]*+)*+"')
 
 
 class SplitError(ValueError):
@@ -23,9 +34,11 @@ class SplitError(ValueError):
         self.line = line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Statement:
-    """One statement: its text (without the final semicolon) and where it starts in the file."""
+    """One statement: its text (without the final semicolon) and where it starts in the file.
+
+    Slots: a data migration can hold hundreds of thousands of them."""
 
     sql: str
     offset: int
@@ -45,105 +58,108 @@ def _line_at(text: str, offset: int) -> int:
 
 
 def split_statements(text: str) -> list[Statement]:
-    """Statements in order; comment-only pieces are dropped. Raises SplitError on unterminated quotes."""
+    """Statements in order; comment-only pieces are dropped. Raises SplitError on unterminated quotes.
+
+    One pass, linear in the size of the text: line numbers are counted as the scan moves forward.
+    """
     statements: list[Statement] = []
     length = len(text)
     index = 0
-    start: int | None = None  # offset of the first significant character of the current statement
+    line, counted_to = 1, 0  # `line` is the line number at offset `counted_to`
+
+    while True:
+        # Between statements: skip whitespace, comments and empty statements (a lone ';').
+        index = _GAP.match(text, index).end()
+        if text.startswith("/*", index):
+            index = _skip_block_comment(text, index)
+            continue
+        if index >= length:
+            return statements
+        if text[index] == ";":
+            index += 1
+            continue
+        start = index
+        line += text.count("\n", counted_to, start)
+        counted_to = start
+        index = _statement_end(text, start)
+        statements.append(Statement(sql=text[start:index].rstrip(), offset=start, line=line))
+        index += 1  # past the ';' (or past the end of the text)
+
+
+def _statement_end(text: str, start: int) -> int:
+    """Offset of the ';' that ends the statement starting at `start`, or the end of the text."""
+    length = len(text)
+    index = start
     atomic_depth = 0  # inside BEGIN ATOMIC: count nested BEGIN/CASE … END
     paren_depth = 0
-    previous_word = ""
-
-    def finish(end: int) -> None:
-        nonlocal start
-        if start is not None:
-            sql = text[start:end].rstrip()
-            statements.append(Statement(sql=sql, offset=start, line=_line_at(text, start)))
-        start = None
-
-    while index < length:
-        char = text[index]
-        if char in " \t\r\n\f":
+    while True:
+        match = _SIGNIFICANT.search(text, index)
+        if match is None:
+            return length
+        index = match.start()
+        token = match.group(0)
+        if token == ";":
+            if atomic_depth == 0 and paren_depth == 0:
+                return index
             index += 1
-            continue
-        if text.startswith("--", index):
+        elif token == "(":
+            paren_depth += 1
+            index += 1
+        elif token == ")":
+            paren_depth = max(0, paren_depth - 1)
+            index += 1
+        elif token == "--":
             newline = text.find("\n", index)
             index = length if newline == -1 else newline + 1
-            continue
-        if text.startswith("/*", index):
-            depth, cursor = 1, index + 2
-            while depth and cursor < length:
-                if text.startswith("/*", cursor):
-                    depth, cursor = depth + 1, cursor + 2
-                elif text.startswith("*/", cursor):
-                    depth, cursor = depth - 1, cursor + 2
-                else:
-                    cursor += 1
-            if depth:
-                raise SplitError("unterminated /* comment", _line_at(text, index))
-            index = cursor
-            continue
-        if char == ";" and atomic_depth == 0 and paren_depth == 0:
-            finish(index)
-            previous_word = ""
-            index += 1
-            continue
-        if start is None:
-            start = index
-        if char in "()":
-            paren_depth = max(0, paren_depth + (1 if char == "(" else -1))
-            index += 1
-            continue
-        if char == "'":
+        elif token == "/*":
+            index = _skip_block_comment(text, index)
+        elif token == "'":
             escapes = index > 0 and text[index - 1] in "eE" and (index < 2 or not _is_word_char(text[index - 2]))
-            index = _skip_quoted(text, index, "'", backslash_escapes=escapes)
-            continue
-        if char == '"':
-            index = _skip_quoted(text, index, '"', backslash_escapes=False)
-            continue
-        if char == "$":
-            match = _DOLLAR_TAG.match(text, index)
-            if match and not (index > 0 and _is_word_char(text[index - 1])):
-                closing = text.find(match.group(0), match.end())
+            index = _skip_quoted(text, index, _ESCAPE_STRING_REST if escapes else _STRING_REST, "string")
+        elif token == '"':
+            index = _skip_quoted(text, index, _IDENTIFIER_REST, "identifier")
+        elif token == "$":
+            tag = _DOLLAR_TAG.match(text, index)
+            if tag and not (index > 0 and _is_word_char(text[index - 1])):
+                closing = text.find(tag.group(0), tag.end())
                 if closing == -1:
-                    raise SplitError(f"unterminated dollar quote {match.group(0)}", _line_at(text, index))
-                index = closing + len(match.group(0))
-                continue
-        word = _WORD.match(text, index)
-        if word:
-            upper = word.group(0).upper()
-            opens_block = (upper == "ATOMIC" and previous_word == "BEGIN") or (
-                atomic_depth and upper in ("CASE", "BEGIN"))
-            if opens_block:
+                    raise SplitError(f"unterminated dollar quote {tag.group(0)}", _line_at(text, index))
+                index = closing + len(tag.group(0))
+            else:
+                index += 1
+        else:  # BEGIN, CASE or END
+            word = token.upper()
+            atomic = _BEGIN_ATOMIC.match(text, index) if word == "BEGIN" else None
+            if atomic:
                 atomic_depth += 1
-            elif atomic_depth and upper == "END":
+                index = atomic.end()
+                continue
+            if atomic_depth and word in ("BEGIN", "CASE"):
+                atomic_depth += 1
+            elif atomic_depth and word == "END":
                 atomic_depth -= 1
-            previous_word = upper
-            index = word.end()
-            continue
-        index += 1
-    finish(length)
-    return statements
+            index = match.end()
 
 
 def _is_word_char(char: str) -> bool:
     return char.isalnum() or char in "_$"
 
 
-def _skip_quoted(text: str, index: int, quote: str, *, backslash_escapes: bool) -> int:
+def _skip_block_comment(text: str, index: int) -> int:
+    """Offset just after the (possibly nested) /* comment opening at `index`."""
+    depth, cursor = 1, index + 2
+    while depth:
+        mark = _COMMENT_MARK.search(text, cursor)
+        if mark is None:
+            raise SplitError("unterminated /* comment", _line_at(text, index))
+        depth += 1 if mark.group(0) == "/*" else -1
+        cursor = mark.end()
+    return cursor
+
+
+def _skip_quoted(text: str, index: int, rest: re.Pattern[str], kind: str) -> int:
     """Offset just after the closing quote of the literal opening at `index`."""
-    cursor = index + 1
-    length = len(text)
-    while cursor < length:
-        char = text[cursor]
-        if backslash_escapes and char == "\\":
-            cursor += 2
-            continue
-        if char == quote:
-            if cursor + 1 < length and text[cursor + 1] == quote:
-                cursor += 2
-                continue
-            return cursor + 1
-        cursor += 1
-    kind = "identifier" if quote == '"' else "string"
-    raise SplitError(f"unterminated quoted {kind}", _line_at(text, index))
+    closing = rest.match(text, index + 1)
+    if closing is None:
+        raise SplitError(f"unterminated quoted {kind}", _line_at(text, index))
+    return closing.end()

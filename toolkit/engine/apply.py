@@ -24,6 +24,8 @@ from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.records import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
 from toolkit.engine.session import open_session
+from toolkit.engine.source import CommitSource
+from toolkit.engine.workspace import plans_dir
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
 from toolkit.record_store import checkpoint_store_for
@@ -53,8 +55,12 @@ class ApplyOutcome:
 
 def apply_environment(project: Project, environment: str, *, auto: bool = False, approve: str | None = None,
                       allow_destroy: list[str] | None = None, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
-                      prompt: Prompt | None = None, progress: Progress | None = None) -> ApplyOutcome:
-    """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes."""
+                      prompt: Prompt | None = None, progress: Progress | None = None,
+                      source: CommitSource | None = None) -> ApplyOutcome:
+    """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes.
+
+    With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
+    """
     from toolkit.checkpoints import ApplyRecord, current_actor, iso, utc_now
 
     progress = progress or SilentProgress()
@@ -63,9 +69,9 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         check_auto_allowed(config)
     else:
         # Fail before any terraform work when there is nothing to apply.
-        saved = load_latest_plan(project.environment_data_dir(environment) / "plans", environment)
+        saved = load_latest_plan(plans_dir(project, environment, source), environment)
         check_not_offline(environment, saved.metadata)
-    session = open_session(project, environment, progress, config=config)
+    session = open_session(project, environment, progress, config=config, source=source)
     workspace, terraform = session.workspace, session.terraform
     interrupted = interrupted_apply_warning(checkpoint_store_for(project, config), environment)
     warnings = [interrupted] if interrupted else []
@@ -75,7 +81,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     progress.step(environment, f"checking the saved plan {metadata.plan_id}")
     check_plan_matches(environment, metadata, saved.plan_file, tfvars_sha256=workspace.render.tfvars_sha256,
                        source_sha256=source_sha256(workspace.render.root_dir),
-                       git_commit=git_commit(project.root), git_tree=git_tree(project.root))
+                       git_commit=source.commit if source else git_commit(project.root),
+                       git_tree=None if source else git_tree(project.root))
     state = terraform.state_pull()
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:

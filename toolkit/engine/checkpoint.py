@@ -73,7 +73,15 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     checkpoint.git_commit = saved.metadata.git_commit
     checkpoint.tfvars_sha256 = saved.metadata.tfvars_sha256
     checkpoint.plan_sha256 = saved.metadata.plan_sha256
+    source = workspace.source
+    checkpoint.terraform_root = source.root if source else session.config.settings.terraform.root
+    # What is live now is what the last successful apply applied; `rollback --step full` rebuilds it.
+    previous = store.newest_successful()
+    checkpoint.live = previous.applied_configuration() if previous else None
     checkpoint.state = state_version(session, state, lambda: store.files_dir(checkpoint.id))
+    # The rendered tfvars hold no secrets (secrets come from TF_VAR_* or Secrets Manager): keep them, beside the
+    # checkpoint (in the shared store for an S3 backend).
+    store.save_tfvars(checkpoint.id, workspace.render.tfvars_path.read_text(encoding="utf-8"))
     store.save(checkpoint)
     return checkpoint, store
 

@@ -27,6 +27,7 @@ from toolkit.engine.records import (
 )
 from toolkit.engine.redact import redact_plan
 from toolkit.engine.session import Session, open_session
+from toolkit.engine.source import CommitSource
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.project import Project
 
@@ -77,9 +78,10 @@ class PlanOutcome:
 
 
 def plan_environment(project: Project, environment: str, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
-                     destroy: bool = False, progress: Progress | None = None) -> PlanOutcome:
-    """Plan one environment and keep the plan; exit-code semantics follow -detailed-exitcode."""
-    session = open_session(project, environment, progress)
+                     destroy: bool = False, progress: Progress | None = None,
+                     source: CommitSource | None = None) -> PlanOutcome:
+    """Plan one environment (or a commit's configuration of it) and keep the plan; exit codes as -detailed-exitcode."""
+    session = open_session(project, environment, progress, source=source)
     return plan_in_session(session, lock_timeout=lock_timeout, destroy=destroy, progress=progress)
 
 
@@ -99,7 +101,8 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
 
         metadata = PlanMetadata(
             environment=session.name, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
-            git_commit=git_commit(workspace.project.root), git_tree=git_tree(workspace.project.root),
+            git_commit=workspace.source.commit if workspace.source else git_commit(workspace.project.root),
+            git_tree=None if workspace.source else git_tree(workspace.project.root),
             tfvars_sha256=workspace.render.tfvars_sha256,
             source_sha256=source_sha256(workspace.render.root_dir), plan_sha256=sha256_file(plan_file),
             terraform_version=session.binary.version, terraform_flavor=session.binary.flavor,

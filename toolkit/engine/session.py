@@ -12,10 +12,11 @@ from pathlib import Path
 from toolkit.config import EnvironmentConfig, load_environment
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.records import source_sha256
+from toolkit.engine.source import CommitSource
 from toolkit.engine.terraform import Terraform, TerraformBinary, discover_binary
-from toolkit.engine.workspace import Workspace, prepare_workspace
+from toolkit.engine.workspace import Workspace, prepare_workspace, run_dir
 from toolkit.project import Project
-from toolkit.render import render_environment
+from toolkit.render import render_environment, render_recorded
 
 INIT_STAMP = "toolkit-init.sha256"
 
@@ -36,15 +37,24 @@ class Session:
 
 
 def open_session(project: Project, environment: str, progress: Progress | None = None,
-                 *, config: EnvironmentConfig | None = None) -> Session:
-    """Load and render the environment, stage its root module and run `terraform init`."""
+                 *, config: EnvironmentConfig | None = None, source: CommitSource | None = None) -> Session:
+    """Load and render the environment, stage its root module and run `terraform init`.
+
+    With a `source` (rollback --step full), the root module is that commit's and the tfvars are the ones
+    its checkpoint kept; the backend is the environment's current one.
+    """
     progress = progress or SilentProgress()
     config = config or load_environment(project, environment)
     # Find terraform first: a missing binary must fail before anything is rendered or staged.
     binary = discover_binary(project.root)
-    progress.step(environment, "render")
-    render = render_environment(project, config, binary)
-    workspace = prepare_workspace(project, config, render)
+    if source is None:
+        progress.step(environment, "render")
+        render = render_environment(project, config, binary)
+    else:
+        progress.step(environment, f"commit {source.commit[:12]} with checkpoint {source.checkpoint}'s tfvars")
+        render = render_recorded(project, config, source.root_dir, source.tfvars_text,
+                                 run_dir(project, config.name, source) / "build", binary)
+    workspace = prepare_workspace(project, config, render, source)
     terraform = workspace.terraform(binary, progress)
     init_unless_current(terraform, binary, project, render.root_dir, backend_config=render.backend_config_path,
                         inputs=(render.backend_block_path, workspace.cli_config_file),

@@ -14,6 +14,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.checks.stub import refuse_stub_config
 from toolkit.config import EnvironmentConfig
@@ -25,11 +26,17 @@ from toolkit.local_runs import runs_of
 from toolkit.project import Project
 from toolkit.render import RenderResult
 
+if TYPE_CHECKING:
+    from toolkit.engine.source import CommitSource
+
 STAGED_BACKEND_FILE = "toolkit_backend.tf"
 MIRROR_VARIABLE = "TOOLKIT_PROVIDER_MIRROR"
 ENDPOINT_TERRAFORM_VARIABLE = "TF_VAR_aws_endpoint_url"
 # Top-level folders that never hold terraform sources: not mirrored into the staging tree.
 NOT_STAGED_AT_TOP = frozenset({".git", ".toolkit", ".venv", ".cache", "build", "__pycache__"})
+# A commit's configuration (rollback --step full) runs in this subfolder of the environment's data dir:
+# its own staging tree, terraform data dir and saved plans, so `toolkit apply ENV` never picks its plan up.
+SOURCE_RUN_DIR = "rollback"
 # Files of a root folder that belong to a local run, not to the configuration.
 NOT_STAGED_IN_ROOT = frozenset({".terraform", "terraform.tfstate", "terraform.tfstate.backup",
                                 ".terraform.tfstate.lock.info", "backend.tf"})
@@ -47,6 +54,7 @@ class Workspace:
     terraform_data_dir: Path
     cli_config_file: Path | None
     endpoint_url: str | None
+    source: CommitSource | None = None
 
     @property
     def name(self) -> str:
@@ -54,7 +62,7 @@ class Workspace:
 
     @property
     def plans_dir(self) -> Path:
-        return self.data_dir / "plans"
+        return plans_dir(self.project, self.name, self.source)
 
     @property
     def checkpoints_dir(self) -> Path:
@@ -78,16 +86,38 @@ class Workspace:
                          progress or SilentProgress(), runs_of(self.project, self.name))
 
 
-def prepare_workspace(project: Project, config: EnvironmentConfig, render: RenderResult) -> Workspace:
-    """Create or refresh the environment's staging tree and CLI config; safe to run concurrently."""
+def plans_dir(project: Project, environment: str, source: CommitSource | None = None) -> Path:
+    """Where an environment's saved plans go (a commit's configuration keeps its own)."""
+    return run_dir(project, environment, source) / "plans"
+
+
+def source_exports_dir(project: Project, environment: str) -> Path:
+    """Where commits are exported for the environment (toolkit.engine.source.export_commit)."""
+    return project.environment_data_dir(environment) / SOURCE_RUN_DIR / "source"
+
+
+def run_dir(project: Project, environment: str, source: CommitSource | None = None) -> Path:
+    data_dir = project.environment_data_dir(environment)
+    return data_dir / SOURCE_RUN_DIR if source is not None else data_dir
+
+
+def prepare_workspace(project: Project, config: EnvironmentConfig, render: RenderResult,
+                      source: CommitSource | None = None) -> Workspace:
+    """Create or refresh the environment's staging tree and CLI config; safe to run concurrently.
+
+    With a `source`, the exported commit stands in for the project when staging (its relative module
+    sources resolve inside the export), in a run folder of its own.
+    """
     data_dir = project.environment_data_dir(config.name)
-    terraform_data_dir = data_dir / "terraform"
+    folder = run_dir(project, config.name, source)
+    terraform_data_dir = folder / "terraform"
     terraform_data_dir.mkdir(parents=True, exist_ok=True)
-    stage_root = stage_root_module(project, render.root_dir, render.backend_block_path, data_dir / "stage")
+    tree = Project(source.tree) if source is not None else project
+    stage_root = stage_root_module(tree, render.root_dir, render.backend_block_path, folder / "stage")
     endpoint_variable = config.settings.backend.endpoint_from_env
     endpoint_url = os.environ.get(endpoint_variable) if endpoint_variable else None
     return Workspace(project, config, render, data_dir, stage_root, terraform_data_dir,
-                     write_cli_config(project), endpoint_url)
+                     write_cli_config(project), endpoint_url, source)
 
 
 def stage_root_module(project: Project, root_dir: Path, backend_block: Path | None, stage_dir: Path,

@@ -10,15 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from toolkit.aws import ClientFactory, call
 from toolkit.checkpoints import Checkpoint, CheckpointStore, iso, utc_now
-from toolkit.config import EnvironmentConfig
+from toolkit.config.sources import EnvironmentFacts
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
 from toolkit.rollback.journal import Journal, JournalEntry
 from toolkit.rollback.waits import WaitPolicy
+
+if TYPE_CHECKING:
+    from toolkit.config import EnvironmentConfig
 
 
 @dataclass
@@ -68,13 +71,14 @@ class RollbackOptions:
     restore_time: str | None = None           # db-restore: point-in-time restore (ISO 8601 or "latest")
     wait_timeout_s: float | None = None       # overrides each step's default wait timeout
     poll_interval_s: float | None = None      # overrides each step's default poll interval
+    allow_destroy: tuple[str, ...] = ()       # full: stateful resources the apply may destroy or replace
     also_undo: list[str] = field(default_factory=list)  # later applies a state-affecting step may undo too
 
 
 @dataclass
 class RunContext:
     project: Project
-    config: EnvironmentConfig
+    facts: EnvironmentFacts                               # name, protection, region: enough to start
     checkpoint: Checkpoint
     clients: ClientFactory
     journal: Journal
@@ -85,11 +89,21 @@ class RunContext:
     echo: Callable[[str], None] = print
     approve: str | None = None                            # --approve, passed on to the engine's apply guards
     confirm: Callable[[str], str | None] | None = None    # asks the responder (the apply guard's prompt)
+    loaded: dict[str, Any] = field(default_factory=dict)  # the validated configuration, once loaded
     store: CheckpointStore | None = None                  # the environment's checkpoints (what happened since)
 
     @property
     def environment(self) -> str:
-        return self.config.name
+        return self.facts.name
+
+    @property
+    def config(self) -> EnvironmentConfig:
+        """The validated configuration, loaded (schema and all) only by the steps that need more than the facts."""
+        if "config" not in self.loaded:
+            from toolkit.config import load_environment
+
+            self.loaded["config"] = load_environment(self.project, self.facts.name)
+        return self.loaded["config"]
 
     def wait_policy(self, timeout_s: float, interval_s: float) -> WaitPolicy:
         return WaitPolicy(self.options.wait_timeout_s or timeout_s, self.options.poll_interval_s or interval_s)

@@ -1,93 +1,111 @@
-"""The long-term fallback: plan and apply the configuration of the checkpoint's commit.
+"""The long-term fallback: plan and apply the configuration that was live at the checkpoint.
 
-The apply always goes through the engine (toolkit.engine: saved plan, plan checks, approval for
-protected environments, a new checkpoint). The step runs it only when the working tree's envs/, root
-module and modules/ are exactly the checkpoint commit's and the rendered tfvars hash matches the
-checkpoint's; otherwise it prints the exact commands that get there (the responder checks out the old
-configuration, then re-runs the step or runs plan/apply by hand).
+A checkpoint is taken just before an apply, so what was live then is what the *previous* successful apply
+applied: its commit and the rendered tfvars its checkpoint kept (`Checkpoint.live`). The step exports that
+commit from git's objects into .toolkit/envs/ENV/rollback/source/<commit>/ (toolkit.engine.source: the
+responder's working tree, index and branch are never touched), then plans and applies it through the
+engine with every guard: a saved plan of its own, the review shown, protected-environment approval, the
+stateful-destroy guard (`--allow-destroy`), and a new checkpoint before anything changes.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-from pathlib import Path
+import hashlib
+import io
 
+from toolkit.checkpoints import LiveConfiguration
 from toolkit.errors import ToolkitError
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
 from toolkit.rollback.state import current_serial
 
 
-def working_tree_matches(root: Path, commit: str, paths: list[str]) -> bool | None:
-    """True when `paths` in the working tree equal `commit`'s; None when git cannot tell (no repo, no commit)."""
-    try:
-        known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=root, capture_output=True,
-                               timeout=30)
-        if known.returncode != 0:
-            return None
-        diff = subprocess.run(["git", "diff", "--quiet", commit, "--", *paths], cwd=root, capture_output=True,
-                              timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {0: True, 1: False}.get(diff.returncode)
-
-
 class FullStep(Step):
     name = "full"
     tier = "long"
-    title = "Plan and apply the checkpoint's commit and tfvars (through the apply guards)"
+    title = "Plan and apply the configuration live at the checkpoint (its commit and tfvars, through the apply guards)"
 
     def plan(self, run: RunContext) -> StepPlan:
-        checkpoint = run.checkpoint
-        if not checkpoint.git_commit:
-            raise ToolkitError(f"checkpoint {checkpoint.id} records no git commit: the configuration it applied is "
-                               "unknown; use the other steps")
-        environment, commit = run.environment, checkpoint.git_commit
-        paths = ["envs", run.config.settings.terraform.root, "modules"]
+        from toolkit.engine.source import check_commit_available
+
+        live, tfvars = self._live(run)
+        commit = live.git_commit or ""
+        check_commit_available(run.project.root, commit, live.checkpoint)
         plan = StepPlan(self.name)
-        matches = working_tree_matches(run.project.root, commit, paths)
-        engine = importlib.util.find_spec("toolkit.engine.apply") is not None
-        if matches and engine:
-            plan.changes.append(Change("terraform:plan+apply", environment, "the live infrastructure",
-                                       f"the configuration of commit {commit[:12]} (toolkit plan, then toolkit apply "
-                                       "with its guards)"))
-            plan.data["engine"] = True
-        else:
-            why = ("the engine (toolkit.engine) is not installed" if not engine else
-                   f"{', '.join(paths)} in the working tree differ from commit {commit[:12]}" if matches is False else
-                   f"git cannot compare the working tree with commit {commit[:12]} here")
-            plan.notes.append(f"not automated: {why}; run these commands (or check out the configuration and run "
-                              "this step again)")
-            plan.manual = [f"git checkout {commit} -- {' '.join(paths)}", f"toolkit plan {environment}",
-                           f"toolkit apply {environment}"]
-        if checkpoint.tfvars_sha256:
-            plan.notes.append(f"the rendered build/{environment}/terraform.tfvars must have sha256 "
-                              f"{checkpoint.tfvars_sha256} (the checkpoint's)")
-        plan.notes.append("the apply runs with all of its guards (saved plan, approval for protected environments) "
-                          "and takes a new checkpoint first")
-        # Applying the old commit undoes every later apply's configuration too: listed, and named to proceed.
+        root = live.terraform_root or run.config.settings.terraform.root
+        plan.changes.append(Change(
+            "terraform:plan+apply", run.environment, "the live infrastructure",
+            f"commit {commit[:12]} ({root}, modules) with the tfvars checkpoint {live.checkpoint} kept"))
+        plan.notes.append(f"exports commit {commit[:12]} from git into .toolkit/ (your checkout, index and branch "
+                          "are not touched)")
+        plan.notes.append("plans it (saved plan, review shown), then applies it with every guard: approval for "
+                          "protected environments, stateful destroys need --allow-destroy, a new checkpoint first")
+        plan.data.update(commit=commit, root=root, checkpoint=live.checkpoint, tfvars=tfvars)
+        # Applying the old configuration undoes every later apply's changes too: listed, and named to proceed.
         check_history(run, plan, current_serial(run))
         return plan
 
+    def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:
+        """The configuration live at the checkpoint and its kept tfvars text; clear errors when unknown."""
+        from toolkit.rollback.runbook import checkpoint_store
+
+        store = run.store or checkpoint_store(run.project, run.environment)
+        checkpoint = run.checkpoint
+        live = store.live_configuration(checkpoint)
+        if live is None:
+            raise ToolkitError(f"checkpoint {checkpoint.id} was taken before the first recorded apply of "
+                               f"{run.environment}: there is no earlier configuration to return to")
+        if not live.git_commit:
+            raise ToolkitError(f"the apply live at checkpoint {checkpoint.id} (checkpoint {live.checkpoint}) records "
+                               "no git commit: it was applied outside a git checkout, so its configuration cannot "
+                               "be rebuilt; use the other steps")
+        path = store.records.where(store.tfvars_name(live.checkpoint))
+        text = store.read_tfvars(live.checkpoint)
+        if text is None:
+            raise ToolkitError(f"checkpoint {live.checkpoint} kept no rendered tfvars ({path} is missing; checkpoints "
+                               "older than this toolkit version do not): its configuration cannot be rebuilt "
+                               "exactly; use the other steps")
+        if live.tfvars_sha256 and hashlib.sha256(text.encode()).hexdigest() != live.tfvars_sha256:
+            raise ToolkitError(f"{path} does not match the sha256 checkpoint {live.checkpoint} recorded: it was "
+                               "edited after the apply; nothing applied")
+        return live, text
+
     def execute(self, run: RunContext, plan: StepPlan) -> list[str]:
-        if not plan.data.get("engine"):
-            return [f"run by hand: {command}" for command in plan.manual]
         from toolkit.engine.apply import apply_environment
         from toolkit.engine.plan import plan_environment
+        from toolkit.engine.source import CommitSource, export_commit
+        from toolkit.engine.workspace import source_exports_dir
 
-        planned = plan_environment(run.project, run.environment)
+        commit = plan.data["commit"]
+        tree = export_commit(run.project.root, commit, source_exports_dir(run.project, run.environment))
+        if not (tree / plan.data["root"]).is_dir():
+            raise ToolkitError(f"commit {commit[:12]} has no root module folder {plan.data['root']}: nothing applied")
+        source = CommitSource(commit=commit, tree=tree, root=plan.data["root"], tfvars_text=plan.data["tfvars"],
+                              checkpoint=plan.data["checkpoint"])
+        planned = plan_environment(run.project, run.environment, source=source)
         metadata = planned.saved.metadata
-        expected = run.checkpoint.tfvars_sha256
-        if expected and metadata.tfvars_sha256 != expected:
-            raise ToolkitError(f"the rendered tfvars (sha256 {metadata.tfvars_sha256}) differ from the checkpoint's "
-                               f"({expected}): nothing applied; check envs/{run.environment}.yaml")
-        if not planned.has_changes:
-            return [f"plan {metadata.plan_id}: no changes: the infrastructure already matches commit "
-                    f"{run.checkpoint.git_commit[:12] if run.checkpoint.git_commit else '?'}"]
         run.record(step=self.name, event="action", action="terraform:plan", result="ok",
-                   request={"plan_id": metadata.plan_id, "summary": metadata.summary.text()})
+                   request={"plan_id": metadata.plan_id, "commit": commit, "summary": metadata.summary.text()})
+        if not planned.has_changes:
+            return [f"plan {metadata.plan_id}: no changes: the infrastructure already matches commit {commit[:12]}"]
+        for line in review_lines(str(planned.saved.plan_json), run.environment):
+            run.echo(f"    | {line}" if line else "    |")
         applied = run.act(self.name, "terraform:apply", apply_environment,
-                          {"plan_id": metadata.plan_id, "summary": metadata.summary.text()},
-                          project=run.project, environment=run.environment, approve=run.approve, prompt=run.confirm)
-        return [f"applied plan {applied.plan_id} ({metadata.summary.text()}); new checkpoint {applied.checkpoint_id}"]
+                          {"plan_id": metadata.plan_id, "commit": commit, "summary": metadata.summary.text()},
+                          project=run.project, environment=run.environment, approve=run.approve, prompt=run.confirm,
+                          allow_destroy=list(run.options.allow_destroy), source=source)
+        return [f"applied plan {applied.plan_id} of commit {commit[:12]} ({metadata.summary.text()}); new checkpoint "
+                f"{applied.checkpoint_id}"]
+
+
+def review_lines(plan_json: str, environment: str) -> list[str]:
+    """The plan's review as text (what `toolkit review` prints), shown before the apply guards ask."""
+    from toolkit.review.service import load_review, write_review
+
+    review = load_review(plan_json, environment, every_diff=True)
+    buffer = io.StringIO()
+    try:
+        write_review(review, "text", buffer, color=False)
+    finally:
+        review.plan.close()
+    return buffer.getvalue().rstrip("\n").splitlines()

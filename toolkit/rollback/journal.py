@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ToolkitError
+from toolkit.secrets import MASK, is_secret_name, mask_text
 
 if TYPE_CHECKING:
     from toolkit.record_store import Records
 
 JOURNAL_FILE = "journal.jsonl"
-MASK = "***"
-SECRET_KEY = re.compile(r"pass(word)?|secret|token|private|credential|access_?key|auth", re.IGNORECASE)
-URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 # Lists of name/value pairs whose values may be secrets (ECS container environments and secrets).
 VALUE_LISTS = frozenset({"environment", "secrets"})
 
@@ -44,17 +41,18 @@ class JournalEntry:
 
 
 def sanitise(value: Any, key: str = "") -> Any:
-    """A copy of `value` that is safe to write down: secret-looking values are masked."""
+    """A copy of `value` that is safe to write down: values under secret names and secret-shaped values are
+    masked by the project's one rule (toolkit/secrets.py)."""
     if isinstance(value, dict):
         return {name: sanitise(item, str(name)) for name, item in value.items()}
     if isinstance(value, list | tuple):
         if key in VALUE_LISTS:
             return [{"name": item.get("name"), "value": MASK} if isinstance(item, dict) else MASK for item in value]
         return [sanitise(item, key) for item in value]
-    if key and SECRET_KEY.search(key):
+    if key and is_secret_name(key):
         return MASK
     if isinstance(value, str):
-        return URL_CREDENTIALS.sub(lambda match: f"{match.group('scheme')}{MASK}@", value)
+        return mask_text(value)
     return value
 
 

@@ -12,13 +12,20 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from toolkit.aws import ClientFactory, resolve_endpoint
 from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
-from toolkit.config import EnvironmentConfig, load_environment
+from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
-from toolkit.record_store import checkpoint_store_for, journal_for, local_only
+from toolkit.record_store import (
+    checkpoint_store_for,
+    local_checkpoint_store,
+    local_journal,
+    local_only,
+)
+from toolkit.record_store import journal_for as shared_journal_for
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
@@ -27,6 +34,9 @@ from toolkit.rollback.full import FullStep
 from toolkit.rollback.journal import Journal, JournalEntry
 from toolkit.rollback.render import Reporter, make_reporter
 from toolkit.rollback.state import TerraformStateStep, undo_target
+
+if TYPE_CHECKING:
+    from toolkit.config import EnvironmentConfig
 
 TIERS: dict[str, tuple[str, float]] = {
     "immediate": ("< 5 minutes", 300.0),
@@ -72,8 +82,27 @@ class RollbackResult:
     budget_s: float
 
 
-def checkpoint_store(project: Project, config: EnvironmentConfig) -> CheckpointStore:
-    return checkpoint_store_for(project, config)
+def shared_config(project: Project, environment: str) -> EnvironmentConfig | None:
+    """The validated configuration when the environment keeps its records beside an S3 state, else None (a local
+    backend needs no more than the facts: the rollback path stays light)."""
+    backend = read_facts(project, environment).values.get("backend")
+    if isinstance(backend, dict) and backend.get("type") == "s3":
+        from toolkit.config import load_environment
+
+        return load_environment(project, environment)
+    return None
+
+
+def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
+    """The environment's checkpoints: beside its S3 state, or in the project folder."""
+    config = shared_config(project, environment)
+    return checkpoint_store_for(project, config) if config else local_checkpoint_store(project, environment)
+
+
+def journal_for(project: Project, environment: str) -> Journal:
+    """The environment's rollback journal: beside its S3 state, or in the project folder."""
+    config = shared_config(project, environment)
+    return shared_journal_for(project, config) if config else local_journal(project, environment)
 
 
 def validate_request(request: RollbackRequest) -> None:
@@ -100,6 +129,9 @@ def validate_request(request: RollbackRequest) -> None:
                          "tiers that hold them (short, long)")
     if request.options.resume_scaling and request.step != "autoscaling":
         raise UsageError("--resume goes with --step autoscaling (it turns scaling back on)")
+    other = (request.step or request.tier) and request.step != "full" and request.tier != "long"
+    if request.options.allow_destroy and other:
+        raise UsageError("--allow-destroy goes with --step full or --tier long (it is passed to the apply guard)")
     if request.resume_from and request.step:
         raise UsageError("--resume-from goes with --tier (a single --step is simply run again)")
     if request.options.restore_time is not None:
@@ -145,19 +177,19 @@ def select_steps(request: RollbackRequest) -> list[Step]:
     return steps
 
 
-def load_checkpoint(project: Project, config: EnvironmentConfig, checkpoint_id: str | None) -> Checkpoint:
-    store = checkpoint_store(project, config)
-    environment = config.name
+def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None) -> Checkpoint:
+    store = checkpoint_store(project, environment)
+    config = shared_config(project, environment)
     if checkpoint_id:
         try:
             return store.load(checkpoint_id)
         except UsageError as error:
-            hint = local_only(project, config)
+            hint = local_only(project, config) if config else ""
             raise UsageError(f"{error}; {hint}" if hint else str(error)) from None
     latest = store.latest()
     if latest is None:
-        where = f" in {store.location}" if config.settings.backend.type == "s3" else ""
-        hint = local_only(project, config, [])
+        where = f" in {store.location}" if config else ""
+        hint = local_only(project, config, []) if config else ""
         raise ToolkitError(f"no checkpoint for {environment}{where} yet: `toolkit apply {environment}` records one "
                            f"before each apply" + (f"; {hint}" if hint else ""))
     return latest
@@ -176,6 +208,7 @@ def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) 
         if value:
             parts.append(f"{flag} {value}")
     parts += [f"--also-undo {name}" for name in options.also_undo]
+    parts += [f"--allow-destroy '{address}'" for address in options.allow_destroy]
     if options.reboot:
         parts.append("--reboot")
     if options.resume_scaling:
@@ -189,8 +222,8 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
     """Plan (dry run) or execute a rollback tier or step; see the module docstring."""
     validate_request(request)
     project = project or Project.discover()
-    config = load_environment(project, request.environment)
-    journal = journal_for(project, config)
+    config = read_facts(project, request.environment)
+    journal = journal_for(project, config.name)
     resolve_resume(request, journal)
     if request.undo_run:
         checkpoint_id, undo = undo_target(request.undo_run, journal.read(request.undo_run))
@@ -198,25 +231,25 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
         steps: list[Step] = [TerraformStateStep(undo)]
     else:
         steps = select_steps(request)
-    checkpoint = load_checkpoint(project, config, request.checkpoint_id)
-    clients = ClientFactory(region=request.region or config.settings.aws_region,
+    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id)
+    clients = ClientFactory(region=request.region or config.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
-    run = RunContext(project=project, config=config, checkpoint=checkpoint, clients=clients, journal=journal,
+    run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
                      run_id=new_checkpoint_id(), who=current_actor(), options=request.options,
                      execute=request.execute, echo=echo, approve=request.approve, confirm=confirm,
-                     store=checkpoint_store(project, config))
+                     store=checkpoint_store(project, config.name))
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
         raise GuardError(f"--approve {request.approve} does not match the environment {config.name}: "
                          "nothing was changed")
     label, budget = TIERS[request.tier or STEP_BY_NAME[request.step or ""].tier]
     reporter = make_reporter(request.output_format, echo)
+    if request.execute:
+        # A protected environment is approved first (after seeing the plan): the "EXECUTING" header only
+        # follows once the run really starts.
+        _approve(config, request, run, steps, reporter, confirm)
     reporter.header(run, request, steps, label)
     started = time.monotonic()
-    if not request.execute:
-        outcomes = _dry_run(run, steps, reporter)
-    else:
-        _approve(config, request, run, steps, reporter, confirm)
-        outcomes = _execute(run, request, steps, reporter)
+    outcomes = _execute(run, request, steps, reporter) if request.execute else _dry_run(run, steps, reporter)
     result = RollbackResult(run.run_id, config.name, checkpoint.id, request.execute, outcomes, len(clients.recorder),
                             len(clients.recorder.mutating_calls), time.monotonic() - started, budget)
     reporter.summary(run, result, label)
@@ -248,7 +281,7 @@ def _dry_run(run: RunContext, steps: list[Step], reporter: Reporter) -> list[Ste
     return outcomes
 
 
-def _approve(config: EnvironmentConfig, request: RollbackRequest, run: RunContext, steps: list[Step],
+def _approve(config: EnvironmentFacts, request: RollbackRequest, run: RunContext, steps: list[Step],
              reporter: Reporter, confirm: Callable[[str], str] | None) -> None:
     """Protected environments: --approve NAME, or type the name after seeing the plan."""
     if not config.protected:
@@ -269,7 +302,7 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
     run.record(event="run-start", result="started",
                details={"tier": request.tier, "step": request.step, "resume_from": request.resume_from,
                         "options": {key: value for key, value in request.options.__dict__.items()
-                                    if value not in (None, False)},
+                                    if value not in (None, False, ())},
                         "region": run.clients.region, "endpoint_url": run.clients.endpoint_url})
     outcomes: list[StepOutcome] = []
     for index, step in enumerate(steps, start=1):
@@ -330,13 +363,13 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
 
 def read_journal(environment: str, *, run_id: str | None = None, project: Project | None = None) -> list[JournalEntry]:
     project = project or Project.discover()
-    config = load_environment(project, environment)
-    return journal_for(project, config).read(run_id)
+    return journal_for(project, read_facts(project, environment).name).read(run_id)
 
 
 def list_checkpoints(environment: str, *, project: Project | None = None) -> tuple[list[Checkpoint], str]:
     """The environment's checkpoints, and a hint when this checkout keeps some only locally (else "")."""
     project = project or Project.discover()
-    config = load_environment(project, environment)
-    found = checkpoint_store(project, config).list()
-    return found, local_only(project, config, [item.id for item in found])
+    name = read_facts(project, environment).name
+    found = checkpoint_store(project, name).list()
+    config = shared_config(project, name)
+    return found, local_only(project, config, [item.id for item in found]) if config else ""

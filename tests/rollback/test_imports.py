@@ -1,0 +1,48 @@
+"""The immediate tier at 3 a.m. imports only what it needs: no configuration schema, no pydantic (Typer 0.29
+would coerce every option through it: toolkit/cli_coercion.py), no templates, no HCL parser, no engine
+(bench B7 measures the time this saves)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.rollback.conftest import ENVIRONMENT, REPO
+from toolkit.checkpoints import Checkpoint, CheckpointStore
+
+PROBE = """
+import json, sys
+from toolkit.cli import main
+sys.argv = ["toolkit", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+NOT_ON_THE_PATH = ("pydantic", "toolkit.config.model", "toolkit.config.environment", "jinja2", "hcl2", "toolkit.render",
+                   "toolkit.engine", "toolkit.review", "toolkit.drift", "toolkit.db")
+
+
+def test_immediate_tier_does_not_import_the_schema(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "envs").mkdir(parents=True)
+    for name in ("defaults.yaml", f"{ENVIRONMENT}.yaml"):
+        (root / "envs" / name).write_text((REPO / "envs" / name).read_text())
+    store = CheckpointStore(root / ".toolkit" / "envs" / ENVIRONMENT / "checkpoints")
+    store.save(Checkpoint(id="20261126T030000Z-abcd", environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z",
+                          created_by="deployer@ci"))
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TOOLKIT_PROJECT_DIR": str(root),
+                   "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "testing",
+                   "AWS_SECRET_ACCESS_KEY": "testing", "AWS_MAX_ATTEMPTS": "1"}
+    arguments = ["rollback", ENVIRONMENT, "--tier", "immediate", "--yes"]
+    completed = subprocess.run([sys.executable, "-c", PROBE, json.dumps(arguments)], env=environment,
+                               capture_output=True, text=True, timeout=120, cwd=root)
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    # The checkpoint is empty: the run reads it, finds nothing to roll back, and finishes.
+    assert report["code"] in (0, None), completed.stdout + completed.stderr
+    assert "toolkit.rollback.runbook" in report["modules"], report["modules"]
+    imported = [name for name in NOT_ON_THE_PATH if name in report["modules"]]
+    assert imported == [], f"the rollback path imported {imported}"
