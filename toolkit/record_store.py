@@ -145,27 +145,58 @@ class S3Records:
         return sorted(name for name in found if name and "/" not in name)
 
 
-def shared_prefix(config: EnvironmentConfig) -> str:
-    """`<folder of the state key>/toolkit/`: e.g. `edu/prod/toolkit/` beside `edu/prod/terraform.tfstate`."""
+@dataclass(frozen=True)
+class SharedPlace:
+    """Where an S3 environment's records live: read from the validated configuration (apply) or from the merged
+    environment values alone (rollback, which starts without loading the schema)."""
+
+    environment: str
+    bucket: str
+    state_key: str
+    region: str
+    endpoint_from_env: str | None = None
+    encrypt: bool = True
+    kms_key_id: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        """`<folder of the state key>/toolkit/`: e.g. `edu/prod/toolkit/` beside `edu/prod/terraform.tfstate`."""
+        folder = posixpath.dirname(self.state_key)
+        return f"{folder}/{SHARED_FOLDER}/" if folder else f"{SHARED_FOLDER}/"
+
+    def records(self, folder: str, clients: ClientFactory | None = None) -> S3Records:
+        import os
+
+        endpoint = os.environ.get(self.endpoint_from_env) if self.endpoint_from_env else None
+        # Its own call recorder: a rollback counts only the calls it makes on the infrastructure.
+        factory = ClientFactory(region=self.region, endpoint_url=endpoint or (clients.endpoint_url if clients
+                                                                              else None))
+        return S3Records(bucket=self.bucket, prefix=f"{self.prefix}{folder}/", clients=factory, encrypt=self.encrypt,
+                         kms_key_id=self.kms_key_id)
+
+
+def shared_place(config: EnvironmentConfig) -> SharedPlace | None:
+    """The place of a validated environment's records beside its S3 state; None for a local backend."""
     from toolkit.render import state_key
 
-    folder = posixpath.dirname(state_key(config))
-    return f"{folder}/{SHARED_FOLDER}/" if folder else f"{SHARED_FOLDER}/"
-
-
-def is_shared(config: EnvironmentConfig) -> bool:
-    return config.settings.backend.type == "s3"
-
-
-def _s3_records(config: EnvironmentConfig, folder: str, clients: ClientFactory | None) -> S3Records:
-    from toolkit.state_lock import backend_clients
-
     backend = config.settings.backend
-    # Its own call recorder: a rollback counts only the calls it makes on the infrastructure.
-    factory = backend_clients(config, ClientFactory(region=clients.region, endpoint_url=clients.endpoint_url)
-                              if clients else None)
-    return S3Records(bucket=str(backend.bucket), prefix=f"{shared_prefix(config)}{folder}/", clients=factory,
-                     encrypt=backend.encrypt, kms_key_id=backend.kms_key_id)
+    if backend.type != "s3":
+        return None
+    return SharedPlace(config.name, str(backend.bucket), state_key(config),
+                       backend.region or config.settings.aws_region, backend.endpoint_from_env, backend.encrypt,
+                       backend.kms_key_id)
+
+
+def shared_place_from_values(environment: str, values: dict[str, Any], region: str) -> SharedPlace | None:
+    """The same from the merged environment values (defaults + the environment's file), without the schema; the
+    key follows toolkit.render.state_key."""
+    backend = values.get("backend")
+    if not isinstance(backend, dict) or backend.get("type") != "s3" or not backend.get("bucket"):
+        return None
+    prefix = backend.get("key_prefix") or values.get("project")
+    return SharedPlace(environment, str(backend["bucket"]), f"{prefix}/{environment}/terraform.tfstate",
+                       str(backend.get("region") or region), backend.get("endpoint_from_env"),
+                       bool(backend.get("encrypt", True)), backend.get("kms_key_id"))
 
 
 def local_checkpoint_store(project: Project, environment: str) -> CheckpointStore:
@@ -180,36 +211,42 @@ def local_journal(project: Project, environment: str) -> Journal:
     return Journal(LocalRecords(project.environment_data_dir(environment)))
 
 
-def checkpoint_store_for(project: Project, config: EnvironmentConfig,
-                         clients: ClientFactory | None = None) -> CheckpointStore:
+def checkpoint_store_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
+                         environment: str | None = None) -> CheckpointStore:
     """The environment's checkpoints: beside the state for an S3 backend, else the project folder."""
     from toolkit.checkpoints import CheckpointStore
 
-    if not is_shared(config):
-        return local_checkpoint_store(project, config.name)
-    return CheckpointStore(_s3_records(config, "checkpoints", clients))
+    place = config if isinstance(config, SharedPlace) or config is None else shared_place(config)
+    if place is None:
+        return local_checkpoint_store(project, environment or getattr(config, "name", ""))
+    return CheckpointStore(place.records("checkpoints"))
 
 
-def journal_for(project: Project, config: EnvironmentConfig, clients: ClientFactory | None = None) -> Journal:
+def journal_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
+                environment: str | None = None) -> Journal:
     """The environment's rollback journal: beside the state for an S3 backend, else the project folder."""
     from toolkit.rollback.journal import Journal
 
-    if not is_shared(config):
-        return local_journal(project, config.name)
-    return Journal(_s3_records(config, "journal", clients))
+    place = config if isinstance(config, SharedPlace) or config is None else shared_place(config)
+    if place is None:
+        return local_journal(project, environment or getattr(config, "name", ""))
+    return Journal(place.records("journal"))
 
 
-def local_only(project: Project, config: EnvironmentConfig, shared_ids: list[str] | None = None) -> str:
+def local_only(project: Project, place: EnvironmentConfig | SharedPlace | None,
+               shared_ids: list[str] | None = None) -> str:
     """A hint naming the checkpoints this checkout keeps only locally for an S3 environment ("" when none)."""
-    if not is_shared(config):
+    place = place if isinstance(place, SharedPlace) or place is None else shared_place(place)
+    if place is None:
         return ""
-    shared = set(checkpoint_store_for(project, config).ids() if shared_ids is None else shared_ids)
-    local = [item for item in local_checkpoint_store(project, config.name).ids() if item not in shared]
+    name = place.environment
+    shared = set(checkpoint_store_for(project, place).ids() if shared_ids is None else shared_ids)
+    local = [item for item in local_checkpoint_store(project, name).ids() if item not in shared]
     if not local:
         return ""
-    return (f"{len(local)} checkpoint(s) of {config.name} are only in this checkout "
-            f"({project.environment_data_dir(config.name) / 'checkpoints'}), not beside the state: upload them with "
-            f"`toolkit checkpoints {config.name} --upload-local`")
+    return (f"{len(local)} checkpoint(s) of {name} are only in this checkout "
+            f"({project.environment_data_dir(name) / 'checkpoints'}), not beside the state: upload them with "
+            f"`toolkit checkpoints {name} --upload-local`")
 
 
 @dataclass
@@ -227,7 +264,7 @@ def upload_local(project: Project, config: EnvironmentConfig) -> UploadReport:
     A checkpoint already there is left alone (the shared copy may hold a later outcome)."""
     from toolkit.errors import UsageError
 
-    if not is_shared(config):
+    if shared_place(config) is None:
         raise UsageError(f"{config.name} uses a local backend: its checkpoints already live in "
                          f"{project.environment_data_dir(config.name) / 'checkpoints'}; nothing to upload")
     local, shared = local_checkpoint_store(project, config.name), checkpoint_store_for(project, config)

@@ -42,7 +42,7 @@ class FullStep(Step):
                           "protected environments, stateful destroys need --allow-destroy, a new checkpoint first")
         plan.data.update(commit=commit, root=root, checkpoint=live.checkpoint, tfvars=tfvars)
         # Applying the old configuration undoes every later apply's changes too: listed, and named to proceed.
-        check_history(run, plan, current_serial(run))
+        check_history(run, plan, current_serial(run), (live.git_commit, live.tfvars_sha256))
         return plan
 
     def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:

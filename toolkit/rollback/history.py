@@ -31,6 +31,7 @@ class PastApply:
     commit: str | None
     result: str
     summary: str
+    tfvars_sha256: str | None = None
 
     def describe(self) -> str:
         commit = (self.commit or "unknown")[:12]
@@ -45,6 +46,7 @@ class History:
     undone: PastApply | None
     later: list[PastApply] = field(default_factory=list)
     unrecorded: str | None = None     # why the state's serial says something else wrote it
+    already: str | None = None        # the newest apply already applied the target configuration
 
     def lines(self) -> list[str]:
         lines = [f"undone: {self.undone.describe()}" if self.undone else
@@ -52,6 +54,8 @@ class History:
         lines += [f"ALSO UNDONE: {item.describe()}" for item in self.later]
         if self.unrecorded:
             lines.append(f"ALSO UNDONE: {self.unrecorded}")
+        if self.already:
+            lines.append(self.already)
         return lines
 
     def names(self) -> list[str]:
@@ -64,14 +68,20 @@ def _past(checkpoint: Checkpoint) -> PastApply | None:
     if record is None:
         return None
     return PastApply(checkpoint.id, record.applied_by, record.started_at, checkpoint.git_commit, checkpoint.result,
-                     record.summary)
+                     record.summary, checkpoint.tfvars_sha256)
 
 
-def history_since(store: CheckpointStore, checkpoint: Checkpoint, current_serial: int | None) -> History:
-    """The applies recorded after `checkpoint` in `store` (each one read), and the serial check."""
+def history_since(store: CheckpointStore, checkpoint: Checkpoint, current_serial: int | None,
+                  target: tuple[str | None, str | None] | None = None) -> History:
+    """The applies recorded after `checkpoint` in `store` (each one read), and the serial check. `target` is the
+    (commit, tfvars sha256) a step re-applies: when the newest apply applied exactly that, it undoes nothing."""
     later_ids = [item for item in store.ids() if item > checkpoint.id]
     later = [past for past in (_past(store.load(item)) for item in later_ids) if past is not None]
     history = History(_past(checkpoint), later)
+    if target and later and later[-1].result == "success" and (later[-1].commit, later[-1].tfvars_sha256) == target:
+        history.already = (f"the newest apply ({later[-1].checkpoint_id}) already applied that configuration "
+                           f"(commit {(target[0] or 'unknown')[:12]}): running the step again undoes no apply")
+        history.later = []
     if current_serial is None:
         return history
     newest = store.load(later[-1].checkpoint_id) if later else checkpoint
@@ -107,11 +117,12 @@ def refusal(history: History, also_undo: list[str], environment: str, checkpoint
             f"back to a newer checkpoint (`toolkit checkpoints {environment}`)")
 
 
-def check_history(run: RunContext, plan: StepPlan, current_serial: int | None) -> None:
+def check_history(run: RunContext, plan: StepPlan, current_serial: int | None,
+                  target: tuple[str | None, str | None] | None = None) -> None:
     """List what the step undoes in its plan, and refuse (plan.refusal) when it undoes unnamed later applies."""
     if run.store is None:
         return
-    history = history_since(run.store, run.checkpoint, current_serial)
+    history = history_since(run.store, run.checkpoint, current_serial, target)
     plan.sections.insert(0, (f"applies this undoes (checkpoints in {run.store.location}; state serial now "
                              f"{current_serial if current_serial is not None else 'unknown'})", history.lines()))
     plan.refusal = refusal(history, run.options.also_undo, run.environment, run.checkpoint.id, plan.step)

@@ -12,19 +12,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from toolkit.aws import ClientFactory, resolve_endpoint
 from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
 from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
-from toolkit.record_store import (
-    checkpoint_store_for,
-    local_checkpoint_store,
-    local_journal,
-    local_only,
-)
+from toolkit.record_store import SharedPlace, checkpoint_store_for, local_only, shared_place_from_values
 from toolkit.record_store import journal_for as shared_journal_for
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
@@ -34,9 +28,6 @@ from toolkit.rollback.full import FullStep
 from toolkit.rollback.journal import Journal, JournalEntry
 from toolkit.rollback.render import Reporter, make_reporter
 from toolkit.rollback.state import TerraformStateStep, undo_target
-
-if TYPE_CHECKING:
-    from toolkit.config import EnvironmentConfig
 
 TIERS: dict[str, tuple[str, float]] = {
     "immediate": ("< 5 minutes", 300.0),
@@ -82,27 +73,21 @@ class RollbackResult:
     budget_s: float
 
 
-def shared_config(project: Project, environment: str) -> EnvironmentConfig | None:
-    """The validated configuration when the environment keeps its records beside an S3 state, else None (a local
-    backend needs no more than the facts: the rollback path stays light)."""
-    backend = read_facts(project, environment).values.get("backend")
-    if isinstance(backend, dict) and backend.get("type") == "s3":
-        from toolkit.config import load_environment
-
-        return load_environment(project, environment)
-    return None
+def shared_place(project: Project, environment: str) -> SharedPlace | None:
+    """Where the environment keeps its records beside an S3 state (None: a local backend, the project folder),
+    from the merged values alone: the rollback path loads no schema."""
+    facts = read_facts(project, environment)
+    return shared_place_from_values(facts.name, facts.values, facts.aws_region)
 
 
 def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
     """The environment's checkpoints: beside its S3 state, or in the project folder."""
-    config = shared_config(project, environment)
-    return checkpoint_store_for(project, config) if config else local_checkpoint_store(project, environment)
+    return checkpoint_store_for(project, shared_place(project, environment), environment)
 
 
 def journal_for(project: Project, environment: str) -> Journal:
     """The environment's rollback journal: beside its S3 state, or in the project folder."""
-    config = shared_config(project, environment)
-    return shared_journal_for(project, config) if config else local_journal(project, environment)
+    return shared_journal_for(project, shared_place(project, environment), environment)
 
 
 def validate_request(request: RollbackRequest) -> None:
@@ -179,7 +164,7 @@ def select_steps(request: RollbackRequest) -> list[Step]:
 
 def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None) -> Checkpoint:
     store = checkpoint_store(project, environment)
-    config = shared_config(project, environment)
+    config = shared_place(project, environment)
     if checkpoint_id:
         try:
             return store.load(checkpoint_id)
@@ -371,5 +356,5 @@ def list_checkpoints(environment: str, *, project: Project | None = None) -> tup
     project = project or Project.discover()
     name = read_facts(project, environment).name
     found = checkpoint_store(project, name).list()
-    config = shared_config(project, name)
+    config = shared_place(project, name)
     return found, local_only(project, config, [item.id for item in found]) if config else ""
