@@ -44,6 +44,17 @@ def _process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def _zombie(pid: int) -> bool:
+    """A killed process nobody has reaped yet (state Z in /proc/<pid>/stat; containers whose PID 1 does not reap):
+    it holds nothing any more."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    fields = text.rsplit(")", 1)[-1].split()
+    return bool(fields) and fields[0] == "Z"
+
+
 def _alive(run: LocalRun) -> bool:
     if run.host != socket.gethostname():
         return False
@@ -53,6 +64,8 @@ def _alive(run: LocalRun) -> bool:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
+    if _zombie(run.pid):
+        return False
     return run.process_start is None or _process_start(run.pid) in (None, run.process_start)
 
 

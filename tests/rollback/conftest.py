@@ -84,6 +84,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) 
     AWS goes through the proxy."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "envs", root / "envs")
+    pin_lock(Project(root), "dynamodb")  # before the commit: the copy's own configuration, not an edit
     init_repository(root)
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
@@ -96,7 +97,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) 
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    pin_lock(Project(root), "dynamodb")
     return Project(root)
 
 
