@@ -1,3 +1,9 @@
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
 locals {
   name          = "${var.project}-${var.environment}"
   bucket_prefix = trim(substr(local.name, 0, 20), "-")
@@ -69,6 +75,8 @@ module "database" {
 
   parameters = var.database.parameters
 
+  aws_backup = var.backup
+
   tags = local.tags
 }
 
@@ -135,6 +143,18 @@ data "aws_iam_policy_document" "app_storage" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [module.storage.kms_key_arn]
   }
+
+  # The application signs in as its own database user with IAM authentication (a token per connection),
+  # never with the master user's RDS-managed secret, which rotates every 7 days while tasks read it only
+  # at start. The user is created by the migrations (examples/migrations/011_app_user.sql).
+  statement {
+    sid     = "DatabaseIamConnect"
+    actions = ["rds-db:connect"]
+    resources = [
+      for resource_id in module.database.iam_connect_resource_ids :
+      "arn:${data.aws_partition.current.partition}:rds-db:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:dbuser:${resource_id}/${var.database.app_username}"
+    ]
+  }
 }
 
 module "compute" {
@@ -157,13 +177,15 @@ module "compute" {
     ENVIRONMENT   = var.environment
     REDIS_URL     = module.cache.redis_url
     DATABASE_HOST = module.database.endpoint
-    DATABASE_PORT = tostring(module.database.port)
-    DATABASE_NAME = module.database.database_name
+    # Read-only queries go to the readers when there are any (the writer otherwise).
+    DATABASE_READER_HOST = var.database.read_replicas > 0 ? module.database.reader_endpoint : module.database.endpoint
+    DATABASE_PORT        = tostring(module.database.port)
+    DATABASE_NAME        = module.database.database_name
+    DATABASE_USERNAME    = var.database.app_username
+    DATABASE_AUTH        = "iam"
   })
   secrets = merge({
-    REDIS_AUTH_TOKEN  = module.cache.auth_token_secret_arn
-    DATABASE_USERNAME = "${module.database.master_user_secret_arn}:username::"
-    DATABASE_PASSWORD = "${module.database.master_user_secret_arn}:password::"
+    REDIS_AUTH_TOKEN = module.cache.auth_token_secret_arn
   }, var.container_secrets)
   secrets_kms_key_arns = [module.cache.kms_key_arn]
 
@@ -175,11 +197,14 @@ module "compute" {
     cache    = { security_group_id = module.cache.security_group_id, port = module.cache.port }
   }
 
-  certificate_arn            = var.certificate_arn
+  certificate_arn            = local.alb_certificate_arn
   enable_deletion_protection = local.protected
-  min_capacity               = var.compute.min_tasks
-  max_capacity               = var.compute.max_tasks
-  log_retention_days         = var.monitoring.log_retention_days
+  # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
+  ingress_prefix_list_ids = local.cdn_enabled && local.has_domain ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
+  origin_verify_header    = local.cdn_enabled ? { name = local.origin_verify_header_name, value = random_password.origin_verify[0].result } : null
+  min_capacity            = var.compute.min_tasks
+  max_capacity            = var.compute.max_tasks
+  log_retention_days      = var.monitoring.log_retention_days
 
   tags = local.tags
 }
@@ -188,9 +213,10 @@ module "compute" {
 # WAF
 ################################################################################
 
+# Without the CDN the regional ACL protects the load balancer; with it, the edge ACL (cdn.tf) does.
 module "waf" {
   source = "../modules/waf"
-  count  = var.waf.enabled ? 1 : 0
+  count  = var.waf.enabled && !var.cdn.enabled ? 1 : 0
 
   name                      = local.name
   rate_limit                = var.waf.rate_limit
@@ -198,6 +224,20 @@ module "waf" {
   allowed_countries         = var.waf.allowed_countries
   resource_arn              = module.compute.alb_arn
   log_retention_days        = var.monitoring.log_retention_days
+
+  tags = local.tags
+}
+
+################################################################################
+# Audit
+################################################################################
+
+module "audit" {
+  source = "../modules/audit"
+  count  = var.audit.cloudtrail ? 1 : 0
+
+  name           = local.name
+  retention_days = var.audit.retention_days
 
   tags = local.tags
 }
@@ -246,23 +286,35 @@ module "monitoring" {
   alarm_emails       = var.monitoring.alarm_emails
   log_retention_days = var.monitoring.log_retention_days
 
-  alb_arn_suffix           = module.compute.alb_arn_suffix
-  ecs_cluster_name         = module.compute.cluster_name
-  ecs_service_name         = module.compute.service_name
-  latency_p95_ms           = var.monitoring.latency_p95_ms
-  availability_min_percent = var.monitoring.availability_min_percent
+  alb_arn_suffix            = module.compute.alb_arn_suffix
+  target_group_arn_suffixes = module.compute.target_group_arn_suffixes
+  min_running_tasks         = var.compute.min_tasks
+  ecs_cluster_name          = module.compute.cluster_name
+  ecs_service_name          = module.compute.service_name
+  latency_p95_ms            = var.monitoring.latency_p95_ms
+  availability_min_percent  = var.monitoring.availability_min_percent
 
   db_instance_identifiers = module.database.db_instance_identifiers
   db_max_connections      = try(tonumber(var.database.parameters["max_connections"]), null)
   db_allocated_storage_gb = local.is_aurora ? null : var.database.allocated_storage_gb
-  db_log_group_name       = module.database.postgresql_log_group_name
+  db_engine_mode          = var.database.engine_mode
+  db_log_group_names      = module.database.postgresql_log_group_names
+  db_log_min_duration_ms  = try(tonumber(var.database.parameters["log_min_duration_statement"]), null)
+
+  application_metrics = {
+    namespace = var.monitoring.app_metrics_namespace
+  }
 
   cache_replication_group_id = module.cache.replication_group_id
   cache_member_cluster_ids   = module.cache.member_cluster_ids
   cache_hit_rate_min_percent = var.monitoring.cache_hit_rate_min_percent
 
-  waf_web_acl_name = var.waf.enabled ? module.waf[0].web_acl_name : null
+  waf_web_acl_name = var.waf.enabled ? (var.cdn.enabled ? module.waf_cloudfront[0].web_acl_name : module.waf[0].web_acl_name) : null
+  waf_scope        = var.waf.enabled && var.cdn.enabled ? "CLOUDFRONT" : "REGIONAL"
 
+  # The budget covers this environment only: costs carrying its Environment cost allocation tag (activate
+  # the tag in Billing); without the filter dev's budget would alert on prod's spend.
+  budget_cost_filter_tags = { Environment = var.environment }
   budget = {
     monthly_min_usd = var.budget.monthly_min_usd
     monthly_max_usd = var.budget.monthly_max_usd

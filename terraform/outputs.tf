@@ -65,8 +65,13 @@ output "alarm_topic_arn" {
 ################################################################################
 
 output "waf_web_acl_arn" {
-  description = "ARN of the WAF web ACL in front of the load balancer; null when waf.enabled is false."
-  value       = var.waf.enabled ? module.waf[0].web_acl_arn : null
+  description = "ARN of the WAF web ACL: the CLOUDFRONT-scope ACL on the distribution when the CDN is on, the regional ACL on the load balancer otherwise; null when waf.enabled is false."
+  value       = var.waf.enabled ? (var.cdn.enabled ? module.waf_cloudfront[0].web_acl_arn : module.waf[0].web_acl_arn) : null
+}
+
+output "waf_rules" {
+  description = "Rules of the environment's web ACL by name as planned (priority, blocks, rate limit and window, allowed countries, managed rule group); null when waf.enabled is false. For terraform/tests and plan reviews."
+  value       = one(concat(module.waf[*].rules, module.waf_cloudfront[*].rules))
 }
 
 output "cdn_domain_name" {
@@ -81,4 +86,9 @@ output "cdn_domain_name" {
 output "migrations_lambda_name" {
   description = "Name of the migration runner Lambda; null when migrations_package_path is not set."
   value       = local.create_migration ? module.migrations_runner[0].function_name : null
+}
+
+output "origin_verify_secret_arn" {
+  description = "Secrets Manager secret holding the origin header value CloudFront sends (an ARN, not the value); null without the CDN."
+  value       = try(aws_secretsmanager_secret.origin_verify[0].arn, null)
 }

@@ -24,6 +24,7 @@ variable "tags" {
   description = "Tags added to every resource, on top of Project, Environment and ManagedBy. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -45,12 +46,14 @@ variable "existing_public_subnet_ids" {
   description = "Public subnets of network.existing_vpc_id (not in the environment files). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "existing_private_subnet_ids" {
   description = "Private subnets of network.existing_vpc_id (not in the environment files). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 ################################################################################
@@ -58,7 +61,7 @@ variable "existing_private_subnet_ids" {
 ################################################################################
 
 variable "database" {
-  description = "PostgreSQL settings (see DatabaseSettings): engine_mode \"rds\" | \"aurora-serverless\" (default \"rds\"), engine_version (default \"15.8\"), instance_class, storage, Multi-AZ, backups, replicas, Performance Insights, Enhanced Monitoring, deletion protection, Serverless v2 ACU range and parameters. Default: {}."
+  description = "PostgreSQL settings (see DatabaseSettings): engine_mode \"rds\" | \"aurora-serverless\" (default \"rds\"), engine_version (default \"15.8\"), instance_class, storage, Multi-AZ, backups, replicas, Performance Insights, Enhanced Monitoring, deletion protection, Serverless v2 ACU range, parameters and app_username (the application's own IAM-authenticated login, default \"app_user\"). Default: {}."
   type = object({
     engine_mode                          = optional(string, "rds")
     engine_version                       = optional(string, "15.8")
@@ -74,6 +77,7 @@ variable "database" {
     serverless_min_acu                   = optional(number, 0.5)
     serverless_max_acu                   = optional(number, 128)
     parameters                           = optional(map(string), {})
+    app_username                         = optional(string, "app_user")
   })
   default = {}
 }
@@ -115,10 +119,11 @@ variable "app_settings" {
   description = "Plain application settings, passed to the container as environment variables (never secrets). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate ARN for the HTTPS listener (not in the environment files). Default: null (HTTP only)."
+  description = "ACM certificate ARN for the HTTPS listener, overriding domain.alb_certificate_arn and the lookup (not in the environment files). Default: null (domain's certificate, or HTTP only without a domain)."
   type        = string
   default     = null
 }
@@ -127,10 +132,11 @@ variable "container_secrets" {
   description = "Extra container environment variables read from Secrets Manager, name => secret ARN (not in the environment files; ARNs only, never values). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "enable_xray" {
-  description = "Whether the service runs the X-Ray daemon sidecar (not in the environment files). Default: false."
+  description = "Whether the service runs the X-Ray daemon sidecar with tracing permissions (per environment: on in staging and prod). Default: false."
   type        = bool
   default     = false
 }
@@ -158,10 +164,16 @@ variable "cdn" {
   default = {}
 }
 
-variable "cdn_origin_domain_name" {
-  description = "DNS name of the load balancer covered by certificate_arn, used as the CloudFront origin over HTTPS (not in the environment files). Default: null (the load balancer's own DNS name over HTTP, since no certificate can match it)."
-  type        = string
-  default     = null
+variable "domain" {
+  description = "Public name and certificates (see DomainSettings): name (served by CloudFront; required in protected environments and with the CDN), origin_name (the load balancer's name, a CNAME to it; default origin.<name>), alb_certificate_arn and cloudfront_certificate_arn (default: the newest ISSUED ACM certificate for origin_name in this region and for name in us-east-1). Default: {}."
+  type = object({
+    name                       = optional(string)
+    origin_name                = optional(string)
+    alb_certificate_arn        = optional(string)
+    cloudfront_certificate_arn = optional(string)
+  })
+  default  = {}
+  nullable = false
 }
 
 ################################################################################
@@ -195,13 +207,14 @@ variable "storage" {
 ################################################################################
 
 variable "monitoring" {
-  description = "Alarm thresholds and logging: latency_p95_ms (default 500), cache_hit_rate_min_percent (default 80), availability_min_percent (default 99.9), log_retention_days (default 30), alarm_emails (default []). Default: {}."
+  description = "Alarm thresholds and logging: latency_p95_ms (default 500), cache_hit_rate_min_percent (default 80), availability_min_percent (default 99.9), log_retention_days (default 30), alarm_emails (default []), app_metrics_namespace (namespace of the application's custom metrics on the dashboard; default <project>-<environment>/Application). Default: {}."
   type = object({
     latency_p95_ms             = optional(number, 500)
     cache_hit_rate_min_percent = optional(number, 80)
     availability_min_percent   = optional(number, 99.9)
     log_retention_days         = optional(number, 30)
     alarm_emails               = optional(list(string), [])
+    app_metrics_namespace      = optional(string)
   })
   default = {}
 }
@@ -223,4 +236,29 @@ variable "migrations_package_path" {
   description = "Path of the migration runner's Lambda package zip (not in the environment files; the toolkit builds it). Default: null (no migration Lambda)."
   type        = string
   default     = null
+}
+
+################################################################################
+# Audit and backups
+################################################################################
+
+variable "audit" {
+  description = "Audit logs: cloudtrail (default false; on in prod) creates an encrypted, validated, multi-region CloudTrail trail into a locked-down bucket; retention_days (default 365) of its log files. Default: {}."
+  type = object({
+    cloudtrail     = optional(bool, false)
+    retention_days = optional(number, 365)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "backup" {
+  description = "Compliance backups of the database through AWS Backup: enabled (default false; on in prod), retention_days (default 30), schedule (default \"cron(0 5 * * ? *)\"). Default: {}."
+  type = object({
+    enabled        = optional(bool, false)
+    retention_days = optional(number, 30)
+    schedule       = optional(string, "cron(0 5 * * ? *)")
+  })
+  default  = {}
+  nullable = false
 }

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 6.0, < 7.0"
+      source = "hashicorp/aws"
+      # The highest module floor (compute: 6.5.0, see modules/compute/versions.tf).
+      version = ">= 6.5.0, < 7.0"
     }
     random = {
       source  = "hashicorp/random"

@@ -198,19 +198,28 @@ class ApplyRecord:
             return self.result
         if self.host != socket.gethostname():
             return "unfinished"
-        if self.pid is not None and _process_alive(self.pid):
+        if self.pid is not None and process_alive(self.pid):
             return "running"
         return "interrupted"
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (also used for the live-run records, toolkit.local_runs).
+
+    A process killed with kill -9 whose parent died too can linger as a zombie until something reaps it (in a
+    container whose PID 1 reaps nothing, for ever): it still answers signal 0, so /proc's state decides."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # no /proc (macOS): signal 0 is all there is
+    fields = stat.rsplit(")", 1)[-1].split()
+    return not fields or fields[0] not in ("Z", "X")
 
 
 @dataclass

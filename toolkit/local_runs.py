@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from toolkit.checkpoints import iso, utc_now
+from toolkit.checkpoints import iso, process_alive, utc_now
 from toolkit.files import write_atomically
 
 
@@ -44,27 +43,8 @@ def _process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
-def _zombie(pid: int) -> bool:
-    """A killed process nobody has reaped yet (state Z in /proc/<pid>/stat; containers whose PID 1 does not reap):
-    it holds nothing any more."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    fields = text.rsplit(")", 1)[-1].split()
-    return bool(fields) and fields[0] == "Z"
-
-
 def _alive(run: LocalRun) -> bool:
-    if run.host != socket.gethostname():
-        return False
-    try:
-        os.kill(run.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    if _zombie(run.pid):
+    if run.host != socket.gethostname() or not process_alive(run.pid):
         return False
     return run.process_start is None or _process_start(run.pid) in (None, run.process_start)
 

@@ -61,6 +61,27 @@ variable "cdn" {
   type        = any
 }
 
+variable "domain" {
+  description = "Public domain and certificates (unused by the sandbox)."
+  type        = any
+}
+
+variable "enable_xray" {
+  description = "X-Ray sidecar switch (unused by the sandbox)."
+  type        = bool
+  default     = false
+}
+
+variable "audit" {
+  description = "CloudTrail settings (unused by the sandbox)."
+  type        = any
+}
+
+variable "backup" {
+  description = "AWS Backup settings (unused by the sandbox)."
+  type        = any
+}
+
 # Storage
 variable "storage" {
   description = "Buckets by short name: versioning, lifecycle rules (transitions, expiration_days)."

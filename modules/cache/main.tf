@@ -1,7 +1,3 @@
-data "aws_partition" "current" {}
-
-data "aws_caller_identity" "current" {}
-
 locals {
   cluster_mode   = var.replication.cluster_mode_enabled
   shards         = var.replication.num_node_groups
@@ -11,7 +7,7 @@ locals {
   engine_major   = split(".", var.engine_version)[0]
   create_token   = var.create && var.create_auth_token && length(var.user_group_ids) == 0
   create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
 
   # ElastiCache names member clusters <id>-<shard 4 digits>-<node 3 digits> in cluster mode, <id>-<node 3 digits> otherwise.
   member_cluster_ids = local.cluster_mode ? flatten([
@@ -64,57 +60,16 @@ resource "aws_vpc_security_group_ingress_rule" "clients" {
 # Encryption
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_kms_key ? 1 : 0
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogs"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:*"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "At-rest data, AUTH token secret and logs of cache ${var.name}"
-  deletion_window_in_days = 30
-  enable_key_rotation     = true
-  policy                  = data.aws_iam_policy_document.kms[0].json
+  create      = local.create_kms_key
+  alias       = "${var.name}-cache"
+  description = "At-rest data, AUTH token secret and logs of cache ${var.name}"
+  # Only this cache's log delivery groups.
+  log_group_names = [for log_type in var.log_types : "/aws/elasticache/${var.name}/${log_type}"]
 
   tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  name          = "alias/${var.name}-cache"
-  target_key_id = aws_kms_key.this[0].key_id
 }
 
 ################################################################################

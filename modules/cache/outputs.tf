@@ -86,3 +86,19 @@ output "log_group_names" {
   description = "CloudWatch log groups per delivered log type (slow-log, engine-log)."
   value       = { for log_type, log_group in aws_cloudwatch_log_group.this : log_type => log_group.name }
 }
+
+output "sizing" {
+  description = "The planned size and protection of the replication group, read from it: node_type, cluster_mode_enabled, shards, replicas_per_shard, automatic_failover_enabled, multi_az_enabled, at_rest_encryption_enabled, transit_encryption_enabled, snapshot_retention_limit, log_retention_days. Null when create is false. For tests and plan reviews."
+  value = var.create ? {
+    node_type                  = aws_elasticache_replication_group.this[0].node_type
+    cluster_mode_enabled       = aws_elasticache_replication_group.this[0].cluster_mode == "enabled"
+    shards                     = local.cluster_mode ? aws_elasticache_replication_group.this[0].num_node_groups : 1
+    replicas_per_shard         = local.cluster_mode ? aws_elasticache_replication_group.this[0].replicas_per_node_group : aws_elasticache_replication_group.this[0].num_cache_clusters - 1
+    automatic_failover_enabled = aws_elasticache_replication_group.this[0].automatic_failover_enabled
+    multi_az_enabled           = aws_elasticache_replication_group.this[0].multi_az_enabled
+    at_rest_encryption_enabled = tobool(aws_elasticache_replication_group.this[0].at_rest_encryption_enabled)
+    transit_encryption_enabled = aws_elasticache_replication_group.this[0].transit_encryption_enabled
+    snapshot_retention_limit   = aws_elasticache_replication_group.this[0].snapshot_retention_limit
+    log_retention_days         = try(one(distinct([for group in aws_cloudwatch_log_group.this : group.retention_in_days])), tonumber(null))
+  } : null
+}

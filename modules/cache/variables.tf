@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -36,12 +37,14 @@ variable "vpc_id" {
 variable "subnet_ids" {
   description = "Private subnet IDs for the cache subnet group. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "allowed_security_group_ids" {
   description = "Client security groups allowed to connect on the Redis port, as label => security group ID (labels known at plan time). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "port" {
@@ -80,6 +83,7 @@ variable "user_group_ids" {
   description = "ElastiCache RBAC user group IDs to authenticate with instead of an AUTH token. Default: [] (AUTH token)."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "auth_token_secret_recovery_window_days" {
@@ -123,6 +127,7 @@ variable "parameters" {
   description = "Extra engine parameters as name => value; cluster-enabled is set from cluster mode. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -223,6 +228,7 @@ variable "log_types" {
   description = "Logs delivered to CloudWatch Logs (JSON): \"slow-log\" and/or \"engine-log\". Default: [\"slow-log\"]."
   type        = list(string)
   default     = ["slow-log"]
+  nullable    = false
 
   validation {
     condition     = alltrue([for log_type in var.log_types : contains(["slow-log", "engine-log"], log_type)])

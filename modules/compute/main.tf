@@ -5,10 +5,17 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  use_https      = var.certificate_arn != null
-  blue_green     = var.deployment_strategy == "BLUE_GREEN"
-  lb_name        = substr(var.name, 0, 32)
-  log_group_name = "/ecs/${var.name}"
+  use_https = var.certificate_arn != null
+  # Behind CloudFront: the load balancer accepts only CloudFront's prefix list, and only requests carrying
+  # the secret origin header are forwarded (the rest get 403). Whether a header is set is not the secret.
+  origin_only         = length(var.ingress_prefix_list_ids) > 0
+  origin_header       = var.origin_verify_header
+  check_origin_header = nonsensitive(var.origin_verify_header != null)
+  blue_green          = var.deployment_strategy == "BLUE_GREEN"
+  lb_name             = substr(var.name, 0, 32)
+  # Set only when the listeners exist (create = true).
+  production_listener_arn = var.create ? (local.use_https ? aws_lb_listener.https[0].arn : aws_lb_listener.http[0].arn) : null
+  log_group_name          = "/ecs/${var.name}"
 
   # Secret references may carry a ":json-key:version-stage:version-id" suffix; IAM wants the bare secret ARN.
   secret_arns = distinct([for value_from in values(var.secrets) : join(":", slice(split(":", value_from), 0, 7))])
@@ -79,6 +86,7 @@ locals {
         target = var.autoscaling_targets.requests_per_target
         label  = "blue"
       }
+      # Blue/green swaps the serving target group, so the policy reads both (customized metric below).
     } : key => policy if var.create && policy.target > 0
   }
 }
@@ -260,6 +268,9 @@ resource "aws_ecs_task_definition" "this" {
   execution_role_arn       = aws_iam_role.execution[0].arn
   task_role_arn            = aws_iam_role.task[0].arn
   container_definitions    = jsonencode(local.container_definitions)
+  # Earlier revisions stay ACTIVE when Terraform registers a new one: the immediate rollback tier
+  # (`toolkit rollback`, previous revision in under 5 minutes) can only deploy ACTIVE revisions.
+  skip_destroy = true
 
   runtime_platform {
     operating_system_family = "LINUX"
@@ -288,7 +299,7 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb" {
-  for_each = var.create ? { for pair in setproduct(local.use_https ? [80, 443] : [80], var.ingress_cidr_blocks) : "${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } } : {}
+  for_each = var.create && !local.origin_only ? { for pair in setproduct(local.use_https ? [80, 443] : [80], var.ingress_cidr_blocks) : "${pair[0]}-${pair[1]}" => { port = pair[0], cidr = pair[1] } } : {}
 
   #checkov:skip=CKV_AWS_260:Port 80 only redirects to HTTPS when a certificate is set; without one the stack is HTTP-only by choice (dev).
   security_group_id = aws_security_group.alb[0].id
@@ -299,6 +310,28 @@ resource "aws_vpc_security_group_ingress_rule" "alb" {
   cidr_ipv4         = each.value.cidr
 
   tags = var.tags
+}
+
+# Behind CloudFront: HTTPS only from CloudFront's origin-facing managed prefix list (it weighs about 55
+# rules of the security group's quota, so port 80 is not opened; CloudFront talks HTTPS to the origin).
+resource "aws_vpc_security_group_ingress_rule" "alb_prefix_lists" {
+  for_each = var.create ? toset(var.ingress_prefix_list_ids) : toset([])
+
+  security_group_id = aws_security_group.alb[0].id
+  description       = "HTTPS from prefix list ${each.value}"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = each.value
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.use_https
+      error_message = "ingress_prefix_list_ids needs certificate_arn: only HTTPS (443) is opened to a prefix list."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
@@ -346,7 +379,9 @@ resource "aws_lb_target_group" "this" {
   for_each = var.create ? toset(["blue", "green"]) : toset([])
 
   #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; tasks in private subnets are reached over HTTP inside the VPC.
-  name                 = "${substr(var.name, 0, 26)}-${each.key}"
+  # A prefix, not a name: create_before_destroy replaces the group (container port change) while the old
+  # one still exists, and a fixed name would collide with it.
+  name_prefix          = "${each.key == "blue" ? "blue" : "green"}-"
   vpc_id               = var.vpc_id
   target_type          = "ip"
   protocol             = "HTTP"
@@ -363,7 +398,7 @@ resource "aws_lb_target_group" "this" {
     unhealthy_threshold = var.health_check.unhealthy_threshold
   }
 
-  tags = merge(var.tags, { Color = each.key })
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}", Color = each.key })
 
   lifecycle {
     create_before_destroy = true
@@ -384,8 +419,8 @@ resource "aws_lb_listener" "https" {
 
     fixed_response {
       content_type = "text/plain"
-      message_body = "Not found"
-      status_code  = "404"
+      message_body = local.check_origin_header ? "Forbidden" : "Not found"
+      status_code  = local.check_origin_header ? "403" : "404"
     }
   }
 
@@ -428,11 +463,12 @@ resource "aws_lb_listener" "http" {
   tags = var.tags
 }
 
-# The production rule ECS shifts between blue and green; it starts with all traffic on blue.
+# Blue/green: the production rule ECS shifts between blue and green; it starts with all traffic on blue,
+# and Terraform leaves the weights (the action) to ECS.
 resource "aws_lb_listener_rule" "production" {
-  count = var.create ? 1 : 0
+  count = var.create && local.blue_green ? 1 : 0
 
-  listener_arn = local.use_https ? aws_lb_listener.https[0].arn : aws_lb_listener.http[0].arn
+  listener_arn = local.production_listener_arn
   priority     = 100
 
   action {
@@ -457,12 +493,57 @@ resource "aws_lb_listener_rule" "production" {
     }
   }
 
+  dynamic "condition" {
+    for_each = local.check_origin_header ? [1] : []
+
+    content {
+      http_header {
+        http_header_name = local.origin_header.name
+        values           = [local.origin_header.value]
+      }
+    }
+  }
+
   tags = var.tags
 
   lifecycle {
     # Blue/green deployments move the weights; Terraform must not move them back.
     ignore_changes = [action]
   }
+}
+
+# Rolling: Terraform owns the rule, so a replaced target group (a new container port) is forwarded to
+# before the old one is destroyed. Another priority than the blue/green rule, so switching strategy
+# never collides on priority 100.
+resource "aws_lb_listener_rule" "rolling" {
+  count = var.create && !local.blue_green ? 1 : 0
+
+  listener_arn = local.production_listener_arn
+  priority     = 110
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this["blue"].arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/*"]
+    }
+  }
+
+  dynamic "condition" {
+    for_each = local.check_origin_header ? [1] : []
+
+    content {
+      http_header {
+        http_header_name = local.origin_header.name
+        values           = [local.origin_header.value]
+      }
+    }
+  }
+
+  tags = var.tags
 }
 
 ################################################################################
@@ -616,7 +697,7 @@ resource "aws_ecs_service" "this" {
     }
   }
 
-  depends_on = [aws_lb_listener_rule.production, aws_iam_role_policy.execution, aws_iam_role_policy_attachment.ecs_infrastructure]
+  depends_on = [aws_lb_listener_rule.production, aws_lb_listener_rule.rolling, aws_iam_role_policy.execution, aws_iam_role_policy_attachment.ecs_infrastructure]
 }
 
 ################################################################################
@@ -649,10 +730,100 @@ resource "aws_appautoscaling_policy" "this" {
     scale_in_cooldown  = 300
     scale_out_cooldown = 60
 
-    predefined_metric_specification {
-      predefined_metric_type = each.value.metric
-      # Request count is measured on the blue target group, where the production rule starts.
-      resource_label = each.value.label == null ? null : "${aws_lb.this[0].arn_suffix}/${aws_lb_target_group.this[each.value.label].arn_suffix}"
+    dynamic "predefined_metric_specification" {
+      for_each = each.key == "requests" && local.blue_green ? [] : [1]
+
+      content {
+        predefined_metric_type = each.value.metric
+        # Rolling: the production rule forwards to blue only.
+        resource_label = each.value.label == null ? null : "${aws_lb.this[0].arn_suffix}/${aws_lb_target_group.this[each.value.label].arn_suffix}"
+      }
+    }
+
+    # Blue/green: after a swap the tasks serve from green, so requests per target are summed over both
+    # groups (the idle one reports nothing: FILL 0) instead of reading blue's near-zero and scaling in.
+    dynamic "customized_metric_specification" {
+      for_each = each.key == "requests" && local.blue_green ? [1] : []
+
+      content {
+        metrics {
+          id          = "requests_per_target"
+          expression  = "FILL(blue, 0) + FILL(green, 0)"
+          label       = "Requests per target (blue + green)"
+          return_data = true
+        }
+
+        dynamic "metrics" {
+          for_each = aws_lb_target_group.this
+
+          content {
+            id          = metrics.key
+            return_data = false
+
+            metric_stat {
+              stat = "Sum"
+
+              metric {
+                namespace   = "AWS/ApplicationELB"
+                metric_name = "RequestCountPerTarget"
+
+                dimensions {
+                  name  = "TargetGroup"
+                  value = metrics.value.arn_suffix
+                }
+              }
+            }
+          }
+        }
+      }
     }
   }
+}
+
+# Target tracking needs several minutes of datapoints before it acts; this step policy reacts to a single
+# one-minute datapoint (see the README for the expected reaction time).
+resource "aws_appautoscaling_policy" "step_out" {
+  count = var.create && var.step_scaling.enabled ? 1 : 0
+
+  name               = "${var.name}-cpu-step-out"
+  policy_type        = "StepScaling"
+  service_namespace  = aws_appautoscaling_target.this[0].service_namespace
+  scalable_dimension = aws_appautoscaling_target.this[0].scalable_dimension
+  resource_id        = aws_appautoscaling_target.this[0].resource_id
+
+  step_scaling_policy_configuration {
+    adjustment_type         = "ChangeInCapacity"
+    cooldown                = var.step_scaling.cooldown_seconds
+    metric_aggregation_type = "Average"
+
+    dynamic "step_adjustment" {
+      for_each = var.step_scaling.adjustments
+
+      content {
+        metric_interval_lower_bound = step_adjustment.value.lower
+        metric_interval_upper_bound = step_adjustment.value.upper
+        scaling_adjustment          = step_adjustment.value.change
+      }
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "step_out" {
+  count = var.create && var.step_scaling.enabled ? 1 : 0
+
+  alarm_name          = "${var.name}-cpu-step-out"
+  alarm_description   = "Service CPU above ${var.step_scaling.cpu_percent}% for one minute: add tasks now (step scaling)."
+  namespace           = "AWS/ECS"
+  metric_name         = "CPUUtilization"
+  dimensions          = { ClusterName = aws_ecs_cluster.this[0].name, ServiceName = aws_ecs_service.this[0].name }
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 1
+  datapoints_to_alarm = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.step_scaling.cpu_percent
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_appautoscaling_policy.step_out[0].arn]
+
+  tags = var.tags
 }

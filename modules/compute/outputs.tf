@@ -44,6 +44,11 @@ output "execution_role_arn" {
 # Task definition
 ################################################################################
 
+output "container_definitions" {
+  description = "The task definition's container definitions as JSON (environment values and secret ARNs, never secret values)."
+  value       = jsonencode(local.container_definitions)
+}
+
 output "task_definition_arn" {
   description = "ARN (with revision) of the task definition."
   value       = try(aws_ecs_task_definition.this[0].arn, null)
@@ -94,8 +99,8 @@ output "target_group_arn_suffixes" {
 }
 
 output "production_listener_rule_arn" {
-  description = "ARN of the listener rule that carries production traffic (shifted by blue/green deployments)."
-  value       = try(aws_lb_listener_rule.production[0].arn, null)
+  description = "ARN of the listener rule that carries production traffic (blue/green: shifted by ECS; rolling: forwards to blue, owned by Terraform)."
+  value       = try(aws_lb_listener_rule.production[0].arn, aws_lb_listener_rule.rolling[0].arn, null)
 }
 
 ################################################################################
@@ -119,4 +124,16 @@ output "service_security_group_id" {
 output "autoscaling_policy_names" {
   description = "Target-tracking policy names by metric (cpu, memory, requests)."
   value       = { for key, policy in aws_appautoscaling_policy.this : key => policy.name }
+}
+
+output "sizing" {
+  description = "The planned size of the service, read from its resources: task cpu (units) and memory (MiB), min_capacity and max_capacity (tasks, autoscaling target), desired_count (initial tasks), log_retention_days. Null when create is false. For tests and plan reviews."
+  value = var.create ? {
+    cpu                = tonumber(aws_ecs_task_definition.this[0].cpu)
+    memory             = tonumber(aws_ecs_task_definition.this[0].memory)
+    min_capacity       = aws_appautoscaling_target.this[0].min_capacity
+    max_capacity       = aws_appautoscaling_target.this[0].max_capacity
+    desired_count      = aws_ecs_service.this[0].desired_count
+    log_retention_days = aws_cloudwatch_log_group.this[0].retention_in_days
+  } : null
 }

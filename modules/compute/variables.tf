@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -36,11 +37,13 @@ variable "vpc_id" {
 variable "public_subnet_ids" {
   description = "Public subnets (two AZs at least) for the load balancer. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "private_subnet_ids" {
   description = "Private subnets for the Fargate tasks. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "egress_security_group_rules" {
@@ -49,7 +52,8 @@ variable "egress_security_group_rules" {
     security_group_id = string
     port              = number
   }))
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 ################################################################################
@@ -154,18 +158,21 @@ variable "environment" {
   description = "Plain environment variables of the application container, name => value (never secrets). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "secrets" {
   description = "Environment variables read from Secrets Manager at task start, name => secret ARN (optionally with a \":json-key::\" suffix). The execution role may read exactly these secrets. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "secrets_kms_key_arns" {
   description = "Customer-managed KMS keys that encrypt the secrets (the execution role gets kms:Decrypt on them). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "readonly_root_filesystem" {
@@ -190,6 +197,7 @@ variable "ecr_repository_arns" {
   description = "Private ECR repositories the execution role may pull from. Default: [] (public images only)."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "attach_task_role_policy" {
@@ -215,15 +223,38 @@ variable "certificate_arn" {
 }
 
 variable "ssl_policy" {
-  description = "TLS policy of the HTTPS listener. Default: \"ELBSecurityPolicy-TLS13-1-2-2021-06\"."
+  description = "TLS policy of the HTTPS listener, one with TLS 1.3 (ELBSecurityPolicy-TLS13-*). Default: \"ELBSecurityPolicy-TLS13-1-2-2021-06\" (TLS 1.3 and 1.2, AWS's recommended policy)."
   type        = string
   default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+  validation {
+    condition     = startswith(var.ssl_policy, "ELBSecurityPolicy-TLS13-")
+    error_message = "ssl_policy must be a TLS 1.3 policy (ELBSecurityPolicy-TLS13-*), such as ELBSecurityPolicy-TLS13-1-2-2021-06."
+  }
+}
+
+variable "ingress_prefix_list_ids" {
+  description = "Managed prefix lists allowed to reach the load balancer on 443 instead of ingress_cidr_blocks, such as CloudFront's origin-facing list (needs certificate_arn). Default: [] (ingress_cidr_blocks)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "origin_verify_header" {
+  description = "A secret header { name, value } CloudFront adds to every origin request; when set, the listener forwards only requests carrying it and answers 403 otherwise. Default: null."
+  type = object({
+    name  = string
+    value = string
+  })
+  default   = null
+  sensitive = true
 }
 
 variable "ingress_cidr_blocks" {
   description = "IPv4 ranges allowed to reach the load balancer. Default: [\"0.0.0.0/0\"]."
   type        = list(string)
   default     = ["0.0.0.0/0"]
+  nullable    = false
 }
 
 variable "enable_deletion_protection" {
@@ -324,4 +355,28 @@ variable "autoscaling_targets" {
     requests_per_target = optional(number, 1000)
   })
   default = {}
+}
+
+variable "step_scaling" {
+  description = "Fast scale-out next to target tracking: an alarm on one one-minute datapoint of service CPU above cpu_percent triggers a step policy adding tasks at once (adjustments: CPU above the threshold by [lower, upper) percentage points => add change tasks). enabled (default true), cpu_percent (default 80), cooldown_seconds (default 60). Default: {}."
+  type = object({
+    enabled          = optional(bool, true)
+    cpu_percent      = optional(number, 80)
+    cooldown_seconds = optional(number, 60)
+    adjustments = optional(list(object({
+      lower  = number
+      upper  = optional(number)
+      change = number
+      })), [
+      { lower = 0, upper = 10, change = 1 },
+      { lower = 10, upper = null, change = 3 },
+    ])
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.step_scaling.cpu_percent > 0 && var.step_scaling.cpu_percent < 100
+    error_message = "step_scaling.cpu_percent must be between 0 and 100 (exclusive)."
+  }
 }

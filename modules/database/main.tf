@@ -14,7 +14,7 @@ locals {
   parameters = merge({ "rds.force_ssl" = "1" }, var.parameters)
 
   create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
 
   create_monitoring_role = var.create && var.monitoring_interval > 0 && var.create_monitoring_role && var.monitoring_role_arn == null
   monitoring_role_arn    = var.monitoring_interval > 0 ? (local.create_monitoring_role ? aws_iam_role.monitoring[0].arn : var.monitoring_role_arn) : null
@@ -26,6 +26,16 @@ locals {
   cluster_instance_identifiers = [for index in range(var.read_replica_count + 1) : "${var.name}-${index + 1}"]
 
   postgresql_log_group_name = local.is_aurora ? "/aws/rds/cluster/${var.name}/postgresql" : "/aws/rds/instance/${var.name}/postgresql"
+
+  # Every log group RDS would otherwise create itself (without retention or key): each exported log of the
+  # primary and of every replica (rds), or of the cluster (aurora). Aurora publishes per cluster.
+  log_sources = local.is_aurora ? ["cluster/${var.name}"] : [for identifier in concat([var.name], local.replica_identifiers) : "instance/${identifier}"]
+  log_group_names = var.create ? {
+    for pair in setproduct(local.log_sources, local.logs_exports) : "${pair[0]}/${pair[1]}" => "/aws/rds/${pair[0]}/${pair[1]}"
+  } : {}
+  # The primary's postgresql group keeps its original address (aws_cloudwatch_log_group.postgresql); the rest live in .exports.
+  other_log_group_names      = { for key, name in local.log_group_names : key => name if name != local.postgresql_log_group_name }
+  postgresql_log_group_names = [for name in values(local.log_group_names) : name if endswith(name, "/postgresql")]
 }
 
 ################################################################################
@@ -73,57 +83,16 @@ resource "aws_vpc_security_group_ingress_rule" "clients" {
 # Encryption
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_kms_key ? 1 : 0
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogs"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:*"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "Storage, Performance Insights and logs of database ${var.name}"
-  deletion_window_in_days = 30
-  enable_key_rotation     = true
-  policy                  = data.aws_iam_policy_document.kms[0].json
+  create      = local.create_kms_key
+  alias       = "${var.name}-db"
+  description = "Storage, Performance Insights and logs of database ${var.name}"
+  # Only the log groups of this database's instances (replicas included) or cluster.
+  log_group_names = values(local.log_group_names)
 
   tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  name          = "alias/${var.name}-db"
-  target_key_id = aws_kms_key.this[0].key_id
 }
 
 ################################################################################
@@ -227,6 +196,33 @@ resource "aws_cloudwatch_log_group" "postgresql" {
   tags = var.tags
 }
 
+resource "aws_cloudwatch_log_group" "exports" {
+  for_each = local.other_log_group_names
+
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for database logs.
+  name              = each.value
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key_arn
+
+  tags = var.tags
+}
+
+################################################################################
+# Final snapshot name
+################################################################################
+
+# A fixed "<name>-final" exists after the first destroy, so the second destroy of a rebuilt database would
+# fail; the suffix lives as long as the identifier (as terraform-aws-rds does).
+resource "random_id" "final_snapshot" {
+  count = var.create && !var.skip_final_snapshot ? 1 : 0
+
+  keepers = {
+    identifier = var.name
+  }
+
+  byte_length = 4
+}
+
 ################################################################################
 # Instance (engine_mode = "rds")
 ################################################################################
@@ -271,7 +267,7 @@ resource "aws_db_instance" "this" {
   maintenance_window        = var.maintenance_window
   copy_tags_to_snapshot     = true
   skip_final_snapshot       = var.skip_final_snapshot
-  final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.name}-final"
+  final_snapshot_identifier = var.skip_final_snapshot ? null : "${var.name}-final-${random_id.final_snapshot[0].hex}"
   deletion_protection       = var.deletion_protection
   apply_immediately         = var.apply_immediately
 
@@ -288,7 +284,7 @@ resource "aws_db_instance" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_cloudwatch_log_group.postgresql, aws_iam_role_policy_attachment.monitoring]
+  depends_on = [aws_cloudwatch_log_group.postgresql, aws_cloudwatch_log_group.exports, aws_iam_role_policy_attachment.monitoring]
 }
 
 ################################################################################
@@ -340,6 +336,8 @@ resource "aws_db_instance" "replica" {
   enabled_cloudwatch_logs_exports = local.logs_exports
 
   tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.exports]
 }
 
 ################################################################################
@@ -383,7 +381,7 @@ resource "aws_rds_cluster" "this" {
   preferred_maintenance_window = var.maintenance_window
   copy_tags_to_snapshot        = true
   skip_final_snapshot          = var.skip_final_snapshot
-  final_snapshot_identifier    = var.skip_final_snapshot ? null : "${var.name}-final"
+  final_snapshot_identifier    = var.skip_final_snapshot ? null : "${var.name}-final-${random_id.final_snapshot[0].hex}"
   deletion_protection          = var.deletion_protection
   apply_immediately            = var.apply_immediately
 
@@ -398,7 +396,7 @@ resource "aws_rds_cluster" "this" {
     }
   }
 
-  depends_on = [aws_cloudwatch_log_group.postgresql]
+  depends_on = [aws_cloudwatch_log_group.postgresql, aws_cloudwatch_log_group.exports]
 }
 
 resource "aws_rds_cluster_instance" "this" {
@@ -431,4 +429,86 @@ resource "aws_rds_cluster_instance" "this" {
   tags = var.tags
 
   depends_on = [aws_iam_role_policy_attachment.monitoring]
+}
+
+################################################################################
+# AWS Backup
+################################################################################
+
+# The planning documents keep 30 days of backups for compliance ("Backup e Retenção") next to the
+# automated backups (7 days in prod): a daily AWS Backup job into an encrypted vault.
+locals {
+  create_aws_backup = var.create && var.aws_backup.enabled
+}
+
+resource "aws_backup_vault" "this" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name        = "${var.name}-db"
+  kms_key_arn = local.kms_key_arn
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.kms_key_arn != null
+      error_message = "aws_backup needs a customer-managed key: leave create_kms_key on or set kms_key_arn."
+    }
+  }
+}
+
+resource "aws_backup_plan" "this" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name = "${var.name}-db"
+
+  rule {
+    rule_name         = "daily-${var.aws_backup.retention_days}-days"
+    target_vault_name = aws_backup_vault.this[0].name
+    schedule          = var.aws_backup.schedule
+
+    lifecycle {
+      delete_after = var.aws_backup.retention_days
+    }
+  }
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "backup_assume" {
+  count = local.create_aws_backup ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["backup.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "backup" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name_prefix        = "${substr(var.name, 0, 26)}-backup-"
+  assume_role_policy = data.aws_iam_policy_document.backup_assume[0].json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "backup" {
+  count = local.create_aws_backup ? 1 : 0
+
+  role       = aws_iam_role.backup[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+}
+
+resource "aws_backup_selection" "this" {
+  count = local.create_aws_backup ? 1 : 0
+
+  name         = "${var.name}-db"
+  plan_id      = aws_backup_plan.this[0].id
+  iam_role_arn = aws_iam_role.backup[0].arn
+  resources    = [local.is_aurora ? aws_rds_cluster.this[0].arn : aws_db_instance.this[0].arn]
 }

@@ -70,6 +70,21 @@ output "db_instance_arn" {
   value       = try(aws_db_instance.this[0].arn, null)
 }
 
+output "dbi_resource_id" {
+  description = "Resource ID of the primary DB instance (rds mode), used in rds-db:connect ARNs for IAM authentication, or null."
+  value       = try(aws_db_instance.this[0].resource_id, null)
+}
+
+output "cluster_resource_id" {
+  description = "Resource ID of the Aurora cluster, used in rds-db:connect ARNs for IAM authentication, or null in rds mode."
+  value       = try(aws_rds_cluster.this[0].cluster_resource_id, null)
+}
+
+output "iam_connect_resource_ids" {
+  description = "Every resource ID an application connecting with IAM authentication needs rds-db:connect on: the cluster (aurora), or the primary and each replica (rds)."
+  value       = local.is_aurora ? compact([try(aws_rds_cluster.this[0].cluster_resource_id, "")]) : concat(aws_db_instance.this[*].resource_id, [for identifier in local.replica_identifiers : aws_db_instance.replica[identifier].resource_id if local.create_rds])
+}
+
 output "db_cluster_identifier" {
   description = "Aurora cluster identifier, or null in rds mode."
   value       = try(aws_rds_cluster.this[0].cluster_identifier, null)
@@ -116,7 +131,50 @@ output "monitoring_role_arn" {
 # CloudWatch logs
 ################################################################################
 
+output "log_group_names" {
+  description = "Every CloudWatch log group the module creates for the exported logs (primary, replicas or cluster), with retention and the module's key."
+  value       = concat(aws_cloudwatch_log_group.postgresql[*].name, [for group in aws_cloudwatch_log_group.exports : group.name])
+}
+
+output "postgresql_log_group_names" {
+  description = "The postgresql log groups (slow statements, deadlocks) of the primary and every replica, or of the cluster."
+  value       = var.create ? local.postgresql_log_group_names : []
+}
+
 output "postgresql_log_group_name" {
   description = "CloudWatch log group receiving the postgresql log (slow statements included), or null."
   value       = try(aws_cloudwatch_log_group.postgresql[0].name, null)
+}
+
+output "sizing" {
+  description = "The planned size and resilience of the database, read from its resources: engine_mode, instance_class (db.serverless for Aurora), allocated_storage and max_allocated_storage (GiB; null for Aurora), multi_az (Aurora: a reader to fail over to), backup_retention_period, read_replicas, performance_insights_enabled, serverless_min_capacity / serverless_max_capacity (ACU; null for rds), storage_encrypted, deletion_protection, log_retention_days. Null when create is false. For tests and plan reviews."
+  value = var.create ? {
+    engine_mode                  = var.engine_mode
+    instance_class               = try(aws_db_instance.this[0].instance_class, aws_rds_cluster_instance.this[local.cluster_instance_identifiers[0]].instance_class)
+    allocated_storage            = try(aws_db_instance.this[0].allocated_storage, tonumber(null))
+    max_allocated_storage        = try(aws_db_instance.this[0].max_allocated_storage, tonumber(null))
+    multi_az                     = try(aws_db_instance.this[0].multi_az, length(aws_rds_cluster_instance.this) > 1)
+    backup_retention_period      = try(aws_db_instance.this[0].backup_retention_period, aws_rds_cluster.this[0].backup_retention_period)
+    read_replicas                = local.is_aurora ? length(aws_rds_cluster_instance.this) - 1 : length(aws_db_instance.replica)
+    performance_insights_enabled = try(aws_db_instance.this[0].performance_insights_enabled, aws_rds_cluster_instance.this[local.cluster_instance_identifiers[0]].performance_insights_enabled)
+    serverless_min_capacity      = try(aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].min_capacity, tonumber(null))
+    serverless_max_capacity      = try(aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].max_capacity, tonumber(null))
+    storage_encrypted            = try(aws_db_instance.this[0].storage_encrypted, aws_rds_cluster.this[0].storage_encrypted)
+    deletion_protection          = try(aws_db_instance.this[0].deletion_protection, aws_rds_cluster.this[0].deletion_protection)
+    log_retention_days           = try(aws_cloudwatch_log_group.postgresql[0].retention_in_days, tonumber(null))
+  } : null
+}
+
+################################################################################
+# AWS Backup
+################################################################################
+
+output "backup_vault_name" {
+  description = "AWS Backup vault of the compliance backups, or null."
+  value       = try(aws_backup_vault.this[0].name, null)
+}
+
+output "backup_plan_id" {
+  description = "AWS Backup plan of the compliance backups, or null."
+  value       = try(aws_backup_plan.this[0].id, null)
 }

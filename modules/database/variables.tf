@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -86,12 +87,14 @@ variable "vpc_id" {
 variable "subnet_ids" {
   description = "Private subnet IDs (two AZs at least) for the DB subnet group. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "allowed_security_group_ids" {
   description = "Client security groups allowed to connect on the database port, as a map of label => security group ID (labels must be known at plan time). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -124,6 +127,7 @@ variable "parameters" {
   description = "PostgreSQL parameters as name => value. rds.force_ssl = 1 is added unless given. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "static_parameter_names" {
@@ -147,6 +151,7 @@ variable "static_parameter_names" {
     "track_commit_timestamp",
     "rds.logical_replication",
   ]
+  nullable = false
 }
 
 ################################################################################
@@ -333,7 +338,7 @@ variable "maintenance_window" {
 }
 
 variable "skip_final_snapshot" {
-  description = "Whether to skip the final snapshot on deletion; false takes one named \"<name>-final\". Default: false."
+  description = "Whether to skip the final snapshot on deletion; false takes one named \"<name>-final-<random hex>\", the suffix kept as long as the identifier. Default: false."
   type        = bool
   default     = false
 }
@@ -372,7 +377,33 @@ variable "performance_insights_retention_period" {
   default     = 7
 
   validation {
-    condition     = contains([7, 731], var.performance_insights_retention_period) || (var.performance_insights_retention_period % 31 == 0 && var.performance_insights_retention_period <= 713)
-    error_message = "performance_insights_retention_period must be 7, 731, or a multiple of 31 up to 713."
+    # AWS accepts 7 (free tier), month * 31 for 1-23 months, or 731 (2 years); 0 is not a multiple it takes.
+    condition     = contains([7, 731], var.performance_insights_retention_period) || (var.performance_insights_retention_period % 31 == 0 && var.performance_insights_retention_period >= 31 && var.performance_insights_retention_period <= 713)
+    error_message = "performance_insights_retention_period must be 7, 731, or a multiple of 31 from 31 to 713."
+  }
+}
+
+################################################################################
+# AWS Backup
+################################################################################
+
+variable "aws_backup" {
+  description = "Compliance backups through AWS Backup, next to the automated backups: enabled (default false), retention_days (default 30), schedule (default daily at 05:00 UTC, \"cron(0 5 * * ? *)\"). The vault is encrypted with the module's key (or kms_key_arn). Default: {}."
+  type = object({
+    enabled        = optional(bool, false)
+    retention_days = optional(number, 30)
+    schedule       = optional(string, "cron(0 5 * * ? *)")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.aws_backup.retention_days >= 1 && floor(var.aws_backup.retention_days) == var.aws_backup.retention_days
+    error_message = "aws_backup.retention_days must be a whole number of days, at least 1."
+  }
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.aws_backup.schedule))
+    error_message = "aws_backup.schedule must be a cron expression such as \"cron(0 5 * * ? *)\"."
   }
 }

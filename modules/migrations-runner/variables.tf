@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -36,6 +37,7 @@ variable "vpc_id" {
 variable "subnet_ids" {
   description = "Private subnets the function runs in. Required."
   type        = list(string)
+  nullable    = false
 }
 
 variable "database_security_group_id" {
@@ -65,6 +67,7 @@ variable "https_egress_cidr_blocks" {
   description = "IPv4 ranges reachable over HTTPS when use_secretsmanager_endpoint is false (for example [\"0.0.0.0/0\"] through NAT). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 ################################################################################
@@ -189,6 +192,7 @@ variable "environment_variables" {
   description = "Environment variables of the function, such as the database host and secret ARN (never secret values). Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 variable "kms_key_arn" {

@@ -7,15 +7,19 @@ data "aws_caller_identity" "current" {}
 locals {
   region         = data.aws_region.current.region
   create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
   topic_arns     = var.create ? [aws_sns_topic.this[0].arn] : []
 
   metric_namespace = "${var.name}/Application"
+  app_metrics      = var.application_metrics
+  app_namespace    = coalesce(var.application_metrics.namespace, local.metric_namespace)
 
-  create_alb_alarms    = var.create && var.create_alb_alarms
-  db_connection_alarms = var.create && var.db_max_connections != null ? toset(var.db_instance_identifiers) : toset([])
-  db_storage_alarms    = var.create && var.db_allocated_storage_gb != null ? toset(var.db_instance_identifiers) : toset([])
-  create_slow_query    = var.create && var.create_slow_query_alarm
+  create_alb_alarms       = var.create && var.create_alb_alarms
+  db_connection_alarms    = var.create && var.db_max_connections != null ? toset(var.db_instance_identifiers) : toset([])
+  db_storage_alarms       = var.create && var.db_engine_mode == "rds" && var.db_allocated_storage_gb != null ? toset(var.db_instance_identifiers) : toset([])
+  db_local_storage_alarms = var.create && var.db_engine_mode == "aurora-serverless" ? toset(var.db_instance_identifiers) : toset([])
+  create_slow_query       = var.create && var.create_slow_query_alarm && length(var.db_log_group_names) > 0
+  db_log_groups           = local.create_slow_query ? toset(var.db_log_group_names) : toset([])
 
   # A metric math alarm may hold 10 metrics: two per node (hits, misses), so nodes are watched in groups of five.
   cache_node_groups = var.create ? { for index, ids in chunklist(var.cache_member_cluster_ids, 5) : format("nodes-%d-%d", index * 5 + 1, index * 5 + length(ids)) => ids } : {}
@@ -25,52 +29,29 @@ locals {
 # Alarm topic
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_kms_key ? 1 : 0
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
+  create      = local.create_kms_key
+  alias       = "${var.name}-alarms"
+  description = "Alarm topic and log groups of ${var.name}"
+  # The log groups this module creates are encrypted with the key too.
+  log_group_names = [for group in values(var.log_groups) : group.name]
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-
-  # CloudWatch alarms and Budgets publish to the encrypted topic, so they need the data key.
-  statement {
-    sid       = "AlarmPublishers"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "Alarm topic of ${var.name}"
-  deletion_window_in_days = 30
-  enable_key_rotation     = true
-  policy                  = data.aws_iam_policy_document.kms[0].json
+  # CloudWatch alarms and Budgets publish to the encrypted topic, so they need the data key (SNS developer
+  # guide, "compatibility with AWS services"); only on behalf of this account.
+  service_statements = [{
+    sid      = "AlarmPublishers"
+    services = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+    actions  = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    conditions = [{
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }]
+  }]
 
   tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  name          = "alias/${var.name}-alarms"
-  target_key_id = aws_kms_key.this[0].key_id
 }
 
 resource "aws_sns_topic" "this" {
@@ -137,9 +118,9 @@ resource "aws_cloudwatch_log_group" "this" {
   for_each = var.create ? var.log_groups : {}
 
   #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not required for application logs.
-  #checkov:skip=CKV_AWS_158:These groups hold no secrets; CloudWatch Logs encrypts them with its own key.
   name              = each.value.name
   retention_in_days = coalesce(each.value.retention_days, var.log_retention_days)
+  kms_key_id        = local.kms_key_arn
 
   tags = var.tags
 }
@@ -220,9 +201,10 @@ resource "aws_cloudwatch_metric_alarm" "availability" {
   evaluation_periods  = 1
   comparison_operator = "LessThanThreshold"
   threshold           = var.availability_min_percent
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.topic_arns
-  ok_actions          = local.topic_arns
+  # A full outage (nothing reaches the load balancer's targets) shows as missing data, not as 5xx.
+  treat_missing_data = "breaching"
+  alarm_actions      = local.topic_arns
+  ok_actions         = local.topic_arns
 
   metric_query {
     id          = "availability"
@@ -250,6 +232,68 @@ resource "aws_cloudwatch_metric_alarm" "availability" {
       }
     }
   }
+
+  tags = var.tags
+}
+
+# Healthy targets summed over the target groups (blue/green swaps which one serves; the idle one reports
+# nothing, hence FILL): fewer than min_healthy_hosts, or no data at all, is an outage.
+resource "aws_cloudwatch_metric_alarm" "healthy_hosts" {
+  count = local.create_alb_alarms && length(var.target_group_arn_suffixes) > 0 ? 1 : 0
+
+  alarm_name          = "${var.name}-healthy-hosts"
+  alarm_description   = "Fewer than ${var.min_healthy_hosts} healthy targets behind the load balancer for 2 minutes (missing data counts as none)."
+  evaluation_periods  = 2
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.min_healthy_hosts
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  metric_query {
+    id          = "healthy"
+    expression  = join(" + ", [for key in sort(keys(var.target_group_arn_suffixes)) : "FILL(${key}, 0)"])
+    label       = "Healthy targets"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = var.target_group_arn_suffixes
+
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = "AWS/ApplicationELB"
+        metric_name = "HealthyHostCount"
+        dimensions  = { LoadBalancer = var.alb_arn_suffix, TargetGroup = metric_query.value }
+        period      = 60
+        stat        = "Minimum"
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+# Container Insights' running task count: a service that cannot keep a task running is down even when the
+# load balancer has nothing to say about it.
+resource "aws_cloudwatch_metric_alarm" "running_tasks" {
+  count = var.create && var.ecs_cluster_name != null ? 1 : 0
+
+  alarm_name          = "${var.name}-running-tasks"
+  alarm_description   = "Fewer than ${var.min_running_tasks} running tasks in ${coalesce(var.ecs_service_name, "-")} for 2 minutes (missing data counts as none)."
+  namespace           = "ECS/ContainerInsights"
+  metric_name         = "RunningTaskCount"
+  dimensions          = { ClusterName = var.ecs_cluster_name, ServiceName = var.ecs_service_name }
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 2
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.min_running_tasks
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
 
   tags = var.tags
 }
@@ -299,39 +343,100 @@ resource "aws_cloudwatch_metric_alarm" "db_free_storage" {
   tags = var.tags
 }
 
-# log_min_duration_statement writes "duration: N ms  statement: ..." for every slow statement.
-resource "aws_cloudwatch_log_metric_filter" "slow_queries" {
-  count = local.create_slow_query ? 1 : 0
+resource "aws_cloudwatch_metric_alarm" "db_free_local_storage" {
+  for_each = local.db_local_storage_alarms
 
-  name           = "${var.name}-slow-queries"
-  log_group_name = var.db_log_group_name
-  pattern        = "\"duration:\""
+  alarm_name          = "${each.key}-free-local-storage"
+  alarm_description   = "Free local storage (temporary files, sorts) on Aurora instance ${each.key} below ${var.db_free_local_storage_min_gb} GiB."
+  namespace           = "AWS/RDS"
+  metric_name         = "FreeLocalStorage"
+  dimensions          = { DBInstanceIdentifier = each.key }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 2
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.db_free_local_storage_min_gb * 1073741824
+  treat_missing_data  = "missing"
+  alarm_actions       = local.topic_arns
+  ok_actions          = local.topic_arns
+
+  tags = var.tags
+}
+
+# Two metrics counted from the postgresql log of every instance (primary, replicas) or of the Aurora cluster:
+# - slow statements: log_min_duration_statement writes "duration: N ms  statement: ..." for every statement
+#   slower than it, so with log_min_duration_statement = slow_query_seconds * 1000 each line is one;
+# - deadlocks: PostgreSQL logs "ERROR:  deadlock detected" for every deadlock it breaks.
+locals {
+  db_log_metrics = local.create_slow_query ? {
+    slow-queries = {
+      metric      = "SlowQueries"
+      pattern     = "\"duration:\""
+      threshold   = var.slow_query_threshold
+      description = "More than ${var.slow_query_threshold} statements slower than ${var.slow_query_seconds} s logged in 5 minutes."
+    }
+    deadlocks = {
+      metric      = "Deadlocks"
+      pattern     = "\"deadlock detected\""
+      threshold   = var.deadlock_threshold
+      description = "More than ${var.deadlock_threshold} deadlocks logged in 5 minutes."
+    }
+  } : {}
+  db_log_filters = {
+    for pair in setproduct(keys(local.db_log_metrics), sort(var.db_log_group_names)) : "${pair[0]} ${pair[1]}" => {
+      metric    = pair[0]
+      log_group = pair[1]
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "db_logs" {
+  for_each = local.db_log_filters
+
+  name           = "${var.name}-${each.value.metric}"
+  log_group_name = each.value.log_group
+  pattern        = local.db_log_metrics[each.value.metric].pattern
 
   metric_transformation {
-    name          = "SlowQueries"
+    name          = local.db_log_metrics[each.value.metric].metric
     namespace     = local.metric_namespace
     value         = "1"
     default_value = "0"
   }
+
+  lifecycle {
+    precondition {
+      condition     = var.db_log_min_duration_ms == null || var.db_log_min_duration_ms == var.slow_query_seconds * 1000
+      error_message = "The database's log_min_duration_statement (${coalesce(var.db_log_min_duration_ms, -1)} ms) must equal slow_query_seconds * 1000 (${var.slow_query_seconds * 1000} ms): the slow-query alarm counts every logged duration."
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "slow_queries" {
-  count = local.create_slow_query ? 1 : 0
+resource "aws_cloudwatch_metric_alarm" "db_logs" {
+  for_each = local.db_log_metrics
 
-  alarm_name          = "${var.name}-db-slow-queries"
-  alarm_description   = "More than ${var.slow_query_threshold} slow statements logged in 5 minutes."
+  alarm_name          = "${var.name}-db-${each.key}"
+  alarm_description   = each.value.description
   namespace           = local.metric_namespace
-  metric_name         = aws_cloudwatch_log_metric_filter.slow_queries[0].metric_transformation[0].name
+  metric_name         = each.value.metric
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.slow_query_threshold
+  threshold           = each.value.threshold
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.topic_arns
   ok_actions          = local.topic_arns
 
   tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_metric_filter.db_logs]
+}
+
+# The slow-query alarm of earlier versions keeps its history.
+moved {
+  from = aws_cloudwatch_metric_alarm.slow_queries[0]
+  to   = aws_cloudwatch_metric_alarm.db_logs["slow-queries"]
 }
 
 ################################################################################
@@ -500,19 +605,66 @@ locals {
     height = 6
     properties = {
       title   = "WAF blocked requests"
-      region  = local.region
+      region  = var.waf_scope == "CLOUDFRONT" ? "us-east-1" : local.region
       stat    = "Sum"
       period  = 300
-      metrics = [["AWS/WAFV2", "BlockedRequests", "WebACL", var.waf_web_acl_name, "Region", local.region, "Rule", "ALL"]]
+      metrics = [var.waf_scope == "CLOUDFRONT" ? ["AWS/WAFV2", "BlockedRequests", "WebACL", var.waf_web_acl_name, "Rule", "ALL"] : ["AWS/WAFV2", "BlockedRequests", "WebACL", var.waf_web_acl_name, "Region", local.region, "Rule", "ALL"]]
     }
   }]
+}
+
+locals {
+  # The application's own metrics (planning documents' success metrics): requests per subject, BNCC searches
+  # per code, the application's cache hit rate and API p95. SEARCH shows every dimension value that exists.
+  application_widgets = concat([
+    for search in [
+      { title = "Requests per subject", id = "requests_by_subject", metric = local.app_metrics.requests_metric, dimension = local.app_metrics.subject_dimension },
+      { title = "BNCC searches per code", id = "bncc_searches", metric = local.app_metrics.bncc_metric, dimension = local.app_metrics.bncc_dimension },
+      ] : {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title   = search.title
+        region  = local.region
+        period  = 300
+        metrics = [[{ expression = "SEARCH('{${local.app_namespace},${search.dimension}} MetricName=\"${search.metric}\"', 'Sum', 300)", id = search.id }]]
+      }
+    }
+    ], [
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title       = "Application cache hit rate (%)"
+        region      = local.region
+        stat        = "Average"
+        period      = 300
+        metrics     = [[local.app_namespace, local.app_metrics.cache_hit_rate_metric]]
+        annotations = { horizontal = [{ label = "minimum", value = var.cache_hit_rate_min_percent }] }
+      }
+    },
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title       = "API latency p95 (ms)"
+        region      = local.region
+        period      = 60
+        metrics     = [[local.app_namespace, local.app_metrics.latency_metric, { stat = "p95" }]]
+        annotations = { horizontal = [{ label = "p95 target", value = var.latency_p95_ms }] }
+      }
+    },
+  ])
 }
 
 resource "aws_cloudwatch_dashboard" "this" {
   count = var.create ? 1 : 0
 
   dashboard_name = var.name
-  dashboard_body = jsonencode({ widgets = concat(local.ecs_widgets, local.alb_widgets, local.db_widgets, local.cache_widgets, local.waf_widgets) })
+  dashboard_body = jsonencode({ widgets = concat(local.ecs_widgets, local.alb_widgets, local.db_widgets, local.cache_widgets, local.waf_widgets, local.application_widgets) })
 }
 
 ################################################################################

@@ -31,9 +31,12 @@ output "alarm_names" {
     aws_cloudwatch_metric_alarm.latency_p95[*].alarm_name,
     aws_cloudwatch_metric_alarm.http_5xx_rate[*].alarm_name,
     aws_cloudwatch_metric_alarm.availability[*].alarm_name,
+    aws_cloudwatch_metric_alarm.healthy_hosts[*].alarm_name,
+    aws_cloudwatch_metric_alarm.running_tasks[*].alarm_name,
     [for alarm in aws_cloudwatch_metric_alarm.db_connections : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.db_free_storage : alarm.alarm_name],
-    aws_cloudwatch_metric_alarm.slow_queries[*].alarm_name,
+    [for alarm in aws_cloudwatch_metric_alarm.db_free_local_storage : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.db_logs : alarm.alarm_name],
     [for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : alarm.alarm_name],
   )
 }
@@ -59,4 +62,24 @@ output "dashboard_name" {
 output "budget_name" {
   description = "Name of the monthly budget, or null."
   value       = try(aws_budgets_budget.this[0].name, null)
+}
+
+output "alarm_thresholds" {
+  description = "The planned thresholds of the service-level alarms, read from them: latency_p95_seconds (p95 TargetResponseTime) and latency_statistic, availability_min_percent, cache_hit_rate_min_percent and the cache nodes the hit-rate alarms watch (null or [] when the alarm is not created). For tests and plan reviews."
+  value = {
+    latency_p95_seconds        = try(aws_cloudwatch_metric_alarm.latency_p95[0].threshold, null)
+    latency_statistic          = try(aws_cloudwatch_metric_alarm.latency_p95[0].extended_statistic, null)
+    availability_min_percent   = try(aws_cloudwatch_metric_alarm.availability[0].threshold, null)
+    cache_hit_rate_min_percent = try(one(distinct([for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : alarm.threshold])), null)
+    cache_hit_rate_nodes = sort(flatten([
+      for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : [
+        for query in alarm.metric_query : query.metric[0].dimensions["CacheClusterId"] if length(query.metric) > 0 && try(query.metric[0].metric_name, "") == "CacheHits"
+      ]
+    ]))
+  }
+}
+
+output "budget_cost_filters" {
+  description = "Cost filters of the budget ({ name, values }); empty means the whole account."
+  value       = try([for filter in aws_budgets_budget.this[0].cost_filter : { name = filter.name, values = filter.values }], [])
 }

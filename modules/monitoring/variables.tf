@@ -17,6 +17,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -27,6 +28,7 @@ variable "alarm_emails" {
   description = "E-mail addresses subscribed to the alarm topic (each must confirm). Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for email in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+$", email))])
@@ -56,7 +58,8 @@ variable "log_groups" {
     name           = string
     retention_days = optional(number)
   }))
-  default = {}
+  default  = {}
+  nullable = false
 }
 
 variable "log_retention_days" {
@@ -96,6 +99,30 @@ variable "ecs_service_name" {
   description = "ECS service shown on the dashboard. Default: null."
   type        = string
   default     = null
+}
+
+variable "target_group_arn_suffixes" {
+  description = "Target groups of the service, key => ARN suffix (TargetGroup dimension), such as { blue = ..., green = ... }; their healthy targets are summed. Keys must be lowercase identifiers. Default: {} (no healthy-host alarm)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for key in keys(var.target_group_arn_suffixes) : can(regex("^[a-z][a-z0-9_]*$", key))])
+    error_message = "target_group_arn_suffixes keys must start with a lowercase letter and hold only lowercase letters, digits and _ (metric math ids)."
+  }
+}
+
+variable "min_healthy_hosts" {
+  description = "Alarm when fewer healthy targets than this serve for 2 minutes. Default: 1."
+  type        = number
+  default     = 1
+}
+
+variable "min_running_tasks" {
+  description = "Alarm when the ECS service runs fewer tasks than this for 2 minutes (Container Insights must be on). Default: 1."
+  type        = number
+  default     = 1
 }
 
 variable "latency_p95_ms" {
@@ -139,6 +166,7 @@ variable "db_instance_identifiers" {
   description = "DB instances to watch (primary first); known at plan time. Default: [] (no database alarms)."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "db_max_connections" {
@@ -160,20 +188,33 @@ variable "db_allocated_storage_gb" {
 }
 
 variable "db_free_storage_min_percent" {
-  description = "Alarm when free storage falls below this percentage of db_allocated_storage_gb. Default: 20."
+  description = "Alarm when free storage falls below this percentage of db_allocated_storage_gb (20: disk over 80 % used). Default: 20."
   type        = number
   default     = 20
 }
 
 variable "create_slow_query_alarm" {
-  description = "Whether to count slow statements (\"duration:\" lines of log_min_duration_statement) in db_log_group_name and alarm on them. Default: true."
+  description = "Whether to count slow statements (\"duration:\" lines written by log_min_duration_statement) and deadlocks in db_log_group_names and alarm on them. Default: true."
   type        = bool
   default     = true
 }
 
-variable "db_log_group_name" {
-  description = "PostgreSQL log group (postgresql log export). Default: null."
-  type        = string
+variable "db_log_group_names" {
+  description = "PostgreSQL log groups to watch (postgresql log export of the primary and every replica, or of the Aurora cluster). Default: []."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "slow_query_seconds" {
+  description = "A statement is slow above this many seconds; the database's log_min_duration_statement (db_log_min_duration_ms) must log exactly from there, since the filter counts every logged duration. Default: 5 (the planning documents' proactive alert)."
+  type        = number
+  default     = 5
+}
+
+variable "db_log_min_duration_ms" {
+  description = "log_min_duration_statement of the database in milliseconds, checked against slow_query_seconds. Default: null (not checked)."
+  type        = number
   default     = null
 }
 
@@ -181,6 +222,29 @@ variable "slow_query_threshold" {
   description = "Alarm when more than this many slow statements are logged in 5 minutes. Default: 10."
   type        = number
   default     = 10
+}
+
+variable "deadlock_threshold" {
+  description = "Alarm when more than this many deadlocks (\"deadlock detected\" log lines) are logged in 5 minutes. Default: 2."
+  type        = number
+  default     = 2
+}
+
+variable "db_engine_mode" {
+  description = "\"rds\" or \"aurora-serverless\": which disk alarm applies (FreeStorageSpace against the allocated storage, or FreeLocalStorage of each Aurora instance). Default: \"rds\"."
+  type        = string
+  default     = "rds"
+
+  validation {
+    condition     = contains(["rds", "aurora-serverless"], var.db_engine_mode)
+    error_message = "db_engine_mode must be \"rds\" or \"aurora-serverless\"."
+  }
+}
+
+variable "db_free_local_storage_min_gb" {
+  description = "Aurora only: alarm when an instance's free local storage (temporary files, sorts) falls below this many GiB. Default: 2."
+  type        = number
+  default     = 2
 }
 
 ################################################################################
@@ -197,6 +261,7 @@ variable "cache_member_cluster_ids" {
   description = "Member cache cluster IDs (CacheClusterId dimension), known at plan time; hit rate alarms cover them in groups of five. Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "cache_hit_rate_min_percent" {
@@ -213,6 +278,32 @@ variable "cache_hit_rate_min_percent" {
 ################################################################################
 # Dashboard
 ################################################################################
+
+variable "waf_scope" {
+  description = "Scope of waf_web_acl_name: \"REGIONAL\" (metrics in this region) or \"CLOUDFRONT\" (metrics in us-east-1, without a Region dimension). Default: \"REGIONAL\"."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "CLOUDFRONT"], var.waf_scope)
+    error_message = "waf_scope must be \"REGIONAL\" or \"CLOUDFRONT\"."
+  }
+}
+
+variable "application_metrics" {
+  description = "Custom metrics the application publishes, shown on the dashboard: namespace (default \"<name>/Application\"), requests per subject (metric requests_metric with dimension subject_dimension), BNCC searches per code (bncc_metric / bncc_dimension), application cache hit rate in % (cache_hit_rate_metric) and API latency in ms (latency_metric, shown as p95). Default: {} (those defaults)."
+  type = object({
+    namespace             = optional(string)
+    requests_metric       = optional(string, "Requests")
+    subject_dimension     = optional(string, "Subject")
+    bncc_metric           = optional(string, "BnccSearches")
+    bncc_dimension        = optional(string, "BnccCode")
+    cache_hit_rate_metric = optional(string, "CacheHitRate")
+    latency_metric        = optional(string, "ApiLatency")
+  })
+  default  = {}
+  nullable = false
+}
 
 variable "waf_web_acl_name" {
   description = "WAF web ACL whose blocked requests appear on the dashboard. Default: null (no WAF widget)."
@@ -242,4 +333,5 @@ variable "budget_cost_filter_tags" {
   description = "Restrict the budget to costs carrying these cost allocation tags (tag => value; the tags must be activated in Billing). Default: {} (the whole account)."
   type        = map(string)
   default     = {}
+  nullable    = false
 }

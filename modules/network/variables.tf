@@ -17,6 +17,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -49,6 +50,7 @@ variable "availability_zone_names" {
   description = "Explicit availability zone names to use (2 or 3, overriding availability_zone_count). Default: [] (the first availability_zone_count zones of the region in name order)."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = length(var.availability_zone_names) == 0 || contains([2, 3], length(var.availability_zone_names))
@@ -60,6 +62,7 @@ variable "vpc_tags" {
   description = "Extra tags for the VPC. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -81,12 +84,14 @@ variable "existing_public_subnet_ids" {
   description = "Public subnet IDs of the existing VPC (for the load balancer). Used only with existing_vpc_id. Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 variable "existing_private_subnet_ids" {
   description = "Private subnet IDs of the existing VPC (for tasks, databases, caches and Lambda). Used only with existing_vpc_id. Default: []."
   type        = list(string)
   default     = []
+  nullable    = false
 }
 
 ################################################################################

@@ -1,12 +1,10 @@
-data "aws_partition" "current" {}
-
 data "aws_caller_identity" "current" {}
 
 locals {
   buckets = var.create ? var.buckets : {}
 
   create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
 
   logged_buckets         = { for name, bucket in local.buckets : name => bucket if bucket.access_logging }
   create_log_bucket      = length(local.logged_buckets) > 0 && var.access_log_bucket_name == null
@@ -19,40 +17,15 @@ locals {
 # Encryption
 ################################################################################
 
-data "aws_iam_policy_document" "kms" {
-  count = local.create_kms_key ? 1 : 0
+# S3 and the application use the key through IAM (the account statement); no service principal needs it.
+module "kms" {
+  source = "../kms-key"
 
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource means this key only; the account root must administer it.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource means this key only.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "SSE-KMS of the ${var.name_prefix} buckets"
-  deletion_window_in_days = 30
-  enable_key_rotation     = true
-  policy                  = data.aws_iam_policy_document.kms[0].json
+  create      = local.create_kms_key
+  alias       = "${var.name_prefix}-s3"
+  description = "SSE-KMS of the ${var.name_prefix} buckets"
 
   tags = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  name          = "alias/${var.name_prefix}-s3"
-  target_key_id = aws_kms_key.this[0].key_id
 }
 
 ################################################################################

@@ -34,3 +34,20 @@ output "access_log_bucket_name" {
   description = "Bucket receiving server access logs, or null when no bucket logs."
   value       = length(local.logged_buckets) > 0 ? local.access_log_bucket_name : null
 }
+
+output "bucket_settings" {
+  description = "The planned settings of each bucket by short name, read from its resources: versioning (\"Enabled\" or \"Suspended\") and lifecycle rules by id, each with transitions (day => storage class), expiration_days, noncurrent_expiration_days and prefix. For tests and plan reviews."
+  value = {
+    for name, bucket in aws_s3_bucket.this : name => {
+      versioning = aws_s3_bucket_versioning.this[name].versioning_configuration[0].status
+      lifecycle = {
+        for rule in aws_s3_bucket_lifecycle_configuration.this[name].rule : rule.id => {
+          transitions                = { for transition in rule.transition : tostring(transition.days) => transition.storage_class }
+          expiration_days            = try(rule.expiration[0].days, null)
+          noncurrent_expiration_days = try(rule.noncurrent_version_expiration[0].noncurrent_days, null)
+          prefix                     = try(rule.filter[0].prefix, "")
+        }
+      }
+    }
+  }
+}

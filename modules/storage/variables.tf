@@ -22,6 +22,7 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -67,7 +68,8 @@ variable "buckets" {
     access_logging       = optional(bool, false)
     force_destroy        = optional(bool, false)
   }))
-  default = {}
+  default  = {}
+  nullable = false
 
   validation {
     condition     = alltrue([for name in keys(var.buckets) : can(regex("^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$", name))])
@@ -120,6 +122,7 @@ variable "cors_allowed_methods" {
   description = "HTTP methods allowed by the CORS rule of buckets with cors_allowed_origins. Default: [\"GET\", \"PUT\", \"POST\", \"HEAD\"]."
   type        = list(string)
   default     = ["GET", "PUT", "POST", "HEAD"]
+  nullable    = false
 }
 
 variable "abort_incomplete_multipart_upload_days" {

@@ -9,9 +9,11 @@ locals {
 resource "aws_wafv2_web_acl" "this" {
   count = var.create ? 1 : 0
 
+  #checkov:skip=CKV_AWS_192:AWSManagedRulesKnownBadInputsRuleSet (Log4j) is in managed_rule_groups by default; checkov cannot resolve the dynamic rule through the us-east-1 (CLOUDFRONT) module call.
+
   name        = var.name
-  description = "Regional web ACL of ${var.name}: geo allow-list, per-IP rate limit, AWS managed rules"
-  scope       = "REGIONAL"
+  description = "${var.scope == "CLOUDFRONT" ? "CloudFront" : "Regional"} web ACL of ${var.name}: geo allow-list, per-IP rate limit, AWS managed rules"
+  scope       = var.scope
 
   default_action {
     dynamic "allow" {
@@ -152,7 +154,7 @@ resource "aws_wafv2_web_acl" "this" {
 ################################################################################
 
 resource "aws_wafv2_web_acl_association" "this" {
-  count = var.create && var.create_association ? 1 : 0
+  count = var.create && var.create_association && var.scope == "REGIONAL" ? 1 : 0
 
   resource_arn = var.resource_arn
   web_acl_arn  = aws_wafv2_web_acl.this[0].arn

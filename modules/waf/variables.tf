@@ -22,11 +22,23 @@ variable "tags" {
   description = "Tags added to every resource. Default: {}."
   type        = map(string)
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
 # Web ACL
 ################################################################################
+
+variable "scope" {
+  description = "\"REGIONAL\" (associated with resource_arn, such as the load balancer) or \"CLOUDFRONT\" (given to a distribution as its web_acl_id; the provider of this module must be in us-east-1). Behind CloudFront a regional ACL would see CloudFront's addresses, so the per-IP and geo rules belong on the CLOUDFRONT ACL. Default: \"REGIONAL\"."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "CLOUDFRONT"], var.scope)
+    error_message = "scope must be \"REGIONAL\" or \"CLOUDFRONT\"."
+  }
+}
 
 variable "default_action" {
   description = "Action for requests no rule blocks: \"allow\" or \"block\". Default: \"allow\"."
@@ -43,6 +55,7 @@ variable "allowed_countries" {
   description = "ISO 3166 alpha-2 country codes allowed through; requests from any other country are blocked. An empty list turns the geo rule off. Default: [\"BR\"]."
   type        = list(string)
   default     = ["BR"]
+  nullable    = false
 
   validation {
     condition     = alltrue([for country in var.allowed_countries : can(regex("^[A-Z]{2}$", country))])
@@ -87,6 +100,7 @@ variable "managed_rule_groups" {
     AWSManagedRulesKnownBadInputsRuleSet = { priority = 30 }
     AWSManagedRulesBotControlRuleSet     = { priority = 40, inspection_level = "COMMON" }
   }
+  nullable = false
 
   validation {
     condition     = alltrue([for group in values(var.managed_rule_groups) : contains(["none", "count"], group.override_action)])
@@ -114,7 +128,7 @@ variable "managed_rule_groups" {
 ################################################################################
 
 variable "create_association" {
-  description = "Whether to associate the web ACL with resource_arn. Default: true."
+  description = "Whether to associate the web ACL with resource_arn (REGIONAL scope only; CloudFront takes the ACL's ARN as web_acl_id). Default: true."
   type        = bool
   default     = true
 }
@@ -150,4 +164,5 @@ variable "redacted_headers" {
   description = "Request headers replaced by REDACTED in the logs (lower case). Default: [\"authorization\", \"cookie\"]."
   type        = list(string)
   default     = ["authorization", "cookie"]
+  nullable    = false
 }

@@ -14,7 +14,7 @@ from .conftest import EXAMPLES, history, make_runner
 def escola_database(postgres_database):
     """The example schema, migrated, with two tenants, a school and two students each (as the owner)."""
     result = make_runner(postgres_database, EXAMPLES).migrate()
-    assert [item.version for item in result.applied] == [1, 2, 3, 4, 5, 6, 7, 8, 10]
+    assert [item.version for item in result.applied] == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
     postgres_database.query("""
         INSERT INTO app.empresas (nome, cnpj) VALUES ('Rede Alfa', '11111111000101'), ('Rede Beta', '22222222000102');
         INSERT INTO app.escolas (empresa_id, nome) VALUES (1, 'Alfa Centro'), (2, 'Beta Norte');
@@ -37,7 +37,7 @@ def tenant_session(database, empresa_id: int | None):
 
 def test_example_history_and_skip(escola_database) -> None:
     rows = history(escola_database)
-    assert [row[0] for row in rows] == [1, 2, 3, 4, 5, 6, 7, 8, 10]
+    assert [row[0] for row in rows] == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
     entries = {entry.version: entry for entry in make_runner(escola_database, EXAMPLES).status().entries}
     assert (entries[9].state, entries[9].note) == (State.skipped, "duplicates 008")
     assert escola_database.query("SELECT count(*) FROM app.disciplinas_bncc") == [[9]]
@@ -151,6 +151,32 @@ def test_concurrent_index_is_valid(escola_database) -> None:
 def test_example_rolls_back_to_004_and_forward_again(escola_database) -> None:
     runner = make_runner(escola_database, EXAMPLES)
     result = runner.rollback(4)
-    assert [item.version for item in result.applied] == [10, 8, 7, 6, 5]
+    assert [item.version for item in result.applied] == [11, 10, 8, 7, 6, 5]
     assert [row[0] for row in history(escola_database)] == [1, 2, 3, 4]
-    assert [item.version for item in runner.migrate().applied] == [5, 6, 7, 8, 10]
+    assert [item.version for item in runner.migrate().applied] == [5, 6, 7, 8, 10, 11]
+
+
+def test_application_login_is_its_own_tenant_member(escola_database) -> None:
+    """Issue 13, defect 5: the app connects as app_user (IAM authentication), not as the master user."""
+    assert escola_database.query(
+        "SELECT rolcanlogin, rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = 'app_user'"
+    ) == [[True, False, False, False]]
+    assert escola_database.query("SELECT pg_has_role('app_user', 'app_tenant', 'USAGE')") == [[True]]
+    connection = escola_database.connect()
+    try:
+        connection.run("SET ROLE app_user")
+        connection.run("SET app.current_empresa_id = '2'")
+        assert connection.run("SELECT nome FROM app.alunos ORDER BY nome") == [["Carla Dias"], ["Davi Rocha"]]
+    finally:
+        connection.close()
+
+
+def test_application_login_gets_rds_iam_where_it_exists(postgres_database) -> None:
+    """On RDS and Aurora the rds_iam role exists: app_user is granted it (IAM is then its only way in)."""
+    postgres_database.query("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') "
+                            "THEN CREATE ROLE rds_iam NOLOGIN; END IF; END $$")
+    try:
+        make_runner(postgres_database, EXAMPLES).migrate()
+        assert postgres_database.query("SELECT pg_has_role('app_user', 'rds_iam', 'MEMBER')") == [[True]]
+    finally:
+        postgres_database.query("DROP ROLE rds_iam")

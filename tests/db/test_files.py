@@ -118,7 +118,7 @@ def test_no_transaction_directive(make_folder) -> None:
 
 def test_example_folder_is_valid() -> None:
     migrations = load_migrations(EXAMPLES)
-    assert [m.version for m in migrations.runnable] == [1, 2, 3, 4, 5, 6, 7, 8, 10]
+    assert [m.version for m in migrations.runnable] == [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]
     assert migrations.by_version()[9].skip_reason == "duplicates 008"
     assert migrations.by_version()[8].up.checksum == migrations.by_version()[9].up.checksum
 

@@ -280,3 +280,27 @@ def test_a_local_state_lock_is_shown_and_never_released(tmp_path, monkeypatch) -
     finally:
         holder.communicate("release\n", timeout=10)
     assert toolkit("unlock", "dev").output.strip() == "dev: the state is not locked; nothing to release"
+
+
+def test_a_killed_but_unreaped_process_is_not_a_live_run() -> None:
+    """kill -9 of a whole process group can leave terraform a zombie (no one reaps it in a container): it still
+    answers signal 0, yet it holds nothing; `toolkit unlock` must not take it for a live run."""
+    import signal
+    import subprocess
+    import time
+
+    from toolkit.checkpoints import process_alive
+
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        assert process_alive(child.pid)
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never became a zombie"
+            time.sleep(0.05)  # polling /proc for the zombie state
+        os.kill(child.pid, 0)  # the zombie still answers signal 0…
+        assert not process_alive(child.pid)  # …but is not alive
+    finally:
+        child.kill()
+        child.wait()

@@ -64,7 +64,9 @@ def test_every_real_environment_plans_offline_and_the_sandbox_is_skipped(planned
         assert results[environment]["add"] > 100, results[environment]
         assert {"network", "database", "cache", "compute", "storage", "monitoring"} <= set(
             results[environment]["resources_by_module"])
-    assert "waf" in results["prod"]["resources_by_module"], "prod has WAF on (envs/prod.yaml)"
+    # prod has WAF and the CDN on (envs/prod.yaml): the web ACL is CloudFront's (issue 13), not the regional one.
+    assert "waf_cloudfront" in results["prod"]["resources_by_module"], "prod has WAF on (envs/prod.yaml)"
+    assert "waf" not in results["prod"]["resources_by_module"], "behind CloudFront no regional ACL"
     assert "waf" not in results["dev"]["resources_by_module"], "dev has WAF off (envs/defaults.yaml)"
 
 
@@ -141,3 +143,33 @@ def test_destroy_cannot_be_planned_offline(offline_project: Path) -> None:
     result = toolkit("plan", "prod", "--offline", "--destroy")
     assert result.exit_code == 1, result.output  # a usage error, never 2 ("changes present")
     assert "--destroy cannot be planned offline: an offline plan starts from an empty state" in result.output
+
+
+def _changes(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["address"]: item["change"] for item in plan["resource_changes"]}
+
+
+def test_per_environment_switches_reach_the_plan(planned: dict[str, Any]) -> None:
+    """Issue 13: X-Ray in staging and prod, CloudTrail and 30-day AWS Backup in prod, from envs/*.yaml."""
+    for environment in REAL_ENVIRONMENTS:
+        changes = _changes(_plan_of(planned, environment))
+        # The task definition is unknown at plan (endpoints); the X-Ray policy exists exactly when the sidecar does.
+        assert ("module.compute.aws_iam_role_policy.task_xray[0]" in changes) == (environment != "dev"), environment
+        assert ("module.audit[0].aws_cloudtrail.this[0]" in changes) == (environment == "prod"), environment
+        backup = changes.get("module.database.aws_backup_plan.this[0]")
+        assert (backup is not None) == (environment == "prod"), environment
+    prod = _changes(_plan_of(planned, "prod"))
+    rule = prod["module.database.aws_backup_plan.this[0]"]["after"]["rule"]
+    assert [item["lifecycle"][0]["delete_after"] for item in rule] == [30]
+    assert prod["module.audit[0].aws_cloudtrail.this[0]"]["after"]["enable_log_file_validation"] is True
+
+
+def test_the_origin_secret_is_sensitive_in_the_plan(planned: dict[str, Any]) -> None:
+    """Issue 13: the header CloudFront sends and the listener rule checks is never shown in a plan."""
+    prod = _changes(_plan_of(planned, "prod"))
+    distribution = prod["aws_cloudfront_distribution.this[0]"]
+    # The whole origin (which holds the header) is sensitive; the value itself is generated at apply.
+    assert distribution["after_sensitive"]["origin"] is True
+    assert distribution["after_unknown"]["origin"][0]["custom_header"][0]["value"] is True
+    assert prod["module.compute.aws_lb_listener_rule.rolling[0]"]["after_sensitive"]["condition"] is True
+    assert prod["aws_secretsmanager_secret_version.origin_verify[0]"]["after_sensitive"]["secret_string"] is True

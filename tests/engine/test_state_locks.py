@@ -20,6 +20,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -270,3 +271,22 @@ def test_nothing_to_unlock(project: LockedProject) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"{ENV}: the state is not locked; nothing to release"
 
+
+
+def test_the_sandbox_root_plans_on_lock_files_without_a_deprecation_warning(
+        tmp_path: Path, engine_variables: pytest.MonkeyPatch, monkeypatch: pytest.MonkeyPatch,
+        moto_server: MotoServer) -> None:
+    """The normal run: the real sandbox root (AWS provider 3.39 from the mirror) on the default lock kind."""
+    name = "lk-sandbox"
+    environment = sandbox_environment(name, backend={"type": "s3", "bucket": f"{name}-state",
+                                                     "endpoint_from_env": "AWS_ENDPOINT_URL"})
+    project = make_project(tmp_path, name, {ENV: environment})
+    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(project.root))
+    bootstrap_backend(project, ENV)
+    assert "lock: s3" in toolkit("envs", "show", ENV).output, "a new configuration locks with lock files"
+    result = toolkit("plan", ENV)
+    assert result.exit_code == 2, result.output
+    assert "deprecat" not in result.output.lower(), result.output
+    assert "lock: s3" in (REPO / "envs" / "sandbox.yaml").read_text(), "the demo's sandbox pins lock files"
+    assert moto_server.client("s3").list_objects_v2(Bucket=f"{name}-state", Prefix=f"{name}/{ENV}/").get(
+        "KeyCount", 0) == 0, "a plan writes no state and leaves no lock file"

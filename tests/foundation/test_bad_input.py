@@ -27,11 +27,13 @@ CASES: list[tuple[str, str, str, str]] = [
      "Error: envs/dev.yaml:1: the top level must be a mapping of keys, not list"),
     ("unknown-top-key", "dev", "databse:\n  multi_az: true\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: databse: unknown key (did you mean 'database'?); "
-     "allowed: allow_auto_apply, app_settings, aws_region, backend, budget, cache, cdn, compute, database, "
-     "migrations, monitoring, network, project, protected, storage, tags, terraform, usage, waf"),
+     "allowed: allow_auto_apply, app_settings, audit, aws_region, backend, backup, budget, cache, cdn, compute, "
+     "database, domain, enable_xray, migrations, monitoring, network, project, protected, storage, tags, "
+     "terraform, usage, waf"),
     ("unknown-nested-key", "dev", "database:\n  instanse_class: db.t3.micro\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.instanse_class = 'db.t3.micro': unknown key "
-     "(did you mean 'instance_class'?); allowed: allocated_storage_gb, backup_retention_days, deletion_protection, "
+     "(did you mean 'instance_class'?); allowed: allocated_storage_gb, app_username, backup_retention_days, "
+     "deletion_protection, "
      "engine_mode, engine_version, enhanced_monitoring_interval_seconds, instance_class, max_allocated_storage_gb, "
      "multi_az, parameters, performance_insights, read_replicas, serverless_max_acu, serverless_min_acu"),
     ("cpu-as-string", "dev", "compute:\n  cpu: '512'\n",
@@ -143,6 +145,32 @@ CASES: list[tuple[str, str, str, str]] = [
     ("parameter-list", "dev", "database:\n  parameters:\n    work_mem: [1, 2]\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:8: database.parameters.work_mem: Input should be a string, "
      "an integer or a number"),
+    # Issue 13: the protected environment's audit trail, compliance backups and domain (certificates).
+    ("prod-no-cloudtrail", "prod", "s/  cloudtrail: true/  cloudtrail: false/",
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:38: audit.cloudtrail = False: must be true in a protected "
+     "environment"),
+    ("prod-no-aws-backup", "prod", "s/backup:\n  enabled: true/backup:\n  enabled: false/",
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:40: backup.enabled = False: must be true in a protected "
+     "environment (30-day compliance retention through AWS Backup)"),
+    ("prod-short-aws-backup", "prod", "s/  retention_days: 30 /  retention_days: 14 /",
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:41: backup.retention_days = 14: must be at least 30 in a "
+     "protected environment"),
+    ("prod-no-domain", "prod", "s/  name: app.edu-platform.com.br /  name: null /",
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:35: domain.name = None: required in a protected "
+     "environment: the HTTPS listener and CloudFront need certificates for it (looked up by this name, or given "
+     "as domain.alb_certificate_arn / domain.cloudfront_certificate_arn)"),
+    ("cloudfront-certificate-region", "dev",
+     "domain:\n  name: dev.example.com\n  cloudfront_certificate_arn: "
+     "arn:aws:acm:sa-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:8: domain.cloudfront_certificate_arn = "
+     "'arn:aws:acm:sa-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000': must be an ACM "
+     "certificate in us-east-1 (CloudFront only uses certificates from that region)"),
+    ("cdn-without-domain", "dev", "cdn:\n  enabled: true\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: cdn.enabled = True: needs domain.name: CloudFront reaches "
+     "the load balancer over HTTPS by a name its certificate covers (domain.origin_name, default origin.<name>)"),
+    ("app-username", "dev", "database:\n  app_username: App-User\n",
+     "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.app_username = 'App-User': String should "
+     "match pattern '^[a-z_][a-z0-9_]{0,62}$'"),
     ("budget-range", "dev", "budget:\n  monthly_min_usd: 500\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: budget.monthly_min_usd = 500: must not exceed "
      "monthly_max_usd (200)"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
 from toolkit.errors import ToolkitError, UsageError
 
-CHECK_NAMES = ("fmt", "schema", "validate", "contract", "checkov")
+CHECK_NAMES = ("fmt", "schema", "validate", "tests", "contract", "checkov")
 ERROR = "error"
 
 
@@ -56,6 +56,11 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_validate_check(targets.root)
 
+    def tests() -> CheckResult:
+        from toolkit.checks.module_tests import run_tests_check
+
+        return run_tests_check(targets.root)
+
     def contract() -> CheckResult:
         from toolkit.checks.contract import run_contract_check
 
@@ -66,7 +71,8 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_checkov_check(targets.root, targets.directories)
 
-    return {"fmt": fmt, "schema": schema, "validate": validate, "contract": contract, "checkov": checkov}
+    return {"fmt": fmt, "schema": schema, "validate": validate, "tests": tests, "contract": contract,
+            "checkov": checkov}
 
 
 def run_checks(targets: CheckTargets, selected: Iterable[str] = (), *, write_docs: bool = False) -> list[CheckResult]:

@@ -92,6 +92,14 @@ _MEMBER = re.compile(r"    // (\w+) - computed: (true|false), optional: (true|fa
 _NEW = re.compile(r"^    _\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);$", re.M)
 _GETTER = re.compile(r"^    get \w+\(\) \{\n        return (.*);$", re.M)
 _TF_TYPE = re.compile(r"^    static tfResourceType = \"(\w+)\";$", re.M)
+# Older @cdktf packages (provider-aws 21.x and before) assign it after the class instead.
+_TF_TYPE_ASSIGNED = re.compile(r"^(\w+)\.tfResourceType = \"(\w+)\";$", re.M)
+# ... and create nested blocks and computed lists in the constructor instead of as class fields.
+_CONSTRUCTOR_MEMBER = re.compile(
+    r"^        // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)\n"
+    r"        this\._\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\);$",
+    re.M,
+)
 _PROVIDER_VERSION = re.compile(r"providerVersion: '([^']+)'")
 _STRUCT_PROPERTY = re.compile(r"^    readonly (\w+)(\??): ", re.M)
 _PRIMITIVE_STORAGE = re.compile(r"(string|number|boolean|any)((?:List|Map)*)")
@@ -147,6 +155,7 @@ class _Module:
     classes: dict[str, tuple[str, str]] = field(default_factory=dict)
     hcl_functions: dict[str, str] = field(default_factory=dict)
     declarations: str = ""
+    assigned_types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -192,6 +201,8 @@ def _read_module(directory: Path) -> _Module:
             module.classes[match.group(1)] = (match.group(2), _body(text, match.end()))
         for match in _headers(text, "\nfunction ", _HCL_FUNCTION):
             module.hcl_functions[match.group(1)] = _body(text, match.end())
+        if ".tfResourceType = " in text:
+            module.assigned_types.update(_TF_TYPE_ASSIGNED.findall(text))
     declarations = directory / "index.d.ts"
     if declarations.is_file():
         module.declarations = declarations.read_text(encoding="utf-8")
@@ -214,6 +225,10 @@ def _members(body: str) -> dict[str, _Member]:
             member.getter = _QUOTED_NAME.sub("", getter.group(1))
         member.write_only = "Write-only:" in rest
         members[name] = member
+    if "\n        this._" in body:
+        for name, computed, optional, required, new_class, wraps_set in _CONSTRUCTOR_MEMBER.findall(body):
+            members.setdefault(name, _Member(name, computed == "true", optional == "true", required == "true",
+                                             new_class=new_class, wraps_set=wraps_set == "true"))
     return members
 
 
@@ -380,7 +395,8 @@ class _Extractor:
             if element is None:
                 raise SchemaError(f"{module.path}: {path}: unknown attribute class {member.new_class}")
             return ["map", element]
-        from_getter = _GETTER_TYPES.get(member.getter or "")
+        # Older @cdktf packages spell the same helpers `cdktf.`.
+        from_getter = _GETTER_TYPES.get((member.getter or "").replace("cdktf.", "cdktn."))
         if entry is not None:
             from_storage = _storage_type(entry.kind, entry.storage)
             # The storage type is exact (`stringMapList`); the getter only says `any` for those.
@@ -477,9 +493,9 @@ def extract(
             if section is None:
                 continue
             type_match = _TF_TYPE.search(body)
-            if not type_match:
+            type_name = type_match.group(1) if type_match else module.assigned_types.get(class_name)
+            if type_name is None:
                 continue
-            type_name = type_match.group(1)
             if provider_version is None:
                 found = _PROVIDER_VERSION.search(body)
                 provider_version = found.group(1) if found else None

@@ -48,16 +48,16 @@ def validate_targets(root: Path) -> list[Path]:
     return [path for path in candidates if path.is_dir() and any(path.glob("*.tf"))]
 
 
-def timeout_seconds() -> float:
-    configured = os.environ.get(TIMEOUT_VARIABLE)
+def timeout_seconds(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT_SECONDS) -> float:
+    configured = os.environ.get(variable)
     if not configured:
-        return DEFAULT_TIMEOUT_SECONDS
+        return default
     try:
         value = float(configured)
     except ValueError:
         value = 0
     if value <= 0:
-        raise ConfigError(f"{TIMEOUT_VARIABLE}={configured}: expected a number of seconds greater than 0")
+        raise ConfigError(f"{variable}={configured}: expected a number of seconds greater than 0")
     return value
 
 
@@ -140,8 +140,8 @@ def _validate_locked(root: Path, terraform: Path, mirror: StubMirror, target: Pa
             outcome.findings.extend(_validate_findings(root, work / "stage", name, staged_relative, validate))
 
 
-def _run(command: list[str], cwd: Path, environment: dict[str, str],
-         limit: float) -> subprocess.CompletedProcess[str] | str:
+def _run(command: list[str], cwd: Path, environment: dict[str, str], limit: float,
+         limit_variable: str = TIMEOUT_VARIABLE) -> subprocess.CompletedProcess[str] | str:
     """Run terraform in its own process group; past the limit the group (terraform and its providers) is
     killed and the reason returned as text."""
     try:
@@ -156,7 +156,7 @@ def _run(command: list[str], cwd: Path, environment: dict[str, str],
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         return (f"terraform {command[1]} did not finish within {limit:g}s and was stopped: a provider plugin "
-                f"(the offline stub) is not answering; raise {TIMEOUT_VARIABLE} if the machine is just slow")
+                f"(the offline stub) is not answering; raise {limit_variable} if the machine is just slow")
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 

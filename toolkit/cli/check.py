@@ -1,5 +1,5 @@
-"""`toolkit check`: fmt, offline schema validation, terraform validate against the stub providers, module
-contracts/README tables and checkov."""
+"""`toolkit check`: fmt, offline schema validation, terraform validate and terraform test against the stub
+providers, module contracts/README tables and checkov."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ def register(app: typer.Typer) -> None:
             help="Run only `terraform init` + `validate` of terraform/ and every module example against the "
                  "offline stub providers (combinable).",
         ),
+        tests: bool = typer.Option(
+            False, "--tests",
+            help="Run only `terraform test` of every module (modules/*/tests) and of terraform/tests, each "
+                 "environment's file with its rendered tfvars, against the offline stub providers (combinable).",
+        ),
         docs: bool = typer.Option(
             False, "--docs", "--contract", help="Run only the module contract and README table check (combinable)."
         ),
@@ -31,7 +36,7 @@ def register(app: typer.Typer) -> None:
         output_format: TextOrJsonFormat = TextOrJson.text,
         json_alias: JsonAlias = False,
     ) -> None:
-        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, contract/docs, checkov.
+        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, tests, contract/docs, checkov.
 
         Prints the problems (file:line: address: message) and a summary table; exits non-zero when
         any check fails. With no selection every check runs.
@@ -44,8 +49,8 @@ def register(app: typer.Typer) -> None:
         project = Project.discover()
         selected = [
             name
-            for name, chosen in (("fmt", fmt), ("schema", schema), ("validate", validate), ("contract", docs),
-                                 ("checkov", checkov))
+            for name, chosen in (("fmt", fmt), ("schema", schema), ("validate", validate), ("tests", tests),
+                                 ("contract", docs), ("checkov", checkov))
             if chosen
         ]
         results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)

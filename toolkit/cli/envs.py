@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 @envs_app.command("list")
 def list_command() -> None:
-    """List the environments (one per envs/NAME.yaml) with their root module, backend (and lock) and protection.
+    """List the environments (envs/NAME.yaml): root module, backend, lock and protection.
 
     Example: toolkit envs list
     """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
 
 import typer
 
@@ -19,8 +18,7 @@ def unlock_command(
     lock_id: str | None = typer.Argument(None, help="The lock ID to release (as shown by the lock error).",
                                          show_default=False),
     yes: Yes = False,
-    force: Annotated[bool, typer.Option("--force", help="Release even when a live run on this machine may hold "
-                                        "it.")] = False,
+    force: bool = typer.Option(False, "--force", help="Release even when a live run on this machine may hold it."),
 ) -> None:
     """Explain who holds ENV's state lock (S3 lock file, DynamoDB item or both, as the environment pins) and
     release it after confirmation.

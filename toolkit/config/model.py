@@ -153,6 +153,8 @@ class DatabaseSettings(Strict):
     serverless_min_acu: Annotated[float, Field(ge=0, le=256)] = 0.5
     serverless_max_acu: Annotated[float, Field(ge=1, le=256)] = 128
     parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+    app_username: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$", description=(
+        "The application's own database login (IAM authentication), created by the migrations."))] = "app_user"
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
@@ -245,6 +247,45 @@ class CdnSettings(Strict):
     enabled: bool = False
 
 
+ACM_CERTIFICATE_ARN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
+DOMAIN_NAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+class DomainSettings(Strict):
+    """The public name of the application and its two certificates (CloudFront's must be in us-east-1)."""
+
+    name: Annotated[str, Field(pattern=DOMAIN_NAME, max_length=253, description=(
+        "Public host name served by CloudFront, such as app.example.com.br."))] | None = None
+    origin_name: Annotated[str, Field(pattern=DOMAIN_NAME, max_length=253, description=(
+        "Host name of the load balancer (a CNAME to it), covered by the ALB certificate; CloudFront "
+        "reaches the origin over HTTPS by this name. Default: origin.<name>."))] | None = None
+    alb_certificate_arn: Annotated[str, Field(pattern=ACM_CERTIFICATE_ARN)] | None = None
+    cloudfront_certificate_arn: Annotated[str, Field(pattern=ACM_CERTIFICATE_ARN)] | None = None
+
+    @model_validator(mode="after")
+    def _cloudfront_certificate_in_us_east_1(self) -> DomainSettings:
+        arn = self.cloudfront_certificate_arn
+        if arn is not None and arn.split(":")[3] != "us-east-1":
+            raise RuleViolation(("cloudfront_certificate_arn",), "must be an ACM certificate in us-east-1 "
+                                "(CloudFront only uses certificates from that region)")
+        if self.name is None and (self.origin_name or self.alb_certificate_arn or self.cloudfront_certificate_arn):
+            raise RuleViolation(("name",), "required when origin_name or a certificate ARN is set")
+        return self
+
+
+class AuditSettings(Strict):
+    cloudtrail: bool = Field(False, description="A CloudTrail trail of the account (all regions, encrypted, "
+                             "log file validation) into a locked-down bucket.")
+    retention_days: Annotated[int, Field(ge=90, le=3653)] = 365
+
+
+class BackupSettings(Strict):
+    enabled: bool = Field(False, description="AWS Backup of the database into an encrypted vault (compliance "
+                          "retention next to the automated backups).")
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 30
+    schedule: Annotated[str, Field(pattern=r"^cron\(.+\)$")] = "cron(0 5 * * ? *)"
+
+
 class Transition(Strict):
     days: Annotated[int, Field(ge=0)]
     storage_class: Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
@@ -299,6 +340,9 @@ class MonitoringSettings(Strict):
     availability_min_percent: Annotated[float, Field(ge=0, le=100)] = 99.9
     log_retention_days: int = 30
     alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(default_factory=list)
+    app_metrics_namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/#:-]{1,255}$", description=(
+        "CloudWatch namespace of the application's custom metrics on the dashboard "
+        "(default <project>-<environment>/Application)."))] | None = None
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
@@ -424,6 +468,10 @@ class Settings(Strict):
     compute: ComputeSettings = ComputeSettings()
     waf: WafSettings = WafSettings()
     cdn: CdnSettings = CdnSettings()
+    domain: DomainSettings = DomainSettings()
+    enable_xray: bool = Field(False, description="X-Ray daemon sidecar and tracing permissions for the service.")
+    audit: AuditSettings = AuditSettings()
+    backup: BackupSettings = BackupSettings()
     storage: StorageSettings = StorageSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     budget: BudgetSettings = BudgetSettings()
@@ -468,8 +516,25 @@ class Settings(Strict):
         if self.database.backup_retention_days < 7:
             raise RuleViolation(("database", "backup_retention_days"),
                                 "must be at least 7 in a protected environment")
+        if not self.backup.enabled:
+            raise RuleViolation(("backup", "enabled"), "must be true in a protected environment (30-day compliance "
+                                "retention through AWS Backup)")
+        if self.backup.retention_days < 30:
+            raise RuleViolation(("backup", "retention_days"), "must be at least 30 in a protected environment")
+        if not self.audit.cloudtrail:
+            raise RuleViolation(("audit", "cloudtrail"), "must be true in a protected environment")
+        if self.domain.name is None:
+            raise RuleViolation(("domain", "name"), "required in a protected environment: the HTTPS listener and "
+                                "CloudFront need certificates for it (looked up by this name, or given as "
+                                "domain.alb_certificate_arn / domain.cloudfront_certificate_arn)")
         return self
 
+    @model_validator(mode="after")
+    def _cdn_needs_a_domain(self) -> Settings:
+        if self.cdn.enabled and self.domain.name is None:
+            raise RuleViolation(("cdn", "enabled"), "needs domain.name: CloudFront reaches the load balancer over "
+                                "HTTPS by a name its certificate covers (domain.origin_name, default origin.<name>)")
+        return self
 
 # Keys that configure the toolkit itself; every other top-level key is a root-module variable.
 # `usage` only feeds `toolkit cost`: no root-module variable reads it.

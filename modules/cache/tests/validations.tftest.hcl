@@ -1,0 +1,91 @@
+# Every validation of the module's variables, each broken once: a rule no test can break is not known to work.
+# replication has six rules: each run breaks exactly one of them.
+provider "aws" {
+  region = "sa-east-1"
+}
+
+variables {
+  name       = "edu-platform-test"
+  vpc_id     = "vpc-0123456789abcdef0"
+  subnet_ids = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
+}
+
+run "name_over_40_characters" {
+  command = plan
+  variables { name = "edu-platform-production-cache-for-the-api" }
+  expect_failures = [var.name]
+}
+
+run "secret_recovery_window_3_days" {
+  command = plan
+  variables { auth_token_secret_recovery_window_days = 3 }
+  expect_failures = [var.auth_token_secret_recovery_window_days]
+}
+
+run "engine_memcached" {
+  command = plan
+  variables { engine = "memcached" }
+  expect_failures = [var.engine]
+}
+
+run "engine_version_6" {
+  command = plan
+  variables { engine_version = "6.2" }
+  expect_failures = [var.engine_version]
+}
+
+run "six_replicas_per_shard" {
+  command = plan
+  variables { replication = { cluster_mode_enabled = true, num_node_groups = 2, replicas_per_node_group = 6 } }
+  expect_failures = [var.replication]
+}
+
+run "zero_shards" {
+  command = plan
+  variables { replication = { cluster_mode_enabled = true, num_node_groups = 0 } }
+  expect_failures = [var.replication]
+}
+
+run "shards_without_cluster_mode" {
+  command = plan
+  variables { replication = { num_node_groups = 2 } }
+  expect_failures = [var.replication]
+}
+
+run "more_than_six_nodes_without_cluster_mode" {
+  # replicas_per_node_group 6 also breaks the 0-5 rule; expect_failures names the variable, so the run checks
+  # that the group size rule holds on its own in the next one.
+  command = plan
+  variables { replication = { replicas_per_node_group = 6 } }
+  expect_failures = [var.replication]
+}
+
+run "failover_without_a_replica" {
+  command = plan
+  variables { replication = { automatic_failover_enabled = true } }
+  expect_failures = [var.replication]
+}
+
+run "cluster_mode_without_failover" {
+  command = plan
+  variables { replication = { cluster_mode_enabled = true, replicas_per_node_group = 1, automatic_failover_enabled = false } }
+  expect_failures = [var.replication]
+}
+
+run "snapshot_retention_above_35" {
+  command = plan
+  variables { snapshot_retention_limit = 36 }
+  expect_failures = [var.snapshot_retention_limit]
+}
+
+run "log_type_audit" {
+  command = plan
+  variables { log_types = ["audit-log"] }
+  expect_failures = [var.log_types]
+}
+
+run "log_retention_not_a_cloudwatch_value" {
+  command = plan
+  variables { log_retention_days = 45 }
+  expect_failures = [var.log_retention_days]
+}

@@ -1,0 +1,58 @@
+# Every validation of the module's variables, each broken once: a rule no test can break is not known to work.
+# buckets has seven rules: each run breaks exactly one of them.
+provider "aws" {
+  region = "sa-east-1"
+}
+
+variables {
+  name_prefix = "edu-platform-test"
+}
+
+run "name_prefix_ending_with_a_hyphen" {
+  command = plan
+  variables { name_prefix = "edu-platform-" }
+  expect_failures = [var.name_prefix]
+}
+
+run "bucket_key_in_upper_case" {
+  command = plan
+  variables { buckets = { Uploads = {} } }
+  expect_failures = [var.buckets]
+}
+
+run "unknown_storage_class" {
+  command = plan
+  variables { buckets = { uploads = { lifecycle = [{ id = "tier-down", transitions = [{ days = 30, storage_class = "GLACIER_FLEXIBLE" }] }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "standard_ia_after_7_days" {
+  # The storage plan's first wish for uploads: S3 refuses Standard-IA before day 30.
+  command = plan
+  variables { buckets = { uploads = { lifecycle = [{ id = "tier-down", transitions = [{ days = 7, storage_class = "STANDARD_IA" }] }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "transitions_out_of_order" {
+  command = plan
+  variables { buckets = { exports = { lifecycle = [{ id = "archive", transitions = [{ days = 90, storage_class = "GLACIER" }, { days = 60, storage_class = "DEEP_ARCHIVE" }] }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "glacier_15_days_after_standard_ia" {
+  command = plan
+  variables { buckets = { uploads = { lifecycle = [{ id = "tier-down", transitions = [{ days = 30, storage_class = "STANDARD_IA" }, { days = 45, storage_class = "GLACIER" }] }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "expiration_before_the_transition" {
+  command = plan
+  variables { buckets = { exports = { lifecycle = [{ id = "archive-then-expire", transitions = [{ days = 30, storage_class = "GLACIER" }], expiration_days = 20 }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "rule_id_with_spaces" {
+  command = plan
+  variables { buckets = { exports = { lifecycle = [{ id = "archive then expire", expiration_days = 90 }] } } }
+  expect_failures = [var.buckets]
+}
