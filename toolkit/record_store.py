@@ -211,12 +211,16 @@ def local_journal(project: Project, environment: str) -> Journal:
     return Journal(LocalRecords(project.environment_data_dir(environment)))
 
 
+def _place(config: EnvironmentConfig | SharedPlace | None) -> SharedPlace | None:
+    return config if isinstance(config, SharedPlace) or config is None else shared_place(config)
+
+
 def checkpoint_store_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
                          environment: str | None = None) -> CheckpointStore:
     """The environment's checkpoints: beside the state for an S3 backend, else the project folder."""
     from toolkit.checkpoints import CheckpointStore
 
-    place = config if isinstance(config, SharedPlace) or config is None else shared_place(config)
+    place = _place(config)
     if place is None:
         return local_checkpoint_store(project, environment or getattr(config, "name", ""))
     return CheckpointStore(place.records("checkpoints"))
@@ -227,7 +231,7 @@ def journal_for(project: Project, config: EnvironmentConfig | SharedPlace | None
     """The environment's rollback journal: beside the state for an S3 backend, else the project folder."""
     from toolkit.rollback.journal import Journal
 
-    place = config if isinstance(config, SharedPlace) or config is None else shared_place(config)
+    place = _place(config)
     if place is None:
         return local_journal(project, environment or getattr(config, "name", ""))
     return Journal(place.records("journal"))
@@ -236,7 +240,7 @@ def journal_for(project: Project, config: EnvironmentConfig | SharedPlace | None
 def local_only(project: Project, place: EnvironmentConfig | SharedPlace | None,
                shared_ids: list[str] | None = None) -> str:
     """A hint naming the checkpoints this checkout keeps only locally for an S3 environment ("" when none)."""
-    place = place if isinstance(place, SharedPlace) or place is None else shared_place(place)
+    place = _place(place)
     if place is None:
         return ""
     name = place.environment
