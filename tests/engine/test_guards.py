@@ -16,18 +16,18 @@ import pytest
 
 from tests.engine.conftest import EngineProject, bootstrap_backend, make_project, sandbox_environment, toolkit
 from tests.support.moto_server import MotoServer
+from tests.support.protected import PROTECTED_SETTINGS
 from toolkit.errors import GuardError
 
 pytestmark = pytest.mark.slow
 PROJECT = "eng-guard"
-PROTECTED_DATABASE = {"multi_az": True, "deletion_protection": True, "backup_retention_days": 7}
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory,
             module_environment: pytest.MonkeyPatch) -> Iterator[EngineProject]:
     created = make_project(tmp_path_factory.mktemp("engine"), PROJECT, {
-        "prod": sandbox_environment(PROJECT, database=PROTECTED_DATABASE),
+        "prod": sandbox_environment(PROJECT, **PROTECTED_SETTINGS),
         "staging": sandbox_environment(PROJECT),
     })
     module_environment.setenv("TOOLKIT_PROJECT_DIR", str(created.root))

@@ -25,17 +25,17 @@ from tests.reliability.conftest import (
     sandbox_environment,
 )
 from tests.support.moto_server import MotoServer
+from tests.support.protected import PROTECTED_SETTINGS
 
 pytestmark = pytest.mark.slow
 PROJECT = "rel-guard"
-PROTECTED_DATABASE = {"multi_az": True, "deletion_protection": True, "backup_retention_days": 7}
 BUCKETS = {"uploads": {"versioning": True}, "exports": {"versioning": False}}
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, emulator_variables: pytest.MonkeyPatch) -> EmulatorProject:
     created = make_emulator_project(tmp_path_factory.mktemp("guard"), PROJECT, {
-        "prod": sandbox_environment(PROJECT, database=PROTECTED_DATABASE, storage={"buckets": BUCKETS}),
+        "prod": sandbox_environment(PROJECT, **PROTECTED_SETTINGS, storage={"buckets": BUCKETS}),
         "staging": sandbox_environment(PROJECT),
     })
     emulator_variables.setenv("TOOLKIT_PROJECT_DIR", str(created.root))
