@@ -17,7 +17,8 @@ step "checkpoint of the good deployment (what \`toolkit apply\` records before e
 "$PY" - <<'PYTHON'
 import json, os, subprocess, sys
 from toolkit.aws import aws_client
-from toolkit.checkpoints import ApplyRecord, CheckpointStore, StateVersion, capture, iso, targets_from_state, utc_now
+from toolkit.checkpoints import ApplyRecord, StateVersion, capture, iso, targets_from_state, utc_now
+from toolkit.record_store import checkpoint_store_for
 from toolkit.config import load_environment
 from toolkit.project import Project
 from toolkit.render import backend_settings
@@ -45,7 +46,7 @@ checkpoint.git_commit = head.stdout.strip() or None
 checkpoint.state = StateVersion(backend="s3", lineage=state["lineage"], serial=state["serial"],
                                 s3_bucket=backend["bucket"], s3_key=backend["key"],
                                 s3_version_id=state_object.get("VersionId"), dynamodb_table=backend.get("dynamodb_table"))
-store = CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
+store = checkpoint_store_for(project, load_environment(project, environment))
 store.save(checkpoint)
 store.update_apply(checkpoint.id, ApplyRecord(result="success", applied_by=checkpoint.created_by,
                                               started_at=iso(utc_now()), summary="demo: bad image deployed"))
@@ -58,14 +59,14 @@ step "deploying a bad task definition revision (image :broken)"
 "$PY" - <<'PYTHON'
 import os
 from toolkit.aws import aws_client
-from toolkit.checkpoints import CheckpointStore
+from toolkit.record_store import checkpoint_store_for
 from toolkit.config import load_environment
 from toolkit.project import Project
 
 environment = os.environ["ENVIRONMENT"]
 project = Project.discover()
 region = load_environment(project, environment).settings.aws_region
-checkpoint = CheckpointStore(project.environment_data_dir(environment) / "checkpoints").latest()
+checkpoint = checkpoint_store_for(project, load_environment(project, environment)).latest()
 ecs = aws_client("ecs", region=region)
 keys = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
         "requiresCompatibilities", "cpu", "memory")
@@ -92,14 +93,14 @@ step "verify: the service runs the checkpoint's revision again"
 "$PY" - <<'PYTHON'
 import os, sys
 from toolkit.aws import aws_client
-from toolkit.checkpoints import CheckpointStore
+from toolkit.record_store import checkpoint_store_for
 from toolkit.config import load_environment
 from toolkit.project import Project
 
 environment = os.environ["ENVIRONMENT"]
 project = Project.discover()
 region = load_environment(project, environment).settings.aws_region
-checkpoint = CheckpointStore(project.environment_data_dir(environment) / "checkpoints").latest()
+checkpoint = checkpoint_store_for(project, load_environment(project, environment)).latest()
 ecs = aws_client("ecs", region=region)
 for service in checkpoint.ecs_services:
     now = ecs.describe_services(cluster=service.cluster, services=[service.service])["services"][0]

@@ -22,11 +22,13 @@ import typing
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.files import write_atomically
 from toolkit.secrets import is_secret_name
+
+if TYPE_CHECKING:
+    from toolkit.record_store import Records
 
 CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
@@ -185,12 +187,19 @@ class ApplyRecord:
     pid_started: str | None = None
     # Addresses the plan creates (or replaces) → the import id the plan already knows, or None.
     creating: dict[str, str | None] = field(default_factory=dict)
+    # The state's serial once the apply ended (None: unknown): a later state serial means something changed the
+    # state after this apply without a checkpoint (a run by hand, a checkout keeping its checkpoints locally).
+    state_serial_after: int | None = None
 
     @property
     def status(self) -> str:
-        """The result, with "started" told apart: "running" (its process is alive here) or "interrupted"."""
+        """The result, with "started" told apart: "running" (its process is alive here), "interrupted" (its process
+        here is gone), or "unfinished" (started on another machine: records are shared beside an S3 state, and from
+        here a lost CI runner and one still applying look the same)."""
         if self.result != "started":
             return self.result
+        if self.host != socket.gethostname():
+            return "unfinished"
         if self.pid is not None and process_still_running(self.host, self.pid, self.pid_started):
             return "running"
         return "interrupted"
@@ -492,13 +501,43 @@ def newest_snapshot(rds: Any, source: str, kind: str) -> DbSnapshotRecord | None
 # ---------------------------------------------------------------------------------------------
 
 class CheckpointStore:
-    """One JSON file per checkpoint (`<id>.json`) in `directory` (Project.environment_data_dir(env)/checkpoints)."""
+    """One JSON record per checkpoint (`<id>.json`): in a folder (Project.environment_data_dir(env)/checkpoints,
+    the local backend) or beside the state in S3 (toolkit.record_store.checkpoint_store_for picks)."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
+    def __init__(self, place: Path | Records) -> None:
+        from toolkit.record_store import LocalRecords
+
+        self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
+
+    @property
+    def location(self) -> str:
+        return self.records.location
+
+    @property
+    def directory(self) -> Path:
+        """The local folder (local stores only)."""
+        from toolkit.record_store import LocalRecords
+
+        if not isinstance(self.records, LocalRecords):
+            raise ToolkitError(f"checkpoints in {self.location} have no local folder")
+        return self.records.directory
 
     def path(self, checkpoint_id: str) -> Path:
         return self.directory / f"{checkpoint_id}.json"
+
+    def where(self, checkpoint_id: str) -> str:
+        return self.records.where(f"{checkpoint_id}.json")
+
+    def tfvars_name(self, checkpoint_id: str) -> str:
+        return f"{checkpoint_id}/{TFVARS_FILE}"
+
+    def save_tfvars(self, checkpoint_id: str, text: str) -> None:
+        """The rendered terraform.tfvars the checkpoint's apply used (kept for `rollback --step full`)."""
+        self.records.put(self.tfvars_name(checkpoint_id), text.encode("utf-8"))
+
+    def read_tfvars(self, checkpoint_id: str) -> str | None:
+        body = self.records.get(self.tfvars_name(checkpoint_id))
+        return body.decode("utf-8") if body is not None else None
 
     def tfvars_path(self, checkpoint_id: str) -> Path:
         """The rendered terraform.tfvars the checkpoint's apply used (kept for `rollback --step full`)."""
@@ -508,10 +547,18 @@ class CheckpointStore:
         """What was live at `checkpoint`: its own record, or (older checkpoints) the last successful apply before it."""
         if checkpoint.live is not None:
             return checkpoint.live
-        earlier = [item for item in self.list() if item.id < checkpoint.id and item.result == "success"]
-        if not earlier:
-            return None
-        return earlier[-1].applied_configuration()
+        earlier = self.newest_successful(before=checkpoint.id)
+        return earlier.applied_configuration() if earlier else None
+
+    def newest_successful(self, before: str | None = None) -> Checkpoint | None:
+        """The newest checkpoint (before the id `before`) whose apply succeeded; read newest first."""
+        for checkpoint_id in reversed(self.ids()):
+            if before is not None and checkpoint_id >= before:
+                continue
+            checkpoint = self.load(checkpoint_id)
+            if checkpoint.result == "success":
+                return checkpoint
+        return None
 
     def files_dir(self, checkpoint_id: str) -> Path:
         """A folder for files that belong to a checkpoint (e.g. the local state backup); created on demand."""
@@ -519,40 +566,45 @@ class CheckpointStore:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def save(self, checkpoint: Checkpoint) -> Path:
+    def save(self, checkpoint: Checkpoint) -> str:
         if not CHECKPOINT_ID.match(checkpoint.id):
             raise ToolkitError(f"checkpoint id {checkpoint.id!r} is not of the form 20261126T141500Z-3f9a")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.path(checkpoint.id)
-        write_atomically(target, json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n")
-        return target
+        body = json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n"
+        self.records.put(f"{checkpoint.id}.json", body.encode("utf-8"))
+        return self.where(checkpoint.id)
+
+    def ids(self) -> list[str]:
+        """Every checkpoint id, oldest first (ids sort by time); reads no record."""
+        return [name[:-5] for name in self.records.names() if name.endswith(".json") and CHECKPOINT_ID.match(name[:-5])]
 
     def list(self) -> list[Checkpoint]:
-        """All checkpoints, oldest first (ids sort by time)."""
-        if not self.directory.is_dir():
-            return []
-        return [self._read(path) for path in sorted(self.directory.glob("*.json"))
-                if CHECKPOINT_ID.match(path.stem)]
+        """All checkpoints, oldest first."""
+        return [self.load(checkpoint_id) for checkpoint_id in self.ids()]
 
     def load(self, checkpoint_id: str) -> Checkpoint:
-        path = self.path(checkpoint_id)
-        if not CHECKPOINT_ID.match(checkpoint_id) or not path.is_file():
-            known = [item.stem for item in sorted(self.directory.glob("*.json"))] if self.directory.is_dir() else []
+        body = self.records.get(f"{checkpoint_id}.json") if CHECKPOINT_ID.match(checkpoint_id) else None
+        if body is None:
+            known = self.ids()
             hint = f"; known: {', '.join(known[-5:])}" if known else "; there are none yet"
             raise UsageError(f"unknown checkpoint {checkpoint_id!r}{hint}")
-        return self._read(path)
+        try:
+            return Checkpoint.from_dict(json.loads(body))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise ToolkitError(f"{self.where(checkpoint_id)}: unreadable checkpoint: {error}") from None
 
     def latest(self) -> Checkpoint | None:
-        checkpoints = self.list()
-        return checkpoints[-1] if checkpoints else None
+        ids = self.ids()
+        return self.load(ids[-1]) if ids else None
+
+    def newest_applied(self) -> Checkpoint | None:
+        """The newest checkpoint whose apply started (read newest first: usually one record)."""
+        for checkpoint_id in reversed(self.ids()):
+            checkpoint = self.load(checkpoint_id)
+            if checkpoint.apply:
+                return checkpoint
+        return None
 
     def update_apply(self, checkpoint_id: str, record: ApplyRecord) -> None:
         checkpoint = self.load(checkpoint_id)
         checkpoint.apply = record
         self.save(checkpoint)
-
-    def _read(self, path: Path) -> Checkpoint:
-        try:
-            return Checkpoint.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError) as error:
-            raise ToolkitError(f"{path}: unreadable checkpoint: {error}") from None

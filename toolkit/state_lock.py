@@ -404,6 +404,18 @@ class LocalStateLock:
 StateLock = S3StateLock | LocalStateLock
 
 
+def backend_clients(config: Any, clients: ClientFactory | None = None) -> ClientFactory:
+    """Clients for the environment's S3 backend (its region and emulator endpoint); `clients` is kept when it
+    already fits, else its endpoint and call recorder carry over."""
+    backend = config.settings.backend
+    region = backend.region or config.settings.aws_region
+    endpoint = os.environ.get(backend.endpoint_from_env) if backend.endpoint_from_env else None
+    if clients is None or clients.region != region or (endpoint and endpoint != clients.endpoint_url):
+        clients = ClientFactory(region=region, endpoint_url=endpoint or (clients.endpoint_url if clients else None),
+                                **({"recorder": clients.recorder} if clients else {}))
+    return clients
+
+
 def state_lock_for(project: Any, config: Any, *, clients: ClientFactory | None = None, invoke: Invoke = call,
                    bucket: str | None = None, key: str | None = None) -> StateLock:
     """The lock of an environment's state, of the kind its file pins (`bucket`/`key`: another state object
@@ -413,11 +425,7 @@ def state_lock_for(project: Any, config: Any, *, clients: ClientFactory | None =
     backend = config.settings.backend
     if backend.type == "local":
         return LocalStateLock(project.state_dir(config.name) / "terraform.tfstate")
-    region = backend.region or config.settings.aws_region
-    endpoint = os.environ.get(backend.endpoint_from_env) if backend.endpoint_from_env else None
-    if clients is None or clients.region != region or (endpoint and endpoint != clients.endpoint_url):
-        clients = ClientFactory(region=region, endpoint_url=endpoint or (clients.endpoint_url if clients else None),
-                                **({"recorder": clients.recorder} if clients else {}))
+    clients = backend_clients(config, clients)
     return S3StateLock(kind=str(backend.lock), bucket=bucket or str(backend.bucket), key=key or state_key(config),
                        table=backend.dynamodb_table, clients=clients, encrypt=backend.encrypt,
                        kms_key_id=backend.kms_key_id, invoke=invoke)

@@ -47,7 +47,6 @@ def rollback_scenario(environment: str) -> dict[str, Any]:
     from toolkit.aws import aws_client
     from toolkit.checkpoints import (
         ApplyRecord,
-        CheckpointStore,
         StateVersion,
         capture,
         iso,
@@ -56,6 +55,7 @@ def rollback_scenario(environment: str) -> dict[str, Any]:
     )
     from toolkit.config import load_environment
     from toolkit.project import Project
+    from toolkit.record_store import checkpoint_store_for
     from toolkit.render import backend_settings
 
     project = Project.discover()
@@ -72,7 +72,7 @@ def rollback_scenario(environment: str) -> dict[str, Any]:
                                     s3_bucket=backend["bucket"], s3_key=backend["key"],
                                     s3_version_id=state_object.get("VersionId"),
                                     dynamodb_table=backend.get("dynamodb_table"))
-    store = CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
+    store = checkpoint_store_for(project, load_environment(project, environment))
     store.save(checkpoint)
     store.update_apply(checkpoint.id, ApplyRecord(result="success", applied_by=checkpoint.created_by,
                                                   started_at=iso(utc_now()), summary="bench: bad image deployed"))

@@ -63,8 +63,13 @@ class EngineProject:
         return json.loads((self.latest_plan(environment) / "metadata.json").read_text(encoding="utf-8"))
 
     def checkpoints(self, environment: str) -> list[dict[str, Any]]:
-        folder = self.data_dir(environment) / "checkpoints"
-        return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+        """The environment's checkpoints where the toolkit keeps them (beside an S3 state, else the folder)."""
+        from toolkit.config import load_environment
+        from toolkit.project import Project
+        from toolkit.record_store import checkpoint_store_for
+
+        project = Project(self.root)
+        return [item.to_dict() for item in checkpoint_store_for(project, load_environment(project, environment)).list()]
 
     def state(self, moto: MotoServer, environment: str) -> dict[str, Any] | None:
         """The environment's current state object, read straight from the emulator's S3."""

@@ -59,7 +59,9 @@ def test_kill_9_mid_apply_is_recorded_and_the_next_plan_prints_import_blocks(pro
     deadline = time.monotonic() + WAIT_SECONDS
     try:
         # Kill once terraform has created the database (the provider then waits for it): mid-apply for sure.
-        while not rds.describe_db_instances()["DBInstances"]:
+        # Its own database (other modules of the session may have created theirs in the same emulator).
+        while not [item for item in rds.describe_db_instances()["DBInstances"]
+                   if item["DBInstanceIdentifier"] == f"{PROJECT}-{ENV}"]:
             assert runner.poll() is None, "the apply ended before it could be killed"
             assert time.monotonic() < deadline, "the database was never created"
             time.sleep(0.5)

@@ -193,7 +193,10 @@ def test_while_an_apply_holds_the_lock_others_are_refused_naming_it(project: Loc
         assert "A run on this machine that may hold it is still running: terraform apply (pid " in unlock.output
         assert f"`toolkit unlock {ENV} {holder['ID']} --force` releases it anyway" in unlock.output
 
-        rollback = toolkit("rollback", ENV, "--step", "terraform-state", "--to", restore_to["id"], "--yes")
+        # The running apply is an apply after the checkpoint: named, so the step goes on to the lock.
+        running = project.checkpoints(ENV)[-1]["id"]
+        rollback = toolkit("rollback", ENV, "--step", "terraform-state", "--to", restore_to["id"], "--also-undo",
+                           running, "--yes")
         assert rollback.exit_code == 1, rollback.output
         assert "Error: step terraform-state failed: the state s3://" in rollback.output
         assert f"lock ID:   {holder['ID']}" in rollback.output and "nothing restored" in rollback.output
@@ -206,8 +209,12 @@ def test_while_an_apply_holds_the_lock_others_are_refused_naming_it(project: Loc
 
 def test_rollback_after_the_apply_restores_a_state_terraform_accepts(project: LockedProject,
                                                                      moto_server: MotoServer) -> None:
-    restore_to = project.checkpoints(ENV)[-2]
-    result = toolkit("rollback", ENV, "--step", "terraform-state", "--to", restore_to["id"], "--yes")
+    restore_to, later = project.checkpoints(ENV)[-2:]
+    refused = toolkit("rollback", ENV, "--step", "terraform-state", "--to", restore_to["id"], "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert f"name each: --also-undo {later['id']}" in refused.output
+    result = toolkit("rollback", ENV, "--step", "terraform-state", "--to", restore_to["id"], "--also-undo",
+                     later["id"], "--yes")
     assert result.exit_code == 0, result.output
     state = project.state(moto_server, ENV)
     assert state["serial"] == restore_to["state"]["serial"]

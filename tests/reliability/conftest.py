@@ -189,10 +189,13 @@ class EmulatorProject:
         return item.get("Item")
 
     def checkpoints(self, environment: str) -> list[dict[str, Any]]:
-        import json
+        """The environment's checkpoints where the toolkit keeps them (beside an S3 state, else the folder)."""
+        from toolkit.config import load_environment
+        from toolkit.project import Project
+        from toolkit.record_store import checkpoint_store_for
 
-        folder = self.data_dir(environment) / "checkpoints"
-        return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+        project = Project(self.root)
+        return [item.to_dict() for item in checkpoint_store_for(project, load_environment(project, environment)).list()]
 
     def process_environment(self, **extra: str) -> dict[str, str]:
         return {**os.environ, "TOOLKIT_PROJECT_DIR": str(self.root), **extra}

@@ -157,13 +157,23 @@ def test_destroy_plan_needs_allow_destroy_for_every_stateful_resource(project: E
     assert_nothing_applied(project, moto_server, serial, 1)
 
 
+def journal_runs(project: EmulatorProject, environment: str) -> list[str]:
+    """Rollback runs in the environment's journal (beside its S3 state)."""
+    from toolkit.config import load_environment
+    from toolkit.project import Project
+    from toolkit.record_store import journal_for
+
+    root = Project(project.root)
+    return journal_for(root, load_environment(root, environment)).run_ids()
+
+
 def test_protected_rollback_with_another_name_is_refused(project: EmulatorProject, moto_server: MotoServer) -> None:
     before = len(project.checkpoints("prod"))
     wrong = run_cli("rollback", "prod", "--step", "autoscaling", "--yes", "--approve", "staging")
     assert_clean_failure(wrong, code=1)
     assert wrong.stderr.rstrip("\n") == ("Error: --approve staging does not match the environment prod: nothing "
                                          "was changed")
-    assert not (project.data_dir("prod") / "journal.jsonl").exists(), "nothing was executed"
+    assert not journal_runs(project, "prod"), "nothing was executed"
     assert len(project.checkpoints("prod")) == before
 
 
@@ -172,7 +182,7 @@ def test_protected_rollback_without_approval_is_refused(project: EmulatorProject
     unapproved = run_cli("rollback", "prod", "--step", "autoscaling", "--yes")
     assert_clean_failure(unapproved, code=1)
     assert unapproved.stderr.rstrip("\n") == "Error: prod is protected: add --approve prod (nothing was changed)"
-    assert not (project.data_dir("prod") / "journal.jsonl").exists(), "nothing was executed"
+    assert not journal_runs(project, "prod"), "nothing was executed"
 
 
 def test_destroy_hidden_from_plan_json_is_still_refused(project: EmulatorProject, moto_server: MotoServer) -> None:

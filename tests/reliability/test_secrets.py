@@ -163,14 +163,20 @@ def test_no_canary_in_any_output() -> None:
     assert leaked == {}
 
 
-def test_no_canary_in_any_artifact(project: EmulatorProject) -> None:
+def test_no_canary_in_any_artifact(project: EmulatorProject, moto_server: MotoServer) -> None:
     files = artifacts(project.root)
     names = {path.name for path in files}
     assert {"terraform.tfvars", "metadata.json", "review.md", "review.json", "review.txt", "drift.md",
             "journal.jsonl"} <= names | {"journal.jsonl"}, sorted(names)
-    assert any(path.parent.name == "checkpoints" for path in files)
     leaked = {str(path.relative_to(project.root)): leaks(path.read_text(encoding="utf-8", errors="replace"))
               for path in files if path.name != "plan.json"}
+    # The checkpoints (and any rollback journal) live beside the S3 state: every record there is searched too.
+    s3 = moto_server.client("s3")
+    bucket = project.read_environment(ENV)["backend"]["bucket"]
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []) if "/toolkit/" in item["Key"]]
+    assert any("/toolkit/checkpoints/" in key for key in keys), keys
+    for key in keys:
+        leaked[f"s3://{bucket}/{key}"] = leaks(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
     assert {path: found for path, found in leaked.items() if found} == {}
 
 

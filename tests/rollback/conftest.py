@@ -8,6 +8,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,9 +62,16 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop_moto_server(server)
 
 
+def toolkit_records(method: str, path: str) -> bool:
+    """The toolkit's own records beside the state (checkpoints, journal) and the bucket versioning check: the
+    tests observe and fault the calls a rollback makes on the infrastructure and the state, not its bookkeeping."""
+    decoded = urllib.parse.unquote(path)
+    return "/toolkit/" in decoded or "prefix=sandbox/toolkit/" in decoded or decoded.endswith("?versioning")
+
+
 @pytest.fixture
 def proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
-    started = FaultProxy(moto_endpoint).start()
+    started = FaultProxy(moto_endpoint, unobserved=toolkit_records).start()
     try:
         yield started
     finally:
@@ -161,10 +169,22 @@ class World:
         return answer["VersionId"], answer["Body"].read()
 
     def journal(self) -> list[dict[str, Any]]:
-        path = self.project.environment_data_dir(ENVIRONMENT) / "journal.jsonl"
-        if not path.is_file():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        """The environment's journal, where rollback writes it (beside the state: the sandbox backend is S3)."""
+        from dataclasses import asdict
+
+        from toolkit.config import load_environment
+        from toolkit.record_store import journal_for
+
+        return [asdict(entry) for entry in journal_for(self.project, load_environment(self.project,
+                                                                                      ENVIRONMENT)).read()]
+
+
+def shared_store(project: Project) -> CheckpointStore:
+    """The sandbox's checkpoints: beside its S3 state (what every apply writes and rollback reads)."""
+    from toolkit.config import load_environment
+    from toolkit.record_store import checkpoint_store_for
+
+    return checkpoint_store_for(project, load_environment(project, ENVIRONMENT))
 
 
 def reset_moto(endpoint: str) -> None:
@@ -221,9 +241,8 @@ def build_world(endpoint: str, project: Project, *, desired_count: int = MOTO_RU
     checkpoint.git_commit = "0123456789abcdef0123456789abcdef01234567"
     checkpoint.tfvars_sha256 = "ab" * 32
     # What was live: the throw-away repository's commit and the tfvars its apply's checkpoint kept.
-    store = CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints")
-    store.files_dir(GOOD_APPLY_CHECKPOINT)
-    store.tfvars_path(GOOD_APPLY_CHECKPOINT).write_text(GOOD_TFVARS, encoding="utf-8")
+    store = shared_store(project)
+    store.save_tfvars(GOOD_APPLY_CHECKPOINT, GOOD_TFVARS)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project.root, capture_output=True, text=True,
                           check=True).stdout.strip()
     checkpoint.live = LiveConfiguration(GOOD_APPLY_CHECKPOINT, head, hashlib.sha256(GOOD_TFVARS.encode()).hexdigest(),

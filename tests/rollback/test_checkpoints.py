@@ -80,7 +80,7 @@ def test_capture_records_the_values_before_the_apply(world: World) -> None:
             for item in checkpoint.autoscaling] == [(f"service/{CLUSTER}/{SERVICE}", 1, 3, False)]
     assert checkpoint.apply is not None and checkpoint.apply.result == "success"
     assert checkpoint.warnings == []
-    text = world.store.path(world.checkpoint_id).read_text()
+    text = world.store.records.get(f"{world.checkpoint_id}.json").decode()
     assert "not-a-real-secret" not in text and "s3cr3t" not in text
 
 

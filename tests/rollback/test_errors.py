@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rollback.conftest import ENVIRONMENT, invoke
-from toolkit.checkpoints import Checkpoint, CheckpointStore
+from tests.rollback.conftest import ENVIRONMENT, REGION, STATE_BUCKET, direct, invoke, reset_moto, shared_store
+from toolkit.checkpoints import Checkpoint
 from toolkit.project import Project
 
 STEPS = "ecs-task-definition, autoscaling, terraform-state, db-parameter-group, cache-disable, db-restore, " \
@@ -16,16 +16,23 @@ CHECKPOINT_ID = "20261126T030000Z-0abc"
 
 
 @pytest.fixture
-def saved(project: Project) -> Project:
-    """A project with one (empty) sandbox checkpoint: enough for argument errors, no AWS resources needed."""
-    store = CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints")
+def saved(project: Project, moto_endpoint: str) -> Project:
+    """A project with one (empty) sandbox checkpoint beside its state: enough for argument errors."""
+    reset_moto(moto_endpoint)
+    s3 = direct("s3", moto_endpoint)
+    s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    store = shared_store(project)
     store.save(Checkpoint(id=CHECKPOINT_ID, environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z",
                           created_by="deployer@ci"))
     return project
 
 
 def journal_exists(project: Project) -> bool:
-    return (project.environment_data_dir(ENVIRONMENT) / "journal.jsonl").exists()
+    from toolkit.config import load_environment
+    from toolkit.record_store import journal_for
+
+    return bool(journal_for(project, load_environment(project, ENVIRONMENT)).run_ids())
 
 
 @pytest.mark.parametrize(("arguments", "exit_code", "message"), [
@@ -41,6 +48,12 @@ def journal_exists(project: Project) -> bool:
      "--resume-from 'db-restore': not a step of tier immediate (ecs-task-definition, autoscaling)"),
     (["--step", "ecs-task-definition", "--revision", "latest"], 1,
      "--revision 'latest': give a revision number or 'previous'"),
+    (["--step", "ecs-task-definition", "--also-undo", CHECKPOINT_ID], 1,
+     "--also-undo goes with the steps that change the state (terraform-state, full) or the tiers that hold them "
+     "(short, long)"),
+    (["--tier", "immediate", "--also-undo", CHECKPOINT_ID], 1,
+     "--also-undo goes with the steps that change the state (terraform-state, full) or the tiers that hold them "
+     "(short, long)"),
     (["--tier", "immediate", "--journal"], 1, "--journal only shows the journal: leave out --tier, --step and --yes"),
 ])
 def test_bad_arguments(saved: Project, cli, proxy, arguments: list[str], exit_code: int, message: str) -> None:
@@ -70,7 +83,7 @@ def test_no_checkpoint_yet(project, cli, proxy) -> None:
 def test_unknown_run_to_resume(saved: Project, cli, proxy) -> None:
     result = invoke(cli, "rollback", ENVIRONMENT, "--resume-from", "20200101T000000Z-abcd", "--yes")
     assert result.exit_code == 1, result.output
-    journal = saved.environment_data_dir(ENVIRONMENT) / "journal.jsonl"
+    journal = f"s3://{STATE_BUCKET}/edu-platform/{ENVIRONMENT}/toolkit/journal/"
     assert result.output == f"Error: run '20200101T000000Z-abcd' not found in {journal}\n"
     assert proxy.calls == []
 

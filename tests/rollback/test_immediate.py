@@ -7,7 +7,8 @@ import json
 import pytest
 
 from tests.rollback.conftest import CLUSTER, ENVIRONMENT, SERVICE, World, build_world, invoke
-from toolkit.checkpoints import CheckpointStore
+from toolkit.config import load_environment
+from toolkit.record_store import checkpoint_store_for
 
 FAST = ("--poll-interval", "0.05")
 # The immediate tier's AWS calls, in order: precondition reads, the two changes, verification reads.
@@ -163,7 +164,7 @@ def prod_checkpoint(world: World) -> str:
     """The sandbox checkpoint filed under prod too, so prod's guards can be exercised against the same world."""
     source = world.store.load(world.checkpoint_id)
     source.environment = "prod"
-    prod_store = CheckpointStore(world.project.environment_data_dir("prod") / "checkpoints")
+    prod_store = checkpoint_store_for(world.project, load_environment(world.project, "prod"))
     prod_store.save(source)
     return source.id
 
@@ -189,7 +190,7 @@ def test_protected_environment_with_approve(world: World, prod_checkpoint: str, 
 
 
 def test_checkpoint_json_holds_no_state_contents(world: World) -> None:
-    data = json.loads(world.store.path(world.checkpoint_id).read_text())
+    data = json.loads(world.store.records.get(f"{world.checkpoint_id}.json").decode())
     assert set(data["state"]) >= {"backend", "lineage", "serial", "s3_version_id"}
     assert "resources" not in json.dumps(data["state"])
 

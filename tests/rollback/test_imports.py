@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.rollback.conftest import ENVIRONMENT, REPO
-from toolkit.checkpoints import Checkpoint, CheckpointStore
+from toolkit.checkpoints import Checkpoint
 
 PROBE = """
 import json, sys
@@ -26,16 +28,29 @@ NOT_ON_THE_PATH = ("pydantic", "toolkit.config.model", "toolkit.config.environme
                    "toolkit.engine", "toolkit.review", "toolkit.drift", "toolkit.db")
 
 
-def test_immediate_tier_does_not_import_the_schema(tmp_path: Path) -> None:
+def test_immediate_tier_does_not_import_the_schema(tmp_path: Path, moto_endpoint: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.rollback.conftest import REGION, STATE_BUCKET, direct, reset_moto
+    from toolkit.project import Project
+    from toolkit.rollback.runbook import checkpoint_store
+
     root = tmp_path / "project"
     (root / "envs").mkdir(parents=True)
     for name in ("defaults.yaml", f"{ENVIRONMENT}.yaml"):
         (root / "envs" / name).write_text((REPO / "envs" / name).read_text())
-    store = CheckpointStore(root / ".toolkit" / "envs" / ENVIRONMENT / "checkpoints")
+    # The sandbox keeps its checkpoints beside its S3 state: found there without the schema too.
+    reset_moto(moto_endpoint)
+    s3 = direct("s3", moto_endpoint)
+    s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    store = checkpoint_store(Project(root), ENVIRONMENT)
     store.save(Checkpoint(id="20261126T030000Z-abcd", environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z",
                           created_by="deployer@ci"))
     environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TOOLKIT_PROJECT_DIR": str(root),
-                   "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "testing",
+                   "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
                    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_MAX_ATTEMPTS": "1"}
     arguments = ["rollback", ENVIRONMENT, "--tier", "immediate", "--yes"]
     completed = subprocess.run([sys.executable, "-c", PROBE, json.dumps(arguments)], env=environment,

@@ -9,8 +9,6 @@ from typing import Any
 
 from tests.rollback.conftest import DB_CLUSTER, DB_INSTANCE, ENVIRONMENT, GOOD_APPLY_CHECKPOINT, World, invoke
 from tests.support.git_repo import commit_all, git
-from toolkit.checkpoints import CheckpointStore
-from toolkit.project import Project
 
 FAST = ("--poll-interval", "0.05")
 RESTORED_INSTANCE = f"{DB_INSTANCE}-rb-"
@@ -189,12 +187,9 @@ def test_full_in_a_shallow_clone_says_to_unshallow(world: World, cli, tmp_path: 
     commit_all(origin, "second")
     clone = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
-    shutil.copytree(origin / ".toolkit", clone / ".toolkit")
+    # No copy of .toolkit: the clone reads the same checkpoints, beside the S3 state.
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(clone))
     set_live(world, git_commit=first)
-    shallow = World(**{**world.__dict__, "project": Project(clone),
-                       "store": CheckpointStore(Project(clone).environment_data_dir(ENVIRONMENT) / "checkpoints")})
-    set_live(shallow, git_commit=first)
     failed(full(cli, "--yes"), f"commit {first} (checkpoint {GOOD_APPLY_CHECKPOINT}) is not in this shallow "
                                    "clone: fetch the history with `git fetch --unshallow` (or just that commit: "
                                    f"`git fetch --depth=1 origin {first}`), then run the step again")
@@ -209,11 +204,13 @@ def test_full_outside_git_says_so(world: World, cli) -> None:
 
 
 def test_full_refuses_missing_or_edited_tfvars(world: World, cli) -> None:
-    kept = world.store.tfvars_path(GOOD_APPLY_CHECKPOINT)
-    kept.write_text('environment = "prod"\n')
+    # Kept beside the S3 state (the sandbox's backend), next to the checkpoint record.
+    name = world.store.tfvars_name(GOOD_APPLY_CHECKPOINT)
+    kept = world.store.records.where(name)
+    world.store.save_tfvars(GOOD_APPLY_CHECKPOINT, 'environment = "prod"\n')
     cannot_run(full(cli), f"{kept} does not match the sha256 checkpoint {GOOD_APPLY_CHECKPOINT} recorded: it was "
                           "edited after the apply; nothing applied")
-    kept.unlink()
+    world.client("s3").delete_object(Bucket=world.store.records.bucket, Key=world.store.records.prefix + name)
     cannot_run(full(cli), f"checkpoint {GOOD_APPLY_CHECKPOINT} kept no rendered tfvars ({kept} is missing; "
                           "checkpoints older than this toolkit version do not): its configuration cannot be rebuilt "
                           "exactly; use the other steps")

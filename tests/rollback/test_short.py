@@ -18,7 +18,7 @@ from tests.rollback.conftest import (
     invoke,
     state_document,
 )
-from toolkit.checkpoints import Checkpoint, CheckpointStore, StateVersion
+from toolkit.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, StateVersion
 
 FAST = ("--poll-interval", "0.05")
 LOCK_ID = f"{STATE_BUCKET}/{STATE_KEY}"
@@ -92,6 +92,9 @@ def test_local_state_restore_under_terraform_lock(project, cli, proxy) -> None:
     backup.write_bytes(state_document(7))
     checkpoint.state = StateVersion(backend="local", lineage="x", serial=7, local_backup=str(backup),
                                     local_path=str(state_path))
+    # The apply that took the state from 7 to 8 (so the restore undoes that apply alone).
+    checkpoint.apply = ApplyRecord(result="success", applied_by="deployer@ci", started_at="2026-11-26T03:00:01Z",
+                                   state_serial_after=8)
     store.save(checkpoint)
 
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(state_path)], stdin=subprocess.PIPE,
@@ -188,6 +191,6 @@ def test_short_tier_twice(world: World, cli, proxy) -> None:
 def test_journal_never_holds_secrets(world: World, cli) -> None:
     result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "short", "--yes", *FAST)
     assert result.exit_code == 0, result.output
-    text = (world.project.environment_data_dir(ENVIRONMENT) / "journal.jsonl").read_text()
+    text = json.dumps(world.journal())
     for secret in ("s3cr3t", "not-a-real-secret", "testing"):
         assert secret not in text

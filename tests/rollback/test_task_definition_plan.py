@@ -20,8 +20,18 @@ from typing import Any
 
 import pytest
 
-from tests.rollback.conftest import CLUSTER, ENVIRONMENT, REGION, SERVICE, direct, invoke, reset_moto
-from toolkit.checkpoints import CheckpointStore, EcsServiceRef, Targets, capture
+from tests.rollback.conftest import (
+    CLUSTER,
+    ENVIRONMENT,
+    REGION,
+    SERVICE,
+    STATE_BUCKET,
+    direct,
+    invoke,
+    reset_moto,
+    shared_store,
+)
+from toolkit.checkpoints import EcsServiceRef, Targets, capture
 from toolkit.checks.stub import prepare_mirror
 from toolkit.project import Project
 
@@ -93,7 +103,11 @@ def _walk(endpoint: str, project: Project, change: dict[str, Any]) -> tuple[str,
                        launchType="FARGATE")
     checkpoint = capture(ENVIRONMENT, Targets(ecs_services=[EcsServiceRef(CLUSTER, SERVICE)]), region=REGION,
                          endpoint_url=endpoint)
-    CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints").save(checkpoint)
+    # Beside the sandbox's S3 state, where apply keeps it (a versioned state bucket).
+    s3 = direct("s3", endpoint)
+    s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    shared_store(project).save(checkpoint)
 
     assert before["container_definitions"] != after["container_definitions"], "the plan changes no container"
     new = _register(ecs, after)

@@ -14,7 +14,7 @@ import http.client
 import json
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -104,7 +104,9 @@ def fault_response(kind: str, request_protocol: str) -> tuple[int, str, bytes]:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, unobserved: Callable[[str, str], bool] | None = None) -> None:
+        # Requests (method, path) passed through untouched: neither recorded nor faulted.
+        self.unobserved = unobserved or (lambda method, path: False)
         parsed = urllib.parse.urlsplit(upstream)
         self.upstream_host = parsed.hostname or "127.0.0.1"
         self.upstream_port = parsed.port or 80
@@ -188,7 +190,7 @@ class FaultProxy:
                 body = self._body()
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 action = api_action(self.command, self.path, headers, body)
-                internal = self.path.startswith("/moto-api")
+                internal = self.path.startswith("/moto-api") or proxy.unobserved(self.command, self.path)
                 fault = None if internal else proxy._take_fault(action, self.path)
                 if fault is not None:
                     status, content_type, payload = fault_response(fault.kind, protocol(headers))

@@ -101,10 +101,14 @@ def plan_command(
 
 def warn_about_interrupted_apply(project: Any, environment: str, offline: bool) -> None:
     """Said first, so it shows even when the plan then fails (on the lock the interrupted run left, say)."""
+    from toolkit.config import load_environment
     from toolkit.engine.checkpoint import interrupted_apply_warning
+    from toolkit.record_store import checkpoint_store_for
 
-    warning = None if offline else interrupted_apply_warning(project.environment_data_dir(environment)
-                                                             / "checkpoints", environment)
+    if offline:
+        return
+    warning = interrupted_apply_warning(checkpoint_store_for(project, load_environment(project, environment)),
+                                        environment)
     if warning:
         typer.echo(f"Warning: {warning}", err=True)
 

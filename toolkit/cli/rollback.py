@@ -62,6 +62,13 @@ def rollback(
     allow_destroy: list[str] = typer.Option(
         [], "--allow-destroy", metavar="ADDRESS", show_default=False,
         help="full: allow the apply to destroy or replace this stateful resource (repeat for each)."),
+    also_undo: list[str] = typer.Option(
+        [], "--also-undo", metavar="CHECKPOINT", show_default=False,
+        help="terraform-state/full: a later apply (its checkpoint id, or 'unrecorded') the step may undo too; repeat "
+        "for each. Without it a step that would undo more than the checkpoint's own apply refuses and lists them."),
+    undo: str = typer.Option(None, "--undo", metavar="RUN_ID", show_default=False,
+                             help="Put back the state a terraform-state run replaced, under the state lock; only if "
+                             "the state is still what that run wrote."),
     journal: bool = typer.Option(False, "--journal", help="Show the journal of rollback actions instead."),
     run: str = typer.Option(None, "--run", help="With --journal: only this run id.", show_default=False),
 ) -> None:
@@ -77,7 +84,7 @@ def rollback(
     from toolkit.rollback import RollbackOptions, RollbackRequest, read_journal, run_rollback
 
     if journal:
-        if tier or step or yes:
+        if tier or step or yes or undo:
             raise UsageError("--journal only shows the journal: leave out --tier, --step and --yes")
         for line in format_journal(read_journal(environment, run_id=run)):
             typer.echo(line)
@@ -85,11 +92,12 @@ def rollback(
     request = RollbackRequest(
         environment=environment, tier=tier, step=step, checkpoint_id=to, execute=yes, approve=approve,
         output_format=output_format.value, region=region, endpoint_url=endpoint_url, resume_from=resume_from,
+        undo_run=undo,
         options=RollbackOptions(revision=revision, resume_scaling=resume_scaling, reboot=reboot, snapshot=snapshot,
                                 restore_time=restore_time,
                                 wait_timeout_s=wait_timeout.seconds if wait_timeout else None,
                                 poll_interval_s=poll_interval.seconds if poll_interval else None,
-                                allow_destroy=tuple(allow_destroy)))
+                                allow_destroy=tuple(allow_destroy), also_undo=list(also_undo)))
     run_rollback(request, echo=typer.echo, confirm=lambda question: _confirm(question, environment))
 
 
@@ -121,8 +129,14 @@ def format_journal(entries: list) -> list[str]:
 
 
 def checkpoints(environment: Environment, output_format: TextOrJsonFormat = TextOrJson.text,
-                json_alias: JsonAlias = False) -> None:
+                json_alias: JsonAlias = False,
+                upload_local: bool = typer.Option(False, "--upload-local", help="Copy the checkpoints and journal "
+                                                  "this checkout keeps locally to the shared store beside the "
+                                                  "S3 state (safe to repeat).")) -> None:
     """List an environment's checkpoints (taken by `toolkit apply`), oldest first.
+
+    With an S3 backend they live beside the state (s3://BUCKET/<state key folder>/toolkit/), written by every
+    apply wherever it ran.
 
     Example: toolkit checkpoints prod
     """
@@ -130,18 +144,47 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
 
     from toolkit.rollback import list_checkpoints
 
-    found = list_checkpoints(environment)
-    if wants_json(output_format, json_alias):
+    as_json = wants_json(output_format, json_alias)
+    if upload_local:
+        _upload_local(environment, as_json)
+        return
+    found, hint = list_checkpoints(environment)
+    if as_json:
         typer.echo(json.dumps([asdict(item) for item in found], indent=2))
+        if hint:
+            typer.echo(f"Warning: {hint}", err=True)
         return
     if not found:
         typer.echo(f"no checkpoints for {environment} yet: `toolkit apply {environment}` records one before each apply")
+    else:
+        rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT")]
+        rows += [(item.id, item.created_at, item.created_by, (item.git_commit or "-")[:12], item.result)
+                 for item in found]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+        for row in rows:
+            typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    if hint:
+        typer.echo(f"Warning: {hint}", err=True)
+
+
+def _upload_local(environment: str, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from toolkit.config import load_environment
+    from toolkit.project import Project
+    from toolkit.record_store import upload_local
+
+    project = Project.discover()
+    report = upload_local(project, load_environment(project, environment))
+    if as_json:
+        typer.echo(json.dumps(asdict(report), indent=2))
         return
-    rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT")]
-    rows += [(item.id, item.created_at, item.created_by, (item.git_commit or "-")[:12], item.result) for item in found]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    for row in rows:
-        typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    typer.echo(f"{report.destination}: uploaded {len(report.uploaded)} checkpoint(s), {len(report.already)} already "
+               f"there, {len(report.journal_runs)} journal run(s)")
+    for checkpoint_id in report.uploaded:
+        typer.echo(f"  uploaded {checkpoint_id}")
+    for checkpoint_id in report.conflicting:
+        typer.echo(f"  kept the shared copy of {checkpoint_id} (the local one differs)")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,6 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from toolkit.config import load_environment
@@ -29,6 +28,7 @@ from toolkit.engine.source import CommitSource
 from toolkit.engine.workspace import plans_dir
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
+from toolkit.record_store import checkpoint_store_for
 from toolkit.secrets import mask_text
 
 
@@ -40,7 +40,7 @@ class ApplyOutcome:
     summary: PlanSummary
     approval: str
     checkpoint_id: str | None = None
-    checkpoint_file: Path | None = None
+    checkpoint_file: str | None = None   # where the checkpoint record is (a path or an s3:// URL)
     duration_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -49,7 +49,7 @@ class ApplyOutcome:
             "environment": self.environment, "applied": self.applied, "plan_id": self.plan_id,
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "approval": self.approval, "checkpoint_id": self.checkpoint_id,
-            "checkpoint_file": str(self.checkpoint_file) if self.checkpoint_file else None,
+            "checkpoint_file": self.checkpoint_file,
             "duration_seconds": round(self.duration_seconds, 1), "warnings": self.warnings,
         }
 
@@ -74,7 +74,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         check_not_offline(environment, saved.metadata, saved.plan_file)
     session = open_session(project, environment, progress, config=config, source=source)
     workspace, terraform = session.workspace, session.terraform
-    interrupted = interrupted_apply_warning(workspace.checkpoints_dir, environment)
+    interrupted = interrupted_apply_warning(checkpoint_store_for(project, config), environment)
     warnings = [interrupted] if interrupted else []
     if auto:
         saved = plan_in_session(session, lock_timeout=lock_timeout, progress=progress).saved
@@ -112,13 +112,25 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     except ToolkitError as error:
         # Kept in the checkpoint and printed by `toolkit checkpoints`: terraform's error may quote a value.
         record.summary = mask_text(str(error).splitlines()[0])
+        record.state_serial_after = _serial_now(terraform)
         raise
     except BaseException:
         record.result, record.summary = "cancelled", "interrupted"
         raise
+    else:
+        record.state_serial_after = _serial_now(terraform)
     finally:
         record.finished_at = iso(utc_now())
         record.duration_s = round(time.monotonic() - started, 1)
         store.update_apply(checkpoint.id, record)
     return ApplyOutcome(environment, True, metadata.plan_id, summary, approval, checkpoint.id,
-                        store.path(checkpoint.id), record.duration_s or 0.0, warnings)
+                        store.where(checkpoint.id), record.duration_s or 0.0, warnings)
+
+
+def _serial_now(terraform: Any) -> int | None:
+    """The state's serial after the apply, for rollback's "what happened since" (None when it cannot be read)."""
+    try:
+        state = terraform.state_pull()
+    except ToolkitError:
+        return None
+    return int(state["serial"]) if state and isinstance(state.get("serial"), int) else None

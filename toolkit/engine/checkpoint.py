@@ -6,11 +6,9 @@ where the state was (S3 object version, or a copy of the local state file) and w
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +62,12 @@ def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any
 
 def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: SavedPlan) -> tuple[Any, Any]:
     """Capture, fill and save the checkpoint; returns (checkpoint, store)."""
-    from toolkit.checkpoints import CheckpointStore, Targets, capture, targets_from_state
+    from toolkit.checkpoints import Targets, capture, targets_from_state
+    from toolkit.record_store import checkpoint_store_for
 
     workspace = session.workspace
-    store = CheckpointStore(workspace.checkpoints_dir)
+    # Beside the state for an S3 backend: a CI runner's checkpoint outlives the runner.
+    store = checkpoint_store_for(session.workspace.project, session.config)
     targets = targets_from_state(state) if state else Targets()
     checkpoint = capture(session.name, targets, region=session.config.settings.aws_region,
                          endpoint_url=workspace.endpoint_url)
@@ -77,12 +77,12 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     source = workspace.source
     checkpoint.terraform_root = source.root if source else session.config.settings.terraform.root
     # What is live now is what the last successful apply applied; `rollback --step full` rebuilds it.
-    previous = [item for item in store.list() if item.result == "success"]
-    checkpoint.live = previous[-1].applied_configuration() if previous else None
+    previous = store.newest_successful()
+    checkpoint.live = previous.applied_configuration() if previous else None
     checkpoint.state = state_version(session, state, lambda: store.files_dir(checkpoint.id))
-    # The rendered tfvars hold no secrets (secrets come from TF_VAR_* or Secrets Manager): keep them.
-    store.files_dir(checkpoint.id)
-    shutil.copyfile(workspace.render.tfvars_path, store.tfvars_path(checkpoint.id))
+    # The rendered tfvars hold no secrets (secrets come from TF_VAR_* or Secrets Manager): keep them, beside the
+    # checkpoint (in the shared store for an S3 backend).
+    store.save_tfvars(checkpoint.id, workspace.render.tfvars_path.read_text(encoding="utf-8"))
     store.save(checkpoint)
     return checkpoint, store
 
@@ -124,26 +124,30 @@ def creating_resources(plan: dict[str, Any]) -> dict[str, str | None]:
     return found
 
 
-def interrupted_apply_warning(checkpoints_dir: Path, environment: str) -> str | None:
+def interrupted_apply_warning(store: Any, environment: str) -> str | None:
     """What the next plan or apply must say when the environment's last apply was interrupted, else None."""
-    from toolkit.checkpoints import CheckpointStore
-
-    applied = [checkpoint for checkpoint in CheckpointStore(checkpoints_dir).list() if checkpoint.apply]
     # Until an apply succeeds: the apply after an interrupted one typically fails ("already exists"), and that
-    # failure must not hide why.
-    since_success = list(itertools.takewhile(lambda item: item.result != "success", reversed(applied)))
-    checkpoint = next((item for item in since_success if item.result == "interrupted"), None)
+    # failure must not hide why. Read newest first: usually one or two records (the store may be S3).
+    checkpoint = None
+    for checkpoint_id in reversed(store.ids()):
+        candidate = store.load(checkpoint_id)
+        if candidate.apply is None:
+            continue
+        if candidate.result == "success":
+            break
+        if candidate.result in ("interrupted", "unfinished"):
+            checkpoint = candidate
+            break
     if checkpoint is None:
         return None
     record = checkpoint.apply
     assert record is not None
-    elsewhere = record.host is not None and record.host != socket.gethostname()
-    lines = [f"the last apply of {environment} was interrupted (checkpoint {checkpoint.id}, started "
+    what = "was interrupted" if checkpoint.result == "interrupted" else \
+        f"did not finish (still running on {_plain(record.host or 'an unknown host')}, or interrupted there)"
+    lines = [f"the last apply of {environment} {what} (checkpoint {checkpoint.id}, started "
              f"{_plain(record.started_at)} by {_plain(record.applied_by)} on "
-             f"{_plain(record.host or 'an unknown host')}"
-             + (", another host: if it is still running there, wait for it" if elsewhere else "")
-             + "): terraform may have created resources that are not in the state, and a new apply would fail "
-             "with \"already exists\"."]
+             f"{_plain(record.host or 'an unknown host')}): terraform may have created resources that are not in the "
+             "state, and a new apply would fail with \"already exists\"."]
     if record.creating:
         lines.append(f"It was creating {len(record.creating)} resource(s). Check which exist in AWS and import them "
                      "before the next apply: add these blocks to the root module (e.g. imports.tf), fill the ids "

@@ -117,8 +117,10 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         raise
     progress.step(session.name, f"plan saved: {saved.plan_json}")
     from toolkit.engine.checkpoint import interrupted_apply_warning
+    from toolkit.record_store import checkpoint_store_for
 
-    interrupted = interrupted_apply_warning(workspace.checkpoints_dir, session.name)
+    store = checkpoint_store_for(session.workspace.project, session.config)
+    interrupted = interrupted_apply_warning(store, session.name)
     return PlanOutcome(session.name, saved, [interrupted] if interrupted else [])
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from toolkit.aws import ClientFactory, call
-from toolkit.checkpoints import Checkpoint, iso, utc_now
+from toolkit.checkpoints import Checkpoint, CheckpointStore, iso, utc_now
 from toolkit.config.sources import EnvironmentFacts
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
@@ -42,6 +42,10 @@ class StepPlan:
     already: list[str] = field(default_factory=list)      # targets already reached ("already at revision 3")
     manual: list[str] = field(default_factory=list)       # commands a person must run (no automation)
     data: dict[str, Any] = field(default_factory=dict)    # what planning read, for execute
+    # Titled lists shown with the plan, before anything acts (the applies a restore undoes, the resources that
+    # leave or come back into the state).
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    refusal: str | None = None                            # why the step must not run as asked (shown, then stops)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -68,6 +72,7 @@ class RollbackOptions:
     wait_timeout_s: float | None = None       # overrides each step's default wait timeout
     poll_interval_s: float | None = None      # overrides each step's default poll interval
     allow_destroy: tuple[str, ...] = ()       # full: stateful resources the apply may destroy or replace
+    also_undo: list[str] = field(default_factory=list)  # later applies a state-affecting step may undo too
 
 
 @dataclass
@@ -85,6 +90,7 @@ class RunContext:
     approve: str | None = None                            # --approve, passed on to the engine's apply guards
     confirm: Callable[[str], str | None] | None = None    # asks the responder (the apply guard's prompt)
     loaded: dict[str, Any] = field(default_factory=dict)  # the validated configuration, once loaded
+    store: CheckpointStore | None = None                  # the environment's checkpoints (what happened since)
 
     @property
     def environment(self) -> str:

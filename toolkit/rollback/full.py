@@ -16,6 +16,8 @@ import io
 from toolkit.checkpoints import LiveConfiguration
 from toolkit.errors import ToolkitError
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
+from toolkit.rollback.history import check_history
+from toolkit.rollback.state import current_serial
 
 
 class FullStep(Step):
@@ -39,13 +41,15 @@ class FullStep(Step):
         plan.notes.append("plans it (saved plan, review shown), then applies it with every guard: approval for "
                           "protected environments, stateful destroys need --allow-destroy, a new checkpoint first")
         plan.data.update(commit=commit, root=root, checkpoint=live.checkpoint, tfvars=tfvars)
+        # Applying the old configuration undoes every later apply's changes too: listed, and named to proceed.
+        check_history(run, plan, current_serial(run), (live.git_commit, live.tfvars_sha256))
         return plan
 
     def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:
         """The configuration live at the checkpoint and its kept tfvars text; clear errors when unknown."""
         from toolkit.rollback.runbook import checkpoint_store
 
-        store = checkpoint_store(run.project, run.environment)
+        store = run.store or checkpoint_store(run.project, run.environment)
         checkpoint = run.checkpoint
         live = store.live_configuration(checkpoint)
         if live is None:
@@ -55,12 +59,12 @@ class FullStep(Step):
             raise ToolkitError(f"the apply live at checkpoint {checkpoint.id} (checkpoint {live.checkpoint}) records "
                                "no git commit: it was applied outside a git checkout, so its configuration cannot "
                                "be rebuilt; use the other steps")
-        path = store.tfvars_path(live.checkpoint)
-        if not path.is_file():
+        path = store.records.where(store.tfvars_name(live.checkpoint))
+        text = store.read_tfvars(live.checkpoint)
+        if text is None:
             raise ToolkitError(f"checkpoint {live.checkpoint} kept no rendered tfvars ({path} is missing; checkpoints "
                                "older than this toolkit version do not): its configuration cannot be rebuilt "
                                "exactly; use the other steps")
-        text = path.read_text(encoding="utf-8")
         if live.tfvars_sha256 and hashlib.sha256(text.encode()).hexdigest() != live.tfvars_sha256:
             raise ToolkitError(f"{path} does not match the sha256 checkpoint {live.checkpoint} recorded: it was "
                                "edited after the apply; nothing applied")

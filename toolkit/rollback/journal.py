@@ -10,10 +10,13 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ToolkitError
 from toolkit.secrets import MASK, is_secret_name, mask_text
+
+if TYPE_CHECKING:
+    from toolkit.record_store import Records
 
 JOURNAL_FILE = "journal.jsonl"
 # Lists of name/value pairs whose values may be secrets (ECS container environments and secrets).
@@ -54,33 +57,81 @@ def sanitise(value: Any, key: str = "") -> Any:
 
 
 class Journal:
-    def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / JOURNAL_FILE
+    """The journal of one environment: `journal.jsonl` in a local folder (appended), or one object per run
+    (`journal/<run id>.jsonl`) beside the state in S3 (toolkit.record_store.journal_for picks)."""
+
+    def __init__(self, place: Path | Records) -> None:
+        from toolkit.record_store import LocalRecords
+
+        self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
+        self.local = isinstance(self.records, LocalRecords)
+
+    @property
+    def path(self) -> Path:
+        """The local journal file (local journals only)."""
+        return Path(self.records.where(JOURNAL_FILE))
+
+    @property
+    def location(self) -> str:
+        return self.records.where(JOURNAL_FILE) if self.local else self.records.location
 
     def write(self, entry: JournalEntry) -> None:
         entry.request = sanitise(entry.request)
         entry.details = sanitise(entry.details)
+        line = json.dumps(asdict(entry), default=str, sort_keys=False) + "\n"
+        if not self.local:
+            # One writer per run (the run itself): read, append, write back its object.
+            name = f"{entry.run_id}.jsonl"
+            self.records.put(name, (self.records.get(name) or b"") + line.encode("utf-8"))
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(asdict(entry), default=str, sort_keys=False)
         # One write per line in append mode: concurrent writers never interleave within a line.
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+            handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
 
+    def write_run(self, run_id: str, entries: list[JournalEntry]) -> None:
+        """All entries of one run at once (the upload of a local journal)."""
+        body = "".join(json.dumps(asdict(entry), default=str) + "\n" for entry in entries)
+        if self.local:
+            raise ToolkitError("write_run is for shared journals")
+        self.records.put(f"{run_id}.jsonl", body.encode("utf-8"))
+
+    def run_ids(self) -> list[str]:
+        if self.local:
+            return list(self.by_run())
+        return [name[:-6] for name in self.records.names() if name.endswith(".jsonl")]
+
+    def by_run(self) -> dict[str, list[JournalEntry]]:
+        runs: dict[str, list[JournalEntry]] = {}
+        for entry in self.read():
+            runs.setdefault(entry.run_id, []).append(entry)
+        return runs
+
     def read(self, run_id: str | None = None) -> list[JournalEntry]:
-        if not self.path.is_file():
-            return []
+        if self.local:
+            return _parse(self.records.get(JOURNAL_FILE), self.location, run_id)
+        names = [f"{run_id}.jsonl"] if run_id else [f"{name}.jsonl" for name in self.run_ids()]
         entries: list[JournalEntry] = []
-        known = set(JournalEntry.__dataclass_fields__)
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except ValueError:
-                raise ToolkitError(f"{self.path}:{number}: not a JSON line") from None
-            entry = JournalEntry(**{key: value for key, value in data.items() if key in known})
-            if run_id is None or entry.run_id == run_id:
-                entries.append(entry)
+        for name in names:
+            entries += _parse(self.records.get(name), self.records.where(name), run_id)
         return entries
+
+
+def _parse(body: bytes | None, where: str, run_id: str | None) -> list[JournalEntry]:
+    if not body:
+        return []
+    entries: list[JournalEntry] = []
+    known = set(JournalEntry.__dataclass_fields__)
+    for number, line in enumerate(body.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            entry = JournalEntry(**{key: value for key, value in data.items() if key in known})
+        except (ValueError, TypeError, AttributeError):
+            raise ToolkitError(f"{where}:{number}: not a journal line") from None
+        if run_id is None or entry.run_id == run_id:
+            entries.append(entry)
+    return entries

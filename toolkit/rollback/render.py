@@ -50,7 +50,7 @@ class TextReporter(Reporter):
         self.echo(f"Rollback {run.environment}: {what(request)} (target {label}), checkpoint {run.checkpoint.id}")
         self.echo(f"  {checkpoint_line(run)}")
         if run.execute:
-            self.echo(f"  EXECUTING run {run.run_id}: every action is journaled in {run.journal.path}")
+            self.echo(f"  EXECUTING run {run.run_id}: every action is journaled in {run.journal.location}")
         else:
             self.echo("  DRY RUN: nothing is changed. Add --yes to execute.")
         for warning in run.checkpoint.warnings:
@@ -65,6 +65,10 @@ class TextReporter(Reporter):
             self.echo(f"    {change.action}  {change.resource}: {change.current} → {change.target}")
         for command in plan.manual:
             self.echo(f"    by hand: {command}")
+        for title, lines in plan.sections:
+            self.echo(f"    {title}:")
+            for line in lines:
+                self.echo(f"      - {line}")
         for note in plan.notes:
             self.echo(f"    note: {note}")
         for line in plan.already:
@@ -116,7 +120,7 @@ class MarkdownReporter(Reporter):
         self.echo("")
         self.echo(f"- **Checkpoint** `{run.checkpoint.id}`: {checkpoint_line(run)}")
         if run.execute:
-            self.echo(f"- **Mode**: executing, run `{run.run_id}` (journal `{run.journal.path.name}`)")
+            self.echo(f"- **Mode**: executing, run `{run.run_id}` (journal `{run.journal.location}`)")
         else:
             self.echo("- **Mode**: dry run, nothing is changed (execute with `--yes`)")
         self.echo("- **Steps**: " + ", ".join(f"`{step.name}`" for step in steps))
@@ -142,6 +146,12 @@ class MarkdownReporter(Reporter):
             for command in plan.manual:
                 self.echo(command)
             self.echo("```")
+        for title, lines in plan.sections:
+            self.echo(f"**{title}**")
+            self.echo("")
+            for line in lines:
+                self.echo(f"- `{line}`" if "`" not in line else f"- {line}")
+            self.echo("")
         for note in plan.notes:
             self.echo(f"- {note}")
         for line in plan.already:

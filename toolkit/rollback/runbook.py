@@ -18,6 +18,8 @@ from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_
 from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
+from toolkit.record_store import SharedPlace, checkpoint_store_for, local_only, shared_place_from_values
+from toolkit.record_store import journal_for as shared_journal_for
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
@@ -25,7 +27,7 @@ from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
 from toolkit.rollback.full import FullStep
 from toolkit.rollback.journal import Journal, JournalEntry
 from toolkit.rollback.render import Reporter, make_reporter
-from toolkit.rollback.state import TerraformStateStep
+from toolkit.rollback.state import TerraformStateStep, undo_target
 
 TIERS: dict[str, tuple[str, float]] = {
     "immediate": ("< 5 minutes", 300.0),
@@ -55,6 +57,7 @@ class RollbackRequest:
     endpoint_url: str | None = None
     resume_from: str | None = None
     options: RollbackOptions = field(default_factory=RollbackOptions)
+    undo_run: str | None = None       # --undo RUN_ID: put back the state that run's terraform-state step replaced
 
 
 @dataclass
@@ -70,16 +73,33 @@ class RollbackResult:
     budget_s: float
 
 
+def shared_place(project: Project, environment: str) -> SharedPlace | None:
+    """Where the environment keeps its records beside an S3 state (None: a local backend, the project folder),
+    from the merged values alone: the rollback path loads no schema."""
+    facts = read_facts(project, environment)
+    return shared_place_from_values(facts.name, facts.values, facts.aws_region)
+
+
 def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
-    return CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
+    """The environment's checkpoints: beside its S3 state, or in the project folder."""
+    return checkpoint_store_for(project, shared_place(project, environment), environment)
 
 
 def journal_for(project: Project, environment: str) -> Journal:
-    return Journal(project.environment_data_dir(environment))
+    """The environment's rollback journal: beside its S3 state, or in the project folder."""
+    return shared_journal_for(project, shared_place(project, environment), environment)
 
 
 def validate_request(request: RollbackRequest) -> None:
     """Errors in the arguments themselves, before anything is loaded or called."""
+    if request.undo_run is not None:
+        if request.tier or request.step or request.resume_from or request.checkpoint_id or request.options.also_undo:
+            raise UsageError("--undo RUN_ID stands alone: leave out --tier, --step, --resume-from, --to and "
+                             "--also-undo")
+        if not RUN_ID.match(request.undo_run):
+            raise UsageError(f"--undo {request.undo_run!r}: give a rollback run id (e.g. 20261126T141500Z-3f9a; "
+                             "`toolkit rollback ENV --journal` lists them)")
+        return
     if request.tier and request.step:
         raise UsageError("--tier and --step cannot be used together: choose one")
     if not request.tier and not request.step and not (request.resume_from and RUN_ID.match(request.resume_from)):
@@ -88,6 +108,10 @@ def validate_request(request: RollbackRequest) -> None:
         raise UsageError(f"unknown tier {request.tier!r}: choose one of {', '.join(TIERS)}")
     if request.step and request.step not in STEP_BY_NAME:
         raise UsageError(f"unknown step {request.step!r}: choose one of {', '.join(STEP_BY_NAME)}")
+    if request.options.also_undo and (request.step not in (None, "terraform-state", "full")
+                                      or request.tier == "immediate"):
+        raise UsageError("--also-undo goes with the steps that change the state (terraform-state, full) or the "
+                         "tiers that hold them (short, long)")
     if request.options.resume_scaling and request.step != "autoscaling":
         raise UsageError("--resume goes with --step autoscaling (it turns scaling back on)")
     other = (request.step or request.tier) and request.step != "full" and request.tier != "long"
@@ -109,7 +133,7 @@ def resolve_resume(request: RollbackRequest, journal: Journal) -> None:
     entries = journal.read(request.resume_from)
     start = next((entry for entry in entries if entry.event == "run-start"), None)
     if start is None:
-        raise UsageError(f"run {request.resume_from!r} not found in {journal.path}")
+        raise UsageError(f"run {request.resume_from!r} not found in {journal.location}")
     end = next((entry for entry in entries if entry.event == "run-end"), None)
     failed = (end.details.get("failed_step") if end else None) or next(
         (entry.step for entry in entries if entry.event == "step" and entry.result == "failed"), None)
@@ -140,16 +164,25 @@ def select_steps(request: RollbackRequest) -> list[Step]:
 
 def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None) -> Checkpoint:
     store = checkpoint_store(project, environment)
+    config = shared_place(project, environment)
     if checkpoint_id:
-        return store.load(checkpoint_id)
+        try:
+            return store.load(checkpoint_id)
+        except UsageError as error:
+            hint = local_only(project, config) if config else ""
+            raise UsageError(f"{error}; {hint}" if hint else str(error)) from None
     latest = store.latest()
     if latest is None:
-        raise ToolkitError(f"no checkpoint for {environment} yet: `toolkit apply {environment}` records one before "
-                           "each apply")
+        where = f" in {store.location}" if config else ""
+        hint = local_only(project, config, []) if config else ""
+        raise ToolkitError(f"no checkpoint for {environment}{where} yet: `toolkit apply {environment}` records one "
+                           f"before each apply" + (f"; {hint}" if hint else ""))
     return latest
 
 
 def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) -> str:
+    if request.undo_run:
+        return f"toolkit rollback {request.environment} --undo {request.undo_run} --yes"
     parts = ["toolkit rollback", request.environment]
     parts += [f"--tier {request.tier} --resume-from {step}"] if request.tier else [f"--step {step}"]
     parts.append(f"--to {checkpoint.id}")
@@ -159,6 +192,7 @@ def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) 
                         ("--endpoint-url", request.endpoint_url)):
         if value:
             parts.append(f"{flag} {value}")
+    parts += [f"--also-undo {name}" for name in options.also_undo]
     parts += [f"--allow-destroy '{address}'" for address in options.allow_destroy]
     if options.reboot:
         parts.append("--reboot")
@@ -176,13 +210,19 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
     config = read_facts(project, request.environment)
     journal = journal_for(project, config.name)
     resolve_resume(request, journal)
-    steps = select_steps(request)
+    if request.undo_run:
+        checkpoint_id, undo = undo_target(request.undo_run, journal.read(request.undo_run))
+        request.step, request.checkpoint_id = TerraformStateStep.name, checkpoint_id
+        steps: list[Step] = [TerraformStateStep(undo)]
+    else:
+        steps = select_steps(request)
     checkpoint = load_checkpoint(project, config.name, request.checkpoint_id)
     clients = ClientFactory(region=request.region or config.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
     run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
                      run_id=new_checkpoint_id(), who=current_actor(), options=request.options,
-                     execute=request.execute, echo=echo, approve=request.approve, confirm=confirm)
+                     execute=request.execute, echo=echo, approve=request.approve, confirm=confirm,
+                     store=checkpoint_store(project, config.name))
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
         raise GuardError(f"--approve {request.approve} does not match the environment {config.name}: "
                          "nothing was changed")
@@ -214,6 +254,11 @@ def _dry_run(run: RunContext, steps: list[Step], reporter: Reporter) -> list[Ste
             outcomes.append(StepOutcome(step.name, "failed", [str(error)]))
             continue
         reporter.step_plan(step, plan)
+        if plan.refusal and not plan.nothing_to_do:
+            reporter.step_problem(step, plan.refusal)
+            problems.append(f"{step.name}: {plan.refusal}")
+            outcomes.append(StepOutcome(step.name, "failed", [plan.refusal]))
+            continue
         outcomes.append(StepOutcome(step.name, "nothing-to-do" if plan.nothing_to_do else "planned"))
     if problems:
         raise ToolkitError(f"{len(problems)} step{'s' if len(problems) > 1 else ''} cannot run as planned "
@@ -253,6 +298,8 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
             reporter.step_plan(step, plan)
             if plan.nothing_to_do:
                 outcome = StepOutcome(step.name, "nothing-to-do", plan.already, time.monotonic() - started)
+            elif plan.refusal:
+                raise GuardError(plan.refusal)
             else:
                 lines = step.execute(run, plan)
                 result = "manual" if plan.manual else "done"
@@ -304,6 +351,10 @@ def read_journal(environment: str, *, run_id: str | None = None, project: Projec
     return journal_for(project, read_facts(project, environment).name).read(run_id)
 
 
-def list_checkpoints(environment: str, *, project: Project | None = None) -> list[Checkpoint]:
+def list_checkpoints(environment: str, *, project: Project | None = None) -> tuple[list[Checkpoint], str]:
+    """The environment's checkpoints, and a hint when this checkout keeps some only locally (else "")."""
     project = project or Project.discover()
-    return checkpoint_store(project, read_facts(project, environment).name).list()
+    name = read_facts(project, environment).name
+    found = checkpoint_store(project, name).list()
+    config = shared_place(project, name)
+    return found, local_only(project, config, [item.id for item in found]) if config else ""

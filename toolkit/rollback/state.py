@@ -15,17 +15,78 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.aws import call
+from toolkit.aws import call, error_code
 from toolkit.checkpoints import StateVersion, utc_now
 from toolkit.errors import LockError, ToolkitError
 from toolkit.local_runs import runs_of
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
+from toolkit.rollback.history import check_history
 from toolkit.state_lock import HeldLock, LocalStateLock, LockInfo, S3StateLock, StateLockHeld, state_lock_for
 
 LOCK_OPERATION = "OperationTypeToolkitRollback"
+IMPACT_SHOWN = 200
+
+
+def state_resources(document: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """Managed resource instances of a state document: address → (type, the id to find or import it by)."""
+    from toolkit.engine.checkpoint import IMPORT_ID_ATTRIBUTES
+
+    found: dict[str, tuple[str, str | None]] = {}
+    for resource in document.get("resources") or []:
+        if resource.get("mode", "managed") != "managed":
+            continue
+        kind = str(resource.get("type"))
+        base = f"{resource['module']}.{kind}.{resource.get('name')}" if resource.get("module") else \
+            f"{kind}.{resource.get('name')}"
+        for instance in resource.get("instances") or []:
+            key = instance.get("index_key")
+            address = base + (f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key)}]" if key is not None
+                              else "")
+            attributes = instance.get("attributes") or {}
+            identifier = attributes.get(IMPORT_ID_ATTRIBUTES.get(kind, "id")) or attributes.get("id")
+            found[address] = (kind, str(identifier) if isinstance(identifier, str | int) else None)
+    return found
+
+
+def impact_sections(current: dict[str, Any], target: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """What the restore does to the state's resources: those that leave it (they stay in AWS, unmanaged: the next
+    plan would create them again) and those that come back (the state will claim them whether or not they exist),
+    stateful ones marked."""
+    from toolkit.engine.guards import STATEFUL_RESOURCE_TYPES
+    from toolkit.secrets import mask_text
+
+    now, then = state_resources(current), state_resources(target)
+
+    def lines(addresses: list[str], found: dict[str, tuple[str, str | None]], stateful_hint: str) -> list[str]:
+        shown = []
+        for address in addresses[:IMPACT_SHOWN]:
+            kind, identifier = found[address]
+            mark = f"  STATEFUL: {stateful_hint}" if kind in STATEFUL_RESOURCE_TYPES else ""
+            shown.append(mask_text(f"{address} (id {identifier or 'unknown'}){mark}"))
+        if len(addresses) > IMPACT_SHOWN:
+            shown.append(f"… and {len(addresses) - IMPACT_SHOWN} more")
+        return shown
+
+    leaving = sorted(set(now) - set(then))
+    returning = sorted(set(then) - set(now))
+    sections: list[tuple[str, list[str]]] = []
+    if leaving:
+        stateful = sum(1 for address in leaving if now[address][0] in STATEFUL_RESOURCE_TYPES)
+        sections.append((f"leave the state: {len(leaving)} resource(s), {stateful} stateful; they stay in AWS, "
+                         "no longer managed (the next plan would create them again: import or delete them)",
+                         lines(leaving, now, "its data stays in AWS, unmanaged")))
+    if returning:
+        stateful = sum(1 for address in returning if then[address][0] in STATEFUL_RESOURCE_TYPES)
+        sections.append((f"come back into the state: {len(returning)} resource(s), {stateful} stateful; the state "
+                         "will claim them again (if they were destroyed the next plan recreates them, empty)",
+                         lines(returning, then, "if it was destroyed, its data is not restored by this step")))
+    if not sections:
+        sections.append(("resources", ["none leaves or comes back into the state (only attributes differ)"]))
+    return sections
 
 
 def parse_state(body: bytes, where: str) -> tuple[str, int]:
@@ -56,14 +117,28 @@ def describe_holders(holders: list[HeldLock]) -> str:
                      f"{holder.info.created or '?'}, ID {holder.info.id})" for holder in holders)
 
 
+@dataclass(frozen=True)
+class UndoTarget:
+    """`--undo RUN_ID`: put back the state a terraform-state run replaced, if the state is still what it wrote."""
+
+    run_id: str
+    version: StateVersion             # the replaced state (S3 version id, or the kept local copy)
+    written_digest: str               # digest of what that run wrote (MD5 for S3, SHA-256 for a local file)
+
+
 class TerraformStateStep(Step):
     name = "terraform-state"
     tier = "short"
     title = "Restore the terraform state version recorded in the checkpoint (under the state lock)"
 
+    def __init__(self, undo: UndoTarget | None = None) -> None:
+        self.undo = undo
+        if undo is not None:
+            self.title = f"Put back the state that rollback run {undo.run_id} replaced (under the state lock)"
+
     def plan(self, run: RunContext) -> StepPlan:
         plan = StepPlan(self.name)
-        version = run.checkpoint.state
+        version = self.undo.version if self.undo else run.checkpoint.state
         if version is None:
             plan.already.append(f"checkpoint {run.checkpoint.id} records no state version (the environment had no "
                                 "state before that apply): nothing to do")
@@ -120,7 +195,8 @@ class TerraformStateStep(Step):
             plan.already.append(f"{location}: current version {current_version} already holds the content of "
                                 f"version {wanted} (serial {target_ls[1]}): nothing to do")
             return
-        check_lineage_and_serial(current_ls, target_ls, f"version {wanted}")
+        self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls), f"version {wanted}",
+                           hashlib.md5(current_body).hexdigest())
         digest = hashlib.md5(target_body).hexdigest()  # terraform's own digest: MD5 of the state bytes
         held = f"held by {describe_holders(holders)}" if holders else "unlocked"
         if lock.uses_lock_file:
@@ -134,13 +210,14 @@ class TerraformStateStep(Step):
         if lock.uses_table:
             plan.changes.append(Change("dynamodb:PutItem", f"{lock.table}: LockID={lock.digest_id}", "digest of the "
                                        "current state", f"Digest={digest}"))
-        plan.notes.append(f"the replaced version {current_version} stays in the bucket's version history")
+        plan.notes.append(f"the replaced version {current_version} stays in the bucket's version history; the "
+                          f"journal records it: `toolkit rollback {run.environment} --undo RUN_ID` puts it back")
         plan.notes.append(f"taken under the environment's {lock.describe_kind()}")
         if holders:
             plan.notes.append(f"the state is locked by {describe_holders(holders)}: the step stops until the lock "
                               "is released")
         plan.data.update(backend="s3", bucket=bucket, key=key, wanted=wanted, current_version=current_version,
-                         digest=digest, serial=target_ls[1])
+                         digest=digest, serial=target_ls[1], replaced_serial=current_ls[1])
 
     def _execute_s3(self, run: RunContext, plan: StepPlan) -> list[str]:
         data = plan.data
@@ -156,8 +233,11 @@ class TerraformStateStep(Step):
                     raise ToolkitError(f"{location} changed since it was read (now version {head.get('VersionId')}, "
                                        f"planned from {data['current_version']}): nothing restored; run the step "
                                        "again")
+                # The journal keeps what was replaced (and what was written): `--undo RUN_ID` reads it back.
                 copied = run.act(self.name, "s3:CopyObject", s3.copy_object,
-                                 {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"]},
+                                 {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"],
+                                  "replaced_version": data["current_version"],
+                                  "replaced_serial": data["replaced_serial"], "written_md5": data["digest"]},
                                  Bucket=data["bucket"], Key=data["key"],
                                  CopySource={"Bucket": data["bucket"], "Key": data["key"],
                                              "VersionId": data["wanted"]})
@@ -173,6 +253,25 @@ class TerraformStateStep(Step):
         return [f"{location}: now version {copied.get('VersionId') or restored.get('VersionId')} = copy of "
                 f"{data['wanted']} (serial {data['serial']}, verified); "
                 f"replaced version {data['current_version']} kept"]
+
+    def _check_target(self, run: RunContext, plan: StepPlan, current: tuple[bytes, tuple[str, int]],
+                      target: tuple[bytes, tuple[str, int]], target_name: str, current_digest: str) -> None:
+        """Before any change is listed: the target is the same state, what the restore does to the resources in
+        state, and (a restore to a checkpoint) which applies it undoes."""
+        (current_body, current_ls), (target_body, target_ls) = current, target
+        if self.undo is None:
+            check_lineage_and_serial(current_ls, target_ls, target_name)
+        else:
+            # Forward on purpose (back to the replaced state), but only over exactly what that run wrote.
+            if current_ls[0] != target_ls[0]:
+                check_lineage_and_serial(current_ls, target_ls, target_name)
+            if current_digest != self.undo.written_digest:
+                raise ToolkitError(f"the state changed after rollback run {self.undo.run_id} (serial now "
+                                   f"{current_ls[1]}): putting back {target_name} would discard those changes; "
+                                   "nothing was changed")
+        plan.sections += impact_sections(json.loads(current_body), json.loads(target_body))
+        if self.undo is None:
+            check_history(run, plan, current_ls[1])
 
     # Local backend ---------------------------------------------------------------------------
 
@@ -198,7 +297,8 @@ class TerraformStateStep(Step):
             plan.already.append(f"{state_path}: already holds the checkpoint's state (serial {target_ls[1]}): "
                                 "nothing to do")
             return
-        check_lineage_and_serial(current_ls, target_ls, f"backup {backup.name}")
+        self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls), f"backup {backup.name}",
+                           hashlib.sha256(current_body).hexdigest())
         kept = state_path.with_name(f"{state_path.name}.{run.run_id}.replaced")
         plan.changes.append(Change("lock", str(state_path), "unlocked", "locked by this run (terraform's fcntl "
                                    "lock + .lock.info)"))
@@ -207,7 +307,8 @@ class TerraformStateStep(Step):
         plan.changes.append(Change("file:write", str(state_path), f"serial {current_ls[1]}",
                                    f"backup {backup.name} (serial {target_ls[1]}, lineage {target_ls[0]})"))
         plan.data.update(backend="local", state_path=str(state_path), backup=str(backup), kept=str(kept),
-                         current_digest=hashlib.sha256(current_body).hexdigest(), serial=target_ls[1])
+                         current_digest=hashlib.sha256(current_body).hexdigest(), serial=target_ls[1],
+                         replaced_serial=current_ls[1], lineage=current_ls[0])
 
     def _execute_local(self, run: RunContext, plan: StepPlan) -> list[str]:
         data = plan.data
@@ -227,7 +328,10 @@ class TerraformStateStep(Step):
                 handle.flush()
                 os.fsync(handle.fileno())
                 run.record(step=self.name, event="action", action="file:write", result="ok",
-                           request={"state": str(state_path), "from_backup": data["backup"], "kept": str(kept)},
+                           request={"state": str(state_path), "from_backup": data["backup"], "kept": str(kept),
+                                    "replaced_serial": data["replaced_serial"],
+                                    "written_sha256": hashlib.sha256(target).hexdigest(),
+                                    "lineage": data["lineage"]},
                            duration_s=(utc_now() - started).total_seconds())
         except StateLockHeld as error:
             raise LockError(f"{error}\nnothing restored") from None
@@ -237,3 +341,55 @@ class TerraformStateStep(Step):
             raise ToolkitError(f"{state_path} does not match the backup after writing it")
         return [f"{state_path}: restored from {Path(data['backup']).name} (serial {data['serial']}, verified); "
                 f"replaced state kept as {kept.name}"]
+
+
+def current_serial(run: RunContext) -> int | None:
+    """The serial of the environment's state now (None: no state yet), read without the lock (a look, not a change)."""
+    from toolkit.render import state_key
+
+    lock = state_lock_for(run.project, run.config, clients=run.clients)
+    if isinstance(lock, LocalStateLock):
+        try:
+            body = lock.state_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise ToolkitError(f"{lock.state_path}: {error.strerror or error}") from None
+        return parse_state(body, str(lock.state_path))[1]
+    s3 = lock.clients("s3")
+    key = state_key(run.config)
+    try:
+        answer = call("s3:GetObject", s3.get_object, Bucket=lock.bucket, Key=key)
+    except ToolkitError as error:
+        if error_code(error.__cause__) in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise
+    return parse_state(answer["Body"].read(), f"s3://{lock.bucket}/{key}")[1]
+
+
+def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
+    """From a rollback run's journal: (its checkpoint id, what its terraform-state step replaced)."""
+    from toolkit.errors import UsageError
+
+    written = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
+               and entry.result == "ok" and entry.action in ("s3:CopyObject", "file:write")]
+    if not written:
+        raise UsageError(f"run {run_id} restored no terraform state (its journal has no terraform-state write): "
+                         "nothing to undo")
+    entry, request = written[-1], written[-1].request
+    if entry.action == "s3:CopyObject":
+        if not request.get("replaced_version") or not request.get("written_md5"):
+            raise UsageError(f"run {run_id} predates the recording of the replaced state version: put it back by "
+                             f"hand from the bucket's version history of s3://{request.get('bucket')}/"
+                             f"{request.get('key')}")
+        version = StateVersion(backend="s3", lineage="", serial=int(request.get("replaced_serial") or 0),
+                               s3_bucket=request["bucket"], s3_key=request["key"],
+                               s3_version_id=request["replaced_version"])
+        return str(entry.checkpoint), UndoTarget(run_id, version, str(request["written_md5"]))
+    if not request.get("written_sha256"):
+        raise UsageError(f"run {run_id} predates the recording of the replaced state: the replaced state is kept in "
+                         f"{request.get('kept')}")
+    version = StateVersion(backend="local", lineage=str(request.get("lineage") or ""),
+                           serial=int(request.get("replaced_serial") or 0), local_path=request["state"],
+                           local_backup=request["kept"])
+    return str(entry.checkpoint), UndoTarget(run_id, version, str(request["written_sha256"]))

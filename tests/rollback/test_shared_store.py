@@ -1,0 +1,218 @@
+"""The checkpoint store beside the S3 state, without terraform: migration of local checkpoints, the versioning
+requirement, the state serial as a witness of unrecorded changes, and `--undo` only over what the run wrote.
+(tests/engine/test_shared_checkpoints.py drives the same through real applies from two checkouts.)"""
+
+from __future__ import annotations
+
+import re
+
+from tests.rollback.conftest import (
+    ENVIRONMENT,
+    REGION,
+    STATE_BUCKET,
+    STATE_KEY,
+    World,
+    direct,
+    invoke,
+    reset_moto,
+    shared_store,
+    state_document,
+)
+from toolkit.checkpoints import Checkpoint, CheckpointStore
+from toolkit.errors import ToolkitError
+from toolkit.project import Project
+
+PREFIX = f"edu-platform/{ENVIRONMENT}/toolkit/"
+
+
+def _bucket(endpoint: str, versioned: bool = True) -> None:
+    reset_moto(endpoint)
+    s3 = direct("s3", endpoint)
+    s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    if versioned:
+        s3.put_bucket_versioning(Bucket=STATE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _local(project: Project, checkpoint_id: str) -> None:
+    CheckpointStore(project.environment_data_dir(ENVIRONMENT) / "checkpoints").save(Checkpoint(
+        id=checkpoint_id, environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z", created_by="old@laptop"))
+
+
+def test_upload_local_moves_checkpoints_once(project: Project, moto_endpoint: str, cli) -> None:
+    _bucket(moto_endpoint)
+    _local(project, "20261126T030000Z-0abc")
+    before = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert before.exit_code == 0, before.output
+    assert before.stdout.startswith("no checkpoints for sandbox yet")
+    assert (f"Warning: 1 checkpoint(s) of sandbox are only in this checkout "
+            f"({project.environment_data_dir(ENVIRONMENT) / 'checkpoints'}), not beside the state: upload them with "
+            "`toolkit checkpoints sandbox --upload-local`") in before.stderr
+
+    uploaded = invoke(cli, "checkpoints", ENVIRONMENT, "--upload-local")
+    assert uploaded.exit_code == 0, uploaded.output
+    assert uploaded.stdout.startswith(f"s3://{STATE_BUCKET}/{PREFIX}checkpoints/: uploaded 1 checkpoint(s), 0 "
+                                      "already there"), uploaded.output
+    again = invoke(cli, "checkpoints", ENVIRONMENT, "--upload-local")
+    assert again.exit_code == 0, again.output
+    assert "uploaded 0 checkpoint(s), 1 already there" in again.stdout, again.output
+    after = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert "20261126T030000Z-0abc" in after.stdout and "Warning" not in after.output, after.output
+    head = direct("s3", moto_endpoint).head_object(Bucket=STATE_BUCKET,
+                                                   Key=f"{PREFIX}checkpoints/20261126T030000Z-0abc.json")
+    assert head["ServerSideEncryption"] == "AES256"
+
+
+def test_upload_local_refused_for_a_local_backend(project: Project, cli) -> None:
+    result = invoke(cli, "checkpoints", "dev", "--upload-local")
+    assert result.exit_code == 1, result.output
+    assert result.output == (f"Error: dev uses a local backend: its checkpoints already live in "
+                             f"{project.environment_data_dir('dev') / 'checkpoints'}; nothing to upload\n")
+
+
+def test_unversioned_bucket_is_refused(project: Project, moto_endpoint: str) -> None:
+    _bucket(moto_endpoint, versioned=False)
+    store = shared_store(project)
+    try:
+        store.save(Checkpoint(id="20261126T030000Z-0abc", environment=ENVIRONMENT, created_at="x", created_by="y"))
+    except ToolkitError as error:
+        assert str(error).startswith(f"s3://{STATE_BUCKET}: bucket versioning is not enabled; the toolkit keeps "
+                                     "checkpoints and the rollback journal beside the state only in a versioned "
+                                     "bucket")
+    else:
+        raise AssertionError("an unversioned bucket was accepted")
+    assert "Contents" not in direct("s3", moto_endpoint).list_objects_v2(Bucket=STATE_BUCKET)
+
+
+def test_a_state_written_outside_recorded_applies_must_be_named(world: World, cli) -> None:
+    record = world.store.load(world.checkpoint_id).apply
+    record.state_serial_after = 8
+    world.store.update_apply(world.checkpoint_id, record)
+    s3 = world.client("s3")
+    s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(9))  # terraform run by hand
+
+    dry = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state")
+    assert dry.exit_code == 1, dry.output
+    assert (f"ALSO UNDONE: the state's serial is 9, but it was 8 after the apply of checkpoint {world.checkpoint_id}"
+            in dry.output), dry.output
+    assert "name each: --also-undo unrecorded;" in dry.output
+    done = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--also-undo", "unrecorded", "--yes")
+    assert done.exit_code == 0, done.output
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read() == state_document(7)
+
+
+def test_undo_refuses_when_the_state_changed_since(world: World, cli) -> None:
+    restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+    assert restored.exit_code == 0, restored.output
+    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+    copy = next(entry for entry in world.journal() if entry["action"] == "s3:CopyObject")
+    assert copy["request"]["replaced_version"] == world.state_versions[1]
+
+    s3 = world.client("s3")
+    s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(9))  # an apply after the rollback
+    refused = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert (f"the state changed after rollback run {run_id} (serial now 9): putting back version "
+            f"{world.state_versions[1]} would discard those changes; nothing was changed") in refused.output
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read() == state_document(9)
+
+
+def test_undo_arguments(world: World, cli, proxy) -> None:
+    mixed = invoke(cli, "rollback", ENVIRONMENT, "--undo", "20261126T030000Z-0abc", "--tier", "short")
+    assert mixed.exit_code == 1, mixed.output
+    assert mixed.output == ("Error: --undo RUN_ID stands alone: leave out --tier, --step, --resume-from, --to and "
+                            "--also-undo\n")
+    bad = invoke(cli, "rollback", ENVIRONMENT, "--undo", "yesterday")
+    assert bad.output == ("Error: --undo 'yesterday': give a rollback run id (e.g. 20261126T141500Z-3f9a; "
+                          "`toolkit rollback ENV --journal` lists them)\n")
+    immediate = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes")
+    assert immediate.exit_code == 0, immediate.output
+    run_id = re.search(r"Run (\S+)\. Journal", immediate.output).group(1)
+    proxy.reset()
+    nothing = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert nothing.exit_code == 1, nothing.output
+    assert nothing.output == (f"Error: run {run_id} restored no terraform state (its journal has no "
+                              "terraform-state write): nothing to undo\n")
+    assert proxy.mutating_calls() == []
+
+
+
+def test_an_apply_started_on_another_machine_reads_unfinished(tmp_path) -> None:
+    """Shared records: a CI runner's apply still marked started is not called interrupted from a laptop (it may be
+    applying right now), but the warning still tells the next plan what may exist outside the state."""
+    from toolkit.checkpoints import ApplyRecord
+    from toolkit.engine.checkpoint import interrupted_apply_warning
+
+    store = CheckpointStore(tmp_path / "checkpoints")
+    checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="prod", created_at="x", created_by="ci")
+    checkpoint.apply = ApplyRecord(result="started", applied_by="ci-bot", started_at="2026-11-26T03:00:01Z",
+                                   host="runner-not-this-machine", pid=1,
+                                   creating={"aws_db_instance.this[0]": "edu-prod"})
+    store.save(checkpoint)
+    assert store.load(checkpoint.id).result == "unfinished"
+    warning = interrupted_apply_warning(store, "prod")
+    assert warning.startswith("the last apply of prod did not finish (still running on runner-not-this-machine, or "
+                              "interrupted there) (checkpoint 20261126T030000Z-0abc, started 2026-11-26T03:00:01Z by "
+                              "ci-bot on runner-not-this-machine)"), warning
+    assert 'import {\n  to = aws_db_instance.this[0]\n  id = "edu-prod"\n}' in warning
+
+
+def test_rollback_to_a_checkpoint_kept_only_locally_says_how_to_upload(project: Project, moto_endpoint: str,
+                                                                        cli) -> None:
+    _bucket(moto_endpoint)
+    _local(project, "20261126T030000Z-0abc")
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--to", "20261126T030000Z-0abc")
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        "Error: unknown checkpoint '20261126T030000Z-0abc'; there are none yet; 1 checkpoint(s) of sandbox are only "
+        f"in this checkout ({project.environment_data_dir(ENVIRONMENT) / 'checkpoints'}), not beside the state: "
+        "upload them with `toolkit checkpoints sandbox --upload-local`\n")
+
+
+def _with_database(serial: int) -> bytes:
+    import json
+
+    document = json.loads(state_document(serial))
+    document["resources"] = [
+        {"mode": "managed", "type": "aws_db_instance", "name": "this", "provider": "aws",
+         "instances": [{"index_key": 0, "attributes": {"id": "db-ABC", "identifier": "edu-dev"}}]},
+        {"mode": "data", "type": "aws_caller_identity", "name": "current", "instances": [{"attributes": {}}]},
+    ]
+    return json.dumps(document).encode()
+
+
+def test_local_state_restore_lists_the_orphaned_database_and_undo_puts_it_back(project: Project, cli,
+                                                                                proxy) -> None:
+    from toolkit.checkpoints import ApplyRecord, StateVersion
+
+    state_path = project.state_dir("dev") / "terraform.tfstate"
+    state_path.parent.mkdir(parents=True)
+    state_path.write_bytes(_with_database(8))
+    store = CheckpointStore(project.environment_data_dir("dev") / "checkpoints")
+    checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="dev", created_at="2026-11-26T03:00:00Z",
+                            created_by="deployer@ci")
+    backup = store.files_dir(checkpoint.id) / "terraform.tfstate"
+    backup.write_bytes(state_document(7))
+    checkpoint.state = StateVersion(backend="local", lineage="x", serial=7, local_backup=str(backup),
+                                    local_path=str(state_path))
+    checkpoint.apply = ApplyRecord(result="success", applied_by="deployer@ci", started_at="2026-11-26T03:00:01Z",
+                                   state_serial_after=8)
+    store.save(checkpoint)
+
+    dry = invoke(cli, "rollback", "dev", "--step", "terraform-state")
+    assert dry.exit_code == 0, dry.output
+    assert ("    leave the state: 1 resource(s), 1 stateful; they stay in AWS, no longer managed (the next plan would "
+            "create them again: import or delete them):\n"
+            "      - aws_db_instance.this[0] (id edu-dev)  STATEFUL: its data stays in AWS, unmanaged\n") in dry.output
+    assert "aws_caller_identity" not in dry.output, "data sources are not resources that leave"
+    assert state_path.read_bytes() == _with_database(8), "a dry run changes nothing"
+
+    restored = invoke(cli, "rollback", "dev", "--step", "terraform-state", "--yes")
+    assert restored.exit_code == 0, restored.output
+    assert state_path.read_bytes() == state_document(7)
+    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+
+    undo = invoke(cli, "rollback", "dev", "--undo", run_id, "--yes")
+    assert undo.exit_code == 0, undo.output
+    assert ("come back into the state: 1 resource(s), 1 stateful" in undo.output), undo.output
+    assert state_path.read_bytes() == _with_database(8)
+    assert proxy.calls == [], "a local state restore and its undo call no AWS API"

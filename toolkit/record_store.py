@@ -1,0 +1,293 @@
+"""Where the toolkit's own records of an environment live: its checkpoints and its rollback journal.
+
+- Local backend: the project's folder, as always (`.toolkit/envs/ENV/checkpoints/<id>.json`,
+  `.toolkit/envs/ENV/journal.jsonl`).
+- S3 backend: beside the state, in the state bucket under `<folder of the state key>/toolkit/`
+  (`checkpoints/<id>.json`, `journal/<run id>.jsonl`), each object written with the backend's server-side
+  encryption. The bucket must be versioned (the state restore needs its versions anyway), so a record that is
+  rewritten (an apply's outcome) keeps its history. Every apply writes there wherever it runs, so a CI runner's
+  checkpoints outlive the runner and every checkout of the project reads the same ones.
+
+`Records` is the one small interface (put, get, names) both places implement; CheckpointStore and the journal
+are written against it. `upload_local` moves the checkpoints and journal a checkout kept locally before the
+shared store existed (idempotent). See docs/CHECKPOINTS.md.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from toolkit.aws import ClientFactory, call, error_code
+from toolkit.errors import ToolkitError
+from toolkit.files import write_bytes_atomically
+
+if TYPE_CHECKING:
+    from toolkit.checkpoints import CheckpointStore
+    from toolkit.config import EnvironmentConfig
+    from toolkit.project import Project
+    from toolkit.rollback.journal import Journal
+
+SHARED_FOLDER = "toolkit"
+
+
+class Records(Protocol):
+    """A flat folder of named records."""
+
+    @property
+    def location(self) -> str: ...
+
+    def where(self, name: str) -> str: ...
+
+    def put(self, name: str, body: bytes) -> None: ...
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def names(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class LocalRecords:
+    directory: Path
+
+    @property
+    def location(self) -> str:
+        return str(self.directory)
+
+    def where(self, name: str) -> str:
+        return str(self.directory / name)
+
+    def put(self, name: str, body: bytes) -> None:
+        (self.directory / name).parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomically(self.directory / name, body)
+
+    def get(self, name: str) -> bytes | None:
+        try:
+            return (self.directory / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise ToolkitError(f"{self.directory / name}: {error.strerror or error}") from None
+
+    def names(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(entry.name for entry in self.directory.iterdir() if entry.is_file()
+                      and not entry.name.startswith("."))
+
+
+@dataclass
+class S3Records:
+    """Objects under `prefix` (ending in "/") of the state bucket, encrypted like the state."""
+
+    bucket: str
+    prefix: str
+    clients: ClientFactory
+    encrypt: bool = True
+    kms_key_id: str | None = None
+    _versioning_checked: bool = field(default=False, repr=False)
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def where(self, name: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{name}"
+
+    def _check_versioning(self) -> None:
+        # Records are rewritten (an apply's outcome after its start): without versions a bad write loses one,
+        # and the state restore these records point at needs the state's versions anyway.
+        if self._versioning_checked:
+            return
+        answer = call(f"s3:GetBucketVersioning {self.bucket}", self.clients("s3").get_bucket_versioning,
+                      Bucket=self.bucket)
+        if answer.get("Status") != "Enabled":
+            raise ToolkitError(f"s3://{self.bucket}: bucket versioning is not enabled; the toolkit keeps "
+                               "checkpoints and the rollback journal beside the state only in a versioned bucket "
+                               "(state restores need the versions too): enable it (`python -m "
+                               "toolkit.engine.bootstrap ENV`, or aws s3api put-bucket-versioning) and retry")
+        self._versioning_checked = True
+
+    def put(self, name: str, body: bytes) -> None:
+        self._check_versioning()
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.prefix + name, "Body": body,
+                                   "ContentType": "application/json"}
+        if self.encrypt:
+            request.update({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id
+                           else {"ServerSideEncryption": "AES256"})
+        call(f"s3:PutObject {self.where(name)}", self.clients("s3").put_object, **request)
+
+    def get(self, name: str) -> bytes | None:
+        s3 = self.clients("s3")
+        try:
+            answer = call(f"s3:GetObject {self.where(name)}", s3.get_object, Bucket=self.bucket,
+                          Key=self.prefix + name)
+        except ToolkitError as error:
+            if error_code(error.__cause__) in ("NoSuchKey", "404", "NotFound", "NoSuchBucket"):
+                return None  # (no state bucket yet: no records either)
+            raise
+        return answer["Body"].read()
+
+    def names(self) -> list[str]:
+        s3 = self.clients("s3")
+        found: list[str] = []
+        try:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+                found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
+        except Exception as error:  # botocore raises from the paginator, outside toolkit.aws.call
+            from toolkit.aws import describe_aws_error
+
+            if error_code(error) == "NoSuchBucket":
+                return []  # no state bucket yet (before the first init): no records either
+            raise ToolkitError(describe_aws_error(error, f"s3:ListObjectsV2 {self.location}")) from error
+        return sorted(name for name in found if name and "/" not in name)
+
+
+@dataclass(frozen=True)
+class SharedPlace:
+    """Where an S3 environment's records live: read from the validated configuration (apply) or from the merged
+    environment values alone (rollback, which starts without loading the schema)."""
+
+    environment: str
+    bucket: str
+    state_key: str
+    region: str
+    endpoint_from_env: str | None = None
+    encrypt: bool = True
+    kms_key_id: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        """`<folder of the state key>/toolkit/`: e.g. `edu/prod/toolkit/` beside `edu/prod/terraform.tfstate`."""
+        folder = posixpath.dirname(self.state_key)
+        return f"{folder}/{SHARED_FOLDER}/" if folder else f"{SHARED_FOLDER}/"
+
+    def records(self, folder: str, clients: ClientFactory | None = None) -> S3Records:
+        import os
+
+        endpoint = os.environ.get(self.endpoint_from_env) if self.endpoint_from_env else None
+        # Its own call recorder: a rollback counts only the calls it makes on the infrastructure.
+        factory = ClientFactory(region=self.region, endpoint_url=endpoint or (clients.endpoint_url if clients
+                                                                              else None))
+        return S3Records(bucket=self.bucket, prefix=f"{self.prefix}{folder}/", clients=factory, encrypt=self.encrypt,
+                         kms_key_id=self.kms_key_id)
+
+
+def shared_place(config: EnvironmentConfig) -> SharedPlace | None:
+    """The place of a validated environment's records beside its S3 state; None for a local backend."""
+    from toolkit.render import state_key
+
+    backend = config.settings.backend
+    if backend.type != "s3":
+        return None
+    return SharedPlace(config.name, str(backend.bucket), state_key(config),
+                       backend.region or config.settings.aws_region, backend.endpoint_from_env, backend.encrypt,
+                       backend.kms_key_id)
+
+
+def shared_place_from_values(environment: str, values: dict[str, Any], region: str) -> SharedPlace | None:
+    """The same from the merged environment values (defaults + the environment's file), without the schema; the
+    key follows toolkit.render.state_key."""
+    backend = values.get("backend")
+    if not isinstance(backend, dict) or backend.get("type") != "s3" or not backend.get("bucket"):
+        return None
+    prefix = backend.get("key_prefix") or values.get("project")
+    return SharedPlace(environment, str(backend["bucket"]), f"{prefix}/{environment}/terraform.tfstate",
+                       str(backend.get("region") or region), backend.get("endpoint_from_env"),
+                       bool(backend.get("encrypt", True)), backend.get("kms_key_id"))
+
+
+def local_checkpoint_store(project: Project, environment: str) -> CheckpointStore:
+    from toolkit.checkpoints import CheckpointStore
+
+    return CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
+
+
+def local_journal(project: Project, environment: str) -> Journal:
+    from toolkit.rollback.journal import Journal
+
+    return Journal(LocalRecords(project.environment_data_dir(environment)))
+
+
+def _place(config: EnvironmentConfig | SharedPlace | None) -> SharedPlace | None:
+    return config if isinstance(config, SharedPlace) or config is None else shared_place(config)
+
+
+def checkpoint_store_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
+                         environment: str | None = None) -> CheckpointStore:
+    """The environment's checkpoints: beside the state for an S3 backend, else the project folder."""
+    from toolkit.checkpoints import CheckpointStore
+
+    place = _place(config)
+    if place is None:
+        return local_checkpoint_store(project, environment or getattr(config, "name", ""))
+    return CheckpointStore(place.records("checkpoints"))
+
+
+def journal_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
+                environment: str | None = None) -> Journal:
+    """The environment's rollback journal: beside the state for an S3 backend, else the project folder."""
+    from toolkit.rollback.journal import Journal
+
+    place = _place(config)
+    if place is None:
+        return local_journal(project, environment or getattr(config, "name", ""))
+    return Journal(place.records("journal"))
+
+
+def local_only(project: Project, place: EnvironmentConfig | SharedPlace | None,
+               shared_ids: list[str] | None = None) -> str:
+    """A hint naming the checkpoints this checkout keeps only locally for an S3 environment ("" when none)."""
+    place = _place(place)
+    if place is None:
+        return ""
+    name = place.environment
+    shared = set(checkpoint_store_for(project, place).ids() if shared_ids is None else shared_ids)
+    local = [item for item in local_checkpoint_store(project, name).ids() if item not in shared]
+    if not local:
+        return ""
+    return (f"{len(local)} checkpoint(s) of {name} are only in this checkout "
+            f"({project.environment_data_dir(name) / 'checkpoints'}), not beside the state: upload them with "
+            f"`toolkit checkpoints {name} --upload-local`")
+
+
+@dataclass
+class UploadReport:
+    destination: str
+    uploaded: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    conflicting: list[str] = field(default_factory=list)   # same id, other content: the shared copy is kept
+    journal_runs: list[str] = field(default_factory=list)
+
+
+def upload_local(project: Project, config: EnvironmentConfig) -> UploadReport:
+    """Copy this checkout's local checkpoints and journal runs into the shared store; run again, it copies nothing.
+
+    A checkpoint already there is left alone (the shared copy may hold a later outcome)."""
+    from toolkit.errors import UsageError
+
+    if shared_place(config) is None:
+        raise UsageError(f"{config.name} uses a local backend: its checkpoints already live in "
+                         f"{project.environment_data_dir(config.name) / 'checkpoints'}; nothing to upload")
+    local, shared = local_checkpoint_store(project, config.name), checkpoint_store_for(project, config)
+    report = UploadReport(shared.location)
+    present = set(shared.ids())
+    for checkpoint_id in local.ids():
+        body = local.records.get(f"{checkpoint_id}.json") or b""
+        local.load(checkpoint_id)  # refuses an unreadable file before it spreads
+        if checkpoint_id not in present:
+            shared.records.put(f"{checkpoint_id}.json", body)
+            report.uploaded.append(checkpoint_id)
+        elif shared.records.get(f"{checkpoint_id}.json") == body:
+            report.already.append(checkpoint_id)
+        else:
+            report.conflicting.append(checkpoint_id)
+    shared_journal = journal_for(project, config)
+    known_runs = set(shared_journal.run_ids())
+    for run_id, entries in local_journal(project, config.name).by_run().items():
+        if run_id not in known_runs:
+            shared_journal.write_run(run_id, entries)
+            report.journal_runs.append(run_id)
+    return report

@@ -1,0 +1,128 @@
+"""What happened to the state since a checkpoint: the applies a state-affecting step would undo.
+
+Restoring the state (terraform-state) or re-applying an old commit (full) undoes every apply after the
+checkpoint, not only the one the responder has in mind. Before such a step the runbook lists those applies
+(who, when, commit, result) from the shared checkpoint store, and compares the state's serial with the serial
+the newest apply left: a higher serial means the state was written by something the toolkit has no record of
+(terraform by hand, a checkout whose checkpoints stayed local). Undoing more than the checkpoint's own apply
+needs each of them named with `--also-undo` (a checkpoint id, or `unrecorded`): explicit, and it cannot go
+stale silently (a new apply in between is a new id the flags do not name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from toolkit.checkpoints import Checkpoint, CheckpointStore
+from toolkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from toolkit.rollback.base import RunContext, StepPlan
+
+UNRECORDED = "unrecorded"
+
+
+@dataclass(frozen=True)
+class PastApply:
+    checkpoint_id: str
+    who: str
+    when: str
+    commit: str | None
+    result: str
+    summary: str
+    tfvars_sha256: str | None = None
+
+    def describe(self) -> str:
+        commit = (self.commit or "unknown")[:12]
+        summary = f": {self.summary}" if self.summary else ""
+        return f"{self.checkpoint_id}  {self.when}  by {self.who}  commit {commit}  {self.result}{summary}"
+
+
+@dataclass
+class History:
+    """The applies from the checkpoint's own (`undone`) to now, and any state change no checkpoint explains."""
+
+    undone: PastApply | None
+    later: list[PastApply] = field(default_factory=list)
+    unrecorded: str | None = None     # why the state's serial says something else wrote it
+    already: str | None = None        # the newest apply already applied the target configuration
+
+    def lines(self) -> list[str]:
+        lines = [f"undone: {self.undone.describe()}" if self.undone else
+                 "the checkpoint's own apply never started: it changed nothing"]
+        lines += [f"ALSO UNDONE: {item.describe()}" for item in self.later]
+        if self.unrecorded:
+            lines.append(f"ALSO UNDONE: {self.unrecorded}")
+        if self.already:
+            lines.append(self.already)
+        return lines
+
+    def names(self) -> list[str]:
+        """What --also-undo must name."""
+        return [item.checkpoint_id for item in self.later] + ([UNRECORDED] if self.unrecorded else [])
+
+
+def _past(checkpoint: Checkpoint) -> PastApply | None:
+    record = checkpoint.apply
+    if record is None:
+        return None
+    return PastApply(checkpoint.id, record.applied_by, record.started_at, checkpoint.git_commit, checkpoint.result,
+                     record.summary, checkpoint.tfvars_sha256)
+
+
+def history_since(store: CheckpointStore, checkpoint: Checkpoint, current_serial: int | None,
+                  target: tuple[str | None, str | None] | None = None) -> History:
+    """The applies recorded after `checkpoint` in `store` (each one read), and the serial check. `target` is the
+    (commit, tfvars sha256) a step re-applies: when the newest apply applied exactly that, it undoes nothing."""
+    later_ids = [item for item in store.ids() if item > checkpoint.id]
+    later = [past for past in (_past(store.load(item)) for item in later_ids) if past is not None]
+    history = History(_past(checkpoint), later)
+    if target and later and later[-1].result == "success" and (later[-1].commit, later[-1].tfvars_sha256) == target:
+        history.already = (f"the newest apply ({later[-1].checkpoint_id}) already applied that configuration "
+                           f"(commit {(target[0] or 'unknown')[:12]}): running the step again undoes no apply")
+        history.later = []
+    if current_serial is None:
+        return history
+    newest = store.load(later[-1].checkpoint_id) if later else checkpoint
+    record = newest.apply
+    if record is not None and record.state_serial_after is not None:
+        known, since = record.state_serial_after, f"after the apply of checkpoint {newest.id}"
+    elif record is None and newest.state is not None:
+        known, since = newest.state.serial, f"when checkpoint {newest.id} was taken"
+    else:
+        return history  # an apply with no recorded end serial (older record, interrupted): nothing to compare
+    if current_serial > known:
+        history.unrecorded = (f"the state's serial is {current_serial}, but it was {known} {since}: something "
+                              "the toolkit has no checkpoint for wrote the state since (terraform run by hand, "
+                              "or an apply whose checkpoints stayed in another checkout)")
+    return history
+
+
+def refusal(history: History, also_undo: list[str], environment: str, checkpoint_id: str, step: str) -> str | None:
+    """Why the step must not run as asked, or None. Names in --also-undo that are not later applies are a usage
+    error (a typo must not pass as consent)."""
+    wanted = history.names()
+    unknown = [name for name in also_undo if name not in wanted]
+    if unknown:
+        listed = ", ".join(wanted) or "none"
+        raise UsageError(f"--also-undo {', '.join(unknown)}: not an apply after checkpoint {checkpoint_id} "
+                         f"(the applies after it: {listed})")
+    missing = [name for name in wanted if name not in also_undo]
+    if not missing:
+        return None
+    flags = " ".join(f"--also-undo {name}" for name in missing)
+    return (f"{step} would also undo {len(missing)} apply/applies after checkpoint {checkpoint_id} (listed above), "
+            f"not only the checkpoint's own: nothing was changed. If that is intended, name each: {flags}; or roll "
+            f"back to a newer checkpoint (`toolkit checkpoints {environment}`)")
+
+
+def check_history(run: RunContext, plan: StepPlan, current_serial: int | None,
+                  target: tuple[str | None, str | None] | None = None) -> None:
+    """List what the step undoes in its plan, and refuse (plan.refusal) when it undoes unnamed later applies."""
+    if run.store is None:
+        return
+    history = history_since(run.store, run.checkpoint, current_serial, target)
+    plan.sections.insert(0, (f"applies this undoes (checkpoints in {run.store.location}; state serial now "
+                             f"{current_serial if current_serial is not None else 'unknown'})", history.lines()))
+    plan.refusal = refusal(history, run.options.also_undo, run.environment, run.checkpoint.id, plan.step)
