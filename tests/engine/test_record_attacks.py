@@ -21,7 +21,7 @@ def _interrupted(tmp_path: Path, **record: object) -> str:
               "host": socket.gethostname(), "pid": 2 ** 22 + 7} | record
     store.save(Checkpoint(id=CHECKPOINT_ID, environment="prod", created_at="2026-11-26T14:15:00Z",
                           created_by="ana", apply=ApplyRecord(**fields)))  # type: ignore[arg-type]
-    warning = interrupted_apply_warning(tmp_path, "prod")
+    warning = interrupted_apply_warning(CheckpointStore(tmp_path), "prod")
     assert warning is not None
     return warning
 
@@ -48,7 +48,8 @@ def test_terminal_escapes_in_the_record_are_shown_not_interpreted(tmp_path: Path
 
 def test_a_record_from_another_host_says_it_may_still_be_running_there(tmp_path: Path) -> None:
     warning = _interrupted(tmp_path, host="ci-runner-7", pid=os.getpid(), creating={})
-    assert "on ci-runner-7, another host: if it is still running there, wait for it)" in warning, warning
+    assert warning.startswith("the last apply of prod did not finish (still running on ci-runner-7, or interrupted "
+                              "there)"), warning
 
 
 def test_a_reused_pid_is_not_a_running_apply(tmp_path: Path) -> None:
@@ -77,9 +78,9 @@ def test_a_failed_apply_after_an_interrupted_one_does_not_hide_it(tmp_path: Path
     for checkpoint_id, record in records:
         store.save(Checkpoint(id=checkpoint_id, environment="prod", created_at="2026-11-26T14:15:00Z",
                               created_by="ana", apply=record))
-    warning = interrupted_apply_warning(tmp_path, "prod")
+    warning = interrupted_apply_warning(CheckpointStore(tmp_path), "prod")
     assert warning is not None and "(checkpoint 20261126T141500Z-0001," in warning, warning
     assert 'import {\n  to = aws_s3_bucket.data\n  id = "edu-data"\n}' in warning
     store.save(Checkpoint(id="20261126T143000Z-0003", environment="prod", created_at="2026-11-26T14:30:00Z",
                           created_by="ana", apply=ApplyRecord(result="success", **base)))
-    assert interrupted_apply_warning(tmp_path, "prod") is None
+    assert interrupted_apply_warning(CheckpointStore(tmp_path), "prod") is None
