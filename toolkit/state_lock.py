@@ -34,6 +34,7 @@ from typing import IO, Any
 
 from toolkit.aws import ClientFactory, call, error_code
 from toolkit.errors import GuardError, LockError, ToolkitError
+from toolkit.text import plain
 
 LOCK_FILE_SUFFIX = ".tflock"
 DIGEST_SUFFIX = "-md5"
@@ -43,10 +44,6 @@ LOST_CONDITIONAL_PUT = ("PreconditionFailed", "ConditionalRequestConflict")
 
 # How changing calls are made: toolkit.aws.call, or a wrapper with the same signature that journals them.
 Invoke = Callable[..., Any]
-
-
-def _printable(text: str) -> str:
-    return "".join(character if character.isprintable() else "?" for character in text)
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class LockInfo:
             data = None
         if not isinstance(data, dict):
             return cls(id="(unreadable)", info=f"not terraform lock info: {str(text)[:80]!r}")
-        fields = {name: _printable(str(data.get(key, ""))) for name, key in
+        fields = {name: plain(str(data.get(key, ""))) for name, key in
                   (("id", "ID"), ("path", "Path"), ("operation", "Operation"), ("who", "Who"),
                    ("version", "Version"), ("created", "Created"), ("info", "Info"))}
         return cls(**fields)

@@ -84,3 +84,16 @@ def test_a_failed_apply_after_an_interrupted_one_does_not_hide_it(tmp_path: Path
     store.save(Checkpoint(id="20261126T143000Z-0003", environment="prod", created_at="2026-11-26T14:30:00Z",
                           created_by="ana", apply=ApplyRecord(result="success", **base)))
     assert interrupted_apply_warning(CheckpointStore(tmp_path), "prod") is None
+
+
+def test_an_edited_checkpoint_cannot_write_escapes_to_the_responders_terminal() -> None:
+    """`toolkit checkpoints` and the rollback header print who took a checkpoint: shown, never interpreted."""
+    from types import SimpleNamespace
+
+    from toolkit.rollback.render import checkpoint_line
+
+    checkpoint = Checkpoint(id=CHECKPOINT_ID, environment="prod", created_at="2026-11-26T14:15:00Z",
+                            created_by="mallory\x1b]0;owned\x07\nfake line", git_commit="0" * 40)
+    line = checkpoint_line(SimpleNamespace(checkpoint=checkpoint))  # type: ignore[arg-type]
+    assert "\x1b" not in line and "\x07" not in line and "\n" not in line, line
+    assert "by mallory\\x1b]0;owned\\x07\\nfake line, commit 000000000000" in line, line

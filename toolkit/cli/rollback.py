@@ -157,8 +157,11 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
     if not found:
         typer.echo(f"no checkpoints for {environment} yet: `toolkit apply {environment}` records one before each apply")
     else:
+        from toolkit.text import plain
+
         rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT")]
-        rows += [(item.id, item.created_at, item.created_by, (item.git_commit or "-")[:12], item.result)
+        rows += [(item.id, plain(item.created_at), plain(item.created_by), plain((item.git_commit or "-")[:12]),
+                  item.result)
                  for item in found]
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         for row in rows:

@@ -15,6 +15,7 @@ from typing import Any
 from toolkit.engine.records import SavedPlan
 from toolkit.engine.session import Session
 from toolkit.errors import ToolkitError
+from toolkit.text import plain
 
 
 def backend_of(session: Session) -> tuple[str, dict[str, Any]]:
@@ -143,10 +144,10 @@ def interrupted_apply_warning(store: Any, environment: str) -> str | None:
     record = checkpoint.apply
     assert record is not None
     what = "was interrupted" if checkpoint.result == "interrupted" else \
-        f"did not finish (still running on {_plain(record.host or 'an unknown host')}, or interrupted there)"
+        f"did not finish (still running on {plain(record.host or 'an unknown host')}, or interrupted there)"
     lines = [f"the last apply of {environment} {what} (checkpoint {checkpoint.id}, started "
-             f"{_plain(record.started_at)} by {_plain(record.applied_by)} on "
-             f"{_plain(record.host or 'an unknown host')}): terraform may have created resources that are not in the "
+             f"{plain(record.started_at)} by {plain(record.applied_by)} on "
+             f"{plain(record.host or 'an unknown host')}): terraform may have created resources that are not in the "
              "state, and a new apply would fail with \"already exists\"."]
     if record.creating:
         lines.append(f"It was creating {len(record.creating)} resource(s). Check which exist in AWS and import them "
@@ -172,6 +173,3 @@ def import_block(address: str, import_id: str | None) -> str:
     return f"import {{\n  to = {address}\n  id = {shown}\n}}"
 
 
-def _plain(text: object) -> str:
-    # Control characters (terminal escapes, newlines) from an edited record are shown, not interpreted.
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from toolkit.rollback.base import RunContext, Step, StepOutcome, StepPlan
+from toolkit.text import plain
 
 if TYPE_CHECKING:
     from toolkit.rollback.runbook import RollbackRequest, RollbackResult
@@ -18,7 +19,8 @@ RESULT_WORDS = {"done": "done", "nothing-to-do": "nothing to do", "manual": "MAN
 def checkpoint_line(run: RunContext) -> str:
     checkpoint = run.checkpoint
     commit = f", commit {checkpoint.git_commit[:12]}" if checkpoint.git_commit else ""
-    return f"taken {checkpoint.created_at} by {checkpoint.created_by}{commit}, apply: {checkpoint.result}"
+    return f"taken {plain(checkpoint.created_at)} by {plain(checkpoint.created_by)}{plain(commit)}, apply: " \
+        f"{checkpoint.result}"
 
 
 def budget_text(result: RollbackResult, label: str) -> str:
