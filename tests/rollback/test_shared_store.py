@@ -216,3 +216,62 @@ def test_local_state_restore_lists_the_orphaned_database_and_undo_puts_it_back(p
     assert ("come back into the state: 1 resource(s), 1 stateful" in undo.output), undo.output
     assert state_path.read_bytes() == _with_database(8)
     assert proxy.calls == [], "a local state restore and its undo call no AWS API"
+
+
+def test_undo_from_an_edited_journal_never_touches_another_state(world: World, cli, proxy) -> None:
+    """Attack: someone with bucket access edits a rollback run's journal object so its `--undo` names another
+    environment's state (bucket/key, a version of it and that object's current MD5): refused, nothing written."""
+    import hashlib
+    import json
+
+    restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+    assert restored.exit_code == 0, restored.output
+    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+    s3 = world.client("s3")
+    other = "prod/terraform.tfstate"
+    old = s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(3))["VersionId"]
+    s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(4))
+    journal_key = f"{STATE_KEY.rsplit('/', 1)[0]}/toolkit/journal/{run_id}.jsonl"
+    lines = []
+    for line in s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines():
+        entry = json.loads(line)
+        if entry.get("action") == "s3:CopyObject":
+            entry["request"].update(key=other, replaced_version=old,
+                                    written_md5=hashlib.md5(state_document(4)).hexdigest())
+        lines.append(json.dumps(entry))
+    s3.put_object(Bucket=STATE_BUCKET, Key=journal_key, Body=("\n".join(lines) + "\n").encode())
+
+    proxy.reset()
+    undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert undo.exit_code == 1, undo.output
+    assert (f"Error: step terraform-state failed: rollback run {run_id}'s journal points at "
+            f"s3://{STATE_BUCKET}/{other}, but the state of {ENVIRONMENT} is "
+            f"s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state object; nothing "
+            "was changed") in undo.output, undo.output
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=other)["Body"].read() == state_document(4)
+    assert proxy.mutating_calls() == []
+
+
+def test_rollback_to_an_edited_checkpoint_never_touches_another_state(world: World, cli) -> None:
+    """Attack: the shared checkpoint's state pointer edited to name another state object (same lineage)."""
+    s3 = world.client("s3")
+    other = "prod/terraform.tfstate"
+    old = s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(3))["VersionId"]
+    s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(4))
+    checkpoint = world.store.load(world.checkpoint_id)
+    checkpoint.state.s3_key, checkpoint.state.s3_version_id = other, old
+    world.store.records.put(f"{checkpoint.id}.json", json_bytes(checkpoint.to_dict()))
+
+    refused = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert (f"Error: step terraform-state failed: checkpoint {world.checkpoint_id} points at "
+            f"s3://{STATE_BUCKET}/{other}, but the state of {ENVIRONMENT} is "
+            f"s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state object; nothing "
+            "was changed") in refused.output, refused.output
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=other)["Body"].read() == state_document(4)
+
+
+def json_bytes(data: object) -> bytes:
+    import json
+
+    return json.dumps(data).encode()

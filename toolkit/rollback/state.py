@@ -175,6 +175,13 @@ class TerraformStateStep(Step):
                                "(bucket, key and version id are needed)")
         bucket, key, wanted = version.s3_bucket, version.s3_key, version.s3_version_id
         lock = self._lock(run, bucket, key)
+        # The pointer comes from a record anyone with bucket access can edit: restore only this environment's state.
+        own = state_lock_for(run.project, run.config, clients=run.clients)
+        if isinstance(own, S3StateLock) and (bucket, key) != (own.bucket, own.key):
+            source = f"rollback run {self.undo.run_id}'s journal" if self.undo else f"checkpoint {run.checkpoint.id}"
+            raise ToolkitError(f"{source} points at s3://{bucket}/{key}, but the state of {run.environment} is "
+                               f"s3://{own.bucket}/{own.key}: refusing to restore another state object; nothing "
+                               "was changed")
         s3 = lock.clients("s3")
         location = f"s3://{bucket}/{key}"
         holders = lock.inspect()
@@ -280,6 +287,12 @@ class TerraformStateStep(Step):
             run.project.state_dir(run.environment) / "terraform.tfstate"
         if not version.local_backup:
             raise ToolkitError(f"checkpoint {run.checkpoint.id}: no local state backup recorded")
+        own = state_lock_for(run.project, run.config, clients=run.clients)
+        if not isinstance(own, LocalStateLock) or state_path.resolve() != own.state_path.resolve():
+            where = own.state_path if isinstance(own, LocalStateLock) else f"s3://{own.bucket}/{own.key}"
+            source = f"rollback run {self.undo.run_id}'s journal" if self.undo else f"checkpoint {run.checkpoint.id}"
+            raise ToolkitError(f"{source} points at the local state {state_path}, but the state of "
+                               f"{run.environment} is {where}: refusing to restore another state; nothing was changed")
         backup = Path(version.local_backup)
         if not backup.is_absolute():
             backup = run.project.root / backup
