@@ -275,3 +275,32 @@ def json_bytes(data: object) -> bytes:
     import json
 
     return json.dumps(data).encode()
+
+
+class _Killed(BaseException):
+    """The process dying (kill -9) right after the state copy, before its outcome reaches the journal."""
+
+
+def test_a_restore_killed_after_the_copy_can_still_be_undone(world: World, cli, monkeypatch) -> None:
+    import pytest
+
+    from toolkit.cli import app
+    from toolkit.rollback.base import RunContext
+
+    record = RunContext.record
+
+    def dies_after_the_copy(self, **fields):
+        if fields.get("action") == "s3:CopyObject" and fields.get("result") == "ok":
+            raise _Killed
+        record(self, **fields)
+
+    monkeypatch.setattr(RunContext, "record", dies_after_the_copy)
+    with pytest.raises(_Killed):
+        cli.invoke(app, ["rollback", ENVIRONMENT, "--step", "terraform-state", "--yes"], catch_exceptions=False)
+    monkeypatch.setattr(RunContext, "record", record)
+    assert world.state_object()[1] == state_document(7), "the copy happened"
+    run_id = next(entry["run_id"] for entry in world.journal() if entry["action"] == "s3:CopyObject")
+
+    undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert undo.exit_code == 0, undo.output
+    assert world.state_object()[1] == state_document(8), undo.output

@@ -240,11 +240,15 @@ class TerraformStateStep(Step):
                     raise ToolkitError(f"{location} changed since it was read (now version {head.get('VersionId')}, "
                                        f"planned from {data['current_version']}): nothing restored; run the step "
                                        "again")
-                # The journal keeps what was replaced (and what was written): `--undo RUN_ID` reads it back.
-                copied = run.act(self.name, "s3:CopyObject", s3.copy_object,
-                                 {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"],
-                                  "replaced_version": data["current_version"],
-                                  "replaced_serial": data["replaced_serial"], "written_md5": data["digest"]},
+                # The journal keeps what was replaced (and what was written): `--undo RUN_ID` reads it back. Written
+                # once before the copy too, so a run killed right after the copy can still be undone (--undo checks
+                # that the state is exactly what it wrote, so a copy that never happened is not "undone").
+                summary = {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"],
+                           "replaced_version": data["current_version"], "replaced_serial": data["replaced_serial"],
+                           "written_md5": data["digest"]}
+                run.record(step=self.name, event="action", action="s3:CopyObject", request=summary,
+                           result="started")
+                copied = run.act(self.name, "s3:CopyObject", s3.copy_object, summary,
                                  Bucket=data["bucket"], Key=data["key"],
                                  CopySource={"Bucket": data["bucket"], "Key": data["key"],
                                              "VersionId": data["wanted"]})
@@ -335,16 +339,17 @@ class TerraformStateStep(Step):
                 started = utc_now()
                 kept.write_bytes(current)
                 target = Path(data["backup"]).read_bytes()
+                request = {"state": str(state_path), "from_backup": data["backup"], "kept": str(kept),
+                           "replaced_serial": data["replaced_serial"],
+                           "written_sha256": hashlib.sha256(target).hexdigest(), "lineage": data["lineage"]}
+                # Journaled before the write too: a run killed mid-write can still be undone (see _execute_s3).
+                run.record(step=self.name, event="action", action="file:write", result="started", request=request)
                 handle.seek(0)
                 handle.truncate()
                 handle.write(target)
                 handle.flush()
                 os.fsync(handle.fileno())
-                run.record(step=self.name, event="action", action="file:write", result="ok",
-                           request={"state": str(state_path), "from_backup": data["backup"], "kept": str(kept),
-                                    "replaced_serial": data["replaced_serial"],
-                                    "written_sha256": hashlib.sha256(target).hexdigest(),
-                                    "lineage": data["lineage"]},
+                run.record(step=self.name, event="action", action="file:write", result="ok", request=request,
                            duration_s=(utc_now() - started).total_seconds())
         except StateLockHeld as error:
             raise LockError(f"{error}\nnothing restored") from None
@@ -384,8 +389,10 @@ def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
     """From a rollback run's journal: (its checkpoint id, what its terraform-state step replaced)."""
     from toolkit.errors import UsageError
 
-    written = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
-               and entry.result == "ok" and entry.action in ("s3:CopyObject", "file:write")]
+    # The last attempt of the write: "started" (killed before its outcome was journaled) counts, a failed one not.
+    attempts = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
+                and entry.result in ("ok", "started", "error") and entry.action in ("s3:CopyObject", "file:write")]
+    written = attempts if attempts and attempts[-1].result != "error" else []
     if not written:
         raise UsageError(f"run {run_id} restored no terraform state (its journal has no terraform-state write): "
                          "nothing to undo")
