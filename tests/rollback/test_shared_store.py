@@ -304,3 +304,28 @@ def test_a_restore_killed_after_the_copy_can_still_be_undone(world: World, cli, 
     undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
     assert undo.exit_code == 0, undo.output
     assert world.state_object()[1] == state_document(8), undo.output
+
+
+def test_edited_checkpoint_objects_are_refused_by_name(project: Project, moto_endpoint: str, cli) -> None:
+    """Attack: someone with bucket access puts a checkpoint whose body names another id (its outcome would be
+    written over that other checkpoint), or a huge object the toolkit would read into memory."""
+    import json
+
+    _bucket(moto_endpoint)
+    s3 = direct("s3", moto_endpoint)
+    forged = Checkpoint(id="20261126T040000Z-0bbb", environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z",
+                        created_by="mallory").to_dict()
+    s3.put_object(Bucket=STATE_BUCKET, Key=f"{PREFIX}checkpoints/20261126T030000Z-0abc.json",
+                  Body=json.dumps(forged).encode())
+    listed = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert listed.exit_code == 1, listed.output
+    assert listed.stderr == (f"Error: s3://{STATE_BUCKET}/{PREFIX}checkpoints/20261126T030000Z-0abc.json: unreadable "
+                             "checkpoint: it records the id '20261126T040000Z-0bbb', not '20261126T030000Z-0abc'\n")
+
+    s3.put_object(Bucket=STATE_BUCKET, Key=f"{PREFIX}checkpoints/20261126T030000Z-0abc.json",
+                  Body=b" " * (16 * 1024 * 1024 + 1))
+    huge = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert huge.exit_code == 1, huge.output
+    assert huge.stderr == (f"Error: s3://{STATE_BUCKET}/{PREFIX}checkpoints/20261126T030000Z-0abc.json: 16777217 "
+                           "bytes, more than any toolkit record (16777216 bytes at most): not read; it was not "
+                           "written by the toolkit\n")
