@@ -329,3 +329,29 @@ def test_edited_checkpoint_objects_are_refused_by_name(project: Project, moto_en
     assert huge.stderr == (f"Error: s3://{STATE_BUCKET}/{PREFIX}checkpoints/20261126T030000Z-0abc.json: 16777217 "
                            "bytes, more than any toolkit record (16777216 bytes at most): not read; it was not "
                            "written by the toolkit\n")
+
+
+def test_undo_from_an_edited_journal_never_writes_a_local_file(world: World, cli, tmp_path) -> None:
+    """Attack: a journal object in the bucket rewritten as a local `file:write` naming files on the responder's
+    machine: `--undo` of an S3 environment never writes a local file."""
+    import json
+
+    restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+    assert restored.exit_code == 0, restored.output
+    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+    victim, source = tmp_path / "victim.json", tmp_path / "source.json"
+    victim.write_bytes(state_document(5))
+    source.write_bytes(state_document(6))
+    s3 = world.client("s3")
+    journal_key = f"{PREFIX}journal/{run_id}.jsonl"
+    entry = json.loads(s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines()[0])
+    entry.update(step="terraform-state", event="action", action="file:write", result="ok",
+                 request={"state": str(victim), "kept": str(source), "replaced_serial": 6, "lineage": "x",
+                          "written_sha256": __import__("hashlib").sha256(state_document(5)).hexdigest()})
+    s3.put_object(Bucket=STATE_BUCKET, Key=journal_key, Body=(json.dumps(entry) + "\n").encode())
+
+    undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert undo.exit_code == 1, undo.output
+    assert (f"rollback run {run_id}'s journal points at the local state {victim}, but the state of {ENVIRONMENT} is "
+            f"s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state; nothing was changed") in undo.output
+    assert victim.read_bytes() == state_document(5)
