@@ -133,7 +133,6 @@ class S3Records:
             raise
         size = int(answer.get("ContentLength") or 0)
         if size > MAX_RECORD_BYTES:
-            answer["Body"].close()
             raise ToolkitError(f"{self.where(name)}: {size} bytes, more than any toolkit record "
                                f"({MAX_RECORD_BYTES} bytes at most): not read; it was not written by the toolkit")
         return answer["Body"].read()
