@@ -4,7 +4,11 @@ requirement, the state serial as a witness of unrecorded changes, and `--undo` o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+
+import pytest
 
 from tests.rollback.conftest import (
     ENVIRONMENT,
@@ -218,63 +222,43 @@ def test_local_state_restore_lists_the_orphaned_database_and_undo_puts_it_back(p
     assert proxy.calls == [], "a local state restore and its undo call no AWS API"
 
 
-def test_undo_from_an_edited_journal_never_touches_another_state(world: World, cli, proxy) -> None:
-    """Attack: someone with bucket access edits a rollback run's journal object so its `--undo` names another
-    environment's state (bucket/key, a version of it and that object's current MD5): refused, nothing written."""
-    import hashlib
-    import json
-
-    restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
-    assert restored.exit_code == 0, restored.output
-    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+@pytest.mark.parametrize("edited", ["journal", "checkpoint"])
+def test_an_edited_record_never_restores_another_state(world: World, cli, proxy, edited: str) -> None:
+    """Attack: someone with bucket access edits a rollback run's journal object (for `--undo`) or the shared
+    checkpoint so it names another environment's state (its key, an older version, its current MD5): refused,
+    nothing written."""
     s3 = world.client("s3")
     other = "prod/terraform.tfstate"
     old = s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(3))["VersionId"]
     s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(4))
-    journal_key = f"{STATE_KEY.rsplit('/', 1)[0]}/toolkit/journal/{run_id}.jsonl"
-    lines = []
-    for line in s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines():
-        entry = json.loads(line)
-        if entry.get("action") == "s3:CopyObject":
-            entry["request"].update(key=other, replaced_version=old,
-                                    written_md5=hashlib.md5(state_document(4)).hexdigest())
-        lines.append(json.dumps(entry))
-    s3.put_object(Bucket=STATE_BUCKET, Key=journal_key, Body=("\n".join(lines) + "\n").encode())
+    if edited == "journal":
+        restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+        assert restored.exit_code == 0, restored.output
+        run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+        journal_key = f"{PREFIX}journal/{run_id}.jsonl"
+        lines = []
+        for line in s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines():
+            entry = json.loads(line)
+            if entry.get("action") == "s3:CopyObject":
+                entry["request"].update(key=other, replaced_version=old,
+                                        written_md5=hashlib.md5(state_document(4)).hexdigest())
+            lines.append(json.dumps(entry))
+        s3.put_object(Bucket=STATE_BUCKET, Key=journal_key, Body=("\n".join(lines) + "\n").encode())
+        command, source = ("--undo", run_id), f"rollback run {run_id}'s journal"
+    else:
+        checkpoint = world.store.load(world.checkpoint_id)
+        checkpoint.state.s3_key, checkpoint.state.s3_version_id = other, old
+        world.store.records.put(f"{checkpoint.id}.json", json.dumps(checkpoint.to_dict()).encode())
+        command, source = ("--step", "terraform-state"), f"checkpoint {world.checkpoint_id}"
 
     proxy.reset()
-    undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
-    assert undo.exit_code == 1, undo.output
-    assert (f"Error: step terraform-state failed: rollback run {run_id}'s journal points at "
-            f"s3://{STATE_BUCKET}/{other}, but the state of {ENVIRONMENT} is "
-            f"s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state object; nothing "
-            "was changed") in undo.output, undo.output
-    assert s3.get_object(Bucket=STATE_BUCKET, Key=other)["Body"].read() == state_document(4)
-    assert proxy.mutating_calls() == []
-
-
-def test_rollback_to_an_edited_checkpoint_never_touches_another_state(world: World, cli) -> None:
-    """Attack: the shared checkpoint's state pointer edited to name another state object (same lineage)."""
-    s3 = world.client("s3")
-    other = "prod/terraform.tfstate"
-    old = s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(3))["VersionId"]
-    s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(4))
-    checkpoint = world.store.load(world.checkpoint_id)
-    checkpoint.state.s3_key, checkpoint.state.s3_version_id = other, old
-    world.store.records.put(f"{checkpoint.id}.json", json_bytes(checkpoint.to_dict()))
-
-    refused = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+    refused = invoke(cli, "rollback", ENVIRONMENT, *command, "--yes")
     assert refused.exit_code == 1, refused.output
-    assert (f"Error: step terraform-state failed: checkpoint {world.checkpoint_id} points at "
-            f"s3://{STATE_BUCKET}/{other}, but the state of {ENVIRONMENT} is "
-            f"s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state object; nothing "
+    assert (f"Error: step terraform-state failed: {source} points at s3://{STATE_BUCKET}/{other}, but the state of "
+            f"{ENVIRONMENT} is s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state object; nothing "
             "was changed") in refused.output, refused.output
     assert s3.get_object(Bucket=STATE_BUCKET, Key=other)["Body"].read() == state_document(4)
-
-
-def json_bytes(data: object) -> bytes:
-    import json
-
-    return json.dumps(data).encode()
+    assert [call.action for call in proxy.mutating_calls()] == [], "only the journal (beside the state) is written"
 
 
 class _Killed(BaseException):
@@ -282,7 +266,6 @@ class _Killed(BaseException):
 
 
 def test_a_restore_killed_after_the_copy_can_still_be_undone(world: World, cli, monkeypatch) -> None:
-    import pytest
 
     from toolkit.cli import app
     from toolkit.rollback.base import RunContext
@@ -309,7 +292,6 @@ def test_a_restore_killed_after_the_copy_can_still_be_undone(world: World, cli, 
 def test_edited_checkpoint_objects_are_refused_by_name(project: Project, moto_endpoint: str, cli) -> None:
     """Attack: someone with bucket access puts a checkpoint whose body names another id (its outcome would be
     written over that other checkpoint), or a huge object the toolkit would read into memory."""
-    import json
 
     _bucket(moto_endpoint)
     s3 = direct("s3", moto_endpoint)
@@ -335,7 +317,6 @@ def test_edited_checkpoint_objects_are_refused_by_name(project: Project, moto_en
 def test_undo_from_an_edited_journal_never_writes_a_local_file(world: World, cli, tmp_path) -> None:
     """Attack: a journal object in the bucket rewritten as a local `file:write` naming files on the responder's
     machine: `--undo` of an S3 environment never writes a local file."""
-    import json
 
     restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
     assert restored.exit_code == 0, restored.output
@@ -348,7 +329,7 @@ def test_undo_from_an_edited_journal_never_writes_a_local_file(world: World, cli
     entry = json.loads(s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines()[0])
     entry.update(step="terraform-state", event="action", action="file:write", result="ok",
                  request={"state": str(victim), "kept": str(source), "replaced_serial": 6, "lineage": "x",
-                          "written_sha256": __import__("hashlib").sha256(state_document(5)).hexdigest()})
+                          "written_sha256": hashlib.sha256(state_document(5)).hexdigest()})
     s3.put_object(Bucket=STATE_BUCKET, Key=journal_key, Body=(json.dumps(entry) + "\n").encode())
 
     undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
