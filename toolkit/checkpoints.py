@@ -588,9 +588,14 @@ class CheckpointStore:
             hint = f"; known: {', '.join(known[-5:])}" if known else "; there are none yet"
             raise UsageError(f"unknown checkpoint {checkpoint_id!r}{hint}")
         try:
-            return Checkpoint.from_dict(json.loads(body))
+            checkpoint = Checkpoint.from_dict(json.loads(body))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise ToolkitError(f"{self.where(checkpoint_id)}: unreadable checkpoint: {error}") from None
+        if checkpoint.id != checkpoint_id:
+            # An edited record (shared store): its id decides where its outcome is written back and what is undone.
+            raise ToolkitError(f"{self.where(checkpoint_id)}: unreadable checkpoint: it records the id "
+                               f"{str(checkpoint.id)[:40]!r}, not {checkpoint_id!r}")
+        return checkpoint
 
     def latest(self) -> Checkpoint | None:
         ids = self.ids()

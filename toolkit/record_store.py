@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from toolkit.rollback.journal import Journal
 
 SHARED_FOLDER = "toolkit"
+# A checkpoint or one run's journal is a few KiB; anything far larger in the shared prefix was put there by hand and
+# is refused before it is read into memory.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 
 class Records(Protocol):
@@ -128,6 +131,10 @@ class S3Records:
             if error_code(error.__cause__) in ("NoSuchKey", "404", "NotFound", "NoSuchBucket"):
                 return None  # (no state bucket yet: no records either)
             raise
+        size = int(answer.get("ContentLength") or 0)
+        if size > MAX_RECORD_BYTES:
+            raise ToolkitError(f"{self.where(name)}: {size} bytes, more than any toolkit record "
+                               f"({MAX_RECORD_BYTES} bytes at most): not read; it was not written by the toolkit")
         return answer["Body"].read()
 
     def names(self) -> list[str]:

@@ -196,6 +196,11 @@ class S3StateLock:
     # Inspect ---------------------------------------------------------------------------------
 
     def _read_lock_file(self) -> LockInfo | None:
+        read = self._read_lock_object()
+        return read[0] if read else None
+
+    def _read_lock_object(self) -> tuple[LockInfo, str | None] | None:
+        """The lock file's info and its ETag (what a release deletes only if still there)."""
         s3 = self.clients("s3")
         try:
             answer = call("s3:GetObject", s3.get_object, Bucket=self.bucket,
@@ -204,7 +209,7 @@ class S3StateLock:
             if error_code(error.__cause__) in ("NoSuchKey", "404", "NotFound"):
                 return None
             raise
-        return LockInfo.from_json(answer["Body"].read())
+        return LockInfo.from_json(answer["Body"].read()), answer.get("ETag")
 
     def _read_item(self) -> tuple[LockInfo, dict[str, Any]] | None:
         dynamodb = self.clients("dynamodb")
@@ -288,15 +293,28 @@ class S3StateLock:
         return released
 
     def _delete_lock_file(self, lock_id: str) -> bool:
-        current = self._read_lock_file()
-        if current is None:
+        read = self._read_lock_object()
+        if read is None:
             return False
+        current, etag = read
         if current.id != lock_id:
             raise LockError(f"{self.lock_file_location}: lock {lock_id} is not the current lock (held by "
                             f"{current.who or 'unknown'}, ID {current.id}): left in place")
         s3 = self.clients("s3")
-        self.invoke("s3:DeleteObject", s3.delete_object, Bucket=self.bucket,
-                    Key=self.lock_file_key)
+        # Conditional on the exact object read (S3 conditional delete), so a lock another run took after another
+        # operator's release in between is never deleted. (Terraform itself deletes unconditionally.)
+        try:
+            self.invoke("s3:DeleteObject", s3.delete_object, Bucket=self.bucket, Key=self.lock_file_key,
+                        **({"IfMatch": etag} if etag else {}))
+        except ToolkitError as error:
+            if error_code(error.__cause__) in ("NoSuchKey", "404", "NotFound"):
+                return False  # released by someone else in between
+            if error_code(error.__cause__) not in LOST_CONDITIONAL_PUT:
+                raise
+            taken = self._read_lock_file()
+            raise LockError(f"{self.lock_file_location}: lock {lock_id} was released by someone else and the "
+                            f"state locked again (by {taken.who if taken else 'unknown'}, ID "
+                            f"{taken.id if taken else '?'}) while releasing: left in place") from None
         return True
 
     def _delete_item(self, lock_id: str) -> bool:

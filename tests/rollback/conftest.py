@@ -39,7 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 REGION = "sa-east-1"  # envs/defaults.yaml
 ENVIRONMENT = "sandbox"
 CLUSTER, SERVICE = "edu-sandbox", "web"
-STATE_BUCKET, STATE_KEY, LOCK_TABLE = "toolkit-sandbox-state", "sandbox/terraform.tfstate", "toolkit-sandbox-locks"
+# The key the sandbox's backend renders (toolkit.render.state_key): rollback restores only that object.
+STATE_BUCKET, LOCK_TABLE = "toolkit-sandbox-state", "toolkit-sandbox-locks"
+STATE_KEY = "edu-platform/sandbox/terraform.tfstate"
 PARAMETER_GROUP, DB_INSTANCE = "edu-sandbox-pg", "edu-sandbox-db"
 CLUSTER_PARAMETER_GROUP, DB_CLUSTER = "edu-sandbox-aurora-pg", "edu-sandbox-aurora"
 LINEAGE = "6f1c2a7e-0000-4000-8000-000000000001"

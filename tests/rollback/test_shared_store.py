@@ -4,7 +4,11 @@ requirement, the state serial as a witness of unrecorded changes, and `--undo` o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+
+import pytest
 
 from tests.rollback.conftest import (
     ENVIRONMENT,
@@ -216,3 +220,120 @@ def test_local_state_restore_lists_the_orphaned_database_and_undo_puts_it_back(p
     assert ("come back into the state: 1 resource(s), 1 stateful" in undo.output), undo.output
     assert state_path.read_bytes() == _with_database(8)
     assert proxy.calls == [], "a local state restore and its undo call no AWS API"
+
+
+@pytest.mark.parametrize("edited", ["journal", "checkpoint"])
+def test_an_edited_record_never_restores_another_state(world: World, cli, proxy, edited: str) -> None:
+    """Attack: someone with bucket access edits a rollback run's journal object (for `--undo`) or the shared
+    checkpoint so it names another environment's state (its key, an older version, its current MD5): refused,
+    nothing written."""
+    s3 = world.client("s3")
+    other = "prod/terraform.tfstate"
+    old = s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(3))["VersionId"]
+    s3.put_object(Bucket=STATE_BUCKET, Key=other, Body=state_document(4))
+    if edited == "journal":
+        restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+        assert restored.exit_code == 0, restored.output
+        run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+        journal_key = f"{PREFIX}journal/{run_id}.jsonl"
+        lines = []
+        for line in s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines():
+            entry = json.loads(line)
+            if entry.get("action") == "s3:CopyObject":
+                entry["request"].update(key=other, replaced_version=old,
+                                        written_md5=hashlib.md5(state_document(4)).hexdigest())
+            lines.append(json.dumps(entry))
+        s3.put_object(Bucket=STATE_BUCKET, Key=journal_key, Body=("\n".join(lines) + "\n").encode())
+        command, source = ("--undo", run_id), f"rollback run {run_id}'s journal"
+    else:
+        checkpoint = world.store.load(world.checkpoint_id)
+        checkpoint.state.s3_key, checkpoint.state.s3_version_id = other, old
+        world.store.records.put(f"{checkpoint.id}.json", json.dumps(checkpoint.to_dict()).encode())
+        command, source = ("--step", "terraform-state"), f"checkpoint {world.checkpoint_id}"
+
+    proxy.reset()
+    refused = invoke(cli, "rollback", ENVIRONMENT, *command, "--yes")
+    assert refused.exit_code == 1, refused.output
+    assert (f"Error: step terraform-state failed: {source} points at s3://{STATE_BUCKET}/{other}, but the state of "
+            f"{ENVIRONMENT} is s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state object; nothing "
+            "was changed") in refused.output, refused.output
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=other)["Body"].read() == state_document(4)
+    assert [call.action for call in proxy.mutating_calls()] == [], "only the journal (beside the state) is written"
+
+
+class _Killed(BaseException):
+    """The process dying (kill -9) right after the state copy, before its outcome reaches the journal."""
+
+
+def test_a_restore_killed_after_the_copy_can_still_be_undone(world: World, cli, monkeypatch) -> None:
+
+    from toolkit.cli import app
+    from toolkit.rollback.base import RunContext
+
+    record = RunContext.record
+
+    def dies_after_the_copy(self, **fields):
+        if fields.get("action") == "s3:CopyObject" and fields.get("result") == "ok":
+            raise _Killed
+        record(self, **fields)
+
+    monkeypatch.setattr(RunContext, "record", dies_after_the_copy)
+    with pytest.raises(_Killed):
+        cli.invoke(app, ["rollback", ENVIRONMENT, "--step", "terraform-state", "--yes"], catch_exceptions=False)
+    monkeypatch.setattr(RunContext, "record", record)
+    assert world.state_object()[1] == state_document(7), "the copy happened"
+    run_id = next(entry["run_id"] for entry in world.journal() if entry["action"] == "s3:CopyObject")
+
+    undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert undo.exit_code == 0, undo.output
+    assert world.state_object()[1] == state_document(8), undo.output
+
+
+def test_edited_checkpoint_objects_are_refused_by_name(project: Project, moto_endpoint: str, cli) -> None:
+    """Attack: someone with bucket access puts a checkpoint whose body names another id (its outcome would be
+    written over that other checkpoint), or a huge object the toolkit would read into memory."""
+
+    _bucket(moto_endpoint)
+    s3 = direct("s3", moto_endpoint)
+    forged = Checkpoint(id="20261126T040000Z-0bbb", environment=ENVIRONMENT, created_at="2026-11-26T03:00:00Z",
+                        created_by="mallory").to_dict()
+    s3.put_object(Bucket=STATE_BUCKET, Key=f"{PREFIX}checkpoints/20261126T030000Z-0abc.json",
+                  Body=json.dumps(forged).encode())
+    listed = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert listed.exit_code == 1, listed.output
+    assert listed.stderr == (f"Error: s3://{STATE_BUCKET}/{PREFIX}checkpoints/20261126T030000Z-0abc.json: unreadable "
+                             "checkpoint: it records the id '20261126T040000Z-0bbb', not '20261126T030000Z-0abc'\n")
+
+    s3.put_object(Bucket=STATE_BUCKET, Key=f"{PREFIX}checkpoints/20261126T030000Z-0abc.json",
+                  Body=b" " * (16 * 1024 * 1024 + 1))
+    huge = invoke(cli, "checkpoints", ENVIRONMENT)
+    assert huge.exit_code == 1, huge.output
+    # (`in`: an emulator fronted by the tests' fault proxy may log the unread body it could not send)
+    assert (f"Error: s3://{STATE_BUCKET}/{PREFIX}checkpoints/20261126T030000Z-0abc.json: 16777217 "
+            "bytes, more than any toolkit record (16777216 bytes at most): not read; it was not "
+            "written by the toolkit\n") in huge.stderr, huge.stderr
+
+
+def test_undo_from_an_edited_journal_never_writes_a_local_file(world: World, cli, tmp_path) -> None:
+    """Attack: a journal object in the bucket rewritten as a local `file:write` naming files on the responder's
+    machine: `--undo` of an S3 environment never writes a local file."""
+
+    restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
+    assert restored.exit_code == 0, restored.output
+    run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
+    victim, source = tmp_path / "victim.json", tmp_path / "source.json"
+    victim.write_bytes(state_document(5))
+    source.write_bytes(state_document(6))
+    s3 = world.client("s3")
+    journal_key = f"{PREFIX}journal/{run_id}.jsonl"
+    entry = json.loads(s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines()[0])
+    entry.update(step="terraform-state", event="action", action="file:write", result="ok",
+                 request={"state": str(victim), "kept": str(source), "replaced_serial": 6, "lineage": "x",
+                          "written_sha256": hashlib.sha256(state_document(5)).hexdigest()})
+    s3.put_object(Bucket=STATE_BUCKET, Key=journal_key, Body=(json.dumps(entry) + "\n").encode())
+
+    undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
+    assert undo.exit_code == 1, undo.output
+    assert (f"rollback run {run_id}'s journal points at the local state {victim}, but the state of {ENVIRONMENT} is "
+            f"s3://{STATE_BUCKET}/{STATE_KEY}: refusing to restore another state; nothing was changed") in undo.output
+    assert victim.read_bytes() == state_document(5)

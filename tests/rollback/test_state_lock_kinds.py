@@ -96,3 +96,34 @@ def test_both_gives_the_lock_file_back_when_the_table_item_is_held(world: World,
     assert lock_file(world) is None, "the lock file taken first was not given back"
     assert world.state_object()[1] == state_document(8)
     assert json.loads(item(world, LOCK_PATH)["Info"]["S"])["ID"] == TERRAFORM_HOLDER["ID"]
+
+
+def test_two_operators_releasing_the_same_lock_never_delete_the_next_runs_lock(world: World) -> None:
+    """Attack: two `toolkit unlock`s of one stale lock file. Operator B releases it between operator A's read and A's
+    delete, and a new run takes the lock: A's delete is conditional on the object it read, so the new lock stays."""
+    from toolkit.aws import ClientFactory, call
+    from toolkit.errors import LockError
+    from toolkit.state_lock import LockInfo, S3StateLock
+
+    stale, newer = LockInfo.new("OperationTypeApply", "dead@ci", "killed"), LockInfo.new("OperationTypeApply",
+                                                                                         "bob@laptop", "running")
+    s3 = world.client("s3")
+    s3.put_object(Bucket=STATE_BUCKET, Key=LOCK_FILE, Body=stale.to_json().encode())
+
+    def racing(action: str, function, **request):
+        if action == "s3:DeleteObject" and s3.get_object(Bucket=STATE_BUCKET, Key=LOCK_FILE)["Body"].read() \
+                == stale.to_json().encode():
+            s3.delete_object(Bucket=STATE_BUCKET, Key=LOCK_FILE)                       # operator B's release
+            s3.put_object(Bucket=STATE_BUCKET, Key=LOCK_FILE, Body=newer.to_json().encode(),
+                          IfNoneMatch="*")                                             # the next run's lock
+        return call(action, function, **request)
+
+    lock = S3StateLock(kind="s3", bucket=STATE_BUCKET, key=STATE_KEY, table=None,
+                       clients=ClientFactory(region=world.client("s3").meta.region_name, endpoint_url=world.endpoint),
+                       invoke=racing)
+    with pytest.raises(LockError) as refused:
+        lock.release(stale.id)
+    assert str(refused.value) == (f"s3://{STATE_BUCKET}/{LOCK_FILE}: lock {stale.id} was released by someone else "
+                                  f"and the state locked again (by bob@laptop, ID {newer.id}) while releasing: left "
+                                  "in place")
+    assert lock_file(world) == newer.to_json().encode(), "the next run's lock was deleted"

@@ -175,6 +175,13 @@ class TerraformStateStep(Step):
                                "(bucket, key and version id are needed)")
         bucket, key, wanted = version.s3_bucket, version.s3_key, version.s3_version_id
         lock = self._lock(run, bucket, key)
+        # The pointer comes from a record anyone with bucket access can edit: restore only this environment's state.
+        own = state_lock_for(run.project, run.config, clients=run.clients)
+        if isinstance(own, S3StateLock) and (bucket, key) != (own.bucket, own.key):
+            source = f"rollback run {self.undo.run_id}'s journal" if self.undo else f"checkpoint {run.checkpoint.id}"
+            raise ToolkitError(f"{source} points at s3://{bucket}/{key}, but the state of {run.environment} is "
+                               f"s3://{own.bucket}/{own.key}: refusing to restore another state object; nothing "
+                               "was changed")
         s3 = lock.clients("s3")
         location = f"s3://{bucket}/{key}"
         holders = lock.inspect()
@@ -233,11 +240,15 @@ class TerraformStateStep(Step):
                     raise ToolkitError(f"{location} changed since it was read (now version {head.get('VersionId')}, "
                                        f"planned from {data['current_version']}): nothing restored; run the step "
                                        "again")
-                # The journal keeps what was replaced (and what was written): `--undo RUN_ID` reads it back.
-                copied = run.act(self.name, "s3:CopyObject", s3.copy_object,
-                                 {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"],
-                                  "replaced_version": data["current_version"],
-                                  "replaced_serial": data["replaced_serial"], "written_md5": data["digest"]},
+                # The journal keeps what was replaced (and what was written): `--undo RUN_ID` reads it back. Written
+                # once before the copy too, so a run killed right after the copy can still be undone (--undo checks
+                # that the state is exactly what it wrote, so a copy that never happened is not "undone").
+                summary = {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"],
+                           "replaced_version": data["current_version"], "replaced_serial": data["replaced_serial"],
+                           "written_md5": data["digest"]}
+                run.record(step=self.name, event="action", action="s3:CopyObject", request=summary,
+                           result="started")
+                copied = run.act(self.name, "s3:CopyObject", s3.copy_object, summary,
                                  Bucket=data["bucket"], Key=data["key"],
                                  CopySource={"Bucket": data["bucket"], "Key": data["key"],
                                              "VersionId": data["wanted"]})
@@ -280,6 +291,12 @@ class TerraformStateStep(Step):
             run.project.state_dir(run.environment) / "terraform.tfstate"
         if not version.local_backup:
             raise ToolkitError(f"checkpoint {run.checkpoint.id}: no local state backup recorded")
+        own = state_lock_for(run.project, run.config, clients=run.clients)
+        if not isinstance(own, LocalStateLock) or state_path.resolve() != own.state_path.resolve():
+            where = own.state_path if isinstance(own, LocalStateLock) else f"s3://{own.bucket}/{own.key}"
+            source = f"rollback run {self.undo.run_id}'s journal" if self.undo else f"checkpoint {run.checkpoint.id}"
+            raise ToolkitError(f"{source} points at the local state {state_path}, but the state of "
+                               f"{run.environment} is {where}: refusing to restore another state; nothing was changed")
         backup = Path(version.local_backup)
         if not backup.is_absolute():
             backup = run.project.root / backup
@@ -322,16 +339,17 @@ class TerraformStateStep(Step):
                 started = utc_now()
                 kept.write_bytes(current)
                 target = Path(data["backup"]).read_bytes()
+                request = {"state": str(state_path), "from_backup": data["backup"], "kept": str(kept),
+                           "replaced_serial": data["replaced_serial"],
+                           "written_sha256": hashlib.sha256(target).hexdigest(), "lineage": data["lineage"]}
+                # Journaled before the write too: a run killed mid-write can still be undone (see _execute_s3).
+                run.record(step=self.name, event="action", action="file:write", result="started", request=request)
                 handle.seek(0)
                 handle.truncate()
                 handle.write(target)
                 handle.flush()
                 os.fsync(handle.fileno())
-                run.record(step=self.name, event="action", action="file:write", result="ok",
-                           request={"state": str(state_path), "from_backup": data["backup"], "kept": str(kept),
-                                    "replaced_serial": data["replaced_serial"],
-                                    "written_sha256": hashlib.sha256(target).hexdigest(),
-                                    "lineage": data["lineage"]},
+                run.record(step=self.name, event="action", action="file:write", result="ok", request=request,
                            duration_s=(utc_now() - started).total_seconds())
         except StateLockHeld as error:
             raise LockError(f"{error}\nnothing restored") from None
@@ -371,8 +389,10 @@ def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
     """From a rollback run's journal: (its checkpoint id, what its terraform-state step replaced)."""
     from toolkit.errors import UsageError
 
-    written = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
-               and entry.result == "ok" and entry.action in ("s3:CopyObject", "file:write")]
+    # The last attempt of the write: "started" (killed before its outcome was journaled) counts, a failed one not.
+    attempts = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
+                and entry.result in ("ok", "started", "error") and entry.action in ("s3:CopyObject", "file:write")]
+    written = attempts if attempts and attempts[-1].result != "error" else []
     if not written:
         raise UsageError(f"run {run_id} restored no terraform state (its journal has no terraform-state write): "
                          "nothing to undo")
