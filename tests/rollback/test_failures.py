@@ -79,9 +79,11 @@ def test_resume_by_run_id(world: World, cli, proxy: FaultProxy, monkeypatch) -> 
                                               f"checkpoint {world.checkpoint_id}")
     assert "[1/1] autoscaling:" in resumed.output
     assert [call.action for call in proxy.mutating_calls()] == ["RegisterScalableTarget"]
-    finished = invoke(cli, "rollback", ENVIRONMENT, "--resume-from", world.journal()[-1]["run_id"], "--yes")
+    # Run ids sort by the second they start in, and these two runs may share one: pick the resumed run by id.
+    resumed_id = next(entry["run_id"] for entry in world.journal() if entry["run_id"] != run_id)
+    finished = invoke(cli, "rollback", ENVIRONMENT, "--resume-from", resumed_id, "--yes")
     assert finished.exit_code == 1, finished.output
-    assert finished.stderr == f"Error: run {world.journal()[-1]['run_id']} did not fail: nothing to resume\n"
+    assert finished.stderr == f"Error: run {resumed_id} did not fail: nothing to resume\n"
 
 
 def test_throttling_that_persists_is_a_clear_error(world: World, cli, proxy: FaultProxy, monkeypatch) -> None:
