@@ -78,7 +78,7 @@ step "done in $(($(date +%s) - started))s; artifacts:"
 cat <<TEXT
   plans (newest = latest/):  $data/plans/   plan.tfplan, plan.json, metadata.json
   review:                    ${DEMO_DIR#"$ROOT"/}/review.txt
-  checkpoints (rollback):    $data/checkpoints/
+  checkpoints (rollback):    beside the state in the emulator's S3 (toolkit/ under the state key; toolkit checkpoints $ENVIRONMENT)
   rendered inputs:           build/$ENVIRONMENT/   terraform.tfvars, backend.tf, backend.hcl
   staged root + TF_DATA_DIR: $data/stage/   $data/terraform/
 The emulator stops now; its state is gone with it.
