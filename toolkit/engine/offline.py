@@ -114,15 +114,6 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     return PlanOutcome(environment, SavedPlan(folder, metadata))
 
 
-def latest_offline_plan(project: Project, environment: str) -> SavedPlan | None:
-    """The newest offline plan of the environment, or None."""
-    from toolkit.engine.records import load_plan_folder
-
-    plans_dir = offline_plans_dir(project, environment)
-    folders = sorted(entry for entry in plans_dir.iterdir() if entry.is_dir()) if plans_dir.is_dir() else []
-    return load_plan_folder(folders[-1], environment) if folders else None
-
-
 def is_offline_plan_file(plan_file: Path) -> bool:
     """True when the binary plan was made offline, whatever metadata.json says: the plan file carries the root
     module it was made from (tfconfig/m-/…), offline backend block included. A folder copied into the real plans
