@@ -127,6 +127,27 @@ def state_document(serial: int, lineage: str = LINEAGE, marker: str = "") -> byt
                        "resources": []}, indent=2).encode()
 
 
+def local_state_checkpoint(project: Project, current_state: bytes) -> Path:
+    """dev's local state at `current_state` (serial 8) and a checkpoint of serial 7 taken before the one apply
+    that made it 8 (so a restore undoes that apply alone); returns the state file."""
+    from toolkit.checkpoints import Checkpoint
+
+    state_path = project.state_dir("dev") / "terraform.tfstate"
+    state_path.parent.mkdir(parents=True)
+    state_path.write_bytes(current_state)
+    store = CheckpointStore(project.environment_data_dir("dev") / "checkpoints")
+    checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="dev", created_at="2026-11-26T03:00:00Z",
+                            created_by="deployer@ci")
+    backup = store.files_dir(checkpoint.id) / "terraform.tfstate"
+    backup.write_bytes(state_document(7))
+    checkpoint.state = StateVersion(backend="local", lineage="x", serial=7, local_backup=str(backup),
+                                    local_path=str(state_path))
+    checkpoint.apply = ApplyRecord(result="success", applied_by="deployer@ci", started_at="2026-11-26T03:00:01Z",
+                                   state_serial_after=8)
+    store.save(checkpoint)
+    return state_path
+
+
 def container(image: str, *, cache: bool = True) -> dict[str, Any]:
     environment = [{"name": "APP_ENV", "value": "sandbox"}]
     if cache:

@@ -18,6 +18,7 @@ from tests.rollback.conftest import (
     World,
     direct,
     invoke,
+    local_state_checkpoint,
     reset_moto,
     shared_store,
     state_document,
@@ -186,21 +187,7 @@ def _with_database(serial: int) -> bytes:
 
 def test_local_state_restore_lists_the_orphaned_database_and_undo_puts_it_back(project: Project, cli,
                                                                                 proxy) -> None:
-    from toolkit.checkpoints import ApplyRecord, StateVersion
-
-    state_path = project.state_dir("dev") / "terraform.tfstate"
-    state_path.parent.mkdir(parents=True)
-    state_path.write_bytes(_with_database(8))
-    store = CheckpointStore(project.environment_data_dir("dev") / "checkpoints")
-    checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="dev", created_at="2026-11-26T03:00:00Z",
-                            created_by="deployer@ci")
-    backup = store.files_dir(checkpoint.id) / "terraform.tfstate"
-    backup.write_bytes(state_document(7))
-    checkpoint.state = StateVersion(backend="local", lineage="x", serial=7, local_backup=str(backup),
-                                    local_path=str(state_path))
-    checkpoint.apply = ApplyRecord(result="success", applied_by="deployer@ci", started_at="2026-11-26T03:00:01Z",
-                                   state_serial_after=8)
-    store.save(checkpoint)
+    state_path = local_state_checkpoint(project, _with_database(8))
 
     dry = invoke(cli, "rollback", "dev", "--step", "terraform-state")
     assert dry.exit_code == 0, dry.output

@@ -16,9 +16,9 @@ from tests.rollback.conftest import (
     STATE_KEY,
     World,
     invoke,
+    local_state_checkpoint,
     state_document,
 )
-from toolkit.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, StateVersion
 
 FAST = ("--poll-interval", "0.05")
 LOCK_ID = f"{STATE_BUCKET}/{STATE_KEY}"
@@ -82,20 +82,7 @@ def test_state_restore_refuses_another_lineage(world: World, cli, proxy) -> None
 
 
 def test_local_state_restore_under_terraform_lock(project, cli, proxy) -> None:
-    state_path = project.state_dir("dev") / "terraform.tfstate"
-    state_path.parent.mkdir(parents=True)
-    state_path.write_bytes(state_document(8))
-    store = CheckpointStore(project.environment_data_dir("dev") / "checkpoints")
-    checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="dev", created_at="2026-11-26T03:00:00Z",
-                            created_by="deployer@ci")
-    backup = store.files_dir(checkpoint.id) / "terraform.tfstate"
-    backup.write_bytes(state_document(7))
-    checkpoint.state = StateVersion(backend="local", lineage="x", serial=7, local_backup=str(backup),
-                                    local_path=str(state_path))
-    # The apply that took the state from 7 to 8 (so the restore undoes that apply alone).
-    checkpoint.apply = ApplyRecord(result="success", applied_by="deployer@ci", started_at="2026-11-26T03:00:01Z",
-                                   state_serial_after=8)
-    store.save(checkpoint)
+    state_path = local_state_checkpoint(project, state_document(8))
 
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(state_path)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
