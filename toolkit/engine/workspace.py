@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from toolkit.checks.stub import refuse_stub_config
 from toolkit.config import EnvironmentConfig
+from toolkit.emulator import OVERRIDE_FILE, STAGED_OVERRIDE_FILE
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.terraform import Terraform, TerraformBinary
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, GuardError
 from toolkit.files import write_atomically
 from toolkit.local_runs import runs_of
 from toolkit.project import Project
@@ -113,6 +114,11 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
     terraform_data_dir = folder / "terraform"
     terraform_data_dir.mkdir(parents=True, exist_ok=True)
     tree = Project(source.tree) if source is not None else project
+    override = render.build_dir / OVERRIDE_FILE
+    if config.settings.emulator is None and override.is_file():
+        raise GuardError(f"{project.display(override)}: an emulator provider override beside {config.name}, which is "
+                         "not an emulator environment: re-render it (`toolkit render "
+                         f"{config.name}`) and look at who wrote that file")
     stage_root = stage_root_module(tree, render.root_dir, render.backend_block_path, folder / "stage")
     endpoint_variable = config.settings.backend.endpoint_from_env
     endpoint_url = os.environ.get(endpoint_variable) if endpoint_variable else None
@@ -150,6 +156,10 @@ def stage_root_module(project: Project, root_dir: Path, backend_block: Path | No
     links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in NOT_STAGED_IN_ROOT | exclude}
     if backend_block is not None:
         links[STAGED_BACKEND_FILE] = backend_block.resolve()
+        # An emulator environment's provider override (toolkit/emulator.py) is rendered beside its backend.
+        override = backend_block.parent / OVERRIDE_FILE
+        if override.is_file():
+            links[STAGED_OVERRIDE_FILE] = override.resolve()
     # Terraform writes its dependency lock file into the working folder: keep the staged one.
     _sync_folder(staged_dir, links, keep={".terraform.lock.hcl"})
     return staged_dir
