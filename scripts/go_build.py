@@ -13,6 +13,7 @@ Providers are then linked into the filesystem mirror for both registry names (Te
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import resource
@@ -90,12 +91,19 @@ def _compile(build: GoBuild, source: Path, output: Path) -> float:
 
 
 def build_one(build: GoBuild) -> dict[str, object]:
+    parent = build.folder.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    # Two set-ups at once (two clones, CI beside a developer) build once: the second waits here.
+    with (parent / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked(build, parent)
+
+
+def _build_locked(build: GoBuild, parent: Path) -> dict[str, object]:
     record = build.record()
     if record is not None:
         log(f"{build.name} {build.release}: cached ({build.path}, built in {record.get('build_seconds')}s)")
         return record
-    parent = build.folder.parent
-    parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.glob(f".tmp-{build.version}-*"):
         shutil.rmtree(stale, ignore_errors=True)
     log(f"{build.name} {build.release}: building {build.module}@{build.version} (once per machine; "
