@@ -104,7 +104,8 @@ def test_a_planted_override_beside_dev_is_refused_at_staging(project: Path, monk
 
 def test_features_off_switches_a_setting_and_an_unknown_one_is_refused(project: Path) -> None:
     local = project / "envs" / "local.yaml"
-    local.write_text(local.read_text().replace("features_off: {}", "features_off:\n    cdn.enabled: the emulator has no CloudFront"))
+    switched = "features_off:\n    cdn.enabled: the emulator has no CloudFront"
+    local.write_text(local.read_text().replace("features_off: {}", switched))
     shown = invoke("envs", "show", "local")
     assert shown.exit_code == 0, shown.output
     local.write_text(local.read_text().replace("cdn.enabled", "cdn.enabeld"))

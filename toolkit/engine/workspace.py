@@ -123,7 +123,13 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
     endpoint_variable = config.settings.backend.endpoint_from_env
     endpoint_url = os.environ.get(endpoint_variable) if endpoint_variable else None
     return Workspace(project, config, render, data_dir, stage_root, terraform_data_dir,
-                     write_cli_config(project), endpoint_url, source)
+                     write_cli_config(project, emulator=_runs_on_an_emulator(config)), endpoint_url, source)
+
+
+def _runs_on_an_emulator(config: EnvironmentConfig) -> bool:
+    """Emulator environments (and the sandbox, whose backend names an emulator endpoint) install providers
+    from the project's mirror; the others only when TOOLKIT_PROVIDER_MIRROR asks for it."""
+    return config.settings.emulator is not None or bool(config.settings.backend.endpoint_from_env)
 
 
 def stage_root_module(project: Project, root_dir: Path, backend_block: Path | None, stage_dir: Path,
@@ -187,25 +193,27 @@ def _sync_folder(folder: Path, links: dict[str, Path], keep: set[str]) -> None:
         os.replace(temporary, link)
 
 
-def provider_mirror(project: Project) -> Path | None:
+def provider_mirror(project: Project, *, emulator: bool = True) -> Path | None:
     """The filesystem mirror to install hashicorp providers from, or None to download them.
 
-    $TOOLKIT_PROVIDER_MIRROR=off downloads from the registry; a path selects another mirror; by default
-    the project's .cache/providers (made by `make setup`) is used when it exists.
+    $TOOLKIT_PROVIDER_MIRROR=off downloads from the registry; `on` uses the project's mirror; a path selects
+    another mirror. Unset, the project's .cache/providers (made by `make setup`: AWS 3.39 and the AWS 6 and
+    random providers built from source) is used for emulator environments only: a real environment's plan
+    never picks up a locally built provider unless asked.
     """
     configured = os.environ.get(MIRROR_VARIABLE, "").strip()
-    if configured.lower() in ("off", "none", "0", "false"):
+    if configured.lower() in ("off", "none", "0", "false") or (not configured and not emulator):
         return None
-    mirror = Path(configured) if configured else project.cache_dir / "providers"
+    mirror = project.cache_dir / "providers" if configured.lower() in ("", "on") else Path(configured)
     if not mirror.is_dir():
         return None
     refuse_stub_config(None, mirror)
     return mirror.resolve()
 
 
-def write_cli_config(project: Project) -> Path | None:
+def write_cli_config(project: Project, *, emulator: bool = True) -> Path | None:
     """A terraform CLI config installing hashicorp/* from the mirror (offline) and others directly."""
-    mirror = provider_mirror(project)
+    mirror = provider_mirror(project, emulator=emulator)
     if mirror is None:
         return None
     text = (
@@ -213,10 +221,10 @@ def write_cli_config(project: Project) -> Path | None:
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f'    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n'
+        '    include = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]\n'
         "  }\n"
         "  direct {\n"
-        '    exclude = ["registry.terraform.io/hashicorp/*"]\n'
+        '    exclude = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]\n'
         "  }\n"
         "}\n"
     )
