@@ -1,5 +1,5 @@
 """`toolkit check --validate`: `terraform init` + `terraform validate` of the root module and of every module
-example, against the offline stub providers (toolkit.checks.stub), so Terraform's own evaluator checks types,
+example, against the offline stub providers (toolkit.stub_mirror), so Terraform's own evaluator checks types,
 references, required arguments and module inputs without an AWS account.
 
 Each target runs in its own staged copy under .toolkit/stub/targets/<target>/ (the lock file and .terraform
@@ -23,11 +23,11 @@ from pathlib import Path
 
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
-from toolkit.checks.stub import StubMirror, prepare_mirror
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
 from toolkit.errors import ConfigError
 from toolkit.project import Project
+from toolkit.stub_mirror import StubMirror, prepare_mirror
 
 TIMEOUT_VARIABLE = "TOOLKIT_VALIDATE_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 300

@@ -12,7 +12,7 @@ from toolkit.config.model import BudgetSettings, UsageRange, UsageSettings
 from toolkit.cost.estimate import CostCollector, PricingContext, ResourceCost, price_resources
 from toolkit.cost.prices import PriceBook, load_price_book
 from toolkit.errors import ConfigError, ToolkitError
-from toolkit.review.reader import PlanDocument, read_plan, without_garbage_collection
+from toolkit.plans.reader import PlanDocument, read_plan, without_garbage_collection
 
 OVER_BUDGET_EXIT_CODE = 3
 _REGION_VARIABLES = ("aws_region", "region")

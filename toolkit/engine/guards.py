@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config import EnvironmentConfig
-from toolkit.engine.records import PlanMetadata, PlanSummary, sha256_file, summarize_plan
 from toolkit.errors import GuardError
+from toolkit.plans.saved import PlanMetadata, PlanSummary, sha256_file, summarize_plan
 from toolkit.review.analysis import action_of
 
 # Environments that apply only a reviewed, saved plan whatever their config says.

@@ -1,5 +1,5 @@
 """Offline plans of the real environments: the real root with one environment's tfvars, planned by the engine
-against the stub AWS provider 6 (stub_provider/, toolkit.checks.stub) and an empty throw-away state.
+against the stub AWS provider 6 (stub_provider/, toolkit.stub_mirror) and an empty throw-away state.
 
 What it proves: Terraform itself evaluates the real root and modules with dev's, staging's or prod's values
 (types, references, counts, for_each keys, conditionals, preconditions, the planned sizes). What it cannot:
@@ -17,7 +17,13 @@ from toolkit.checks.validate import timeout_seconds
 from toolkit.config import load_environment
 from toolkit.engine.plan import PlanOutcome
 from toolkit.engine.progress import Progress, SilentProgress
-from toolkit.engine.records import (
+from toolkit.engine.redact import redact_plan
+from toolkit.engine.render import render_environment
+from toolkit.engine.session import init_unless_current
+from toolkit.engine.terraform import Terraform, discover_binary
+from toolkit.engine.workspace import stage_root_module
+from toolkit.files import write_atomically
+from toolkit.plans.saved import (
     PLAN_FILE,
     PlanMetadata,
     SavedPlan,
@@ -30,13 +36,7 @@ from toolkit.engine.records import (
     source_sha256,
     summarize_plan,
 )
-from toolkit.engine.redact import redact_plan
-from toolkit.engine.session import init_unless_current
-from toolkit.engine.terraform import Terraform, discover_binary
-from toolkit.engine.workspace import stage_root_module
-from toolkit.files import write_atomically
 from toolkit.project import Project
-from toolkit.render import render_environment
 
 OFFLINE_FOLDER = "offline"
 # The real backend is never contacted: a local backend whose state lives in a temporary folder.
@@ -57,8 +57,8 @@ def offline_plans_dir(project: Project, environment: str) -> Path:
 
 def plan_offline(project: Project, environment: str, *, progress: Progress | None = None) -> PlanOutcome:
     """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones."""
-    from toolkit.checkpoints import current_actor, iso, utc_now
-    from toolkit.checks.stub import prepare_mirror
+    from toolkit.records.checkpoints import current_actor, iso, utc_now
+    from toolkit.stub_mirror import prepare_mirror
 
     progress = progress or SilentProgress()
     config = load_environment(project, environment)

@@ -12,7 +12,11 @@ from typing import Any
 
 from toolkit.config import list_environments, load_environment
 from toolkit.engine.progress import Progress, SilentProgress
-from toolkit.engine.records import (
+from toolkit.engine.redact import redact_plan
+from toolkit.engine.session import Session, open_session
+from toolkit.engine.source import CommitSource
+from toolkit.errors import ToolkitError, UsageError
+from toolkit.plans.saved import (
     PLAN_FILE,
     PlanMetadata,
     PlanSummary,
@@ -25,10 +29,6 @@ from toolkit.engine.records import (
     source_sha256,
     summarize_plan,
 )
-from toolkit.engine.redact import redact_plan
-from toolkit.engine.session import Session, open_session
-from toolkit.engine.source import CommitSource
-from toolkit.errors import ToolkitError, UsageError
 from toolkit.project import Project
 from toolkit.secrets import mask_text
 
@@ -98,7 +98,7 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
                                      lock_timeout=lock_timeout, destroy=destroy)
         plan_json = redact_plan(terraform.show_json(plan_file))
         lineage, serial = prior_state_version(plan_file) or state_version(terraform.state_pull())
-        from toolkit.checkpoints import current_actor, iso, utc_now
+        from toolkit.records.checkpoints import current_actor, iso, utc_now
 
         metadata = PlanMetadata(
             environment=session.name, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
@@ -116,8 +116,8 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         shutil.rmtree(folder, ignore_errors=True)
         raise
     progress.step(session.name, f"plan saved: {saved.plan_json}")
-    from toolkit.engine.checkpoint import interrupted_apply_warning
-    from toolkit.record_store import checkpoint_store_for
+    from toolkit.engine.pre_apply import interrupted_apply_warning
+    from toolkit.records.places import checkpoint_store_for
 
     store = checkpoint_store_for(session.workspace.project, session.config)
     interrupted = interrupted_apply_warning(store, session.name)

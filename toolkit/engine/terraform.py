@@ -29,7 +29,7 @@ from typing import Any
 from toolkit.engine.locking import lock_error, lock_place, parse_lock_info
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.errors import TerraformError
-from toolkit.local_runs import LocalRuns
+from toolkit.state.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
 # Commands that take the state lock: their runs are recorded while they live.

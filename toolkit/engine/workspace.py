@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.checks.stub import refuse_stub_config
 from toolkit.config import EnvironmentConfig
 from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.engine.render import RenderResult
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError
 from toolkit.files import write_atomically
-from toolkit.local_runs import runs_of
 from toolkit.project import Project
-from toolkit.render import RenderResult
+from toolkit.state.local_runs import runs_of
+from toolkit.stub_mirror import refuse_stub_config
 
 if TYPE_CHECKING:
     from toolkit.engine.source import CommitSource
@@ -70,7 +70,7 @@ class Workspace:
 
     def environment_variables(self) -> dict[str, str]:
         inherited = os.environ.get("TF_CLI_CONFIG_FILE")
-        # Real plans and applies never run against the offline stub providers (toolkit.checks.stub).
+        # Real plans and applies never run against the offline stub providers (toolkit.stub_mirror).
         refuse_stub_config(self.cli_config_file or (Path(inherited) if inherited else None))
         variables = dict(os.environ)
         variables.update({"TF_DATA_DIR": str(self.terraform_data_dir), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.review.reader import ChangeRecord, PlanDocument
-from toolkit.review.risks import risk_for
+from toolkit.plans.reader import ChangeRecord, PlanDocument
+from toolkit.plans.stateful import risk_for
 from toolkit.secrets import looks_like_secret, mask_text
 
 SENSITIVE = "(sensitive)"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from toolkit.plans.reader import ChangeRecord
 from toolkit.review.analysis import (
     ACTION_ORDER,
     ACTION_TITLES,
@@ -26,7 +27,6 @@ from toolkit.review.analysis import (
     has_diff,
     reasons_of,
 )
-from toolkit.review.reader import ChangeRecord
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room kept for the closing notice and for the hosting tool's own additions.

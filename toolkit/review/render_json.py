@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from toolkit.plans.reader import ChangeRecord
 from toolkit.review.analysis import (
     OFFLINE_NOTICE,
     Review,
@@ -22,7 +23,6 @@ from toolkit.review.analysis import (
     has_diff,
     reasons_of,
 )
-from toolkit.review.reader import ChangeRecord
 
 SCHEMA_VERSION = 1
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from toolkit.errors import UsageError
+from toolkit.plans.errors import PlanNotFoundError
+from toolkit.plans.reader import read_plan, without_garbage_collection
 from toolkit.review.analysis import Review, build_review, diffs_while_reading
-from toolkit.review.errors import PlanNotFoundError
-from toolkit.review.reader import read_plan, without_garbage_collection
 
 FORMATS = ("text", "json", "md")
 _SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "text"}
@@ -112,7 +112,7 @@ def _with_offline_evidence(plan_path: Path, metadata: dict[str, Any]) -> dict[st
     if metadata.get("offline") is True:
         return metadata
     from toolkit.engine.offline import OFFLINE_FOLDER, is_offline_plan_file
-    from toolkit.engine.records import PLAN_FILE
+    from toolkit.plans.saved import PLAN_FILE
 
     folder = plan_path.resolve().parent
     in_offline_folder = folder.parent.name == "plans" and folder.parent.parent.name == OFFLINE_FOLDER

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import io
 
-from toolkit.checkpoints import LiveConfiguration
 from toolkit.errors import ToolkitError
+from toolkit.records.checkpoints import LiveConfiguration
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
 from toolkit.rollback.state import current_serial

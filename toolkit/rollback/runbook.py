@@ -14,18 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from toolkit.aws import ClientFactory, resolve_endpoint
-from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
 from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.project import Project
-from toolkit.record_store import SharedPlace, checkpoint_store_for, local_only, shared_place_from_values
-from toolkit.record_store import journal_for as shared_journal_for
+from toolkit.records.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
+from toolkit.records.journal import Journal, JournalEntry
+from toolkit.records.places import SharedPlace, checkpoint_store_for, local_only, shared_place_from_values
+from toolkit.records.places import journal_for as shared_journal_for
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
 from toolkit.rollback.full import FullStep
-from toolkit.rollback.journal import Journal, JournalEntry
 from toolkit.rollback.render import Reporter, make_reporter
 from toolkit.rollback.state import TerraformStateStep, undo_target
 

@@ -1,6 +1,6 @@
 """The checkpoint `toolkit apply` takes before changing anything (docs/CHECKPOINTS.md).
 
-Targets come from the state, their live values from AWS (toolkit.checkpoints.capture); the engine adds
+Targets come from the state, their live values from AWS (toolkit.records.checkpoints.capture); the engine adds
 where the state was (S3 object version, or a copy of the local state file) and what is being applied.
 """
 
@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.records import SavedPlan
 from toolkit.engine.session import Session
 from toolkit.errors import ToolkitError
+from toolkit.plans.saved import SavedPlan
 from toolkit.text import plain
 
 
@@ -31,7 +31,7 @@ def backend_of(session: Session) -> tuple[str, dict[str, Any]]:
 def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any) -> Any:
     """A StateVersion pointing at the state as it is now (before the apply)."""
     from toolkit.aws import aws_client, aws_errors, error_code
-    from toolkit.checkpoints import StateVersion
+    from toolkit.records.checkpoints import StateVersion
 
     if state is None:
         return None
@@ -63,8 +63,8 @@ def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any
 
 def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: SavedPlan) -> tuple[Any, Any]:
     """Capture, fill and save the checkpoint; returns (checkpoint, store)."""
-    from toolkit.checkpoints import Targets, capture, targets_from_state
-    from toolkit.record_store import checkpoint_store_for
+    from toolkit.records.checkpoints import Targets, capture, targets_from_state
+    from toolkit.records.places import checkpoint_store_for
 
     workspace = session.workspace
     # Beside the state for an S3 backend: a CI runner's checkpoint outlives the runner.

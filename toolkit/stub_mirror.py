@@ -41,7 +41,7 @@ PLATFORM = "linux_amd64"
 HOSTNAME_NAMESPACE = "registry.terraform.io/hashicorp"
 # OpenTofu reads `hashicorp/aws` as registry.opentofu.org/hashicorp/aws: the mirror serves both names.
 OPENTOFU_NAMESPACE = "registry.opentofu.org/hashicorp"
-_STUB_PACKAGE = Path(__file__).resolve().parents[2] / "stub_provider"
+_STUB_PACKAGE = Path(__file__).resolve().parents[1] / "stub_provider"
 _REQUIRED_MODULES = ("grpc", "msgpack", "cryptography", "tf.gen")
 
 
@@ -90,7 +90,7 @@ def schema_sources(project_root: Path, schema_dir: Path | None = None) -> dict[s
     """The provider schema file of each stub provider: `schema_dir`, $TOOLKIT_STUB_SCHEMA_DIR, or the bundled
     toolkit/data/provider_schemas/ (`<provider>.json.gz`, or `.json`)."""
     configured = os.environ.get(SCHEMA_DIR_VARIABLE)
-    folder = schema_dir or (Path(configured) if configured else Path(__file__).resolve().parents[1] / "data"
+    folder = schema_dir or (Path(configured) if configured else Path(__file__).resolve().parent / "data"
                             / "provider_schemas")
     sources: dict[str, Path] = {}
     for provider in PROVIDERS:

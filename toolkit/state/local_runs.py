@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from toolkit.checkpoints import iso, process_started, process_still_running, utc_now
 from toolkit.files import write_atomically
+from toolkit.records.checkpoints import iso, process_started, process_still_running, utc_now
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class LocalRun:
     command: str
     started: str
     lock_id: str | None = None
-    process_start: str | None = None  # toolkit.checkpoints.process_started: tells a reused pid apart
+    process_start: str | None = None  # toolkit.records.checkpoints.process_started: tells a reused pid apart
 
     def describe(self) -> str:
         return f"{self.command} (pid {self.pid}, since {self.started})"

@@ -435,7 +435,7 @@ def state_lock_for(project: Any, config: Any, *, clients: ClientFactory | None =
                    bucket: str | None = None, key: str | None = None) -> StateLock:
     """The lock of an environment's state, of the kind its file pins (`bucket`/`key`: another state object
     of the environment, e.g. the one a checkpoint recorded)."""
-    from toolkit.render import state_key
+    from toolkit.engine.render import state_key
 
     backend = config.settings.backend
     if backend.type == "local":

@@ -25,10 +25,10 @@ from toolkit.errors import ToolkitError
 from toolkit.files import write_bytes_atomically
 
 if TYPE_CHECKING:
-    from toolkit.checkpoints import CheckpointStore
     from toolkit.config import EnvironmentConfig
     from toolkit.project import Project
-    from toolkit.rollback.journal import Journal
+    from toolkit.records.checkpoints import CheckpointStore
+    from toolkit.records.journal import Journal
 
 SHARED_FOLDER = "toolkit"
 # A checkpoint or one run's journal is a few KiB; anything far larger in the shared prefix was put there by hand and
@@ -184,7 +184,7 @@ class SharedPlace:
 
 def shared_place(config: EnvironmentConfig) -> SharedPlace | None:
     """The place of a validated environment's records beside its S3 state; None for a local backend."""
-    from toolkit.render import state_key
+    from toolkit.engine.render import state_key
 
     backend = config.settings.backend
     if backend.type != "s3":
@@ -196,7 +196,7 @@ def shared_place(config: EnvironmentConfig) -> SharedPlace | None:
 
 def shared_place_from_values(environment: str, values: dict[str, Any], region: str) -> SharedPlace | None:
     """The same from the merged environment values (defaults + the environment's file), without the schema; the
-    key follows toolkit.render.state_key."""
+    key follows toolkit.engine.render.state_key."""
     backend = values.get("backend")
     if not isinstance(backend, dict) or backend.get("type") != "s3" or not backend.get("bucket"):
         return None
@@ -207,13 +207,13 @@ def shared_place_from_values(environment: str, values: dict[str, Any], region: s
 
 
 def local_checkpoint_store(project: Project, environment: str) -> CheckpointStore:
-    from toolkit.checkpoints import CheckpointStore
+    from toolkit.records.checkpoints import CheckpointStore
 
     return CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
 
 
 def local_journal(project: Project, environment: str) -> Journal:
-    from toolkit.rollback.journal import Journal
+    from toolkit.records.journal import Journal
 
     return Journal(LocalRecords(project.environment_data_dir(environment)))
 
@@ -225,7 +225,7 @@ def _place(config: EnvironmentConfig | SharedPlace | None) -> SharedPlace | None
 def checkpoint_store_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
                          environment: str | None = None) -> CheckpointStore:
     """The environment's checkpoints: beside the state for an S3 backend, else the project folder."""
-    from toolkit.checkpoints import CheckpointStore
+    from toolkit.records.checkpoints import CheckpointStore
 
     place = _place(config)
     if place is None:
@@ -236,7 +236,7 @@ def checkpoint_store_for(project: Project, config: EnvironmentConfig | SharedPla
 def journal_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
                 environment: str | None = None) -> Journal:
     """The environment's rollback journal: beside the state for an S3 backend, else the project folder."""
-    from toolkit.rollback.journal import Journal
+    from toolkit.records.journal import Journal
 
     place = _place(config)
     if place is None:

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.checkpoints import new_checkpoint_id
 from toolkit.errors import GuardError
 from toolkit.files import write_atomically
+from toolkit.records.checkpoints import new_checkpoint_id
 from toolkit.review.analysis import action_of
 
 PLAN_FILE = "plan.tfplan"

@@ -16,7 +16,7 @@ from toolkit.errors import ToolkitError
 from toolkit.secrets import MASK, is_secret_name, mask_text
 
 if TYPE_CHECKING:
-    from toolkit.record_store import Records
+    from toolkit.records.places import Records
 
 JOURNAL_FILE = "journal.jsonl"
 # Lists of name/value pairs whose values may be secrets (ECS container environments and secrets).
@@ -58,10 +58,10 @@ def sanitise(value: Any, key: str = "") -> Any:
 
 class Journal:
     """The journal of one environment: `journal.jsonl` in a local folder (appended), or one object per run
-    (`journal/<run id>.jsonl`) beside the state in S3 (toolkit.record_store.journal_for picks)."""
+    (`journal/<run id>.jsonl`) beside the state in S3 (toolkit.records.places.journal_for picks)."""
 
     def __init__(self, place: Path | Records) -> None:
-        from toolkit.record_store import LocalRecords
+        from toolkit.records.places import LocalRecords
 
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
         self.local = isinstance(self.records, LocalRecords)

@@ -28,7 +28,7 @@ from toolkit.errors import ToolkitError, UsageError
 from toolkit.secrets import is_secret_name
 
 if TYPE_CHECKING:
-    from toolkit.record_store import Records
+    from toolkit.records.places import Records
 
 CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
@@ -225,7 +225,7 @@ def process_started(pid: int) -> str | None:
 
 
 def process_alive(pid: int) -> bool:
-    """Whether a process of this machine still runs (also used for the live-run records, toolkit.local_runs).
+    """Whether a process of this machine still runs (also used for the live-run records, toolkit.state.local_runs).
 
     A process killed with kill -9 whose parent died too can linger as a zombie until something reaps it (in a
     container whose PID 1 reaps nothing, for ever): it still answers signal 0, so /proc's state decides."""
@@ -502,10 +502,10 @@ def newest_snapshot(rds: Any, source: str, kind: str) -> DbSnapshotRecord | None
 
 class CheckpointStore:
     """One JSON record per checkpoint (`<id>.json`): in a folder (Project.environment_data_dir(env)/checkpoints,
-    the local backend) or beside the state in S3 (toolkit.record_store.checkpoint_store_for picks)."""
+    the local backend) or beside the state in S3 (toolkit.records.places.checkpoint_store_for picks)."""
 
     def __init__(self, place: Path | Records) -> None:
-        from toolkit.record_store import LocalRecords
+        from toolkit.records.places import LocalRecords
 
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
 
@@ -516,7 +516,7 @@ class CheckpointStore:
     @property
     def directory(self) -> Path:
         """The local folder (local stores only)."""
-        from toolkit.record_store import LocalRecords
+        from toolkit.records.places import LocalRecords
 
         if not isinstance(self.records, LocalRecords):
             raise ToolkitError(f"checkpoints in {self.location} have no local folder")
