@@ -290,7 +290,7 @@ def test_a_killed_but_unreaped_process_is_not_a_live_run() -> None:
     import subprocess
     import time
 
-    from toolkit.records.checkpoints import process_alive
+    from toolkit.processes import process_alive
 
     child = subprocess.Popen(["sleep", "60"])
     try:

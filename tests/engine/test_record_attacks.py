@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 from toolkit.engine.pre_apply import import_block, interrupted_apply_warning
-from toolkit.records.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, process_started
+from toolkit.processes import process_started
+from toolkit.records.checkpoints import ApplyRecord, Checkpoint, CheckpointStore
 
 CHECKPOINT_ID = "20261126T141500Z-3f9a"
 

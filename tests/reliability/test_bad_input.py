@@ -410,9 +410,10 @@ def closed_port() -> int:
 
 def plant_checkpoint(project: Path, environment: str) -> str:
     """A checkpoint naming one ECS service, as `toolkit apply` would have saved it."""
-    from toolkit.records.checkpoints import Checkpoint, CheckpointStore, EcsServiceSnapshot, new_checkpoint_id
+    from toolkit.clock import new_record_id
+    from toolkit.records.checkpoints import Checkpoint, CheckpointStore, EcsServiceSnapshot
 
-    checkpoint = Checkpoint(id=new_checkpoint_id(), environment=environment, created_at="2026-11-26T10:00:00Z",
+    checkpoint = Checkpoint(id=new_record_id(), environment=environment, created_at="2026-11-26T10:00:00Z",
                             created_by="ci@runner", git_commit=None, tfvars_sha256=None, plan_sha256=None,
                             state=None)
     checkpoint.ecs_services.append(EcsServiceSnapshot(cluster="edu", service="web",

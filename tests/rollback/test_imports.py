@@ -32,7 +32,7 @@ def test_immediate_tier_does_not_import_the_schema(tmp_path: Path, moto_endpoint
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.rollback.conftest import REGION, STATE_BUCKET, direct, reset_moto
     from toolkit.project import Project
-    from toolkit.rollback.runbook import checkpoint_store
+    from toolkit.rollback.request import checkpoint_store
 
     root = tmp_path / "project"
     (root / "envs").mkdir(parents=True)

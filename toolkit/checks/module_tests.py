@@ -21,12 +21,12 @@ from pathlib import Path
 
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
-from toolkit.checks.validate import WORKERS, _findings, _json_lines, _one_line, _project_relative, _run, timeout_seconds
+from toolkit.checks.validate import WORKERS, _findings, _json_lines, _one_line, _project_relative, _run
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
-from toolkit.stub_mirror import StubMirror, prepare_mirror
+from toolkit.stub_mirror import StubMirror, prepare_mirror, timeout_seconds
 
 TIMEOUT_VARIABLE = "TOOLKIT_TEST_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 600

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
 import re
 import signal
@@ -25,12 +24,9 @@ from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
-from toolkit.errors import ConfigError
 from toolkit.project import Project
-from toolkit.stub_mirror import StubMirror, prepare_mirror
+from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, prepare_mirror, timeout_seconds
 
-TIMEOUT_VARIABLE = "TOOLKIT_VALIDATE_TIMEOUT"
-DEFAULT_TIMEOUT_SECONDS = 300
 WORKERS = 2  # the machines have 2 cores; terraform and the stub share them
 MESSAGE_LIMIT = 400
 _WHITESPACE = re.compile(r"\s+")
@@ -47,20 +43,6 @@ def validate_targets(root: Path) -> list[Path]:
     """terraform/ and every modules/*/examples/* folder holding .tf files, in a stable order."""
     candidates = [root / "terraform", *sorted((root / "modules").glob("*/examples/*"))]
     return [path for path in candidates if path.is_dir() and any(path.glob("*.tf"))]
-
-
-def timeout_seconds(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT_SECONDS) -> float:
-    configured = os.environ.get(variable)
-    if not configured:
-        return default
-    try:
-        value = float(configured)
-    except ValueError:
-        value = 0
-    # nan compares false with everything and inf never ends: either would let a hanging stub hang forever.
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{variable}={configured}: expected a number of seconds greater than 0")
-    return value
 
 
 def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,

@@ -22,6 +22,7 @@ from toolkit.engine.render import RenderResult
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError
 from toolkit.files import write_atomically
+from toolkit.plans.saved import STAGED_BACKEND_FILE
 from toolkit.project import Project
 from toolkit.state.local_runs import runs_of
 from toolkit.stub_mirror import refuse_stub_config
@@ -29,7 +30,6 @@ from toolkit.stub_mirror import refuse_stub_config
 if TYPE_CHECKING:
     from toolkit.engine.source import CommitSource
 
-STAGED_BACKEND_FILE = "toolkit_backend.tf"
 MIRROR_VARIABLE = "TOOLKIT_PROVIDER_MIRROR"
 ENDPOINT_TERRAFORM_VARIABLE = "TF_VAR_aws_endpoint_url"
 # Top-level folders that never hold terraform sources: not mirrored into the staging tree.

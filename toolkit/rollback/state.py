@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.aws import call, error_code
+from toolkit.clock import utc_now
+from toolkit.config.backend import state_key
 from toolkit.errors import LockError, ToolkitError
-from toolkit.records.checkpoints import StateVersion, utc_now
+from toolkit.records.checkpoints import StateVersion
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
 from toolkit.state.local_runs import runs_of
@@ -363,8 +365,6 @@ class TerraformStateStep(Step):
 
 def current_serial(run: RunContext) -> int | None:
     """The serial of the environment's state now (None: no state yet), read without the lock (a look, not a change)."""
-    from toolkit.engine.render import state_key
-
     lock = state_lock_for(run.project, run.config, clients=run.clients)
     if isinstance(lock, LocalStateLock):
         try:

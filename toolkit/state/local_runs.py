@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from toolkit.clock import iso, utc_now
 from toolkit.files import write_atomically
-from toolkit.records.checkpoints import iso, process_started, process_still_running, utc_now
+from toolkit.processes import process_started, process_still_running
 
 
 @dataclass(frozen=True)
