@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.review import json_diff
 from toolkit.review.reader import ChangeRecord, PlanDocument
 from toolkit.review.risks import risk_for
 from toolkit.secrets import looks_like_secret, mask_text
@@ -53,6 +54,8 @@ _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # or "dev" inside longer values would make the review unreadable.
 _MIN_CONTAINED_SECRET = 6
 _MAX_VALUE_CHARS = 300
+# Characters past the shown ones that are still scanned for secret shapes (a PEM block or URL cut in two).
+_SCAN_MARGIN = 8192
 
 _encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _encode_other = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
@@ -149,22 +152,27 @@ class Redactor:
         """A value computed by a deferred redactor, made printable: secrets hidden, then shortened."""
         if shown in _PLACEHOLDERS:
             return shown
-        shown = self.text(shown)
+        shown = self.text(shown, _MAX_VALUE_CHARS)
         if len(shown) > _MAX_VALUE_CHARS:
             shown = shown[: _MAX_VALUE_CHARS - 1] + "…"
         return shown
 
-    def text(self, shown: str) -> str:
-        """`shown` unless it is, quotes or contains a secret; secret-shaped parts masked (toolkit.secrets)."""
+    def text(self, shown: str, limit: int | None = None) -> str:
+        """`shown` unless it is, quotes or contains a secret; secret-shaped parts masked (toolkit.secrets).
+
+        With a `limit` (the caller shows at most that many characters), the secret shapes are looked for in the
+        beginning only, with a wide margin: a multi-megabyte value is not scanned whole to show 300 characters.
+        The sensitive values are always looked for in the whole value (a plain substring search)."""
+        if self.exact:
+            if shown in self.exact or (shown.startswith('"') and shown[1:-1] in self.exact):
+                return SENSITIVE
+            for secret in self.contained:
+                if secret in shown:
+                    return SENSITIVE
+        if limit is not None and len(shown) > limit + _SCAN_MARGIN:
+            shown = shown[: limit + _SCAN_MARGIN]
         if len(shown) >= _SHORTEST_SECRET_SHAPE and looks_like_secret(shown):
             shown = mask_text(shown)
-        if not self.exact:
-            return shown
-        if shown in self.exact or (shown.startswith('"') and shown[1:-1] in self.exact):
-            return SENSITIVE
-        for secret in self.contained:
-            if secret in shown:
-                return SENSITIVE
         return shown
 
 
@@ -201,7 +209,7 @@ def show_value(value: Any, redactor: Redactor) -> str:
         shown = _encode_other(value)
     if redactor.max_chars is None:
         return shown
-    shown = redactor.text(shown)
+    shown = redactor.text(shown, redactor.max_chars)
     if len(shown) > redactor.max_chars:
         shown = shown[: redactor.max_chars - 1] + "…"
     return shown
@@ -311,6 +319,11 @@ def _diff(
             ):
                 if before_child == after_child and type(before_child) is type(after_child):
                     continue
+                if type(before_child) is str and type(after_child) is str:
+                    structural = json_string_diffs(before_child, after_child, (*path, key), redactor)
+                    if structural is not None:
+                        yield from structural
+                        continue
                 yield AttributeDiff(
                     format_path((*path, key)),
                     "null" if before_child is _MISSING else show_value(before_child, redactor),
@@ -343,11 +356,43 @@ def _diff(
         return
     if before_value == after_value and type(before_value) is type(after_value):
         return
+    if type(before_value) is str and type(after_value) is str:
+        structural = json_string_diffs(before_value, after_value, path, redactor)
+        if structural is not None:
+            yield from structural
+            return
     yield AttributeDiff(
         format_path(path),
         _leaf(before_value, before_sensitive, redactor),
         _leaf(after_value, after_sensitive, redactor),
     )
+
+
+_JSON_OPENERS = ("{", "[")
+
+
+def json_string_diffs(before: str, after: str, path: tuple[str | int, ...],
+                      redactor: Redactor) -> list[AttributeDiff] | None:
+    """Rows for a string attribute whose two sides are JSON documents (toolkit.review.json_diff), else None."""
+    if before.lstrip()[:1] not in _JSON_OPENERS or after.lstrip()[:1] not in _JSON_OPENERS:
+        return None
+    found = json_diff.rows(before, after)
+    if found is None:
+        return None
+    where = format_path(path)
+    shown: list[AttributeDiff] = []
+    for row in json_diff.limited(found):
+        if isinstance(row, int):
+            shown.append(AttributeDiff(f"{where}…", "…", f"{row} more differences in this JSON text not shown"))
+            continue
+        if row.secret:
+            before_text = ABSENT if row.before is json_diff.MISSING else SENSITIVE
+            after_text = ABSENT if row.after is json_diff.MISSING else SENSITIVE
+        else:
+            before_text = ABSENT if row.before is json_diff.MISSING else show_value(row.before, redactor)
+            after_text = ABSENT if row.after is json_diff.MISSING else show_value(row.after, redactor)
+        shown.append(AttributeDiff(where + row.suffix, before_text, after_text))
+    return shown
 
 
 def _leaf(value: Any, sensitive: Any, redactor: Redactor) -> str:
