@@ -63,7 +63,8 @@ class PlanOutcome:
             "exit_code": self.exit_code, "plan_id": metadata.plan_id, "plan_json": str(self.saved.plan_json),
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
-            "offline": metadata.offline, "resources_by_module": self.resources_by_module(),
+            "offline": metadata.offline, "offline_base": metadata.offline_base,
+            "resources_by_module": self.resources_by_module(),
             "warnings": self.warnings,
         }
 
