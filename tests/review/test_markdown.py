@@ -31,8 +31,9 @@ def test_warnings_are_the_first_section_and_name_the_recovery_step(markdown: str
     assert first.startswith("### ⚠️ Data at risk: 3 stateful resources destroyed or replaced\n")
     items = [line for line in first.splitlines() if line.startswith("- ")]
     assert items == [
-        "- **`aws_s3_bucket.logs` will be DESTROYED**: all objects in the bucket are lost (versioning does not "
-        "help once the bucket is deleted; the delete fails on a non-empty bucket unless force_destroy = true) — "
+        # force_destroy = true in the plan: the warning says the apply deletes the objects (issue 28 item 4).
+        "- **`aws_s3_bucket.logs` will be DESTROYED**: every object in the bucket is deleted, every version "
+        "included, and cannot be recovered — "
         "recovery: none by rollback: copy the objects first (`aws s3 sync`) or keep the bucket (`prevent_destroy`)",
         "- **`aws_kms_key.main` will be REPLACED**: data encrypted with this key becomes unreadable after the "
         "deletion window (7-30 days) — recovery: cancel the deletion inside the window "
@@ -41,6 +42,9 @@ def test_warnings_are_the_first_section_and_name_the_recovery_step(markdown: str
         "restored — recovery: `toolkit rollback staging --step db-restore` (restores the pre-apply snapshot)",
     ]
     assert "  - why: forces replacement: `engine_version`" in first
+    assert "  - this plan: force_destroy = true: the apply DELETES EVERY OBJECT in the bucket, then the bucket" in first
+    assert "the key is scheduled for deletion in 30 days (deletion_window_in_days)" in first
+    assert "  - this plan: the old one is destroyed first, then the replacement created" in first
     assert "  - why: removed from the configuration" in first
 
 

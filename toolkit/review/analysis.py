@@ -10,6 +10,7 @@ from typing import Any
 
 from toolkit.review import json_diff
 from toolkit.review.reader import ChangeRecord, PlanDocument
+from toolkit.review.plan_risks import ObjectCount, plan_facts
 from toolkit.review.risks import risk_for
 from toolkit.secrets import looks_like_secret, mask_text
 
@@ -500,12 +501,16 @@ class DataWarning:
     recovery: str
     reasons: tuple[str, ...]
 
+    # What this plan does to it, read from its attributes (toolkit.review.plan_risks); "" when it says nothing.
+    plan_does: str = ""
+
     @property
     def verb(self) -> str:
         return "REPLACED" if self.action == "replace" else "DESTROYED"
 
     def sentence(self) -> str:
-        return f"{self.address} will be {self.verb}: {self.data_at_risk} — recovery: {self.recovery}"
+        does = f" — this plan: {self.plan_does}" if self.plan_does else ""
+        return f"{self.address} will be {self.verb}: {self.data_at_risk}{does} — recovery: {self.recovery}"
 
 
 @dataclass(frozen=True)
@@ -549,6 +554,17 @@ class Review:
             return summary_line(self.cost)
         return f"Cost: not estimated ({self.cost_problem})" if self.cost_problem else ""
 
+    def offline_notice(self) -> str:
+        """How this offline plan was made: against an empty state, or against a base revision applied to the stub."""
+        base = self.metadata.get("offline_base")
+        if isinstance(base, dict) and base.get("environment_at_base") == "yes":
+            commit = str(base.get("commit", ""))[:12]
+            return (f"made by the engine against the stub AWS provider 6, starting from {base.get('how', 'the base')} "
+                    f"({commit}) applied to a throw-away state: it shows what this change does to that base "
+                    "(updates, destroys); computed values are the stub's and nothing was read from AWS; replacements "
+                    "AWS would force show as updates; it can be reviewed, never applied")
+        return OFFLINE_NOTICE
+
     @property
     def offline(self) -> bool:
         """An offline plan (toolkit plan --offline): stub providers, empty state, never applied."""
@@ -587,8 +603,11 @@ def has_diff(record: ChangeRecord) -> bool:
     return group_of(record) in ("update", "replace")
 
 
-def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] | None = None) -> Review:
-    """Everything the renderers need, computed in one pass over the compact change records."""
+def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] | None = None,
+                 object_count: ObjectCount | None = None) -> Review:
+    """Everything the renderers need, computed in one pass over the compact change records.
+
+    `object_count` tells how many objects a bucket holds now (toolkit.review.bucket_objects), for the warnings."""
     summary = Summary()
     warnings: list[DataWarning] = []
     shown: list[ChangeRecord] = []
@@ -619,15 +638,18 @@ def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] 
         if action in ("replace", "delete") and record.mode == "managed":
             risk = risk_for(record.type)
             if risk is not None:
+                facts = plan_facts(record.type, plan.load_change(record), record.actions, object_count)
                 warnings.append(
                     DataWarning(
                         address=record.address,
                         module=record.module,
                         type=record.type,
                         action=action,
-                        data_at_risk=risk.data_at_risk,
-                        recovery=risk.recovery.replace("{env}", environment).replace("{address}", record.address),
+                        data_at_risk=facts.data_at_risk or risk.data_at_risk,
+                        recovery=(facts.recovery or risk.recovery).replace("{env}", environment).replace(
+                            "{address}", record.address),
                         reasons=tuple(reasons_of(record)),
+                        plan_does=facts.does,
                     )
                 )
     order = {name: position for position, name in enumerate(ACTION_ORDER)}
