@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.review import json_diff
-from toolkit.review.reader import ChangeRecord, PlanDocument
 from toolkit.review.plan_risks import ObjectCount, plan_facts
+from toolkit.review.reader import ChangeRecord, PlanDocument
 from toolkit.review.risks import risk_for
 from toolkit.secrets import looks_like_secret, mask_text
 
