@@ -91,7 +91,7 @@ def test_a_secret_key_anywhere_in_a_json_document_is_masked(tmp_path: Path) -> N
         assert "auth.user" in text, name
 
 
-def test_policy_statements_are_matched_by_sid_and_action_lists_shown_whole(tmp_path: Path) -> None:
+def test_policy_statements_are_matched_by_sid_and_action_lists_show_items_added_and_removed(tmp_path: Path) -> None:
     def policy(actions: list[str], extra: bool) -> str:
         statements = [{"Sid": "Read", "Effect": "Allow", "Action": actions, "Resource": "*"}]
         if extra:
@@ -103,7 +103,7 @@ def test_policy_statements_are_matched_by_sid_and_action_lists_shown_whole(tmp_p
     review = review_of(path)
     rows = {diff.path: (diff.before, diff.after) for diff in review.diffs(review.changes[0])}
     assert rows == {
-        'policy.Statement[Sid=Read].Action': ('["s3:GetObject"]', '["s3:GetObject", "s3:PutObject"]'),
+        'policy.Statement[Sid=Read].Action[+]': ("null", '"s3:PutObject"'),
         'policy.Statement[Sid=Deny]': ("null", '{"Sid": "Deny", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}'),
     }
 

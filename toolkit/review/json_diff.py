@@ -9,7 +9,9 @@ review's value limit).
 
 Lists of objects that all carry a distinct `name` (containers, environment variables, secrets) or `Sid`
 (policy statements) are matched by it, so inserting one item does not make every later item look changed;
-other lists are compared position by position, and lists of plain values are shown whole on both sides.
+other lists of objects are compared position by position. Lists of plain values (actions, ARNs) show the
+items removed (`Action[-]: "s3:PutObject" → null`) and added (`Resource[+]: null → "arn:…"`); a list only
+reordered is shown whole on both sides.
 
 Limits keep a hostile or huge document cheap: strings over MAX_JSON_CHARS are not decoded, nesting deeper
 than MAX_DEPTH is shown whole at that depth, and at most MAX_ROWS rows are listed per attribute (a last row
@@ -100,7 +102,19 @@ def _walk(before: Any, after: Any, suffix: str, depth: int, secret: bool, into: 
             right = after[index] if index < len(after) else MISSING
             _walk(left, right, f"{suffix}[{index}]", depth + 1, secret, into)
         return
+    if isinstance(before, list) and isinstance(after, list) and _plain_items(before, after):
+        removed = [item for item in before if item not in after]
+        added = [item for item in after if item not in before]
+        if removed or added:
+            into.extend(Row(f"{suffix}[-]", item, MISSING, secret) for item in removed)
+            into.extend(Row(f"{suffix}[+]", MISSING, item, secret) for item in added)
+            return
     into.append(Row(suffix, before, after, secret or _holds_secret(before) or _holds_secret(after)))
+
+
+def _plain_items(before: list[Any], after: list[Any]) -> bool:
+    """Lists of plain values (actions, ARNs, CIDRs) are shown as the items removed and added, not whole."""
+    return len(before) + len(after) <= 2_000 and not any(isinstance(item, dict | list) for item in (*before, *after))
 
 
 def _identity_text(name: str | int) -> str:

@@ -155,6 +155,10 @@ def load_review(target: str, environment: str | None = None, *, every_diff: bool
     metadata = _with_offline_evidence(location.path, read_metadata(location.path))
     review = build_review(plan, location.environment, metadata)
     review.cost, review.cost_problem = review_cost(plan, collector, location.environment)
+    if review.cost is not None:
+        from toolkit.cost.service import base_label
+
+        review.cost.base = base_label(metadata)
     return review
 
 
