@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.review import json_diff
+from toolkit.review.drift_filter import meaningful
 from toolkit.review.plan_risks import ObjectCount, plan_facts
 from toolkit.review.reader import ChangeRecord, PlanDocument
 from toolkit.review.risks import risk_for
@@ -460,8 +461,6 @@ class Summary:
             parts.append(f"{self.move} moved")
         if self.forget:
             parts.append(f"{self.forget} to forget")
-        if self.drift:
-            parts.append(f"{self.drift} changed outside Terraform")
         if self.output_changes:
             parts.append(f"{self.output_changes} output{'s' if self.output_changes != 1 else ''} changing")
         if self.failed_checks:
@@ -655,7 +654,7 @@ def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] 
     order = {name: position for position, name in enumerate(ACTION_ORDER)}
     shown.sort(key=lambda record: (record.module, order.get(group_of(record), len(order)), record.address))
     warnings.sort(key=lambda warning: (warning.action != "delete", warning.module, warning.address))
-    drift = [record for record in plan.resource_drift if action_of(record.actions) != "no-op"]
+    drift = [record for record in plan.resource_drift if _meaningful_drift(plan, record)]
     drift.sort(key=lambda record: (record.module, record.address))
     summary.drift = len(drift)
     redactor = Redactor.for_plan(plan)
@@ -675,6 +674,17 @@ def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] 
         redactor=redactor,
         metadata=metadata or {},
     )
+
+
+def _meaningful_drift(plan: PlanDocument, record: ChangeRecord) -> bool:
+    """Keep a drift entry only with an attribute left to show (toolkit.review.drift_filter), or when it is gone;
+    its diffs are kept filtered, so every format shows the same rows."""
+    action = action_of(record.actions)
+    if action == "no-op":
+        return False
+    diffs = record.diffs if record.diffs is not None else attribute_diffs(plan.load_change(record), _DEFERRED)
+    record.diffs = meaningful(record.type, diffs)
+    return bool(record.diffs) or action == "delete"
 
 
 def _output_changes(plan: PlanDocument, redactor: Redactor) -> list[OutputChange]:
