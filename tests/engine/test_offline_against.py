@@ -45,7 +45,10 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert "  node_type: cache.r6g.large\n" in text and "  read_replicas: 2\n" in text
     prod.write_text(text.replace("  node_type: cache.r6g.large\n", "  node_type: cache.r6g.xlarge\n")
                     .replace("  read_replicas: 2\n", "  read_replicas: 1\n"), encoding="utf-8")
-    commit_all(root, "prod: a bigger cache node, one read replica fewer")
+    staging = root / "envs" / "staging.yaml"
+    staging.write_text(staging.read_text(encoding="utf-8") + "storage:\n  buckets:\n    exports: null\n",
+                       encoding="utf-8")
+    commit_all(root, "prod: a bigger cache node, one read replica fewer; staging: no exports bucket")
     prices = yaml.safe_load((REPO / "toolkit" / "data" / "prices.yaml").read_text(encoding="utf-8"))
     for (product, instance_type), usd in PRICES.items():
         prices["products"][product]["by_instance_type"].setdefault(instance_type, {})["sa-east-1"] = {
@@ -139,3 +142,14 @@ def test_against_needs_offline() -> None:
     result = toolkit("plan", "prod", "--against", "main")
     assert result.exit_code == 1
     assert "--against REF plans offline against a base revision: add --offline" in result.output
+
+
+def test_a_bucket_removed_in_one_environment_is_reviewed_as_a_destroy(planned: dict[str, Any]) -> None:
+    result = toolkit("plan", "staging", "--offline", "--against", "merge-base", "--json")
+    assert result.exit_code == 2, result.output
+    review = json.loads(toolkit("review", "staging", "--offline", "--format", "json").stdout)
+    buckets = [change for change in review["changes"] if change["type"] == "aws_s3_bucket"]
+    assert [(change["action"], "exports" in change["address"]) for change in buckets] == [("delete", True)]
+    assert review["summary"]["add"] == 0
+    warning = next(warning for warning in review["warnings"] if warning["type"] == "aws_s3_bucket")
+    assert "force_destroy" in warning["plan_does"]
