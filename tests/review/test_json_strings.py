@@ -160,3 +160,20 @@ def test_a_secret_cut_by_the_value_limit_is_masked_before_the_cut(tmp_path: Path
     path = _plan(tmp_path, before, "short")
     for name, text in all_outputs(path).items():
         assert "CANARY" not in text and "CANA" not in text, name
+
+
+def test_secret_shaped_values_and_sensitive_variables_inside_json_stay_masked(tmp_path: Path) -> None:
+    def container(url: str, token: str) -> str:
+        return json.dumps([{"name": "app", "environment": [{"name": "DATABASE_URL", "value": url},
+                                                          {"name": "FEATURE", "value": token}]}])
+
+    path = _plan(tmp_path, container("postgres://app:CANARY-url-1@db/app", "plain-CANARY-var-0001"),
+                 container("postgres://app:CANARY-url-2@db/app", "plain-CANARY-var-0002"))
+    plan = json.loads(path.read_text())
+    # The second value is a root variable declared sensitive: masked by the redactor whatever its key.
+    plan["variables"] = {"feature_token": {"value": "plain-CANARY-var-0002"}}
+    plan["configuration"] = {"root_module": {"variables": {"feature_token": {"sensitive": True}}}}
+    path.write_text(json.dumps(plan))
+    for name, text in all_outputs(path).items():
+        assert "CANARY-url" not in text and "CANARY-var-0002" not in text, name
+        assert "postgres://app:(sensitive)@db/app" in text, name

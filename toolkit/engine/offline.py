@@ -71,6 +71,11 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
 
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
+    resolved = None
+    if against is not None:
+        from toolkit.engine.offline_base import resolve_base
+
+        resolved = resolve_base(project.root, against)  # a wrong ref fails before any render or terraform work
     binary = discover_binary(project.root)
     progress.step(environment, "render")
     render = render_environment(project, config)
@@ -83,7 +88,7 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     if against is not None:
         from toolkit.engine.offline_base import AGAINST_FOLDER, base_state
 
-        base = base_state(project, environment, against, binary=binary, mirror=mirror, progress=progress)
+        base = base_state(project, environment, resolved, binary=binary, mirror=mirror, progress=progress)
         run_dir = data_dir / AGAINST_FOLDER
     with _exclusive_run(run_dir, base is not None):
         terraform = stub_terraform(project, environment, render.root_dir, run_dir, binary=binary, mirror=mirror,

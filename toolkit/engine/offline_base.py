@@ -4,7 +4,8 @@
 environment as 174 creates. The base revision (default: the merge base of HEAD with the default branch)
 is exported from git's objects (toolkit.engine.source.export_commit: no checkout, the working tree is never
 touched), rendered with its own envs/ files, planned and applied by the real engine against the stub
-providers into a local state under .toolkit/envs/ENV/offline/base/<key>/. The head (the working tree) is
+providers into a local state under .toolkit/envs/ENV/offline/base/<key>/. The head (the working tree,
+uncommitted changes included, as any `toolkit plan`) is
 then planned against a copy of that state, so Terraform itself computes the updates, destroys
 (`removed from the configuration`, `count` index out of range) and moves between the two.
 
@@ -109,16 +110,16 @@ def resolve_base(root: Path, ref: str) -> tuple[str, str, str]:
     return ref, resolved.stdout.strip(), ref
 
 
-def base_state(project: Project, environment: str, ref: str, *, binary: TerraformBinary, mirror: StubMirror,
-               progress: Progress) -> BaseState:
-    """The base revision's configuration of `environment`, applied to the stub (reused when already applied)."""
+def base_state(project: Project, environment: str, resolved: tuple[str, str, str], *, binary: TerraformBinary,
+               mirror: StubMirror, progress: Progress) -> BaseState:
+    """The base revision (resolve_base's answer) of `environment`, applied to the stub (reused when applied)."""
     from toolkit.config import load_environment
     from toolkit.engine.offline import offline_data_dir, stub_terraform
     from toolkit.engine.source import export_commit
     from toolkit.project import Project
     from toolkit.render import render_environment
 
-    label, commit, how = resolve_base(project.root, ref)
+    label, commit, how = resolved
     folder = offline_data_dir(project, environment) / BASE_FOLDER
     progress.step(environment, f"offline base: {how} ({commit[:12]})")
     tree = Project(export_commit(project.root, commit, folder / "source"))
