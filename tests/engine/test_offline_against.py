@@ -48,7 +48,10 @@ def pull_request(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     staging = root / "envs" / "staging.yaml"
     staging.write_text(staging.read_text(encoding="utf-8") + "storage:\n  buckets:\n    exports: null\n",
                        encoding="utf-8")
-    commit_all(root, "prod: a bigger cache node, one read replica fewer; staging: no exports bucket")
+    dev = root / "envs" / "dev.yaml"
+    image = "compute:\n  container_image: public.ecr.aws/nginx/nginx:1.27-broken\n"
+    dev.write_text(dev.read_text(encoding="utf-8") + image, encoding="utf-8")
+    commit_all(root, "prod: a bigger cache node, one read replica fewer; staging: no exports bucket; dev: new image")
     prices = yaml.safe_load((REPO / "toolkit" / "data" / "prices.yaml").read_text(encoding="utf-8"))
     for (product, instance_type), usd in PRICES.items():
         prices["products"][product]["by_instance_type"].setdefault(instance_type, {})["sa-east-1"] = {
@@ -153,3 +156,14 @@ def test_a_bucket_removed_in_one_environment_is_reviewed_as_a_destroy(planned: d
     assert review["summary"]["add"] == 0
     warning = next(warning for warning in review["warnings"] if warning["type"] == "aws_s3_bucket")
     assert "force_destroy" in warning["plan_does"]
+
+
+def test_an_image_change_replaces_the_task_definition_and_shows_both_tags(planned: dict[str, Any]) -> None:
+    result = toolkit("plan", "dev", "--offline", "--against", "merge-base", "--json")
+    assert result.exit_code == 2, result.output
+    text = toolkit("review", "dev", "--offline", "--format", "text", "--no-color").stdout
+    assert "container_definitions[name=" in text and "].image" in text, text
+    assert '"public.ecr.aws/nginx/nginx:stable" → "public.ecr.aws/nginx/nginx:1.27-broken"' in text, text
+    review = json.loads(toolkit("review", "dev", "--offline", "--format", "json").stdout)
+    task = next(change for change in review["changes"] if change["type"] == "aws_ecs_task_definition")
+    assert task["action"] == "replace"  # AWS never updates a task definition in place
