@@ -69,9 +69,9 @@ class PlanOutcome:
         }
 
     def resources_by_module(self) -> dict[str, int]:
-        """How many resources each top-level module creates, changes or replaces ("root" for the root's own)."""
+        """How many resources each top-level module creates, changes, replaces or destroys ("root": the root's own)."""
         counts: dict[str, int] = {}
-        for action in ("create", "update", "replace"):
+        for action in ("create", "update", "replace", "delete"):
             for address in self.summary.addresses.get(action, []):
                 module = address.split(".")[1] if address.startswith("module.") else "root"
                 module = module.split("[")[0]
