@@ -37,8 +37,8 @@ def plan_command(
     against: str | None = typer.Option(
         None, "--against", metavar="REF",
         help="With --offline: plan against git revision REF's configuration applied to the stub in a throw-away "
-             "state, so the plan shows only what the working tree changes (updates and destroys included). "
-             "REF '' or 'merge-base': the merge base of HEAD with the default branch."),
+             "state, so the plan shows only what the working tree changes (updates, replacements, destroys). "
+             "REF: a commit, branch or tag, or 'merge-base' (the merge base of HEAD with the default branch)."),
     quiet: Quiet = False,
     output_format: TextOrJsonFormat = TextOrJson.text,
     json_alias: JsonAlias = False,
@@ -48,7 +48,8 @@ def plan_command(
     Exit code as terraform's -detailed-exitcode: 0 no changes, 2 changes present, 1 error
     (--all: 1 if any failed, else 2 if any has changes).
 
-    Example: toolkit plan staging    (or: toolkit plan --all --format json; offline: toolkit plan prod --offline)
+    Example: toolkit plan staging    (or: toolkit plan --all --format json; offline: toolkit plan prod --offline;
+    a branch's changes only: toolkit plan prod --offline --against merge-base)
     """
     from toolkit.engine import PlanFailure, SilentProgress, StreamProgress, plan_all, plan_environment
     from toolkit.project import Project
