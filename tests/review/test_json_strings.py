@@ -134,7 +134,12 @@ def test_deeply_nested_json_is_shown_whole_below_the_depth_limit(tmp_path: Path)
     def nested(depth: int, leaf: str) -> str:
         return "[" * depth + json.dumps(leaf) + "]" * depth
 
-    # Deeper than Python's recursion limit: not decoded at all, the plain diff (no crash).
+    # Deeper than Python's recursion limit: not decoded at all, the plain diff (no crash). Just under it,
+    # decoded but too deep to compare or encode: the plain diff too (this crashed the review).
+    for depth in (500, 990):
+        path = _plan(tmp_path, nested(depth, "a"), nested(depth, "b"))
+        for name, text in all_outputs(path).items():
+            assert "container_definitions" in text, name
     path = _plan(tmp_path, nested(5000, "a"), nested(5000, "b"))
     review = review_of(path)
     assert [diff.path for diff in review.diffs(review.changes[0])] == ["container_definitions"]

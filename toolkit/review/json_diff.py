@@ -71,7 +71,13 @@ def rows(before_text: str, after_text: str) -> list[Row] | None:
     if before is None or after is None:
         return None
     found: list[Row] = []
-    _walk(before, after, "", 0, False, found)
+    try:
+        _walk(before, after, "", 0, False, found)
+        for row in found[:MAX_ROWS]:  # the values shown are encoded later: make sure they can be
+            json.dumps([row.before, row.after], default=str)
+    except RecursionError:
+        # Nested deeper than Python compares or encodes (json.loads accepts a little more): the plain diff.
+        return None
     return found
 
 
