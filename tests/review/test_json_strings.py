@@ -182,3 +182,17 @@ def test_secret_shaped_values_and_sensitive_variables_inside_json_stay_masked(tm
     for name, text in all_outputs(path).items():
         assert "CANARY-url" not in text and "CANARY-var-0002" not in text, name
         assert "postgres://app:(sensitive)@db/app" in text, name
+
+
+def test_keys_and_item_names_inside_json_are_masked_too(tmp_path: Path) -> None:
+    # Keys and item names are data: a sensitive value used as a key must not reach the path column.
+    before = json.dumps({"plain-CANARY-key-0003": {"a": 1}, "other": 1})
+    after = json.dumps({"plain-CANARY-key-0003": {"a": 2}, "other": 2})
+    path = _plan(tmp_path, before, after)
+    plan = json.loads(path.read_text())
+    plan["variables"] = {"token": {"value": "plain-CANARY-key-0003"}}
+    plan["configuration"] = {"root_module": {"variables": {"token": {"sensitive": True}}}}
+    path.write_text(json.dumps(plan))
+    for name, text in all_outputs(path).items():
+        assert "CANARY-key" not in text, name
+        assert "container_definitions.other" in text, name

@@ -159,6 +159,14 @@ class Redactor:
             shown = shown[: _MAX_VALUE_CHARS - 1] + "…"
         return shown
 
+    def path(self, path: str) -> str:
+        """An attribute path with sensitive values hidden: paths into JSON strings (json_diff) hold the document's
+        keys and item names, which are data."""
+        for secret in self.contained:
+            if secret in path:
+                path = path.replace(secret, SENSITIVE)
+        return path
+
     def text(self, shown: str, limit: int | None = None) -> str:
         """`shown` unless it is, quotes or contains a secret; secret-shaped parts masked (toolkit.secrets).
 
@@ -393,7 +401,8 @@ def json_string_diffs(before: str, after: str, path: tuple[str | int, ...],
         else:
             before_text = ABSENT if row.before is json_diff.MISSING else show_value(row.before, redactor)
             after_text = ABSENT if row.after is json_diff.MISSING else show_value(row.after, redactor)
-        shown.append(AttributeDiff(where + row.suffix, before_text, after_text))
+        suffix = mask_text(row.suffix) if looks_like_secret(row.suffix) else row.suffix
+        shown.append(AttributeDiff(redactor.path(where + suffix), before_text, after_text))
     return shown
 
 
@@ -572,8 +581,8 @@ class Review:
     def diffs(self, record: ChangeRecord) -> list[AttributeDiff]:
         """Attribute diffs of one change or drift entry: computed while reading, or parsed on demand."""
         if record.diffs is not None:
-            finish = self.redactor.finish
-            return [AttributeDiff(diff.path, finish(diff.before), finish(diff.after)) for diff in record.diffs]
+            finish, path = self.redactor.finish, self.redactor.path
+            return [AttributeDiff(path(diff.path), finish(diff.before), finish(diff.after)) for diff in record.diffs]
         return attribute_diffs(self.plan.load_change(record), self.redactor)
 
     def modules(self) -> Iterator[tuple[str, list[ChangeRecord]]]:
