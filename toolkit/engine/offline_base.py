@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING
 from toolkit.errors import ConfigError, ToolkitError
 
 if TYPE_CHECKING:
-    from toolkit.checks.stub import StubMirror
     from toolkit.engine.progress import Progress
     from toolkit.engine.terraform import TerraformBinary
     from toolkit.project import Project
+    from toolkit.stub_mirror import StubMirror
 
 AGAINST_FOLDER = "against"
 BASE_FOLDER = "base"
@@ -114,10 +114,11 @@ def base_state(project: Project, environment: str, resolved: tuple[str, str, str
                mirror: StubMirror, progress: Progress) -> BaseState:
     """The base revision (resolve_base's answer) of `environment`, applied to the stub (reused when applied)."""
     from toolkit.config import load_environment
-    from toolkit.engine.offline import offline_data_dir, stub_terraform
+    from toolkit.engine.offline import stub_terraform
+    from toolkit.engine.render import render_environment
     from toolkit.engine.source import export_commit
+    from toolkit.plans.saved import offline_data_dir
     from toolkit.project import Project
-    from toolkit.render import render_environment
 
     label, commit, how = resolved
     folder = offline_data_dir(project, environment) / BASE_FOLDER
