@@ -30,7 +30,13 @@ def test_the_object_count_is_read_where_the_bucket_can_be_reached(tmp_path: Path
         s3.put_object(Bucket="staging-logs", Key=f"log-{number}", Body=b"x")
     plan = tmp_path / "plan.json"
     shutil.copyfile(current_plan, plan)
-    warning = next(item for item in _review(plan)["warnings"] if item["address"] == "aws_s3_bucket.logs")
+    try:
+        warning = next(item for item in _review(plan)["warnings"] if item["address"] == "aws_s3_bucket.logs")
+    finally:
+        # The emulator is shared by the session: leave no bucket another test's review could count.
+        for number in range(3):
+            s3.delete_object(Bucket="staging-logs", Key=f"log-{number}")
+        s3.delete_bucket(Bucket="staging-logs")
     assert warning["plan_does"] == ("force_destroy = true: the apply DELETES EVERY OBJECT in the bucket "
                                     "(3 objects in it now), then the bucket")
 
