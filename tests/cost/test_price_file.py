@@ -33,13 +33,18 @@ def test_every_price_has_its_unit_date_source_and_price_list_attributes() -> Non
         price = book.price(product, region, instance_type)
         assert price.unit and price.as_of and price.source and price.service_code, (product, region)
         assert price.location in ("South America (Sao Paulo)", "US East (N. Virginia)")
+        if book.data.products[product].global_product:
+            # A global product (dashboards) has no regionCode and no region prefix in the Price List.
+            assert "regionCode" not in price.attributes and not price.attributes["usagetype"].startswith("SAE1-")
+            continue
         assert price.attributes["regionCode"] == region
         # What names the product: its usage type, its instance type, or (storage) its volume type.
         assert {"usagetype", "instanceType", "volumeType"} & set(price.attributes), product
         if instance_type:
             assert price.attributes["instanceType"] == instance_type
         if "usagetype" in price.attributes and region == "sa-east-1":
-            assert price.attributes["usagetype"].startswith(("SAE1-", "SA-")), (product, price.attributes)
+            # KMS names its usage types by the region code (sa-east-1-KMS-Keys), CloudFront by edge (SA-).
+            assert price.attributes["usagetype"].startswith(("SAE1-", "SA-", "sa-east-1-")), (product, price.attributes)
     # Both regions are listed for every product: a missing figure is an explicit null, not an absence.
     for key, product in book.data.products.items():
         tables = product.by_instance_type.values() if product.by_instance_type else [product.regions]
