@@ -219,7 +219,8 @@ def _read_cache(path: Path) -> dict[tuple[str, str, str], RegionPrice]:
         if not isinstance(rows, list):
             raise TypeError("prices is not a list")
         return {(str(row["product"]), str(row["region"]), str(row.get("instance_type", ""))):
-                RegionPrice.model_validate({key: row[key] for key in ("usd", "as_of", "source")})
+                RegionPrice.model_validate({key: row[key] for key in ("usd", "as_of", "source", "usage_type", "sku",
+                                                                      "effective") if key in row})
                 for row in rows}
     except (OSError, ValueError, KeyError, TypeError, ValidationError) as error:
         detail = _first_problem(error) if isinstance(error, ValidationError) else f"{type(error).__name__}: {error}"

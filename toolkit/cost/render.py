@@ -222,9 +222,14 @@ def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]
     return document
 
 
-def write_json(report: CostReport, out: TextIO) -> None:
+def dumps(document: Any) -> str:
+    """JSON without `Infinity` or `NaN` (not JSON): a non-finite number is a bug, raised, never printed."""
     # No indent: json's C encoder is used only without it (5× faster on a 50,000-resource plan).
-    out.write(json.dumps(report_json(report)))
+    return json.dumps(document, allow_nan=False)
+
+
+def write_json(report: CostReport, out: TextIO) -> None:
+    out.write(dumps(report_json(report)))
     out.write("\n")
 
 
