@@ -43,13 +43,18 @@ def cost(
         False, "--refresh-prices",
         help="First fetch current prices from the AWS Price List Query API into .cache/prices/ (needs credentials).",
     ),
+    gates: bool = typer.Option(
+        False, "--gates",
+        help="Exit 3 when a gate of the environment's budget trips (budget.fail_over_max, "
+             "budget.max_monthly_increase.usd/percent); no gate configured: never fails. The PR check runs this.",
+    ),
 ) -> None:
     """Monthly cost per resource, per module and in total, the change against the prior state, the budget check.
 
     Example: toolkit cost prod --format md   (in CI: toolkit cost staging --fail-over-budget)
     """
     from toolkit.cost.render import write_report
-    from toolkit.cost.service import OverBudgetError, default_price_book, estimate
+    from toolkit.cost.service import GateError, OverBudgetError, default_price_book, estimate
 
     if refresh_prices:
         from toolkit.cost.refresh import refresh_prices as refresh
@@ -68,3 +73,6 @@ def cost(
         typer.echo(f"Warning: {report.budget_sentence()}", err=True)
     if fail_over_budget and status == "over":
         raise OverBudgetError(report.budget_sentence())
+    tripped = report.tripped_gates() if gates else []
+    if tripped:
+        raise GateError("cost gate tripped: " + "; ".join(gate.sentence for gate in tripped))

@@ -354,9 +354,29 @@ class MonitoringSettings(Strict):
         return value
 
 
+class IncreaseGate(Strict):
+    """The largest monthly cost increase one plan may add before `toolkit cost --gates` fails (either or both)."""
+
+    usd: Annotated[float, Field(gt=0, le=10_000_000, allow_inf_nan=False, description=(
+        "Fail when the plan adds more than this many USD a month (the low end of the change)."))] | None = None
+    percent: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False, description=(
+        "Fail when the plan adds more than this percentage of the prior monthly cost."))] | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> IncreaseGate:
+        if self.usd is None and self.percent is None:
+            raise RuleViolation(("usd",), "set usd, percent or both (or remove max_monthly_increase)")
+        return self
+
+
 class BudgetSettings(Strict):
     monthly_min_usd: Annotated[int, Field(ge=0)] = 150
     monthly_max_usd: Annotated[int, Field(ge=1)] = 200
+    fail_over_max: bool = Field(False, description=(
+        "`toolkit cost --gates` (the pull-request check) fails when even the low end of the estimate is above "
+        "monthly_max_usd."))
+    max_monthly_increase: IncreaseGate | None = Field(None, description=(
+        "`toolkit cost --gates` fails when one plan adds more than this a month (usd and/or percent)."))
 
     @model_validator(mode="after")
     def _range(self) -> BudgetSettings:
@@ -593,3 +613,5 @@ class Settings(Strict):
 # Keys that configure the toolkit itself; every other top-level key is a root-module variable.
 # `usage` only feeds `toolkit cost`: no root-module variable reads it.
 TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations", "usage"})
+# Keys inside a root-module variable that only the toolkit reads (the cost gates of `toolkit cost --gates`).
+TOOLKIT_SUBKEYS: dict[str, frozenset[str]] = {"budget": frozenset({"fail_over_max", "max_monthly_increase"})}

@@ -12,19 +12,32 @@ from toolkit.cost.service import CostReport, cents, items, money, money_range, s
 FORMATS = ("text", "md", "json")
 
 
+def _added_unpriced_note(report: CostReport) -> str:
+    added = len(report.added_unpriced())
+    return f" + {added} added resource{'s' if added != 1 else ''} not priced" if added else ""
+
+
 def headline(report: CostReport) -> str:
     estimate = money_range(report.planned_low, report.planned_high)
     lower = "" if report.complete else " (lower bound)"
     return (f"Monthly cost of {report.environment} ({report.region}): {estimate}{lower}; "
-            f"change {signed_range(report.delta_low, report.delta_high)} against the prior state")
+            f"change {signed_range(report.delta_low, report.delta_high)}{_added_unpriced_note(report)} "
+            "against the prior state")
 
 
 def summary_line(report: CostReport) -> str:
     """One line for the review's summary."""
     missing = len(report.not_priced())
     lower = f", {items(missing)} not priced" if missing else ""
-    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month → "
-            f"{money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}")
+    tripped = report.tripped_gates()
+    gates = f"; GATE TRIPPED: {', '.join(gate.name for gate in tripped)}" if tripped else ""
+    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month{_added_unpriced_note(report)} → "
+            f"{money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}"
+            f"{gates}")
+
+
+def gate_lines(report: CostReport) -> list[str]:
+    return [f"{'FAILED' if gate.tripped else 'passed'}: {gate.sentence}" for gate in report.gates()]
 
 
 def _quantity(value: float) -> str:
@@ -66,6 +79,10 @@ def _text_lines(report: CostReport) -> Iterator[str]:
            f"Usage assumptions: {report.usage_source}.")
     for note in report.notes:
         yield f"Note: {note}."
+    for line in gate_lines(report):
+        yield f"Gate {line}."
+    for cost in report.added_unpriced():
+        yield f"Added and not priced (the change above leaves it out, it is not $0): {cost.address}"
     yield ""
     yield "By module (planned):"
     for name, low, high in report.modules():
@@ -117,13 +134,28 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
              f"**{_cell(headline(report))}**\n\n",
              f"- {_cell(report.budget_sentence())}\n",
              f"- {_cell(report.per_student_sentence())}\n",
-             *(f"- Note: {_cell(note)}.\n" for note in report.notes)]
+             *(f"- Note: {_cell(note)}.\n" for note in report.notes),
+             *(f"- {'❌ Gate ' if gate.tripped else '✅ Gate '}{_cell(line)}.\n"
+               for gate, line in zip(report.gates(), gate_lines(report), strict=True))]
     changes = report.top_changes(top)
-    if changes:
+    added = report.added_unpriced()
+    shown = {cost.address for cost in changes}
+    # One table of at most `top` rows; the added-and-unpriced ones not listed are counted in a last row.
+    unpriced_rows = [cost for cost in added if cost.address not in shown][:max(0, top - len(changes))]
+    if changes or unpriced_rows:
         parts.append("\n| resource | action | monthly change |\n|---|---|---|\n")
         for cost in changes:
-            parts.append(f"| {_address(cost.address)} | {cost.action} | "
-                         f"{signed_range(cost.delta_low, cost.delta_high)} |\n")
+            change = signed_range(cost.delta_low, cost.delta_high)
+            if cost in added:
+                change += " + not priced"
+            parts.append(f"| {_address(cost.address)} | {cost.action} | {change} |\n")
+        for cost in unpriced_rows:
+            # An added resource without a price is never a +$0.00 row: it says what it is.
+            parts.append(f"| {_address(cost.address)} | {cost.action} | **not priced** |\n")
+    if added and len(added) > len(unpriced_rows) + sum(1 for cost in changes if cost in added):
+        if not (changes or unpriced_rows):
+            parts.append("\n| resource | action | monthly change |\n|---|---|---|\n")
+        parts.append(f"| … | | {items(len(added))} added and not priced in all |\n")
     not_priced = report.not_priced()
     if not_priced:
         listed = not_priced[:top]
@@ -210,6 +242,9 @@ def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]
         "budget": None if budget is None else {"min_usd": budget.minimum, "max_usd": budget.maximum,
                                                "source": budget.source, "status": report.budget_status,
                                                "sentence": report.budget_sentence()},
+        "gates": [{"name": gate.name, "tripped": gate.tripped, "sentence": gate.sentence}
+                  for gate in report.gates()],
+        "added_not_priced": [cost.address for cost in report.added_unpriced()],
         "per_active_student_usd": None if per_student is None else [round(value, 6) for value in per_student],
         "modules": [{"module": name, "monthly_usd": [round(low, 2), round(high, 2)]}
                     for name, low, high in report.modules()],

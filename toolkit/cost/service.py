@@ -33,6 +33,25 @@ class Budget:
     minimum: float
     maximum: float
     source: str
+    # Gates (budget.fail_over_max, budget.max_monthly_increase): what `toolkit cost --gates` fails on.
+    fail_over_max: bool = False
+    max_increase_usd: float | None = None
+    max_increase_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One configured gate and whether this plan trips it."""
+
+    name: str
+    tripped: bool
+    sentence: str
+
+
+class GateError(ToolkitError):
+    """--gates: a gate configured in the environment's budget tripped."""
+
+    exit_code = OVER_BUDGET_EXIT_CODE
 
 
 @dataclass
@@ -154,6 +173,49 @@ class CostReport:
                     "the unpriced items could still take it over.")
         return f"Within budget: {estimate} against {span} ({budget.source})."
 
+    def added_unpriced(self) -> list[ResourceCost]:
+        """Resources this plan creates (or replaces) that are not fully priced: never shown as $0 or a saving."""
+        return [cost for cost in self.resources
+                if cost.action in ("create", "replace") and cost.planned is not None and not cost.planned.complete]
+
+    def gates(self) -> list[Gate]:
+        """The gates the environment configures, each with whether this plan trips it."""
+        budget = self.budget
+        if budget is None:
+            return []
+        found: list[Gate] = []
+        unpriced = self.added_unpriced()
+        caveat = (f" ({items(len(unpriced))} added not priced: the real figure can only be higher)"
+                  if unpriced else "")
+        if budget.fail_over_max:
+            over = self.planned_low > budget.maximum
+            found.append(Gate("budget.fail_over_max", over,
+                              f"budget.fail_over_max: the estimate's low end {money(self.planned_low)} is "
+                              f"{'above' if over else 'within'} monthly_max_usd {money(budget.maximum)}"
+                              f"{caveat if not over else ''}"))
+        if budget.max_increase_usd is not None:
+            tripped = self.delta_low > budget.max_increase_usd
+            found.append(Gate("budget.max_monthly_increase.usd", tripped,
+                              f"budget.max_monthly_increase.usd: the plan adds {signed_money(self.delta_low)}/month "
+                              f"(low end), {'more than' if tripped else 'within'} the "
+                              f"{money(budget.max_increase_usd)} allowed{caveat if not tripped else ''}"))
+        if budget.max_increase_percent is not None:
+            if self.prior_low <= 0:
+                found.append(Gate("budget.max_monthly_increase.percent", False,
+                                  "budget.max_monthly_increase.percent: not applied (nothing priced exists yet, "
+                                  "so a percentage of it means nothing; the usd gate still applies)"))
+            else:
+                percent = self.delta_low / self.prior_low * 100
+                tripped = percent > budget.max_increase_percent
+                found.append(Gate("budget.max_monthly_increase.percent", tripped,
+                                  f"budget.max_monthly_increase.percent: the plan adds {percent:+.1f}% of "
+                                  f"{money(self.prior_low)}/month, {'more than' if tripped else 'within'} the "
+                                  f"{budget.max_increase_percent:g}% allowed{caveat if not tripped else ''}"))
+        return found
+
+    def tripped_gates(self) -> list[Gate]:
+        return [gate for gate in self.gates() if gate.tripped]
+
     def per_student(self) -> tuple[float, float] | None:
         students = self.usage.active_students
         if not students:
@@ -230,9 +292,12 @@ def environment_facts(environment: str | None) -> EnvironmentFacts:
             settings = config.settings
             budget_settings: BudgetSettings = settings.budget
             source = f"envs/{environment}.yaml"
-            return EnvironmentFacts(settings.aws_region, settings.usage,
-                                    Budget(budget_settings.monthly_min_usd, budget_settings.monthly_max_usd,
-                                           f"budget in {source}"), source)
+            increase = budget_settings.max_monthly_increase
+            budget = Budget(budget_settings.monthly_min_usd, budget_settings.monthly_max_usd, f"budget in {source}",
+                            fail_over_max=budget_settings.fail_over_max,
+                            max_increase_usd=increase.usd if increase else None,
+                            max_increase_percent=increase.percent if increase else None)
+            return EnvironmentFacts(settings.aws_region, settings.usage, budget, source)
     return EnvironmentFacts(None, UsageSettings(), None, "defaults (no environment file)")
 
 
