@@ -43,6 +43,12 @@ def cost(
         False, "--refresh-prices",
         help="First fetch current prices from the AWS Price List Query API into .cache/prices/ (needs credentials).",
     ),
+    set_values: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE",
+        help="What-if: re-render ENV with this value (repeatable; validated like envs/*.yaml), plan it offline and "
+             "show the difference from ENV as it is. Example: --set compute.max_tasks=15",
+        show_default=False,
+    ),
     gates: bool = typer.Option(
         False, "--gates",
         help="Exit 3 when a gate of the environment's budget trips (budget.fail_over_max, "
@@ -62,6 +68,19 @@ def cost(
 
         typer.echo(refresh(default_price_book(prices_file), Project.discover().cache_dir).message(), err=True)
     from toolkit.review.reader import without_garbage_collection
+
+    if set_values:
+        from toolkit.cost.render import write_what_if
+        from toolkit.cost.whatif import what_if
+        from toolkit.engine.progress import StreamProgress
+        from toolkit.errors import UsageError
+
+        if environment or prices_file or fail_over_budget or gates or target.endswith(".json") or "/" in target:
+            raise UsageError("--set prices an environment's offline plans: give an environment name, without "
+                             "-e, --prices-file, --fail-over-budget or --gates")
+        result = what_if(target, set_values, region=region, progress=StreamProgress(show_terraform_output=False))
+        write_what_if(result, output_format.value, sys.stdout)
+        return
 
     # Pricing creates many small objects and no cycles: the cyclic collector would only re-scan them.
     with without_garbage_collection():

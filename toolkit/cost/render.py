@@ -274,3 +274,56 @@ def write_report(report: CostReport, output_format: str, out: TextIO) -> None:
 
 __all__ = ["FORMATS", "cents", "headline", "markdown_section", "money", "report_json", "summary_line",
            "write_report"]
+
+
+# -- what-if (`toolkit cost ENV --set …`) -----------------------------------------------------------------
+
+
+def _what_if_lines(result: Any) -> Iterator[str]:
+    base, variant = result.base, result.variant
+    low, high = result.difference
+    yield (f"What if {result.environment} had {', '.join(a.shown for a in result.assignments)} "
+           f"(offline plans, {variant.region}):")
+    for name, report in (("as it is", base), ("what if", variant)):
+        missing = len(report.not_priced())
+        lower = f" (lower bound: {items(missing)} not priced)" if missing else ""
+        yield f"  {name + ':':<11} {money_range(report.planned_low, report.planned_high)}/month{lower}"
+    yield f"  difference: {signed_range(low, high)}/month"
+    yield f"Budget, what if: {variant.budget_sentence()}"
+    if len(variant.not_priced()) != len(base.not_priced()):
+        yield (f"Not priced: {len(base.not_priced())} as it is, {len(variant.not_priced())} what if "
+               "(the difference leaves them out)")
+    rows = result.changed()
+    yield ""
+    yield "Resources whose monthly cost moves (as it is → what if):" if rows else "No resource's monthly cost moves."
+    for address, base_low, base_high, low_after, high_after in rows[:40]:
+        yield f"  {address}: {money_range(base_low, base_high)} → {money_range(low_after, high_after)}"
+    if len(rows) > 40:
+        yield f"  … and {len(rows) - 40} more (--format json lists them all)"
+
+
+def _what_if_json(result: Any) -> dict[str, Any]:
+    low, high = result.difference
+    return {
+        "version": 1,
+        "environment": result.environment,
+        "set": {assignment.key: assignment.value for assignment in result.assignments},
+        "as_is": report_json(result.base, resources=False),
+        "what_if": report_json(result.variant, resources=False),
+        "difference_usd": [round(low, 2), round(high, 2)],
+        "resources": [{"address": address, "as_is_usd": [round(a, 2), round(b, 2)],
+                       "what_if_usd": [round(c, 2), round(d, 2)]}
+                      for address, a, b, c, d in result.changed()],
+    }
+
+
+def write_what_if(result: Any, output_format: str, out: TextIO) -> None:
+    if output_format == "json":
+        out.write(dumps(_what_if_json(result)) + "\n")
+        return
+    lines = list(_what_if_lines(result))
+    if output_format == "md":
+        out.write(f"## What if: `{result.environment}`\n\n```\n" + "\n".join(lines).replace("```", "'''")
+                  + "\n```\n")
+        return
+    out.write("\n".join(lines) + "\n")

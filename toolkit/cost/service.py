@@ -289,16 +289,19 @@ def environment_facts(environment: str | None) -> EnvironmentFacts:
             project = None
         if project is not None and (project.envs_dir / f"{environment}.yaml").is_file():
             config = load_environment(project, environment)
-            settings = config.settings
-            budget_settings: BudgetSettings = settings.budget
-            source = f"envs/{environment}.yaml"
-            increase = budget_settings.max_monthly_increase
-            budget = Budget(budget_settings.monthly_min_usd, budget_settings.monthly_max_usd, f"budget in {source}",
-                            fail_over_max=budget_settings.fail_over_max,
-                            max_increase_usd=increase.usd if increase else None,
-                            max_increase_percent=increase.percent if increase else None)
-            return EnvironmentFacts(settings.aws_region, settings.usage, budget, source)
+            return facts_of(config.settings, f"envs/{environment}.yaml")
     return EnvironmentFacts(None, UsageSettings(), None, "defaults (no environment file)")
+
+
+def facts_of(settings: Any, source: str) -> EnvironmentFacts:
+    """Region, usage and budget (with its gates) of validated settings."""
+    budget_settings: BudgetSettings = settings.budget
+    increase = budget_settings.max_monthly_increase
+    budget = Budget(budget_settings.monthly_min_usd, budget_settings.monthly_max_usd, f"budget in {source}",
+                    fail_over_max=budget_settings.fail_over_max,
+                    max_increase_usd=increase.usd if increase else None,
+                    max_increase_percent=increase.percent if increase else None)
+    return EnvironmentFacts(settings.aws_region, settings.usage, budget, source)
 
 
 def region_of_plan(plan: PlanDocument) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from toolkit.checks.validate import timeout_seconds
 from toolkit.config import load_environment
+from toolkit.config.environment import EnvironmentConfig
 from toolkit.engine.plan import PlanOutcome
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.records import (
@@ -47,27 +48,44 @@ OFFLINE_BACKEND_BLOCK = (
 )
 
 
-def offline_data_dir(project: Project, environment: str) -> Path:
-    return project.environment_data_dir(environment) / OFFLINE_FOLDER
+# `toolkit cost ENV --set …` plans its variants here: never among the environment's own offline plans.
+WHAT_IF_FOLDER = "what-if"
 
 
-def offline_plans_dir(project: Project, environment: str) -> Path:
-    return offline_data_dir(project, environment) / "plans"
+def offline_data_dir(project: Project, environment: str, folder: str = OFFLINE_FOLDER) -> Path:
+    return project.environment_data_dir(environment) / folder
 
 
-def plan_offline(project: Project, environment: str, *, progress: Progress | None = None) -> PlanOutcome:
-    """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones."""
+def offline_plans_dir(project: Project, environment: str, folder: str = OFFLINE_FOLDER) -> Path:
+    return offline_data_dir(project, environment, folder) / "plans"
+
+
+def plan_offline(project: Project, environment: str, *, progress: Progress | None = None,
+                 config: EnvironmentConfig | None = None, folder: str = OFFLINE_FOLDER) -> PlanOutcome:
+    """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones.
+
+    `config` (a what-if variant of the environment) is rendered into `folder`'s own build directory, so the
+    environment's rendered files and offline plans stay as they are.
+    """
+    from dataclasses import replace
+
     from toolkit.checkpoints import current_actor, iso, utc_now
     from toolkit.checks.stub import prepare_mirror
+    from toolkit.render import prepare_render
 
     progress = progress or SilentProgress()
-    config = load_environment(project, environment)
+    variant = config is not None
+    config = config or load_environment(project, environment)
     binary = discover_binary(project.root)
     progress.step(environment, "render")
-    render = render_environment(project, config)
+    if variant:
+        prepared = prepare_render(project, config)
+        render = replace(prepared, build_dir=offline_data_dir(project, environment, folder) / "build").write()
+    else:
+        render = render_environment(project, config)
     progress.step(environment, "offline: stub providers")
     mirror = prepare_mirror(project.root)
-    data_dir = offline_data_dir(project, environment)
+    data_dir = offline_data_dir(project, environment, folder)
     data_dir.mkdir(parents=True, exist_ok=True)
     backend_block = data_dir / "backend.tf"
     if not backend_block.is_file() or backend_block.read_text(encoding="utf-8") != OFFLINE_BACKEND_BLOCK:
@@ -75,7 +93,7 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     # A lock file committed in the root holds the real providers' hashes: the stub's own is made in the stage.
     stage_root = stage_root_module(project, render.root_dir, backend_block, data_dir / "stage",
                                    exclude=frozenset({".terraform.lock.hcl"}))
-    plans_dir = offline_plans_dir(project, environment)
+    plans_dir = offline_plans_dir(project, environment, folder)
     plans_dir.mkdir(parents=True, exist_ok=True)
     # The state file never exists: plans do not write state, and the folder is emptied before each plan.
     state_dir = data_dir / "state"
