@@ -49,6 +49,13 @@ def cost(
              "show the difference from ENV as it is. Example: --set compute.max_tasks=15",
         show_default=False,
     ),
+    usage_from: str | None = typer.Option(
+        None, "--usage-from", metavar="cloudwatch",
+        help="First read the usage assumptions (ALB requests and LCUs, log ingestion, NAT bytes, S3 sizes, Fargate "
+             "tasks) from CloudWatch into envs/ENV.usage.yml, each with its metric; cost then uses them.",
+        show_default=False,
+    ),
+    days: int = typer.Option(30, "--days", min=1, max=365, help="With --usage-from: how many days to read."),
     gates: bool = typer.Option(
         False, "--gates",
         help="Exit 3 when a gate of the environment's budget trips (budget.fail_over_max, "
@@ -69,6 +76,16 @@ def cost(
         typer.echo(refresh(default_price_book(prices_file), Project.discover().cache_dir).message(), err=True)
     from toolkit.review.reader import without_garbage_collection
 
+    if usage_from is not None:
+        from toolkit.errors import UsageError
+
+        if usage_from != "cloudwatch":
+            raise UsageError(f"--usage-from {usage_from!r}: the only source is cloudwatch")
+        from toolkit.cost.usage_metrics import write_usage_from_cloudwatch
+
+        path, read = write_usage_from_cloudwatch(target, days=days)
+        typer.echo(f"Wrote {len(read.readings)} usage values from CloudWatch ({read.days} days) to {path}"
+                   + (f"; no data for: {', '.join(read.missing)}" if read.missing else ""), err=True)
     if set_values:
         from toolkit.cost.render import write_what_if
         from toolkit.cost.whatif import what_if

@@ -289,8 +289,27 @@ def environment_facts(environment: str | None) -> EnvironmentFacts:
             project = None
         if project is not None and (project.envs_dir / f"{environment}.yaml").is_file():
             config = load_environment(project, environment)
-            return facts_of(config.settings, f"envs/{environment}.yaml")
+            facts = facts_of(config.settings, f"envs/{environment}.yaml")
+            return _with_usage_file(facts, project, environment)
     return EnvironmentFacts(None, UsageSettings(), None, "defaults (no environment file)")
+
+
+def _with_usage_file(facts: EnvironmentFacts, project: Any, environment: str) -> EnvironmentFacts:
+    """Measured usage (envs/ENV.usage.yml, from --usage-from cloudwatch) over the file's assumptions."""
+    from toolkit.cost.usage_metrics import merged_usage, usage_file
+
+    path = usage_file(project, environment)
+    if not path.is_file():
+        return facts
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(f"{project.display(path)}: cannot read the usage file: {error}") from None
+    usage = merged_usage(facts.usage, document, path)
+    return EnvironmentFacts(facts.region, usage, facts.budget,
+                            f"{facts.source} + {project.display(path)} (measured in CloudWatch)")
 
 
 def facts_of(settings: Any, source: str) -> EnvironmentFacts:
