@@ -97,6 +97,9 @@ def test_percent_gate_on_a_new_environment_is_not_applied(env_plan: Callable[...
     ("max_monthly_increase: {percent: abc}", "budget.max_monthly_increase.percent"),
     ("max_monthly_increase: {dollars: 5}", "budget.max_monthly_increase.dollars"),
     ("fail_over_max: 'yes'", "budget.fail_over_max"),
+    ("max_monthly_increase: {usd: true}", "budget.max_monthly_increase.usd"),
+    ("max_monthly_increase: {percent: .nan}", "budget.max_monthly_increase.percent"),
+    ("max_monthly_increase: {usd: 1.0e+300}", "budget.max_monthly_increase.usd"),
 ])
 def test_bad_gate_settings_are_refused(env_plan: Callable[..., Path], project_dir: Path, text: str,
                                        shown: str) -> None:

@@ -135,3 +135,28 @@ def test_only_cloudwatch_and_sane_days(project_dir: Path) -> None:
     for days in ("0", "100000"):
         refused = cost("staging", "--usage-from", "cloudwatch", "--days", days)
         assert refused.exit_code != 0 and "Invalid value for '--days'" in refused.output
+
+
+def test_negative_datapoints_are_not_usage(cloudwatch: Any, project_dir: Path) -> None:
+    prefix = isolate(project_dir, "cw-negative")
+    put_daily(cloudwatch, "AWS/ApplicationELB", "RequestCount", {"LoadBalancer": f"app/{prefix}/1"}, [-1e9, -5.0])
+    result = cost("staging", "--usage-from", "cloudwatch", "--days", "5")
+    assert result.exit_code == 1 and "has no data for staging" in result.stderr, result.output
+    assert not (project_dir / "envs" / "staging.usage.yml").exists()
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("usage:\n  alb_lcu: 1\n  alb_lcu: 2\n", "alb_lcu"),
+    ("usage: [1, 2]\n", "a usage file holds a `usage:` mapping"),
+    ("usage:\n  alb_lcu: -4\n", "usage.alb_lcu: must be between 0 and 1e+12"),
+    ("usage:\n  no_such_key: 4\n", "usage.no_such_key: Extra inputs are not permitted"),
+    ("# big\n" + "#" * 300_000 + "\nusage: {}\n", "this one is over 256 KB"),
+])
+def test_a_hostile_usage_file_is_refused_naming_it(project_dir: Path, text: str, shown: str) -> None:
+    from toolkit.cost.service import environment_facts
+    from toolkit.errors import ToolkitError
+
+    (project_dir / "envs" / "staging.usage.yml").write_text(text, encoding="utf-8")
+    with pytest.raises(ToolkitError) as raised:
+        environment_facts("staging")
+    assert "staging.usage.yml" in str(raised.value) and shown in str(raised.value), str(raised.value)

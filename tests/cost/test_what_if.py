@@ -65,6 +65,26 @@ def test_wrong_values_are_refused_naming_the_key_and_what_is_allowed(project_dir
     assert not (project_dir / ".toolkit").exists()
 
 
+@pytest.mark.parametrize(("values", "shown", "hidden"), [
+    (["app_settings.DB_PASSWORD=hunter2-is-my-password"], "app_settings.DB_PASSWORD=(value hidden)",
+     "hunter2-is-my-password"),
+    (["app_settings.URL=postgres://app:s3cretpass@db.example/app"], "app_settings.URL=(value hidden)", "s3cretpass"),
+])
+def test_a_secret_given_to_set_is_never_echoed(project_dir: Path, values: list[str], shown: str,
+                                               hidden: str) -> None:
+    result = cost("dev", *[arg for value in values for arg in ("--set", value)])
+    assert result.exit_code == 1 and shown in result.stderr, result.output
+    assert hidden not in result.output
+
+
+def test_the_same_key_twice_and_a_region_without_prices_are_refused_before_planning(project_dir: Path) -> None:
+    twice = cost("dev", "--set", "compute.max_tasks=3", "--set", "compute.max_tasks=4")
+    assert twice.exit_code != 0 and "--set compute.max_tasks: given twice" in twice.stderr
+    region = cost("dev", "--set", "aws_region=eu-west-1")
+    assert region.exit_code == 1 and "region 'eu-west-1' is not in the price snapshot" in region.stderr
+    assert not (project_dir / ".toolkit").exists()
+
+
 def test_set_needs_an_environment_name(project_dir: Path) -> None:
     result = cost("plan.json", "--set", "compute.max_tasks=3")
     assert result.exit_code == 1 and "--set prices an environment's offline plans" in result.stderr

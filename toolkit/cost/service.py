@@ -294,6 +294,9 @@ def environment_facts(environment: str | None) -> EnvironmentFacts:
     return EnvironmentFacts(None, UsageSettings(), None, "defaults (no environment file)")
 
 
+_USAGE_FILE_LIMIT = 256 * 1024
+
+
 def _with_usage_file(facts: EnvironmentFacts, project: Any, environment: str) -> EnvironmentFacts:
     """Measured usage (envs/ENV.usage.yml, from --usage-from cloudwatch) over the file's assumptions."""
     from toolkit.cost.usage_metrics import merged_usage, usage_file
@@ -301,12 +304,13 @@ def _with_usage_file(facts: EnvironmentFacts, project: Any, environment: str) ->
     path = usage_file(project, environment)
     if not path.is_file():
         return facts
-    import yaml
+    from toolkit.config.yaml_source import load_sourced
 
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ConfigError(f"{project.display(path)}: cannot read the usage file: {error}") from None
+    if path.stat().st_size > _USAGE_FILE_LIMIT:
+        raise ConfigError(f"{project.display(path)}: a usage file is a few lines; this one is over "
+                          f"{_USAGE_FILE_LIMIT // 1024} KB: delete it and read the usage again")
+    # The environment files' own loader: duplicate keys and malformed YAML are reported with their line.
+    document = load_sourced(path, project.display(path)).data
     usage = merged_usage(facts.usage, document, path)
     return EnvironmentFacts(facts.region, usage, facts.budget,
                             f"{facts.source} + {project.display(path)} (measured in CloudWatch)")

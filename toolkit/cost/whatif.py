@@ -20,7 +20,8 @@ from toolkit.errors import ToolkitError, UsageError
 from toolkit.project import Project
 
 # Keys that say how the toolkit reaches the environment, not what it runs: nothing to price.
-_NOT_SETTABLE = frozenset({"terraform", "backend", "migrations", "protected", "allow_auto_apply", "project"})
+_NOT_SETTABLE = frozenset({"terraform", "backend", "migrations", "protected", "allow_auto_apply", "project",
+                           "emulator"})
 _MAX_VALUE_CHARS = 4096
 _MAX_SETS = 50
 
@@ -33,7 +34,12 @@ class Assignment:
 
     @property
     def shown(self) -> str:
-        return f"{self.key}={_short(self.value)}"
+        from toolkit.secrets import is_secret_name, looks_like_secret
+
+        # A value set under a secret-named key, or shaped like a secret, is never echoed back.
+        secret = any(is_secret_name(part) for part in self.path) or (
+            isinstance(self.value, str) and looks_like_secret(self.value))
+        return f"{self.key}=(value hidden)" if secret else f"{self.key}={_short(self.value)}"
 
 
 def _short(value: Any) -> str:
@@ -188,6 +194,9 @@ def what_if(environment: str, items: list[str], *, region: str | None = None, pr
     project = Project.discover()
     variant_config = apply_assignments(project, environment, assignments)
     base_config = load_environment(project, environment)
+    book = default_price_book()
+    # Before any plan runs: a region the snapshot cannot price is refused now, not after two plans.
+    book.check_region(region or variant_config.settings.aws_region)
     try:
         base_path = locate_plan(environment, offline=True).path
     except ToolkitError:
@@ -196,7 +205,6 @@ def what_if(environment: str, items: list[str], *, region: str | None = None, pr
         base_path = plan_offline(project, environment, progress=progress).saved.plan_json
     variant_path = plan_offline(project, environment, progress=progress, config=variant_config,
                                folder=WHAT_IF_FOLDER).saved.plan_json
-    book = default_price_book()
 
     def priced(path: Any, config: EnvironmentConfig, source: str) -> Any:
         collector = CostCollector()
