@@ -118,3 +118,14 @@ def test_json_output_never_holds_a_non_finite_number(project_dir: Path) -> None:
     assert report["planned_usd"][0] > 0
     with pytest.raises(ValueError):
         render.dumps({"x": float("inf")})
+
+
+def test_rds_backup_storage_is_the_primarys_replicas_keep_none(project_dir: Path) -> None:
+    prod_with_usage(project_dir, "  rds_backup_gb: 120\n")
+    report = json.loads(cost(PLAN, "--format", "json").stdout)
+    primary = lines_of(report, "module.database.aws_db_instance.this[0]")
+    assert primary["backup storage beyond the free allocation"]["quantity"] == [120.0, 120.0]
+    replica = lines_of(report, 'module.database.aws_db_instance.replica["edu-platform-prod-replica-1"]')
+    assert "backup storage beyond the free allocation" not in replica
+    reasons = [item["reason"] for item in report["not_priced"]]
+    assert "backup storage beyond the free allocation: no public figure found" in reasons

@@ -443,9 +443,8 @@ def _shared(total: float, state: str, type_name: str, context: PricingContext, *
     """An environment-wide usage total shared equally by the resources of one type."""
     count = context.counts[state].get(type_name, 0)
     if primaries_only:
-        # Read replicas keep no automated backups of their own.
-        count -= sum(1 for module in context.by_module[state].values() for item in module
-                     if item.get("__type") == type_name and item.get("replicate_source_db"))
+        # Read replicas keep no automated backups of their own (counted once while reading).
+        count -= context.counts[state].get(f"{type_name} replica", 0)
     return total / count if count > 0 else 0.0
 
 
@@ -630,10 +629,11 @@ def price_resources(resources: list[ResourceState], context_for: Callable[[dict[
             if attributes is None:
                 continue
             counts[state][resource.type] += 1
+            if resource.type == "aws_db_instance" and attributes.get("replicate_source_db"):
+                counts[state]["aws_db_instance replica"] += 1
             if resource.type in KEPT_ATTRIBUTES:
                 by_module[state][(resource.module, resource.type)].append(
-                    {**attributes, "__name": resource.address.rsplit(".", 1)[-1].split("[", 1)[0],
-                     "__type": resource.type})
+                    {**attributes, "__name": resource.address.rsplit(".", 1)[-1].split("[", 1)[0]})
     context = context_for(by_module, counts)
     costs: list[ResourceCost] = []
     for resource in resources:
