@@ -64,7 +64,8 @@ def cost(
 ) -> None:
     """Monthly cost per resource, per module and in total, the change against the prior state, the budget check.
 
-    Example: toolkit cost prod --format md   (in CI: toolkit cost staging --fail-over-budget)
+    Example: toolkit cost prod --format md   (in CI: toolkit cost staging --gates;
+    what-if: toolkit cost prod --set compute.max_tasks=15 --set cache.node_type=cache.r6g.large)
     """
     from toolkit.cost.render import write_report
     from toolkit.cost.service import GateError, OverBudgetError, default_price_book, estimate
@@ -83,7 +84,8 @@ def cost(
             raise UsageError(f"--usage-from {usage_from!r}: the only source is cloudwatch")
         from toolkit.cost.usage_metrics import write_usage_from_cloudwatch
 
-        path, read = write_usage_from_cloudwatch(target, days=days)
+        # The usage belongs to the environment: ENV, or -e ENV when a plan file is priced.
+        path, read = write_usage_from_cloudwatch(environment or target, days=days)
         typer.echo(f"Wrote {len(read.readings)} usage values from CloudWatch ({read.days} days) to {path}"
                    + (f"; no data for: {', '.join(read.missing)}" if read.missing else ""), err=True)
     if set_values:
