@@ -75,7 +75,7 @@ def cost(
         from toolkit.project import Project
 
         typer.echo(refresh(default_price_book(prices_file), Project.discover().cache_dir).message(), err=True)
-    from toolkit.review.reader import without_garbage_collection
+    from toolkit.plans.reader import without_garbage_collection
 
     if usage_from is not None:
         from toolkit.errors import UsageError

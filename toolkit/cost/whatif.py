@@ -186,9 +186,10 @@ def what_if(environment: str, items: list[str], *, region: str | None = None, pr
     from toolkit.config import load_environment
     from toolkit.cost.estimate import CostCollector
     from toolkit.cost.service import build_report, default_price_book, facts_of
-    from toolkit.engine.offline import WHAT_IF_FOLDER, plan_offline
-    from toolkit.review.reader import read_plan, without_garbage_collection
-    from toolkit.review.service import locate_plan
+    from toolkit.engine.offline import plan_offline
+    from toolkit.plans.locate import locate_plan
+    from toolkit.plans.reader import read_plan, without_garbage_collection
+    from toolkit.plans.saved import WHAT_IF_FOLDER
 
     assignments = parse_assignments(items)
     project = Project.discover()
