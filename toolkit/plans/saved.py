@@ -222,12 +222,16 @@ OFFLINE_FOLDER = "offline"
 OFFLINE_BACKEND_MARK = "# Written by toolkit for an offline plan"
 
 
-def offline_data_dir(project: Project, environment: str) -> Path:
-    return project.environment_data_dir(environment) / OFFLINE_FOLDER
+# `toolkit cost ENV --set …` plans its what-if variants here, never among the environment's own offline plans.
+WHAT_IF_FOLDER = "what-if"
 
 
-def offline_plans_dir(project: Project, environment: str) -> Path:
-    return offline_data_dir(project, environment) / "plans"
+def offline_data_dir(project: Project, environment: str, folder: str = OFFLINE_FOLDER) -> Path:
+    return project.environment_data_dir(environment) / folder
+
+
+def offline_plans_dir(project: Project, environment: str, folder: str = OFFLINE_FOLDER) -> Path:
+    return offline_data_dir(project, environment, folder) / "plans"
 
 
 def is_offline_plan_file(plan_file: Path) -> bool:
