@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.ids import EXAMPLE_ID, RECORD_ID, iso, new_id, sort_ids, sort_key, utc_now
+from toolkit.ids import EXAMPLE_ID, RECORD_ID, is_record_id, iso, new_id, sort_ids, sort_key, utc_now
 from toolkit.secrets import is_secret_name
 from toolkit.typed_records import build, parse_json
 
@@ -579,13 +579,11 @@ class CheckpointStore:
         return folder
 
     def save(self, checkpoint: Checkpoint) -> str:
-        if not CHECKPOINT_ID.match(checkpoint.id):
-            raise ToolkitError(f"checkpoint id {checkpoint.id!r} is not of the form {EXAMPLE_ID}")
         self.records.put(f"{checkpoint.id}.json", self._body(checkpoint))
         return self.where(checkpoint.id)
 
     def _body(self, checkpoint: Checkpoint) -> bytes:
-        if not CHECKPOINT_ID.match(checkpoint.id):
+        if not is_record_id(checkpoint.id):
             raise ToolkitError(f"checkpoint id {checkpoint.id!r} is not of the form {EXAMPLE_ID}")
         return (json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n").encode("utf-8")
 
@@ -598,7 +596,7 @@ class CheckpointStore:
         return list(self.readable())
 
     def load(self, checkpoint_id: str) -> Checkpoint:
-        body = self.records.get(f"{checkpoint_id}.json") if CHECKPOINT_ID.match(checkpoint_id) else None
+        body = self.records.get(f"{checkpoint_id}.json") if is_record_id(checkpoint_id) else None
         if body is None:
             known = self.ids()
             hint = f"; known: {', '.join(known[-5:])}" if known else "; there are none yet"

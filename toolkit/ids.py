@@ -24,6 +24,7 @@ ID_PATTERN = r"\d{8}T\d{6}(?:Z-[0-9a-f]{4}|\.\d{6}Z-[0-9a-f]{8})"
 RECORD_ID = re.compile(rf"^{ID_PATTERN}$")
 EXAMPLE_ID = "20261126T141500.000000Z-3f9a01c2"
 _TICK = timedelta(microseconds=1)
+FUTURE_LIMIT = timedelta(days=1)
 
 
 def utc_now() -> datetime:
@@ -36,7 +37,14 @@ def iso(moment: datetime) -> str:
 
 
 def is_record_id(value: object) -> bool:
-    return isinstance(value, str) and RECORD_ID.match(value) is not None
+    """The shape, and a real moment (`20261399T999999Z-0000` has the shape of one, not a date)."""
+    if not isinstance(value, str) or RECORD_ID.match(value) is None:
+        return False
+    try:
+        id_time(value)
+    except ValueError:
+        return False
+    return True
 
 
 def id_time(record_id: str) -> datetime:
@@ -70,9 +78,14 @@ def format_id(moment: datetime) -> str:
 
 
 def new_id(after: Iterable[str] | str | None = None, moment: datetime | None = None) -> str:
-    """A new id, strictly after every id in `after` (the store's ids, or its newest one)."""
+    """A new id, strictly after every id in `after` (the store's ids, or its newest one). An id more than
+    FUTURE_LIMIT ahead of this clock is not followed: no clock was that far off, it was written by hand (and
+    following `99991231T235959.999999Z-…` would leave no later id to make)."""
     moment = moment or utc_now()
-    previous = newest([after] if isinstance(after, str) else after or [])
+    limit = moment + FUTURE_LIMIT
+    known = [item for item in ([after] if isinstance(after, str) else after or []) if is_record_id(item)
+             and id_time(item) <= limit]
+    previous = newest(known)
     candidate = format_id(moment)
     if previous is not None and sort_key(candidate) <= sort_key(previous):
         candidate = format_id(id_time(previous) + _TICK)

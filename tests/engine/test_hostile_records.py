@@ -136,7 +136,8 @@ def test_unreadable_journal_lines_and_objects_are_skipped_and_named(tmp_path: Pa
     (json.dumps({"pid": 10 ** 30, "host": "h", "command": "c", "started": "t"}).encode(), "is not a process id"),
     (json.dumps({"pid": 0, "host": socket.gethostname(), "command": "c", "started": "t"}).encode(), "pid 0 is not"),
     (json.dumps({"pid": -1, "host": socket.gethostname(), "command": "c", "started": "t"}).encode(), "pid -1 is"),
-    (json.dumps({"pid": True, "host": socket.gethostname(), "command": "c", "started": "t"}).encode(), "pid true is not"),
+    (json.dumps({"pid": True, "host": socket.gethostname(), "command": "c", "started": "t"}).encode(),
+     "pid true is not"),
     (json.dumps({"pid": 5, "host": ["h"], "command": "c", "started": "t"}).encode(), "host must be a string"),
     (b"[]", "expected a JSON object"),
 ])

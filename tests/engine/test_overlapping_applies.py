@@ -97,7 +97,14 @@ def test_the_stale_apply_is_never_the_target_nor_demanded(checkouts: tuple[Engin
     assert toolkit("plan", ENV, "--quiet").exit_code == 2
     first = toolkit("apply", ENV, "--format", "json")
     assert first.exit_code == 0, first.output
-    baseline = json.loads(first.stdout)["checkpoint_id"]
+    # A second apply, whose checkpoint records a state: the baseline a responder could roll back to.
+    values = winner.read_environment(ENV)
+    values["compute"]["max_tasks"] = 5
+    winner.write_environment(ENV, values)
+    assert toolkit("plan", ENV, "--quiet").exit_code == 2
+    second = toolkit("apply", ENV, "--format", "json")
+    assert second.exit_code == 0, second.output
+    baseline = json.loads(second.stdout)["checkpoint_id"]
     serial = winner.state(moto_server, ENV)["serial"]
 
     # Both plan the same change against the same state.
@@ -177,3 +184,64 @@ def test_the_stale_apply_is_never_the_target_nor_demanded(checkouts: tuple[Engin
     restored = toolkit("rollback", ENV, "--step", "terraform-state", "--yes")
     assert restored.exit_code == 0, restored.output
     assert winner.state(moto_server, ENV)["serial"] == serial, "back to the state the winner started from"
+
+
+def _no_space(target: Any, *args: Any, **kwargs: Any) -> None:
+    import errno
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+
+
+def test_a_plan_with_its_plans_folder_full_says_so(checkouts: tuple[EngineProject, EngineProject],
+                                                   module_environment: pytest.MonkeyPatch,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC while saving plan.json (simulated at the write: no tmpfs here): an error, not a traceback, and
+    `latest` still points at the plan before."""
+    from toolkit.engine import records
+
+    winner, _ = checkouts
+    _in(module_environment, winner, "w@ci")
+    before = os.readlink(winner.latest_plan(ENV)) if winner.latest_plan(ENV).is_symlink() else None
+    monkeypatch.setattr(records, "write_atomically", _no_space)
+    result = toolkit("plan", ENV, "--quiet")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, OSError), result.output
+    assert "cannot save the plan (" in result.output and "No space left on device): no plan was saved" in \
+        result.output, result.output
+    after = os.readlink(winner.latest_plan(ENV)) if winner.latest_plan(ENV).is_symlink() else None
+    assert after == before
+    folders = [entry.name for entry in (winner.data_dir(ENV) / "plans").iterdir() if entry.is_dir()
+               and not entry.is_symlink()]
+    assert all((winner.data_dir(ENV) / "plans" / name / "metadata.json").is_file() for name in folders), \
+        "no half-written plan folder is left"
+
+
+def test_a_full_checkpoints_folder_after_started_keeps_the_truth(checkouts: tuple[EngineProject, EngineProject],
+                                                                 module_environment: pytest.MonkeyPatch,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terraform's apply succeeds, then the checkpoints folder has no room for a new file: the apply exits 0, its
+    outcome is still recorded (in the room its "started" record kept), and the next plan warns of nothing."""
+    from toolkit import record_store
+    from toolkit.engine.terraform import Terraform
+
+    winner, _ = checkouts
+    winner.write_environment("disk", {**sandbox_environment(PROJECT), "backend": {"type": "local"}})
+    _in(module_environment, winner, "w@ci")
+    assert toolkit("plan", "disk", "--quiet").exit_code == 2
+    real_apply = Terraform.apply
+
+    def apply_then_fill_the_disk(self: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = real_apply(self, *args, **kwargs)
+        monkeypatch.setattr(record_store, "write_bytes_atomically", _no_space)
+        return answer
+
+    monkeypatch.setattr(Terraform, "apply", apply_then_fill_the_disk)
+    applied = toolkit("apply", "disk", "--format", "json")
+    assert applied.exit_code == 0, applied.output
+    assert "Traceback" not in applied.output
+    monkeypatch.undo()
+    (checkpoint,) = winner.checkpoints("disk")
+    assert checkpoint["apply"]["result"] == "success", checkpoint["apply"]
+    assert checkpoint["apply"]["changed_state"] is True and checkpoint["apply"]["state_serial_after"] is not None
+    again = toolkit("plan", "disk")
+    assert "interrupted" not in again.output, again.output

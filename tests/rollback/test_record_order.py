@@ -203,3 +203,23 @@ def test_records_written_by_the_apply_say_what_it_started_from(store: Checkpoint
     body = json.loads((store.directory / f"{checkpoint.id}.json").read_text())
     assert body["apply"]["state_serial_before"] == 3 and body["apply"]["changed_state"] is True
     assert store.load(checkpoint.id).started_from() == (LINEAGE, 3)
+
+
+# ---- attacks on the ids ---------------------------------------------------------------------------------------
+
+def test_an_id_shaped_name_that_is_no_date_is_ignored_not_a_crash(store: CheckpointStore) -> None:
+    """`20261399T999999Z-0000.json` matches the shape; parsing it for the order must not stop every listing."""
+    _checkpoint(store, WINNER, 3, result="success", after=4, changed=True)
+    for name in ("20261399T999999Z-0000", "20261206T256000.000000Z-0000aaaa"):
+        (store.directory / f"{name}.json").write_text("{}")
+    assert store.ids() == [WINNER]
+    assert sort_key(store.next_id()) > sort_key(WINNER)
+
+
+def test_an_id_from_the_far_future_is_not_followed(store: CheckpointStore) -> None:
+    """A record named 9999-12-31 (by hand, or a broken clock) must not push every later id past the end of time
+    (an OverflowError in every apply)."""
+    (store.directory).mkdir(parents=True, exist_ok=True)
+    _checkpoint(store, "99991231T235959.999999Z-ffffffff", 3, result="success", after=4, changed=True)
+    made = store.next_id()
+    assert id_time(made).year == datetime.now(UTC).year

@@ -169,7 +169,9 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
         if hint:
             typer.echo(f"Warning: {hint}", err=True)
         return
-    if not found:
+    if not found and skipped:
+        typer.echo(f"no readable checkpoints for {environment}: {len(skipped)} skipped (named above)")
+    elif not found:
         typer.echo(f"no checkpoints for {environment} yet: `toolkit apply {environment}` records one before each apply")
     else:
         from toolkit.text import plain
