@@ -225,9 +225,11 @@ def test_a_full_checkpoints_folder_after_started_keeps_the_truth(checkouts: tupl
     from toolkit.engine.terraform import Terraform
 
     winner, _ = checkouts
-    winner.write_environment("disk", {**sandbox_environment(PROJECT), "backend": {"type": "local"}})
+    winner.write_environment("disk", sandbox_environment(
+        PROJECT, backend={"type": "local", "endpoint_from_env": "AWS_ENDPOINT_URL"}))
     _in(module_environment, winner, "w@ci")
-    assert toolkit("plan", "disk", "--quiet").exit_code == 2
+    planned = toolkit("plan", "disk", "--quiet")
+    assert planned.exit_code == 2, planned.output
     real_apply = Terraform.apply
 
     def apply_then_fill_the_disk(self: Any, *args: Any, **kwargs: Any) -> Any:
