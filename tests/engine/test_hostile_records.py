@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, StateVersion
 from toolkit.errors import GuardError
-from toolkit.local_runs import LocalRuns
+from toolkit.records.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, StateVersion
+from toolkit.records.journal import Journal, JournalEntry
 from toolkit.rollback.history import history_since
-from toolkit.rollback.journal import Journal, JournalEntry
-from toolkit.state_lock import HeldLock, LockInfo
+from toolkit.state.local_runs import LocalRuns
+from toolkit.state.lock import HeldLock, LockInfo
 from toolkit.typed_records import RecordError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def test_rollback_decisions_read_past_the_hostile_records(store: CheckpointStore
 
 
 def test_the_interrupted_apply_warning_reads_past_them(store: CheckpointStore) -> None:
-    from toolkit.engine.checkpoint import interrupted_apply_warning
+    from toolkit.engine.pre_apply import interrupted_apply_warning
 
     assert interrupted_apply_warning(store, "prod") is None
 
@@ -208,7 +208,7 @@ def test_the_unlock_suggestion_for_an_unreadable_lock_can_be_pasted(tmp_path: Pa
     ({"has_changes": "yes"}, "has_changes must be true or false"),
 ])
 def test_plan_metadata_is_type_checked(tmp_path: Path, change: dict, message: str) -> None:
-    from toolkit.engine.records import load_plan_folder
+    from toolkit.plans.saved import load_plan_folder
 
     metadata = {"environment": "dev", "plan_id": "20261206T230000Z-0001", "created_at": "t", "created_by": "a",
                 "git_commit": None, "tfvars_sha256": "a", "source_sha256": "b", "plan_sha256": "c",
@@ -222,7 +222,7 @@ def test_plan_metadata_is_type_checked(tmp_path: Path, change: dict, message: st
 
 
 def test_deeply_nested_plan_metadata_and_plan_json_are_refused(tmp_path: Path) -> None:
-    from toolkit.engine.records import load_plan_folder
+    from toolkit.plans.saved import load_plan_folder
 
     (tmp_path / "metadata.json").write_bytes(b'{"a": ' + DEEP)
     with pytest.raises(GuardError, match="nested too deeply"):
@@ -255,7 +255,7 @@ def test_a_full_disk_while_the_outcome_is_written_still_records_it(tmp_path: Pat
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The "started" record keeps room for the outcome: with no space for a new file the outcome is written in
     place, and the checkpoint does not stay "started" (later runs would call it interrupted)."""
-    import toolkit.record_store
+    import toolkit.records.store
 
     store = CheckpointStore(tmp_path / "checkpoints")
     store.save(Checkpoint(id=GOOD, environment="prod", created_at="t", created_by="ana"))
@@ -266,7 +266,7 @@ def test_a_full_disk_while_the_outcome_is_written_still_records_it(tmp_path: Pat
     def full(target: Path, data: bytes, mode: int | None = None) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
 
-    monkeypatch.setattr(toolkit.record_store, "write_bytes_atomically", full)
+    monkeypatch.setattr(toolkit.records.store, "write_bytes_atomically", full)
     record.result, record.summary, record.state_serial_after = "success", "1 added, 0 changed, 0 destroyed", 9
     record.finished_at, record.changed_state = "t2", True
     store.update_apply(GOOD, record)

@@ -84,12 +84,12 @@ def test_the_stale_apply_is_never_the_target_nor_demanded(checkouts: tuple[Engin
                                                           module_environment: pytest.MonkeyPatch,
                                                           monkeypatch: pytest.MonkeyPatch,
                                                           moto_server: MotoServer, tmp_path: Path) -> None:
-    from toolkit import checkpoints as checkpoints_module
+    from toolkit.clock import sort_key
     from toolkit.config import load_environment
     from toolkit.engine import apply as apply_module
-    from toolkit.ids import sort_key
+    from toolkit.engine import pre_apply as pre_apply_module
     from toolkit.project import Project
-    from toolkit.state_lock import state_lock_for
+    from toolkit.state.lock import state_lock_for
 
     winner, loser = checkouts
     patch = module_environment
@@ -122,7 +122,7 @@ def test_the_stale_apply_is_never_the_target_nor_demanded(checkouts: tuple[Engin
     try:
         _wait_for(checkpointed.exists, "the winner's checkpoint")
         seen_locks: list[Any] = []
-        real_capture, real_checkpoint = checkpoints_module.capture, apply_module.checkpoint_under_lock
+        real_capture, real_checkpoint = pre_apply_module.capture, apply_module.checkpoint_under_lock
 
         def capture(*args: Any, **kwargs: Any) -> Any:
             project = Project(loser.root)
@@ -135,7 +135,7 @@ def test_the_stale_apply_is_never_the_target_nor_demanded(checkouts: tuple[Engin
             process.wait(timeout=MEETING_SECONDS)
             return found
 
-        monkeypatch.setattr(checkpoints_module, "capture", capture)
+        monkeypatch.setattr(pre_apply_module, "capture", capture)
         monkeypatch.setattr(apply_module, "checkpoint_under_lock", then_let_the_winner_apply)
         _in(patch, loser, "l@laptop")
         lost = toolkit("apply", ENV, "--format", "json")
@@ -221,8 +221,8 @@ def test_a_full_checkpoints_folder_after_started_keeps_the_truth(checkouts: tupl
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Terraform's apply succeeds, then the checkpoints folder has no room for a new file: the apply exits 0, its
     outcome is still recorded (in the room its "started" record kept), and the next plan warns of nothing."""
-    from toolkit import record_store
     from toolkit.engine.terraform import Terraform
+    from toolkit.records import store as record_store
 
     winner, _ = checkouts
     winner.write_environment("disk", sandbox_environment(

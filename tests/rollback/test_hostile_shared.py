@@ -26,7 +26,7 @@ def _put(world: World, key: str, body: bytes) -> None:
 
 
 def test_one_unreadable_checkpoint_object_stops_nothing(world: World, cli) -> None:
-    from toolkit.ids import new_id
+    from toolkit.clock import new_id
 
     bad = new_id(after=world.checkpoint_id)  # newer than the good one: read first when choosing
     typed = new_id(after=bad)

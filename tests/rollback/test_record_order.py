@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, StateVersion
-from toolkit.ids import id_time, new_id, sort_ids, sort_key
+from toolkit.clock import id_time, new_id, sort_ids, sort_key
+from toolkit.records.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, StateVersion
 from toolkit.rollback.history import history_since, refusal
 
 LINEAGE = "6f1c2a7e-0000-4000-8000-000000000001"
@@ -56,11 +56,11 @@ WRITER = """
 import sys
 from datetime import UTC, datetime
 
-import toolkit.ids
-from toolkit.checkpoints import Checkpoint, CheckpointStore
+import toolkit.clock
+from toolkit.records.checkpoints import Checkpoint, CheckpointStore
 
 # The worst clock: every record of both processes is made in the same instant.
-toolkit.ids.utc_now = lambda: datetime(2026, 12, 6, 23, 43, 46, tzinfo=UTC)
+toolkit.clock.utc_now = lambda: datetime(2026, 12, 6, 23, 43, 46, tzinfo=UTC)
 store = CheckpointStore(sys.argv[1])
 for number in range(int(sys.argv[3])):
     checkpoint = Checkpoint(id=store.next_id(), environment="prod", created_at="t", created_by=sys.argv[2],
@@ -86,7 +86,7 @@ def test_many_checkpoints_in_one_second_from_two_processes(tmp_path: Path) -> No
 
 
 def test_plan_folders_and_rollback_runs_use_the_same_order(tmp_path: Path) -> None:
-    from toolkit.engine.records import new_plan_folder, prune_plans
+    from toolkit.plans.saved import new_plan_folder, prune_plans
 
     plans = tmp_path / "plans"
     made = [new_plan_folder(plans)[0] for _ in range(30)]

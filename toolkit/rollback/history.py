@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from toolkit.checkpoints import Checkpoint, CheckpointStore
+from toolkit.clock import is_after, sort_key
 from toolkit.errors import UsageError
-from toolkit.ids import is_after, sort_key
+from toolkit.records.checkpoints import Checkpoint, CheckpointStore
 
 if TYPE_CHECKING:
     from toolkit.rollback.base import RunContext, StepPlan

@@ -1,4 +1,5 @@
-"""Record ids that sort in the order they were made: checkpoints, rollback runs and saved plans share one scheme.
+"""The toolkit's clock: UTC now, its ISO text, and the ids of records (checkpoints, plans, rollback runs), which
+sort in the order they were made.
 
 An id is the UTC time to the microsecond and eight random hex digits: `20261206T234346.123456Z-6cbc01f3`.
 Ids made before (`20261206T234346Z-6cbc`, one second and four hex digits) are still read; they sort as the very
@@ -75,6 +76,11 @@ def is_after(record_id: str, other: str) -> bool:
 
 def format_id(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z-{secrets.token_hex(4)}"
+
+
+def new_record_id(moment: datetime | None = None, after: Iterable[str] | str | None = None) -> str:
+    """A new record id (RECORD_ID); with `after` (the store's ids) strictly after them: see new_id."""
+    return new_id(after=after, moment=moment)
 
 
 def new_id(after: Iterable[str] | str | None = None, moment: datetime | None = None) -> str:

@@ -11,27 +11,20 @@ See docs/CHECKPOINTS.md.
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import json
-import os
 import socket
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from toolkit.clock import EXAMPLE_ID, is_record_id, iso, new_id, new_record_id, sort_ids, sort_key, utc_now
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.ids import EXAMPLE_ID, RECORD_ID, is_record_id, iso, new_id, sort_ids, sort_key, utc_now
+from toolkit.processes import current_actor, process_still_running
+from toolkit.records.store import LocalRecords, Records
 from toolkit.secrets import is_secret_name
 from toolkit.typed_records import build, parse_json
 
-if TYPE_CHECKING:
-    from toolkit.record_store import Records
-
-# Checkpoint ids are record ids (toolkit.ids): time-ordered, the older one-second form still read.
-CHECKPOINT_ID = RECORD_ID
-ACTOR_VARIABLE = "TOOLKIT_ACTOR"
 TFVARS_FILE = "terraform.tfvars"
 # Room kept after an apply's "started" record (local stores) for its outcome: the error summary and the end serial.
 OUTCOME_ROOM = 4096
@@ -213,44 +206,6 @@ class ApplyRecord:
         return "interrupted"
 
 
-def process_still_running(host: str | None, pid: int, started: str | None) -> bool:
-    """Whether the process a record names still runs: this machine, alive, and not a reused pid (its start time,
-    when recorded, still matches)."""
-    if host != socket.gethostname() or not process_alive(pid):
-        return False
-    return started is None or process_started(pid) in (None, started)
-
-
-def process_started(pid: int) -> str | None:
-    """The process's start time in clock ticks after boot, with the boot id (Linux), or None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    # Field 22; the command name (field 2) may hold spaces and parentheses, so count after its last ')'.
-    return f"{boot}/{stat.rsplit(')', 1)[1].split()[19]}"
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process of this machine still runs (also used for the live-run records, toolkit.local_runs).
-
-    A process killed with kill -9 whose parent died too can linger as a zombie until something reaps it (in a
-    container whose PID 1 reaps nothing, for ever): it still answers signal 0, so /proc's state decides."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True  # no /proc (macOS): signal 0 is all there is
-    fields = stat.rsplit(")", 1)[-1].split()
-    return not fields or fields[0] not in ("Z", "X")
-
-
 @dataclass
 class LiveConfiguration:
     """The configuration the infrastructure was in when a checkpoint was taken: what the last successful
@@ -321,27 +276,6 @@ class Checkpoint:
         return (self.state.lineage, self.state.serial) if self.state is not None else None
 
 
-def current_actor() -> str:
-    """Who is acting: $TOOLKIT_ACTOR (set by CI), else user@host."""
-    configured = os.environ.get(ACTOR_VARIABLE)
-    if configured:
-        return configured
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-__all__ = ["iso", "utc_now"]  # kept importable from here (toolkit.ids is their home)
-
-
-def new_checkpoint_id(moment: datetime | None = None) -> str:
-    """A time-ordered record id (toolkit.ids), e.g. 20261126T141500.000000Z-3f9a; a store's `next_id` also orders
-    it after the ids the store already holds."""
-    return new_id(moment=moment)
-
-
 # ---------------------------------------------------------------------------------------------
 # Capture
 # ---------------------------------------------------------------------------------------------
@@ -357,7 +291,7 @@ def capture(environment: str, targets: Targets, *, region: str, endpoint_url: st
 
     factory = clients or ClientFactory(region=region, endpoint_url=endpoint_url)
     moment = utc_now()
-    checkpoint = Checkpoint(id=new_checkpoint_id(moment), environment=environment, created_at=iso(moment),
+    checkpoint = Checkpoint(id=new_record_id(moment), environment=environment, created_at=iso(moment),
                             created_by=current_actor())
     if targets.ecs_services:
         _capture_ecs(factory("ecs"), targets.ecs_services, checkpoint)
@@ -507,11 +441,9 @@ def newest_snapshot(rds: Any, source: str, kind: str) -> DbSnapshotRecord | None
 
 class CheckpointStore:
     """One JSON record per checkpoint (`<id>.json`): in a folder (Project.environment_data_dir(env)/checkpoints,
-    the local backend) or beside the state in S3 (toolkit.record_store.checkpoint_store_for picks)."""
+    the local backend) or beside the state in S3 (toolkit.records.places.checkpoint_store_for picks)."""
 
     def __init__(self, place: Path | Records) -> None:
-        from toolkit.record_store import LocalRecords
-
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
         # Records passed over while reading many (`read`): where → why. Shown by whoever lists them.
         self.skipped: dict[str, str] = {}
@@ -523,8 +455,6 @@ class CheckpointStore:
     @property
     def directory(self) -> Path:
         """The local folder (local stores only)."""
-        from toolkit.record_store import LocalRecords
-
         if not isinstance(self.records, LocalRecords):
             raise ToolkitError(f"checkpoints in {self.location} have no local folder")
         return self.records.directory
@@ -588,7 +518,7 @@ class CheckpointStore:
         return (json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n").encode("utf-8")
 
     def ids(self) -> list[str]:
-        """Every checkpoint id, oldest first (in the order they were made: toolkit.ids); reads no record."""
+        """Every checkpoint id, oldest first (in the order they were made: toolkit.clock); reads no record."""
         return sort_ids(name[:-5] for name in self.records.names() if name.endswith(".json"))
 
     def list(self) -> list[Checkpoint]:
@@ -653,8 +583,6 @@ class CheckpointStore:
         """Record the apply's start or outcome. The "started" record of a local store keeps room (trailing spaces)
         for the outcome: when the disk fills up during the apply, the outcome is still written, in place, instead
         of the checkpoint staying "started" and every later run calling it interrupted."""
-        from toolkit.record_store import LocalRecords
-
         checkpoint = self.load(checkpoint_id)
         checkpoint.apply = record
         body = self._body(checkpoint)
