@@ -197,7 +197,7 @@ def test_a_plan_with_its_plans_folder_full_says_so(checkouts: tuple[EngineProjec
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """ENOSPC while saving plan.json (simulated at the write: no tmpfs here): an error, not a traceback, and
     `latest` still points at the plan before."""
-    from toolkit.engine import records
+    from toolkit.plans import saved as records
 
     winner, _ = checkouts
     _in(module_environment, winner, "w@ci")
