@@ -243,7 +243,7 @@ ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
     (["rollback", "dev", "--step", "ecs-task-definition", "--revision", "latest"], 1,
      "Error: --revision 'latest': give a revision number or 'previous'"),
     (["rollback", "dev", "--format", "pdf", "--tier", "immediate"], 1,
-     "Error: Invalid value for '--format': Value error, 'pdf' is not one of 'text', 'md'."),
+     "Error: Invalid value for '--format' / '-f': Value error, 'pdf' is not one of 'text', 'md', 'json'."),
     (["rollback", "qa", "--tier", "immediate"], 1, f"Error: unknown environment 'qa': {KNOWN}"),
     (["rollback", "dev", "--tier", "immediate"], 1,
      "Error: no checkpoint for dev yet: `toolkit apply dev` records one before each apply"),

@@ -32,7 +32,8 @@ def unlock_command(
     from toolkit.project import Project
 
     outcome = unlock_environment(Project.discover(), environment, lock_id, yes=yes, force=force,
-                                 confirm=_confirm if sys.stdin.isatty() else None)
+                                 confirm=_confirm if sys.stdin.isatty() else None,
+                                 warn=lambda message: typer.echo(f"Warning: {message}", err=True))
     typer.echo(outcome.message())
 
 
