@@ -250,8 +250,8 @@ ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
     (["rollback", "dev", "--tier", "immediate", "--to", "20260101T000000Z-dead"], 1,
      "Error: unknown checkpoint '20260101T000000Z-dead'; there are none yet"),
     (["review", "qa"], 1,
-     "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, local, prod, sandbox, staging; or pass a plan "
-     "JSON file)"),
+     "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, local, prod, sandbox, staging; or pass "
+     "a plan JSON file)"),
     (["review", "dev", "--format", "xml"], 1,
      "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'text', 'json', 'md'."),
     (["review", "dev"], 1,
