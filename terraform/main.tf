@@ -68,6 +68,9 @@ module "database" {
 
   backup_retention_period = var.database.backup_retention_days
   deletion_protection     = var.database.deletion_protection
+  # A reviewed engine_version change in envs/ is the decision to upgrade (the seeds' 14 -> 15 plan); RDS refuses a
+  # major version change without this flag.
+  allow_major_version_upgrade = true
 
   performance_insights_enabled = var.database.performance_insights
   monitoring_interval          = var.database.enhanced_monitoring_interval_seconds
@@ -101,8 +104,9 @@ module "cache" {
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = { app = module.compute.service_security_group_id }
 
-  notification_topic_arn = module.monitoring.alarm_topic_arn
-  log_retention_days     = var.monitoring.log_retention_days
+  # No notification_topic_arn: ElastiCache cannot publish to the KMS-encrypted alarm topic (its notification
+  # status turns inactive); the monitoring module routes ElastiCache's EventBridge events to the topic instead.
+  log_retention_days = var.monitoring.log_retention_days
 
   tags = local.tags
 }
@@ -157,6 +161,26 @@ data "aws_iam_policy_document" "app_storage" {
   }
 }
 
+# The application image: a private ECR repository of this account (pull rights for exactly it, the tag checked at
+# plan time and pinned by digest so a re-pushed tag cannot change running tasks), or a full reference as given.
+data "aws_ecr_repository" "app" {
+  count = var.compute.ecr_repository != null ? 1 : 0
+
+  name = var.compute.ecr_repository
+}
+
+data "aws_ecr_image" "app" {
+  count = var.compute.ecr_repository != null ? 1 : 0
+
+  repository_name = var.compute.ecr_repository
+  image_tag       = var.compute.image_tag
+}
+
+locals {
+  container_image     = var.compute.ecr_repository != null ? "${data.aws_ecr_repository.app[0].repository_url}@${data.aws_ecr_image.app[0].image_digest}" : var.compute.container_image
+  ecr_repository_arns = var.compute.ecr_repository != null ? [data.aws_ecr_repository.app[0].arn] : []
+}
+
 module "compute" {
   source = "../modules/compute"
 
@@ -165,8 +189,11 @@ module "compute" {
   public_subnet_ids  = module.network.public_subnet_ids
   private_subnet_ids = module.network.private_subnet_ids
 
-  container_image = var.compute.container_image
-  container_port  = var.compute.container_port
+  container_image     = local.container_image
+  container_port      = var.compute.container_port
+  ecr_repository_arns = local.ecr_repository_arns
+  health_check        = { path = var.compute.health_check_path }
+  deployment_strategy = var.compute.deployment_strategy
   task_size = {
     cpu    = var.compute.cpu
     memory = var.compute.memory_mib
@@ -198,6 +225,8 @@ module "compute" {
   }
 
   certificate_arn            = local.alb_certificate_arn
+  enable_https               = local.alb_https
+  ingress_cidr_blocks        = var.compute.ingress_cidr_blocks
   enable_deletion_protection = local.protected
   # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
   ingress_prefix_list_ids = local.cdn_enabled && local.has_domain ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
@@ -282,9 +311,10 @@ module "migrations_runner" {
 module "monitoring" {
   source = "../modules/monitoring"
 
-  name               = local.name
-  alarm_emails       = var.monitoring.alarm_emails
-  log_retention_days = var.monitoring.log_retention_days
+  name                = local.name
+  alarm_emails        = var.monitoring.alarm_emails
+  alarm_subscriptions = var.monitoring.alarm_subscriptions
+  log_retention_days  = var.monitoring.log_retention_days
 
   alb_arn_suffix            = module.compute.alb_arn_suffix
   target_group_arn_suffixes = module.compute.target_group_arn_suffixes
@@ -306,6 +336,7 @@ module "monitoring" {
   }
 
   cache_replication_group_id = module.cache.replication_group_id
+  forward_cache_events       = true
   cache_member_cluster_ids   = module.cache.member_cluster_ids
   cache_hit_rate_min_percent = var.monitoring.cache_hit_rate_min_percent
 
