@@ -48,16 +48,16 @@ CASES: list[tuple[str, str, tuple[tuple[str, str], ...] | str, str]] = [
      "name the application image once: container_image (a full reference) or ecr_repository with image_tag (a "
      "repository of this account)"),
     ("repository-without-tag", "prod", (('  image_tag: "1.0.0"\n', ""),),
-     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:25: compute.image_tag: required with ecr_repository (the tag the "
-     "service runs)"),
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:25: compute.image_tag: required with ecr_repository (the "
+     "tag the service runs)"),
     ("no-port", "dev", "compute:\n  container_port: null\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: compute.container_port = None: required: the port the "
      "image listens on (the target group checks compute.health_check_path there)"),
     # Defect 5: a protected environment's alarms reach someone.
     ("prod-no-alarm-subscriber", "prod", (("  alarm_emails: [plataforma-oncall@edu-platform.com.br]\n", ""),),
-     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:49: monitoring.alarm_emails: a protected environment's alarms must reach "
-     "someone: name at least one e-mail (alarm_emails) or integration (alarm_subscriptions: https, sqs, lambda or "
-     "firehose)"),
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:49: monitoring.alarm_emails: a protected environment's alarms "
+     "must reach someone: name at least one e-mail (alarm_emails) or integration (alarm_subscriptions: https, sqs, "
+     "lambda or firehose)"),
     ("subscription-with-a-key", "dev",
      "monitoring:\n  alarm_subscriptions:\n    - {protocol: https, endpoint: 'https://app.datadoghq.com/intake/webhook/"
      "sns?api_key=hunter2-canary'}\n",

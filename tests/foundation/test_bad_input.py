@@ -155,8 +155,9 @@ CASES: list[tuple[str, str, str, str]] = [
     ("prod-short-aws-backup", "prod", "s/  retention_days: 30 /  retention_days: 14 /",
      "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:48: backup.retention_days = 14: must be at least 30 in a "
      "protected environment"),
-    ("prod-no-domain", "prod", "s/  name: app.edu-platform.com.br        # CloudFront; the ALB answers as origin.<name>\n  hosted_zone: "
-     "edu-platform.com.br /  name: null /",
+    ("prod-no-domain", "prod",
+     "s/  name: app.edu-platform.com.br        # CloudFront; the ALB answers as origin.<name>\n"
+     "  hosted_zone: edu-platform.com.br /  name: null /",
      "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:41: domain.name = None: required in a protected "
      "environment: the HTTPS listener and CloudFront need certificates for it (created in domain.hosted_zone, or "
      "given as domain.alb_certificate_arn / domain.cloudfront_certificate_arn)"),
