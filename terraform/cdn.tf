@@ -197,6 +197,7 @@ module "waf_cloudfront" {
   rate_limit_window_seconds = var.waf.rate_limit_window_seconds
   allowed_countries         = var.waf.allowed_countries
   log_retention_days        = var.monitoring.log_retention_days
+  log_kms_key_arn           = module.edge_logs_kms[0].key_arn
 
   tags = local.tags
 }
@@ -205,11 +206,18 @@ module "waf_cloudfront" {
 # CDN
 ################################################################################
 
-# AWS managed policies: the load balancer serves dynamic content, so nothing is cached by default.
+# AWS managed policies: the load balancer serves dynamic content, so nothing is cached by default (API paths
+# stay uncached); the static paths (cdn.static_path_patterns) are cached at the edge (sizing plan 003).
 data "aws_cloudfront_cache_policy" "caching_disabled" {
   count = local.cdn_enabled ? 1 : 0
 
   name = "Managed-CachingDisabled"
+}
+
+data "aws_cloudfront_cache_policy" "caching_optimized" {
+  count = local.cdn_enabled && length(var.cdn.static_path_patterns) > 0 ? 1 : 0
+
+  name = "Managed-CachingOptimized"
 }
 
 # Everything from the viewer except Host: CloudFront sends the origin's own name, which its certificate
@@ -269,6 +277,23 @@ resource "aws_cloudfront_distribution" "this" {
     cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled[0].id
     origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host[0].id
     response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security_headers[0].id
+  }
+
+  # Static assets: cached by CloudFront (the origin's Cache-Control within the managed policy's bounds), no
+  # cookies or query strings in the key, read-only methods.
+  dynamic "ordered_cache_behavior" {
+    for_each = var.cdn.static_path_patterns
+
+    content {
+      path_pattern               = ordered_cache_behavior.value
+      target_origin_id           = "alb"
+      viewer_protocol_policy     = "redirect-to-https"
+      allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+      cached_methods             = ["GET", "HEAD"]
+      compress                   = true
+      cache_policy_id            = data.aws_cloudfront_cache_policy.caching_optimized[0].id
+      response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security_headers[0].id
+    }
   }
 
   restrictions {

@@ -21,6 +21,51 @@ locals {
 }
 
 ################################################################################
+# Log encryption
+################################################################################
+
+# Every log group the modules create outside the data tier (whose modules keep their own keys) is encrypted with
+# the environment's logs key; CloudWatch Logs may use it only for these names (the modules' own naming).
+locals {
+  compute_name    = substr(local.name, 0, 32)
+  migrations_name = "${substr(local.name, 0, 50)}-migrations"
+  log_group_names = merge(
+    {
+      ecs       = "/ecs/${local.compute_name}"
+      flow_logs = "/aws/vpc-flow-log/${local.name}"
+      waf       = "aws-waf-logs-${local.name}"
+    },
+    local.create_migration ? { migrations = "/aws/lambda/${local.migrations_name}" } : {},
+  )
+}
+
+module "logs_kms" {
+  source = "../modules/kms-key"
+
+  alias           = "${local.name}-logs"
+  description     = "Log groups of ${local.name}: containers, VPC flow logs, WAF, migrations Lambda"
+  log_group_names = values(local.log_group_names)
+
+  tags = local.tags
+}
+
+# CloudFront's web ACL logs live in us-east-1, where a key of this region cannot be used.
+module "edge_logs_kms" {
+  source = "../modules/kms-key"
+  count  = var.waf.enabled && var.cdn.enabled ? 1 : 0
+
+  providers = {
+    aws = aws.us_east_1
+  }
+
+  alias           = "${local.name}-edge-logs"
+  description     = "Edge web ACL logs of ${local.name}"
+  log_group_names = ["aws-waf-logs-${local.name}-edge"]
+
+  tags = local.tags
+}
+
+################################################################################
 # Network
 ################################################################################
 
@@ -35,6 +80,7 @@ module "network" {
   existing_public_subnet_ids  = var.existing_public_subnet_ids
   existing_private_subnet_ids = var.existing_private_subnet_ids
   flow_log_retention_days     = var.monitoring.log_retention_days
+  flow_log_kms_key_arn        = module.logs_kms.key_arn
 
   tags = local.tags
 }
@@ -184,7 +230,7 @@ locals {
 module "compute" {
   source = "../modules/compute"
 
-  name               = substr(local.name, 0, 32)
+  name               = local.compute_name
   vpc_id             = module.network.vpc_id
   public_subnet_ids  = module.network.public_subnet_ids
   private_subnet_ids = module.network.private_subnet_ids
@@ -229,11 +275,12 @@ module "compute" {
   ingress_cidr_blocks        = var.compute.ingress_cidr_blocks
   enable_deletion_protection = local.protected
   # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
-  ingress_prefix_list_ids = local.cdn_enabled && local.has_domain ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
+  ingress_prefix_list_ids = local.cdn_enabled && local.has_domain && local.alb_https ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
   origin_verify_header    = local.cdn_enabled ? { name = local.origin_verify_header_name, value = random_password.origin_verify[0].result } : null
   min_capacity            = var.compute.min_tasks
   max_capacity            = var.compute.max_tasks
   log_retention_days      = var.monitoring.log_retention_days
+  log_kms_key_arn         = module.logs_kms.key_arn
 
   tags = local.tags
 }
@@ -253,6 +300,7 @@ module "waf" {
   allowed_countries         = var.waf.allowed_countries
   resource_arn              = module.compute.alb_arn
   log_retention_days        = var.monitoring.log_retention_days
+  log_kms_key_arn           = module.logs_kms.key_arn
 
   tags = local.tags
 }
@@ -279,7 +327,7 @@ module "migrations_runner" {
   source = "../modules/migrations-runner"
   count  = local.create_migration ? 1 : 0
 
-  name     = "${substr(local.name, 0, 50)}-migrations"
+  name     = local.migrations_name
   filename = var.migrations_package_path
 
   vpc_id                                    = module.network.vpc_id
@@ -300,6 +348,7 @@ module "migrations_runner" {
   }
 
   log_retention_days = var.monitoring.log_retention_days
+  log_kms_key_arn    = module.logs_kms.key_arn
 
   tags = local.tags
 }

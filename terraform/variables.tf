@@ -109,7 +109,7 @@ variable "cache" {
 ################################################################################
 
 variable "compute" {
-  description = "Fargate service settings: cpu (default 512), memory_mib (default 1024), min_tasks (default 1), max_tasks (default 2), the image as container_image (a full reference) or ecr_repository + image_tag (a private repository of this account and region: the execution role may pull from it and the plan checks the tag exists), container_port (required), health_check_path (default \"/health\"), ingress_cidr_blocks (default [\"0.0.0.0/0\"]), deployment_strategy (\"ROLLING\" or \"BLUE_GREEN\", default \"ROLLING\"). Required."
+  description = "Fargate service settings: cpu (default 512), memory_mib (default 1024), min_tasks (default 1), max_tasks (default 2), the image as container_image (a full reference) or ecr_repository + image_tag (a private repository of this account and region: the execution role may pull from it and the plan checks the tag exists), container_port (required), health_check_path (default \"/health\"), ingress_cidr_blocks (default [\"0.0.0.0/0\"]), deployment_strategy (\"ROLLING\" or \"BLUE_GREEN\", default \"ROLLING\"). Default: the public nginx stand-in on port 80, health check /, reachable from 10.0.0.0/8."
   type = object({
     cpu                 = optional(number, 512)
     memory_mib          = optional(number, 1024)
@@ -123,6 +123,15 @@ variable "compute" {
     ingress_cidr_blocks = optional(list(string), ["0.0.0.0/0"])
     deployment_strategy = optional(string, "ROLLING")
   })
+  # The stand-in of envs/defaults.yaml (public nginx answers on 80 at /), reachable only from private ranges;
+  # every rendered environment passes its own compute.
+  default = {
+    container_image     = "public.ecr.aws/nginx/nginx:stable"
+    container_port      = 80
+    health_check_path   = "/"
+    ingress_cidr_blocks = ["10.0.0.0/8"]
+  }
+  nullable = false
 
   validation {
     condition     = (var.compute.container_image == null) != (var.compute.ecr_repository == null) && (var.compute.ecr_repository == null) == (var.compute.image_tag == null)
@@ -172,9 +181,10 @@ variable "waf" {
 }
 
 variable "cdn" {
-  description = "CDN settings: enabled (default false) puts a CloudFront distribution in front of the load balancer. Default: {}."
+  description = "CDN settings: enabled (default false) puts a CloudFront distribution in front of the load balancer; static_path_patterns (default [\"/static/*\", \"/assets/*\"]) are cached at the edge, every other path (the API) is not. Default: {}."
   type = object({
-    enabled = optional(bool, false)
+    enabled              = optional(bool, false)
+    static_path_patterns = optional(list(string), ["/static/*", "/assets/*"])
   })
   default = {}
 }

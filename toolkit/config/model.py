@@ -289,6 +289,10 @@ class WafSettings(Strict):
 
 class CdnSettings(Strict):
     enabled: bool = False
+    static_path_patterns: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./*?-]{0,254}$")]] = Field(
+        default_factory=lambda: ["/static/*", "/assets/*"], max_length=25, description=(
+            "Paths CloudFront caches (static assets, Managed-CachingOptimized); every other path (the API) is "
+            "never cached. At most 25 (CloudFront's cache behaviours per distribution)."))
 
 
 ACM_CERTIFICATE_ARN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
