@@ -42,12 +42,23 @@ module "kms" {
   # guide, "compatibility with AWS services"); only on behalf of this account.
   service_statements = [{
     sid      = "AlarmPublishers"
-    services = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com"]
+    services = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
     actions  = ["kms:Decrypt", "kms:GenerateDataKey*"]
     conditions = [{
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
+    }]
+    }, {
+    # EventBridge (ElastiCache events) as AWS documents it for encrypted SNS targets, bound to this topic by the
+    # encryption context SNS uses rather than a source-account key EventBridge may not send.
+    sid      = "EventBridgePublisher"
+    services = ["events.amazonaws.com"]
+    actions  = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    conditions = [{
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = ["arn:${data.aws_partition.current.partition}:sns:${local.region}:${data.aws_caller_identity.current.account_id}:${var.name}-alarms"]
     }]
   }]
 

@@ -25,8 +25,10 @@ run "cache_events_through_eventbridge" {
   }
 
   assert {
-    condition     = contains(one([for statement in jsondecode(module.kms.policy_json).Statement : statement if statement.Sid == "AlarmPublishers"]).Principal.Service, "events.amazonaws.com")
-    error_message = "EventBridge may use the topic key (an encrypted SNS target needs kms:GenerateDataKey and kms:Decrypt for events.amazonaws.com)"
+    condition = one([for statement in jsondecode(module.kms.policy_json).Statement : statement if statement.Sid == "EventBridgePublisher"]).Condition == {
+      StringEquals = { "kms:EncryptionContext:aws:sns:topicArn" = "arn:aws:sns:sa-east-1:123456789012:edu-test-alarms" }
+    }
+    error_message = "EventBridge may use the topic key for this topic only (an encrypted SNS target needs kms:GenerateDataKey and kms:Decrypt for events.amazonaws.com)"
   }
 
   assert {
