@@ -145,3 +145,17 @@ def test_certificates_and_records_are_created_in_the_hosted_zone(planned: dict[s
         assert validation in changes, f"{address} is validated before the listener or distribution uses it"
     validations = [address for address in changes if address.startswith("aws_route53_record.certificate_validation")]
     assert len(validations) == len(certificates)
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_log_group_uses_a_customer_managed_key(planned: dict[str, Any], environment: str) -> None:  # noqa: F811
+    """Seeds (003, logs for every service, encrypted): containers, flow logs, WAF and Lambda logs use the
+    environment's logs key (the edge WAF's a us-east-1 one), the data tier its own keys."""
+    groups = {address: change for address, change in _changes(_plan(planned, environment)).items()
+              if address.split(".")[-2:][0] == "aws_cloudwatch_log_group" or ".aws_cloudwatch_log_group." in address}
+    assert any(address.startswith("module.compute.") for address in groups)
+    for address, change in groups.items():
+        assert change["after"].get("kms_key_id") or change["after_unknown"].get("kms_key_id"), \
+            f"{address} is not encrypted with a customer-managed key"
+    key = _changes(_plan(planned, environment))["module.logs_kms.aws_kms_key.this[0]"]
+    assert key["after"]["enable_key_rotation"] is True
