@@ -166,6 +166,8 @@ module "storage" {
 
   name_prefix = local.bucket_prefix
   buckets     = var.storage.buckets
+  # The load balancer's access logs (seeds 003: logs for every service) into the locked-down log bucket.
+  load_balancer_access_logs = true
 
   tags = local.tags
 }
@@ -273,6 +275,7 @@ module "compute" {
   certificate_arn            = local.alb_certificate_arn
   enable_https               = local.alb_https
   ingress_cidr_blocks        = var.compute.ingress_cidr_blocks
+  access_logs_bucket         = module.storage.load_balancer_access_log_bucket
   enable_deletion_protection = local.protected
   # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
   ingress_prefix_list_ids = local.cdn_enabled && local.has_domain && local.alb_https ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
