@@ -157,5 +157,22 @@ def test_every_log_group_uses_a_customer_managed_key(planned: dict[str, Any], en
     for address, change in groups.items():
         assert change["after"].get("kms_key_id") or change["after_unknown"].get("kms_key_id"), \
             f"{address} is not encrypted with a customer-managed key"
-    key = _changes(_plan(planned, environment))["module.logs_kms.aws_kms_key.this[0]"]
+    changes = _changes(_plan(planned, environment))
+    key = changes["module.logs_kms.aws_kms_key.this[0]"]
     assert key["after"]["enable_key_rotation"] is True
+    # CloudWatch Logs refuses CreateLogGroup with a key whose policy does not name the group: the root's names
+    # for the modules' groups must be the modules' own.
+    keys = {"module.logs_kms": key,
+            "module.edge_logs_kms[0]": changes.get("module.edge_logs_kms[0].aws_kms_key.this[0]")}
+    owners = {"module.compute.": "module.logs_kms", "module.network.": "module.logs_kms",
+              "module.waf[0].": "module.logs_kms", "module.migrations_runner[0].": "module.logs_kms",
+              "module.waf_cloudfront[0].": "module.edge_logs_kms[0]"}
+    for address, change in groups.items():
+        owner = next((key_module for prefix, key_module in owners.items() if address.startswith(prefix)), None)
+        if owner is None:
+            continue
+        statement = next(item for item in json.loads(keys[owner]["after"]["policy"])["Statement"]
+                         if item.get("Sid") == "CloudWatchLogs")
+        allowed = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+        allowed = [allowed] if isinstance(allowed, str) else allowed
+        assert any(arn.endswith(":log-group:" + change["after"]["name"]) for arn in allowed), (address, allowed)
