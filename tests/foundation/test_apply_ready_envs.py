@@ -39,7 +39,7 @@ CASES: list[tuple[str, str, tuple[tuple[str, str], ...] | str, str]] = [
      "may not start with aws:"),
     # Defect 4: a protected environment runs a real image, on its own port.
     ("prod-placeholder-image", "prod", ((PROD_IMAGE, ""),),
-     "Error: envs/prod.yaml: 1 problem\n  envs/defaults.yaml:53: compute.container_image = "
+     "Error: envs/prod.yaml: 1 problem\n  envs/defaults.yaml:{image_line}: compute.container_image = "
      "'public.ecr.aws/nginx/nginx:stable': a protected environment runs the application's own image, not the "
      "placeholder: set compute.ecr_repository and compute.image_tag (or container_image), with its container_port "
      "and health_check_path"),
@@ -112,7 +112,9 @@ def test_what_aws_would_reject_is_refused_with_exact_message(
     before = files_under(project_dir)
     result = runner.invoke(app, ["render", target])
     assert result.exit_code == 1, result.output
-    assert result.stderr.rstrip("\n") == expected
+    image_line = next(number for number, line in enumerate(
+        (project_dir / "envs" / "defaults.yaml").read_text().splitlines(), start=1) if line.startswith("  container_image:"))
+    assert result.stderr.rstrip("\n") == expected.replace("{image_line}", str(image_line))
     assert files_under(project_dir) == before, "a refused render must write nothing"
     assert "hunter2-canary" not in result.output, "a refused credential is never printed"
 
