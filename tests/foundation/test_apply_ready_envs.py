@@ -112,8 +112,8 @@ def test_what_aws_would_reject_is_refused_with_exact_message(
     before = files_under(project_dir)
     result = runner.invoke(app, ["render", target])
     assert result.exit_code == 1, result.output
-    image_line = next(number for number, line in enumerate(
-        (project_dir / "envs" / "defaults.yaml").read_text().splitlines(), start=1) if line.startswith("  container_image:"))
+    defaults = (project_dir / "envs" / "defaults.yaml").read_text().splitlines()
+    image_line = next(number for number, line in enumerate(defaults, start=1) if line.startswith("  container_image:"))
     assert result.stderr.rstrip("\n") == expected.replace("{image_line}", str(image_line))
     assert files_under(project_dir) == before, "a refused render must write nothing"
     assert "hunter2-canary" not in result.output, "a refused credential is never printed"
