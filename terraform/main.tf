@@ -21,6 +21,51 @@ locals {
 }
 
 ################################################################################
+# Log encryption
+################################################################################
+
+# Every log group the modules create outside the data tier (whose modules keep their own keys) is encrypted with
+# the environment's logs key; CloudWatch Logs may use it only for these names (the modules' own naming).
+locals {
+  compute_name    = substr(local.name, 0, 32)
+  migrations_name = "${substr(local.name, 0, 50)}-migrations"
+  log_group_names = merge(
+    {
+      ecs       = "/ecs/${local.compute_name}"
+      flow_logs = "/aws/vpc-flow-log/${local.name}"
+      waf       = "aws-waf-logs-${local.name}"
+    },
+    local.create_migration ? { migrations = "/aws/lambda/${local.migrations_name}" } : {},
+  )
+}
+
+module "logs_kms" {
+  source = "../modules/kms-key"
+
+  alias           = "${local.name}-logs"
+  description     = "Log groups of ${local.name}: containers, VPC flow logs, WAF, migrations Lambda"
+  log_group_names = values(local.log_group_names)
+
+  tags = local.tags
+}
+
+# CloudFront's web ACL logs live in us-east-1, where a key of this region cannot be used.
+module "edge_logs_kms" {
+  source = "../modules/kms-key"
+  count  = var.waf.enabled && var.cdn.enabled ? 1 : 0
+
+  providers = {
+    aws = aws.us_east_1
+  }
+
+  alias           = "${local.name}-edge-logs"
+  description     = "Edge web ACL logs of ${local.name}"
+  log_group_names = ["aws-waf-logs-${local.name}-edge"]
+
+  tags = local.tags
+}
+
+################################################################################
 # Network
 ################################################################################
 
@@ -35,6 +80,7 @@ module "network" {
   existing_public_subnet_ids  = var.existing_public_subnet_ids
   existing_private_subnet_ids = var.existing_private_subnet_ids
   flow_log_retention_days     = var.monitoring.log_retention_days
+  flow_log_kms_key_arn        = module.logs_kms.key_arn
 
   tags = local.tags
 }
@@ -68,6 +114,9 @@ module "database" {
 
   backup_retention_period = var.database.backup_retention_days
   deletion_protection     = var.database.deletion_protection
+  # A reviewed engine_version change in envs/ is the decision to upgrade (the seeds' 14 -> 15 plan); RDS refuses a
+  # major version change without this flag.
+  allow_major_version_upgrade = true
 
   performance_insights_enabled = var.database.performance_insights
   monitoring_interval          = var.database.enhanced_monitoring_interval_seconds
@@ -101,8 +150,9 @@ module "cache" {
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = { app = module.compute.service_security_group_id }
 
-  notification_topic_arn = module.monitoring.alarm_topic_arn
-  log_retention_days     = var.monitoring.log_retention_days
+  # No notification_topic_arn: ElastiCache cannot publish to the KMS-encrypted alarm topic (its notification
+  # status turns inactive); the monitoring module routes ElastiCache's EventBridge events to the topic instead.
+  log_retention_days = var.monitoring.log_retention_days
 
   tags = local.tags
 }
@@ -116,6 +166,8 @@ module "storage" {
 
   name_prefix = local.bucket_prefix
   buckets     = var.storage.buckets
+  # The load balancer's access logs (seeds 003: logs for every service) into the locked-down log bucket.
+  load_balancer_access_logs = true
 
   tags = local.tags
 }
@@ -157,16 +209,39 @@ data "aws_iam_policy_document" "app_storage" {
   }
 }
 
+# The application image: a private ECR repository of this account (pull rights for exactly it, the tag checked at
+# plan time and pinned by digest so a re-pushed tag cannot change running tasks), or a full reference as given.
+data "aws_ecr_repository" "app" {
+  count = var.compute.ecr_repository != null ? 1 : 0
+
+  name = var.compute.ecr_repository
+}
+
+data "aws_ecr_image" "app" {
+  count = var.compute.ecr_repository != null ? 1 : 0
+
+  repository_name = var.compute.ecr_repository
+  image_tag       = var.compute.image_tag
+}
+
+locals {
+  container_image     = var.compute.ecr_repository != null ? "${data.aws_ecr_repository.app[0].repository_url}@${data.aws_ecr_image.app[0].image_digest}" : var.compute.container_image
+  ecr_repository_arns = var.compute.ecr_repository != null ? [data.aws_ecr_repository.app[0].arn] : []
+}
+
 module "compute" {
   source = "../modules/compute"
 
-  name               = substr(local.name, 0, 32)
+  name               = local.compute_name
   vpc_id             = module.network.vpc_id
   public_subnet_ids  = module.network.public_subnet_ids
   private_subnet_ids = module.network.private_subnet_ids
 
-  container_image = var.compute.container_image
-  container_port  = var.compute.container_port
+  container_image     = local.container_image
+  container_port      = var.compute.container_port
+  ecr_repository_arns = local.ecr_repository_arns
+  health_check        = { path = var.compute.health_check_path }
+  deployment_strategy = var.compute.deployment_strategy
   task_size = {
     cpu    = var.compute.cpu
     memory = var.compute.memory_mib
@@ -198,13 +273,17 @@ module "compute" {
   }
 
   certificate_arn            = local.alb_certificate_arn
+  enable_https               = local.alb_https
+  ingress_cidr_blocks        = var.compute.ingress_cidr_blocks
+  access_logs_bucket         = module.storage.load_balancer_access_log_bucket
   enable_deletion_protection = local.protected
   # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
-  ingress_prefix_list_ids = local.cdn_enabled && local.has_domain ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
+  ingress_prefix_list_ids = local.cdn_enabled && local.has_domain && local.alb_https ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
   origin_verify_header    = local.cdn_enabled ? { name = local.origin_verify_header_name, value = random_password.origin_verify[0].result } : null
   min_capacity            = var.compute.min_tasks
   max_capacity            = var.compute.max_tasks
   log_retention_days      = var.monitoring.log_retention_days
+  log_kms_key_arn         = module.logs_kms.key_arn
 
   tags = local.tags
 }
@@ -224,6 +303,7 @@ module "waf" {
   allowed_countries         = var.waf.allowed_countries
   resource_arn              = module.compute.alb_arn
   log_retention_days        = var.monitoring.log_retention_days
+  log_kms_key_arn           = module.logs_kms.key_arn
 
   tags = local.tags
 }
@@ -250,7 +330,7 @@ module "migrations_runner" {
   source = "../modules/migrations-runner"
   count  = local.create_migration ? 1 : 0
 
-  name     = "${substr(local.name, 0, 50)}-migrations"
+  name     = local.migrations_name
   filename = var.migrations_package_path
 
   vpc_id                                    = module.network.vpc_id
@@ -271,6 +351,7 @@ module "migrations_runner" {
   }
 
   log_retention_days = var.monitoring.log_retention_days
+  log_kms_key_arn    = module.logs_kms.key_arn
 
   tags = local.tags
 }
@@ -282,9 +363,10 @@ module "migrations_runner" {
 module "monitoring" {
   source = "../modules/monitoring"
 
-  name               = local.name
-  alarm_emails       = var.monitoring.alarm_emails
-  log_retention_days = var.monitoring.log_retention_days
+  name                = local.name
+  alarm_emails        = var.monitoring.alarm_emails
+  alarm_subscriptions = var.monitoring.alarm_subscriptions
+  log_retention_days  = var.monitoring.log_retention_days
 
   alb_arn_suffix            = module.compute.alb_arn_suffix
   target_group_arn_suffixes = module.compute.target_group_arn_suffixes
@@ -306,6 +388,7 @@ module "monitoring" {
   }
 
   cache_replication_group_id = module.cache.replication_group_id
+  forward_cache_events       = true
   cache_member_cluster_ids   = module.cache.member_cluster_ids
   cache_hit_rate_min_percent = var.monitoring.cache_hit_rate_min_percent
 

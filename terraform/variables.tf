@@ -21,10 +21,16 @@ variable "aws_region" {
 }
 
 variable "tags" {
-  description = "Tags added to every resource, on top of Project, Environment and ManagedBy. Default: {}."
+  description = "Tags added to every resource, on top of Project, Environment and ManagedBy (and the modules' Name); no key may equal those apart from case. Default: {}."
   type        = map(string)
   default     = {}
   nullable    = false
+
+  # IAM and several other services compare tag keys ignoring case: CreateRole answers "Duplicate tag keys found".
+  validation {
+    condition     = alltrue([for key in keys(var.tags) : !contains(["project", "environment", "managedby", "name"], lower(key))])
+    error_message = "tags must not repeat the built-in Project, Environment, ManagedBy or Name apart from case (AWS compares tag keys ignoring case)."
+  }
 }
 
 ################################################################################
@@ -103,16 +109,34 @@ variable "cache" {
 ################################################################################
 
 variable "compute" {
-  description = "Fargate service settings: cpu (default 512), memory_mib (default 1024), min_tasks (default 1), max_tasks (default 2), container_image (default \"public.ecr.aws/nginx/nginx:stable\"), container_port (default 8080). Default: {}."
+  description = "Fargate service settings: cpu (default 512), memory_mib (default 1024), min_tasks (default 1), max_tasks (default 2), the image as container_image (a full reference) or ecr_repository + image_tag (a private repository of this account and region: the execution role may pull from it and the plan checks the tag exists), container_port (required), health_check_path (default \"/health\"), ingress_cidr_blocks (default [\"0.0.0.0/0\"]), deployment_strategy (\"ROLLING\" or \"BLUE_GREEN\", default \"ROLLING\"). Default: the public nginx stand-in on port 80, health check /, reachable from 10.0.0.0/8."
   type = object({
-    cpu             = optional(number, 512)
-    memory_mib      = optional(number, 1024)
-    min_tasks       = optional(number, 1)
-    max_tasks       = optional(number, 2)
-    container_image = optional(string, "public.ecr.aws/nginx/nginx:stable")
-    container_port  = optional(number, 8080)
+    cpu                 = optional(number, 512)
+    memory_mib          = optional(number, 1024)
+    min_tasks           = optional(number, 1)
+    max_tasks           = optional(number, 2)
+    container_image     = optional(string)
+    ecr_repository      = optional(string)
+    image_tag           = optional(string)
+    container_port      = number
+    health_check_path   = optional(string, "/health")
+    ingress_cidr_blocks = optional(list(string), ["0.0.0.0/0"])
+    deployment_strategy = optional(string, "ROLLING")
   })
-  default = {}
+  # The stand-in of envs/defaults.yaml (public nginx answers on 80 at /), reachable only from private ranges;
+  # every rendered environment passes its own compute.
+  default = {
+    container_image     = "public.ecr.aws/nginx/nginx:stable"
+    container_port      = 80
+    health_check_path   = "/"
+    ingress_cidr_blocks = ["10.0.0.0/8"]
+  }
+  nullable = false
+
+  validation {
+    condition     = (var.compute.container_image == null) != (var.compute.ecr_repository == null) && (var.compute.ecr_repository == null) == (var.compute.image_tag == null)
+    error_message = "compute names the image once: container_image, or ecr_repository with image_tag."
+  }
 }
 
 variable "app_settings" {
@@ -157,20 +181,22 @@ variable "waf" {
 }
 
 variable "cdn" {
-  description = "CDN settings: enabled (default false) puts a CloudFront distribution in front of the load balancer. Default: {}."
+  description = "CDN settings: enabled (default false) puts a CloudFront distribution in front of the load balancer; static_path_patterns (default [\"/static/*\", \"/assets/*\"]) are cached at the edge, every other path (the API) is not. Default: {}."
   type = object({
-    enabled = optional(bool, false)
+    enabled              = optional(bool, false)
+    static_path_patterns = optional(list(string), ["/static/*", "/assets/*"])
   })
   default = {}
 }
 
 variable "domain" {
-  description = "Public name and certificates (see DomainSettings): name (served by CloudFront; required in protected environments and with the CDN), origin_name (the load balancer's name, a CNAME to it; default origin.<name>), alb_certificate_arn and cloudfront_certificate_arn (default: the newest ISSUED ACM certificate for origin_name in this region and for name in us-east-1). Default: {}."
+  description = "Public name and certificates (see DomainSettings): name (served by CloudFront; required in protected environments and with the CDN), origin_name (the load balancer's name, an alias of it; default origin.<name>), hosted_zone (the public Route 53 zone holding both names: the root creates the DNS-validated ACM certificates and alias records there), alb_certificate_arn and cloudfront_certificate_arn (ISSUED certificates for origin_name in this region and for name in us-east-1; required without hosted_zone). Default: {}."
   type = object({
     name                       = optional(string)
     origin_name                = optional(string)
     alb_certificate_arn        = optional(string)
     cloudfront_certificate_arn = optional(string)
+    hosted_zone                = optional(string)
   })
   default  = {}
   nullable = false
@@ -207,14 +233,18 @@ variable "storage" {
 ################################################################################
 
 variable "monitoring" {
-  description = "Alarm thresholds and logging: latency_p95_ms (default 500), cache_hit_rate_min_percent (default 80), availability_min_percent (default 99.9), log_retention_days (default 30), alarm_emails (default []), app_metrics_namespace (namespace of the application's custom metrics on the dashboard; default <project>-<environment>/Application). Default: {}."
+  description = "Alarm thresholds and logging: latency_p95_ms (default 500), cache_hit_rate_min_percent (default 80), availability_min_percent (default 99.9), log_retention_days (default 30), alarm_emails (default []), alarm_subscriptions (other subscribers of the alarm topic: protocol https, sqs, lambda or firehose and endpoint; default []), app_metrics_namespace (namespace of the application's custom metrics on the dashboard; default <project>-<environment>/Application). Default: {}."
   type = object({
     latency_p95_ms             = optional(number, 500)
     cache_hit_rate_min_percent = optional(number, 80)
     availability_min_percent   = optional(number, 99.9)
     log_retention_days         = optional(number, 30)
     alarm_emails               = optional(list(string), [])
-    app_metrics_namespace      = optional(string)
+    alarm_subscriptions = optional(list(object({
+      protocol = string
+      endpoint = string
+    })), [])
+    app_metrics_namespace = optional(string)
   })
   default = {}
 }

@@ -108,10 +108,12 @@ resource "aws_secretsmanager_secret_version" "auth_token" {
 # Parameter group
 ################################################################################
 
+# The family and cluster mode are in the name, so a change of either creates the new group first and
+# moves the replication group to it before the old one (still in use until then) is deleted.
 resource "aws_elasticache_parameter_group" "this" {
   count = var.create ? 1 : 0
 
-  name        = "${var.name}-${var.engine}${local.engine_major}"
+  name        = "${var.name}-${var.engine}${local.engine_major}-cluster-${local.cluster_mode ? "on" : "off"}"
   description = "${var.engine} ${local.engine_major} parameters of ${var.name} (cluster mode ${local.cluster_mode ? "on" : "off"})"
   family      = "${var.engine}${local.engine_major}"
 
@@ -125,6 +127,10 @@ resource "aws_elasticache_parameter_group" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 ################################################################################

@@ -198,7 +198,7 @@ variable "maintenance_window" {
 }
 
 variable "notification_topic_arn" {
-  description = "SNS topic for ElastiCache events. Default: null (no notifications)."
+  description = "SNS topic for ElastiCache events; it must not be KMS-encrypted (ElastiCache cannot publish to an encrypted topic and marks the notification inactive): route events to an encrypted topic with an EventBridge rule instead (the monitoring module's forward_cache_events). Default: null (no notifications)."
   type        = string
   default     = null
 }

@@ -5,7 +5,8 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  use_https = var.certificate_arn != null
+  # A flag beside the ARN, because a certificate created in the same plan has an ARN known only after apply.
+  use_https = var.enable_https != null ? var.enable_https : var.certificate_arn != null
   # Behind CloudFront: the load balancer accepts only CloudFront's prefix list, and only requests carrying
   # the secret origin header are forwarded (the rest get 403). Whether a header is set is not the secret.
   origin_only         = length(var.ingress_prefix_list_ids) > 0

@@ -137,3 +137,13 @@ output "sizing" {
     log_retention_days = aws_cloudwatch_log_group.this[0].retention_in_days
   } : null
 }
+
+output "container_image" {
+  description = "Image the application container runs (an ECR image is pinned by digest)."
+  value       = var.container_image
+}
+
+output "ecr_repository_arns" {
+  description = "Private ECR repositories the execution role may pull from ([] for public images)."
+  value       = var.ecr_repository_arns
+}

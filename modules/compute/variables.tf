@@ -250,6 +250,12 @@ variable "origin_verify_header" {
   sensitive = true
 }
 
+variable "enable_https" {
+  description = "Whether the load balancer listens on HTTPS with certificate_arn (and redirects HTTP): set it when the certificate is created in the same plan, whose ARN is unknown until apply. Default: null (HTTPS exactly when certificate_arn is set)."
+  type        = bool
+  default     = null
+}
+
 variable "ingress_cidr_blocks" {
   description = "IPv4 ranges allowed to reach the load balancer. Default: [\"0.0.0.0/0\"]."
   type        = list(string)

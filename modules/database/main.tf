@@ -271,7 +271,8 @@ resource "aws_db_instance" "this" {
   deletion_protection       = var.deletion_protection
   apply_immediately         = var.apply_immediately
 
-  auto_minor_version_upgrade = true
+  auto_minor_version_upgrade  = true
+  allow_major_version_upgrade = var.allow_major_version_upgrade
 
   performance_insights_enabled          = var.performance_insights_enabled
   performance_insights_kms_key_id       = var.performance_insights_enabled ? local.kms_key_arn : null
@@ -309,8 +310,9 @@ resource "aws_db_instance" "replica" {
   storage_type          = var.storage_type
   iops                  = var.iops
   storage_throughput    = var.storage_throughput
-  storage_encrypted     = true
-  kms_key_id            = local.kms_key_arn
+  # No kms_key_id: a same-region replica is always encrypted with its source's key, and RDS refuses the
+  # parameter for it (CreateDBInstanceReadReplica, KmsKeyId).
+  storage_encrypted = true
 
   multi_az               = false
   vpc_security_group_ids = [aws_security_group.this[0].id]
@@ -384,6 +386,7 @@ resource "aws_rds_cluster" "this" {
   final_snapshot_identifier    = var.skip_final_snapshot ? null : "${var.name}-final-${random_id.final_snapshot[0].hex}"
   deletion_protection          = var.deletion_protection
   apply_immediately            = var.apply_immediately
+  allow_major_version_upgrade  = var.allow_major_version_upgrade
 
   enabled_cloudwatch_logs_exports = local.logs_exports
 

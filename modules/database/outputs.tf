@@ -138,7 +138,9 @@ output "log_group_names" {
 
 output "postgresql_log_group_names" {
   description = "The postgresql log groups (slow statements, deadlocks) of the primary and every replica, or of the cluster."
-  value       = var.create ? local.postgresql_log_group_names : []
+  # From the resources, not the locals: a metric filter on these names then waits for the groups to exist
+  # (PutMetricFilter on a missing group fails and the provider does not retry).
+  value = sort([for group in concat(aws_cloudwatch_log_group.postgresql, values(aws_cloudwatch_log_group.exports)) : group.name if endswith(group.name, "/postgresql")])
 }
 
 output "postgresql_log_group_name" {

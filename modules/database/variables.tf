@@ -343,6 +343,12 @@ variable "skip_final_snapshot" {
   default     = false
 }
 
+variable "allow_major_version_upgrade" {
+  description = "Whether a change of engine_version to a new major version (14 to 15) may be applied; RDS refuses one without it. The parameter group family follows the version (a new group is created first). Default: false."
+  type        = bool
+  default     = false
+}
+
 variable "deletion_protection" {
   description = "Whether AWS refuses to delete the instance/cluster. Default: true."
   type        = bool

@@ -49,6 +49,17 @@ module "kms" {
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
     }]
+    }, {
+    # EventBridge (ElastiCache events) as AWS documents it for encrypted SNS targets, bound to this topic by the
+    # encryption context SNS uses rather than a source-account key EventBridge may not send.
+    sid      = "EventBridgePublisher"
+    services = ["events.amazonaws.com"]
+    actions  = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    conditions = [{
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = ["arn:${data.aws_partition.current.partition}:sns:${local.region}:${data.aws_caller_identity.current.account_id}:${var.name}-alarms"]
+    }]
   }]
 
   tags = var.tags
@@ -84,7 +95,7 @@ data "aws_iam_policy_document" "topic" {
 
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com"]
     }
 
     condition {
@@ -108,6 +119,46 @@ resource "aws_sns_topic_subscription" "email" {
   topic_arn = aws_sns_topic.this[0].arn
   protocol  = "email"
   endpoint  = each.value
+}
+
+resource "aws_sns_topic_subscription" "other" {
+  for_each = var.create ? { for subscription in var.alarm_subscriptions : "${subscription.protocol}:${subscription.endpoint}" => subscription } : {}
+
+  topic_arn = aws_sns_topic.this[0].arn
+  protocol  = each.value.protocol
+  endpoint  = each.value.endpoint
+}
+
+################################################################################
+# ElastiCache events
+################################################################################
+
+# ElastiCache's notification_topic_arn cannot publish to a KMS-encrypted topic (AWS: the topic must not be
+# encrypted; its status turns inactive), while EventBridge can, given the key statement above. ElastiCache sends
+# these events to EventBridge directly (EventBridge events reference, "Amazon ElastiCache events").
+locals {
+  cache_event_types = ["Cache Creation Failed", "Cache Update Failed", "Cache Limit Approaching", "Snapshot Creation Failed", "Snapshot Export Failed", "Snapshot Copy Failed"]
+}
+
+resource "aws_cloudwatch_event_rule" "cache_events" {
+  count = var.create && var.forward_cache_events ? 1 : 0
+
+  name        = "${substr(var.name, 0, 50)}-cache-events"
+  description = "ElastiCache failure and limit events to the alarm topic of ${var.name}"
+  event_pattern = jsonencode({
+    source        = ["aws.elasticache"]
+    "detail-type" = local.cache_event_types
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "cache_events" {
+  count = var.create && var.forward_cache_events ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.cache_events[0].name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.this[0].arn
 }
 
 ################################################################################

@@ -36,6 +36,27 @@ variable "alarm_emails" {
   }
 }
 
+variable "alarm_subscriptions" {
+  description = "Other subscribers of the alarm topic: protocol (\"https\", \"sqs\", \"lambda\" or \"firehose\") and endpoint (an https:// URL or the target's ARN), such as a chat or Datadog integration. Default: []."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for subscription in var.alarm_subscriptions : contains(["https", "sqs", "lambda", "firehose"], subscription.protocol)])
+    error_message = "alarm_subscriptions[*].protocol must be https, sqs, lambda or firehose."
+  }
+}
+
+variable "forward_cache_events" {
+  description = "Whether an EventBridge rule forwards ElastiCache's failure and limit events (source aws.elasticache, this account and region) to the alarm topic. ElastiCache's own notification_topic_arn cannot publish to a KMS-encrypted topic, which this one is. Default: false."
+  type        = bool
+  default     = false
+}
+
 variable "create_kms_key" {
   description = "Whether to create a KMS key for the alarm topic (usable by CloudWatch and Budgets) when kms_key_arn is null. Default: true."
   type        = bool

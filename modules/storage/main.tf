@@ -7,7 +7,7 @@ locals {
   kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
 
   logged_buckets         = { for name, bucket in local.buckets : name => bucket if bucket.access_logging }
-  create_log_bucket      = length(local.logged_buckets) > 0 && var.access_log_bucket_name == null
+  create_log_bucket      = (length(local.logged_buckets) > 0 || var.load_balancer_access_logs) && var.access_log_bucket_name == null
   access_log_bucket_name = local.create_log_bucket ? aws_s3_bucket.access_logs[0].id : var.access_log_bucket_name
 
   cors_buckets = { for name, bucket in local.buckets : name => bucket if length(bucket.cors_allowed_origins) > 0 }
@@ -279,8 +279,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
   }
 }
 
+# Load balancers of regions older than August 2022 deliver as the regional ELB account, newer ones as the
+# log delivery service (ELB user guide, "Enable access logs for your Application Load Balancer").
+data "aws_elb_service_account" "this" {
+  count = local.create_log_bucket && var.load_balancer_access_logs ? 1 : 0
+}
+
 data "aws_iam_policy_document" "access_logs" {
   count = local.create_log_bucket ? 1 : 0
+
+  dynamic "statement" {
+    for_each = var.load_balancer_access_logs ? { account = "AWS", service = "Service" } : {}
+
+    content {
+      sid       = "LoadBalancerAccessLogs${title(statement.key)}"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.access_logs[0].arn}/*/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
+
+      principals {
+        type        = statement.value
+        identifiers = [statement.key == "account" ? data.aws_elb_service_account.this[0].arn : "logdelivery.elasticloadbalancing.amazonaws.com"]
+      }
+    }
+  }
 
   statement {
     sid       = "S3ServerAccessLogs"

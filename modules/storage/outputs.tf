@@ -51,3 +51,8 @@ output "bucket_settings" {
     }
   }
 }
+
+output "load_balancer_access_log_bucket" {
+  description = "Bucket for load balancer access logs, once its policy lets ELB deliver (null unless load_balancer_access_logs)."
+  value       = var.load_balancer_access_logs && local.create_log_bucket ? aws_s3_bucket_policy.access_logs[0].bucket : null
+}

@@ -135,6 +135,12 @@ variable "abort_incomplete_multipart_upload_days" {
 # Access logging
 ################################################################################
 
+variable "load_balancer_access_logs" {
+  description = "Whether the access-log bucket (created here) also takes load balancer access logs (ELB delivery under <prefix>/AWSLogs/<account>/; SSE-S3, as ELB requires). Default: false."
+  type        = bool
+  default     = false
+}
+
 variable "access_log_bucket_name" {
   description = "Existing bucket receiving server access logs of buckets with access_logging = true. Default: null (the module creates \"<name_prefix>-access-logs\" when a bucket needs it)."
   type        = string

@@ -1,5 +1,7 @@
 locals {
   metric_prefix = replace(var.name, "-", "_")
+  # One regex over the allowed prefixes keeps the statement three levels deep (and, not, regex).
+  large_body_paths_regex = "^(${join("|", [for prefix in var.large_body.allowed_path_prefixes : replace(prefix, ".", "\\.")])})(/|$)"
 }
 
 ################################################################################
@@ -79,6 +81,67 @@ resource "aws_wafv2_web_acl" "this" {
       cloudwatch_metrics_enabled = true
       metric_name                = "${local.metric_prefix}_rate_limit"
       sampled_requests_enabled   = true
+    }
+  }
+
+  # Priority 2: a body larger than WAF inspects is refused unless the path is one that takes uploads.
+  dynamic "rule" {
+    for_each = var.large_body.enabled ? [var.large_body] : []
+
+    content {
+      name     = "block-large-body-outside-upload-paths"
+      priority = 2
+
+      action {
+        block {}
+      }
+
+      statement {
+        and_statement {
+          statement {
+            size_constraint_statement {
+              comparison_operator = "GT"
+              size                = rule.value.max_bytes
+
+              field_to_match {
+                body {
+                  oversize_handling = "MATCH"
+                }
+              }
+
+              text_transformation {
+                priority = 0
+                type     = "NONE"
+              }
+            }
+          }
+
+          statement {
+            not_statement {
+              statement {
+                regex_match_statement {
+                  regex_string = length(rule.value.allowed_path_prefixes) > 0 ? local.large_body_paths_regex : "^$"
+
+                  field_to_match {
+                    uri_path {}
+                  }
+
+                  text_transformation {
+                    priority = 0
+                    type     = "NONE"
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${local.metric_prefix}_large_body"
+        sampled_requests_enabled   = true
+      }
     }
   }
 

@@ -21,6 +21,7 @@ output "metric_names" {
   description = "CloudWatch metric names (the Rule dimension) by rule: geo, rate and each managed rule group."
   value = merge(
     { web_acl = local.metric_prefix, rate = "${local.metric_prefix}_rate_limit" },
+    var.large_body.enabled ? { large_body = "${local.metric_prefix}_large_body" } : {},
     length(var.allowed_countries) > 0 ? { geo = "${local.metric_prefix}_geo_block" } : {},
     { for name, group in var.managed_rule_groups : name => "${local.metric_prefix}_${name}" },
   )
@@ -47,6 +48,7 @@ output "rules" {
       allowed_countries         = try(rule.statement[0].not_statement[0].statement[0].geo_match_statement[0].country_codes, [])
       managed_rule_group        = try("${rule.statement[0].managed_rule_group_statement[0].vendor_name}/${rule.statement[0].managed_rule_group_statement[0].name}", tostring(null))
       inspection_level          = try(rule.statement[0].managed_rule_group_statement[0].managed_rule_group_configs[0].aws_managed_rules_bot_control_rule_set[0].inspection_level, tostring(null))
+      counted_rules             = try(sort([for override in rule.statement[0].managed_rule_group_statement[0].rule_action_override : override.name]), [])
     }
   } : {}
 }

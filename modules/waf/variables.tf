@@ -86,7 +86,7 @@ variable "rate_limit_window_seconds" {
 }
 
 variable "managed_rule_groups" {
-  description = "AWS managed rule groups by name: priority (unique, above 1), vendor_name (default \"AWS\"), override_action (\"none\" to use the group's actions or \"count\" to only count; default \"none\"), count_rules (rules of the group only counted; default []), inspection_level (Bot Control: \"COMMON\" or \"TARGETED\"; default null). Default: the Common (includes XSS), SQLi, Known bad inputs and Bot Control (COMMON) rule sets."
+  description = "AWS managed rule groups by name: priority (unique, above 1), vendor_name (default \"AWS\"), override_action (\"none\" to use the group's actions or \"count\" to only count; default \"none\"), count_rules (rules of the group only counted; default []), inspection_level (Bot Control: \"COMMON\" or \"TARGETED\"; default null). Default: the Common (includes XSS; its SizeRestrictions_BODY only counted, the large_body rule decides instead), SQLi, Known bad inputs and Bot Control (COMMON; SignalNonBrowserUserAgent and CategoryHttpLibrary only counted, so mobile apps and API clients get through) rule sets."
   type = map(object({
     priority         = number
     vendor_name      = optional(string, "AWS")
@@ -95,10 +95,12 @@ variable "managed_rule_groups" {
     inspection_level = optional(string)
   }))
   default = {
-    AWSManagedRulesCommonRuleSet         = { priority = 10 }
+    # SizeRestrictions_BODY blocks every body over 8 KB (uploads, export POSTs): counted, see large_body.
+    AWSManagedRulesCommonRuleSet         = { priority = 10, count_rules = ["SizeRestrictions_BODY"] }
     AWSManagedRulesSQLiRuleSet           = { priority = 20 }
     AWSManagedRulesKnownBadInputsRuleSet = { priority = 30 }
-    AWSManagedRulesBotControlRuleSet     = { priority = 40, inspection_level = "COMMON" }
+    # These two block every client that is not a browser (the mobile app, API clients): counted.
+    AWSManagedRulesBotControlRuleSet = { priority = 40, inspection_level = "COMMON", count_rules = ["SignalNonBrowserUserAgent", "CategoryHttpLibrary"] }
   }
   nullable = false
 
@@ -108,8 +110,8 @@ variable "managed_rule_groups" {
   }
 
   validation {
-    condition     = alltrue([for group in values(var.managed_rule_groups) : group.priority > 1])
-    error_message = "managed_rule_groups[*].priority must be above 1 (0 and 1 are the geo and rate rules)."
+    condition     = alltrue([for group in values(var.managed_rule_groups) : group.priority > 2])
+    error_message = "managed_rule_groups[*].priority must be above 2 (0, 1 and 2 are the geo, rate and large-body rules)."
   }
 
   validation {
@@ -120,6 +122,27 @@ variable "managed_rule_groups" {
   validation {
     condition     = alltrue([for group in values(var.managed_rule_groups) : group.inspection_level == null || contains(["COMMON", "TARGETED"], coalesce(group.inspection_level, "COMMON"))])
     error_message = "managed_rule_groups[*].inspection_level must be \"COMMON\" or \"TARGETED\"."
+  }
+}
+
+variable "large_body" {
+  description = "The scoped replacement of the Common rule set's 8 KB body limit: bodies over max_bytes (default 8192, the most an ALB lets WAF inspect) are blocked except on URI paths starting with one of allowed_path_prefixes (default [\"/api/uploads\", \"/api/exports\"]); enabled (default true). Default: {}."
+  type = object({
+    enabled               = optional(bool, true)
+    max_bytes             = optional(number, 8192)
+    allowed_path_prefixes = optional(list(string), ["/api/uploads", "/api/exports"])
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for prefix in var.large_body.allowed_path_prefixes : can(regex("^/[A-Za-z0-9/._~-]*$", prefix))])
+    error_message = "large_body.allowed_path_prefixes must be URI paths starting with / (letters, digits, / . _ ~ -)."
+  }
+
+  validation {
+    condition     = var.large_body.max_bytes >= 0
+    error_message = "large_body.max_bytes must not be negative."
   }
 }
 

@@ -32,7 +32,7 @@ compute:
   cpu: 256
   memory_mib: 512
 tags:
-  environment: sandbox
+  team: sandbox
 """
 
 

@@ -122,8 +122,7 @@ def _attributes(by_address: dict, resource_type: str) -> list[dict[str, str]]:
 
 def test_all_environments_in_one_run(sandbox: Sandbox) -> None:
     # A second environment with nothing applied: its refresh-only plan has nothing to compare.
-    (sandbox.root / "envs" / "empty.yaml").write_text(SANDBOX_ENVIRONMENT.replace("environment: sandbox",
-                                                                                  "environment: empty"))
+    (sandbox.root / "envs" / "empty.yaml").write_text(SANDBOX_ENVIRONMENT.replace("team: sandbox", "team: empty"))
     sandbox.set_alarm_threshold(70.0)
     try:
         result = run_drift(sandbox, "--all", "--quiet", "--format", "json")

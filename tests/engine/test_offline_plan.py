@@ -171,5 +171,6 @@ def test_the_origin_secret_is_sensitive_in_the_plan(planned: dict[str, Any]) -> 
     # The whole origin (which holds the header) is sensitive; the value itself is generated at apply.
     assert distribution["after_sensitive"]["origin"] is True
     assert distribution["after_unknown"]["origin"][0]["custom_header"][0]["value"] is True
-    assert prod["module.compute.aws_lb_listener_rule.rolling[0]"]["after_sensitive"]["condition"] is True
+    # prod deploys blue/green (envs/prod.yaml): the header is checked by the production listener rule ECS shifts.
+    assert prod["module.compute.aws_lb_listener_rule.production[0]"]["after_sensitive"]["condition"] is True
     assert prod["aws_secretsmanager_secret_version.origin_verify[0]"]["after_sensitive"]["secret_string"] is True

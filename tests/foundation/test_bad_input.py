@@ -21,8 +21,8 @@ VALUE_MESSAGE = ("the value holds a secret (a URL with a password, a PEM block o
 CASES: list[tuple[str, str, str, str]] = [
     ("yaml-syntax", "dev", "=database:\n  x: [1\n",
      "Error: envs/dev.yaml:3: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
-    ("duplicate-key", "dev", "tags:\n  a: b\n",
-     "Error: envs/dev.yaml:6: YAML syntax error: duplicate key 'tags' (first at line 4)"),
+    ("duplicate-key", "dev", "allow_auto_apply: false\n",
+     "Error: envs/dev.yaml:6: YAML syntax error: duplicate key 'allow_auto_apply' (first at line 3)"),
     ("top-level-list", "dev", "=- a\n- b\n",
      "Error: envs/dev.yaml:1: the top level must be a mapping of keys, not list"),
     ("unknown-top-key", "dev", "databse:\n  multi_az: true\n",
@@ -147,18 +147,20 @@ CASES: list[tuple[str, str, str, str]] = [
      "an integer or a number"),
     # Issue 13: the protected environment's audit trail, compliance backups and domain (certificates).
     ("prod-no-cloudtrail", "prod", "s/  cloudtrail: true/  cloudtrail: false/",
-     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:38: audit.cloudtrail = False: must be true in a protected "
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:45: audit.cloudtrail = False: must be true in a protected "
      "environment"),
     ("prod-no-aws-backup", "prod", "s/backup:\n  enabled: true/backup:\n  enabled: false/",
-     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:40: backup.enabled = False: must be true in a protected "
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:47: backup.enabled = False: must be true in a protected "
      "environment (30-day compliance retention through AWS Backup)"),
     ("prod-short-aws-backup", "prod", "s/  retention_days: 30 /  retention_days: 14 /",
-     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:41: backup.retention_days = 14: must be at least 30 in a "
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:48: backup.retention_days = 14: must be at least 30 in a "
      "protected environment"),
-    ("prod-no-domain", "prod", "s/  name: app.edu-platform.com.br /  name: null /",
-     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:35: domain.name = None: required in a protected "
-     "environment: the HTTPS listener and CloudFront need certificates for it (looked up by this name, or given "
-     "as domain.alb_certificate_arn / domain.cloudfront_certificate_arn)"),
+    ("prod-no-domain", "prod",
+     "s/  name: app.edu-platform.com.br        # CloudFront; the ALB answers as origin.<name>\n"
+     "  hosted_zone: edu-platform.com.br /  name: null /",
+     "Error: envs/prod.yaml: 1 problem\n  envs/prod.yaml:41: domain.name = None: required in a protected "
+     "environment: the HTTPS listener and CloudFront need certificates for it (created in domain.hosted_zone, or "
+     "given as domain.alb_certificate_arn / domain.cloudfront_certificate_arn)"),
     ("cloudfront-certificate-region", "dev",
      "domain:\n  name: dev.example.com\n  cloudfront_certificate_arn: "
      "arn:aws:acm:sa-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000\n",

@@ -7,6 +7,7 @@ caught before anything is rendered. Cross-field rules live in the model validato
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -38,6 +39,10 @@ ENHANCED_MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60]
 WAF_WINDOWS = [60, 120, 300, 600]
 INFREQUENT_ACCESS_CLASSES = {"STANDARD_IA", "ONEZONE_IA"}
 ARCHIVE_CLASSES = {"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"}
+
+
+# Tag keys the root (terraform/main.tf, local.tags) and the modules (Name) set on every resource themselves.
+BUILT_IN_TAG_KEYS: tuple[str, ...] = ("Project", "Environment", "ManagedBy", "Name")
 
 
 class RuleViolation(ValueError):
@@ -215,19 +220,47 @@ class CacheSettings(Strict):
         return self
 
 
+# The module's stand-in image: public nginx listens on 80 and has no /health, so it serves only a trial
+# environment with `health_check_path: /`; a protected environment must run the application's own image.
+PLACEHOLDER_IMAGES = ("public.ecr.aws/nginx/", "nginx:", "nginx@")
+ECR_REPOSITORY_NAME = r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+OPEN_TO_THE_INTERNET = {"0.0.0.0/0", "::/0"}
+
+
 class ComputeSettings(Strict):
     cpu: int = 512
     memory_mib: int = 1024
     min_tasks: Annotated[int, Field(ge=0, le=1000)] = 1
     max_tasks: Annotated[int, Field(ge=1, le=1000)] = 2
-    container_image: Annotated[str, Field(min_length=1)] = "public.ecr.aws/nginx/nginx:stable"
-    container_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    container_image: Annotated[str, Field(min_length=1, description=(
+        "Full image reference (registry/name:tag). Give this or ecr_repository, not both."))] | None = None
+    ecr_repository: Annotated[str, Field(pattern=ECR_REPOSITORY_NAME, max_length=256, description=(
+        "Name of a private ECR repository of the environment's account and region holding the application "
+        "image; the task's execution role may pull from it and the plan checks the image_tag exists."))] | None = None
+    image_tag: Annotated[str, Field(pattern=IMAGE_TAG)] | None = None
+    container_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    health_check_path: Annotated[str, Field(pattern=r"^/[\x21-\x7e]{0,1023}$")] = "/health"
+    ingress_cidr_blocks: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], description=(
+        "IPv4 ranges allowed to reach the load balancer; without a domain (plain HTTP) they must not be the "
+        "whole internet."))
+    deployment_strategy: Literal["ROLLING", "BLUE_GREEN"] = "ROLLING"
 
     @field_validator("cpu")
     @classmethod
     def _cpu(cls, value: int) -> int:
         if value not in FARGATE_MEMORY_BY_CPU:
             raise ValueError(f"must be one of the Fargate CPU sizes {sorted(FARGATE_MEMORY_BY_CPU)}")
+        return value
+
+    @field_validator("ingress_cidr_blocks")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not an IPv4 network in CIDR form, such as 203.0.113.0/24") from None
         return value
 
     @model_validator(mode="after")
@@ -238,7 +271,18 @@ class ComputeSettings(Strict):
                                 f"{allowed[0]} to {allowed[-1]} in steps of {allowed[1] - allowed[0]}")
         if self.min_tasks > self.max_tasks:
             raise RuleViolation(("min_tasks",), f"must not exceed max_tasks ({self.max_tasks})")
+        if self.container_image is not None and self.ecr_repository is not None:
+            raise RuleViolation(("container_image",), "name the application image once: container_image (a full "
+                                "reference) or ecr_repository with image_tag (a repository of this account)")
+        if self.ecr_repository is not None and self.image_tag is None:
+            raise RuleViolation(("image_tag",), "required with ecr_repository (the tag the service runs)")
+        if self.ecr_repository is None and self.image_tag is not None:
+            raise RuleViolation(("image_tag",), "only with ecr_repository (container_image carries its own tag)")
         return self
+
+    @property
+    def uses_placeholder_image(self) -> bool:
+        return self.container_image is not None and self.container_image.startswith(PLACEHOLDER_IMAGES)
 
 
 class WafSettings(Strict):
@@ -257,6 +301,10 @@ class WafSettings(Strict):
 
 class CdnSettings(Strict):
     enabled: bool = False
+    static_path_patterns: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./*?-]{0,254}$")]] = Field(
+        default_factory=lambda: ["/static/*", "/assets/*"], max_length=25, description=(
+            "Paths CloudFront caches (static assets, Managed-CachingOptimized); every other path (the API) is "
+            "never cached. At most 25 (CloudFront's cache behaviours per distribution)."))
 
 
 ACM_CERTIFICATE_ARN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
@@ -273,6 +321,10 @@ class DomainSettings(Strict):
         "reaches the origin over HTTPS by this name. Default: origin.<name>."))] | None = None
     alb_certificate_arn: Annotated[str, Field(pattern=ACM_CERTIFICATE_ARN)] | None = None
     cloudfront_certificate_arn: Annotated[str, Field(pattern=ACM_CERTIFICATE_ARN)] | None = None
+    hosted_zone: Annotated[str, Field(pattern=DOMAIN_NAME, max_length=253, description=(
+        "Public Route 53 hosted zone (its name) holding name and origin_name: the root then creates both ACM "
+        "certificates with DNS validation and the alias records. Without it, give both certificate ARNs and "
+        "create the records yourself."))] | None = None
 
     @model_validator(mode="after")
     def _cloudfront_certificate_in_us_east_1(self) -> DomainSettings:
@@ -280,8 +332,14 @@ class DomainSettings(Strict):
         if arn is not None and arn.split(":")[3] != "us-east-1":
             raise RuleViolation(("cloudfront_certificate_arn",), "must be an ACM certificate in us-east-1 "
                                 "(CloudFront only uses certificates from that region)")
-        if self.name is None and (self.origin_name or self.alb_certificate_arn or self.cloudfront_certificate_arn):
-            raise RuleViolation(("name",), "required when origin_name or a certificate ARN is set")
+        if self.name is None and (self.origin_name or self.alb_certificate_arn or self.cloudfront_certificate_arn
+                                  or self.hosted_zone):
+            raise RuleViolation(("name",), "required when origin_name, hosted_zone or a certificate ARN is set")
+        if self.hosted_zone is not None and self.name is not None:
+            for key, host in (("name", self.name), ("origin_name", self.origin_name)):
+                if host is not None and host != self.hosted_zone and not host.endswith("." + self.hosted_zone):
+                    raise RuleViolation((key,), f"must be in hosted_zone {self.hosted_zone!r} (its records are "
+                                        "created there)")
         return self
 
 
@@ -346,12 +404,33 @@ class StorageSettings(Strict):
     )
 
 
+class AlarmSubscription(Strict):
+    protocol: Literal["https", "sqs", "lambda", "firehose"]
+    endpoint: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _endpoint_matches_protocol(self) -> AlarmSubscription:
+        from toolkit.secrets import looks_like_secret
+
+        if self.protocol == "https" and not self.endpoint.startswith("https://"):
+            raise RuleViolation(("endpoint",), "an https subscription needs an https:// URL")
+        if self.protocol != "https" and not self.endpoint.startswith("arn:"):
+            raise RuleViolation(("endpoint",), f"a {self.protocol} subscription needs the target's ARN")
+        if looks_like_secret(self.endpoint) or re.search(r"(api_?key|token|secret|password)=", self.endpoint, re.I):
+            raise RuleViolation(("endpoint",), "holds a credential: use the integration's own subscription (the "
+                                "Datadog AWS integration, AWS Chatbot) instead of a key in a URL")
+        return self
+
+
 class MonitoringSettings(Strict):
     latency_p95_ms: Annotated[int, Field(ge=1)] = 500
     cache_hit_rate_min_percent: Annotated[float, Field(ge=0, le=100)] = 80
     availability_min_percent: Annotated[float, Field(ge=0, le=100)] = 99.9
     log_retention_days: int = 30
     alarm_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(default_factory=list)
+    alarm_subscriptions: list[AlarmSubscription] = Field(default_factory=list, description=(
+        "Other subscribers of the alarm topic: a chat or Datadog integration's HTTPS endpoint, an SQS queue or "
+        "Lambda function ARN (no credentials in the endpoint: those come from the integration itself)."))
     app_metrics_namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/#:-]{1,255}$", description=(
         "CloudWatch namespace of the application's custom metrics on the dashboard "
         "(default <project>-<environment>/Application)."))] | None = None
@@ -554,8 +633,34 @@ class Settings(Strict):
     usage: UsageSettings = UsageSettings()
     migrations: MigrationsSettings = MigrationsSettings()
     app_settings: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict, description=(
+        "Tags on every resource, besides the built-in " + ", ".join(BUILT_IN_TAG_KEYS) + "."))
     emulator: EmulatorSettings | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_aws_accepts(cls, value: dict[str, str]) -> dict[str, str]:
+        # IAM (and several other services) compare tag keys ignoring case: CreateRole answers "Duplicate tag
+        # keys found" for Environment next to environment.
+        built_in = {key.lower(): key for key in BUILT_IN_TAG_KEYS}
+        seen: dict[str, str] = {}
+        for key, item in value.items():
+            if key.lower() in built_in:
+                raise RuleViolation((key,), f"the root sets the built-in tag {built_in[key.lower()]!r} itself and "
+                                    "AWS compares tag keys ignoring case (IAM: \"Duplicate tag keys found\"): "
+                                    f"remove it; built-in tags: {', '.join(BUILT_IN_TAG_KEYS)}")
+            if key.lower() in seen:
+                raise RuleViolation((key,), f"duplicates tag {seen[key.lower()]!r} apart from case (AWS compares "
+                                    "tag keys ignoring case)")
+            seen[key.lower()] = key
+            if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+                raise RuleViolation((key,), "a tag key is 1-128 characters and may not start with aws:")
+            if len(item) > 256:
+                raise RuleViolation((key,), "a tag value is at most 256 characters")
+        if len(value) + len(BUILT_IN_TAG_KEYS) > 50:
+            raise RuleViolation((), f"at most {50 - len(BUILT_IN_TAG_KEYS)} tags: AWS allows 50 per resource and "
+                                f"the root adds {len(BUILT_IN_TAG_KEYS)}")
+        return value
 
     @field_validator("aws_region")
     @classmethod
@@ -602,8 +707,51 @@ class Settings(Strict):
             raise RuleViolation(("audit", "cloudtrail"), "must be true in a protected environment")
         if self.domain.name is None:
             raise RuleViolation(("domain", "name"), "required in a protected environment: the HTTPS listener and "
-                                "CloudFront need certificates for it (looked up by this name, or given as "
+                                "CloudFront need certificates for it (created in domain.hosted_zone, or given as "
                                 "domain.alb_certificate_arn / domain.cloudfront_certificate_arn)")
+        if self.compute.uses_placeholder_image:
+            raise RuleViolation(("compute", "container_image"), "a protected environment runs the application's "
+                                "own image, not the placeholder: set compute.ecr_repository and compute.image_tag "
+                                "(or container_image), with its container_port and health_check_path")
+        if not self.monitoring.alarm_emails and not self.monitoring.alarm_subscriptions:
+            raise RuleViolation(("monitoring", "alarm_emails"), "a protected environment's alarms must reach "
+                                "someone: name at least one e-mail (alarm_emails) or integration "
+                                "(alarm_subscriptions: https, sqs, lambda or firehose)")
+        return self
+
+    @model_validator(mode="after")
+    def _image_and_port_named(self) -> Settings:
+        if self.compute.container_image is None and self.compute.ecr_repository is None:
+            raise RuleViolation(("compute", "container_image"), "required: the application image, as container_image "
+                                "(a full reference) or ecr_repository with image_tag (a repository of this account)")
+        if self.compute.container_port is None:
+            raise RuleViolation(("compute", "container_port"), "required: the port the image listens on (the target "
+                                "group checks compute.health_check_path there)")
+        return self
+
+    @model_validator(mode="after")
+    def _plain_http_only_from_known_sources(self) -> Settings:
+        if self.domain.name is not None:
+            return self
+        if OPEN_TO_THE_INTERNET & set(self.compute.ingress_cidr_blocks):
+            raise RuleViolation(("compute", "ingress_cidr_blocks"), "without domain.name the load balancer serves "
+                                "plain HTTP, so it must not be open to 0.0.0.0/0: set domain.name (HTTPS with its "
+                                "certificate) or restrict the sources to the team's ranges")
+        return self
+
+    @model_validator(mode="after")
+    def _certificates_have_a_source(self) -> Settings:
+        domain = self.domain
+        if domain.name is None or domain.hosted_zone is not None:
+            return self
+        missing = ["alb_certificate_arn"] if domain.alb_certificate_arn is None else []
+        if self.cdn.enabled and domain.cloudfront_certificate_arn is None:
+            missing.append("cloudfront_certificate_arn")
+        if missing:
+            raise RuleViolation(("domain", missing[0]), "nothing creates the certificates without domain.hosted_zone: "
+                                "set domain.hosted_zone (the Route 53 zone of domain.name) or give "
+                                + " and ".join(f"domain.{key}" for key in missing)
+                                + " (ISSUED, DNS records pointing at the load balancer and CloudFront)")
         return self
 
     @model_validator(mode="after")

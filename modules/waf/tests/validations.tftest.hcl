@@ -78,3 +78,9 @@ run "scope_global" {
   variables { scope = "GLOBAL" }
   expect_failures = [var.scope]
 }
+
+run "managed_group_priority_of_the_large_body_rule" {
+  command = plan
+  variables { managed_rule_groups = { AWSManagedRulesSQLiRuleSet = { priority = 2 } } }
+  expect_failures = [var.managed_rule_groups]
+}
