@@ -41,7 +41,9 @@ def plan_command(
     """Render, init and plan; save the plan, plan.json and its metadata under .toolkit/envs/ENV/plans/.
 
     Exit code as terraform's -detailed-exitcode: 0 no changes, 2 changes present, 1 error
-    (--all: 1 if any failed, else 2 if any has changes).
+    (--all: 1 if any failed, else 2 if any has changes). A plan AWS would reject (the AWS apply-time
+    rules of docs/CHECKS.md) is saved, its findings printed, and the command exits 1; waive a rule for
+    an address only in aws-rules-waivers.yaml, with a reason.
 
     Example: toolkit plan staging    (or: toolkit plan --all --format json; offline: toolkit plan prod --offline)
     """
@@ -84,6 +86,7 @@ def plan_command(
                 plan_json = outcome.saved.plan_json.parent.parent / "latest" / "plan.json"
                 typer.echo(f"Saved: {_relative(project.root, plan_json)}  "
                            f"(next: toolkit review {environment}; toolkit apply {environment})")
+            _print_rules(outcome)
         raise typer.Exit(outcome.exit_code)
     combined = plan_all(project, lock_timeout=timeout, progress=progress, offline=offline)
     if as_json:
@@ -92,11 +95,28 @@ def plan_command(
     else:
         typer.echo(_combined_table(combined.results))
         for result in combined.results:
+            _print_rules(result, heading=True)
             for warning in getattr(result, "warnings", []):
                 typer.echo(f"Warning: {result.environment}: {warning}", err=True)
             if isinstance(result, PlanFailure):
                 typer.echo(f"Error: {result.environment}: {result.message}", err=True)
     raise typer.Exit(combined.exit_code)
+
+
+def _print_rules(outcome: Any, *, heading: bool = False) -> None:
+    """The AWS apply-time rules' findings after the plan (docs/CHECKS.md), and the error when they fail it."""
+    from toolkit.awsrules.render import text_lines
+    from toolkit.awsrules.service import failure_message
+
+    report = getattr(outcome, "rules", None)
+    if report is None or (not report.findings and not report.unused_waivers):
+        return
+    lines = text_lines(report)
+    if heading:
+        typer.echo(f"\n{outcome.environment}:")
+    typer.echo("\n".join(lines))
+    if report.blocking:
+        typer.echo(f"Error: {failure_message(report, outcome.environment)}", err=True)
 
 
 def warn_about_interrupted_apply(project: Any, environment: str, offline: bool) -> None:

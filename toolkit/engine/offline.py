@@ -111,7 +111,10 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
         shutil.rmtree(folder, ignore_errors=True)
         raise
     progress.step(environment, f"offline plan saved: {project.display(folder / 'plan.json')}")
-    return PlanOutcome(environment, SavedPlan(folder, metadata))
+    from toolkit.engine.plan import aws_rules_report
+
+    return PlanOutcome(environment, SavedPlan(folder, metadata), rules=aws_rules_report(plan_json, environment,
+                                                                                         project.root))
 
 
 def is_offline_plan_file(plan_file: Path) -> bool:

@@ -157,13 +157,14 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     environment = review.environment
 
     head = templates.header(review, marker(environment), _meta_line(review))
+    aws_rules = _aws_rules_section(review, limit)
     warnings = ""
     if review.warnings:
         warnings = templates.warnings_full(review.warnings)
         if _size(warnings) > limit * _WARNINGS_SHARE:
             warnings = templates.warnings_grouped(len(review.warnings), _group_warnings(review.warnings, environment))
     cost = _cost_section(review)
-    budget.left -= _size(head) + _size(warnings) + _size(cost)
+    budget.left -= _size(head) + _size(aws_rules) + _size(warnings) + _size(cost)
 
     checks = ""
     if review.check_failures:
@@ -214,7 +215,7 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     hidden_diffs += _attach_diffs(review, drift_slots, budget, templates)
     hidden_drift = len(review.drift) - len(drift_slots) if drift_section is None else 0
 
-    parts = [head, warnings, cost, checks, changes_heading]
+    parts = [head, aws_rules, warnings, cost, checks, changes_heading]
     for slot in modules[:listed_modules]:
         parts.append(_module_text(slot, templates, open_modules) if slot.expanded else slot.counts_line)
     if listed_modules < len(modules):
@@ -232,6 +233,19 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     if hidden_changes or hidden_diffs or hidden_drift:
         parts.append(templates.notice(environment, hidden_changes + hidden_drift, hidden_diffs))
     return "".join(parts)
+
+
+# The AWS rules' section takes at most this share of the comment (it groups and then drops addresses to fit).
+_AWS_RULES_SHARE = 0.25
+
+
+def _aws_rules_section(review: Review, limit: int) -> str:
+    """The first section after the summary: what AWS would refuse at apply time (toolkit.awsrules)."""
+    if review.aws_rules is None:
+        return ""
+    from toolkit.awsrules.render import markdown_section
+
+    return markdown_section(review.aws_rules, int(limit * _AWS_RULES_SHARE))
 
 
 # The cost section lists at most this many changes and unpriced items: it stays a few KB in any plan.
