@@ -169,11 +169,12 @@ class Rule:
     resource_types: tuple[str, ...]
     sources: tuple[Source, ...]
     check: Check = field(compare=False)
-    # "*" in resource_types: every resource type (the tag rules).
+    # "*" in resource_types: every AWS resource type (the tag rules).
     # Deferred rules run once the whole plan and its configuration are read (they follow references).
     deferred: bool = False
     # Other types a deferred rule looks up (the SNS topics an ElastiCache group notifies).
     reads_types: tuple[str, ...] = ()
 
     def applies_to(self, resource_type: str) -> bool:
-        return "*" in self.resource_types or resource_type in self.resource_types
+        # "*": every AWS type (other providers' `tags` mean something else, e.g. Datadog's list of strings).
+        return ("*" in self.resource_types and resource_type.startswith("aws_")) or resource_type in self.resource_types

@@ -3,6 +3,7 @@ the addresses listed, in text (plan, check, review) and Markdown (the review's o
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 from toolkit.awsrules.base import ERROR, RuleFinding
@@ -60,6 +61,13 @@ def _code(text: str) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
+def _plain(text: str) -> str:
+    """A message as Markdown text: names and tag keys come from the configuration, so no HTML or emphasis
+    they carry is rendered in the pull request."""
+    escaped = html.escape(text, quote=False)
+    return "".join("\\" + character if character in "*_[]`|#" else character for character in escaped)
+
+
 def markdown_section(report: RulesReport, limit: int) -> str:
     """The review's first section, at most `limit` characters (UTF-8 bytes): every group keeps its rule and
     message; addresses are cut before groups are."""
@@ -73,8 +81,8 @@ def markdown_section(report: RulesReport, limit: int) -> str:
             continue
         parts.append(f"\n### {icon} {title}: {len(findings)}\n\n")
         for group in grouped(findings):
-            waived = f" *(waived: {group.waived_because})*" if group.waived_because else ""
-            parts.append(f"- **{group.rule_id}** {group.message}{waived}\n"
+            waived = f" *(waived: {_plain(group.waived_because)})*" if group.waived_because else ""
+            parts.append(f"- **{group.rule_id}** {_plain(group.message)}{waived}\n"
                          f"  - {', '.join(_code(address) for address in group.addresses[:10])}"
                          f"{f' and {len(group.addresses) - 10} more' if len(group.addresses) > 10 else ''}\n")
     text = "".join(parts)
@@ -85,7 +93,7 @@ def markdown_section(report: RulesReport, limit: int) -> str:
     used = len(lines[0].encode("utf-8"))
     closing = "- … more: run `toolkit review` in a terminal for every finding\n"
     for group in grouped(report.findings):
-        line = f"- **{group.rule_id}** ({len(group.addresses)} resources) {group.message[:300]}\n"
+        line = f"- **{group.rule_id}** ({len(group.addresses)} resources) {_plain(group.message[:300])}\n"
         size = len(line.encode("utf-8"))
         if used + size + len(closing.encode("utf-8")) > limit:
             lines.append(closing)

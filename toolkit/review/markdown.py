@@ -156,15 +156,16 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     budget = _Budget(limit - _RESERVE)
     environment = review.environment
 
-    head = templates.header(review, marker(environment), _meta_line(review))
+    # What AWS would reject comes first, right under the summary line (docs/CHECKS.md "rules").
     aws_rules = _aws_rules_section(review, limit)
+    head = templates.header(review, marker(environment), _meta_line(review), aws_rules)
     warnings = ""
     if review.warnings:
         warnings = templates.warnings_full(review.warnings)
         if _size(warnings) > limit * _WARNINGS_SHARE:
             warnings = templates.warnings_grouped(len(review.warnings), _group_warnings(review.warnings, environment))
     cost = _cost_section(review)
-    budget.left -= _size(head) + _size(aws_rules) + _size(warnings) + _size(cost)
+    budget.left -= _size(head) + _size(warnings) + _size(cost)
 
     checks = ""
     if review.check_failures:
@@ -215,7 +216,7 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     hidden_diffs += _attach_diffs(review, drift_slots, budget, templates)
     hidden_drift = len(review.drift) - len(drift_slots) if drift_section is None else 0
 
-    parts = [head, aws_rules, warnings, cost, checks, changes_heading]
+    parts = [head, warnings, cost, checks, changes_heading]
     for slot in modules[:listed_modules]:
         parts.append(_module_text(slot, templates, open_modules) if slot.expanded else slot.counts_line)
     if listed_modules < len(modules):
