@@ -75,7 +75,7 @@ def test_plan_outcome_fails_on_unwaived_errors_only() -> None:
     from toolkit.engine.plan import PlanOutcome
 
     class _Saved:
-        class metadata:  # noqa: N801 - a stand-in for PlanMetadata
+        class metadata:
             has_changes = True
 
     failing = PlanOutcome("dev", _Saved(), rules=evaluate_plan(plan(BAD_ROLE)))  # type: ignore[arg-type]
@@ -143,7 +143,7 @@ def test_check_rules_result_lists_each_finding_per_environment(monkeypatch: pyte
     from toolkit.engine import plan as engine_plan
 
     class _Saved:
-        class metadata:  # noqa: N801
+        class metadata:
             has_changes = True
 
     def fake_plan_all(project: Any, offline: bool) -> Any:
