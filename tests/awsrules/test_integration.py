@@ -167,3 +167,17 @@ def test_markdown_section_does_not_render_html_from_the_configuration() -> None:
     evil = change("aws_iam_role.x", {"name": "x", "tags_all": {"<img src=x>": "1", "<IMG SRC=X>": "2"}})
     section = markdown_section(evaluate_plan(plan(evil)), 10_000)
     assert "<img" not in section.lower() and "&lt;img src=x&gt;" in section
+
+
+def test_on_emulator_environments_the_rules_report_without_failing() -> None:
+    from toolkit.awsrules.service import EMULATOR_REASON, check_plan, not_enforced_because
+    from toolkit.config import list_environments, load_environment
+    from toolkit.project import Project
+
+    project = Project(Path(__file__).resolve().parents[2])
+    reasons = {name: not_enforced_because(load_environment(project, name)) for name in list_environments(project)}
+    assert reasons["local"] == EMULATOR_REASON
+    assert reasons["dev"] == reasons["staging"] == reasons["prod"] == ""
+    report = check_plan(plan(BAD_ROLE), "local", None, not_enforced_because=EMULATOR_REASON)
+    [finding] = report.findings
+    assert not report.blocking and finding.waived_because == EMULATOR_REASON

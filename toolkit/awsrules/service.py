@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,29 @@ class RulesFailed(ToolkitError):
     """A plan AWS would reject: at least one unwaived error finding."""
 
 
-def check_plan(plan: dict[str, Any], environment: str | None, project_root: Path | None) -> RulesReport:
-    """Every rule over a plan document, with the project's waivers applied."""
-    return apply_waivers(evaluate_plan(plan), load_waivers(project_root), environment)
+EMULATOR_REASON = "an emulator environment: reported, not enforced (the emulator is not AWS and accepts these)"
+
+
+def check_plan(plan: dict[str, Any], environment: str | None, project_root: Path | None, *,
+               not_enforced_because: str = "") -> RulesReport:
+    """Every rule over a plan document, with the project's waivers applied; `not_enforced_because` reports every
+    finding without failing (an emulator environment), saying why."""
+    report = apply_waivers(evaluate_plan(plan), load_waivers(project_root), environment)
+    if not_enforced_because:
+        report.findings = [finding if finding.waived_because else replace(finding, waived_because=not_enforced_because)
+                           for finding in report.findings]
+    return report
+
+
+def not_enforced_because(config: Any) -> str:
+    """Why the rules only report for this environment ("" when they are enforced): one on the emulator (its
+    `emulator` settings, or a backend endpoint from the environment as the sandbox has)."""
+    settings = getattr(config, "settings", None)
+    if settings is None:
+        return ""
+    if getattr(settings, "emulator", None) is not None or getattr(settings.backend, "endpoint_from_env", None):
+        return EMULATOR_REASON
+    return ""
 
 
 def failure_message(report: RulesReport, environment: str) -> str:

@@ -54,12 +54,12 @@ class ApplyOutcome:
         }
 
 
-def check_aws_rules(environment: str, plan_json: dict[str, Any], project_root: Any) -> None:
+def check_aws_rules(environment: str, plan_json: dict[str, Any], project_root: Any, config: Any = None) -> None:
     """Refuse a plan with unwaived AWS apply-time rule findings (toolkit.awsrules), each finding listed."""
     from toolkit.awsrules.render import text_lines
-    from toolkit.awsrules.service import RulesFailed, check_plan, failure_message
+    from toolkit.awsrules.service import RulesFailed, check_plan, failure_message, not_enforced_because
 
-    report = check_plan(plan_json, environment, project_root)
+    report = check_plan(plan_json, environment, project_root, not_enforced_because=not_enforced_because(config))
     if report.blocking:
         lines = text_lines(report)
         raise RulesFailed(failure_message(report, environment) + "\n" + "\n".join(lines))
@@ -107,7 +107,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     if source is None:
         # A rollback (source) restores a configuration applied before: a rule added since must not stand
         # between an incident responder and it. Everything else AWS would reject is refused before approval.
-        check_aws_rules(environment, saved.load_json(), project.root)
+        check_aws_rules(environment, saved.load_json(), project.root, config)
     approval = check_approval(config, approve, prompt, summary.text())
 
     progress.step(environment, "checkpoint")

@@ -131,15 +131,16 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
     store = checkpoint_store_for(session.workspace.project, session.config)
     interrupted = interrupted_apply_warning(store, session.name)
     return PlanOutcome(session.name, saved, [interrupted] if interrupted else [],
-                       rules=aws_rules_report(plan_json, session.name, workspace.project.root))
+                       rules=aws_rules_report(plan_json, session.name, workspace.project.root, session.config))
 
 
-def aws_rules_report(plan_json: dict[str, Any], environment: str, project_root: Path) -> Any:
+def aws_rules_report(plan_json: dict[str, Any], environment: str, project_root: Path, config: Any = None) -> Any:
     """The AWS apply-time rules over a plan just made (docs/CHECKS.md): printed after it, failing it when AWS
-    would reject a change unless the project's waiver file waives that rule for that address."""
-    from toolkit.awsrules.service import check_plan
+    would reject a change unless the project's waiver file waives that rule for that address (on the emulator
+    they are reported, not enforced)."""
+    from toolkit.awsrules.service import check_plan, not_enforced_because
 
-    return check_plan(plan_json, environment, project_root)
+    return check_plan(plan_json, environment, project_root, not_enforced_because=not_enforced_because(config))
 
 
 def state_version(state: dict[str, Any] | None) -> tuple[str | None, int | None]:
