@@ -155,7 +155,7 @@ def _combined_table(results: list[Any]) -> str:
             lines.append(f"{result.environment:<{width}}  {'skipped':<10}  {result.reason}")
         else:
             summary = result.summary
-            status = "changes" if result.has_changes else "no changes"
+            status = "REJECTED" if result.rejected_by_aws else "changes" if result.has_changes else "no changes"
             lines.append(f"{result.environment:<{width}}  {status:<10}  {summary.add:>3}  {summary.change:>6}  "
                          f"{summary.replace:>7}  {summary.destroy:>7}")
     offline = [result for result in results if getattr(result, "saved", None) and result.saved.metadata.offline]

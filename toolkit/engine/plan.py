@@ -69,6 +69,7 @@ class PlanOutcome:
         metadata = self.saved.metadata
         return {
             "environment": self.environment, "status": "changes" if self.has_changes else "no changes",
+            "rejected_by_aws": self.rejected_by_aws,
             "exit_code": self.exit_code, "plan_id": metadata.plan_id, "plan_json": str(self.saved.plan_json),
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
