@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 
@@ -28,16 +28,22 @@ class Limit:
 
     def problems(self, value: str) -> list[str]:
         """What is wrong with `value` under this limit, in words (empty when it fits)."""
-        found: list[str] = []
-        if self.max_length is not None and len(value) > self.max_length:
-            found.append(f"is {len(value)} characters long (at most {self.max_length})")
-        if self.min_length is not None and len(value) < self.min_length:
-            found.append(f"is {len(value)} characters long (at least {self.min_length})")
-        if self.pattern and value and not _full_match(self.pattern, value):
-            found.append(f"does not match the allowed pattern {self.pattern}")
-        if self.enum and value not in self.enum:
-            found.append(f"is not one of {', '.join(self.enum)}")
-        return found
+        return list(_problems(self, value))
+
+
+@lru_cache(maxsize=65536)
+def _problems(limit: Limit, value: str) -> tuple[str, ...]:
+    """Cached: the same tag keys and values repeat on every resource of a plan."""
+    found: list[str] = []
+    if limit.max_length is not None and len(value) > limit.max_length:
+        found.append(f"is {len(value)} characters long (at most {limit.max_length})")
+    if limit.min_length is not None and len(value) < limit.min_length:
+        found.append(f"is {len(value)} characters long (at least {limit.min_length})")
+    if limit.pattern and value and not _full_match(limit.pattern, value):
+        found.append(f"does not match the allowed pattern {limit.pattern}")
+    if limit.enum and value not in limit.enum:
+        found.append(f"is not one of {', '.join(limit.enum)}")
+    return tuple(found)
 
 
 @cache
@@ -79,7 +85,20 @@ def _compiled(pattern: str) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
         return None, ()
 
 
+@cache
+def _ascii_compiled(pattern: str) -> re.Pattern[str] | None:
+    """The pattern for ASCII values: each Unicode class becomes its ASCII members."""
+    translated = pattern.replace(r"\p{L}", "A-Za-z").replace(r"\p{Z}", " ").replace(r"\p{N}", "0-9")
+    try:
+        return re.compile(translated)
+    except re.error:
+        return None
+
+
 def _full_match(pattern: str, value: str) -> bool:
+    if value.isascii():
+        compiled_ascii = _ascii_compiled(pattern)
+        return compiled_ascii is None or compiled_ascii.fullmatch(value) is not None
     compiled, categories = _compiled(pattern)
     if compiled is None:
         # A pattern Python cannot read is not a reason to refuse a value.

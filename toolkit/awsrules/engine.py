@@ -50,27 +50,31 @@ class RulesEngine:
             kept.update(rule.reads_types)
         self.view = PlanView(kept)
         self._findings: list[RuleFinding] = []
+        self._by_type: dict[tuple[bool, str], list[Rule]] = {}
 
     def add_change(self, entry: dict[str, Any]) -> None:
         """One `resource_changes` entry: the per-resource rules run now, so nothing else of it is kept."""
         resource = self.view.add_change(entry)
         if resource is not None:
-            self._run(self._immediate, resource)
+            self._run(False, resource)
 
     def set_configuration(self, configuration: Any) -> None:
         self.view.set_configuration(configuration)
 
     def finish(self) -> RulesReport:
         for resource in self.view.resources:
-            self._run(self._deferred, resource)
+            self._run(True, resource)
         findings = sorted(set(self._findings), key=lambda finding: (finding.address, finding.rule_id,
                                                                      finding.message))
         return RulesReport(findings, self.view.resource_count, len(self.rules))
 
-    def _run(self, rules: list[Rule], resource: Resource) -> None:
+    def _run(self, deferred: bool, resource: Resource) -> None:
+        key = (deferred, resource.type)
+        rules = self._by_type.get(key)
+        if rules is None:
+            pool = self._deferred if deferred else self._immediate
+            rules = self._by_type[key] = [rule for rule in pool if rule.applies_to(resource.type)]
         for rule in rules:
-            if not rule.applies_to(resource.type):
-                continue
             for problem in rule.check(resource, self.view):
                 self._findings.append(RuleFinding(rule.id, resource.address, problem.message, problem.severity))
 
