@@ -335,3 +335,53 @@ def test_every_rule_is_documented_with_its_source_in_checks_md() -> None:
     for rule in all_rules():
         assert f"`{rule.id}`" in text, rule.id
         assert any(source.url in text for source in rule.sources), rule.id
+
+
+# -- RDS major upgrades and parameter group replacement -------------------------------------------------------
+
+
+def _updated(address: str, before: dict[str, Any], after: dict[str, Any],
+             actions: tuple[str, ...] = ("update",)) -> dict[str, Any]:
+    entry = change(address, after, actions=actions)
+    entry["change"]["before"] = before
+    return entry
+
+
+def test_major_engine_upgrade_needs_allow_major_version_upgrade() -> None:
+    before = {"engine": "postgres", "engine_version": "14.10"}
+    upgrade = _updated("aws_db_instance.this", before, {"engine": "postgres", "engine_version": "15"})
+    [(_, _, _, message)] = findings(plan(upgrade), "AWS-RDS-002")
+    assert "major 14 to 15" in message and "allow_major_version_upgrade" in message
+    allowed = _updated("aws_db_instance.this", before, {"engine": "postgres", "engine_version": "15",
+                                                        "allow_major_version_upgrade": True})
+    minor = _updated("aws_db_instance.this", before, {"engine": "postgres", "engine_version": "14.11"})
+    created = change("aws_db_instance.new", {"engine": "postgres", "engine_version": "15"})
+    assert findings(plan(allowed, minor, created), "AWS-RDS-002") == []
+    mysql = _updated("aws_db_instance.m", {"engine": "mysql", "engine_version": "5.7.44"},
+                     {"engine": "mysql", "engine_version": "8.0.35"})
+    assert rule_ids(plan(mysql)) == {"AWS-RDS-002"}
+
+
+def test_a_parameter_group_destroyed_first_while_in_use_is_rejected() -> None:
+    group = _updated("aws_elasticache_parameter_group.this", {"name": "app-redis", "family": "redis6.x"},
+                     {"name": "app-redis", "family": "redis7"}, actions=("delete", "create"))
+    user = _updated("aws_elasticache_replication_group.this", {"parameter_group_name": "app-redis"},
+                    {"parameter_group_name": "app-redis"}, actions=("no-op",))
+    [(_, address, _, message)] = findings(plan(group, user), "AWS-PG-001")
+    assert address == "aws_elasticache_parameter_group.this"
+    assert "aws_elasticache_replication_group.this uses it" in message and "create_before_destroy" in message
+    # Nothing uses it (or its user is replaced too): nothing in the way.
+    assert findings(plan(group), "AWS-PG-001") == []
+    replaced_user = _updated("aws_elasticache_replication_group.this", {"parameter_group_name": "app-redis"},
+                             {"parameter_group_name": "app-redis"}, actions=("delete", "create"))
+    assert findings(plan(group, replaced_user), "AWS-PG-001") == []
+
+
+def test_a_parameter_group_created_first_under_the_same_name_is_rejected() -> None:
+    same_name = _updated("aws_db_parameter_group.this", {"name": "app-pg15"}, {"name": "app-pg15"},
+                         actions=("create", "delete"))
+    assert rule_ids(plan(same_name)) == {"AWS-PG-001"}
+    prefixed = _updated("aws_db_parameter_group.this", {"name": "app-pg15-2024"}, {"name": None},
+                        actions=("create", "delete"))
+    prefixed["change"]["after_unknown"] = {"name": True}
+    assert findings(plan(prefixed), "AWS-PG-001") == []

@@ -82,6 +82,20 @@ class Resource:
     after_unknown: Any = False
     after_sensitive: Any = False
     index: Any = None
+    actions: tuple[str, ...] = ("create",)
+    # The prior values of an update or a replacement (None for a create); sensitive ones are left out.
+    before: dict[str, Any] | None = None
+
+    def before_value(self, attribute: str) -> Any:
+        return self.before.get(attribute) if isinstance(self.before, dict) else None
+
+    @property
+    def replaced_destroy_first(self) -> bool:
+        return self.actions == ("delete", "create")
+
+    @property
+    def replaced_create_first(self) -> bool:
+        return self.actions == ("create", "delete")
 
     @property
     def config_address(self) -> str:

@@ -67,6 +67,8 @@ class PlanView:
         # The types rules read after the whole plan is in (cross-resource rules); None keeps every resource.
         self.kept_types = None if kept_types is None else frozenset(kept_types)
         self.resources: list[Resource] = []
+        # Kept types only, unchanged by the plan: looked up by rules, never checked themselves.
+        self.unchanged: list[Resource] = []
         self._modules: dict[tuple[str, ...], _Module] = {}
         self.resource_count = 0
 
@@ -80,20 +82,27 @@ class PlanView:
         if not isinstance(change, dict):
             return None
         actions = change.get("actions") or []
-        if not _SENT_ACTIONS.intersection(actions if isinstance(actions, list) else []):
-            return None
+        actions = tuple(str(action) for action in actions) if isinstance(actions, list) else ()
         resource_type = str(entry.get("type", ""))
         after = change.get("after")
         if not isinstance(after, dict):
             return None
-        self.resource_count += 1
+        before = change.get("before")
         resource = Resource(
             address=str(entry.get("address", "")), type=resource_type, name=str(entry.get("name", "")),
             module_address=str(entry.get("module_address") or ""), after=after,
             after_unknown=change.get("after_unknown", False), after_sensitive=change.get("after_sensitive", False),
-            index=entry.get("index"),
+            index=entry.get("index"), actions=actions,
+            before=before if isinstance(before, dict) and change.get("before_sensitive") is not True else None,
         )
-        if self.kept_types is None or resource_type in self.kept_types:
+        kept = self.kept_types is None or resource_type in self.kept_types
+        if not _SENT_ACTIONS.intersection(actions):
+            # Unchanged resources send nothing, but a cross-resource rule may need them (what uses a group).
+            if kept and actions == ("no-op",):
+                self.unchanged.append(resource)
+            return None
+        self.resource_count += 1
+        if kept:
             self.resources.append(resource)
         return resource
 
@@ -118,8 +127,10 @@ class PlanView:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def of_type(self, *types: str) -> list[Resource]:
-        return [resource for resource in self.resources if resource.type in types]
+    def of_type(self, *types: str, unchanged: bool = False) -> list[Resource]:
+        """The changed resources of these types (and, with `unchanged`, the ones the plan leaves as they are)."""
+        pool = self.resources + self.unchanged if unchanged else self.resources
+        return [resource for resource in pool if resource.type in types]
 
     def expression(self, resource: Resource, attribute: str) -> Any:
         """The configuration's expression for a top-level argument of the resource, or None when not written."""

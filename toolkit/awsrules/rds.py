@@ -63,3 +63,38 @@ RULES = (
     Rule("AWS-RDS-001", "No kms_key_id on same-Region read replicas", ("aws_db_instance",), (SOURCE,),
          check_replica_kms, deferred=True),
 )
+
+
+MAJOR_UPGRADE = Source("RDS API: ModifyDBInstance, AllowMajorVersionUpgrade (required for a major version change)",
+                       "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html")
+
+
+def _major(version: object, engine: object) -> str | None:
+    """PostgreSQL 10+ majors are the first number ("15.4" → "15"); MySQL and older PostgreSQL use two ("5.7")."""
+    if not isinstance(version, str) or not version:
+        return None
+    parts = version.split(".")
+    if isinstance(engine, str) and "postgres" in engine and parts[0].isdigit() and int(parts[0]) >= 10:
+        return parts[0]
+    return ".".join(parts[:2])
+
+
+def check_major_upgrade(resource: Resource, view: PlanView) -> Iterator[Problem]:
+    if resource.actions != ("update",):
+        return
+    engine = resource.get("engine")
+    before, after = _major(resource.before_value("engine_version"), engine), _major(resource.get("engine_version"),
+                                                                                    engine)
+    if before is None or after is None or before == after:
+        return
+    if resource.get("allow_major_version_upgrade") is True:
+        return
+    yield Problem(f"engine_version goes from major {before} to {after} without allow_major_version_upgrade = true: "
+                  "RDS refuses the modification; set allow_major_version_upgrade (and plan the upgrade's downtime)")
+
+
+RULES = (
+    *RULES,
+    Rule("AWS-RDS-002", "Major engine upgrades set allow_major_version_upgrade",
+         ("aws_db_instance", "aws_rds_cluster"), (MAJOR_UPGRADE,), check_major_upgrade),
+)

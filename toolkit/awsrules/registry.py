@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from toolkit.awsrules import cloudwatch, ecs, elasticache, names, rds, s3, tags, waf
+from toolkit.awsrules import cloudwatch, ecs, elasticache, names, parameter_groups, rds, s3, tags, waf
 from toolkit.awsrules.base import Rule
 from toolkit.errors import UsageError
 
@@ -12,7 +12,7 @@ from toolkit.errors import UsageError
 @cache
 def all_rules() -> tuple[Rule, ...]:
     return (*tags.RULES, *names.RULES, *rds.RULES, *elasticache.RULES, *s3.RULES, *ecs.RULES, *waf.RULES,
-            *cloudwatch.RULES)
+            *cloudwatch.RULES, *parameter_groups.RULES)
 
 
 def rule_by_id(rule_id: str) -> Rule:
