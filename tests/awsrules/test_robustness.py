@@ -115,3 +115,19 @@ def test_many_distinct_findings_are_cut_to_the_markdown_budget() -> None:
     section = markdown_section(report, 10_000)
     assert len(section.encode("utf-8")) <= 10_000
     assert section.startswith("\n### 🛑 Would be rejected by AWS: 3000") and "more: run `toolkit review`" in section
+
+
+def test_tags_are_checked_when_only_tags_all_is_unknown() -> None:
+    role = change("aws_iam_role.a", {"name": "a", "tags": {"Team": "x", "team": "y"}, "tags_all": None},
+                  unknown={"tags_all": True})
+    assert [finding.rule_id for finding in evaluate_plan(plan(role)).findings] == ["AWS-TAG-001"]
+
+
+def test_default_iam_paths_and_arn_function_names_pass() -> None:
+    role = change("aws_iam_role.a", {"name": "a", "path": "/"})
+    service_role = change("aws_iam_role.b", {"name": "b", "path": "/service-role/"})
+    function = change("aws_lambda_function.f", {
+        "function_name": "arn:aws:lambda:sa-east-1:123456789012:function:migrations-runner"})
+    assert evaluate_plan(plan(role, service_role, function)).findings == []
+    bad_path = change("aws_iam_role.c", {"name": "c", "path": "service"})
+    assert [finding.rule_id for finding in evaluate_plan(plan(bad_path)).findings] == ["AWS-NAME-001"]

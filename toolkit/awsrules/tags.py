@@ -53,11 +53,10 @@ def _shapes_for(resource_type: str) -> _TagShapes | None:
 
 
 def _tags(resource: Resource) -> dict[str, object] | None:
-    """The tags sent to AWS, or None when they are unknown or the type has none."""
+    """The tags sent to AWS: `tags_all`, or `tags` when `tags_all` is known only after apply (a mistake in
+    `tags` is one in `tags_all` too); None when neither is known or the type has none."""
     for attribute in ("tags_all", "tags"):
         value = resource.get(attribute)
-        if value is UNKNOWN:
-            return None
         if isinstance(value, dict):
             return value
     return None
