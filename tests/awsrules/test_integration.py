@@ -181,3 +181,16 @@ def test_on_emulator_environments_the_rules_report_without_failing() -> None:
     report = check_plan(plan(BAD_ROLE), "local", None, not_enforced_because=EMULATOR_REASON)
     [finding] = report.findings
     assert not report.blocking and finding.waived_because == EMULATOR_REASON
+
+
+def test_a_review_with_thousands_of_findings_stays_one_comment(outside_any_project: Path) -> None:
+    from toolkit.review.markdown import GITHUB_COMMENT_LIMIT, render_markdown
+    from toolkit.review.service import load_review
+
+    changes = [change(f"aws_lb.lb{index}", {"name": f"{'n' * 40}{index}", "tags_all": {"A": "1", "a": "2"}})
+               for index in range(3_000)]
+    review = load_review(str(_plan_file(outside_any_project, *changes)), "dev")
+    text = render_markdown(review)
+    review.plan.close()
+    assert len(text.encode("utf-8")) <= GITHUB_COMMENT_LIMIT
+    assert text.index("Would be rejected by AWS") < text.index("Changes")
