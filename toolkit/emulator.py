@@ -13,10 +13,10 @@ and one whose endpoint variable is unset is refused before any AWS call.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from urllib.parse import urlsplit
 
+from toolkit.aws import is_loopback_url
 from toolkit.errors import RenderError
 
 OVERRIDE_FILE = "emulator_override.tf"
@@ -24,6 +24,8 @@ STAGED_OVERRIDE_FILE = "toolkit_emulator_override.tf"
 # The emulator accepts any signature; these are moto's documented test keys, never real ones.
 TEST_ACCESS_KEY = "testing"
 TEST_SECRET_KEY = "testing"
+TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
+                    "AWS_SESSION_TOKEN": "testing"}
 # Every service the modules call (provider 6 `endpoints` names), so none falls through to a real AWS endpoint.
 SERVICES = (
     "acm", "appautoscaling", "backup", "budgets", "cloudfront", "cloudtrail", "cloudwatch", "codedeploy", "ec2",
@@ -47,12 +49,7 @@ def emulator_endpoint(environment: str, variable: str) -> str:
 
 def check_loopback(environment: str, variable: str, value: str) -> None:
     parts = urlsplit(value)
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if parts.scheme not in ("http", "https") or not loopback or parts.username or parts.password:
+    if parts.scheme not in ("http", "https") or not is_loopback_url(value) or parts.username or parts.password:
         raise RenderError(f"envs/{environment}.yaml: {variable}={value!r} is not an emulator on this machine: an "
                           "emulator environment only talks to http://127.0.0.1:PORT (or localhost, [::1])")
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.checks.stub import refuse_stub_config
 from toolkit.config import EnvironmentConfig
-from toolkit.emulator import OVERRIDE_FILE, STAGED_OVERRIDE_FILE
+from toolkit.emulator import OVERRIDE_FILE, STAGED_OVERRIDE_FILE, TEST_CREDENTIALS
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError, GuardError
@@ -80,6 +80,11 @@ class Workspace:
         if self.endpoint_url:
             # The emulator endpoint is not a secret and not a config value: it reaches the root as TF_VAR_*.
             variables[ENDPOINT_TERRAFORM_VARIABLE] = self.endpoint_url
+        if self.config.settings.emulator is not None:
+            # The emulator's test keys for the backend and providers: an operator's real ones never go there.
+            for name in ("AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"):
+                variables.pop(name, None)
+            variables.update(TEST_CREDENTIALS)
         return variables
 
     def terraform(self, binary: TerraformBinary, progress: Progress | None = None) -> Terraform:
