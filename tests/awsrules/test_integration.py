@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,8 @@ def test_check_rules_result_lists_each_finding_per_environment(monkeypatch: pyte
     """run_rules_check over stand-in plans (the real offline plans are slow: tests/engine covers them)."""
     from toolkit.awsrules import check
     from toolkit.engine import plan as engine_plan
+    # The module, not the function toolkit.engine re-exports under the same name.
+    engine_plan_all = importlib.import_module("toolkit.engine.plan_all")
 
     class _Saved:
         class metadata:
@@ -148,12 +151,12 @@ def test_check_rules_result_lists_each_finding_per_environment(monkeypatch: pyte
 
     def fake_plan_all(project: Any, offline: bool) -> Any:
         assert offline
-        return engine_plan.PlanAllOutcome([
+        return engine_plan_all.PlanAllOutcome([
             engine_plan.PlanOutcome("dev", _Saved(), rules=evaluate_plan(plan(BAD_ROLE))),  # type: ignore[arg-type]
-            engine_plan.PlanSkipped("sandbox", "emulator-only"),
+            engine_plan_all.PlanSkipped("sandbox", "emulator-only"),
         ])
 
-    monkeypatch.setattr(engine_plan, "plan_all", fake_plan_all)
+    monkeypatch.setattr(engine_plan_all, "plan_all", fake_plan_all)
     result = check.run_rules_check(tmp_path)
     assert result.status == "failed" and result.counts["errors"] == 1
     [finding] = result.findings

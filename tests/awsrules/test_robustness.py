@@ -80,7 +80,7 @@ def test_the_sandbox_plan_fixture_has_no_errors() -> None:
 def test_the_review_reader_path_finds_what_the_document_path_finds(tmp_path: Path) -> None:
     """The review feeds the rules entry by entry from its streaming reader, with a small chunk so the window
     slides; the configuration is read back from its byte span. Both paths must agree."""
-    from toolkit.review.reader import read_plan
+    from toolkit.plans.reader import read_plan
 
     document = json.loads((FIXTURES / "offline_prod.json").read_text(encoding="utf-8"))
     path = tmp_path / "plan.json"

@@ -11,7 +11,8 @@ from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
 def run_rules_check(root: Path) -> CheckResult:
     """Plan every environment offline (emulator-only ones are skipped) and run the rules on each plan."""
     from toolkit.awsrules.render import grouped
-    from toolkit.engine.plan import PlanFailure, PlanOutcome, PlanSkipped, plan_all
+    from toolkit.engine.plan import PlanOutcome
+    from toolkit.engine.plan_all import PlanFailure, PlanSkipped, plan_all
     from toolkit.project import Project
 
     started = time.perf_counter()
