@@ -11,7 +11,8 @@ from toolkit.review.render_json import write_json
 
 TOP_LEVEL_KEYS = [
     "schema_version", "environment", "source", "terraform_version", "format_version", "errored", "offline",
-    "summary_line", "cost_line", "cost", "summary", "warnings", "failed_checks", "outputs", "changes", "drift",
+    "summary_line", "cost_line", "cost", "summary", "rejected_by_aws", "warnings", "failed_checks", "outputs",
+    "changes", "drift",
 ]
 CHANGE_KEYS = {
     "address", "module", "mode", "type", "name", "action", "group", "actions", "action_reason",

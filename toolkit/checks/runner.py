@@ -11,7 +11,7 @@ from pathlib import Path
 from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
 from toolkit.errors import ToolkitError, UsageError
 
-CHECK_NAMES = ("fmt", "schema", "validate", "tests", "contract", "checkov")
+CHECK_NAMES = ("fmt", "schema", "validate", "tests", "rules", "contract", "checkov")
 ERROR = "error"
 
 
@@ -61,6 +61,11 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_tests_check(targets.root)
 
+    def rules() -> CheckResult:
+        from toolkit.awsrules.check import run_rules_check
+
+        return run_rules_check(targets.root)
+
     def contract() -> CheckResult:
         from toolkit.checks.contract import run_contract_check
 
@@ -71,8 +76,8 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_checkov_check(targets.root, targets.directories)
 
-    return {"fmt": fmt, "schema": schema, "validate": validate, "tests": tests, "contract": contract,
-            "checkov": checkov}
+    return {"fmt": fmt, "schema": schema, "validate": validate, "tests": tests, "rules": rules,
+            "contract": contract, "checkov": checkov}
 
 
 def run_checks(targets: CheckTargets, selected: Iterable[str] = (), *, write_docs: bool = False) -> list[CheckResult]:

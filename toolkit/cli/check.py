@@ -25,6 +25,11 @@ def register(app: typer.Typer) -> None:
             help="Run only `terraform test` of every module (modules/*/tests) and of terraform/tests, each "
                  "environment's file with its rendered tfvars, against the offline stub providers (combinable).",
         ),
+        rules: bool = typer.Option(
+            False, "--rules",
+            help="Run only the AWS apply-time rules (docs/CHECKS.md) on the offline plan of every environment "
+                 "(combinable).",
+        ),
         docs: bool = typer.Option(
             False, "--docs", "--contract", help="Run only the module contract and README table check (combinable)."
         ),
@@ -36,7 +41,8 @@ def register(app: typer.Typer) -> None:
         output_format: TextOrJsonFormat = TextOrJson.text,
         json_alias: JsonAlias = False,
     ) -> None:
-        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, tests, contract/docs, checkov.
+        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, tests, rules, contract/docs,
+        checkov.
 
         Prints the problems (file:line: address: message) and a summary table; exits non-zero when
         any check fails. With no selection every check runs.
@@ -50,7 +56,7 @@ def register(app: typer.Typer) -> None:
         selected = [
             name
             for name, chosen in (("fmt", fmt), ("schema", schema), ("validate", validate), ("tests", tests),
-                                 ("contract", docs), ("checkov", checkov))
+                                 ("rules", rules), ("contract", docs), ("checkov", checkov))
             if chosen
         ]
         results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)

@@ -46,7 +46,9 @@ def plan_command(
     """Render, init and plan; save the plan, plan.json and its metadata under .toolkit/envs/ENV/plans/.
 
     Exit code as terraform's -detailed-exitcode: 0 no changes, 2 changes present, 1 error
-    (--all: 1 if any failed, else 2 if any has changes).
+    (--all: 1 if any failed, else 2 if any has changes). A plan AWS would reject (the AWS apply-time
+    rules of docs/CHECKS.md) is saved, its findings printed, and the command exits 1; waive a rule for
+    an address only in aws-rules-waivers.yaml, with a reason.
 
     Example: toolkit plan staging    (or: toolkit plan --all --format json; offline: toolkit plan prod --offline;
     a branch's changes only: toolkit plan prod --offline --against merge-base)
@@ -101,6 +103,7 @@ def plan_command(
                 plan_json = outcome.saved.plan_json.parent.parent / "latest" / "plan.json"
                 typer.echo(f"Saved: {_relative(project.root, plan_json)}  "
                            f"(next: toolkit review {environment}; toolkit apply {environment})")
+            _print_rules(outcome)
         raise typer.Exit(outcome.exit_code)
     combined = plan_all(project, lock_timeout=timeout, progress=progress, offline=offline)
     if as_json:
@@ -109,11 +112,28 @@ def plan_command(
     else:
         typer.echo(_combined_table(combined.results))
         for result in combined.results:
+            _print_rules(result, heading=True)
             for warning in getattr(result, "warnings", []):
                 typer.echo(f"Warning: {result.environment}: {warning}", err=True)
             if isinstance(result, PlanFailure):
                 typer.echo(f"Error: {result.environment}: {result.message}", err=True)
     raise typer.Exit(combined.exit_code)
+
+
+def _print_rules(outcome: Any, *, heading: bool = False) -> None:
+    """The AWS apply-time rules' findings after the plan (docs/CHECKS.md), and the error when they fail it."""
+    from toolkit.awsrules.render import text_lines
+    from toolkit.awsrules.service import failure_message
+
+    report = getattr(outcome, "rules", None)
+    if report is None or (not report.findings and not report.unused_waivers):
+        return
+    lines = text_lines(report)
+    if heading:
+        typer.echo(f"\n{outcome.environment}:")
+    typer.echo("\n".join(lines))
+    if report.blocking:
+        typer.echo(f"Error: {failure_message(report, outcome.environment)}", err=True)
 
 
 def warn_about_interrupted_apply(project: Any, environment: str, offline: bool) -> None:
@@ -152,7 +172,7 @@ def _combined_table(results: list[Any]) -> str:
             lines.append(f"{result.environment:<{width}}  {'skipped':<10}  {result.reason}")
         else:
             summary = result.summary
-            status = "changes" if result.has_changes else "no changes"
+            status = "REJECTED" if result.rejected_by_aws else "changes" if result.has_changes else "no changes"
             lines.append(f"{result.environment:<{width}}  {status:<10}  {summary.add:>3}  {summary.change:>6}  "
                          f"{summary.replace:>7}  {summary.destroy:>7}")
     offline = [result for result in results if getattr(result, "saved", None) and result.saved.metadata.offline]

@@ -59,6 +59,17 @@ class ApplyOutcome:
         }
 
 
+def check_aws_rules(environment: str, plan_json: dict[str, Any], project_root: Any, config: Any = None) -> None:
+    """Refuse a plan with unwaived AWS apply-time rule findings (toolkit.awsrules), each finding listed."""
+    from toolkit.awsrules.render import text_lines
+    from toolkit.awsrules.service import RulesFailed, check_plan, failure_message, not_enforced_because
+
+    report = check_plan(plan_json, environment, project_root, not_enforced_because=not_enforced_because(config))
+    if report.blocking:
+        lines = text_lines(report)
+        raise RulesFailed(failure_message(report, environment) + "\n" + "\n".join(lines))
+
+
 def apply_environment(project: Project, environment: str, *, auto: bool = False, approve: str | None = None,
                       allow_destroy: list[str] | None = None, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
                       prompt: Prompt | None = None, progress: Progress | None = None,
@@ -96,6 +107,10 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     applied_plan = terraform.show_json(saved.plan_file)
     summary = check_reviewed_plan(environment, metadata.plan_id, applied_plan, saved.load_json(), metadata.summary)
     check_stateful_destroys(environment, applied_plan, list(allow_destroy or []))
+    if source is None:
+        # A rollback (source) restores a configuration applied before: a rule added since must not stand
+        # between an incident responder and it. Everything else AWS would reject is refused before approval.
+        check_aws_rules(environment, saved.load_json(), project.root, config)
     approval = check_approval(config, approve, prompt, summary.text())
 
     progress.step(environment, "checkpoint (under the state lock)")

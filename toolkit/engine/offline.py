@@ -20,7 +20,7 @@ from pathlib import Path
 from toolkit.clock import iso, utc_now
 from toolkit.config import load_environment
 from toolkit.config.environment import EnvironmentConfig
-from toolkit.engine.plan import PlanOutcome
+from toolkit.engine.plan import PlanOutcome, aws_rules_report
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.redact import redact_plan
 from toolkit.engine.render import prepare_render, render_environment
@@ -124,7 +124,8 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
             shutil.rmtree(plan_folder, ignore_errors=True)
             raise
     progress.step(environment, f"offline plan saved: {project.display(plan_folder / 'plan.json')}")
-    return PlanOutcome(environment, SavedPlan(plan_folder, metadata))
+    return PlanOutcome(environment, SavedPlan(plan_folder, metadata),
+                       rules=aws_rules_report(plan_json, environment, project.root))
 
 
 def stub_terraform(project: Project, environment: str, root_dir: Path, run_dir: Path, *, binary: TerraformBinary,

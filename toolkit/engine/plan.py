@@ -43,6 +43,13 @@ class PlanOutcome:
     saved: SavedPlan
     # Things the user must know before applying (an interrupted earlier apply); printed to stderr always.
     warnings: list[str] = field(default_factory=list)
+    # The AWS apply-time rules' report on this plan (toolkit.awsrules); None when they did not run.
+    rules: Any = None
+
+    @property
+    def rejected_by_aws(self) -> bool:
+        """Unwaived findings of the AWS apply-time rules: the plan fails (exit 1) though it is saved."""
+        return self.rules is not None and bool(self.rules.blocking)
 
     @property
     def has_changes(self) -> bool:
@@ -54,19 +61,22 @@ class PlanOutcome:
 
     @property
     def exit_code(self) -> int:
-        """terraform's -detailed-exitcode: 0 no changes, 2 changes present."""
+        """terraform's -detailed-exitcode: 0 no changes, 2 changes present; 1 when AWS would reject the plan."""
+        if self.rejected_by_aws:
+            return 1
         return 2 if self.has_changes else 0
 
     def as_dict(self) -> dict[str, Any]:
         metadata = self.saved.metadata
         return {
             "environment": self.environment, "status": "changes" if self.has_changes else "no changes",
+            "rejected_by_aws": self.rejected_by_aws,
             "exit_code": self.exit_code, "plan_id": metadata.plan_id, "plan_json": str(self.saved.plan_json),
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
             "offline": metadata.offline, "offline_base": metadata.offline_base,
             "resources_by_module": self.resources_by_module(),
-            "warnings": self.warnings,
+            "warnings": self.warnings, "aws_rules": self.rules.as_dict() if self.rules is not None else None,
         }
 
     def resources_by_module(self) -> dict[str, int]:
@@ -129,7 +139,17 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
 
     store = checkpoint_store_for(session.workspace.project, session.config)
     interrupted = interrupted_apply_warning(store, session.name)
-    return PlanOutcome(session.name, saved, [interrupted] if interrupted else [])
+    return PlanOutcome(session.name, saved, [interrupted] if interrupted else [],
+                       rules=aws_rules_report(plan_json, session.name, workspace.project.root, session.config))
+
+
+def aws_rules_report(plan_json: dict[str, Any], environment: str, project_root: Path, config: Any = None) -> Any:
+    """The AWS apply-time rules over a plan just made (docs/CHECKS.md): printed after it, failing it when AWS
+    would reject a change unless the project's waiver file waives that rule for that address (on the emulator
+    they are reported, not enforced)."""
+    from toolkit.awsrules.service import check_plan, not_enforced_because
+
+    return check_plan(plan_json, environment, project_root, not_enforced_because=not_enforced_because(config))
 
 
 def state_version(state: dict[str, Any] | None) -> tuple[str | None, int | None]:

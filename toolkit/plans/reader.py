@@ -76,6 +76,8 @@ class PlanDocument:
     # `default` values of sensitive variables: configuration holds them in plain text.
     sensitive_variable_defaults: list[Any] = field(default_factory=list)
     errored: bool = False
+    # Byte span of the `configuration` object, read again on demand (the AWS rules follow its references).
+    configuration_span: tuple[int, int] | None = None
 
     _handle: BinaryIO | None = field(default=None, repr=False, compare=False)
 
@@ -92,6 +94,19 @@ class PlanDocument:
             raise PlanFormatError(f"{self.source} changed while it was being reviewed: run the review again")
         change = entry.get("change")
         return change if isinstance(change, dict) else {}
+
+    def load_configuration(self) -> dict[str, Any]:
+        """The plan's `configuration` object ({} when the plan has none): one entry per block, not per instance."""
+        if self.configuration_span is None:
+            return {}
+        if self._handle is None:
+            self._handle = self.source.open("rb")
+        start, end = self.configuration_span
+        try:
+            configuration = json.loads(os.pread(self._handle.fileno(), end - start, start))
+        except ValueError:
+            raise PlanFormatError(f"{self.source} changed while it was being reviewed: run the review again") from None
+        return configuration if isinstance(configuration, dict) else {}
 
     def close(self) -> None:
         """Close the file kept open for load_change (it is opened again when needed)."""
@@ -417,9 +432,11 @@ class _PlanParser:
             elif key == "errored":
                 plan.errored = self._take(value_start) is True
             elif key == "configuration":
+                configuration_start = self.window.byte_of(value_start)
                 plan.sensitive_variable_names, plan.sensitive_variable_defaults = self._sensitive_variables(
                     value_start
                 )
+                plan.configuration_span = (configuration_start, self.window.byte_of(self._cursor))
             else:
                 self._skip(value_start)
         trailing = self._skip_whitespace(self._cursor)

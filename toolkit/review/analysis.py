@@ -543,6 +543,8 @@ class Review:
     # The plan's monthly cost (toolkit/cost), or why it could not be estimated.
     cost: Any = None
     cost_problem: str = ""
+    # The AWS apply-time rules' report (toolkit.awsrules.RulesReport): the review's first section.
+    aws_rules: Any = None
 
     def cost_line(self) -> str:
         """One line for the summary: the monthly cost change, or why there is none."""

@@ -148,7 +148,9 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     budget = _Budget(limit - _RESERVE)
     environment = review.environment
 
-    head = templates.header(review, marker(environment), _meta_line(review))
+    # What AWS would reject comes first, right under the summary line (docs/CHECKS.md "rules").
+    aws_rules = _aws_rules_section(review, limit)
+    head = templates.header(review, marker(environment), _meta_line(review), aws_rules)
     warnings = ""
     if review.warnings:
         warnings = templates.warnings_full(review.warnings)
@@ -224,6 +226,19 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     if hidden_changes or hidden_diffs or hidden_drift:
         parts.append(templates.notice(environment, hidden_changes + hidden_drift, hidden_diffs))
     return "".join(parts)
+
+
+# The AWS rules' section takes at most this share of the comment (it groups and then drops addresses to fit).
+_AWS_RULES_SHARE = 0.25
+
+
+def _aws_rules_section(review: Review, limit: int) -> str:
+    """The first section after the summary: what AWS would refuse at apply time (toolkit.awsrules)."""
+    if review.aws_rules is None:
+        return ""
+    from toolkit.awsrules.render import markdown_section
+
+    return markdown_section(review.aws_rules, int(limit * _AWS_RULES_SHARE))
 
 
 # The cost section lists at most this many changes and unpriced items: it stays a few KB in any plan.

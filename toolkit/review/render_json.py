@@ -1,7 +1,8 @@
 """`--format json`: a stable schema for machines, written change by change.
 
 Schema (version 1): `summary` counts, `summary_line`, `cost_line` and `cost` (toolkit/cost; null when
-not estimated), `warnings`, `changes` (address, module, type,
+not estimated), `rejected_by_aws` (the AWS apply-time rules: findings with rule, address, severity, message,
+waived), `warnings`, `changes` (address, module, type,
 actions, reasons, attribute diffs for updates and replaces), `drift`, `outputs`, `failed_checks`.
 Attribute values are shown the way the review prints them: JSON text of the value (`"a"`, `3`,
 `null`), or the bare placeholders `(sensitive)` / `(known after apply)`, which are not valid JSON
@@ -51,6 +52,8 @@ def write_json(review: Review, out: TextIO) -> None:
         "cost_line": review.cost_line(),
         "cost": _cost(review),
         "summary": review.summary.as_dict(),
+        # toolkit.awsrules: what AWS would refuse at apply time (null when the rules did not run).
+        "rejected_by_aws": review.aws_rules.as_dict() if review.aws_rules is not None else None,
         "warnings": [
             {
                 "address": warning.address,

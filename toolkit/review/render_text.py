@@ -46,6 +46,17 @@ def write_text(review: Review, out: TextIO, *, color: bool) -> None:
         out.write("\n")
 
 
+def _aws_rules(review: Review, paint: _Painter) -> Iterator[str]:
+    """The first section: what AWS would refuse (toolkit.awsrules), every finding."""
+    if review.aws_rules is None or not review.aws_rules.findings:
+        return
+    from toolkit.awsrules.render import text_lines
+
+    yield ""
+    for line in text_lines(review.aws_rules, addresses_per_group=1_000_000):
+        yield paint(line, "red", "bold") if not line.startswith(" ") and "warnings" not in line else line
+
+
 def _lines(review: Review, paint: _Painter) -> Iterator[str]:
     plan = review.plan
     summary = review.summary
@@ -60,6 +71,7 @@ def _lines(review: Review, paint: _Painter) -> Iterator[str]:
         yield f"Also: {summary.extras()}."
     if plan.errored:
         yield paint("The plan run ERRORED: this plan is incomplete and cannot be applied.", "red", "bold")
+    yield from _aws_rules(review, paint)
     if review.warnings:
         yield ""
         yield paint(f"DATA AT RISK ({len(review.warnings)})", "red", "bold")

@@ -47,11 +47,13 @@ def load_review(target: str, environment: str | None = None, *, every_diff: bool
                 offline: bool = False) -> Review:
     """Find and read the plan. `every_diff`: the output lists every diff (json, text), so compute them
     while reading instead of parsing each change a second time."""
+    from toolkit.awsrules.service import RulesCollector
     from toolkit.cost.estimate import CostCollector
     from toolkit.cost.service import review_cost
 
     location = locate_plan(target, environment, offline=offline)
-    collector = CostCollector(diffs_while_reading if every_diff else None)
+    rules = RulesCollector(diffs_while_reading if every_diff else None)
+    collector = CostCollector(rules)
     plan = read_plan(location.path, on_entry=collector)
     metadata = _with_offline_evidence(location.path, read_metadata(location.path))
     from toolkit.review.bucket_objects import object_counter
@@ -63,7 +65,19 @@ def load_review(target: str, environment: str | None = None, *, every_diff: bool
         from toolkit.cost.service import base_label
 
         review.cost.base = base_label(metadata)
+    review.aws_rules = rules.finish(plan.load_configuration(), location.environment, _project_root())
     return review
+
+
+def _project_root() -> Path | None:
+    """Where the waiver file is: the project the review runs in, if any (a plan file can be reviewed anywhere)."""
+    from toolkit.errors import ToolkitError
+    from toolkit.project import Project
+
+    try:
+        return Project.discover().root
+    except ToolkitError:
+        return None
 
 
 def write_review(review: Review, output_format: str, out: TextIO, *, color: bool = False) -> None:

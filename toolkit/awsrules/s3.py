@@ -1,0 +1,68 @@
+"""S3 lifecycle: transition minimums that PutBucketLifecycleConfiguration enforces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from toolkit.awsrules.base import Problem, Resource, Rule, Source
+
+TRANSITION = Source("Amazon S3 API: Transition, Days (STANDARD_IA and ONEZONE_IA need at least 30)",
+                    "https://docs.aws.amazon.com/AmazonS3/latest/API/API_Transition.html")
+CONSTRAINTS = Source("Amazon S3 User Guide: constraints and considerations for transitions (30 days in "
+                     "STANDARD_IA/ONEZONE_IA before the next transition)",
+                     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html")
+INFREQUENT = ("STANDARD_IA", "ONEZONE_IA")
+MINIMUM_DAYS = 30
+
+
+def _days(transition: dict[str, Any], key: str) -> int | None:
+    value = transition.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _check_transitions(rule_id: str, transitions: list[dict[str, Any]], key: str, what: str,
+                       expiration_days: int | None) -> Iterator[Problem]:
+    known = [(days, str(item.get("storage_class"))) for item in transitions
+             if (days := _days(item, key)) is not None and isinstance(item.get("storage_class"), str)]
+    for days, storage_class in known:
+        if storage_class in INFREQUENT and days < MINIMUM_DAYS:
+            yield Problem(f'rule "{rule_id}": {what} to {storage_class} after {days} day(s): S3 refuses fewer than '
+                          f"{MINIMUM_DAYS} days for {storage_class}; set {key} to {MINIMUM_DAYS} or more")
+    for days, storage_class in known:
+        for later_days, later_class in known:
+            too_soon = days <= later_days < days + MINIMUM_DAYS
+            if storage_class in INFREQUENT and later_class != storage_class and too_soon:
+                yield Problem(f'rule "{rule_id}": {what} to {later_class} on day {later_days} is less than '
+                              f"{MINIMUM_DAYS} days after the one to {storage_class} (day {days}): S3 refuses it; "
+                              f"move it to day {days + MINIMUM_DAYS} or later")
+    if expiration_days is not None:
+        for days, storage_class in known:
+            if expiration_days <= days:
+                yield Problem(f'rule "{rule_id}": expiration after {expiration_days} day(s) is not after the '
+                              f"{what} to {storage_class} (day {days}): S3 refuses it; expire later or drop the "
+                              "transition")
+
+
+def check_lifecycle(resource: Resource, view: Any) -> Iterator[Problem]:
+    for index, rule in enumerate(resource.blocks("rule")):
+        if rule.get("status") == "Disabled":
+            continue
+        rule_id = str(rule.get("id") or f"rule[{index}]")
+        expirations = [item for item in rule.get("expiration") or [] if isinstance(item, dict)]
+        expiration_days = next((days for item in expirations if (days := _days(item, "days")) is not None), None)
+        noncurrent_expirations = [item for item in rule.get("noncurrent_version_expiration") or []
+                                  if isinstance(item, dict)]
+        noncurrent_days = next((days for item in noncurrent_expirations
+                                if (days := _days(item, "noncurrent_days")) is not None), None)
+        transitions = [item for item in rule.get("transition") or [] if isinstance(item, dict)]
+        yield from _check_transitions(rule_id, transitions, "days", "the transition", expiration_days)
+        noncurrent = [item for item in rule.get("noncurrent_version_transition") or [] if isinstance(item, dict)]
+        yield from _check_transitions(rule_id, noncurrent, "noncurrent_days", "the noncurrent-version transition",
+                                      noncurrent_days)
+
+
+RULES = (
+    Rule("AWS-S3-001", "S3 lifecycle transitions respect AWS's minimum days",
+         ("aws_s3_bucket_lifecycle_configuration",), (TRANSITION, CONSTRAINTS), check_lifecycle),
+)
