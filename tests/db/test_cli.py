@@ -57,12 +57,17 @@ def masked(database) -> str:
 
 def test_migrate_status_and_plan_from_the_environment_settings(project, postgres_database, monkeypatch) -> None:
     monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
-    result = invoke("plan", "dev")
+    result = invoke("plan", "dev", "--no-lint")
     assert result.exit_code == 0, result.output
     assert result.output == (f"Database: {masked(postgres_database)}\n"
                              "2 migration(s) would be applied, in this order:\n\n"
                              "-- 001_empresas.sql (in a transaction)\nCREATE TABLE empresas (id int PRIMARY KEY);\n\n"
                              "-- 002_seed.sql (in a transaction)\nINSERT INTO empresas VALUES (1);\n")
+    # With the lint (the default): the pending files' findings follow the SQL, with file:line and the rule.
+    linted = invoke("plan", "dev")
+    assert linted.exit_code == 0, linted.output
+    assert "001_empresas.sql:1: prefer-bigint-over-int (squawk)" in linted.output
+    assert "Lint of the pending migrations: 2 file(s), 1 finding(s)" in linted.output
     assert not table_exists(postgres_database, "escola_history")
 
     result = invoke("migrate", "dev")

@@ -54,7 +54,7 @@ def test_empty_files_are_errors(make_folder, text: str) -> None:
 def test_unknown_directive_is_an_error(make_folder) -> None:
     folder = make_folder({"001_x.sql": "SELECT 1;\n-- toolkit:no-transactions\nSELECT 2;"})
     assert error_of(folder) == (f"{folder}/001_x.sql, line 2: unknown directive '-- toolkit:no-transactions' "
-                                "(known: no-transaction)")
+                                "(known: allow, lock-timeout, no-transaction, statement-timeout)")
 
 
 def test_transaction_control_inside_a_transactional_migration_is_an_error(make_folder) -> None:

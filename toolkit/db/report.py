@@ -68,3 +68,46 @@ def format_remote(function_name: str, payload: dict[str, Any]) -> str:
         lines.append(f"{payload.get('message', 'done')}; current version "
                      f"{_version(payload.get('current_version'))} ({payload.get('duration_ms')} ms).")
     return "\n".join(lines)
+
+
+def format_lint(report: Any, *, title: str = "Lint") -> str:
+    """A LintReport as text: each finding with file:line, rule, why and the safe pattern; then the waived ones."""
+    lines: list[str] = []
+    for finding in report.findings:
+        risk = " [data at risk]" if finding.data_at_risk else ""
+        lines.append(f"{finding.where}: {finding.rule} ({finding.source}){risk}: {finding.message}")
+        if finding.safe_pattern:
+            lines.append(f"    safe pattern: {finding.safe_pattern}")
+    if report.waived:
+        lines.append(f"Waived ({len(report.waived)}):")
+        lines += [f"  {finding.where}: {finding.rule}{' [data at risk]' if finding.data_at_risk else ''} "
+                  f"because {finding.waived_because}" for finding in report.waived]
+    at_risk = sum(1 for finding in report.findings if finding.data_at_risk)
+    risk_note = f", {at_risk} with data at risk" if at_risk else ""
+    verdict = "clean" if report.ok else f"{len(report.findings)} finding(s){risk_note}"
+    lines.append(f"{title}: {len(report.files)} file(s), {verdict}, {len(report.waived)} waived "
+                 f"(squawk rules + toolkit rules; waive one with '-- toolkit:allow RULE because …').")
+    return "\n".join(lines)
+
+
+def format_rehearsal(rehearsal: Any) -> str:
+    lines = [f"Database: {rehearsal.target}", "Rehearsal: the pending migrations in one transaction, then ROLLBACK."]
+    for item in rehearsal.files:
+        if item.status != "rehearsed":
+            reason = {"not rehearsable": "-- toolkit:no-transaction: cannot run inside a transaction; the files "
+                                         "after it ran without it",
+                      "not reached": "after the failing file"}.get(item.status, "")
+            lines.append(f"{item.status:<15} {item.script}" + (f" ({item.execution_ms} ms)" if item.execution_ms
+                                                               else "") + (f": {reason}" if reason else ""))
+            continue
+        lines.append(f"rehearsed       {item.script} ({item.execution_ms} ms, {item.rows} row(s) touched)")
+        for relation, mode in item.locks:
+            blocking = ("  <- blocks reads and writes" if mode == "AccessExclusiveLock"
+                        else "  <- blocks writes" if mode in ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock")
+                        else "")
+            lines.append(f"    lock {mode} on {relation}{blocking}")
+    if rehearsal.failure is not None:
+        lines.append(rehearsal.failure_text)
+    else:
+        lines.append(f"Rolled back: nothing was applied, history is untouched ({rehearsal.duration_ms} ms).")
+    return "\n".join(lines)
