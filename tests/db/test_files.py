@@ -232,3 +232,29 @@ def test_session_wide_set_is_warned_about(make_folder, sql: str, warned: bool) -
     migrations = load_migrations(folder).by_version()
     assert len(migrations[1].up.warnings) == (1 if warned else 0)
     assert migrations[2].up.warnings == ()  # outside a transaction SET LOCAL does nothing: SET is right there
+
+
+def test_a_version_above_bigint_is_refused_before_anything_runs(make_folder) -> None:
+    folder = make_folder({f"{2**63}_too_big.sql": "SELECT 1;", f"{2**63 - 1}_largest.sql": "SELECT 1;"})
+    assert error_of(folder) == (f"{folder}/{2**63}_too_big.sql: version {2**63} is too large: the history table "
+                                f"stores versions up to {2**63 - 1} (PostgreSQL bigint)")
+    (folder / f"{2**63}_too_big.sql").unlink()
+    assert [migration.version for migration in load_migrations(folder).migrations] == [2**63 - 1]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("-- toolkit:lock-timeout soon\nSELECT 1;", "line 1: -- toolkit:lock-timeout 'soon': use a duration"),
+    ("-- toolkit:statement-timeout\nSELECT 1;", "line 1: -- toolkit:statement-timeout '': use a duration"),
+    ("-- toolkit:lock-timeout 1s\n-- toolkit:lock-timeout 2s\nSELECT 1;",
+     "line 2: '-- toolkit:lock-timeout' is given twice"),
+    ("-- toolkit:no-transaction please\nSELECT 1;", "line 1: '-- toolkit:no-transaction' takes no value"),
+    ("-- toolkit:lock-timeout 999h\nSELECT 1;", "is more than PostgreSQL accepts"),
+])
+def test_bad_timeout_directives_are_errors(make_folder, text: str, message: str) -> None:
+    assert message in error_of(make_folder({"001_x.sql": text}))
+
+
+def test_timeout_directives_are_read(make_folder) -> None:
+    script = load_migrations(make_folder({"001_x.sql": "-- toolkit:lock-timeout 1.5s\n-- toolkit:statement-timeout 2h\n"
+                                                      "SELECT 1;"})).migrations[0].up
+    assert (script.lock_timeout_ms, script.statement_timeout_ms) == (1500, 7_200_000)

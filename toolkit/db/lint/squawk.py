@@ -41,7 +41,7 @@ prefer-bigint-over-int prefer-bigint-over-smallint prefer-identity prefer-repack
 prefer-text-field prefer-timestamp-tz renaming-column renaming-object renaming-table
 require-concurrent-index-creation require-concurrent-index-deletion require-concurrent-partition-detach
 require-concurrent-reindex require-enum-value-ordering require-lock-timeout require-statement-timeout
-require-table-schema require-timeout-settings transaction-nesting unused-ignore
+require-table-schema require-timeout-settings transaction-nesting
 """
 SQUAWK_RULES = frozenset(_RULE_NAMES.split())
 SYNTAX_ERROR = "syntax-error"
