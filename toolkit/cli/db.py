@@ -110,7 +110,8 @@ def register(app: typer.Typer) -> None:
         Example: toolkit db plan staging --target 12
         """
         from toolkit.db.commands import lint_pending, plan
-        from toolkit.db.report import format_lint, format_plan
+        from toolkit.db.lint.text import format_lint
+        from toolkit.db.report import format_plan
 
         request = _request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
                            out_of_order=out_of_order)
@@ -212,8 +213,8 @@ def register(app: typer.Typer) -> None:
         Example: toolkit db lint prod
         Example: toolkit db lint db/migrations --only 012_add_index.sql
         """
-        from toolkit.db.commands import lint
-        from toolkit.db.report import format_lint
+        from toolkit.db.lint.targets import lint
+        from toolkit.db.lint.text import format_lint
 
         report = lint(target, only)
         if wants_json(output_format, json_alias):

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.db.masking import mask_sql
 from toolkit.db.splitter import SplitError, Statement, split_statements
 from toolkit.errors import MigrationError
 
@@ -34,6 +33,7 @@ SKIP_LINE = re.compile(r"^(?P<version>\d+)\s*:\s*(?P<reason>.*?)\s*$")
 # transaction, so the runner resets the session before the next file (see runner._clean_session).
 SESSION_SET = re.compile(r"^SET\s+(?!LOCAL\b|TRANSACTION\b|CONSTRAINTS\b)", re.IGNORECASE)
 MAX_VERSION = 2**63 - 1
+LINT_COMMENT = re.compile(r"toolkit:allow|squawk-ignore", re.IGNORECASE)
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -50,6 +50,8 @@ class SqlScript:
     # This file's own `-- toolkit:lock-timeout` / `-- toolkit:statement-timeout` (milliseconds), else None.
     lock_timeout_ms: int | None = None
     statement_timeout_ms: int | None = None
+    # Whether the file holds a lint waiver or a squawk-ignore comment (the lint reads the text again only then).
+    lint_comments: bool = False
     # Things that run but probably do not do what the author meant (shown before anything runs).
     warnings: tuple[str, ...] = ()
 
@@ -106,6 +108,13 @@ def checksum_of(raw: bytes) -> str:
 
 def format_version(version: int) -> str:
     return f"{version:03d}"
+
+
+def mask_sql(sql: str) -> str:
+    # Imported on use: only an error or a warning quotes a statement (the lint loads this module on every run).
+    from toolkit.db.masking import mask_sql as mask
+
+    return mask(sql)
 
 
 def read_script(path: Path) -> SqlScript:
@@ -168,7 +177,7 @@ def read_script(path: Path) -> SqlScript:
                     "with this one; write SET LOCAL to scope it to this migration's transaction")
     return SqlScript(path=path, version=int(match.group("version")), description=match.group("description"),
                      checksum=checksum_of(raw), statements=tuple(statements), transactional=transactional,
-                     lock_timeout_ms=timeouts.get("lock-timeout"),
+                     lock_timeout_ms=timeouts.get("lock-timeout"), lint_comments=bool(LINT_COMMENT.search(text)),
                      statement_timeout_ms=timeouts.get("statement-timeout"), warnings=tuple(warnings))
 
 

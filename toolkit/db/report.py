@@ -70,26 +70,6 @@ def format_remote(function_name: str, payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_lint(report: Any, *, title: str = "Lint") -> str:
-    """A LintReport as text: each finding with file:line, rule, why and the safe pattern; then the waived ones."""
-    lines: list[str] = []
-    for finding in report.findings:
-        risk = " [data at risk]" if finding.data_at_risk else ""
-        lines.append(f"{finding.where}: {finding.rule} ({finding.source}){risk}: {finding.message}")
-        if finding.safe_pattern:
-            lines.append(f"    safe pattern: {finding.safe_pattern}")
-    if report.waived:
-        lines.append(f"Waived ({len(report.waived)}):")
-        lines += [f"  {finding.where}: {finding.rule}{' [data at risk]' if finding.data_at_risk else ''} "
-                  f"because {finding.waived_because}" for finding in report.waived]
-    at_risk = sum(1 for finding in report.findings if finding.data_at_risk)
-    risk_note = f", {at_risk} with data at risk" if at_risk else ""
-    verdict = "clean" if report.ok else f"{len(report.findings)} finding(s){risk_note}"
-    lines.append(f"{title}: {len(report.files)} file(s), {verdict}, {len(report.waived)} waived "
-                 f"(squawk rules + toolkit rules; waive one with '-- toolkit:allow RULE because …').")
-    return "\n".join(lines)
-
-
 def format_rehearsal(rehearsal: Any) -> str:
     lines = [f"Database: {rehearsal.target}", "Rehearsal: the pending migrations in one transaction, then ROLLBACK."]
     for item in rehearsal.files:

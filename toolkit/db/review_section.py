@@ -102,7 +102,7 @@ def migrations_markdown(changes: MigrationChanges, report: object | None, *, lim
 
 
 def migrations_text(changes: MigrationChanges, report: object | None) -> str:
-    from toolkit.db.report import format_lint
+    from toolkit.db.lint.text import format_lint
 
     lines = ["", "Database migrations:"]
     for label, names in (("added", changes.added), ("edited", changes.edited), ("deleted", changes.deleted)):
@@ -119,8 +119,8 @@ def migrations_text(changes: MigrationChanges, report: object | None) -> str:
 
 def review_section(environment: str, base: str, *, markdown: bool, limit: int = SECTION_LIMIT) -> str:
     """The section for ENV's migrations folder compared with `base`; "" when the change touches no migration."""
-    from toolkit.db.commands import lint_settings_for
     from toolkit.db.lint import lint_directory
+    from toolkit.db.lint.targets import lint_settings_for
     from toolkit.project import Project
 
     directory, settings = lint_settings_for(environment)

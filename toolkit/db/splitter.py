@@ -237,5 +237,7 @@ def code_only(sql: str) -> str:
         pieces.append(sql[index:start])
         # A quoted identifier stays a word (so `DROP TABLE "x"` still reads as dropping a table).
         filler = "Q" if token == '"' else " "
-        pieces.append("".join(char if char == "\n" else filler for char in sql[start:end]))
+        blanked = sql[start:end]
+        pieces.append(filler * len(blanked) if "\n" not in blanked
+                      else "\n".join(filler * len(part) for part in blanked.split("\n")))
         index = end

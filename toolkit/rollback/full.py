@@ -17,7 +17,7 @@ from toolkit.checkpoints import LiveConfiguration
 from toolkit.errors import ToolkitError
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
-from toolkit.rollback.state import current_serial
+from toolkit.rollback.state import current_serial, schema_section
 
 
 class FullStep(Step):
@@ -43,6 +43,7 @@ class FullStep(Step):
         plan.data.update(commit=commit, root=root, checkpoint=live.checkpoint, tfvars=tfvars)
         # Applying the old configuration undoes every later apply's changes too: listed, and named to proceed.
         check_history(run, plan, current_serial(run), (live.git_commit, live.tfvars_sha256))
+        schema_section(run, plan)
         return plan
 
     def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from toolkit.db.files import SqlScript
 from toolkit.db.lint.findings import Finding
-from toolkit.db.masking import mask_sql
 from toolkit.db.splitter import Statement, code_only
 
 
@@ -89,6 +88,7 @@ _DELETE_OR_UPDATE = re.compile(
     r"\b(?:DELETE\s+FROM|UPDATE\s+(?:ONLY\s+)?(?!SET\b)[\w.$]+\s*\*?(?:\s+(?:AS\s+)?(?!SET\b)[\w$]+)?\s+SET)\b", _FLAGS)
 _WORD_OR_PAREN = re.compile(r"[()]|;|\bWHERE\b", re.IGNORECASE)
 _ALWAYS_TRUE = re.compile(r"\s*(?:TRUE|1\s*=\s*1|\(\s*TRUE\s*\))\s*(?:RETURNING\b|$)", re.IGNORECASE)
+_DESTRUCTIVE_WORD = re.compile(r"\b(?:DROP|DELETE|UPDATE|TRUNCATE)\b", re.IGNORECASE)
 _DO_BODY = re.compile(r"^\s*DO\b(?:\s+LANGUAGE\s+\w+)?\s*(?P<tag>\$\w*\$)(?P<body>.*?)(?P=tag)", _FLAGS)
 
 
@@ -120,6 +120,8 @@ def _finding(script: SqlScript, statement: Statement, rule: Rule, what: str, *, 
 
 
 def _quote(statement: Statement, limit: int = 70) -> str:
+    from toolkit.db.masking import mask_sql
+
     first = " ".join(mask_sql(statement.first_line).split())
     return f"'{first[:limit]}…'" if len(first) > limit else f"'{first}'"
 
@@ -199,6 +201,8 @@ def _data_at_risk(script: SqlScript, statement: Statement, code: str) -> Iterato
         for what, position in _destructive(body, blank=False):
             yield _finding(script, statement, DATA_AT_RISK, f"{what} inside a DO block",
                            line=statement.line_of(offset + position + 1), data_at_risk=True)
+        return
+    if not _DESTRUCTIVE_WORD.search(code):
         return
     for what, position in _destructive(code, blank=True):
         yield _finding(script, statement, DATA_AT_RISK, what, line=statement.line_of(position + 1),

@@ -116,6 +116,15 @@ def collect(batches: list[SquawkBatch]) -> list[Finding]:
     return findings
 
 
+def stop(batches: list[SquawkBatch]) -> None:
+    """End any squawk still running (an error elsewhere stopped the lint)."""
+    for batch in batches:
+        if batch.process.poll() is None:
+            batch.process.kill()
+        if batch.process.stdout is not None and not batch.process.stdout.closed:
+            batch.process.communicate()  # reaps it and closes its pipes
+
+
 def _finding(violation: dict[str, object], names: dict[str, str]) -> Finding:
     rule = str(violation.get("rule_name") or "")
     file = str(violation.get("file") or "")
