@@ -285,3 +285,68 @@ def test_passwords_in_linted_sql_are_not_echoed(make_folder) -> None:
 def test_down_migrations_are_not_linted(make_folder) -> None:
     folder: Path = make_folder({"001_a.sql": "CREATE TABLE a (id bigint);", "001_a.down.sql": "DROP TABLE a;"})
     assert lint_directory(folder).files == ["001_a.sql"]
+
+
+# -- attacks: SQL written to fool the splitter, the rules or the waivers ---------------------------------
+
+
+@pytest.mark.parametrize("sql", [
+    "/* outer /* inner */ DROP TABLE alunos; */ SELECT 1;",
+    "SELECT $a$ $$; DROP TABLE alunos; $$ $a$;",
+    "SELECT E'it\\'s; DROP TABLE alunos; --';",
+    "CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC DELETE FROM alunos; END;",
+    "CREATE RULE r AS ON INSERT TO log DO INSTEAD DELETE FROM log;",
+])
+def test_hidden_or_deferred_destruction_is_not_flagged(make_folder, sql: str) -> None:
+    report = lint(make_folder, {"001_x.sql": sql})
+    assert not [finding for finding in report.findings if finding.rule == "data-at-risk"], rules_at(report)
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM alunos -- WHERE id = 1\n;",
+    "DELETE FROM alunos RETURNING 'WHERE';",
+    "DELETE FROM alunos /* WHERE id = 1 */;",
+    "SELECT 1; DELETE FROM alunos;",
+    "SELECT $$x$$; TRUNCATE alunos;",
+])
+def test_a_where_in_a_comment_or_string_does_not_count(make_folder, sql: str) -> None:
+    report = lint(make_folder, {"001_x.sql": sql})
+    assert [finding for finding in report.findings if finding.rule == "data-at-risk"], rules_at(report)
+
+
+def test_a_waiver_in_a_block_comment_is_not_a_waiver(make_folder) -> None:
+    report = lint(make_folder, {"001_x.sql": "/*\n-- toolkit:allow data-at-risk because a block comment hides it\n*/\n"
+                                             "TRUNCATE alunos;\n"})
+    assert rules_at(report) == [("001_x.sql:4", "data-at-risk")]
+
+
+def test_a_waiver_inside_a_multi_line_statement_covers_it_only(make_folder) -> None:
+    report = lint(make_folder, {"001_x.sql": (
+        "ALTER TABLE alunos\n  -- toolkit:allow data-at-risk,ban-drop-column because cpf was copied to cofre.cpf\n"
+        "  DROP COLUMN cpf;\nALTER TABLE alunos DROP COLUMN rg;\n")})
+    assert [finding.where for finding in report.findings] == ["001_x.sql:4", "001_x.sql:4"]
+    assert {finding.where for finding in report.waived} == {"001_x.sql:1", "001_x.sql:3"}
+
+
+def test_a_known_and_an_unknown_rule_together_are_refused(make_folder) -> None:
+    folder = make_folder({"001_x.sql": "-- toolkit:allow data-at-risk,everything because trust me\nTRUNCATE t;\n"})
+    with pytest.raises(MigrationError, match="waiver for unknown rule 'everything'"):
+        lint_directory(folder)
+
+
+def test_terminal_escapes_in_a_file_do_not_reach_the_terminal(make_folder) -> None:
+    folder = make_folder({"001_x.sql": "-- toolkit:lock-timeout 0\nALTER TABLE \"\x1b[2J\u202e\" ADD COLUMN a text;\n"})
+    result = cli.invoke(app, ["db", "lint", str(folder)])
+    assert result.exit_code == 1
+    assert "lock-timeout-missing" in result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[2J" in result.output
+
+
+def test_a_megabyte_comment_line_and_many_waivers_stay_fast_enough_to_finish(make_folder) -> None:
+    junk = "-- toolkit:allow data-at-risk because " + "very long reason, " * 60_000 + "\n"
+    waivers = "".join(f"-- toolkit:allow data-at-risk because table t{n} is scratch\nTRUNCATE t{n};\n"
+                      for n in range(2_000))
+    report = lint(make_folder, {"001_x.sql": junk + "TRUNCATE big;\n" + waivers})
+    assert report.ok, rules_at(report)[:5]
+    assert len(report.waived) == 2_001

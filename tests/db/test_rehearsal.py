@@ -85,3 +85,34 @@ def test_cli_rehearse_text_json_and_exit_code(postgres_database, make_folder) ->
     assert failed.exit_code != 0
     assert "004_bad.sql, line 1: 42703" in failed.output
     assert not table_exists(postgres_database, "alunos")
+
+
+def test_a_migration_cannot_commit_its_way_out_of_the_rehearsal(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE kept_by_mistake (id bigint);",
+        "002_commit.sql": "DO $$ BEGIN COMMIT; END $$;",
+    })
+    result = rehearse(make_runner(postgres_database, folder))
+    assert not result.ok and result.failure.script == "002_commit.sql"
+    assert result.failure.code == "2D000"  # invalid transaction termination
+    assert not table_exists(postgres_database, "kept_by_mistake")
+
+
+def test_a_migration_that_ends_its_own_session_leaves_nothing(postgres_database, make_folder) -> None:
+    folder = make_folder({
+        "001_t.sql": "CREATE TABLE kept_by_mistake (id bigint);",
+        "002_kill.sql": "SELECT pg_terminate_backend(pg_backend_pid());",
+    })
+    result = rehearse(make_runner(postgres_database, folder))
+    assert not result.ok and result.failure.script == "002_kill.sql"
+    assert not table_exists(postgres_database, "kept_by_mistake")
+    assert history(postgres_database) == []
+
+
+def test_hostile_relation_names_are_printed_escaped(postgres_database, make_folder) -> None:
+    postgres_database.query('CREATE TABLE "evil\x1b[2J" (id bigint)')
+    folder = make_folder({"001_t.sql": 'ALTER TABLE "evil\x1b[2J" ADD COLUMN a text;'})
+    result = cli.invoke(app, ["db", "migrate", "dev", "--dsn", postgres_database.dsn, "--dir", str(folder),
+                              "--rehearse"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "evil\\x1b[2J" in result.stdout

@@ -6,6 +6,7 @@ from typing import Any
 
 from toolkit.db.files import format_version
 from toolkit.db.runner import Plan, RunResult, State, StatusReport
+from toolkit.text import plain
 
 
 def _version(value: int | None) -> str:
@@ -85,7 +86,7 @@ def format_rehearsal(rehearsal: Any) -> str:
             blocking = ("  <- blocks reads and writes" if mode == "AccessExclusiveLock"
                         else "  <- blocks writes" if mode in ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock")
                         else "")
-            lines.append(f"    lock {mode} on {relation}{blocking}")
+            lines.append(f"    lock {mode} on {plain(relation)}{blocking}")
     if rehearsal.failure is not None:
         lines.append(rehearsal.failure_text)
     else:

@@ -55,7 +55,9 @@ def changed_migrations(directory: Path, base: str, root: Path) -> MigrationChang
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    from toolkit.text import plain
+
+    return plain(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
 
 
 def migrations_markdown(changes: MigrationChanges, report: object | None, *, limit: int = SECTION_LIMIT) -> str:
@@ -63,10 +65,11 @@ def migrations_markdown(changes: MigrationChanges, report: object | None, *, lim
     lines = ["", "### Database migrations", ""]
     for label, names in (("added", changes.added), ("edited", changes.edited), ("deleted", changes.deleted)):
         if names:
-            lines.append(f"- **{label}:** " + ", ".join(f"`{name}`" for name in names))
+            lines.append(f"- **{label}:** " + ", ".join(f"`{_escape(name)}`" for name in names))
     already = [name for name in changes.edited + changes.deleted if not name.endswith(".down.sql")]
     if already:
-        lines += ["", f"> [!WARNING]\n> **Changed after it was merged:** {', '.join(f'`{n}`' for n in already)}. "
+        named = ", ".join(f"`{_escape(name)}`" for name in already)
+        lines += ["", f"> [!WARNING]\n> **Changed after it was merged:** {named}. "
                   "A database that applied it keeps the old checksum: `toolkit db verify` and `toolkit db migrate` "
                   "will refuse it there. Add a new migration instead of editing an applied one."]
     if report is not None:

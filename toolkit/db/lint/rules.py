@@ -88,6 +88,7 @@ _DELETE_OR_UPDATE = re.compile(
     r"\b(?:DELETE\s+FROM|UPDATE\s+(?:ONLY\s+)?(?!SET\b)[\w.$]+\s*\*?(?:\s+(?:AS\s+)?(?!SET\b)[\w$]+)?\s+SET)\b", _FLAGS)
 _WORD_OR_PAREN = re.compile(r"[()]|;|\bWHERE\b", re.IGNORECASE)
 _ALWAYS_TRUE = re.compile(r"\s*(?:TRUE|1\s*=\s*1|\(\s*TRUE\s*\))\s*(?:RETURNING\b|$)", re.IGNORECASE)
+_DEFINES_CODE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|RULE)\b", re.IGNORECASE)
 _DESTRUCTIVE_WORD = re.compile(r"\b(?:DROP|DELETE|UPDATE|TRUNCATE)\b", re.IGNORECASE)
 _DO_BODY = re.compile(r"^\s*DO\b(?:\s+LANGUAGE\s+\w+)?\s*(?P<tag>\$\w*\$)(?P<body>.*?)(?P=tag)", _FLAGS)
 
@@ -193,6 +194,8 @@ def _lock_timeouts(script: SqlScript, codes: list[str], runner_ms: int) -> Itera
 
 
 def _data_at_risk(script: SqlScript, statement: Statement, code: str) -> Iterator[Finding]:
+    if _DEFINES_CODE.match(code):
+        return  # a function, procedure or rule body runs later, when called, not as part of the migration
     do_block = _DO_BODY.match(statement.sql)
     if do_block:
         # A DO block runs its body now: check it too, strings included (EXECUTE 'DROP TABLE …').
