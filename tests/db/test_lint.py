@@ -350,3 +350,11 @@ def test_a_megabyte_comment_line_and_many_waivers_stay_fast_enough_to_finish(mak
     report = lint(make_folder, {"001_x.sql": junk + "TRUNCATE big;\n" + waivers})
     assert report.ok, rules_at(report)[:5]
     assert len(report.waived) == 2_001
+
+
+def test_a_waiver_reason_continues_on_the_comment_lines_below_it(make_folder) -> None:
+    report = lint(make_folder, {"001_x.sql": (
+        "-- toolkit:allow data-at-risk because the rows were copied\n--   to arquivo.alunos_2019 by 000\n\n"
+        "-- a separate remark\nTRUNCATE alunos_2019;\n")})
+    assert report.ok, rules_at(report)
+    assert report.waived[0].waived_because == "the rows were copied to arquivo.alunos_2019 by 000"

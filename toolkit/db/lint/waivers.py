@@ -60,11 +60,26 @@ def _statement_for(text: str, statements: tuple[Statement, ...], offset: int) ->
     return index + 1 if index + 1 < len(statements) else None
 
 
+def _continuation(text: str, comments: list[tuple[int, str]], position: int) -> list[str]:
+    """The comment lines right below a waiver (each alone on its line) continue its reason."""
+    lines: list[str] = []
+    offset, comment = comments[position]
+    for next_offset, next_comment in comments[position + 1:]:
+        between = text[offset + 2 + len(comment):next_offset]
+        if between.count("\n") != 1 or between.strip() or next_comment.strip().lower().startswith(
+                ("toolkit:", "squawk-ignore")):
+            break
+        lines.append(next_comment.strip())
+        offset, comment = next_offset, next_comment
+    return lines
+
+
 def read(script: SqlScript, text: str, known: frozenset[str]) -> tuple[list[Waiver], list[Finding]]:
     """The file's waivers, and the findings about malformed ones. Raises MigrationError on an unknown rule."""
     waivers: list[Waiver] = []
     findings: list[Finding] = []
-    for offset, comment in line_comments(text):
+    comments = line_comments(text)
+    for position, (offset, comment) in enumerate(comments):
         line = _line(text, offset)
         if _SQUAWK_IGNORE.match(comment):
             findings.append(Finding(
@@ -87,7 +102,8 @@ def read(script: SqlScript, text: str, known: frozenset[str]) -> tuple[list[Waiv
                 close = difflib.get_close_matches(rule, sorted(known), n=3)
                 hint = f" (did you mean {', '.join(close)}?)" if close else " (`toolkit db lint --rules` lists them)"
                 raise MigrationError(f"{script.path}, line {line}: waiver for unknown rule '{rule}'{hint}")
-        reason = " ".join((parsed.group("reason") or "").split())
+        reason = " ".join([(parsed.group("reason") or ""), *_continuation(text, comments, position)]).split()
+        reason = " ".join(reason)
         statement = _statement_for(text, script.statements, offset)
         if len(reason.split()) < MIN_REASON_WORDS:
             findings.append(Finding(
