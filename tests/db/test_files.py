@@ -258,3 +258,14 @@ def test_timeout_directives_are_read(make_folder) -> None:
     script = load_migrations(make_folder({"001_x.sql": "-- toolkit:lock-timeout 1.5s\n-- toolkit:statement-timeout 2h\n"
                                                       "SELECT 1;"})).migrations[0].up
     assert (script.lock_timeout_ms, script.statement_timeout_ms) == (1500, 7_200_000)
+
+
+def test_a_directive_inside_a_string_or_a_body_is_not_a_directive(make_folder) -> None:
+    folder = make_folder({
+        "001_x.sql": "SELECT '\n-- toolkit:no-transaction\n';\n"
+                     "CREATE TABLE t (a text DEFAULT $$\n-- toolkit:bogus\n$$);",
+        "002_y.sql": "CREATE TABLE u (\n  -- toolkit:lock-timeout 1s\n  a text);",
+    })
+    first, second = (migration.up for migration in load_migrations(folder).migrations)
+    assert first.transactional  # the string's text does not make the file run outside a transaction
+    assert second.lock_timeout_ms == 1000  # a real comment inside a statement still counts

@@ -7,12 +7,13 @@ transactional migration or a bad skip manifest entry is an error naming the file
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.db.splitter import SplitError, Statement, split_statements
+from toolkit.db.splitter import SplitError, Statement, line_comments, split_statements
 from toolkit.errors import MigrationError
 
 SKIP_MANIFEST = "skip.txt"
@@ -137,9 +138,13 @@ def read_script(path: Path) -> SqlScript:
     except UnicodeDecodeError as error:
         offset = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
         raise MigrationError(f"{path}: not UTF-8 text (byte {error.start + offset})") from error
+    try:
+        statements = split_statements(text)
+    except SplitError as error:
+        raise MigrationError(f"{path}, line {error.line}: {error}") from error
     directives: list[str] = []
     timeouts: dict[str, int] = {}
-    for directive in DIRECTIVE.finditer(text):
+    for directive in _real_directives(text, statements):
         name, value = directive.group("name"), directive.group("value").strip()
         line = text.count("\n", 0, directive.start()) + 1
         if name not in KNOWN_DIRECTIVES:
@@ -153,10 +158,6 @@ def read_script(path: Path) -> SqlScript:
             raise MigrationError(f"{path}, line {line}: '-- toolkit:no-transaction' takes no value "
                                  f"(found {value!r})")
         directives.append(name)
-    try:
-        statements = split_statements(text)
-    except SplitError as error:
-        raise MigrationError(f"{path}, line {error.line}: {error}") from error
     if not statements:
         raise MigrationError(f"{path}: empty migration: the file holds no SQL statement")
     transactional = "no-transaction" not in directives
@@ -179,6 +180,27 @@ def read_script(path: Path) -> SqlScript:
                      checksum=checksum_of(raw), statements=tuple(statements), transactional=transactional,
                      lock_timeout_ms=timeouts.get("lock-timeout"), lint_comments=bool(LINT_COMMENT.search(text)),
                      statement_timeout_ms=timeouts.get("statement-timeout"), warnings=tuple(warnings))
+
+
+def _real_directives(text: str, statements: list[Statement]) -> list[re.Match[str]]:
+    """The directive lines that are real comments: one inside a statement may be a line of a string or a
+    dollar-quoted body (`SELECT '\n-- toolkit:no-transaction\n'` must not change how the file runs)."""
+    matches = list(DIRECTIVE.finditer(text))
+    if not matches:
+        return []
+    starts = [statement.offset for statement in statements]
+    comments: set[int] | None = None
+    real = []
+    for match in matches:
+        index = bisect.bisect_right(starts, match.start()) - 1
+        inside = index >= 0 and match.start() < statements[index].offset + len(statements[index].sql)
+        if inside:
+            if comments is None:  # rare: only then lex the file for its comments
+                comments = {offset for offset, _ in line_comments(text)}
+            if match.start() + match.group(0).index("--") not in comments:
+                continue
+        real.append(match)
+    return real
 
 
 def _timeout_ms(path: Path, line: int, name: str, value: str) -> int:
