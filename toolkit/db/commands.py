@@ -62,6 +62,7 @@ class Resolved:
     lambda_function: str | None
     build_dir: Path | None
     pg_version: str = "15"  # major version of the environment's engine (the lint's --pg-version)
+    protected: bool = False
 
 
 def resolve(request: DbRequest) -> Resolved:
@@ -104,6 +105,7 @@ def resolve(request: DbRequest) -> Resolved:
         lambda_function=migrations.lambda_function if migrations else None,
         build_dir=project.build_dir(request.environment) if project else None,
         pg_version=settings.database.engine_version.split(".")[0] if settings else "15",
+        protected=bool(settings and settings.protected),
     )
 
 
@@ -200,4 +202,8 @@ def lint_pending(request: DbRequest, plan_result: Plan) -> Any:
 def rehearse(request: DbRequest, target_version: int | None = None) -> Any:
     from toolkit.db.rehearsal import rehearse as run_rehearsal
 
-    return run_rehearsal(runner_for(request), target_version)
+    rehearsal = run_rehearsal(runner_for(request), target_version)
+    if resolve(request).protected:
+        rehearsal.warnings.insert(0, f"{request.environment} is protected: the rehearsal held every file's locks "
+                                     "until its final ROLLBACK; rehearse on a restored copy of it rather than on it")
+    return rehearsal
