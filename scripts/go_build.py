@@ -18,6 +18,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -28,6 +29,11 @@ from pathlib import Path
 from toolkit.go_builds import RECORD, GoBuild, go_build, sha256_of
 
 HEARTBEAT_SECONDS = 30.0
+BUDGET_VARIABLE = "TOOLKIT_GO_BUILD_BUDGET"  # seconds a set-up may spend building (CI bounds its run with it)
+
+
+class OutOfTime(Exception):
+    """The build did not finish within the budget: Go's build cache keeps what was compiled."""
 HOSTNAMES = ("registry.terraform.io", "registry.opentofu.org")
 
 
@@ -63,14 +69,14 @@ def _writable_copy(source: Path, target: Path) -> None:
                 os.chmod(path, os.stat(path).st_mode | stat.S_IWUSR)
 
 
-def _compile(build: GoBuild, source: Path, output: Path) -> float:
+def _compile(build: GoBuild, source: Path, output: Path, deadline: float | None) -> float:
     flags = "-s -w" + (f" -X {build.version_variable}={build.release}" if build.version_variable else "")
     command = ["go", "build", "-v", "-trimpath", "-ldflags", flags, "-o", str(output), build.package]
     started = time.monotonic()
     compiled = 0
     tail: list[str] = []
     process = subprocess.Popen(command, cwd=source, env=_go_environment(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     done = threading.Event()
 
     def heartbeat() -> None:
@@ -80,26 +86,36 @@ def _compile(build: GoBuild, source: Path, output: Path) -> float:
     beat = threading.Thread(target=heartbeat, daemon=True)
     beat.start()
     assert process.stdout is not None
+    timer = None
+    if deadline is not None:
+        # The whole group: go build and the compile processes it started.
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), os.killpg, (process.pid, signal.SIGKILL))
+        timer.daemon = True
+        timer.start()
     for line in process.stdout:
         compiled += 1
         tail = [*tail[-30:], line.rstrip()]
     code = process.wait()
     done.set()
+    if timer is not None:
+        timer.cancel()
+    if deadline is not None and time.monotonic() >= deadline and code != 0:
+        raise OutOfTime(f"{compiled} packages compiled in {time.monotonic() - started:.0f}s")
     if code != 0:
         raise SystemExit(f"go build of {build.module}@{build.version} failed (exit {code}):\n" + "\n".join(tail))
     return time.monotonic() - started
 
 
-def build_one(build: GoBuild) -> dict[str, object]:
+def build_one(build: GoBuild, deadline: float | None = None) -> dict[str, object]:
     parent = build.folder.parent
     parent.mkdir(parents=True, exist_ok=True)
     # Two set-ups at once (two clones, CI beside a developer) build once: the second waits here.
     with (parent / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _build_locked(build, parent)
+        return _build_locked(build, parent, deadline)
 
 
-def _build_locked(build: GoBuild, parent: Path) -> dict[str, object]:
+def _build_locked(build: GoBuild, parent: Path, deadline: float | None) -> dict[str, object]:
     record = build.record()
     if record is not None:
         log(f"{build.name} {build.release}: cached ({build.path}, built in {record.get('build_seconds')}s)")
@@ -113,7 +129,7 @@ def _build_locked(build: GoBuild, parent: Path) -> dict[str, object]:
     try:
         source = _download(build)
         _writable_copy(source, work / "src")
-        seconds = _compile(build, work / "src", work / build.binary)
+        seconds = _compile(build, work / "src", work / build.binary, deadline)
         shutil.rmtree(work / "src")
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         record = {
@@ -157,9 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("go") is None:
         log("go not found: the AWS provider 6, random and OpenTofu are not built (the stub path stays)")
         return 0
+    budget = os.environ.get(BUDGET_VARIABLE, "").strip()
+    deadline = time.monotonic() + float(budget) if budget else None
     for name in arguments.names:
         build = go_build(name)
-        build_one(build)
+        try:
+            build_one(build, deadline)
+        except OutOfTime as stopped:
+            log(f"{build.name}: not finished within {BUDGET_VARIABLE}={budget}s ({stopped}); Go's build cache keeps "
+                "what was compiled and the next set-up continues from there. Until then the stub path stays.")
+            continue
         if arguments.mirror is not None and build.provider is not None:
             link_into_mirror(build, arguments.mirror)
     return 0

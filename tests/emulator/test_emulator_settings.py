@@ -89,10 +89,10 @@ def test_local_renders_the_override_and_dev_never_does(project: Path, monkeypatc
 
 def test_a_planted_override_beside_dev_is_refused_at_staging(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from toolkit.config import load_environment
+    from toolkit.engine.render import render_environment
     from toolkit.engine.workspace import prepare_workspace
     from toolkit.errors import GuardError
     from toolkit.project import Project
-    from toolkit.render import render_environment
 
     tree = Project(project)
     config = load_environment(tree, "dev")

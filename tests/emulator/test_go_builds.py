@@ -106,3 +106,16 @@ def test_the_versions_have_one_home() -> None:
     assert aws.release.startswith("6.") and aws.provider == "hashicorp/aws"
     assert go_builds.go_build("tofu").package == "./cmd/tofu"
     assert go_builds.go_build("random").release.startswith("3.")
+
+
+def test_a_build_past_its_budget_stops_and_leaves_nothing_installed(build: GoBuild, tmp_path: Path, monkeypatch,
+                                                                     capsys) -> None:
+    builder = load_builder()
+    source = tiny_module(tmp_path / "src")
+    monkeypatch.setattr(builder, "_download", lambda _build: source)
+    monkeypatch.setattr(builder, "go_build", lambda _name: build)
+    monkeypatch.setenv(builder.BUDGET_VARIABLE, "0")
+    assert builder.main(["tiny"]) == 0
+    assert "not finished within TOOLKIT_GO_BUILD_BUDGET=0s" in capsys.readouterr().out
+    assert build.record() is None and not build.folder.exists()
+    assert not list(build.folder.parent.glob(".tmp-*"))

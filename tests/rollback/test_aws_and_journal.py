@@ -9,7 +9,7 @@ from tests.rollback.conftest import ENVIRONMENT, LOCK_TABLE, STATE_BUCKET, STATE
 from tests.support.fault_proxy import FaultProxy
 from toolkit.aws import DEFAULT_MAX_ATTEMPTS, ApiCallRecorder, aws_client, call
 from toolkit.errors import AwsError
-from toolkit.rollback.journal import MASK, sanitise
+from toolkit.records.journal import MASK, sanitise
 
 
 def test_client_has_bounded_standard_retries_and_timeouts(monkeypatch) -> None:

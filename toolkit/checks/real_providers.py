@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.checks.stub import StubMirror, prepare_mirror
 from toolkit.errors import ConfigError, ToolkitError
 from toolkit.go_builds import GoBuild, go_build
+from toolkit.stub_mirror import StubMirror, prepare_mirror
 
 CHOICE_VARIABLE = "TOOLKIT_VALIDATE_PROVIDERS"
 CHOICES = ("auto", "real", "stub")

@@ -1,6 +1,6 @@
 """`toolkit check --validate`: `terraform init` + `terraform validate` of the root module and of every module
 example, against the real AWS provider 6 built by `make setup` where it is present (its own validators run:
-toolkit.checks.real_providers), else the offline stub providers (toolkit.checks.stub), so Terraform's own
+toolkit.checks.real_providers), else the offline stub providers (toolkit.stub_mirror), so Terraform's own
 evaluator checks types, references, required arguments and module inputs without an AWS account.
 
 Each target runs in its own staged copy under .toolkit/stub/targets/<target>/ (the lock file and .terraform
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
 import re
 import signal
@@ -25,14 +24,11 @@ from pathlib import Path
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
 from toolkit.checks.real_providers import RealMirror, prepare_validate_mirror
-from toolkit.checks.stub import StubMirror
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
-from toolkit.errors import ConfigError
 from toolkit.project import Project
+from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, timeout_seconds
 
-TIMEOUT_VARIABLE = "TOOLKIT_VALIDATE_TIMEOUT"
-DEFAULT_TIMEOUT_SECONDS = 300
 WORKERS = 2  # the machines have 2 cores; terraform and the stub share them
 MESSAGE_LIMIT = 400
 _WHITESPACE = re.compile(r"\s+")
@@ -49,20 +45,6 @@ def validate_targets(root: Path) -> list[Path]:
     """terraform/ and every modules/*/examples/* folder holding .tf files, in a stable order."""
     candidates = [root / "terraform", *sorted((root / "modules").glob("*/examples/*"))]
     return [path for path in candidates if path.is_dir() and any(path.glob("*.tf"))]
-
-
-def timeout_seconds(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT_SECONDS) -> float:
-    configured = os.environ.get(variable)
-    if not configured:
-        return default
-    try:
-        value = float(configured)
-    except ValueError:
-        value = 0
-    # nan compares false with everything and inf never ends: either would let a hanging stub hang forever.
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{variable}={configured}: expected a number of seconds greater than 0")
-    return value
 
 
 def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,

@@ -16,21 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.checks.stub import refuse_stub_config
 from toolkit.config import EnvironmentConfig
 from toolkit.emulator import OVERRIDE_FILE, STAGED_OVERRIDE_FILE, TEST_CREDENTIALS
 from toolkit.engine.progress import Progress, SilentProgress
+from toolkit.engine.render import RenderResult
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError, GuardError
 from toolkit.files import write_atomically
-from toolkit.local_runs import runs_of
+from toolkit.plans.saved import STAGED_BACKEND_FILE
 from toolkit.project import Project
-from toolkit.render import RenderResult
+from toolkit.state.local_runs import runs_of
+from toolkit.stub_mirror import refuse_stub_config
 
 if TYPE_CHECKING:
     from toolkit.engine.source import CommitSource
 
-STAGED_BACKEND_FILE = "toolkit_backend.tf"
 MIRROR_VARIABLE = "TOOLKIT_PROVIDER_MIRROR"
 ENDPOINT_TERRAFORM_VARIABLE = "TF_VAR_aws_endpoint_url"
 # Top-level folders that never hold terraform sources: not mirrored into the staging tree.
@@ -71,7 +71,7 @@ class Workspace:
 
     def environment_variables(self) -> dict[str, str]:
         inherited = os.environ.get("TF_CLI_CONFIG_FILE")
-        # Real plans and applies never run against the offline stub providers (toolkit.checks.stub).
+        # Real plans and applies never run against the offline stub providers (toolkit.stub_mirror).
         refuse_stub_config(self.cli_config_file or (Path(inherited) if inherited else None))
         variables = dict(os.environ)
         variables.update({"TF_DATA_DIR": str(self.terraform_data_dir), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit import emulator
 from toolkit.config import EnvironmentConfig
+from toolkit.config.backend import state_key
 from toolkit.errors import ConfigError, RenderError
 from toolkit.files import write_atomically
 from toolkit.hcl_writer import hcl_key, hcl_value
 from toolkit.project import Project
+from toolkit.secrets import secret_shaped_paths
 from toolkit.terraform_types import TypeSpec, parse_type, type_errors
 
 if TYPE_CHECKING:
@@ -91,7 +93,6 @@ def check_variables(values: dict[str, Any], declarations: dict[str, VariableDecl
     for name in values:
         if name not in declarations:
             problems.append(f"{name}: the root module {root_dir} declares no such variable (declared: {declared})")
-    from toolkit.secrets import secret_shaped_paths
 
     for name in values:
         for path in secret_shaped_paths(values[name], name):
@@ -137,12 +138,6 @@ def version_tuple(version: str) -> tuple[int, int]:
         return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except ValueError:
         return 0, 0
-
-
-def state_key(config: EnvironmentConfig) -> str:
-    """The S3 key of an environment's state: one per environment."""
-    prefix = config.settings.backend.key_prefix or config.settings.project
-    return f"{prefix}/{config.name}/terraform.tfstate"
 
 
 def backend_settings(project: Project, config: EnvironmentConfig,
