@@ -354,7 +354,8 @@ def review_outcome(destroy: int, replace: int, has_changes: bool) -> str:
     return "changes" if has_changes else "no-changes"
 
 
-def post_plan_review(target: str, settings: GitHubSettings, *, environment: str | None = None) -> PostResult:
+def post_plan_review(target: str, settings: GitHubSettings, *, environment: str | None = None,
+                     extra: str = "") -> PostResult:
     """Review a saved plan (an environment's latest, or a plan JSON file) and post it with post_review.
 
     The one call `toolkit review ENV --post github` makes: the review's own Markdown (which already fits
@@ -366,7 +367,10 @@ def post_plan_review(target: str, settings: GitHubSettings, *, environment: str 
     review = load_review(target, environment)
     summary = review.summary
     outcome = review_outcome(summary.destroy, summary.replace, summary.has_changes or bool(review.changes))
-    return post_review(render_markdown(review), review.environment, outcome, settings)
+    # `extra` (the migrations section) shares the one comment: the plan review gets what it leaves.
+    markdown = (render_markdown(review, limit=MAX_BODY_CHARACTERS - len(extra) - 200) if extra
+                else render_markdown(review))
+    return post_review(markdown + extra, review.environment, outcome, settings)
 
 
 def _set_outcome_label(client: GitHubClient, repo: str, number: int,

@@ -174,3 +174,13 @@ def test_quick_run_measures_the_stub_rows(tmp_path: Path) -> None:
             rows.setdefault(match.group(1), []).append([cell.strip() for cell in line.strip("|").split("|")])
     assert sorted(rows) == ["V2"], report
     assert_measured(rows, "V2", report)
+
+
+def test_quick_run_measures_the_migration_lint(tmp_path: Path) -> None:
+    output = tmp_path / "BENCHMARKS.md"
+    assert bench_run.main(["--quick", "--only", "B12", "--output", str(output)]) == 0
+    report = output.read_text(encoding="utf-8")
+    rows = table_rows(report)
+    assert sorted(rows) == ["B12"], report
+    assert_measured(rows, "B12", report)
+    assert rows["B12"][0][1] == "`toolkit db lint` of 5 generated migrations", report

@@ -66,7 +66,7 @@ def test_machine_output_is_format_json_and_json_is_hidden(name: str) -> None:
 
 def test_every_command_with_json_output_takes_format_json() -> None:
     with_json = sorted(name for name, command in every_command() if options_named(command, "--json"))
-    assert with_json == ["apply", "check", "checkpoints", "db migrate", "db package", "db plan", "db status",
+    assert with_json == ["apply", "check", "checkpoints", "db lint", "db migrate", "db package", "db plan", "db status",
                          "doctor", "envs diff", "envs show", "plan"]
 
 

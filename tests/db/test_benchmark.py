@@ -1,4 +1,5 @@
-"""500 small generated migrations on one pinned connection: fast, and never a reconnect per file."""
+"""500 small generated migrations on one pinned connection, never a reconnect per file (the speed itself is a
+benchmark row, bench/: a wall-clock bound here would fail by chance on a loaded machine)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ def test_500_small_migrations(postgres_database, tmp_path) -> None:
     assert len(result.applied) == COUNT
     assert len(connections) == 1
     assert len(history(postgres_database)) == COUNT
-    # Generous bound for a shared 2-core CI machine; locally this takes about a second or two.
-    assert elapsed < 30, f"{COUNT} migrations took {elapsed:.1f}s"
     again = time.monotonic()
     assert migrate_directory(postgres_database.dsn, folder).applied == []
     print(f"re-run with nothing pending (validates {COUNT} checksums): {time.monotonic() - again:.2f}s")

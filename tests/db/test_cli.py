@@ -57,12 +57,17 @@ def masked(database) -> str:
 
 def test_migrate_status_and_plan_from_the_environment_settings(project, postgres_database, monkeypatch) -> None:
     monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
-    result = invoke("plan", "dev")
+    result = invoke("plan", "dev", "--no-lint")
     assert result.exit_code == 0, result.output
     assert result.output == (f"Database: {masked(postgres_database)}\n"
                              "2 migration(s) would be applied, in this order:\n\n"
                              "-- 001_empresas.sql (in a transaction)\nCREATE TABLE empresas (id int PRIMARY KEY);\n\n"
                              "-- 002_seed.sql (in a transaction)\nINSERT INTO empresas VALUES (1);\n")
+    # With the lint (the default): the pending files' findings follow the SQL, with file:line and the rule.
+    linted = invoke("plan", "dev")
+    assert linted.exit_code == 0, linted.output
+    assert "001_empresas.sql:1: prefer-bigint-over-int (squawk)" in linted.output
+    assert "Lint of the pending migrations: 2 file(s), 1 finding(s)" in linted.output
     assert not table_exists(postgres_database, "escola_history")
 
     result = invoke("migrate", "dev")
@@ -306,3 +311,54 @@ def test_skip_manifest_listing_an_applied_version_says_how_to_resolve_it(project
         rf"\S+: to keep it, remove the line for 002 from {re.escape(str(project))}/escola_db/skip\.txt; to undo it, "
         r"roll it back first \(rollback --to 001, which also undoes every later version\) and keep it listed\. "
         r"Nothing was applied\n", result.stderr), result.stderr
+
+
+# -- statements echoed, JSON on failure, bad paths (issue 21) --------------------------------------------
+
+
+def test_plan_and_a_failing_migrate_mask_passwords_written_in_the_sql(project, postgres_database,
+                                                                       monkeypatch) -> None:
+    monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
+    (project / "escola_db" / "003_role.sql").write_text(
+        "CREATE ROLE app_login LOGIN PASSWORD 'Plan-Secret-7';\nALTER ROLE no_such_role PASSWORD 'Migrate-Secret-8';")
+    planned = invoke("plan", "dev")
+    assert planned.exit_code == 0, planned.output
+    assert "Plan-Secret-7" not in planned.output and "Migrate-Secret-8" not in planned.output
+    assert "CREATE ROLE app_login LOGIN PASSWORD '(sensitive)'" in planned.output
+    as_json = invoke("plan", "dev", "--json")
+    assert "Plan-Secret-7" not in as_json.output
+    failed = invoke("migrate", "dev")
+    assert failed.exit_code != 0
+    assert "Migrate-Secret-8" not in failed.output and "Plan-Secret-7" not in failed.output
+    assert "statement: ALTER ROLE no_such_role PASSWORD '(sensitive)'" in failed.output
+    postgres_database.query("DROP ROLE IF EXISTS app_login")
+
+
+def test_migrate_json_prints_the_failure_on_stdout(project, postgres_database, monkeypatch) -> None:
+    monkeypatch.setenv("ESCOLA_DB_URL", postgres_database.dsn)
+    (project / "escola_db" / "003_bad.sql").write_text("SELECT 1;\nSELECT 1/0;")
+    result = invoke("migrate", "dev", "--json")
+    assert result.exit_code != 0
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and [item["version"] for item in data["applied"]] == [1, 2]
+    assert (data["errors"][0]["script"], data["errors"][0]["line"]) == ("003_bad.sql", 2)
+    # A failure before any migration ran (a bad folder) is JSON too.
+    (project / "escola_db" / "004_x.sql").write_text("")
+    early = invoke("migrate", "dev", "--json")
+    assert early.exit_code != 0
+    assert json.loads(early.stdout)["errors"][0]["message"].endswith("empty migration: the file holds no SQL statement")
+
+
+def test_status_dir_naming_a_file_says_it_is_not_a_folder(project, postgres_database) -> None:
+    seed = project / "escola_db" / "002_seed.sql"
+    result = invoke("status", "dev", "--dsn", postgres_database.dsn, "--dir", str(seed))
+    assert result.exit_code != 0
+    assert "is not a folder (it is a file)" in result.output and "does not exist" not in result.output
+
+
+def test_package_refuses_an_output_folder_that_does_not_exist(project, tmp_path) -> None:
+    target = tmp_path / "nonexistent" / "dir" / "x.zip"
+    result = invoke("package", "dev", "--output", str(target))
+    assert result.exit_code != 0
+    assert f"the folder {target.parent} does not exist" in result.output
+    assert not (tmp_path / "nonexistent").exists()

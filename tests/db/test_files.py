@@ -54,7 +54,7 @@ def test_empty_files_are_errors(make_folder, text: str) -> None:
 def test_unknown_directive_is_an_error(make_folder) -> None:
     folder = make_folder({"001_x.sql": "SELECT 1;\n-- toolkit:no-transactions\nSELECT 2;"})
     assert error_of(folder) == (f"{folder}/001_x.sql, line 2: unknown directive '-- toolkit:no-transactions' "
-                                "(known: no-transaction)")
+                                "(known: allow, lock-timeout, no-transaction, statement-timeout)")
 
 
 def test_transaction_control_inside_a_transactional_migration_is_an_error(make_folder) -> None:
@@ -232,3 +232,40 @@ def test_session_wide_set_is_warned_about(make_folder, sql: str, warned: bool) -
     migrations = load_migrations(folder).by_version()
     assert len(migrations[1].up.warnings) == (1 if warned else 0)
     assert migrations[2].up.warnings == ()  # outside a transaction SET LOCAL does nothing: SET is right there
+
+
+def test_a_version_above_bigint_is_refused_before_anything_runs(make_folder) -> None:
+    folder = make_folder({f"{2**63}_too_big.sql": "SELECT 1;", f"{2**63 - 1}_largest.sql": "SELECT 1;"})
+    assert error_of(folder) == (f"{folder}/{2**63}_too_big.sql: version {2**63} is too large: the history table "
+                                f"stores versions up to {2**63 - 1} (PostgreSQL bigint)")
+    (folder / f"{2**63}_too_big.sql").unlink()
+    assert [migration.version for migration in load_migrations(folder).migrations] == [2**63 - 1]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("-- toolkit:lock-timeout soon\nSELECT 1;", "line 1: -- toolkit:lock-timeout 'soon': use a duration"),
+    ("-- toolkit:statement-timeout\nSELECT 1;", "line 1: -- toolkit:statement-timeout '': use a duration"),
+    ("-- toolkit:lock-timeout 1s\n-- toolkit:lock-timeout 2s\nSELECT 1;",
+     "line 2: '-- toolkit:lock-timeout' is given twice"),
+    ("-- toolkit:no-transaction please\nSELECT 1;", "line 1: '-- toolkit:no-transaction' takes no value"),
+    ("-- toolkit:lock-timeout 999h\nSELECT 1;", "is more than PostgreSQL accepts"),
+])
+def test_bad_timeout_directives_are_errors(make_folder, text: str, message: str) -> None:
+    assert message in error_of(make_folder({"001_x.sql": text}))
+
+
+def test_timeout_directives_are_read(make_folder) -> None:
+    script = load_migrations(make_folder({"001_x.sql": "-- toolkit:lock-timeout 1.5s\n-- toolkit:statement-timeout 2h\n"
+                                                      "SELECT 1;"})).migrations[0].up
+    assert (script.lock_timeout_ms, script.statement_timeout_ms) == (1500, 7_200_000)
+
+
+def test_a_directive_inside_a_string_or_a_body_is_not_a_directive(make_folder) -> None:
+    folder = make_folder({
+        "001_x.sql": "SELECT '\n-- toolkit:no-transaction\n';\n"
+                     "CREATE TABLE t (a text DEFAULT $$\n-- toolkit:bogus\n$$);",
+        "002_y.sql": "CREATE TABLE u (\n  -- toolkit:lock-timeout 1s\n  a text);",
+    })
+    first, second = (migration.up for migration in load_migrations(folder).migrations)
+    assert first.transactional  # the string's text does not make the file run outside a transaction
+    assert second.lock_timeout_ms == 1000  # a real comment inside a statement still counts

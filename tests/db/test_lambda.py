@@ -268,3 +268,13 @@ def test_handler_never_logs_a_raw_password_from_the_dsn(awkward_role, postgres_d
 def _migration_files() -> int:
     """The example's migrations (up files, the skipped duplicate included): what the package must carry."""
     return len([path for path in EXAMPLES.glob("[0-9]*.sql") if not path.name.endswith(".down.sql")])
+
+
+def test_handler_log_line_masks_a_password_in_the_failing_statement(lambda_environment, postgres_database,
+                                                                    capsys) -> None:
+    (lambda_environment / "003_role.sql").write_text("ALTER ROLE no_such_role PASSWORD 'Lambda-Secret-9';")
+    result = handler({"action": "migrate"}, None)
+    assert result["ok"] is False
+    logged = capsys.readouterr().out
+    assert "Lambda-Secret-9" not in logged and "Lambda-Secret-9" not in json.dumps(result)
+    assert "ALTER ROLE no_such_role PASSWORD '(sensitive)'" in json.loads(logged)["errors"][0]["statement"]

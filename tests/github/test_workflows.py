@@ -142,6 +142,7 @@ def affected(repo: Path, changed: list[str], *, base: str | None = None, select_
     (["envs/defaults.yaml"], ["dev", "prod", "staging"]),
     (["terraform/main.tf"], ["dev", "prod", "staging"]),
     (["modules/network/main.tf"], ["dev", "prod", "staging"]),
+    (["db/migrations/012_x.sql"], ["dev", "prod", "staging"]),
     (["README.md"], []),
     (["envs/sandbox.yaml"], []),
     (["envs/qa.yaml"], ["qa"]),

@@ -1,4 +1,4 @@
-"""`toolkit db …`: database migrations (status, plan, migrate, verify, baseline, rollback, package)."""
+"""`toolkit db …`: database migrations (status, plan, lint, migrate, verify, baseline, rollback, package)."""
 
 from __future__ import annotations
 
@@ -101,22 +101,30 @@ def register(app: typer.Typer) -> None:
                      secret_id: str | None = SecretOption, host: str | None = HostOption,
                      port: int | None = PortOption, dbname: str | None = DbnameOption,
                      endpoint_url: EndpointUrl = None, out_of_order: bool = OutOfOrderOption,
+                     lint: bool = typer.Option(True, "--lint/--no-lint", help="Lint the pending migrations "
+                                               "(as toolkit db lint does)."),
                      output_format: TextOrJsonFormat = TextOrJson.text,
                      json_alias: JsonAlias = False) -> None:
-        """Dry run: validate, then list the pending migrations with their SQL; changes nothing.
+        """Dry run: validate, list the pending migrations with their SQL, and lint them; changes nothing.
 
         Example: toolkit db plan staging --target 12
         """
-        from toolkit.db.commands import plan
+        from toolkit.db.commands import lint_pending, plan
+        from toolkit.db.lint.text import format_lint
         from toolkit.db.report import format_plan
 
-        result = plan(_request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
-                               out_of_order=out_of_order), target)
+        request = _request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
+                           out_of_order=out_of_order)
+        result = plan(request, target)
         _print_warnings(result.warnings)
+        report = lint_pending(request, result) if lint else None
         if wants_json(output_format, json_alias):
-            _print_json(result.to_dict())
+            _print_json(result.to_dict() | ({"lint": report.to_dict()} if report else {}))
         else:
             typer.echo(format_plan(result))
+            if report is not None and result.pending:
+                typer.echo("")
+                typer.echo(format_lint(report, title="Lint of the pending migrations"))
 
     @db.command("migrate")
     def migrate_command(environment: Environment, target: int | None = TargetOption,
@@ -129,15 +137,25 @@ def register(app: typer.Typer) -> None:
                         secret_id: str | None = SecretOption, host: str | None = HostOption,
                         port: int | None = PortOption, dbname: str | None = DbnameOption,
                         endpoint_url: EndpointUrl = None, lock_timeout: MigrationLockTimeout = None,
-                        out_of_order: bool = OutOfOrderOption, output_format: TextOrJsonFormat = TextOrJson.text,
+                        out_of_order: bool = OutOfOrderOption,
+                        rehearse_only: bool = typer.Option(
+                            False, "--rehearse", help="Run the pending transactional migrations in ONE transaction, "
+                            "report each file's time, locks and rows, then roll everything back (history "
+                            "untouched). It takes the real locks on the target: prefer a copy of the database."),
+                        output_format: TextOrJsonFormat = TextOrJson.text,
                         json_alias: JsonAlias = False) -> None:
         """Apply pending migrations in version order, each in its own transaction, under the lock.
 
         Example: toolkit db migrate prod --via lambda
+        Example: toolkit db migrate staging --rehearse
         """
         request = _request(environment, dsn, directory, secret_id, host, port, dbname, endpoint_url,
                            lock_timeout, out_of_order)
         if via is Via.lambda_:
+            if rehearse_only:
+                from toolkit.errors import UsageError
+
+                raise UsageError("--rehearse runs from here (--via direct): the runner function only migrates")
             from toolkit.db.commands import migrate_via_lambda
             from toolkit.db.report import format_remote
             from toolkit.errors import MigrationError
@@ -151,15 +169,60 @@ def register(app: typer.Typer) -> None:
                 raise MigrationError("\n".join(str(error.get("text") or error.get("message"))
                                                for error in payload.get("errors", [])) or "the runner failed")
             return
-        from toolkit.db.commands import migrate
-        from toolkit.db.report import format_run
+        from toolkit.db.commands import migrate, rehearse
+        from toolkit.db.report import format_rehearsal, format_run
+        from toolkit.errors import MigrationError, ToolkitError
 
-        result = migrate(request, target)
+        as_json = wants_json(output_format, json_alias)
+        if rehearse_only:
+            rehearsal = rehearse(request, target)
+            _print_warnings(rehearsal.warnings)
+            if as_json:
+                _print_json(rehearsal.to_dict())
+            else:
+                typer.echo(format_rehearsal(rehearsal))
+            if not rehearsal.ok:
+                raise MigrationError(rehearsal.failure_text)
+            return
+        try:
+            result = migrate(request, target)
+        except ToolkitError as error:
+            if as_json:  # a script reading stdout gets the failure as JSON too (the message also goes to stderr)
+                _print_json(error.to_dict() if hasattr(error, "to_dict") else
+                            {"ok": False, "action": "migrate", "applied": [], "errors": [{"message": str(error)}]})
+            raise
         _print_warnings(result.warnings)
-        if wants_json(output_format, json_alias):
+        if as_json:
             _print_json(result.to_dict())
         else:
             typer.echo(format_run(result))
+
+    @db.command("lint")
+    def lint_command(target: str = typer.Argument(..., metavar="ENV|DIR", help="An environment (its "
+                                                  "migrations folder and settings) or a migrations folder.",
+                                                  show_default=False),
+                     only: list[str] | None = typer.Option(None, "--only", help="Lint only this file of the folder "
+                                                            "(repeatable; the PR review passes the changed ones).",
+                                                            show_default=False),
+                     output_format: TextOrJsonFormat = TextOrJson.text, json_alias: JsonAlias = False) -> None:
+        """Check the up migrations with squawk's rules and the runner's own; no database needed.
+
+        Findings name file:line, the rule, why it matters and the safe pattern. Waive one statement's
+        finding with a comment above it: -- toolkit:allow RULE because REASON. Exit 1 on any finding.
+
+        Example: toolkit db lint prod
+        Example: toolkit db lint db/migrations --only 012_add_index.sql
+        """
+        from toolkit.db.lint.targets import lint
+        from toolkit.db.lint.text import format_lint
+
+        report = lint(target, only)
+        if wants_json(output_format, json_alias):
+            _print_json(report.to_dict())
+        else:
+            typer.echo(format_lint(report))
+        if not report.ok:
+            raise typer.Exit(1)
 
     @db.command("verify")
     def verify_command(environment: Environment, dsn: str | None = DsnOption,

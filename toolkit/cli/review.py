@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -53,6 +54,11 @@ def review(
         None, "--pr", metavar="NUMBER", help="Pull request to post to (default: from $GITHUB_EVENT_PATH).",
         show_default=False,
     ),
+    migrations_base: str | None = typer.Option(
+        None, "--migrations-base", metavar="GIT_REF",
+        help="Add a migrations section: the ENV's migration files changed since GIT_REF (the pull request's "
+             "base), their `toolkit db lint` findings and edits to merged files.", show_default=False,
+    ),
 ) -> None:
     """Review a Terraform plan: summary, data-at-risk warnings, changes by module, drift, outputs, checks.
 
@@ -63,11 +69,12 @@ def review(
 
     Example: toolkit review staging --format md --output review.md   (in CI: toolkit review staging --post github)
     """
+    section = _migrations_section(target, environment, migrations_base, output_format, output, post)
     if post is PostTarget.github:
         from toolkit.github import GitHubSettings, post_plan_review
 
         settings = GitHubSettings.from_environment(repository=repository, pull_request=pull_request)
-        typer.echo(post_plan_review(target, settings, environment=environment).message)
+        typer.echo(post_plan_review(target, settings, environment=environment, extra=section).message)
         return
     from toolkit.review.service import review_plan
 
@@ -79,5 +86,30 @@ def review(
         environment=environment,
         offline=offline,
     )
+    if section and written is not None:
+        with written.open("a", encoding="utf-8") as handle:
+            handle.write(section)
+    elif section:
+        typer.echo(section, nl=False)
     if written is not None:
         typer.echo(f"Wrote {written}", err=True)
+
+
+def _migrations_section(target: str, environment: str | None, base: str | None, output_format: object,
+                        output: Path | None, post: PostTarget | None) -> str:
+    """The migrations section (toolkit/db/review_section.py) in the review's format; "" without --migrations-base."""
+    if base is None:
+        return ""
+    from toolkit.db.review_section import review_section
+    from toolkit.errors import UsageError
+    from toolkit.review.service import default_format
+
+    name = environment or target
+    if name.endswith(".json"):
+        raise UsageError("--migrations-base needs the environment: pass ENV, or --environment with a PLAN.json")
+    chosen = getattr(output_format, "value", None) or ("md" if post else default_format(output, output is None
+                                                                                        and sys.stdout.isatty()))
+    if chosen == "json":
+        raise UsageError("--migrations-base adds a section to the md or text review (for JSON: toolkit db lint "
+                         "--format json)")
+    return review_section(name, base, markdown=chosen == "md")

@@ -599,10 +599,12 @@ class MigrationsSettings(Strict):
     secret_id: str | None = None
     lambda_function: str | None = None
     lock_timeout_seconds: Annotated[int, Field(ge=0)] = 60
-    statement_timeout_ms: Annotated[int, Field(ge=0)] = 0
-    statement_lock_timeout_ms: Annotated[int, Field(ge=0, description=(
-        "PostgreSQL lock_timeout for each migration statement (0 = wait forever); "
-        "lock_timeout_seconds is the wait for the runner's own advisory lock."))] = 0
+    statement_timeout_ms: Annotated[int, Field(ge=0, le=2**31 - 1, description=(
+        "PostgreSQL statement_timeout for each migration (0 = none); a file overrides it with "
+        "'-- toolkit:statement-timeout 1h'."))] = 900_000
+    statement_lock_timeout_ms: Annotated[int, Field(ge=0, le=2**31 - 1, description=(
+        "PostgreSQL lock_timeout for each migration statement (0 = wait forever); a file overrides it with "
+        "'-- toolkit:lock-timeout 10s'; lock_timeout_seconds is the wait for the runner's own advisory lock."))] = 5_000
     host: str | None = Field(None, description="Database host when the secret holds none (RDS-managed secrets).")
     port: Annotated[int, Field(ge=1, le=65535)] = 5432
     database_name: str | None = Field(None, description="Database name when the secret holds none.")

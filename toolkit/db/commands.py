@@ -15,7 +15,15 @@ from typing import Any
 from toolkit.db.connection import ConnectionTarget, parse_dsn, target_from_secret, with_overrides
 from toolkit.db.files import load_migrations
 from toolkit.db.package import PackageResult, build_package
-from toolkit.db.runner import MigrationRunner, Plan, RunnerOptions, RunResult, StatusReport
+from toolkit.db.runner import (
+    DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+    DEFAULT_STATEMENT_TIMEOUT_MS,
+    MigrationRunner,
+    Plan,
+    RunnerOptions,
+    RunResult,
+    StatusReport,
+)
 from toolkit.errors import ConfigError, UsageError
 
 DEFAULT_DIRECTORY = "db/migrations"
@@ -53,6 +61,8 @@ class Resolved:
     region: str | None
     lambda_function: str | None
     build_dir: Path | None
+    pg_version: str = "15"  # major version of the environment's engine (the lint's --pg-version)
+    protected: bool = False
 
 
 def resolve(request: DbRequest) -> Resolved:
@@ -78,8 +88,9 @@ def resolve(request: DbRequest) -> Resolved:
         history_table=migrations.history_table if migrations else "toolkit_schema_history",
         lock_timeout_seconds=(request.lock_timeout_seconds if request.lock_timeout_seconds is not None
                               else migrations.lock_timeout_seconds if migrations else 60),
-        statement_timeout_ms=migrations.statement_timeout_ms if migrations else 0,
-        statement_lock_timeout_ms=migrations.statement_lock_timeout_ms if migrations else 0,
+        statement_timeout_ms=migrations.statement_timeout_ms if migrations else DEFAULT_STATEMENT_TIMEOUT_MS,
+        statement_lock_timeout_ms=(migrations.statement_lock_timeout_ms if migrations
+                                   else DEFAULT_STATEMENT_LOCK_TIMEOUT_MS),
         out_of_order=request.out_of_order,
     )
     return Resolved(
@@ -93,6 +104,8 @@ def resolve(request: DbRequest) -> Resolved:
         region=settings.aws_region if settings else os.environ.get("AWS_REGION"),
         lambda_function=migrations.lambda_function if migrations else None,
         build_dir=project.build_dir(request.environment) if project else None,
+        pg_version=settings.database.engine_version.split(".")[0] if settings else "15",
+        protected=bool(settings and settings.protected),
     )
 
 
@@ -166,4 +179,31 @@ def package(request: DbRequest, output: Path | None = None) -> PackageResult:
         if resolved.build_dir is None:
             raise UsageError("pass --output: there is no project build folder here")
         output = resolved.build_dir / PACKAGE_NAME
+    elif not output.parent.is_dir():
+        # A typo in --output must not leave a new folder tree behind (the default build folder is ours to make).
+        what = "is not a folder" if output.parent.exists() else "does not exist"
+        raise UsageError(f"--output {output}: the folder {output.parent} {what}; create it first or pick another")
     return build_package(resolved.directory, output)
+
+
+def lint_pending(request: DbRequest, plan_result: Plan) -> Any:
+    """The lint of the files `db plan` would apply (nothing pending: an empty, clean report)."""
+    from toolkit.db.lint import LintReport, LintSettings, lint_scripts
+
+    resolved = resolve(request)
+    migrations = load_migrations(resolved.directory)
+    pending = {item.version for item in plan_result.pending}
+    scripts = [migration.up for migration in migrations.migrations if migration.version in pending]
+    settings = LintSettings(lock_timeout_ms=resolved.options.statement_lock_timeout_ms,
+                            pg_version=resolved.pg_version)
+    return lint_scripts(scripts, settings, LintReport(directory=str(resolved.directory)))
+
+
+def rehearse(request: DbRequest, target_version: int | None = None) -> Any:
+    from toolkit.db.rehearsal import rehearse as run_rehearsal
+
+    rehearsal = run_rehearsal(runner_for(request), target_version)
+    if resolve(request).protected:
+        rehearsal.warnings.insert(0, f"{request.environment} is protected: the rehearsal held every file's locks "
+                                     "until its final ROLLBACK; rehearse on a restored copy of it rather than on it")
+    return rehearsal

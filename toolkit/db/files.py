@@ -7,18 +7,23 @@ transactional migration or a bad skip manifest entry is an error naming the file
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.db.splitter import SplitError, Statement, split_statements
+from toolkit.db.splitter import SplitError, Statement, line_comments, split_statements
 from toolkit.errors import MigrationError
 
 SKIP_MANIFEST = "skip.txt"
 MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<description>[A-Za-z0-9][A-Za-z0-9_\-]*)(?P<down>\.down)?\.sql$")
-DIRECTIVE = re.compile(r"^\s*--\s*toolkit:(?P<name>[A-Za-z_\-]+)\s*$", re.MULTILINE)
-KNOWN_DIRECTIVES = frozenset({"no-transaction"})
+DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*toolkit:(?P<name>[A-Za-z_\-]+)(?P<value>[^\n]*)$", re.MULTILINE)
+# `-- toolkit:lock-timeout 10s` / `-- toolkit:statement-timeout 30m`: this file's own limits (0 = none).
+TIMEOUT_DIRECTIVES = frozenset({"lock-timeout", "statement-timeout"})
+# `-- toolkit:allow RULE because …` waives one lint finding (toolkit/db/lint/waivers.py checks it).
+WAIVER_DIRECTIVE = "allow"
+KNOWN_DIRECTIVES = frozenset({"no-transaction", WAIVER_DIRECTIVE, *TIMEOUT_DIRECTIVES})
 # Statements that would end the migration's own transaction half-way.
 TRANSACTION_CONTROL = re.compile(
     r"^(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK(?!\s+TO\b)|ABORT|PREPARE\s+TRANSACTION)\b",
@@ -28,6 +33,8 @@ SKIP_LINE = re.compile(r"^(?P<version>\d+)\s*:\s*(?P<reason>.*?)\s*$")
 # A session-wide SET (not SET LOCAL / SET TRANSACTION / SET CONSTRAINTS): it would outlive the migration's
 # transaction, so the runner resets the session before the next file (see runner._clean_session).
 SESSION_SET = re.compile(r"^SET\s+(?!LOCAL\b|TRANSACTION\b|CONSTRAINTS\b)", re.IGNORECASE)
+MAX_VERSION = 2**63 - 1
+LINT_COMMENT = re.compile(r"toolkit:allow|squawk-ignore", re.IGNORECASE)
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -41,6 +48,11 @@ class SqlScript:
     checksum: str
     statements: tuple[Statement, ...]
     transactional: bool
+    # This file's own `-- toolkit:lock-timeout` / `-- toolkit:statement-timeout` (milliseconds), else None.
+    lock_timeout_ms: int | None = None
+    statement_timeout_ms: int | None = None
+    # Whether the file holds a lint waiver or a squawk-ignore comment (the lint reads the text again only then).
+    lint_comments: bool = False
     # Things that run but probably do not do what the author meant (shown before anything runs).
     warnings: tuple[str, ...] = ()
 
@@ -99,12 +111,23 @@ def format_version(version: int) -> str:
     return f"{version:03d}"
 
 
+def mask_sql(sql: str) -> str:
+    # Imported on use: only an error or a warning quotes a statement (the lint loads this module on every run).
+    from toolkit.db.masking import mask_sql as mask
+
+    return mask(sql)
+
+
 def read_script(path: Path) -> SqlScript:
     """Read, checksum and split one file; MigrationError names the file on any problem."""
     match = MIGRATION_NAME.match(path.name)
     if not match:
         raise MigrationError(f"{path}: bad migration file name: expected NNN_description.sql "
                              "or NNN_description.down.sql (digits, underscore, letters/digits/_/-)")
+    if int(match.group("version")) > MAX_VERSION:
+        # The history table's version is a bigint: such a file would run, then fail writing its history row.
+        raise MigrationError(f"{path}: version {match.group('version')} is too large: the history table "
+                             f"stores versions up to {MAX_VERSION} (PostgreSQL bigint)")
     raw = path.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise MigrationError(f"{path}: UTF-16 text (a Windows editor's \"Unicode\"): save it as UTF-8")
@@ -115,16 +138,26 @@ def read_script(path: Path) -> SqlScript:
     except UnicodeDecodeError as error:
         offset = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
         raise MigrationError(f"{path}: not UTF-8 text (byte {error.start + offset})") from error
-    directives = [directive.group("name") for directive in DIRECTIVE.finditer(text)]
-    for name in directives:
-        if name not in KNOWN_DIRECTIVES:
-            line = text.count("\n", 0, text.find(f"toolkit:{name}")) + 1
-            raise MigrationError(f"{path}, line {line}: unknown directive '-- toolkit:{name}' "
-                                 f"(known: {', '.join(sorted(KNOWN_DIRECTIVES))})")
     try:
         statements = split_statements(text)
     except SplitError as error:
         raise MigrationError(f"{path}, line {error.line}: {error}") from error
+    directives: list[str] = []
+    timeouts: dict[str, int] = {}
+    for directive in _real_directives(text, statements):
+        name, value = directive.group("name"), directive.group("value").strip()
+        line = text.count("\n", 0, directive.start()) + 1
+        if name not in KNOWN_DIRECTIVES:
+            raise MigrationError(f"{path}, line {line}: unknown directive '-- toolkit:{name}' "
+                                 f"(known: {', '.join(sorted(KNOWN_DIRECTIVES))})")
+        if name in TIMEOUT_DIRECTIVES:
+            if name in timeouts:
+                raise MigrationError(f"{path}, line {line}: '-- toolkit:{name}' is given twice")
+            timeouts[name] = _timeout_ms(path, line, name, value)
+        elif name == "no-transaction" and value:
+            raise MigrationError(f"{path}, line {line}: '-- toolkit:no-transaction' takes no value "
+                                 f"(found {value!r})")
+        directives.append(name)
     if not statements:
         raise MigrationError(f"{path}: empty migration: the file holds no SQL statement")
     transactional = "no-transaction" not in directives
@@ -133,19 +166,55 @@ def read_script(path: Path) -> SqlScript:
         for statement in statements:
             if TRANSACTION_CONTROL.match(statement.sql):
                 raise MigrationError(
-                    f"{path}, line {statement.line}: '{statement.first_line}' controls the transaction; "
+                    f"{path}, line {statement.line}: '{mask_sql(statement.first_line)}' controls the transaction; "
                     "each migration already runs in its own transaction: remove it "
                     "(or declare '-- toolkit:no-transaction' for statements that cannot run in one)"
                 )
             # Outside a transaction SET LOCAL does nothing, so a no-transaction file rightly uses SET.
             if SESSION_SET.match(statement.sql):
                 warnings.append(
-                    f"{path.name}, line {statement.line}: '{statement.first_line}' changes the whole session, "
-                    "not just this migration: the runner resets the session before the next file, so it ends "
+                    f"{path.name}, line {statement.line}: '{mask_sql(statement.first_line)}' changes the whole "
+                    "session, not just this migration: the runner resets the session before the next file, so it ends "
                     "with this one; write SET LOCAL to scope it to this migration's transaction")
     return SqlScript(path=path, version=int(match.group("version")), description=match.group("description"),
                      checksum=checksum_of(raw), statements=tuple(statements), transactional=transactional,
-                     warnings=tuple(warnings))
+                     lock_timeout_ms=timeouts.get("lock-timeout"), lint_comments=bool(LINT_COMMENT.search(text)),
+                     statement_timeout_ms=timeouts.get("statement-timeout"), warnings=tuple(warnings))
+
+
+def _real_directives(text: str, statements: list[Statement]) -> list[re.Match[str]]:
+    """The directive lines that are real comments: one inside a statement may be a line of a string or a
+    dollar-quoted body (`SELECT '\n-- toolkit:no-transaction\n'` must not change how the file runs)."""
+    matches = list(DIRECTIVE.finditer(text))
+    if not matches:
+        return []
+    starts = [statement.offset for statement in statements]
+    comments: set[int] | None = None
+    real = []
+    for match in matches:
+        index = bisect.bisect_right(starts, match.start()) - 1
+        inside = index >= 0 and match.start() < statements[index].offset + len(statements[index].sql)
+        if inside:
+            if comments is None:  # rare: only then lex the file for its comments
+                comments = {offset for offset, _ in line_comments(text)}
+            if match.start() + match.group(0).index("--") not in comments:
+                continue
+        real.append(match)
+    return real
+
+
+def _timeout_ms(path: Path, line: int, name: str, value: str) -> int:
+    from toolkit.duration import parse_duration
+    from toolkit.errors import UsageError
+
+    try:
+        milliseconds = round(parse_duration(value, option=f"-- toolkit:{name}").seconds * 1000)
+    except UsageError as error:
+        raise MigrationError(f"{path}, line {line}: {error} (0 = no limit)") from None
+    if milliseconds > 2**31 - 1:
+        raise MigrationError(f"{path}, line {line}: '-- toolkit:{name} {value}' is more than PostgreSQL "
+                             "accepts (about 24 days)")
+    return milliseconds
 
 
 def read_skip_manifest(directory: Path) -> dict[int, str]:
@@ -171,6 +240,9 @@ def read_skip_manifest(directory: Path) -> dict[int, str]:
 
 def load_migrations(directory: Path) -> MigrationSet:
     """Read and validate a migrations folder (gaps between versions are allowed)."""
+    if directory.exists() and not directory.is_dir():
+        raise MigrationError(f"migrations folder {directory} is not a folder (it is a file): pass the folder "
+                             "that holds the NNN_description.sql files")
     if not directory.is_dir():
         raise MigrationError(f"migrations folder {directory} does not exist")
     ups: dict[int, SqlScript] = {}

@@ -21,7 +21,14 @@ from typing import Any
 
 from toolkit.db.connection import ConnectionTarget, parse_dsn, target_from_secret
 from toolkit.db.files import load_migrations
-from toolkit.db.runner import MigrationFailed, MigrationRunner, RunnerOptions
+from toolkit.db.masking import mask_sql
+from toolkit.db.runner import (
+    DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+    DEFAULT_STATEMENT_TIMEOUT_MS,
+    MigrationFailed,
+    MigrationRunner,
+    RunnerOptions,
+)
 from toolkit.errors import ToolkitError
 
 ACTIONS = ("migrate", "status", "plan", "verify", "baseline", "rollback")
@@ -52,8 +59,9 @@ def _options(event: dict[str, Any], context: Any) -> RunnerOptions:
         schema=os.environ.get("TOOLKIT_DB_SCHEMA", "public"),
         history_table=os.environ.get("TOOLKIT_DB_HISTORY_TABLE", "toolkit_schema_history"),
         lock_timeout_seconds=lock_seconds,
-        statement_timeout_ms=int(os.environ.get("TOOLKIT_DB_STATEMENT_TIMEOUT_MS", "0")),
-        statement_lock_timeout_ms=int(os.environ.get("TOOLKIT_DB_STATEMENT_LOCK_TIMEOUT_MS", "0")),
+        statement_timeout_ms=int(os.environ.get("TOOLKIT_DB_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS)),
+        statement_lock_timeout_ms=int(os.environ.get("TOOLKIT_DB_STATEMENT_LOCK_TIMEOUT_MS",
+                                                     DEFAULT_STATEMENT_LOCK_TIMEOUT_MS)),
         out_of_order=bool(event.get("out_of_order", False)),
     )
 
@@ -113,6 +121,7 @@ def run(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
     """AWS Lambda entry point."""
     result = run(event or {}, context)
-    # One JSON line for CloudWatch Logs; it holds no credentials (the target is masked).
-    print(json.dumps({key: value for key, value in result.items() if key != "pending"}, default=str))
+    # One JSON line for CloudWatch Logs; it holds no credentials (the target is masked, and so is any PASSWORD
+    # literal of a failing statement, here once more in case a message quoted one).
+    print(mask_sql(json.dumps({key: value for key, value in result.items() if key != "pending"}, default=str)))
     return result

@@ -22,11 +22,14 @@ RUNTIME_DISTRIBUTIONS = ("pg8000",)
 PROVIDED_BY_LAMBDA = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})
 TOOLKIT_MODULES = (
     "toolkit/__init__.py",
+    "toolkit/duration.py",
     "toolkit/errors.py",
+    "toolkit/secrets.py",
     "toolkit/db/__init__.py",
     "toolkit/db/connection.py",
     "toolkit/db/files.py",
     "toolkit/db/lambda_handler.py",
+    "toolkit/db/masking.py",
     "toolkit/db/runner.py",
     "toolkit/db/splitter.py",
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 from toolkit.db.files import format_version
 from toolkit.db.runner import Plan, RunResult, State, StatusReport
+from toolkit.text import plain
 
 
 def _version(value: int | None) -> str:
@@ -67,4 +68,27 @@ def format_remote(function_name: str, payload: dict[str, Any]) -> str:
     if payload.get("ok"):
         lines.append(f"{payload.get('message', 'done')}; current version "
                      f"{_version(payload.get('current_version'))} ({payload.get('duration_ms')} ms).")
+    return "\n".join(lines)
+
+
+def format_rehearsal(rehearsal: Any) -> str:
+    lines = [f"Database: {rehearsal.target}", "Rehearsal: the pending migrations in one transaction, then ROLLBACK."]
+    for item in rehearsal.files:
+        if item.status != "rehearsed":
+            reason = {"not rehearsable": "-- toolkit:no-transaction: cannot run inside a transaction; the files "
+                                         "after it ran without it",
+                      "not reached": "after the failing file"}.get(item.status, "")
+            lines.append(f"{item.status:<15} {item.script}" + (f" ({item.execution_ms} ms)" if item.execution_ms
+                                                               else "") + (f": {reason}" if reason else ""))
+            continue
+        lines.append(f"rehearsed       {item.script} ({item.execution_ms} ms, {item.rows} row(s) touched)")
+        for relation, mode in item.locks:
+            blocking = ("  <- blocks reads and writes" if mode == "AccessExclusiveLock"
+                        else "  <- blocks writes" if mode in ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock")
+                        else "")
+            lines.append(f"    lock {mode} on {plain(relation)}{blocking}")
+    if rehearsal.failure is not None:
+        lines.append(rehearsal.failure_text)
+    else:
+        lines.append(f"Rolled back: nothing was applied, history is untouched ({rehearsal.duration_ms} ms).")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from typing import Any
 
 from toolkit.db.connection import ConnectionTarget, open_connection
 from toolkit.db.files import SKIP_MANIFEST, Migration, MigrationSet, SqlScript, format_version
+from toolkit.db.masking import mask_sql
 from toolkit.db.splitter import Statement
 from toolkit.errors import LockError, MigrationError
 
@@ -36,6 +37,11 @@ CONCURRENT_INDEX = re.compile(
     r"ON\s+(?:ONLY\s+)?(?P<table>(?:(?P<schema>" + _IDENTIFIER + r")\.)?" + _IDENTIFIER + r")",
     re.IGNORECASE,
 )
+# Safe defaults for every migration (envs: migrations.statement_lock_timeout_ms / statement_timeout_ms; a file
+# overrides them with `-- toolkit:lock-timeout 10s` / `-- toolkit:statement-timeout 1h`): a statement waiting for
+# a table lock gives up after 5 s instead of queueing every query on that table behind it; none runs past 15 min.
+DEFAULT_STATEMENT_LOCK_TIMEOUT_MS = 5_000
+DEFAULT_STATEMENT_TIMEOUT_MS = 15 * 60 * 1000
 # A run never sits idle while it holds the lock: a holder idle this long has a client that is gone or frozen.
 DEAD_CLIENT_IDLE_SECONDS = 10.0
 # PostgreSQL 14+ checks this often whether the client of a running statement is still connected, so a
@@ -203,8 +209,8 @@ class RunnerOptions:
     schema: str = "public"
     history_table: str = "toolkit_schema_history"
     lock_timeout_seconds: float = 60.0
-    statement_timeout_ms: int = 0
-    statement_lock_timeout_ms: int = 0
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    statement_lock_timeout_ms: int = DEFAULT_STATEMENT_LOCK_TIMEOUT_MS
     out_of_order: bool = False
 
     def __post_init__(self) -> None:
@@ -332,7 +338,7 @@ class MigrationRunner:
                    if target_version is None or entry.version <= target_version]
         return Plan(target=report.target, pending=tuple(
             PlannedMigration(version=migration.version, script=migration.script,
-                             transactional=migration.up.transactional, sql=migration.up.sql())
+                             transactional=migration.up.transactional, sql=mask_sql(migration.up.sql()))
             for migration in pending
         ), warnings=tuple(warning for migration in pending for warning in migration.up.warnings))
 
@@ -501,7 +507,7 @@ class MigrationRunner:
         return (f"another migration run holds the lock on {self.options.qualified_table}: {who}; "
                 f"gave up {wait}. Nothing was applied; retry when it finishes")
 
-    def _clean_session(self, connection: Any, lock_key: int) -> bool:
+    def _clean_session(self, connection: Any, lock_key: int, script: SqlScript) -> bool:
         """Start a migration from the session a fresh connection would have, plus the runner's own settings;
         True when this session still holds the migration lock.
 
@@ -511,13 +517,35 @@ class MigrationRunner:
         """
         rows = connection.run(
             "SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; RESET ALL; DISCARD TEMP; "
-            f"SET statement_timeout = {int(self.options.statement_timeout_ms)}; "
-            f"SET lock_timeout = {int(self.options.statement_lock_timeout_ms)}; "
+            f"SET statement_timeout = {self.statement_timeout_ms(script)}; "
+            f"SET lock_timeout = {self.lock_timeout_ms(script)}; "
             # PostgreSQL 14+ only; on older servers the setting does not exist and nothing is set.
             f"SELECT set_config(name, '{CLIENT_CONNECTION_CHECK_INTERVAL}', false) FROM pg_settings "
             "WHERE name = 'client_connection_check_interval'; "
             + self._holds_lock_query(lock_key))
         return bool(rows[-1][0])
+
+    def _timeout_hint(self, script: SqlScript, failure: Failure) -> str:
+        """What a lock_timeout (55P03) or statement_timeout (57014) cancellation means and how to change it."""
+        if failure.code == "55P03":
+            return (f"; it waited {self.lock_timeout_ms(script)} ms for a table lock (lock_timeout) that another "
+                    "session holds, so it gave up instead of blocking every query behind it: retry when that "
+                    "session is done (pg_stat_activity, pg_locks), or raise the limit for this file with "
+                    "'-- toolkit:lock-timeout 30s' (envs: migrations.statement_lock_timeout_ms)")
+        if failure.code == "57014" and "statement timeout" in failure.message:
+            return (f"; it ran longer than statement_timeout ({self.statement_timeout_ms(script)} ms): batch the "
+                    "work, or raise the limit for this file with '-- toolkit:statement-timeout 1h' "
+                    "(envs: migrations.statement_timeout_ms)")
+        return ""
+
+    def lock_timeout_ms(self, script: SqlScript) -> int:
+        """The file's `-- toolkit:lock-timeout`, else the environment's migrations.statement_lock_timeout_ms."""
+        own = script.lock_timeout_ms
+        return int(own if own is not None else self.options.statement_lock_timeout_ms)
+
+    def statement_timeout_ms(self, script: SqlScript) -> int:
+        own = script.statement_timeout_ms
+        return int(own if own is not None else self.options.statement_timeout_ms)
 
     def _restore_identity(self, connection: Any, lock_key: int) -> bool:
         """Write the history row as the runner's own user, whatever role the migration switched to (inside
@@ -671,7 +699,7 @@ class MigrationRunner:
     def _apply(self, connection: Any, lock_key: int, script: SqlScript, migration: Migration, result: RunResult,
                *, direction: str) -> AppliedMigration:
         previous = result.applied[-1].script if result.applied else None
-        if not self._clean_session(connection, lock_key):
+        if not self._clean_session(connection, lock_key, script):
             self._lock_lost(script, result, f"stopped before {script.script}: nothing of it was applied",
                             culprit=previous)
         connection.notices.clear()
@@ -747,6 +775,7 @@ class MigrationRunner:
             if failure.code == "25001":
                 outcome += ("; this statement cannot run inside a transaction: declare "
                             "'-- toolkit:no-transaction' in the file")
+            outcome += self._timeout_hint(script, failure)
             raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
 
     def _apply_without_transaction(self, connection: Any, lock_key: int, script: SqlScript, migration: Migration,
@@ -765,6 +794,7 @@ class MigrationRunner:
                 failure = Failure(**(asdict(failure) | {"recovery": _recovery_for_non_transactional(script, index)}))
                 outcome = (f"{script.script} declares '-- toolkit:no-transaction', so it ran outside a "
                            f"transaction and is not recorded in history. Recovery: {failure.recovery}")
+                outcome += self._timeout_hint(script, failure)
                 raise MigrationFailed(self._failure_text(failure, outcome), failure, result) from error
             # Right after the statement, while its index must exist under that name (a later statement may
             # rename it: the build-then-swap pattern), and before anything else of the file runs.
@@ -854,18 +884,20 @@ class MigrationRunner:
             outcome = f"{script.script} was not started: nothing of it ran and it is not recorded in history"
         recovery = "; ".join(steps) + "; then run migrate again"
         failure = Failure(script=script.script, line=index.statement.line, code="", message=message,
-                          statement=index.statement.first_line, recovery=recovery)
+                          statement=mask_sql(index.statement.first_line), recovery=recovery)
         raise MigrationFailed(self._failure_text(failure, f"{outcome}. Recovery: {recovery}"), failure, result)
 
     @staticmethod
     def _failure(script: SqlScript, statement: Statement | None, error: BaseException) -> Failure:
         code, message, detail, position = _describe_error(error)
+        # PostgreSQL's message and detail can quote the SQL (a syntax error near "…"): masked like the statement.
+        message, detail = mask_sql(message), mask_sql(detail)
         if statement is None:
             return Failure(script=script.script, line=None, code=code, message=message, statement="COMMIT",
                            detail=detail)
         line = statement.line_of(position) if position else statement.line
         return Failure(script=script.script, line=line, code=code, message=message,
-                       statement=statement.first_line, detail=detail)
+                       statement=mask_sql(statement.first_line), detail=detail)
 
     @staticmethod
     def _failure_text(failure: Failure, outcome: str) -> str:

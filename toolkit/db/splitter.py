@@ -163,3 +163,81 @@ def _skip_quoted(text: str, index: int, rest: re.Pattern[str], kind: str) -> int
     if closing is None:
         raise SplitError(f"unterminated quoted {kind}", _line_at(text, index))
     return closing.end()
+
+
+_LEXICAL = re.compile(r"""['"$]|--|/\*""")
+
+
+def line_comments(text: str) -> list[tuple[int, str]]:
+    """Every `-- …` comment of the text as (offset, text without the dashes), skipping what only looks like
+    one inside a string, quoted identifier, dollar quote or block comment (the same lexer as the splitter)."""
+    comments: list[tuple[int, str]] = []
+    length = len(text)
+    index = 0
+    while True:
+        match = _LEXICAL.search(text, index)
+        if match is None:
+            return comments
+        index = match.start()
+        token = match.group(0)
+        if token == "--":
+            newline = text.find("\n", index)
+            end = length if newline == -1 else newline
+            comments.append((index, text[index + 2:end]))
+            index = end
+        elif token == "/*":
+            index = _skip_block_comment(text, index)
+        elif token == "'":
+            escapes = index > 0 and text[index - 1] in "eE" and (index < 2 or not _is_word_char(text[index - 2]))
+            index = _skip_quoted(text, index, _ESCAPE_STRING_REST if escapes else _STRING_REST, "string")
+        elif token == '"':
+            index = _skip_quoted(text, index, _IDENTIFIER_REST, "identifier")
+        else:
+            tag = _DOLLAR_TAG.match(text, index)
+            if tag and not (index > 0 and _is_word_char(text[index - 1])):
+                closing = text.find(tag.group(0), tag.end())
+                if closing == -1:
+                    raise SplitError(f"unterminated dollar quote {tag.group(0)}", _line_at(text, index))
+                index = closing + len(tag.group(0))
+            else:
+                index += 1
+
+
+def code_only(sql: str) -> str:
+    """The statement with strings, quoted identifiers, dollar quotes and comments blanked to spaces (same
+    length and line breaks), so a keyword search sees only the SQL's own words."""
+    pieces: list[str] = []
+    index = 0
+    length = len(sql)
+    while True:
+        match = _LEXICAL.search(sql, index)
+        if match is None:
+            pieces.append(sql[index:])
+            return "".join(pieces)
+        start = match.start()
+        token = match.group(0)
+        if token == "--":
+            newline = sql.find("\n", start)
+            end = length if newline == -1 else newline
+        elif token == "/*":
+            end = _skip_block_comment(sql, start)
+        elif token == "'":
+            escapes = start > 0 and sql[start - 1] in "eE" and (start < 2 or not _is_word_char(sql[start - 2]))
+            end = _skip_quoted(sql, start, _ESCAPE_STRING_REST if escapes else _STRING_REST, "string")
+        elif token == '"':
+            end = _skip_quoted(sql, start, _IDENTIFIER_REST, "identifier")
+        else:
+            tag = _DOLLAR_TAG.match(sql, start)
+            if not tag or (start > 0 and _is_word_char(sql[start - 1])):
+                pieces.append(sql[index:start + 1])
+                index = start + 1
+                continue
+            closing = sql.find(tag.group(0), tag.end())
+            end = length if closing == -1 else closing + len(tag.group(0))
+        pieces.append(sql[index:start])
+        # A quoted identifier stays a word (so `DROP TABLE "x"` still reads as dropping a table).
+        filler = "Q" if token == '"' else " "
+        blanked = sql[start:end]
+        pieces.append(filler * len(blanked) if "\n" not in blanked
+                      else "\n".join(filler * len(part) for part in blanked.split("\n")))
+        index = end

@@ -62,6 +62,12 @@ def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any
     return version
 
 
+def _migration_version(environment: str) -> tuple[int | None, str | None]:
+    from toolkit.db.schema_version import version_for_checkpoint
+
+    return version_for_checkpoint(environment)
+
+
 def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: SavedPlan) -> tuple[Any, Any]:
     """Capture, fill and save the checkpoint; returns (checkpoint, store)."""
     workspace = session.workspace
@@ -81,6 +87,9 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     previous = store.newest_successful()
     checkpoint.live = previous.applied_configuration() if previous else None
     checkpoint.state = state_version(session, state, lambda: store.files_dir(checkpoint.id))
+    checkpoint.migration_version, unreadable = _migration_version(session.name)
+    if unreadable:
+        checkpoint.warnings.append(unreadable)
     # The rendered tfvars hold no secrets (secrets come from TF_VAR_* or Secrets Manager): keep them, beside the
     # checkpoint (in the shared store for an S3 backend).
     store.save_tfvars(checkpoint.id, workspace.render.tfvars_path.read_text(encoding="utf-8"))

@@ -235,6 +235,8 @@ class Checkpoint:
     autoscaling: list[AutoscalingSnapshot] = field(default_factory=list)
     apply: ApplyRecord | None = None
     warnings: list[str] = field(default_factory=list)  # targets that could not be captured, and why
+    # The database's applied migration version when the apply ran (toolkit/db/schema_version.py), if readable.
+    migration_version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

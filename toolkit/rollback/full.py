@@ -18,7 +18,7 @@ from toolkit.records.checkpoints import LiveConfiguration
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
 from toolkit.rollback.request import checkpoint_store
-from toolkit.rollback.state import current_serial
+from toolkit.rollback.state import current_serial, schema_section
 
 
 class FullStep(Step):
@@ -44,6 +44,7 @@ class FullStep(Step):
         plan.data.update(commit=commit, root=root, checkpoint=live.checkpoint, tfvars=tfvars)
         # Applying the old configuration undoes every later apply's changes too: listed, and named to proceed.
         check_history(run, plan, current_serial(run), (live.git_commit, live.tfvars_sha256))
+        schema_section(run, plan)
         return plan
 
     def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:

@@ -149,6 +149,8 @@ class TerraformStateStep(Step):
             self._plan_s3(run, version, plan)
         else:
             self._plan_local(run, version, plan)
+        if self.undo is None:
+            schema_section(run, plan)
         return plan
 
     def execute(self, run: RunContext, plan: StepPlan) -> list[str]:
@@ -361,6 +363,15 @@ class TerraformStateStep(Step):
             raise ToolkitError(f"{state_path} does not match the backup after writing it")
         return [f"{state_path}: restored from {Path(data['backup']).name} (serial {data['serial']}, verified); "
                 f"replaced state kept as {kept.name}"]
+
+
+def schema_section(run: RunContext, plan: StepPlan) -> None:
+    """The database is ahead of the configuration this step restores: say so, with the migrations and downs."""
+    from toolkit.db.schema_version import schema_ahead_lines
+
+    lines = schema_ahead_lines(run.environment, run.checkpoint.migration_version)
+    if lines:
+        plan.sections.append(("Database schema ahead of the restored configuration", lines))
 
 
 def current_serial(run: RunContext) -> int | None:
