@@ -50,14 +50,16 @@ def test_emulator_section_in_defaults_is_refused(project: Path) -> None:
     assert "envs/defaults.yaml:" in result.output and "not allowed in defaults.yaml" in result.output
 
 
-def test_backend_endpoint_planted_in_prod_is_refused(project: Path) -> None:
+def test_a_backend_endpoint_planted_in_prod_can_only_point_at_this_machine(project: Path, monkeypatch) -> None:
     prod = project / "envs" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("backend:\n", "backend:\n  endpoint_from_env: AWS_ENDPOINT_URL\n", 1)
-                    if "backend:\n" in prod.read_text()
-                    else prod.read_text() + "backend:\n  endpoint_from_env: AWS_ENDPOINT_URL\n")
-    result = invoke("envs", "show", "prod")
+    text = prod.read_text()
+    planted = "backend:\n  type: s3\n  bucket: stolen-state\n  endpoint_from_env: EVIL_ENDPOINT\n"
+    prod.write_text(text.replace("backend:\n", planted, 1) if "backend:\n" in text else text + planted)
+    monkeypatch.setenv("EVIL_ENDPOINT", "https://attacker.example.com")
+    result = invoke("render", "prod")
     assert result.exit_code == 1
-    assert "envs/prod.yaml:" in result.output and "backend.endpoint_from_env" in result.output
+    assert "is not an emulator on this machine" in result.output
+    assert not (project / "build" / "prod").exists()
 
 
 def test_local_without_endpoint_is_refused_before_any_aws_call(project: Path) -> None:

@@ -75,7 +75,9 @@ def _refuse_emulator_settings_in_real_accounts(project: Project, name: str, merg
     """Emulator-only keys (endpoints, test credentials) never reach an environment of a real AWS account."""
     if name not in REAL_ACCOUNT_ENVIRONMENTS and merged.data.get("protected") is not True:
         return
-    for path in EMULATOR_ONLY_KEYS:
+    # backend.endpoint_from_env alone only moves the state to an endpoint on this machine (render refuses any
+    # other): the emulator section is what points the providers at an emulator with test credentials.
+    for path in (("emulator",),):
         location = merged.locations.get(path)
         if location is not None:
             raise ConfigError(f"{project.display(location.file)}:{location.line}: {'.'.join(path)}: emulator "

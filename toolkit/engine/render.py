@@ -174,6 +174,8 @@ def backend_settings(project: Project, config: EnvironmentConfig,
             raise RenderError(f"envs/{config.name}.yaml: backend.endpoint_from_env names "
                               f"{backend.endpoint_from_env}, which is not set: start the emulator and export it "
                               "(make demo does both)")
+        # An emulator's endpoint only: a planted one never sends an environment's state to another host.
+        emulator.check_loopback(config.name, f"backend.endpoint_from_env: {backend.endpoint_from_env}", endpoint)
         settings.update(_endpoint_settings(endpoint, backend.uses_lock_table, release))
     return "s3", settings
 
