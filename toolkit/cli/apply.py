@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import typer
 
+from toolkit.cli import options
 from toolkit.cli.options import (
     Approve,
     Environment,
@@ -55,7 +55,7 @@ def apply_command(
 
     warn_about_interrupted_apply(project, environment, offline=False)
     outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
-                                lock_timeout=timeout, prompt=_prompt if sys.stdin.isatty() else None,
+                                lock_timeout=timeout, prompt=_prompt if options.stdin_is_terminal() else None,
                                 progress=progress)
     if as_json:
         typer.echo(json.dumps(outcome.as_dict(), indent=2))
