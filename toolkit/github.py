@@ -360,13 +360,23 @@ def post_plan_review(target: str, settings: GitHubSettings, *, environment: str 
     The one call `toolkit review ENV --post github` makes: the review's own Markdown (which already fits
     one comment) and its outcome label.
     """
+    from toolkit.engine.binding import binding_of
     from toolkit.review.markdown import render_markdown
-    from toolkit.review.service import load_review
+    from toolkit.review.service import load_review, locate_plan, read_metadata
 
     review = load_review(target, environment)
     summary = review.summary
     outcome = review_outcome(summary.destroy, summary.replace, summary.has_changes or bool(review.changes))
-    return post_review(render_markdown(review), review.environment, outcome, settings)
+    plan_json = locate_plan(target, environment).path
+    binding = binding_of(plan_json, read_metadata(plan_json).get("git_commit"))
+    return post_review(with_binding(render_markdown(review), binding), review.environment, outcome, settings)
+
+
+def with_binding(markdown: str, binding: Any) -> str:
+    """The review with the reviewed plan's hashes and commit (toolkit.engine.binding) under its first line (the
+    marker): the apply-on-merge workflow reads the hidden line back for `toolkit apply --expect-plan`."""
+    first, newline, rest = markdown.partition("\n")
+    return f"{first}{newline}{binding.hidden_line()}\n{binding.visible_line()}\n{rest}"
 
 
 def _set_outcome_label(client: GitHubClient, repo: str, number: int,

@@ -32,6 +32,10 @@ def apply_command(
         [], "--allow-destroy", metavar="ADDRESS",
         help="Allow destroying or replacing this stateful resource (repeat for each).", show_default=False),
     lock_timeout: LockTimeout = None,
+    expect_plan: str = typer.Option(
+        None, "--expect-plan", metavar="SHA256", show_default=False,
+        help="Refuse unless the saved binary plan's sha256 is this one (the review comment's `binary plan sha256`; "
+             "the apply-on-merge workflow passes it)."),
     quiet: Quiet = False,
     output_format: TextOrJsonFormat = TextOrJson.text,
     json_alias: JsonAlias = False,
@@ -45,9 +49,11 @@ def apply_command(
     Example: toolkit apply prod --approve prod
     """
     from toolkit.engine import SilentProgress, StreamProgress, apply_environment
+    from toolkit.engine.binding import normalize_sha256
     from toolkit.project import Project
 
     timeout = lock_timeout_or_default(lock_timeout)
+    expected = normalize_sha256(expect_plan) if expect_plan is not None else None
     as_json = wants_json(output_format, json_alias)
     project = Project.discover()
     progress = SilentProgress() if quiet or as_json else StreamProgress()
@@ -56,7 +62,7 @@ def apply_command(
     warn_about_interrupted_apply(project, environment, offline=False)
     outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
                                 lock_timeout=timeout, prompt=_prompt if options.stdin_is_terminal() else None,
-                                progress=progress)
+                                progress=progress, expect_plan=expected)
     if as_json:
         typer.echo(json.dumps(outcome.as_dict(), indent=2))
     elif not outcome.applied:

@@ -14,6 +14,7 @@ from toolkit.engine.guards import (
     Prompt,
     check_approval,
     check_auto_allowed,
+    check_expected_plan,
     check_not_offline,
     check_plan_matches,
     check_reviewed_plan,
@@ -26,7 +27,7 @@ from toolkit.engine.records import PlanSummary, git_commit, git_tree, load_lates
 from toolkit.engine.session import open_session
 from toolkit.engine.source import CommitSource
 from toolkit.engine.workspace import plans_dir
-from toolkit.errors import ToolkitError
+from toolkit.errors import ToolkitError, UsageError
 from toolkit.project import Project
 from toolkit.record_store import checkpoint_store_for
 from toolkit.secrets import mask_text
@@ -57,15 +58,18 @@ class ApplyOutcome:
 def apply_environment(project: Project, environment: str, *, auto: bool = False, approve: str | None = None,
                       allow_destroy: list[str] | None = None, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
                       prompt: Prompt | None = None, progress: Progress | None = None,
-                      source: CommitSource | None = None) -> ApplyOutcome:
+                      source: CommitSource | None = None, expect_plan: str | None = None) -> ApplyOutcome:
     """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes.
 
     With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
+    `expect_plan`: the reviewed binary plan's sha256 (toolkit.engine.binding); any other plan is refused.
     """
     from toolkit.checkpoints import ApplyRecord, current_actor, iso, process_started, utc_now
 
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
+    if auto and expect_plan is not None:
+        raise UsageError("--expect-plan applies the reviewed saved plan: leave out --auto (it makes a new plan)")
     if auto:
         check_auto_allowed(config)
     else:
@@ -84,6 +88,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
                        source_sha256=source_sha256(workspace.render.root_dir),
                        git_commit=source.commit if source else git_commit(project.root),
                        git_tree=None if source else git_tree(project.root))
+    check_expected_plan(environment, metadata.plan_id, saved.plan_file, expect_plan)
     state = terraform.state_pull()
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:

@@ -27,6 +27,7 @@ from toolkit.review.analysis import (
     reasons_of,
 )
 from toolkit.review.reader import ChangeRecord
+from toolkit.text import printable_lines
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room kept for the closing notice and for the hosting tool's own additions.
@@ -63,7 +64,13 @@ _COUNT_WORDS = {
 
 def _size(text: str) -> int:
     """Characters GitHub counts, measured as UTF-8 bytes: never fewer, so the budget is safe."""
-    return len(text.encode("utf-8"))
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _shown(value: Any) -> Any:
+    # Every value a template prints: a terminal escape, a right-to-left override or a lone surrogate in an
+    # address, a key or a value is shown escaped, never passed to the comment raw.
+    return printable_lines(value) if isinstance(value, str) else value
 
 
 def marker(environment: str) -> str:
@@ -99,6 +106,7 @@ def _templates() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_shown,
     )
     environment.filters["code"] = _code
     environment.filters["cell"] = _cell
@@ -231,7 +239,7 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     parts.append(outputs)
     if hidden_changes or hidden_diffs or hidden_drift:
         parts.append(templates.notice(environment, hidden_changes + hidden_drift, hidden_diffs))
-    return "".join(parts)
+    return printable_lines("".join(parts))
 
 
 # The cost section lists at most this many changes and unpriced items: it stays a few KB in any plan.
