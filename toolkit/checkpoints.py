@@ -190,6 +190,9 @@ class ApplyRecord:
     # The state's serial once the apply ended (None: unknown): a later state serial means something changed the
     # state after this apply without a checkpoint (a run by hand, a checkout keeping its checkpoints locally).
     state_serial_after: int | None = None
+    # After a successful terraform apply: "settled", "not checked (--no-wait)", or "failed: …" (an ECS service rolled
+    # back, failed or stuck, a parameter group pending-reboot; toolkit.deployments). None: nothing to check.
+    deployment: str | None = None
 
     @property
     def status(self) -> str:
