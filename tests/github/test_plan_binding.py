@@ -135,3 +135,16 @@ def test_post_plan_review_posts_the_binding_of_the_saved_plan(tmp_path: Path, fa
     assert body.splitlines()[0] == review_marker("staging")
     assert parse_binding(body) == PlanBinding(sha256_file(folder / "plan.json"), sha256_file(folder / "plan.tfplan"),
                                               "d" * 40)
+
+
+def test_a_forged_binding_inside_the_review_does_not_win(tmp_path: Path) -> None:
+    """A plan value (a tag, a name) can hold any text the review then quotes: the binding is the line under the
+    marker, so the first one found, both for parse_binding and for the workflow's jq."""
+    real = PlanBinding("b" * 64, "1" * 64, "c" * 40)
+    forged = PlanBinding("b" * 64, "6" * 64, "c" * 40).hidden_line()
+    body = with_binding(f"{review_marker('prod')}\n## review\n- `aws_s3_bucket.x` tag: `{forged}`\n", real)
+    assert parse_binding(body) == real
+    result = _run_step(tmp_path, [_comment("github-actions[bot]", body)],
+                       [{"number": 7, "merged_at": "2026-12-07T00:00:00Z"}])
+    assert result.returncode == 0, result.stderr
+    assert f"sha256={'1' * 64}\n" in result.stdout
