@@ -17,11 +17,11 @@ step "checkpoint of the good deployment (what \`toolkit apply\` records before e
 "$PY" - <<'PYTHON'
 import json, os, subprocess, sys
 from toolkit.aws import aws_client
-from toolkit.checkpoints import ApplyRecord, StateVersion, capture, iso, targets_from_state, utc_now
-from toolkit.record_store import checkpoint_store_for
+from toolkit.records.checkpoints import ApplyRecord, StateVersion, capture, iso, targets_from_state, utc_now
+from toolkit.records.places import checkpoint_store_for
 from toolkit.config import load_environment
 from toolkit.project import Project
-from toolkit.render import backend_settings
+from toolkit.engine.render import backend_settings
 
 environment = os.environ["ENVIRONMENT"]
 project = Project.discover()
@@ -59,7 +59,7 @@ step "deploying a bad task definition revision (image :broken)"
 "$PY" - <<'PYTHON'
 import os
 from toolkit.aws import aws_client
-from toolkit.record_store import checkpoint_store_for
+from toolkit.records.places import checkpoint_store_for
 from toolkit.config import load_environment
 from toolkit.project import Project
 
@@ -93,7 +93,7 @@ step "verify: the service runs the checkpoint's revision again"
 "$PY" - <<'PYTHON'
 import os, sys
 from toolkit.aws import aws_client
-from toolkit.record_store import checkpoint_store_for
+from toolkit.records.places import checkpoint_store_for
 from toolkit.config import load_environment
 from toolkit.project import Project
 

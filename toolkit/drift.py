@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.checkpoints import iso, utc_now
+from toolkit.clock import iso, utc_now
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.files import write_atomically
 from toolkit.github import drift_marker
@@ -136,8 +136,9 @@ def read_drift(plan_json: Path, environment: str, root_dir: Path | None = None) 
     (VOLATILE_ATTRIBUTES), and entries left with no attribute difference (Terraform 1.0 lists a null
     that became an empty list or map as a change).
     """
-    from toolkit.review.analysis import action_of, build_review
-    from toolkit.review.reader import read_plan
+    from toolkit.plans.actions import action_of
+    from toolkit.plans.reader import read_plan
+    from toolkit.review.analysis import build_review
 
     review = build_review(read_plan(plan_json), environment)
     ignored = ignored_attributes(plan_json, root_dir) if root_dir is not None else {}

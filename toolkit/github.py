@@ -360,9 +360,10 @@ def post_plan_review(target: str, settings: GitHubSettings, *, environment: str 
     The one call `toolkit review ENV --post github` makes: the review's own Markdown (which already fits
     one comment) and its outcome label.
     """
-    from toolkit.engine.binding import binding_of
+    from toolkit.plans.binding import binding_of
+    from toolkit.plans.locate import locate_plan, read_metadata
     from toolkit.review.markdown import render_markdown
-    from toolkit.review.service import load_review, locate_plan, read_metadata
+    from toolkit.review.service import load_review
 
     review = load_review(target, environment)
     summary = review.summary
@@ -373,7 +374,7 @@ def post_plan_review(target: str, settings: GitHubSettings, *, environment: str 
 
 
 def with_binding(markdown: str, binding: Any) -> str:
-    """The review with the reviewed plan's hashes and commit (toolkit.engine.binding) under its first line (the
+    """The review with the reviewed plan's hashes and commit (toolkit.plans.binding) under its first line (the
     marker): the apply-on-merge workflow reads the hidden line back for `toolkit apply --expect-plan`."""
     first, newline, rest = markdown.partition("\n")
     return f"{first}{newline}{binding.hidden_line()}\n{binding.visible_line()}\n{rest}"

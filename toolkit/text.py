@@ -1,4 +1,5 @@
-"""Text from records anyone with access to the bucket, table or folder could have edited (checkpoints, locks)."""
+"""Text the toolkit prints or posts: from records anyone with access to the bucket, table or folder could have edited
+(checkpoints, locks), and into Markdown (review comments, reports, module READMEs)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,12 @@ def printable_lines(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return _HIDDEN.sub(lambda match: match[0] if match[0].isprintable() else repr(match[0])[1:-1], text)
+
+
+def md_code(value: object) -> str:
+    """`value` as Markdown inline code that its own backticks cannot close (a longer fence, padded when needed)."""
+    text = str(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"

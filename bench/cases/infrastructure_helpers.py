@@ -45,18 +45,12 @@ def terraform_run(environment: str) -> dict[str, Any]:
 def rollback_scenario(environment: str) -> dict[str, Any]:
     """As scripts/demo_rollback.sh: a checkpoint of the good deployment, then a bad revision registered."""
     from toolkit.aws import aws_client
-    from toolkit.checkpoints import (
-        ApplyRecord,
-        StateVersion,
-        capture,
-        iso,
-        targets_from_state,
-        utc_now,
-    )
+    from toolkit.clock import iso, utc_now
     from toolkit.config import load_environment
+    from toolkit.engine.render import backend_settings
     from toolkit.project import Project
-    from toolkit.record_store import checkpoint_store_for
-    from toolkit.render import backend_settings
+    from toolkit.records.checkpoints import ApplyRecord, StateVersion, capture, targets_from_state
+    from toolkit.records.places import checkpoint_store_for
 
     project = Project.discover()
     config = load_environment(project, environment)

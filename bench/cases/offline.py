@@ -19,7 +19,7 @@ from bench.harness import REPOSITORY, NotMeasured, Row, interleaved, run_measure
 from bench.settings import Settings
 
 if TYPE_CHECKING:
-    from toolkit.checks.stub import StubMirror
+    from toolkit.stub_mirror import StubMirror
 
 OFFLINE_ENVIRONMENT = "prod"
 
@@ -63,7 +63,7 @@ def _project(work_dir: Path) -> Path:
 def run(settings: Settings) -> list[Row]:
     toolkit = venv_executable("toolkit")
     from toolkit.binaries import find_terraform
-    from toolkit.checks.stub import prepare_mirror
+    from toolkit.stub_mirror import prepare_mirror
 
     terraform = find_terraform(REPOSITORY)
     if terraform is None:

@@ -1,4 +1,4 @@
-"""V2: the offline stub providers (stub_provider/, toolkit.checks.stub, docs/CHECKS.md); `toolkit check --validate`
+"""V2: the offline stub providers (stub_provider/, toolkit.stub_mirror, docs/CHECKS.md); `toolkit check --validate`
 against raw terraform on the same stub is B8 (cases/offline.py).
 
 V2: the stub's start-up as Terraform sees it (launcher → handshake line; then SIGTERM) against the floor of
@@ -31,7 +31,7 @@ PLUGIN_FLOOR = "import grpc, cryptography.x509, msgpack, tf.gen.tfplugin_pb2"
 def run(settings: Settings) -> list[Row]:
     if not ENGINE.is_file():
         raise NotMeasured(f"no Terraform engine at {ENGINE} (make setup)")
-    from toolkit.checks.stub import prepare_mirror
+    from toolkit.stub_mirror import prepare_mirror
 
     python = venv_executable("python")
     mirror = prepare_mirror(REPOSITORY)

@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from toolkit.checks.module_tests import run_tests_check, suite_jobs
-from toolkit.checks.stub import prepare_mirror
 from toolkit.cli import app
+from toolkit.stub_mirror import prepare_mirror
 
 from .conftest import PROJECT_ROOT, write_files
 from .test_validate import ENGINE, FIXTURE_SCHEMAS, GOOD

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from toolkit.checks.schema_extract import PACKAGES, encode, extract, install_package, overlay_path
-from toolkit.checks.stub import StubMirror, prepare_mirror
 from toolkit.checks.validate import run_validate_check, validate_targets
 from toolkit.provider_schema import DATA_DIR, SchemaError
+from toolkit.stub_mirror import StubMirror, prepare_mirror
 
 from .conftest import PROJECT_ROOT, TERRAFORM
 

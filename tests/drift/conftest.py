@@ -94,8 +94,8 @@ def apply_sandbox(root: Path, environment: dict[str, str]) -> None:
     os.environ.update(environment)
     try:
         from toolkit.engine.plan import plan_environment
-        from toolkit.engine.records import PLAN_FILE
         from toolkit.engine.session import open_session
+        from toolkit.plans.saved import PLAN_FILE
         from toolkit.project import Project
 
         project = Project(root)

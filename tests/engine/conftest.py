@@ -66,7 +66,7 @@ class EngineProject:
         """The environment's checkpoints where the toolkit keeps them (beside an S3 state, else the folder)."""
         from toolkit.config import load_environment
         from toolkit.project import Project
-        from toolkit.record_store import checkpoint_store_for
+        from toolkit.records.places import checkpoint_store_for
 
         project = Project(self.root)
         return [item.to_dict() for item in checkpoint_store_for(project, load_environment(project, environment)).list()]

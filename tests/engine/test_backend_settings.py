@@ -111,7 +111,7 @@ def lock_of(project_root: Path, kind: str):
     from toolkit.config import load_environment
     from toolkit.engine.bootstrap import ensure_state_backend
     from toolkit.project import Project
-    from toolkit.state_lock import state_lock_for
+    from toolkit.state.lock import state_lock_for
 
     project = Project(project_root)
     ensure_state_backend(project, ENV)
@@ -121,7 +121,7 @@ def lock_of(project_root: Path, kind: str):
 @pytest.mark.parametrize("kind", ["s3", "dynamodb", "both"])
 def test_racing_takers_exactly_one_wins(at, kind: str) -> None:
     """Eight operators at once: the emulator's conditional writes let exactly one take the lock."""
-    from toolkit.state_lock import LockInfo, StateLockHeld
+    from toolkit.state.lock import LockInfo, StateLockHeld
 
     project = at(kind, f"bk-race-{kind}")
     lock = lock_of(project.root, kind)
@@ -155,9 +155,9 @@ def test_racing_takers_exactly_one_wins(at, kind: str) -> None:
 
 
 def test_unlock_refuses_a_live_local_runs_lock_unless_forced(at) -> None:
-    from toolkit.local_runs import runs_of
     from toolkit.project import Project
-    from toolkit.state_lock import LockInfo
+    from toolkit.state.local_runs import runs_of
+    from toolkit.state.lock import LockInfo
 
     project = at("s3", "bk-live")
     lock = lock_of(project.root, "s3")
@@ -208,9 +208,9 @@ KILLED_HOLDER = """
 import os, sys, time
 from pathlib import Path
 from toolkit.config import load_environment
-from toolkit.local_runs import runs_of
+from toolkit.state.local_runs import runs_of
 from toolkit.project import Project
-from toolkit.state_lock import LockInfo, state_lock_for
+from toolkit.state.lock import LockInfo, state_lock_for
 project = Project(Path(sys.argv[1]))
 lock = state_lock_for(project, load_environment(project, "sandbox"))
 info = LockInfo.new("OperationTypeToolkitRollback", "responder@test", "a state operation killed with -9")
@@ -290,7 +290,7 @@ def test_a_killed_but_unreaped_process_is_not_a_live_run() -> None:
     import subprocess
     import time
 
-    from toolkit.checkpoints import process_alive
+    from toolkit.processes import process_alive
 
     child = subprocess.Popen(["sleep", "60"])
     try:

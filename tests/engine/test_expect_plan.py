@@ -14,7 +14,7 @@ import pytest
 
 from tests.engine.conftest import EngineProject, bootstrap_backend, make_project, sandbox_environment, toolkit
 from tests.support.moto_server import MotoServer
-from toolkit.engine.binding import binding_of
+from toolkit.plans.binding import binding_of
 
 pytestmark = pytest.mark.slow
 PROJECT = "eng-expect"

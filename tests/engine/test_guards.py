@@ -154,7 +154,7 @@ def _swap_binary_plan(project: EngineProject, change: Callable[[dict[str, Any]],
     """Plan staging (the reviewed plan), plan it again with `change` applied to its environment file, then put
     that second binary plan into the reviewed folder with its hash fixed up, as someone with write access to the
     plan folder could; returns the reviewed plan's id."""
-    from toolkit.engine.records import sha256_file
+    from toolkit.plans.saved import sha256_file
 
     reviewed = toolkit("plan", "staging", "--quiet")
     assert reviewed.exit_code == 2, reviewed.output

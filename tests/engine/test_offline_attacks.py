@@ -14,7 +14,7 @@ import pytest
 
 from tests.engine.conftest import toolkit
 from tests.engine.test_offline_plan import offline_project  # noqa: F401  (the fixture)
-from toolkit.engine.offline import is_offline_plan_file
+from toolkit.plans.saved import is_offline_plan_file
 
 pytestmark = pytest.mark.slow
 ENV = "dev"

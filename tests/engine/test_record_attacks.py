@@ -9,8 +9,9 @@ import socket
 import subprocess
 from pathlib import Path
 
-from toolkit.checkpoints import ApplyRecord, Checkpoint, CheckpointStore, process_started
-from toolkit.engine.checkpoint import import_block, interrupted_apply_warning
+from toolkit.engine.pre_apply import import_block, interrupted_apply_warning
+from toolkit.processes import process_started
+from toolkit.records.checkpoints import ApplyRecord, Checkpoint, CheckpointStore
 
 CHECKPOINT_ID = "20261126T141500Z-3f9a"
 

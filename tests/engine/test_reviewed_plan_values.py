@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from toolkit.engine.guards import check_reviewed_plan
-from toolkit.engine.records import summarize_plan
 from toolkit.engine.redact import redact_plan
 from toolkit.errors import GuardError
+from toolkit.plans.saved import summarize_plan
 
 
 def _plan(cidr: str, replace_paths: list[list[str]]) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.engine.binding import PlanBinding, binding_of, parse_binding
-from toolkit.engine.records import sha256_file
 from toolkit.github import review_marker, with_binding
+from toolkit.plans.binding import PlanBinding, binding_of, parse_binding
+from toolkit.plans.saved import sha256_file
 
 WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "toolkit-apply.yml"
 FAKE_GH = """#!/bin/sh

@@ -410,9 +410,10 @@ def closed_port() -> int:
 
 def plant_checkpoint(project: Path, environment: str) -> str:
     """A checkpoint naming one ECS service, as `toolkit apply` would have saved it."""
-    from toolkit.checkpoints import Checkpoint, CheckpointStore, EcsServiceSnapshot, new_checkpoint_id
+    from toolkit.clock import new_record_id
+    from toolkit.records.checkpoints import Checkpoint, CheckpointStore, EcsServiceSnapshot
 
-    checkpoint = Checkpoint(id=new_checkpoint_id(), environment=environment, created_at="2026-11-26T10:00:00Z",
+    checkpoint = Checkpoint(id=new_record_id(), environment=environment, created_at="2026-11-26T10:00:00Z",
                             created_by="ci@runner", git_commit=None, tfvars_sha256=None, plan_sha256=None,
                             state=None)
     checkpoint.ecs_services.append(EcsServiceSnapshot(cluster="edu", service="web",
@@ -509,7 +510,7 @@ def test_check_without_terraform(project: Path, clean_environment: pytest.Monkey
 
 
 def test_unlock_needs_no_terraform(project: Path, clean_environment: pytest.MonkeyPatch) -> None:
-    """`toolkit unlock` reads and releases the lock itself (toolkit.state_lock): it works with no engine at all."""
+    """`toolkit unlock` reads and releases the lock itself (toolkit.state.lock): it works with no engine at all."""
     clean_environment.setenv("TOOLKIT_TERRAFORM", "/nonexistent/terraform")
     result = run_cli("unlock", "dev", "--yes")
     assert result.exit_code == 0, result.output

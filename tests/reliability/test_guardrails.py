@@ -161,7 +161,7 @@ def journal_runs(project: EmulatorProject, environment: str) -> list[str]:
     """Rollback runs in the environment's journal (beside its S3 state)."""
     from toolkit.config import load_environment
     from toolkit.project import Project
-    from toolkit.record_store import journal_for
+    from toolkit.records.places import journal_for
 
     root = Project(project.root)
     return journal_for(root, load_environment(root, environment)).run_ids()

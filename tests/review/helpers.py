@@ -6,9 +6,9 @@ import io
 import re
 from pathlib import Path
 
+from toolkit.plans.reader import read_plan
 from toolkit.review.analysis import Review, build_review, diffs_while_reading
 from toolkit.review.markdown import render_markdown
-from toolkit.review.reader import read_plan
 from toolkit.review.render_json import write_json
 from toolkit.review.render_text import write_text
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.review.helpers import review_of
+from toolkit.plans.errors import PlanFormatError
+from toolkit.plans.reader import read_plan
 from toolkit.review.analysis import build_review
-from toolkit.review.errors import PlanFormatError
-from toolkit.review.reader import read_plan
 
 
 def _write(tmp_path: Path, text: str | bytes, name: str = "plan.json") -> Path:

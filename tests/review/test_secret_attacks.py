@@ -132,6 +132,6 @@ def test_a_secret_pasted_as_the_environment_name_is_refused_not_printed(tmp_path
 
 def test_the_environment_name_rule_is_the_configurations() -> None:
     from toolkit.config.sources import ENVIRONMENT_NAME
-    from toolkit.review.service import _ENVIRONMENT_NAME
+    from toolkit.plans.locate import _ENVIRONMENT_NAME
 
     assert _ENVIRONMENT_NAME.pattern == ENVIRONMENT_NAME.pattern

@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from tests.support.fault_proxy import FaultProxy
 from tests.support.git_repo import init_repository
 from tests.support.moto_server import start_moto_server, stop_moto_server
-from toolkit.checkpoints import (
+from toolkit.project import Project
+from toolkit.records.checkpoints import (
     ApplyRecord,
     CheckpointStore,
     EcsServiceRef,
@@ -33,13 +34,12 @@ from toolkit.checkpoints import (
     Targets,
     capture,
 )
-from toolkit.project import Project
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "sa-east-1"  # envs/defaults.yaml
 ENVIRONMENT = "sandbox"
 CLUSTER, SERVICE = "edu-sandbox", "web"
-# The key the sandbox's backend renders (toolkit.render.state_key): rollback restores only that object.
+# The key the sandbox's backend renders (toolkit.engine.render.state_key): rollback restores only that object.
 STATE_BUCKET, LOCK_TABLE = "toolkit-sandbox-state", "toolkit-sandbox-locks"
 STATE_KEY = "edu-platform/sandbox/terraform.tfstate"
 PARAMETER_GROUP, DB_INSTANCE = "edu-sandbox-pg", "edu-sandbox-db"
@@ -130,7 +130,7 @@ def state_document(serial: int, lineage: str = LINEAGE, marker: str = "") -> byt
 def local_state_checkpoint(project: Project, current_state: bytes) -> Path:
     """dev's local state at `current_state` (serial 8) and a checkpoint of serial 7 taken before the one apply
     that made it 8 (so a restore undoes that apply alone); returns the state file."""
-    from toolkit.checkpoints import Checkpoint
+    from toolkit.records.checkpoints import Checkpoint
 
     state_path = project.state_dir("dev") / "terraform.tfstate"
     state_path.parent.mkdir(parents=True)
@@ -196,7 +196,7 @@ class World:
         from dataclasses import asdict
 
         from toolkit.config import load_environment
-        from toolkit.record_store import journal_for
+        from toolkit.records.places import journal_for
 
         return [asdict(entry) for entry in journal_for(self.project, load_environment(self.project,
                                                                                       ENVIRONMENT)).read()]
@@ -205,7 +205,7 @@ class World:
 def shared_store(project: Project) -> CheckpointStore:
     """The sandbox's checkpoints: beside its S3 state (what every apply writes and rollback reads)."""
     from toolkit.config import load_environment
-    from toolkit.record_store import checkpoint_store_for
+    from toolkit.records.places import checkpoint_store_for
 
     return checkpoint_store_for(project, load_environment(project, ENVIRONMENT))
 

@@ -18,7 +18,8 @@ from tests.rollback.conftest import (
     World,
     invoke,
 )
-from toolkit.checkpoints import (
+from toolkit.errors import ToolkitError, UsageError
+from toolkit.records.checkpoints import (
     ApplyRecord,
     Checkpoint,
     CheckpointStore,
@@ -29,7 +30,6 @@ from toolkit.checkpoints import (
     capture,
     targets_from_state,
 )
-from toolkit.errors import ToolkitError, UsageError
 
 
 def resource(kind: str, attributes: dict, mode: str = "managed") -> dict:

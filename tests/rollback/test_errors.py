@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.rollback.conftest import ENVIRONMENT, REGION, STATE_BUCKET, direct, invoke, reset_moto, shared_store
-from toolkit.checkpoints import Checkpoint
 from toolkit.project import Project
+from toolkit.records.checkpoints import Checkpoint
 
 STEPS = "ecs-task-definition, autoscaling, terraform-state, db-parameter-group, cache-disable, db-restore, " \
     "db-cutover, full"
@@ -30,7 +30,7 @@ def saved(project: Project, moto_endpoint: str) -> Project:
 
 def journal_exists(project: Project) -> bool:
     from toolkit.config import load_environment
-    from toolkit.record_store import journal_for
+    from toolkit.records.places import journal_for
 
     return bool(journal_for(project, load_environment(project, ENVIRONMENT)).run_ids())
 

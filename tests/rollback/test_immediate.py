@@ -8,7 +8,7 @@ import pytest
 
 from tests.rollback.conftest import CLUSTER, ENVIRONMENT, SERVICE, World, build_world, invoke
 from toolkit.config import load_environment
-from toolkit.record_store import checkpoint_store_for
+from toolkit.records.places import checkpoint_store_for
 
 FAST = ("--poll-interval", "0.05")
 # The immediate tier's AWS calls, in order: precondition reads, the two changes, verification reads.

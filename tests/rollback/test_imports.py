@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.rollback.conftest import ENVIRONMENT, REPO
-from toolkit.checkpoints import Checkpoint
+from toolkit.records.checkpoints import Checkpoint
 
 PROBE = """
 import json, sys
@@ -24,15 +24,15 @@ except SystemExit as stop:
     code = stop.code
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
-NOT_ON_THE_PATH = ("pydantic", "toolkit.config.model", "toolkit.config.environment", "jinja2", "hcl2", "toolkit.render",
-                   "toolkit.engine", "toolkit.review", "toolkit.drift", "toolkit.db")
+NOT_ON_THE_PATH = ("pydantic", "toolkit.config.model", "toolkit.config.environment", "jinja2", "hcl2",
+                   "toolkit.engine.render", "toolkit.engine", "toolkit.review", "toolkit.drift", "toolkit.db")
 
 
 def test_immediate_tier_does_not_import_the_schema(tmp_path: Path, moto_endpoint: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.rollback.conftest import REGION, STATE_BUCKET, direct, reset_moto
     from toolkit.project import Project
-    from toolkit.rollback.runbook import checkpoint_store
+    from toolkit.rollback.request import checkpoint_store
 
     root = tmp_path / "project"
     (root / "envs").mkdir(parents=True)

@@ -23,9 +23,9 @@ from tests.rollback.conftest import (
     shared_store,
     state_document,
 )
-from toolkit.checkpoints import Checkpoint, CheckpointStore
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
+from toolkit.records.checkpoints import Checkpoint, CheckpointStore
 
 PREFIX = f"edu-platform/{ENVIRONMENT}/toolkit/"
 
@@ -144,8 +144,8 @@ def test_undo_arguments(world: World, cli, proxy) -> None:
 def test_an_apply_started_on_another_machine_reads_unfinished(tmp_path) -> None:
     """Shared records: a CI runner's apply still marked started is not called interrupted from a laptop (it may be
     applying right now), but the warning still tells the next plan what may exist outside the state."""
-    from toolkit.checkpoints import ApplyRecord
-    from toolkit.engine.checkpoint import interrupted_apply_warning
+    from toolkit.engine.pre_apply import interrupted_apply_warning
+    from toolkit.records.checkpoints import ApplyRecord
 
     store = CheckpointStore(tmp_path / "checkpoints")
     checkpoint = Checkpoint(id="20261126T030000Z-0abc", environment="prod", created_at="x", created_by="ci")

@@ -103,7 +103,7 @@ def test_two_operators_releasing_the_same_lock_never_delete_the_next_runs_lock(w
     delete, and a new run takes the lock: A's delete is conditional on the object it read, so the new lock stays."""
     from toolkit.aws import ClientFactory, call
     from toolkit.errors import LockError
-    from toolkit.state_lock import LockInfo, S3StateLock
+    from toolkit.state.lock import LockInfo, S3StateLock
 
     stale, newer = LockInfo.new("OperationTypeApply", "dead@ci", "killed"), LockInfo.new("OperationTypeApply",
                                                                                          "bob@laptop", "running")

@@ -31,9 +31,9 @@ from tests.rollback.conftest import (
     reset_moto,
     shared_store,
 )
-from toolkit.checkpoints import EcsServiceRef, Targets, capture
-from toolkit.checks.stub import prepare_mirror
 from toolkit.project import Project
+from toolkit.records.checkpoints import EcsServiceRef, Targets, capture
+from toolkit.stub_mirror import prepare_mirror
 
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM = REPO / ".cache" / "engine" / "bin" / "terraform"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from toolkit.checks.stub import StubMirror, prepare_mirror
+from toolkit.stub_mirror import StubMirror, prepare_mirror
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE = REPO / ".cache" / "engine" / "bin" / "terraform"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from toolkit.checks.stub import StubMirror
 from toolkit.checks.validate import run_validate_check
 from toolkit.cli import app
+from toolkit.stub_mirror import StubMirror
 
 from .conftest import FIXTURE_SCHEMAS
 

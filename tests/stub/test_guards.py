@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from toolkit.checks.stub import StubMirror, refuse_stub_config
 from toolkit.cli import app
 from toolkit.errors import GuardError
+from toolkit.stub_mirror import StubMirror, refuse_stub_config
 
 from .conftest import REPO
 

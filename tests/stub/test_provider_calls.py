@@ -11,7 +11,7 @@ from tf.gen import tfplugin_pb2 as pb
 
 from stub_provider import cty
 from stub_provider.provider import StubProvider
-from toolkit.checks.stub import StubMirror
+from toolkit.stub_mirror import StubMirror
 
 
 @pytest.fixture

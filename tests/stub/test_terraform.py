@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks.stub import StubMirror, prepare_mirror
 from toolkit.checks.validate import run_validate_check
+from toolkit.stub_mirror import StubMirror, prepare_mirror
 
 from .conftest import FIXTURE_SCHEMAS, REPO, Workdir
 

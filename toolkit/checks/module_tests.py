@@ -1,5 +1,5 @@
 """`toolkit check --tests`: Terraform's own `terraform test` for every module (`modules/*/tests/*.tftest.hcl`) and
-the root (`terraform/tests/`), against the offline stub providers (toolkit.checks.stub), the way `--validate`
+the root (`terraform/tests/`), against the offline stub providers (toolkit.stub_mirror), the way `--validate`
 runs: a staged copy per job under .toolkit/stub/tests/ (the lock file and .terraform stay there), the stub's CLI
 config, its own TF_DATA_DIR, and a time limit per terraform command.
 
@@ -21,12 +21,12 @@ from pathlib import Path
 
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
-from toolkit.checks.stub import StubMirror, prepare_mirror
-from toolkit.checks.validate import WORKERS, _findings, _json_lines, _one_line, _project_relative, _run, timeout_seconds
+from toolkit.checks.validate import WORKERS, _findings, _json_lines, _one_line, _project_relative, _run
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
+from toolkit.stub_mirror import StubMirror, prepare_mirror, timeout_seconds
 
 TIMEOUT_VARIABLE = "TOOLKIT_TEST_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 600
@@ -195,7 +195,7 @@ def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: SuiteJ
 def _rendered_tfvars(root: Path, job: SuiteJob) -> Path:
     """Render the environment (as `toolkit render ENV` does) and return its tfvars."""
     from toolkit.config import load_environment
-    from toolkit.render import render_environment
+    from toolkit.engine.render import render_environment
 
     project = Project(root)
     return render_environment(project, load_environment(project, job.environment or "")).tfvars_path.resolve()

@@ -1,6 +1,7 @@
 """`toolkit check --validate`: `terraform init` + `terraform validate` of the root module and of every module
-example, against the offline stub providers (toolkit.checks.stub), so Terraform's own evaluator checks types,
-references, required arguments and module inputs without an AWS account.
+example, against the real AWS provider 6 built by `make setup` where it is present (its own validators run:
+toolkit.checks.real_providers), else the offline stub providers (toolkit.stub_mirror), so Terraform's own
+evaluator checks types, references, required arguments and module inputs without an AWS account.
 
 Each target runs in its own staged copy under .toolkit/stub/targets/<target>/ (the lock file and .terraform
 stay there) with a time limit: a provider that hangs or crashes becomes a finding, never a hang.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
 import re
 import signal
@@ -23,14 +23,12 @@ from pathlib import Path
 
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
-from toolkit.checks.stub import StubMirror, prepare_mirror
+from toolkit.checks.real_providers import RealMirror, prepare_validate_mirror
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
-from toolkit.errors import ConfigError
 from toolkit.project import Project
+from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, timeout_seconds
 
-TIMEOUT_VARIABLE = "TOOLKIT_VALIDATE_TIMEOUT"
-DEFAULT_TIMEOUT_SECONDS = 300
 WORKERS = 2  # the machines have 2 cores; terraform and the stub share them
 MESSAGE_LIMIT = 400
 _WHITESPACE = re.compile(r"\s+")
@@ -49,20 +47,6 @@ def validate_targets(root: Path) -> list[Path]:
     return [path for path in candidates if path.is_dir() and any(path.glob("*.tf"))]
 
 
-def timeout_seconds(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT_SECONDS) -> float:
-    configured = os.environ.get(variable)
-    if not configured:
-        return default
-    try:
-        value = float(configured)
-    except ValueError:
-        value = 0
-    # nan compares false with everything and inf never ends: either would let a hanging stub hang forever.
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{variable}={configured}: expected a number of seconds greater than 0")
-    return value
-
-
 def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,
                        timeout: float | None = None) -> CheckResult:
     started = time.perf_counter()
@@ -74,14 +58,15 @@ def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror:
         return result
     limit = timeout_seconds() if timeout is None else timeout
     terraform = require_terraform(root)
-    mirror = mirror or prepare_mirror(root)
+    mirror = mirror or prepare_validate_mirror(root)
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
         outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit), chosen))
     for outcome in outcomes:
         # A module's mistake shows through every target that calls it: report it once.
         result.findings.extend(finding for finding in outcome.findings if finding not in result.findings)
         result.notes.append(f"{outcome.target}: {outcome.seconds:.1f}s")
-    result.notes.insert(0, f"terraform: {terraform}; providers: stub {mirror.versions} from {mirror.mirror_dir}")
+    kind = "real (built from source)" if isinstance(mirror, RealMirror) else "stub"
+    result.notes.insert(0, f"terraform: {terraform}; providers: {kind} {mirror.versions} from {mirror.mirror_dir}")
     errors = len(result.errors)
     result.counts = {"targets": len(chosen), "errors": errors, "warnings": len(result.findings) - errors}
     if errors:

@@ -59,7 +59,7 @@ def apply_command(
     Example: toolkit apply prod --approve prod
     """
     from toolkit.engine import SilentProgress, StreamProgress, apply_environment
-    from toolkit.engine.binding import normalize_sha256
+    from toolkit.plans.binding import normalize_sha256
     from toolkit.project import Project
 
     timeout = lock_timeout_or_default(lock_timeout)

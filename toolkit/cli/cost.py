@@ -56,7 +56,7 @@ def cost(
         from toolkit.project import Project
 
         typer.echo(refresh(default_price_book(prices_file), Project.discover().cache_dir).message(), err=True)
-    from toolkit.review.reader import without_garbage_collection
+    from toolkit.plans.reader import without_garbage_collection
 
     # Pricing creates many small objects and no cycles: the cyclic collector would only re-scan them.
     with without_garbage_collection():

@@ -102,8 +102,8 @@ def plan_command(
 def warn_about_interrupted_apply(project: Any, environment: str, offline: bool) -> None:
     """Said first, so it shows even when the plan then fails (on the lock the interrupted run left, say)."""
     from toolkit.config import load_environment
-    from toolkit.engine.checkpoint import interrupted_apply_warning
-    from toolkit.record_store import checkpoint_store_for
+    from toolkit.engine.pre_apply import interrupted_apply_warning
+    from toolkit.records.places import checkpoint_store_for
 
     if offline:
         return

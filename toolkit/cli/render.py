@@ -29,8 +29,8 @@ def render_command(
     Example: toolkit render prod    (or: toolkit render --all)
     """
     from toolkit.config import list_environments, load_environment
+    from toolkit.engine.render import prepare_render
     from toolkit.project import Project
-    from toolkit.render import prepare_render
 
     if all_environments == (environment is not None):
         raise UsageError("give an environment name or --all (not both)")

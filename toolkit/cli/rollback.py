@@ -178,7 +178,7 @@ def _upload_local(environment: str, as_json: bool) -> None:
 
     from toolkit.config import load_environment
     from toolkit.project import Project
-    from toolkit.record_store import upload_local
+    from toolkit.records.places import upload_local
 
     project = Project.discover()
     report = upload_local(project, load_environment(project, environment))

@@ -20,8 +20,8 @@ from typing import Any
 
 from toolkit.config.model import UsageSettings
 from toolkit.cost.prices import Price, PriceBook
-from toolkit.review.analysis import action_of
-from toolkit.review.reader import ChangeRecord
+from toolkit.plans.actions import action_of
+from toolkit.plans.reader import ChangeRecord
 
 # Attributes each priced type needs; everything else in a change entry is dropped while reading.
 KEPT_ATTRIBUTES: dict[str, tuple[str, ...]] = {

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from toolkit.cost.estimate import CostLine, ResourceCost, Side
 from toolkit.cost.service import CostReport, cents, items, money, money_range, signed_range
+from toolkit.text import md_code
 
 FORMATS = ("text", "md", "json")
 
@@ -106,9 +107,7 @@ def _cell(text: str) -> str:
 
 def _address(address: str) -> str:
     """An address as inline code that its own backticks or pipes cannot break out of."""
-    from toolkit.review.markdown import _code
-
-    return _cell(_code(address))
+    return _cell(md_code(address))
 
 
 def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###") -> str:

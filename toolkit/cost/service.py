@@ -12,7 +12,8 @@ from toolkit.config.model import BudgetSettings, UsageRange, UsageSettings
 from toolkit.cost.estimate import CostCollector, PricingContext, ResourceCost, price_resources
 from toolkit.cost.prices import PriceBook, load_price_book
 from toolkit.errors import ConfigError, ToolkitError
-from toolkit.review.reader import PlanDocument, read_plan, without_garbage_collection
+from toolkit.plans.locate import locate_plan
+from toolkit.plans.reader import PlanDocument, read_plan, without_garbage_collection
 
 OVER_BUDGET_EXIT_CODE = 3
 _REGION_VARIABLES = ("aws_region", "region")
@@ -286,8 +287,6 @@ def estimate(target: str, *, environment: str | None = None, region: str | None 
              prices_file: Path | None = None, offline: bool = False,
              then: Callable[[str, dict[str, Any], Any], None] | None = None) -> CostReport:
     """Read the plan of `target` (ENV or PLAN.json; the newest offline plan with `offline`) and price it."""
-    from toolkit.review.service import locate_plan
-
     location = locate_plan(target, environment, offline=offline)
     facts = environment_facts(location.environment)
     book = default_price_book(prices_file)

@@ -5,7 +5,8 @@ Library entry points used by the CLI (toolkit/cli/plan.py, apply.py, unlock.py):
 """
 
 from toolkit.engine.apply import ApplyOutcome, apply_environment
-from toolkit.engine.plan import PlanAllOutcome, PlanFailure, PlanOutcome, PlanSkipped, plan_all, plan_environment
+from toolkit.engine.plan import PlanOutcome, plan_environment
+from toolkit.engine.plan_all import PlanAllOutcome, PlanFailure, PlanSkipped, plan_all
 from toolkit.engine.progress import Progress, SilentProgress, StreamProgress
 from toolkit.engine.unlock import UnlockOutcome, unlock_environment
 

@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from toolkit.clock import iso, utc_now
 from toolkit.config import load_environment
 from toolkit.deployments import WaitSettings
-from toolkit.engine.checkpoint import creating_resources, interrupted_apply_warning, take_checkpoint
 from toolkit.engine.guards import (
     Prompt,
     check_approval,
@@ -23,14 +23,17 @@ from toolkit.engine.guards import (
     check_stateful_destroys,
 )
 from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
+from toolkit.engine.pre_apply import creating_resources, interrupted_apply_warning, take_checkpoint
 from toolkit.engine.progress import Progress, SilentProgress
-from toolkit.engine.records import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
 from toolkit.engine.session import open_session
 from toolkit.engine.source import CommitSource
 from toolkit.engine.workspace import plans_dir
 from toolkit.errors import AwsError, DeploymentError, ToolkitError, UsageError
+from toolkit.plans.saved import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
+from toolkit.processes import current_actor, process_started
 from toolkit.project import Project
-from toolkit.record_store import checkpoint_store_for
+from toolkit.records.checkpoints import ApplyRecord
+from toolkit.records.places import checkpoint_store_for
 from toolkit.secrets import mask_text
 
 
@@ -66,13 +69,11 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes.
 
     With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
-    `expect_plan`: the reviewed binary plan's sha256 (toolkit.engine.binding); any other plan is refused.
+    `expect_plan`: the reviewed binary plan's sha256 (toolkit.plans.binding); any other plan is refused.
     `wait`: after terraform succeeds, wait for the ECS services and parameter groups the plan changed
     (toolkit.deployments); a rollback, a failed or stuck deployment or a pending-reboot raises DeploymentError
     (exit 4) and is recorded in the checkpoint. None (`--no-wait`): not checked.
     """
-    from toolkit.checkpoints import ApplyRecord, current_actor, iso, process_started, utc_now
-
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
     if auto and expect_plan is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from toolkit.aws import aws_client, call, error_code
 from toolkit.config import load_environment
 from toolkit.errors import ConfigError, ToolkitError
 from toolkit.project import Project
@@ -18,7 +19,6 @@ def ensure_state_backend(project: Project, environment: str) -> str:
     """Make sure the bucket (with versioning, so state versions exist for rollback) and any lock table exist."""
     import os
 
-    from toolkit.aws import aws_client, call, error_code
 
     config = load_environment(project, environment)
     backend = config.settings.backend

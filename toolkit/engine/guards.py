@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.config import EnvironmentConfig
-from toolkit.engine.records import PlanMetadata, PlanSummary, sha256_file, summarize_plan
+from toolkit.engine.redact import redact_plan
 from toolkit.errors import GuardError
-from toolkit.review.analysis import action_of
+from toolkit.plans.actions import action_of
+from toolkit.plans.saved import PlanMetadata, PlanSummary, is_offline_plan_file, sha256_file, summarize_plan
 
 # Environments that apply only a reviewed, saved plan whatever their config says.
 SAVED_PLAN_ONLY = frozenset({"staging", "prod"})
@@ -45,8 +46,6 @@ def check_auto_allowed(config: EnvironmentConfig) -> None:
 def check_not_offline(environment: str, metadata: PlanMetadata, plan_file: Path | None = None) -> None:
     """An offline plan (stub providers, empty state) is for review only: never applied. The binary plan is asked
     too: metadata.json is a file anyone can edit."""
-    from toolkit.engine.offline import is_offline_plan_file
-
     if metadata.offline or (plan_file is not None and plan_file.is_file() and is_offline_plan_file(plan_file)):
         raise GuardError(
             f"refusing to apply the saved plan {metadata.plan_id} of {environment}: it is an offline plan (made "
@@ -160,7 +159,6 @@ def _changed_values(applied: dict[str, Any], reviewed: dict[str, Any]) -> list[s
     plan too. plan.json is the binary plan's show -json, redacted: redacting a copy of it again must give it."""
     import copy
 
-    from toolkit.engine.redact import redact_plan
 
     shown = redact_plan(copy.deepcopy({key: applied.get(key) for key in ("resource_changes", "output_changes")
                                        if key in applied}))

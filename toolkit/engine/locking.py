@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from toolkit.errors import LockError
-from toolkit.state_lock import LockInfo
+from toolkit.state.lock import LockInfo
 
 LOCK_ERROR_MARKER = "Error acquiring the state lock"
 _FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):\s*(.*?)\s*$")

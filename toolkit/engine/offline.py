@@ -1,5 +1,5 @@
 """Offline plans of the real environments: the real root with one environment's tfvars, planned by the engine
-against the stub AWS provider 6 (stub_provider/, toolkit.checks.stub) and an empty throw-away state.
+against the stub AWS provider 6 (stub_provider/, toolkit.stub_mirror) and an empty throw-away state.
 
 What it proves: Terraform itself evaluates the real root and modules with dev's, staging's or prod's values
 (types, references, counts, for_each keys, conditionals, preconditions, the planned sizes). What it cannot:
@@ -11,55 +11,45 @@ never applied. It is kept apart from the real plans, under .toolkit/envs/ENV/off
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-from toolkit.checks.validate import timeout_seconds
+from toolkit.clock import iso, utc_now
 from toolkit.config import load_environment
 from toolkit.engine.plan import PlanOutcome
 from toolkit.engine.progress import Progress, SilentProgress
-from toolkit.engine.records import (
+from toolkit.engine.redact import redact_plan
+from toolkit.engine.render import render_environment
+from toolkit.engine.session import init_unless_current
+from toolkit.engine.terraform import Terraform, discover_binary
+from toolkit.engine.workspace import stage_root_module
+from toolkit.files import write_atomically
+from toolkit.plans.saved import (
+    OFFLINE_BACKEND_MARK,
     PLAN_FILE,
     PlanMetadata,
     SavedPlan,
     git_commit,
     git_tree,
     new_plan_folder,
+    offline_data_dir,
+    offline_plans_dir,
     prune_plans,
     save_plan_files,
     sha256_file,
     source_sha256,
     summarize_plan,
 )
-from toolkit.engine.redact import redact_plan
-from toolkit.engine.session import init_unless_current
-from toolkit.engine.terraform import Terraform, discover_binary
-from toolkit.engine.workspace import stage_root_module
-from toolkit.files import write_atomically
+from toolkit.processes import current_actor
 from toolkit.project import Project
-from toolkit.render import render_environment
+from toolkit.stub_mirror import prepare_mirror, timeout_seconds
 
-OFFLINE_FOLDER = "offline"
-# The real backend is never contacted: a local backend whose state lives in a temporary folder.
-OFFLINE_BACKEND_MARK = "# Written by toolkit for an offline plan"
 OFFLINE_BACKEND_BLOCK = (
     f"{OFFLINE_BACKEND_MARK}: an empty throw-away local state, never the real backend.\n"
     'terraform {\n  backend "local" {}\n}\n'
 )
 
 
-def offline_data_dir(project: Project, environment: str) -> Path:
-    return project.environment_data_dir(environment) / OFFLINE_FOLDER
-
-
-def offline_plans_dir(project: Project, environment: str) -> Path:
-    return offline_data_dir(project, environment) / "plans"
-
-
 def plan_offline(project: Project, environment: str, *, progress: Progress | None = None) -> PlanOutcome:
     """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones."""
-    from toolkit.checkpoints import current_actor, iso, utc_now
-    from toolkit.checks.stub import prepare_mirror
-
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
     binary = discover_binary(project.root)
@@ -114,17 +104,3 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     return PlanOutcome(environment, SavedPlan(folder, metadata))
 
 
-def is_offline_plan_file(plan_file: Path) -> bool:
-    """True when the binary plan was made offline, whatever metadata.json says: the plan file carries the root
-    module it was made from (tfconfig/m-/…), offline backend block included. A folder copied into the real plans
-    with `offline: false` typed into its metadata is still refused."""
-    import zipfile
-
-    from toolkit.engine.workspace import STAGED_BACKEND_FILE
-
-    try:
-        with zipfile.ZipFile(plan_file) as archive:
-            backend = archive.read(f"tfconfig/m-/{STAGED_BACKEND_FILE}").decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False  # not readable as a plan: check_plan_matches and terraform refuse it on their own
-    return OFFLINE_BACKEND_MARK in backend

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import list_environments, load_environment
+from toolkit.clock import iso, utc_now
+from toolkit.engine.pre_apply import interrupted_apply_warning
 from toolkit.engine.progress import Progress, SilentProgress
-from toolkit.engine.records import (
+from toolkit.engine.redact import redact_plan
+from toolkit.engine.session import Session, open_session
+from toolkit.engine.source import CommitSource
+from toolkit.plans.saved import (
     PLAN_FILE,
     PlanMetadata,
     PlanSummary,
@@ -25,15 +28,11 @@ from toolkit.engine.records import (
     source_sha256,
     summarize_plan,
 )
-from toolkit.engine.redact import redact_plan
-from toolkit.engine.session import Session, open_session
-from toolkit.engine.source import CommitSource
-from toolkit.errors import ToolkitError, UsageError
+from toolkit.processes import current_actor
 from toolkit.project import Project
-from toolkit.secrets import mask_text
+from toolkit.records.places import checkpoint_store_for
 
 DEFAULT_LOCK_TIMEOUT = "0s"
-MAX_PARALLEL_PLANS = 4
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,6 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
                                      lock_timeout=lock_timeout, destroy=destroy)
         plan_json = redact_plan(terraform.show_json(plan_file))
         lineage, serial = prior_state_version(plan_file) or state_version(terraform.state_pull())
-        from toolkit.checkpoints import current_actor, iso, utc_now
 
         metadata = PlanMetadata(
             environment=session.name, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
@@ -116,8 +114,6 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
         shutil.rmtree(folder, ignore_errors=True)
         raise
     progress.step(session.name, f"plan saved: {saved.plan_json}")
-    from toolkit.engine.checkpoint import interrupted_apply_warning
-    from toolkit.record_store import checkpoint_store_for
 
     store = checkpoint_store_for(session.workspace.project, session.config)
     interrupted = interrupted_apply_warning(store, session.name)
@@ -146,64 +142,3 @@ def prior_state_version(plan_file: Path) -> tuple[str | None, int | None] | None
     return state_version(prior)
 
 
-@dataclass(frozen=True)
-class PlanFailure:
-    environment: str
-    message: str
-    exit_code: int = 1
-
-
-@dataclass(frozen=True)
-class PlanSkipped:
-    """An emulator-only environment whose endpoint variable is not set (e.g. the sandbox without moto)."""
-
-    environment: str
-    reason: str
-    exit_code: int = 0
-
-
-PlanAllResult = PlanOutcome | PlanFailure | PlanSkipped
-
-
-@dataclass(frozen=True)
-class PlanAllOutcome:
-    results: list[PlanAllResult]
-
-    @property
-    def exit_code(self) -> int:
-        """1 if any environment failed, else 2 if any has changes, else 0."""
-        return max((result.exit_code for result in self.results), key=lambda code: {0: 0, 2: 1, 1: 2}[code],
-                   default=0)
-
-
-def plan_all(project: Project, environments: list[str] | None = None, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
-             progress: Progress | None = None, offline: bool = False) -> PlanAllOutcome:
-    """Plan every environment (or the given ones) concurrently; each has its own data dir and state.
-
-    Without an explicit list, environments that need an emulator endpoint which is not set are skipped;
-    offline, every emulator-only environment is (its root targets the emulator, not the stub providers).
-    """
-    names = environments or list_environments(project)
-    if not names:
-        raise UsageError(f"no environments in {project.envs_dir}")
-
-    def plan_one(name: str) -> PlanAllResult:
-        try:
-            config = load_environment(project, name)
-            if offline:
-                if environments is None and config.settings.backend.endpoint_from_env:
-                    return PlanSkipped(name, "an emulator-only environment (offline plans are for the real root)")
-                from toolkit.engine.offline import plan_offline
-
-                return plan_offline(project, name, progress=progress)
-            endpoint_variable = config.missing_endpoint_variable()
-            if environments is None and endpoint_variable:
-                return PlanSkipped(name, f"{endpoint_variable} is not set (an emulator-only environment: "
-                                         f"`make demo` runs it)")
-            return plan_environment(project, name, lock_timeout=lock_timeout, progress=progress)
-        except ToolkitError as error:
-            # Printed and written (--json, the summary) outside the CLI error handler: masked here.
-            return PlanFailure(name, mask_text(str(error)))
-
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_PLANS, len(names))) as pool:
-        return PlanAllOutcome(list(pool.map(plan_one, names)))

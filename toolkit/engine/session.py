@@ -11,12 +11,12 @@ from pathlib import Path
 
 from toolkit.config import EnvironmentConfig, load_environment
 from toolkit.engine.progress import Progress, SilentProgress
-from toolkit.engine.records import source_sha256
+from toolkit.engine.render import render_environment, render_recorded
 from toolkit.engine.source import CommitSource
 from toolkit.engine.terraform import Terraform, TerraformBinary, discover_binary
 from toolkit.engine.workspace import Workspace, prepare_workspace, run_dir
+from toolkit.plans.saved import source_sha256
 from toolkit.project import Project
-from toolkit.render import render_environment, render_recorded
 
 INIT_STAMP = "toolkit-init.sha256"
 

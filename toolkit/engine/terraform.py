@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.binaries import require_terraform
 from toolkit.engine.locking import lock_error, lock_place, parse_lock_info
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.errors import TerraformError
-from toolkit.local_runs import LocalRuns
+from toolkit.state.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
 # Commands that take the state lock: their runs are recorded while they live.
@@ -55,8 +56,6 @@ _versions_lock = threading.Lock()
 
 def discover_binary(project_root: Path) -> TerraformBinary:
     """$TOOLKIT_TERRAFORM, the project's engine (.cache/engine), then terraform or tofu on PATH."""
-    from toolkit.binaries import require_terraform
-
     path = require_terraform(project_root)
     with _versions_lock:
         if path not in _versions:

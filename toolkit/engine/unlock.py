@@ -1,6 +1,6 @@
 """`toolkit unlock`: say who holds an environment's state lock and release it, only when confirmed.
 
-The lock is read and released directly (toolkit.state_lock), of the kind the environment pins: the S3 lock
+The lock is read and released directly (toolkit.state.lock), of the kind the environment pins: the S3 lock
 file, the DynamoDB item, or both. A lock that a live run on this machine may hold is refused without --force.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from toolkit.config import load_environment
 from toolkit.errors import GuardError, LockError
-from toolkit.local_runs import LocalRun, runs_of
 from toolkit.project import Project
-from toolkit.state_lock import HeldLock, LocalStateLock, state_lock_for
+from toolkit.state.local_runs import LocalRun, runs_of
+from toolkit.state.lock import HeldLock, LocalStateLock, state_lock_for
 
 # Asks a yes/no question; None when there is no terminal to ask on.
 Confirm = Callable[[str], bool | None]

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.review.reader import ChangeRecord, PlanDocument
-from toolkit.review.risks import risk_for
+from toolkit.plans.actions import action_of
+from toolkit.plans.reader import ChangeRecord, PlanDocument
+from toolkit.plans.stateful import risk_for
 from toolkit.secrets import looks_like_secret, mask_text
 
 SENSITIVE = "(sensitive)"
@@ -56,17 +57,6 @@ _MAX_VALUE_CHARS = 300
 
 _encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _encode_other = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-
-
-def action_of(actions: tuple[str, ...]) -> str:
-    """One word for Terraform's action list: create, update, replace, delete, read, forget, no-op."""
-    if len(actions) == 2 and set(actions) == {"create", "delete"}:
-        return "replace"
-    if len(actions) == 1 and actions[0] in ("create", "update", "delete", "read", "forget", "no-op"):
-        return actions[0]
-    if "delete" in actions:
-        return "delete"
-    return "-".join(actions) or "no-op"
 
 
 def group_of(record: ChangeRecord) -> str:

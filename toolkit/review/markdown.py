@@ -10,12 +10,12 @@ from the plan only for the resources that end up shown.
 from __future__ import annotations
 
 import html
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from toolkit.plans.reader import ChangeRecord
 from toolkit.review.analysis import (
     ACTION_ORDER,
     ACTION_TITLES,
@@ -26,8 +26,7 @@ from toolkit.review.analysis import (
     has_diff,
     reasons_of,
 )
-from toolkit.review.reader import ChangeRecord
-from toolkit.text import printable_lines
+from toolkit.text import md_code, printable_lines
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room kept for the closing notice and for the hosting tool's own additions.
@@ -78,14 +77,6 @@ def marker(environment: str) -> str:
     return f"<!-- toolkit-review:{environment} -->"
 
 
-def _code(value: Any) -> str:
-    text = str(value)
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    padding = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{padding}{text}{padding}{fence}"
-
-
 def _cell(value: Any) -> str:
     text = html.escape(str(value), quote=False).replace("|", "&#124;").replace("\n", " ")
     return f"<code>{text}</code>"
@@ -108,7 +99,7 @@ def _templates() -> Any:
         undefined=jinja2.StrictUndefined,
         finalize=_shown,
     )
-    environment.filters["code"] = _code
+    environment.filters["code"] = md_code
     environment.filters["cell"] = _cell
     environment.filters["module_name"] = _module_name
     return environment.get_template("review.md.j2").module

@@ -14,16 +14,9 @@ import json
 import re
 from typing import Any, TextIO
 
-from toolkit.review.analysis import (
-    OFFLINE_NOTICE,
-    Review,
-    action_of,
-    format_path,
-    group_of,
-    has_diff,
-    reasons_of,
-)
-from toolkit.review.reader import ChangeRecord
+from toolkit.plans.actions import action_of
+from toolkit.plans.reader import ChangeRecord
+from toolkit.review.analysis import OFFLINE_NOTICE, Review, format_path, group_of, has_diff, reasons_of
 
 SCHEMA_VERSION = 1
 

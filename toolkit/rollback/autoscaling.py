@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.aws import call
-from toolkit.checkpoints import AutoscalingSnapshot
 from toolkit.errors import ToolkitError
+from toolkit.records.checkpoints import AutoscalingSnapshot
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 
 ACTIVITIES = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")

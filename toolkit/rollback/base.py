@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from toolkit.aws import ClientFactory, call
-from toolkit.checkpoints import Checkpoint, CheckpointStore, iso, utc_now
+from toolkit.clock import iso, utc_now
 from toolkit.config.sources import EnvironmentFacts
 from toolkit.errors import ToolkitError
 from toolkit.project import Project
-from toolkit.rollback.journal import Journal, JournalEntry
+from toolkit.records.checkpoints import Checkpoint, CheckpointStore
+from toolkit.records.journal import Journal, JournalEntry
 from toolkit.rollback.waits import WaitPolicy
 
 if TYPE_CHECKING:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.aws import call, error_code
-from toolkit.checkpoints import DbSnapshotRecord, ParameterSetting, iso, user_parameters
+from toolkit.clock import iso
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.records.checkpoints import DbSnapshotRecord, ParameterSetting, user_parameters
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.waits import wait_for
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.aws import call
-from toolkit.checkpoints import EcsServiceSnapshot
 from toolkit.errors import ToolkitError
+from toolkit.records.checkpoints import EcsServiceSnapshot
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.waits import wait_for
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import io
 
-from toolkit.checkpoints import LiveConfiguration
 from toolkit.errors import ToolkitError
+from toolkit.records.checkpoints import LiveConfiguration
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
+from toolkit.rollback.request import checkpoint_store
 from toolkit.rollback.state import current_serial
 
 
@@ -47,8 +48,6 @@ class FullStep(Step):
 
     def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:
         """The configuration live at the checkpoint and its kept tfvars text; clear errors when unknown."""
-        from toolkit.rollback.runbook import checkpoint_store
-
         store = run.store or checkpoint_store(run.project, run.environment)
         checkpoint = run.checkpoint
         live = store.live_configuration(checkpoint)

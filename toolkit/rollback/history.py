@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from toolkit.checkpoints import Checkpoint, CheckpointStore
 from toolkit.errors import UsageError
+from toolkit.records.checkpoints import Checkpoint, CheckpointStore
 
 if TYPE_CHECKING:
     from toolkit.rollback.base import RunContext, StepPlan

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from toolkit.rollback.base import RunContext, Step, StepOutcome, StepPlan
+from toolkit.rollback.request import RollbackRequest, RollbackResult
 from toolkit.text import plain
-
-if TYPE_CHECKING:
-    from toolkit.rollback.runbook import RollbackRequest, RollbackResult
 
 Echo = Callable[[str], None]
 RESULT_WORDS = {"done": "done", "nothing-to-do": "nothing to do", "manual": "MANUAL: run by hand",

@@ -8,25 +8,25 @@ and the command that resumes from the failed step.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from toolkit.aws import ClientFactory, resolve_endpoint
-from toolkit.checkpoints import Checkpoint, CheckpointStore, current_actor, new_checkpoint_id
+from toolkit.clock import RECORD_ID, new_record_id
 from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
+from toolkit.processes import current_actor
 from toolkit.project import Project
-from toolkit.record_store import SharedPlace, checkpoint_store_for, local_only, shared_place_from_values
-from toolkit.record_store import journal_for as shared_journal_for
+from toolkit.records.checkpoints import Checkpoint
+from toolkit.records.journal import Journal, JournalEntry
+from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
-from toolkit.rollback.base import RollbackOptions, RunContext, Step, StepOutcome
+from toolkit.rollback.base import RunContext, Step, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
 from toolkit.rollback.full import FullStep
-from toolkit.rollback.journal import Journal, JournalEntry
 from toolkit.rollback.render import Reporter, make_reporter
+from toolkit.rollback.request import RollbackRequest, RollbackResult, checkpoint_store, journal_for, shared_place
 from toolkit.rollback.state import TerraformStateStep, undo_target
 
 TIERS: dict[str, tuple[str, float]] = {
@@ -37,57 +37,10 @@ TIERS: dict[str, tuple[str, float]] = {
 STEPS: tuple[Step, ...] = (EcsTaskDefinitionStep(), AutoscalingStep(), TerraformStateStep(), DbParameterGroupStep(),
                            CacheDisableStep(), DbRestoreStep(), DbCutoverStep(), FullStep())
 STEP_BY_NAME = {step.name: step for step in STEPS}
-RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
 
 
 def tier_steps(tier: str) -> list[Step]:
     return [step for step in STEPS if step.tier == tier and step.in_tier]
-
-
-@dataclass
-class RollbackRequest:
-    environment: str
-    tier: str | None = None
-    step: str | None = None
-    checkpoint_id: str | None = None
-    execute: bool = False
-    approve: str | None = None
-    output_format: str = "text"
-    region: str | None = None
-    endpoint_url: str | None = None
-    resume_from: str | None = None
-    options: RollbackOptions = field(default_factory=RollbackOptions)
-    undo_run: str | None = None       # --undo RUN_ID: put back the state that run's terraform-state step replaced
-
-
-@dataclass
-class RollbackResult:
-    run_id: str
-    environment: str
-    checkpoint: str
-    executed: bool
-    outcomes: list[StepOutcome]
-    api_calls: int
-    changing_calls: int
-    elapsed_s: float
-    budget_s: float
-
-
-def shared_place(project: Project, environment: str) -> SharedPlace | None:
-    """Where the environment keeps its records beside an S3 state (None: a local backend, the project folder),
-    from the merged values alone: the rollback path loads no schema."""
-    facts = read_facts(project, environment)
-    return shared_place_from_values(facts.name, facts.values, facts.aws_region)
-
-
-def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
-    """The environment's checkpoints: beside its S3 state, or in the project folder."""
-    return checkpoint_store_for(project, shared_place(project, environment), environment)
-
-
-def journal_for(project: Project, environment: str) -> Journal:
-    """The environment's rollback journal: beside its S3 state, or in the project folder."""
-    return shared_journal_for(project, shared_place(project, environment), environment)
 
 
 def validate_request(request: RollbackRequest) -> None:
@@ -96,13 +49,13 @@ def validate_request(request: RollbackRequest) -> None:
         if request.tier or request.step or request.resume_from or request.checkpoint_id or request.options.also_undo:
             raise UsageError("--undo RUN_ID stands alone: leave out --tier, --step, --resume-from, --to and "
                              "--also-undo")
-        if not RUN_ID.match(request.undo_run):
+        if not RECORD_ID.match(request.undo_run):
             raise UsageError(f"--undo {request.undo_run!r}: give a rollback run id (e.g. 20261126T141500Z-3f9a; "
                              "`toolkit rollback ENV --journal` lists them)")
         return
     if request.tier and request.step:
         raise UsageError("--tier and --step cannot be used together: choose one")
-    if not request.tier and not request.step and not (request.resume_from and RUN_ID.match(request.resume_from)):
+    if not request.tier and not request.step and not (request.resume_from and RECORD_ID.match(request.resume_from)):
         raise UsageError("say what to roll back: --tier immediate|short|long or --step NAME")
     if request.tier and request.tier not in TIERS:
         raise UsageError(f"unknown tier {request.tier!r}: choose one of {', '.join(TIERS)}")
@@ -128,7 +81,7 @@ def validate_request(request: RollbackRequest) -> None:
 
 def resolve_resume(request: RollbackRequest, journal: Journal) -> None:
     """`--resume-from RUN_ID`: take the tier, checkpoint and failed step from that run's journal entries."""
-    if not request.resume_from or not RUN_ID.match(request.resume_from):
+    if not request.resume_from or not RECORD_ID.match(request.resume_from):
         return
     entries = journal.read(request.resume_from)
     start = next((entry for entry in entries if entry.event == "run-start"), None)
@@ -220,7 +173,7 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
     clients = ClientFactory(region=request.region or config.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
     run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
-                     run_id=new_checkpoint_id(), who=current_actor(), options=request.options,
+                     run_id=new_record_id(), who=current_actor(), options=request.options,
                      execute=request.execute, echo=echo, approve=request.approve, confirm=confirm,
                      store=checkpoint_store(project, config.name))
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:

@@ -2,7 +2,7 @@
 
 S3 backend: the checkpoint's object version of the state key is copied on top of the key (CopyObject
 with a VersionId), so the replaced state stays in the bucket's version history. The lock is the one the
-environment pins (toolkit.state_lock: the `<key>.tflock` lock file written with If-None-Match, the DynamoDB
+environment pins (toolkit.state.lock: the `<key>.tflock` lock file written with If-None-Match, the DynamoDB
 item `LockID = <bucket>/<key>`, or both), taken exactly like terraform does; with a lock table the
 `<bucket>/<key>-md5` digest item is updated so terraform accepts the restored state.
 Local backend: the checkpoint's backup file is written into the state file under terraform's local lock
@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.aws import call, error_code
-from toolkit.checkpoints import StateVersion, utc_now
+from toolkit.clock import utc_now
+from toolkit.config.backend import state_key
 from toolkit.errors import LockError, ToolkitError
-from toolkit.local_runs import runs_of
+from toolkit.records.checkpoints import StateVersion
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
-from toolkit.state_lock import HeldLock, LocalStateLock, LockInfo, S3StateLock, StateLockHeld, state_lock_for
+from toolkit.state.local_runs import runs_of
+from toolkit.state.lock import HeldLock, LocalStateLock, LockInfo, S3StateLock, StateLockHeld, state_lock_for
 
 LOCK_OPERATION = "OperationTypeToolkitRollback"
 IMPACT_SHOWN = 200
@@ -33,7 +35,7 @@ IMPACT_SHOWN = 200
 
 def state_resources(document: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
     """Managed resource instances of a state document: address → (type, the id to find or import it by)."""
-    from toolkit.engine.checkpoint import IMPORT_ID_ATTRIBUTES
+    from toolkit.engine.pre_apply import IMPORT_ID_ATTRIBUTES
 
     found: dict[str, tuple[str, str | None]] = {}
     for resource in document.get("resources") or []:
@@ -363,8 +365,6 @@ class TerraformStateStep(Step):
 
 def current_serial(run: RunContext) -> int | None:
     """The serial of the environment's state now (None: no state yet), read without the lock (a look, not a change)."""
-    from toolkit.render import state_key
-
     lock = state_lock_for(run.project, run.config, clients=run.clients)
     if isinstance(lock, LocalStateLock):
         try:

@@ -1,6 +1,6 @@
 """The checkpoint `toolkit apply` takes before changing anything (docs/CHECKPOINTS.md).
 
-Targets come from the state, their live values from AWS (toolkit.checkpoints.capture); the engine adds
+Targets come from the state, their live values from AWS (toolkit.records.checkpoints.capture); the engine adds
 where the state was (S3 object version, or a copy of the local state file) and what is being applied.
 """
 
@@ -12,9 +12,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from toolkit.engine.records import SavedPlan
+from toolkit.aws import aws_client, aws_errors, error_code
 from toolkit.engine.session import Session
 from toolkit.errors import ToolkitError
+from toolkit.plans.actions import action_of
+from toolkit.plans.saved import SavedPlan
+from toolkit.records.checkpoints import StateVersion, Targets, capture, targets_from_state
+from toolkit.records.places import checkpoint_store_for
 from toolkit.text import plain
 
 
@@ -30,9 +34,6 @@ def backend_of(session: Session) -> tuple[str, dict[str, Any]]:
 
 def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any) -> Any:
     """A StateVersion pointing at the state as it is now (before the apply)."""
-    from toolkit.aws import aws_client, aws_errors, error_code
-    from toolkit.checkpoints import StateVersion
-
     if state is None:
         return None
     backend, settings = backend_of(session)
@@ -63,9 +64,6 @@ def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any
 
 def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: SavedPlan) -> tuple[Any, Any]:
     """Capture, fill and save the checkpoint; returns (checkpoint, store)."""
-    from toolkit.checkpoints import Targets, capture, targets_from_state
-    from toolkit.record_store import checkpoint_store_for
-
     workspace = session.workspace
     # Beside the state for an S3 backend: a CI runner's checkpoint outlives the runner.
     store = checkpoint_store_for(session.workspace.project, session.config)
@@ -110,8 +108,6 @@ _RESOURCE_ADDRESS = re.compile(rf"(?:module\.{_NAME}{_INDEX}\.)*(?:data\.)?{_NAM
 
 def creating_resources(plan: dict[str, Any]) -> dict[str, str | None]:
     """Managed resources the plan creates or replaces → their import id when the plan already knows it."""
-    from toolkit.review.analysis import action_of
-
     found: dict[str, str | None] = {}
     for change in plan.get("resource_changes", []):
         if change.get("mode", "managed") != "managed":

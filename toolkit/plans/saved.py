@@ -13,14 +13,16 @@ import os
 import secrets
 import shutil
 import subprocess
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.checkpoints import new_checkpoint_id
+from toolkit.clock import new_record_id
 from toolkit.errors import GuardError
 from toolkit.files import write_atomically
-from toolkit.review.analysis import action_of
+from toolkit.plans.actions import action_of
+from toolkit.project import Project
 
 PLAN_FILE = "plan.tfplan"
 PLAN_JSON = "plan.json"
@@ -157,7 +159,7 @@ class SavedPlan:
 
 def new_plan_folder(plans_dir: Path) -> tuple[str, Path]:
     # Plans and checkpoints share one id scheme: sortable UTC time plus a short random suffix.
-    plan_id = new_checkpoint_id()
+    plan_id = new_record_id()
     folder = plans_dir / plan_id
     folder.mkdir(parents=True, mode=0o700)
     return plan_id, folder
@@ -208,3 +210,32 @@ def prune_plans(plans_dir: Path) -> None:
     for old in folders[:-KEEP_PLANS]:
         if old.resolve() != current:
             shutil.rmtree(old, ignore_errors=True)
+
+
+# Offline plans (toolkit.engine.offline) are saved beside the real ones, under offline/plans/<id>/, with no `latest`.
+# The binary plan keeps the root module it was made from: its backend file says whether that was an offline plan.
+STAGED_BACKEND_FILE = "toolkit_backend.tf"
+OFFLINE_FOLDER = "offline"
+# The first line of an offline plan's backend file (a local backend in a throw-away folder, never the real one).
+OFFLINE_BACKEND_MARK = "# Written by toolkit for an offline plan"
+
+
+def offline_data_dir(project: Project, environment: str) -> Path:
+    return project.environment_data_dir(environment) / OFFLINE_FOLDER
+
+
+def offline_plans_dir(project: Project, environment: str) -> Path:
+    return offline_data_dir(project, environment) / "plans"
+
+
+def is_offline_plan_file(plan_file: Path) -> bool:
+    """True when the binary plan was made offline, whatever metadata.json says: the plan file carries the root
+    module it was made from (tfconfig/m-/…), offline backend block included. A folder copied into the real plans
+    with `offline: false` typed into its metadata is still refused."""
+
+    try:
+        with zipfile.ZipFile(plan_file) as archive:
+            backend = archive.read(f"tfconfig/m-/{STAGED_BACKEND_FILE}").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False  # not readable as a plan: check_plan_matches and terraform refuse it on their own
+    return OFFLINE_BACKEND_MARK in backend

@@ -25,6 +25,7 @@ import fcntl
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -32,7 +33,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.errors import GuardError, ToolkitError
+from toolkit.errors import ConfigError, GuardError, ToolkitError
 
 STUB_MARKER = "TOOLKIT_STUB_MIRROR"
 PROVIDERS = ("aws", "random")
@@ -41,7 +42,7 @@ PLATFORM = "linux_amd64"
 HOSTNAME_NAMESPACE = "registry.terraform.io/hashicorp"
 # OpenTofu reads `hashicorp/aws` as registry.opentofu.org/hashicorp/aws: the mirror serves both names.
 OPENTOFU_NAMESPACE = "registry.opentofu.org/hashicorp"
-_STUB_PACKAGE = Path(__file__).resolve().parents[2] / "stub_provider"
+_STUB_PACKAGE = Path(__file__).resolve().parents[1] / "stub_provider"
 _REQUIRED_MODULES = ("grpc", "msgpack", "cryptography", "tf.gen")
 
 
@@ -90,7 +91,7 @@ def schema_sources(project_root: Path, schema_dir: Path | None = None) -> dict[s
     """The provider schema file of each stub provider: `schema_dir`, $TOOLKIT_STUB_SCHEMA_DIR, or the bundled
     toolkit/data/provider_schemas/ (`<provider>.json.gz`, or `.json`)."""
     configured = os.environ.get(SCHEMA_DIR_VARIABLE)
-    folder = schema_dir or (Path(configured) if configured else Path(__file__).resolve().parents[1] / "data"
+    folder = schema_dir or (Path(configured) if configured else Path(__file__).resolve().parent / "data"
                             / "provider_schemas")
     sources: dict[str, Path] = {}
     for provider in PROVIDERS:
@@ -210,3 +211,24 @@ def refuse_stub_config(cli_config: Path | None, mirror: Path | None = None) -> N
         if STUB_MARKER in text or any(is_stub_mirror(folder) for path in paths for folder in (path, *path.parents)):
             raise GuardError(f"TF_CLI_CONFIG_FILE={cli_config} installs the offline stub providers: real plans "
                              "and applies never use them (unset TF_CLI_CONFIG_FILE)")
+
+
+# The time limit of one terraform run against the stub providers (validate, offline plans), in seconds.
+TIMEOUT_VARIABLE = "TOOLKIT_VALIDATE_TIMEOUT"
+
+
+DEFAULT_TIMEOUT_SECONDS = 300
+
+
+def timeout_seconds(variable: str = TIMEOUT_VARIABLE, default: float = DEFAULT_TIMEOUT_SECONDS) -> float:
+    configured = os.environ.get(variable)
+    if not configured:
+        return default
+    try:
+        value = float(configured)
+    except ValueError:
+        value = 0
+    # nan compares false with everything and inf never ends: either would let a hanging stub hang forever.
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{variable}={configured}: expected a number of seconds greater than 0")
+    return value

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.engine.records import PLAN_FILE, sha256_file
+from toolkit.plans.saved import PLAN_FILE, sha256_file
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{7,64}")

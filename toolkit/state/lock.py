@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from toolkit.aws import ClientFactory, call, error_code
+from toolkit.config.backend import state_key
 from toolkit.errors import GuardError, LockError, ToolkitError
 from toolkit.text import plain
 
@@ -435,8 +436,6 @@ def state_lock_for(project: Any, config: Any, *, clients: ClientFactory | None =
                    bucket: str | None = None, key: str | None = None) -> StateLock:
     """The lock of an environment's state, of the kind its file pins (`bucket`/`key`: another state object
     of the environment, e.g. the one a checkpoint recorded)."""
-    from toolkit.render import state_key
-
     backend = config.settings.backend
     if backend.type == "local":
         return LocalStateLock(project.state_dir(config.name) / "terraform.tfstate")

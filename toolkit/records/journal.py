@@ -10,13 +10,11 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from toolkit.errors import ToolkitError
+from toolkit.records.store import LocalRecords, Records
 from toolkit.secrets import MASK, is_secret_name, mask_text
-
-if TYPE_CHECKING:
-    from toolkit.record_store import Records
 
 JOURNAL_FILE = "journal.jsonl"
 # Lists of name/value pairs whose values may be secrets (ECS container environments and secrets).
@@ -58,11 +56,9 @@ def sanitise(value: Any, key: str = "") -> Any:
 
 class Journal:
     """The journal of one environment: `journal.jsonl` in a local folder (appended), or one object per run
-    (`journal/<run id>.jsonl`) beside the state in S3 (toolkit.record_store.journal_for picks)."""
+    (`journal/<run id>.jsonl`) beside the state in S3 (toolkit.records.places.journal_for picks)."""
 
     def __init__(self, place: Path | Records) -> None:
-        from toolkit.record_store import LocalRecords
-
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
         self.local = isinstance(self.records, LocalRecords)
 

@@ -8,148 +8,29 @@
   rewritten (an apply's outcome) keeps its history. Every apply writes there wherever it runs, so a CI runner's
   checkpoints outlive the runner and every checkout of the project reads the same ones.
 
-`Records` is the one small interface (put, get, names) both places implement; CheckpointStore and the journal
-are written against it. `upload_local` moves the checkpoints and journal a checkout kept locally before the
-shared store existed (idempotent). See docs/CHECKPOINTS.md.
+The storage itself (`Records`, on disk or in S3) is toolkit.records.store. `upload_local` moves the
+checkpoints and journal a checkout kept locally before the shared store existed (idempotent). See docs/CHECKPOINTS.md.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from toolkit.aws import ClientFactory, call, error_code
-from toolkit.errors import ToolkitError
-from toolkit.files import write_bytes_atomically
+from toolkit.aws import ClientFactory
+from toolkit.config.backend import state_key, state_key_from_values
+from toolkit.errors import UsageError
+from toolkit.records.checkpoints import CheckpointStore
+from toolkit.records.journal import Journal
+from toolkit.records.store import LocalRecords, S3Records
 
 if TYPE_CHECKING:
-    from toolkit.checkpoints import CheckpointStore
     from toolkit.config import EnvironmentConfig
     from toolkit.project import Project
-    from toolkit.rollback.journal import Journal
 
 SHARED_FOLDER = "toolkit"
-# A checkpoint or one run's journal is a few KiB; anything far larger in the shared prefix was put there by hand and
-# is refused before it is read into memory.
-MAX_RECORD_BYTES = 16 * 1024 * 1024
-
-
-class Records(Protocol):
-    """A flat folder of named records."""
-
-    @property
-    def location(self) -> str: ...
-
-    def where(self, name: str) -> str: ...
-
-    def put(self, name: str, body: bytes) -> None: ...
-
-    def get(self, name: str) -> bytes | None: ...
-
-    def names(self) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class LocalRecords:
-    directory: Path
-
-    @property
-    def location(self) -> str:
-        return str(self.directory)
-
-    def where(self, name: str) -> str:
-        return str(self.directory / name)
-
-    def put(self, name: str, body: bytes) -> None:
-        (self.directory / name).parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomically(self.directory / name, body)
-
-    def get(self, name: str) -> bytes | None:
-        try:
-            return (self.directory / name).read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            raise ToolkitError(f"{self.directory / name}: {error.strerror or error}") from None
-
-    def names(self) -> list[str]:
-        if not self.directory.is_dir():
-            return []
-        return sorted(entry.name for entry in self.directory.iterdir() if entry.is_file()
-                      and not entry.name.startswith("."))
-
-
-@dataclass
-class S3Records:
-    """Objects under `prefix` (ending in "/") of the state bucket, encrypted like the state."""
-
-    bucket: str
-    prefix: str
-    clients: ClientFactory
-    encrypt: bool = True
-    kms_key_id: str | None = None
-    _versioning_checked: bool = field(default=False, repr=False)
-
-    @property
-    def location(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
-
-    def where(self, name: str) -> str:
-        return f"s3://{self.bucket}/{self.prefix}{name}"
-
-    def _check_versioning(self) -> None:
-        # Records are rewritten (an apply's outcome after its start): without versions a bad write loses one,
-        # and the state restore these records point at needs the state's versions anyway.
-        if self._versioning_checked:
-            return
-        answer = call(f"s3:GetBucketVersioning {self.bucket}", self.clients("s3").get_bucket_versioning,
-                      Bucket=self.bucket)
-        if answer.get("Status") != "Enabled":
-            raise ToolkitError(f"s3://{self.bucket}: bucket versioning is not enabled; the toolkit keeps "
-                               "checkpoints and the rollback journal beside the state only in a versioned bucket "
-                               "(state restores need the versions too): enable it (`python -m "
-                               "toolkit.engine.bootstrap ENV`, or aws s3api put-bucket-versioning) and retry")
-        self._versioning_checked = True
-
-    def put(self, name: str, body: bytes) -> None:
-        self._check_versioning()
-        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.prefix + name, "Body": body,
-                                   "ContentType": "application/json"}
-        if self.encrypt:
-            request.update({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id
-                           else {"ServerSideEncryption": "AES256"})
-        call(f"s3:PutObject {self.where(name)}", self.clients("s3").put_object, **request)
-
-    def get(self, name: str) -> bytes | None:
-        s3 = self.clients("s3")
-        try:
-            answer = call(f"s3:GetObject {self.where(name)}", s3.get_object, Bucket=self.bucket,
-                          Key=self.prefix + name)
-        except ToolkitError as error:
-            if error_code(error.__cause__) in ("NoSuchKey", "404", "NotFound", "NoSuchBucket"):
-                return None  # (no state bucket yet: no records either)
-            raise
-        size = int(answer.get("ContentLength") or 0)
-        if size > MAX_RECORD_BYTES:
-            raise ToolkitError(f"{self.where(name)}: {size} bytes, more than any toolkit record "
-                               f"({MAX_RECORD_BYTES} bytes at most): not read; it was not written by the toolkit")
-        return answer["Body"].read()
-
-    def names(self) -> list[str]:
-        s3 = self.clients("s3")
-        found: list[str] = []
-        try:
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
-                found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
-        except Exception as error:  # botocore raises from the paginator, outside toolkit.aws.call
-            from toolkit.aws import describe_aws_error
-
-            if error_code(error) == "NoSuchBucket":
-                return []  # no state bucket yet (before the first init): no records either
-            raise ToolkitError(describe_aws_error(error, f"s3:ListObjectsV2 {self.location}")) from error
-        return sorted(name for name in found if name and "/" not in name)
 
 
 @dataclass(frozen=True)
@@ -172,8 +53,6 @@ class SharedPlace:
         return f"{folder}/{SHARED_FOLDER}/" if folder else f"{SHARED_FOLDER}/"
 
     def records(self, folder: str, clients: ClientFactory | None = None) -> S3Records:
-        import os
-
         endpoint = os.environ.get(self.endpoint_from_env) if self.endpoint_from_env else None
         # Its own call recorder: a rollback counts only the calls it makes on the infrastructure.
         factory = ClientFactory(region=self.region, endpoint_url=endpoint or (clients.endpoint_url if clients
@@ -184,8 +63,6 @@ class SharedPlace:
 
 def shared_place(config: EnvironmentConfig) -> SharedPlace | None:
     """The place of a validated environment's records beside its S3 state; None for a local backend."""
-    from toolkit.render import state_key
-
     backend = config.settings.backend
     if backend.type != "s3":
         return None
@@ -196,25 +73,20 @@ def shared_place(config: EnvironmentConfig) -> SharedPlace | None:
 
 def shared_place_from_values(environment: str, values: dict[str, Any], region: str) -> SharedPlace | None:
     """The same from the merged environment values (defaults + the environment's file), without the schema; the
-    key follows toolkit.render.state_key."""
+    key follows toolkit.config.backend."""
     backend = values.get("backend")
     if not isinstance(backend, dict) or backend.get("type") != "s3" or not backend.get("bucket"):
         return None
-    prefix = backend.get("key_prefix") or values.get("project")
-    return SharedPlace(environment, str(backend["bucket"]), f"{prefix}/{environment}/terraform.tfstate",
+    return SharedPlace(environment, str(backend["bucket"]), state_key_from_values(environment, values),
                        str(backend.get("region") or region), backend.get("endpoint_from_env"),
                        bool(backend.get("encrypt", True)), backend.get("kms_key_id"))
 
 
 def local_checkpoint_store(project: Project, environment: str) -> CheckpointStore:
-    from toolkit.checkpoints import CheckpointStore
-
     return CheckpointStore(project.environment_data_dir(environment) / "checkpoints")
 
 
 def local_journal(project: Project, environment: str) -> Journal:
-    from toolkit.rollback.journal import Journal
-
     return Journal(LocalRecords(project.environment_data_dir(environment)))
 
 
@@ -225,8 +97,6 @@ def _place(config: EnvironmentConfig | SharedPlace | None) -> SharedPlace | None
 def checkpoint_store_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
                          environment: str | None = None) -> CheckpointStore:
     """The environment's checkpoints: beside the state for an S3 backend, else the project folder."""
-    from toolkit.checkpoints import CheckpointStore
-
     place = _place(config)
     if place is None:
         return local_checkpoint_store(project, environment or getattr(config, "name", ""))
@@ -236,8 +106,6 @@ def checkpoint_store_for(project: Project, config: EnvironmentConfig | SharedPla
 def journal_for(project: Project, config: EnvironmentConfig | SharedPlace | None,
                 environment: str | None = None) -> Journal:
     """The environment's rollback journal: beside the state for an S3 backend, else the project folder."""
-    from toolkit.rollback.journal import Journal
-
     place = _place(config)
     if place is None:
         return local_journal(project, environment or getattr(config, "name", ""))
@@ -273,8 +141,6 @@ def upload_local(project: Project, config: EnvironmentConfig) -> UploadReport:
     """Copy this checkout's local checkpoints and journal runs into the shared store; run again, it copies nothing.
 
     A checkpoint already there is left alone (the shared copy may hold a later outcome)."""
-    from toolkit.errors import UsageError
-
     if shared_place(config) is None:
         raise UsageError(f"{config.name} uses a local backend: its checkpoints already live in "
                          f"{project.environment_data_dir(config.name) / 'checkpoints'}; nothing to upload")

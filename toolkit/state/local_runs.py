@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from toolkit.checkpoints import iso, process_started, process_still_running, utc_now
+from toolkit.clock import iso, utc_now
 from toolkit.files import write_atomically
+from toolkit.processes import process_started, process_still_running
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class LocalRun:
     command: str
     started: str
     lock_id: str | None = None
-    process_start: str | None = None  # toolkit.checkpoints.process_started: tells a reused pid apart
+    process_start: str | None = None  # toolkit.records.checkpoints.process_started: tells a reused pid apart
 
     def describe(self) -> str:
         return f"{self.command} (pid {self.pid}, since {self.started})"

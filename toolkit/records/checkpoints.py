@@ -11,27 +11,20 @@ See docs/CHECKPOINTS.md.
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import json
-import os
-import re
-import secrets
 import socket
 import types
 import typing
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from toolkit.clock import RECORD_ID, iso, new_record_id, utc_now
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.processes import current_actor, process_still_running
+from toolkit.records.store import LocalRecords, Records
 from toolkit.secrets import is_secret_name
 
-if TYPE_CHECKING:
-    from toolkit.record_store import Records
-
-CHECKPOINT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")
-ACTOR_VARIABLE = "TOOLKIT_ACTOR"
 TFVARS_FILE = "terraform.tfvars"
 # Parameter names that may carry a secret are never written to a checkpoint.
 
@@ -208,44 +201,6 @@ class ApplyRecord:
         return "interrupted"
 
 
-def process_still_running(host: str | None, pid: int, started: str | None) -> bool:
-    """Whether the process a record names still runs: this machine, alive, and not a reused pid (its start time,
-    when recorded, still matches)."""
-    if host != socket.gethostname() or not process_alive(pid):
-        return False
-    return started is None or process_started(pid) in (None, started)
-
-
-def process_started(pid: int) -> str | None:
-    """The process's start time in clock ticks after boot, with the boot id (Linux), or None where unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    # Field 22; the command name (field 2) may hold spaces and parentheses, so count after its last ')'.
-    return f"{boot}/{stat.rsplit(')', 1)[1].split()[19]}"
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process of this machine still runs (also used for the live-run records, toolkit.local_runs).
-
-    A process killed with kill -9 whose parent died too can linger as a zombie until something reaps it (in a
-    container whose PID 1 reaps nothing, for ever): it still answers signal 0, so /proc's state decides."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True  # no /proc (macOS): signal 0 is all there is
-    fields = stat.rsplit(")", 1)[-1].split()
-    return not fields or fields[0] not in ("Z", "X")
-
-
 @dataclass
 class LiveConfiguration:
     """The configuration the infrastructure was in when a checkpoint was taken: what the last successful
@@ -315,31 +270,6 @@ def _build(kind: Any, data: Any) -> Any:
     return data
 
 
-def current_actor() -> str:
-    """Who is acting: $TOOLKIT_ACTOR (set by CI), else user@host."""
-    configured = os.environ.get(ACTOR_VARIABLE)
-    if configured:
-        return configured
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def new_checkpoint_id(moment: datetime | None = None) -> str:
-    """Sortable: UTC timestamp plus a short random suffix, e.g. 20261126T141500Z-3f9a."""
-    return f"{(moment or utc_now()).astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
-
-
 # ---------------------------------------------------------------------------------------------
 # Capture
 # ---------------------------------------------------------------------------------------------
@@ -355,7 +285,7 @@ def capture(environment: str, targets: Targets, *, region: str, endpoint_url: st
 
     factory = clients or ClientFactory(region=region, endpoint_url=endpoint_url)
     moment = utc_now()
-    checkpoint = Checkpoint(id=new_checkpoint_id(moment), environment=environment, created_at=iso(moment),
+    checkpoint = Checkpoint(id=new_record_id(moment), environment=environment, created_at=iso(moment),
                             created_by=current_actor())
     if targets.ecs_services:
         _capture_ecs(factory("ecs"), targets.ecs_services, checkpoint)
@@ -505,11 +435,9 @@ def newest_snapshot(rds: Any, source: str, kind: str) -> DbSnapshotRecord | None
 
 class CheckpointStore:
     """One JSON record per checkpoint (`<id>.json`): in a folder (Project.environment_data_dir(env)/checkpoints,
-    the local backend) or beside the state in S3 (toolkit.record_store.checkpoint_store_for picks)."""
+    the local backend) or beside the state in S3 (toolkit.records.places.checkpoint_store_for picks)."""
 
     def __init__(self, place: Path | Records) -> None:
-        from toolkit.record_store import LocalRecords
-
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
 
     @property
@@ -519,8 +447,6 @@ class CheckpointStore:
     @property
     def directory(self) -> Path:
         """The local folder (local stores only)."""
-        from toolkit.record_store import LocalRecords
-
         if not isinstance(self.records, LocalRecords):
             raise ToolkitError(f"checkpoints in {self.location} have no local folder")
         return self.records.directory
@@ -570,7 +496,7 @@ class CheckpointStore:
         return folder
 
     def save(self, checkpoint: Checkpoint) -> str:
-        if not CHECKPOINT_ID.match(checkpoint.id):
+        if not RECORD_ID.match(checkpoint.id):
             raise ToolkitError(f"checkpoint id {checkpoint.id!r} is not of the form 20261126T141500Z-3f9a")
         body = json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n"
         self.records.put(f"{checkpoint.id}.json", body.encode("utf-8"))
@@ -578,14 +504,14 @@ class CheckpointStore:
 
     def ids(self) -> list[str]:
         """Every checkpoint id, oldest first (ids sort by time); reads no record."""
-        return [name[:-5] for name in self.records.names() if name.endswith(".json") and CHECKPOINT_ID.match(name[:-5])]
+        return [name[:-5] for name in self.records.names() if name.endswith(".json") and RECORD_ID.match(name[:-5])]
 
     def list(self) -> list[Checkpoint]:
         """All checkpoints, oldest first."""
         return [self.load(checkpoint_id) for checkpoint_id in self.ids()]
 
     def load(self, checkpoint_id: str) -> Checkpoint:
-        body = self.records.get(f"{checkpoint_id}.json") if CHECKPOINT_ID.match(checkpoint_id) else None
+        body = self.records.get(f"{checkpoint_id}.json") if RECORD_ID.match(checkpoint_id) else None
         if body is None:
             known = self.ids()
             hint = f"; known: {', '.join(known[-5:])}" if known else "; there are none yet"

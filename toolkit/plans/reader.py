@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from toolkit.review.errors import PlanFormatError
+from toolkit.plans.errors import PlanFormatError
 
 SUPPORTED_MAJOR_VERSIONS = ("0", "1")
 

@@ -1,0 +1,1 @@
+"""Plan artefacts: the plan JSON reader, the plan vocabulary (actions), saved plans and their layout."""

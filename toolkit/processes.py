@@ -1,0 +1,60 @@
+"""The processes of this machine: who is acting, and whether a recorded process (pid, start time) still runs."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from pathlib import Path
+
+ACTOR_VARIABLE = "TOOLKIT_ACTOR"
+
+
+def process_still_running(host: str | None, pid: int, started: str | None) -> bool:
+    """Whether the process a record names still runs: this machine, alive, and not a reused pid (its start time,
+    when recorded, still matches)."""
+    if host != socket.gethostname() or not process_alive(pid):
+        return False
+    return started is None or process_started(pid) in (None, started)
+
+
+def process_started(pid: int) -> str | None:
+    """The process's start time in clock ticks after boot, with the boot id (Linux), or None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2) may hold spaces and parentheses, so count after its last ')'.
+    return f"{boot}/{stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (also used for the live-run records, toolkit.state.local_runs).
+
+    A process killed with kill -9 whose parent died too can linger as a zombie until something reaps it (in a
+    container whose PID 1 reaps nothing, for ever): it still answers signal 0, so /proc's state decides."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # no /proc (macOS): signal 0 is all there is
+    fields = stat.rsplit(")", 1)[-1].split()
+    return not fields or fields[0] not in ("Z", "X")
+
+
+def current_actor() -> str:
+    """Who is acting: $TOOLKIT_ACTOR (set by CI), else user@host."""
+    configured = os.environ.get(ACTOR_VARIABLE)
+    if configured:
+        return configured
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"

@@ -1,0 +1,1 @@
+"""The toolkit's own records of an environment: the storage they share, checkpoints and the rollback journal."""

@@ -1,0 +1,134 @@
+"""The storage every record of the toolkit is written to: a flat folder of named records (`Records`), on disk
+(`LocalRecords`, the local backend) or beside the state in S3 (`S3Records`, encrypted like the state, in a
+versioned bucket). Checkpoints (toolkit.records.checkpoints) and the journal (toolkit.records.journal) are
+written against it; toolkit.records.places picks the place of an environment's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from toolkit.aws import ClientFactory, call, describe_aws_error, error_code
+from toolkit.errors import ToolkitError
+from toolkit.files import write_bytes_atomically
+
+# A checkpoint or one run's journal is a few KiB; anything far larger in the shared prefix was put there by hand and
+# is refused before it is read into memory.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
+class Records(Protocol):
+    """A flat folder of named records."""
+
+    @property
+    def location(self) -> str: ...
+
+    def where(self, name: str) -> str: ...
+
+    def put(self, name: str, body: bytes) -> None: ...
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def names(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class LocalRecords:
+    directory: Path
+
+    @property
+    def location(self) -> str:
+        return str(self.directory)
+
+    def where(self, name: str) -> str:
+        return str(self.directory / name)
+
+    def put(self, name: str, body: bytes) -> None:
+        (self.directory / name).parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomically(self.directory / name, body)
+
+    def get(self, name: str) -> bytes | None:
+        try:
+            return (self.directory / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise ToolkitError(f"{self.directory / name}: {error.strerror or error}") from None
+
+    def names(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(entry.name for entry in self.directory.iterdir() if entry.is_file()
+                      and not entry.name.startswith("."))
+
+
+@dataclass
+class S3Records:
+    """Objects under `prefix` (ending in "/") of the state bucket, encrypted like the state."""
+
+    bucket: str
+    prefix: str
+    clients: ClientFactory
+    encrypt: bool = True
+    kms_key_id: str | None = None
+    _versioning_checked: bool = field(default=False, repr=False)
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def where(self, name: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{name}"
+
+    def _check_versioning(self) -> None:
+        # Records are rewritten (an apply's outcome after its start): without versions a bad write loses one,
+        # and the state restore these records point at needs the state's versions anyway.
+        if self._versioning_checked:
+            return
+        answer = call(f"s3:GetBucketVersioning {self.bucket}", self.clients("s3").get_bucket_versioning,
+                      Bucket=self.bucket)
+        if answer.get("Status") != "Enabled":
+            raise ToolkitError(f"s3://{self.bucket}: bucket versioning is not enabled; the toolkit keeps "
+                               "checkpoints and the rollback journal beside the state only in a versioned bucket "
+                               "(state restores need the versions too): enable it (`python -m "
+                               "toolkit.engine.bootstrap ENV`, or aws s3api put-bucket-versioning) and retry")
+        self._versioning_checked = True
+
+    def put(self, name: str, body: bytes) -> None:
+        self._check_versioning()
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.prefix + name, "Body": body,
+                                   "ContentType": "application/json"}
+        if self.encrypt:
+            request.update({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id
+                           else {"ServerSideEncryption": "AES256"})
+        call(f"s3:PutObject {self.where(name)}", self.clients("s3").put_object, **request)
+
+    def get(self, name: str) -> bytes | None:
+        s3 = self.clients("s3")
+        try:
+            answer = call(f"s3:GetObject {self.where(name)}", s3.get_object, Bucket=self.bucket,
+                          Key=self.prefix + name)
+        except ToolkitError as error:
+            if error_code(error.__cause__) in ("NoSuchKey", "404", "NotFound", "NoSuchBucket"):
+                return None  # (no state bucket yet: no records either)
+            raise
+        size = int(answer.get("ContentLength") or 0)
+        if size > MAX_RECORD_BYTES:
+            raise ToolkitError(f"{self.where(name)}: {size} bytes, more than any toolkit record "
+                               f"({MAX_RECORD_BYTES} bytes at most): not read; it was not written by the toolkit")
+        return answer["Body"].read()
+
+    def names(self) -> list[str]:
+        s3 = self.clients("s3")
+        found: list[str] = []
+        try:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+                found += [item["Key"][len(self.prefix):] for item in page.get("Contents", [])]
+        except Exception as error:  # botocore raises from the paginator, outside toolkit.aws.call
+
+            if error_code(error) == "NoSuchBucket":
+                return []  # no state bucket yet (before the first init): no records either
+            raise ToolkitError(describe_aws_error(error, f"s3:ListObjectsV2 {self.location}")) from error
+        return sorted(name for name in found if name and "/" not in name)

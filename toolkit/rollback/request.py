@@ -1,0 +1,60 @@
+"""What every part of a rollback shares: the request, its result, and where the environment's records are
+(read from the merged values alone: the rollback path loads no schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from toolkit.config.sources import read_facts
+from toolkit.project import Project
+from toolkit.records.checkpoints import CheckpointStore
+from toolkit.records.journal import Journal
+from toolkit.records.places import SharedPlace, checkpoint_store_for, shared_place_from_values
+from toolkit.records.places import journal_for as shared_journal_for
+from toolkit.rollback.base import RollbackOptions, StepOutcome
+
+
+@dataclass
+class RollbackRequest:
+    environment: str
+    tier: str | None = None
+    step: str | None = None
+    checkpoint_id: str | None = None
+    execute: bool = False
+    approve: str | None = None
+    output_format: str = "text"
+    region: str | None = None
+    endpoint_url: str | None = None
+    resume_from: str | None = None
+    options: RollbackOptions = field(default_factory=RollbackOptions)
+    undo_run: str | None = None       # --undo RUN_ID: put back the state that run's terraform-state step replaced
+
+
+@dataclass
+class RollbackResult:
+    run_id: str
+    environment: str
+    checkpoint: str
+    executed: bool
+    outcomes: list[StepOutcome]
+    api_calls: int
+    changing_calls: int
+    elapsed_s: float
+    budget_s: float
+
+
+def shared_place(project: Project, environment: str) -> SharedPlace | None:
+    """Where the environment keeps its records beside an S3 state (None: a local backend, the project folder),
+    from the merged values alone: the rollback path loads no schema."""
+    facts = read_facts(project, environment)
+    return shared_place_from_values(facts.name, facts.values, facts.aws_region)
+
+
+def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
+    """The environment's checkpoints: beside its S3 state, or in the project folder."""
+    return checkpoint_store_for(project, shared_place(project, environment), environment)
+
+
+def journal_for(project: Project, environment: str) -> Journal:
+    """The environment's rollback journal: beside its S3 state, or in the project folder."""
+    return shared_journal_for(project, shared_place(project, environment), environment)
