@@ -86,13 +86,21 @@ def _state_attributes(state: dict[str, Any] | None) -> dict[str, dict[str, Any]]
     return found
 
 
+def _changes(applied_plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [change for change in applied_plan.get("resource_changes", []) or []
+            if change.get("mode") == "managed" and _CHANGING & set(change.get("change", {}).get("actions", []))]
+
+
+def changes_watched_resources(applied_plan: dict[str, Any]) -> bool:
+    """Whether the plan creates or changes an ECS service or a parameter group (before reading any state)."""
+    return any(change.get("type") in {_ECS_SERVICE, _CACHE_GROUP, *_DB_GROUPS} for change in _changes(applied_plan))
+
+
 def changed_targets(applied_plan: dict[str, Any], state: dict[str, Any] | None) -> Targets:
     """The ECS services and parameter groups the plan created or changed, named as the state names them now."""
     attributes = _state_attributes(state)
     targets = Targets()
-    for change in applied_plan.get("resource_changes", []) or []:
-        if change.get("mode") != "managed" or not _CHANGING & set(change.get("change", {}).get("actions", [])):
-            continue
+    for change in _changes(applied_plan):
         kind, values = change.get("type"), attributes.get(change.get("address", ""))
         if values is None:
             continue

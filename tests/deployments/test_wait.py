@@ -240,3 +240,16 @@ def test_nothing_to_wait_for_makes_no_call() -> None:
     calls = itertools.count()
     problems, lines = _wait(Targets(), lambda _service: next(calls), WaitSettings())
     assert (problems, lines, next(calls)) == ([], [], 0)
+
+
+def test_only_a_plan_changing_a_service_or_a_parameter_group_is_waited_for() -> None:
+    from toolkit.deployments import changes_watched_resources
+
+    def plan(kind: str, actions: list[str]) -> dict:
+        return {"resource_changes": [{"address": f"{kind}.x", "mode": "managed", "type": kind,
+                                      "change": {"actions": actions}}]}
+
+    assert changes_watched_resources(plan("aws_ecs_service", ["update"]))
+    assert changes_watched_resources(plan("aws_rds_cluster_parameter_group", ["create"]))
+    assert not changes_watched_resources(plan("aws_ecs_service", ["delete"]))
+    assert not changes_watched_resources(plan("aws_s3_bucket", ["update"]))

@@ -152,8 +152,10 @@ def _check_deployments(environment: str, config: Any, terraform: Any, applied_pl
     """The deployment's verdict for the checkpoint (None: the plan changed nothing to wait for) and, when it
     failed, one line per problem with the step to take."""
     from toolkit.aws import ClientFactory, resolve_endpoint
-    from toolkit.deployments import changed_targets, wait_for_deployments
+    from toolkit.deployments import changed_targets, changes_watched_resources, wait_for_deployments
 
+    if not changes_watched_resources(applied_plan):
+        return None, ""  # nothing the wait looks at changed: no second state read
     try:
         state = terraform.state_pull()
     except ToolkitError:
