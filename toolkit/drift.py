@@ -27,6 +27,7 @@ from toolkit.errors import ToolkitError, UsageError
 from toolkit.files import write_atomically
 from toolkit.github import drift_marker
 from toolkit.project import Project
+from toolkit.review.drift_filter import VOLATILE_ATTRIBUTES, within
 from toolkit.secrets import mask_text
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def read_drift(plan_json: Path, environment: str, root_dir: Path | None = None) 
         if "*" in skip:
             continue
         skip = (*skip, *VOLATILE_ATTRIBUTES.get(record.type, ()))
-        diffs = [diff for diff in review.diffs(record) if not any(_within(diff.path, path) for path in skip)]
+        diffs = [diff for diff in review.diffs(record) if not any(within(diff.path, path) for path in skip)]
         if diffs or action == "delete":
             resources.append(DriftedResource(record.address, record.module, record.type, action, diffs))
             kept.append(record)
@@ -161,15 +162,6 @@ def read_drift(plan_json: Path, environment: str, root_dir: Path | None = None) 
     return DriftReport(environment, review, plan_json, checked_at, resources)
 
 
-# Attributes AWS updates on its own: a difference there is not somebody changing the infrastructure.
-VOLATILE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "aws_db_instance": ("latest_restorable_time",),
-    "aws_rds_cluster": ("latest_restorable_time",),
-}
-
-
-def _within(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
 
 
 def _module_key(module: str) -> str:

@@ -13,6 +13,7 @@ and modules/: never the real checkout.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,11 @@ ENV = "local"
 PROJECT = "lr-drill"
 NAME = f"{PROJECT}-{ENV}"
 FAST = ("--poll-interval", "0.05")
+# Not yet run: the AWS provider 6 build did not finish on this machine in the session that wrote the drill, so
+# it is opt-in (TOOLKIT_LOCAL_DRILL=1) until it has passed once with the built provider.
 pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.environ.get("TOOLKIT_LOCAL_DRILL") != "1",
+                                 reason="opt-in until its first run with the built provider (TOOLKIT_LOCAL_DRILL=1)"),
               pytest.mark.skipif(go_build("aws").record() is None or go_build("random").record() is None,
                                  reason="the AWS provider 6 and random builds are absent (make setup builds them)")]
 

@@ -23,6 +23,7 @@ from toolkit.engine.render import RenderResult
 from toolkit.engine.terraform import Terraform, TerraformBinary
 from toolkit.errors import ConfigError, GuardError
 from toolkit.files import write_atomically
+from toolkit.go_builds import go_build
 from toolkit.plans.saved import STAGED_BACKEND_FILE
 from toolkit.project import Project
 from toolkit.state.local_runs import runs_of
@@ -120,6 +121,8 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
     terraform_data_dir.mkdir(parents=True, exist_ok=True)
     tree = Project(source.tree) if source is not None else project
     override = render.build_dir / OVERRIDE_FILE
+    if config.settings.emulator is not None and provider_mirror(project) is not None:
+        _require_built_providers(config.name)
     if config.settings.emulator is None and override.is_file():
         raise GuardError(f"{project.display(override)}: an emulator provider override beside {config.name}, which is "
                          "not an emulator environment: re-render it (`toolkit render "
@@ -129,6 +132,18 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
     endpoint_url = os.environ.get(endpoint_variable) if endpoint_variable else None
     return Workspace(project, config, render, data_dir, stage_root, terraform_data_dir,
                      write_cli_config(project, emulator=_runs_on_an_emulator(config)), endpoint_url, source)
+
+
+def _require_built_providers(environment: str) -> None:
+    """An emulator environment runs the real root on the providers built by make setup: say so before init."""
+    missing = [build for build in (go_build("aws"), go_build("random")) if build.record() is None]
+    if missing:
+        names = ", ".join(f"{build.provider} {build.release}" for build in missing)
+        raise ConfigError(f"{environment} runs the real root against the emulator with the providers built from "
+                          f"the Go module proxy, and {names} {'is' if len(missing) == 1 else 'are'} not built on this "
+                          "machine yet: run `make setup` (the AWS provider takes long the first time; `toolkit "
+                          "doctor` shows the builds). Until then `toolkit plan ENV --offline` plans the real root "
+                          "against the stub, and the sandbox environment runs on the emulator with provider 3.39")
 
 
 def _runs_on_an_emulator(config: EnvironmentConfig) -> bool:
