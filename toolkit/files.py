@@ -27,3 +27,22 @@ def write_bytes_atomically(target: Path, data: bytes, mode: int | None = None) -
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def rewrite_in_place(target: Path, data: bytes) -> bool:
+    """Overwrite an existing file within the space it already has (padded with spaces to its size): for when a new
+    file cannot be written (the disk is full) and the content may be shorter than what was there. False when `data`
+    does not fit; not atomic, so only for records whose trailing spaces any JSON reader ignores."""
+    size = target.stat().st_size
+    if len(data) > size:
+        return False
+    with target.open("r+b") as handle:
+        handle.write(data + b" " * (size - len(data)))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return True
+
+
+def describe_os_error(error: OSError, place: Path | str) -> str:
+    """`PATH: No space left on device` for an OSError while writing under `place`."""
+    return f"{error.filename or place}: {error.strerror or error}"

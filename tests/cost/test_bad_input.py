@@ -90,8 +90,9 @@ def test_usage_key_of_the_wrong_type(env_plan: Callable[..., Path], project_dir:
         "  envs/dev.yaml:8: usage.active_students = '50000': must be a whole number of students, such as 50000\n"
         "  envs/dev.yaml:7: usage.nat_processed_gb = 'lots': must be a number\n"
         "  envs/dev.yaml:9: usage.typo_key = 1: unknown key; allowed: active_students, alb_lcu, aurora_average_acu, "
-        "aurora_storage_gb, cdn_data_out_gb, cost_per_student_target_usd, fargate_average_tasks, lambda_gb_seconds, "
-        "log_ingestion_gb, nat_processed_gb, requests_per_minute, s3_storage_gb\n")
+        "aurora_storage_gb, backup_storage_gb, cache_snapshot_gb, cdn_data_out_gb, cloudtrail_paid_events, "
+        "cost_per_student_target_usd, fargate_average_tasks, flow_log_gb, lambda_gb_seconds, log_ingestion_gb, "
+        "nat_processed_gb, rds_backup_gb, requests_per_minute, s3_storage_gb, xray_traces\n")
 
 
 def test_a_file_that_is_not_a_plan(tmp_path: Path, project_dir: Path) -> None:
@@ -119,12 +120,22 @@ def test_corrupt_price_files(tmp_path: Path, env_plan: Callable[..., Path]) -> N
     result = run(plan, "-e", "dev", "--prices-file", str(wrong))
     assert result.exit_code == 1, result.output
     assert result.stderr == (f"Error: {wrong}: the price file is malformed: "
-                             "products.fargate_vcpu_hour.regions.sa-east-1.usd: Input should be a valid number, "
-                             "unable to parse string as a number\n")
+                             "products.fargate_vcpu_hour.regions.sa-east-1.usd: Value error, must be a number of "
+                             "US dollars or null, not 'cheap'\n")
 
     negative = tmp_path / "negative.yaml"
     negative.write_text(SNAPSHOT.read_text().replace("usd: 0.0696,", "usd: -1,", 1))
-    assert "greater than or equal to 0" in run(plan, "-e", "dev", "--prices-file", str(negative)).stderr
+    assert "must be a finite price between 0 and 100,000 USD, not -1" in run(
+        plan, "-e", "dev", "--prices-file", str(negative)).stderr
+
+    # Issue 21: `usd: true` was read as $1; infinite and absurd prices are refused the same way.
+    for written, shown in (("true", "must be a number of US dollars or null, not True"),
+                           (".inf", "not inf"), (".nan", "not nan"), ("1.0e+300", "not 1e+300")):
+        hostile = tmp_path / "hostile.yaml"
+        hostile.write_text(SNAPSHOT.read_text().replace("usd: 0.0696,", f"usd: {written},", 1))
+        result = run(plan, "-e", "dev", "--prices-file", str(hostile))
+        assert result.exit_code == 1, (written, result.output)
+        assert "products.fargate_vcpu_hour.regions.sa-east-1.usd" in result.stderr and shown in result.stderr, written
 
     missing = tmp_path / "missing.yaml"
     assert run(plan, "-e", "dev", "--prices-file", str(missing)).stderr == \

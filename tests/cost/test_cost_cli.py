@@ -58,8 +58,9 @@ def test_totals_per_module_and_the_not_priced_lines_are_listed(env_plan: Callabl
     assert "By module (planned):" in out
     assert "  module.compute " in out
     assert "Not priced (" in out
-    assert "module.cache.aws_elasticache_replication_group.this[0]: cache.t3.micro 1 node: " \
-           "no public sa-east-1 figure found" in out
+    assert "module.database.aws_db_instance.this[0]: db.t3.micro instance: no public sa-east-1 figure found" in out
+    # Priced from the Price List slice: cache.t3.micro (Redis) in sa-east-1 at 0.032 per node-hour.
+    assert "cache.t3.micro 1 node: 730 node-hour × $0.032 = $23.36" in out
     report = cost_json(str(env_plan("dev")), "-e", "dev")
     module_total = sum(item["monthly_usd"][0] for item in report["modules"])
     assert module_total == pytest.approx(report["planned_usd"][0], abs=0.02)
@@ -75,7 +76,9 @@ def test_multi_az_and_replicas_are_priced_from_planned_attributes(env_plan: Call
 
     report = cost_json(str(env_plan("prod", shrink)), "-e", "prod", "--region", "us-east-1")
     primary = resource(report, "module.database.aws_db_instance.this[0]")["planned"]
-    assert [line["quantity"] for line in primary["lines"]] == [[1460.0, 1460.0], [400.0, 400.0]]
+    # Instance hours, gp3 storage, then backup storage beyond the free allocation (usage, 0: not measured).
+    assert [line["quantity"] for line in primary["lines"]] == [[1460.0, 1460.0], [400.0, 400.0], [0.0, 0.0]]
+    assert primary["lines"][2]["usage_key"] == "usage.rds_backup_gb"
     assert primary["monthly_usd"] == [pytest.approx(1460 * 0.036 + 400 * 0.115)] * 2
     replica = resource(report, 'module.database.aws_db_instance.replica["replica-1"]')["planned"]
     # A replica has no allocated_storage of its own: it stores what its source stores (200 GB).
@@ -132,10 +135,11 @@ def test_over_budget_warns_and_fails_only_when_asked(env_plan: Callable[..., Pat
             "the budget (the sizing plan), not something to hide by adjusting prices.") in failed.stderr
 
 
-def test_within_budget_passes_with_fail_over_budget(env_plan: Callable[..., Path]) -> None:
+def test_at_risk_passes_with_fail_over_budget(env_plan: Callable[..., Path]) -> None:
+    # staging's low end is within its 400–500 USD budget, its high end (6 tasks) is not: a warning, not a failure.
     result = run(str(env_plan("staging")), "-e", "staging", "--fail-over-budget")
     assert result.exit_code == 0, result.output
-    assert "Within budget so far: " in result.stdout
+    assert "Budget at risk: " in result.stdout
 
 
 def test_cost_per_active_student(env_plan: Callable[..., Path]) -> None:
@@ -185,8 +189,8 @@ def test_plan_from_the_rendered_tfvars(project_dir: Path) -> None:
     assert service["monthly_usd"] == [pytest.approx(5 * 730 * (2 * 0.0696 + 4 * 0.0076)),
                                       pytest.approx(20 * 730 * (2 * 0.0696 + 4 * 0.0076))]
     assert report["budget"]["min_usd"] == 1500 and report["budget"]["max_usd"] == 2500
-    # Fargate at 20 tasks plus the priced NAT gateways already pass prod's 2,500 USD maximum.
-    assert report["budget"]["status"] == "at-risk"
+    # Nine cache.r6g.large nodes (0.41/h in sa-east-1) and 5 Fargate tasks already pass prod's 2,500 USD maximum.
+    assert report["budget"]["status"] == "over"
 
 
 def test_two_services_in_one_module_use_their_own_task_and_scaling(env_plan: Callable[..., Path]) -> None:

@@ -102,7 +102,7 @@ def test_refresh_follows_pages_and_reports_unknown_products(tmp_path: Path, pric
     assert refreshed.price("elasticache_node_hour", "sa-east-1", "cache.t3.micro").source.startswith(
         "AWS Price List API AmazonElastiCache (cacheEngine=Redis, instanceType=cache.t3.micro")
     # The unknown product stays as the snapshot has it: not priced, never a guess.
-    assert refreshed.price("elasticache_node_hour", "sa-east-1", "cache.r6g.large").usd is None
+    assert refreshed.price("elasticache_node_hour", "sa-east-1", "cache.x9.huge").usd is None
 
 
 def test_several_prices_for_one_product_are_not_picked(tmp_path: Path, pricing: Any) -> None:

@@ -38,11 +38,11 @@ def test_markdown_review_has_the_cost_line_and_section(env_plan: Callable[..., P
     markdown = review(plan, "-e", "staging", "--format", "md").stdout
     lines = markdown.splitlines()
     cost_line = next(line for line in lines if line.startswith("Cost: "))
-    # staging is sa-east-1, where cache.t3.* has no public price: the change is not priced, and says so.
-    assert cost_line.startswith("Cost: +$0.00/month → $")
-    assert "items not priced; budget within" in cost_line
+    # staging is sa-east-1: 2 nodes from cache.t3.micro (0.032/h) to cache.t3.small (0.064/h).
+    assert cost_line.startswith("Cost: +$46.72/month → $")
+    assert "items not priced; budget at-risk" in cost_line
     assert "### 💰 Cost\n" in markdown
-    assert "- Within budget so far: $" in markdown
+    assert "- Budget at risk: $" in markdown
     assert "<summary>Not priced:" in markdown
     assert markdown.index("### 💰 Cost") < markdown.index("### Changes")
 
@@ -96,6 +96,6 @@ def test_the_posted_pull_request_comment_carries_the_cost(env_plan: Callable[...
     post_plan_review(str(env_plan("prod")), settings, environment="prod")
     body = next(comment["body"] for comment in fake_github.comments_on(pull)
                 if review_marker("prod") in comment["body"])
-    assert "\nCost: +$" in body and "; budget at-risk\n" in body
+    assert "\nCost: +$" in body and "; budget over\n" in body
     assert "### 💰 Cost\n" in body
-    assert "- Budget at risk: $" in body
+    assert "- OVER BUDGET: $" in body

@@ -19,7 +19,8 @@ from tests.support.moto_server import MotoServer
 from tests.support.protected import PROTECTED_SETTINGS
 from toolkit.errors import GuardError
 
-pytestmark = pytest.mark.slow
+# One scenario on one shared emulator project: each test builds on the ones before it.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 PROJECT = "eng-guard"
 
 

@@ -25,7 +25,8 @@ from tests.engine.conftest import (
 )
 from tests.support.moto_server import MotoServer
 
-pytestmark = pytest.mark.slow
+# One scenario on one shared emulator project: each test builds on the ones before it.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 ENV = "sandbox"
 PROJECT = "eng-flow"
 LOCK_WAIT_SECONDS = 60

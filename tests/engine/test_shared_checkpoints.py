@@ -20,7 +20,8 @@ import pytest
 from tests.engine.conftest import EngineProject, bootstrap_backend, make_project, sandbox_environment, toolkit
 from tests.support.moto_server import MotoServer
 
-pytestmark = pytest.mark.slow
+# One scenario on one shared emulator project: each test builds on the ones before it.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 PROJECT = "eng-team"
 ENV = "sandbox"
 DB_ADDRESS = "aws_db_instance.this[0]"

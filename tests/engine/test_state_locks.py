@@ -28,7 +28,8 @@ import pytest
 from tests.engine.conftest import REPO, EngineProject, bootstrap_backend, make_project, sandbox_environment, toolkit
 from tests.support.moto_server import MotoServer
 
-pytestmark = pytest.mark.slow
+# One scenario on one shared emulator project: each test builds on the ones before it.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 ENV = "sandbox"
 ENGINE = REPO / ".cache" / "engine" / "bin" / "terraform"
 WAIT_SECONDS = 90

@@ -209,7 +209,7 @@ def test_bad_environment_file(project: Path, case: str, command: str, target: st
 # Command-line arguments: (arguments, exit code, expected last line of stderr)
 # ---------------------------------------------------------------------------------------------
 
-KNOWN = "choose one of dev, prod, sandbox, staging (files in envs/)"
+KNOWN = "choose one of dev, local, prod, sandbox, staging (files in envs/)"
 ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
     (["envs", "show", "qa"], 1, f"Error: unknown environment 'qa': {KNOWN}"),
     (["plan", "prd"], 1, f"Error: unknown environment 'prd' (did you mean 'prod'?): {KNOWN}"),
@@ -243,14 +243,14 @@ ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
     (["rollback", "dev", "--step", "ecs-task-definition", "--revision", "latest"], 1,
      "Error: --revision 'latest': give a revision number or 'previous'"),
     (["rollback", "dev", "--format", "pdf", "--tier", "immediate"], 1,
-     "Error: Invalid value for '--format': Value error, 'pdf' is not one of 'text', 'md'."),
+     "Error: Invalid value for '--format' / '-f': Value error, 'pdf' is not one of 'text', 'md', 'json'."),
     (["rollback", "qa", "--tier", "immediate"], 1, f"Error: unknown environment 'qa': {KNOWN}"),
     (["rollback", "dev", "--tier", "immediate"], 1,
      "Error: no checkpoint for dev yet: `toolkit apply dev` records one before each apply"),
     (["rollback", "dev", "--tier", "immediate", "--to", "20260101T000000Z-dead"], 1,
      "Error: unknown checkpoint '20260101T000000Z-dead'; there are none yet"),
     (["review", "qa"], 1,
-     "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, prod, sandbox, staging; or pass a plan "
+     "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, local, prod, sandbox, staging; or pass a plan "
      "JSON file)"),
     (["review", "dev", "--format", "xml"], 1,
      "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'text', 'json', 'md'."),
@@ -258,7 +258,7 @@ ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
      "Error: no saved plan for environment 'dev' (.toolkit/envs/dev/plans/latest/plan.json is missing): run "
      "`toolkit plan dev` first"),
     (["drift", "qa"], 1,
-     "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, prod, sandbox, staging)"),
+     "Error: unknown environment 'qa': no envs/qa.yaml (environments: dev, local, prod, sandbox, staging)"),
     (["drift", "dev", "--all"], 1, "Error: give environment names or --all, not both"),
     (["drift"], 1, "Error: name an environment (toolkit drift ENV) or pass --all"),
     (["unlock", "qa"], 1, f"Error: unknown environment 'qa': {KNOWN}"),

@@ -34,7 +34,8 @@ from tests.support.moto_server import MotoServer
 from tests.support.postgres import PostgresDatabase, PostgresServer
 from toolkit.cli.db import DSN_ON_COMMAND_LINE_WARNING
 
-pytestmark = pytest.mark.slow
+# One scenario on one shared emulator project: each test builds on the ones before it.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 PROJECT = "rel-fault"
 ENV, INTERRUPTED = "sandbox", "interrupted"
 # The killed apply runs last, on the environment the tests above applied.

@@ -27,7 +27,8 @@ from tests.reliability.conftest import (
 from tests.support.moto_server import MotoServer
 from tests.support.protected import PROTECTED_SETTINGS
 
-pytestmark = pytest.mark.slow
+# One scenario on one shared emulator project: each test builds on the ones before it.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 PROJECT = "rel-guard"
 BUCKETS = {"uploads": {"versioning": True}, "exports": {"versioning": False}}
 

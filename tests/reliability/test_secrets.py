@@ -29,7 +29,8 @@ from tests.support.fake_github import FAKE_TOKEN, FakeGitHub
 from tests.support.moto_server import MotoServer
 from tests.support.postgres import PostgresDatabase
 
-pytestmark = pytest.mark.slow
+# One scenario on one shared emulator project: each test builds on the ones before it.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 PROJECT = "rel-secret"
 ENV = "sandbox"
 VARIABLE_CANARY = "CANARY-tfvar-7c1d9e4b"

@@ -43,13 +43,32 @@ def cost(
         False, "--refresh-prices",
         help="First fetch current prices from the AWS Price List Query API into .cache/prices/ (needs credentials).",
     ),
+    set_values: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE",
+        help="What-if: re-render ENV with this value (repeatable; validated like envs/*.yaml), plan it offline and "
+             "show the difference from ENV as it is. Example: --set compute.max_tasks=15",
+        show_default=False,
+    ),
+    usage_from: str | None = typer.Option(
+        None, "--usage-from", metavar="cloudwatch",
+        help="First read the usage assumptions (ALB requests and LCUs, log ingestion, NAT bytes, S3 sizes, Fargate "
+             "tasks) from CloudWatch into envs/ENV.usage.yml, each with its metric; cost then uses them.",
+        show_default=False,
+    ),
+    days: int = typer.Option(30, "--days", min=1, max=365, help="With --usage-from: how many days to read."),
+    gates: bool = typer.Option(
+        False, "--gates",
+        help="Exit 3 when a gate of the environment's budget trips (budget.fail_over_max, "
+             "budget.max_monthly_increase.usd/percent); no gate configured: never fails. The PR check runs this.",
+    ),
 ) -> None:
     """Monthly cost per resource, per module and in total, the change against the prior state, the budget check.
 
-    Example: toolkit cost prod --format md   (in CI: toolkit cost staging --fail-over-budget)
+    Example: toolkit cost prod --format md   (in CI: toolkit cost staging --gates;
+    what-if: toolkit cost prod --set compute.max_tasks=15 --set cache.node_type=cache.r6g.large)
     """
     from toolkit.cost.render import write_report
-    from toolkit.cost.service import OverBudgetError, default_price_book, estimate
+    from toolkit.cost.service import GateError, OverBudgetError, default_price_book, estimate
 
     if refresh_prices:
         from toolkit.cost.refresh import refresh_prices as refresh
@@ -57,6 +76,30 @@ def cost(
 
         typer.echo(refresh(default_price_book(prices_file), Project.discover().cache_dir).message(), err=True)
     from toolkit.plans.reader import without_garbage_collection
+
+    if usage_from is not None:
+        from toolkit.errors import UsageError
+
+        if usage_from != "cloudwatch":
+            raise UsageError(f"--usage-from {usage_from!r}: the only source is cloudwatch")
+        from toolkit.cost.usage_metrics import write_usage_from_cloudwatch
+
+        # The usage belongs to the environment: ENV, or -e ENV when a plan file is priced.
+        path, read = write_usage_from_cloudwatch(environment or target, days=days)
+        typer.echo(f"Wrote {len(read.readings)} usage values from CloudWatch ({read.days} days) to {path}"
+                   + (f"; no data for: {', '.join(read.missing)}" if read.missing else ""), err=True)
+    if set_values:
+        from toolkit.cost.render import write_what_if
+        from toolkit.cost.whatif import what_if
+        from toolkit.engine.progress import StreamProgress
+        from toolkit.errors import UsageError
+
+        if environment or prices_file or fail_over_budget or gates or target.endswith(".json") or "/" in target:
+            raise UsageError("--set prices an environment's offline plans: give an environment name, without "
+                             "-e, --prices-file, --fail-over-budget or --gates")
+        result = what_if(target, set_values, region=region, progress=StreamProgress(show_terraform_output=False))
+        write_what_if(result, output_format.value, sys.stdout)
+        return
 
     # Pricing creates many small objects and no cycles: the cyclic collector would only re-scan them.
     with without_garbage_collection():
@@ -68,3 +111,6 @@ def cost(
         typer.echo(f"Warning: {report.budget_sentence()}", err=True)
     if fail_over_budget and status == "over":
         raise OverBudgetError(report.budget_sentence())
+    tripped = report.tripped_gates() if gates else []
+    if tripped:
+        raise GateError("cost gate tripped: " + "; ".join(gate.sentence for gate in tripped))

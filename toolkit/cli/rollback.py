@@ -26,6 +26,7 @@ from toolkit.duration import Duration
 class RunbookFormat(StrEnum):
     text = "text"
     md = "md"
+    json = "json"
 
 
 def rollback(
@@ -34,12 +35,13 @@ def rollback(
                              show_default=False),
     step: str = typer.Option(None, "--step", help="One step: ecs-task-definition, autoscaling, terraform-state, "
                              "db-parameter-group, cache-disable, db-restore, db-cutover, full.", show_default=False),
-    to: str = typer.Option(None, "--to", help="Checkpoint id (default: the one taken before the last apply).",
-                           show_default=False),
+    to: str = typer.Option(None, "--to", help="Checkpoint id (default: the one taken before the last apply that "
+                           "changed the state).", show_default=False),
     yes: Yes = False,
     approve: Approve = None,
-    output_format: RunbookFormat = typer.Option(RunbookFormat.text, "--format",
-                                                help="text, or md (Markdown for the incident channel)."),
+    output_format: RunbookFormat = typer.Option(RunbookFormat.text, "--format", "-f",
+                                                help="text, md (Markdown for the incident channel) or json (one "
+                                                "document for scripts, also when the run stops)."),
     endpoint_url: EndpointUrl = None,
     region: str = typer.Option(None, "--region", help="AWS region; default the environment's aws_region.",
                                show_default=False),
@@ -87,12 +89,22 @@ def rollback(
     if journal:
         if tier or step or yes or undo:
             raise UsageError("--journal only shows the journal: leave out --tier, --step and --yes")
-        for line in format_journal(read_journal(environment, run_id=run)):
-            typer.echo(line)
+        skipped: list[str] = []
+        entries = read_journal(environment, run_id=run, skipped=skipped)
+        if output_format == RunbookFormat.json:
+            from dataclasses import asdict
+
+            typer.echo(json.dumps([asdict(entry) for entry in entries], indent=2, default=str))
+        else:
+            for line in format_journal(entries):
+                typer.echo(line)
+        for line in skipped:
+            typer.echo(f"Warning: {line}", err=True)
         return
     request = RollbackRequest(
         environment=environment, tier=tier, step=step, checkpoint_id=to, execute=yes, approve=approve,
-        output_format=output_format.value, region=region, endpoint_url=endpoint_url, resume_from=resume_from,
+        output_format=output_format.value, region=region,
+        endpoint_url=endpoint_url, resume_from=resume_from,
         undo_run=undo,
         options=RollbackOptions(revision=revision, resume_scaling=resume_scaling, reboot=reboot, snapshot=snapshot,
                                 restore_time=restore_time,
@@ -151,13 +163,18 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
     if upload_local:
         _upload_local(environment, as_json)
         return
-    found, hint = list_checkpoints(environment)
+    skipped: list[str] = []
+    found, hint = list_checkpoints(environment, skipped=skipped)
+    for line in skipped:  # one unreadable record never hides the others: named, and the list goes on
+        typer.echo(f"Warning: {line}", err=True)
     if as_json:
         typer.echo(json.dumps([asdict(item) for item in found], indent=2))
         if hint:
             typer.echo(f"Warning: {hint}", err=True)
         return
-    if not found:
+    if not found and skipped:
+        typer.echo(f"no readable checkpoints for {environment}: {len(skipped)} skipped (named above)")
+    elif not found:
         typer.echo(f"no checkpoints for {environment} yet: `toolkit apply {environment}` records one before each apply")
     else:
         from toolkit.text import plain

@@ -31,7 +31,8 @@ def unlock_command(
     from toolkit.project import Project
 
     outcome = unlock_environment(Project.discover(), environment, lock_id, yes=yes, force=force,
-                                 confirm=_confirm if options.stdin_is_terminal() else None)
+                                 confirm=_confirm if options.stdin_is_terminal() else None,
+                                 warn=lambda message: typer.echo(f"Warning: {message}", err=True))
     typer.echo(outcome.message())
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from toolkit.config.model import TOOLKIT_KEYS, RuleViolation, Settings
+from toolkit.config.model import TOOLKIT_KEYS, TOOLKIT_SUBKEYS, RuleViolation, Settings
 from toolkit.config.sources import environment_files, read_merged
 from toolkit.config.yaml_source import KeyPath, Location, SourcedDocument
 from toolkit.emulator_server import running
@@ -44,6 +44,9 @@ class EnvironmentConfig:
         ordered = _ordered(self.settings)
         variables = {"environment": self.name}
         variables.update((key, value) for key, value in ordered.items() if key not in TOOLKIT_KEYS)
+        for key, own in TOOLKIT_SUBKEYS.items():
+            if isinstance(variables.get(key), dict):
+                variables[key] = {name: value for name, value in variables[key].items() if name not in own}
         return variables
 
 

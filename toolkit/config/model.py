@@ -366,9 +366,29 @@ class MonitoringSettings(Strict):
         return value
 
 
+class IncreaseGate(Strict):
+    """The largest monthly cost increase one plan may add before `toolkit cost --gates` fails (either or both)."""
+
+    usd: Annotated[float, Field(gt=0, le=10_000_000, allow_inf_nan=False, description=(
+        "Fail when the plan adds more than this many USD a month (the low end of the change)."))] | None = None
+    percent: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False, description=(
+        "Fail when the plan adds more than this percentage of the prior monthly cost."))] | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> IncreaseGate:
+        if self.usd is None and self.percent is None:
+            raise RuleViolation(("usd",), "set usd, percent or both (or remove max_monthly_increase)")
+        return self
+
+
 class BudgetSettings(Strict):
     monthly_min_usd: Annotated[int, Field(ge=0)] = 150
     monthly_max_usd: Annotated[int, Field(ge=1)] = 200
+    fail_over_max: bool = Field(False, description=(
+        "`toolkit cost --gates` (the pull-request check) fails when even the low end of the estimate is above "
+        "monthly_max_usd."))
+    max_monthly_increase: IncreaseGate | None = Field(None, description=(
+        "`toolkit cost --gates` fails when one plan adds more than this a month (usd and/or percent)."))
 
     @model_validator(mode="after")
     def _range(self) -> BudgetSettings:
@@ -377,11 +397,32 @@ class BudgetSettings(Strict):
         return self
 
 
+# The largest usage quantity accepted (GB, requests, events, tasks): far beyond any real month, small
+# enough that no product of two of them overflows; `.inf` and `.nan` are refused outright.
+USAGE_MAX = 1e12
+
+
+def _usage_number(value: object) -> object:
+    """A usage value as written: a finite number in 0..USAGE_MAX (no quoted "100", no true, no .inf)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"must be a finite number (not {value!r})")
+    if value < 0 or value > USAGE_MAX:
+        raise ValueError(f"must be between 0 and {USAGE_MAX:g} (got {value:g})")
+    return value
+
+
 class UsageRange(Strict):
     """An assumed average between two bounds, e.g. Fargate tasks or Aurora ACUs over a month."""
 
     low: Annotated[float, Field(ge=0)]
     high: Annotated[float, Field(ge=0)]
+
+    @field_validator("low", "high", mode="before")
+    @classmethod
+    def _finite(cls, value: object) -> object:
+        return _usage_number(value)
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
@@ -427,6 +468,19 @@ class UsageSettings(Strict):
         "GB CloudFront serves to viewers. Default 0: not measured."))] = 0
     lambda_gb_seconds: Annotated[float, Field(ge=0, description=(
         "Lambda GB-seconds (the migrations runner). Default 0: it runs only during deploys."))] = 0
+    backup_storage_gb: Annotated[float, Field(ge=0, description=(
+        "GB held in the AWS Backup vault (warm storage). Default 0: not measured."))] = 0
+    rds_backup_gb: Annotated[float, Field(ge=0, description=(
+        "RDS backup storage beyond the free allocation (100% of the provisioned storage). "
+        "Default 0: not measured."))] = 0
+    cache_snapshot_gb: Annotated[float, Field(ge=0, description=(
+        "ElastiCache backup storage beyond the free allocation. Default 0: not measured."))] = 0
+    cloudtrail_paid_events: Annotated[float, Field(ge=0, description=(
+        "Management events recorded by additional trail copies per month. Default 0: the first copy is free."))] = 0
+    flow_log_gb: Annotated[float, Field(ge=0, description=(
+        "GB of VPC flow logs delivered to CloudWatch Logs (vended logs). Default 0: not measured."))] = 0
+    xray_traces: Annotated[float, Field(ge=0, description=(
+        "X-Ray traces recorded per month (when enable_xray). Default 0: not measured."))] = 0
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
@@ -439,12 +493,22 @@ class UsageSettings(Strict):
         return value
 
     @field_validator("requests_per_minute", "alb_lcu", "nat_processed_gb", "log_ingestion_gb", "aurora_storage_gb",
-                     "cdn_data_out_gb", "lambda_gb_seconds", mode="before")
+                     "cdn_data_out_gb", "lambda_gb_seconds", "backup_storage_gb", "rds_backup_gb", "cache_snapshot_gb",
+                     "cloudtrail_paid_events", "flow_log_gb", "xray_traces", mode="before")
     @classmethod
     def _numbers_only(cls, value: object) -> object:
-        # A quoted "100" in YAML is a typo for a number, not a number.
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("must be a number")
+        # A quoted "100" in YAML is a typo for a number, not a number; `.inf` would print Infinity in JSON.
+        return _usage_number(value)
+
+    @field_validator("s3_storage_gb", mode="before")
+    @classmethod
+    def _bucket_sizes(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key, size in value.items():
+                try:
+                    _usage_number(size)
+                except ValueError as error:
+                    raise RuleViolation((key,), str(error)) from None
         return value
 
 
@@ -543,6 +607,16 @@ class Settings(Strict):
         return self
 
     @model_validator(mode="after")
+    def _usage_names_buckets(self) -> Settings:
+        # A size for a bucket the environment does not have would be silently ignored by the estimate.
+        unknown = sorted(set(self.usage.s3_storage_gb) - set(self.storage.buckets))
+        if unknown:
+            allowed = ", ".join(sorted(self.storage.buckets)) or "none"
+            raise RuleViolation(("usage", "s3_storage_gb", unknown[0]),
+                                f"names no bucket of storage.buckets (allowed: {allowed})")
+        return self
+
+    @model_validator(mode="after")
     def _cdn_needs_a_domain(self) -> Settings:
         if self.cdn.enabled and self.domain.name is None:
             raise RuleViolation(("cdn", "enabled"), "needs domain.name: CloudFront reaches the load balancer over "
@@ -553,3 +627,5 @@ class Settings(Strict):
 # `usage` only feeds `toolkit cost`: no root-module variable reads it.
 TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations", "usage",
                           "emulator"})
+# Keys inside a root-module variable that only the toolkit reads (the cost gates of `toolkit cost --gates`).
+TOOLKIT_SUBKEYS: dict[str, frozenset[str]] = {"budget": frozenset({"fail_over_max", "max_monthly_increase"})}

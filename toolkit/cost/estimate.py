@@ -26,14 +26,16 @@ from toolkit.plans.reader import ChangeRecord
 # Attributes each priced type needs; everything else in a change entry is dropped while reading.
 KEPT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "aws_db_instance": ("engine", "instance_class", "allocated_storage", "storage_type", "multi_az",
-                        "replicate_source_db"),
+                        "replicate_source_db", "performance_insights_enabled",
+                        "performance_insights_retention_period"),
     "aws_rds_cluster": ("engine", "serverlessv2_scaling_configuration"),
     "aws_rds_cluster_instance": ("instance_class", "engine"),
     "aws_elasticache_replication_group": ("node_type", "engine", "cluster_mode", "num_node_groups",
-                                          "replicas_per_node_group", "num_cache_clusters"),
+                                          "replicas_per_node_group", "num_cache_clusters",
+                                          "snapshot_retention_limit"),
     "aws_elasticache_cluster": ("node_type", "engine", "num_cache_nodes"),
     "aws_ecs_service": ("launch_type", "desired_count", "name", "task_definition"),
-    "aws_ecs_task_definition": ("cpu", "memory", "runtime_platform", "family"),
+    "aws_ecs_task_definition": ("cpu", "memory", "runtime_platform", "family", "container_definitions"),
     "aws_appautoscaling_target": ("service_namespace", "scalable_dimension", "min_capacity", "max_capacity",
                                   "resource_id"),
     "aws_lb": ("load_balancer_type",),
@@ -51,6 +53,9 @@ KEPT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "aws_s3_bucket": ("bucket",),
     "aws_cloudfront_distribution": ("enabled",),
     "aws_lambda_function": ("memory_size",),
+    "aws_backup_vault": (),
+    "aws_cloudtrail": ("is_multi_region_trail",),
+    "aws_flow_log": ("log_destination_type",),
 }
 
 
@@ -265,7 +270,28 @@ def _db_instance(attributes: dict[str, Any], resource: ResourceState, state: str
     else:
         lines.append(CostLine(f"{storage:g} GB {storage_type} storage", storage * copies, storage * copies,
                               _missing(context, f"{storage_type} storage")))
+    if not attributes.get("replicate_source_db"):
+        gb = _shared(context.usage.rds_backup_gb, state, "aws_db_instance", context, primaries_only=True)
+        lines.append(_usage_line(context, "backup storage beyond the free allocation", "rds_backup_gb_month",
+                                 "rds_backup_gb", gb))
+    lines.extend(_performance_insights(attributes, context))
     return lines
+
+
+# Performance Insights keeps 7 days of history for free; longer retention is billed per vCPU-month.
+_FREE_INSIGHTS_DAYS = 7
+
+
+def _performance_insights(attributes: dict[str, Any], context: PricingContext) -> list[CostLine]:
+    if attributes.get("performance_insights_enabled") is not True:
+        return []
+    retention = _number(attributes.get("performance_insights_retention_period"))
+    if retention is None or retention <= _FREE_INSIGHTS_DAYS:
+        return [CostLine("Performance Insights (7-day retention)", 0, 0,
+                         context.price("performance_insights_vcpu_month"), note="free: 7 days of history")]
+    return [CostLine(f"Performance Insights ({retention:g}-day retention)", 0, 0,
+                     _missing(context, "Performance Insights long-term retention (vCPUs per instance class)"),
+                     quantity_known=False)]
 
 
 def _unknown(label: str, context: PricingContext) -> CostLine:
@@ -317,7 +343,21 @@ def _elasticache_replication_group(attributes: dict[str, Any], resource: Resourc
         nodes = clusters or 1
         shape = f"{nodes:g} node{'s' if nodes != 1 else ''}"
     hours = nodes * context.hours
-    return [CostLine(f"{node_type} {shape}", hours, hours, context.price("elasticache_node_hour", node_type))]
+    lines = [CostLine(f"{node_type} {shape}", hours, hours, _cache_node_price(attributes, node_type, context))]
+    if (_number(attributes.get("snapshot_retention_limit")) or 0) > 0:
+        gb = _shared(context.usage.cache_snapshot_gb, state, "aws_elasticache_replication_group", context)
+        lines.append(_usage_line(context, "snapshot storage beyond the free allocation",
+                                 "elasticache_backup_gb_month", "cache_snapshot_gb", gb))
+    return lines
+
+
+def _cache_node_price(attributes: dict[str, Any], node_type: str, context: PricingContext) -> Price:
+    engine = str(attributes.get("engine") or "redis").lower()
+    if engine == "valkey":
+        return context.price("elasticache_valkey_node_hour", node_type)
+    if engine == "redis":
+        return context.price("elasticache_node_hour", node_type)
+    return _missing(context, f"ElastiCache {engine} nodes")
 
 
 def _elasticache_cluster(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
@@ -325,7 +365,7 @@ def _elasticache_cluster(attributes: dict[str, Any], resource: ResourceState, st
     node_type = str(attributes.get("node_type") or "")
     nodes = _number(attributes.get("num_cache_nodes")) or 1
     hours = nodes * context.hours
-    return [CostLine(f"{node_type} × {nodes:g}", hours, hours, context.price("elasticache_node_hour", node_type))]
+    return [CostLine(f"{node_type} × {nodes:g}", hours, hours, _cache_node_price(attributes, node_type, context))]
 
 
 def _ecs_service(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
@@ -365,12 +405,17 @@ def _ecs_service(attributes: dict[str, Any], resource: ResourceState, state: str
     vcpu, gb = cpu / 1024, memory / 1024
     hours = context.hours
     label = f"{low:g}–{high:g} tasks" if low != high else f"{low:g} task{'s' if low != 1 else ''}"
-    return [
+    lines = [
         CostLine(f"Fargate vCPU ({label} × {vcpu:g} vCPU)", low * vcpu * hours, high * vcpu * hours, vcpu_price,
                  "usage.fargate_average_tasks", source),
         CostLine(f"Fargate memory ({label} × {gb:g} GB)", low * gb * hours, high * gb * hours, gb_price,
                  "usage.fargate_average_tasks", source),
     ]
+    if "xray-daemon" in str(tasks[0].get("container_definitions") or ""):
+        # The X-Ray daemon sidecar sends traces: X-Ray bills traces recorded.
+        millions = context.usage.xray_traces / 1_000_000
+        lines.append(_usage_line(context, "X-Ray traces recorded", "xray_million_traces", "xray_traces", millions))
+    return lines
 
 
 def _family(task_definition: Any) -> str | None:
@@ -399,10 +444,14 @@ def _lb(attributes: dict[str, Any], resource: ResourceState, state: str, context
     ]
 
 
-def _shared(total: float, state: str, type_name: str, context: PricingContext) -> float:
+def _shared(total: float, state: str, type_name: str, context: PricingContext, *,
+            primaries_only: bool = False) -> float:
     """An environment-wide usage total shared equally by the resources of one type."""
     count = context.counts[state].get(type_name, 0)
-    return total / count if count else 0.0
+    if primaries_only:
+        # Read replicas keep no automated backups of their own (counted once while reading).
+        count -= context.counts[state].get(f"{type_name} replica", 0)
+    return total / count if count > 0 else 0.0
 
 
 def _nat_gateway(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
@@ -524,6 +573,28 @@ def _from_usage(label: str, product: str, key: str, unmeasured: str = "0: not me
     return rule
 
 
+def _backup_vault(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
+                  ) -> list[CostLine] | str:
+    gb = _shared(context.usage.backup_storage_gb, state, "aws_backup_vault", context)
+    return [_usage_line(context, "backup storage (warm)", "backup_warm_storage_gb_month", "backup_storage_gb", gb)]
+
+
+def _cloudtrail(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
+                ) -> list[CostLine] | str:
+    # The first copy of management events is free; only events of additional copies are billed.
+    events = _shared(context.usage.cloudtrail_paid_events, state, "aws_cloudtrail", context) / 100_000
+    return [_usage_line(context, "management events of additional trail copies", "cloudtrail_100k_management_events",
+                        "cloudtrail_paid_events", events, "0: the first copy of management events is free")]
+
+
+def _flow_log(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
+              ) -> list[CostLine] | str:
+    if str(attributes.get("log_destination_type") or "cloud-watch-logs") != "cloud-watch-logs":
+        return [CostLine("flow logs to S3", 0, 0, _missing(context, "vended logs to S3"), quantity_known=False)]
+    gb = _shared(context.usage.flow_log_gb, state, "aws_flow_log", context)
+    return [_usage_line(context, "flow logs delivered (vended logs)", "vended_logs_gb", "flow_log_gb", gb)]
+
+
 RULES: dict[str, Rule] = {
     "aws_db_instance": _db_instance,
     "aws_rds_cluster": _from_usage("Aurora storage", "aurora_storage_gb_month", "aurora_storage_gb"),
@@ -546,6 +617,9 @@ RULES: dict[str, Rule] = {
     "aws_cloudfront_distribution": _from_usage("data transfer out", "cloudfront_data_out_gb", "cdn_data_out_gb"),
     "aws_lambda_function": _from_usage("compute", "lambda_gb_second", "lambda_gb_seconds",
                                        "0: runs only during deploys"),
+    "aws_backup_vault": _backup_vault,
+    "aws_cloudtrail": _cloudtrail,
+    "aws_flow_log": _flow_log,
 }
 
 
@@ -561,6 +635,8 @@ def price_resources(resources: list[ResourceState], context_for: Callable[[dict[
             if attributes is None:
                 continue
             counts[state][resource.type] += 1
+            if resource.type == "aws_db_instance" and attributes.get("replicate_source_db"):
+                counts[state]["aws_db_instance replica"] += 1
             if resource.type in KEPT_ATTRIBUTES:
                 by_module[state][(resource.module, resource.type)].append(
                     {**attributes, "__name": resource.address.rsplit(".", 1)[-1].split("[", 1)[0]})

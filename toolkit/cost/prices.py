@@ -8,12 +8,13 @@ product or region the book does not hold, or an entry whose `usd` is null, gives
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from toolkit.errors import ConfigError
 
@@ -29,16 +30,39 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# No AWS unit price the estimate uses comes near this; a bigger one is a typo (or an attack), not a price.
+MAX_UNIT_USD = 100_000.0
+
+
 class RegionPrice(_Strict):
-    usd: Annotated[float, Field(ge=0)] | None
+    usd: float | None
     as_of: str
     source: str
+    # What identifies the figure in the Price List: the usage type (when it differs from the product's
+    # template, e.g. KMS's `sa-east-1-KMS-Keys`), the SKU and the term's effectiveDate.
+    usage_type: str | None = None
+    sku: str | None = None
+    effective: str | None = None
+
+    @field_validator("usd", mode="before")
+    @classmethod
+    def _finite_dollars(cls, value: object) -> object:
+        # `usd: true` would otherwise be read as $1, `.inf` or `.nan` as a price.
+        if value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number of US dollars or null, not {value!r}")
+        if not math.isfinite(value) or not 0 <= value <= MAX_UNIT_USD:
+            raise ValueError(f"must be a finite price between 0 and {MAX_UNIT_USD:,.0f} USD, not {value!r}")
+        return float(value)
 
 
 class Product(_Strict):
     service_code: str
     unit: str
     attributes: dict[str, str]
+    # A global product (CloudWatch dashboards): one price for every region, no regionCode, no region prefix.
+    global_product: bool = False
     regions: dict[str, RegionPrice] = Field(default_factory=dict)
     by_instance_type: dict[str, dict[str, RegionPrice]] = Field(default_factory=dict)
 
@@ -49,7 +73,8 @@ class PriceFile(_Strict):
     hours_per_month: Annotated[float, Field(gt=0)]
     locations: dict[str, str]
     products: dict[str, Product]
-    free_types: list[str] = Field(default_factory=list)
+    # Resource type -> why it costs nothing by itself (a free type without a reason is refused).
+    free_types: dict[str, Annotated[str, Field(min_length=3)]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,7 @@ class PriceBook:
         self.origin = origin
         self.overrides = overrides or {}
         self.free_types = frozenset(data.free_types)
+        self.free_reasons = dict(data.free_types)
 
     @property
     def regions(self) -> list[str]:
@@ -102,10 +128,8 @@ class PriceBook:
             return Price(product_key, region, None, "", "", f"no product {product_key!r} in the price book",
                          "", location, {})
         attributes = self.attributes(product_key, region, instance_type)
-        entry = self.overrides.get((product_key, region, instance_type))
-        if entry is None:
-            table = product.by_instance_type.get(instance_type, {}) if instance_type else product.regions
-            entry = table.get(region)
+        entry = self.overrides.get((product_key, region, instance_type)) or self._entry(product, region,
+                                                                                        instance_type)
         if entry is None:
             what = f"{instance_type} in {region}" if instance_type else region
             return Price(product_key, region, None, product.unit, "", f"{what} is not in the price book",
@@ -113,13 +137,23 @@ class PriceBook:
         return Price(product_key, region, entry.usd, product.unit, entry.as_of, entry.source, product.service_code,
                      location, attributes)
 
+    @staticmethod
+    def _entry(product: Product, region: str, instance_type: str) -> RegionPrice | None:
+        table = product.by_instance_type.get(instance_type, {}) if instance_type else product.regions
+        return table.get(region)
+
     def attributes(self, product_key: str, region: str, instance_type: str = "") -> dict[str, str]:
         """The Price List filter attributes of one product in one region (what --refresh-prices queries)."""
         product = self.data.products[product_key]
-        prefix = usage_type_prefix(region)
+        prefix = "" if product.global_product else usage_type_prefix(region)
         resolved = {key: value.replace("{prefix}", prefix).replace("{instance_type}", instance_type)
-                    for key, value in product.attributes.items()}
-        resolved["regionCode"] = region
+                    .replace("{region}", region) for key, value in product.attributes.items()}
+        entry = self._entry(product, region, instance_type)
+        if entry is not None and entry.usage_type:
+            # The snapshot read this usage type in the Price List itself: it wins over the template.
+            resolved["usagetype"] = entry.usage_type
+        if not product.global_product:
+            resolved["regionCode"] = region
         return resolved
 
     def entries(self) -> list[tuple[str, str, str]]:
@@ -134,8 +168,10 @@ class PriceBook:
         return found
 
 
-# Price List usage types carry a region prefix (SAE1-NatGateway-Hours); us-east-1 has USE1- or none.
-_USAGE_PREFIXES = {"us-east-1": "USE1-", "sa-east-1": "SAE1-"}
+# Price List usage types carry a region prefix (SAE1-NatGateway-Hours); most us-east-1 usage types have
+# none (NodeUsage:cache.r6g.large, LoadBalancerUsage). Services that differ (KMS's `sa-east-1-KMS-Keys`,
+# Fargate's USE1-) name their usage type in the region entry (`usage_type`).
+_USAGE_PREFIXES = {"us-east-1": "", "sa-east-1": "SAE1-"}
 
 
 def usage_type_prefix(region: str) -> str:
@@ -183,7 +219,8 @@ def _read_cache(path: Path) -> dict[tuple[str, str, str], RegionPrice]:
         if not isinstance(rows, list):
             raise TypeError("prices is not a list")
         return {(str(row["product"]), str(row["region"]), str(row.get("instance_type", ""))):
-                RegionPrice.model_validate({key: row[key] for key in ("usd", "as_of", "source")})
+                RegionPrice.model_validate({key: row[key] for key in ("usd", "as_of", "source", "usage_type", "sku",
+                                                                      "effective") if key in row})
                 for row in rows}
     except (OSError, ValueError, KeyError, TypeError, ValidationError) as error:
         detail = _first_problem(error) if isinstance(error, ValidationError) else f"{type(error).__name__}: {error}"

@@ -10,12 +10,13 @@ is never rewritten.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.cost.prices import CACHE_NAME, PriceBook, RegionPrice, cache_rows
+from toolkit.cost.prices import CACHE_NAME, MAX_UNIT_USD, PriceBook, RegionPrice, cache_rows
 from toolkit.files import write_atomically
 
 # The Price List Query API answers only in these regions.
@@ -59,6 +60,41 @@ def on_demand_prices(price_list: list[str]) -> set[float]:
     return found
 
 
+@dataclass(frozen=True)
+class Offer:
+    """One non-zero on-demand price of a PriceList entry, with what identifies it."""
+
+    usd: float
+    sku: str
+    usage_type: str
+    effective: str
+
+
+def on_demand_offers(price_list: list[str]) -> list[Offer]:
+    """Every non-zero USD on-demand price dimension in `get_products`' PriceList, with SKU and date."""
+    found: list[Offer] = []
+    for item in price_list:
+        try:
+            product = json.loads(item) if isinstance(item, str) else item
+        except ValueError:
+            continue
+        if not isinstance(product, dict):
+            continue
+        details = product.get("product") or {}
+        usage_type = str((details.get("attributes") or {}).get("usagetype") or "")
+        for term in ((product.get("terms") or {}).get("OnDemand") or {}).values():
+            effective = str(term.get("effectiveDate") or "")[:10]
+            for dimension in (term.get("priceDimensions") or {}).values():
+                try:
+                    value = float((dimension.get("pricePerUnit") or {}).get("USD"))
+                except (TypeError, ValueError):
+                    continue
+                if value > 0 and math.isfinite(value):
+                    found.append(Offer(value, str(details.get("sku") or term.get("sku") or ""), usage_type,
+                                       effective))
+    return found
+
+
 def fetch_products(client: Any, service_code: str, attributes: dict[str, str]) -> list[str]:
     """Every PriceList entry matching the attributes, following NextToken to the last page."""
     filters = [{"Type": "TERM_MATCH", "Field": name, "Value": value} for name, value in sorted(attributes.items())]
@@ -88,16 +124,22 @@ def refresh_prices(book: PriceBook, cache_dir: Path, client: Any | None = None) 
         attributes = book.attributes(product_key, region, instance_type)
         with aws_errors(f"pricing get_products {name}"):
             entries = fetch_products(pricing, product.service_code, attributes)
-        prices = on_demand_prices(entries)
+        offers = on_demand_offers(entries)
+        prices = {offer.usd for offer in offers}
         if not prices:
             result.unknown.append(name)
             continue
         if len(prices) > 1:
             result.ambiguous.append(f"{name} ({', '.join(f'{value:g}' for value in sorted(prices))})")
             continue
+        if prices.pop() > MAX_UNIT_USD:
+            result.ambiguous.append(f"{name} (a price above {MAX_UNIT_USD:,.0f} USD is not believed)")
+            continue
         filters = ", ".join(f"{key}={value}" for key, value in sorted(attributes.items()))
+        offer = offers[0]
         overrides[(product_key, region, instance_type)] = RegionPrice(
-            usd=prices.pop(), as_of=today, source=f"AWS Price List API {product.service_code} ({filters})")
+            usd=offer.usd, as_of=today, source=f"AWS Price List API {product.service_code} ({filters})",
+            usage_type=offer.usage_type or None, sku=offer.sku or None, effective=offer.effective or None)
         result.updated.append(name)
     book.overrides = overrides
     result.path.parent.mkdir(parents=True, exist_ok=True)

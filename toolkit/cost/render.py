@@ -13,13 +13,21 @@ from toolkit.text import md_code
 FORMATS = ("text", "md", "json")
 
 
+def _added_unpriced_note(report: CostReport) -> str:
+    added = len(report.added_unpriced())
+    return f" + {added} added resource{'s' if added != 1 else ''} not priced" if added else ""
+
+
 def headline(report: CostReport) -> str:
     estimate = money_range(report.planned_low, report.planned_high)
     lower = "" if report.complete else " (lower bound)"
-    unpriced = sum(1 for cost in report.changed() if change_text(cost).startswith("change not priced"))
+    added = {cost.address for cost in report.added_unpriced()}  # counted by their own note
+    unpriced = sum(1 for cost in report.changed()
+                   if cost.address not in added and change_text(cost).startswith("change not priced"))
     gaps = f" ({unpriced} changed resource{'s' if unpriced != 1 else ''} not priced)" if unpriced else ""
     return (f"Monthly cost of {report.environment} ({report.region}): {estimate}{lower}; "
-            f"change {signed_range(report.delta_low, report.delta_high)}{gaps} against {report.compared_with}")
+            f"change {signed_range(report.delta_low, report.delta_high)}{_added_unpriced_note(report)}{gaps} "
+            f"against {report.compared_with}")
 
 
 def summary_line(report: CostReport) -> str:
@@ -27,8 +35,15 @@ def summary_line(report: CostReport) -> str:
     missing = len(report.not_priced())
     lower = f", {items(missing)} not priced" if missing else ""
     against = f" against {report.compared_with}" if report.base else ""
-    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month{against} → "
-            f"{money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}")
+    tripped = report.tripped_gates()
+    gates = f"; GATE TRIPPED: {', '.join(gate.name for gate in tripped)}" if tripped else ""
+    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month{_added_unpriced_note(report)}{against} "
+            f"→ {money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}"
+            f"{gates}")
+
+
+def gate_lines(report: CostReport) -> list[str]:
+    return [f"{'FAILED' if gate.tripped else 'passed'}: {gate.sentence}" for gate in report.gates()]
 
 
 def change_text(cost: ResourceCost) -> str:
@@ -82,6 +97,10 @@ def _text_lines(report: CostReport) -> Iterator[str]:
            f"Usage assumptions: {report.usage_source}.")
     for note in report.notes:
         yield f"Note: {note}."
+    for line in gate_lines(report):
+        yield f"Gate {line}."
+    for cost in report.added_unpriced():
+        yield f"Added and not priced (the change above leaves it out, it is not $0): {cost.address}"
     yield ""
     yield "By module (planned):"
     for name, low, high in report.modules():
@@ -140,7 +159,9 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
              f"**{_cell(headline(report))}**\n\n",
              f"- {_cell(report.budget_sentence())}\n",
              f"- {_cell(report.per_student_sentence())}\n",
-             *(f"- Note: {_cell(note)}.\n" for note in report.notes)]
+             *(f"- Note: {_cell(note)}.\n" for note in report.notes),
+             *(f"- {'❌ Gate ' if gate.tripped else '✅ Gate '}{_cell(line)}.\n"
+               for gate, line in zip(report.gates(), gate_lines(report), strict=True))]
     if report.base:
         changed = report.changed()
         parts.append(f"\n<details><summary>Changed against the base {_cell(report.base)}: "
@@ -152,11 +173,24 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
             parts.append(f"\n… and {len(changed) - top * 4} more (`toolkit cost {report.environment} --offline`)\n")
         parts.append("\n</details>\n")
     changes = report.top_changes(top)
-    if changes:
+    added = report.added_unpriced()
+    shown = {cost.address for cost in changes}
+    # One table of at most `top` rows; the added-and-unpriced ones not listed are counted in a last row.
+    unpriced_rows = [cost for cost in added if cost.address not in shown][:max(0, top - len(changes))]
+    if changes or unpriced_rows:
         parts.append("\n| resource | action | monthly change |\n|---|---|---|\n")
         for cost in changes:
-            parts.append(f"| {_address(cost.address)} | {cost.action} | "
-                         f"{signed_range(cost.delta_low, cost.delta_high)} |\n")
+            change = signed_range(cost.delta_low, cost.delta_high)
+            if cost in added:
+                change += " + not priced"
+            parts.append(f"| {_address(cost.address)} | {cost.action} | {change} |\n")
+        for cost in unpriced_rows:
+            # An added resource without a price is never a +$0.00 row: it says what it is.
+            parts.append(f"| {_address(cost.address)} | {cost.action} | **not priced** |\n")
+    if added and len(added) > len(unpriced_rows) + sum(1 for cost in changes if cost in added):
+        if not (changes or unpriced_rows):
+            parts.append("\n| resource | action | monthly change |\n|---|---|---|\n")
+        parts.append(f"| … | | {items(len(added))} added and not priced in all |\n")
     not_priced = report.not_priced()
     if not_priced:
         listed = not_priced[:top]
@@ -244,6 +278,9 @@ def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]
         "budget": None if budget is None else {"min_usd": budget.minimum, "max_usd": budget.maximum,
                                                "source": budget.source, "status": report.budget_status,
                                                "sentence": report.budget_sentence()},
+        "gates": [{"name": gate.name, "tripped": gate.tripped, "sentence": gate.sentence}
+                  for gate in report.gates()],
+        "added_not_priced": [cost.address for cost in report.added_unpriced()],
         "per_active_student_usd": None if per_student is None else [round(value, 6) for value in per_student],
         "modules": [{"module": name, "monthly_usd": [round(low, 2), round(high, 2)]}
                     for name, low, high in report.modules()],
@@ -256,9 +293,14 @@ def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]
     return document
 
 
-def write_json(report: CostReport, out: TextIO) -> None:
+def dumps(document: Any) -> str:
+    """JSON without `Infinity` or `NaN` (not JSON): a non-finite number is a bug, raised, never printed."""
     # No indent: json's C encoder is used only without it (5× faster on a 50,000-resource plan).
-    out.write(json.dumps(report_json(report)))
+    return json.dumps(document, allow_nan=False)
+
+
+def write_json(report: CostReport, out: TextIO) -> None:
+    out.write(dumps(report_json(report)))
     out.write("\n")
 
 
@@ -268,3 +310,56 @@ def write_report(report: CostReport, output_format: str, out: TextIO) -> None:
 
 __all__ = ["FORMATS", "cents", "headline", "markdown_section", "money", "report_json", "summary_line",
            "write_report"]
+
+
+# -- what-if (`toolkit cost ENV --set …`) -----------------------------------------------------------------
+
+
+def _what_if_lines(result: Any) -> Iterator[str]:
+    base, variant = result.base, result.variant
+    low, high = result.difference
+    yield (f"What if {result.environment} had {', '.join(a.shown for a in result.assignments)} "
+           f"(offline plans, {variant.region}):")
+    for name, report in (("as it is", base), ("what if", variant)):
+        missing = len(report.not_priced())
+        lower = f" (lower bound: {items(missing)} not priced)" if missing else ""
+        yield f"  {name + ':':<11} {money_range(report.planned_low, report.planned_high)}/month{lower}"
+    yield f"  difference: {signed_range(low, high)}/month"
+    yield f"Budget, what if: {variant.budget_sentence()}"
+    if len(variant.not_priced()) != len(base.not_priced()):
+        yield (f"Not priced: {len(base.not_priced())} as it is, {len(variant.not_priced())} what if "
+               "(the difference leaves them out)")
+    rows = result.changed()
+    yield ""
+    yield "Resources whose monthly cost moves (as it is → what if):" if rows else "No resource's monthly cost moves."
+    for address, base_low, base_high, low_after, high_after in rows[:40]:
+        yield f"  {address}: {money_range(base_low, base_high)} → {money_range(low_after, high_after)}"
+    if len(rows) > 40:
+        yield f"  … and {len(rows) - 40} more (--format json lists them all)"
+
+
+def _what_if_json(result: Any) -> dict[str, Any]:
+    low, high = result.difference
+    return {
+        "version": 1,
+        "environment": result.environment,
+        "set": {assignment.key: assignment.value for assignment in result.assignments},
+        "as_is": report_json(result.base, resources=False),
+        "what_if": report_json(result.variant, resources=False),
+        "difference_usd": [round(low, 2), round(high, 2)],
+        "resources": [{"address": address, "as_is_usd": [round(a, 2), round(b, 2)],
+                       "what_if_usd": [round(c, 2), round(d, 2)]}
+                      for address, a, b, c, d in result.changed()],
+    }
+
+
+def write_what_if(result: Any, output_format: str, out: TextIO) -> None:
+    if output_format == "json":
+        out.write(dumps(_what_if_json(result)) + "\n")
+        return
+    lines = list(_what_if_lines(result))
+    if output_format == "md":
+        out.write(f"## What if: `{result.environment}`\n\n```\n" + "\n".join(lines).replace("```", "'''")
+                  + "\n```\n")
+        return
+    out.write("\n".join(lines) + "\n")

@@ -34,6 +34,25 @@ class Budget:
     minimum: float
     maximum: float
     source: str
+    # Gates (budget.fail_over_max, budget.max_monthly_increase): what `toolkit cost --gates` fails on.
+    fail_over_max: bool = False
+    max_increase_usd: float | None = None
+    max_increase_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One configured gate and whether this plan trips it."""
+
+    name: str
+    tripped: bool
+    sentence: str
+
+
+class GateError(ToolkitError):
+    """--gates: a gate configured in the environment's budget tripped."""
+
+    exit_code = OVER_BUDGET_EXIT_CODE
 
 
 @dataclass
@@ -166,6 +185,49 @@ class CostReport:
                     "the unpriced items could still take it over.")
         return f"Within budget: {estimate} against {span} ({budget.source})."
 
+    def added_unpriced(self) -> list[ResourceCost]:
+        """Resources this plan creates (or replaces) that are not fully priced: never shown as $0 or a saving."""
+        return [cost for cost in self.resources
+                if cost.action in ("create", "replace") and cost.planned is not None and not cost.planned.complete]
+
+    def gates(self) -> list[Gate]:
+        """The gates the environment configures, each with whether this plan trips it."""
+        budget = self.budget
+        if budget is None:
+            return []
+        found: list[Gate] = []
+        unpriced = self.added_unpriced()
+        caveat = (f" ({items(len(unpriced))} added not priced: the real figure can only be higher)"
+                  if unpriced else "")
+        if budget.fail_over_max:
+            over = self.planned_low > budget.maximum
+            found.append(Gate("budget.fail_over_max", over,
+                              f"budget.fail_over_max: the estimate's low end {money(self.planned_low)} is "
+                              f"{'above' if over else 'within'} monthly_max_usd {money(budget.maximum)}"
+                              f"{caveat if not over else ''}"))
+        if budget.max_increase_usd is not None:
+            tripped = self.delta_low > budget.max_increase_usd
+            found.append(Gate("budget.max_monthly_increase.usd", tripped,
+                              f"budget.max_monthly_increase.usd: the plan adds {signed_money(self.delta_low)}/month "
+                              f"(low end), {'more than' if tripped else 'within'} the "
+                              f"{money(budget.max_increase_usd)} allowed{caveat if not tripped else ''}"))
+        if budget.max_increase_percent is not None:
+            if self.prior_low <= 0:
+                found.append(Gate("budget.max_monthly_increase.percent", False,
+                                  "budget.max_monthly_increase.percent: not applied (nothing priced exists yet, "
+                                  "so a percentage of it means nothing; the usd gate still applies)"))
+            else:
+                percent = self.delta_low / self.prior_low * 100
+                tripped = percent > budget.max_increase_percent
+                found.append(Gate("budget.max_monthly_increase.percent", tripped,
+                                  f"budget.max_monthly_increase.percent: the plan adds {percent:+.1f}% of "
+                                  f"{money(self.prior_low)}/month, {'more than' if tripped else 'within'} the "
+                                  f"{budget.max_increase_percent:g}% allowed{caveat if not tripped else ''}"))
+        return found
+
+    def tripped_gates(self) -> list[Gate]:
+        return [gate for gate in self.gates() if gate.tripped]
+
     def per_student(self) -> tuple[float, float] | None:
         students = self.usage.active_students
         if not students:
@@ -239,13 +301,42 @@ def environment_facts(environment: str | None) -> EnvironmentFacts:
             project = None
         if project is not None and (project.envs_dir / f"{environment}.yaml").is_file():
             config = load_environment(project, environment)
-            settings = config.settings
-            budget_settings: BudgetSettings = settings.budget
-            source = f"envs/{environment}.yaml"
-            return EnvironmentFacts(settings.aws_region, settings.usage,
-                                    Budget(budget_settings.monthly_min_usd, budget_settings.monthly_max_usd,
-                                           f"budget in {source}"), source)
+            facts = facts_of(config.settings, f"envs/{environment}.yaml")
+            return _with_usage_file(facts, project, environment)
     return EnvironmentFacts(None, UsageSettings(), None, "defaults (no environment file)")
+
+
+_USAGE_FILE_LIMIT = 256 * 1024
+
+
+def _with_usage_file(facts: EnvironmentFacts, project: Any, environment: str) -> EnvironmentFacts:
+    """Measured usage (envs/ENV.usage.yml, from --usage-from cloudwatch) over the file's assumptions."""
+    from toolkit.cost.usage_metrics import merged_usage, usage_file
+
+    path = usage_file(project, environment)
+    if not path.is_file():
+        return facts
+    from toolkit.config.yaml_source import load_sourced
+
+    if path.stat().st_size > _USAGE_FILE_LIMIT:
+        raise ConfigError(f"{project.display(path)}: a usage file is a few lines; this one is over "
+                          f"{_USAGE_FILE_LIMIT // 1024} KB: delete it and read the usage again")
+    # The environment files' own loader: duplicate keys and malformed YAML are reported with their line.
+    document = load_sourced(path, project.display(path)).data
+    usage = merged_usage(facts.usage, document, path)
+    return EnvironmentFacts(facts.region, usage, facts.budget,
+                            f"{facts.source} + {project.display(path)} (measured in CloudWatch)")
+
+
+def facts_of(settings: Any, source: str) -> EnvironmentFacts:
+    """Region, usage and budget (with its gates) of validated settings."""
+    budget_settings: BudgetSettings = settings.budget
+    increase = budget_settings.max_monthly_increase
+    budget = Budget(budget_settings.monthly_min_usd, budget_settings.monthly_max_usd, f"budget in {source}",
+                    fail_over_max=budget_settings.fail_over_max,
+                    max_increase_usd=increase.usd if increase else None,
+                    max_increase_percent=increase.percent if increase else None)
+    return EnvironmentFacts(settings.aws_region, settings.usage, budget, source)
 
 
 def region_of_plan(plan: PlanDocument) -> str | None:

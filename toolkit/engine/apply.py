@@ -11,6 +11,7 @@ from typing import Any
 from toolkit.clock import iso, utc_now
 from toolkit.config import load_environment
 from toolkit.deployments import WaitSettings
+from toolkit.duration import parse_duration
 from toolkit.engine.guards import (
     Prompt,
     check_approval,
@@ -23,12 +24,13 @@ from toolkit.engine.guards import (
     check_stateful_destroys,
 )
 from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
-from toolkit.engine.pre_apply import creating_resources, interrupted_apply_warning, take_checkpoint
+from toolkit.engine.pre_apply import checkpoint_under_lock, creating_resources, interrupted_apply_warning
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.session import open_session
 from toolkit.engine.source import CommitSource
 from toolkit.engine.workspace import plans_dir
 from toolkit.errors import AwsError, DeploymentError, ToolkitError, UsageError
+from toolkit.files import describe_os_error
 from toolkit.plans.saved import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
 from toolkit.processes import current_actor, process_started
 from toolkit.project import Project
@@ -108,38 +110,58 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     check_stateful_destroys(environment, applied_plan, list(allow_destroy or []))
     approval = check_approval(config, approve, prompt, summary.text())
 
-    progress.step(environment, "checkpoint")
-    checkpoint, store = take_checkpoint(session, state, saved)
+    progress.step(environment, "checkpoint (under the state lock)")
+    try:
+        checkpoint, store, state = checkpoint_under_lock(
+            session, saved, lock_timeout_s=parse_duration(lock_timeout).seconds,
+            check=lambda fresh: check_state_unchanged(environment, metadata, fresh))
+    except OSError as error:  # e.g. the checkpoints folder's disk is full
+        raise ToolkitError(f"cannot save the checkpoint ({describe_os_error(error, 'the checkpoints folder')}): "
+                           "nothing was applied") from None
     progress.step(environment, f"apply {metadata.plan_id} ({summary.text()})")
     started_at, started = utc_now(), time.monotonic()
     # Marked started before terraform runs: a run killed half-way stays "started" and reads as interrupted.
     record = ApplyRecord(result="started", applied_by=current_actor(), started_at=iso(started_at),
                          plan_sha256=metadata.plan_sha256, host=socket.gethostname(), pid=os.getpid(),
                          pid_started=process_started(os.getpid()),
-                         creating=creating_resources(applied_plan))
-    store.update_apply(checkpoint.id, record)
+                         creating=creating_resources(applied_plan),
+                         state_lineage=metadata.state_lineage, state_serial_before=metadata.state_serial)
+    try:
+        store.update_apply(checkpoint.id, record)
+    except OSError as error:
+        raise ToolkitError(f"cannot record the apply's start in checkpoint {checkpoint.id} "
+                           f"({describe_os_error(error, store.where(checkpoint.id))}): nothing was applied") from None
     record.result = "failed"
     try:
         terraform.apply(saved.plan_file, lock_timeout=lock_timeout)
         record.result, record.summary = "success", metadata.summary.text()
     except ToolkitError as error:
         # Kept in the checkpoint and printed by `toolkit checkpoints`: terraform's error may quote a value.
-        record.summary = mask_text(str(error).splitlines()[0])
+        record.summary = mask_text((str(error).splitlines() or [""])[0])[:SUMMARY_CHARACTERS]
         record.state_serial_after = _serial_now(terraform)
+        record.changed_state = _failed_apply_wrote(str(error), metadata.state_serial, record.state_serial_after)
         raise
     except BaseException:
         record.result, record.summary = "cancelled", "interrupted"
         raise
     else:
         record.state_serial_after = _serial_now(terraform)
+        record.changed_state = True
     finally:
         record.finished_at = iso(utc_now())
         record.duration_s = round(time.monotonic() - started, 1)
-        store.update_apply(checkpoint.id, record)
+        unrecorded = _record_outcome(store, checkpoint.id, record)
+        if unrecorded:
+            # The apply's own result stands (terraform succeeded or failed as it says): only its record is behind.
+            warnings.append(unrecorded)
+            progress.step(environment, f"warning: {unrecorded}")
     record.deployment, details = _check_deployments(environment, config, terraform, applied_plan, wait, progress,
                                                     checkpoint.id)
     if record.deployment is not None:
-        store.update_apply(checkpoint.id, record)
+        unrecorded = _record_outcome(store, checkpoint.id, record)
+        if unrecorded:
+            warnings.append(unrecorded)
+            progress.step(environment, f"warning: {unrecorded}")
     if record.deployment and record.deployment.startswith("failed"):
         raise DeploymentError(f"{environment}: terraform applied {metadata.plan_id}, but the deployment did not "
                               f"happen (checkpoint {checkpoint.id}):\n{details}")
@@ -191,6 +213,35 @@ def _check_deployments(environment: str, config: Any, terraform: Any, applied_pl
         return "settled", ""
     details = "\n".join(f"  - {problem.message}\n    next: {problem.step}" for problem in problems)
     return "failed: " + "; ".join(f"{problem.what} {problem.kind}" for problem in problems), details
+
+
+SUMMARY_CHARACTERS = 500  # of an error kept in the checkpoint (it fits the room its "started" record keeps)
+
+
+def _record_outcome(store: Any, checkpoint_id: str, record: Any) -> str | None:
+    """Write the apply's outcome into its checkpoint; a warning saying what was lost when it cannot be written."""
+    try:
+        store.update_apply(checkpoint_id, record)
+    except (OSError, ToolkitError) as error:
+        why = describe_os_error(error, store.where(checkpoint_id)) if isinstance(error, OSError) else str(error)
+        return (f"the apply ended ({record.result}) but its outcome could not be written to checkpoint {checkpoint_id} "
+                f"({why}): the checkpoint still reads \"started\", and later runs will call it interrupted")
+    return None
+
+
+# Terraform's words for an apply that stopped before it changed anything: its saved plan went stale (another apply
+# wrote the state since the checkpoint) or another run held the lock.
+_WROTE_NOTHING = ("Saved plan is stale", "Error acquiring the state lock")
+
+
+def _failed_apply_wrote(error: str, serial_before: int | None, serial_after: int | None) -> bool | None:
+    """Whether a failed apply wrote the state: not when terraform refused before changing anything, nor when the
+    serial did not move; a partial apply that did write is undone by a state restore like any other."""
+    if any(marker in error for marker in _WROTE_NOTHING):
+        return False
+    if serial_before is not None and serial_after is not None:
+        return serial_after != serial_before
+    return None
 
 
 def _serial_now(terraform: Any) -> int | None:

@@ -14,20 +14,23 @@ import fcntl
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from toolkit.clock import iso, utc_now
 from toolkit.config import load_environment
+from toolkit.config.environment import EnvironmentConfig
 from toolkit.engine.plan import PlanOutcome
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.redact import redact_plan
-from toolkit.engine.render import render_environment
+from toolkit.engine.render import prepare_render, render_environment
 from toolkit.engine.session import init_unless_current
 from toolkit.engine.terraform import Terraform, TerraformBinary, discover_binary
 from toolkit.engine.workspace import stage_root_module
 from toolkit.files import write_atomically
 from toolkit.plans.saved import (
     OFFLINE_BACKEND_MARK,
+    OFFLINE_FOLDER,
     PLAN_FILE,
     PlanMetadata,
     SavedPlan,
@@ -53,14 +56,18 @@ OFFLINE_BACKEND_BLOCK = (
 
 
 def plan_offline(project: Project, environment: str, *, progress: Progress | None = None,
-                 against: str | None = None) -> PlanOutcome:
+                 against: str | None = None, config: EnvironmentConfig | None = None,
+                 folder: str = OFFLINE_FOLDER) -> PlanOutcome:
     """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones.
 
     `against` (a git revision, "" for the default: the merge base with the default branch) plans against
     the base's configuration applied to the stub in a throw-away state (toolkit.engine.offline_base), so the
-    plan holds only what the working tree changes relative to that base, destroys and updates included."""
+    plan holds only what the working tree changes relative to that base, destroys and updates included.
+    `config` (a what-if variant of the environment) is rendered into `folder`'s own build directory, so the
+    environment's rendered files and offline plans stay as they are."""
     progress = progress or SilentProgress()
-    config = load_environment(project, environment)
+    variant = config is not None
+    config = config or load_environment(project, environment)
     resolved = None
     if against is not None:
         from toolkit.engine.offline_base import resolve_base
@@ -68,10 +75,14 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
         resolved = resolve_base(project.root, against)  # a wrong ref fails before any render or terraform work
     binary = discover_binary(project.root)
     progress.step(environment, "render")
-    render = render_environment(project, config)
+    if variant:
+        prepared = prepare_render(project, config)
+        render = replace(prepared, build_dir=offline_data_dir(project, environment, folder) / "build").write()
+    else:
+        render = render_environment(project, config)
     progress.step(environment, "offline: stub providers")
     mirror = prepare_mirror(project.root)
-    data_dir = offline_data_dir(project, environment)
+    data_dir = offline_data_dir(project, environment, folder)
     data_dir.mkdir(parents=True, exist_ok=True)
     base = None
     run_dir = data_dir
@@ -82,10 +93,10 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
         run_dir = data_dir / AGAINST_FOLDER
     with _exclusive_run(run_dir, base is not None):
         terraform = stub_terraform(project, environment, render.root_dir, run_dir, binary=binary, mirror=mirror,
-                                   progress=progress)
-        plans_dir = offline_plans_dir(project, environment)
+                                   progress=progress, folder=folder)
+        plans_dir = offline_plans_dir(project, environment, folder)
         plans_dir.mkdir(parents=True, exist_ok=True)
-        plan_id, folder = new_plan_folder(plans_dir)
+        plan_id, plan_folder = new_plan_folder(plans_dir)
         try:
             state_dir = run_dir / "state"
             shutil.rmtree(state_dir, ignore_errors=True)
@@ -94,7 +105,7 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
                 state_dir.mkdir(parents=True)
                 shutil.copyfile(base.state_file, state_dir / "terraform.tfstate")
             progress.step(environment, "plan (offline" + (f", against {base.describe()})" if base else ")"))
-            plan_file = folder / PLAN_FILE
+            plan_file = plan_folder / PLAN_FILE
             # The throw-away state is nobody's: no lock, so two offline plans of one environment can run at once.
             has_changes = terraform.plan(var_file=render.tfvars_path, out=plan_file, lock_timeout="0s", lock=False)
             plan_json = redact_plan(terraform.show_json(plan_file))
@@ -107,21 +118,22 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
                 has_changes=has_changes, destroy=False, summary=summarize_plan(plan_json), offline=True,
                 offline_base=base.as_dict() if base else None,
             )
-            save_plan_files(folder, metadata, plan_json)
+            save_plan_files(plan_folder, metadata, plan_json)
             prune_plans(plans_dir)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(plan_folder, ignore_errors=True)
             raise
-    progress.step(environment, f"offline plan saved: {project.display(folder / 'plan.json')}")
-    return PlanOutcome(environment, SavedPlan(folder, metadata))
+    progress.step(environment, f"offline plan saved: {project.display(plan_folder / 'plan.json')}")
+    return PlanOutcome(environment, SavedPlan(plan_folder, metadata))
 
 
 def stub_terraform(project: Project, environment: str, root_dir: Path, run_dir: Path, *, binary: TerraformBinary,
-                   mirror: StubMirror, progress: Progress, tree: Project | None = None) -> Terraform:
+                   mirror: StubMirror, progress: Progress, tree: Project | None = None,
+                   folder: str = OFFLINE_FOLDER) -> Terraform:
     """Terraform for a root (of the project, or of an exported `tree`) against the stub providers, initialised,
     with a local backend whose state is `run_dir`/state/terraform.tfstate."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    backend_block = offline_data_dir(project, environment) / "backend.tf"
+    backend_block = offline_data_dir(project, environment, folder) / "backend.tf"
     if not backend_block.is_file() or backend_block.read_text(encoding="utf-8") != OFFLINE_BACKEND_BLOCK:
         write_atomically(backend_block, OFFLINE_BACKEND_BLOCK)
     # A lock file committed in the root holds the real providers' hashes: the stub's own is made in the stage.

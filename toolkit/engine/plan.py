@@ -15,6 +15,8 @@ from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.redact import redact_plan
 from toolkit.engine.session import Session, open_session
 from toolkit.engine.source import CommitSource
+from toolkit.errors import ToolkitError
+from toolkit.files import describe_os_error
 from toolkit.plans.saved import (
     PLAN_FILE,
     PlanMetadata,
@@ -90,7 +92,11 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
                     progress: Progress | None = None) -> PlanOutcome:
     progress = progress or SilentProgress()
     workspace, terraform = session.workspace, session.terraform
-    plan_id, folder = new_plan_folder(workspace.plans_dir)
+    try:
+        plan_id, folder = new_plan_folder(workspace.plans_dir)
+    except OSError as error:
+        raise ToolkitError(f"cannot create a plan folder ({describe_os_error(error, workspace.plans_dir)}): no plan "
+                           f"was made; free space there and run `toolkit plan {session.name}` again") from None
     try:
         progress.step(session.name, "plan" + (" (destroy)" if destroy else ""))
         plan_file = folder / PLAN_FILE
@@ -110,6 +116,11 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
             has_changes=has_changes, destroy=destroy, summary=summarize_plan(plan_json),
         )
         saved = save_plan_record(workspace.plans_dir, folder, metadata, plan_json)
+    except OSError as error:  # a full disk while saving the plan files: said, not a traceback
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ToolkitError(f"cannot save the plan ({describe_os_error(error, folder)}): no plan was saved and "
+                           f"`latest` still points at the previous one; free space and run `toolkit plan "
+                           f"{session.name}` again") from None
     except BaseException:
         # A failed plan must not leave a half-written folder that `latest` could later point at.
         shutil.rmtree(folder, ignore_errors=True)

@@ -70,6 +70,8 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     targets = targets_from_state(state) if state else Targets()
     checkpoint = capture(session.name, targets, region=session.config.settings.aws_region,
                          endpoint_url=workspace.endpoint_url)
+    # After every checkpoint the store holds, whatever this machine's clock says (toolkit.clock).
+    checkpoint.id = store.next_id(checkpoint.id)
     checkpoint.git_commit = saved.metadata.git_commit
     checkpoint.tfvars_sha256 = saved.metadata.tfvars_sha256
     checkpoint.plan_sha256 = saved.metadata.plan_sha256
@@ -84,6 +86,45 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     store.save_tfvars(checkpoint.id, workspace.render.tfvars_path.read_text(encoding="utf-8"))
     store.save(checkpoint)
     return checkpoint, store
+
+
+CHECKPOINT_LOCK_OPERATION = "OperationTypeToolkitCheckpoint"
+
+
+def checkpoint_under_lock(session: Session, saved: SavedPlan, *, lock_timeout_s: float = 0.0,
+                          check: Any = None) -> tuple[Any, Any, dict[str, Any] | None]:
+    """Take the checkpoint holding the environment's state lock (the kind terraform takes): the state is read
+    again under it and `check(state)` (the stale-plan guard) runs before anything is written, so the checkpoint
+    records the state the apply really starts from. Two overlapping applies each checkpoint a state nobody else
+    is writing; the loser's terraform then finds its plan stale and writes nothing. Returns (checkpoint, store,
+    state). An environment without a state yet has nothing to lock (there is nothing to restore either)."""
+    import time
+
+    from toolkit.processes import current_actor
+    from toolkit.state.lock import LocalStateLock, LockInfo, StateLockHeld, state_lock_for
+
+    lock = state_lock_for(session.workspace.project, session.config)
+    state = session.terraform.state_pull()
+    if state is None or (isinstance(lock, LocalStateLock) and not lock.state_path.is_file()):
+        if check:
+            check(state)
+        checkpoint, store = take_checkpoint(session, state, saved)
+        return checkpoint, store, state
+    info = LockInfo.new(CHECKPOINT_LOCK_OPERATION, current_actor(),
+                        f"toolkit apply {session.name}: checkpoint before applying plan {saved.metadata.plan_id}")
+    deadline = time.monotonic() + lock_timeout_s
+    while True:
+        try:
+            with lock.held(info):
+                state = session.terraform.state_pull()
+                if check:
+                    check(state)
+                checkpoint, store = take_checkpoint(session, state, saved)
+                return checkpoint, store, state
+        except StateLockHeld:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)  # waiting for another run's lock (--lock-timeout), as terraform does
 
 
 # The attribute that holds a resource's import id, for the stateful and named types the modules create; other
@@ -126,8 +167,7 @@ def interrupted_apply_warning(store: Any, environment: str) -> str | None:
     # Until an apply succeeds: the apply after an interrupted one typically fails ("already exists"), and that
     # failure must not hide why. Read newest first: usually one or two records (the store may be S3).
     checkpoint = None
-    for checkpoint_id in reversed(store.ids()):
-        candidate = store.load(checkpoint_id)
+    for candidate in store.readable(list(reversed(store.ids()))):
         if candidate.apply is None:
             continue
         if candidate.result == "success":

@@ -6,6 +6,7 @@ file, the DynamoDB item, or both. A lock that a live run on this machine may hol
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,12 @@ class UnlockOutcome:
                 f"{self.lock.info.describe()}")
 
 
+def lock_argument(holder: HeldLock) -> str:
+    """The lock ID as a shell word safe to paste: an unreadable lock's `(unreadable)`, or whatever an edited lock
+    file names as its ID (`$(…)`, `;`), must not become shell syntax in the command the operator copies."""
+    return shlex.quote(holder.info.id)
+
+
 def live_holders(holder: HeldLock, runs: list[LocalRun]) -> list[LocalRun]:
     """The live local runs that may hold this lock: the toolkit's own by lock ID; a terraform run of this
     environment on the machine the lock names (terraform's lock info carries no process id)."""
@@ -44,7 +51,8 @@ def live_holders(holder: HeldLock, runs: list[LocalRun]) -> list[LocalRun]:
 
 
 def unlock_environment(project: Project, environment: str, lock_id: str | None = None, *, yes: bool = False,
-                       force: bool = False, confirm: Confirm | None = None) -> UnlockOutcome:
+                       force: bool = False, confirm: Confirm | None = None,
+                       warn: Callable[[str], None] = lambda message: None) -> UnlockOutcome:
     """Show the holder of ENV's lock and release it after confirmation (never a live local run's, unless forced)."""
     config = load_environment(project, environment)
     lock = state_lock_for(project, config)
@@ -70,13 +78,16 @@ def unlock_environment(project: Project, environment: str, lock_id: str | None =
         raise GuardError(f"{environment}: the state is locked by:\n{holder.describe()}\nA local state's lock is "
                          "terraform's file lock: it belongs to the running process and ends with it, so there is "
                          "nothing to release; stop that run instead (Ctrl-C lets terraform save the state)")
-    live = live_holders(holder, runs_of(project, environment).live())
+    skipped: list[str] = []
+    live = live_holders(holder, runs_of(project, environment).live(skipped))
+    for record in skipped:
+        warn(f"skipped the run record {record}")
     if live and not force:
         raise GuardError(f"{environment}: the state is locked by:\n{holder.describe()}\nA run on this machine that "
                          f"may hold it is still running: {', '.join(run.describe() for run in live)}. Releasing it "
                          "would let another run write the state at the same time: wait for it or stop it "
-                         f"(Ctrl-C lets terraform release the lock). `toolkit unlock {environment} {holder.info.id} "
-                         "--force` releases it anyway")
+                         "(Ctrl-C lets terraform release the lock). "
+                         f"`toolkit unlock {environment} {lock_argument(holder)} --force` releases it anyway")
     if not yes:
         question = (f"{environment}: the state is locked by:\n{holder.describe()}\nReleasing it while that "
                     f"{holder.info.operation_name} is still running can corrupt the state. Release it?")
@@ -84,7 +95,7 @@ def unlock_environment(project: Project, environment: str, lock_id: str | None =
         if answer is None:
             raise GuardError(f"{environment}: the state is locked by:\n{holder.describe()}\n"
                              f"Releasing needs confirmation: re-run with `toolkit unlock {environment} "
-                             f"{holder.info.id} --yes` once you are sure that run is dead")
+                             f"{lock_argument(holder)} --yes` once you are sure that run is dead")
         if not answer:
             return UnlockOutcome(environment, holder)
     released = lock.release(holder.info.id)

@@ -18,11 +18,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.clock import new_record_id
+from toolkit.clock import is_record_id, new_id, sort_key
 from toolkit.errors import GuardError
 from toolkit.files import write_atomically
 from toolkit.plans.actions import action_of
 from toolkit.project import Project
+from toolkit.typed_records import build, parse_json
 
 PLAN_FILE = "plan.tfplan"
 PLAN_JSON = "plan.json"
@@ -129,9 +130,9 @@ class PlanMetadata:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanMetadata:
-        data = dict(data)
-        data["summary"] = PlanSummary(**data.get("summary", {}))
-        return cls(**data)
+        """Every field type-checked: metadata.json sits in a folder anyone with the checkout can edit, and apply
+        compares these values (a `"plan_sha256": null` must be refused here, not crash the comparison)."""
+        return build(cls, data)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ class SavedPlan:
 
     def load_json(self) -> dict[str, Any]:
         try:
-            document = json.loads(self.plan_json.read_text(encoding="utf-8"))
+            document = parse_json(self.plan_json.read_bytes())
         except (OSError, ValueError) as error:
             raise GuardError(f"{self.plan_json}: the reviewed plan JSON cannot be read ({error}): run `toolkit "
                              f"plan {self.metadata.environment}` again") from None
@@ -160,8 +161,9 @@ class SavedPlan:
 
 
 def new_plan_folder(plans_dir: Path) -> tuple[str, Path]:
-    # Plans and checkpoints share one id scheme: sortable UTC time plus a short random suffix.
-    plan_id = new_record_id()
+    # Plans and checkpoints share one id scheme (toolkit.clock): after the newest plan already there.
+    existing = [entry.name for entry in plans_dir.iterdir()] if plans_dir.is_dir() else []
+    plan_id = new_id(after=existing)
     folder = plans_dir / plan_id
     folder.mkdir(parents=True, mode=0o700)
     return plan_id, folder
@@ -194,7 +196,7 @@ def load_plan_folder(folder: Path, environment: str) -> SavedPlan:
     """A saved plan folder with its metadata."""
     metadata_file = folder / METADATA_FILE
     try:
-        metadata = PlanMetadata.from_dict(json.loads(metadata_file.read_text(encoding="utf-8")))
+        metadata = PlanMetadata.from_dict(parse_json(metadata_file.read_bytes()))
     except (OSError, ValueError, TypeError) as error:
         raise GuardError(f"{metadata_file}: unreadable plan metadata ({error}): run `toolkit plan {environment}` "
                          "again") from None
@@ -207,7 +209,8 @@ def _write_json(path: Path, value: Any) -> None:
 
 def prune_plans(plans_dir: Path) -> None:
     """Keep the newest KEEP_PLANS plan folders (and whatever `latest` points at)."""
-    folders = sorted(entry for entry in plans_dir.iterdir() if entry.is_dir() and not entry.is_symlink())
+    folders = sorted((entry for entry in plans_dir.iterdir() if entry.is_dir() and not entry.is_symlink()
+                      and is_record_id(entry.name)), key=lambda entry: sort_key(entry.name))
     current = (plans_dir / LATEST).resolve()
     for old in folders[:-KEEP_PLANS]:
         if old.resolve() != current:
@@ -222,12 +225,16 @@ OFFLINE_FOLDER = "offline"
 OFFLINE_BACKEND_MARK = "# Written by toolkit for an offline plan"
 
 
-def offline_data_dir(project: Project, environment: str) -> Path:
-    return project.environment_data_dir(environment) / OFFLINE_FOLDER
+# `toolkit cost ENV --set …` plans its what-if variants here, never among the environment's own offline plans.
+WHAT_IF_FOLDER = "what-if"
 
 
-def offline_plans_dir(project: Project, environment: str) -> Path:
-    return offline_data_dir(project, environment) / "plans"
+def offline_data_dir(project: Project, environment: str, folder: str = OFFLINE_FOLDER) -> Path:
+    return project.environment_data_dir(environment) / folder
+
+
+def offline_plans_dir(project: Project, environment: str, folder: str = OFFLINE_FOLDER) -> Path:
+    return offline_data_dir(project, environment, folder) / "plans"
 
 
 def is_offline_plan_file(plan_file: Path) -> bool:

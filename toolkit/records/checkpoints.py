@@ -13,19 +13,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
-import types
-import typing
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.clock import RECORD_ID, iso, new_record_id, utc_now
+from toolkit.clock import EXAMPLE_ID, is_record_id, iso, new_id, new_record_id, sort_ids, sort_key, utc_now
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.processes import current_actor, process_still_running
 from toolkit.records.store import LocalRecords, Records
 from toolkit.secrets import is_secret_name
+from toolkit.typed_records import build, parse_json
 
 TFVARS_FILE = "terraform.tfvars"
+# Room kept after an apply's "started" record (local stores) for its outcome: the error summary and the end serial.
+OUTCOME_ROOM = 4096
 # Parameter names that may carry a secret are never written to a checkpoint.
 
 
@@ -183,6 +185,12 @@ class ApplyRecord:
     # The state's serial once the apply ended (None: unknown): a later state serial means something changed the
     # state after this apply without a checkpoint (a run by hand, a checkout keeping its checkpoints locally).
     state_serial_after: int | None = None
+    # The state the apply started from (the saved plan's, which terraform checks under its lock before it changes
+    # anything) and whether the apply wrote the state (None: unknown, e.g. interrupted). A stale plan or a lock
+    # held by another run writes nothing: rollback neither targets such an apply nor counts it as undone.
+    state_lineage: str | None = None
+    state_serial_before: int | None = None
+    changed_state: bool | None = None
     # After a successful terraform apply: "settled", "not checked (--no-wait)", or "failed: …" (an ECS service rolled
     # back, failed or stuck, a parameter group pending-reboot; toolkit.deployments). None: nothing to check.
     deployment: str | None = None
@@ -236,7 +244,8 @@ class Checkpoint:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
-        return _build(cls, data)
+        """Every field type-checked (toolkit.typed_records): a RecordError names the field otherwise."""
+        return build(cls, data)
 
     def applied_configuration(self) -> LiveConfiguration:
         """The configuration this checkpoint's apply put in place."""
@@ -248,26 +257,26 @@ class Checkpoint:
         """The apply's result, or what is known when there is none."""
         return self.apply.status if self.apply else "not applied"
 
+    def wrote_state(self) -> bool | None:
+        """Whether the apply after this checkpoint wrote the state: False when it never started or is known to
+        have written nothing (a stale plan, a lock held elsewhere), None when it cannot be told (interrupted)."""
+        record = self.apply
+        if record is None:
+            return False
+        if record.changed_state is not None:
+            return record.changed_state
+        if record.result == "success":
+            return True
+        if record.result == "failed" and self.state is not None and record.state_serial_after is not None:
+            return record.state_serial_after != self.state.serial  # older records: the serial did not move
+        return None
 
-def _build(kind: Any, data: Any) -> Any:
-    """Rebuild nested dataclasses from JSON; unknown keys (from newer toolkits) are ignored."""
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        options = [option for option in typing.get_args(kind) if option is not type(None)]
-        return _build(options[0], data)
-    if origin is list:
-        (item,) = typing.get_args(kind)
-        return [_build(item, value) for value in data or []]
-    if origin is dict:
-        _, item = typing.get_args(kind)
-        return {key: _build(item, value) for key, value in (data or {}).items()}
-    if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        known = {item.name for item in dataclasses.fields(kind)}
-        return kind(**{key: _build(hints[key], value) for key, value in data.items() if key in known})
-    return data
+    def started_from(self) -> tuple[str, int] | None:
+        """(lineage, serial) of the state the apply started from, when known."""
+        record = self.apply
+        if record is not None and record.state_serial_before is not None and record.state_lineage:
+            return record.state_lineage, record.state_serial_before
+        return (self.state.lineage, self.state.serial) if self.state is not None else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,6 +448,8 @@ class CheckpointStore:
 
     def __init__(self, place: Path | Records) -> None:
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
+        # Records passed over while reading many (`read`): where → why. Shown by whoever lists them.
+        self.skipped: dict[str, str] = {}
 
     @property
     def location(self) -> str:
@@ -481,13 +492,18 @@ class CheckpointStore:
 
     def newest_successful(self, before: str | None = None) -> Checkpoint | None:
         """The newest checkpoint (before the id `before`) whose apply succeeded; read newest first."""
-        for checkpoint_id in reversed(self.ids()):
-            if before is not None and checkpoint_id >= before:
-                continue
-            checkpoint = self.load(checkpoint_id)
+        earlier = [item for item in self.ids() if before is None or sort_key(item) < sort_key(before)]
+        for checkpoint in self.readable(list(reversed(earlier))):
             if checkpoint.result == "success":
                 return checkpoint
         return None
+
+    def next_id(self, candidate: str | None = None) -> str:
+        """An id for a new checkpoint, after every id the store holds (`candidate` when it already is)."""
+        known = self.ids()
+        if candidate is not None and (not known or sort_key(candidate) > sort_key(known[-1])):
+            return candidate
+        return new_id(after=known[-1:] or None)
 
     def files_dir(self, checkpoint_id: str) -> Path:
         """A folder for files that belong to a checkpoint (e.g. the local state backup); created on demand."""
@@ -496,28 +512,30 @@ class CheckpointStore:
         return folder
 
     def save(self, checkpoint: Checkpoint) -> str:
-        if not RECORD_ID.match(checkpoint.id):
-            raise ToolkitError(f"checkpoint id {checkpoint.id!r} is not of the form 20261126T141500Z-3f9a")
-        body = json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n"
-        self.records.put(f"{checkpoint.id}.json", body.encode("utf-8"))
+        self.records.put(f"{checkpoint.id}.json", self._body(checkpoint))
         return self.where(checkpoint.id)
 
+    def _body(self, checkpoint: Checkpoint) -> bytes:
+        if not is_record_id(checkpoint.id):
+            raise ToolkitError(f"checkpoint id {checkpoint.id!r} is not of the form {EXAMPLE_ID}")
+        return (json.dumps(checkpoint.to_dict(), indent=2, sort_keys=False) + "\n").encode("utf-8")
+
     def ids(self) -> list[str]:
-        """Every checkpoint id, oldest first (ids sort by time); reads no record."""
-        return [name[:-5] for name in self.records.names() if name.endswith(".json") and RECORD_ID.match(name[:-5])]
+        """Every checkpoint id, oldest first (in the order they were made: toolkit.clock); reads no record."""
+        return sort_ids(name[:-5] for name in self.records.names() if name.endswith(".json"))
 
     def list(self) -> list[Checkpoint]:
-        """All checkpoints, oldest first."""
-        return [self.load(checkpoint_id) for checkpoint_id in self.ids()]
+        """All readable checkpoints, oldest first (unreadable ones are named in `skipped`)."""
+        return list(self.readable())
 
     def load(self, checkpoint_id: str) -> Checkpoint:
-        body = self.records.get(f"{checkpoint_id}.json") if RECORD_ID.match(checkpoint_id) else None
+        body = self.records.get(f"{checkpoint_id}.json") if is_record_id(checkpoint_id) else None
         if body is None:
             known = self.ids()
             hint = f"; known: {', '.join(known[-5:])}" if known else "; there are none yet"
             raise UsageError(f"unknown checkpoint {checkpoint_id!r}{hint}")
         try:
-            checkpoint = Checkpoint.from_dict(json.loads(body))
+            checkpoint = Checkpoint.from_dict(parse_json(body))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise ToolkitError(f"{self.where(checkpoint_id)}: unreadable checkpoint: {error}") from None
         if checkpoint.id != checkpoint_id:
@@ -526,19 +544,57 @@ class CheckpointStore:
                                f"{str(checkpoint.id)[:40]!r}, not {checkpoint_id!r}")
         return checkpoint
 
+    def read(self, checkpoint_id: str) -> Checkpoint | None:
+        """`load` for reading many: an unreadable or malformed record is skipped (None) and named in `skipped`
+        with why, so one bad object never stops the others being listed or rolled back to."""
+        try:
+            return self.load(checkpoint_id)
+        except ToolkitError as error:
+            where = self.where(checkpoint_id)
+            self.skipped[where] = str(error).removeprefix(f"{where}: ")
+            return None
+
+    def readable(self, ids: list[str] | None = None) -> Iterator[Checkpoint]:
+        """The records of `ids` (default all, oldest first) that can be read; the others go to `skipped`."""
+        for checkpoint_id in self.ids() if ids is None else ids:
+            checkpoint = self.read(checkpoint_id)
+            if checkpoint is not None:
+                yield checkpoint
+
+    def skipped_lines(self) -> list[str]:
+        return [f"skipped {where}: {why}" for where, why in self.skipped.items()]
+
     def latest(self) -> Checkpoint | None:
-        ids = self.ids()
-        return self.load(ids[-1]) if ids else None
+        return next(self.readable(list(reversed(self.ids()))), None)
+
+    def newest_state_change(self) -> Checkpoint | None:
+        """The default rollback target: the newest checkpoint whose apply changed (or may have changed) the state;
+        an apply that wrote nothing (a stale plan beaten by another apply) is passed over. Read newest first."""
+        for checkpoint in self.readable(list(reversed(self.ids()))):
+            if checkpoint.wrote_state() is not False:
+                return checkpoint
+        return self.latest()  # no apply changed anything: the newest is as good as any
 
     def newest_applied(self) -> Checkpoint | None:
         """The newest checkpoint whose apply started (read newest first: usually one record)."""
-        for checkpoint_id in reversed(self.ids()):
-            checkpoint = self.load(checkpoint_id)
+        for checkpoint in self.readable(list(reversed(self.ids()))):
             if checkpoint.apply:
                 return checkpoint
         return None
 
     def update_apply(self, checkpoint_id: str, record: ApplyRecord) -> None:
+        """Record the apply's start or outcome. The "started" record of a local store keeps room (trailing spaces)
+        for the outcome: when the disk fills up during the apply, the outcome is still written, in place, instead
+        of the checkpoint staying "started" and every later run calling it interrupted."""
         checkpoint = self.load(checkpoint_id)
         checkpoint.apply = record
-        self.save(checkpoint)
+        body = self._body(checkpoint)
+        local = isinstance(self.records, LocalRecords)
+        if record.result == "started" and local:
+            self.records.put(f"{checkpoint.id}.json", body + b" " * OUTCOME_ROOM)
+            return
+        try:
+            self.records.put(f"{checkpoint.id}.json", body)
+        except OSError:
+            if not (local and self.records.rewrite_in_place(f"{checkpoint.id}.json", body)):  # type: ignore[attr-defined]
+                raise

@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.clock import sort_ids
 from toolkit.errors import ToolkitError
 from toolkit.records.store import LocalRecords, Records
 from toolkit.secrets import MASK, is_secret_name, mask_text
+from toolkit.typed_records import RecordError, build, parse_json
 
 JOURNAL_FILE = "journal.jsonl"
 # Lists of name/value pairs whose values may be secrets (ECS container environments and secrets).
@@ -61,6 +63,8 @@ class Journal:
     def __init__(self, place: Path | Records) -> None:
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
         self.local = isinstance(self.records, LocalRecords)
+        # Lines or run objects passed over while reading (unreadable, malformed): where → why.
+        self.skipped: dict[str, str] = {}
 
     @property
     def path(self) -> Path:
@@ -97,7 +101,7 @@ class Journal:
     def run_ids(self) -> list[str]:
         if self.local:
             return list(self.by_run())
-        return [name[:-6] for name in self.records.names() if name.endswith(".jsonl")]
+        return sort_ids(name[:-6] for name in self.records.names() if name.endswith(".jsonl"))
 
     def by_run(self) -> dict[str, list[JournalEntry]]:
         runs: dict[str, list[JournalEntry]] = {}
@@ -106,28 +110,37 @@ class Journal:
         return runs
 
     def read(self, run_id: str | None = None) -> list[JournalEntry]:
+        """The entries (of one run), in the order they were written. An unreadable run object or a malformed line
+        is skipped and named in `skipped`: one bad record never hides the others."""
         if self.local:
-            return _parse(self.records.get(JOURNAL_FILE), self.location, run_id)
+            return self._parse(self.records.get(JOURNAL_FILE), self.location, run_id)
         names = [f"{run_id}.jsonl"] if run_id else [f"{name}.jsonl" for name in self.run_ids()]
         entries: list[JournalEntry] = []
         for name in names:
-            entries += _parse(self.records.get(name), self.records.where(name), run_id)
+            try:
+                body = self.records.get(name)
+            except ToolkitError as error:
+                where = self.records.where(name)
+                self.skipped[where] = str(error).removeprefix(f"{where}: ")
+                continue
+            entries += self._parse(body, self.records.where(name), run_id)
         return entries
 
+    def skipped_lines(self) -> list[str]:
+        return [f"skipped {where}: {why}" for where, why in self.skipped.items()]
 
-def _parse(body: bytes | None, where: str, run_id: str | None) -> list[JournalEntry]:
-    if not body:
-        return []
-    entries: list[JournalEntry] = []
-    known = set(JournalEntry.__dataclass_fields__)
-    for number, line in enumerate(body.decode("utf-8", errors="replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            entry = JournalEntry(**{key: value for key, value in data.items() if key in known})
-        except (ValueError, TypeError, AttributeError):
-            raise ToolkitError(f"{where}:{number}: not a journal line") from None
-        if run_id is None or entry.run_id == run_id:
-            entries.append(entry)
-    return entries
+    def _parse(self, body: bytes | None, where: str, run_id: str | None) -> list[JournalEntry]:
+        if not body:
+            return []
+        entries: list[JournalEntry] = []
+        for number, line in enumerate(body.decode("utf-8", errors="replace").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = build(JournalEntry, parse_json(line))
+            except RecordError as error:
+                self.skipped[f"{where}:{number}"] = f"not a journal line ({error})"
+                continue
+            if run_id is None or entry.run_id == run_id:
+                entries.append(entry)
+        return entries

@@ -135,6 +135,7 @@ class UploadReport:
     already: list[str] = field(default_factory=list)
     conflicting: list[str] = field(default_factory=list)   # same id, other content: the shared copy is kept
     journal_runs: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)        # unreadable local records, with why: not uploaded
 
 
 def upload_local(project: Project, config: EnvironmentConfig) -> UploadReport:
@@ -149,7 +150,8 @@ def upload_local(project: Project, config: EnvironmentConfig) -> UploadReport:
     present = set(shared.ids())
     for checkpoint_id in local.ids():
         body = local.records.get(f"{checkpoint_id}.json") or b""
-        local.load(checkpoint_id)  # refuses an unreadable file before it spreads
+        if local.read(checkpoint_id) is None:  # an unreadable file is not spread; the others still are
+            continue
         if checkpoint_id not in present:
             shared.records.put(f"{checkpoint_id}.json", body)
             report.uploaded.append(checkpoint_id)
@@ -159,8 +161,10 @@ def upload_local(project: Project, config: EnvironmentConfig) -> UploadReport:
             report.conflicting.append(checkpoint_id)
     shared_journal = journal_for(project, config)
     known_runs = set(shared_journal.run_ids())
-    for run_id, entries in local_journal(project, config.name).by_run().items():
+    local_runs = local_journal(project, config.name)
+    for run_id, entries in local_runs.by_run().items():
         if run_id not in known_runs:
             shared_journal.write_run(run_id, entries)
             report.journal_runs.append(run_id)
+    report.skipped = local.skipped_lines() + local_runs.skipped_lines()
     return report

@@ -49,6 +49,13 @@ class LocalRecords:
         (self.directory / name).parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomically(self.directory / name, body)
 
+    def rewrite_in_place(self, name: str, body: bytes) -> bool:
+        """Rewrite an existing record within its own space (no new file: for a full disk); False if it does not
+        fit. toolkit.files.rewrite_in_place."""
+        from toolkit.files import rewrite_in_place
+
+        return rewrite_in_place(self.directory / name, body)
+
     def get(self, name: str) -> bytes | None:
         try:
             return (self.directory / name).read_bytes()

@@ -3,10 +3,12 @@
 Restoring the state (terraform-state) or re-applying an old commit (full) undoes every apply after the
 checkpoint, not only the one the responder has in mind. Before such a step the runbook lists those applies
 (who, when, commit, result) from the shared checkpoint store, and compares the state's serial with the serial
-the newest apply left: a higher serial means the state was written by something the toolkit has no record of
-(terraform by hand, a checkout whose checkpoints stayed local). Undoing more than the checkpoint's own apply
-needs each of them named with `--also-undo` (a checkpoint id, or `unrecorded`): explicit, and it cannot go
-stale silently (a new apply in between is a new id the flags do not name).
+the newest apply left. Which applies those are comes from the state versions each apply started from and
+wrote (lineage, serial), not from the order of the checkpoint ids; an apply that wrote nothing (its plan went
+stale under another apply) is never among them. A higher serial means the state was written by something the
+toolkit has no record of (terraform by hand, a checkout whose checkpoints stayed local). Undoing more than the
+checkpoint's own apply needs each of them named with `--also-undo` (a checkpoint id, or `unrecorded`):
+explicit, and it cannot go stale silently (a new apply in between is a new id the flags do not name).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from toolkit.clock import is_after, sort_key
 from toolkit.errors import UsageError
 from toolkit.records.checkpoints import Checkpoint, CheckpointStore
 
@@ -67,16 +70,40 @@ def _past(checkpoint: Checkpoint) -> PastApply | None:
     record = checkpoint.apply
     if record is None:
         return None
-    return PastApply(checkpoint.id, record.applied_by, record.started_at, checkpoint.git_commit, checkpoint.result,
+    result = checkpoint.result
+    if checkpoint.wrote_state() is False and result != "success":
+        result += " (wrote no state)"
+    return PastApply(checkpoint.id, record.applied_by, record.started_at, checkpoint.git_commit, result,
                      record.summary, checkpoint.tfvars_sha256)
+
+
+def undone_by(checkpoint: Checkpoint, other: Checkpoint) -> bool:
+    """Whether putting back `checkpoint`'s state also undoes `other`'s apply: it wrote the state (or may have) from
+    that state version or a later one of the same lineage. Decided from the state versions the applies record,
+    not from the order of their ids; records without them fall back to that order."""
+    if other.id == checkpoint.id or other.wrote_state() is False:
+        return False
+    start, started = checkpoint.started_from(), other.started_from()
+    if start is not None and started is not None and start[0] == started[0]:
+        return started[1] >= start[1]
+    return is_after(other.id, checkpoint.id)
+
+
+def _order(checkpoint: Checkpoint) -> tuple[int, tuple[object, ...]]:
+    started = checkpoint.started_from()
+    return (started[1] if started else -1), sort_key(checkpoint.id)
 
 
 def history_since(store: CheckpointStore, checkpoint: Checkpoint, current_serial: int | None,
                   target: tuple[str | None, str | None] | None = None) -> History:
-    """The applies recorded after `checkpoint` in `store` (each one read), and the serial check. `target` is the
-    (commit, tfvars sha256) a step re-applies: when the newest apply applied exactly that, it undoes nothing."""
-    later_ids = [item for item in store.ids() if item > checkpoint.id]
-    later = [past for past in (_past(store.load(item)) for item in later_ids) if past is not None]
+    """The applies that wrote the state since `checkpoint`'s state (each record in `store` read), in the order they
+    wrote it, and the serial check. `target` is the (commit, tfvars sha256) a step re-applies: when the newest apply
+    applied exactly that, it undoes nothing."""
+    # An unreadable record is skipped (named by the caller from store.skipped); if it wrote the state, the serial
+    # check below still says something the toolkit cannot account for did.
+    others = list(store.readable([item for item in store.ids() if item != checkpoint.id]))
+    writers = sorted((other for other in others if undone_by(checkpoint, other)), key=_order)
+    later = [past for past in map(_past, writers) if past is not None]
     history = History(_past(checkpoint), later)
     if target and later and later[-1].result == "success" and (later[-1].commit, later[-1].tfvars_sha256) == target:
         history.already = (f"the newest apply ({later[-1].checkpoint_id}) already applied that configuration "
@@ -84,19 +111,31 @@ def history_since(store: CheckpointStore, checkpoint: Checkpoint, current_serial
         history.later = []
     if current_serial is None:
         return history
-    newest = store.load(later[-1].checkpoint_id) if later else checkpoint
-    record = newest.apply
-    if record is not None and record.state_serial_after is not None:
-        known, since = record.state_serial_after, f"after the apply of checkpoint {newest.id}"
-    elif record is None and newest.state is not None:
-        known, since = newest.state.serial, f"when checkpoint {newest.id} was taken"
-    else:
+    known = _known_serial(checkpoint, writers)
+    if known is None:
         return history  # an apply with no recorded end serial (older record, interrupted): nothing to compare
-    if current_serial > known:
-        history.unrecorded = (f"the state's serial is {current_serial}, but it was {known} {since}: something "
+    serial, since = known
+    if current_serial > serial:
+        history.unrecorded = (f"the state's serial is {current_serial}, but it was {serial} {since}: something "
                               "the toolkit has no checkpoint for wrote the state since (terraform run by hand, "
                               "or an apply whose checkpoints stayed in another checkout)")
     return history
+
+
+def _known_serial(checkpoint: Checkpoint, writers: list[Checkpoint]) -> tuple[int, str] | None:
+    """The newest serial the recorded applies account for, and since when; None when one of them cannot say."""
+    known: tuple[int, str] | None = None
+    if checkpoint.state is not None:
+        known = (checkpoint.state.serial, f"when checkpoint {checkpoint.id} was taken")
+    for item in ([checkpoint] if checkpoint.wrote_state() is not False else []) + writers:
+        record = item.apply
+        if record is None:
+            continue
+        if record.state_serial_after is None:
+            return None
+        if known is None or record.state_serial_after >= known[0]:
+            known = (record.state_serial_after, f"after the apply of checkpoint {item.id}")
+    return known
 
 
 def refusal(history: History, also_undo: list[str], environment: str, checkpoint_id: str, step: str) -> str | None:
@@ -125,4 +164,7 @@ def check_history(run: RunContext, plan: StepPlan, current_serial: int | None,
     history = history_since(run.store, run.checkpoint, current_serial, target)
     plan.sections.insert(0, (f"applies this undoes (checkpoints in {run.store.location}; state serial now "
                              f"{current_serial if current_serial is not None else 'unknown'})", history.lines()))
+    if run.store.skipped:
+        plan.sections.insert(1, ("unreadable checkpoint records, skipped (if one of them wrote the state, the serial "
+                                 "check above names it as unrecorded)", run.store.skipped_lines()))
     plan.refusal = refusal(history, run.options.also_undo, run.environment, run.checkpoint.id, plan.step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -182,5 +183,76 @@ class MarkdownReporter(Reporter):
                   f"({result.changing_calls} changing)")
 
 
+class JsonReporter(Reporter):
+    """One JSON document on stdout once the run ends, whether it finished or stopped (`error` then says why): for
+    scripts and incident bots. Keys: environment, mode, tier, step, checkpoint, run_id, journal, notes, steps (each
+    with its planned changes, sections, notes, problem and outcome), summary, error."""
+
+    def __init__(self, echo: Echo) -> None:
+        super().__init__(echo)
+        self.document: dict[str, Any] = {"environment": None, "mode": None, "tier": None, "step": None,
+                                         "checkpoint": None, "run_id": None, "journal": None, "notes": [],
+                                         "steps": [], "summary": None, "error": None}
+        self.flushed = False
+
+    def _current(self) -> dict[str, Any]:
+        return self.document["steps"][-1]
+
+    def header(self, run: RunContext, request: RollbackRequest, steps: Sequence[Step], label: str) -> None:
+        checkpoint = run.checkpoint
+        self.document.update(
+            environment=run.environment, mode="execute" if run.execute else "dry-run", tier=request.tier,
+            step=request.step, target=label, run_id=run.run_id, journal=run.journal.location,
+            checkpoint={"id": checkpoint.id, "created_at": checkpoint.created_at, "created_by": checkpoint.created_by,
+                        "git_commit": checkpoint.git_commit, "apply": checkpoint.result,
+                        "warnings": list(checkpoint.warnings)},
+            planned_steps=[step.name for step in steps])
+        self.document["steps"] = []  # a protected run's preview is not the run
+
+    def step_start(self, index: int, total: int, step: Step) -> None:
+        self.document["steps"].append({"name": step.name, "title": step.title, "changes": [], "manual": [],
+                                       "sections": [], "notes": [], "already": [], "problem": None,
+                                       "outcome": None})
+
+    def step_plan(self, step: Step, plan: StepPlan) -> None:
+        current = self._current()
+        current.update(changes=[{"action": change.action, "resource": change.resource, "current": change.current,
+                                 "target": change.target} for change in plan.changes],
+                       manual=list(plan.manual), notes=list(plan.notes), already=list(plan.already),
+                       sections=[{"title": title, "lines": list(lines)} for title, lines in plan.sections])
+
+    def step_problem(self, step: Step, message: str) -> None:
+        self._current()["problem"] = message
+
+    def step_outcome(self, step: Step, outcome: StepOutcome) -> None:
+        self._current()["outcome"] = {"result": outcome.result, "lines": list(outcome.lines),
+                                      "duration_s": round(outcome.duration_s, 3)}
+
+    def step_failed(self, step: Step, message: str) -> None:
+        self._current()["outcome"] = {"result": "failed", "lines": [message], "duration_s": None}
+
+    def note(self, text: str) -> None:
+        self.document["notes"].append(text)
+
+    def summary(self, run: RunContext, result: RollbackResult, label: str) -> None:
+        self.document["summary"] = {
+            "executed": result.executed, "outcomes": {item.step: item.result for item in result.outcomes},
+            "api_calls": result.api_calls, "changing_calls": result.changing_calls,
+            "elapsed_s": round(result.elapsed_s, 3), "budget_s": result.budget_s,
+            "over_budget": result.elapsed_s > result.budget_s}
+        self.flush()
+
+    def flush(self, error: str | None = None) -> None:
+        """Print the document (once); `error` when the run stopped before its summary."""
+        if self.flushed:
+            return
+        self.flushed = True
+        if error is not None:
+            self.document["error"] = error
+        self.echo(json.dumps(self.document, indent=2, default=str))
+
+
 def make_reporter(output_format: str, echo: Echo) -> Reporter:
+    if output_format == "json":
+        return JsonReporter(echo)
     return MarkdownReporter(echo) if output_format == "md" else TextReporter(echo)

@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 
 from toolkit.aws import ClientFactory, resolve_endpoint
-from toolkit.clock import RECORD_ID, new_record_id
+from toolkit.clock import EXAMPLE_ID, RECORD_ID, new_record_id
 from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.processes import current_actor
 from toolkit.project import Project
-from toolkit.records.checkpoints import Checkpoint
+from toolkit.records.checkpoints import Checkpoint, CheckpointStore
 from toolkit.records.journal import Journal, JournalEntry
 from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
@@ -25,7 +25,7 @@ from toolkit.rollback.base import RunContext, Step, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
 from toolkit.rollback.full import FullStep
-from toolkit.rollback.render import Reporter, make_reporter
+from toolkit.rollback.render import JsonReporter, Reporter, make_reporter
 from toolkit.rollback.request import RollbackRequest, RollbackResult, checkpoint_store, journal_for, shared_place
 from toolkit.rollback.state import TerraformStateStep, undo_target
 
@@ -50,7 +50,7 @@ def validate_request(request: RollbackRequest) -> None:
             raise UsageError("--undo RUN_ID stands alone: leave out --tier, --step, --resume-from, --to and "
                              "--also-undo")
         if not RECORD_ID.match(request.undo_run):
-            raise UsageError(f"--undo {request.undo_run!r}: give a rollback run id (e.g. 20261126T141500Z-3f9a; "
+            raise UsageError(f"--undo {request.undo_run!r}: give a rollback run id (e.g. {EXAMPLE_ID}; "
                              "`toolkit rollback ENV --journal` lists them)")
         return
     if request.tier and request.step:
@@ -115,8 +115,9 @@ def select_steps(request: RollbackRequest) -> list[Step]:
     return steps
 
 
-def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None) -> Checkpoint:
-    store = checkpoint_store(project, environment)
+def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None,
+                    store: CheckpointStore | None = None) -> Checkpoint:
+    store = store or checkpoint_store(project, environment)
     config = shared_place(project, environment)
     if checkpoint_id:
         try:
@@ -124,7 +125,8 @@ def load_checkpoint(project: Project, environment: str, checkpoint_id: str | Non
         except UsageError as error:
             hint = local_only(project, config) if config else ""
             raise UsageError(f"{error}; {hint}" if hint else str(error)) from None
-    latest = store.latest()
+    # The checkpoint before the last apply that changed the state (one beaten by another apply wrote nothing).
+    latest = store.newest_state_change()
     if latest is None:
         where = f" in {store.location}" if config else ""
         hint = local_only(project, config, []) if config else ""
@@ -157,7 +159,21 @@ def resume_command(request: RollbackRequest, checkpoint: Checkpoint, step: str) 
 
 def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
                  confirm: Callable[[str], str] | None = None, project: Project | None = None) -> RollbackResult:
-    """Plan (dry run) or execute a rollback tier or step; see the module docstring."""
+    """Plan (dry run) or execute a rollback tier or step; see the module docstring. With the json format one
+    document is printed however the run ends, its `error` saying why it stopped (the error is raised as well)."""
+    if request.output_format != "json":
+        return _run_rollback(request, echo=echo, confirm=confirm, project=project)
+    reporter = JsonReporter(echo)
+    reporter.document["environment"] = request.environment
+    try:
+        return _run_rollback(request, echo=echo, confirm=confirm, project=project, reporter=reporter)
+    except ToolkitError as error:
+        reporter.flush(str(error))
+        raise
+
+
+def _run_rollback(request: RollbackRequest, *, echo: Callable[[str], None], confirm: Callable[[str], str] | None,
+                  project: Project | None, reporter: Reporter | None = None) -> RollbackResult:
     validate_request(request)
     project = project or Project.discover()
     config = read_facts(project, request.environment)
@@ -169,23 +185,29 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
         steps: list[Step] = [TerraformStateStep(undo)]
     else:
         steps = select_steps(request)
-    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id)
+    store = checkpoint_store(project, config.name)
+    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id, store)
     clients = ClientFactory(region=request.region or config.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
     run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
-                     run_id=new_record_id(), who=current_actor(), options=request.options,
+                     run_id=new_record_id(after=journal.run_ids()), who=current_actor(), options=request.options,
                      execute=request.execute, echo=echo, approve=request.approve, confirm=confirm,
-                     store=checkpoint_store(project, config.name))
+                     store=store)
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
         raise GuardError(f"--approve {request.approve} does not match the environment {config.name}: "
                          "nothing was changed")
     label, budget = TIERS[request.tier or STEP_BY_NAME[request.step or ""].tier]
-    reporter = make_reporter(request.output_format, echo)
+    reporter = reporter or make_reporter(request.output_format, echo)
+    if isinstance(reporter, JsonReporter) and request.execute and config.protected and request.approve is None:
+        raise GuardError(f"{config.name} is protected: with --format json add --approve {config.name} (machine "
+                         "output asks for no typed confirmation; nothing was changed)")
     if request.execute:
         # A protected environment is approved first (after seeing the plan): the "EXECUTING" header only
         # follows once the run really starts.
         _approve(config, request, run, steps, reporter, confirm)
     reporter.header(run, request, steps, label)
+    for line in store.skipped_lines():  # passed over while choosing the checkpoint
+        reporter.note(f"warning: {line}")
     started = time.monotonic()
     outcomes = _execute(run, request, steps, reporter) if request.execute else _dry_run(run, steps, reporter)
     result = RollbackResult(run.run_id, config.name, checkpoint.id, request.execute, outcomes, len(clients.recorder),
@@ -299,15 +321,27 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
     raise RollbackFailed("\n".join(lines), exit_code=error.exit_code) from None
 
 
-def read_journal(environment: str, *, run_id: str | None = None, project: Project | None = None) -> list[JournalEntry]:
+def read_journal(environment: str, *, run_id: str | None = None, project: Project | None = None,
+                 skipped: list[str] | None = None) -> list[JournalEntry]:
+    """The journal's entries; unreadable lines or run objects are skipped and named in `skipped`."""
     project = project or Project.discover()
-    return journal_for(project, read_facts(project, environment).name).read(run_id)
+    journal = journal_for(project, read_facts(project, environment).name)
+    entries = journal.read(run_id)
+    if skipped is not None:
+        skipped += journal.skipped_lines()
+    return entries
 
 
-def list_checkpoints(environment: str, *, project: Project | None = None) -> tuple[list[Checkpoint], str]:
-    """The environment's checkpoints, and a hint when this checkout keeps some only locally (else "")."""
+def list_checkpoints(environment: str, *, project: Project | None = None,
+                     skipped: list[str] | None = None) -> tuple[list[Checkpoint], str]:
+    """The environment's readable checkpoints, and a hint when this checkout keeps some only locally (else "");
+    unreadable records are skipped and named in `skipped`."""
     project = project or Project.discover()
     name = read_facts(project, environment).name
-    found = checkpoint_store(project, name).list()
+    store = checkpoint_store(project, name)
+    found = store.list()
+    if skipped is not None:
+        skipped += store.skipped_lines()
     config = shared_place(project, name)
-    return found, local_only(project, config, [item.id for item in found]) if config else ""
+    known = [item.id for item in found] + [item for item in store.ids() if store.where(item) in store.skipped]
+    return found, local_only(project, config, known) if config else ""

@@ -55,19 +55,50 @@ class LocalRuns:
         finally:
             path.unlink(missing_ok=True)
 
-    def live(self) -> list[LocalRun]:
-        """The recorded runs whose process is still running here (records of dead runs are removed)."""
+    def live(self, skipped: list[str] | None = None) -> list[LocalRun]:
+        """The recorded runs whose process is still running here (records of dead runs are removed). A record that
+        is not one (unreadable, malformed, a pid that is no process id) is skipped, named in `skipped` with why,
+        and left in place: it is never taken for a live run, and never stops the others being read."""
         runs: list[LocalRun] = []
         for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
             try:
-                run = LocalRun(**json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, TypeError):
+                run = read_run(path.read_bytes())
+            except (OSError, ValueError) as error:
+                if skipped is not None:
+                    skipped.append(f"{path}: {getattr(error, 'strerror', None) or error}")
                 continue
             if _alive(run):
                 runs.append(run)
             elif run.host == socket.gethostname():
                 path.unlink(missing_ok=True)
         return runs
+
+
+# Linux's largest pid_max (2^22); 0 and negative numbers name process groups to os.kill, never one run.
+MAX_PID = 4 * 1024 * 1024
+
+
+def read_run(body: bytes) -> LocalRun:
+    """A run record, every field type-checked (the folder is writable by anyone with the checkout)."""
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise ValueError("not a run record: nested too deeply") from None
+    except ValueError as error:
+        raise ValueError(f"not JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a run record (expected a JSON object)")
+    pid = data.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
+        raise ValueError(f"pid {json.dumps(pid)[:40]} is not a process id (a whole number from 1 to {MAX_PID})")
+    for name in ("host", "command", "started"):
+        if not isinstance(data.get(name), str):
+            raise ValueError(f"{name} must be a string")
+    for name in ("lock_id", "process_start"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise ValueError(f"{name} must be a string or null")
+    return LocalRun(pid=pid, host=data["host"], command=data["command"], started=data["started"],
+                    lock_id=data.get("lock_id"), process_start=data.get("process_start"))
 
 
 def runs_of(project: object, environment: str) -> LocalRuns:

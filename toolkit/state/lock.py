@@ -93,7 +93,7 @@ class LockInfo:
         (terminal escapes) are replaced, so showing it cannot rewrite the operator's screen."""
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than any lock info (`[[[…`)
             data = None
         if not isinstance(data, dict):
             return cls(id="(unreadable)", info=f"not terraform lock info: {str(text)[:80]!r}")
