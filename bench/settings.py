@@ -23,6 +23,8 @@ class Settings:
     offline_repetitions: int = 3
     # B11: size of one generated migration file in MB → repetitions at that size.
     load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 5), (8, 3), (50, 3))
+    # B12: size of one run of letters or hex for the secret scanner in KB → repetitions at that size.
+    scan_sizes_kb: tuple[tuple[int, int], ...] = ((1024, 3), (4096, 2), (8192, 2))
 
     @classmethod
     def quick(cls, work_dir: Path) -> Settings:
@@ -30,7 +32,8 @@ class Settings:
         return cls(work_dir=work_dir, startup_repetitions=2, review_sizes=((50, 1), (200, 1)),
                    markdown_sizes=(200,), migrations=5, migration_repetitions=1, plan_repetitions=1,
                    plan_environments=2, sandbox_database=False, rollback_repetitions=1,
-                   offline_repetitions=1, load_sizes_mb=((0.05, 1), (0.2, 1)))
+                   offline_repetitions=1, load_sizes_mb=((0.05, 1), (0.2, 1)),
+                   scan_sizes_kb=((8, 1), (32, 1)))
 
     def with_work_dir(self, work_dir: Path) -> Settings:
         work_dir.mkdir(parents=True, exist_ok=True)

@@ -47,3 +47,10 @@ class AwsError(ToolkitError):
 
 class MigrationError(ToolkitError):
     """A database migration could not be validated or applied."""
+
+
+class DeploymentError(ToolkitError):
+    """terraform applied, but the deployment did not happen: an ECS service rolled back, failed or is stuck, or a
+    parameter group is pending-reboot. Its own exit code, 4 (1 is any other error, 2 "changes present")."""
+
+    exit_code = 4

@@ -361,16 +361,28 @@ def post_plan_review(target: str, settings: GitHubSettings, *, environment: str 
     The one call `toolkit review ENV --post github` makes: the review's own Markdown (which already fits
     one comment) and its outcome label.
     """
+    from toolkit.plans.binding import binding_of
+    from toolkit.plans.locate import locate_plan, read_metadata
     from toolkit.review.markdown import render_markdown
     from toolkit.review.service import load_review
 
     review = load_review(target, environment)
     summary = review.summary
     outcome = review_outcome(summary.destroy, summary.replace, summary.has_changes or bool(review.changes))
-    # `extra` (the migrations section) shares the one comment: the plan review gets what it leaves.
-    markdown = (render_markdown(review, limit=MAX_BODY_CHARACTERS - len(extra) - 200) if extra
+    plan_json = locate_plan(target, environment).path
+    binding = binding_of(plan_json, read_metadata(plan_json).get("git_commit"))
+    # `extra` (the migrations section) shares the one comment: the plan review gets what it leaves, less
+    # the binding lines.
+    markdown = (render_markdown(review, limit=MAX_BODY_CHARACTERS - len(extra) - 600) if extra
                 else render_markdown(review))
-    return post_review(markdown + extra, review.environment, outcome, settings)
+    return post_review(with_binding(markdown, binding) + extra, review.environment, outcome, settings)
+
+
+def with_binding(markdown: str, binding: Any) -> str:
+    """The review with the reviewed plan's hashes and commit (toolkit.plans.binding) under its first line (the
+    marker): the apply-on-merge workflow reads the hidden line back for `toolkit apply --expect-plan`."""
+    first, newline, rest = markdown.partition("\n")
+    return f"{first}{newline}{binding.hidden_line()}\n{binding.visible_line()}\n{rest}"
 
 
 def _set_outcome_label(client: GitHubClient, repo: str, number: int,

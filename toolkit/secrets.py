@@ -40,10 +40,14 @@ _WORD_BOUNDARY = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # of the authority (passwords typed without percent-encoding may hold '/', '?', '#' or '@').
 # A password typed with spaces (`postgres://app:correct horse@db`, which SQLAlchemy accepts) spans a few words
 # (none holding '@', '/' or ':', so the match never runs into the next URL or path of a sentence).
-_URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s:/@]*):"
+# A scheme starts only where a run of scheme characters starts (`lead` skips its leading digits, `+`, `.`, `-`):
+# trying every letter of a long run of letters or hex as a scheme start made the scan quadratic.
+_URL_WITH_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])(?P<lead>[0-9+.-]*+)"
+                                r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*+://)(?P<user>[^\s:/@]*):"
                                 r"(?P<password>\S*|[^\s@]*(?:[ \t]+[^\s@/:]*){1,3})@(?P<host>[^\s@/?#]+)")
 # The same URL percent-encoded whole (a query parameter, an encoded log line): postgres%3A%2F%2Fapp%3Apass%40db.
-_ENCODED_URL_WITH_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*%3A%2F%2F)"
+_ENCODED_URL_WITH_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])(?P<lead>[0-9+.-]*+)"
+                                        r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*+%3A%2F%2F)"
                                         r"(?P<user>(?:(?!%3A|%40)[^\s:/@&])*)%3A(?P<password>(?:(?!%40)[^\s&])+)%40",
                                         re.IGNORECASE)
 # `password=…` in a libpq DSN, a URL query or a log line; `"DB_PASSWORD": "…"` in JSON (escaped or not). The
@@ -153,7 +157,8 @@ def mask_text(text: str) -> str:
     if "://" in text:
         text = _URL_WITH_PASSWORD.sub(_masked_url, text)
     if "%3a%2f%2f" in text.lower():
-        text = _ENCODED_URL_WITH_PASSWORD.sub(lambda match: f"{match['scheme']}{match['user']}%3A{MASK}%40", text)
+        text = _ENCODED_URL_WITH_PASSWORD.sub(
+            lambda match: f"{match['lead']}{match['scheme']}{match['user']}%3A{MASK}%40", text)
     if "-----BEGIN " in text:
         text = _PEM_BLOCK.sub(MASK, text)
     text = _KNOWN_TOKEN.sub(MASK, text)
@@ -165,7 +170,7 @@ def mask_text(text: str) -> str:
 def _masked_url(match: re.Match[str]) -> str:
     # A password already masked (`toolkit db` prints DSNs as user:***@host) stays as it is.
     password = match["password"] if match["password"] in ("***", MASK) else MASK
-    return f"{match['scheme']}{match['user']}:{password}@{match['host']}"
+    return f"{match['lead']}{match['scheme']}{match['user']}:{password}@{match['host']}"
 
 
 def mask_value(value: Any) -> Any:

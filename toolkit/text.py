@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import re
 
+# Terminal escapes, bidirectional overrides (U+202E turns `lla.txt` into `txt.all` on screen), lone surrogates
+# (unencodable: they crash every writer) and other characters that are not printable, newline and tab aside.
+_HIDDEN = re.compile(r"[^\n\t\x20-\x7e\xa0-\u02ff]")
+
 
 def plain(text: object) -> str:
     """`text` with control characters (terminal escapes, newlines) shown escaped, so printing it cannot rewrite
     the operator's screen or forge extra lines."""
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
+
+
+def printable_lines(text: str) -> str:
+    """`text` with every character `plain` escapes escaped, except newlines and tabs (for whole documents)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _HIDDEN.sub(lambda match: match[0] if match[0].isprintable() else repr(match[0])[1:-1], text)
 
 
 def md_code(value: object) -> str:

@@ -116,3 +116,24 @@ def test_db_lock_timeout_takes_a_duration(monkeypatch: pytest.MonkeyPatch) -> No
     for value in ("2m", "0.5"):
         CliRunner().invoke(app, ["db", "migrate", "dev", "--lock-timeout", value])
     assert seen == [120.0, 0.5]
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    (["plan", "sandbox", "--lock-timeout", "99999999999h"], "Error: --lock-timeout '99999999999h': at most 24h\n"),
+    (["apply", "sandbox", "--lock-timeout", "25h"], "Error: --lock-timeout '25h': at most 24h\n"),
+    (["db", "migrate", "dev", "--lock-timeout", "86401"], "Error: --lock-timeout '86401': at most 24h\n"),
+    (["rollback", "sandbox", "--poll-interval", "0"],
+     "Error: --poll-interval '0': must be more than 0 (such as 1s or 500ms)\n"),
+    (["rollback", "sandbox", "--poll-interval", "0.0001"],
+     "Error: --poll-interval '0.0001': must be more than 0 (such as 1s or 500ms)\n"),
+    (["rollback", "sandbox", "--wait-timeout", "1000h"], "Error: --wait-timeout '1000h': at most 24h\n"),
+])
+def test_durations_out_of_range_are_refused_before_anything_runs(arguments: list[str], expected: str) -> None:
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == expected
+
+
+def test_the_largest_durations_allowed() -> None:
+    assert parse_duration("24h") == Duration(86400.0)
+    assert parse_duration("1ms", option="--poll-interval", positive=True) == Duration(0.001)

@@ -54,6 +54,8 @@ def test_a_wrong_environment_name_fails_the_step(tmp_path: Path, workflow: str, 
         "GITHUB_TOKEN": "not-a-token", "GITHUB_REPOSITORY": "owner/repo", "GITHUB_EVENT_PATH": str(event),
         "GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_OUTPUT": str(tmp_path / "output"),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        # What the apply job's "Find the reviewed plan's sha256" step hands to `toolkit apply --expect-plan`.
+        "REVIEWED_PLAN_SHA256": "0" * 64,
     }
     completed = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=project,
                                env=environment, capture_output=True, text=True, timeout=120)

@@ -300,7 +300,12 @@ def cli() -> CliRunner:
     return CliRunner()
 
 
-def invoke(cli: CliRunner, *args: str, input: str | None = None) -> Any:
+def invoke(cli: CliRunner, *args: str, input: str | None = None, terminal: bool | None = None) -> Any:
+    """Run the CLI; `input` is typed by a person at a terminal (unless `terminal=False`: piped input)."""
+    from unittest import mock
+
     from toolkit.cli import app
 
-    return cli.invoke(app, list(args), input=input)
+    at_terminal = input is not None if terminal is None else terminal
+    with mock.patch("toolkit.cli.options.stdin_is_terminal", return_value=at_terminal):
+        return cli.invoke(app, list(args), input=input)

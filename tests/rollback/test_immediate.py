@@ -208,3 +208,12 @@ def test_protected_environment_asks_before_the_executing_header(world: World, pr
     header = right.output.index("EXECUTING run ")
     assert prompt < header, right.output
     assert right.output[header:].count("Type the environment name") == 0
+
+
+def test_piped_input_is_no_confirmation(world: World, prod_checkpoint: str, cli, proxy) -> None:
+    """Like apply: the typed name needs a person at a terminal; `echo prod | toolkit rollback prod --yes` changes
+    nothing and says to add --approve."""
+    piped = invoke(cli, "rollback", "prod", "--step", "autoscaling", "--yes", input="prod\n", terminal=False)
+    assert piped.exit_code == 1, piped.output
+    assert piped.output == "Error: prod is protected: add --approve prod (nothing was changed)\n"
+    assert proxy.mutating_calls() == []

@@ -34,6 +34,8 @@ REGION = "sa-east-1"
 STARTUP_SECONDS = 60.0  # a safety net only: start-up waits on conditions (the bound port, the first answer)
 RUNNING_ON = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
 _LOG_NUMBERS = itertools.count()
+# At least every test environment's desired count: its deployments are COMPLETED at once.
+SESSION_RUNNING_TASKS = "10"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -121,7 +123,9 @@ def stop_moto_server(server: MotoServer) -> None:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     with tempfile.TemporaryDirectory(prefix="moto-") as log_dir:
-        server = start_moto_server(Path(log_dir))
+        # ECS services report this many running tasks (moto's switch; 0 by default), so `toolkit apply`'s wait
+        # for a steady deployment (toolkit/deployments.py) sees the services the tests' applies create settle.
+        server = start_moto_server(Path(log_dir), {"MOTO_ECS_SERVICE_RUNNING": SESSION_RUNNING_TASKS})
         try:
             yield server
         finally:

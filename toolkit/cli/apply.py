@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
+from typing import Annotated
 
 import typer
 
+from toolkit.cli import options
 from toolkit.cli.options import (
     Approve,
     Environment,
@@ -15,9 +16,11 @@ from toolkit.cli.options import (
     Quiet,
     TextOrJson,
     TextOrJsonFormat,
+    duration_option,
     lock_timeout_or_default,
     wants_json,
 )
+from toolkit.duration import Duration
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +35,15 @@ def apply_command(
         [], "--allow-destroy", metavar="ADDRESS",
         help="Allow destroying or replacing this stateful resource (repeat for each).", show_default=False),
     lock_timeout: LockTimeout = None,
+    expect_plan: str = typer.Option(
+        None, "--expect-plan", metavar="SHA256", show_default=False,
+        help="Refuse unless the saved binary plan's sha256 is this one (the review comment's `binary plan sha256`; "
+             "the apply-on-merge workflow passes it)."),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="Do not wait for the ECS services and parameter groups the plan changed (by default "
+        "a rolled-back, failed or stuck deployment or a pending-reboot parameter group fails the apply, exit 4)."),
+    wait_timeout: Annotated[Duration | None, duration_option(
+        "--wait-timeout", "How long to wait for the deployments after terraform applied: 10m (default), 30m.")] = None,
     quiet: Quiet = False,
     output_format: TextOrJsonFormat = TextOrJson.text,
     json_alias: JsonAlias = False,
@@ -40,14 +52,21 @@ def apply_command(
 
     Protected environments need --approve ENV or the name typed at the prompt; destroying or replacing a
     stateful resource (database, bucket, key, ...) needs --allow-destroy ADDRESS. A checkpoint for
-    `toolkit rollback` is saved before anything changes.
+    `toolkit rollback` is saved before anything changes. After terraform succeeds it waits (--wait-timeout, with
+    progress lines) for each ECS service the plan changed to be steady on its new task definition and for changed
+    parameter groups; a rollback, a failed or stuck deployment or a pending-reboot exits 4 with the step to take.
 
     Example: toolkit apply prod --approve prod
     """
     from toolkit.engine import SilentProgress, StreamProgress, apply_environment
+    from toolkit.plans.binding import normalize_sha256
     from toolkit.project import Project
 
     timeout = lock_timeout_or_default(lock_timeout)
+    expected = normalize_sha256(expect_plan) if expect_plan is not None else None
+    from toolkit.deployments import DEFAULT_TIMEOUT_S, WaitSettings
+
+    wait = None if no_wait else WaitSettings(timeout_s=wait_timeout.seconds if wait_timeout else DEFAULT_TIMEOUT_S)
     as_json = wants_json(output_format, json_alias)
     project = Project.discover()
     progress = SilentProgress() if quiet or as_json else StreamProgress()
@@ -55,8 +74,8 @@ def apply_command(
 
     warn_about_interrupted_apply(project, environment, offline=False)
     outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
-                                lock_timeout=timeout, prompt=_prompt if sys.stdin.isatty() else None,
-                                progress=progress)
+                                lock_timeout=timeout, prompt=_prompt if options.stdin_is_terminal() else None,
+                                progress=progress, expect_plan=expected, wait=wait)
     if as_json:
         typer.echo(json.dumps(outcome.as_dict(), indent=2))
     elif not outcome.applied:

@@ -12,6 +12,7 @@ seconds), one spelling for machine output (`--format json`; the older `--json` i
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -42,9 +43,11 @@ MigrationLockTimeout = Annotated[Duration | None, typer.Option(
 
 
 
-def duration_option(name: str, help: str) -> Any:
-    """Another option holding a duration (rollback's waits), parsed by the same parser as --lock-timeout."""
-    return typer.Option(name, metavar="DURATION", parser=lambda value: parse_duration(value, option=name),
+def duration_option(name: str, help: str, *, positive: bool = False) -> Any:
+    """Another option holding a duration (rollback's waits), parsed by the same parser as --lock-timeout;
+    `positive` refuses 0 (a poll interval of 0 would poll without a pause)."""
+    return typer.Option(name, metavar="DURATION",
+                        parser=lambda value: parse_duration(value, option=name, positive=positive),
                         show_default=False, help=help)
 
 
@@ -85,3 +88,9 @@ def wants_json(output_format: StrEnum | None, json_alias: bool = False) -> bool:
 def lock_timeout_or_default(value: Duration | None) -> str:
     """The terraform -lock-timeout for an engine command: 0s (fail at once) unless given."""
     return (value or Duration(0)).terraform
+
+
+def stdin_is_terminal() -> bool:
+    """Protected confirmations (apply's and rollback's typed name, unlock's yes/no) are answered by a person at a
+    terminal, never read from a pipe or a file: without one they need their explicit flag (--approve, --yes)."""
+    return sys.stdin.isatty()

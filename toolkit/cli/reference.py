@@ -28,7 +28,8 @@ commands' own help by `.venv/bin/python -m toolkit.cli.reference`; do not edit b
 
 Conventions: `ENV` is an environment (a file `envs/ENV.yaml`); durations are `30s`, `5m`, `1h` (a bare
 number is seconds); machine output is `--format json`; exit codes are 0 ok, 2 only "changes present" /
-"drift found" (plan, drift), 1 every error (usage errors included).
+"drift found" (plan, drift), 1 every error (usage errors included), 4 `apply`: terraform applied but the deployment
+did not happen (an ECS service rolled back, failed or stuck; a parameter group left pending-reboot).
 """
 
 

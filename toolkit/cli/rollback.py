@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from toolkit.cli import options
 from toolkit.cli.options import (
     Approve,
     EndpointUrl,
@@ -60,7 +61,7 @@ def rollback(
         "ECS 10m, RDS 1h).")] = None,
     poll_interval: Annotated[Duration | None, duration_option(
         "--poll-interval", "Time between status polls: 5s (a bare number is seconds; default per step: ECS 5s, "
-        "RDS 15s).")] = None,
+        "RDS 15s).", positive=True)] = None,
     allow_destroy: list[str] = typer.Option(
         [], "--allow-destroy", metavar="ADDRESS", show_default=False,
         help="full: allow the apply to destroy or replace this stateful resource (repeat for each)."),
@@ -110,7 +111,9 @@ def rollback(
                                 wait_timeout_s=wait_timeout.seconds if wait_timeout else None,
                                 poll_interval_s=poll_interval.seconds if poll_interval else None,
                                 allow_destroy=tuple(allow_destroy), also_undo=list(also_undo)))
-    run_rollback(request, echo=typer.echo, confirm=lambda question: _confirm(question, environment))
+    # Like apply: the typed name comes from a person at a terminal, never from piped input.
+    confirm = (lambda question: _confirm(question, environment)) if options.stdin_is_terminal() else None
+    run_rollback(request, echo=typer.echo, confirm=confirm)
 
 
 def _confirm(question: str, environment: str) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
+from toolkit.cli import options
 from toolkit.cli.options import Environment, Yes
 
 
@@ -32,7 +31,7 @@ def unlock_command(
     from toolkit.project import Project
 
     outcome = unlock_environment(Project.discover(), environment, lock_id, yes=yes, force=force,
-                                 confirm=_confirm if sys.stdin.isatty() else None,
+                                 confirm=_confirm if options.stdin_is_terminal() else None,
                                  warn=lambda message: typer.echo(f"Warning: {message}", err=True))
     typer.echo(outcome.message())
 

@@ -12,6 +12,12 @@ from toolkit.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
 
+# Far beyond any environment file (a few levels, a few hundred values), far below what hurts: nesting deeper
+# than this overflows PyYAML's recursive composer, and anchors re-used inside anchors (an "alias bomb", nine
+# levels of nine aliases) expand to billions of values from a few lines.
+MAX_NESTING = 64
+MAX_EXPANDED_VALUES = 100_000
+
 
 @dataclass(frozen=True)
 class Location:
@@ -34,6 +40,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults`: construct_mapping merges it
+            continue
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain name or number, not a {kind} (`? [a, b]` or `? {{a: b}}`)",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -59,6 +72,41 @@ def _record_locations(node: yaml.Node, path: KeyPath, file: Path, out: dict[KeyP
             _record_locations(item, (*path, index), file, out)
 
 
+def _check_nesting(text: str, name: str) -> None:
+    """Refuse nesting deeper than MAX_NESTING before the recursive composer sees it (events come one by one)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_UniqueKeyLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ConfigError(f"{name}:{event.start_mark.line + 1}: nested more than {MAX_NESTING} levels deep; "
+                                  "an environment file needs a few") from None
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_expanded_size(root: yaml.Node, name: str) -> None:
+    """Refuse a document whose aliases expand to more than MAX_EXPANDED_VALUES values (counted once per node)."""
+    sizes: dict[int, int] = {}
+    # Post-order without recursion; an alias is the same node object as its anchor, so each is counted once.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = ([part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        sizes[id(node)] = 1 + sum(sizes.get(id(child), 0) for child in children)
+        if sizes[id(node)] > MAX_EXPANDED_VALUES:
+            raise ConfigError(f"{name}:{node.start_mark.line + 1}: anchors and aliases here expand to more than "
+                              f"{MAX_EXPANDED_VALUES:,} values (an alias bomb?); write the values out or use fewer "
+                              "nested aliases") from None
+
+
 def load_sourced(file: Path, shown_as: str | None = None) -> SourcedDocument:
     """Parse one YAML file that must hold a mapping; errors name the file (as `shown_as`) and line."""
     name = shown_as or str(file)
@@ -69,7 +117,10 @@ def load_sourced(file: Path, shown_as: str | None = None) -> SourcedDocument:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{name}: cannot read: {error}") from None
     try:
+        _check_nesting(text, name)
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        if node is not None:
+            _check_expanded_size(node, name)
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from toolkit.clock import iso, utc_now
 from toolkit.config import load_environment
+from toolkit.deployments import WaitSettings
 from toolkit.duration import parse_duration
 from toolkit.engine.guards import (
     Prompt,
     check_approval,
     check_auto_allowed,
+    check_expected_plan,
     check_not_offline,
     check_plan_matches,
     check_reviewed_plan,
@@ -27,7 +29,7 @@ from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.session import open_session
 from toolkit.engine.source import CommitSource
 from toolkit.engine.workspace import plans_dir
-from toolkit.errors import ToolkitError
+from toolkit.errors import AwsError, DeploymentError, ToolkitError, UsageError
 from toolkit.files import describe_os_error
 from toolkit.plans.saved import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
 from toolkit.processes import current_actor, process_started
@@ -48,6 +50,7 @@ class ApplyOutcome:
     checkpoint_file: str | None = None   # where the checkpoint record is (a path or an s3:// URL)
     duration_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    deployment: str | None = None     # toolkit.deployments: "settled", "not checked (--no-wait)" or None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class ApplyOutcome:
             "destroy": self.summary.destroy, "approval": self.approval, "checkpoint_id": self.checkpoint_id,
             "checkpoint_file": self.checkpoint_file,
             "duration_seconds": round(self.duration_seconds, 1), "warnings": self.warnings,
+            "deployment": self.deployment,
         }
 
 
@@ -73,13 +77,20 @@ def check_aws_rules(environment: str, plan_json: dict[str, Any], project_root: A
 def apply_environment(project: Project, environment: str, *, auto: bool = False, approve: str | None = None,
                       allow_destroy: list[str] | None = None, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
                       prompt: Prompt | None = None, progress: Progress | None = None,
-                      source: CommitSource | None = None) -> ApplyOutcome:
+                      source: CommitSource | None = None, expect_plan: str | None = None,
+                      wait: WaitSettings | None = WaitSettings()) -> ApplyOutcome:
     """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes.
 
     With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
+    `expect_plan`: the reviewed binary plan's sha256 (toolkit.plans.binding); any other plan is refused.
+    `wait`: after terraform succeeds, wait for the ECS services and parameter groups the plan changed
+    (toolkit.deployments); a rollback, a failed or stuck deployment or a pending-reboot raises DeploymentError
+    (exit 4) and is recorded in the checkpoint. None (`--no-wait`): not checked.
     """
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
+    if auto and expect_plan is not None:
+        raise UsageError("--expect-plan applies the reviewed saved plan: leave out --auto (it makes a new plan)")
     if auto:
         check_auto_allowed(config)
     else:
@@ -98,6 +109,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
                        source_sha256=source_sha256(workspace.render.root_dir),
                        git_commit=source.commit if source else git_commit(project.root),
                        git_tree=None if source else git_tree(project.root))
+    check_expected_plan(environment, metadata.plan_id, saved.plan_file, expect_plan)
     state = terraform.state_pull()
     check_state_unchanged(environment, metadata, state)
     if not metadata.has_changes:
@@ -158,8 +170,64 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
             # The apply's own result stands (terraform succeeded or failed as it says): only its record is behind.
             warnings.append(unrecorded)
             progress.step(environment, f"warning: {unrecorded}")
+    record.deployment, details = _check_deployments(environment, config, terraform, applied_plan, wait, progress,
+                                                    checkpoint.id)
+    if record.deployment is not None:
+        unrecorded = _record_outcome(store, checkpoint.id, record)
+        if unrecorded:
+            warnings.append(unrecorded)
+            progress.step(environment, f"warning: {unrecorded}")
+    if record.deployment and record.deployment.startswith("failed"):
+        raise DeploymentError(f"{environment}: terraform applied {metadata.plan_id}, but the deployment did not "
+                              f"happen (checkpoint {checkpoint.id}):\n{details}")
     return ApplyOutcome(environment, True, metadata.plan_id, summary, approval, checkpoint.id,
-                        store.where(checkpoint.id), record.duration_s or 0.0, warnings)
+                        store.where(checkpoint.id), record.duration_s or 0.0, warnings, record.deployment)
+
+
+def _check_deployments(environment: str, config: Any, terraform: Any, applied_plan: dict[str, Any],
+                       wait: WaitSettings | None, progress: Progress, checkpoint_id: str) -> tuple[str | None, str]:
+    """The deployment's verdict for the checkpoint (None: the plan changed nothing to wait for) and, when it
+    failed, one line per problem with the step to take."""
+    from toolkit.aws import ClientFactory, resolve_endpoint
+    from toolkit.deployments import changed_targets, changes_watched_resources, wait_for_deployments
+
+    if not changes_watched_resources(applied_plan):
+        return None, ""  # nothing the wait looks at changed: no second state read
+    try:
+        state = terraform.state_pull()
+    except ToolkitError:
+        state = None
+    targets = changed_targets(applied_plan, state)
+    if not targets:
+        return None, ""
+    if wait is None:
+        progress.step(environment, "not waiting for the ECS services and parameter groups it changed (--no-wait)")
+        return "not checked (--no-wait)", ""
+    endpoint = resolve_endpoint(None)
+    settings = replace(wait, emulator=endpoint is not None)
+    clients = ClientFactory(region=config.settings.aws_region, endpoint_url=endpoint)
+
+    def rollback_hint(kind: str) -> str:
+        if kind == "rolled-back":
+            return (f"ECS already put the old task definition back; the state names the new one. Fix the image or "
+                    f"configuration and apply again, or put the state back: toolkit rollback {environment} --step "
+                    f"terraform-state --to {checkpoint_id}")
+        return f"put the previous task definition back: toolkit rollback {environment} --step ecs-task-definition " \
+               f"--to {checkpoint_id} --yes"
+
+    try:
+        problems = wait_for_deployments(targets, clients, settings,
+                                        report=lambda text: progress.step(environment, text),
+                                        rollback_hint=rollback_hint)
+    except AwsError as error:
+        # Not knowing is not success: said as a failed check, with the way to look by hand.
+        return (f"failed: not checked ({mask_text(str(error).splitlines()[0])})",
+                f"  - the deployment could not be checked: {mask_text(str(error))}\n    next: look at the ECS "
+                f"services and parameter groups it changed in the console, then `toolkit checkpoints {environment}`")
+    if not problems:
+        return "settled", ""
+    details = "\n".join(f"  - {problem.message}\n    next: {problem.step}" for problem in problems)
+    return "failed: " + "; ".join(f"{problem.what} {problem.kind}" for problem in problems), details
 
 
 SUMMARY_CHARACTERS = 500  # of an error kept in the checkpoint (it fits the room its "started" record keeps)

@@ -204,3 +204,15 @@ def check_approval(config: EnvironmentConfig, approve: str | None, prompt: Promp
 
 def _short(commit: str | None) -> str:
     return commit[:12] if commit else "(none)"
+
+
+def check_expected_plan(environment: str, plan_id: str, plan_file: Path, expected_sha256: str | None) -> None:
+    """`--expect-plan SHA`: the binary plan about to be applied is the one the pull request review showed."""
+    if expected_sha256 is None:
+        return
+    actual = sha256_file(plan_file)
+    if actual != expected_sha256:
+        raise GuardError(
+            f"refusing to apply the saved plan {plan_id} of {environment}: its sha256 is {actual}, but the reviewed "
+            f"plan's is {expected_sha256} (--expect-plan). The plan files were replaced after the review: nothing "
+            f"was applied. Plan and review again (`toolkit plan {environment}`)")

@@ -26,7 +26,7 @@ from toolkit.review.analysis import (
     has_diff,
     reasons_of,
 )
-from toolkit.text import md_code
+from toolkit.text import md_code, printable_lines
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room kept for the closing notice and for the hosting tool's own additions.
@@ -63,7 +63,13 @@ _COUNT_WORDS = {
 
 def _size(text: str) -> int:
     """Characters GitHub counts, measured as UTF-8 bytes: never fewer, so the budget is safe."""
-    return len(text.encode("utf-8"))
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _shown(value: Any) -> Any:
+    # Every value a template prints: a terminal escape, a right-to-left override or a lone surrogate in an
+    # address, a key or a value is shown escaped, never passed to the comment raw.
+    return printable_lines(value) if isinstance(value, str) else value
 
 
 def marker(environment: str) -> str:
@@ -91,6 +97,7 @@ def _templates() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_shown,
     )
     environment.filters["code"] = md_code
     environment.filters["cell"] = _cell
@@ -225,7 +232,7 @@ def render_markdown(review: Review, *, limit: int = GITHUB_COMMENT_LIMIT) -> str
     parts.append(outputs)
     if hidden_changes or hidden_diffs or hidden_drift:
         parts.append(templates.notice(environment, hidden_changes + hidden_drift, hidden_diffs))
-    return "".join(parts)
+    return printable_lines("".join(parts))
 
 
 # The AWS rules' section takes at most this share of the comment (it groups and then drops addresses to fit).

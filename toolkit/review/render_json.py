@@ -12,6 +12,7 @@ text and so never collide with a real value.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TextIO
 
 from toolkit.plans.actions import action_of
@@ -20,7 +21,15 @@ from toolkit.review.analysis import Review, format_path, group_of, has_diff, rea
 
 SCHEMA_VERSION = 1
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_plain_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Lone surrogates (`"\ud800"` in a plan value) cannot be written as UTF-8, and bidirectional overrides reorder
+# what a terminal shows: both go out as JSON escapes (the same string to any JSON reader).
+_ESCAPED_IN_JSON = re.compile("[\ud800-\udfff\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _encode(value: Any) -> str:
+    text = _plain_encode(value)
+    return _ESCAPED_IN_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", text) if not text.isascii() else text
 
 
 def _cost(review: Review) -> dict[str, Any] | None:

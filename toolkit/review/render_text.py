@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TextIO
 
 from toolkit.review.analysis import ACTION_TITLES, Review, group_of, has_diff, reasons_of
+from toolkit.text import plain
 
 _COLORS = {
     "red": "\033[31m",
@@ -42,7 +44,7 @@ class _Painter:
 def write_text(review: Review, out: TextIO, *, color: bool) -> None:
     """Write the full review (every change, every diff) to `out`."""
     for line in _lines(review, _Painter(color)):
-        out.write(line)
+        out.write(_visible(line, color))
         out.write("\n")
 
 
@@ -55,6 +57,18 @@ def _aws_rules(review: Review, paint: _Painter) -> Iterator[str]:
     yield ""
     for line in text_lines(review.aws_rules, addresses_per_group=1_000_000):
         yield paint(line, "red", "bold") if not line.startswith(" ") and "warnings" not in line else line
+
+
+# Our own color codes; any other escape (from an address, a for_each key, a value) is shown escaped.
+_OWN_CODES = re.compile("(" + "|".join(re.escape(code) for code in (*_COLORS.values(), _RESET)) + ")")
+
+
+def _visible(line: str, color: bool) -> str:
+    if line.isascii() and line.isprintable():
+        return line
+    if not color:
+        return plain(line)
+    return "".join(part if index % 2 else plain(part) for index, part in enumerate(_OWN_CODES.split(line)))
 
 
 def _lines(review: Review, paint: _Painter) -> Iterator[str]:
