@@ -32,7 +32,7 @@ DEFAULT_OUTPUT = REPOSITORY / "docs" / "BENCHMARKS.md"
 GROUPS: dict[str, tuple[str, ...]] = {
     "startup": ("B3",),
     "migrate": ("B6",),
-    "lint": ("B12",),
+    "lint": ("B13",),
     "load": ("B11",),
     "scan": ("B12",),
     "review": ("B1", "B2"),
@@ -50,7 +50,7 @@ ROW_TITLES = {
     "B4": ("`toolkit plan sandbox` (warm, no changes)", "terraform init + plan -out + show -json", "≤ 1.15×"),
     "B5": ("`toolkit plan --all` (3 environments)", "slowest single-environment plan", "≤ 1.3×"),
     "B6": ("`toolkit db migrate` (500 migrations)", "psql shell loop", "≤ 0.5×"),
-    "B12": ("`toolkit db lint` (500 migrations)", "squawk alone on the same files", "≤ 1.3×"),
+    "B13": ("`toolkit db lint` (500 migrations)", "squawk alone on the same files", "≤ 1.3×"),
     "B7": ("`toolkit rollback sandbox --tier immediate --yes`", "minimal boto3 script", "≤ 1.3×"),
     "B8": ("`toolkit check --validate`", "terraform init + validate per target (same stub)", "≤ 1.15×"),
     "B9": ("`toolkit plan prod --offline`", "terraform init + plan + show -json (same stub)", "≤ 1.15×"),

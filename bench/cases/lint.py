@@ -43,7 +43,7 @@ def run(settings: Settings) -> list[Row]:
         samples = interleaved({"toolkit": toolkit_run, "squawk": squawk_run}, repetitions)
     except RuntimeError as error:
         raise NotMeasured(str(error)) from None
-    return [Row(id="B12", what=f"`toolkit db lint` of {settings.migrations} generated migrations",
+    return [Row(id="B13", what=f"`toolkit db lint` of {settings.migrations} generated migrations",
                 baseline="`squawk --assume-in-transaction` on the same files", goal="≤ 1.3×",
                 toolkit=samples["toolkit"], reference=samples["squawk"], ratio_limit=1.3, repetitions=repetitions,
                 notes=["toolkit = squawk (in the background) + its own rules + waivers + Python start-up",

@@ -178,9 +178,9 @@ def test_quick_run_measures_the_stub_rows(tmp_path: Path) -> None:
 
 def test_quick_run_measures_the_migration_lint(tmp_path: Path) -> None:
     output = tmp_path / "BENCHMARKS.md"
-    assert bench_run.main(["--quick", "--only", "B12", "--output", str(output)]) == 0
+    assert bench_run.main(["--quick", "--only", "B13", "--output", str(output)]) == 0
     report = output.read_text(encoding="utf-8")
     rows = table_rows(report)
-    assert sorted(rows) == ["B12"], report
-    assert_measured(rows, "B12", report)
-    assert rows["B12"][0][1] == "`toolkit db lint` of 5 generated migrations", report
+    assert sorted(rows) == ["B13"], report
+    assert_measured(rows, "B13", report)
+    assert rows["B13"][0][1] == "`toolkit db lint` of 5 generated migrations", report
