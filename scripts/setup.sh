@@ -105,7 +105,7 @@ fi
 #    cache outside the clone (toolkit/go_builds.py; versions in toolkit/data/go_builds.json), checked by sha256,
 #    then linked into the provider mirror beside 3.39. TOOLKIT_SKIP_GO_BUILDS=1 skips it (the stub path stays).
 if [ "${TOOLKIT_SKIP_GO_BUILDS:-0}" != 1 ]; then
-  .venv/bin/python scripts/go_build.py aws random tofu --mirror "$CACHE/providers"
+  .venv/bin/python scripts/go_build.py random aws tofu --mirror "$CACHE/providers"
 else
   log "go builds: skipped (TOOLKIT_SKIP_GO_BUILDS=1)"
 fi
