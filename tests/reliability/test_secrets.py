@@ -174,7 +174,7 @@ def test_no_canary_in_any_artifact(project: EmulatorProject, moto_server: MotoSe
     s3 = moto_server.client("s3")
     bucket = project.read_environment(ENV)["backend"]["bucket"]
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []) if "/toolkit/" in item["Key"]]
-    assert any("/toolkit/records/checkpoints/" in key for key in keys), keys
+    assert any("/toolkit/checkpoints/" in key for key in keys), keys
     for key in keys:
         leaked[f"s3://{bucket}/{key}"] = leaks(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
     assert {path: found for path, found in leaked.items() if found} == {}
