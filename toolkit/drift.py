@@ -28,6 +28,7 @@ from toolkit.files import write_atomically
 from toolkit.github import drift_marker
 from toolkit.project import Project
 from toolkit.secrets import mask_text
+from toolkit.text import md_cell
 
 if TYPE_CHECKING:
     from toolkit.engine.progress import Progress
@@ -311,8 +312,7 @@ def summary_line(report: DriftReport) -> str:
 
 
 def _cell(value: str) -> str:
-    text = html.escape(value, quote=False).replace("|", "&#124;").replace("\n", " ")
-    return f"<code>{text}</code>"
+    return f"<code>{md_cell(value)}</code>"
 
 
 def _resource_heading(resource: DriftedResource) -> str:

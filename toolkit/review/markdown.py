@@ -26,7 +26,7 @@ from toolkit.review.analysis import (
     has_diff,
     reasons_of,
 )
-from toolkit.text import md_code
+from toolkit.text import md_cell, md_code
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room kept for the closing notice and for the hosting tool's own additions.
@@ -72,8 +72,7 @@ def marker(environment: str) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = html.escape(str(value), quote=False).replace("|", "&#124;").replace("\n", " ")
-    return f"<code>{text}</code>"
+    return f"<code>{md_cell(value)}</code>"
 
 
 def _module_name(module: str) -> str:

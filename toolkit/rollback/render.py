@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from toolkit.rollback.base import RunContext, Step, StepOutcome, StepPlan
 from toolkit.rollback.request import RollbackRequest, RollbackResult
-from toolkit.text import plain
+from toolkit.text import md_cell, plain
 
 Echo = Callable[[str], None]
 RESULT_WORDS = {"done": "done", "nothing-to-do": "nothing to do", "manual": "MANUAL: run by hand",
@@ -110,10 +109,6 @@ class TextReporter(Reporter):
                           "(commands above)")
 
 
-def cell(value: Any) -> str:
-    return str(value).replace("|", "\\|")
-
-
 class MarkdownReporter(Reporter):
     def header(self, run: RunContext, request: RollbackRequest, steps: Sequence[Step], label: str) -> None:
         self.echo(f"## Rollback `{run.environment}`: {what(request)} (target {label})")
@@ -137,8 +132,8 @@ class MarkdownReporter(Reporter):
             self.echo("| API action | Resource | Current | Target |")
             self.echo("|---|---|---|---|")
             for change in plan.changes:
-                self.echo(f"| `{change.action}` | `{cell(change.resource)}` | {cell(change.current)} | "
-                          f"{cell(change.target)} |")
+                self.echo(f"| `{change.action}` | <code>{md_cell(change.resource)}</code> | "
+                          f"{md_cell(change.current)} | {md_cell(change.target)} |")
             self.echo("")
         if plan.manual:
             self.echo("Run by hand:")
