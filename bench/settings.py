@@ -23,6 +23,11 @@ class Settings:
     offline_repetitions: int = 3
     # B11: size of one generated migration file in MB → repetitions at that size.
     load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 5), (8, 3), (50, 3))
+    # `--only`: the row ids asked for (empty: all); a case measuring several rows skips the others.
+    only: frozenset[str] = frozenset()
+
+    def wants(self, row_id: str) -> bool:
+        return not self.only or row_id in self.only
 
     @classmethod
     def quick(cls, work_dir: Path) -> Settings:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.review.markdown import render_markdown
+from toolkit.review.service import load_review
 
 DEFAULT_API_URL = "https://api.github.com"
 # GitHub rejects (or silently cuts) comment and issue bodies longer than this.
@@ -360,9 +362,6 @@ def post_plan_review(target: str, settings: GitHubSettings, *, environment: str 
     The one call `toolkit review ENV --post github` makes: the review's own Markdown (which already fits
     one comment) and its outcome label.
     """
-    from toolkit.review.markdown import render_markdown
-    from toolkit.review.service import load_review
-
     review = load_review(target, environment)
     summary = review.summary
     outcome = review_outcome(summary.destroy, summary.replace, summary.has_changes or bool(review.changes))
