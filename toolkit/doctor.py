@@ -18,6 +18,7 @@ from toolkit.binaries import (
     find_postgres_bin,
     find_terraform,
 )
+from toolkit.go_builds import go_builds
 from toolkit.project import Project
 
 SETUP_HINT = "run `make setup`"
@@ -73,6 +74,26 @@ def _provider_mirror(project: Project) -> Finding:
         return Finding("provider mirror", False, f"{project.display(mirror)} is empty",
                        f"{SETUP_HINT} (AWS provider 3.39.0 for the offline sandbox)", required=False)
     return Finding("provider mirror", True, f"{', '.join(found)} in {project.display(mirror)}", required=False)
+
+
+def _go_builds() -> list[Finding]:
+    """The providers and OpenTofu built from the Go module proxy: which binary, from which module version."""
+    findings = []
+    for build in go_builds():
+        label = f"{build.provider} provider" if build.provider else "OpenTofu"
+        record = build.record()
+        if record is None:
+            detail = (f"not built ({build.path} missing or its checksum does not match)" if build.folder.exists()
+                      else "not built")
+            findings.append(Finding(label, False, detail, f"{SETUP_HINT} (builds {build.module}@{build.version})",
+                                    required=False))
+            continue
+        use = ("emulator environments and check --validate; real environments only with "
+               "TOOLKIT_PROVIDER_MIRROR=on" if build.provider else "TOOLKIT_TERRAFORM=" + str(build.path))
+        findings.append(Finding(label, True, f"{build.release} built from {build.module}@{build.version} "
+                                f"({record.get('go')}, {record.get('build_seconds')}s): {build.path}; used by {use}",
+                                required=False))
+    return findings
 
 
 def _checkov(project: Project) -> Finding:
@@ -141,6 +162,7 @@ def diagnose(project: Project) -> list[Finding]:
         Finding("python", sys.version_info >= (3, 11), sys.version.split()[0], "Python 3.11 or newer"),
         _terraform(project),
         _provider_mirror(project),
+        *_go_builds(),
         _checkov(project),
         _schema(project),
         _emulator(),

@@ -48,6 +48,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(ENGINE))
     monkeypatch.setenv("TOOLKIT_STUB_SCHEMA_DIR", str(FIXTURE_SCHEMAS))
+    # These tests pin the stub's behaviour (fixture schemas); tests/checks/test_validate_real.py the real one's.
+    monkeypatch.setenv("TOOLKIT_VALIDATE_PROVIDERS", "stub")
     return tmp_path
 
 

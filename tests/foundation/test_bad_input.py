@@ -28,7 +28,7 @@ CASES: list[tuple[str, str, str, str]] = [
     ("unknown-top-key", "dev", "databse:\n  multi_az: true\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:6: databse: unknown key (did you mean 'database'?); "
      "allowed: allow_auto_apply, app_settings, audit, aws_region, backend, backup, budget, cache, cdn, compute, "
-     "database, domain, enable_xray, migrations, monitoring, network, project, protected, storage, tags, "
+     "database, domain, emulator, enable_xray, migrations, monitoring, network, project, protected, storage, tags, "
      "terraform, usage, waf"),
     ("unknown-nested-key", "dev", "database:\n  instanse_class: db.t3.micro\n",
      "Error: envs/dev.yaml: 1 problem\n  envs/dev.yaml:7: database.instanse_class = 'db.t3.micro': unknown key "

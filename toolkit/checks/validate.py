@@ -1,6 +1,7 @@
 """`toolkit check --validate`: `terraform init` + `terraform validate` of the root module and of every module
-example, against the offline stub providers (toolkit.stub_mirror), so Terraform's own evaluator checks types,
-references, required arguments and module inputs without an AWS account.
+example, against the real AWS provider 6 built by `make setup` where it is present (its own validators run:
+toolkit.checks.real_providers), else the offline stub providers (toolkit.stub_mirror), so Terraform's own
+evaluator checks types, references, required arguments and module inputs without an AWS account.
 
 Each target runs in its own staged copy under .toolkit/stub/targets/<target>/ (the lock file and .terraform
 stay there) with a time limit: a provider that hangs or crashes becomes a finding, never a hang.
@@ -22,10 +23,11 @@ from pathlib import Path
 
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
+from toolkit.checks.real_providers import RealMirror, prepare_validate_mirror
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
 from toolkit.project import Project
-from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, prepare_mirror, timeout_seconds
+from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, timeout_seconds
 
 WORKERS = 2  # the machines have 2 cores; terraform and the stub share them
 MESSAGE_LIMIT = 400
@@ -56,14 +58,15 @@ def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror:
         return result
     limit = timeout_seconds() if timeout is None else timeout
     terraform = require_terraform(root)
-    mirror = mirror or prepare_mirror(root)
+    mirror = mirror or prepare_validate_mirror(root)
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
         outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit), chosen))
     for outcome in outcomes:
         # A module's mistake shows through every target that calls it: report it once.
         result.findings.extend(finding for finding in outcome.findings if finding not in result.findings)
         result.notes.append(f"{outcome.target}: {outcome.seconds:.1f}s")
-    result.notes.insert(0, f"terraform: {terraform}; providers: stub {mirror.versions} from {mirror.mirror_dir}")
+    kind = "real (built from source)" if isinstance(mirror, RealMirror) else "stub"
+    result.notes.insert(0, f"terraform: {terraform}; providers: {kind} {mirror.versions} from {mirror.mirror_dir}")
     errors = len(result.errors)
     result.counts = {"targets": len(chosen), "errors": errors, "warnings": len(result.findings) - errors}
     if errors:

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unlock": ("unlock", "Show who holds the state lock and release it safely."),
     "drift": ("drift", "Report drift between real infrastructure and state."),
     "db": ("db", "Database migrations: status, plan, migrate, rollback…"),
+    "emulator": ("emulator", "Start or stop the local AWS emulator (moto)."),
 }
 
 

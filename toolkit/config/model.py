@@ -117,6 +117,18 @@ class BackendSettings(Strict):
         return self.type == "s3" and self.lock in ("dynamodb", "both")
 
 
+class EmulatorSettings(Strict):
+    """An environment run against the local AWS emulator (moto): envs/local.yaml, never dev, staging or prod."""
+
+    endpoint_from_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", description=(
+        "Environment variable holding the emulator's URL (loopback only); every AWS endpoint of the root points "
+        "there (toolkit/emulator.py)."))] = "AWS_ENDPOINT_URL"
+    features_off: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]*$")],
+                       Annotated[str, Field(min_length=10)]] = Field(default_factory=dict, description=(
+        "Features the emulator cannot serve, switched off for this environment only: setting -> the reason "
+        "(docs/ENGINE.md lists each). The setting is a dotted config key set to false."))
+
+
 class NetworkSettings(Strict):
     vpc_cidr: str = "10.0.0.0/16"
     availability_zones: Annotated[int, Field(ge=2, le=3)] = 2
@@ -479,6 +491,7 @@ class Settings(Strict):
     migrations: MigrationsSettings = MigrationsSettings()
     app_settings: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
+    emulator: EmulatorSettings | None = None
 
     @field_validator("aws_region")
     @classmethod
@@ -538,4 +551,5 @@ class Settings(Strict):
 
 # Keys that configure the toolkit itself; every other top-level key is a root-module variable.
 # `usage` only feeds `toolkit cost`: no root-module variable reads it.
-TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations", "usage"})
+TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply", "migrations", "usage",
+                          "emulator"})

@@ -21,6 +21,9 @@ from toolkit.project import Project
 
 ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 ALWAYS_PROTECTED = frozenset({"prod"})
+# The environments of real AWS accounts: emulator settings (endpoints, test credentials) never reach them.
+REAL_ACCOUNT_ENVIRONMENTS = frozenset({"dev", "staging", "prod"})
+EMULATOR_ONLY_KEYS = (("emulator",), ("backend", "endpoint_from_env"))
 DEFAULTS_FILE = "defaults.yaml"
 
 
@@ -45,15 +48,61 @@ def environment_files(project: Project, name: str) -> tuple[Path, Path]:
 def read_merged(project: Project, name: str) -> SourcedDocument:
     """The environment over the defaults, with every key's file and line; prod is always protected."""
     defaults_file, env_file = environment_files(project, name)
-    merged = deep_merge(load_sourced(defaults_file, project.display(defaults_file)),
-                        load_sourced(env_file, project.display(env_file)))
+    defaults = load_sourced(defaults_file, project.display(defaults_file))
+    _refuse_emulator_settings_in_defaults(project, defaults)
+    merged = deep_merge(defaults, load_sourced(env_file, project.display(env_file)))
     if name in ALWAYS_PROTECTED:
         if merged.data.get("protected") is False:
             location = merged.locations.get(("protected",), Location(env_file, 1))
             raise ConfigError(f"{project.display(location.file)}:{location.line}: protected: false is not allowed: "
                               f"{name} is always protected")
         merged.data["protected"] = True
+    _refuse_emulator_settings_in_real_accounts(project, name, merged)
+    _switch_off_emulator_features(merged)
     return merged
+
+
+def _refuse_emulator_settings_in_defaults(project: Project, defaults: SourcedDocument) -> None:
+    for path in EMULATOR_ONLY_KEYS:
+        location = defaults.locations.get(path)
+        if location is not None:
+            raise ConfigError(f"{project.display(location.file)}:{location.line}: {'.'.join(path)}: emulator settings "
+                              f"are not allowed in {DEFAULTS_FILE} (every environment reads it): put them in the "
+                              "emulator environment's own file, e.g. envs/local.yaml")
+
+
+def _refuse_emulator_settings_in_real_accounts(project: Project, name: str, merged: SourcedDocument) -> None:
+    """Emulator-only keys (endpoints, test credentials) never reach an environment of a real AWS account."""
+    if name not in REAL_ACCOUNT_ENVIRONMENTS and merged.data.get("protected") is not True:
+        return
+    for path in EMULATOR_ONLY_KEYS:
+        location = merged.locations.get(path)
+        if location is not None:
+            raise ConfigError(f"{project.display(location.file)}:{location.line}: {'.'.join(path)}: emulator "
+                              f"settings are not allowed in {name}, an environment of a real AWS account (or a "
+                              "protected one): they point AWS calls at a local emulator with test credentials")
+
+
+def _switch_off_emulator_features(merged: SourcedDocument) -> None:
+    """`emulator.features_off: {backup.enabled: reason}` sets each named setting to false, before validation."""
+    emulator = merged.data.get("emulator")
+    features = emulator.get("features_off") if isinstance(emulator, dict) else None
+    if not isinstance(features, dict):
+        return
+    for dotted in features:
+        if not isinstance(dotted, str) or not dotted:
+            continue  # the schema reports it
+        *parents, leaf = dotted.split(".")
+        target = merged.data
+        for part in parents:
+            target = target.setdefault(part, {}) if isinstance(target, dict) else None
+            if not isinstance(target, dict):
+                break
+        if isinstance(target, dict):
+            target[leaf] = False
+            origin = merged.locations.get(("emulator", "features_off", dotted))
+            if origin is not None:
+                merged.locations[tuple(dotted.split("."))] = origin
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit import emulator
 from toolkit.config import EnvironmentConfig
 from toolkit.config.backend import state_key
 from toolkit.errors import ConfigError, RenderError
@@ -204,6 +205,11 @@ class PreparedRender:
         changed = False
         for name, text in self.files.items():
             changed |= _write_if_changed(self.build_dir / name, text)
+        # Only an emulator environment's render holds the provider override: never leave a stale one.
+        stale = self.build_dir / emulator.OVERRIDE_FILE
+        if emulator.OVERRIDE_FILE not in self.files and stale.is_file():
+            stale.unlink()
+            changed = True
         return RenderResult(
             environment=self.environment,
             build_dir=self.build_dir,
@@ -224,12 +230,18 @@ def prepare_render(project: Project, config: EnvironmentConfig, engine: Terrafor
     if check:
         shown = project.display(root_dir)
         check_variables(values, read_variable_declarations(root_dir, shown), shown, config.name)
+    override = None
+    if config.settings.emulator is not None:  # first: its error says how to start the emulator
+        endpoint = emulator.emulator_endpoint(config.name, config.settings.emulator.endpoint_from_env)
+        override = emulator.override_text(config.name, endpoint)
     backend_type, backend_values = backend_settings(project, config, engine)
     backend_block = f"# Rendered by toolkit: the backend type of environment {config.name}.\n" \
                     f'terraform {{\n  backend "{backend_type}" {{}}\n}}\n'
     backend_config = f"# Rendered by toolkit: backend settings of environment {config.name}.\n" + "\n".join(
         f"{key} = {hcl_value(value)}" for key, value in backend_values.items()) + "\n"
     files = {TFVARS: _render_tfvars(config, values), BACKEND_BLOCK: backend_block, BACKEND_CONFIG: backend_config}
+    if override is not None:
+        files[emulator.OVERRIDE_FILE] = override
     return PreparedRender(config.name, project.build_dir(config.name), root_dir, files)
 
 

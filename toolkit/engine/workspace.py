@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.config import EnvironmentConfig
+from toolkit.emulator import OVERRIDE_FILE, STAGED_OVERRIDE_FILE, TEST_CREDENTIALS
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.render import RenderResult
 from toolkit.engine.terraform import Terraform, TerraformBinary
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, GuardError
 from toolkit.files import write_atomically
+from toolkit.go_builds import go_build
 from toolkit.plans.saved import STAGED_BACKEND_FILE
 from toolkit.project import Project
 from toolkit.state.local_runs import runs_of
@@ -79,6 +81,11 @@ class Workspace:
         if self.endpoint_url:
             # The emulator endpoint is not a secret and not a config value: it reaches the root as TF_VAR_*.
             variables[ENDPOINT_TERRAFORM_VARIABLE] = self.endpoint_url
+        if self.config.settings.emulator is not None:
+            # The emulator's test keys for the backend and providers: an operator's real ones never go there.
+            for name in ("AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"):
+                variables.pop(name, None)
+            variables.update(TEST_CREDENTIALS)
         return variables
 
     def terraform(self, binary: TerraformBinary, progress: Progress | None = None) -> Terraform:
@@ -113,11 +120,36 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
     terraform_data_dir = folder / "terraform"
     terraform_data_dir.mkdir(parents=True, exist_ok=True)
     tree = Project(source.tree) if source is not None else project
+    override = render.build_dir / OVERRIDE_FILE
+    if config.settings.emulator is not None and provider_mirror(project) is not None:
+        _require_built_providers(config.name)
+    if config.settings.emulator is None and override.is_file():
+        raise GuardError(f"{project.display(override)}: an emulator provider override beside {config.name}, which is "
+                         "not an emulator environment: re-render it (`toolkit render "
+                         f"{config.name}`) and look at who wrote that file")
     stage_root = stage_root_module(tree, render.root_dir, render.backend_block_path, folder / "stage")
     endpoint_variable = config.settings.backend.endpoint_from_env
     endpoint_url = os.environ.get(endpoint_variable) if endpoint_variable else None
     return Workspace(project, config, render, data_dir, stage_root, terraform_data_dir,
-                     write_cli_config(project), endpoint_url, source)
+                     write_cli_config(project, emulator=_runs_on_an_emulator(config)), endpoint_url, source)
+
+
+def _require_built_providers(environment: str) -> None:
+    """An emulator environment runs the real root on the providers built by make setup: say so before init."""
+    missing = [build for build in (go_build("aws"), go_build("random")) if build.record() is None]
+    if missing:
+        names = ", ".join(f"{build.provider} {build.release}" for build in missing)
+        raise ConfigError(f"{environment} runs the real root against the emulator with the providers built from "
+                          f"the Go module proxy, and {names} {'is' if len(missing) == 1 else 'are'} not built on this "
+                          "machine yet: run `make setup` (the AWS provider takes long the first time; `toolkit "
+                          "doctor` shows the builds). Until then `toolkit plan ENV --offline` plans the real root "
+                          "against the stub, and the sandbox environment runs on the emulator with provider 3.39")
+
+
+def _runs_on_an_emulator(config: EnvironmentConfig) -> bool:
+    """Emulator environments (and the sandbox, whose backend names an emulator endpoint) install providers
+    from the project's mirror; the others only when TOOLKIT_PROVIDER_MIRROR asks for it."""
+    return config.settings.emulator is not None or bool(config.settings.backend.endpoint_from_env)
 
 
 def stage_root_module(project: Project, root_dir: Path, backend_block: Path | None, stage_dir: Path,
@@ -150,6 +182,10 @@ def stage_root_module(project: Project, root_dir: Path, backend_block: Path | No
     links = {entry.name: entry for entry in real_dir.iterdir() if entry.name not in NOT_STAGED_IN_ROOT | exclude}
     if backend_block is not None:
         links[STAGED_BACKEND_FILE] = backend_block.resolve()
+        # An emulator environment's provider override (toolkit/emulator.py) is rendered beside its backend.
+        override = backend_block.parent / OVERRIDE_FILE
+        if override.is_file():
+            links[STAGED_OVERRIDE_FILE] = override.resolve()
     # Terraform writes its dependency lock file into the working folder: keep the staged one.
     _sync_folder(staged_dir, links, keep={".terraform.lock.hcl"})
     return staged_dir
@@ -177,25 +213,27 @@ def _sync_folder(folder: Path, links: dict[str, Path], keep: set[str]) -> None:
         os.replace(temporary, link)
 
 
-def provider_mirror(project: Project) -> Path | None:
+def provider_mirror(project: Project, *, emulator: bool = True) -> Path | None:
     """The filesystem mirror to install hashicorp providers from, or None to download them.
 
-    $TOOLKIT_PROVIDER_MIRROR=off downloads from the registry; a path selects another mirror; by default
-    the project's .cache/providers (made by `make setup`) is used when it exists.
+    $TOOLKIT_PROVIDER_MIRROR=off downloads from the registry; `on` uses the project's mirror; a path selects
+    another mirror. Unset, the project's .cache/providers (made by `make setup`: AWS 3.39 and the AWS 6 and
+    random providers built from source) is used for emulator environments only: a real environment's plan
+    never picks up a locally built provider unless asked.
     """
     configured = os.environ.get(MIRROR_VARIABLE, "").strip()
-    if configured.lower() in ("off", "none", "0", "false"):
+    if configured.lower() in ("off", "none", "0", "false") or (not configured and not emulator):
         return None
-    mirror = Path(configured) if configured else project.cache_dir / "providers"
+    mirror = project.cache_dir / "providers" if configured.lower() in ("", "on") else Path(configured)
     if not mirror.is_dir():
         return None
     refuse_stub_config(None, mirror)
     return mirror.resolve()
 
 
-def write_cli_config(project: Project) -> Path | None:
+def write_cli_config(project: Project, *, emulator: bool = True) -> Path | None:
     """A terraform CLI config installing hashicorp/* from the mirror (offline) and others directly."""
-    mirror = provider_mirror(project)
+    mirror = provider_mirror(project, emulator=emulator)
     if mirror is None:
         return None
     text = (
@@ -203,10 +241,10 @@ def write_cli_config(project: Project) -> Path | None:
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f'    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n'
+        '    include = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]\n'
         "  }\n"
         "  direct {\n"
-        '    exclude = ["registry.terraform.io/hashicorp/*"]\n'
+        '    exclude = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]\n'
         "  }\n"
         "}\n"
     )

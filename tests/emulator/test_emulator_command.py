@@ -1,0 +1,86 @@
+"""`toolkit emulator up|status|down` and the newcomer path: a real moto_server, found without exporting anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "envs", root / "envs")
+    shutil.copytree(REPO / "terraform", root / "terraform", ignore=shutil.ignore_patterns(".terraform"))
+    (root / ".cache").symlink_to(REPO / ".cache")
+    monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    yield root
+    CliRunner().invoke(app, ["emulator", "down"])
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_up_status_down_and_the_environment_finds_the_server_without_exports(project: Path) -> None:
+    up = invoke("emulator", "up")
+    assert up.exit_code == 0, up.output
+    record = json.loads((project / ".toolkit" / "emulator" / "server.json").read_text())
+    endpoint = f"http://127.0.0.1:{record['port']}"
+    assert f"emulator started: {endpoint}" in up.output
+    assert "s3://toolkit-local-state (versioned, lock files) ready" in up.output
+    # `up` exports nothing: a new process (here: this one, with the variable it set for itself removed) finds
+    # the server from its record.
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="sa-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    assert s3.get_bucket_versioning(Bucket="toolkit-local-state")["Status"] == "Enabled"
+    again = invoke("emulator", "up")
+    assert again.exit_code == 0 and f"already running: {endpoint}" in again.output
+    # The emulator environment renders against the recorded server though nothing was exported.
+    rendered = invoke("render", "local")
+    assert rendered.exit_code == 0, rendered.output
+    assert endpoint in (project / "build" / "local" / "emulator_override.tf").read_text()
+    assert invoke("emulator", "status").exit_code == 0
+    down = invoke("emulator", "down")
+    assert down.exit_code == 0 and f"port {record['port']}" in down.output
+    assert invoke("emulator", "status").exit_code == 1
+    os.environ.pop("AWS_ENDPOINT_URL", None)  # set for this process by the render above
+
+
+def test_down_never_kills_a_process_that_is_not_the_emulator(project: Path) -> None:
+    record = project / ".toolkit" / "emulator" / "server.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"pid": os.getpid(), "port": 1, "log_file": "x"}))
+    result = invoke("emulator", "down")
+    assert result.exit_code == 0 and "no emulator was running" not in result.output
+    assert not record.exists()  # this test process is alive: only the stale record went
+
+
+def test_up_for_a_real_environment_is_refused(project: Path) -> None:
+    result = invoke("emulator", "up", "dev")
+    assert result.exit_code == 1
+    assert "envs/dev.yaml has no `emulator:` section" in result.output
+
+
+def test_local_without_the_built_providers_says_how_to_get_them(project: Path, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TOOLKIT_BUILD_CACHE", str(tmp_path / "empty-build-cache"))
+    assert invoke("emulator", "up").exit_code == 0
+    result = invoke("plan", "local", "--quiet")
+    assert result.exit_code == 1
+    assert "are not built on this machine yet: run `make setup`" in result.output
+    assert "toolkit plan ENV --offline" in result.output
+    os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -1,0 +1,157 @@
+"""The real root (terraform/) on the emulator, end to end: the `local` environment with dev's sizing, the real
+AWS provider 6 built by make setup, moto on 127.0.0.1.
+
+One drill, in order (each step states what it expects of the one before, so it is a single test):
+plan -> review -> apply the saved plan -> a second plan with no changes -> drift finds none -> a bad image
+applied -> rollback immediate (the service back on the previous task definition) -> short -> long (the
+configuration live at the checkpoint rebuilt from git and applied) -> a plan with no changes again.
+
+The project is a throw-away git repository (tests/support/git_repo.py) holding copies of envs/, terraform/
+and modules/: never the real checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests.support.git_repo import commit_all, init_repository
+from tests.support.moto_server import MotoServer, start_moto_server, stop_moto_server
+from toolkit.go_builds import go_build
+
+REPO = Path(__file__).resolve().parents[2]
+ENV = "local"
+PROJECT = "lr-drill"
+NAME = f"{PROJECT}-{ENV}"
+FAST = ("--poll-interval", "0.05")
+# Not yet run: the AWS provider 6 build did not finish on this machine in the session that wrote the drill, so
+# it is opt-in (TOOLKIT_LOCAL_DRILL=1) until it has passed once with the built provider.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.environ.get("TOOLKIT_LOCAL_DRILL") != "1",
+                                 reason="opt-in until its first run with the built provider (TOOLKIT_LOCAL_DRILL=1)"),
+              pytest.mark.skipif(go_build("aws").record() is None or go_build("random").record() is None,
+                                 reason="the AWS provider 6 and random builds are absent (make setup builds them)")]
+
+
+def toolkit(*args: str) -> Any:
+    from toolkit.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """An emulator of its own: the drill creates the whole dev topology, which no other test should see.
+    ECS services report their tasks as running (the rollback steps wait for a steady service)."""
+    server = start_moto_server(tmp_path_factory.mktemp("moto-local"), {"MOTO_ECS_SERVICE_RUNNING": "1"})
+    try:
+        yield server
+    finally:
+        stop_moto_server(server)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, emulator: MotoServer) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("local-root") / "project"
+    for folder in ("envs", "terraform", "modules", "db"):
+        shutil.copytree(REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "tests", "examples"))
+    for stray in (root / "envs").glob("*.yaml"):
+        if stray.stem not in ("defaults", ENV):
+            stray.unlink()
+    defaults = root / "envs" / "defaults.yaml"
+    defaults.write_text(defaults.read_text().replace("project: edu-platform", f"project: {PROJECT}"))
+    (root / ".cache").symlink_to(REPO / ".cache")
+    init_repository(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TOOLKIT_PROJECT_DIR", str(root))
+        patch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
+        patch.setenv("TOOLKIT_ACTOR", "responder@local-drill")
+        for name in ("AWS_PROFILE", "TOOLKIT_TERRAFORM", "TF_CLI_CONFIG_FILE", "TOOLKIT_PROVIDER_MIRROR",
+                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        from toolkit.engine.bootstrap import ensure_state_backend
+        from toolkit.project import Project
+
+        ensure_state_backend(Project(root), ENV)
+        yield root
+
+
+def set_image(root: Path, image: str) -> None:
+    env_file = root / "envs" / f"{ENV}.yaml"
+    values = yaml.safe_load(env_file.read_text())
+    values.setdefault("compute", {})["container_image"] = image
+    header = "".join(line for line in env_file.read_text().splitlines(keepends=True)[:2])
+    env_file.write_text(header + yaml.safe_dump(values, sort_keys=False))
+    commit_all(root, f"image {image}")
+
+
+def service_image(emulator: MotoServer) -> str:
+    ecs = emulator.client("ecs")
+    clusters = ecs.list_clusters()["clusterArns"]
+    cluster = next(arn for arn in clusters if arn.endswith(f"/{NAME}"))
+    service_arn = ecs.list_services(cluster=cluster)["serviceArns"][0]
+    service = ecs.describe_services(cluster=cluster, services=[service_arn])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    return next(container["image"] for container in definition["containerDefinitions"]
+                if container["name"] == "app")
+
+
+def resources_by_module(root: Path) -> dict[str, int]:
+    plan = json.loads((root / ".toolkit" / "envs" / ENV / "plans" / "latest" / "plan.json").read_text())
+    counts: dict[str, int] = {}
+    for change in plan["resource_changes"]:
+        if change["change"]["actions"] == ["create"] and change["mode"] == "managed":
+            module = change.get("module_address", "root").split(".")[1] if "module_address" in change else "root"
+            counts[module] = counts.get(module, 0) + 1
+    return counts
+
+
+def test_the_real_root_applies_replans_clean_drifts_nothing_and_rolls_back_through_every_tier(
+        project: Path, emulator: MotoServer) -> None:
+    first = toolkit("plan", ENV, "--quiet")
+    assert first.exit_code == 2, first.output
+    created = resources_by_module(project)
+    assert {"network", "database", "cache", "compute", "monitoring", "storage"} <= set(created), created
+
+    review = toolkit("review", ENV, "--format", "md")
+    assert review.exit_code == 0, review.output
+    assert "to add" in review.output
+
+    applied = toolkit("apply", ENV)
+    assert applied.exit_code == 0, applied.output
+
+    again = toolkit("plan", ENV, "--quiet")
+    assert again.exit_code == 0, f"a second plan must show no changes:\n{again.output}"
+    assert "no changes" in again.output
+
+    drift = toolkit("drift", ENV)
+    assert drift.exit_code == 0, f"no drift right after the apply:\n{drift.output}"
+
+    good = service_image(emulator)
+    set_image(project, "public.ecr.aws/nginx/nginx:1.27-broken")
+    bad_plan = toolkit("plan", ENV, "--quiet")
+    assert bad_plan.exit_code == 2, bad_plan.output
+    bad_apply = toolkit("apply", ENV, "--no-wait") if "--no-wait" in toolkit("apply", "--help").output \
+        else toolkit("apply", ENV)
+    assert bad_apply.exit_code == 0, bad_apply.output
+    assert service_image(emulator).endswith(":1.27-broken")
+
+    immediate = toolkit("rollback", ENV, "--tier", "immediate", "--yes", *FAST)
+    assert immediate.exit_code == 0, immediate.output
+    assert service_image(emulator) == good
+
+    short = toolkit("rollback", ENV, "--tier", "short", "--yes", *FAST)
+    assert short.exit_code == 0, short.output
+
+    long = toolkit("rollback", ENV, "--tier", "long", "--yes", *FAST)
+    assert long.exit_code == 0, long.output
+    assert service_image(emulator) == good

@@ -1,0 +1,78 @@
+"""What an emulator environment (`emulator:` in its file, e.g. envs/local.yaml) adds to the real root.
+
+The real root (terraform/) has plain `provider "aws"` blocks. For an emulator environment, render writes
+`build/ENV/emulator_override.tf`, staged into the root as `toolkit_emulator_override.tf`: Terraform merges a
+`*_override.tf` file into the blocks it names, so the same root gets every service endpoint pointed at the
+emulator, the emulator's test credentials and the account checks skipped, without a line of it in the
+root. Nothing here is rendered for any other environment, and the config refuses `emulator:` where it
+could reach dev, staging or prod (toolkit/config/sources.py).
+
+The endpoint must be on this machine (loopback): an emulator environment never talks to a remote address,
+and one whose endpoint variable is unset is refused before any AWS call.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from toolkit.aws import is_loopback_url
+from toolkit.errors import RenderError
+
+OVERRIDE_FILE = "emulator_override.tf"
+STAGED_OVERRIDE_FILE = "toolkit_emulator_override.tf"
+# The emulator accepts any signature; these are moto's documented test keys, never real ones.
+TEST_ACCESS_KEY = "testing"
+TEST_SECRET_KEY = "testing"
+TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
+                    "AWS_SESSION_TOKEN": "testing"}
+# Every service the modules call (provider 6 `endpoints` names), so none falls through to a real AWS endpoint.
+SERVICES = (
+    "acm", "appautoscaling", "backup", "budgets", "cloudfront", "cloudtrail", "cloudwatch", "codedeploy", "ec2",
+    "ecr", "ecs", "elasticache", "elbv2", "events", "firehose", "iam", "kms", "lambda", "logs", "rds", "route53",
+    "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2", "xray",
+)
+# The root's provider configurations (terraform/providers.tf): the default one and CloudFront's us-east-1.
+PROVIDER_ALIASES = (None, "us_east_1")
+
+
+def emulator_endpoint(environment: str, variable: str) -> str:
+    """The emulator's URL from `variable`; refused unless set and on a loopback address."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise RenderError(f"envs/{environment}.yaml: emulator.endpoint_from_env names {variable}, which is not set: "
+                          f"start the emulator (`toolkit emulator up {environment}`, or make demo) and export "
+                          f"{variable}; an emulator environment never falls back to real AWS")
+    check_loopback(environment, variable, value)
+    return value.rstrip("/")
+
+
+def check_loopback(environment: str, variable: str, value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not is_loopback_url(value) or parts.username or parts.password:
+        raise RenderError(f"envs/{environment}.yaml: {variable}={value!r} is not an emulator on this machine: an "
+                          "emulator environment only talks to http://127.0.0.1:PORT (or localhost, [::1])")
+
+
+def override_text(environment: str, endpoint: str) -> str:
+    """The provider override of one emulator environment, in `terraform fmt` layout."""
+    width = max(len(service) for service in SERVICES)
+    endpoints = "\n".join(f'    {service.ljust(width)} = "{endpoint}"' for service in SERVICES)
+    blocks = []
+    for alias in PROVIDER_ALIASES:
+        alias_line = f'  alias = "{alias}"\n\n' if alias else ""
+        blocks.append(
+            'provider "aws" {\n'
+            f"{alias_line}"
+            f'  access_key                  = "{TEST_ACCESS_KEY}"\n'
+            f'  secret_key                  = "{TEST_SECRET_KEY}"\n'
+            "  skip_credentials_validation = true\n"
+            "  skip_metadata_api_check     = true\n"
+            "  skip_region_validation      = true\n"
+            "  s3_use_path_style           = true\n\n"
+            f"  endpoints {{\n{endpoints}\n  }}\n"
+            "}\n"
+        )
+    header = (f"# Rendered by toolkit for the emulator environment {environment} only: every AWS endpoint of the\n"
+              "# real root points at the emulator on this machine, with its test credentials.\n")
+    return header + "\n".join(blocks)
