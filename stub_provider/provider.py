@@ -5,7 +5,8 @@ Semantics (docs/CHECKS.md, "The stub provider"):
 - plan, create: the proposed state with every computed attribute the configuration leaves null unknown
   (in nested blocks too); `tags_all` is the provider's default_tags merged with `tags`.
 - plan, update: the prior computed values are kept (Terraform's proposed state already holds them); only
-  new nested block elements get unknowns. Nothing is ever planned as a replacement (no force-new).
+  new nested block elements get unknowns. A change of an attribute listed in force_new.py (names, engines,
+  encryption, the task definition...) is planned as a replacement, every other change in place.
 - apply: the planned state with each unknown replaced by a plausible value (values.py), so every known
   planned value is kept exactly, as Terraform requires.
 - read returns the state as it is; import gives the id (and computed values) as the state; state upgrade
@@ -28,6 +29,7 @@ from typing import Any
 
 from stub_provider import cty
 from stub_provider.cty import UNKNOWN, Dynamic
+from stub_provider.force_new import FORCE_NEW
 from stub_provider.iam_policy import render as render_policy
 from stub_provider.schema import DATA_SOURCE, RESOURCE, CompiledSchema, TypeSchema
 from stub_provider.values import ACCOUNT_ID, DNS_SUFFIX, NAME_ATTRIBUTES, PARTITION, Context, Generator, fill
@@ -127,6 +129,11 @@ class StubProvider:
         planned = _plan_block(schema.block, proposed, prior)
         if "tags_all" in schema.block.get("attributes", {}):
             planned["tags_all"] = self._tags_all(planned.get("tags"))
+        if isinstance(prior, dict):
+            for name in FORCE_NEW.get(request.type_name, ()):
+                # Only a known new value differing from the old one (an unknown one would make every plan a replace).
+                if name in planned and planned[name] is not UNKNOWN and planned[name] != prior.get(name):
+                    response.requires_replace.add().steps.add().attribute_name = name
         response.planned_state.msgpack = cty.encode(planned, schema.type)
         response.planned_private = request.prior_private
         return response

@@ -117,13 +117,54 @@ def _schema(project: Project) -> Finding:
     return Finding("provider schemas", True, shown, required=False)
 
 
-def _emulator() -> Finding:
+def _emulator(project: Project) -> Finding:
+    """Installed is not enough: the emulator must answer (the one `toolkit emulator up` recorded, or
+    $AWS_ENDPOINT_URL when it points at this machine; a remote endpoint is never contacted)."""
+    from toolkit.emulator_server import record_file, running
+
     beside_python = Path(sys.executable).parent / "moto_server"
     binary = str(beside_python) if beside_python.is_file() else shutil.which("moto_server")
-    if binary:
-        return Finding("AWS emulator", True, f"{binary}", required=False)
-    return Finding("AWS emulator", False, "moto_server not found", "pip install 'moto[server]' (make setup does)",
-                   required=False)
+    if not binary:
+        return Finding("AWS emulator", False, "moto_server not found", "pip install 'moto[server]' (make setup does)",
+                       required=False)
+    start = "toolkit emulator up (then toolkit plan local)"
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip().rstrip("/")
+    if endpoint:
+        if not _on_this_machine(endpoint):
+            return Finding("AWS emulator", False, f"AWS_ENDPOINT_URL={endpoint} is not on this machine: not "
+                           "checked (an emulator runs on 127.0.0.1)", f"unset AWS_ENDPOINT_URL and run {start}",
+                           required=False)
+        if _answers(endpoint):
+            return Finding("AWS emulator", True, f"answers at {endpoint} (AWS_ENDPOINT_URL); {binary}", required=False)
+        return Finding("AWS emulator", False, f"AWS_ENDPOINT_URL={endpoint} does not answer (nothing listening, or "
+                       "not an emulator)", start, required=False)
+    server = running(project)
+    if server is not None:
+        return Finding("AWS emulator", True, f"answers at {server.endpoint_url} (pid {server.pid}, started by "
+                       f"toolkit emulator up); {binary}", required=False)
+    recorded = "a recorded emulator no longer answers; " if record_file(project).is_file() else ""
+    return Finding("AWS emulator", False, f"{recorded}installed ({binary}) but not running: nothing answers",
+                   start, required=False)
+
+
+def _on_this_machine(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def _answers(endpoint: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
 
 
 def _postgres() -> Finding:
@@ -165,7 +206,7 @@ def diagnose(project: Project) -> list[Finding]:
         *_go_builds(),
         _checkov(project),
         _schema(project),
-        _emulator(),
+        _emulator(project),
         _postgres(),
         _credentials(),
     ]

@@ -32,7 +32,9 @@ from toolkit.github import drift_marker, post_drift
 from toolkit.plans.actions import action_of
 from toolkit.plans.reader import read_plan
 from toolkit.project import Project
-from toolkit.review.analysis import build_review, format_path
+from toolkit.review.analysis import build_review
+from toolkit.review.diffs import format_path
+from toolkit.review.drift_filter import VOLATILE_ATTRIBUTES, within
 from toolkit.review.render_json import write_json
 from toolkit.secrets import mask_text
 from toolkit.text import md_cell
@@ -40,7 +42,8 @@ from toolkit.text import md_cell
 if TYPE_CHECKING:
     from toolkit.engine.progress import Progress
     from toolkit.github import DriftPostResult, GitHubSettings
-    from toolkit.review.analysis import AttributeDiff, Review
+    from toolkit.review.analysis import Review
+    from toolkit.review.diffs import AttributeDiff
 
 DRIFT_DIR = "drift"
 DRIFT_PLAN_FILE = "drift.tfplan"
@@ -151,7 +154,7 @@ def read_drift(plan_json: Path, environment: str, root_dir: Path | None = None) 
         if "*" in skip:
             continue
         skip = (*skip, *VOLATILE_ATTRIBUTES.get(record.type, ()))
-        diffs = [diff for diff in review.diffs(record) if not any(_within(diff.path, path) for path in skip)]
+        diffs = [diff for diff in review.diffs(record) if not any(within(diff.path, path) for path in skip)]
         if diffs or action == "delete":
             resources.append(DriftedResource(record.address, record.module, record.type, action, diffs))
             kept.append(record)
@@ -162,15 +165,6 @@ def read_drift(plan_json: Path, environment: str, root_dir: Path | None = None) 
     return DriftReport(environment, review, plan_json, checked_at, resources)
 
 
-# Attributes AWS updates on its own: a difference there is not somebody changing the infrastructure.
-VOLATILE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "aws_db_instance": ("latest_restorable_time",),
-    "aws_rds_cluster": ("latest_restorable_time",),
-}
-
-
-def _within(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
 
 
 def _module_key(module: str) -> str:

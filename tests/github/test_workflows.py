@@ -153,3 +153,16 @@ def test_affected_environments(scratch_repo: Path, changed: list[str], expected:
 def test_all_and_first_push_select_every_environment(scratch_repo: Path) -> None:
     assert affected(scratch_repo, ["README.md"], select_all=True) == ["dev", "prod", "staging"]
     assert affected(scratch_repo, ["README.md"], base="0" * 40) == ["dev", "prod", "staging"]
+
+
+def test_without_a_plan_role_the_pull_request_is_planned_offline_against_its_base() -> None:
+    # Issue 28: where no real state is reachable the review must still show the change, not 174 creates.
+    plan = load("toolkit-plan.yml")["jobs"]["plan"]
+    steps = {step.get("name", step.get("uses", "")): step for step in plan["steps"]}
+    assert plan["env"]["OFFLINE"] == "${{ vars.AWS_PLAN_ROLE_ARN == '' }}"
+    assert steps["AWS credentials (OIDC, read-only plan role)"]["if"] == "vars.AWS_PLAN_ROLE_ARN != ''"
+    assert 'toolkit plan "$ENVIRONMENT" --offline --against "${BASE:-merge-base}"' in steps["Plan"]["run"]
+    assert steps["actions/checkout@v5"]["with"]["fetch-depth"] == 0
+    assert steps["actions/upload-artifact@v6"]["if"] == "env.OFFLINE != 'true'"
+    caller = load("pull-request.yml")["jobs"]["plan"]
+    assert caller["with"]["base"] == "${{ github.event.pull_request.base.sha }}"

@@ -43,11 +43,12 @@ def test_schema(current_plan: Path) -> None:
         "aws_s3_bucket.logs", "aws_kms_key.main", "module.database.aws_db_instance.this",
     ]
     assert set(document["warnings"][2]) == {
-        "address", "module", "type", "action", "data_at_risk", "recovery", "reasons", "message",
+        "address", "module", "type", "action", "data_at_risk", "recovery", "reasons", "plan_does", "message",
     }
     assert document["warnings"][2]["message"] == (
         "module.database.aws_db_instance.this will be REPLACED: all data in the database is lost unless "
-        "restored — recovery: `toolkit rollback staging --step db-restore` (restores the pre-apply snapshot)"
+        "restored — this plan: the old one is destroyed first, then the replacement created — recovery: "
+        "`toolkit rollback staging --step db-restore` (restores the pre-apply snapshot)"
     )
     assert len(document["changes"]) == 13
     for change in document["changes"]:

@@ -21,7 +21,8 @@ def test_starts_with_the_marker_then_the_summary_line(markdown: str) -> None:
     assert lines[1] == "## Terraform plan review: `staging`"
     assert lines[3] == "**Plan: 2 to add, 4 to change, 3 to replace, 1 to destroy.**"
     assert lines[4] == (
-        "Also: 1 to import, 1 moved, 2 changed outside Terraform, 4 outputs changing, 1 failed check."
+        # Drift is not counted here, before the changes: its own section follows them (issue 28 item 3).
+        "Also: 1 to import, 1 moved, 4 outputs changing, 1 failed check."
     )
     assert lines[5] == "<sub>Terraform 1.9.8, plan JSON format 1.2</sub>"
 
@@ -31,8 +32,9 @@ def test_warnings_are_the_first_section_and_name_the_recovery_step(markdown: str
     assert first.startswith("### ⚠️ Data at risk: 3 stateful resources destroyed or replaced\n")
     items = [line for line in first.splitlines() if line.startswith("- ")]
     assert items == [
-        "- **`aws_s3_bucket.logs` will be DESTROYED**: all objects in the bucket are lost (versioning does not "
-        "help once the bucket is deleted; the delete fails on a non-empty bucket unless force_destroy = true) — "
+        # force_destroy = true in the plan: the warning says the apply deletes the objects (issue 28 item 4).
+        "- **`aws_s3_bucket.logs` will be DESTROYED**: every object in the bucket is deleted, every version "
+        "included, and cannot be recovered — "
         "recovery: none by rollback: copy the objects first (`aws s3 sync`) or keep the bucket (`prevent_destroy`)",
         "- **`aws_kms_key.main` will be REPLACED**: data encrypted with this key becomes unreadable after the "
         "deletion window (7-30 days) — recovery: cancel the deletion inside the window "
@@ -41,6 +43,9 @@ def test_warnings_are_the_first_section_and_name_the_recovery_step(markdown: str
         "restored — recovery: `toolkit rollback staging --step db-restore` (restores the pre-apply snapshot)",
     ]
     assert "  - why: forces replacement: `engine_version`" in first
+    assert "  - this plan: force_destroy = true: the apply DELETES EVERY OBJECT in the bucket, then the bucket" in first
+    assert "the key is scheduled for deletion in 30 days (deletion_window_in_days)" in first
+    assert "  - this plan: the old one is destroyed first, then the replacement created" in first
     assert "  - why: removed from the configuration" in first
 
 

@@ -170,3 +170,22 @@ def test_update_keeps_computed_values_and_an_old_state_still_loads(workdir: Work
     assert change["change"]["after"]["arn"] == arn  # kept, not "(known after apply)"
     assert change["change"]["after"]["tags_all"] == {"Name": "after", "team": "platform"}
     workdir.run("apply", "-input=false", "update.tfplan")
+
+
+def test_a_force_new_attribute_is_planned_as_a_replacement(workdir: Workdir) -> None:
+    # Offline reviews against a base (issue 28) must show what AWS would replace, not an update in place.
+    config = ('terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n'
+              'provider "aws" {\n  region = "us-east-2"\n}\n'
+              'resource "aws_s3_bucket" "this" {\n  bucket = "NAME"\n  tags   = { Name = "TAG" }\n}\n')
+    (workdir.path / "main.tf").write_text(config.replace("NAME", "one").replace("TAG", "a"))
+    workdir.run("init", "-input=false")
+    workdir.run("apply", "-auto-approve", "-input=false")
+    (workdir.path / "main.tf").write_text(config.replace("NAME", "one").replace("TAG", "b"))
+    workdir.run("plan", "-input=false", "-out=tags.tfplan")
+    [change] = workdir.json("show", "-json", "tags.tfplan")["resource_changes"]
+    assert change["change"]["actions"] == ["update"]
+    (workdir.path / "main.tf").write_text(config.replace("NAME", "two").replace("TAG", "a"))
+    workdir.run("plan", "-input=false", "-out=rename.tfplan")
+    [change] = workdir.json("show", "-json", "rename.tfplan")["resource_changes"]
+    assert change["change"]["actions"] == ["delete", "create"]
+    assert change["change"]["replace_paths"] == [["bucket"]]

@@ -34,6 +34,11 @@ def plan_command(
         False, "--offline",
         help="Plan the real root against the stub AWS provider 6 and an empty state (no AWS, no credentials); "
              "saved under .toolkit/envs/ENV/offline/, reviewable, never applied."),
+    against: str | None = typer.Option(
+        None, "--against", metavar="REF",
+        help="With --offline: plan against git revision REF's configuration applied to the stub in a throw-away "
+             "state, so the plan shows only what the working tree changes (updates, replacements, destroys). "
+             "REF: a commit, branch or tag, or 'merge-base' (the merge base of HEAD with the default branch)."),
     quiet: Quiet = False,
     output_format: TextOrJsonFormat = TextOrJson.text,
     json_alias: JsonAlias = False,
@@ -43,7 +48,8 @@ def plan_command(
     Exit code as terraform's -detailed-exitcode: 0 no changes, 2 changes present, 1 error
     (--all: 1 if any failed, else 2 if any has changes).
 
-    Example: toolkit plan staging    (or: toolkit plan --all --format json; offline: toolkit plan prod --offline)
+    Example: toolkit plan staging    (or: toolkit plan --all --format json; offline: toolkit plan prod --offline;
+    a branch's changes only: toolkit plan prod --offline --against merge-base)
     """
     from toolkit.engine import PlanFailure, SilentProgress, StreamProgress, plan_all, plan_environment
     from toolkit.project import Project
@@ -54,6 +60,11 @@ def plan_command(
         raise UsageError("--destroy plans one environment at a time: give its name instead of --all")
     if destroy and offline:
         raise UsageError("--destroy cannot be planned offline: an offline plan starts from an empty state")
+    if against is not None and not offline:
+        raise UsageError("--against REF plans offline against a base revision: add --offline (a real plan is "
+                         "already made against the environment's real state)")
+    if against is not None and all_environments:
+        raise UsageError("--against plans one environment at a time: give its name instead of --all")
     timeout = lock_timeout_or_default(lock_timeout)
     as_json = wants_json(output_format, json_alias)
     project = Project.discover()
@@ -63,7 +74,8 @@ def plan_command(
         if offline:
             from toolkit.engine.offline import plan_offline
 
-            outcome = plan_offline(project, environment, progress=progress)
+            base = None if against is None else ("" if against in ("", "merge-base") else against)
+            outcome = plan_offline(project, environment, progress=progress, against=base)
         else:
             outcome = plan_environment(project, environment, lock_timeout=timeout, destroy=destroy,
                                        progress=progress)
@@ -77,6 +89,11 @@ def plan_command(
             if offline:
                 by_module = ", ".join(f"{module} {count}" for module, count in outcome.resources_by_module().items())
                 typer.echo(f"  by module: {by_module or 'nothing'}")
+            base_info = outcome.saved.metadata.offline_base
+            if base_info:
+                typer.echo(f"  against: {base_info['how']} ({base_info['commit'][:12]})"
+                           + ("" if base_info.get("environment_at_base") == "yes"
+                              else f"; {environment} does not exist there: planned against an empty state"))
             if not quiet and offline:
                 typer.echo(f"Saved offline plan: {_relative(project.root, outcome.saved.plan_json)}  "
                            f"(next: toolkit review {environment} --offline; it cannot be applied)")

@@ -87,13 +87,28 @@ def load_sourced(file: Path, shown_as: str | None = None) -> SourcedDocument:
     return SourcedDocument(data, locations)
 
 
+# Maps whose entries an environment may remove by setting them to null (elsewhere null is a value: `existing_vpc_id`).
+REMOVABLE_ENTRIES: frozenset[KeyPath] = frozenset({("storage", "buckets")})
+
+
+def _forget(locations: dict[KeyPath, Location], path: KeyPath) -> None:
+    for key in [k for k in locations if k[: len(path)] == path]:
+        del locations[key]
+
+
 def deep_merge(base: SourcedDocument, override: SourcedDocument) -> SourcedDocument:
-    """Overlay `override` on `base`: mappings merge key by key; lists and scalars replace."""
+    """Overlay `override` on `base`: mappings merge key by key; lists and scalars replace; an entry of a map in
+    REMOVABLE_ENTRIES set to null is removed."""
 
     def merge(left: Any, right: Any, path: KeyPath, locations: dict[KeyPath, Location]) -> Any:
         if isinstance(left, dict) and isinstance(right, dict):
             merged = dict(left)
             for key, value in right.items():
+                if value is None and path in REMOVABLE_ENTRIES:
+                    # `storage.buckets.NAME: null` removes an inherited entry in this environment.
+                    merged.pop(key, None)
+                    _forget(locations, (*path, key))
+                    continue
                 merged[key] = merge(left.get(key), value, (*path, key), locations) if key in left else value
             return merged
         # A replaced subtree takes the override's locations only.
@@ -103,5 +118,14 @@ def deep_merge(base: SourcedDocument, override: SourcedDocument) -> SourcedDocum
 
     locations = dict(base.locations)
     data = merge(base.data, override.data, (), locations)
-    locations.update(override.locations)
+    removed = [(*path, key) for path in REMOVABLE_ENTRIES for key, value in _at(override.data, path).items()
+               if value is None]
+    locations.update((key, location) for key, location in override.locations.items()
+                     if not any(key[: len(entry)] == entry for entry in removed))
     return SourcedDocument(data, locations)
+
+
+def _at(data: Any, path: KeyPath) -> dict[Any, Any]:
+    for step in path:
+        data = data.get(step) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}

@@ -229,6 +229,13 @@ def _first_block(value: Any) -> dict[str, Any]:
 def _db_instance(attributes: dict[str, Any], resource: ResourceState, state: str, context: PricingContext
                  ) -> list[CostLine] | str:
     engine = str(attributes.get("engine") or "postgres")
+    # A read replica has its source's engine and storage (offline, a base applied to the stub holds the stub's
+    # made-up values for them: the source's configured ones are the real answer).
+    replica_of = attributes.get("replicate_source_db")
+    sources = [other for other in context.siblings(state, resource.module, "aws_db_instance")
+               if not other.get("replicate_source_db")] if replica_of else []
+    if len(sources) == 1 and isinstance(sources[0].get("engine"), str) and sources[0]["engine"]:
+        engine = sources[0]["engine"]
     instance_class = str(attributes.get("instance_class") or "")
     # multi_az unknown until apply (unset in the configuration) means AWS's default: Single-AZ.
     copies = 2 if attributes.get("multi_az") is True else 1
@@ -242,12 +249,11 @@ def _db_instance(attributes: dict[str, Any], resource: ResourceState, state: str
         price = context.price("rds_postgres_instance_hour", instance_class)
     lines.append(CostLine(f"{instance_class} instance{where}", hours, hours, price))
     storage = _number(attributes.get("allocated_storage"))
-    if storage is None and attributes.get("replicate_source_db"):
-        # A read replica stores what its source stores.
-        sources = [other for other in context.siblings(state, resource.module, "aws_db_instance")
-                   if not other.get("replicate_source_db")]
-        storage = _number(sources[0].get("allocated_storage")) if len(sources) == 1 else None
     storage_type = attributes.get("storage_type")
+    if replica_of and len(sources) == 1:
+        # A read replica stores what its source stores.
+        storage = _number(sources[0].get("allocated_storage"))
+        storage_type = sources[0].get("storage_type") or storage_type
     if storage is None:
         lines.append(_unknown("storage (size unknown until apply)", context))
     elif not storage_type:

@@ -16,16 +16,31 @@ FORMATS = ("text", "md", "json")
 def headline(report: CostReport) -> str:
     estimate = money_range(report.planned_low, report.planned_high)
     lower = "" if report.complete else " (lower bound)"
+    unpriced = sum(1 for cost in report.changed() if change_text(cost).startswith("change not priced"))
+    gaps = f" ({unpriced} changed resource{'s' if unpriced != 1 else ''} not priced)" if unpriced else ""
     return (f"Monthly cost of {report.environment} ({report.region}): {estimate}{lower}; "
-            f"change {signed_range(report.delta_low, report.delta_high)} against the prior state")
+            f"change {signed_range(report.delta_low, report.delta_high)}{gaps} against {report.compared_with}")
 
 
 def summary_line(report: CostReport) -> str:
     """One line for the review's summary."""
     missing = len(report.not_priced())
     lower = f", {items(missing)} not priced" if missing else ""
-    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month → "
+    against = f" against {report.compared_with}" if report.base else ""
+    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month{against} → "
             f"{money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}")
+
+
+def change_text(cost: ResourceCost) -> str:
+    """A resource's monthly change, or why it cannot be told (a side not priced is not a $0.00 change)."""
+    if cost.action == "no-op":
+        return "unchanged"
+    sides = [side for side in (cost.planned, cost.prior) if side is not None]
+    if any(side.not_priced or side.unpriced_lines for side in sides):
+        known = signed_range(cost.delta_low, cost.delta_high)
+        return f"change not priced (priced part {known})" if cost.delta_low or cost.delta_high else \
+            "change not priced"
+    return signed_range(cost.delta_low, cost.delta_high)
 
 
 def _quantity(value: float) -> str:
@@ -71,15 +86,24 @@ def _text_lines(report: CostReport) -> Iterator[str]:
     yield "By module (planned):"
     for name, low, high in report.modules():
         yield f"  {name:<40} {money_range(low, high)}"
+    changed = report.changed()
+    if report.base:
+        yield ""
+        yield f"Changed against the base {report.base} ({len(changed)}):"
+        for cost in changed:
+            yield f"  {cost.address} [{cost.action}] {_side_total(cost.prior)} → {_side_total(cost.planned)} " \
+                  f"({change_text(cost)})"
+        if not changed:
+            yield "  nothing"
     yield ""
-    yield "By resource (planned; change against the prior state):"
+    yield f"By resource (planned; change against {report.compared_with}):"
     for cost in report.resources:
         if cost.planned is None and cost.prior is None:
             continue
         side = cost.planned if cost.planned is not None else cost.prior
         if side is not None and side.free:
             continue
-        change = signed_range(cost.delta_low, cost.delta_high) if cost.action != "no-op" else "unchanged"
+        change = change_text(cost)
         yield f"  {cost.address} [{cost.action}] {_side_total(cost.planned)} ({change})"
         shown = cost.planned or cost.prior
         if shown is not None:
@@ -114,6 +138,16 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
              f"- {md_cell(report.budget_sentence())}\n",
              f"- {md_cell(report.per_student_sentence())}\n",
              *(f"- Note: {md_cell(note)}.\n" for note in report.notes)]
+    if report.base:
+        changed = report.changed()
+        parts.append(f"\n<details><summary>Changed against the base {md_cell(report.base)}: "
+                     f"{items(len(changed))}</summary>\n\n| resource | action | base → planned | monthly change |\n"
+                     "|---|---|---|---|\n")
+        parts.extend(f"| {_address(cost.address)} | {cost.action} | {_side_total(cost.prior)} → "
+                     f"{_side_total(cost.planned)} | {change_text(cost)} |\n" for cost in changed[:top * 4])
+        if len(changed) > top * 4:
+            parts.append(f"\n… and {len(changed) - top * 4} more (`toolkit cost {report.environment} --offline`)\n")
+        parts.append("\n</details>\n")
     changes = report.top_changes(top)
     if changes:
         parts.append("\n| resource | action | monthly change |\n|---|---|---|\n")
@@ -182,7 +216,7 @@ def _resource_json(cost: ResourceCost, prices: dict[str, Any]) -> dict[str, Any]
     return {"address": cost.address, "module": cost.module, "type": cost.type, "action": cost.action,
             "planned": _side_json(cost.planned, prices),
             "prior": _side_json(cost.prior, prices),
-            "delta_usd": [round(cost.delta_low, 4), round(cost.delta_high, 4)]}
+            "delta_usd": [round(cost.delta_low, 4), round(cost.delta_high, 4)], "change": change_text(cost)}
 
 
 def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]:
@@ -202,6 +236,7 @@ def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]
         "delta_usd": [round(report.delta_low, 2), round(report.delta_high, 2)],
         "complete": report.complete,
         "notes": report.notes,
+        "compared_with": report.compared_with,
         "not_priced": [{"address": cost.address, "reason": why} for cost, why in report.not_priced()],
         "budget": None if budget is None else {"min_usd": budget.minimum, "max_usd": budget.maximum,
                                                "source": budget.source, "status": report.budget_status,

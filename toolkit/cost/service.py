@@ -12,7 +12,7 @@ from toolkit.config.model import BudgetSettings, UsageRange, UsageSettings
 from toolkit.cost.estimate import CostCollector, PricingContext, ResourceCost, price_resources
 from toolkit.cost.prices import PriceBook, load_price_book
 from toolkit.errors import ConfigError, ToolkitError
-from toolkit.plans.locate import locate_plan
+from toolkit.plans.locate import locate_plan, read_metadata
 from toolkit.plans.reader import PlanDocument, read_plan, without_garbage_collection
 from toolkit.project import Project
 
@@ -49,6 +49,17 @@ class CostReport:
     budget: Budget | None
     hours_per_month: float
     notes: list[str] = field(default_factory=list)
+    # An offline plan against a base revision (toolkit plan --offline --against): "main at 0123456789ab".
+    base: str = ""
+
+    @property
+    def compared_with(self) -> str:
+        """What the change is measured against: the base revision, or the state the plan started from."""
+        return f"the base {self.base}" if self.base else "the prior state"
+
+    def changed(self) -> list[ResourceCost]:
+        """Every resource the plan changes, in plan order (priced or not)."""
+        return [cost for cost in self.resources if cost.action != "no-op"]
 
     # -- totals ---------------------------------------------------------------------------------
 
@@ -296,9 +307,20 @@ def estimate(target: str, *, environment: str | None = None, region: str | None 
     with without_garbage_collection():
         plan = read_plan(location.path, on_entry=collector)
     try:
-        return build_report(plan, collector, location.environment, region=region, book=book, facts=facts)
+        report = build_report(plan, collector, location.environment, region=region, book=book, facts=facts)
     finally:
         plan.close()
+
+    report.base = base_label(read_metadata(location.path))
+    return report
+
+
+def base_label(metadata: dict[str, Any]) -> str:
+    """`REF at COMMIT` of an offline plan made against a base revision, else ""."""
+    base = metadata.get("offline_base")
+    if not isinstance(base, dict) or base.get("environment_at_base") != "yes":
+        return ""
+    return f"{base.get('ref', '?')} at {str(base.get('commit', ''))[:12]}"
 
 
 def review_cost(plan: PlanDocument, collector: CostCollector, environment: str) -> tuple[CostReport | None, str]:

@@ -10,7 +10,11 @@ never applied. It is kept apart from the real plans, under .toolkit/envs/ENV/off
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from toolkit.clock import iso, utc_now
 from toolkit.config import load_environment
@@ -18,12 +22,9 @@ from toolkit.engine.plan import PlanOutcome
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.redact import redact_plan
 from toolkit.engine.render import render_environment
-from toolkit.engine.session import init_unless_current
-from toolkit.engine.terraform import Terraform, discover_binary
-from toolkit.engine.workspace import stage_root_module
-from toolkit.files import write_atomically
+from toolkit.engine.stub_run import stub_terraform
+from toolkit.engine.terraform import discover_binary
 from toolkit.plans.saved import (
-    OFFLINE_BACKEND_MARK,
     PLAN_FILE,
     PlanMetadata,
     SavedPlan,
@@ -40,18 +41,23 @@ from toolkit.plans.saved import (
 )
 from toolkit.processes import current_actor
 from toolkit.project import Project
-from toolkit.stub_mirror import prepare_mirror, timeout_seconds
-
-OFFLINE_BACKEND_BLOCK = (
-    f"{OFFLINE_BACKEND_MARK}: an empty throw-away local state, never the real backend.\n"
-    'terraform {\n  backend "local" {}\n}\n'
-)
+from toolkit.stub_mirror import prepare_mirror
 
 
-def plan_offline(project: Project, environment: str, *, progress: Progress | None = None) -> PlanOutcome:
-    """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones."""
+def plan_offline(project: Project, environment: str, *, progress: Progress | None = None,
+                 against: str | None = None) -> PlanOutcome:
+    """Plan the environment's real root offline; the plan is saved beside (never instead of) the real ones.
+
+    `against` (a git revision, "" for the default: the merge base with the default branch) plans against
+    the base's configuration applied to the stub in a throw-away state (toolkit.engine.offline_base), so the
+    plan holds only what the working tree changes relative to that base, destroys and updates included."""
     progress = progress or SilentProgress()
     config = load_environment(project, environment)
+    resolved = None
+    if against is not None:
+        from toolkit.engine.offline_base import resolve_base
+
+        resolved = resolve_base(project.root, against)  # a wrong ref fails before any render or terraform work
     binary = discover_binary(project.root)
     progress.step(environment, "render")
     render = render_environment(project, config)
@@ -59,48 +65,59 @@ def plan_offline(project: Project, environment: str, *, progress: Progress | Non
     mirror = prepare_mirror(project.root)
     data_dir = offline_data_dir(project, environment)
     data_dir.mkdir(parents=True, exist_ok=True)
-    backend_block = data_dir / "backend.tf"
-    if not backend_block.is_file() or backend_block.read_text(encoding="utf-8") != OFFLINE_BACKEND_BLOCK:
-        write_atomically(backend_block, OFFLINE_BACKEND_BLOCK)
-    # A lock file committed in the root holds the real providers' hashes: the stub's own is made in the stage.
-    stage_root = stage_root_module(project, render.root_dir, backend_block, data_dir / "stage",
-                                   exclude=frozenset({".terraform.lock.hcl"}))
-    plans_dir = offline_plans_dir(project, environment)
-    plans_dir.mkdir(parents=True, exist_ok=True)
-    # The state file never exists: plans do not write state, and the folder is emptied before each plan.
-    state_dir = data_dir / "state"
-    backend_config = data_dir / "backend.hcl"
-    backend_text = f'path = "{state_dir / "terraform.tfstate"}"\n'
-    if not backend_config.is_file() or backend_config.read_text(encoding="utf-8") != backend_text:
-        write_atomically(backend_config, backend_text)
-    terraform_data_dir = data_dir / "terraform"
-    terraform = Terraform(binary, stage_root, mirror.environment(terraform_data_dir), environment, progress,
-                          time_limit_seconds=timeout_seconds())
-    init_unless_current(terraform, binary, project, render.root_dir, backend_config=backend_config,
-                        inputs=(backend_block, mirror.cli_config), data_dir=data_dir,
-                        terraform_data_dir=terraform_data_dir, progress=progress, note=", stub providers")
-    plan_id, folder = new_plan_folder(plans_dir)
-    try:
-        shutil.rmtree(state_dir, ignore_errors=True)
-        progress.step(environment, "plan (offline)")
-        plan_file = folder / PLAN_FILE
-        # The empty state is nobody's: no lock, so two offline plans of one environment can run at once.
-        has_changes = terraform.plan(var_file=render.tfvars_path, out=plan_file, lock_timeout="0s", lock=False)
-        plan_json = redact_plan(terraform.show_json(plan_file))
-        metadata = PlanMetadata(
-            environment=environment, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
-            git_commit=git_commit(project.root), git_tree=git_tree(project.root),
-            tfvars_sha256=render.tfvars_sha256, source_sha256=source_sha256(render.root_dir),
-            plan_sha256=sha256_file(plan_file), terraform_version=binary.version,
-            terraform_flavor=binary.flavor, state_lineage=None, state_serial=None,
-            has_changes=has_changes, destroy=False, summary=summarize_plan(plan_json), offline=True,
-        )
-        save_plan_files(folder, metadata, plan_json)
-        prune_plans(plans_dir)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    base = None
+    run_dir = data_dir
+    if against is not None:
+        from toolkit.engine.offline_base import AGAINST_FOLDER, base_state
+
+        base = base_state(project, environment, resolved, binary=binary, mirror=mirror, progress=progress)
+        run_dir = data_dir / AGAINST_FOLDER
+    with _exclusive_run(run_dir, base is not None):
+        terraform = stub_terraform(project, environment, render.root_dir, run_dir, binary=binary, mirror=mirror,
+                                   progress=progress)
+        plans_dir = offline_plans_dir(project, environment)
+        plans_dir.mkdir(parents=True, exist_ok=True)
+        plan_id, folder = new_plan_folder(plans_dir)
+        try:
+            state_dir = run_dir / "state"
+            shutil.rmtree(state_dir, ignore_errors=True)
+            if base is not None and base.state_file is not None:
+                # A copy: the plan never writes state, but the cached base must stay as the apply left it.
+                state_dir.mkdir(parents=True)
+                shutil.copyfile(base.state_file, state_dir / "terraform.tfstate")
+            progress.step(environment, "plan (offline" + (f", against {base.describe()})" if base else ")"))
+            plan_file = folder / PLAN_FILE
+            # The throw-away state is nobody's: no lock, so two offline plans of one environment can run at once.
+            has_changes = terraform.plan(var_file=render.tfvars_path, out=plan_file, lock_timeout="0s", lock=False)
+            plan_json = redact_plan(terraform.show_json(plan_file))
+            metadata = PlanMetadata(
+                environment=environment, plan_id=plan_id, created_at=iso(utc_now()), created_by=current_actor(),
+                git_commit=git_commit(project.root), git_tree=git_tree(project.root),
+                tfvars_sha256=render.tfvars_sha256, source_sha256=source_sha256(render.root_dir),
+                plan_sha256=sha256_file(plan_file), terraform_version=binary.version,
+                terraform_flavor=binary.flavor, state_lineage=None, state_serial=None,
+                has_changes=has_changes, destroy=False, summary=summarize_plan(plan_json), offline=True,
+                offline_base=base.as_dict() if base else None,
+            )
+            save_plan_files(folder, metadata, plan_json)
+            prune_plans(plans_dir)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     progress.step(environment, f"offline plan saved: {project.display(folder / 'plan.json')}")
     return PlanOutcome(environment, SavedPlan(folder, metadata))
 
 
+@contextmanager
+def _exclusive_run(run_dir: Path, exclusive: bool) -> Iterator[None]:
+    """Plans against a base share one copied state: one at a time per environment (plain offline plans are free)."""
+    if not exclusive:
+        yield
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with (run_dir / ".run.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -62,14 +62,15 @@ class PlanOutcome:
             "exit_code": self.exit_code, "plan_id": metadata.plan_id, "plan_json": str(self.saved.plan_json),
             "add": self.summary.add, "change": self.summary.change, "replace": self.summary.replace,
             "destroy": self.summary.destroy, "outputs_changed": self.summary.outputs_changed,
-            "offline": metadata.offline, "resources_by_module": self.resources_by_module(),
+            "offline": metadata.offline, "offline_base": metadata.offline_base,
+            "resources_by_module": self.resources_by_module(),
             "warnings": self.warnings,
         }
 
     def resources_by_module(self) -> dict[str, int]:
-        """How many resources each top-level module creates, changes or replaces ("root" for the root's own)."""
+        """How many resources each top-level module creates, changes, replaces or destroys ("root": the root's own)."""
         counts: dict[str, int] = {}
-        for action in ("create", "update", "replace"):
+        for action in ("create", "update", "replace", "delete"):
             for address in self.summary.addresses.get(action, []):
                 module = address.split(".")[1] if address.startswith("module.") else "root"
                 module = module.split("[")[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from toolkit.engine.render import render_environment, render_recorded
 from toolkit.engine.source import CommitSource
 from toolkit.engine.terraform import Terraform, TerraformBinary, discover_binary
 from toolkit.engine.workspace import Workspace, prepare_workspace, run_dir
+from toolkit.errors import TerraformError, ToolkitError
 from toolkit.plans.saved import source_sha256
 from toolkit.project import Project
 
@@ -79,8 +81,34 @@ def init_unless_current(terraform: Terraform, binary: TerraformBinary, project: 
         else:
             progress.step(terraform.label, f"init ({binary.flavor} {binary.version}{note})")
             stamp_file.unlink(missing_ok=True)
-            terraform.init(backend_config)
+            try:
+                terraform.init(backend_config)
+            except TerraformError as error:
+                raise provider_unavailable(terraform.label, error) or error from None
             stamp_file.write_text(stamp, encoding="utf-8")
+
+
+# What `terraform init` says when it cannot get a provider (no registry, no mirror holding it).
+_PROVIDER_FAILURES = ("Failed to query available provider packages", "Failed to install provider",
+                      "could not connect to registry", "Incompatible provider version")
+
+
+def provider_unavailable(environment: str, error: TerraformError) -> ToolkitError | None:
+    """A clear way forward instead of terraform's provider-resolution error, or None for other init errors."""
+    text = str(error)
+    if not any(marker in text for marker in _PROVIDER_FAILURES):
+        return None
+    providers = sorted(set(re.findall(r"provider\s+(hashicorp/[a-z0-9-]+)", text))) or ["the providers"]
+    first = next((line.strip() for line in text.splitlines()[1:] if line.strip().startswith("Error:")), "")
+    return ToolkitError(
+        f"{environment}: terraform init cannot get {', '.join(providers)}: the provider registry is not reachable "
+        "from here and no provider mirror holds them. Nothing was planned.\n"
+        f"  - Review the configuration without AWS or providers: toolkit plan {environment} --offline "
+        "(add --against merge-base to see only what your branch changes)\n"
+        "  - Plan for real: run where registry.terraform.io is reachable, or set TOOLKIT_PROVIDER_MIRROR to a "
+        "folder made by `terraform providers mirror DIR` on a connected machine (`on`: this project's "
+        ".cache/providers from make setup)\n"
+        f"  (terraform: {first.removeprefix('Error: ')})")
 
 
 def _init_stamp(binary: TerraformBinary, project: Project, root_dir: Path, files: tuple[Path | None, ...]) -> str:

@@ -124,6 +124,8 @@ class PlanMetadata:
     git_tree: str | None = None
     # Made against the stub providers and an empty state (toolkit.engine.offline): reviewable, never applied.
     offline: bool = False
+    # An offline plan made against a base revision (toolkit.engine.offline_base): {ref, commit, how}.
+    offline_base: dict[str, str] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanMetadata:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,12 +10,15 @@ from typing import Any
 from toolkit.plans.actions import action_of
 from toolkit.plans.reader import ChangeRecord, PlanDocument
 from toolkit.plans.stateful import risk_for
+from toolkit.review import json_diff
+from toolkit.review.diffs import AttributeDiff, format_path
+from toolkit.review.drift_filter import meaningful
+from toolkit.review.plan_risks import ObjectCount, plan_facts
 from toolkit.secrets import looks_like_secret, mask_text
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 ABSENT = "null"
-WHOLE_OBJECT = "(all attributes)"
 _PLACEHOLDERS = frozenset({SENSITIVE, UNKNOWN, ABSENT})
 
 # The order action groups are shown in, most dangerous first.
@@ -49,11 +51,12 @@ ACTION_REASONS = {
     "read_because_check_nested": "it is nested in a `check` block",
 }
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # Secrets shorter than this are only hidden when a value equals them: hiding every "1"
 # or "dev" inside longer values would make the review unreadable.
 _MIN_CONTAINED_SECRET = 6
 _MAX_VALUE_CHARS = 300
+# Characters past the shown ones that are still scanned for secret shapes (a PEM block or URL cut in two).
+_SCAN_MARGIN = 8192
 
 _encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _encode_other = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
@@ -68,21 +71,6 @@ def group_of(record: ChangeRecord) -> str:
         if record.previous_address and record.previous_address != record.address:
             return "move"
     return action
-
-
-def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
-    """`tags.Name`, `ingress[0].from_port`; odd keys as `tags["a.b"]`; the whole object as `(all)`."""
-    if not path:
-        return WHOLE_OBJECT
-    text = ""
-    for step in path:
-        if isinstance(step, int):
-            text += f"[{step}]"
-        elif _SIMPLE_KEY.match(step):
-            text += f".{step}" if text else step
-        else:
-            text += f"[{json.dumps(step)}]"
-    return text
 
 
 def reasons_of(record: ChangeRecord) -> list[str]:
@@ -139,22 +127,35 @@ class Redactor:
         """A value computed by a deferred redactor, made printable: secrets hidden, then shortened."""
         if shown in _PLACEHOLDERS:
             return shown
-        shown = self.text(shown)
+        shown = self.text(shown, _MAX_VALUE_CHARS)
         if len(shown) > _MAX_VALUE_CHARS:
             shown = shown[: _MAX_VALUE_CHARS - 1] + "…"
         return shown
 
-    def text(self, shown: str) -> str:
-        """`shown` unless it is, quotes or contains a secret; secret-shaped parts masked (toolkit.secrets)."""
+    def path(self, path: str) -> str:
+        """An attribute path with sensitive values hidden: paths into JSON strings (json_diff) hold the document's
+        keys and item names, which are data."""
+        for secret in self.contained:
+            if secret in path:
+                path = path.replace(secret, SENSITIVE)
+        return path
+
+    def text(self, shown: str, limit: int | None = None) -> str:
+        """`shown` unless it is, quotes or contains a secret; secret-shaped parts masked (toolkit.secrets).
+
+        With a `limit` (the caller shows at most that many characters), the secret shapes are looked for in the
+        beginning only, with a wide margin: a multi-megabyte value is not scanned whole to show 300 characters.
+        The sensitive values are always looked for in the whole value (a plain substring search)."""
+        if self.exact:
+            if shown in self.exact or (shown.startswith('"') and shown[1:-1] in self.exact):
+                return SENSITIVE
+            for secret in self.contained:
+                if secret in shown:
+                    return SENSITIVE
+        if limit is not None and len(shown) > limit + _SCAN_MARGIN:
+            shown = shown[: limit + _SCAN_MARGIN]
         if len(shown) >= _SHORTEST_SECRET_SHAPE and looks_like_secret(shown):
             shown = mask_text(shown)
-        if not self.exact:
-            return shown
-        if shown in self.exact or (shown.startswith('"') and shown[1:-1] in self.exact):
-            return SENSITIVE
-        for secret in self.contained:
-            if secret in shown:
-                return SENSITIVE
         return shown
 
 
@@ -191,7 +192,7 @@ def show_value(value: Any, redactor: Redactor) -> str:
         shown = _encode_other(value)
     if redactor.max_chars is None:
         return shown
-    shown = redactor.text(shown)
+    shown = redactor.text(shown, redactor.max_chars)
     if len(shown) > redactor.max_chars:
         shown = shown[: redactor.max_chars - 1] + "…"
     return shown
@@ -210,12 +211,6 @@ def _child(mask: Any, key: str | int) -> Any:
 # How every review format says that a plan is offline (toolkit.engine.offline).
 OFFLINE_NOTICE = ("made by the engine against the stub AWS provider 6 with an empty state; computed values are "
                   "unknown and nothing was read from AWS; it can be reviewed, never applied")
-
-@dataclass(frozen=True, slots=True)
-class AttributeDiff:
-    path: str
-    before: str
-    after: str
 
 
 class _Missing:
@@ -301,6 +296,11 @@ def _diff(
             ):
                 if before_child == after_child and type(before_child) is type(after_child):
                     continue
+                if type(before_child) is str and type(after_child) is str:
+                    structural = json_string_diffs(before_child, after_child, (*path, key), redactor)
+                    if structural is not None:
+                        yield from structural
+                        continue
                 yield AttributeDiff(
                     format_path((*path, key)),
                     "null" if before_child is _MISSING else show_value(before_child, redactor),
@@ -333,11 +333,44 @@ def _diff(
         return
     if before_value == after_value and type(before_value) is type(after_value):
         return
+    if type(before_value) is str and type(after_value) is str:
+        structural = json_string_diffs(before_value, after_value, path, redactor)
+        if structural is not None:
+            yield from structural
+            return
     yield AttributeDiff(
         format_path(path),
         _leaf(before_value, before_sensitive, redactor),
         _leaf(after_value, after_sensitive, redactor),
     )
+
+
+_JSON_OPENERS = ("{", "[")
+
+
+def json_string_diffs(before: str, after: str, path: tuple[str | int, ...],
+                      redactor: Redactor) -> list[AttributeDiff] | None:
+    """Rows for a string attribute whose two sides are JSON documents (toolkit.review.json_diff), else None."""
+    if before.lstrip()[:1] not in _JSON_OPENERS or after.lstrip()[:1] not in _JSON_OPENERS:
+        return None
+    found = json_diff.rows(before, after)
+    if found is None:
+        return None
+    where = format_path(path)
+    shown: list[AttributeDiff] = []
+    for row in json_diff.limited(found):
+        if isinstance(row, int):
+            shown.append(AttributeDiff(f"{where}…", "…", f"{row} more differences in this JSON text not shown"))
+            continue
+        if row.secret:
+            before_text = ABSENT if row.before is json_diff.MISSING else SENSITIVE
+            after_text = ABSENT if row.after is json_diff.MISSING else SENSITIVE
+        else:
+            before_text = ABSENT if row.before is json_diff.MISSING else show_value(row.before, redactor)
+            after_text = ABSENT if row.after is json_diff.MISSING else show_value(row.after, redactor)
+        suffix = mask_text(row.suffix) if looks_like_secret(row.suffix) else row.suffix
+        shown.append(AttributeDiff(redactor.path(where + suffix), before_text, after_text))
+    return shown
 
 
 def _leaf(value: Any, sensitive: Any, redactor: Redactor) -> str:
@@ -404,8 +437,6 @@ class Summary:
             parts.append(f"{self.move} moved")
         if self.forget:
             parts.append(f"{self.forget} to forget")
-        if self.drift:
-            parts.append(f"{self.drift} changed outside Terraform")
         if self.output_changes:
             parts.append(f"{self.output_changes} output{'s' if self.output_changes != 1 else ''} changing")
         if self.failed_checks:
@@ -445,12 +476,16 @@ class DataWarning:
     recovery: str
     reasons: tuple[str, ...]
 
+    # What this plan does to it, read from its attributes (toolkit.review.plan_risks); "" when it says nothing.
+    plan_does: str = ""
+
     @property
     def verb(self) -> str:
         return "REPLACED" if self.action == "replace" else "DESTROYED"
 
     def sentence(self) -> str:
-        return f"{self.address} will be {self.verb}: {self.data_at_risk} — recovery: {self.recovery}"
+        does = f" — this plan: {self.plan_does}" if self.plan_does else ""
+        return f"{self.address} will be {self.verb}: {self.data_at_risk}{does} — recovery: {self.recovery}"
 
 
 @dataclass(frozen=True)
@@ -494,6 +529,17 @@ class Review:
             return summary_line(self.cost)
         return f"Cost: not estimated ({self.cost_problem})" if self.cost_problem else ""
 
+    def offline_notice(self) -> str:
+        """How this offline plan was made: against an empty state, or against a base revision applied to the stub."""
+        base = self.metadata.get("offline_base")
+        if isinstance(base, dict) and base.get("environment_at_base") == "yes":
+            commit = str(base.get("commit", ""))[:12]
+            return (f"made by the engine against the stub AWS provider 6, starting from {base.get('how', 'the base')} "
+                    f"({commit}) applied to a throw-away state: it shows what this change does to that base "
+                    "(updates, destroys); computed values are the stub's and nothing was read from AWS; replacements "
+                    "AWS would force show as updates; it can be reviewed, never applied")
+        return OFFLINE_NOTICE
+
     @property
     def offline(self) -> bool:
         """An offline plan (toolkit plan --offline): stub providers, empty state, never applied."""
@@ -502,8 +548,8 @@ class Review:
     def diffs(self, record: ChangeRecord) -> list[AttributeDiff]:
         """Attribute diffs of one change or drift entry: computed while reading, or parsed on demand."""
         if record.diffs is not None:
-            finish = self.redactor.finish
-            return [AttributeDiff(diff.path, finish(diff.before), finish(diff.after)) for diff in record.diffs]
+            finish, path = self.redactor.finish, self.redactor.path
+            return [AttributeDiff(path(diff.path), finish(diff.before), finish(diff.after)) for diff in record.diffs]
         return attribute_diffs(self.plan.load_change(record), self.redactor)
 
     def modules(self) -> Iterator[tuple[str, list[ChangeRecord]]]:
@@ -532,8 +578,11 @@ def has_diff(record: ChangeRecord) -> bool:
     return group_of(record) in ("update", "replace")
 
 
-def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] | None = None) -> Review:
-    """Everything the renderers need, computed in one pass over the compact change records."""
+def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] | None = None,
+                 object_count: ObjectCount | None = None) -> Review:
+    """Everything the renderers need, computed in one pass over the compact change records.
+
+    `object_count` tells how many objects a bucket holds now (toolkit.review.bucket_objects), for the warnings."""
     summary = Summary()
     warnings: list[DataWarning] = []
     shown: list[ChangeRecord] = []
@@ -564,21 +613,24 @@ def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] 
         if action in ("replace", "delete") and record.mode == "managed":
             risk = risk_for(record.type)
             if risk is not None:
+                facts = plan_facts(record.type, plan.load_change(record), record.actions, object_count)
                 warnings.append(
                     DataWarning(
                         address=record.address,
                         module=record.module,
                         type=record.type,
                         action=action,
-                        data_at_risk=risk.data_at_risk,
-                        recovery=risk.recovery.replace("{env}", environment).replace("{address}", record.address),
+                        data_at_risk=facts.data_at_risk or risk.data_at_risk,
+                        recovery=(facts.recovery or risk.recovery).replace("{env}", environment).replace(
+                            "{address}", record.address),
                         reasons=tuple(reasons_of(record)),
+                        plan_does=facts.does,
                     )
                 )
     order = {name: position for position, name in enumerate(ACTION_ORDER)}
     shown.sort(key=lambda record: (record.module, order.get(group_of(record), len(order)), record.address))
     warnings.sort(key=lambda warning: (warning.action != "delete", warning.module, warning.address))
-    drift = [record for record in plan.resource_drift if action_of(record.actions) != "no-op"]
+    drift = [record for record in plan.resource_drift if _meaningful_drift(plan, record)]
     drift.sort(key=lambda record: (record.module, record.address))
     summary.drift = len(drift)
     redactor = Redactor.for_plan(plan)
@@ -598,6 +650,17 @@ def build_review(plan: PlanDocument, environment: str, metadata: dict[str, Any] 
         redactor=redactor,
         metadata=metadata or {},
     )
+
+
+def _meaningful_drift(plan: PlanDocument, record: ChangeRecord) -> bool:
+    """Keep a drift entry only with an attribute left to show (toolkit.review.drift_filter), or when it is gone;
+    its diffs are kept filtered, so every format shows the same rows."""
+    action = action_of(record.actions)
+    if action == "no-op":
+        return False
+    diffs = record.diffs if record.diffs is not None else attribute_diffs(plan.load_change(record), _DEFERRED)
+    record.diffs = meaningful(record.type, diffs)
+    return bool(record.diffs) or action == "delete"
 
 
 def _output_changes(plan: PlanDocument, redactor: Redactor) -> list[OutputChange]:

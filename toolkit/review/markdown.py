@@ -16,16 +16,8 @@ from functools import cache
 from typing import Any
 
 from toolkit.plans.reader import ChangeRecord
-from toolkit.review.analysis import (
-    ACTION_ORDER,
-    ACTION_TITLES,
-    AttributeDiff,
-    DataWarning,
-    Review,
-    group_of,
-    has_diff,
-    reasons_of,
-)
+from toolkit.review.analysis import ACTION_ORDER, ACTION_TITLES, DataWarning, Review, group_of, has_diff, reasons_of
+from toolkit.review.diffs import AttributeDiff
 from toolkit.text import md_cell, md_code
 
 GITHUB_COMMENT_LIMIT = 65_536

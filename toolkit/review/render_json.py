@@ -15,7 +15,8 @@ from typing import Any, TextIO
 
 from toolkit.plans.actions import action_of
 from toolkit.plans.reader import ChangeRecord
-from toolkit.review.analysis import OFFLINE_NOTICE, Review, format_path, group_of, has_diff, reasons_of
+from toolkit.review.analysis import Review, group_of, has_diff, reasons_of
+from toolkit.review.diffs import format_path
 
 SCHEMA_VERSION = 1
 
@@ -45,7 +46,8 @@ def write_json(review: Review, out: TextIO) -> None:
         "format_version": plan.format_version,
         "errored": plan.errored,
         "offline": review.offline,
-        **({"offline_notice": f"offline plan: {OFFLINE_NOTICE}"} if review.offline else {}),
+        **({"offline_notice": f"offline plan: {review.offline_notice()}",
+            "offline_base": review.metadata.get("offline_base")} if review.offline else {}),
         "summary_line": review.summary.line(),
         "cost_line": review.cost_line(),
         "cost": _cost(review),
@@ -59,6 +61,7 @@ def write_json(review: Review, out: TextIO) -> None:
                 "data_at_risk": warning.data_at_risk,
                 "recovery": warning.recovery,
                 "reasons": list(warning.reasons),
+                "plan_does": warning.plan_does,
                 "message": warning.sentence(),
             }
             for warning in review.warnings

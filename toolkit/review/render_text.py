@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from toolkit.review.analysis import ACTION_TITLES, OFFLINE_NOTICE, Review, group_of, has_diff, reasons_of
+from toolkit.review.analysis import ACTION_TITLES, Review, group_of, has_diff, reasons_of
 
 _COLORS = {
     "red": "\033[31m",
@@ -54,7 +54,7 @@ def _lines(review: Review, paint: _Painter) -> Iterator[str]:
         f" ({version}plan format {plan.format_version})", "dim"
     )
     if review.offline:
-        yield paint(f"OFFLINE PLAN: {OFFLINE_NOTICE}.", "yellow", "bold")
+        yield paint(f"OFFLINE PLAN: {review.offline_notice()}.", "yellow", "bold")
     yield paint(summary.line(), "bold")
     if summary.extras():
         yield f"Also: {summary.extras()}."
@@ -67,6 +67,8 @@ def _lines(review: Review, paint: _Painter) -> Iterator[str]:
             yield "  " + paint(f"! {warning.address} will be {warning.verb}", "red", "bold") + (
                 f": {warning.data_at_risk} — recovery: {warning.recovery}"
             )
+            if warning.plan_does:
+                yield f"      this plan: {warning.plan_does}"
             for reason in warning.reasons:
                 yield f"      why: {reason}"
     if review.cost_line():

@@ -57,8 +57,15 @@ def load_review(target: str, environment: str | None = None, *, every_diff: bool
     collector = CostCollector(diffs_while_reading if every_diff else None)
     plan = read_plan(location.path, on_entry=collector)
     metadata = _with_offline_evidence(location.path, read_metadata(location.path))
-    review = build_review(plan, location.environment, metadata)
+    from toolkit.review.bucket_objects import object_counter
+
+    review = build_review(plan, location.environment, metadata,
+                          object_counter(location.environment, offline=metadata.get("offline") is True))
     review.cost, review.cost_problem = review_cost(plan, collector, location.environment)
+    if review.cost is not None:
+        from toolkit.cost.service import base_label
+
+        review.cost.base = base_label(metadata)
     return review
 
 
