@@ -13,13 +13,16 @@ setup:
 demo: setup
 	@bash scripts/demo.sh
 
-## Everything CI runs: lint, formatting, schema/checkov checks and the whole pytest suite.
+## Everything CI runs: lint, the import layering (docs/ARCHITECTURE.md), formatting, schema/checkov checks and the
+## whole pytest suite.
 test: setup
 	@$(VENV)/bin/ruff check toolkit tests bench scripts
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(VENV)/bin/pytest
 
 lint: setup
 	@$(VENV)/bin/ruff check toolkit tests bench scripts
+	@$(VENV)/bin/lint-imports --no-cache
 
 check: setup
 	@$(VENV)/bin/toolkit check

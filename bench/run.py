@@ -21,6 +21,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bench.harness import REPOSITORY, NotMeasured, Row, markdown_table
@@ -204,6 +205,45 @@ def render_report(rows: Sequence[Row], settings: Settings, quick: bool, elapsed:
     return "\n".join(lines)
 
 
+def row_ids() -> list[str]:
+    """Every row id the cases define, in the table's order (B1 … B11, then S1, S2, V2)."""
+    return sorted((row_id for ids in GROUPS.values() for row_id in ids), key=lambda row_id: (row_id[0] != "B",
+                                                                                              row_id[0],
+                                                                                              int(row_id[1:])))
+
+
+def _table_lines(text: str) -> dict[str, list[str]]:
+    """The table rows of a report, by row id (a row id may have several rows, one per size)."""
+    lines: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        cells = line.split("|")
+        if line.startswith("| ") and len(cells) > 2 and cells[1].strip() in ROW_TITLES:
+            lines.setdefault(cells[1].strip(), []).append(line)
+    return lines
+
+
+def merge_report(previous: str, rows: Sequence[Row], command: str) -> str:
+    """A partial run (`--only`) written into the full report: the rows it measured replace theirs, every other row
+    stays as its run measured it, and a row that no run has measured yet says so. The details say which is which."""
+    measured = {row.id for row in rows}
+    old, new = _table_lines(previous), _table_lines(markdown_table(rows))
+    table = markdown_table([]).splitlines()
+    for row_id in row_ids():
+        lines = new.get(row_id) if row_id in measured else old.get(row_id)
+        table += lines or _table_lines(markdown_table([_not_measured(
+            row_id, "added after the last full run: `make bench` measures it")]))[row_id]
+    head, _, rest = previous.partition("\n| id |")
+    details = [line for line in rest.split("\n## Details\n", 1)[1].strip().splitlines()] if "\n## Details\n" in rest \
+        else []
+    details = [line for line in details if not any(line.startswith(f"- {row_id} ") for row_id in measured)]
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = os.getloadavg()[0]
+    details.append(f"- {', '.join(sorted(measured))} rows: a separate run (`{command}`, {now}, load average "
+                   f"{load:.1f} on {os.cpu_count()} cores), same machine; the rest of the table is from the run above.")
+    details += [line for row in rows for line in row.details]
+    return "\n".join([head.rstrip("\n"), "", *table, "", "## Details", "", *details, ""])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="Tiny sizes, one repetition (smoke test).")
@@ -223,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="toolkit-bench-") as scratch:
         work_dir = Path(scratch)
         settings = Settings.quick(work_dir) if arguments.quick else Settings(work_dir=work_dir)
+        settings = replace(settings, only=frozenset(wanted))
         for group, ids in GROUPS.items():
             if wanted and not wanted & set(ids):
                 continue
@@ -231,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows.sort(key=lambda row: row.id)
     report = render_report(rows, settings, arguments.quick, time.monotonic() - started)
     output = arguments.output if arguments.output is not None or arguments.quick else DEFAULT_OUTPUT
+    if wanted and output == DEFAULT_OUTPUT and output.is_file():
+        report = merge_report(output.read_text(encoding="utf-8"), rows,
+                              f"python -m bench.run --only {','.join(sorted(wanted))}")
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(report, encoding="utf-8")

@@ -25,6 +25,11 @@ class Settings:
     load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 5), (8, 3), (50, 3))
     # B12: size of one run of letters or hex for the secret scanner in KB → repetitions at that size.
     scan_sizes_kb: tuple[tuple[int, int], ...] = ((1024, 3), (4096, 2), (8192, 2))
+    # `--only`: the row ids asked for (empty: all); a case measuring several rows skips the others.
+    only: frozenset[str] = frozenset()
+
+    def wants(self, row_id: str) -> bool:
+        return not self.only or row_id in self.only
 
     @classmethod
     def quick(cls, work_dir: Path) -> Settings:

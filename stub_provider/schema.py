@@ -1,4 +1,4 @@
-"""The provider schema the stub serves: the project's one typed schema (toolkit.provider_schema, read lazily
+"""The provider schema the stub serves: the project's one typed schema (stub_provider.schema_file, read lazily
 per type) plus, compiled once per schema file, what only the stub needs:
   schema.pb     the serialized GetProviderSchema response (answered as bytes, never rebuilt),
   metadata.pb   the serialized GetMetadata response,
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stub_provider.cty import CtyType
+from stub_provider.schema_file import ProviderSchema, read
 
 RESOURCE = "resource_schemas"
 DATA_SOURCE = "data_source_schemas"
@@ -73,13 +74,12 @@ def _proto_block(pb: Any, block: dict[str, Any]) -> Any:
     return message
 
 
-def compile_schema(provider: str, source: Path, target: Path) -> str:
-    """Write the compiled folder for one provider schema file; returns the provider version."""
+def compile_schema(provider: str, source: Path, target: Path, schema: ProviderSchema | None = None) -> str:
+    """Write the compiled folder for one provider schema file (`schema`: that file, already read); returns the
+    provider version."""
     from tf.gen import tfplugin_pb2 as pb  # only needed here and in the server, not when merely reading
 
-    from toolkit.provider_schema import load
-
-    loaded = load(provider, source)
+    loaded = schema or read(provider, source)
     document = loaded.document()
     schema = document["provider_schemas"][loaded.address]
     # A schema without the extractor's `toolkit` key (e.g. a real `terraform providers schema -json`) gets 0.0.0.
@@ -159,10 +159,8 @@ class CompiledSchema:
     def get(self, kind: str, name: str) -> TypeSchema | None:
         key = (kind, name)
         if key not in self._cache:
-            from toolkit.provider_schema import load
-
             section = "resource" if kind == RESOURCE else "data"
-            entry = load(self.info["provider"], Path(self.info["source"])).type_schema(section, name)
+            entry = read(self.info["provider"], Path(self.info["source"])).type_schema(section, name)
             if entry is None:
                 return None
             block = entry["block"]

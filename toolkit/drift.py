@@ -23,17 +23,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.clock import iso, utc_now
+from toolkit.config import list_environments
+from toolkit.engine.redact import redact_plan
+from toolkit.engine.session import open_session
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.files import write_atomically
-from toolkit.github import drift_marker
+from toolkit.github import drift_marker, post_drift
+from toolkit.plans.actions import action_of
+from toolkit.plans.reader import read_plan
 from toolkit.project import Project
+from toolkit.review.analysis import build_review
+from toolkit.review.diffs import format_path
 from toolkit.review.drift_filter import VOLATILE_ATTRIBUTES, within
+from toolkit.review.render_json import write_json
 from toolkit.secrets import mask_text
+from toolkit.text import md_cell
 
 if TYPE_CHECKING:
     from toolkit.engine.progress import Progress
     from toolkit.github import DriftPostResult, GitHubSettings
-    from toolkit.review.analysis import AttributeDiff, Review
+    from toolkit.review.analysis import Review
+    from toolkit.review.diffs import AttributeDiff
 
 DRIFT_DIR = "drift"
 DRIFT_PLAN_FILE = "drift.tfplan"
@@ -107,9 +117,6 @@ class RefreshOnlyPlan:
 def refresh_only_plan(project: Project, environment: str, *, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
                       progress: Progress | None = None) -> RefreshOnlyPlan:
     """Run the refresh-only plan for one environment; return its `show -json` document and root folder."""
-    from toolkit.engine.redact import redact_plan
-    from toolkit.engine.session import open_session
-
     session = open_session(project, environment, progress)
     folder = project.environment_data_dir(environment) / DRIFT_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -137,10 +144,6 @@ def read_drift(plan_json: Path, environment: str, root_dir: Path | None = None) 
     (VOLATILE_ATTRIBUTES), and entries left with no attribute difference (Terraform 1.0 lists a null
     that became an empty list or map as a change).
     """
-    from toolkit.plans.actions import action_of
-    from toolkit.plans.reader import read_plan
-    from toolkit.review.analysis import build_review
-
     review = build_review(read_plan(plan_json), environment)
     ignored = ignored_attributes(plan_json, root_dir) if root_dir is not None else {}
     resources = []
@@ -174,8 +177,6 @@ _PATH_STEP = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)|\[\s*"((?:[^"\\]|\\.)*)"\s*\
 
 def _ignore_path(expression: str) -> str | None:
     """`tags["Name"]` / `${tags.Name}` / `parameter` in the review's path notation (`tags.Name`)."""
-    from toolkit.review.analysis import format_path
-
     text = expression.strip()
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1].strip()
@@ -256,8 +257,6 @@ def run_drift(project: Project, environments: list[str] | None, *, check_all: bo
 
     One environment's failure does not stop the others: it is reported and makes the exit code 1.
     """
-    from toolkit.config import list_environments
-
     if check_all and environments:
         raise UsageError("give environment names or --all, not both")
     names = list_environments(project) if check_all else list(environments or [])
@@ -272,8 +271,6 @@ def run_drift(project: Project, environments: list[str] | None, *, check_all: bo
     def check_one(name: str) -> DriftReport:
         report = check_drift(project, name, lock_timeout=lock_timeout, progress=progress)
         if post_github is not None:
-            from toolkit.github import post_drift
-
             report.posted = post_drift(render_markdown(report), name, report.drifted, post_github)
         return report
 
@@ -303,8 +300,7 @@ def summary_line(report: DriftReport) -> str:
 
 
 def _cell(value: str) -> str:
-    text = html.escape(value, quote=False).replace("|", "&#124;").replace("\n", " ")
-    return f"<code>{text}</code>"
+    return f"<code>{md_cell(value)}</code>"
 
 
 def _resource_heading(resource: DriftedResource) -> str:
@@ -362,8 +358,6 @@ def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
 def render_json(report: DriftReport) -> dict[str, Any]:
     """The review's JSON document of the refresh-only plan (its `drift` list holds the attributes),
     with the drift check's own fields on top."""
-    from toolkit.review.render_json import write_json
-
     buffer = io.StringIO()
     write_json(report.review, buffer)
     document = json.loads(buffer.getvalue())

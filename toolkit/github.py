@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.review.markdown import render_markdown
+from toolkit.review.service import load_review
 
 DEFAULT_API_URL = "https://api.github.com"
 # GitHub rejects (or silently cuts) comment and issue bodies longer than this.
@@ -363,8 +365,6 @@ def post_plan_review(target: str, settings: GitHubSettings, *, environment: str 
     """
     from toolkit.plans.binding import binding_of
     from toolkit.plans.locate import locate_plan, read_metadata
-    from toolkit.review.markdown import render_markdown
-    from toolkit.review.service import load_review
 
     review = load_review(target, environment)
     summary = review.summary

@@ -33,6 +33,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit import provider_schema
 from toolkit.errors import ConfigError, GuardError, ToolkitError
 
 STUB_MARKER = "TOOLKIT_STUB_MIRROR"
@@ -152,7 +153,9 @@ def _build(root: Path, sources: dict[str, Path], command: list[str] | None) -> S
 
     for folder in ("mirror", "schema"):
         shutil.rmtree(root / folder, ignore_errors=True)
-    versions = {provider: compile_schema(provider, source, root / "schema" / provider)
+    # Read through toolkit.provider_schema: a file that cannot be read is the toolkit's SchemaError.
+    versions = {provider: compile_schema(provider, source, root / "schema" / provider,
+                                         provider_schema.load(provider, source))
                 for provider, source in sources.items()}
     mirror = StubMirror(root, versions)
     mirror.mirror_dir.mkdir(parents=True)

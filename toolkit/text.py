@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 # Terminal escapes, bidirectional overrides (U+202E turns `lla.txt` into `txt.all` on screen), lone surrogates
@@ -30,3 +31,10 @@ def md_code(value: object) -> str:
     fence = "`" * (longest + 1)
     padding = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def md_cell(value: object) -> str:
+    """`value` as the text of one Markdown table cell (or list line), the one escaper of the toolkit: HTML
+    special characters as entities, `|` as &#124; and line breaks as spaces, so no value closes its cell, starts a
+    row or adds markup. Inside backticks entities show as typed: wrap the result in <code> instead."""
+    return re.sub(r"\r\n|[\r\n]", " ", html.escape(str(value), quote=False).replace("|", "&#124;"))

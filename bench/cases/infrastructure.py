@@ -122,7 +122,8 @@ def emulator(log_dir: Path) -> Iterator[str]:
 
 
 def prepare_sandbox(settings: Settings, endpoint_url: str) -> Sandbox:
-    environments = ENVIRONMENT_NAMES[:settings.plan_environments]
+    # B5 needs them all; B4 and B7 alone need one.
+    environments = ENVIRONMENT_NAMES[:settings.plan_environments if settings.wants("B5") else 1]
     root = make_project(settings.work_dir, environments)
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("AWS_PROFILE", "TOOLKIT_TERRAFORM", "TF_CLI_CONFIG_FILE", "NO_COLOR")}
@@ -160,6 +161,8 @@ def run(settings: Settings) -> list[Row]:
     with emulator(settings.work_dir) as endpoint_url:
         sandbox = prepare_sandbox(settings, endpoint_url)
         for measure in (measure_plan, measure_plan_all, measure_rollback):
+            if not settings.wants(ROW_IDS[measure]):
+                continue
             try:
                 rows.append(measure(sandbox, settings))
             except NotMeasured as reason:
@@ -175,8 +178,7 @@ def run(settings: Settings) -> list[Row]:
 def _not_measured(measure: Any, reason: str) -> Row:
     from bench.run import _not_measured as not_measured_row
 
-    row_id = {measure_plan: "B4", measure_plan_all: "B5", measure_rollback: "B7"}[measure]
-    return not_measured_row(row_id, reason.replace("\n", " "))
+    return not_measured_row(ROW_IDS[measure], reason.replace("\n", " "))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -292,3 +294,5 @@ def _tally(calls: list[str]) -> list[str]:
         counts[call] = counts.get(call, 0) + 1
     return [f"{name} ×{count}" if count > 1 else name for name, count in counts.items()]
 
+
+ROW_IDS = {measure_plan: "B4", measure_plan_all: "B5", measure_rollback: "B7"}

@@ -140,7 +140,7 @@ def test_a_malformed_waiver_file_names_the_entry_and_key(tmp_path: Path, text: s
 def test_check_rules_result_lists_each_finding_per_environment(monkeypatch: pytest.MonkeyPatch,
                                                                tmp_path: Path) -> None:
     """run_rules_check over stand-in plans (the real offline plans are slow: tests/engine covers them)."""
-    from toolkit.awsrules import check
+    from toolkit.checks import aws_rules as check
     from toolkit.engine import plan as engine_plan
     # The module, not the function toolkit.engine re-exports under the same name.
     engine_plan_all = importlib.import_module("toolkit.engine.plan_all")

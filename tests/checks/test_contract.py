@@ -88,7 +88,7 @@ def test_generated_tables(tmp_path: Path) -> None:
             "|------|-------------|------|---------|:--------:|",
             "| `auth_token` | AUTH token for Valkey; null disables AUTH. | `string` | `null` | no |",
             "| `name` | Name of the cache. | `string` | n/a | yes |",
-            '| `node_type` | Instance class \\| size, e.g. cache.t4g.small. | `string` | `"cache.t4g.small"` | no |',
+            '| `node_type` | Instance class &#124; size, e.g. cache.t4g.small. | `string` | `"cache.t4g.small"` | no |',
             "",
             "## Outputs",
             "",

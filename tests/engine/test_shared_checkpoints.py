@@ -50,7 +50,7 @@ def _apply(patch: pytest.MonkeyPatch, checkout: EngineProject, actor: str) -> st
     applied = toolkit("apply", ENV, "--json")
     assert applied.exit_code == 0, applied.output
     outcome = json.loads(applied.stdout)
-    assert outcome["checkpoint_file"].startswith(f"s3://{PROJECT}-state/{PROJECT}/{ENV}/toolkit/records/checkpoints/")
+    assert outcome["checkpoint_file"].startswith(f"s3://{PROJECT}-state/{PROJECT}/{ENV}/toolkit/checkpoints/")
     return outcome["checkpoint_id"]
 
 
@@ -136,7 +136,7 @@ def test_ci_apply_then_rollback_from_another_checkout(checkouts: tuple[EnginePro
 def test_checkpoint_objects_are_encrypted_in_the_versioned_state_bucket(
         checkouts: tuple[EngineProject, EngineProject], moto_server: MotoServer) -> None:
     s3 = moto_server.client("s3")
-    prefix = f"{PROJECT}/{ENV}/toolkit/records/checkpoints/"
+    prefix = f"{PROJECT}/{ENV}/toolkit/checkpoints/"
     found = [item["Key"] for item in s3.list_objects_v2(Bucket=f"{PROJECT}-state", Prefix=prefix).get("Contents", [])]
     assert any(key.endswith("/terraform.tfvars") for key in found), "the tfvars `--step full` needs are kept there too"
     keys = [key for key in found if key.endswith(".json")]

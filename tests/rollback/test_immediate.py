@@ -141,7 +141,7 @@ def test_markdown_runbook_for_the_incident_channel(world: World, cli) -> None:
     lines = result.output.splitlines()
     assert lines[0] == f"## Rollback `{ENVIRONMENT}`: tier immediate (target < 5 minutes)"
     assert "| API action | Resource | Current | Target |" in lines
-    assert "| `ecs:UpdateService` | `edu-sandbox/web` | edu-sandbox-app:2 | edu-sandbox-app:1 |" in lines
+    assert "| `ecs:UpdateService` | <code>edu-sandbox/web</code> | edu-sandbox-app:2 | edu-sandbox-app:1 |" in lines
     assert "- **Mode**: dry run, nothing is changed (execute with `--yes`)" in lines
 
 

@@ -1,5 +1,5 @@
 """The immediate tier at 3 a.m. imports only what it needs: no configuration schema, no pydantic (Typer 0.29
-would coerce every option through it: toolkit/cli_coercion.py), no templates, no HCL parser, no engine
+would coerce every option through it: toolkit/cli/coercion.py), no templates, no HCL parser, no engine
 (bench B7 measures the time this saves)."""
 
 from __future__ import annotations

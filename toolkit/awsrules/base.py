@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from toolkit.awsrules.plan_view import PlanView
+from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
@@ -171,7 +168,9 @@ class Problem:
     severity: str = ERROR
 
 
-Check = Callable[["Resource", "PlanView"], Iterator[Problem]]
+# The second argument is the plan's toolkit.awsrules.plan_view.PlanView (which imports this module, so it is
+# not named here: no import circle).
+Check = Callable[["Resource", Any], Iterator[Problem]]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from toolkit.checks.findings import FAILED, CheckResult, Finding, relative
 from toolkit.checks.hcl import Block, HclFile, HclParseError, parse_file, string_value, terraform_files
 from toolkit.secrets import is_secret_name
+from toolkit.text import md_cell
 
 BEGIN_MARKER = "<!-- BEGIN_TF_DOCS -->"
 END_MARKER = "<!-- END_TF_DOCS -->"
@@ -110,7 +111,7 @@ def _description(block: Block) -> str | None:
 
 
 def _cell(text: str) -> str:
-    return _one_line(text).replace("|", "\\|")
+    return md_cell(_one_line(text))
 
 
 def _code(text: str) -> str:

@@ -22,6 +22,8 @@ from pathlib import Path
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
 from toolkit.checks.validate import WORKERS, _findings, _json_lines, _one_line, _project_relative, _run
+from toolkit.config import list_environments, load_environment
+from toolkit.engine.render import render_environment
 from toolkit.engine.terraform import error_excerpt
 from toolkit.engine.workspace import stage_root_module
 from toolkit.errors import ToolkitError
@@ -86,8 +88,6 @@ def suite_jobs(root: Path, targets: list[Path]) -> list[SuiteJob]:
 def _environment_roots(root: Path) -> dict[str, Path]:
     """Each environment's root module folder; terraform/ where the environment file does not load (its test file
     there is then run, and fails with the reason)."""
-    from toolkit.config import list_environments, load_environment
-
     if not (root / "envs").is_dir():
         return {}
     project = Project(root)
@@ -194,9 +194,6 @@ def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: SuiteJ
 
 def _rendered_tfvars(root: Path, job: SuiteJob) -> Path:
     """Render the environment (as `toolkit render ENV` does) and return its tfvars."""
-    from toolkit.config import load_environment
-    from toolkit.engine.render import render_environment
-
     project = Project(root)
     return render_environment(project, load_environment(project, job.environment or "")).tfvars_path.resolve()
 

@@ -62,7 +62,7 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
         return run_tests_check(targets.root)
 
     def rules() -> CheckResult:
-        from toolkit.awsrules.check import run_rules_check
+        from toolkit.checks.aws_rules import run_rules_check
 
         return run_rules_check(targets.root)
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stub_provider.schema_file import ProviderSchema
 from toolkit import provider_schema
 from toolkit.checks.findings import FAILED, CheckResult, Finding, relative
 from toolkit.checks.hcl import Argument, Block, HclParseError, parse_file
-from toolkit.provider_schema import ProviderSchema, SchemaError
+from toolkit.provider_schema import SchemaError
 
 __all__ = ["SchemaError", "load_provider_schema", "run_schema_check", "validate_block"]
 

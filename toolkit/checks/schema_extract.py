@@ -41,8 +41,9 @@ from typing import Any
 
 import yaml
 
+from stub_provider.schema_file import SECTIONS
 from toolkit.files import write_bytes_atomically
-from toolkit.provider_schema import DATA_DIR, SECTIONS, SchemaError
+from toolkit.provider_schema import DATA_DIR, SchemaError
 
 FORMAT_VERSION = "1.0"
 MAX_RECURSION = 3

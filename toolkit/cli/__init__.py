@@ -61,7 +61,7 @@ class ToolkitGroup(TyperGroup):
             formatter.write_dl(rows)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        from toolkit.cli_coercion import use_plain_coercion
+        from toolkit.cli.coercion import use_plain_coercion
 
         use_plain_coercion(self, HELP_OPTION_NAMES)
         try:
@@ -99,7 +99,7 @@ def load_command(name: str) -> Any:
     commands = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
     module.register(commands)
     converted = typer.main.get_command(commands)
-    from toolkit.cli_coercion import use_plain_coercion
+    from toolkit.cli.coercion import use_plain_coercion
 
     use_plain_coercion(converted, HELP_OPTION_NAMES)
     nested = getattr(converted, "commands", None)

@@ -73,9 +73,12 @@ def apply_command(
     from toolkit.cli.plan import warn_about_interrupted_apply
 
     warn_about_interrupted_apply(project, environment, offline=False)
+    from toolkit.db.schema_version import version_for_checkpoint
+
     outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
                                 lock_timeout=timeout, prompt=_prompt if options.stdin_is_terminal() else None,
-                                progress=progress, expect_plan=expected, wait=wait)
+                                progress=progress, expect_plan=expected, wait=wait,
+                                schema_version=version_for_checkpoint)
     if as_json:
         typer.echo(json.dumps(outcome.as_dict(), indent=2))
     elif not outcome.applied:

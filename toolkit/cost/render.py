@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from toolkit.cost.estimate import CostLine, ResourceCost, Side
 from toolkit.cost.service import CostReport, cents, items, money, money_range, signed_range
-from toolkit.text import md_code
+from toolkit.text import md_cell, md_code
 
 FORMATS = ("text", "md", "json")
 
@@ -144,27 +144,24 @@ def write_text(report: CostReport, out: TextIO) -> None:
     out.write("\n".join(_text_lines(report)) + "\n")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _address(address: str) -> str:
-    """An address as inline code that its own backticks or pipes cannot break out of."""
-    return _cell(md_code(address))
+    """An address as inline code that its own backticks or pipes cannot break out of (in a table, GitHub reads
+    `\\|` inside code as a pipe; entities there would show as typed)."""
+    return md_code(" ".join(address.split())).replace("|", "\\|")
 
 
 def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###") -> str:
     """The cost section of a review comment: totals, budget, the biggest changes, what is not priced."""
     parts = [f"\n{heading} 💰 Cost\n\n",
-             f"**{_cell(headline(report))}**\n\n",
-             f"- {_cell(report.budget_sentence())}\n",
-             f"- {_cell(report.per_student_sentence())}\n",
-             *(f"- Note: {_cell(note)}.\n" for note in report.notes),
-             *(f"- {'❌ Gate ' if gate.tripped else '✅ Gate '}{_cell(line)}.\n"
+             f"**{md_cell(headline(report))}**\n\n",
+             f"- {md_cell(report.budget_sentence())}\n",
+             f"- {md_cell(report.per_student_sentence())}\n",
+             *(f"- Note: {md_cell(note)}.\n" for note in report.notes),
+             *(f"- {'❌ Gate ' if gate.tripped else '✅ Gate '}{md_cell(line)}.\n"
                for gate, line in zip(report.gates(), gate_lines(report), strict=True))]
     if report.base:
         changed = report.changed()
-        parts.append(f"\n<details><summary>Changed against the base {_cell(report.base)}: "
+        parts.append(f"\n<details><summary>Changed against the base {md_cell(report.base)}: "
                      f"{items(len(changed))}</summary>\n\n| resource | action | base → planned | monthly change |\n"
                      "|---|---|---|---|\n")
         parts.extend(f"| {_address(cost.address)} | {cost.action} | {_side_total(cost.prior)} → "
@@ -196,7 +193,7 @@ def markdown_section(report: CostReport, *, top: int = 10, heading: str = "###")
         listed = not_priced[:top]
         more = len(not_priced) - len(listed)
         parts.append(f"\n<details><summary>Not priced: {items(len(not_priced))} (totals leave them out)</summary>\n\n")
-        parts.extend(f"- {_address(cost.address)}: {_cell(why)}\n" for cost, why in listed)
+        parts.extend(f"- {_address(cost.address)}: {md_cell(why)}\n" for cost, why in listed)
         if more:
             parts.append(f"- … and {more} more (`toolkit cost {report.environment}` lists them all)\n")
         parts.append("\n</details>\n")
@@ -209,7 +206,7 @@ def write_markdown(report: CostReport, out: TextIO) -> None:
     out.write("\n### By module\n\n| module | monthly (planned) |\n|---|---|\n")
     for name, low, high in report.modules():
         out.write(f"| {_address(name)} | {money_range(low, high)} |\n")
-    out.write(f"\n<sub>Prices: {_cell(report.price_origin)}. Usage: {_cell(report.usage_source)}.</sub>\n")
+    out.write(f"\n<sub>Prices: {md_cell(report.price_origin)}. Usage: {md_cell(report.usage_source)}.</sub>\n")
 
 
 def _price_key(line: CostLine) -> str:

@@ -12,8 +12,9 @@ from toolkit.config.model import BudgetSettings, UsageRange, UsageSettings
 from toolkit.cost.estimate import CostCollector, PricingContext, ResourceCost, price_resources
 from toolkit.cost.prices import PriceBook, load_price_book
 from toolkit.errors import ConfigError, ToolkitError
-from toolkit.plans.locate import locate_plan
+from toolkit.plans.locate import locate_plan, read_metadata
 from toolkit.plans.reader import PlanDocument, read_plan, without_garbage_collection
+from toolkit.project import Project
 
 OVER_BUDGET_EXIT_CODE = 3
 _REGION_VARIABLES = ("aws_region", "region")
@@ -293,7 +294,6 @@ def environment_facts(environment: str | None) -> EnvironmentFacts:
     """Region, usage and budget from envs/ENV.yaml; defaults when the environment has no file."""
     if environment:
         from toolkit.config.environment import load_environment
-        from toolkit.project import Project
 
         try:
             project = Project.discover()
@@ -376,8 +376,6 @@ def default_price_book(prices_file: Path | None = None) -> PriceBook:
     """The snapshot (or `prices_file`), overlaid by the project's refreshed prices when there are any."""
     cache_dir = None
     if prices_file is None:
-        from toolkit.project import Project
-
         try:
             cache_dir = Project.discover().cache_dir
         except ConfigError:
@@ -403,7 +401,6 @@ def estimate(target: str, *, environment: str | None = None, region: str | None 
         report = build_report(plan, collector, location.environment, region=region, book=book, facts=facts)
     finally:
         plan.close()
-    from toolkit.review.service import read_metadata
 
     report.base = base_label(read_metadata(location.path))
     return report

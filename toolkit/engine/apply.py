@@ -24,7 +24,12 @@ from toolkit.engine.guards import (
     check_stateful_destroys,
 )
 from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
-from toolkit.engine.pre_apply import checkpoint_under_lock, creating_resources, interrupted_apply_warning
+from toolkit.engine.pre_apply import (
+    SchemaVersionReader,
+    checkpoint_under_lock,
+    creating_resources,
+    interrupted_apply_warning,
+)
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.session import open_session
 from toolkit.engine.source import CommitSource
@@ -78,7 +83,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
                       allow_destroy: list[str] | None = None, lock_timeout: str = DEFAULT_LOCK_TIMEOUT,
                       prompt: Prompt | None = None, progress: Progress | None = None,
                       source: CommitSource | None = None, expect_plan: str | None = None,
-                      wait: WaitSettings | None = WaitSettings()) -> ApplyOutcome:
+                      wait: WaitSettings | None = WaitSettings(),
+                      schema_version: SchemaVersionReader | None = None) -> ApplyOutcome:
     """Apply the environment's latest saved plan (or, with `auto`, a fresh one) after every guard passes.
 
     With a `source` (rollback --step full): the latest saved plan of that commit's configuration.
@@ -129,7 +135,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     try:
         checkpoint, store, state = checkpoint_under_lock(
             session, saved, lock_timeout_s=parse_duration(lock_timeout).seconds,
-            check=lambda fresh: check_state_unchanged(environment, metadata, fresh))
+            check=lambda fresh: check_state_unchanged(environment, metadata, fresh), schema_version=schema_version)
     except OSError as error:  # e.g. the checkpoints folder's disk is full
         raise ToolkitError(f"cannot save the checkpoint ({describe_os_error(error, 'the checkpoints folder')}): "
                            "nothing was applied") from None

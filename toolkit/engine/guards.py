@@ -12,19 +12,10 @@ from toolkit.engine.redact import redact_plan
 from toolkit.errors import GuardError
 from toolkit.plans.actions import action_of
 from toolkit.plans.saved import PlanMetadata, PlanSummary, is_offline_plan_file, sha256_file, summarize_plan
+from toolkit.plans.stateful import STATEFUL_RESOURCE_TYPES
 
 # Environments that apply only a reviewed, saved plan whatever their config says.
 SAVED_PLAN_ONLY = frozenset({"staging", "prod"})
-
-# Resources holding data that a destroy or replace loses; each needs --allow-destroy ADDRESS.
-STATEFUL_RESOURCE_TYPES = frozenset({
-    "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_rds_global_cluster",
-    "aws_elasticache_replication_group", "aws_elasticache_cluster", "aws_memorydb_cluster",
-    "aws_s3_bucket", "aws_kms_key", "aws_secretsmanager_secret", "aws_dynamodb_table",
-    "aws_efs_file_system", "aws_ebs_volume", "aws_docdb_cluster", "aws_neptune_cluster",
-    "aws_opensearch_domain", "aws_elasticsearch_domain", "aws_redshift_cluster", "aws_kinesis_stream",
-    "aws_sqs_queue", "aws_backup_vault", "aws_ecr_repository", "aws_cloudwatch_log_group",
-})
 
 # A prompt: shown text in, typed answer out (None when there is no terminal to ask on).
 Prompt = Callable[[str], str | None]

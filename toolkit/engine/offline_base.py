@@ -114,9 +114,9 @@ def base_state(project: Project, environment: str, resolved: tuple[str, str, str
                mirror: StubMirror, progress: Progress) -> BaseState:
     """The base revision (resolve_base's answer) of `environment`, applied to the stub (reused when applied)."""
     from toolkit.config import load_environment
-    from toolkit.engine.offline import stub_terraform
     from toolkit.engine.render import render_environment
     from toolkit.engine.source import export_commit
+    from toolkit.engine.stub_run import stub_terraform
     from toolkit.plans.saved import offline_data_dir
     from toolkit.project import Project
 

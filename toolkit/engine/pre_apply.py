@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,13 @@ def state_version(session: Session, state: dict[str, Any] | None, files_dir: Any
     return version
 
 
-def _migration_version(environment: str) -> tuple[int | None, str | None]:
-    from toolkit.db.schema_version import version_for_checkpoint
+# Reads the database's applied migration version for the checkpoint: (version or None, why not readable or None).
+# The caller passes toolkit.db.schema_version.version_for_checkpoint (a service above the engine).
+SchemaVersionReader = Callable[[str], tuple[int | None, str | None]]
 
-    return version_for_checkpoint(environment)
 
-
-def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: SavedPlan) -> tuple[Any, Any]:
+def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: SavedPlan,
+                    schema_version: SchemaVersionReader | None = None) -> tuple[Any, Any]:
     """Capture, fill and save the checkpoint; returns (checkpoint, store)."""
     workspace = session.workspace
     # Beside the state for an S3 backend: a CI runner's checkpoint outlives the runner.
@@ -87,7 +88,7 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     previous = store.newest_successful()
     checkpoint.live = previous.applied_configuration() if previous else None
     checkpoint.state = state_version(session, state, lambda: store.files_dir(checkpoint.id))
-    checkpoint.migration_version, unreadable = _migration_version(session.name)
+    checkpoint.migration_version, unreadable = schema_version(session.name) if schema_version else (None, None)
     if unreadable:
         checkpoint.warnings.append(unreadable)
     # The rendered tfvars hold no secrets (secrets come from TF_VAR_* or Secrets Manager): keep them, beside the
@@ -101,7 +102,8 @@ CHECKPOINT_LOCK_OPERATION = "OperationTypeToolkitCheckpoint"
 
 
 def checkpoint_under_lock(session: Session, saved: SavedPlan, *, lock_timeout_s: float = 0.0,
-                          check: Any = None) -> tuple[Any, Any, dict[str, Any] | None]:
+                          check: Any = None, schema_version: SchemaVersionReader | None = None,
+                          ) -> tuple[Any, Any, dict[str, Any] | None]:
     """Take the checkpoint holding the environment's state lock (the kind terraform takes): the state is read
     again under it and `check(state)` (the stale-plan guard) runs before anything is written, so the checkpoint
     records the state the apply really starts from. Two overlapping applies each checkpoint a state nobody else
@@ -117,7 +119,7 @@ def checkpoint_under_lock(session: Session, saved: SavedPlan, *, lock_timeout_s:
     if state is None or (isinstance(lock, LocalStateLock) and not lock.state_path.is_file()):
         if check:
             check(state)
-        checkpoint, store = take_checkpoint(session, state, saved)
+        checkpoint, store = take_checkpoint(session, state, saved, schema_version)
         return checkpoint, store, state
     info = LockInfo.new(CHECKPOINT_LOCK_OPERATION, current_actor(),
                         f"toolkit apply {session.name}: checkpoint before applying plan {saved.metadata.plan_id}")
@@ -128,7 +130,7 @@ def checkpoint_under_lock(session: Session, saved: SavedPlan, *, lock_timeout_s:
                 state = session.terraform.state_pull()
                 if check:
                     check(state)
-                checkpoint, store = take_checkpoint(session, state, saved)
+                checkpoint, store = take_checkpoint(session, state, saved, schema_version)
                 return checkpoint, store, state
         except StateLockHeld:
             if time.monotonic() >= deadline:

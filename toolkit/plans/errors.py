@@ -1,4 +1,4 @@
-"""Errors raised by the review package."""
+"""Errors about plans: a file that is not a readable plan JSON, an environment with no saved plan yet."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Stateful resource types: what a destroy or replace loses and how to get it back.
 
-One row per resource type. `recovery` is shown after "recovery:" and may use `{env}`
-(the environment name) and `{address}`. Add a row to cover another type.
+The one list: `toolkit apply` refuses to destroy or replace any of these types without --allow-destroy
+(toolkit.engine.guards) and the review warns about each one (toolkit.review.analysis). One row per resource
+type. `recovery` is shown after "recovery:" and may use `{env}` (the environment name) and `{address}`.
+Add a row to cover another type.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ STATEFUL_RISKS: dict[str, StatefulRisk] = {
         _rollback("db-restore", " if cluster data is affected, else ")
         + _rollback("terraform-state"),
     ),
+    "aws_rds_global_cluster": StatefulRisk(
+        "the global database loses its cross-region replication; its member clusters' data is lost only if they go "
+        "too",
+        "recreate the global cluster from its primary cluster, then " + _rollback("terraform-state"),
+    ),
     "aws_elasticache_replication_group": StatefulRisk(
         "all cached data is lost; only a final snapshot (final_snapshot_identifier) keeps a copy",
         _rollback("full", " recreates the group empty; restore data from the final snapshot"),
@@ -46,6 +53,10 @@ STATEFUL_RISKS: dict[str, StatefulRisk] = {
     "aws_elasticache_cluster": StatefulRisk(
         "all cached data is lost; only a final snapshot (final_snapshot_identifier) keeps a copy",
         _rollback("full", " recreates the cluster empty; restore data from the final snapshot"),
+    ),
+    "aws_memorydb_cluster": StatefulRisk(
+        "all data in the MemoryDB cluster is lost unless a final snapshot is taken (final_snapshot_name)",
+        "restore a new cluster from the final snapshot, then " + _rollback("terraform-state"),
     ),
     "aws_s3_bucket": StatefulRisk(
         "all objects in the bucket are lost (versioning does not help once the bucket is deleted; "
@@ -78,6 +89,10 @@ STATEFUL_RISKS: dict[str, StatefulRisk] = {
         "all data in the DocumentDB cluster is lost unless a final snapshot is taken",
         "restore from the final snapshot, then " + _rollback("terraform-state"),
     ),
+    "aws_neptune_cluster": StatefulRisk(
+        "all data in the Neptune cluster is lost unless a final snapshot is taken",
+        "restore from the final snapshot, then " + _rollback("terraform-state"),
+    ),
     "aws_redshift_cluster": StatefulRisk(
         "all data in the Redshift cluster is lost unless a final snapshot is taken",
         "restore from the final snapshot, then " + _rollback("terraform-state"),
@@ -85,6 +100,14 @@ STATEFUL_RISKS: dict[str, StatefulRisk] = {
     "aws_opensearch_domain": StatefulRisk(
         "all indexes in the domain are lost",
         "restore from a manual snapshot repository, then " + _rollback("terraform-state"),
+    ),
+    "aws_elasticsearch_domain": StatefulRisk(
+        "all indexes in the domain are lost",
+        "restore from a manual snapshot repository, then " + _rollback("terraform-state"),
+    ),
+    "aws_kinesis_stream": StatefulRisk(
+        "records not yet read from the stream are lost (it keeps them for its retention period only)",
+        "none by rollback: let the consumers drain the stream first",
     ),
     "aws_sqs_queue": StatefulRisk(
         "messages waiting in the queue are lost",
@@ -104,6 +127,9 @@ STATEFUL_RISKS: dict[str, StatefulRisk] = {
         _rollback("terraform-state"),
     ),
 }
+
+# What apply guards and the review warns about: the same types.
+STATEFUL_RESOURCE_TYPES = frozenset(STATEFUL_RISKS)
 
 
 def risk_for(resource_type: str) -> StatefulRisk | None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.aws import ClientFactory, aws_errors, call, error_code
 from toolkit.clock import EXAMPLE_ID, is_record_id, iso, new_id, new_record_id, sort_ids, sort_key, utc_now
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.processes import current_actor, process_still_running
@@ -292,8 +293,6 @@ def capture(environment: str, targets: Targets, *, region: str, endpoint_url: st
     `clients` is an optional `toolkit.aws.ClientFactory` (to share a call recorder); by default one
     is created for `region` and `endpoint_url`.
     """
-    from toolkit.aws import ClientFactory
-
     factory = clients or ClientFactory(region=region, endpoint_url=endpoint_url)
     moment = utc_now()
     checkpoint = Checkpoint(id=new_record_id(moment), environment=environment, created_at=iso(moment),
@@ -310,8 +309,6 @@ def capture(environment: str, targets: Targets, *, region: str, endpoint_url: st
 
 
 def _capture_ecs(ecs: Any, services: list[EcsServiceRef], checkpoint: Checkpoint) -> None:
-    from toolkit.aws import call
-
     by_cluster: dict[str, list[str]] = {}
     for ref in services:
         by_cluster.setdefault(ref.cluster, []).append(ref.service)
@@ -328,8 +325,6 @@ def _capture_ecs(ecs: Any, services: list[EcsServiceRef], checkpoint: Checkpoint
 
 
 def _capture_autoscaling(client: Any, refs: list[ScalableTargetRef], checkpoint: Checkpoint) -> None:
-    from toolkit.aws import call
-
     by_namespace: dict[str, list[ScalableTargetRef]] = {}
     for ref in refs:
         by_namespace.setdefault(ref.service_namespace, []).append(ref)
@@ -350,8 +345,6 @@ def _capture_autoscaling(client: Any, refs: list[ScalableTargetRef], checkpoint:
 
 def user_parameters(rds: Any, name: str, kind: str) -> dict[str, ParameterSetting]:
     """The parameters set by the user in a parameter group (not the engine defaults), without secrets."""
-    from toolkit.aws import aws_errors
-
     operation = "describe_db_parameters" if kind == "instance" else "describe_db_cluster_parameters"
     name_key = "DBParameterGroupName" if kind == "instance" else "DBClusterParameterGroupName"
     paginator = rds.get_paginator(operation)
@@ -375,8 +368,6 @@ def _apply_type(item: dict[str, Any]) -> str:
 
 
 def _capture_parameter_groups(rds: Any, targets: Targets, checkpoint: Checkpoint) -> None:
-    from toolkit.aws import call, error_code
-
     for kind, names in (("instance", targets.db_parameter_groups), ("cluster", targets.db_cluster_parameter_groups)):
         for name in names:
             try:
@@ -416,8 +407,6 @@ def _capture_snapshots(rds: Any, targets: Targets, checkpoint: Checkpoint) -> No
 
 def newest_snapshot(rds: Any, source: str, kind: str) -> DbSnapshotRecord | None:
     """The newest available snapshot (manual or automated) of an instance or cluster."""
-    from toolkit.aws import aws_errors, error_code
-
     if kind == "instance":
         operation, source_key, list_key, id_key = ("describe_db_snapshots", "DBInstanceIdentifier", "DBSnapshots",
                                                    "DBSnapshotIdentifier")

@@ -65,6 +65,9 @@ class Journal:
         self.local = isinstance(self.records, LocalRecords)
         # Lines or run objects passed over while reading (unreadable, malformed): where → why.
         self.skipped: dict[str, str] = {}
+        # A shared run's object as this process last wrote it: the run is its only writer, so an entry is one
+        # PutObject of the whole run (no read back first); the first entry creates the object conditionally.
+        self._written: dict[str, bytes] = {}
 
     @property
     def path(self) -> Path:
@@ -80,9 +83,16 @@ class Journal:
         entry.details = sanitise(entry.details)
         line = json.dumps(asdict(entry), default=str, sort_keys=False) + "\n"
         if not self.local:
-            # One writer per run (the run itself): read, append, write back its object.
-            name = f"{entry.run_id}.jsonl"
-            self.records.put(name, (self.records.get(name) or b"") + line.encode("utf-8"))
+            # One writer per run (the run itself): its object is rewritten whole, one entry more each time.
+            name, encoded = f"{entry.run_id}.jsonl", line.encode("utf-8")
+            body = self._written.get(name)
+            if body is None:
+                if self.records.create(name, encoded):
+                    self._written[name] = encoded
+                    return
+                body = self.records.get(name) or b""  # a run that was written before (not by this process)
+            self.records.put(name, body + encoded)
+            self._written[name] = body + encoded
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One write per line in append mode: concurrent writers never interleave within a line.

@@ -29,6 +29,10 @@ class Records(Protocol):
 
     def put(self, name: str, body: bytes) -> None: ...
 
+    def create(self, name: str, body: bytes) -> bool:
+        """Write a record that must not exist yet, in one round trip; False (nothing written) when it does."""
+        ...
+
     def get(self, name: str) -> bytes | None: ...
 
     def names(self) -> list[str]: ...
@@ -55,6 +59,12 @@ class LocalRecords:
         from toolkit.files import rewrite_in_place
 
         return rewrite_in_place(self.directory / name, body)
+
+    def create(self, name: str, body: bytes) -> bool:
+        if (self.directory / name).exists():
+            return False
+        self.put(name, body)
+        return True
 
     def get(self, name: str) -> bytes | None:
         try:
@@ -104,9 +114,23 @@ class S3Records:
         self._versioning_checked = True
 
     def put(self, name: str, body: bytes) -> None:
+        self._put(name, body)
+
+    def create(self, name: str, body: bytes) -> bool:
+        # A conditional PutObject (If-None-Match: *), as the state lock takes its object: S3 answers 412 when the
+        # key exists, so a new record costs one round trip instead of a read and a write.
+        try:
+            self._put(name, body, IfNoneMatch="*")
+        except ToolkitError as error:
+            if error_code(error.__cause__) in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
+    def _put(self, name: str, body: bytes, **condition: str) -> None:
         self._check_versioning()
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.prefix + name, "Body": body,
-                                   "ContentType": "application/json"}
+                                   "ContentType": "application/json", **condition}
         if self.encrypt:
             request.update({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id
                            else {"ServerSideEncryption": "AES256"})

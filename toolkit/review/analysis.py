@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,7 @@ from toolkit.plans.actions import action_of
 from toolkit.plans.reader import ChangeRecord, PlanDocument
 from toolkit.plans.stateful import risk_for
 from toolkit.review import json_diff
+from toolkit.review.diffs import AttributeDiff, format_path
 from toolkit.review.drift_filter import meaningful
 from toolkit.review.plan_risks import ObjectCount, plan_facts
 from toolkit.secrets import looks_like_secret, mask_text
@@ -19,7 +19,6 @@ from toolkit.secrets import looks_like_secret, mask_text
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 ABSENT = "null"
-WHOLE_OBJECT = "(all attributes)"
 _PLACEHOLDERS = frozenset({SENSITIVE, UNKNOWN, ABSENT})
 
 # The order action groups are shown in, most dangerous first.
@@ -52,7 +51,6 @@ ACTION_REASONS = {
     "read_because_check_nested": "it is nested in a `check` block",
 }
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # Secrets shorter than this are only hidden when a value equals them: hiding every "1"
 # or "dev" inside longer values would make the review unreadable.
 _MIN_CONTAINED_SECRET = 6
@@ -73,21 +71,6 @@ def group_of(record: ChangeRecord) -> str:
         if record.previous_address and record.previous_address != record.address:
             return "move"
     return action
-
-
-def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:
-    """`tags.Name`, `ingress[0].from_port`; odd keys as `tags["a.b"]`; the whole object as `(all)`."""
-    if not path:
-        return WHOLE_OBJECT
-    text = ""
-    for step in path:
-        if isinstance(step, int):
-            text += f"[{step}]"
-        elif _SIMPLE_KEY.match(step):
-            text += f".{step}" if text else step
-        else:
-            text += f"[{json.dumps(step)}]"
-    return text
 
 
 def reasons_of(record: ChangeRecord) -> list[str]:
@@ -228,12 +211,6 @@ def _child(mask: Any, key: str | int) -> Any:
 # How every review format says that a plan is offline (toolkit.engine.offline).
 OFFLINE_NOTICE = ("made by the engine against the stub AWS provider 6 with an empty state; computed values are "
                   "unknown and nothing was read from AWS; it can be reviewed, never applied")
-
-@dataclass(frozen=True, slots=True)
-class AttributeDiff:
-    path: str
-    before: str
-    after: str
 
 
 class _Missing:

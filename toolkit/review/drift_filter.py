@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from toolkit.review.analysis import AttributeDiff
+    from toolkit.review.diffs import AttributeDiff
 
 VOLATILE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     # The newest point-in-time restore moves every few minutes.

@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from toolkit.review.diffs import format_path
 from toolkit.secrets import is_secret_name
 
 MAX_JSON_CHARS = 2_000_000
@@ -165,8 +166,6 @@ def _holds_secret(value: Any) -> bool:
 
 
 def _key_step(key: str) -> str:
-    from toolkit.review.analysis import format_path
-
     step = format_path((key,))
     return step if step.startswith("[") else f".{step}"
 

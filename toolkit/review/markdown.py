@@ -16,17 +16,9 @@ from functools import cache
 from typing import Any
 
 from toolkit.plans.reader import ChangeRecord
-from toolkit.review.analysis import (
-    ACTION_ORDER,
-    ACTION_TITLES,
-    AttributeDiff,
-    DataWarning,
-    Review,
-    group_of,
-    has_diff,
-    reasons_of,
-)
-from toolkit.text import md_code, printable_lines
+from toolkit.review.analysis import ACTION_ORDER, ACTION_TITLES, DataWarning, Review, group_of, has_diff, reasons_of
+from toolkit.review.diffs import AttributeDiff
+from toolkit.text import md_cell, md_code, printable_lines
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Room kept for the closing notice and for the hosting tool's own additions.
@@ -78,8 +70,7 @@ def marker(environment: str) -> str:
 
 
 def _cell(value: Any) -> str:
-    text = html.escape(str(value), quote=False).replace("|", "&#124;").replace("\n", " ")
-    return f"<code>{text}</code>"
+    return f"<code>{md_cell(value)}</code>"
 
 
 def _module_name(module: str) -> str:

@@ -17,7 +17,8 @@ from typing import Any, TextIO
 
 from toolkit.plans.actions import action_of
 from toolkit.plans.reader import ChangeRecord
-from toolkit.review.analysis import Review, format_path, group_of, has_diff, reasons_of
+from toolkit.review.analysis import Review, group_of, has_diff, reasons_of
+from toolkit.review.diffs import format_path
 
 SCHEMA_VERSION = 1
 

@@ -13,6 +13,9 @@ from toolkit.plans.locate import locate_plan, read_metadata
 from toolkit.plans.reader import read_plan, without_garbage_collection
 from toolkit.plans.saved import OFFLINE_FOLDER, PLAN_FILE, is_offline_plan_file
 from toolkit.review.analysis import Review, build_review, diffs_while_reading
+from toolkit.review.markdown import render_markdown
+from toolkit.review.render_json import write_json
+from toolkit.review.render_text import write_text
 
 FORMATS = ("text", "json", "md")
 _SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "text"}
@@ -82,16 +85,10 @@ def _project_root() -> Path | None:
 
 def write_review(review: Review, output_format: str, out: TextIO, *, color: bool = False) -> None:
     if output_format == "json":
-        from toolkit.review.render_json import write_json
-
         write_json(review, out)
     elif output_format == "md":
-        from toolkit.review.markdown import render_markdown
-
         out.write(render_markdown(review))
     elif output_format == "text":
-        from toolkit.review.render_text import write_text
-
         write_text(review, out, color=color)
     else:
         raise UsageError(f"unknown format '{output_format}': use one of {', '.join(FORMATS)}")

@@ -71,6 +71,7 @@ class FullStep(Step):
         return live, text
 
     def execute(self, run: RunContext, plan: StepPlan) -> list[str]:
+        from toolkit.db.schema_version import version_for_checkpoint
         from toolkit.engine.apply import apply_environment
         from toolkit.engine.plan import plan_environment
         from toolkit.engine.source import CommitSource, export_commit
@@ -93,7 +94,8 @@ class FullStep(Step):
         applied = run.act(self.name, "terraform:apply", apply_environment,
                           {"plan_id": metadata.plan_id, "commit": commit, "summary": metadata.summary.text()},
                           project=run.project, environment=run.environment, approve=run.approve, prompt=run.confirm,
-                          allow_destroy=list(run.options.allow_destroy), source=source)
+                          allow_destroy=list(run.options.allow_destroy), source=source,
+                          schema_version=version_for_checkpoint)
         return [f"applied plan {applied.plan_id} of commit {commit[:12]} ({metadata.summary.text()}); new checkpoint "
                 f"{applied.checkpoint_id}"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from toolkit.rollback.base import RunContext, Step, StepOutcome, StepPlan
 from toolkit.rollback.request import RollbackRequest, RollbackResult
-from toolkit.text import plain
+from toolkit.text import md_cell, plain
 
 Echo = Callable[[str], None]
 RESULT_WORDS = {"done": "done", "nothing-to-do": "nothing to do", "manual": "MANUAL: run by hand",
@@ -111,10 +111,6 @@ class TextReporter(Reporter):
                           "(commands above)")
 
 
-def cell(value: Any) -> str:
-    return str(value).replace("|", "\\|")
-
-
 class MarkdownReporter(Reporter):
     def header(self, run: RunContext, request: RollbackRequest, steps: Sequence[Step], label: str) -> None:
         self.echo(f"## Rollback `{run.environment}`: {what(request)} (target {label})")
@@ -138,8 +134,8 @@ class MarkdownReporter(Reporter):
             self.echo("| API action | Resource | Current | Target |")
             self.echo("|---|---|---|---|")
             for change in plan.changes:
-                self.echo(f"| `{change.action}` | `{cell(change.resource)}` | {cell(change.current)} | "
-                          f"{cell(change.target)} |")
+                self.echo(f"| `{change.action}` | <code>{md_cell(change.resource)}</code> | "
+                          f"{md_cell(change.current)} | {md_cell(change.target)} |")
             self.echo("")
         if plan.manual:
             self.echo("Run by hand:")

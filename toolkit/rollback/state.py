@@ -23,6 +23,7 @@ from toolkit.aws import call, error_code
 from toolkit.clock import utc_now
 from toolkit.config.backend import state_key
 from toolkit.errors import LockError, ToolkitError
+from toolkit.plans.stateful import STATEFUL_RESOURCE_TYPES
 from toolkit.records.checkpoints import StateVersion
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
@@ -58,7 +59,6 @@ def impact_sections(current: dict[str, Any], target: dict[str, Any]) -> list[tup
     """What the restore does to the state's resources: those that leave it (they stay in AWS, unmanaged: the next
     plan would create them again) and those that come back (the state will claim them whether or not they exist),
     stateful ones marked."""
-    from toolkit.engine.guards import STATEFUL_RESOURCE_TYPES
     from toolkit.secrets import mask_text
 
     now, then = state_resources(current), state_resources(target)
