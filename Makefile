@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint check bench clean schema
+.PHONY: setup demo test lint check bench clean schema providers
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,10 @@ check: setup
 
 bench: setup
 	@$(PY) -m bench.run
+
+## Build the AWS provider 6, random and OpenTofu from the Go module proxy to the end (set-up gives them a budget).
+providers: setup
+	@TOOLKIT_GO_BUILD_BUDGET=none $(PY) scripts/go_build.py random aws tofu --mirror .cache/providers
 
 ## Re-extract the typed provider schemas (toolkit/data/provider_schemas/) from the npm packages.
 schema: setup

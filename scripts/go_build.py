@@ -174,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         log("go not found: the AWS provider 6, random and OpenTofu are not built (the stub path stays)")
         return 0
     budget = os.environ.get(BUDGET_VARIABLE, "").strip()
-    deadline = time.monotonic() + float(budget) if budget else None
+    try:
+        deadline = None if budget.lower() in ("", "none") else time.monotonic() + max(0.0, float(budget))
+    except ValueError:
+        raise SystemExit(f"{BUDGET_VARIABLE}={budget}: a number of seconds, or none for no limit") from None
     for name in arguments.names:
         build = go_build(name)
         try:

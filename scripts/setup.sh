@@ -104,8 +104,12 @@ fi
 # 7. The real AWS provider 6, hashicorp/random and OpenTofu, built from the Go module proxy once per machine into a
 #    cache outside the clone (toolkit/go_builds.py; versions in toolkit/data/go_builds.json), checked by sha256,
 #    then linked into the provider mirror beside 3.39. TOOLKIT_SKIP_GO_BUILDS=1 skips it (the stub path stays).
+#    Each set-up spends at most TOOLKIT_GO_BUILD_BUDGET seconds (default 600) on them, so `make demo` and `make test`
+#    are not held up for the hour the AWS provider takes on 2 cores; Go's build cache keeps what was compiled and
+#    the next set-up goes on from there. `make providers` builds them to the end.
 if [ "${TOOLKIT_SKIP_GO_BUILDS:-0}" != 1 ]; then
-  .venv/bin/python scripts/go_build.py random aws tofu --mirror "$CACHE/providers"
+  TOOLKIT_GO_BUILD_BUDGET=${TOOLKIT_GO_BUILD_BUDGET:-600} \
+    .venv/bin/python scripts/go_build.py random aws tofu --mirror "$CACHE/providers"
 else
   log "go builds: skipped (TOOLKIT_SKIP_GO_BUILDS=1)"
 fi
