@@ -5,19 +5,24 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
+from toolkit.checks.findings import FAILED, PASSED, SKIPPED, CheckResult, Finding
 
 
 def run_rules_check(root: Path) -> CheckResult:
     """Plan every environment offline (emulator-only ones are skipped) and run the rules on each plan."""
     from toolkit.awsrules.render import grouped
+    from toolkit.config.sources import list_environments
     from toolkit.engine.plan import PlanOutcome
     from toolkit.engine.plan_all import PlanFailure, PlanSkipped, plan_all
     from toolkit.project import Project
 
     started = time.perf_counter()
-    outcome = plan_all(Project(root), offline=True)
     result = CheckResult(name="rules")
+    if not (root / "envs").is_dir() or not list_environments(Project(root)):
+        result.status = SKIPPED
+        result.notes.append("skipped rules: no environments in envs/ to plan offline")
+        return result
+    outcome = plan_all(Project(root), offline=True)
     counts = {"environments": 0, "resources": 0, "errors": 0, "waived": 0, "warnings": 0}
     for planned in outcome.results:
         if isinstance(planned, PlanSkipped):
