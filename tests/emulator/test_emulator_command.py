@@ -26,7 +26,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(root))
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                  "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
+        # Set, then removed: monkeypatch then restores the original at teardown even after the code under test
+        # set it for this process (`emulator up` and an emulator environment's load do), so nothing leaks.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     yield root
     CliRunner().invoke(app, ["emulator", "down"])
 
