@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,11 @@ from toolkit.cli import app
 
 from .conftest import PROJECT_ROOT, write_files
 
+# Opt-in (TOOLKIT_REAL_PROVIDER_TESTS=1) until they have run once: the AWS provider build had not finished on
+# this machine when they were written.
 pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.environ.get("TOOLKIT_REAL_PROVIDER_TESTS") != "1",
+                                 reason="opt-in until their first run with the built provider"),
               pytest.mark.skipif(built_providers() is None,
                                  reason="the AWS provider 6 / random builds are absent (make setup builds them)")]
 ENGINE = PROJECT_ROOT / ".cache" / "engine" / "bin" / "terraform"
@@ -34,7 +39,7 @@ def project(tmp_path: Path, status: str) -> Path:
 @pytest.fixture(autouse=True)
 def engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(ENGINE))
-    monkeypatch.delenv("TOOLKIT_VALIDATE_PROVIDERS", raising=False)
+    monkeypatch.setenv("TOOLKIT_VALIDATE_PROVIDERS", "auto")
 
 
 def validate(root: Path, monkeypatch: pytest.MonkeyPatch, choice: str | None = None):
