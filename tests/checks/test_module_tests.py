@@ -181,7 +181,8 @@ def test_an_environment_file_plans_with_its_rendered_tfvars_and_catches_a_wiring
         f'terraform/tests/prod.tftest.hcl:{line}: run "prod_sizes": Test assertion failed: prod service scales '
         "between the environment's minimum and maximum tasks (sizing plan, production)")
     # The sizes came from prod's own file, rendered as `toolkit render prod` does.
-    assert "compute = {\n  cpu             = 2048" in (tmp_path / "build/prod/terraform.tfvars").read_text()
+    # Aligned as `terraform fmt` aligns (the width follows the longest compute key).
+    assert re.search(r"compute = \{\n  cpu +=  ?2048\n", (tmp_path / "build/prod/terraform.tfvars").read_text())
 
 
 @pytest.mark.slow

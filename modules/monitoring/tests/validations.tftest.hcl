@@ -67,3 +67,9 @@ run "waf_scope_in_lower_case" {
   variables { waf_scope = "regional" }
   expect_failures = [var.waf_scope]
 }
+
+run "alarm_subscription_protocol_email_json" {
+  command = plan
+  variables { alarm_subscriptions = [{ protocol = "email-json", endpoint = "oncall@example.com" }] }
+  expect_failures = [var.alarm_subscriptions]
+}

@@ -84,3 +84,15 @@ run "managed_group_priority_of_the_large_body_rule" {
   variables { managed_rule_groups = { AWSManagedRulesSQLiRuleSet = { priority = 2 } } }
   expect_failures = [var.managed_rule_groups]
 }
+
+run "large_body_path_prefix_without_a_slash" {
+  command = plan
+  variables { large_body = { allowed_path_prefixes = ["api/uploads"] } }
+  expect_failures = [var.large_body]
+}
+
+run "large_body_negative_max_bytes" {
+  command = plan
+  variables { large_body = { max_bytes = -1 } }
+  expect_failures = [var.large_body]
+}
