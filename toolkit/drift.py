@@ -219,12 +219,12 @@ def ignored_attributes(plan_json: Path, root_dir: Path) -> dict[tuple[str, str, 
 
 
 def _ignore_changes_in(directory: Path) -> dict[tuple[str, str], tuple[str, ...]]:
-    import hcl2
+    from toolkit.hcl_reader import load_hcl
 
     found: dict[tuple[str, str], tuple[str, ...]] = {}
     for path in sorted(directory.glob("*.tf")):
         try:
-            document = hcl2.loads(path.read_text(encoding="utf-8"))
+            document = load_hcl(path.read_text(encoding="utf-8"))
         except Exception:  # an unparsable file only costs us its ignore_changes (lark raises many types)
             continue
         for block in document.get("resource", []):

@@ -92,7 +92,8 @@ def make_project(base: Path, environments: tuple[str, ...]) -> Path:
                         "backend": {"type": "s3", "bucket": f"{PROJECT_NAME}-state",
                                     "dynamodb_table": f"{PROJECT_NAME}-locks", "endpoint_from_env": "AWS_ENDPOINT_URL"},
                         "compute": {"cpu": 256, "memory_mib": 512, "min_tasks": 1, "max_tasks": 3},
-                        "tags": {"environment": name},
+                        # Not "environment": the root sets the Environment tag and AWS refuses keys equal but for case.
+                        "tags": {"bench": name},
                     })
     return root
 

@@ -157,6 +157,10 @@ def test_check_rules_result_lists_each_finding_per_environment(monkeypatch: pyte
         ])
 
     monkeypatch.setattr(engine_plan_all, "plan_all", fake_plan_all)
+    # The check skips a project without environments before planning: give it the two the stand-in plans.
+    (tmp_path / "envs").mkdir()
+    for name in ("dev", "sandbox"):
+        (tmp_path / "envs" / f"{name}.yaml").write_text("{}\n", encoding="utf-8")
     result = check.run_rules_check(tmp_path)
     assert result.status == "failed" and result.counts["errors"] == 1
     [finding] = result.findings

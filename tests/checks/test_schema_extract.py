@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from stub_provider import schema_file
 from toolkit import provider_schema
 from toolkit.checks import schema_extract
 from toolkit.checks.schema_extract import (
@@ -587,7 +588,7 @@ def nested(schema: provider_schema.ProviderSchema, kind: str, type_name: str, pa
 
 def test_bundled_aws_schema_header(aws: provider_schema.ProviderSchema) -> None:
     assert aws.address == "registry.terraform.io/hashicorp/aws"
-    assert aws.info == provider_schema.SchemaInfo("@cdktn/provider-aws", "25.7.0", "6.66.0")
+    assert aws.info == schema_file.SchemaInfo("@cdktn/provider-aws", "25.7.0", "6.66.0")
     assert len(aws.names("resource")) > 1500
     assert len(aws.names("data")) > 600
     assert aws.document()["format_version"] == "1.0"
@@ -663,7 +664,7 @@ def test_only_quicksight_definitions_stay_untyped(aws: provider_schema.ProviderS
 
     entry = aws.document()["provider_schemas"][aws.address]
     paths: list[str] = []
-    for section in provider_schema.SECTIONS.values():
+    for section in schema_file.SECTIONS.values():
         for type_name, type_schema in entry[section].items():
             paths.extend(dynamic_paths(type_schema["block"], type_name))
     assert sorted(paths) == [
@@ -689,7 +690,7 @@ def test_every_attribute_has_one_valid_flag_combination(aws: provider_schema.Pro
 
     entry = aws.document()["provider_schemas"][aws.address]
     walk(entry["provider"]["block"], "provider")
-    for section in provider_schema.SECTIONS.values():
+    for section in schema_file.SECTIONS.values():
         for type_name, type_schema in entry[section].items():
             walk(type_schema["block"], type_name)
     assert bad == []
@@ -718,7 +719,7 @@ def test_lazy_lookup_equals_the_full_document() -> None:
         # A fresh, never fully decoded instance: every lookup goes through the per-type path.
         text = gzip.decompress(path.read_bytes()).decode()
         lazy = provider_schema.ProviderSchema(name, text, path)
-        for kind, section in provider_schema.SECTIONS.items():
+        for kind, section in schema_file.SECTIONS.items():
             for type_name, type_schema in entry[section].items():
                 assert lazy.type_schema(kind, type_name) == type_schema, type_name
             assert lazy.type_schema(kind, "aws_does_not_exist") is None

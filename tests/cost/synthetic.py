@@ -220,10 +220,9 @@ def _unquoted(value: Any) -> Any:
 
 def variables_from_tfvars(path: Path) -> dict[str, Any]:
     """The variables of a rendered build/ENV/terraform.tfvars (what `toolkit render ENV` wrote)."""
-    import hcl2
+    from toolkit.hcl_reader import load_hcl
 
-    with path.open(encoding="utf-8") as handle:
-        return _unquoted(hcl2.load(handle))
+    return _unquoted(load_hcl(path.read_text(encoding="utf-8")))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ def cost(*args: str) -> object:
 
 @pytest.mark.parametrize(("value", "shown"), [
     ("compute.max_taks=15", "--set compute.max_taks: unknown key 'max_taks' under compute; allowed: container_image, "
-                            "container_port, cpu, max_tasks, memory_mib, min_tasks"),
+                            "container_port, cpu, deployment_strategy, ecr_repository, health_check_path, "
+                            "image_tag, ingress_cidr_blocks, max_tasks, memory_mib, min_tasks"),
     ("computer.max_tasks=15", "--set computer.max_tasks: unknown key 'computer' under the top level; allowed: "),
     ("compute.cpu.x=1", "--set compute.cpu.x: compute.cpu is a single value, it has no keys"),
     ("compute.max_tasks", "--set 'compute.max_tasks': expected KEY=VALUE, such as compute.max_tasks=15"),

@@ -21,10 +21,6 @@ pytestmark = pytest.mark.slow
 CANARY_TOKEN = "ghs_CANARY_drift_7c1e0b5a9d"
 BUCKET = "edu-platform-sandbox-uploads"
 ALARM = "edu-platform-sandbox-app-cpu-high"
-MANAGED_TAGS = [{"Key": "project", "Value": "edu-platform"}, {"Key": "environment", "Value": "sandbox"},
-                {"Key": "managed_by", "Value": "toolkit"}]
-
-
 @dataclass(frozen=True)
 class Sandbox:
     root: Path
@@ -42,6 +38,9 @@ class Sandbox:
                                             "ComparisonOperator", "Period", "EvaluationPeriods", "Dimensions",
                                             "TreatMissingData")}
         cloudwatch.put_metric_alarm(**kept, Threshold=threshold)
+
+    def bucket_tags(self) -> list[dict[str, str]]:
+        return self.client("s3").get_bucket_tagging(Bucket=BUCKET)["TagSet"]
 
     def set_bucket_tags(self, tags: list[dict[str, str]]) -> None:
         self.client("s3").put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": tags})
@@ -70,8 +69,11 @@ def test_drift_is_reported_posted_and_cleared(sandbox: Sandbox, fake_github: Fak
     assert clean.exit_code == 0, clean.output
     assert clean.output == "No drift in sandbox: the real infrastructure matches the Terraform state.\n"
 
+    # The tags Terraform applied (the root's and the environment's): put back as they were, they are no drift.
+    managed_tags = sandbox.bucket_tags()
+    assert {"Key": "team", "Value": "sandbox"} in managed_tags
     sandbox.set_alarm_threshold(95.0)
-    sandbox.set_bucket_tags([*MANAGED_TAGS, {"Key": "owner", "Value": "someone-by-hand"}])
+    sandbox.set_bucket_tags([*managed_tags, {"Key": "owner", "Value": "someone-by-hand"}])
 
     drifted = run_drift(sandbox, "sandbox", "--quiet", "--format", "json", "--post", "github", github=fake_github)
     assert drifted.exit_code == 2, drifted.output
@@ -101,7 +103,7 @@ def test_drift_is_reported_posted_and_cleared(sandbox: Sandbox, fake_github: Fak
     assert "emulator-only-password" not in markdown.stdout + drifted.stdout
 
     sandbox.set_alarm_threshold(80.0)
-    sandbox.set_bucket_tags(MANAGED_TAGS)
+    sandbox.set_bucket_tags(managed_tags)
 
     cleared = run_drift(sandbox, "sandbox", "--post", "github", github=fake_github)
     assert cleared.exit_code == 0, cleared.output

@@ -10,7 +10,9 @@ import pytest
 
 from tests.engine.conftest import EngineProject, make_project, sandbox_environment, toolkit
 
-pytestmark = pytest.mark.slow
+# One scenario on one project: the first plan sees alpha unapplied, `apply --auto` applies it, and the last plan
+# expects alpha applied ("no changes") and the broken environment removed.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order]
 PROJECT = "eng-all"
 UNSET_ENDPOINT = "TOOLKIT_TEST_UNSET_ENDPOINT"
 

@@ -7,13 +7,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import hcl2
 import pytest
 from typer.testing import CliRunner
 
 from tests.foundation.conftest import REPO
 from toolkit.cli import app
 from toolkit.config import load_environment
+from toolkit.hcl_reader import load_hcl
 from toolkit.project import Project
 
 runner = CliRunner()
@@ -99,8 +99,7 @@ def test_render_writes_tfvars_and_backend_that_parse_back_to_the_same_values(pro
     assert result.exit_code == 0, result.output
     for name in ("dev", "staging", "prod"):
         build = project_dir / "build" / name
-        with (build / "terraform.tfvars").open() as handle:
-            parsed = hcl2.load(handle)
+        parsed = load_hcl((build / "terraform.tfvars").read_text())
         expected = load_environment(Project.discover(), name).terraform_variables()
         assert _unquote(parsed) == expected
         assert 'backend "local" {}' in (build / "backend.tf").read_text()
@@ -197,7 +196,8 @@ def test_help_lists_every_command_without_importing_any_command_module() -> None
     code = ("import sys; from typer.testing import CliRunner; from toolkit.cli import app, COMMANDS; "
             "result = CliRunner().invoke(app, ['--help']); assert result.exit_code == 0, result.output; "
             "assert all(name in result.output for name in COMMANDS); "
-            "loaded = [m for m in sys.modules if m.startswith('toolkit.cli.') or m.split('.')[0] in "
+            "commands = {f'toolkit.cli.{module}' for module, _ in COMMANDS.values()}; "
+                "loaded = [m for m in sys.modules if m in commands or m.split('.')[0] in "
             "('boto3', 'botocore', 'jinja2', 'hcl2', 'pydantic', 'yaml', 'pg8000')]; print(loaded)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

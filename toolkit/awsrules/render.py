@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from toolkit.awsrules.base import ERROR, RuleFinding
 from toolkit.awsrules.engine import RulesReport
+from toolkit.text import plain
 
 TITLE = "Would be rejected by AWS"
 WARNINGS_TITLE = "AWS rule warnings"
@@ -50,21 +51,22 @@ def text_lines(report: RulesReport, *, addresses_per_group: int = 8) -> list[str
             shown = group.addresses[:addresses_per_group]
             more = len(group.addresses) - len(shown)
             waived = f" [waived: {group.waived_because}]" if group.waived_because else ""
-            lines.append(f"  [{group.rule_id}] {group.message}{waived}")
-            lines.append("      " + ", ".join(shown) + (f" and {more} more" if more else ""))
+            # Names and addresses come from the configuration: no escape, override or surrogate reaches a terminal.
+            lines.append(plain(f"  [{group.rule_id}] {group.message}{waived}"))
+            lines.append("      " + plain(", ".join(shown)) + (f" and {more} more" if more else ""))
     for waiver in report.unused_waivers:
-        lines.append(f"  note: waiver {waiver} matched nothing: delete it from the waiver file")
+        lines.append(plain(f"  note: waiver {waiver} matched nothing: delete it from the waiver file"))
     return lines
 
 
 def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+    return "`" + plain(text).replace("`", "'") + "`"
 
 
 def _plain(text: str) -> str:
     """A message as Markdown text: names and tag keys come from the configuration, so no HTML or emphasis
     they carry is rendered in the pull request."""
-    escaped = html.escape(text, quote=False)
+    escaped = html.escape(plain(text), quote=False)
     return "".join("\\" + character if character in "*_[]`|#" else character for character in escaped)
 
 

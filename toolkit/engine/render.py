@@ -54,7 +54,7 @@ class RenderResult:
 
 def read_variable_declarations(root_dir: Path, shown_as: str | None = None) -> dict[str, VariableDeclaration]:
     """Parse every `variable` block of a root module with python-hcl2."""
-    import hcl2
+    from toolkit.hcl_reader import load_hcl
 
     if not root_dir.is_dir():
         raise RenderError(f"{shown_as or root_dir}: root module folder not found (terraform.root in the "
@@ -62,8 +62,7 @@ def read_variable_declarations(root_dir: Path, shown_as: str | None = None) -> d
     declarations: dict[str, VariableDeclaration] = {}
     for tf_file in sorted(root_dir.glob("*.tf")):
         try:
-            with tf_file.open(encoding="utf-8") as handle:
-                document = hcl2.load(handle)
+            document = load_hcl(tf_file.read_text(encoding="utf-8"))
         except Exception as error:  # hcl2 raises lark errors of several types
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise RenderError(f"{tf_file}: cannot parse HCL: {first_line}") from None
