@@ -137,6 +137,7 @@ module "cache" {
   source = "../modules/cache"
 
   name           = substr(local.name, 0, 40)
+  create         = var.cache.enabled
   engine_version = var.cache.engine_version
   node_type      = var.cache.node_type
 
@@ -248,9 +249,9 @@ module "compute" {
   }
   enable_xray = var.enable_xray
 
-  environment = merge(var.app_settings, {
+  # Without the cache the application runs as the short rollback tier leaves it: CACHE_ENABLED=false, no REDIS_URL.
+  environment = merge(var.app_settings, var.cache.enabled ? { REDIS_URL = module.cache.redis_url } : { CACHE_ENABLED = "false" }, {
     ENVIRONMENT   = var.environment
-    REDIS_URL     = module.cache.redis_url
     DATABASE_HOST = module.database.endpoint
     # Read-only queries go to the readers when there are any (the writer otherwise).
     DATABASE_READER_HOST = var.database.read_replicas > 0 ? module.database.reader_endpoint : module.database.endpoint
@@ -259,18 +260,16 @@ module "compute" {
     DATABASE_USERNAME    = var.database.app_username
     DATABASE_AUTH        = "iam"
   })
-  secrets = merge({
-    REDIS_AUTH_TOKEN = module.cache.auth_token_secret_arn
-  }, var.container_secrets)
-  secrets_kms_key_arns = [module.cache.kms_key_arn]
+  secrets              = merge(var.cache.enabled ? { REDIS_AUTH_TOKEN = module.cache.auth_token_secret_arn } : {}, var.container_secrets)
+  secrets_kms_key_arns = var.cache.enabled ? [module.cache.kms_key_arn] : []
 
   attach_task_role_policy = true
   task_role_policy_json   = data.aws_iam_policy_document.app_storage.json
 
-  egress_security_group_rules = {
-    database = { security_group_id = module.database.security_group_id, port = module.database.port }
-    cache    = { security_group_id = module.cache.security_group_id, port = module.cache.port }
-  }
+  egress_security_group_rules = merge(
+    { database = { security_group_id = module.database.security_group_id, port = module.database.port } },
+    var.cache.enabled ? { cache = { security_group_id = module.cache.security_group_id, port = module.cache.port } } : {},
+  )
 
   certificate_arn            = local.alb_certificate_arn
   enable_https               = local.alb_https
@@ -280,6 +279,7 @@ module "compute" {
   # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
   ingress_prefix_list_ids = local.cdn_enabled && local.has_domain && local.alb_https ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
   origin_verify_header    = local.cdn_enabled ? { name = local.origin_verify_header_name, value = random_password.origin_verify[0].result } : null
+  enable_autoscaling      = var.compute.autoscaling
   min_capacity            = var.compute.min_tasks
   max_capacity            = var.compute.max_tasks
   log_retention_days      = var.monitoring.log_retention_days
@@ -388,7 +388,7 @@ module "monitoring" {
   }
 
   cache_replication_group_id = module.cache.replication_group_id
-  forward_cache_events       = true
+  forward_cache_events       = var.cache.enabled
   cache_member_cluster_ids   = module.cache.member_cluster_ids
   cache_hit_rate_min_percent = var.monitoring.cache_hit_rate_min_percent
 
@@ -398,10 +398,10 @@ module "monitoring" {
   # The budget covers this environment only: costs carrying its Environment cost allocation tag (activate
   # the tag in Billing); without the filter dev's budget would alert on prod's spend.
   budget_cost_filter_tags = { Environment = var.environment }
-  budget = {
+  budget = var.budget.enabled ? {
     monthly_min_usd = var.budget.monthly_min_usd
     monthly_max_usd = var.budget.monthly_max_usd
-  }
+  } : null
 
   tags = local.tags
 }

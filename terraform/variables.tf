@@ -93,13 +93,14 @@ variable "database" {
 ################################################################################
 
 variable "cache" {
-  description = "Redis settings: engine_version (default \"7.1\"), node_type (default \"cache.t3.micro\"), replicas_per_shard (default 0), cluster_mode (default false), shards (default 1). Default: {}."
+  description = "Redis settings: engine_version (default \"7.1\"), node_type (default \"cache.t3.micro\"), replicas_per_shard (default 0), cluster_mode (default false), shards (default 1); enabled (default true; false: no Redis, the application runs with CACHE_ENABLED=false). Default: {}."
   type = object({
     engine_version     = optional(string, "7.1")
     node_type          = optional(string, "cache.t3.micro")
     replicas_per_shard = optional(number, 0)
     cluster_mode       = optional(bool, false)
     shards             = optional(number, 1)
+    enabled            = optional(bool, true)
   })
   default = {}
 }
@@ -109,7 +110,7 @@ variable "cache" {
 ################################################################################
 
 variable "compute" {
-  description = "Fargate service settings: cpu (default 512), memory_mib (default 1024), min_tasks (default 1), max_tasks (default 2), the image as container_image (a full reference) or ecr_repository + image_tag (a private repository of this account and region: the execution role may pull from it and the plan checks the tag exists), container_port (required), health_check_path (default \"/health\"), ingress_cidr_blocks (default [\"0.0.0.0/0\"]), deployment_strategy (\"ROLLING\" or \"BLUE_GREEN\", default \"ROLLING\"). Default: the public nginx stand-in on port 80, health check /, reachable from 10.0.0.0/8."
+  description = "Fargate service settings: cpu (default 512), memory_mib (default 1024), min_tasks (default 1), max_tasks (default 2), the image as container_image (a full reference) or ecr_repository + image_tag (a private repository of this account and region: the execution role may pull from it and the plan checks the tag exists), container_port (required), health_check_path (default \"/health\"), ingress_cidr_blocks (default [\"0.0.0.0/0\"]), deployment_strategy (\"ROLLING\" or \"BLUE_GREEN\", default \"ROLLING\"), autoscaling (default true; false keeps min_tasks running). Default: the public nginx stand-in on port 80, health check /, reachable from 10.0.0.0/8."
   type = object({
     cpu                 = optional(number, 512)
     memory_mib          = optional(number, 1024)
@@ -122,6 +123,7 @@ variable "compute" {
     health_check_path   = optional(string, "/health")
     ingress_cidr_blocks = optional(list(string), ["0.0.0.0/0"])
     deployment_strategy = optional(string, "ROLLING")
+    autoscaling         = optional(bool, true)
   })
   # The stand-in of envs/defaults.yaml (public nginx answers on 80 at /), reachable only from private ranges;
   # every rendered environment passes its own compute.
@@ -250,8 +252,9 @@ variable "monitoring" {
 }
 
 variable "budget" {
-  description = "Monthly AWS Budgets range in USD: monthly_min_usd (default 150), monthly_max_usd (default 200). Default: {}."
+  description = "Monthly AWS Budgets range in USD: enabled (default true), monthly_min_usd (default 150), monthly_max_usd (default 200). Default: {}."
   type = object({
+    enabled         = optional(bool, true)
     monthly_min_usd = optional(number, 150)
     monthly_max_usd = optional(number, 200)
   })

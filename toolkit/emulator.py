@@ -69,6 +69,9 @@ def override_text(environment: str, endpoint: str) -> str:
             "  skip_credentials_validation = true\n"
             "  skip_metadata_api_check     = true\n"
             "  skip_region_validation      = true\n"
+            # Provider 6 reads bucket tags through S3 Control at http://ACCOUNT.HOST/ (a host prefix no loopback
+            # name resolves); with no account id it reads them with GetBucketTagging instead.
+            "  skip_requesting_account_id  = true\n"
             "  s3_use_path_style           = true\n\n"
             f"  endpoints {{\n{endpoints}\n  }}\n"
             "}\n"

@@ -88,8 +88,11 @@ def start(project: Project) -> tuple[EmulatorServer, bool]:
     folder.mkdir(parents=True, exist_ok=True)
     log_file = folder / "moto.log"
     with log_file.open("wb") as log:
+        # moto reports 0 running tasks unless told otherwise; apply and rollback wait for running == desired.
+        environment = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1"}
         process = subprocess.Popen([str(_moto_command()), "-H", "127.0.0.1", "-p", "0"], stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                   env=environment)
     deadline = time.monotonic() + START_SECONDS
     while (found := RUNNING_ON.search(log_file.read_bytes())) is None:
         if process.poll() is not None or time.monotonic() > deadline:

@@ -88,7 +88,7 @@ locals {
         label  = "blue"
       }
       # Blue/green swaps the serving target group, so the policy reads both (customized metric below).
-    } : key => policy if var.create && policy.target > 0
+    } : key => policy if var.create && var.enable_autoscaling && policy.target > 0
   }
 }
 
@@ -706,7 +706,7 @@ resource "aws_ecs_service" "this" {
 ################################################################################
 
 resource "aws_appautoscaling_target" "this" {
-  count = var.create ? 1 : 0
+  count = var.create && var.enable_autoscaling ? 1 : 0
 
   service_namespace  = "ecs"
   scalable_dimension = "ecs:service:DesiredCount"
@@ -784,7 +784,7 @@ resource "aws_appautoscaling_policy" "this" {
 # Target tracking needs several minutes of datapoints before it acts; this step policy reacts to a single
 # one-minute datapoint (see the README for the expected reaction time).
 resource "aws_appautoscaling_policy" "step_out" {
-  count = var.create && var.step_scaling.enabled ? 1 : 0
+  count = var.create && var.enable_autoscaling && var.step_scaling.enabled ? 1 : 0
 
   name               = "${var.name}-cpu-step-out"
   policy_type        = "StepScaling"
@@ -810,7 +810,7 @@ resource "aws_appautoscaling_policy" "step_out" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "step_out" {
-  count = var.create && var.step_scaling.enabled ? 1 : 0
+  count = var.create && var.enable_autoscaling && var.step_scaling.enabled ? 1 : 0
 
   alarm_name          = "${var.name}-cpu-step-out"
   alarm_description   = "Service CPU above ${var.step_scaling.cpu_percent}% for one minute: add tasks now (step scaling)."

@@ -363,6 +363,13 @@ variable "autoscaling_targets" {
   default = {}
 }
 
+variable "enable_autoscaling" {
+  description = "Scale the service with Application Auto Scaling (target tracking and step_scaling) between min_capacity and max_capacity; false keeps it at min_capacity tasks, e.g. on an emulator without Application Auto Scaling tags. Default: true."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "step_scaling" {
   description = "Fast scale-out next to target tracking: an alarm on one one-minute datapoint of service CPU above cpu_percent triggers a step policy adding tasks at once (adjustments: CPU above the threshold by [lower, upper) percentage points => add change tasks). enabled (default true), cpu_percent (default 80), cooldown_seconds (default 60). Default: {}."
   type = object({

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,7 @@ from toolkit.cli import app
 
 from .conftest import PROJECT_ROOT, write_files
 
-# Opt-in (TOOLKIT_REAL_PROVIDER_TESTS=1) until they have run once: the AWS provider build had not finished on
-# this machine when they were written.
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(os.environ.get("TOOLKIT_REAL_PROVIDER_TESTS") != "1",
-                                 reason="opt-in until their first run with the built provider"),
               pytest.mark.skipif(built_providers() is None,
                                  reason="the AWS provider 6 / random builds are absent (make setup builds them)")]
 ENGINE = PROJECT_ROOT / ".cache" / "engine" / "bin" / "terraform"
@@ -53,7 +48,7 @@ def test_the_real_provider_refuses_an_enum_value_the_stub_accepts(tmp_path: Path
     root = project(tmp_path, "On")
     real = validate(root, monkeypatch)
     assert real.exit_code == 1, real.output
-    assert "terraform/main.tf:10" in real.output and "Enabled" in real.output, real.output
+    assert "terraform/main.tf:13" in real.output and "Enabled" in real.output, real.output
     stub = validate(root, monkeypatch, "stub")
     assert stub.exit_code == 0, stub.output
 

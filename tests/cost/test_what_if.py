@@ -23,7 +23,8 @@ def cost(*args: str) -> object:
 
 
 @pytest.mark.parametrize(("value", "shown"), [
-    ("compute.max_taks=15", "--set compute.max_taks: unknown key 'max_taks' under compute; allowed: container_image, "
+    ("compute.max_taks=15", "--set compute.max_taks: unknown key 'max_taks' under compute; allowed: autoscaling, "
+                            "container_image, "
                             "container_port, cpu, deployment_strategy, ecr_repository, health_check_path, "
                             "image_tag, ingress_cidr_blocks, max_tasks, memory_mib, min_tasks"),
     ("computer.max_tasks=15", "--set computer.max_tasks: unknown key 'computer' under the top level; allowed: "),

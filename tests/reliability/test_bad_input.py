@@ -34,7 +34,8 @@ YAML_CASES: list[tuple[str, str, str, str, str]] = [
     ("scalar-document", "plan", "dev", "=just a string\n",
      "Error: envs/dev.yaml:1: the top level must be a mapping of keys, not str"),
     ("unknown-compute-key", "show", "dev", "compute:\n  cpus: 512\n",
-     ONE + "envs/dev.yaml:{dev+2}: compute.cpus = 512: unknown key (did you mean 'cpu'?); allowed: container_image, "
+     ONE + "envs/dev.yaml:{dev+2}: compute.cpus = 512: unknown key (did you mean 'cpu'?); allowed: "
+     "autoscaling, container_image, "
      "container_port, cpu, deployment_strategy, ecr_repository, health_check_path, image_tag, ingress_cidr_blocks, "
      "max_tasks, memory_mib, min_tasks"),
     ("unknown-backend-key", "plan", "dev", "backend:\n  bucket_name: state\n",

@@ -209,6 +209,9 @@ class CacheSettings(Strict):
     replicas_per_shard: Annotated[int, Field(ge=0, le=5)] = 0
     cluster_mode: bool = False
     shards: Annotated[int, Field(ge=1, le=500)] = 1
+    enabled: bool = Field(True, description=(
+        "Create the Redis replication group; false runs the application with CACHE_ENABLED=false and no "
+        "REDIS_URL (as the short rollback tier leaves it)."))
 
     @model_validator(mode="after")
     def _cross_rules(self) -> CacheSettings:
@@ -233,6 +236,8 @@ class ComputeSettings(Strict):
     memory_mib: int = 1024
     min_tasks: Annotated[int, Field(ge=0, le=1000)] = 1
     max_tasks: Annotated[int, Field(ge=1, le=1000)] = 2
+    autoscaling: bool = Field(True, description=(
+        "Scale between min_tasks and max_tasks with Application Auto Scaling; false keeps min_tasks running."))
     container_image: Annotated[str, Field(min_length=1, description=(
         "Full image reference (registry/name:tag). Give this or ecr_repository, not both."))] | None = None
     ecr_repository: Annotated[str, Field(pattern=ECR_REPOSITORY_NAME, max_length=256, description=(
@@ -461,6 +466,7 @@ class IncreaseGate(Strict):
 
 
 class BudgetSettings(Strict):
+    enabled: bool = Field(True, description="Create the AWS Budgets budget and its notifications.")
     monthly_min_usd: Annotated[int, Field(ge=0)] = 150
     monthly_max_usd: Annotated[int, Field(ge=1)] = 200
     fail_over_max: bool = Field(False, description=(
