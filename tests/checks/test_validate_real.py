@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from toolkit.checks.real_providers import built_providers
 from toolkit.cli import app
+from toolkit.go_builds import go_build
 
 from .conftest import PROJECT_ROOT, write_files
 
@@ -62,3 +63,24 @@ def test_an_unknown_choice_is_refused(tmp_path: Path, monkeypatch) -> None:
     result = validate(project(tmp_path, "Enabled"), monkeypatch, "maybe")
     assert result.exit_code == 1
     assert "TOOLKIT_VALIDATE_PROVIDERS=maybe: expected one of auto, real, stub" in result.output
+
+
+TOFU = go_build("tofu")
+
+
+@pytest.mark.skipif(TOFU.record() is None, reason="the OpenTofu build is absent (make setup builds it)")
+def test_opentofu_validates_with_the_real_provider_and_skips_terraform_only_test_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same provider validators under tofu; a Terraform-only test file (override_during) does not fail it."""
+    root = project(tmp_path, "On")
+    write_files(root, {"terraform/tests/only_terraform.tftest.hcl":
+                       'override_resource {\n  target          = aws_s3_bucket.this\n  override_during = plan\n}\n\n'
+                       'run "plan" {\n  command = plan\n}\n'})
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(TOFU.path))
+    refused = validate(root, monkeypatch, "real")
+    assert refused.exit_code == 1, refused.output
+    assert "terraform/main.tf:13" in refused.output and "Enabled" in refused.output, refused.output
+    assert "tftest" not in refused.output
+    (root / "terraform" / "main.tf").write_text(BUCKET.replace("STATUS", "Enabled"))
+    passed = validate(root, monkeypatch, "real")
+    assert passed.exit_code == 0, passed.output

@@ -2,9 +2,11 @@
 AWS provider 6 built by make setup, moto on 127.0.0.1.
 
 One drill, in order (each step states what it expects of the one before, so it is a single test):
-plan -> review -> apply the saved plan -> a second plan with no changes -> drift finds none -> a bad image
-applied -> rollback immediate (the service back on the previous task definition) -> short -> long (the
-configuration live at the checkpoint rebuilt from git and applied) -> a plan with no changes again.
+plan -> review -> apply the saved plan -> a second plan whose changes are exactly what moto does not echo
+(CONVERGING | PERSISTENT below) -> an apply that stores the converging ones -> a plan with PERSISTENT only
+-> drift reports PERSISTENT only -> a bad image applied -> rollback immediate (the service back on the
+previous task definition) -> short -> long (the configuration live at the checkpoint rebuilt from git and
+applied, the good image back).
 
 The project is a throw-away git repository (tests/support/git_repo.py) holding copies of envs/, terraform/
 and modules/: never the real checkout.
@@ -137,7 +139,7 @@ def resources_by_module(root: Path) -> dict[str, int]:
     return counts
 
 
-def test_the_real_root_applies_replans_clean_drifts_nothing_and_rolls_back_through_every_tier(
+def test_the_real_root_applies_replans_to_moto_gaps_only_and_rolls_back_through_every_tier(
         project: Path, emulator: MotoServer) -> None:
     first = toolkit("plan", ENV, "--quiet")
     assert first.exit_code == 2, first.output
@@ -164,7 +166,8 @@ def test_the_real_root_applies_replans_clean_drifts_nothing_and_rolls_back_throu
     # Right after the apply, the only "drift" is what moto never echoes.
     drift = toolkit("drift", ENV, "--quiet", "--format", "json")
     assert drift.exit_code == 2, drift.output
-    drifted = {(re.search(r"(aws_[a-z0-9_]+)\.[^.]+$", entry["address"])[1], attribute["path"].split(".")[0].split("[")[0])
+    drifted = {(re.search(r"(aws_[a-z0-9_]+)\.[^.]+$", entry["address"])[1],
+                re.split(r"[.\[]", attribute["path"])[0])
                for entry in json.loads(drift.stdout)["drift"] for attribute in entry["attributes"]}
     assert drifted == PERSISTENT, drift.stdout
 

@@ -21,10 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
 from toolkit.checks.real_providers import RealMirror, prepare_validate_mirror
-from toolkit.engine.terraform import error_excerpt
+from toolkit.engine.terraform import discover_binary, error_excerpt
 from toolkit.engine.workspace import stage_root_module
 from toolkit.project import Project
 from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, timeout_seconds
@@ -39,6 +38,9 @@ class TargetOutcome:
     target: str
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+
+
+NO_TESTS_DIRECTORY = ".toolkit-no-tests"
 
 
 def validate_targets(root: Path) -> list[Path]:
@@ -57,10 +59,19 @@ def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror:
         result.notes.append("skipped validate: no terraform/ and no modules/*/examples/*")
         return result
     limit = timeout_seconds() if timeout is None else timeout
-    terraform = require_terraform(root)
+    binary = discover_binary(root)
+    terraform = binary.path
+    # The .tftest.hcl files use Terraform's test framework (override_during, instance keys in overrides,
+    # `variable` blocks in runs: docs/ENGINE.md), which OpenTofu's validate refuses: tofu validates the
+    # configuration only, and the module tests run on Terraform.
+    # init reads the test files as well: point both at a test directory that does not exist.
+    validate_options = (f"-test-directory={NO_TESTS_DIRECTORY}",) if binary.flavor == "tofu" else ()
+    if validate_options:
+        result.notes.append("tofu: test files not validated (they use Terraform's test features)")
     mirror = mirror or prepare_validate_mirror(root)
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
-        outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit), chosen))
+        outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit, validate_options),
+                                 chosen))
     for outcome in outcomes:
         # A module's mistake shows through every target that calls it: report it once.
         result.findings.extend(finding for finding in outcome.findings if finding not in result.findings)
@@ -82,7 +93,8 @@ def _project_relative(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, limit: float) -> TargetOutcome:
+def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, limit: float,
+              validate_options: tuple[str, ...] = ()) -> TargetOutcome:
     started = time.perf_counter()
     name = _project_relative(root, target)
     outcome = TargetOutcome(name)
@@ -91,20 +103,22 @@ def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, lim
     # Two checks of one checkout at once (two terminals, an editor hook) take turns per target.
     with open(work / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _validate_locked(root, terraform, mirror, target, limit, name, work, outcome)
+        _validate_locked(root, terraform, mirror, target, limit, name, work, outcome, validate_options)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
 def _validate_locked(root: Path, terraform: Path, mirror: StubMirror, target: Path, limit: float, name: str,
-                     work: Path, outcome: TargetOutcome) -> None:
+                     work: Path, outcome: TargetOutcome, validate_options: tuple[str, ...] = ()) -> None:
     stage = stage_root_module(Project(root), target, None, work / "stage", exclude=frozenset({".terraform.lock.hcl"}))
     # The staged lock file is the stub's own; a previous stub build's hashes would fail init.
     (stage / ".terraform.lock.hcl").unlink(missing_ok=True)
+    if validate_options:
+        (stage / NO_TESTS_DIRECTORY).mkdir(exist_ok=True)  # empty: tofu warns about a missing one
     environment = mirror.environment(work / "data")
     staged_relative = stage.relative_to(work / "stage")
-    init = _run([str(terraform), "init", "-json", "-backend=false", "-input=false", "-no-color"], stage, environment,
-                limit)
+    init = _run([str(terraform), "init", "-json", "-backend=false", "-input=false", "-no-color", *validate_options],
+                stage, environment, limit)
     messages = [] if isinstance(init, str) else _json_lines(init.stdout)
     if not isinstance(init, str) and init.returncode != 0 and not messages:
         # An engine without `init -json` (before Terraform 1.9): plain init, its text is the message.
@@ -120,7 +134,8 @@ def _validate_locked(root: Path, terraform: Path, mirror: StubMirror, target: Pa
             found.append(Finding(name, 0, "", f"terraform init failed: {_one_line(text)}"))
         outcome.findings.extend(found)
     else:
-        validate = _run([str(terraform), "validate", "-json", "-no-color"], stage, environment, limit)
+        validate = _run([str(terraform), "validate", "-json", "-no-color", *validate_options], stage, environment,
+                        limit)
         if isinstance(validate, str):
             outcome.findings.append(Finding(name, 0, "", validate))
         else:

@@ -69,8 +69,10 @@ def _read_version(path: Path) -> tuple[str, str]:
         completed = subprocess.run([str(path), "version", "-json"], capture_output=True, text=True, timeout=60)
     except OSError as error:
         raise TerraformError(f"{path}: cannot run it: {error}") from None
+    # tofu prints CLI-configuration warnings on stdout before the document: read from its first "{".
+    start = completed.stdout.find("{")
     try:
-        version = str(json.loads(completed.stdout)["terraform_version"])
+        version = str(json.loads(completed.stdout[start:] if start >= 0 else completed.stdout)["terraform_version"])
     except (ValueError, KeyError, TypeError):
         first_line = (completed.stdout or completed.stderr).strip().splitlines()[:1]
         raise TerraformError(f"{path}: `version -json` gave no version (is it terraform or tofu?): "
