@@ -8,7 +8,7 @@ from pathlib import Path
 from toolkit.engine.progress import Progress
 from toolkit.engine.session import init_unless_current
 from toolkit.engine.terraform import Terraform, TerraformBinary
-from toolkit.engine.workspace import stage_root_module
+from toolkit.engine.workspace import NOT_STAGED_FOR_PLANS, stage_root_module
 from toolkit.files import write_atomically
 from toolkit.plans.saved import OFFLINE_BACKEND_MARK, OFFLINE_FOLDER, offline_data_dir
 from toolkit.project import Project
@@ -31,7 +31,7 @@ def stub_terraform(project: Project, environment: str, root_dir: Path, run_dir: 
         write_atomically(backend_block, OFFLINE_BACKEND_BLOCK)
     # A lock file committed in the root holds the real providers' hashes: the stub's own is made in the stage.
     stage_root = stage_root_module(tree or project, root_dir, backend_block, run_dir / "stage",
-                                   exclude=frozenset({".terraform.lock.hcl"}))
+                                   exclude=frozenset({".terraform.lock.hcl"}) | NOT_STAGED_FOR_PLANS)
     backend_config = run_dir / "backend.hcl"
     backend_text = f'path = "{run_dir / "state" / "terraform.tfstate"}"\n'
     if not backend_config.is_file() or backend_config.read_text(encoding="utf-8") != backend_text:

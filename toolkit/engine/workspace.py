@@ -42,6 +42,9 @@ SOURCE_RUN_DIR = "rollback"
 # Files of a root folder that belong to a local run, not to the configuration.
 NOT_STAGED_IN_ROOT = frozenset({".terraform", "terraform.tfstate", "terraform.tfstate.backup",
                                 ".terraform.tfstate.lock.info", "backend.tf"})
+# A plan or apply reads no test file, and OpenTofu's init parses the root's tests/ (written for Terraform's test
+# framework, which tofu refuses): plans stage the root without it.
+NOT_STAGED_FOR_PLANS = frozenset({"tests"})
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,8 @@ def prepare_workspace(project: Project, config: EnvironmentConfig, render: Rende
         raise GuardError(f"{project.display(override)}: an emulator provider override beside {config.name}, which is "
                          "not an emulator environment: re-render it (`toolkit render "
                          f"{config.name}`) and look at who wrote that file")
-    stage_root = stage_root_module(tree, render.root_dir, render.backend_block_path, folder / "stage")
+    stage_root = stage_root_module(tree, render.root_dir, render.backend_block_path, folder / "stage",
+                                   exclude=NOT_STAGED_FOR_PLANS)
     endpoint_variable = config.settings.backend.endpoint_from_env
     endpoint_url = os.environ.get(endpoint_variable) if endpoint_variable else None
     return Workspace(project, config, render, data_dir, stage_root, terraform_data_dir,
