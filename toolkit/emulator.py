@@ -14,6 +14,8 @@ and one whose endpoint variable is unset is refused before any AWS call.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from toolkit.aws import is_loopback_url
@@ -79,3 +81,60 @@ def override_text(environment: str, endpoint: str) -> str:
     header = (f"# Rendered by toolkit for the emulator environment {environment} only: every AWS endpoint of the\n"
               "# real root points at the emulator on this machine, with its test credentials.\n")
     return header + "\n".join(blocks)
+
+
+# What moto 5.2.6 does not echo back to provider 6.47.1 (measured on envs/local.yaml; docs/ENGINE.md, "What moto
+# does not echo"): (resource type, attribute) -> whether an apply stores it (True) or every plan shows it (False).
+MOTO_ECHO_GAPS: dict[tuple[str, str], bool] = {
+    ("aws_s3_bucket", "tags"): True,             # CreateBucket's tags are ignored
+    ("aws_s3_bucket", "tags_all"): True,
+    ("aws_s3_bucket_policy", "policy"): True,    # its document reads the bucket above
+    ("aws_ecs_service", "health_check_grace_period_seconds"): True,  # dropped by CreateService
+    ("aws_ecs_service", "enable_ecs_managed_tags"): True,
+    ("aws_vpc_security_group_egress_rule", "description"): True,
+    ("aws_vpc_security_group_ingress_rule", "description"): True,
+    # Answered as ACCOUNT/sg-...: with no account id (skip_requesting_account_id, above) the provider reads a
+    # same-account group as another account's.
+    ("aws_vpc_security_group_egress_rule", "referenced_security_group_id"): False,
+    ("aws_vpc_security_group_ingress_rule", "referenced_security_group_id"): False,
+    ("aws_db_parameter_group", "parameter"): False,  # no parameters are listed
+}
+
+
+@dataclass(frozen=True)
+class EchoGaps:
+    """The changed (type, attribute) pairs of a plan on the emulator, split into moto's known gaps and the rest."""
+
+    known: frozenset[tuple[str, str]]
+    unexplained: frozenset[tuple[str, str]]
+
+    def text(self, environment: str) -> str:
+        if not self.known:
+            return ""
+        named = ", ".join(f"{kind}.{attribute}" for kind, attribute in sorted(self.known))
+        rest = ("none" if not self.unexplained
+                else ", ".join(f"{kind}.{attribute}" for kind, attribute in sorted(self.unexplained)))
+        return (f"  emulator: {len(self.known)} changed attribute(s) are ones moto does not echo back "
+                f"(docs/ENGINE.md): {named}; other changes: {rest}")
+
+
+def changed_attributes(plan: dict[str, Any]) -> set[tuple[str, str]]:
+    """(type, top-level attribute) of every managed resource the plan changes (no-ops left out)."""
+    found: set[tuple[str, str]] = set()
+    for change in plan.get("resource_changes") or []:
+        body = change.get("change") or {}
+        if change.get("mode") != "managed" or body.get("actions") in (["no-op"], ["read"]):
+            continue
+        before, after = body.get("before") or {}, body.get("after") or {}
+        unknown = body.get("after_unknown") or {}
+        if not isinstance(before, dict) or not isinstance(after, dict) or not isinstance(unknown, dict):
+            continue
+        found |= {(str(change.get("type")), key) for key in set(before) | set(after)
+                  if before.get(key) != after.get(key) or unknown.get(key)}
+    return found
+
+
+def echo_gaps(plan: dict[str, Any]) -> EchoGaps:
+    changed = changed_attributes(plan)
+    known = frozenset(pair for pair in changed if pair in MOTO_ECHO_GAPS)
+    return EchoGaps(known, frozenset(changed - known))

@@ -27,6 +27,8 @@ from typer.testing import CliRunner
 
 from tests.support.git_repo import commit_all, init_repository
 from tests.support.moto_server import MotoServer, start_moto_server, stop_moto_server
+from toolkit.emulator import MOTO_ECHO_GAPS
+from toolkit.emulator import changed_attributes as plan_changed_attributes
 from toolkit.go_builds import go_build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,18 +36,10 @@ ENV = "local"
 PROJECT = "lr-drill"
 NAME = f"{PROJECT}-{ENV}"
 FAST = ("--poll-interval", "0.05")
-# What moto 5.2.6 does not echo back, measured with provider 6.47.1 (docs/ENGINE.md, "What moto does not echo"):
-# after the first apply the next plan "changes" exactly these (type, attribute) pairs and nothing else. Created with
-# CreateBucket's tags, ECS settings moto drops on CreateService, rule descriptions: an apply stores them, so they
-# converge. The last two never do: moto answers a security-group reference as ACCOUNT/sg-... and lists no
-# parameters of a DB parameter group.
-CONVERGING = {("aws_s3_bucket", "tags"), ("aws_s3_bucket", "tags_all"), ("aws_s3_bucket_policy", "policy"),
-              ("aws_ecs_service", "health_check_grace_period_seconds"), ("aws_ecs_service", "enable_ecs_managed_tags"),
-              ("aws_vpc_security_group_egress_rule", "description"),
-              ("aws_vpc_security_group_ingress_rule", "description")}
-PERSISTENT = {("aws_vpc_security_group_egress_rule", "referenced_security_group_id"),
-              ("aws_vpc_security_group_ingress_rule", "referenced_security_group_id"),
-              ("aws_db_parameter_group", "parameter")}
+# What moto does not echo back (toolkit.emulator.MOTO_ECHO_GAPS, docs/ENGINE.md): after the first apply the next
+# plan changes exactly these (type, attribute) pairs; an apply stores the converging ones, the others stay.
+CONVERGING = {pair for pair, converges in MOTO_ECHO_GAPS.items() if converges}
+PERSISTENT = {pair for pair, converges in MOTO_ECHO_GAPS.items() if not converges}
 pytestmark = [pytest.mark.slow, pytest.mark.in_order,
               pytest.mark.skipif(go_build("aws").record() is None or go_build("random").record() is None,
                                  reason="the AWS provider 6 and random builds are absent (make setup builds them)")]
@@ -117,16 +111,8 @@ def service_image(emulator: MotoServer) -> str:
 
 def changed_attributes(root: Path) -> set[tuple[str, str]]:
     """(type, attribute) of every managed resource change in the latest plan."""
-    plan = json.loads((root / ".toolkit" / "envs" / ENV / "plans" / "latest" / "plan.json").read_text())
-    found = set()
-    for change in plan["resource_changes"]:
-        body = change["change"]
-        if change["mode"] != "managed" or body["actions"] == ["no-op"]:
-            continue
-        before, after, unknown = body["before"] or {}, body["after"] or {}, body.get("after_unknown") or {}
-        found |= {(change["type"], key) for key in set(before) | set(after)
-                  if before.get(key) != after.get(key) or unknown.get(key)}
-    return found
+    return plan_changed_attributes(
+        json.loads((root / ".toolkit" / "envs" / ENV / "plans" / "latest" / "plan.json").read_text()))
 
 
 def resources_by_module(root: Path) -> dict[str, int]:
@@ -157,6 +143,7 @@ def test_the_real_root_applies_replans_to_moto_gaps_only_and_rolls_back_through_
 
     again = toolkit("plan", ENV, "--quiet")
     assert again.exit_code == 2, again.output
+    assert "ones moto does not echo back" in again.output and "other changes: none" in again.output, again.output
     assert changed_attributes(project) == CONVERGING | PERSISTENT, again.output
     converge = toolkit("apply", ENV, "--quiet")
     assert converge.exit_code == 0, converge.output

@@ -88,6 +88,9 @@ def plan_command(
             typer.echo(f"{environment}: {status}: {outcome.summary.text()}"
                        + (f", {outcome.summary.outputs_changed} output(s) changed"
                           if outcome.summary.outputs_changed else ""))
+            gaps = getattr(outcome, "emulator_gaps", None)
+            if gaps is not None and gaps.known:
+                typer.echo(gaps.text(environment))
             if offline:
                 by_module = ", ".join(f"{module} {count}" for module, count in outcome.resources_by_module().items())
                 typer.echo(f"  by module: {by_module or 'nothing'}")

@@ -45,6 +45,8 @@ class PlanOutcome:
     warnings: list[str] = field(default_factory=list)
     # The AWS apply-time rules' report on this plan (toolkit.awsrules); None when they did not run.
     rules: Any = None
+    # An emulator environment's changes that are only moto not echoing values back (toolkit.emulator).
+    emulator_gaps: Any = None
 
     @property
     def rejected_by_aws(self) -> bool:
@@ -77,6 +79,9 @@ class PlanOutcome:
             "offline": metadata.offline, "offline_base": metadata.offline_base,
             "resources_by_module": self.resources_by_module(),
             "warnings": self.warnings, "aws_rules": self.rules.as_dict() if self.rules is not None else None,
+            "emulator_echo_gaps": None if self.emulator_gaps is None else {
+                "known": sorted(map(list, self.emulator_gaps.known)),
+                "unexplained": sorted(map(list, self.emulator_gaps.unexplained))},
         }
 
     def resources_by_module(self) -> dict[str, int]:
@@ -139,8 +144,14 @@ def plan_in_session(session: Session, *, lock_timeout: str, destroy: bool = Fals
 
     store = checkpoint_store_for(session.workspace.project, session.config)
     interrupted = interrupted_apply_warning(store, session.name)
+    gaps = None
+    if session.config.settings.emulator is not None and has_changes:
+        from toolkit.emulator import echo_gaps
+
+        gaps = echo_gaps(plan_json)
     return PlanOutcome(session.name, saved, [interrupted] if interrupted else [],
-                       rules=aws_rules_report(plan_json, session.name, workspace.project.root, session.config))
+                       rules=aws_rules_report(plan_json, session.name, workspace.project.root, session.config),
+                       emulator_gaps=gaps)
 
 
 def aws_rules_report(plan_json: dict[str, Any], environment: str, project_root: Path, config: Any = None) -> Any:
