@@ -40,6 +40,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "cost": ("B10",),
     "infrastructure": ("B4", "B5", "B7"),
     "offline": ("B8", "B9"),
+    "apply_local": ("B14",),
     "schema": ("S1", "S2"),
     "stub": ("V2",),
 }
@@ -52,6 +53,8 @@ ROW_TITLES = {
     "B5": ("`toolkit plan --all` (3 environments)", "slowest single-environment plan", "≤ 1.3×"),
     "B6": ("`toolkit db migrate` (500 migrations)", "psql shell loop", "≤ 0.5×"),
     "B13": ("`toolkit db lint` (500 migrations)", "squawk alone on the same files", "≤ 1.3×"),
+    "B14": ("`toolkit apply local --auto` of the real root from empty + a second plan",
+            "terraform init + plan -out + apply + plan (same folder)", "≤ 1.1×"),
     "B7": ("`toolkit rollback sandbox --tier immediate --yes`", "minimal boto3 script", "≤ 1.3×"),
     "B8": ("`toolkit check --validate`", "terraform init + validate per target (same stub)", "≤ 1.15×"),
     "B9": ("`toolkit plan prod --offline`", "terraform init + plan + show -json (same stub)", "≤ 1.15×"),

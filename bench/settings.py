@@ -25,6 +25,8 @@ class Settings:
     load_sizes_mb: tuple[tuple[float, int], ...] = ((2, 5), (8, 3), (50, 3))
     # B12: size of one run of letters or hex for the secret scanner in KB → repetitions at that size.
     scan_sizes_kb: tuple[tuple[int, int], ...] = ((1024, 3), (4096, 2), (8192, 2))
+    # B14: apply-from-empty runs of the real root per side (each creates ~109 resources on a fresh emulator; 0 skips).
+    apply_local_repetitions: int = 1
     # `--only`: the row ids asked for (empty: all); a case measuring several rows skips the others.
     only: frozenset[str] = frozenset()
 
@@ -36,7 +38,7 @@ class Settings:
         """Tiny sizes, one or two repetitions: proves every case runs, measures nothing worth reading."""
         return cls(work_dir=work_dir, startup_repetitions=2, review_sizes=((50, 1), (200, 1)),
                    markdown_sizes=(200,), migrations=5, migration_repetitions=1, plan_repetitions=1,
-                   plan_environments=2, sandbox_database=False, rollback_repetitions=1,
+                   plan_environments=2, sandbox_database=False, rollback_repetitions=1, apply_local_repetitions=0,
                    offline_repetitions=1, load_sizes_mb=((0.05, 1), (0.2, 1)),
                    scan_sizes_kb=((8, 1), (32, 1)))
 
