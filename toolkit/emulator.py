@@ -14,12 +14,14 @@ and one whose endpoint variable is unset is refused before any AWS call.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from toolkit.aws import is_loopback_url
 from toolkit.errors import RenderError
+from toolkit.hcl_writer import hcl_string
 
 OVERRIDE_FILE = "emulator_override.tf"
 STAGED_OVERRIDE_FILE = "toolkit_emulator_override.tf"
@@ -49,9 +51,15 @@ def emulator_endpoint(environment: str, variable: str) -> str:
     return value.rstrip("/")
 
 
+# Scheme, loopback host and port, nothing else: the value is written into HCL and a URL with more in it (quotes,
+# `${...}`, a path, a host that only starts with 127.0.0.1) is no emulator on this machine.
+EMULATOR_URL = re.compile(r"^https?://(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]):\d{1,5}/?$")
+
+
 def check_loopback(environment: str, variable: str, value: str) -> None:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not is_loopback_url(value) or parts.username or parts.password:
+    if (not EMULATOR_URL.match(value) or parts.scheme not in ("http", "https") or not is_loopback_url(value)
+            or parts.username or parts.password):
         raise RenderError(f"envs/{environment}.yaml: {variable}={value!r} is not an emulator on this machine: an "
                           "emulator environment only talks to http://127.0.0.1:PORT (or localhost, [::1])")
 
@@ -59,7 +67,8 @@ def check_loopback(environment: str, variable: str, value: str) -> None:
 def override_text(environment: str, endpoint: str) -> str:
     """The provider override of one emulator environment, in `terraform fmt` layout."""
     width = max(len(service) for service in SERVICES)
-    endpoints = "\n".join(f'    {service.ljust(width)} = "{endpoint}"' for service in SERVICES)
+    # check_loopback already refused anything but scheme, host and port; escaped all the same.
+    endpoints = "\n".join(f"    {service.ljust(width)} = {hcl_string(endpoint)}" for service in SERVICES)
     blocks = []
     for alias in PROVIDER_ALIASES:
         alias_line = f'  alias = "{alias}"\n\n' if alias else ""

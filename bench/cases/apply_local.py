@@ -47,6 +47,7 @@ def run(settings: Settings) -> list[Row]:
     def fresh(side: str) -> tuple[Path, dict[str, str], object]:
         number = next(runs)
         base = settings.work_dir / f"apply-local-{side}-{number}"
+        (base / "moto").mkdir(parents=True)
         server = start_moto_server(base / "moto", {"MOTO_ECS_SERVICE_RUNNING": "1"})
         root = base / "project"
         for folder in ("terraform", "modules"):

@@ -201,3 +201,19 @@ def test_a_review_with_thousands_of_findings_stays_one_comment(outside_any_proje
     review.plan.close()
     assert len(text.encode("utf-8")) <= GITHUB_COMMENT_LIMIT
     assert text.index("Would be rejected by AWS") < text.index("Changes")
+
+
+def test_a_protected_environment_with_its_state_on_the_emulator_is_still_held_to_the_rules() -> None:
+    """Found by review: a backend endpoint alone made any environment "an emulator one" (rules report only)."""
+    from types import SimpleNamespace
+
+    from toolkit.awsrules.service import not_enforced_because
+
+    def config(protected: bool, endpoint: str | None, emulator: object = None) -> object:
+        return SimpleNamespace(settings=SimpleNamespace(protected=protected, emulator=emulator,
+                                                        backend=SimpleNamespace(endpoint_from_env=endpoint)))
+
+    assert not_enforced_because(config(True, "AWS_ENDPOINT_URL")) == ""
+    assert not_enforced_because(config(False, "AWS_ENDPOINT_URL")) != ""  # the sandbox
+    assert not_enforced_because(config(False, None, emulator=object())) != ""  # local
+    assert not_enforced_because(config(True, None)) == ""

@@ -36,7 +36,10 @@ def not_enforced_because(config: Any) -> str:
     settings = getattr(config, "settings", None)
     if settings is None:
         return ""
-    if getattr(settings, "emulator", None) is not None or getattr(settings.backend, "endpoint_from_env", None):
+    if getattr(settings, "emulator", None) is not None:
+        return EMULATOR_REASON
+    # The sandbox pattern (its state in the emulator); a protected environment is held to the rules all the same.
+    if getattr(settings.backend, "endpoint_from_env", None) and not getattr(settings, "protected", False):
         return EMULATOR_REASON
     return ""
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -693,6 +694,17 @@ class Settings(Strict):
         return value
 
     @model_validator(mode="after")
+    def _emulator_only_switches(self) -> Settings:
+        if self.emulator is not None:
+            return self
+        for section, key in EMULATOR_ONLY_SWITCHES:
+            if getattr(getattr(self, section), key) is False:
+                raise RuleViolation((section, key), "may be false only in an emulator environment (an `emulator:` "
+                                    "section, e.g. envs/local.yaml), where moto cannot serve it: a real environment "
+                                    "keeps its cache, autoscaling and budget")
+        return self
+
+    @model_validator(mode="after")
     def _protected_environment_rules(self) -> Settings:
         if not self.protected:
             return self
@@ -785,3 +797,35 @@ TOOLKIT_KEYS = frozenset({"terraform", "backend", "protected", "allow_auto_apply
                           "emulator"})
 # Keys inside a root-module variable that only the toolkit reads (the cost gates of `toolkit cost --gates`).
 TOOLKIT_SUBKEYS: dict[str, frozenset[str]] = {"budget": frozenset({"fail_over_max", "max_monthly_increase"})}
+# The switches only an emulator environment may turn off (its `features_off`, or by hand): a real or protected
+# environment keeps its cache, its autoscaling and its budget (docs/ENGINE.md, "Emulator environments").
+EMULATOR_ONLY_SWITCHES = (("cache", "enabled"), ("compute", "autoscaling"), ("budget", "enabled"))
+
+
+def feature_switch_problem(dotted: str) -> str | None:
+    """Why `dotted` cannot be an `emulator.features_off` entry, or None: it must name an existing on/off
+    setting of a root-module variable (nested: never the toolkit's own keys, never inside a map or list)."""
+    parts = dotted.split(".")
+    if len(parts) < 2 or parts[0] in TOOLKIT_KEYS:
+        return ("must name an on/off setting of the infrastructure, such as cache.enabled (not a toolkit key "
+                "such as protected, backend or emulator)")
+    model: type[BaseModel] = Settings
+    for index, part in enumerate(parts):
+        field = model.model_fields.get(part)
+        if field is None:
+            known = ", ".join(sorted(model.model_fields))
+            return f"{'.'.join(parts[:index + 1])}: unknown setting; allowed here: {known}"
+        annotation = field.annotation
+        # X | None is X; a dict or list (buckets, parameters) holds entries, not fixed settings.
+        union = get_origin(annotation) in (Union, types.UnionType)
+        options = [option for option in (get_args(annotation) if union else (annotation,))
+                   if option is not type(None)]
+        if index == len(parts) - 1:
+            if options != [bool]:
+                return f"{dotted} is not an on/off setting (only true/false settings can be switched off)"
+            return None
+        nested = [option for option in options if isinstance(option, type) and issubclass(option, BaseModel)]
+        if not nested:
+            return f"{'.'.join(parts[:index + 1])} has no fixed settings inside (a map, list or value)"
+        model = nested[0]
+    return None

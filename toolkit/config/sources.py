@@ -58,13 +58,24 @@ def read_merged(project: Project, name: str) -> SourcedDocument:
                               f"{name} is always protected")
         merged.data["protected"] = True
     _refuse_emulator_settings_in_real_accounts(project, name, merged)
-    _switch_off_emulator_features(merged)
+    _switch_off_emulator_features(project, merged)
     return merged
+
+
+def _has_path(data: Any, path: tuple[str, ...]) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def _refuse_emulator_settings_in_defaults(project: Project, defaults: SourcedDocument) -> None:
     for path in EMULATOR_ONLY_KEYS:
-        location = defaults.locations.get(path)
+        # The data decides (a merge key or alias must not hide one); the recorded location says where.
+        location = defaults.locations.get(path) or (
+            defaults.locations.get(path[:1], Location(Path(DEFAULTS_FILE), 1)) if _has_path(defaults.data, path)
+            else None)
         if location is not None:
             raise ConfigError(f"{project.display(location.file)}:{location.line}: {'.'.join(path)}: emulator settings "
                               f"are not allowed in {DEFAULTS_FILE} (every environment reads it): put them in the "
@@ -76,24 +87,34 @@ def _refuse_emulator_settings_in_real_accounts(project: Project, name: str, merg
     if name not in REAL_ACCOUNT_ENVIRONMENTS and merged.data.get("protected") is not True:
         return
     # backend.endpoint_from_env alone only moves the state to an endpoint on this machine (render refuses any
-    # other): the emulator section is what points the providers at an emulator with test credentials.
+    # other; the tests of protected environments use it on the emulator), and a protected environment is held to
+    # the AWS rules all the same: the emulator section is what points the providers at an emulator.
     for path in (("emulator",),):
-        location = merged.locations.get(path)
+        location = merged.locations.get(path) or (Location(Path(f"envs/{name}.yaml"), 1)
+                                                  if _has_path(merged.data, path) else None)
         if location is not None:
             raise ConfigError(f"{project.display(location.file)}:{location.line}: {'.'.join(path)}: emulator "
                               f"settings are not allowed in {name}, an environment of a real AWS account (or a "
                               "protected one): they point AWS calls at a local emulator with test credentials")
 
 
-def _switch_off_emulator_features(merged: SourcedDocument) -> None:
+def _switch_off_emulator_features(project: Project, merged: SourcedDocument) -> None:
     """`emulator.features_off: {backup.enabled: reason}` sets each named setting to false, before validation."""
     emulator = merged.data.get("emulator")
     features = emulator.get("features_off") if isinstance(emulator, dict) else None
     if not isinstance(features, dict):
         return
+    from toolkit.config.model import feature_switch_problem  # only emulator environments pay for the schema
+
     for dotted in features:
         if not isinstance(dotted, str) or not dotted:
             continue  # the schema reports it
+        problem = feature_switch_problem(dotted)
+        if problem is not None:
+            location = merged.locations.get(("emulator", "features_off", dotted)) or merged.locations.get(
+                ("emulator", "features_off"), Location(Path("envs"), 0))
+            raise ConfigError(f"{project.display(location.file)}:{location.line}: emulator.features_off.{dotted}: "
+                              f"{problem}")
         *parents, leaf = dotted.split(".")
         target = merged.data
         for part in parents:

@@ -63,6 +63,16 @@ def _record_locations(node: yaml.Node, path: KeyPath, file: Path, out: dict[KeyP
     out[path] = Location(file, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                # `<<: *base` (or a list of them) puts its keys here: record them at this path, where the data has
+                # them, so no check keyed on a path (e.g. the emulator refusals) misses a merged key. Keys written
+                # out beside it win in the data; they are recorded after (below) and win here too.
+                merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in merged:
+                    if isinstance(source, yaml.MappingNode):
+                        _record_locations(source, path, file, out)
+                out[path] = Location(file, node.start_mark.line + 1)
+                continue
             key = key_node.value
             out[(*path, key)] = Location(file, key_node.start_mark.line + 1)
             _record_locations(value_node, (*path, key), file, out)

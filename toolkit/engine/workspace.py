@@ -89,6 +89,12 @@ class Workspace:
             for name in ("AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"):
                 variables.pop(name, None)
             variables.update(TEST_CREDENTIALS)
+        elif self.config.settings.backend.endpoint_from_env is None:
+            # An environment with no emulator in its configuration talks to AWS: an AWS_ENDPOINT_URL left in the
+            # shell (or set by a run of the local environment) must not point its providers at an emulator.
+            for name in [name for name in variables if name == "AWS_ENDPOINT_URL" or name.startswith(
+                    "AWS_ENDPOINT_URL_")]:
+                variables.pop(name)
         return variables
 
     def terraform(self, binary: TerraformBinary, progress: Progress | None = None) -> Terraform:
