@@ -46,6 +46,8 @@ PYTHON
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
 export AWS_DEFAULT_REGION=sa-east-1
+# An API moto lacks is named while terraform still retries it (docs/ENGINE.md, "Emulator environments").
+export TOOLKIT_EMULATOR_LOG=$DEMO_DIR/moto.log
 unset AWS_PROFILE
 
 step "validating and rendering every environment (build/ENV/terraform.tfvars, backend files)"

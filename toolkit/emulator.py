@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -147,3 +148,50 @@ def echo_gaps(plan: dict[str, Any]) -> EchoGaps:
     changed = changed_attributes(plan)
     known = frozenset(pair for pair in changed if pair in MOTO_ECHO_GAPS)
     return EchoGaps(known, frozenset(changed - known))
+
+
+# moto's answer to an API it lacks is a 500 the provider retries for minutes ("Still creating..."). The known
+# ones and the setting that switches their feature off (envs/local.yaml, docs/ENGINE.md).
+KNOWN_MISSING_APIS: dict[str, str] = {
+    "create_cache_parameter_group": "cache.enabled",
+    "describe_cache_clusters": "cache.enabled",
+    "describe_subscribers_for_notification": "budget.enabled",
+    "list_tags_for_resource": "compute.autoscaling",
+}
+EMULATOR_LOG_VARIABLE = "TOOLKIT_EMULATOR_LOG"
+_NOT_IMPLEMENTED = re.compile(rb"NotImplementedError: The (\w+) action has not been implemented")
+
+
+class MissingApiWatch:
+    """Reads the emulator's log as terraform runs and names the first API moto does not implement."""
+
+    def __init__(self, log_file: Path) -> None:
+        self.log_file = log_file
+        try:
+            self.offset = log_file.stat().st_size  # only what this run causes
+        except OSError:
+            self.offset = 0
+        self.reported: set[str] = set()
+
+    def poll(self, waiting_on: list[str]) -> str | None:
+        """A message for an API seen missing since the last poll (once per API), else None."""
+        try:
+            with self.log_file.open("rb") as log:
+                log.seek(self.offset)
+                chunk = log.read(4 * 1024 * 1024)
+        except OSError:
+            return None
+        self.offset += len(chunk)
+        for match in _NOT_IMPLEMENTED.finditer(chunk):
+            action = match.group(1).decode("ascii", "replace")
+            if action in self.reported:
+                continue
+            self.reported.add(action)
+            setting = KNOWN_MISSING_APIS.get(action)
+            switch = (f"switch it off with `emulator.features_off: {{{setting}: <reason>}}`" if setting else
+                      "switch the feature of that resource off in `emulator.features_off` (a setting and its reason)")
+            resources = ", ".join(waiting_on[:5]) or "the resources being created"
+            return (f"the emulator does not implement {action} (moto answers 500 and the provider retries it until "
+                    f"its timeout): waiting on it: {resources}; {switch} in the environment's file "
+                    "(docs/ENGINE.md, \"Emulator environments\"), then Ctrl-C this run")
+        return None

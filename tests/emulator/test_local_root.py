@@ -79,6 +79,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, emulator: MotoServer) -> I
         patch.setenv("TOOLKIT_PROJECT_DIR", str(root))
         patch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
         patch.setenv("TOOLKIT_ACTOR", "responder@local-drill")
+        patch.setenv("TOOLKIT_EMULATOR_LOG", str(emulator.log_file))  # an API moto lacks is named at once
         for name in ("AWS_PROFILE", "TOOLKIT_TERRAFORM", "TF_CLI_CONFIG_FILE", "TOOLKIT_PROVIDER_MIRROR",
                      "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             patch.delenv(name, raising=False)

@@ -33,6 +33,9 @@ from toolkit.errors import TerraformError
 from toolkit.state.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
+WATCH_SECONDS = 2.0
+_STILL_CREATING = re.compile(r"(\S+): Still (?:creating|modifying|destroying)\.\.\.")
+_DONE = re.compile(r"(\S+): (?:Creation|Modifications|Destruction) complete")
 # Commands that take the state lock: their runs are recorded while they live.
 LOCKING_COMMANDS = frozenset({"plan", "apply", "refresh", "import", "destroy"})
 ERROR_LINES_SHOWN = 25
@@ -104,6 +107,10 @@ class Terraform:
     # A bound on each command (offline runs: a stub provider that hangs must not hang the toolkit). Such runs
     # get their own process group, killed whole (terraform and its providers) when the time is up.
     time_limit_seconds: float | None = None
+    # An emulator environment's watch on the emulator's log (toolkit.emulator.MissingApiWatch): an API moto lacks
+    # is named while terraform still retries it, and again in the failure.
+    emulator_watch: Any = None
+    _gap_messages: list[str] = field(default_factory=list)
 
     def run(self, *args: str, stream: bool = False, ok_codes: tuple[int, ...] = (0,),
             what: str | None = None) -> RunResult:
@@ -156,7 +163,8 @@ class Terraform:
             reader.start()
         captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
         open_pipes = 2
-        started = last_output = time.monotonic()
+        started = last_output = last_watch = time.monotonic()
+        waiting_on: dict[str, None] = {}
         deadline = started + self.time_limit_seconds if self.time_limit_seconds is not None else None
         while open_pipes:
             wait = HEARTBEAT_SECONDS
@@ -164,8 +172,14 @@ class Terraform:
                 if time.monotonic() >= deadline:
                     raise _TimeUp
                 wait = min(wait, max(deadline - time.monotonic(), 0.05))
+            if self.emulator_watch is not None and time.monotonic() - last_watch >= WATCH_SECONDS:
+                last_watch = time.monotonic()
+                message = self.emulator_watch.poll(list(waiting_on))
+                if message is not None:
+                    self._gap_messages.append(message)
+                    self.progress.step(self.label, message)
             try:
-                name, text = lines.get(timeout=wait)
+                name, text = lines.get(timeout=min(wait, WATCH_SECONDS) if self.emulator_watch else wait)
             except queue.Empty:
                 if stream and time.monotonic() - last_output >= HEARTBEAT_SECONDS:
                     self.progress.still_running(self.label, subcommand, time.monotonic() - started)
@@ -175,6 +189,12 @@ class Terraform:
                 open_pipes -= 1
                 continue
             captured[name].append(text)
+            if self.emulator_watch is not None:
+                still = _STILL_CREATING.search(text)
+                if still:
+                    waiting_on[still.group(1)] = None
+                elif (done := _DONE.search(text)) is not None:
+                    waiting_on.pop(done.group(1), None)
             if stream:
                 self.progress.line(self.label, _ANSI.sub("", text.rstrip("\n")))
                 last_output = time.monotonic()
@@ -186,8 +206,9 @@ class Terraform:
         lock = parse_lock_info(output)
         if lock is not None:
             return lock_error(self.label, lock, what, lock_place(output, lock))
+        gaps = "".join(f"\n  {message}" for message in self._gap_messages)
         return TerraformError(f"{what} failed for {self.label} (exit {result.returncode}):\n"
-                              f"{error_excerpt(output)}")
+                              f"{error_excerpt(output)}{gaps}")
 
     # One method per terraform command the engine uses (all exist since Terraform 1.0).
 

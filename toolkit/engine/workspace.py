@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.config import EnvironmentConfig
-from toolkit.emulator import OVERRIDE_FILE, STAGED_OVERRIDE_FILE, TEST_CREDENTIALS
+from toolkit.emulator import (
+    EMULATOR_LOG_VARIABLE,
+    OVERRIDE_FILE,
+    STAGED_OVERRIDE_FILE,
+    TEST_CREDENTIALS,
+    MissingApiWatch,
+)
+from toolkit.emulator_server import running as running_emulator
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.render import RenderResult
 from toolkit.engine.terraform import Terraform, TerraformBinary
@@ -99,7 +106,21 @@ class Workspace:
 
     def terraform(self, binary: TerraformBinary, progress: Progress | None = None) -> Terraform:
         return Terraform(binary, self.stage_root, self.environment_variables(), self.name,
-                         progress or SilentProgress(), runs_of(self.project, self.name))
+                         progress or SilentProgress(), runs_of(self.project, self.name),
+                         emulator_watch=self._emulator_watch())
+
+    def _emulator_watch(self) -> MissingApiWatch | None:
+        """The emulator's log, for an emulator environment: $TOOLKIT_EMULATOR_LOG (make demo, tests), else the
+        log of the server `toolkit emulator up` recorded when it is the one this run talks to."""
+        if self.config.settings.emulator is None:
+            return None
+        given = os.environ.get(EMULATOR_LOG_VARIABLE)
+        if given:
+            return MissingApiWatch(Path(given))
+        server = running_emulator(self.project)
+        if server is None or (self.endpoint_url or "").rstrip("/") != server.endpoint_url.rstrip("/"):
+            return None
+        return MissingApiWatch(Path(server.log_file))
 
 
 def plans_dir(project: Project, environment: str, source: CommitSource | None = None) -> Path:
