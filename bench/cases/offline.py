@@ -73,6 +73,8 @@ def run(settings: Settings) -> list[Row]:
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("TOOLKIT_TERRAFORM", "TF_CLI_CONFIG_FILE", "AWS_PROFILE")}
     environment["TOOLKIT_PROJECT_DIR"] = str(root)
+    # B8 compares like with like: the stub on both sides (validate's default is the real provider when built).
+    environment["TOOLKIT_VALIDATE_PROVIDERS"] = "stub"
     # One untimed run of each toolkit command stages the folders the baselines reuse.
     subprocess.run([toolkit, "check", "--validate"], env=environment, cwd=root, check=True,
                    stdout=subprocess.DEVNULL)

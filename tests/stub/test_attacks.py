@@ -37,6 +37,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Path) -> Pa
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(engine))
     monkeypatch.setenv("TOOLKIT_STUB_SCHEMA_DIR", str(FIXTURE_SCHEMAS))
+    monkeypatch.setenv("TOOLKIT_VALIDATE_PROVIDERS", "stub")  # these attack the stub provider itself
     return tmp_path
 
 
