@@ -40,7 +40,8 @@ FAST = ("--poll-interval", "0.05")
 # plan changes exactly these (type, attribute) pairs; an apply stores the converging ones, the others stay.
 CONVERGING = {pair for pair, converges in MOTO_ECHO_GAPS.items() if converges}
 PERSISTENT = {pair for pair, converges in MOTO_ECHO_GAPS.items() if not converges}
-pytestmark = [pytest.mark.slow, pytest.mark.in_order,
+# One scenario of about seven minutes here (three applies of 109 resources and three rollback tiers): its own bound.
+pytestmark = [pytest.mark.slow, pytest.mark.in_order, pytest.mark.timeout(1800),
               pytest.mark.skipif(go_build("aws").record() is None or go_build("random").record() is None,
                                  reason="the AWS provider 6 and random builds are absent (make setup builds them)")]
 

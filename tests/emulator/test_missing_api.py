@@ -82,3 +82,21 @@ def test_a_run_stuck_on_a_missing_api_says_so_while_it_runs_and_in_its_failure(
     assert len(named) == 1, progress.steps
     assert "waiting on it: module.cache.aws_elasticache_parameter_group.this[0];" in named[0]
     assert "cache.enabled" in str(failed.value)
+
+
+@pytest.mark.timeout(60)
+def test_a_megabyte_line_of_json_passes_through_the_watch_in_linear_time(tmp_path: Path) -> None:
+    # `terraform show -json` prints the plan on one line; the progress-line patterns once scanned it with an
+    # unanchored `\S+` (quadratic: 40 kB took 8 s, the real root's plan stopped the drill at its timeout).
+    log = tmp_path / "moto.log"
+    log.write_bytes(b"")
+    fake = tmp_path / "terraform"
+    fake.write_text(f"#!{sys.executable}\n"
+                    "import sys\n"
+                    "sys.stdout.write('{\"resource_changes\":' + 'x' * 2_000_000 + '}\\n')\n"
+                    "print('module.network.aws_vpc.this[0]: Still creating... [10s elapsed]')\n")
+    fake.chmod(0o755)
+    terraform = Terraform(TerraformBinary(fake, "1.15.5", "terraform"), tmp_path, {"PATH": "/usr/bin:/bin"}, "local",
+                          Recorded(), emulator_watch=MissingApiWatch(log))
+    result = terraform.run("show", "-json")
+    assert result.stdout.startswith('{"resource_changes":') and len(result.stdout) > 2_000_000

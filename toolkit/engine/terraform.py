@@ -34,8 +34,11 @@ from toolkit.state.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
 WATCH_SECONDS = 2.0
-_STILL_CREATING = re.compile(r"(\S+): Still (?:creating|modifying|destroying)\.\.\.")
-_DONE = re.compile(r"(\S+): (?:Creation|Modifications|Destruction) complete")
+# Terraform's progress lines start with the address. Matched at the line's start on short lines only: `show -json`
+# prints megabytes on one line, and an unanchored `\S+` over it is quadratic (a drill spent minutes there).
+_STILL_CREATING = re.compile(r"\s*(\S+): Still (?:creating|modifying|destroying)\.\.\.")
+_DONE = re.compile(r"\s*(\S+): (?:Creation|Modifications|Destruction) complete")
+_PROGRESS_LINE_LIMIT = 1000
 # Commands that take the state lock: their runs are recorded while they live.
 LOCKING_COMMANDS = frozenset({"plan", "apply", "refresh", "import", "destroy"})
 ERROR_LINES_SHOWN = 25
@@ -189,11 +192,11 @@ class Terraform:
                 open_pipes -= 1
                 continue
             captured[name].append(text)
-            if self.emulator_watch is not None:
-                still = _STILL_CREATING.search(text)
+            if self.emulator_watch is not None and len(text) <= _PROGRESS_LINE_LIMIT:
+                still = _STILL_CREATING.match(text)
                 if still:
                     waiting_on[still.group(1)] = None
-                elif (done := _DONE.search(text)) is not None:
+                elif (done := _DONE.match(text)) is not None:
                     waiting_on.pop(done.group(1), None)
             if stream:
                 self.progress.line(self.label, _ANSI.sub("", text.rstrip("\n")))
