@@ -323,7 +323,7 @@ locals {
   database_alarms = merge([for instance in distinct(var.db_instance_identifiers) : { for metric, alarm in {
     connections = {
       create              = var.db_max_connections != null
-      description         = "Connections on ${instance} above ${var.db_connections_max_percent}% of max_connections (${var.db_max_connections})."
+      description         = "Connections on ${instance} above ${var.db_connections_max_percent}% of max_connections (${coalesce(var.db_max_connections, 0)})."
       metric_name         = "DatabaseConnections"
       statistic           = "Maximum"
       period              = 60

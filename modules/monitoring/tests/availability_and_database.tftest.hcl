@@ -123,3 +123,16 @@ run "dashboard_application_metrics" {
     error_message = "The custom metrics come from the configured namespace."
   }
 }
+
+run "no_max_connections_no_connections_alarm" {
+  command = plan
+
+  variables {
+    db_max_connections = null
+  }
+
+  assert {
+    condition     = length([for key in keys(aws_cloudwatch_metric_alarm.this) : key if endswith(key, ":connections")]) == 0 && length([for key in keys(aws_cloudwatch_metric_alarm.this) : key if endswith(key, ":free-storage")]) == 2
+    error_message = "Without max_connections the instances keep their disk alarms and get no connections alarm (the unused row must still evaluate)."
+  }
+}
