@@ -1,8 +1,8 @@
 # The monitoring module's database alarms moved from one resource per metric, keyed by DB instance, to one
 # table keyed "<instance>:<metric>" (issue 26). A module cannot name its callers' instances in a moved block,
 # so the root does, for the instances of envs/ when the move was made: an address not in a state is skipped.
-# Instances created since have only the new addresses; another caller runs the `terraform state mv` of
-# modules/monitoring/README.md ("Upgrading").
+# Instances created since have only the new addresses; modules/monitoring/README.md ("Upgrading") says how
+# another caller moves its own.
 
 moved {
   from = module.monitoring.aws_cloudwatch_metric_alarm.db_connections["edu-platform-dev"]

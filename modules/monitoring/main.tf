@@ -430,8 +430,8 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 }
 
 # Alarms of earlier versions keep their state (and history) at their new keys. The database alarms were keyed by
-# instance identifier, an input a moved block cannot name: callers move them with `terraform state mv` (README,
-# "Upgrading"); the root module of this repository has moved blocks for its environments' instances.
+# instance identifier, an input a moved block here cannot name: callers move them (README, "Upgrading"), as this
+# repository's root does for its environments' instances (terraform/moved.tf).
 moved {
   from = aws_cloudwatch_metric_alarm.latency_p95[0]
   to   = aws_cloudwatch_metric_alarm.this["alb-latency-p95"]

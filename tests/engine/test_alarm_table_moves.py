@@ -103,6 +103,15 @@ def _plan_against_main(project: Path, environment: str) -> tuple[dict[str, Any],
     return summary, json.loads(Path(summary["plan_json"]).read_text(encoding="utf-8"))
 
 
+def _terraform(state: Path, command: str, *addresses: str) -> str:
+    """`terraform state COMMAND` on the applied base state, as a caller would run it on theirs."""
+    terraform = REPO / ".cache" / "engine" / "bin" / "terraform"
+    completed = subprocess.run([str(terraform), "state", command, f"-state={state}", *addresses], cwd=state.parent,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, f"terraform state {command} {addresses}: {completed.stderr}"
+    return completed.stdout
+
+
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_every_alarm_moves_and_nothing_changes(project: Path, environment: str) -> None:
     summary, plan = _plan_against_main(project, environment)
@@ -138,14 +147,14 @@ def test_the_readmes_state_mv_moves_the_database_alarms_of_other_callers(project
            for instance in instances]
     assert recreated == sorted(old + new), recreated
     state = _base_state(project, "aurora")
-    terraform = REPO / ".cache" / "engine" / "bin" / "terraform"
-    for instance in instances:  # the README's commands, one instance at a time
-        for name in ("db_connections", "db_free_local_storage"):
-            moved = subprocess.run([str(terraform), "state", "mv", f"-state={state}",
-                                    f'{module}.{name}["{instance}"]',
-                                    f'{module}.this["{instance}:{DATABASE_ALARMS[name]}"]'],
-                                   cwd=state.parent, capture_output=True, text=True, timeout=120)
-            assert moved.returncode == 0, moved.stderr
+    # The README's commands: each instance's database alarms, then each cache alarm `state list` shows.
+    moves = [(f'{module}.{name}["{instance}"]', f'{module}.this["{instance}:{DATABASE_ALARMS[name]}"]')
+             for instance in instances for name in ("db_connections", "db_free_local_storage")]
+    groups = _terraform(state, "list", f"{module}.cache_hit_rate").split()
+    assert groups == [f'{module}.cache_hit_rate["nodes-1-1"]'], groups
+    moves += [(group, group.replace(".cache_hit_rate[", ".this[")) for group in groups]
+    for source, target in moves:
+        _terraform(state, "mv", source, target)
     summary, after = _plan_against_main(project, "aurora")
     changed = {change["address"]: change["change"]["actions"] for change in after["resource_changes"]
                if change["change"]["actions"] != ["no-op"]}
