@@ -5,6 +5,8 @@ For every module under modules/ and the root module in terraform/:
 - each output has a description; variables and outputs named like secrets are `sensitive = true`;
 - the README section between `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->` (terraform-docs' markers)
   equals the tables generated from the variables and outputs (`toolkit check --docs --write` rewrites it);
+- every example (`examples/NAME`) is linked from the module's README (`[NAME](examples/NAME)`) and documents
+  its outputs;
 - every `module` block with a local source (examples, the root module) passes only arguments the called
   module declares and every variable that has no default.
 """
@@ -186,6 +188,11 @@ def module_directories(modules_dir: Path, root_module: Path | None) -> list[Path
     return found
 
 
+def example_directories(module_dir: Path) -> list[Path]:
+    """The module's examples: examples/* folders holding .tf files."""
+    return [path for path in sorted((module_dir / "examples").glob("*")) if path.is_dir() and terraform_files(path)]
+
+
 def _directories_with_tf(directories: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for directory in directories:
@@ -236,7 +243,10 @@ class _ContractChecker:
     def readme(self, module: ModuleInterface, write: bool) -> bool:
         readme = module.directory / "README.md"
         if write:
-            return update_readme(module)
+            changed = update_readme(module)
+            self.example_links(module)
+            return changed
+        self.example_links(module)
         if not readme.is_file():
             self.report(readme, 0, "", "missing: run `toolkit check --docs --write` to generate it")
             return False
@@ -251,6 +261,19 @@ class _ContractChecker:
         elif current != render_docs(module):
             self.report(readme, 0, "", "inputs/outputs tables are out of date: run `toolkit check --docs --write`")
         return False
+
+    def example_links(self, module: ModuleInterface) -> None:
+        """Each example (examples/NAME/*.tf) is linked from the module's README with its one line; its outputs
+        are documented like the module's."""
+        readme = module.directory / "README.md"
+        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+        for example in example_directories(module.directory):
+            if f"](examples/{example.name})" not in text:
+                self.report(readme, 0, "", f"does not link the example examples/{example.name}: add a line "
+                                           f"`[{example.name}](examples/{example.name}): what it shows`")
+            for output in self.interface(example).outputs:
+                if not (output.description or "").strip():
+                    self.report(output.path, output.line, f"output.{output.name}", "output has no description")
 
     def module_calls(self, directory: Path) -> int:
         calls = 0

@@ -22,7 +22,15 @@ from pathlib import Path
 from toolkit.binaries import require_terraform
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
 from toolkit.checks.module_tests import init_staged
-from toolkit.checks.validate import WORKERS, _findings, _json_lines, _one_line, _project_relative, _run
+from toolkit.checks.validate import (
+    WORKERS,
+    _findings,
+    _json_lines,
+    _one_line,
+    _project_relative,
+    _run,
+    example_targets,
+)
 from toolkit.engine.terraform import error_excerpt
 from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, prepare_mirror, timeout_seconds
 
@@ -39,11 +47,6 @@ class ExamplePlan:
     @property
     def planned(self) -> bool:
         return bool(self.changes) and not any(finding.severity == "error" for finding in self.findings)
-
-
-def example_targets(root: Path) -> list[Path]:
-    """Every modules/*/examples/* folder holding .tf files, in a stable order."""
-    return [path for path in sorted((root / "modules").glob("*/examples/*")) if path.is_dir() and any(path.glob("*.tf"))]
 
 
 def run_examples_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,

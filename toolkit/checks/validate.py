@@ -43,10 +43,17 @@ class TargetOutcome:
 NO_TESTS_DIRECTORY = ".toolkit-no-tests"
 
 
-def validate_targets(root: Path) -> list[Path]:
-    """terraform/ and every modules/*/examples/* folder holding .tf files, in a stable order."""
-    candidates = [root / "terraform", *sorted((root / "modules").glob("*/examples/*"))]
+def example_targets(root: Path) -> list[Path]:
+    """Every modules/*/examples/* folder holding .tf files, in a stable order (validated here, planned by
+    toolkit.checks.example_plans)."""
+    candidates = sorted((root / "modules").glob("*/examples/*"))
     return [path for path in candidates if path.is_dir() and any(path.glob("*.tf"))]
+
+
+def validate_targets(root: Path) -> list[Path]:
+    """terraform/ and every module example, in a stable order."""
+    terraform = root / "terraform"
+    return [*([terraform] if terraform.is_dir() and any(terraform.glob("*.tf")) else []), *example_targets(root)]
 
 
 def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,
