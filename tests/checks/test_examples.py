@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from toolkit.checks.contract import run_contract_check
+from toolkit.checks.example_plans import run_examples_check
 from toolkit.checks.validate import example_targets
 from toolkit.cli import app
+from toolkit.stub_mirror import prepare_mirror
 
 from .conftest import PROJECT_ROOT, write_files
 from .test_validate import ENGINE, FIXTURE_SCHEMAS, GOOD
@@ -67,7 +71,6 @@ def _called_modules(folder: Path) -> set[Path]:
 def test_every_module_has_examples_and_the_plans_cover_them_all() -> None:
     modules = sorted(path.parent for path in (PROJECT_ROOT / "modules").glob("*/variables.tf"))
     assert {path.parent.parent for path in EXAMPLES} == set(modules)
-    assert len(EXAMPLES) == 13
 
 
 @pytest.mark.parametrize("example", COMPLETE)
@@ -104,25 +107,29 @@ def test_a_network_is_built_where_an_example_needs_one() -> None:
             assert re.search(r"\bvpc_id\s*=\s*module\.network\.vpc_id", text), example
 
 
-def test_a_module_readme_must_link_each_example(tmp_path: Path) -> None:
+def test_a_module_readme_must_link_each_example_and_write_adds_the_line(tmp_path: Path) -> None:
     write_files(tmp_path, GOOD)
-    write_files(tmp_path, {"modules/box/examples/extra/main.tf": 'module "box" {\n  source = "../../"\n'
+    write_files(tmp_path, {"modules/box/examples/extra/main.tf": '# Another VPC,\n# for a second tenant.\n'
+                                                                   'module "box" {\n  source = "../../"\n'
                                                                    '  cidr   = "10.0.0.0/16"\n}\n\n'
                                                                    'output "id" {\n  value = module.box.vpc_id\n}\n'})
-    result = run_contract_check(tmp_path, tmp_path / "modules", None, write_docs=True)
-    messages = [str(finding) for finding in result.errors]
-    assert messages == [
-        "modules/box/README.md: does not link the example examples/basic: add a line "
-        "`[basic](examples/basic): what it shows`",
-        "modules/box/README.md: does not link the example examples/extra: add a line "
-        "`[extra](examples/extra): what it shows`",
-        "modules/box/examples/extra/main.tf:6: output.id: output has no description",
-    ]
     readme = tmp_path / "modules/box/README.md"
-    readme.write_text("- [basic](examples/basic): one VPC.\n- [extra](examples/extra): another.\n"
-                      + readme.read_text())
-    assert [str(finding) for finding in run_contract_check(tmp_path, tmp_path / "modules", None).errors] == [
-        "modules/box/examples/extra/main.tf:6: output.id: output has no description"]
+    readme.write_text("# box\n\n- [basic](examples/basic): one VPC.\n")
+    result = run_contract_check(tmp_path, tmp_path / "modules", None)
+    assert [str(finding) for finding in result.errors] == [
+        "modules/box/README.md: no <!-- BEGIN_TF_DOCS --> … <!-- END_TF_DOCS --> section: run "
+        "`toolkit check --docs --write` to add it",
+        "modules/box/README.md: does not link the example examples/extra: run `toolkit check --docs --write` to add "
+        "its line",
+        "modules/box/examples/extra/main.tf:8: output.id: output has no description",
+    ]
+    written = run_contract_check(tmp_path, tmp_path / "modules", None, write_docs=True)
+    assert [str(finding) for finding in written.errors] == [
+        "modules/box/examples/extra/main.tf:8: output.id: output has no description"]
+    assert readme.read_text().startswith("# box\n\n- [basic](examples/basic): one VPC.\n"
+                                         "- [extra](examples/extra): Another VPC, for a second tenant.\n\n"
+                                         "<!-- BEGIN_TF_DOCS -->\n")
+    assert run_contract_check(tmp_path, tmp_path / "modules", None, write_docs=True).counts["readmes_rewritten"] == 0
 
 
 # Offline plans against the stub (slow)
@@ -185,6 +192,20 @@ def test_a_precondition_broken_in_the_module_names_the_example_that_planned_it(b
     assert result.output.splitlines()[1] == (
         "modules/box/main.tf:7: offline plan of modules/box/examples/basic: Resource precondition failed: "
         "cidr must be in 10.9.0.0/16.")
+
+
+@pytest.mark.slow
+def test_a_hanging_stub_is_stopped_within_the_limit_and_named(box: Path) -> None:
+    mirror = prepare_mirror(box, schema_dir=FIXTURE_SCHEMAS, command=["/bin/sh", "-c", "exec sleep 617"])
+    started = time.monotonic()
+    result = run_examples_check(box, mirror=mirror, timeout=8)
+    assert time.monotonic() - started < 40
+    [finding] = result.errors
+    assert (finding.path, finding.message) == ("modules/box/examples/basic", (
+        "offline plan of modules/box/examples/basic failed: terraform plan did not finish within 8s and was "
+        "stopped: a provider plugin (the offline stub) is not answering; raise TOOLKIT_VALIDATE_TIMEOUT if the "
+        "machine is just slow"))
+    assert subprocess.run(["pgrep", "-f", "sleep 617"], capture_output=True).returncode == 1
 
 
 @pytest.mark.slow

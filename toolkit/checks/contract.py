@@ -193,6 +193,34 @@ def example_directories(module_dir: Path) -> list[Path]:
     return [path for path in sorted((module_dir / "examples").glob("*")) if path.is_dir() and terraform_files(path)]
 
 
+def example_line(example: Path) -> str:
+    """`- [NAME](examples/NAME): its main.tf's leading comment`, the README line `--write` adds for an example."""
+    main = example / "main.tf"
+    comment: list[str] = []
+    for line in (main.read_text(encoding="utf-8").splitlines() if main.is_file() else []):
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("#").strip())
+    described = " ".join(part for part in comment if part)
+    return f"- [{example.name}](examples/{example.name})" + (f": {described}" if described else "")
+
+
+def _with_example_lines(text: str, examples: list[Path]) -> str:
+    """The README with one line per example added after its last example link, else before the generated
+    tables (at the end without them)."""
+    added = "".join(f"{example_line(example)}\n" for example in examples)
+    lines = text.splitlines(keepends=True)
+    linked = [index for index, line in enumerate(lines) if "](examples/" in line]
+    if linked:
+        after = linked[-1] + 1
+        return "".join(lines[:after]) + ("" if lines[linked[-1]].endswith("\n") else "\n") + added + "".join(
+            lines[after:])
+    position = text.find(BEGIN_MARKER)
+    if position < 0:
+        return text.rstrip("\n") + "\n\n" + added
+    return text[:position] + added + "\n" + text[position:]
+
+
 def _directories_with_tf(directories: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for directory in directories:
@@ -244,9 +272,7 @@ class _ContractChecker:
         readme = module.directory / "README.md"
         if write:
             changed = update_readme(module)
-            self.example_links(module)
-            return changed
-        self.example_links(module)
+            return self.example_links(module, write) or changed
         if not readme.is_file():
             self.report(readme, 0, "", "missing: run `toolkit check --docs --write` to generate it")
             return False
@@ -260,20 +286,31 @@ class _ContractChecker:
             )
         elif current != render_docs(module):
             self.report(readme, 0, "", "inputs/outputs tables are out of date: run `toolkit check --docs --write`")
+        self.example_links(module, write)
         return False
 
-    def example_links(self, module: ModuleInterface) -> None:
-        """Each example (examples/NAME/*.tf) is linked from the module's README with its one line; its outputs
-        are documented like the module's."""
+    def example_links(self, module: ModuleInterface, write: bool) -> bool:
+        """Each example (examples/NAME/*.tf) is linked from the module's README with one line (`--write` adds the
+        missing ones, described by the example's leading comment: _with_example_lines); its outputs are documented
+        like the module's. True when the README was rewritten."""
         readme = module.directory / "README.md"
-        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
-        for example in example_directories(module.directory):
-            if f"](examples/{example.name})" not in text:
-                self.report(readme, 0, "", f"does not link the example examples/{example.name}: add a line "
-                                           f"`[{example.name}](examples/{example.name}): what it shows`")
+        examples = example_directories(module.directory)
+        wrote = False
+        if readme.is_file():
+            text = readme.read_text(encoding="utf-8")
+            missing = [example for example in examples if f"](examples/{example.name})" not in text]
+            if missing and write:
+                readme.write_text(_with_example_lines(text, missing), encoding="utf-8")
+                wrote = True
+            else:
+                for example in missing:
+                    self.report(readme, 0, "", f"does not link the example examples/{example.name}: run "
+                                               "`toolkit check --docs --write` to add its line")
+        for example in examples:
             for output in self.interface(example).outputs:
                 if not (output.description or "").strip():
                     self.report(output.path, output.line, f"output.{output.name}", "output has no description")
+        return wrote
 
     def module_calls(self, directory: Path) -> int:
         calls = 0

@@ -221,7 +221,8 @@ def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
         where = diagnostic.get("range") or {}
         assert isinstance(where, dict)
         path, line = name, 0
-        if where.get("filename"):
+        # Terraform names configuration it made itself (an implied provider block) "<empty>": no file to point at.
+        if where.get("filename") and not str(where["filename"]).startswith("<"):
             path = _real_path(root, stage_dir, staged_relative, str(where["filename"]))
             line = int((where.get("start") or {}).get("line") or 0)
         message = ("" if line else unplaced_prefix) + str(diagnostic.get("summary", ""))
