@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -206,6 +207,27 @@ def test_a_hanging_stub_is_stopped_within_the_limit_and_named(box: Path) -> None
         "stopped: a provider plugin (the offline stub) is not answering; raise TOOLKIT_VALIDATE_TIMEOUT if the "
         "machine is just slow"))
     assert subprocess.run(["pgrep", "-f", "sleep 617"], capture_output=True).returncode == 1
+
+
+@pytest.mark.slow
+def test_a_real_example_in_a_folder_whose_name_is_too_long_fails_naming_it(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names come from the folder (path.cwd): renamed to a long name, the example breaks the module's name rule."""
+    shutil.copytree(PROJECT_ROOT / "modules", tmp_path / "modules",
+                    ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "tests"))
+    long_name = "single-node-named-far-beyond-what-elasticache-allows"
+    example = tmp_path / "modules/cache/examples" / long_name
+    (tmp_path / "modules/cache/examples/single-node").rename(example)
+    monkeypatch.setenv("TOOLKIT_TERRAFORM", str(ENGINE))
+    monkeypatch.delenv("TOOLKIT_STUB_SCHEMA_DIR", raising=False)
+    result = run_examples_check(tmp_path, targets=[example], mirror=prepare_mirror(PROJECT_ROOT))
+    assert result.status == "failed"
+    line = next(number for number, text in enumerate((example / "main.tf").read_text().splitlines(), 1)
+                if text.strip() == "name      = local.name")
+    [finding] = result.errors
+    assert (finding.path, finding.line) == (f"modules/cache/examples/{long_name}/main.tf", line)
+    assert finding.message.startswith("Invalid value for variable: name must be"), finding.message
+    assert result.counts == {"examples": 1, "planned": 0, "failed": 1, "resources": 0}
 
 
 @pytest.mark.slow
