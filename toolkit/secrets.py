@@ -42,13 +42,18 @@ _WORD_BOUNDARY = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # (none holding '@', '/' or ':', so the match never runs into the next URL or path of a sentence).
 # A scheme starts only where a run of scheme characters starts (`lead` skips its leading digits, `+`, `.`, `-`):
 # trying every letter of a long run of letters or hex as a scheme start made the scan quadratic.
+# User and password are bounded (USERINFO_LIMIT characters): each `scheme://` start scans ahead for an '@', so
+# unbounded, `a://b:` repeated n times cost n² (4,000 repeats took 30 s).
+USERINFO_LIMIT = 1024
 _URL_WITH_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])(?P<lead>[0-9+.-]*+)"
-                                r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*+://)(?P<user>[^\s:/@]*):"
-                                r"(?P<password>\S*|[^\s@]*(?:[ \t]+[^\s@/:]*){1,3})@(?P<host>[^\s@/?#]+)")
+                                r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*+://)(?=[^@\n]{0,1400}+@)(?P<user>[^\s:/@]{0,256}):"
+                                rf"(?P<password>\S{{0,{USERINFO_LIMIT}}}|[^\s@]{{0,{USERINFO_LIMIT}}}"
+                                r"(?:[ \t]{1,16}[^\s@/:]{0,256}){1,3})@(?P<host>[^\s@/?#]+)")
 # The same URL percent-encoded whole (a query parameter, an encoded log line): postgres%3A%2F%2Fapp%3Apass%40db.
 _ENCODED_URL_WITH_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])(?P<lead>[0-9+.-]*+)"
                                         r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*+%3A%2F%2F)"
-                                        r"(?P<user>(?:(?!%3A|%40)[^\s:/@&])*)%3A(?P<password>(?:(?!%40)[^\s&])+)%40",
+                                        r"(?P<user>(?:(?!%3A|%40)[^\s:/@&]){0,256})%3A"
+                                        rf"(?P<password>(?:(?!%40)[^\s&]){{1,{USERINFO_LIMIT}}})%40",
                                         re.IGNORECASE)
 # `password=…` in a libpq DSN, a URL query or a log line; `"DB_PASSWORD": "…"` in JSON (escaped or not). The
 # key must be a secret name (is_secret_name: `password_length=16` stays), the value is up to the next separator.
@@ -140,23 +145,34 @@ def _secret_values(text: str) -> list[tuple[int, int]]:
 
 def looks_like_secret(value: str) -> bool:
     """True when a value has the shape of a secret whatever its name."""
-    if any(match["password"] not in ("***", MASK) for match in _URL_WITH_PASSWORD.finditer(value)):
+    if _may_hold_url(value) and any(match["password"] not in ("***", MASK)
+                                    for match in _URL_WITH_PASSWORD.finditer(value)):
         return True
     if "-----BEGIN " in value and _PEM_BLOCK.search(value):
         return True
-    if _KNOWN_TOKEN.search(value) or (("%3A" in value or "%3a" in value) and _ENCODED_URL_WITH_PASSWORD.search(value)):
+    if _KNOWN_TOKEN.search(value) or (_may_hold_encoded_url(value) and _ENCODED_URL_WITH_PASSWORD.search(value)):
         return True
     if ("=" in value or ":" in value) and _secret_values(value):
         return True
     return any(_is_aws_secret_key(match.group(0)) for match in _AWS_SECRET_KEY.finditer(value))
 
 
+def _may_hold_url(text: str) -> bool:
+    # Cheap tests first: without them every `scheme://` start of a long line is a bounded scan for an '@'.
+    return "://" in text and "@" in text
+
+
+def _may_hold_encoded_url(text: str) -> bool:
+    lowered = text.lower()
+    return "%3a%2f%2f" in lowered and "%40" in lowered
+
+
 def mask_text(text: str) -> str:
     """`text` with every secret-shaped part replaced: URL passwords, PEM blocks, AWS secret access keys, known
     tokens and the values of secret-named `key=value` pairs."""
-    if "://" in text:
+    if _may_hold_url(text):
         text = _URL_WITH_PASSWORD.sub(_masked_url, text)
-    if "%3a%2f%2f" in text.lower():
+    if _may_hold_encoded_url(text):
         text = _ENCODED_URL_WITH_PASSWORD.sub(
             lambda match: f"{match['lead']}{match['scheme']}{match['user']}%3A{MASK}%40", text)
     if "-----BEGIN " in text:

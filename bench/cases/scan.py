@@ -1,4 +1,4 @@
-"""B12: the secret scanner (toolkit/secrets.py) grows linearly on long runs of letters and hex.
+"""B12: the secret scanner (toolkit/secrets.py) grows linearly on long runs of letters and hex and URL-shaped text.
 
 A 100 KB attribute of letters or hex (a minified blob, a hash list) once made the URL-password patterns try
 every letter as a scheme start: 80 KB took 11.7 s and 1 MB about half an hour, in review, render, plan and
@@ -21,8 +21,9 @@ TOOLKIT_SCAN = ("import sys; from pathlib import Path; from toolkit.secrets impo
                 "text = Path(sys.argv[1]).read_text(); looks_like_secret(text); mask_text(text)")
 BASELINE_SCAN = ("import re, sys; from pathlib import Path; "
                  "text = Path(sys.argv[1]).read_text(); re.findall(r'[A-Za-z0-9]+', text)")
-# The shapes that were quadratic: letters, hex, and letters after a secret-named key.
-SHAPES = {"letters": "abcdefghijklmnopqrstuvwxyz", "hex": "0123456789abcdef"}
+# The shapes that were quadratic: letters, hex, and URL-shaped repeats (every `a://` start scanned ahead for '@').
+SHAPES = {"letters": "abcdefghijklmnopqrstuvwxyz", "hex": "0123456789abcdef", "URL-shaped repeats": "a://b:",
+          "URL-shaped repeats with spaces": "a://b:c @"}
 
 
 def write_run(path: Path, alphabet: str, size_bytes: int) -> None:

@@ -13,6 +13,7 @@ from toolkit.secrets import (
     _ENCODED_URL_WITH_PASSWORD,
     _URL_WITH_PASSWORD,
     MASK,
+    USERINFO_LIMIT,
     looks_like_secret,
     mask_text,
 )
@@ -45,3 +46,21 @@ def test_a_long_run_of_letters_or_hex_is_no_secret_and_unchanged(alphabet) -> No
     assert looks_like_secret(text)
     assert mask_text(text).endswith(f"postgres://app:{MASK}@db")
     assert not looks_like_secret(text[:65_536])
+
+
+def test_the_userinfo_scan_is_bounded_so_an_at_sign_beyond_it_is_not_a_url() -> None:
+    # Each `scheme://` start looks at most USERINFO_LIMIT characters ahead for the password's end: unbounded,
+    # `a://b:` repeated n times rescanned the rest of the line from every start (4,000 repeats: 30 s).
+    near = "postgres://app:" + "p" * (USERINFO_LIMIT - 1) + "@db"
+    far = "postgres://app:" + "p" * (USERINFO_LIMIT + 500) + "@db"
+    assert mask_text(near) == f"postgres://app:{MASK}@db"
+    assert _URL_WITH_PASSWORD.search(far) is None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("unit", ["a://b:", "a://b:c @", "a%3A%2F%2Fb%3A", "a%3A%2F%2Fb%3A%40", "a://b:" * 100 + "@"])
+def test_url_shaped_repeats_are_scanned_in_bounded_time(unit: str) -> None:
+    # A hang guard, not a timing: quadratic, 96 kB of these took minutes; linear, well under a second.
+    text = unit * (96_000 // len(unit))
+    looks_like_secret(text)
+    mask_text(text)
