@@ -37,7 +37,7 @@ def validate_floor() -> Path:
     build = go_build(VALIDATE_BUILD)
     if build.record() is None:
         raise FloorMissing(f"Terraform {build.release} is not built: run `make setup` (builds it from the Go module "
-                           f"proxy into {build.folder}, about 5 minutes on 2 cores; needs go) or `make providers`")
+                           f"proxy into {build.folder}, 5-15 minutes on 2 cores; needs go) or `make providers`")
     return build.path
 
 
