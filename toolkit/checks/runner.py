@@ -11,7 +11,7 @@ from pathlib import Path
 from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
 from toolkit.errors import ToolkitError, UsageError
 
-CHECK_NAMES = ("fmt", "tflint", "schema", "validate", "tests", "rules", "contract", "checkov", "floor")
+CHECK_NAMES = ("fmt", "tflint", "schema", "validate", "tests", "examples", "rules", "contract", "checkov", "floor")
 # Run only when selected: the floor needs two more engines and takes minutes (toolkit/checks/floor.py).
 OPT_IN = frozenset({"floor"})
 ERROR = "error"
@@ -69,6 +69,11 @@ def _runners(targets: CheckTargets, write_docs: bool, selected: set[str]) -> dic
 
         return run_tests_check(targets.root)
 
+    def examples() -> CheckResult:
+        from toolkit.checks.example_plans import run_examples_check
+
+        return run_examples_check(targets.root)
+
     def rules() -> CheckResult:
         from toolkit.checks.aws_rules import run_rules_check
 
@@ -89,8 +94,8 @@ def _runners(targets: CheckTargets, write_docs: bool, selected: set[str]) -> dic
 
         return run_floor_check(targets.root)
 
-    return {"fmt": fmt, "tflint": tflint, "schema": schema, "validate": validate, "tests": tests, "rules": rules,
-            "contract": contract, "checkov": checkov, "floor": floor}
+    return {"fmt": fmt, "tflint": tflint, "schema": schema, "validate": validate, "tests": tests,
+            "examples": examples, "rules": rules, "contract": contract, "checkov": checkov, "floor": floor}
 
 
 def run_checks(targets: CheckTargets, selected: Iterable[str] = (), *, write_docs: bool = False) -> list[CheckResult]:

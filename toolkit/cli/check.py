@@ -29,6 +29,11 @@ def register(app: typer.Typer) -> None:
             help="Run only `terraform test` of every module (modules/*/tests) and of terraform/tests, each "
                  "environment's file with its rendered tfvars, against the offline stub providers (combinable).",
         ),
+        examples: bool = typer.Option(
+            False, "--examples",
+            help="Run only an offline `terraform plan` of every module example (modules/*/examples/*) against the "
+                 "offline stub providers (combinable).",
+        ),
         rules: bool = typer.Option(
             False, "--rules",
             help="Run only the AWS apply-time rules (docs/CHECKS.md) on the offline plan of every environment "
@@ -51,8 +56,8 @@ def register(app: typer.Typer) -> None:
         output_format: TextOrJsonFormat = TextOrJson.text,
         json_alias: JsonAlias = False,
     ) -> None:
-        """Check the Terraform code in modules/ and terraform/: fmt, tflint, schema, validate, tests, rules,
-        contract/docs, checkov (and, with --floor, the version floor).
+        """Check the Terraform code in modules/ and terraform/: fmt, tflint, schema, validate, tests, example plans,
+        rules, contract/docs, checkov (and, with --floor, the version floor).
 
         Prints the problems (file:line: address: message) and a summary table; exits non-zero when
         any check fails. With no selection every check runs.
@@ -66,8 +71,8 @@ def register(app: typer.Typer) -> None:
         selected = [
             name
             for name, chosen in (("fmt", fmt), ("tflint", tflint), ("schema", schema), ("validate", validate),
-                                 ("tests", tests), ("rules", rules), ("contract", docs), ("checkov", checkov),
-                                 ("floor", floor))
+                                 ("tests", tests), ("examples", examples), ("rules", rules), ("contract", docs),
+                                 ("checkov", checkov), ("floor", floor))
             if chosen
         ]
         results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)
