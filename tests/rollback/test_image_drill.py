@@ -1,7 +1,9 @@
 """The responder drill of issue 28 on the sandbox against the emulator, with the real terraform: apply A (the
 stable image), apply B (a broken image tag), then a bare `toolkit rollback` says what B changed (both tags, the
-database and cache untouched), recommends the immediate tier alone, and the command it prints ends on A's image
-with a "still to do" block (resume autoscaling, revert B's commit, re-plan)."""
+database and cache untouched). The sandbox root's task definition has no skip_destroy, so B's replace deregistered
+A's revision: triage recommends `--step full` (the immediate tier would fail on the INACTIVE revision, which the
+issue's responder hit), and the command it prints ends on A's image with a "still to do" block (revert B's
+commit, re-plan)."""
 
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ def running_images(moto: MotoServer) -> list[str]:
     return [item["image"] for item in definition["containerDefinitions"]]
 
 
-def test_bare_rollback_after_a_bad_image_recommends_the_immediate_tier_and_it_works(
+def test_bare_rollback_after_a_bad_image_recommends_full_and_it_works(
         image_project: EngineProject, moto_server: MotoServer) -> None:
     root = image_project.root
     init_repository(root)
@@ -66,14 +68,19 @@ def test_bare_rollback_after_a_bad_image_recommends_the_immediate_tier_and_it_wo
     lines = triage.output.splitlines()
     assert any(line.startswith("    image ") and line.endswith(f": {GOOD} → {BROKEN}") for line in lines), lines
     assert "  database: not touched" in lines and "  cache: not touched" in lines
-    assert not any(". full:" in line or ". db-restore:" in line for line in lines), triage.output
-    command = f"  toolkit rollback {ENV} --tier immediate --to {before_b['id']} --yes"
+    assert "    old revision deregistered (no skip_destroy): aws_ecs_task_definition.app" in lines, triage.output
+    assert any(line.startswith("  1. full: the apply deregistered") for line in lines), triage.output
+    assert not any(". db-restore:" in line or "--tier immediate" in line for line in lines), triage.output
+    command = f"  toolkit rollback {ENV} --step full --to {before_b['id']} --yes"
     assert command in lines, triage.output
 
     rolled = toolkit(*command.split()[1:], "--poll-interval", "0.05")
     assert rolled.exit_code == 0, rolled.output
     assert running_images(moto_server) == [GOOD]
     todo = rolled.output.splitlines()[rolled.output.splitlines().index("Still to do:"):]
-    assert f"     toolkit rollback {ENV} --step autoscaling --resume --yes" in todo
     assert f"     git revert --no-edit {commit_b[:12]}" in todo
     assert todo[-1] == f"     toolkit plan {ENV}"
+    # Run again, the same command changes nothing: the newest apply already applied that configuration.
+    again = toolkit(*command.split()[1:], "--poll-interval", "0.05")
+    assert again.exit_code == 0, again.output
+    assert "no changes: the infrastructure already matches commit" in again.output

@@ -23,13 +23,15 @@ def definitions(image: str) -> str:
     return json.dumps([{"name": "app", "image": image, "essential": True}])
 
 
-def plan_json(*extra: dict[str, Any], image_after: str = "app:2.0-broken") -> dict[str, Any]:
-    """A `terraform show -json` plan document in terraform's shape: a task definition replaced for a new image,
-    the service updated to it, a data source read, and an unchanged resource."""
+def plan_json(*extra: dict[str, Any], image_after: str = "app:2.0-broken", skip_destroy: bool = True) -> dict[str, Any]:
+    """A `terraform show -json` plan document in terraform's shape: a task definition replaced for a new image
+    (kept ACTIVE with skip_destroy, as modules/compute does), the service updated to it, a data source read, and an
+    unchanged resource."""
     return {"format_version": "1.2", "resource_changes": [
         {"address": TASK_DEFINITION, "mode": "managed", "type": "aws_ecs_task_definition", "name": "app",
          "change": {"actions": ["create", "delete"],
-                    "before": {"container_definitions": definitions("app:1.0"), "family": "edu-sandbox-app"},
+                    "before": {"container_definitions": definitions("app:1.0"), "family": "edu-sandbox-app",
+                               "skip_destroy": skip_destroy},
                     "after": {"container_definitions": definitions(image_after), "family": "edu-sandbox-app"},
                     "after_unknown": {"arn": True}}},
         {"address": "module.compute.aws_ecs_service.app", "mode": "managed", "type": "aws_ecs_service",
@@ -57,6 +59,8 @@ def test_applied_changes_reads_counts_resources_and_images() -> None:
     assert [(item.container, item.before, item.after) for item in changes.images] == [("app", "app:1.0",
                                                                                        "app:2.0-broken")]
     assert changes.text() == "+0 ~1 -0 ±1"
+    assert changes.deregistered == []
+    assert applied_changes(plan_json(skip_destroy=False)).deregistered == [TASK_DEFINITION]
     assert changes.touched("database") == [] and len(changes.touched("compute")) == 2
     # An unchanged image is no image change; a definition the plan cannot read yet says so.
     assert applied_changes(plan_json(image_after="app:1.0")).images == []
@@ -95,6 +99,18 @@ def test_bare_rollback_summarises_the_apply_and_recommends_the_immediate_tier(wo
     assert world.service()["taskDefinition"] == world.bad_arn
 
 
+def test_a_deregistered_revision_recommends_full_not_the_immediate_tier(world: World, cli) -> None:
+    record_changes(world, plan_json(skip_destroy=False))
+    result = invoke(cli, "rollback", ENVIRONMENT)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert f"    old revision deregistered (no skip_destroy): {TASK_DEFINITION}" in lines
+    assert any(line.startswith("  1. full: the apply deregistered the old task definition revision") for line in lines)
+    assert not any("ecs-task-definition:" in line for line in lines), result.output
+    assert f"  toolkit rollback {ENVIRONMENT} --step full --to {world.checkpoint_id} --yes" in lines
+    assert not any("--tier immediate" in line for line in lines), result.output
+
+
 def test_bare_rollback_json_and_what_other_changes_recommend(world: World, cli) -> None:
     replica = {"address": "module.database.aws_db_instance.replica[0]", "mode": "managed", "type": "aws_db_instance",
                "name": "replica", "change": {"actions": ["delete"], "before": {}, "after": None}}
@@ -110,6 +126,16 @@ def test_bare_rollback_json_and_what_other_changes_recommend(world: World, cli) 
     assert document["skipped"][1]["force"] == "--include cache-disable"
     assert f"toolkit rollback {ENVIRONMENT} --tier long --to {world.checkpoint_id} --yes" in document["commands"]
     assert document["undone"][0]["changes"]["images"][0]["before"] == "app:1.0"
+
+
+def test_edited_records_cannot_rewrite_the_screen(world: World, cli) -> None:
+    plan = plan_json()
+    plan["resource_changes"][0]["change"]["after"]["container_definitions"] = definitions("app:3\x1b[2J\nforged")
+    record_changes(world, plan)
+    result = invoke(cli, "rollback", ENVIRONMENT)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\nforged" not in result.output
+    assert "    image app: app:1.0 → app:3\\x1b[2J\\nforged" in result.output.splitlines()
 
 
 def test_bare_rollback_with_yes_is_refused(world: World, cli, proxy) -> None:

@@ -255,6 +255,8 @@ def applied_changes(plan: dict[str, Any]) -> AppliedChanges:
             changes.resources.append(ChangedResource(str(change.get("address")), str(change.get("type")), action))
         if change.get("type") == "aws_ecs_task_definition":
             changes.images += _image_changes(str(change.get("address")), body)
+            if action in ("replace", "delete") and not (body.get("before") or {}).get("skip_destroy"):
+                changes.deregistered.append(str(change.get("address")))
     return changes
 
 

@@ -200,6 +200,9 @@ class AppliedChanges:
     counts: dict[str, int] = field(default_factory=dict)   # create/update/replace/delete → how many
     resources: list[ChangedResource] = field(default_factory=list)
     images: list[ImageChange] = field(default_factory=list)
+    # Task definitions whose old revision the apply deregistered (replaced or deleted without skip_destroy): ECS
+    # cannot deploy it again, so `ecs-task-definition` cannot go back to it; `full` can.
+    deregistered: list[str] = field(default_factory=list)
 
     def touched(self, part: str) -> list[ChangedResource]:
         """The changed resources of one part (PARTS): exact type names, or prefixes ending in `_`."""

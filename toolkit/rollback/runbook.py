@@ -37,6 +37,7 @@ from toolkit.rollback.triage import (
     triage_lines,
     undone_applies,
 )
+from toolkit.text import plain
 
 TIERS: dict[str, tuple[str, float]] = {
     "immediate": ("< 5 minutes", 300.0),
@@ -270,7 +271,8 @@ def run_triage(request: RollbackRequest, *, echo: Callable[[str], None],
     if request.output_format == "json":
         echo(json.dumps(triage_document(config.name, undone, advice, notes), indent=2, default=str))
     else:
-        lines = triage_lines(config.name, undone, advice, notes)
+        # Addresses, images and names come from records anyone with the bucket can edit: printed escaped.
+        lines = [plain(line) for line in triage_lines(config.name, undone, advice, notes)]
         if request.output_format == "md":
             lines = ["```", *lines, "```"]
         for line in lines:
@@ -306,7 +308,7 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
         items.append(("execute this plan", command_for(request, run.checkpoint)))
     results = {outcome.step: outcome.result for outcome in outcomes}
     suspends = results.get("autoscaling") in ("done", "nothing-to-do", "planned") and \
-        not request.options.resume_scaling
+        not request.options.resume_scaling and bool(run.checkpoint.autoscaling)
     if suspends:
         items.append(("resume autoscaling once the service is healthy (the rollback suspended it)",
                       f"toolkit rollback {env} --step autoscaling --resume{_where(request)} --yes"))

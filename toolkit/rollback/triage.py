@@ -102,7 +102,9 @@ def recommend(environment: str, undone: Undone) -> Recommendation:
     others = [resource for item in undone.applies if item.apply and item.apply.changes
               for resource in item.apply.changes.resources
               if not any(resource in undone.touched(part) for part in ("compute", "autoscaling"))]
-    if compute or images:
+    deregistered = [address for item in undone.applies if item.apply and item.apply.changes
+                    for address in item.apply.changes.deregistered]
+    if (compute or images) and not deregistered:
         advice.steps.append(("ecs-task-definition", "the apply changed the service's task definition"
                              + (" (images)" if images else "") + ": back to the checkpoint's revision in minutes"))
         advice.steps.append(("autoscaling", "freezes the desired count while the rollback runs (resume it after)"))
@@ -118,15 +120,18 @@ def recommend(environment: str, undone: Undone) -> Recommendation:
     if restore:
         advice.steps.append(("db-restore", "the apply deleted or replaced a database: restore the checkpoint's "
                              "snapshot (up to an hour), then cut over"))
-    if others or restore or (compute and not images):
+    if deregistered:
+        # The revision to go back to is INACTIVE: the fast tier would fail; re-applying the old configuration works.
+        advice.steps.append(("full", "the apply deregistered the old task definition revision ("
+                             + ", ".join(deregistered) + " has no skip_destroy): ECS cannot deploy it again, so "
+                             "ecs-task-definition cannot go back; re-apply the configuration live at the checkpoint"))
+    elif others or restore or (compute and not images):
         advice.steps.append(("full", "re-apply the configuration live at the checkpoint (undoes the other changes "
                              "in AWS and in the state)"))
-        if restore:
-            advice.commands += [f"toolkit rollback {environment} --tier long {target}",
-                                f"toolkit rollback {environment} --tier long {target} --yes"]
-        else:
-            advice.commands += [f"toolkit rollback {environment} --step full {target}",
-                                f"toolkit rollback {environment} --step full {target} --yes"]
+    if any(step == "full" for step, _ in advice.steps):
+        how = "--tier long" if restore else "--step full"
+        advice.commands += [f"toolkit rollback {environment} {how} {target}",
+                            f"toolkit rollback {environment} {how} {target} --yes"]
     for step, (_, _untouched) in SKIPPABLE.items():
         reason = skip_reason(step, undone)
         if reason:
@@ -159,6 +164,8 @@ def describe_apply(checkpoint: Checkpoint) -> list[str]:
         lines.append(f"    … and {len(changes.resources) - SHOWN_RESOURCES} more (`toolkit checkpoints ENV --json`)")
     for image in changes.images:
         lines.append(f"  image {image.container}: {image.before or '(none)'} → {image.after or '(removed)'}")
+    for address in changes.deregistered:
+        lines.append(f"  old revision deregistered (no skip_destroy): {address}")
     return lines
 
 
