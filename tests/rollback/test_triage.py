@@ -176,6 +176,9 @@ def test_include_names_a_skippable_step(world: World, cli) -> None:
     assert result.exit_code != 0
     assert "--include full: give a step a tier may skip (db-parameter-group, cache-disable, db-restore)" \
         in result.output
+    single = invoke(cli, "rollback", ENVIRONMENT, "--step", "cache-disable", "--include", "cache-disable")
+    assert single.exit_code != 0
+    assert "--include goes with --tier (a single --step always runs)" in single.output
 
 
 def test_every_run_ends_with_still_to_do_as_commands(world: World, cli) -> None:
