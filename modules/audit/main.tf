@@ -9,6 +9,7 @@ locals {
   account_id  = data.aws_caller_identity.current.account_id
   trail_arn   = "arn:${local.partition}:cloudtrail:${data.aws_region.current.region}:${local.account_id}:trail/${var.name}"
   bucket_name = "${var.name}-audit-${local.account_id}"
+  bucket_arn  = "arn:${local.partition}:s3:::${local.bucket_name}"
 }
 
 ################################################################################
@@ -61,107 +62,41 @@ module "kms" {
 # Bucket
 ################################################################################
 
-resource "aws_s3_bucket" "this" {
-  count = var.create ? 1 : 0
+# The storage module's bucket (private, owner-enforced, TLS 1.2 only), versioned, under the trail's key, archived
+# then expired. Its access logs would need another bucket; reads are recorded by the trail's own data events.
+module "bucket" {
+  source = "../storage"
 
-  #checkov:skip=CKV_AWS_18:Access logs of the audit bucket would need another bucket; reads are recorded by the trail's own data events when enabled.
-  #checkov:skip=CKV_AWS_144:Cross-region replication of audit logs is an account-level archive decision, not this module's.
-  #checkov:skip=CKV2_AWS_62:No consumer of S3 event notifications exists for audit logs.
-  bucket = local.bucket_name
+  create         = var.create
+  name_prefix    = var.name
+  create_kms_key = false
+  kms_key_arn    = module.kms.key_arn
 
-  tags = merge(var.tags, { Name = local.bucket_name })
-}
-
-resource "aws_s3_bucket_ownership_controls" "this" {
-  count = var.create ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "this" {
-  count = var.create ? 1 : 0
-
-  bucket                  = aws_s3_bucket.this[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "this" {
-  count = var.create ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  count = var.create ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = module.kms.key_arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  count = var.create ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  rule {
-    id     = "archive-then-expire"
-    status = "Enabled"
-
-    filter {}
-
-    transition {
-      days          = var.archive_after_days
-      storage_class = "GLACIER"
-    }
-
-    expiration {
-      days = var.retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 30
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
+  buckets = {
+    audit = {
+      name       = local.bucket_name
+      versioning = true
+      lifecycle = [{
+        id                                     = "archive-then-expire"
+        transitions                            = [{ days = var.archive_after_days, storage_class = "GLACIER" }]
+        expiration_days                        = var.retention_days
+        noncurrent_expiration_days             = 30
+        abort_incomplete_multipart_upload_days = 7
+      }]
+      policy_documents = [data.aws_iam_policy_document.cloudtrail.json]
     }
   }
 
-  lifecycle {
-    precondition {
-      condition     = var.archive_after_days < var.retention_days
-      error_message = "archive_after_days must be before retention_days."
-    }
-  }
+  tags = var.tags
 }
 
 # CloudTrail user guide, "Amazon S3 bucket policy for CloudTrail": GetBucketAcl and PutObject under
-# AWSLogs/<account>/, both only for this trail (aws:SourceArn); no other writer, and TLS only.
-data "aws_iam_policy_document" "bucket" {
-  count = var.create ? 1 : 0
-
+# AWSLogs/<account>/, both only for this trail (aws:SourceArn); no other writer.
+data "aws_iam_policy_document" "cloudtrail" {
   statement {
     sid       = "CloudTrailAclCheck"
     actions   = ["s3:GetBucketAcl"]
-    resources = [aws_s3_bucket.this[0].arn]
+    resources = [local.bucket_arn]
 
     principals {
       type        = "Service"
@@ -178,7 +113,7 @@ data "aws_iam_policy_document" "bucket" {
   statement {
     sid       = "CloudTrailWrite"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this[0].arn}/AWSLogs/${local.account_id}/*"]
+    resources = ["${local.bucket_arn}/AWSLogs/${local.account_id}/*"]
 
     principals {
       type        = "Service"
@@ -192,32 +127,14 @@ data "aws_iam_policy_document" "bucket" {
     }
   }
 
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this[0].arn, "${aws_s3_bucket.this[0].arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
+  # Here, not on the bucket: the bucket's rules come after this document, so this fails first and in this
+  # module's words (storage would refuse an expiration before the transition in its own).
+  lifecycle {
+    precondition {
+      condition     = var.archive_after_days < var.retention_days
+      error_message = "archive_after_days must be before retention_days."
     }
   }
-}
-
-resource "aws_s3_bucket_policy" "this" {
-  count = var.create ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-  policy = data.aws_iam_policy_document.bucket[0].json
-
-  depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
 ################################################################################
@@ -230,7 +147,7 @@ resource "aws_cloudtrail" "this" {
   #checkov:skip=CKV_AWS_252:No SNS notification per log file; the trail is read by audits, not by a consumer.
   #checkov:skip=CKV2_AWS_10:The trail writes to S3 only; CloudWatch Logs delivery is not required by the planning documents.
   name                          = var.name
-  s3_bucket_name                = aws_s3_bucket.this[0].id
+  s3_bucket_name                = module.bucket.bucket_names["audit"]
   kms_key_id                    = module.kms.key_arn
   enable_log_file_validation    = true
   is_multi_region_trail         = var.multi_region
@@ -238,5 +155,47 @@ resource "aws_cloudtrail" "this" {
 
   tags = var.tags
 
-  depends_on = [aws_s3_bucket_policy.this]
+  # CloudTrail checks the bucket policy when the trail is created.
+  depends_on = [module.bucket]
+}
+
+################################################################################
+# Earlier addresses
+################################################################################
+
+# The bucket's resources were written here before the storage module made them.
+
+moved {
+  from = aws_s3_bucket.this[0]
+  to   = module.bucket.aws_s3_bucket.this["audit"]
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.this[0]
+  to   = module.bucket.aws_s3_bucket_ownership_controls.this["audit"]
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.this[0]
+  to   = module.bucket.aws_s3_bucket_public_access_block.this["audit"]
+}
+
+moved {
+  from = aws_s3_bucket_versioning.this[0]
+  to   = module.bucket.aws_s3_bucket_versioning.this["audit"]
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.this[0]
+  to   = module.bucket.aws_s3_bucket_server_side_encryption_configuration.this["audit"]
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.this[0]
+  to   = module.bucket.aws_s3_bucket_lifecycle_configuration.this["audit"]
+}
+
+moved {
+  from = aws_s3_bucket_policy.this[0]
+  to   = module.bucket.aws_s3_bucket_policy.this["audit"]
 }

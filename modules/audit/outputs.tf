@@ -5,7 +5,7 @@ output "trail_arn" {
 
 output "bucket_name" {
   description = "Bucket holding the log files, or null."
-  value       = try(aws_s3_bucket.this[0].id, null)
+  value       = try(module.bucket.bucket_names["audit"], null)
 }
 
 output "kms_key_arn" {

@@ -354,6 +354,7 @@ resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_91:Access logs are on when access_logs_bucket is set.
   #checkov:skip=CKV2_AWS_28:The WAF web ACL is associated by the waf module (on in prod).
   #checkov:skip=CKV_AWS_150:Deletion protection is set per environment (enable_deletion_protection).
+  #checkov:skip=CKV2_AWS_20:HTTP redirects to HTTPS when certificate_arn is set; without one the stack is HTTP-only by choice (dev, examples).
   name                       = local.lb_name
   load_balancer_type         = "application"
   internal                   = false

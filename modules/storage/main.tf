@@ -1,16 +1,73 @@
+data "aws_partition" "current" {}
+
 data "aws_caller_identity" "current" {}
 
 locals {
-  buckets = var.create ? var.buckets : {}
+  requested = var.create ? var.buckets : {}
 
-  create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
+  # A conditional, not `&&`: kms_key_arn may be unknown at plan (a key made by the caller) when create_kms_key is off.
+  create_kms_key = var.create_kms_key ? var.create && var.kms_key_arn == null : false
   kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
 
-  logged_buckets         = { for name, bucket in local.buckets : name => bucket if bucket.access_logging }
-  create_log_bucket      = (length(local.logged_buckets) > 0 || var.load_balancer_access_logs) && var.access_log_bucket_name == null
-  access_log_bucket_name = local.create_log_bucket ? aws_s3_bucket.access_logs[0].id : var.access_log_bucket_name
+  logged_buckets    = { for key, bucket in local.requested : key => bucket if bucket.access_logging }
+  create_log_bucket = var.create && (length(local.logged_buckets) > 0 || var.load_balancer_access_logs) && var.access_log_bucket_name == null
+  log_key           = "access-logs"
 
-  cors_buckets = { for name, bucket in local.buckets : name => bucket if length(bucket.cors_allowed_origins) > 0 }
+  # Every bucket, the access-log bucket included, in one shape; each gets the same hardening below.
+  buckets = merge(
+    { for key, bucket in local.requested : key => {
+      name                 = coalesce(bucket.name, "${var.name_prefix}-${key}")
+      encryption           = bucket.encryption
+      versioning           = bucket.versioning ? "Enabled" : "Suspended"
+      lifecycle            = bucket.lifecycle
+      cors_allowed_origins = bucket.cors_allowed_origins
+      force_destroy        = bucket.force_destroy
+    } },
+    local.create_log_bucket ? {
+      (local.log_key) = {
+        name = "${var.name_prefix}-access-logs"
+        # S3 server access logging and ELB deliver only to buckets encrypted with SSE-S3.
+        encryption = "SSE-S3"
+        # Log objects are written once and expire: the bucket stays unversioned ("Disabled" records that, no API call).
+        versioning = "Disabled"
+        lifecycle = [{
+          id                                     = "expire-access-logs"
+          prefix                                 = ""
+          transitions                            = []
+          expiration_days                        = var.access_log_retention_days
+          noncurrent_expiration_days             = null
+          abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
+        }]
+        cors_allowed_origins = []
+        # Unset (the provider's default, false), as this bucket always had it.
+        force_destroy = null
+      }
+    } : {},
+  )
+
+  # A bucket whose whole-bucket rules do not abort incomplete multipart uploads gets a rule that does.
+  lifecycle_rules = { for key, bucket in local.buckets : key => concat(
+    anytrue([for rule in bucket.lifecycle : rule.prefix == "" && rule.abort_incomplete_multipart_upload_days != null]) ? [] : [{
+      id                                     = "abort-incomplete-multipart-uploads"
+      prefix                                 = ""
+      transitions                            = []
+      expiration_days                        = null
+      noncurrent_expiration_days             = null
+      abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
+    }],
+    bucket.lifecycle,
+  ) }
+
+  # ARNs from names: the policies are known at plan time and never wait for a change to a bucket resource.
+  bucket_arns = { for key, bucket in local.buckets : key => "arn:${data.aws_partition.current.partition}:s3:::${bucket.name}" }
+
+  policy_documents = merge(
+    { for key, bucket in local.requested : key => bucket.policy_documents },
+    local.create_log_bucket ? { (local.log_key) = [data.aws_iam_policy_document.access_logs[0].json] } : {},
+  )
+
+  access_log_bucket_name = local.create_log_bucket ? aws_s3_bucket.this[local.log_key].id : var.access_log_bucket_name
+  cors_buckets           = { for key, bucket in local.requested : key => bucket if length(bucket.cors_allowed_origins) > 0 }
 }
 
 ################################################################################
@@ -36,13 +93,14 @@ resource "aws_s3_bucket" "this" {
   for_each = local.buckets
 
   #checkov:skip=CKV_AWS_144:Cross-region replication is not required for these buckets.
-  #checkov:skip=CKV_AWS_18:Access logging is per bucket (access_logging); it goes to the module's log bucket when on.
+  #checkov:skip=CKV_AWS_18:Access logging is per bucket (access_logging); the access-log bucket would log into itself.
   #checkov:skip=CKV2_AWS_62:No consumer of S3 event notifications exists yet.
-  #checkov:skip=CKV_AWS_21:Versioning is per bucket (versioning); buckets of regenerable data do not keep versions.
-  bucket        = "${var.name_prefix}-${each.key}"
+  #checkov:skip=CKV_AWS_21:Versioning is per bucket (versioning); regenerable data and access logs keep no versions.
+  #checkov:skip=CKV_AWS_145:Encryption is per bucket (encryption); the access-log bucket is SSE-S3, the only one S3 and ELB log delivery accept.
+  bucket        = each.value.name
   force_destroy = each.value.force_destroy
 
-  tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
+  tags = merge(var.tags, { Name = each.value.name })
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
@@ -71,7 +129,7 @@ resource "aws_s3_bucket_versioning" "this" {
   bucket = aws_s3_bucket.this[each.key].id
 
   versioning_configuration {
-    status = each.value.versioning ? "Enabled" : "Suspended"
+    status = each.value.versioning
   }
 }
 
@@ -82,21 +140,24 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = local.kms_key_arn
+      sse_algorithm     = each.value.encryption == "SSE-KMS" ? "aws:kms" : "AES256"
+      kms_master_key_id = each.value.encryption == "SSE-KMS" ? local.kms_key_arn : null
     }
-    bucket_key_enabled = true
+    bucket_key_enabled = each.value.encryption == "SSE-KMS" ? true : null
   }
 }
 
+# The caller's statements (policy_documents) first, then TLS only, TLS 1.2 or newer, for every bucket.
 data "aws_iam_policy_document" "bucket" {
   for_each = local.buckets
+
+  source_policy_documents = local.policy_documents[each.key]
 
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this[each.key].arn, "${aws_s3_bucket.this[each.key].arn}/*"]
+    resources = [local.bucket_arns[each.key], "${local.bucket_arns[each.key]}/*"]
 
     principals {
       type        = "*"
@@ -114,7 +175,7 @@ data "aws_iam_policy_document" "bucket" {
     sid       = "DenyOutdatedTls"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this[each.key].arn, "${aws_s3_bucket.this[each.key].arn}/*"]
+    resources = [local.bucket_arns[each.key], "${local.bucket_arns[each.key]}/*"]
 
     principals {
       type        = "*"
@@ -143,26 +204,16 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
   bucket = aws_s3_bucket.this[each.key].id
 
-  rule {
-    id     = "abort-incomplete-multipart-uploads"
-    status = "Enabled"
-
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = var.abort_incomplete_multipart_upload_days
-    }
-  }
-
   dynamic "rule" {
-    for_each = each.value.lifecycle
+    for_each = local.lifecycle_rules[each.key]
 
     content {
       id     = rule.value.id
       status = "Enabled"
 
+      # The whole bucket is an empty filter (a null prefix), as S3 returns it.
       filter {
-        prefix = rule.value.prefix
+        prefix = rule.value.prefix == "" ? null : rule.value.prefix
       }
 
       dynamic "transition" {
@@ -189,6 +240,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
           noncurrent_days = noncurrent_version_expiration.value
         }
       }
+
+      dynamic "abort_incomplete_multipart_upload" {
+        for_each = rule.value.abort_incomplete_multipart_upload_days != null ? [rule.value.abort_incomplete_multipart_upload_days] : []
+
+        content {
+          days_after_initiation = abort_incomplete_multipart_upload.value
+        }
+      }
     }
   }
 
@@ -213,78 +272,13 @@ resource "aws_s3_bucket_cors_configuration" "this" {
 # Access logging
 ################################################################################
 
-resource "aws_s3_bucket" "access_logs" {
-  count = local.create_log_bucket ? 1 : 0
-
-  #checkov:skip=CKV_AWS_144:Cross-region replication is not required for access logs.
-  #checkov:skip=CKV_AWS_18:This is the access log bucket; logging it into itself would loop.
-  #checkov:skip=CKV2_AWS_62:No consumer of S3 event notifications exists for access logs.
-  #checkov:skip=CKV_AWS_21:Access log objects are written once and expire; versions add nothing.
-  #checkov:skip=CKV_AWS_145:S3 server access logging only delivers to buckets encrypted with SSE-S3.
-  bucket = "${var.name_prefix}-access-logs"
-
-  tags = merge(var.tags, { Name = "${var.name_prefix}-access-logs" })
-}
-
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  count = local.create_log_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  count = local.create_log_bucket ? 1 : 0
-
-  bucket                  = aws_s3_bucket.access_logs[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  count = local.create_log_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
-  count = local.create_log_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-
-  rule {
-    id     = "expire-access-logs"
-    status = "Enabled"
-
-    filter {}
-
-    expiration {
-      days = var.access_log_retention_days
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = var.abort_incomplete_multipart_upload_days
-    }
-  }
-}
-
 # Load balancers of regions older than August 2022 deliver as the regional ELB account, newer ones as the
 # log delivery service (ELB user guide, "Enable access logs for your Application Load Balancer").
 data "aws_elb_service_account" "this" {
   count = local.create_log_bucket && var.load_balancer_access_logs ? 1 : 0
 }
 
+# The log bucket's own statements, joined with the hardening of every bucket.
 data "aws_iam_policy_document" "access_logs" {
   count = local.create_log_bucket ? 1 : 0
 
@@ -294,7 +288,7 @@ data "aws_iam_policy_document" "access_logs" {
     content {
       sid       = "LoadBalancerAccessLogs${title(statement.key)}"
       actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.access_logs[0].arn}/*/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
+      resources = ["${local.bucket_arns[local.log_key]}/*/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
 
       principals {
         type        = statement.value
@@ -303,10 +297,11 @@ data "aws_iam_policy_document" "access_logs" {
     }
   }
 
+  # S3 user guide, "Enabling Amazon S3 server access logging": the logging service principal, from this account.
   statement {
     sid       = "S3ServerAccessLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs[0].arn}/*"]
+    resources = ["${local.bucket_arns[local.log_key]}/*"]
 
     principals {
       type        = "Service"
@@ -319,33 +314,6 @@ data "aws_iam_policy_document" "access_logs" {
       values   = [data.aws_caller_identity.current.account_id]
     }
   }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.access_logs[0].arn, "${aws_s3_bucket.access_logs[0].arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "access_logs" {
-  count = local.create_log_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-  policy = data.aws_iam_policy_document.access_logs[0].json
-
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
 }
 
 resource "aws_s3_bucket_logging" "this" {
@@ -354,4 +322,39 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = aws_s3_bucket.this[each.key].id
   target_bucket = local.access_log_bucket_name
   target_prefix = "${each.key}/"
+}
+
+################################################################################
+# Earlier addresses
+################################################################################
+
+# The access-log bucket was written apart (count) before it joined the buckets' for_each.
+moved {
+  from = aws_s3_bucket.access_logs[0]
+  to   = aws_s3_bucket.this["access-logs"]
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.access_logs[0]
+  to   = aws_s3_bucket_ownership_controls.this["access-logs"]
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.access_logs[0]
+  to   = aws_s3_bucket_public_access_block.this["access-logs"]
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.access_logs[0]
+  to   = aws_s3_bucket_server_side_encryption_configuration.this["access-logs"]
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.access_logs[0]
+  to   = aws_s3_bucket_lifecycle_configuration.this["access-logs"]
+}
+
+moved {
+  from = aws_s3_bucket_policy.access_logs[0]
+  to   = aws_s3_bucket_policy.this["access-logs"]
 }

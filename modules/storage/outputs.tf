@@ -12,18 +12,18 @@ output "kms_key_arn" {
 ################################################################################
 
 output "bucket_names" {
-  description = "Bucket names by short name."
-  value       = { for name, bucket in aws_s3_bucket.this : name => bucket.id }
+  description = "Bucket names by short name (the buckets of `buckets`; not the access-log bucket)."
+  value       = { for name, bucket in aws_s3_bucket.this : name => bucket.id if name != local.log_key }
 }
 
 output "bucket_arns" {
-  description = "Bucket ARNs by short name."
-  value       = { for name, bucket in aws_s3_bucket.this : name => bucket.arn }
+  description = "Bucket ARNs by short name (the buckets of `buckets`; not the access-log bucket)."
+  value       = { for name, bucket in aws_s3_bucket.this : name => bucket.arn if name != local.log_key }
 }
 
 output "bucket_regional_domain_names" {
   description = "Regional domain names by short name (for CloudFront origins or presigned URLs)."
-  value       = { for name, bucket in aws_s3_bucket.this : name => bucket.bucket_regional_domain_name }
+  value       = { for name, bucket in aws_s3_bucket.this : name => bucket.bucket_regional_domain_name if name != local.log_key }
 }
 
 ################################################################################
@@ -45,14 +45,19 @@ output "bucket_settings" {
           transitions                = { for transition in rule.transition : tostring(transition.days) => transition.storage_class }
           expiration_days            = try(rule.expiration[0].days, null)
           noncurrent_expiration_days = try(rule.noncurrent_version_expiration[0].noncurrent_days, null)
-          prefix                     = try(rule.filter[0].prefix, "")
+          prefix                     = try(coalesce(rule.filter[0].prefix, ""), "")
         }
       }
-    }
+    } if name != local.log_key
   }
+}
+
+output "bucket_policies" {
+  description = "Bucket policies (JSON) by short name: the bucket's policy_documents, then TLS only and TLS 1.2 or newer. For tests and plan reviews."
+  value       = { for name, document in data.aws_iam_policy_document.bucket : name => document.json if name != local.log_key }
 }
 
 output "load_balancer_access_log_bucket" {
   description = "Bucket for load balancer access logs, once its policy lets ELB deliver (null unless load_balancer_access_logs)."
-  value       = var.load_balancer_access_logs && local.create_log_bucket ? aws_s3_bucket_policy.access_logs[0].bucket : null
+  value       = var.load_balancer_access_logs && local.create_log_bucket ? aws_s3_bucket_policy.this[local.log_key].bucket : null
 }

@@ -9,12 +9,12 @@ variable "create" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every bucket name: a bucket \"uploads\" becomes \"<name_prefix>-uploads\" (S3 names are global, so include project and environment). Required."
+  description = "Prefix of the bucket names a bucket does not set (a bucket \"uploads\" becomes \"<name_prefix>-uploads\"; S3 names are global, so include project and environment), of the access-log bucket and of the KMS key alias. Required."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,18}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 3-20 lowercase letters, digits or hyphens, starting and ending with a letter or digit."
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 lowercase letters, digits or hyphens, starting and ending with a letter or digit."
   }
 }
 
@@ -47,12 +47,20 @@ variable "kms_key_arn" {
 
 variable "buckets" {
   description = <<-EOT
-    Buckets by short name (3-42 lowercase letters, digits, hyphens). Each: versioning (default false); lifecycle, a list of rules
-    { id, prefix (default ""), transitions [{ days, storage_class }] (default []), expiration_days (default null),
-    noncurrent_expiration_days (default null) }; cors_allowed_origins (default [] = no CORS); access_logging (default false);
-    force_destroy (default false). STANDARD_IA/ONEZONE_IA transitions need day 30 or later. Default: {}.
+    Buckets by short name (3-42 lowercase letters, digits, hyphens; "access-logs" is the module's own log bucket). Each:
+    name (default "<name_prefix>-<key>"); encryption "SSE-KMS" (the module's key or kms_key_arn, with a bucket key) or
+    "SSE-S3" (default "SSE-KMS"); versioning (default false); lifecycle, a list of rules { id, prefix (default "" = the
+    whole bucket), transitions [{ days, storage_class }] (default []), expiration_days, noncurrent_expiration_days,
+    abort_incomplete_multipart_upload_days (each default null) }; cors_allowed_origins (default [] = no CORS);
+    access_logging (default false); force_destroy (default false); policy_documents, IAM policy documents (JSON) whose
+    statements join the bucket policy through source_policy_documents, after them the TLS-only and TLS 1.2 denies
+    (sids must be unique; default []). A bucket none of whose whole-bucket rules aborts incomplete multipart uploads
+    gets the rule "abort-incomplete-multipart-uploads". STANDARD_IA/ONEZONE_IA transitions need day 30 or later.
+    Default: {}.
   EOT
   type = map(object({
+    name       = optional(string)
+    encryption = optional(string, "SSE-KMS")
     versioning = optional(bool, false)
     lifecycle = optional(list(object({
       id     = string
@@ -61,12 +69,14 @@ variable "buckets" {
         days          = number
         storage_class = string
       })), [])
-      expiration_days            = optional(number)
-      noncurrent_expiration_days = optional(number)
+      expiration_days                        = optional(number)
+      noncurrent_expiration_days             = optional(number)
+      abort_incomplete_multipart_upload_days = optional(number)
     })), [])
     cors_allowed_origins = optional(list(string), [])
     access_logging       = optional(bool, false)
     force_destroy        = optional(bool, false)
+    policy_documents     = optional(list(string), [])
   }))
   default  = {}
   nullable = false
@@ -74,6 +84,27 @@ variable "buckets" {
   validation {
     condition     = alltrue([for name in keys(var.buckets) : can(regex("^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$", name))])
     error_message = "Bucket keys must be 3-42 lowercase letters, digits or hyphens, starting and ending with a letter or digit."
+  }
+
+  validation {
+    condition     = !contains(keys(var.buckets), "access-logs")
+    error_message = "The bucket key \"access-logs\" is reserved for the module's own access-log bucket: use another key."
+  }
+
+  validation {
+    # S3 bucket naming rules: 3-63 lowercase letters, digits, dots, hyphens, a letter or digit at each end.
+    condition     = alltrue([for bucket in values(var.buckets) : bucket.name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", bucket.name))])
+    error_message = "A bucket's name must be 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit."
+  }
+
+  validation {
+    condition     = alltrue([for bucket in values(var.buckets) : contains(["SSE-KMS", "SSE-S3"], bucket.encryption)])
+    error_message = "A bucket's encryption must be \"SSE-KMS\" or \"SSE-S3\"."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle : coalesce(rule.abort_incomplete_multipart_upload_days, 1) >= 1]]))
+    error_message = "Lifecycle abort_incomplete_multipart_upload_days must be at least 1."
   }
 
   validation {

@@ -81,13 +81,15 @@ def test_write_without_docs_is_a_usage_error(project: Path) -> None:
 
 @pytest.mark.slow
 def test_all_checks_run_and_fail_on_checkov(project: Path) -> None:
+    # The example plans (`--examples`) once it says which region.
+    (project / "modules/queue/examples/basic/providers.tf").write_text('provider "aws" {\n  region = "sa-east-1"\n}\n')
     invoke("--docs", "--write")
     result = invoke("--json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.output.split("\nError:")[0])
     statuses = {check["name"]: check["status"] for check in report["checks"]}
     assert statuses == {"fmt": "passed", "schema": "passed", "validate": "passed", "tests": "skipped",
-                        "rules": "skipped", "contract": "passed", "checkov": "failed"}
+                        "examples": "passed", "rules": "skipped", "contract": "passed", "checkov": "failed"}
     checkov = next(check for check in report["checks"] if check["name"] == "checkov")
     assert checkov["counts"]["failed"] > 0
     texts = [finding["text"] for finding in checkov["findings"]]

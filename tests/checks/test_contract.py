@@ -110,7 +110,8 @@ def test_missing_readme_then_write_then_pass_then_stale(tmp_path: Path) -> None:
     assert written.status == "passed", messages(written)
     assert written.counts["readmes_rewritten"] == 1
     readme = tmp_path / "modules" / "cache" / "README.md"
-    assert readme.read_text().startswith("# cache\n\n<!-- BEGIN_TF_DOCS -->\n## Inputs\n")
+    # The example's line comes before the generated tables.
+    assert readme.read_text().startswith("# cache\n\n- [basic](examples/basic)\n\n<!-- BEGIN_TF_DOCS -->\n## Inputs\n")
     assert run(tmp_path).status == "passed"
     # Hand-written text around the markers survives a rewrite; only the section changes.
     readme.write_text("# Cache\n\nIntro.\n\n" + readme.read_text().split("\n\n", 1)[1] + "\nFooter.\n")
@@ -122,14 +123,14 @@ def test_missing_readme_then_write_then_pass_then_stale(tmp_path: Path) -> None:
     ]
     run(tmp_path, write_docs=True)
     text = readme.read_text()
-    assert text.startswith("# Cache\n\nIntro.\n\n<!-- BEGIN_TF_DOCS -->")
+    assert text.startswith("# Cache\n\nIntro.\n\n- [basic](examples/basic)\n\n<!-- BEGIN_TF_DOCS -->")
     assert text.endswith("<!-- END_TF_DOCS -->\n\nFooter.\n")
     assert "| `port` | Port. | no |" in text
     assert run(tmp_path).status == "passed"
 
 
 def test_readme_without_markers(tmp_path: Path) -> None:
-    make_module(tmp_path, modules__cache__README_md="# cache\n")
+    make_module(tmp_path, modules__cache__README_md="# cache\n\n- [basic](examples/basic): the smallest cache.\n")
     (tmp_path / "modules/cache/README_md").rename(tmp_path / "modules/cache/README.md")
     assert messages(run(tmp_path)) == [
         "modules/cache/README.md: no <!-- BEGIN_TF_DOCS --> … <!-- END_TF_DOCS --> section: "

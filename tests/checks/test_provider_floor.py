@@ -61,10 +61,12 @@ def test_everything_validates_at_the_root_floor(floor_6_5: StubMirror) -> None:
 
 
 def test_modules_at_6_0_validate_there_and_compute_refuses_it(floor_6_0: StubMirror) -> None:
-    """Modules declaring >= 6.0.0 validate against 6.0.0; compute and the root refuse 6.0.0 by constraint."""
+    """Modules declaring >= 6.0.0 validate against 6.0.0; compute, what calls it (the root, the waf example's
+    protected service) refuse 6.0.0 by constraint."""
     result = run_validate_check(PROJECT_ROOT, mirror=floor_6_0)
     failing = sorted({finding.path.split(":")[0] for finding in result.errors})
-    assert failing == ["modules/compute/examples/fargate-service", "terraform"], result.errors
+    assert failing == ["modules/compute/examples/fargate-service", "modules/waf/examples/alb-protection",
+                       "terraform"], result.errors
     assert all("no available releases match the given constraints" in finding.message for finding in result.errors)
 
 
@@ -73,11 +75,14 @@ def test_compute_really_needs_its_floor(floor_6_0: StubMirror, tmp_path: Path,
     """With its floor lowered to 6.0.0, compute fails on the ECS blue/green blocks that arrived in 6.4.0."""
     monkeypatch.setenv("TOOLKIT_TERRAFORM", str(TERRAFORM))
     copy = tmp_path / "project" / "modules" / "compute"
-    shutil.copytree(PROJECT_ROOT / "modules" / "compute", copy, ignore=shutil.ignore_patterns("tests", ".terraform*"))
-    versions = copy / "versions.tf"
-    text = versions.read_text()
-    assert 'version = ">= 6.5.0"' in text
-    versions.write_text(text.replace('version = ">= 6.5.0"', 'version = ">= 6.0.0"'))
+    # The example builds its own network (modules/network, floor 6.0.0).
+    for module in ("compute", "network"):
+        shutil.copytree(PROJECT_ROOT / "modules" / module, copy.parent / module,
+                        ignore=shutil.ignore_patterns("tests", ".terraform*"))
+    for versions in (copy / "versions.tf", copy / "examples" / "fargate-service" / "versions.tf"):
+        text = versions.read_text()
+        assert 'version = ">= 6.5.0"' in text
+        versions.write_text(text.replace('version = ">= 6.5.0"', 'version = ">= 6.0.0"'))
     result = run_validate_check(tmp_path / "project", mirror=floor_6_0)
     messages = "\n".join(str(finding) for finding in result.errors)
     assert "deployment_configuration" in messages, messages

@@ -5,6 +5,8 @@ For every module under modules/ and the root module in terraform/:
 - each output has a description; variables and outputs named like secrets are `sensitive = true`;
 - the README section between `<!-- BEGIN_TF_DOCS -->` and `<!-- END_TF_DOCS -->` (terraform-docs' markers)
   equals the tables generated from the variables and outputs (`toolkit check --docs --write` rewrites it);
+- every example (`examples/NAME`) is linked from the module's README (`[NAME](examples/NAME)`) and documents
+  its outputs;
 - every `module` block with a local source (examples, the root module) passes only arguments the called
   module declares and every variable that has no default.
 """
@@ -186,6 +188,39 @@ def module_directories(modules_dir: Path, root_module: Path | None) -> list[Path
     return found
 
 
+def example_directories(module_dir: Path) -> list[Path]:
+    """The module's examples: examples/* folders holding .tf files."""
+    return [path for path in sorted((module_dir / "examples").glob("*")) if path.is_dir() and terraform_files(path)]
+
+
+def example_line(example: Path) -> str:
+    """`- [NAME](examples/NAME): its main.tf's leading comment`, the README line `--write` adds for an example."""
+    main = example / "main.tf"
+    comment: list[str] = []
+    for line in (main.read_text(encoding="utf-8").splitlines() if main.is_file() else []):
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("#").strip())
+    described = " ".join(part for part in comment if part)
+    return f"- [{example.name}](examples/{example.name})" + (f": {described}" if described else "")
+
+
+def _with_example_lines(text: str, examples: list[Path]) -> str:
+    """The README with one line per example added after its last example link, else before the generated
+    tables (at the end without them)."""
+    added = "".join(f"{example_line(example)}\n" for example in examples)
+    lines = text.splitlines(keepends=True)
+    linked = [index for index, line in enumerate(lines) if "](examples/" in line]
+    if linked:
+        after = linked[-1] + 1
+        return "".join(lines[:after]) + ("" if lines[linked[-1]].endswith("\n") else "\n") + added + "".join(
+            lines[after:])
+    position = text.find(BEGIN_MARKER)
+    if position < 0:
+        return text.rstrip("\n") + "\n\n" + added
+    return text[:position] + added + "\n" + text[position:]
+
+
 def _directories_with_tf(directories: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for directory in directories:
@@ -236,7 +271,8 @@ class _ContractChecker:
     def readme(self, module: ModuleInterface, write: bool) -> bool:
         readme = module.directory / "README.md"
         if write:
-            return update_readme(module)
+            changed = update_readme(module)
+            return self.example_links(module, write) or changed
         if not readme.is_file():
             self.report(readme, 0, "", "missing: run `toolkit check --docs --write` to generate it")
             return False
@@ -250,7 +286,31 @@ class _ContractChecker:
             )
         elif current != render_docs(module):
             self.report(readme, 0, "", "inputs/outputs tables are out of date: run `toolkit check --docs --write`")
+        self.example_links(module, write)
         return False
+
+    def example_links(self, module: ModuleInterface, write: bool) -> bool:
+        """Each example (examples/NAME/*.tf) is linked from the module's README with one line (`--write` adds the
+        missing ones, described by the example's leading comment: _with_example_lines); its outputs are documented
+        like the module's. True when the README was rewritten."""
+        readme = module.directory / "README.md"
+        examples = example_directories(module.directory)
+        wrote = False
+        if readme.is_file():
+            text = readme.read_text(encoding="utf-8")
+            missing = [example for example in examples if f"](examples/{example.name})" not in text]
+            if missing and write:
+                readme.write_text(_with_example_lines(text, missing), encoding="utf-8")
+                wrote = True
+            else:
+                for example in missing:
+                    self.report(readme, 0, "", f"does not link the example examples/{example.name}: run "
+                                               "`toolkit check --docs --write` to add its line")
+        for example in examples:
+            for output in self.interface(example).outputs:
+                if not (output.description or "").strip():
+                    self.report(output.path, output.line, f"output.{output.name}", "output has no description")
+        return wrote
 
     def module_calls(self, directory: Path) -> int:
         calls = 0

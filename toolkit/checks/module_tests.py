@@ -170,18 +170,12 @@ def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: SuiteJ
         outcome.findings.append(Finding(f"{name}/{job.files[0]}", 0, "",
                                         f"cannot render environment {job.environment}: {_one_line(str(error))}"))
         return
-    stage = stage_root_module(Project(root), job.target, None, work / "stage",
-                              exclude=frozenset({".terraform.lock.hcl"}))
-    # The staged lock file is the stub's own; a previous stub build's hashes would fail init.
-    (stage / ".terraform.lock.hcl").unlink(missing_ok=True)
-    environment = mirror.environment(work / "data")
-    staged_relative = stage.relative_to(work / "stage")
-    init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment, limit,
-                TIMEOUT_VARIABLE)
-    if isinstance(init, str) or init.returncode != 0:
-        text = init if isinstance(init, str) else f"terraform init failed: {error_excerpt(init.stderr or init.stdout)}"
-        outcome.findings.append(Finding(name, 0, "", _one_line(text)))
+    staged = init_staged(root, terraform, mirror, job.target, work, limit, TIMEOUT_VARIABLE)
+    if isinstance(staged, str):
+        outcome.findings.append(Finding(name, 0, "", staged))
         return
+    stage, environment = staged
+    staged_relative = stage.relative_to(work / "stage")
     command = [str(terraform), "test", "-json", "-no-color", *(f"-filter={file}" for file in job.files)]
     if var_file is not None:
         command.append(f"-var-file={var_file}")
@@ -190,6 +184,23 @@ def _run_job_locked(root: Path, terraform: Path, mirror: StubMirror, job: SuiteJ
         outcome.findings.append(Finding(name, 0, "", completed))
     else:
         _read_test_output(root, work / "stage", name, staged_relative, completed, outcome)
+
+
+def init_staged(root: Path, terraform: Path, mirror: StubMirror, target: Path, work: Path, limit: float,
+                limit_variable: str) -> tuple[Path, dict[str, str]] | str:
+    """Stage `target` under `work`/stage and `terraform init` it against the stub providers: (the staged
+    folder, the environment to run terraform in), or why init failed. The module tests and the example plans
+    (toolkit.checks.example_plans) both start here."""
+    stage = stage_root_module(Project(root), target, None, work / "stage", exclude=frozenset({".terraform.lock.hcl"}))
+    # The staged lock file is the stub's own; a previous stub build's hashes would fail init.
+    (stage / ".terraform.lock.hcl").unlink(missing_ok=True)
+    environment = mirror.environment(work / "data")
+    init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment, limit,
+                limit_variable)
+    if isinstance(init, str) or init.returncode != 0:
+        text = init if isinstance(init, str) else f"terraform init failed: {error_excerpt(init.stderr or init.stdout)}"
+        return _one_line(text)
+    return stage, environment
 
 
 def _rendered_tfvars(root: Path, job: SuiteJob) -> Path:

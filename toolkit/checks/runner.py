@@ -11,7 +11,7 @@ from pathlib import Path
 from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
 from toolkit.errors import ToolkitError, UsageError
 
-CHECK_NAMES = ("fmt", "schema", "validate", "tests", "rules", "contract", "checkov")
+CHECK_NAMES = ("fmt", "schema", "validate", "tests", "examples", "rules", "contract", "checkov")
 ERROR = "error"
 
 
@@ -61,6 +61,11 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_tests_check(targets.root)
 
+    def examples() -> CheckResult:
+        from toolkit.checks.example_plans import run_examples_check
+
+        return run_examples_check(targets.root)
+
     def rules() -> CheckResult:
         from toolkit.checks.aws_rules import run_rules_check
 
@@ -76,7 +81,7 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_checkov_check(targets.root, targets.directories)
 
-    return {"fmt": fmt, "schema": schema, "validate": validate, "tests": tests, "rules": rules,
+    return {"fmt": fmt, "schema": schema, "validate": validate, "tests": tests, "examples": examples, "rules": rules,
             "contract": contract, "checkov": checkov}
 
 

@@ -43,10 +43,17 @@ class TargetOutcome:
 NO_TESTS_DIRECTORY = ".toolkit-no-tests"
 
 
-def validate_targets(root: Path) -> list[Path]:
-    """terraform/ and every modules/*/examples/* folder holding .tf files, in a stable order."""
-    candidates = [root / "terraform", *sorted((root / "modules").glob("*/examples/*"))]
+def example_targets(root: Path) -> list[Path]:
+    """Every modules/*/examples/* folder holding .tf files, in a stable order (validated here, planned by
+    toolkit.checks.example_plans)."""
+    candidates = sorted((root / "modules").glob("*/examples/*"))
     return [path for path in candidates if path.is_dir() and any(path.glob("*.tf"))]
+
+
+def validate_targets(root: Path) -> list[Path]:
+    """terraform/ and every module example, in a stable order."""
+    terraform = root / "terraform"
+    return [*([terraform] if terraform.is_dir() and any(terraform.glob("*.tf")) else []), *example_targets(root)]
 
 
 def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,
@@ -214,7 +221,8 @@ def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
         where = diagnostic.get("range") or {}
         assert isinstance(where, dict)
         path, line = name, 0
-        if where.get("filename"):
+        # Terraform names configuration it made itself (an implied provider block) "<empty>": no file to point at.
+        if where.get("filename") and not str(where["filename"]).startswith("<"):
             path = _real_path(root, stage_dir, staged_relative, str(where["filename"]))
             line = int((where.get("start") or {}).get("line") or 0)
         message = ("" if line else unplaced_prefix) + str(diagnostic.get("summary", ""))

@@ -25,6 +25,11 @@ def register(app: typer.Typer) -> None:
             help="Run only `terraform test` of every module (modules/*/tests) and of terraform/tests, each "
                  "environment's file with its rendered tfvars, against the offline stub providers (combinable).",
         ),
+        examples: bool = typer.Option(
+            False, "--examples",
+            help="Run only an offline `terraform plan` of every module example (modules/*/examples/*) against the "
+                 "offline stub providers (combinable).",
+        ),
         rules: bool = typer.Option(
             False, "--rules",
             help="Run only the AWS apply-time rules (docs/CHECKS.md) on the offline plan of every environment "
@@ -41,8 +46,8 @@ def register(app: typer.Typer) -> None:
         output_format: TextOrJsonFormat = TextOrJson.text,
         json_alias: JsonAlias = False,
     ) -> None:
-        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, tests, rules, contract/docs,
-        checkov.
+        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, tests, example plans, rules,
+        contract/docs, checkov.
 
         Prints the problems (file:line: address: message) and a summary table; exits non-zero when
         any check fails. With no selection every check runs.
@@ -56,7 +61,7 @@ def register(app: typer.Typer) -> None:
         selected = [
             name
             for name, chosen in (("fmt", fmt), ("schema", schema), ("validate", validate), ("tests", tests),
-                                 ("rules", rules), ("contract", docs), ("checkov", checkov))
+                                 ("examples", examples), ("rules", rules), ("contract", docs), ("checkov", checkov))
             if chosen
         ]
         results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)

@@ -13,7 +13,7 @@ override_resource {
 }
 
 override_resource {
-  target          = aws_s3_bucket.this[0]
+  target          = module.bucket.aws_s3_bucket.this
   override_during = plan
   values = {
     id  = "edu-test-audit-123456789012"
@@ -43,14 +43,28 @@ run "trail_encrypted_validated" {
   }
 
   assert {
-    condition = (aws_s3_bucket_public_access_block.this[0].restrict_public_buckets && aws_s3_bucket_ownership_controls.this[0].rule[0].object_ownership == "BucketOwnerEnforced"
-    && aws_s3_bucket_versioning.this[0].versioning_configuration[0].status == "Enabled")
-    error_message = "The bucket is private, owner-enforced and versioned."
+    condition = (output.bucket_name == "edu-test-audit-123456789012" && module.bucket.bucket_settings["audit"].versioning == "Enabled"
+      && module.bucket.bucket_settings["audit"].lifecycle["archive-then-expire"].transitions == { "90" = "GLACIER" }
+      && module.bucket.bucket_settings["audit"].lifecycle["archive-then-expire"].expiration_days == 365
+    && module.bucket.bucket_settings["audit"].lifecycle["archive-then-expire"].noncurrent_expiration_days == 30)
+    error_message = "The storage module's bucket, versioned; log files are archived, then expire after retention_days."
   }
 
   assert {
-    condition     = aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].days == 365 && one(aws_s3_bucket_lifecycle_configuration.this[0].rule[0].transition).storage_class == "GLACIER"
-    error_message = "Log files are archived, then expire after retention_days."
+    condition = [for statement in jsondecode(module.bucket.bucket_policies["audit"]).Statement : statement.Sid] == [
+      "CloudTrailAclCheck", "CloudTrailWrite", "DenyInsecureTransport", "DenyOutdatedTls",
+    ]
+    error_message = "The bucket policy is CloudTrail's two statements, then the hardening of every bucket (TLS only, TLS 1.2 or newer)."
+  }
+
+  assert {
+    condition = one([for statement in jsondecode(module.bucket.bucket_policies["audit"]).Statement : statement if statement.Sid == "CloudTrailWrite"]) == {
+      Sid       = "CloudTrailWrite", Effect = "Allow", Action = "s3:PutObject"
+      Resource  = "arn:aws:s3:::edu-test-audit-123456789012/AWSLogs/123456789012/*"
+      Principal = { Service = "cloudtrail.amazonaws.com" }
+      Condition = { StringEquals = { "aws:SourceArn" = "arn:aws:cloudtrail:sa-east-1:123456789012:trail/edu-test" } }
+    }
+    error_message = "CloudTrail writes only under AWSLogs/<account>/, on behalf of this trail."
   }
 }
 
@@ -62,5 +76,5 @@ run "archive_before_expiry" {
     archive_after_days = 90
   }
 
-  expect_failures = [aws_s3_bucket_lifecycle_configuration.this]
+  expect_failures = [data.aws_iam_policy_document.cloudtrail]
 }

@@ -15,13 +15,25 @@ run "elb_may_deliver_access_logs" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket.access_logs[0].bucket == "edu-platform-test-access-logs" && one(one(aws_s3_bucket_server_side_encryption_configuration.access_logs[0].rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
+    condition     = aws_s3_bucket.this["access-logs"].bucket == "edu-platform-test-access-logs" && one(one(aws_s3_bucket_server_side_encryption_configuration.this["access-logs"].rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
     error_message = "the log bucket exists without any bucket asking for server access logs, encrypted with SSE-S3 (ELB delivers only there)"
   }
 
   assert {
     condition     = toset([for statement in data.aws_iam_policy_document.access_logs[0].statement : statement.sid if startswith(coalesce(statement.sid, "-"), "LoadBalancerAccessLogs")]) == toset(["LoadBalancerAccessLogsAccount", "LoadBalancerAccessLogsService"])
     error_message = "the bucket policy lets the ELB account and the log delivery service write the access logs"
+  }
+
+  assert {
+    condition = [for statement in jsondecode(data.aws_iam_policy_document.bucket["access-logs"].json).Statement : statement.Sid] == [
+      "LoadBalancerAccessLogsAccount", "LoadBalancerAccessLogsService", "S3ServerAccessLogs", "DenyInsecureTransport", "DenyOutdatedTls",
+    ]
+    error_message = "the log bucket's policy is its delivery statements, then the hardening of every bucket (TLS only, TLS 1.2 or newer)"
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.this["access-logs"].versioning_configuration[0].status == "Disabled" && keys(output.bucket_names) == ["uploads"]
+    error_message = "the log bucket stays unversioned and is not one of the application's buckets (bucket_names feeds its IAM policy)"
   }
 }
 
@@ -33,7 +45,7 @@ run "no_log_bucket_by_default" {
   }
 
   assert {
-    condition     = length(aws_s3_bucket.access_logs) == 0 && output.load_balancer_access_log_bucket == null
+    condition     = keys(aws_s3_bucket.this) == ["uploads"] && output.load_balancer_access_log_bucket == null
     error_message = "without logged buckets or load balancer logs no log bucket is created (module default)"
   }
 }

@@ -1,5 +1,5 @@
 # Every validation of the module's variables, each broken once: a rule no test can break is not known to work.
-# buckets has seven rules: each run breaks exactly one of them.
+# buckets has eleven rules: each run breaks exactly one of them.
 provider "aws" {
   region = "sa-east-1"
 }
@@ -54,5 +54,29 @@ run "expiration_before_the_transition" {
 run "rule_id_with_spaces" {
   command = plan
   variables { buckets = { exports = { lifecycle = [{ id = "archive then expire", expiration_days = 90 }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "the_access_log_buckets_key" {
+  command = plan
+  variables { buckets = { access-logs = {} } }
+  expect_failures = [var.buckets]
+}
+
+run "bucket_name_with_an_underscore" {
+  command = plan
+  variables { buckets = { uploads = { name = "edu_uploads" } } }
+  expect_failures = [var.buckets]
+}
+
+run "customer_provided_keys" {
+  command = plan
+  variables { buckets = { uploads = { encryption = "SSE-C" } } }
+  expect_failures = [var.buckets]
+}
+
+run "abort_multipart_uploads_on_day_0" {
+  command = plan
+  variables { buckets = { uploads = { lifecycle = [{ id = "abort-now", abort_incomplete_multipart_upload_days = 0 }] } } }
   expect_failures = [var.buckets]
 }

@@ -1,30 +1,48 @@
-# Aurora PostgreSQL Serverless v2: a writer and one reader scaling between 0.5 and 16 ACU.
+# Aurora PostgreSQL Serverless v2: a writer and one reader scaling between 0.5 and 16 ACU, reachable from one
+# application security group.
 provider "aws" {
+  region = local.region
+}
+
+locals {
+  name   = "ex-${basename(path.cwd)}"
   region = "sa-east-1"
+}
+
+module "network" {
+  source = "../../../network"
+
+  name               = local.name
+  vpc_cidr           = "10.40.0.0/16"
+  create_nat_gateway = false
+}
+
+# The application's security group, as the compute module creates it for its tasks.
+resource "aws_security_group" "app" {
+  #checkov:skip=CKV2_AWS_5:The application's tasks attach it; this example creates only the database side.
+  name        = "${local.name}-app"
+  description = "Clients of the ${local.name} database"
+  vpc_id      = module.network.vpc_id
 }
 
 module "database" {
   source = "../../"
 
-  name           = "example-aurora"
+  name           = local.name
   engine_mode    = "aurora-serverless"
   engine_version = "15.8"
 
-  vpc_id                     = "vpc-0123456789abcdef0"
-  subnet_ids                 = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
-  allowed_security_group_ids = { app = "sg-0123456789abcdef0" }
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = { app = aws_security_group.app.id }
 
   read_replica_count      = 1
   serverless_min_capacity = 0.5
   serverless_max_capacity = 16
-  deletion_protection     = false
+  # So that `terraform destroy` can remove the example; environments keep the default (true).
+  deletion_protection = false
 
   parameters = {
     shared_preload_libraries = "pg_stat_statements"
   }
-}
-
-output "db_cluster_identifier" {
-  description = "The Aurora cluster."
-  value       = module.database.db_cluster_identifier
 }

@@ -1,18 +1,41 @@
-# RDS for PostgreSQL 15 as in prod: Multi-AZ primary, two read replicas, Performance Insights, Enhanced Monitoring.
+# RDS for PostgreSQL 15 as in prod: Multi-AZ primary, two read replicas, Performance Insights, Enhanced
+# Monitoring, reachable from one application security group.
 provider "aws" {
+  region = local.region
+}
+
+locals {
+  name   = "ex-${basename(path.cwd)}"
   region = "sa-east-1"
+}
+
+module "network" {
+  source = "../../../network"
+
+  name                    = local.name
+  vpc_cidr                = "10.41.0.0/16"
+  availability_zone_count = 3
+  create_nat_gateway      = false
+}
+
+# The application's security group, as the compute module creates it for its tasks.
+resource "aws_security_group" "app" {
+  #checkov:skip=CKV2_AWS_5:The application's tasks attach it; this example creates only the database side.
+  name        = "${local.name}-app"
+  description = "Clients of the ${local.name} database"
+  vpc_id      = module.network.vpc_id
 }
 
 module "database" {
   source = "../../"
 
-  name           = "example-prod"
+  name           = local.name
   engine_mode    = "rds"
   engine_version = "15.8"
 
-  vpc_id                     = "vpc-0123456789abcdef0"
-  subnet_ids                 = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbbbbbbbbbbbbb3"]
-  allowed_security_group_ids = { app = "sg-0123456789abcdef0" }
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = { app = aws_security_group.app.id }
 
   instance_class        = "db.r6g.xlarge"
   allocated_storage     = 200
@@ -21,9 +44,10 @@ module "database" {
   read_replica_count    = 2
 
   backup_retention_period      = 7
-  deletion_protection          = true
   performance_insights_enabled = true
   monitoring_interval          = 60
+  # So that `terraform destroy` can remove the example; environments keep the default (true).
+  deletion_protection = false
 
   parameters = {
     shared_preload_libraries   = "pg_stat_statements"
@@ -32,11 +56,6 @@ module "database" {
   }
 
   tags = {
-    environment = "example"
+    Example = local.name
   }
-}
-
-output "db_instance_identifiers" {
-  description = "Primary first, then the replicas."
-  value       = module.database.db_instance_identifiers
 }

@@ -4,6 +4,11 @@ output "key_arn" {
 }
 
 output "alias_name" {
-  description = "The key's alias (\"alias/example-dev-app-logs\")."
+  description = "The key's alias (\"alias/ex-basic-app-logs\")."
   value       = module.kms.alias_name
+}
+
+output "log_group_name" {
+  description = "The log group encrypted with the key."
+  value       = aws_cloudwatch_log_group.app.name
 }

@@ -1,22 +1,25 @@
-# A production-like network: three AZs, one NAT gateway per AZ, S3 and Secrets Manager endpoints.
+# A production-like network: three AZs, one NAT gateway per AZ, S3 and Secrets Manager endpoints, flow logs.
 provider "aws" {
+  region = local.region
+}
+
+locals {
+  name   = "ex-${basename(path.cwd)}"
   region = "sa-east-1"
+
+  tags = {
+    Example    = local.name
+    Repository = "modules/network/examples/complete"
+  }
 }
 
 module "network" {
   source = "../../"
 
-  name                    = "example-prod"
+  name                    = local.name
   vpc_cidr                = "10.20.0.0/16"
   availability_zone_count = 3
   single_nat_gateway      = false
 
-  tags = {
-    environment = "example"
-  }
-}
-
-output "private_subnet_ids" {
-  description = "Private subnets of the example VPC."
-  value       = module.network.private_subnet_ids
+  tags = local.tags
 }
