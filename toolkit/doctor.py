@@ -77,10 +77,10 @@ def _provider_mirror(project: Project) -> Finding:
 
 
 def _go_builds() -> list[Finding]:
-    """The providers and OpenTofu built from the Go module proxy: which binary, from which module version."""
+    """The programs built from the Go module proxy: which binary, from which module version."""
     findings = []
     for build in go_builds():
-        label = f"{build.provider} provider" if build.provider else "OpenTofu"
+        label = f"{build.provider} provider" if build.provider else build.label or build.name
         record = build.record()
         if record is None:
             detail = (f"not built ({build.path} missing or its checksum does not match)" if build.folder.exists()
@@ -89,7 +89,7 @@ def _go_builds() -> list[Finding]:
                                     required=False))
             continue
         use = ("emulator environments and check --validate; real environments only with "
-               "TOOLKIT_PROVIDER_MIRROR=on" if build.provider else "TOOLKIT_TERRAFORM=" + str(build.path))
+               "TOOLKIT_PROVIDER_MIRROR=on" if build.provider else build.used_by or f"TOOLKIT_TERRAFORM={build.path}")
         findings.append(Finding(label, True, f"{build.release} built from {build.module}@{build.version} "
                                 f"({record.get('go')}, {record.get('build_seconds')}s): {build.path}; used by {use}",
                                 required=False))

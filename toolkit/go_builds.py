@@ -1,4 +1,4 @@
-"""Programs `make setup` builds from Go modules: the AWS and random providers and OpenTofu.
+"""Programs `make setup` builds from Go modules: tflint, the AWS and random providers, OpenTofu and Terraform 1.5.
 
 One home for their versions (`toolkit/data/go_builds.json`) and for where the builds are kept: a cache
 outside the clone (`$TOOLKIT_BUILD_CACHE`, else `$XDG_CACHE_HOME/toolkit`, else `~/.cache/toolkit`), one
@@ -37,6 +37,8 @@ class GoBuild:
     version_variable: str | None  # -X target that stamps `release` into the binary
     commit: str | None
     note: str
+    label: str = ""         # what doctor calls a program ("OpenTofu"); a provider is named by its address
+    used_by: str = ""       # what runs a program, for doctor
 
     @property
     def folder(self) -> Path:
@@ -83,7 +85,7 @@ def go_build(name: str) -> GoBuild:
     return GoBuild(name=name, module=entry["module"], version=entry["version"], package=entry["package"],
                    binary=entry["binary"], release=entry["release"], provider=entry.get("provider"),
                    version_variable=entry.get("version_variable"), commit=entry.get("commit"),
-                   note=entry.get("note", ""))
+                   note=entry.get("note", ""), label=entry.get("label", ""), used_by=entry.get("used_by", ""))
 
 
 def go_builds() -> list[GoBuild]:

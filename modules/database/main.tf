@@ -1,7 +1,5 @@
 data "aws_partition" "current" {}
 
-data "aws_caller_identity" "current" {}
-
 locals {
   is_aurora     = var.engine_mode == "aurora-serverless"
   create_rds    = var.create && !local.is_aurora
@@ -34,8 +32,7 @@ locals {
     for pair in setproduct(local.log_sources, local.logs_exports) : "${pair[0]}/${pair[1]}" => "/aws/rds/${pair[0]}/${pair[1]}"
   } : {}
   # The primary's postgresql group keeps its original address (aws_cloudwatch_log_group.postgresql); the rest live in .exports.
-  other_log_group_names      = { for key, name in local.log_group_names : key => name if name != local.postgresql_log_group_name }
-  postgresql_log_group_names = [for name in values(local.log_group_names) : name if endswith(name, "/postgresql")]
+  other_log_group_names = { for key, name in local.log_group_names : key => name if name != local.postgresql_log_group_name }
 }
 
 ################################################################################

@@ -233,7 +233,8 @@ ARGUMENT_CASES: list[tuple[list[str], int, str]] = [
      "`toolkit review prod`, then `toolkit apply prod`"),
     (["rollback", "dev", "--tier", "immediate", "--step", "autoscaling"], 1,
      "Error: --tier and --step cannot be used together: choose one"),
-    (["rollback", "dev"], 1, "Error: say what to roll back: --tier immediate|short|long or --step NAME"),
+    (["rollback", "dev", "--yes"], 1, "Error: --yes needs --tier immediate|short|long or --step NAME: `toolkit "
+     "rollback ENV` without them (and without --yes) says what the last apply changed and which to run"),
     (["rollback", "dev", "--tier", "soon"], 1, "Error: unknown tier 'soon': choose one of immediate, short, long"),
     (["rollback", "dev", "--step", "bogus"], 1,
      "Error: unknown step 'bogus': choose one of ecs-task-definition, autoscaling, terraform-state, "

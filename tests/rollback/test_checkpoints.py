@@ -122,8 +122,11 @@ def test_checkpoints_command_lists_id_time_who_commit_result(world: World, cli) 
     result = invoke(cli, "checkpoints", ENVIRONMENT)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["ID", "TIME", "(UTC)", "WHO", "COMMIT", "RESULT"]
-    assert lines[1].split() == [checkpoint.id, checkpoint.created_at, "responder@test", "0123456789ab", "success"]
+    assert lines[0].split() == ["ID", "TIME", "(UTC)", "WHO", "COMMIT", "RESULT", "CHANGED", "(+~-±)", "IMAGES",
+                                "NOTE"]
+    # An apply recorded before its changes were: "?" and "-" (tests/rollback/test_triage.py has the recorded ones).
+    assert lines[1].split() == [checkpoint.id, checkpoint.created_at, "responder@test", "0123456789ab", "success",
+                                "?", "-", "default", "rollback", "target"]
     as_json = invoke(cli, "checkpoints", ENVIRONMENT, "--json")
     assert as_json.exit_code == 0, as_json.output
     assert [item["id"] for item in json.loads(as_json.output)] == [checkpoint.id]

@@ -37,7 +37,8 @@ def journal_exists(project: Project) -> bool:
 
 @pytest.mark.parametrize(("arguments", "exit_code", "message"), [
     (["--tier", "immediate", "--step", "autoscaling"], 1, "--tier and --step cannot be used together: choose one"),
-    ([], 1, "say what to roll back: --tier immediate|short|long or --step NAME"),
+    ([], 1, "--yes needs --tier immediate|short|long or --step NAME: `toolkit rollback ENV` without them (and "
+     "without --yes) says what the last apply changed and which to run"),
     (["--step", "everything"], 1, f"unknown step 'everything': choose one of {STEPS}"),
     (["--tier", "soon"], 1, "unknown tier 'soon': choose one of immediate, short, long"),
     (["--step", "ecs-task-definition", "--resume"], 1,

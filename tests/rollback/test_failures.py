@@ -46,7 +46,13 @@ def test_persistent_failure_stops_the_tier_and_resumes_from_the_failed_step(worl
         f"resume with: toolkit rollback sandbox --tier short --resume-from db-parameter-group --to "
         f"{world.checkpoint_id} --yes\n"
         f"(or: toolkit rollback sandbox --resume-from {run_id} --yes)\n"
-        f"journal: toolkit rollback sandbox --journal --run {run_id}\n")
+        f"journal: toolkit rollback sandbox --journal --run {run_id}\n"
+        "still to do:\n"
+        f"  - resume the rollback: toolkit rollback sandbox --tier short --resume-from db-parameter-group --to "
+        f"{world.checkpoint_id} --yes\n"
+        "  - revert what the undone apply applied, so the next apply does not bring it back: git revert --no-edit "
+        "0123456789ab\n"
+        "  - re-plan: the plan must not propose the broken change again: toolkit plan sandbox\n")
     assert [call.injected for call in proxy.calls if call.action == "ModifyDBParameterGroup"] == [True, True]
     assert world.state_object()[1] == state_document(7), "the step before the failure was done"
     assert world.service()["taskDefinition"] == world.bad_arn, "the step after the failure was not started"

@@ -85,6 +85,11 @@ def test_long_tier_returns_the_sandbox_to_the_previous_apply(drill_project: Engi
     before_b = drill_project.checkpoints(ENV)[-1]
     assert before_b["git_commit"] == commit_b
     assert before_b["live"]["git_commit"] == commit_a
+    # What B's plan changed is recorded with its apply: the task definition, the bucket's lifecycle, no database.
+    changed = {item["type"]: item["action"] for item in before_b["apply"]["changes"]["resources"]}
+    assert changed.get("aws_ecs_task_definition") == "replace", changed
+    assert changed.get("aws_s3_bucket") == "update", changed
+    assert not any(kind.startswith(("aws_db_", "aws_rds_")) for kind in changed), changed
 
     # The responder's checkout mid-incident: an uncommitted edit, a staged file, an untracked file.
     (root / "envs" / "sandbox.yaml").write_text((root / "envs" / "sandbox.yaml").read_text() + "# wip\n")
@@ -97,8 +102,17 @@ def test_long_tier_returns_the_sandbox_to_the_previous_apply(drill_project: Engi
     assert dry.exit_code == 0, dry.output
     assert live_values(moto_server)["cpu"] == "512"
     assert f"with the tfvars checkpoint {drill_project.checkpoints(ENV)[0]['id']} kept" in dry.output
+    # B touched no database: the tier leaves the hour-long restore out, says so and names the flag that forces it.
+    assert (f"  → skipped: the apply undone (checkpoint {before_b['id']}) deleted or replaced no database instance "
+            "or cluster") in dry.output
+    assert "add --include db-restore to run it anyway" in dry.output
+    # The full step's dry run shows its plan (the review of commit A against the live state): B's changes undone.
+    assert "    the plan of that configuration (what --yes applies; it plans again first):" in dry.output
+    assert any(line.startswith("      - ") and "aws_ecs_task_definition.app" in line
+               for line in dry.output.splitlines()), dry.output
 
-    rolled = toolkit("rollback", ENV, "--tier", "long", "--yes", *FAST)
+    # Forced here, so the drill still restores the nightly snapshot.
+    rolled = toolkit("rollback", ENV, "--tier", "long", "--include", "db-restore", "--yes", *FAST)
     assert rolled.exit_code == 0, rolled.output
     assert live_values(moto_server) == values_a
     assert checkout_state(root) == checkout
@@ -112,6 +126,13 @@ def test_long_tier_returns_the_sandbox_to_the_previous_apply(drill_project: Engi
     rollback_checkpoint = drill_project.checkpoints(ENV)[-1]
     assert (rollback_checkpoint["git_commit"], rollback_checkpoint["apply"]["result"]) == (commit_a, "success")
     assert rollback_checkpoint["live"]["git_commit"] == commit_b
+    # The rollback's own checkpoint (taken on B's broken state) is marked, and never the default target.
+    assert rollback_checkpoint["rollback_of"] == drill_project.checkpoints(ENV)[0]["id"]
+    triage = toolkit("rollback", ENV)
+    assert triage.exit_code == 0, triage.output
+    assert f"What a rollback to checkpoint {before_b['id']} undoes:" in triage.output
+    assert f"the newest checkpoint {rollback_checkpoint['id']} was taken by a rollback" in triage.output
+    assert "Still to do:" in rolled.output and f"git revert --no-edit {commit_b[:12]}" in rolled.output
     # `toolkit apply ENV` never picks up the rollback's plan: it lives in its own folder.
     assert (drill_project.data_dir(ENV) / "rollback" / "plans" / "latest" / "plan.tfplan").is_file()
 

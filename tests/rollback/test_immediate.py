@@ -12,8 +12,8 @@ from toolkit.records.places import checkpoint_store_for
 
 FAST = ("--poll-interval", "0.05")
 # The immediate tier's AWS calls, in order: precondition reads, the two changes, verification reads.
-IMMEDIATE_CALLS = ["DescribeServices", "DescribeTaskDefinition", "UpdateService", "DescribeServices",
-                   "DescribeScalableTargets", "RegisterScalableTarget", "DescribeScalableTargets"]
+IMMEDIATE_CALLS = ["DescribeServices", "DescribeTaskDefinition", "DescribeTaskDefinition", "UpdateService",
+                   "DescribeServices", "DescribeScalableTargets", "RegisterScalableTarget", "DescribeScalableTargets"]
 ALL_SUSPENDED = {"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": True,
                  "ScheduledScalingSuspended": True}
 
@@ -25,10 +25,13 @@ def test_dry_run_shows_every_change_and_changes_nothing(world: World, cli, proxy
     assert lines[0] == (f"Rollback {ENVIRONMENT}: tier immediate (target < 5 minutes), checkpoint "
                         f"{world.checkpoint_id}")
     assert "  DRY RUN: nothing is changed. Add --yes to execute." in lines
-    assert "    ecs:UpdateService  edu-sandbox/web: edu-sandbox-app:2 → edu-sandbox-app:1" in lines
+    # The image tags beside the revision numbers: which revision is the good one is read from its image.
+    assert ("    ecs:UpdateService  edu-sandbox/web: edu-sandbox-app:2 (image app=app:2.0-broken) → "
+            "edu-sandbox-app:1 (image app=app:1.0)") in lines
     assert ("    application-autoscaling:RegisterScalableTarget  service/edu-sandbox/web: scaling active → "
             "suspended (all)") in lines
-    assert "of the 5 min budget" in lines[-1]
+    summary = lines.index("Still to do:") - 2
+    assert "of the 5 min budget" in lines[summary]
     assert proxy.mutating_calls() == []
     assert world.service()["taskDefinition"] == world.bad_arn
     assert world.journal() == []
@@ -58,7 +61,7 @@ def test_immediate_tier_rolls_back_and_verifies(world: World, cli, proxy) -> Non
     assert "    service/edu-sandbox/web: suspended (all) (verified)" in result.output.splitlines()
     # Lean: exactly these calls reach AWS, no retries, nothing redundant.
     assert proxy.actions() == IMMEDIATE_CALLS
-    assert "7 AWS API calls (2 changing)" in result.output
+    assert "8 AWS API calls (2 changing)" in result.output
 
 
 def test_second_run_says_nothing_to_do_and_changes_nothing(world: World, cli, proxy) -> None:
@@ -118,9 +121,16 @@ def test_missing_revision_is_refused_before_any_change(world: World, cli, proxy)
         "ecs:DescribeTaskDefinition: ClientException: Unable to describe task definition.\n"
         "done: nothing\n"
         "not done: ecs-task-definition\n"
-        f"resume with: toolkit rollback sandbox --step ecs-task-definition --to {world.checkpoint_id} --revision 9 "
-        "--yes\n"
-        f"journal: toolkit rollback sandbox --journal --run {run_id}\n")
+        # Running it again cannot help: the step that can work is named instead of a resume.
+        f"running ecs-task-definition again cannot work; the step that can: toolkit rollback sandbox --step full "
+        f"--to {world.checkpoint_id} (dry run first), then add --yes\n"
+        f"journal: toolkit rollback sandbox --journal --run {run_id}\n"
+        "still to do:\n"
+        f"  - the step that can work (dry run first without --yes): toolkit rollback sandbox --step full --to "
+        f"{world.checkpoint_id} --yes\n"
+        "  - revert what the undone apply applied, so the next apply does not bring it back: git revert --no-edit "
+        "0123456789ab\n"
+        "  - re-plan: the plan must not propose the broken change again: toolkit plan sandbox\n")
     assert proxy.mutating_calls() == []
     assert world.service()["taskDefinition"] == world.bad_arn
 
@@ -141,7 +151,8 @@ def test_markdown_runbook_for_the_incident_channel(world: World, cli) -> None:
     lines = result.output.splitlines()
     assert lines[0] == f"## Rollback `{ENVIRONMENT}`: tier immediate (target < 5 minutes)"
     assert "| API action | Resource | Current | Target |" in lines
-    assert "| `ecs:UpdateService` | <code>edu-sandbox/web</code> | edu-sandbox-app:2 | edu-sandbox-app:1 |" in lines
+    assert ("| `ecs:UpdateService` | <code>edu-sandbox/web</code> | edu-sandbox-app:2 (image app=app:2.0-broken) | "
+            "edu-sandbox-app:1 (image app=app:1.0) |") in lines
     assert "- **Mode**: dry run, nothing is changed (execute with `--yes`)" in lines
 
 

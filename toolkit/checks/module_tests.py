@@ -101,7 +101,10 @@ def _environment_roots(root: Path) -> dict[str, Path]:
 
 
 def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,
-                    timeout: float | None = None) -> CheckResult:
+                    timeout: float | None = None, terraform: Path | None = None,
+                    workspace: str = "stub") -> CheckResult:
+    """`terraform test` of each target with `terraform` (default: the project's engine, toolkit.binaries), staged
+    under .toolkit/<workspace>/tests/ (another engine version gets a workspace of its own)."""
     started = time.perf_counter()
     result = CheckResult(name="tests")
     chosen = suite_targets(root) if targets is None else targets
@@ -111,13 +114,15 @@ def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: St
         result.notes.append("skipped tests: no terraform/tests/ or modules/*/tests/ with *.tftest.hcl files")
         return result
     limit = timeout_seconds(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT_SECONDS) if timeout is None else timeout
-    terraform = require_terraform(root)
+    terraform = terraform or require_terraform(root)
     mirror = mirror or prepare_mirror(root)
     # Longest first (by the previous run's time; new jobs first of all) so two workers finish together;
     # the report keeps the stable order.
-    order = sorted(range(len(jobs)), key=lambda index: -_previous_seconds(root, jobs[index]))
+    work_base = root / ".toolkit" / workspace / "tests"
+    order = sorted(range(len(jobs)), key=lambda index: -_previous_seconds(root, work_base, jobs[index]))
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(jobs))) as pool:
-        finished = dict(zip(order, pool.map(lambda index: _run_job(root, terraform, mirror, jobs[index], limit),
+        finished = dict(zip(order, pool.map(lambda index: _run_job(root, work_base, terraform, mirror, jobs[index],
+                                                                          limit),
                                             order), strict=True))
     outcomes = [finished[index] for index in range(len(jobs))]
     counts = dict.fromkeys(SUMMARY_KEYS, 0)
@@ -135,23 +140,24 @@ def run_tests_check(root: Path, *, targets: list[Path] | None = None, mirror: St
     return result
 
 
-def _work_dir(root: Path, job: SuiteJob) -> Path:
+def _work_dir(root: Path, work_base: Path, job: SuiteJob) -> Path:
     suffix = f"@{job.environment}" if job.environment else ""
-    return root / ".toolkit" / "stub" / "tests" / (_project_relative(root, job.target).replace(os.sep, "__") + suffix)
+    return work_base / (_project_relative(root, job.target).replace(os.sep, "__") + suffix)
 
 
-def _previous_seconds(root: Path, job: SuiteJob) -> float:
+def _previous_seconds(root: Path, work_base: Path, job: SuiteJob) -> float:
     try:
-        return float((_work_dir(root, job) / SECONDS_FILE).read_text())
+        return float((_work_dir(root, work_base, job) / SECONDS_FILE).read_text())
     except (OSError, ValueError):
         return float("inf")
 
 
-def _run_job(root: Path, terraform: Path, mirror: StubMirror, job: SuiteJob, limit: float) -> JobOutcome:
+def _run_job(root: Path, work_base: Path, terraform: Path, mirror: StubMirror, job: SuiteJob,
+             limit: float) -> JobOutcome:
     started = time.perf_counter()
     outcome = JobOutcome(job.label(root))
     name = _project_relative(root, job.target)
-    work = _work_dir(root, job)
+    work = _work_dir(root, work_base, job)
     work.mkdir(parents=True, exist_ok=True)
     # Two checks of one checkout at once (two terminals, an editor hook) take turns per job.
     with open(work / ".lock", "w") as lock:

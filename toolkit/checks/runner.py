@@ -11,7 +11,9 @@ from pathlib import Path
 from toolkit.checks.findings import FAILED, PASSED, CheckResult, Finding
 from toolkit.errors import ToolkitError, UsageError
 
-CHECK_NAMES = ("fmt", "schema", "validate", "tests", "examples", "rules", "contract", "checkov")
+CHECK_NAMES = ("fmt", "tflint", "schema", "validate", "tests", "examples", "rules", "contract", "checkov", "floor")
+# Run only when selected: the floor needs two more engines and takes minutes (toolkit/checks/floor.py).
+OPT_IN = frozenset({"floor"})
 ERROR = "error"
 
 
@@ -39,12 +41,18 @@ class CheckTargets:
         return [directory for directory in (self.modules_dir, self.root_module) if directory.is_dir()]
 
 
-def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], CheckResult]]:
+def _runners(targets: CheckTargets, write_docs: bool, selected: set[str]) -> dict[str, Callable[[], CheckResult]]:
     # Imported here so that selecting one check does not import the others' dependencies.
     def fmt() -> CheckResult:
         from toolkit.checks.fmt import run_fmt_check
 
         return run_fmt_check(targets.root, targets.directories)
+
+    def tflint() -> CheckResult:
+        from toolkit.checks.tflint import run_tflint_check
+
+        # Asked for by name, a missing tflint is an error; in a full run it is skipped with how to get it.
+        return run_tflint_check(targets.root, required="tflint" in selected)
 
     def schema() -> CheckResult:
         from toolkit.checks.schema import run_schema_check
@@ -81,20 +89,26 @@ def _runners(targets: CheckTargets, write_docs: bool) -> dict[str, Callable[[], 
 
         return run_checkov_check(targets.root, targets.directories)
 
-    return {"fmt": fmt, "schema": schema, "validate": validate, "tests": tests, "examples": examples, "rules": rules,
-            "contract": contract, "checkov": checkov}
+    def floor() -> CheckResult:
+        from toolkit.checks.floor import run_floor_check
+
+        return run_floor_check(targets.root)
+
+    return {"fmt": fmt, "tflint": tflint, "schema": schema, "validate": validate, "tests": tests,
+            "examples": examples, "rules": rules, "contract": contract, "checkov": checkov, "floor": floor}
 
 
 def run_checks(targets: CheckTargets, selected: Iterable[str] = (), *, write_docs: bool = False) -> list[CheckResult]:
-    """Run the selected checks (all when none is selected), in a fixed order; a check that cannot run
-    (missing binary, unreadable schema) is reported as status "error" and the others still run."""
-    chosen = set(selected) or set(CHECK_NAMES)
+    """Run the selected checks (when none is selected, all but the opt-in ones), in a fixed order; a check that
+    cannot run (missing binary, unreadable schema) is reported as status "error" and the others still run."""
+    explicit = set(selected)
+    chosen = explicit or set(CHECK_NAMES) - OPT_IN
     unknown = chosen - set(CHECK_NAMES)
     if unknown:
         raise UsageError(f"unknown check {', '.join(sorted(unknown))}: choose from {', '.join(CHECK_NAMES)}")
     if write_docs and "contract" not in chosen:
         raise UsageError("--write rewrites README tables: use it with --docs (or with no check selected)")
-    runners = _runners(targets, write_docs)
+    runners = _runners(targets, write_docs, explicit)
     results: list[CheckResult] = []
     for name in CHECK_NAMES:
         if name not in chosen:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from toolkit.checks.findings import FAILED, SKIPPED, CheckResult, Finding
 from toolkit.checks.real_providers import RealMirror, prepare_validate_mirror
-from toolkit.engine.terraform import discover_binary, error_excerpt
+from toolkit.engine.terraform import TerraformBinary, discover_binary, error_excerpt
 from toolkit.engine.workspace import stage_root_module
 from toolkit.project import Project
 from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, timeout_seconds
@@ -57,7 +57,10 @@ def validate_targets(root: Path) -> list[Path]:
 
 
 def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror: StubMirror | None = None,
-                       timeout: float | None = None) -> CheckResult:
+                       timeout: float | None = None, binary: TerraformBinary | None = None,
+                       workspace: str = "stub") -> CheckResult:
+    """Validate each target with `binary` (default: the project's engine, toolkit.engine.terraform), staged under
+    .toolkit/<workspace>/targets/ (another engine version gets a workspace of its own)."""
     started = time.perf_counter()
     result = CheckResult(name="validate")
     chosen = validate_targets(root) if targets is None else targets
@@ -66,7 +69,7 @@ def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror:
         result.notes.append("skipped validate: no terraform/ and no modules/*/examples/*")
         return result
     limit = timeout_seconds() if timeout is None else timeout
-    binary = discover_binary(root)
+    binary = binary or discover_binary(root)
     terraform = binary.path
     # The .tftest.hcl files use Terraform's test framework (override_during, instance keys in overrides,
     # `variable` blocks in runs: docs/ENGINE.md), which OpenTofu's validate refuses: tofu validates the
@@ -76,9 +79,10 @@ def run_validate_check(root: Path, *, targets: list[Path] | None = None, mirror:
     if validate_options:
         result.notes.append("tofu: test files not validated (they use Terraform's test features)")
     mirror = mirror or prepare_validate_mirror(root)
+    work_base = root / ".toolkit" / workspace / "targets"
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(chosen))) as pool:
-        outcomes = list(pool.map(lambda target: _validate(root, terraform, mirror, target, limit, validate_options),
-                                 chosen))
+        outcomes = list(pool.map(lambda target: _validate(root, work_base, terraform, mirror, target, limit,
+                                                          validate_options), chosen))
     for outcome in outcomes:
         # A module's mistake shows through every target that calls it: report it once.
         result.findings.extend(finding for finding in outcome.findings if finding not in result.findings)
@@ -100,12 +104,12 @@ def _project_relative(root: Path, path: Path) -> str:
         return str(path)
 
 
-def _validate(root: Path, terraform: Path, mirror: StubMirror, target: Path, limit: float,
+def _validate(root: Path, work_base: Path, terraform: Path, mirror: StubMirror, target: Path, limit: float,
               validate_options: tuple[str, ...] = ()) -> TargetOutcome:
     started = time.perf_counter()
     name = _project_relative(root, target)
     outcome = TargetOutcome(name)
-    work = root / ".toolkit" / "stub" / "targets" / name.replace(os.sep, "__")
+    work = work_base / name.replace(os.sep, "__")
     work.mkdir(parents=True, exist_ok=True)
     # Two checks of one checkout at once (two terminals, an editor hook) take turns per target.
     with open(work / ".lock", "w") as lock:
@@ -127,14 +131,17 @@ def _validate_locked(root: Path, terraform: Path, mirror: StubMirror, target: Pa
     init = _run([str(terraform), "init", "-json", "-backend=false", "-input=false", "-no-color", *validate_options],
                 stage, environment, limit)
     messages = [] if isinstance(init, str) else _json_lines(init.stdout)
+    diagnostics = [message["diagnostic"] for message in messages if message.get("type") == "diagnostic"]
     if not isinstance(init, str) and init.returncode != 0 and not messages:
-        # An engine without `init -json` (before Terraform 1.9): plain init, its text is the message.
+        # An engine without `init -json` (before Terraform 1.9, e.g. the 1.5 floor): plain init, its diagnostics
+        # read from the text.
         init = _run([str(terraform), "init", "-backend=false", "-input=false", "-no-color"], stage, environment,
                     limit)
+        if not isinstance(init, str):
+            diagnostics = text_diagnostics(init.stderr + "\n" + init.stdout)
     if isinstance(init, str):
         outcome.findings.append(Finding(name, 0, "", init))
     elif init.returncode != 0:
-        diagnostics = [message["diagnostic"] for message in messages if message.get("type") == "diagnostic"]
         found = _findings(root, work / "stage", name, staged_relative, diagnostics, "terraform init failed: ")
         if not any(finding.severity == "error" for finding in found):
             text = error_excerpt(init.stderr or init.stdout).strip()
@@ -193,6 +200,29 @@ def _json_lines(text: str) -> list[dict[str, object]]:
         if isinstance(message, dict):
             messages.append(message)
     return messages
+
+
+_TEXT_HEADING = re.compile(r"^(Error|Warning): (.*)$", re.MULTILINE)
+_TEXT_PLACE = re.compile(r"^\s+on (\S+) line (\d+)")
+
+
+def text_diagnostics(text: str) -> list[dict[str, object]]:
+    """Terraform's plain-text diagnostics (`Error: summary`, `  on FILE line N, in ...:`, the source lines, then
+    the detail) in the shape of its JSON ones."""
+    headings = list(_TEXT_HEADING.finditer(text))
+    diagnostics: list[dict[str, object]] = []
+    for index, heading in enumerate(headings):
+        end = headings[index + 1].start() if index + 1 < len(headings) else len(text)
+        body = text[heading.end():end].strip("\n").splitlines()
+        diagnostic: dict[str, object] = {"severity": heading.group(1).lower(), "summary": heading.group(2).strip()}
+        place = next((_TEXT_PLACE.match(line) for line in body if _TEXT_PLACE.match(line)), None)
+        if place:
+            diagnostic["range"] = {"filename": place.group(1), "start": {"line": int(place.group(2))}}
+        # The detail: what follows the indented location and source lines.
+        detail = [line for line in body if line and not line.startswith("  ")]
+        diagnostic["detail"] = " ".join(line.strip("│╵╷ ") for line in detail).strip()
+        diagnostics.append(diagnostic)
+    return diagnostics
 
 
 def _validate_findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,

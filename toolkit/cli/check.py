@@ -1,5 +1,5 @@
-"""`toolkit check`: fmt, offline schema validation, terraform validate and terraform test against the stub
-providers, module contracts/README tables and checkov."""
+"""`toolkit check`: fmt, tflint, offline schema validation, terraform validate and terraform test against the stub
+providers, module contracts/README tables, checkov, and on request the version floor."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check(
         fmt: bool = typer.Option(False, "--fmt", help="Run only `terraform fmt -check` (combinable)."),
+        tflint: bool = typer.Option(
+            False, "--tflint",
+            help="Run only tflint (the rules in .tflint.hcl) on terraform/ and every module (combinable).",
+        ),
         schema: bool = typer.Option(
             False, "--schema", help="Run only the offline AWS provider 6.x schema validation (combinable)."
         ),
@@ -39,6 +43,12 @@ def register(app: typer.Typer) -> None:
             False, "--docs", "--contract", help="Run only the module contract and README table check (combinable)."
         ),
         checkov: bool = typer.Option(False, "--checkov", help="Run only checkov (combinable)."),
+        floor: bool = typer.Option(
+            False, "--floor",
+            help="Run only the version floor, which a plain `toolkit check` leaves out (minutes): validate at "
+                 "Terraform 1.5.7, the lowest the modules declare, and the module tests at 1.11.4, the lowest that "
+                 "runs them (combinable).",
+        ),
         write: bool = typer.Option(
             False, "--write", help="Rewrite the README tables between the TF_DOCS markers before checking."
         ),
@@ -46,8 +56,8 @@ def register(app: typer.Typer) -> None:
         output_format: TextOrJsonFormat = TextOrJson.text,
         json_alias: JsonAlias = False,
     ) -> None:
-        """Check the Terraform code in modules/ and terraform/: fmt, schema, validate, tests, example plans, rules,
-        contract/docs, checkov.
+        """Check the Terraform code in modules/ and terraform/: fmt, tflint, schema, validate, tests, example plans,
+        rules, contract/docs, checkov (and, with --floor, the version floor).
 
         Prints the problems (file:line: address: message) and a summary table; exits non-zero when
         any check fails. With no selection every check runs.
@@ -60,8 +70,9 @@ def register(app: typer.Typer) -> None:
         project = Project.discover()
         selected = [
             name
-            for name, chosen in (("fmt", fmt), ("schema", schema), ("validate", validate), ("tests", tests),
-                                 ("examples", examples), ("rules", rules), ("contract", docs), ("checkov", checkov))
+            for name, chosen in (("fmt", fmt), ("tflint", tflint), ("schema", schema), ("validate", validate),
+                                 ("tests", tests), ("examples", examples), ("rules", rules), ("contract", docs),
+                                 ("checkov", checkov), ("floor", floor))
             if chosen
         ]
         results = run_checks(CheckTargets(project.root, project.cache_dir), selected, write_docs=write)

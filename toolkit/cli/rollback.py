@@ -69,6 +69,10 @@ def rollback(
         [], "--also-undo", metavar="CHECKPOINT", show_default=False,
         help="terraform-state/full: a later apply (its checkpoint id, or 'unrecorded') the step may undo too; repeat "
         "for each. Without it a step that would undo more than the checkpoint's own apply refuses and lists them."),
+    include: list[str] = typer.Option(
+        [], "--include", metavar="STEP", show_default=False,
+        help="With --tier: run this step although no undone apply touched its part (db-parameter-group, "
+        "cache-disable, db-restore are skipped then); repeat for each."),
     undo: str = typer.Option(None, "--undo", metavar="RUN_ID", show_default=False,
                              help="Put back the state a terraform-state run replaced, under the state lock; only if "
                              "the state is still what that run wrote."),
@@ -76,6 +80,9 @@ def rollback(
     run: str = typer.Option(None, "--run", help="With --journal: only this run id.", show_default=False),
 ) -> None:
     """Roll an environment back to a checkpoint, tier by tier or one step at a time.
+
+    Bare (no --tier or --step): triage. What the last apply changed (resources by action, images before → after,
+    database and cache touched or not) and the steps that undo exactly that, each as a command.
 
     Without --yes it is a dry run: every step with its API action and current → target values
     (--yes executes: it is the only way anything changes).
@@ -110,7 +117,8 @@ def rollback(
                                 restore_time=restore_time,
                                 wait_timeout_s=wait_timeout.seconds if wait_timeout else None,
                                 poll_interval_s=poll_interval.seconds if poll_interval else None,
-                                allow_destroy=tuple(allow_destroy), also_undo=list(also_undo)))
+                                allow_destroy=tuple(allow_destroy), also_undo=list(also_undo),
+                                include=list(include)))
     # Like apply: the typed name comes from a person at a terminal, never from piped input.
     confirm = (lambda question: _confirm(question, environment)) if options.stdin_is_terminal() else None
     run_rollback(request, echo=typer.echo, confirm=confirm)
@@ -150,6 +158,9 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
                                                   "S3 state (safe to repeat).")) -> None:
     """List an environment's checkpoints (taken by `toolkit apply`), oldest first.
 
+    Each row: who, commit, result, what the apply after it changed (+create ~update -delete ±replace), the images
+    it moved (before → after), and marks: the default rollback target, a checkpoint taken by a rollback.
+
     With an S3 backend they live beside the state (s3://BUCKET/<state key folder>/toolkit/), written by every
     apply wherever it ran.
 
@@ -164,7 +175,7 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
         _upload_local(environment, as_json)
         return
     skipped: list[str] = []
-    found, hint = list_checkpoints(environment, skipped=skipped)
+    found, hint, default = list_checkpoints(environment, skipped=skipped)
     for line in skipped:  # one unreadable record never hides the others: named, and the list goes on
         typer.echo(f"Warning: {line}", err=True)
     if as_json:
@@ -179,15 +190,30 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
     else:
         from toolkit.text import plain
 
-        rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT")]
+        rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT", "CHANGED (+~-±)", "IMAGES", "NOTE")]
         rows += [(item.id, plain(item.created_at), plain(item.created_by), plain((item.git_commit or "-")[:12]),
-                  item.result)
+                  item.result, *(plain(value) for value in checkpoint_columns(item, default)))
                  for item in found]
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         for row in rows:
             typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
     if hint:
         typer.echo(f"Warning: {hint}", err=True)
+
+
+def checkpoint_columns(item, default: str | None) -> tuple[str, str, str]:
+    """What the apply after the checkpoint changed, its images (before → after) and what marks the checkpoint."""
+    record = item.apply
+    changes = record.changes if record else None
+    changed = changes.text() if changes else "-" if record is None else "?"
+    images = "; ".join(f"{image.container}: {image.before or '(none)'} → {image.after or '(removed)'}"
+                       for image in (changes.images if changes else [])) or "-"
+    notes = []
+    if item.rollback_of:
+        notes.append(f"taken by a rollback (--step full to {item.rollback_of}'s configuration)")
+    if item.id == default:
+        notes.append("default rollback target")
+    return changed, images, "; ".join(notes)
 
 
 def _upload_local(environment: str, as_json: bool) -> None:

@@ -26,6 +26,7 @@ from toolkit.engine.guards import (
 from toolkit.engine.plan import DEFAULT_LOCK_TIMEOUT, plan_in_session
 from toolkit.engine.pre_apply import (
     SchemaVersionReader,
+    applied_changes,
     checkpoint_under_lock,
     creating_resources,
     interrupted_apply_warning,
@@ -145,7 +146,7 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     record = ApplyRecord(result="started", applied_by=current_actor(), started_at=iso(started_at),
                          plan_sha256=metadata.plan_sha256, host=socket.gethostname(), pid=os.getpid(),
                          pid_started=process_started(os.getpid()),
-                         creating=creating_resources(applied_plan),
+                         creating=creating_resources(applied_plan), changes=applied_changes(applied_plan),
                          state_lineage=metadata.state_lineage, state_serial_before=metadata.state_serial)
     try:
         store.update_apply(checkpoint.id, record)

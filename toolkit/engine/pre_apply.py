@@ -18,7 +18,16 @@ from toolkit.engine.session import Session
 from toolkit.errors import ToolkitError
 from toolkit.plans.actions import action_of
 from toolkit.plans.saved import SavedPlan
-from toolkit.records.checkpoints import StateVersion, Targets, capture, targets_from_state
+from toolkit.records.checkpoints import (
+    CHANGES_KEPT,
+    AppliedChanges,
+    ChangedResource,
+    ImageChange,
+    StateVersion,
+    Targets,
+    capture,
+    targets_from_state,
+)
 from toolkit.records.places import checkpoint_store_for
 from toolkit.text import plain
 
@@ -84,6 +93,8 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
     checkpoint.plan_sha256 = saved.metadata.plan_sha256
     source = workspace.source
     checkpoint.terraform_root = source.root if source else session.config.settings.terraform.root
+    # A source is `rollback --step full` re-applying a checkpoint's configuration: this checkpoint is the rollback's.
+    checkpoint.rollback_of = source.checkpoint if source else None
     # What is live now is what the last successful apply applied; `rollback --step full` rebuilds it.
     previous = store.newest_successful()
     checkpoint.live = previous.applied_configuration() if previous else None
@@ -220,3 +231,54 @@ def import_block(address: str, import_id: str | None) -> str:
     return f"import {{\n  to = {address}\n  id = {shown}\n}}"
 
 
+
+
+CHANGING_ACTIONS = ("create", "update", "replace", "delete")
+UNKNOWN_IMAGE = "(known after apply)"
+
+
+def applied_changes(plan: dict[str, Any]) -> AppliedChanges:
+    """What a plan (`terraform show -json`) changes: counts by action, the managed resources (the first
+    CHANGES_KEPT) and every container image a task definition change moves. Recorded in the apply record, read by
+    `toolkit rollback ENV` (triage) and `toolkit checkpoints`. Only addresses, types and image references: no
+    attribute values that could carry a secret."""
+    changes = AppliedChanges()
+    for change in plan.get("resource_changes", []):
+        if change.get("mode", "managed") != "managed":
+            continue
+        body = change.get("change", {})
+        action = action_of(tuple(body.get("actions", [])))
+        if action not in CHANGING_ACTIONS:
+            continue
+        changes.counts[action] = changes.counts.get(action, 0) + 1
+        if len(changes.resources) < CHANGES_KEPT:
+            changes.resources.append(ChangedResource(str(change.get("address")), str(change.get("type")), action))
+        if change.get("type") == "aws_ecs_task_definition":
+            changes.images += _image_changes(str(change.get("address")), body)
+            if action in ("replace", "delete") and not (body.get("before") or {}).get("skip_destroy"):
+                changes.deregistered.append(str(change.get("address")))
+    return changes
+
+
+def _images(definitions: Any) -> dict[str, str] | None:
+    """container name → image, from container_definitions (a JSON string); None when it cannot be read."""
+    if not isinstance(definitions, str):
+        return None
+    try:
+        containers = json.loads(definitions)
+    except ValueError:
+        return None
+    if not isinstance(containers, list):
+        return None
+    return {str(item.get("name", "?")): str(item.get("image", "?")) for item in containers if isinstance(item, dict)}
+
+
+def _image_changes(address: str, body: dict[str, Any]) -> list[ImageChange]:
+    before = _images((body.get("before") or {}).get("container_definitions")) or {}
+    after_values = body.get("after") or {}
+    after = _images(after_values.get("container_definitions"))
+    if after is None:
+        unknown = (body.get("after_unknown") or {}).get("container_definitions")
+        after = dict.fromkeys(before, UNKNOWN_IMAGE) if unknown else {}
+    return [ImageChange(address, name, before.get(name), after.get(name))
+            for name in sorted({*before, *after}) if before.get(name) != after.get(name)]

@@ -62,7 +62,11 @@ _versions_lock = threading.Lock()
 
 def discover_binary(project_root: Path) -> TerraformBinary:
     """$TOOLKIT_TERRAFORM, the project's engine (.cache/engine), then terraform or tofu on PATH."""
-    path = require_terraform(project_root)
+    return describe_binary(require_terraform(project_root))
+
+
+def describe_binary(path: Path) -> TerraformBinary:
+    """The binary at `path` with the version and flavor it reports (asked once per process)."""
     with _versions_lock:
         if path not in _versions:
             _versions[path] = _read_version(path)

@@ -165,6 +165,57 @@ class AutoscalingSnapshot:
 
 
 @dataclass
+class ChangedResource:
+    address: str
+    type: str
+    action: str                       # create | update | replace | delete
+
+
+@dataclass
+class ImageChange:
+    """A container whose image the apply changed (from the task definition's container_definitions)."""
+
+    address: str                      # the task definition resource
+    container: str
+    before: str | None                # None: the container (or the task definition) is new
+    after: str | None                 # None: removed; "(known after apply)" when the plan could not say
+
+
+# Resource types by the part of the environment they belong to: what a rollback step needs touched to be worth
+# running (toolkit.rollback.triage). Prefixes of the AWS provider's type names.
+PARTS: dict[str, tuple[str, ...]] = {
+    "compute": ("aws_ecs_",),
+    "autoscaling": ("aws_appautoscaling_",),
+    "database parameters": ("aws_db_parameter_group", "aws_rds_cluster_parameter_group"),
+    "database": ("aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance"),
+    "cache": ("aws_elasticache_",),
+}
+CHANGES_KEPT = 500                    # addresses kept per apply (the counts are always complete)
+
+
+@dataclass
+class AppliedChanges:
+    """What an apply's plan changed, recorded before terraform runs: counts by action, the resources, images."""
+
+    counts: dict[str, int] = field(default_factory=dict)   # create/update/replace/delete → how many
+    resources: list[ChangedResource] = field(default_factory=list)
+    images: list[ImageChange] = field(default_factory=list)
+    # Task definitions whose old revision the apply deregistered (replaced or deleted without skip_destroy): ECS
+    # cannot deploy it again, so `ecs-task-definition` cannot go back to it; `full` can.
+    deregistered: list[str] = field(default_factory=list)
+
+    def touched(self, part: str) -> list[ChangedResource]:
+        """The changed resources of one part (PARTS): exact type names, or prefixes ending in `_`."""
+        return [item for item in self.resources if any(
+            item.type.startswith(prefix) if prefix.endswith("_") else item.type == prefix for prefix in PARTS[part])]
+
+    def text(self) -> str:
+        """`+1 ~2 -0 ±1` (create, update, delete, replace)."""
+        return " ".join(f"{sign}{self.counts.get(action, 0)}" for sign, action in
+                        (("+", "create"), ("~", "update"), ("-", "delete"), ("±", "replace")))
+
+
+@dataclass
 class ApplyRecord:
     """What the apply after the checkpoint did: written as "started" before terraform runs, and again when the
     apply ends. A record still "started" whose process is gone is an interrupted apply (kill -9, a lost runner):
@@ -195,6 +246,8 @@ class ApplyRecord:
     # After a successful terraform apply: "settled", "not checked (--no-wait)", or "failed: …" (an ECS service rolled
     # back, failed or stuck, a parameter group pending-reboot; toolkit.deployments). None: nothing to check.
     deployment: str | None = None
+    # What the plan changed (None: recorded by an older toolkit, or no plan was read).
+    changes: AppliedChanges | None = None
 
     @property
     def status(self) -> str:
@@ -241,6 +294,9 @@ class Checkpoint:
     warnings: list[str] = field(default_factory=list)  # targets that could not be captured, and why
     # The database's applied migration version when the apply ran (toolkit/db/schema_version.py), if readable.
     migration_version: int | None = None
+    # Taken by `rollback --step full` (its apply returns to this checkpoint's configuration): never the default
+    # rollback target, since it records the broken state the rollback left.
+    rollback_of: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -561,10 +617,15 @@ class CheckpointStore:
     def newest_state_change(self) -> Checkpoint | None:
         """The default rollback target: the newest checkpoint whose apply changed (or may have changed) the state;
         an apply that wrote nothing (a stale plan beaten by another apply) is passed over. Read newest first."""
+        # A rollback's own checkpoint records the broken state it left: passed over (its apply undid the target's).
+        fallback = None
         for checkpoint in self.readable(list(reversed(self.ids()))):
+            if checkpoint.rollback_of is not None:
+                continue
             if checkpoint.wrote_state() is not False:
                 return checkpoint
-        return self.latest()  # no apply changed anything: the newest is as good as any
+            fallback = fallback or checkpoint
+        return fallback or self.latest()  # no apply changed anything: the newest is as good as any
 
     def newest_applied(self) -> Checkpoint | None:
         """The newest checkpoint whose apply started (read newest first: usually one record)."""

@@ -74,6 +74,7 @@ class RollbackOptions:
     poll_interval_s: float | None = None      # overrides each step's default poll interval
     allow_destroy: tuple[str, ...] = ()       # full: stateful resources the apply may destroy or replace
     also_undo: list[str] = field(default_factory=list)  # later applies a state-affecting step may undo too
+    include: list[str] = field(default_factory=list)    # tier steps to run although no undone apply touched their part
 
 
 @dataclass
@@ -92,6 +93,7 @@ class RunContext:
     confirm: Callable[[str], str | None] | None = None    # asks the responder (the apply guard's prompt)
     loaded: dict[str, Any] = field(default_factory=dict)  # the validated configuration, once loaded
     store: CheckpointStore | None = None                  # the environment's checkpoints (what happened since)
+    heartbeat: Callable[[str], None] | None = None        # "still waiting" lines during long waits (every 30 s)
 
     @property
     def environment(self) -> str:
@@ -107,7 +109,8 @@ class RunContext:
         return self.loaded["config"]
 
     def wait_policy(self, timeout_s: float, interval_s: float) -> WaitPolicy:
-        return WaitPolicy(self.options.wait_timeout_s or timeout_s, self.options.poll_interval_s or interval_s)
+        return WaitPolicy(self.options.wait_timeout_s or timeout_s, self.options.poll_interval_s or interval_s,
+                          heartbeat=self.heartbeat)
 
     def act(self, step: str, action: str, function: Callable[..., Any], summary: dict[str, Any],
             **request: Any) -> Any:
@@ -126,6 +129,11 @@ class RunContext:
     def record(self, **fields: Any) -> None:
         self.journal.write(JournalEntry(time=iso(utc_now()), run_id=self.run_id, environment=self.environment,
                                         who=self.who, checkpoint=self.checkpoint.id, **fields))
+
+
+class StepCannotWork(ToolkitError):
+    """A step failed in a way that running it again cannot change (no usable target): the report suggests the
+    step that can work (`--step full`), not a resume."""
 
 
 class Step:

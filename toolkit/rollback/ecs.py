@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.aws import call
+from toolkit.aws import call, error_code
 from toolkit.errors import ToolkitError
 from toolkit.records.checkpoints import EcsServiceSnapshot
-from toolkit.rollback.base import Change, RunContext, Step, StepPlan
+from toolkit.rollback.base import Change, RunContext, Step, StepCannotWork, StepPlan
 from toolkit.rollback.waits import wait_for
 
 ROLLOUT_TIMEOUT_S = 600.0
@@ -30,6 +30,13 @@ REGISTER_KEYS = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "co
 def revision_label(arn: str) -> str:
     """`arn:aws:ecs:…:task-definition/app:3` → `app:3`."""
     return arn.rsplit("/", 1)[-1]
+
+
+def with_images(arn: str, definition: dict[str, Any]) -> str:
+    """`app:3 (image app=registry/app:1.0)`: the revision with its containers' images."""
+    images = ", ".join(f"{item.get('name', '?')}={item.get('image', '?')}"
+                       for item in definition.get("containerDefinitions", []))
+    return f"{revision_label(arn)} (image {images})" if images else revision_label(arn)
 
 
 def split_revision(arn: str) -> tuple[str, int]:
@@ -77,8 +84,10 @@ def roll_out(run: RunContext, step: str, cluster: str, service: str, target_arn:
     """UpdateService (when `update`), wait until stable, and say what the service runs now."""
     ecs = run.clients("ecs")
     if update:
-        run.act(step, "ecs:UpdateService", ecs.update_service,
-                {"cluster": cluster, "service": service, "taskDefinition": revision_label(target_arn)},
+        summary = {"cluster": cluster, "service": service, "taskDefinition": revision_label(target_arn)}
+        if run.options.revision and step == EcsTaskDefinitionStep.name:
+            summary["revision"] = run.options.revision  # how the target was chosen: a re-run resolves it the same
+        run.act(step, "ecs:UpdateService", ecs.update_service, summary,
                 cluster=cluster, service=service, taskDefinition=target_arn)
     final = wait_for(f"ECS service {cluster}/{service} to become stable on {revision_label(target_arn)}",
                      lambda: describe_service(run, cluster, service),
@@ -116,9 +125,12 @@ class EcsTaskDefinitionStep(Step):
                                   "waiting for it")
                 waits.append((snapshot.cluster, snapshot.service, target, False))
                 continue
-            self._check_target_active(run, target)
-            plan.changes.append(Change("ecs:UpdateService", resource, revision_label(current),
-                                       revision_label(target)))
+            wanted = self._check_target_active(run, target)
+            running = call("ecs:DescribeTaskDefinition", run.clients("ecs").describe_task_definition,
+                           taskDefinition=current)["taskDefinition"]
+            # The image tags beside the numbers: which revision is the good one is read from its image.
+            plan.changes.append(Change("ecs:UpdateService", resource, with_images(current, running),
+                                       with_images(target, wanted)))
             plan.notes.append(f"{resource}: then wait until stable (timeout "
                               f"{run.wait_policy(ROLLOUT_TIMEOUT_S, ROLLOUT_POLL_S).timeout_s:g} s) and verify "
                               f"running = desired ({service.get('desiredCount')}) on {revision_label(target)}")
@@ -138,6 +150,8 @@ class EcsTaskDefinitionStep(Step):
         prefix = current.rsplit(":", 1)[0]
         if wanted.isdigit():
             return f"{prefix}:{int(wanted)}"
+        if self._resolved_before(run, snapshot, current):
+            return current
         family, revision = split_revision(current)
         paginator = run.clients("ecs").get_paginator("list_task_definitions")
         for page in paginator.paginate(familyPrefix=family, status="ACTIVE", sort="DESC"):
@@ -145,8 +159,22 @@ class EcsTaskDefinitionStep(Step):
                 candidate_family, candidate = split_revision(arn)
                 if candidate_family == family and candidate < revision:
                     return arn
-        raise ToolkitError(f"{snapshot.cluster}/{snapshot.service}: no ACTIVE revision of {family} before "
-                           f"{revision}: nothing to roll back to")
+        raise StepCannotWork(f"{snapshot.cluster}/{snapshot.service}: no ACTIVE revision of {family} before "
+                             f"{revision}: nothing to roll back to")
+
+    def _resolved_before(self, run: RunContext, snapshot: EcsServiceSnapshot, current: str) -> bool:
+        """Whether the service's newest rollout by this step was a `--revision previous` that put `current` in
+        place: the target was resolved then and is kept, so running the same command again changes nothing
+        (instead of stepping back one more revision each time)."""
+        for entry in reversed(run.journal.read()):
+            if (entry.event, entry.action, entry.step, entry.result) != ("action", "ecs:UpdateService", self.name,
+                                                                        "ok"):
+                continue
+            if (entry.request.get("cluster"), entry.request.get("service")) != (snapshot.cluster, snapshot.service):
+                continue
+            return entry.request.get("revision") == "previous" and \
+                entry.request.get("taskDefinition") == revision_label(current)
+        return False
 
     @staticmethod
     def _check_target_active(run: RunContext, target: str) -> dict[str, Any]:
@@ -154,10 +182,13 @@ class EcsTaskDefinitionStep(Step):
             definition = call("ecs:DescribeTaskDefinition", run.clients("ecs").describe_task_definition,
                               taskDefinition=target)["taskDefinition"]
         except ToolkitError as error:
-            raise ToolkitError(f"target task definition {revision_label(target)} cannot be used: {error}") from None
+            # ECS answers ClientException for a revision that does not exist: asking again cannot help.
+            kind = StepCannotWork if error_code(error.__cause__) in ("ClientException", "InvalidParameterException") \
+                else ToolkitError
+            raise kind(f"target task definition {revision_label(target)} cannot be used: {error}") from None
         if definition.get("status") != "ACTIVE":
-            raise ToolkitError(f"target task definition {revision_label(target)} is {definition.get('status')}: "
-                               "ECS only deploys ACTIVE revisions (choose another with --revision N)")
+            raise StepCannotWork(f"target task definition {revision_label(target)} is {definition.get('status')}: "
+                                 "ECS only deploys ACTIVE revisions (choose another with --revision N)")
         return definition
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
 from toolkit.records.checkpoints import LiveConfiguration
@@ -19,6 +20,9 @@ from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
 from toolkit.rollback.request import checkpoint_store
 from toolkit.rollback.state import current_serial, schema_section
+
+if TYPE_CHECKING:
+    from toolkit.engine.plan import PlanOutcome
 
 
 class FullStep(Step):
@@ -45,7 +49,38 @@ class FullStep(Step):
         # Applying the old configuration undoes every later apply's changes too: listed, and named to proceed.
         check_history(run, plan, current_serial(run), (live.git_commit, live.tfvars_sha256))
         schema_section(run, plan)
+        if not run.execute and not plan.refusal:
+            # The dry run shows what --yes would apply: the commit planned (read-only) against the live state.
+            plan.sections.append(("the plan of that configuration (what --yes applies; it plans again first)",
+                                  self._preview(run, plan)))
         return plan
+
+    def _preview(self, run: RunContext, plan: StepPlan) -> list[str]:
+        try:
+            planned = self._plan(run, plan)
+        except ToolkitError as error:
+            return [f"not planned in the dry run: {str(error).splitlines()[0]} (--yes plans again, and stops on it)"]
+        metadata = planned.saved.metadata
+        if not planned.has_changes:
+            return [f"plan {metadata.plan_id}: no changes: the infrastructure already matches commit "
+                    f"{plan.data['commit'][:12]}"]
+        return [f"plan {metadata.plan_id}: {metadata.summary.text()}",
+                *review_lines(str(planned.saved.plan_json), run.environment)]
+
+    def _plan(self, run: RunContext, plan: StepPlan) -> PlanOutcome:
+        """Export the commit (git objects only) and plan it with the kept tfvars (the source goes to plan.data)."""
+        from toolkit.engine.plan import plan_environment
+        from toolkit.engine.source import CommitSource, export_commit
+        from toolkit.engine.workspace import source_exports_dir
+
+        commit = plan.data["commit"]
+        tree = export_commit(run.project.root, commit, source_exports_dir(run.project, run.environment))
+        if not (tree / plan.data["root"]).is_dir():
+            raise ToolkitError(f"commit {commit[:12]} has no root module folder {plan.data['root']}: nothing applied")
+        source = CommitSource(commit=commit, tree=tree, root=plan.data["root"], tfvars_text=plan.data["tfvars"],
+                              checkpoint=plan.data["checkpoint"])
+        plan.data["source"] = source
+        return plan_environment(run.project, run.environment, source=source)
 
     def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:
         """The configuration live at the checkpoint and its kept tfvars text; clear errors when unknown."""
@@ -73,17 +108,10 @@ class FullStep(Step):
     def execute(self, run: RunContext, plan: StepPlan) -> list[str]:
         from toolkit.db.schema_version import version_for_checkpoint
         from toolkit.engine.apply import apply_environment
-        from toolkit.engine.plan import plan_environment
-        from toolkit.engine.source import CommitSource, export_commit
-        from toolkit.engine.workspace import source_exports_dir
 
         commit = plan.data["commit"]
-        tree = export_commit(run.project.root, commit, source_exports_dir(run.project, run.environment))
-        if not (tree / plan.data["root"]).is_dir():
-            raise ToolkitError(f"commit {commit[:12]} has no root module folder {plan.data['root']}: nothing applied")
-        source = CommitSource(commit=commit, tree=tree, root=plan.data["root"], tfvars_text=plan.data["tfvars"],
-                              checkpoint=plan.data["checkpoint"])
-        planned = plan_environment(run.project, run.environment, source=source)
+        planned = self._plan(run, plan)
+        source = plan.data["source"]
         metadata = planned.saved.metadata
         run.record(step=self.name, event="action", action="terraform:plan", result="ok",
                    request={"plan_id": metadata.plan_id, "commit": commit, "summary": metadata.summary.text()})

@@ -12,7 +12,7 @@ from toolkit.text import md_cell, plain
 
 Echo = Callable[[str], None]
 RESULT_WORDS = {"done": "done", "nothing-to-do": "nothing to do", "manual": "MANUAL: run by hand",
-                "failed": "FAILED", "planned": "planned"}
+                "failed": "FAILED", "planned": "planned", "skipped": "skipped"}
 
 
 def checkpoint_line(run: RunContext) -> str:
@@ -40,6 +40,8 @@ class Reporter:
     def step_failed(self, step: Step, message: str) -> None: ...
     def note(self, text: str) -> None: ...
     def summary(self, run: RunContext, result: RollbackResult, label: str) -> None: ...
+    def step_skipped(self, step: Step, text: str) -> None: ...
+    def still_to_do(self, items: list[tuple[str, str]]) -> None: ...
 
 
 def what(request: RollbackRequest) -> str:
@@ -90,6 +92,16 @@ class TextReporter(Reporter):
 
     def step_failed(self, step: Step, message: str) -> None:
         self.echo(f"  → FAILED: {message}")
+
+    def step_skipped(self, step: Step, text: str) -> None:
+        self.echo(f"  → {text}")
+
+    def still_to_do(self, items: list[tuple[str, str]]) -> None:
+        self.echo("")
+        self.echo("Still to do:")
+        for index, (why, command) in enumerate(items, start=1):
+            self.echo(f"  {index}. {why}:")
+            self.echo(f"     {command}")
 
     def note(self, text: str) -> None:
         self.echo(text)
@@ -168,6 +180,16 @@ class MarkdownReporter(Reporter):
         self.echo("")
         self.echo(f"**Result**: ❌ FAILED: {message}")
 
+    def step_skipped(self, step: Step, text: str) -> None:
+        self.echo(f"**Result**: ⏭ {text}")
+
+    def still_to_do(self, items: list[tuple[str, str]]) -> None:
+        self.echo("")
+        self.echo("**Still to do**")
+        self.echo("")
+        for index, (why, command) in enumerate(items, start=1):
+            self.echo(f"{index}. {why}: `{command}`")
+
     def note(self, text: str) -> None:
         self.echo(f"> {text}")
 
@@ -182,13 +204,14 @@ class MarkdownReporter(Reporter):
 class JsonReporter(Reporter):
     """One JSON document on stdout once the run ends, whether it finished or stopped (`error` then says why): for
     scripts and incident bots. Keys: environment, mode, tier, step, checkpoint, run_id, journal, notes, steps (each
-    with its planned changes, sections, notes, problem and outcome), summary, error."""
+    with its planned changes, sections, notes, problem and outcome), summary, still_to_do (each why and command),
+    error."""
 
     def __init__(self, echo: Echo) -> None:
         super().__init__(echo)
         self.document: dict[str, Any] = {"environment": None, "mode": None, "tier": None, "step": None,
                                          "checkpoint": None, "run_id": None, "journal": None, "notes": [],
-                                         "steps": [], "summary": None, "error": None}
+                                         "steps": [], "summary": None, "still_to_do": [], "error": None}
         self.flushed = False
 
     def _current(self) -> dict[str, Any]:
@@ -227,6 +250,13 @@ class JsonReporter(Reporter):
     def step_failed(self, step: Step, message: str) -> None:
         self._current()["outcome"] = {"result": "failed", "lines": [message], "duration_s": None}
 
+    def step_skipped(self, step: Step, text: str) -> None:
+        self._current()["outcome"] = {"result": "skipped", "lines": [text], "duration_s": 0.0}
+
+    def still_to_do(self, items: list[tuple[str, str]]) -> None:
+        self.document["still_to_do"] = [{"why": why, "command": command} for why, command in items]
+        self.flush()
+
     def note(self, text: str) -> None:
         self.document["notes"].append(text)
 
@@ -236,7 +266,6 @@ class JsonReporter(Reporter):
             "api_calls": result.api_calls, "changing_calls": result.changing_calls,
             "elapsed_s": round(result.elapsed_s, 3), "budget_s": result.budget_s,
             "over_budget": result.elapsed_s > result.budget_s}
-        self.flush()
 
     def flush(self, error: str | None = None) -> None:
         """Print the document (once); `error` when the run stopped before its summary."""

@@ -21,13 +21,23 @@ from toolkit.records.checkpoints import Checkpoint, CheckpointStore
 from toolkit.records.journal import Journal, JournalEntry
 from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
-from toolkit.rollback.base import RunContext, Step, StepOutcome
+from toolkit.rollback.base import RunContext, Step, StepCannotWork, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
 from toolkit.rollback.full import FullStep
 from toolkit.rollback.render import JsonReporter, Reporter, make_reporter
 from toolkit.rollback.request import RollbackRequest, RollbackResult, checkpoint_store, journal_for, shared_place
 from toolkit.rollback.state import TerraformStateStep, undo_target
+from toolkit.rollback.triage import (
+    SKIPPABLE,
+    Undone,
+    recommend,
+    skip_reason,
+    triage_document,
+    triage_lines,
+    undone_applies,
+)
+from toolkit.text import plain
 
 TIERS: dict[str, tuple[str, float]] = {
     "immediate": ("< 5 minutes", 300.0),
@@ -55,8 +65,14 @@ def validate_request(request: RollbackRequest) -> None:
         return
     if request.tier and request.step:
         raise UsageError("--tier and --step cannot be used together: choose one")
-    if not request.tier and not request.step and not (request.resume_from and RECORD_ID.match(request.resume_from)):
-        raise UsageError("say what to roll back: --tier immediate|short|long or --step NAME")
+    if is_triage(request) and request.execute:
+        raise UsageError("--yes needs --tier immediate|short|long or --step NAME: `toolkit rollback ENV` without "
+                         "them (and without --yes) says what the last apply changed and which to run")
+    unknown = [name for name in request.options.include if name not in SKIPPABLE]
+    if unknown:
+        raise UsageError(f"--include {', '.join(unknown)}: give a step a tier may skip ({', '.join(SKIPPABLE)})")
+    if request.options.include and not request.tier:
+        raise UsageError("--include goes with --tier (a single --step always runs)")
     if request.tier and request.tier not in TIERS:
         raise UsageError(f"unknown tier {request.tier!r}: choose one of {', '.join(TIERS)}")
     if request.step and request.step not in STEP_BY_NAME:
@@ -77,6 +93,12 @@ def validate_request(request: RollbackRequest) -> None:
     if request.options.revision is not None and not (request.options.revision.isdigit()
                                                      or request.options.revision == "previous"):
         raise UsageError(f"--revision {request.options.revision!r}: give a revision number or 'previous'")
+
+
+def is_triage(request: RollbackRequest) -> bool:
+    """A bare `toolkit rollback ENV`: no tier, step, resume run or undo."""
+    return not (request.tier or request.step or request.undo_run
+                or (request.resume_from and RECORD_ID.match(request.resume_from)))
 
 
 def resolve_resume(request: RollbackRequest, journal: Journal) -> None:
@@ -161,6 +183,9 @@ def run_rollback(request: RollbackRequest, *, echo: Callable[[str], None],
                  confirm: Callable[[str], str] | None = None, project: Project | None = None) -> RollbackResult:
     """Plan (dry run) or execute a rollback tier or step; see the module docstring. With the json format one
     document is printed however the run ends, its `error` saying why it stopped (the error is raised as well)."""
+    if is_triage(request):
+        validate_request(request)
+        return run_triage(request, echo=echo, project=project)
     if request.output_format != "json":
         return _run_rollback(request, echo=echo, confirm=confirm, project=project)
     reporter = JsonReporter(echo)
@@ -192,7 +217,7 @@ def _run_rollback(request: RollbackRequest, *, echo: Callable[[str], None], conf
     run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
                      run_id=new_record_id(after=journal.run_ids()), who=current_actor(), options=request.options,
                      execute=request.execute, echo=echo, approve=request.approve, confirm=confirm,
-                     store=store)
+                     store=store, heartbeat=_heartbeat(request.output_format, echo))
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
         raise GuardError(f"--approve {request.approve} does not match the environment {config.name}: "
                          "nothing was changed")
@@ -209,21 +234,146 @@ def _run_rollback(request: RollbackRequest, *, echo: Callable[[str], None], conf
     for line in store.skipped_lines():  # passed over while choosing the checkpoint
         reporter.note(f"warning: {line}")
     started = time.monotonic()
-    outcomes = _execute(run, request, steps, reporter) if request.execute else _dry_run(run, steps, reporter)
+    outcomes = _execute(run, request, steps, reporter) if request.execute else _dry_run(run, request, steps, reporter)
     result = RollbackResult(run.run_id, config.name, checkpoint.id, request.execute, outcomes, len(clients.recorder),
                             len(clients.recorder.mutating_calls), time.monotonic() - started, budget)
     reporter.summary(run, result, label)
+    reporter.still_to_do(still_to_do(run, request, outcomes))
     return result
 
 
-def _dry_run(run: RunContext, steps: list[Step], reporter: Reporter) -> list[StepOutcome]:
+def _heartbeat(output_format: str, echo: Callable[[str], None]) -> Callable[[str], None]:
+    """Heartbeats go with the run's lines; with json they go to stderr, so stdout stays one document."""
+    if output_format == "json":
+        import sys
+
+        return lambda line: print(line, file=sys.stderr, flush=True)
+    return lambda line: echo(f"    … {line}")
+
+
+def run_triage(request: RollbackRequest, *, echo: Callable[[str], None],
+               project: Project | None = None) -> RollbackResult:
+    """A bare `toolkit rollback ENV`: what the applies a rollback to the default checkpoint undoes changed, and the
+    steps that undo exactly that (toolkit.rollback.triage). Reads the checkpoints only."""
+    import json
+
+    project = project or Project.discover()
+    config = read_facts(project, request.environment)
+    store = checkpoint_store(project, config.name)
+    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id, store)
+    notes = list(store.skipped_lines())
+    newest = store.latest()
+    if newest is not None and newest.rollback_of is not None and request.checkpoint_id is None:
+        notes.append(f"the newest checkpoint {newest.id} was taken by a rollback (`--step full` to the "
+                     f"configuration of checkpoint {newest.rollback_of}): it is never the default target")
+    undone = undone_applies(store, checkpoint)
+    advice = recommend(config.name, undone)
+    if request.output_format == "json":
+        echo(json.dumps(triage_document(config.name, undone, advice, notes), indent=2, default=str))
+    else:
+        # Addresses, images and names come from records anyone with the bucket can edit: printed escaped.
+        lines = [plain(line) for line in triage_lines(config.name, undone, advice, notes)]
+        if request.output_format == "md":
+            lines = ["```", *lines, "```"]
+        for line in lines:
+            echo(line)
+    return RollbackResult("", config.name, checkpoint.id, False, [], 0, 0, 0.0, 0.0)
+
+
+def _undone(run: RunContext) -> Undone:
+    """What the run undoes (read once per run)."""
+    if "undone" not in run.loaded:
+        store = run.store or checkpoint_store(run.project, run.environment)
+        run.loaded["undone"] = undone_applies(store, run.checkpoint)
+    return run.loaded["undone"]
+
+
+def _skip(run: RunContext, request: RollbackRequest, step: Step) -> str | None:
+    """Why a tier run leaves `step` out, in words with the flag that forces it (None: run it)."""
+    if not request.tier or step.name not in SKIPPABLE or step.name in request.options.include:
+        return None
+    reason = skip_reason(step.name, _undone(run))
+    return f"skipped: {reason}; add --include {step.name} to run it anyway" if reason else None
+
+
+def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOutcome],
+                next_command: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+    """What is left once the run ends, each (why, command): the next rollback command when the run stopped or was a
+    dry run, scaling to resume, the commit to revert, the plan to re-run."""
+    env = run.environment
+    items: list[tuple[str, str]] = []
+    if next_command is not None:
+        items.append(next_command)
+    elif not run.execute:
+        items.append(("execute this plan", command_for(request, run.checkpoint)))
+    results = {outcome.step: outcome.result for outcome in outcomes}
+    suspends = results.get("autoscaling") in ("done", "nothing-to-do", "planned") and \
+        not request.options.resume_scaling and bool(run.checkpoint.autoscaling)
+    if suspends:
+        items.append(("resume autoscaling once the service is healthy (the rollback suspended it)",
+                      f"toolkit rollback {env} --step autoscaling --resume{_where(request)} --yes"))
+    if results.get("cache-disable") in ("done", "planned"):
+        items.append(("switch the cache back on once Redis is healthy (the revision before cache-disable's)",
+                      f"toolkit rollback {env} --step ecs-task-definition --revision previous{_where(request)} "
+                      "--yes"))
+    if results.get("db-restore") in ("done", "planned") and "db-cutover" not in results:
+        items.append(("cut the application over to the restored database",
+                      f"toolkit rollback {env} --step db-cutover --to {run.checkpoint.id}{_where(request)} --yes"))
+    commits = [] if request.undo_run else _undone(run).commits()
+    if request.undo_run:
+        pass  # an undo puts a newer state back: nothing of the checkpoint's apply is undone, no commit to revert
+    elif commits:
+        items.append(("revert what the undone apply applied, so the next apply does not bring it back",
+                      "git revert --no-edit " + " ".join(commit[:12] for commit in commits)))
+    else:
+        items.append(("the undone apply recorded no commit: undo its change in the configuration by hand",
+                      f"git log -- envs/{env}.yaml"))
+    items.append(("re-plan: the plan must not propose the broken change again", f"toolkit plan {env}"))
+    return items
+
+
+def _where(request: RollbackRequest) -> str:
+    return "".join(f" {flag} {value}" for flag, value in (("--region", request.region),
+                                                          ("--endpoint-url", request.endpoint_url)) if value)
+
+
+def command_for(request: RollbackRequest, checkpoint: Checkpoint, *, step: str | None = None) -> str:
+    """The command that runs this request (or one `step` of it) with --yes against the same checkpoint."""
+    parts = ["toolkit rollback", request.environment]
+    parts.append(f"--step {step}" if step else (f"--tier {request.tier}" if request.tier else f"--step {request.step}"))
+    parts.append(f"--to {checkpoint.id}")
+    if not step:
+        parts += [f"--include {name}" for name in request.options.include]
+        for flag, value in (("--revision", request.options.revision), ("--snapshot", request.options.snapshot),
+                            ("--restore-time", request.options.restore_time)):
+            if value:
+                parts.append(f"{flag} {value}")
+        if request.options.reboot:
+            parts.append("--reboot")
+        if request.options.resume_scaling:
+            parts.append("--resume")
+    parts += [f"--also-undo {name}" for name in request.options.also_undo]
+    parts += [f"--allow-destroy '{address}'" for address in request.options.allow_destroy]
+    return " ".join(parts) + _where(request) + " --yes"
+
+
+def _dry_run(run: RunContext, request: RollbackRequest, steps: list[Step],
+             reporter: Reporter) -> list[StepOutcome]:
     outcomes: list[StepOutcome] = []
     problems: list[str] = []
     for index, step in enumerate(steps, start=1):
         reporter.step_start(index, len(steps), step)
+        skipped = _skip(run, request, step)
+        if skipped:
+            reporter.step_skipped(step, skipped)
+            outcomes.append(StepOutcome(step.name, "skipped", [skipped]))
+            continue
         try:
             plan = step.plan(run)
         except ToolkitError as error:
+            if isinstance(error, StepCannotWork) and step.name != "full":
+                error = ToolkitError(f"{error}; the step that can work: toolkit rollback {run.environment} --step "
+                                     f"full --to {run.checkpoint.id}")
             reporter.step_problem(step, str(error))
             problems.append(f"{step.name}: {error}")
             outcomes.append(StepOutcome(step.name, "failed", [str(error)]))
@@ -252,7 +402,7 @@ def _approve(config: EnvironmentFacts, request: RollbackRequest, run: RunContext
         raise GuardError(f"{config.name} is protected: add --approve {config.name} (nothing was changed)")
     reporter.note(f"{config.name} is protected. The plan first (nothing is changed yet):")
     preview = RunContext(**{**run.__dict__, "execute": False})
-    _dry_run(preview, steps, reporter)
+    _dry_run(preview, request, steps, reporter)
     typed = confirm(f"Type the environment name ({config.name}) to execute this rollback")
     if typed.strip() != config.name:
         raise GuardError(f"confirmation {typed.strip()!r} does not match {config.name}: nothing was changed")
@@ -267,6 +417,12 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
     outcomes: list[StepOutcome] = []
     for index, step in enumerate(steps, start=1):
         reporter.step_start(index, len(steps), step)
+        skipped = _skip(run, request, step)
+        if skipped:
+            reporter.step_skipped(step, skipped)
+            outcomes.append(StepOutcome(step.name, "skipped", [skipped]))
+            run.record(step=step.name, event="step", result="skipped", message=skipped)
+            continue
         started = time.monotonic()
         try:
             plan = step.plan(run)
@@ -294,6 +450,7 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
         "done": [item.step for item in outcomes if item.result == "done"],
         "nothing_to_do": [item.step for item in outcomes if item.result == "nothing-to-do"],
         "manual": [item.step for item in outcomes if item.result == "manual"],
+        "skipped": [item.step for item in outcomes if item.result == "skipped"],
         "api_calls": len(run.clients.recorder), "changing_calls": len(run.clients.recorder.mutating_calls)})
     return outcomes
 
@@ -306,7 +463,10 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
           error: ToolkitError, reporter: Reporter) -> None:
     finished = [item for item in outcomes if item.result != "failed"]
     remaining = [item.name for item in steps[len(outcomes):]]
-    command = resume_command(request, run.checkpoint, step.name)
+    # A step that cannot work (no usable target) fails the same way on every resume: the step that can is `full`.
+    permanent = isinstance(error, StepCannotWork) and step.name != "full"
+    command = command_for(request, run.checkpoint, step="full") if permanent else \
+        resume_command(request, run.checkpoint, step.name)
     run.record(step=step.name, event="run-end", result="failed", message=str(error), details={
         "failed_step": step.name, "done": [item.step for item in finished], "not_done": [step.name, *remaining],
         "resume": command, "api_calls": len(run.clients.recorder)})
@@ -314,10 +474,17 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
     lines = [f"step {step.name} failed: {error}"]
     lines.append("done: " + (", ".join(f"{item.step} ({item.result})" for item in finished) or "nothing"))
     lines.append("not done: " + ", ".join([step.name, *remaining]))
-    lines.append(f"resume with: {command}")
-    if request.tier:
-        lines.append(f"(or: toolkit rollback {run.environment} --resume-from {run.run_id} --yes)")
+    if permanent:
+        lines.append(f"running {step.name} again cannot work; the step that can: {command.removesuffix(' --yes')} "
+                     "(dry run first), then add --yes")
+    else:
+        lines.append(f"resume with: {command}")
+        if request.tier:
+            lines.append(f"(or: toolkit rollback {run.environment} --resume-from {run.run_id} --yes)")
     lines.append(f"journal: toolkit rollback {run.environment} --journal --run {run.run_id}")
+    why = "the step that can work (dry run first without --yes)" if permanent else "resume the rollback"
+    lines.append("still to do:")
+    lines += [f"  - {text}: {todo}" for text, todo in still_to_do(run, request, outcomes, (why, command))]
     raise RollbackFailed("\n".join(lines), exit_code=error.exit_code) from None
 
 
@@ -333,9 +500,9 @@ def read_journal(environment: str, *, run_id: str | None = None, project: Projec
 
 
 def list_checkpoints(environment: str, *, project: Project | None = None,
-                     skipped: list[str] | None = None) -> tuple[list[Checkpoint], str]:
-    """The environment's readable checkpoints, and a hint when this checkout keeps some only locally (else "");
-    unreadable records are skipped and named in `skipped`."""
+                     skipped: list[str] | None = None) -> tuple[list[Checkpoint], str, str | None]:
+    """The environment's readable checkpoints, a hint when this checkout keeps some only locally (else "") and the
+    id of the default rollback target (None: none); unreadable records are skipped and named in `skipped`."""
     project = project or Project.discover()
     name = read_facts(project, environment).name
     store = checkpoint_store(project, name)
@@ -344,4 +511,5 @@ def list_checkpoints(environment: str, *, project: Project | None = None,
         skipped += store.skipped_lines()
     config = shared_place(project, name)
     known = [item.id for item in found] + [item for item in store.ids() if store.where(item) in store.skipped]
-    return found, local_only(project, config, known) if config else ""
+    default = store.newest_state_change()
+    return found, local_only(project, config, known) if config else "", default.id if default else None

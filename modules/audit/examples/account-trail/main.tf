@@ -1,16 +1,16 @@
 # One trail for the account, kept a year, archived after 90 days.
 provider "aws" {
+  region = local.region
+}
+
+locals {
+  name   = "ex-${basename(path.cwd)}"
   region = "sa-east-1"
 }
 
 module "audit" {
   source = "../../"
 
-  name           = "example-prod"
+  name           = local.name
   retention_days = 365
-}
-
-output "trail_arn" {
-  description = "The trail."
-  value       = module.audit.trail_arn
 }

@@ -1,12 +1,17 @@
 # Two buckets: exports archived to Glacier then expired, uploads tiered down with CORS and access logs.
 provider "aws" {
+  region = local.region
+}
+
+locals {
+  name   = "ex-${basename(path.cwd)}"
   region = "sa-east-1"
 }
 
 module "storage" {
   source = "../../"
 
-  name_prefix = "example-dev"
+  name_prefix = local.name
 
   buckets = {
     exports = {
@@ -30,9 +35,4 @@ module "storage" {
       access_logging       = true
     }
   }
-}
-
-output "bucket_names" {
-  description = "Bucket names by short name."
-  value       = module.storage.bucket_names
 }
