@@ -96,17 +96,10 @@ def test_a_missing_tflint_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest
         in configured.output
 
 
-# Findings in modules another change owns (issue 26 item 2 removes the monitoring local): drop each entry once
-# it is gone. Anything else tflint reports fails this test.
-PENDING = {("modules/monitoring/main.tf", "local.db_log_groups is declared but not used "
-            "(terraform_unused_declarations)")}
-
-
 @needs_tflint
 @pytest.mark.slow
 def test_the_repository_is_clean() -> None:
     result = run_tflint_check(PROJECT_ROOT)
     assert result.counts["targets"] == len(tflint_targets(PROJECT_ROOT)) == 1 + len(
         [path for path in (PROJECT_ROOT / "modules").iterdir() if any(path.glob("*.tf"))])
-    unexpected = [finding for finding in result.findings if (finding.path, finding.message) not in PENDING]
-    assert unexpected == [], "\n".join(str(finding) for finding in unexpected)
+    assert result.findings == [], "\n".join(str(finding) for finding in result.findings)

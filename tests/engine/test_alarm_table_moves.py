@@ -9,11 +9,8 @@ argument changed, and nothing else in the plan may change.
 
 from __future__ import annotations
 
-import io
 import json
-import shutil
 import subprocess
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +18,12 @@ from typing import Any
 import pytest
 
 from tests.engine.conftest import REPO, toolkit
-from tests.support.git_repo import commit_all, git, init_repository
+from tests.support.git_repo import git
+from tests.support.refactor_base import inside_project, refactor_repository
 
 pytestmark = pytest.mark.slow
 
 BASE_COMMIT = "4201664"
-FOLDERS = ("terraform", "modules", "envs")
 ALARM = "aws_cloudwatch_metric_alarm"
 # An environment the root's moved blocks do not know, on Aurora: its database alarms need the README's state mv.
 AURORA = "database:\n  engine_mode: aurora-serverless\n  read_replicas: 1\n"
@@ -35,44 +32,11 @@ DATABASE_ALARMS = {"db_connections": "connections", "db_free_storage": "free-sto
                    "db_free_local_storage": "free-local-storage"}
 
 
-def _refactor_repository(root: Path, base_commit: str, extra: dict[str, str]) -> None:
-    """`root` as a repository whose main is `base_commit`'s FOLDERS and whose checked-out branch is the tree's;
-    both sides get the `extra` files (path => text)."""
-    found = subprocess.run(["git", "cat-file", "-e", f"{base_commit}^{{commit}}"], cwd=REPO, capture_output=True)
-    if found.returncode != 0:
-        pytest.fail(f"commit {base_commit} (the tree before the alarm table) is not in {REPO}: this test plans "
-                    "the refactor against it; fetch the full history (`git fetch --unshallow`)")
-    archive = subprocess.run(["git", "archive", "--format=tar", base_commit, *FOLDERS], cwd=REPO,
-                             capture_output=True, check=True).stdout
-    root.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(root, filter="data")
-    (root / ".cache").symlink_to(REPO / ".cache")
-    _write(root, extra)
-    init_repository(root)
-    git(root, "checkout", "-q", "-b", "alarm-table")
-    ignore = shutil.ignore_patterns(".terraform*", "*.tfstate*", "tests")
-    for folder in FOLDERS:
-        shutil.rmtree(root / folder)
-        shutil.copytree(REPO / folder, root / folder, ignore=ignore)
-    _write(root, extra)
-    commit_all(root, "the branch: the working tree")
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for path, text in files.items():
-        (root / path).write_text(text, encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("alarm-table") / "project"
-    _refactor_repository(root, BASE_COMMIT, {"envs/aurora.yaml": AURORA})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TOOLKIT_PROJECT_DIR", str(root))
-        patch.chdir(root)
-        for name in ("TOOLKIT_TERRAFORM", "TF_CLI_CONFIG_FILE", "TOOLKIT_PROVIDER_MIRROR", "AWS_PROFILE"):
-            patch.delenv(name, raising=False)
+    refactor_repository(root, BASE_COMMIT, extra={"envs/aurora.yaml": AURORA})
+    with inside_project(root):
         yield root
 
 

@@ -13,7 +13,7 @@ import json
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +29,11 @@ BRANCH = "refactor"
 _IGNORED = shutil.ignore_patterns(".terraform*", "*.tfstate*")
 
 
-def refactor_repository(root: Path, base_commit: str, *, source: Path = REPO) -> Path:
+def refactor_repository(root: Path, base_commit: str, *, source: Path = REPO,
+                        extra: Mapping[str, str] | None = None) -> Path:
     """`root` as a repository: `main` = FOLDERS of `base_commit` in `source`, branch BRANCH (checked out) = the
-    working tree's FOLDERS. Fails (never skips) when `source` does not hold the commit."""
+    working tree's FOLDERS; both sides get the `extra` files (path => text, e.g. an environment only the test
+    has). Fails (never skips) when `source` does not hold the commit."""
     known = subprocess.run(["git", "-C", str(source), "cat-file", "-e", f"{base_commit}^{{commit}}"],
                            capture_output=True, text=True, timeout=60)
     if known.returncode != 0:
@@ -44,15 +46,22 @@ def refactor_repository(root: Path, base_commit: str, *, source: Path = REPO) ->
     root.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(root, filter="data")
+    _write(root, extra or {})
     init_repository(root)
     git(root, "checkout", "-q", "-b", BRANCH)
     for folder in FOLDERS:
         shutil.rmtree(root / folder)
         shutil.copytree(source / folder, root / folder, ignore=_IGNORED)
+    _write(root, extra or {})
     commit_all(root, f"the working tree of {source.name} over {base_commit}")
     # The engine and the provider mirror of the real checkout (never rebuilt for a throw-away project).
     (root / ".cache").symlink_to(source / ".cache")
     return root
+
+
+def _write(root: Path, files: Mapping[str, str]) -> None:
+    for path, text in files.items():
+        (root / path).write_text(text, encoding="utf-8")
 
 
 @contextmanager

@@ -1,48 +1,81 @@
-# Alarms, dashboard and budget for one environment, wired by hand to existing resources.
+# Alarms, dashboard and budget for one environment: the network, the load-balanced service and the database
+# they watch are built here as the root module builds them (no cache, no WAF: their inputs stay unset).
 provider "aws" {
+  region = local.region
+}
+
+locals {
+  name   = "ex-${basename(path.cwd)}"
   region = "sa-east-1"
+}
+
+module "network" {
+  source = "../../../network"
+
+  name               = local.name
+  vpc_cidr           = "10.72.0.0/16"
+  create_nat_gateway = false
+}
+
+module "compute" {
+  source = "../../../compute"
+
+  name               = local.name
+  vpc_id             = module.network.vpc_id
+  public_subnet_ids  = module.network.public_subnet_ids
+  private_subnet_ids = module.network.private_subnet_ids
+  container_image    = "public.ecr.aws/nginx/nginx:stable"
+}
+
+module "database" {
+  source = "../../../database"
+
+  name           = local.name
+  engine_mode    = "rds"
+  engine_version = "15.8"
+
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = { app = module.compute.service_security_group_id }
+
+  allocated_storage  = 50
+  read_replica_count = 1
+  # So that `terraform destroy` can remove the example; environments keep the default (true).
+  deletion_protection = false
+
+  parameters = {
+    max_connections            = "200"
+    log_min_duration_statement = "5000"
+  }
 }
 
 module "monitoring" {
   source = "../../"
 
-  name         = "example-prod"
+  name         = local.name
   alarm_emails = ["oncall@example.com"]
 
-  alb_arn_suffix = "app/example/0123456789abcdef"
-  target_group_arn_suffixes = {
-    blue  = "targetgroup/blue-0123456789/0123456789abcdef"
-    green = "targetgroup/green-0123456789/fedcba9876543210"
-  }
-  ecs_cluster_name = "example-prod"
-  ecs_service_name = "example-prod"
-  latency_p95_ms   = 500
+  alb_arn_suffix            = module.compute.alb_arn_suffix
+  target_group_arn_suffixes = module.compute.target_group_arn_suffixes
+  ecs_cluster_name          = module.compute.cluster_name
+  ecs_service_name          = module.compute.service_name
+  latency_p95_ms            = 500
 
-  db_instance_identifiers = ["example-prod", "example-prod-replica-1"]
-  db_max_connections      = 500
-  db_allocated_storage_gb = 200
-  db_log_group_names      = ["/aws/rds/instance/example-prod/postgresql", "/aws/rds/instance/example-prod-replica-1/postgresql"]
+  db_instance_identifiers = module.database.db_instance_identifiers
+  db_max_connections      = 200
+  db_allocated_storage_gb = 50
+  db_log_group_names      = module.database.postgresql_log_group_names
   db_log_min_duration_ms  = 5000
 
-  cache_replication_group_id = "example-prod"
-  cache_member_cluster_ids   = ["example-prod-0001-001", "example-prod-0001-002", "example-prod-0002-001", "example-prod-0002-002"]
-
-  waf_web_acl_name = "example-prod"
-
   application_metrics = {
-    namespace = "EduPlatform/Application"
+    namespace = "Example/Application"
   }
 
-  # Only this environment's costs (an activated cost allocation tag).
-  budget_cost_filter_tags = { Environment = "prod" }
+  # Only this example's costs (an activated cost allocation tag).
+  budget_cost_filter_tags = { Example = local.name }
 
   budget = {
-    monthly_min_usd = 1500
-    monthly_max_usd = 2500
+    monthly_min_usd = 150
+    monthly_max_usd = 250
   }
-}
-
-output "alarm_topic_arn" {
-  description = "The alarm topic."
-  value       = module.monitoring.alarm_topic_arn
 }
