@@ -230,6 +230,27 @@ def test_lifecycle_transitions() -> None:
     assert findings(_lifecycle((1, "GLACIER_IR"), (1, "DEEP_ARCHIVE"), noncurrent=True)) == []
 
 
+def _rules(*rules: dict[str, Any], unknown: dict[str, Any] | None = None) -> dict[str, Any]:
+    return plan(change("aws_s3_bucket_lifecycle_configuration.this", {"rule": list(rules)}, unknown=unknown))
+
+
+def test_lifecycle_rule_ids_are_unique_and_every_rule_has_an_action() -> None:
+    abort = {"id": "abort", "status": "Enabled", "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}]}
+    expire = {"id": "expire", "status": "Enabled", "filter": [{"prefix": "tmp/"}], "expiration": [{"days": 30}]}
+    assert findings(_rules(abort, expire)) == []
+    # S3 refuses both with InvalidArgument / InvalidRequest, at apply, after the bucket exists.
+    [(_, address, severity, message)] = findings(_rules(abort, {**expire, "id": "abort"}), "AWS-S3-002")
+    assert (address, severity) == ("aws_s3_bucket_lifecycle_configuration.this", "error")
+    assert 'rule id "abort" is used by 2 rules' in message
+    disabled = {"id": "abort", "status": "Disabled", "expiration": [{"days": 1}]}  # S3 counts disabled rules too
+    assert rule_ids(_rules(abort, disabled)) == {"AWS-S3-002"}
+    idle = {"id": "idle", "status": "Enabled", "filter": [{"prefix": "a/"}], "expiration": [], "transition": []}
+    [(_, _, _, message)] = findings(_rules(abort, idle), "AWS-S3-002")
+    assert 'rule "idle" has no action' in message and "At least one action" in message
+    # An action known only after apply is not a missing one.
+    assert findings(_rules(idle, unknown={"rule": [{"expiration": True}]}), "AWS-S3-002") == []
+
+
 # -- Fargate --------------------------------------------------------------------------------------------------
 
 
