@@ -101,6 +101,14 @@ resource "aws_s3_bucket" "this" {
   force_destroy = each.value.force_destroy
 
   tags = merge(var.tags, { Name = each.value.name })
+
+  lifecycle {
+    # "<name_prefix>-<key>" can reach 75 characters (32 + 1 + 42) with each part within its own rule.
+    precondition {
+      condition     = length(each.value.name) <= 63
+      error_message = "Bucket \"${each.key}\" would be named \"${each.value.name}\" (${length(each.value.name)} characters): S3 bucket names are at most 63. Shorten name_prefix or the key, or set the bucket's name."
+    }
+  }
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
