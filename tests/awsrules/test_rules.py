@@ -338,6 +338,28 @@ def test_alarm_metric_or_dimension_that_does_not_exist_is_rejected() -> None:
     assert 'metric_query "m1"' in message and 'did you mean "HTTPCode_ELB_5XX_Count"' in message
 
 
+def _bucket_policy(statements: int, *, unknown: bool = False) -> dict[str, Any]:
+    import json
+
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Sid": f"Statement{index}", "Effect": "Allow", "Action": "s3:GetObject",
+         "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+         "Resource": f"arn:aws:s3:::edu-platform-prod-uploads/tenant-{index:04d}/*"} for index in range(statements)]}
+    # Pretty-printed as aws_iam_policy_document writes it; S3 receives it compacted (the provider normalizes it).
+    policy = json.dumps(document, indent=2)
+    return plan(change("aws_s3_bucket_policy.this", {"bucket": "edu-platform-prod-uploads",
+                                                     "policy": None if unknown else policy},
+                       unknown={"policy": True} if unknown else None))
+
+
+def test_bucket_policy_within_20_kb() -> None:
+    assert findings(_bucket_policy(100), "AWS-S3-003") == []  # 18 KB compact, 25 KB as indented
+    [(_, address, severity, message)] = findings(_bucket_policy(130), "AWS-S3-003")
+    assert (address, severity) == ("aws_s3_bucket_policy.this", "error")
+    assert "bytes" in message and "at most 20480" in message and "edu-platform-prod-uploads" in message
+    assert findings(_bucket_policy(0, unknown=True), "AWS-S3-003") == []
+
+
 # -- what every rule needs --------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
-"""S3 lifecycle: what PutBucketLifecycleConfiguration refuses (transition minimums, repeated rule ids, rules
-without an action)."""
+"""S3: what PutBucketLifecycleConfiguration refuses (transition minimums, repeated rule ids, rules without an
+action) and PutBucketPolicy's size limit."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,9 @@ RULE_ELEMENTS = Source("Amazon S3 User Guide: lifecycle configuration elements (
                        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html")
 PUT_LIFECYCLE = Source("Amazon S3 API: PutBucketLifecycleConfiguration",
                        "https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html")
+POLICY_SIZE = Source("Amazon S3 User Guide: bucket policies and user policies (bucket policies are limited to 20 KB)",
+                     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html")
+POLICY_LIMIT_BYTES = 20 * 1024
 ACTIONS = ("expiration", "transition", "noncurrent_version_expiration", "noncurrent_version_transition",
            "abort_incomplete_multipart_upload")
 INFREQUENT = ("STANDARD_IA", "ONEZONE_IA")
@@ -91,9 +95,29 @@ def check_rule_ids_and_actions(resource: Resource, view: Any) -> Iterator[Proble
                           'unique"); rename all but one')
 
 
+def check_policy_size(resource: Resource, view: Any) -> Iterator[Problem]:
+    policy = resource.get("policy")
+    if not isinstance(policy, str):
+        return
+    try:
+        # The provider sends the policy compacted (NormalizeJsonString), so indentation does not count.
+        sent = json.dumps(json.loads(policy), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return
+    size = len(sent.encode("utf-8"))
+    if size > POLICY_LIMIT_BYTES:
+        bucket = resource.get("bucket")
+        where = f' of bucket "{bucket}"' if isinstance(bucket, str) else ""
+        yield Problem(f"the policy{where} is {size} bytes as S3 receives it, at most {POLICY_LIMIT_BYTES}: "
+                      "PutBucketPolicy refuses it; merge statements (one statement with a list of resources or "
+                      "principals) or move grants to IAM policies")
+
+
 RULES = (
     Rule("AWS-S3-001", "S3 lifecycle transitions respect AWS's minimum days",
          ("aws_s3_bucket_lifecycle_configuration",), (TRANSITION, CONSTRAINTS), check_lifecycle),
     Rule("AWS-S3-002", "S3 lifecycle rule ids are unique and every rule has an action",
          ("aws_s3_bucket_lifecycle_configuration",), (RULE_ELEMENTS, PUT_LIFECYCLE), check_rule_ids_and_actions),
+    Rule("AWS-S3-003", "S3 bucket policies within 20 KB", ("aws_s3_bucket_policy",), (POLICY_SIZE,),
+         check_policy_size),
 )
