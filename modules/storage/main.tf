@@ -2,6 +2,8 @@ data "aws_partition" "current" {}
 
 data "aws_caller_identity" "current" {}
 
+data "aws_region" "current" {}
+
 locals {
   requested = var.create ? var.buckets : {}
 
@@ -12,6 +14,17 @@ locals {
   logged_buckets    = { for key, bucket in local.requested : key => bucket if bucket.access_logging }
   create_log_bucket = var.create && (length(local.logged_buckets) > 0 || var.load_balancer_access_logs) && var.access_log_bucket_name == null
   log_key           = "access-logs"
+
+  # ELB user guide, "Enable access logs for your Application Load Balancer": regions available before August 2022
+  # deliver as a regional ELB account, the newer ones only as the log delivery service; the provider's
+  # aws_elb_service_account knows the former and fails the plan anywhere else.
+  elb_account_regions = [
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1",
+    "ap-southeast-2", "ap-southeast-3", "ca-central-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-north-1",
+    "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2",
+    "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+  ]
+  elb_account = local.create_log_bucket && var.load_balancer_access_logs && contains(local.elb_account_regions, data.aws_region.current.region)
 
   # Every bucket, the access-log bucket included, in one shape; each gets the same hardening below.
   buckets = merge(
@@ -101,6 +114,14 @@ resource "aws_s3_bucket" "this" {
   force_destroy = each.value.force_destroy
 
   tags = merge(var.tags, { Name = each.value.name })
+
+  lifecycle {
+    # "<name_prefix>-<key>" can reach 75 characters (32 + 1 + 42) with each part within its own rule.
+    precondition {
+      condition     = length(each.value.name) <= 63
+      error_message = "Bucket \"${each.key}\" would be named \"${each.value.name}\" (${length(each.value.name)} characters): S3 bucket names are at most 63. Shorten name_prefix or the key, or set the bucket's name."
+    }
+  }
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
@@ -273,9 +294,9 @@ resource "aws_s3_bucket_cors_configuration" "this" {
 ################################################################################
 
 # Load balancers of regions older than August 2022 deliver as the regional ELB account, newer ones as the
-# log delivery service (ELB user guide, "Enable access logs for your Application Load Balancer").
+# log delivery service (local.elb_account_regions).
 data "aws_elb_service_account" "this" {
-  count = local.create_log_bucket && var.load_balancer_access_logs ? 1 : 0
+  count = local.elb_account ? 1 : 0
 }
 
 # The log bucket's own statements, joined with the hardening of every bucket.
@@ -283,7 +304,7 @@ data "aws_iam_policy_document" "access_logs" {
   count = local.create_log_bucket ? 1 : 0
 
   dynamic "statement" {
-    for_each = var.load_balancer_access_logs ? { account = "AWS", service = "Service" } : {}
+    for_each = var.load_balancer_access_logs ? merge(local.elb_account ? { account = "AWS" } : {}, { service = "Service" }) : {}
 
     content {
       sid       = "LoadBalancerAccessLogs${title(statement.key)}"

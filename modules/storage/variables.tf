@@ -55,8 +55,9 @@ variable "buckets" {
     access_logging (default false); force_destroy (default false); policy_documents, IAM policy documents (JSON) whose
     statements join the bucket policy through source_policy_documents, after them the TLS-only and TLS 1.2 denies
     (sids must be unique; default []). A bucket none of whose whole-bucket rules aborts incomplete multipart uploads
-    gets the rule "abort-incomplete-multipart-uploads". STANDARD_IA/ONEZONE_IA transitions need day 30 or later.
-    Default: {}.
+    gets the rule "abort-incomplete-multipart-uploads" (an id no rule of `buckets` may use). Rule ids are unique per
+    bucket and every rule has at least one action. STANDARD_IA/ONEZONE_IA transitions need day 30 or later. A bucket's
+    name, given or made from the prefix and the key, is at most 63 characters. Default: {}.
   EOT
   type = map(object({
     name       = optional(string)
@@ -147,6 +148,25 @@ variable "buckets" {
     condition     = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle : can(regex("^[A-Za-z0-9._-]{1,255}$", rule.id))]]))
     error_message = "Lifecycle rule ids must be 1-255 letters, digits, dots, underscores or hyphens."
   }
+
+  validation {
+    # S3 refuses a configuration that repeats a rule id ("Rule ID must be unique").
+    condition     = alltrue([for bucket in values(var.buckets) : length(distinct(bucket.lifecycle[*].id)) == length(bucket.lifecycle)])
+    error_message = "Lifecycle rule ids must be unique within a bucket."
+  }
+
+  validation {
+    condition     = !contains(flatten([for bucket in values(var.buckets) : bucket.lifecycle[*].id]), "abort-incomplete-multipart-uploads")
+    error_message = "The lifecycle rule id \"abort-incomplete-multipart-uploads\" is the module's own (the rule it adds to a bucket none of whose whole-bucket rules aborts incomplete multipart uploads): use another id."
+  }
+
+  validation {
+    # S3: "At least one action needs to be specified in a rule".
+    condition = alltrue(flatten([for bucket in values(var.buckets) : [for rule in bucket.lifecycle :
+      length(rule.transitions) > 0 || rule.expiration_days != null || rule.noncurrent_expiration_days != null || rule.abort_incomplete_multipart_upload_days != null
+    ]]))
+    error_message = "Every lifecycle rule needs an action: transitions, expiration_days, noncurrent_expiration_days or abort_incomplete_multipart_upload_days."
+  }
 }
 
 variable "cors_allowed_methods" {
@@ -157,9 +177,16 @@ variable "cors_allowed_methods" {
 }
 
 variable "abort_incomplete_multipart_upload_days" {
-  description = "Days after which incomplete multipart uploads are aborted, in every bucket. Default: 7."
+  description = "Days after which incomplete multipart uploads are aborted, in every bucket, at least 1. Default: 7."
   type        = number
   default     = 7
+  nullable    = false
+
+  validation {
+    # S3 API AbortIncompleteMultipartUpload: DaysAfterInitiation is a positive integer.
+    condition     = var.abort_incomplete_multipart_upload_days >= 1 && floor(var.abort_incomplete_multipart_upload_days) == var.abort_incomplete_multipart_upload_days
+    error_message = "abort_incomplete_multipart_upload_days must be a whole number of days, at least 1."
+  }
 }
 
 ################################################################################

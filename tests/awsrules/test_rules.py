@@ -230,6 +230,27 @@ def test_lifecycle_transitions() -> None:
     assert findings(_lifecycle((1, "GLACIER_IR"), (1, "DEEP_ARCHIVE"), noncurrent=True)) == []
 
 
+def _rules(*rules: dict[str, Any], unknown: dict[str, Any] | None = None) -> dict[str, Any]:
+    return plan(change("aws_s3_bucket_lifecycle_configuration.this", {"rule": list(rules)}, unknown=unknown))
+
+
+def test_lifecycle_rule_ids_are_unique_and_every_rule_has_an_action() -> None:
+    abort = {"id": "abort", "status": "Enabled", "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}]}
+    expire = {"id": "expire", "status": "Enabled", "filter": [{"prefix": "tmp/"}], "expiration": [{"days": 30}]}
+    assert findings(_rules(abort, expire)) == []
+    # S3 refuses both with InvalidArgument / InvalidRequest, at apply, after the bucket exists.
+    [(_, address, severity, message)] = findings(_rules(abort, {**expire, "id": "abort"}), "AWS-S3-002")
+    assert (address, severity) == ("aws_s3_bucket_lifecycle_configuration.this", "error")
+    assert 'rule id "abort" is used by 2 rules' in message
+    disabled = {"id": "abort", "status": "Disabled", "expiration": [{"days": 1}]}  # S3 counts disabled rules too
+    assert rule_ids(_rules(abort, disabled)) == {"AWS-S3-002"}
+    idle = {"id": "idle", "status": "Enabled", "filter": [{"prefix": "a/"}], "expiration": [], "transition": []}
+    [(_, _, _, message)] = findings(_rules(abort, idle), "AWS-S3-002")
+    assert 'rule "idle" has no action' in message and "At least one action" in message
+    # An action known only after apply is not a missing one.
+    assert findings(_rules(idle, unknown={"rule": [{"expiration": True}]}), "AWS-S3-002") == []
+
+
 # -- Fargate --------------------------------------------------------------------------------------------------
 
 
@@ -315,6 +336,28 @@ def test_alarm_metric_or_dimension_that_does_not_exist_is_rejected() -> None:
                                  "dimensions": {"LoadBalancer": None}}]}]})
     [(_, _, _, message)] = findings(plan(query), "AWS-CW-001")
     assert 'metric_query "m1"' in message and 'did you mean "HTTPCode_ELB_5XX_Count"' in message
+
+
+def _bucket_policy(statements: int, *, unknown: bool = False) -> dict[str, Any]:
+    import json
+
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Sid": f"Statement{index}", "Effect": "Allow", "Action": "s3:GetObject",
+         "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+         "Resource": f"arn:aws:s3:::edu-platform-prod-uploads/tenant-{index:04d}/*"} for index in range(statements)]}
+    # Pretty-printed as aws_iam_policy_document writes it; S3 receives it compacted (the provider normalizes it).
+    policy = json.dumps(document, indent=2)
+    return plan(change("aws_s3_bucket_policy.this", {"bucket": "edu-platform-prod-uploads",
+                                                     "policy": None if unknown else policy},
+                       unknown={"policy": True} if unknown else None))
+
+
+def test_bucket_policy_within_20_kb() -> None:
+    assert findings(_bucket_policy(100), "AWS-S3-003") == []  # 18 KB compact, 25 KB as indented
+    [(_, address, severity, message)] = findings(_bucket_policy(130), "AWS-S3-003")
+    assert (address, severity) == ("aws_s3_bucket_policy.this", "error")
+    assert "bytes" in message and "at most 20480" in message and "edu-platform-prod-uploads" in message
+    assert findings(_bucket_policy(0, unknown=True), "AWS-S3-003") == []
 
 
 # -- what every rule needs --------------------------------------------------------------------------------------

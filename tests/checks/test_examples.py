@@ -104,6 +104,26 @@ def test_a_network_is_built_where_an_example_needs_one() -> None:
             assert re.search(r"\bvpc_id\s*=\s*module\.network\.vpc_id", text), example
 
 
+def test_an_example_that_makes_buckets_names_them_for_its_account() -> None:
+    """S3 bucket names are global across every AWS account: "ex-buckets-uploads" from the folder name alone is
+    taken by the first person who applies the example anywhere (CreateBucket: BucketAlreadyExists), so an
+    example reaching the storage module puts the account id in its buckets' name_prefix."""
+    storage = (PROJECT_ROOT / "modules/storage").resolve()
+    # Examples calling the storage module themselves (audit names its bucket with the account id on its own).
+    makers = [example for example in EXAMPLES if storage in {
+        (example / source).resolve() for source in LOCAL_SOURCE.findall((example / "main.tf").read_text())}]
+    assert makers, "no example makes buckets"
+    for example in makers:
+        text = (example / "main.tf").read_text()
+        prefixes = re.findall(r"^\s*name_prefix\s*=\s*(.+)$", text, re.MULTILINE)
+        assert prefixes, f"{example}: no name_prefix"
+        for expression in prefixes:
+            local = re.fullmatch(r"local\.(\w+)", expression.strip())
+            if local:
+                expression = re.search(rf"^\s*{local.group(1)}\s*=\s*(.+)$", text, re.MULTILINE).group(1)
+            assert "aws_caller_identity" in expression and "account_id" in expression, (example, expression)
+
+
 def test_a_module_readme_must_link_each_example_and_write_adds_the_line(tmp_path: Path) -> None:
     write_files(tmp_path, GOOD)
     write_files(tmp_path, {"modules/box/examples/extra/main.tf": '# Another VPC,\n# for a second tenant.\n'

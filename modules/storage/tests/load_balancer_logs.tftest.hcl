@@ -5,6 +5,13 @@ provider "aws" {
   region = "sa-east-1"
 }
 
+# A region opened after August 2022: no ELB account (the provider's aws_elb_service_account fails there with
+# "unsupported ELB Service Account Region"), only the log delivery service.
+provider "aws" {
+  alias  = "newer_region"
+  region = "eu-central-2"
+}
+
 variables {
   name_prefix               = "edu-platform-test"
   buckets                   = { uploads = {} }
@@ -47,5 +54,25 @@ run "no_log_bucket_by_default" {
   assert {
     condition     = keys(aws_s3_bucket.this) == ["uploads"] && output.load_balancer_access_log_bucket == null
     error_message = "without logged buckets or load balancer logs no log bucket is created (module default)"
+  }
+}
+
+run "newer_regions_deliver_as_the_log_delivery_service_only" {
+  command = plan
+
+  providers = {
+    aws = aws.newer_region
+  }
+
+  assert {
+    condition     = length(data.aws_elb_service_account.this) == 0
+    error_message = "no ELB account is looked up where ELB has none (the data source would fail the plan)"
+  }
+
+  assert {
+    condition = [for statement in jsondecode(data.aws_iam_policy_document.bucket["access-logs"].json).Statement : statement.Sid] == [
+      "LoadBalancerAccessLogsService", "S3ServerAccessLogs", "DenyInsecureTransport", "DenyOutdatedTls",
+    ]
+    error_message = "in a newer region the log bucket lets only the log delivery service write the load balancer's logs"
   }
 }

@@ -1,5 +1,5 @@
 # Every validation of the module's variables, each broken once: a rule no test can break is not known to work.
-# buckets has eleven rules: each run breaks exactly one of them.
+# buckets has fourteen rules: each run breaks exactly one of them.
 provider "aws" {
   region = "sa-east-1"
 }
@@ -79,4 +79,41 @@ run "abort_multipart_uploads_on_day_0" {
   command = plan
   variables { buckets = { uploads = { lifecycle = [{ id = "abort-now", abort_incomplete_multipart_upload_days = 0 }] } } }
   expect_failures = [var.buckets]
+}
+
+run "two_rules_with_one_id" {
+  # S3 refuses the configuration at apply ("Rule ID must be unique"), after the bucket exists.
+  command = plan
+  variables { buckets = { exports = { lifecycle = [{ id = "expire", expiration_days = 90 }, { id = "expire", prefix = "tmp/", expiration_days = 7 }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "the_modules_own_rule_id" {
+  # A rule of this id under a prefix would sit beside the module's whole-bucket abort rule of the same id.
+  command = plan
+  variables { buckets = { exports = { lifecycle = [{ id = "abort-incomplete-multipart-uploads", prefix = "tmp/", expiration_days = 7 }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "rule_without_an_action" {
+  # S3: "At least one action needs to be specified in a rule".
+  command = plan
+  variables { buckets = { exports = { lifecycle = [{ id = "keep", prefix = "keep/" }] } } }
+  expect_failures = [var.buckets]
+}
+
+run "abort_incomplete_multipart_uploads_after_0_days" {
+  command = plan
+  variables { abort_incomplete_multipart_upload_days = 0 }
+  expect_failures = [var.abort_incomplete_multipart_upload_days]
+}
+
+run "bucket_name_longer_than_63" {
+  # The longest prefix (32) and key (42) make 75 characters; each passes its own rule.
+  command = plan
+  variables {
+    name_prefix = "edu-platform-staging-sandbox-abc"
+    buckets     = { "exports-of-every-course-and-every-student" = {} }
+  }
+  expect_failures = [aws_s3_bucket.this]
 }

@@ -3,15 +3,19 @@ provider "aws" {
   region = local.region
 }
 
+data "aws_caller_identity" "current" {}
+
 locals {
   name   = "ex-${basename(path.cwd)}"
   region = "sa-east-1"
+  # S3 bucket names are global: the account id keeps this example's from another account's (BucketAlreadyExists).
+  bucket_prefix = "${local.name}-${data.aws_caller_identity.current.account_id}"
 }
 
 module "storage" {
   source = "../../"
 
-  name_prefix = local.name
+  name_prefix = local.bucket_prefix
 
   buckets = {
     exports = {
