@@ -140,3 +140,38 @@ def toolkit_process(project: EngineProject, *args: str) -> subprocess.Popen[str]
     return subprocess.Popen([str(REPO / ".venv" / "bin" / "toolkit"), *args], cwd=project.root,
                             env=_environment_for(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
+
+
+# The refactors of issue 26 are proven against one base: the real tree before them (main at 4201664), applied to the
+# stub once per environment (toolkit.engine.offline_base reuses an applied base), planned once per environment.
+REFACTOR_BASE = "4201664"
+# An environment the root's moved blocks do not know, on Aurora (the alarm table's `terraform state mv` proof).
+REFACTOR_EXTRA = {"envs/aurora.yaml": "database:\n  engine_mode: aurora-serverless\n  read_replicas: 1\n"}
+
+
+@dataclass
+class RefactorProof:
+    """The throw-away repository over REFACTOR_BASE and each environment's plan against it (computed once)."""
+
+    root: Path
+    _plans: dict[str, tuple[int, dict[str, Any], Path]]
+
+    def plan(self, environment: str) -> tuple[int, dict[str, Any], Path]:
+        """(exit code, toolkit's --json summary, the plan JSON file) of the branch against the applied base."""
+        from tests.support.refactor_base import inside_project
+
+        if environment not in self._plans:
+            with inside_project(self.root):
+                result = toolkit("plan", environment, "--offline", "--against", "main", "--json")
+            assert result.exit_code in (0, 2), result.output
+            summary = json.loads(result.stdout)
+            self._plans[environment] = (result.exit_code, summary, Path(summary["plan_json"]))
+        return self._plans[environment]
+
+
+@pytest.fixture(scope="session")
+def refactor_proof(tmp_path_factory: pytest.TempPathFactory) -> RefactorProof:
+    from tests.support.refactor_base import refactor_repository
+
+    root = refactor_repository(tmp_path_factory.mktemp("refactor") / "project", REFACTOR_BASE, extra=REFACTOR_EXTRA)
+    return RefactorProof(root, {})

@@ -17,27 +17,22 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import REPO, toolkit
+from tests.engine.conftest import REPO, RefactorProof, toolkit
 from tests.support.git_repo import git
-from tests.support.refactor_base import inside_project, refactor_repository
+from tests.support.refactor_base import inside_project
 
 pytestmark = pytest.mark.slow
 
-BASE_COMMIT = "4201664"
 ALARM = "aws_cloudwatch_metric_alarm"
-# An environment the root's moved blocks do not know, on Aurora: its database alarms need the README's state mv.
-AURORA = "database:\n  engine_mode: aurora-serverless\n  read_replicas: 1\n"
 BUCKET_REFACTOR = ("module.storage.", "module.audit[0].")
 DATABASE_ALARMS = {"db_connections": "connections", "db_free_storage": "free-storage",
                    "db_free_local_storage": "free-local-storage"}
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("alarm-table") / "project"
-    refactor_repository(root, BASE_COMMIT, extra={"envs/aurora.yaml": AURORA})
-    with inside_project(root):
-        yield root
+def project(refactor_proof: RefactorProof) -> Iterator[Path]:
+    with inside_project(refactor_proof.root):
+        yield refactor_proof.root
 
 
 def _base_state(root: Path, environment: str) -> Path:
@@ -63,7 +58,10 @@ def _plan_against_main(project: Path, environment: str) -> tuple[dict[str, Any],
     """(toolkit's --json summary, Terraform's plan JSON) of the branch against the base applied to the stub."""
     result = toolkit("plan", environment, "--offline", "--against", "main", "--json")
     assert result.exit_code in (0, 2), result.output
-    summary = json.loads(result.stdout)
+    return _read(project, json.loads(result.stdout))
+
+
+def _read(project: Path, summary: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     assert summary["offline_base"]["commit"] == git(project, "rev-parse", "main")
     return summary, json.loads(Path(summary["plan_json"]).read_text(encoding="utf-8"))
 
@@ -85,8 +83,9 @@ def _terraform(state: Path, command: str, *addresses: str) -> str:
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
-def test_every_alarm_moves_and_nothing_changes(project: Path, environment: str) -> None:
-    summary, plan = _plan_against_main(project, environment)
+def test_every_alarm_moves_and_nothing_changes(project: Path, refactor_proof: RefactorProof,
+                                               environment: str) -> None:
+    summary, plan = _read(project, refactor_proof.plan(environment)[1])
     changed = _changed(plan)
     assert changed == {}, f"{environment}: the refactor must change nothing but addresses: {changed}"
     alarms = {change["address"]: change for change in plan["resource_changes"] if change["type"] == ALARM}

@@ -9,17 +9,14 @@ destroyed; the old addresses move; the only other changes are the ones listed be
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import toolkit
-from tests.support.refactor_base import PlannedChange, inside_project, plan_changes, refactor_repository
+from tests.engine.conftest import RefactorProof
+from tests.support.refactor_base import PlannedChange, plan_changes
 
 pytestmark = pytest.mark.slow
 
-BASE_COMMIT = "4201664"
 ENVIRONMENTS = ("dev", "staging", "prod")
 STORAGE = "module.storage"
 AUDIT = "module.audit[0]"
@@ -44,21 +41,13 @@ def expected_moves(environment: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = refactor_repository(tmp_path_factory.mktemp("buckets") / "project", BASE_COMMIT)
-    with inside_project(root):
-        yield root
-
-
-@pytest.fixture(scope="module")
-def plans(project: Path) -> dict[str, dict[str, PlannedChange]]:
+def plans(refactor_proof: RefactorProof) -> dict[str, dict[str, PlannedChange]]:
     planned = {}
     for environment in ENVIRONMENTS:
-        result = toolkit("plan", environment, "--offline", "--against", "main", "--json")
-        assert result.exit_code == 2, result.output  # 2: changes (the justified ones below)
-        summary = json.loads(result.stdout)
+        exit_code, summary, plan_json = refactor_proof.plan(environment)
+        assert exit_code == 2, summary  # 2: changes (the justified ones below)
         assert summary["offline_base"]["ref"] == "main" and summary["offline_base"]["environment_at_base"] == "yes"
-        planned[environment] = plan_changes(Path(summary["plan_json"]))
+        planned[environment] = plan_changes(plan_json)
     return planned
 
 
