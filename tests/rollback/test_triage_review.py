@@ -173,3 +173,81 @@ def test_a_secret_shaped_image_is_masked() -> None:
     recorded = applied_changes(plan).images
     assert recorded and "hunter2" not in json.dumps([vars(item) for item in recorded])
     assert definitions("x")  # the shared helper stays in use
+
+
+# --- heartbeats --------------------------------------------------------------------------------------------------
+
+def test_the_full_steps_terraform_run_heartbeats(monkeypatch) -> None:
+    """`--step full` runs terraform plan and apply (RDS changes: up to an hour): it beats like every other wait,
+    once per 30 s however chatty terraform is, with secrets in its output masked."""
+    from toolkit.rollback import full
+
+    clock = [1000.0]
+    monkeypatch.setattr(full.time, "monotonic", lambda: clock[0])
+    heard: list[str] = []
+    progress = full.HeartbeatProgress(heard.append)
+    progress.step(ENVIRONMENT, "apply 1 (+0 ~1 -0)")
+    for second in range(1, 95):       # "Still modifying…" every second for 94 s
+        clock[0] = 1000.0 + second
+        progress.line(ENVIRONMENT, f"aws_db_instance.main: Still modifying... [{second}s] password=hunter2-xyz")
+    progress.still_running(ENVIRONMENT, "apply", 94.0)   # 4 s after the last beat: not yet
+    assert [line.split(f"{ENVIRONMENT} (", 1)[1].split(" s)")[0] for line in heard] == ["30", "60", "90"]
+    assert heard[0].startswith(f"still running apply 1 (+0 ~1 -0) for {ENVIRONMENT} (30 s): aws_db_instance.main")
+    assert not any("hunter2" in line for line in heard)
+    silent = full.HeartbeatProgress(None)
+    silent.step(ENVIRONMENT, "nothing heard")     # no heartbeat wired: nothing raised
+
+
+def test_the_full_step_passes_its_heartbeat_to_the_engine(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from toolkit.engine import apply as engine_apply
+    from toolkit.rollback import full
+
+    seen: dict[str, Any] = {}
+
+    def fake_plan(self, run, plan):
+        return SimpleNamespace(has_changes=True, saved=SimpleNamespace(
+            metadata=SimpleNamespace(plan_id="p1", summary=SimpleNamespace(text=lambda: "+0 ~1 -0")),
+            plan_json="unused"))
+
+    def fake_apply(**kwargs):
+        seen.update(kwargs)
+        clock[0] += 31
+        kwargs["progress"].step(ENVIRONMENT, "apply p1")
+        return SimpleNamespace(plan_id="p1", checkpoint_id="c2")
+
+    heard: list[str] = []
+    clock = [1000.0]
+    monkeypatch.setattr(full.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(full.FullStep, "_plan", fake_plan)
+    monkeypatch.setattr(full, "review_lines", lambda *args: [])
+    monkeypatch.setattr(engine_apply, "apply_environment", fake_apply)
+    run = SimpleNamespace(heartbeat=heard.append, record=lambda **fields: None, echo=heard.append,
+                          act=lambda step, action, function, summary, **request: function(**request),
+                          project=None, environment=ENVIRONMENT, approve=None, confirm=None,
+                          options=SimpleNamespace(allow_destroy=()))
+    plan = SimpleNamespace(data={"commit": "0123456789abcdef", "source": None})
+    full.FullStep().execute(run, plan)  # type: ignore[arg-type]
+    assert isinstance(seen["progress"], full.HeartbeatProgress)
+    assert heard == [f"still running apply p1 for {ENVIRONMENT} (31 s)"]
+
+
+# --- still to do -------------------------------------------------------------------------------------------------
+
+def test_switching_the_cache_back_on_never_redeploys_the_broken_revision(world: World, cli) -> None:
+    """After the immediate tier (bad :2 → good :1) and cache-disable (:3, from :1), "switch the cache back on" must
+    go back to :1, the revision cache-disable replaced: `--revision previous` is :2, the broken image, which
+    modules/compute keeps ACTIVE (skip_destroy)."""
+    fast = ("--poll-interval", "0.05")
+    assert invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes", *fast).exit_code == 0
+    assert world.service()["taskDefinition"] == world.good_arn
+    result = invoke(cli, "rollback", ENVIRONMENT, "--step", "cache-disable", "--yes", *fast)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    todo = lines[lines.index("Still to do:"):]
+    back = next(line.strip() for line in todo if "--step ecs-task-definition" in line)
+    assert "--revision 1 " in back and "previous" not in back, back
+    again = invoke(cli, *back.split()[1:], *fast)
+    assert again.exit_code == 0, again.output
+    assert world.service()["taskDefinition"] == world.good_arn

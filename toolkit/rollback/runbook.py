@@ -24,7 +24,7 @@ from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RunContext, Step, StepCannotWork, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
-from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
+from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep, revision_label, split_revision
 from toolkit.rollback.full import FullStep
 from toolkit.rollback.render import JsonReporter, Reporter, make_reporter
 from toolkit.rollback.request import RollbackRequest, RollbackResult, checkpoint_store, journal_for, shared_place
@@ -328,9 +328,17 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
         items.append(("resume autoscaling once the service is healthy (the rollback suspended it)",
                       f"toolkit rollback {env} --step autoscaling --resume{_where(request)} --yes"))
     if results.get("cache-disable") in ("done", "planned"):
-        items.append(("switch the cache back on once Redis is healthy (the revision before cache-disable's)",
-                      f"toolkit rollback {env} --step ecs-task-definition --revision previous{_where(request)} "
-                      "--yes"))
+        replaced = sorted({split_revision(arn)[1] for arn in run.loaded.get("cache_replaced", {}).values()})
+        if len(replaced) == 1:
+            items.append((f"switch the cache back on once Redis is healthy (revision {replaced[0]}, the one "
+                          "cache-disable replaced)", f"toolkit rollback {env} --step ecs-task-definition --revision "
+                          f"{replaced[0]}{_where(request)} --yes"))
+        else:
+            where = ", ".join(f"{resource}: {revision_label(arn)}" for resource, arn in
+                              sorted(run.loaded.get("cache_replaced", {}).items())) or "see the journal"
+            items.append((f"switch the cache back on once Redis is healthy: give each service the revision "
+                          f"cache-disable replaced ({where}), not `--revision previous` (the broken one)",
+                          f"toolkit rollback {env} --journal"))
     if results.get("db-restore") in ("done", "planned") and "db-cutover" not in results:
         items.append(("cut the application over to the restored database",
                       f"toolkit rollback {env} --step db-cutover --to {run.checkpoint.id}{_where(request)} --yes"))
