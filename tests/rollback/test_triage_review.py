@@ -251,3 +251,46 @@ def test_switching_the_cache_back_on_never_redeploys_the_broken_revision(world: 
     again = invoke(cli, *back.split()[1:], *fast)
     assert again.exit_code == 0, again.output
     assert world.service()["taskDefinition"] == world.good_arn
+
+
+# --- prod stays protected on every printed command ---------------------------------------------------------------
+
+def test_no_printed_command_carries_prods_approval(world: World, cli, proxy) -> None:
+    """The triage commands and the "still to do" of an approved prod run are pasted at 3 a.m.: none carries
+    --approve, so each still needs the typed name (and without a terminal changes nothing)."""
+    from toolkit.config import load_environment
+    from toolkit.records.places import checkpoint_store_for
+
+    source = world.store.load(world.checkpoint_id)   # the sandbox world's record filed under prod too
+    source.environment = "prod"
+    checkpoint_store_for(world.project, load_environment(world.project, "prod")).save(source)
+    triage = invoke(cli, "rollback", "prod", "--format", "json")
+    assert triage.exit_code == 0, triage.output
+    commands = json.loads(triage.output)["commands"]
+    run = invoke(cli, "rollback", "prod", "--tier", "immediate", "--yes", "--approve", "prod", "--format", "json",
+                 "--poll-interval", "0.05")
+    assert run.exit_code == 0, run.output
+    commands += [item["command"] for item in json.loads(run.output)["still_to_do"]]
+    pasted = [command for command in commands if command.startswith("toolkit rollback prod") and "--yes" in command]
+    assert pasted, commands
+    assert not any("--approve" in command for command in commands), commands
+    proxy.reset()
+    for command in pasted:
+        result = invoke(cli, *command.split()[1:], terminal=False)
+        assert result.exit_code == 1 and "prod is protected: add --approve prod" in result.output, (command,
+                                                                                                    result.output)
+    assert proxy.mutating_calls() == []
+
+
+def test_a_stopped_json_run_still_says_what_is_left(world: World, cli) -> None:
+    """With --format json the "still to do" of a run that stopped was only inside the error's text: scripts and
+    incident bots got an empty list exactly when autoscaling was left suspended."""
+    world.client("ecs").deregister_task_definition(taskDefinition=world.good_arn)
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes", "--format", "json",
+                    "--poll-interval", "0.05")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.output[:result.output.rindex("}") + 1])
+    assert document["error"] and "cannot work" in document["error"]
+    commands = [item["command"] for item in document["still_to_do"]]
+    assert commands and commands[0] == f"toolkit rollback {ENVIRONMENT} --step full --to {world.checkpoint_id} --yes"
+    assert commands[-1] == f"toolkit plan {ENVIRONMENT}"

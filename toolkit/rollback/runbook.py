@@ -512,8 +512,10 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
             lines.append(f"(or: toolkit rollback {run.environment} --resume-from {run.run_id} --yes)")
     lines.append(f"journal: toolkit rollback {run.environment} --journal --run {run.run_id}")
     why = "the step that can work (dry run first without --yes)" if permanent else "resume the rollback"
+    items = still_to_do(run, request, outcomes, (why, command))
+    reporter.stopped_still_to_do(items)
     lines.append("still to do:")
-    lines += [f"  - {text}: {todo}" for text, todo in still_to_do(run, request, outcomes, (why, command))]
+    lines += [f"  - {text}: {todo}" for text, todo in items]
     raise RollbackFailed("\n".join(lines), exit_code=error.exit_code) from None
 
 
