@@ -294,3 +294,14 @@ def test_a_stopped_json_run_still_says_what_is_left(world: World, cli) -> None:
     commands = [item["command"] for item in document["still_to_do"]]
     assert commands and commands[0] == f"toolkit rollback {ENVIRONMENT} --step full --to {world.checkpoint_id} --yes"
     assert commands[-1] == f"toolkit plan {ENVIRONMENT}"
+
+
+def test_markdown_triage_cannot_be_closed_by_a_record(world: World, cli) -> None:
+    plan = plan_json(image_after="app:3````\n@channel deploy now")
+    record_changes(world, plan)
+    result = invoke(cli, "rollback", ENVIRONMENT, "--format", "md")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    fence = lines[0]
+    assert set(fence) == {"`"} and len(fence) > 4 and lines[-1] == fence
+    assert not any(line.startswith("```") for line in lines[1:-1]), result.output

@@ -285,7 +285,9 @@ def run_triage(request: RollbackRequest, *, echo: Callable[[str], None],
         # Addresses, images and names come from records anyone with the bucket can edit: printed escaped.
         lines = [_cut(plain(line)) for line in triage_lines(config.name, undone, advice, notes)]
         if request.output_format == "md":
-            lines = ["```", *lines, "```"]
+            # A fence longer than any backtick run in the lines (from editable records) so none closes it.
+            fence = "`" * max(3, 1 + max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0))
+            lines = [fence, *lines, fence]
         for line in lines:
             echo(line)
     return RollbackResult("", config.name, checkpoint.id, False, [], 0, 0, 0.0, 0.0)
