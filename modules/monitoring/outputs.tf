@@ -26,19 +26,8 @@ output "log_group_names" {
 ################################################################################
 
 output "alarm_names" {
-  description = "Names of all alarms the module created."
-  value = concat(
-    aws_cloudwatch_metric_alarm.latency_p95[*].alarm_name,
-    aws_cloudwatch_metric_alarm.http_5xx_rate[*].alarm_name,
-    aws_cloudwatch_metric_alarm.availability[*].alarm_name,
-    aws_cloudwatch_metric_alarm.healthy_hosts[*].alarm_name,
-    aws_cloudwatch_metric_alarm.running_tasks[*].alarm_name,
-    [for alarm in aws_cloudwatch_metric_alarm.db_connections : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.db_free_storage : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.db_free_local_storage : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.db_logs : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : alarm.alarm_name],
-  )
+  description = "Names of all alarms the module created, in the order of their keys."
+  value       = [for alarm in aws_cloudwatch_metric_alarm.this : alarm.alarm_name]
 }
 
 output "slow_query_metric" {
@@ -67,13 +56,13 @@ output "budget_name" {
 output "alarm_thresholds" {
   description = "The planned thresholds of the service-level alarms, read from them: latency_p95_seconds (p95 TargetResponseTime) and latency_statistic, availability_min_percent, cache_hit_rate_min_percent and the cache nodes the hit-rate alarms watch (null or [] when the alarm is not created). For tests and plan reviews."
   value = {
-    latency_p95_seconds        = try(aws_cloudwatch_metric_alarm.latency_p95[0].threshold, null)
-    latency_statistic          = try(aws_cloudwatch_metric_alarm.latency_p95[0].extended_statistic, null)
-    availability_min_percent   = try(aws_cloudwatch_metric_alarm.availability[0].threshold, null)
-    cache_hit_rate_min_percent = try(one(distinct([for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : alarm.threshold])), null)
+    latency_p95_seconds        = try(aws_cloudwatch_metric_alarm.this["alb-latency-p95"].threshold, null)
+    latency_statistic          = try(aws_cloudwatch_metric_alarm.this["alb-latency-p95"].extended_statistic, null)
+    availability_min_percent   = try(aws_cloudwatch_metric_alarm.this["availability"].threshold, null)
+    cache_hit_rate_min_percent = try(one(distinct([for key in keys(local.cache_alarms) : aws_cloudwatch_metric_alarm.this[key].threshold])), null)
     cache_hit_rate_nodes = sort(flatten([
-      for alarm in aws_cloudwatch_metric_alarm.cache_hit_rate : [
-        for query in alarm.metric_query : query.metric[0].dimensions["CacheClusterId"] if length(query.metric) > 0 && try(query.metric[0].metric_name, "") == "CacheHits"
+      for key in keys(local.cache_alarms) : [
+        for query in aws_cloudwatch_metric_alarm.this[key].metric_query : query.metric[0].dimensions["CacheClusterId"] if length(query.metric) > 0 && try(query.metric[0].metric_name, "") == "CacheHits"
       ]
     ]))
   }

@@ -23,19 +23,19 @@ run "outage_breaches" {
   command = plan
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.availability[0].treat_missing_data == "breaching"
+    condition     = aws_cloudwatch_metric_alarm.this["availability"].treat_missing_data == "breaching"
     error_message = "A full outage (no requests reach the targets) must breach the availability alarm."
   }
 
   assert {
-    condition = (aws_cloudwatch_metric_alarm.healthy_hosts[0].treat_missing_data == "breaching"
-      && aws_cloudwatch_metric_alarm.healthy_hosts[0].threshold == 1
-    && one([for query in aws_cloudwatch_metric_alarm.healthy_hosts[0].metric_query : query.expression if query.return_data == true]) == "FILL(blue, 0) + FILL(green, 0)")
+    condition = (aws_cloudwatch_metric_alarm.this["healthy-hosts"].treat_missing_data == "breaching"
+      && aws_cloudwatch_metric_alarm.this["healthy-hosts"].threshold == 1
+    && one([for query in aws_cloudwatch_metric_alarm.this["healthy-hosts"].metric_query : query.expression if query.return_data == true]) == "FILL(blue, 0) + FILL(green, 0)")
     error_message = "Healthy targets are summed over blue and green and missing data breaches."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.running_tasks[0].threshold == 2 && aws_cloudwatch_metric_alarm.running_tasks[0].treat_missing_data == "breaching"
+    condition     = aws_cloudwatch_metric_alarm.this["running-tasks"].threshold == 2 && aws_cloudwatch_metric_alarm.this["running-tasks"].treat_missing_data == "breaching"
     error_message = "Fewer running tasks than the service minimum must alarm."
   }
 }
@@ -56,17 +56,17 @@ run "database_proactive_alerts" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.db_logs["slow-queries"].alarm_description == "More than 10 statements slower than 5 s logged in 5 minutes."
+    condition     = aws_cloudwatch_metric_alarm.this["db-slow-queries"].alarm_description == "More than 10 statements slower than 5 s logged in 5 minutes."
     error_message = "The slow-query alarm counts statements over 5 s."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.db_connections["edu-test"].threshold == 160
+    condition     = aws_cloudwatch_metric_alarm.this["edu-test:connections"].threshold == 160
     error_message = "Connections alarm at 80 % of max_connections."
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.db_free_storage["edu-test"].threshold == 100 * 1073741824 * 20 / 100
+    condition     = aws_cloudwatch_metric_alarm.this["edu-test:free-storage"].threshold == 100 * 1073741824 * 20 / 100
     error_message = "Disk alarm when more than 80 % is used (less than 20 % free)."
   }
 }
@@ -92,12 +92,12 @@ run "aurora_disk_alarm" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.db_free_storage) == 0 && toset(keys(aws_cloudwatch_metric_alarm.db_free_local_storage)) == toset(["edu-test-1", "edu-test-2"])
+    condition     = toset([for key in keys(aws_cloudwatch_metric_alarm.this) : key if strcontains(key, "storage")]) == toset(["edu-test-1:free-local-storage", "edu-test-2:free-local-storage"])
     error_message = "Aurora instances are watched on free local storage."
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.db_connections) == 2 && length(aws_cloudwatch_metric_alarm.db_logs) == 2
+    condition     = length([for key in keys(aws_cloudwatch_metric_alarm.this) : key if endswith(key, ":connections") || startswith(key, "db-")]) == 4
     error_message = "Aurora gets the connections and deadlock alarms too."
   }
 }
@@ -121,5 +121,18 @@ run "dashboard_application_metrics" {
   assert {
     condition     = strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "SEARCH('{EduPlatform/App,BnccCode} MetricName=\\\"BnccSearches\\\"'")
     error_message = "The custom metrics come from the configured namespace."
+  }
+}
+
+run "no_max_connections_no_connections_alarm" {
+  command = plan
+
+  variables {
+    db_max_connections = null
+  }
+
+  assert {
+    condition     = length([for key in keys(aws_cloudwatch_metric_alarm.this) : key if endswith(key, ":connections")]) == 0 && length([for key in keys(aws_cloudwatch_metric_alarm.this) : key if endswith(key, ":free-storage")]) == 2
+    error_message = "Without max_connections the instances keep their disk alarms and get no connections alarm (the unused row must still evaluate)."
   }
 }

@@ -37,7 +37,7 @@ run "monitoring_plan_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.cache_hit_rate) == 2
+    condition     = toset([for key in keys(aws_cloudwatch_metric_alarm.this) : key if startswith(key, "nodes-")]) == toset(["nodes-1-5", "nodes-6-6"])
     error_message = "six nodes need two hit-rate alarms of at most five nodes each (CloudWatch: 10 metrics per metric-math alarm)"
   }
 
@@ -47,7 +47,7 @@ run "monitoring_plan_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.db_connections) == 1 && length(aws_cloudwatch_metric_alarm.db_free_storage) == 1
+    condition     = alltrue([for key in ["edu-platform-test:connections", "edu-platform-test:free-storage"] : contains(keys(aws_cloudwatch_metric_alarm.this), key)])
     error_message = "database connections near the limit and low free storage are alarmed (recommendations: proactive alerts)"
   }
 }
@@ -70,5 +70,28 @@ run "thresholds_follow_the_inputs" {
   assert {
     condition     = aws_cloudwatch_log_group.this["app"].retention_in_days == var.log_retention_days
     error_message = "extra log groups are kept log_retention_days unless they say otherwise (monitoring plan: log retention)"
+  }
+}
+
+run "alarms_come_from_the_tables" {
+  command = plan
+
+  assert {
+    condition = output.alarm_names == [
+      "edu-platform-test-alb-5xx-rate", "edu-platform-test-alb-latency-p95", "edu-platform-test-availability",
+      "edu-platform-test-connections", "edu-platform-test-free-storage", "edu-platform-test-cache-hit-rate-nodes-1-5",
+      "edu-platform-test-cache-hit-rate-nodes-6-6", "edu-platform-test-running-tasks",
+    ]
+    error_message = "alarm_names lists every alarm of the tables in key order: service, database (per instance) and cache rows"
+  }
+
+  assert {
+    condition     = alltrue([for alarm in aws_cloudwatch_metric_alarm.this : (alarm.namespace == null) == (length(alarm.metric_query) > 0)])
+    error_message = "a row is either one metric (namespace, metric_name) or metric math (metric_query), never both"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["edu-platform-test:connections"].dimensions["DBInstanceIdentifier"] == "edu-platform-test" && aws_cloudwatch_metric_alarm.this["edu-platform-test:connections"].namespace == "AWS/RDS" && aws_cloudwatch_metric_alarm.this["edu-platform-test:connections"].treat_missing_data == "missing"
+    error_message = "database rows watch AWS/RDS per instance and count missing data as missing"
   }
 }
