@@ -305,3 +305,18 @@ def test_markdown_triage_cannot_be_closed_by_a_record(world: World, cli) -> None
     fence = lines[0]
     assert set(fence) == {"`"} and len(fence) > 4 and lines[-1] == fence
     assert not any(line.startswith("```") for line in lines[1:-1]), result.output
+
+
+def test_an_apply_that_stopped_half_way_reads_as_planned_not_changed(world: World, cli) -> None:
+    replica = change("module.database.aws_db_instance.replica[0]", "aws_db_instance", "delete")
+    record_changes(world, plan_json(replica))
+    checkpoint = world.store.load(world.checkpoint_id)
+    assert checkpoint.apply is not None
+    checkpoint.apply.result, checkpoint.apply.changed_state = "failed", True
+    world.store.update_apply(checkpoint.id, checkpoint.apply)
+    result = invoke(cli, "rollback", ENVIRONMENT)
+    assert result.exit_code == 0, result.output
+    assert ("    planned: +0 ~1 -1 ±1 (create, update, delete, replace); the apply failed, so only part of it may "
+            "have happened") in result.output.splitlines()
+    # Nothing is skipped for what it may have done: the restore stays recommended.
+    assert any(". db-restore:" in line for line in result.output.splitlines()), result.output

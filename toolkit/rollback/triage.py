@@ -169,7 +169,12 @@ def describe_apply(checkpoint: Checkpoint) -> list[str]:
     if not changes.complete:
         lines.append(f"  only {len(changes.resources)} of {sum(changes.counts.values())} changes are listed: no step "
                      "is skipped for a part that looks untouched")
-    lines.append(f"  changed: {changes.text()} (create, update, delete, replace)")
+    if checkpoint.result == "success":
+        lines.append(f"  changed: {changes.text()} (create, update, delete, replace)")
+    else:
+        # The record is the plan's: an apply that stopped half-way did part of it (the steps undo all of it).
+        lines.append(f"  planned: {changes.text()} (create, update, delete, replace); the apply "
+                     f"{checkpoint.result}, so only part of it may have happened")
     for resource in changes.resources[:SHOWN_RESOURCES]:
         lines.append(f"    {resource.action:<8} {resource.address}")
     if len(changes.resources) > SHOWN_RESOURCES:
