@@ -188,17 +188,26 @@ def checkpoints(environment: Environment, output_format: TextOrJsonFormat = Text
     elif not found:
         typer.echo(f"no checkpoints for {environment} yet: `toolkit apply {environment}` records one before each apply")
     else:
-        from toolkit.text import plain
-
         rows = [("ID", "TIME (UTC)", "WHO", "COMMIT", "RESULT", "CHANGED (+~-±)", "IMAGES", "NOTE")]
-        rows += [(item.id, plain(item.created_at), plain(item.created_by), plain((item.git_commit or "-")[:12]),
-                  item.result, *(plain(value) for value in checkpoint_columns(item, default)))
+        rows += [(item.id, cell(item.created_at), cell(item.created_by), cell((item.git_commit or "-")[:12]),
+                  item.result, *(cell(value) for value in checkpoint_columns(item, default)))
                  for item in found]
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         for row in rows:
             typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
     if hint:
         typer.echo(f"Warning: {hint}", err=True)
+
+
+CELL_SHOWN = 160  # a record anyone with the bucket can edit must not widen every row of the table
+
+
+def cell(value: object) -> str:
+    """A table cell from a record: escaped, and cut."""
+    from toolkit.text import plain
+
+    text = plain(value)
+    return text if len(text) <= CELL_SHOWN else text[:CELL_SHOWN - 1] + "…"
 
 
 def checkpoint_columns(item, default: str | None) -> tuple[str, str, str]:

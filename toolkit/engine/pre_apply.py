@@ -29,6 +29,7 @@ from toolkit.records.checkpoints import (
     targets_from_state,
 )
 from toolkit.records.places import checkpoint_store_for
+from toolkit.secrets import looks_like_secret, mask_text
 from toolkit.text import plain
 
 
@@ -235,6 +236,7 @@ def import_block(address: str, import_id: str | None) -> str:
 
 CHANGING_ACTIONS = ("create", "update", "replace", "delete")
 UNKNOWN_IMAGE = "(known after apply)"
+SENSITIVE_IMAGE = "(sensitive)"
 
 
 def applied_changes(plan: dict[str, Any]) -> AppliedChanges:
@@ -273,6 +275,20 @@ def _images(definitions: Any) -> dict[str, str] | None:
     return {str(item.get("name", "?")): str(item.get("image", "?")) for item in containers if isinstance(item, dict)}
 
 
+def _sensitive(marks: Any) -> bool:
+    """Whether terraform marks container_definitions (a string: marked whole) as sensitive."""
+    return isinstance(marks, dict) and marks.get("container_definitions") is True
+
+
+def _shown_image(image: str | None, sensitive: bool) -> str | None:
+    """The image as recorded: `terraform show -json` prints sensitive values in clear (marked beside them)."""
+    if image is None or image == UNKNOWN_IMAGE:
+        return image
+    if sensitive:
+        return SENSITIVE_IMAGE
+    return mask_text(image) if looks_like_secret(image) else image
+
+
 def _image_changes(address: str, body: dict[str, Any]) -> list[ImageChange]:
     before = _images((body.get("before") or {}).get("container_definitions")) or {}
     after_values = body.get("after") or {}
@@ -280,5 +296,8 @@ def _image_changes(address: str, body: dict[str, Any]) -> list[ImageChange]:
     if after is None:
         unknown = (body.get("after_unknown") or {}).get("container_definitions")
         after = dict.fromkeys(before, UNKNOWN_IMAGE) if unknown else {}
-    return [ImageChange(address, name, before.get(name), after.get(name))
+    hidden_before, hidden_after = _sensitive(body.get("before_sensitive")), _sensitive(body.get("after_sensitive"))
+    # Compared in clear, recorded masked: a changed sensitive image still says that it changed.
+    return [ImageChange(address, name, _shown_image(before.get(name), hidden_before),
+                        _shown_image(after.get(name), hidden_after))
             for name in sorted({*before, *after}) if before.get(name) != after.get(name)]

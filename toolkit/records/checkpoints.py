@@ -204,6 +204,12 @@ class AppliedChanges:
     # cannot deploy it again, so `ecs-task-definition` cannot go back to it; `full` can.
     deregistered: list[str] = field(default_factory=list)
 
+    @property
+    def complete(self) -> bool:
+        """Whether every changed resource is listed: only the first CHANGES_KEPT are kept, and a record whose counts
+        and list disagree (edited) is not trusted to say a part was left alone."""
+        return sum(self.counts.values()) == len(self.resources)
+
     def touched(self, part: str) -> list[ChangedResource]:
         """The changed resources of one part (PARTS): exact type names, or prefixes ending in `_`."""
         return [item for item in self.resources if any(

@@ -236,6 +236,9 @@ class CacheDisableStep(Step):
             request["containerDefinitions"] = containers
             work.append({"cluster": snapshot.cluster, "service": snapshot.service, "register": request,
                          "edits": edits, "current": current})
+            # What "switch the cache back on" returns to (runbook.still_to_do): this revision, not the numerically
+            # previous one, which after the immediate tier is the broken revision it left (kept ACTIVE).
+            run.loaded.setdefault("cache_replaced", {})[resource] = current
         plan.data["work"] = work
         plan.data["wait_only"] = any("register" not in item for item in work)
         return plan

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
@@ -20,6 +22,8 @@ from toolkit.rollback.base import Change, RunContext, Step, StepPlan
 from toolkit.rollback.history import check_history
 from toolkit.rollback.request import checkpoint_store
 from toolkit.rollback.state import current_serial, schema_section
+from toolkit.rollback.waits import HEARTBEAT_S
+from toolkit.secrets import mask_text
 
 if TYPE_CHECKING:
     from toolkit.engine.plan import PlanOutcome
@@ -80,7 +84,7 @@ class FullStep(Step):
         source = CommitSource(commit=commit, tree=tree, root=plan.data["root"], tfvars_text=plan.data["tfvars"],
                               checkpoint=plan.data["checkpoint"])
         plan.data["source"] = source
-        return plan_environment(run.project, run.environment, source=source)
+        return plan_environment(run.project, run.environment, source=source, progress=HeartbeatProgress(run.heartbeat))
 
     def _live(self, run: RunContext) -> tuple[LiveConfiguration, str]:
         """The configuration live at the checkpoint and its kept tfvars text; clear errors when unknown."""
@@ -123,9 +127,40 @@ class FullStep(Step):
                           {"plan_id": metadata.plan_id, "commit": commit, "summary": metadata.summary.text()},
                           project=run.project, environment=run.environment, approve=run.approve, prompt=run.confirm,
                           allow_destroy=list(run.options.allow_destroy), source=source,
-                          schema_version=version_for_checkpoint)
+                          schema_version=version_for_checkpoint, progress=HeartbeatProgress(run.heartbeat))
         return [f"applied plan {applied.plan_id} of commit {commit[:12]} ({metadata.summary.text()}); new checkpoint "
                 f"{applied.checkpoint_id}"]
+
+
+class HeartbeatProgress:
+    """The engine's progress (toolkit.engine.progress.Progress) as the rollback's heartbeat: while the step plans
+    and applies (an RDS change can take most of an hour) one line every HEARTBEAT_S with the stage and terraform's
+    latest output, so the run never looks hung and never floods the incident channel with terraform's own lines."""
+
+    def __init__(self, heartbeat: Callable[[str], None] | None, every_s: float = HEARTBEAT_S) -> None:
+        self._heartbeat, self._every_s = heartbeat, every_s
+        self._started = self._beat = time.monotonic()
+        self._stage = ""
+
+    def _maybe(self, environment: str, latest: str) -> None:
+        now = time.monotonic()
+        if self._heartbeat is None or now - self._beat < self._every_s:
+            return
+        self._beat = now
+        stage = f" {self._stage}" if self._stage else ""
+        self._heartbeat(f"still running{stage} for {environment} ({now - self._started:.0f} s)"
+                        + (f": {mask_text(latest.strip())[:200]}" if latest.strip() else ""))
+
+    def step(self, environment: str, text: str) -> None:
+        self._stage = mask_text(text)[:120]
+        self._maybe(environment, "")
+
+    def line(self, environment: str, text: str) -> None:
+        # Terraform prints "Still modifying… [10s elapsed]" every 10 s: one of them per beat.
+        self._maybe(environment, text)
+
+    def still_running(self, environment: str, command: str, elapsed_seconds: float) -> None:
+        self._maybe(environment, f"terraform {command} quiet for a while")
 
 
 def review_lines(plan_json: str, environment: str) -> list[str]:

@@ -42,6 +42,8 @@ class Reporter:
     def summary(self, run: RunContext, result: RollbackResult, label: str) -> None: ...
     def step_skipped(self, step: Step, text: str) -> None: ...
     def still_to_do(self, items: list[tuple[str, str]]) -> None: ...
+    def stopped_still_to_do(self, items: list[tuple[str, str]]) -> None:
+        """What is left when the run stops on an error (text and Markdown say it in the error itself)."""
 
 
 def what(request: RollbackRequest) -> str:
@@ -254,8 +256,12 @@ class JsonReporter(Reporter):
         self._current()["outcome"] = {"result": "skipped", "lines": [text], "duration_s": 0.0}
 
     def still_to_do(self, items: list[tuple[str, str]]) -> None:
-        self.document["still_to_do"] = [{"why": why, "command": command} for why, command in items]
+        self.stopped_still_to_do(items)
         self.flush()
+
+    def stopped_still_to_do(self, items: list[tuple[str, str]]) -> None:
+        # Kept for the document the error flushes: a stopped run is when scripts need it most.
+        self.document["still_to_do"] = [{"why": why, "command": command} for why, command in items]
 
     def note(self, text: str) -> None:
         self.document["notes"].append(text)

@@ -8,6 +8,7 @@ and the command that resumes from the failed step.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -23,7 +24,7 @@ from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RunContext, Step, StepCannotWork, StepOutcome
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
-from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep
+from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep, revision_label, split_revision
 from toolkit.rollback.full import FullStep
 from toolkit.rollback.render import JsonReporter, Reporter, make_reporter
 from toolkit.rollback.request import RollbackRequest, RollbackResult, checkpoint_store, journal_for, shared_place
@@ -47,6 +48,9 @@ TIERS: dict[str, tuple[str, float]] = {
 STEPS: tuple[Step, ...] = (EcsTaskDefinitionStep(), AutoscalingStep(), TerraformStateStep(), DbParameterGroupStep(),
                            CacheDisableStep(), DbRestoreStep(), DbCutoverStep(), FullStep())
 STEP_BY_NAME = {step.name: step for step in STEPS}
+COMMIT_ID = re.compile(r"[0-9a-f]{7,64}")
+# A line of triage shows a field from a record at most this long (an edited record must not flood the screen).
+LINE_SHOWN = 400
 
 
 def tier_steps(tier: str) -> list[Step]:
@@ -75,6 +79,13 @@ def validate_request(request: RollbackRequest) -> None:
         raise UsageError("--include goes with --tier (a single --step always runs)")
     if request.tier and request.tier not in TIERS:
         raise UsageError(f"unknown tier {request.tier!r}: choose one of {', '.join(TIERS)}")
+    if request.tier:
+        # Forcing a step the tier does not hold would run nothing and read as done.
+        names = [step.name for step in tier_steps(request.tier)]
+        outside = [name for name in request.options.include if name not in names]
+        if outside:
+            raise UsageError(f"--include {', '.join(outside)}: not a step of tier {request.tier} ({', '.join(names)}); "
+                             f"run it with --step {outside[0]}")
     if request.step and request.step not in STEP_BY_NAME:
         raise UsageError(f"unknown step {request.step!r}: choose one of {', '.join(STEP_BY_NAME)}")
     if request.options.also_undo and (request.step not in (None, "terraform-state", "full")
@@ -272,12 +283,18 @@ def run_triage(request: RollbackRequest, *, echo: Callable[[str], None],
         echo(json.dumps(triage_document(config.name, undone, advice, notes), indent=2, default=str))
     else:
         # Addresses, images and names come from records anyone with the bucket can edit: printed escaped.
-        lines = [plain(line) for line in triage_lines(config.name, undone, advice, notes)]
+        lines = [_cut(plain(line)) for line in triage_lines(config.name, undone, advice, notes)]
         if request.output_format == "md":
-            lines = ["```", *lines, "```"]
+            # A fence longer than any backtick run in the lines (from editable records) so none closes it.
+            fence = "`" * max(3, 1 + max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0))
+            lines = [fence, *lines, fence]
         for line in lines:
             echo(line)
     return RollbackResult("", config.name, checkpoint.id, False, [], 0, 0, 0.0, 0.0)
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= LINE_SHOWN else f"{line[:LINE_SHOWN]}… ({len(line) - LINE_SHOWN} more characters)"
 
 
 def _undone(run: RunContext) -> Undone:
@@ -313,19 +330,33 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
         items.append(("resume autoscaling once the service is healthy (the rollback suspended it)",
                       f"toolkit rollback {env} --step autoscaling --resume{_where(request)} --yes"))
     if results.get("cache-disable") in ("done", "planned"):
-        items.append(("switch the cache back on once Redis is healthy (the revision before cache-disable's)",
-                      f"toolkit rollback {env} --step ecs-task-definition --revision previous{_where(request)} "
-                      "--yes"))
+        replaced = sorted({split_revision(arn)[1] for arn in run.loaded.get("cache_replaced", {}).values()})
+        if len(replaced) == 1:
+            items.append((f"switch the cache back on once Redis is healthy (revision {replaced[0]}, the one "
+                          "cache-disable replaced)", f"toolkit rollback {env} --step ecs-task-definition --revision "
+                          f"{replaced[0]}{_where(request)} --yes"))
+        else:
+            where = ", ".join(f"{resource}: {revision_label(arn)}" for resource, arn in
+                              sorted(run.loaded.get("cache_replaced", {}).items())) or "see the journal"
+            items.append((f"switch the cache back on once Redis is healthy: give each service the revision "
+                          f"cache-disable replaced ({where}), not `--revision previous` (the broken one)",
+                          f"toolkit rollback {env} --journal"))
     if results.get("db-restore") in ("done", "planned") and "db-cutover" not in results:
         items.append(("cut the application over to the restored database",
                       f"toolkit rollback {env} --step db-cutover --to {run.checkpoint.id}{_where(request)} --yes"))
     commits = [] if request.undo_run else _undone(run).commits()
+    # From records anyone with the bucket can edit: only a commit id goes into a command to paste.
+    forged = [commit for commit in commits if not COMMIT_ID.fullmatch(commit)]
+    commits = [commit for commit in commits if commit not in forged]
+    if forged:
+        items.append(("the undone apply's checkpoint records a commit that is not a commit id (an edited record?): "
+                      "find its commit by hand", f"git log -- envs/{env}.yaml"))
     if request.undo_run:
         pass  # an undo puts a newer state back: nothing of the checkpoint's apply is undone, no commit to revert
     elif commits:
         items.append(("revert what the undone apply applied, so the next apply does not bring it back",
                       "git revert --no-edit " + " ".join(commit[:12] for commit in commits)))
-    else:
+    elif not forged:
         items.append(("the undone apply recorded no commit: undo its change in the configuration by hand",
                       f"git log -- envs/{env}.yaml"))
     items.append(("re-plan: the plan must not propose the broken change again", f"toolkit plan {env}"))
@@ -483,8 +514,10 @@ def _fail(run: RunContext, request: RollbackRequest, steps: list[Step], outcomes
             lines.append(f"(or: toolkit rollback {run.environment} --resume-from {run.run_id} --yes)")
     lines.append(f"journal: toolkit rollback {run.environment} --journal --run {run.run_id}")
     why = "the step that can work (dry run first without --yes)" if permanent else "resume the rollback"
+    items = still_to_do(run, request, outcomes, (why, command))
+    reporter.stopped_still_to_do(items)
     lines.append("still to do:")
-    lines += [f"  - {text}: {todo}" for text, todo in still_to_do(run, request, outcomes, (why, command))]
+    lines += [f"  - {text}: {todo}" for text, todo in items]
     raise RollbackFailed("\n".join(lines), exit_code=error.exit_code) from None
 
 

@@ -36,9 +36,15 @@ class Undone:
 
     @property
     def known(self) -> bool:
-        """Whether every undone apply recorded what it changed."""
+        """Whether every undone apply recorded what it changed, in full (a truncated or inconsistent list cannot say
+        a part was left alone)."""
         return bool(self.applies) and all(item.apply is not None and item.apply.changes is not None
-                                          for item in self.applies)
+                                          and item.apply.changes.complete for item in self.applies)
+
+    def later(self) -> list[str]:
+        """The undone applies after the checkpoint's own: `full` (and `--tier long`) undo them only when each is
+        named with --also-undo."""
+        return [item.id for item in self.applies if item.id != self.checkpoint.id]
 
     def touched(self, part: str) -> list[ChangedResource]:
         return [resource for item in self.applies if item.apply and item.apply.changes
@@ -88,20 +94,21 @@ def recommend(environment: str, undone: Undone) -> Recommendation:
         advice.commands.append(f"toolkit checkpoints {environment}")
         return advice
     if not undone.known:
-        advice.steps.append(("ecs-task-definition", "what the apply changed was not recorded (an older toolkit): the "
-                             "fast tier first"))
+        advice.steps.append(("ecs-task-definition", "what the apply changed was not recorded in full (an older "
+                             "toolkit, more changes than kept, or an edited record): the fast tier first"))
         advice.steps.append(("autoscaling", "freezes the desired count while the rollback runs"))
         advice.steps.append(("full", "then re-apply the configuration live at the checkpoint"))
+        consent = "".join(f" --also-undo {name}" for name in undone.later())
         advice.commands += [f"toolkit rollback {environment} --tier immediate {target} --yes",
-                            f"toolkit rollback {environment} --step full {target}",
-                            f"toolkit rollback {environment} --step full {target} --yes"]
+                            f"toolkit rollback {environment} --step full {target}{consent}",
+                            f"toolkit rollback {environment} --step full {target}{consent} --yes"]
         return advice
     compute = undone.touched("compute")
     images = [image for item in undone.applies if item.apply and item.apply.changes
               for image in item.apply.changes.images]
     others = [resource for item in undone.applies if item.apply and item.apply.changes
               for resource in item.apply.changes.resources
-              if not any(resource in undone.touched(part) for part in ("compute", "autoscaling"))]
+              if resource not in compute]  # the autoscaling step only suspends scaling: its changes need `full`
     deregistered = [address for item in undone.applies if item.apply and item.apply.changes
                     for address in item.apply.changes.deregistered]
     if (compute or images) and not deregistered:
@@ -130,8 +137,10 @@ def recommend(environment: str, undone: Undone) -> Recommendation:
                              "in AWS and in the state)"))
     if any(step == "full" for step, _ in advice.steps):
         how = "--tier long" if restore else "--step full"
-        advice.commands += [f"toolkit rollback {environment} {how} {target}",
-                            f"toolkit rollback {environment} {how} {target} --yes"]
+        # The applies after the checkpoint's are listed above: named, so the printed command runs as shown.
+        consent = "".join(f" --also-undo {name}" for name in undone.later())
+        advice.commands += [f"toolkit rollback {environment} {how} {target}{consent}",
+                            f"toolkit rollback {environment} {how} {target}{consent} --yes"]
     for step, (_, _untouched) in SKIPPABLE.items():
         reason = skip_reason(step, undone)
         if reason:
@@ -157,7 +166,15 @@ def describe_apply(checkpoint: Checkpoint) -> list[str]:
     if changes is None:
         lines.append("  what it changed was not recorded (an older toolkit)")
         return lines
-    lines.append(f"  changed: {changes.text()} (create, update, delete, replace)")
+    if not changes.complete:
+        lines.append(f"  only {len(changes.resources)} of {sum(changes.counts.values())} changes are listed: no step "
+                     "is skipped for a part that looks untouched")
+    if checkpoint.result == "success":
+        lines.append(f"  changed: {changes.text()} (create, update, delete, replace)")
+    else:
+        # The record is the plan's: an apply that stopped half-way did part of it (the steps undo all of it).
+        lines.append(f"  planned: {changes.text()} (create, update, delete, replace); the apply "
+                     f"{checkpoint.result}, so only part of it may have happened")
     for resource in changes.resources[:SHOWN_RESOURCES]:
         lines.append(f"    {resource.action:<8} {resource.address}")
     if len(changes.resources) > SHOWN_RESOURCES:
