@@ -184,7 +184,7 @@ resource "aws_secretsmanager_secret_version" "origin_verify" {
 # CLOUDFRONT-scope ACL sees the viewers' own addresses.
 module "waf_cloudfront" {
   source = "../modules/waf"
-  count  = var.waf.enabled && local.cdn_enabled ? 1 : 0
+  count  = local.waf_at_edge ? 1 : 0
 
   providers = {
     aws = aws.us_east_1
@@ -249,7 +249,7 @@ resource "aws_cloudfront_distribution" "this" {
   price_class     = "PriceClass_All"
   http_version    = "http2and3"
   aliases         = [var.domain.name]
-  web_acl_id      = var.waf.enabled ? module.waf_cloudfront[0].web_acl_arn : null
+  web_acl_id      = local.waf_at_edge ? module.waf_cloudfront[0].web_acl_arn : null
 
   origin {
     origin_id   = "alb"

@@ -5,9 +5,20 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  name          = "${var.project}-${var.environment}"
-  bucket_prefix = trim(substr(local.name, 0, 20), "-")
-  is_aurora     = var.database.engine_mode == "aurora-serverless"
+  name = "${var.project}-${var.environment}"
+  # The name each module takes, cut to its limit (the modules' own rules, from AWS's: S3 prefix 20 so bucket
+  # names stay within 63, audit 32, load balancer 32, ElastiCache 40, RDS 52, Lambda 50 + "-migrations"), with
+  # runs of '-' folded and a trailing '-' trimmed, which RDS and ElastiCache refuse. envs/ names fit uncut.
+  names = {
+    for use, limit in { buckets = 20, audit = 32, compute = 32, cache = 40, database = 52, migrations = 50 } :
+    use => trim(substr(replace(local.name, "/-+/", "-"), 0, limit), "-")
+  }
+  is_aurora = var.database.engine_mode == "aurora-serverless"
+  # The WAF choice, made once: the edge ACL (cdn.tf, CloudFront scope) when the CDN is on, the load balancer's
+  # regional ACL otherwise; web_acl is the one in use (null when waf.enabled is false).
+  waf_at_edge = var.waf.enabled && var.cdn.enabled
+  waf_on_alb  = var.waf.enabled && !var.cdn.enabled
+  web_acl     = one(concat(module.waf[*], module.waf_cloudfront[*]))
   # Deletion protection marks the environments whose data and endpoints must survive mistakes (prod).
   protected        = var.database.deletion_protection
   create_migration = var.migrations_package_path != null
@@ -27,11 +38,10 @@ locals {
 # Every log group the modules create outside the data tier (whose modules keep their own keys) is encrypted with
 # the environment's logs key; CloudWatch Logs may use it only for these names (the modules' own naming).
 locals {
-  compute_name    = substr(local.name, 0, 32)
-  migrations_name = "${substr(local.name, 0, 50)}-migrations"
+  migrations_name = "${local.names.migrations}-migrations"
   log_group_names = merge(
     {
-      ecs       = "/ecs/${local.compute_name}"
+      ecs       = "/ecs/${local.names.compute}"
       flow_logs = "/aws/vpc-flow-log/${local.name}"
       waf       = "aws-waf-logs-${local.name}"
     },
@@ -52,7 +62,7 @@ module "logs_kms" {
 # CloudFront's web ACL logs live in us-east-1, where a key of this region cannot be used.
 module "edge_logs_kms" {
   source = "../modules/kms-key"
-  count  = var.waf.enabled && var.cdn.enabled ? 1 : 0
+  count  = local.waf_at_edge ? 1 : 0
 
   providers = {
     aws = aws.us_east_1
@@ -92,7 +102,7 @@ module "network" {
 module "database" {
   source = "../modules/database"
 
-  name           = substr(local.name, 0, 52)
+  name           = local.names.database
   engine_mode    = var.database.engine_mode
   engine_version = var.database.engine_version
 
@@ -136,7 +146,7 @@ module "database" {
 module "cache" {
   source = "../modules/cache"
 
-  name           = substr(local.name, 0, 40)
+  name           = local.names.cache
   create         = var.cache.enabled
   engine_version = var.cache.engine_version
   node_type      = var.cache.node_type
@@ -165,7 +175,7 @@ module "cache" {
 module "storage" {
   source = "../modules/storage"
 
-  name_prefix = local.bucket_prefix
+  name_prefix = local.names.buckets
   buckets     = var.storage.buckets
   # The load balancer's access logs (seeds 003: logs for every service) into the locked-down log bucket.
   load_balancer_access_logs = true
@@ -182,13 +192,13 @@ data "aws_iam_policy_document" "app_storage" {
   statement {
     sid       = "ListBuckets"
     actions   = ["s3:ListBucket"]
-    resources = length(module.storage.bucket_arns) > 0 ? values(module.storage.bucket_arns) : ["arn:aws:s3:::${local.bucket_prefix}-none"]
+    resources = length(module.storage.bucket_arns) > 0 ? values(module.storage.bucket_arns) : ["arn:aws:s3:::${local.names.buckets}-none"]
   }
 
   statement {
     sid       = "ReadWriteObjects"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = length(module.storage.bucket_arns) > 0 ? [for arn in values(module.storage.bucket_arns) : "${arn}/*"] : ["arn:aws:s3:::${local.bucket_prefix}-none/*"]
+    resources = length(module.storage.bucket_arns) > 0 ? [for arn in values(module.storage.bucket_arns) : "${arn}/*"] : ["arn:aws:s3:::${local.names.buckets}-none/*"]
   }
 
   statement {
@@ -233,7 +243,7 @@ locals {
 module "compute" {
   source = "../modules/compute"
 
-  name               = local.compute_name
+  name               = local.names.compute
   vpc_id             = module.network.vpc_id
   public_subnet_ids  = module.network.public_subnet_ids
   private_subnet_ids = module.network.private_subnet_ids
@@ -295,7 +305,7 @@ module "compute" {
 # Without the CDN the regional ACL protects the load balancer; with it, the edge ACL (cdn.tf) does.
 module "waf" {
   source = "../modules/waf"
-  count  = var.waf.enabled && !var.cdn.enabled ? 1 : 0
+  count  = local.waf_on_alb ? 1 : 0
 
   name                      = local.name
   rate_limit                = var.waf.rate_limit
@@ -316,7 +326,7 @@ module "audit" {
   source = "../modules/audit"
   count  = var.audit.cloudtrail ? 1 : 0
 
-  name           = local.name
+  name           = local.names.audit
   retention_days = var.audit.retention_days
 
   tags = local.tags
@@ -392,8 +402,8 @@ module "monitoring" {
   cache_member_cluster_ids   = module.cache.member_cluster_ids
   cache_hit_rate_min_percent = var.monitoring.cache_hit_rate_min_percent
 
-  waf_web_acl_name = var.waf.enabled ? (var.cdn.enabled ? module.waf_cloudfront[0].web_acl_name : module.waf[0].web_acl_name) : null
-  waf_scope        = var.waf.enabled && var.cdn.enabled ? "CLOUDFRONT" : "REGIONAL"
+  waf_web_acl_name = local.web_acl == null ? null : local.web_acl.web_acl_name
+  waf_scope        = local.waf_at_edge ? "CLOUDFRONT" : "REGIONAL"
 
   # The budget covers this environment only: costs carrying its Environment cost allocation tag (activate
   # the tag in Billing); without the filter dev's budget would alert on prod's spend.

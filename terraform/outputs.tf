@@ -66,12 +66,12 @@ output "alarm_topic_arn" {
 
 output "waf_web_acl_arn" {
   description = "ARN of the WAF web ACL: the CLOUDFRONT-scope ACL on the distribution when the CDN is on, the regional ACL on the load balancer otherwise; null when waf.enabled is false."
-  value       = var.waf.enabled ? (var.cdn.enabled ? module.waf_cloudfront[0].web_acl_arn : module.waf[0].web_acl_arn) : null
+  value       = local.web_acl == null ? null : local.web_acl.web_acl_arn
 }
 
 output "waf_rules" {
   description = "Rules of the environment's web ACL by name as planned (priority, blocks, rate limit and window, allowed countries, managed rule group); null when waf.enabled is false. For terraform/tests and plan reviews."
-  value       = one(concat(module.waf[*].rules, module.waf_cloudfront[*].rules))
+  value       = local.web_acl == null ? null : local.web_acl.rules
 }
 
 output "cdn_domain_name" {

@@ -87,3 +87,32 @@ def test_local_without_the_built_providers_says_how_to_get_them(project: Path, m
     assert "are not built on this machine yet: run `make setup`" in result.output
     assert "toolkit plan ENV --offline" in result.output
     os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+def test_checkpoints_and_rollback_of_the_emulator_environment_find_the_recorded_server(project: Path) -> None:
+    # A newcomer found these two went to real AWS (s3://toolkit-local-state in sa-east-1) while plan and apply
+    # found the emulator `up` started: the rollback path reads no schema, and looked for no emulator.
+    up = invoke("emulator", "up")
+    assert up.exit_code == 0, up.output
+    os.environ.pop("AWS_ENDPOINT_URL", None)  # a new shell: nothing exported
+    listed = invoke("checkpoints", "local")
+    assert listed.exit_code == 0, listed.output
+    assert "credentials" not in listed.output and "amazonaws.com" not in listed.output
+    triage = invoke("rollback", "local")
+    assert "credentials" not in triage.output and "amazonaws.com" not in triage.output, triage.output
+    assert "no emulator is running" not in triage.output
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.mark.parametrize("command", [("checkpoints", "local"), ("rollback", "local"),
+                                     ("rollback", "local", "--tier", "immediate")])
+def test_without_a_running_emulator_the_emulator_environment_is_refused_before_any_aws_call(
+        project: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]) -> None:
+    # Real-looking keys in the shell: the refusal must come first, not a call to AWS with them.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret-key-but-shaped-like-one")
+    result = invoke(*command)
+    assert result.exit_code != 0, result.output
+    assert "envs/local.yaml is an emulator environment and no emulator is running" in result.output
+    assert "toolkit emulator up" in result.output
+    assert "amazonaws.com" not in result.output

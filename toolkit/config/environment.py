@@ -67,11 +67,11 @@ def load_environment(project: Project, name: str) -> EnvironmentConfig:
     merged = read_merged(project, name)
     settings = _validate(merged, env_file, project)
     if settings.emulator is not None:
-        _find_running_emulator(project, settings.emulator.endpoint_from_env)
+        find_running_emulator(project, settings.emulator.endpoint_from_env)
     return EnvironmentConfig(name, settings, merged.data, (defaults_file, env_file))
 
 
-def _find_running_emulator(project: Project, variable: str) -> None:
+def find_running_emulator(project: Project, variable: str) -> None:
     """An emulator environment with its variable unset uses the emulator `toolkit emulator up` started, if it
     answers: the variable is set for this process and its children only, never exported to a shell."""
     if os.environ.get(variable):

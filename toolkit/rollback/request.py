@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
-from toolkit.config.sources import read_facts
+from toolkit.config.environment import find_running_emulator
+from toolkit.config.sources import EnvironmentFacts, read_facts
+from toolkit.errors import ConfigError
 from toolkit.project import Project
 from toolkit.records.checkpoints import CheckpointStore
 from toolkit.records.journal import Journal
@@ -47,7 +50,22 @@ def shared_place(project: Project, environment: str) -> SharedPlace | None:
     """Where the environment keeps its records beside an S3 state (None: a local backend, the project folder),
     from the merged values alone: the rollback path loads no schema."""
     facts = read_facts(project, environment)
+    _use_the_running_emulator(project, facts)
     return shared_place_from_values(facts.name, facts.values, facts.aws_region)
+
+
+def _use_the_running_emulator(project: Project, facts: EnvironmentFacts) -> None:
+    """An emulator environment's records and services are on its emulator: the one `toolkit emulator up` started
+    when its variable is unset (as plan and apply find it), and never real AWS when none is running."""
+    emulator = facts.values.get("emulator")
+    variable = emulator.get("endpoint_from_env") if isinstance(emulator, dict) else None
+    if not isinstance(variable, str) or not variable:
+        return
+    find_running_emulator(project, variable)
+    if not os.environ.get(variable):
+        raise ConfigError(f"envs/{facts.name}.yaml is an emulator environment and no emulator is running: start it "
+                          f"(`toolkit emulator up`) or set {variable}; its checkpoints and services are never looked "
+                          "for in real AWS")
 
 
 def checkpoint_store(project: Project, environment: str) -> CheckpointStore:
