@@ -230,3 +230,27 @@ def test_offline_plan_of_an_environment(env_plan: Callable[..., Path], project_d
     assert result.stdout.startswith("Monthly cost of prod (sa-east-1)")
     missing = run("dev", "--offline")
     assert missing.exit_code == 1 and "no saved offline plan for environment 'dev'" in missing.stderr
+
+
+def test_a_change_to_a_size_without_a_price_is_left_out_of_the_change_never_a_saving(
+        env_plan: Callable[..., Path]) -> None:
+    # A newcomer's review: prod's cache grown to a node type the price book lacks read "-$2,737.50/month" (the
+    # old nodes subtracted, the new ones counted as $0).
+    def grow_unpriced(document: dict[str, Any]) -> None:
+        group = change(document, "module.cache.aws_elasticache_replication_group.this[0]")
+        group["change"]["before"] = dict(group["change"]["after"])
+        group["change"]["after"] = {**group["change"]["after"], "node_type": "cache.x9.unpriced"}
+        group["change"]["actions"] = ["update"]
+        for entry in document["resource_changes"]:
+            if entry["address"] != group["address"]:
+                entry["change"].update(actions=["no-op"], before=entry["change"]["after"])
+
+    plan = str(env_plan("dev", grow_unpriced))
+    report = cost_json(plan, "-e", "dev", "--region", "us-east-1")
+    address = "module.cache.aws_elasticache_replication_group.this[0]"
+    assert resource(report, address)["change"].startswith("change not priced")
+    assert report["changed_not_priced"] == [address]
+    assert report["delta_usd"] == [0.0, 0.0], "the unpriced change is named, not counted as the old size saved"
+    text = run(plan, "-e", "dev", "--region", "us-east-1")
+    assert text.exit_code == 0, text.output
+    assert "(1 changed resource not priced)" in text.stdout and "-$" not in text.stdout.split("\n")[0]

@@ -188,6 +188,12 @@ class ResourceCost:
     def delta_high(self) -> float:
         return (self.planned.high if self.planned else 0.0) - (self.prior.high if self.prior else 0.0)
 
+    @property
+    def change_known(self) -> bool:
+        """False for a resource that existed and has a side not fully priced: its change would count the unpriced
+        size as $0 (a larger cache node not in the price book read as a saving of the whole old node)."""
+        return self.prior is None or all(side.complete for side in (self.planned, self.prior) if side is not None)
+
 
 @dataclass(frozen=True)
 class PricingContext:

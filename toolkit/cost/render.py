@@ -18,13 +18,15 @@ def _added_unpriced_note(report: CostReport) -> str:
     return f" + {added} added resource{'s' if added != 1 else ''} not priced" if added else ""
 
 
+def _changed_unpriced_note(report: CostReport) -> str:
+    unpriced = len(report.changed_unpriced())
+    return f" ({unpriced} changed resource{'s' if unpriced != 1 else ''} not priced)" if unpriced else ""
+
+
 def headline(report: CostReport) -> str:
     estimate = money_range(report.planned_low, report.planned_high)
     lower = "" if report.complete else " (lower bound)"
-    added = {cost.address for cost in report.added_unpriced()}  # counted by their own note
-    unpriced = sum(1 for cost in report.changed()
-                   if cost.address not in added and change_text(cost).startswith("change not priced"))
-    gaps = f" ({unpriced} changed resource{'s' if unpriced != 1 else ''} not priced)" if unpriced else ""
+    gaps = _changed_unpriced_note(report)
     return (f"Monthly cost of {report.environment} ({report.region}): {estimate}{lower}; "
             f"change {signed_range(report.delta_low, report.delta_high)}{_added_unpriced_note(report)}{gaps} "
             f"against {report.compared_with}")
@@ -37,7 +39,8 @@ def summary_line(report: CostReport) -> str:
     against = f" against {report.compared_with}" if report.base else ""
     tripped = report.tripped_gates()
     gates = f"; GATE TRIPPED: {', '.join(gate.name for gate in tripped)}" if tripped else ""
-    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month{_added_unpriced_note(report)}{against} "
+    return (f"Cost: {signed_range(report.delta_low, report.delta_high)}/month{_added_unpriced_note(report)}"
+            f"{_changed_unpriced_note(report)}{against} "
             f"→ {money_range(report.planned_low, report.planned_high)}/month{lower}; budget {report.budget_status}"
             f"{gates}")
 
@@ -278,6 +281,7 @@ def report_json(report: CostReport, *, resources: bool = True) -> dict[str, Any]
         "gates": [{"name": gate.name, "tripped": gate.tripped, "sentence": gate.sentence}
                   for gate in report.gates()],
         "added_not_priced": [cost.address for cost in report.added_unpriced()],
+        "changed_not_priced": [cost.address for cost in report.changed_unpriced()],
         "per_active_student_usd": None if per_student is None else [round(value, 6) for value in per_student],
         "modules": [{"module": name, "monthly_usd": [round(low, 2), round(high, 2)]}
                     for name, low, high in report.modules()],

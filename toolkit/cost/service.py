@@ -98,13 +98,19 @@ class CostReport:
     def prior_high(self) -> float:
         return sum(cost.prior.high for cost in self.resources if cost.prior)
 
-    @property
+    # The change counts only the resources whose change is known (ResourceCost.change_known) and the added ones
+    # (their priced part; `added_unpriced` says what is missing): the others are named as not priced instead.
+    @cached_property
     def delta_low(self) -> float:
-        return self.planned_low - self.prior_low
+        return sum(cost.delta_low for cost in self.resources if cost.change_known)
 
-    @property
+    @cached_property
     def delta_high(self) -> float:
-        return self.planned_high - self.prior_high
+        return sum(cost.delta_high for cost in self.resources if cost.change_known)
+
+    def changed_unpriced(self) -> list[ResourceCost]:
+        """Resources that existed and change without a price on one side: left out of the change, never $0."""
+        return [cost for cost in self.changed() if not cost.change_known]
 
     def not_priced(self) -> list[tuple[ResourceCost, str]]:
         """(resource, why) for every planned resource or line without a price."""
