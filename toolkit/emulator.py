@@ -98,7 +98,6 @@ def override_text(environment: str, endpoint: str) -> str:
 MOTO_ECHO_GAPS: dict[tuple[str, str], bool] = {
     ("aws_s3_bucket", "tags"): True,             # CreateBucket's tags are ignored
     ("aws_s3_bucket", "tags_all"): True,
-    ("aws_s3_bucket_policy", "policy"): True,    # its document reads the bucket above
     ("aws_ecs_service", "health_check_grace_period_seconds"): True,  # dropped by CreateService
     ("aws_ecs_service", "enable_ecs_managed_tags"): True,
     ("aws_vpc_security_group_egress_rule", "description"): True,

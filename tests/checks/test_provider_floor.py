@@ -62,11 +62,11 @@ def test_everything_validates_at_the_root_floor(floor_6_5: StubMirror) -> None:
 
 def test_modules_at_6_0_validate_there_and_compute_refuses_it(floor_6_0: StubMirror) -> None:
     """Modules declaring >= 6.0.0 validate against 6.0.0; compute, what calls it (the root, the waf example's
-    protected service) refuse 6.0.0 by constraint."""
+    protected service, the monitoring example's watched one) refuse 6.0.0 by constraint."""
     result = run_validate_check(PROJECT_ROOT, mirror=floor_6_0)
     failing = sorted({finding.path.split(":")[0] for finding in result.errors})
-    assert failing == ["modules/compute/examples/fargate-service", "modules/waf/examples/alb-protection",
-                       "terraform"], result.errors
+    assert failing == ["modules/compute/examples/fargate-service", "modules/monitoring/examples/alarms-and-budget",
+                       "modules/waf/examples/alb-protection", "terraform"], result.errors
     assert all("no available releases match the given constraints" in finding.message for finding in result.errors)
 
 

@@ -19,14 +19,15 @@ def test_known_gaps_are_named_and_anything_else_is_unexplained() -> None:
         change("aws_db_parameter_group", {"parameter": []}, {"parameter": [{"name": "work_mem"}]}),
         change("aws_s3_bucket", {"tags": {}, "bucket": "b"}, {"tags": {"A": "1"}, "bucket": "b"}),
         change("aws_ecs_service", {"desired_count": 1}, {"desired_count": 2}),
-        change("aws_s3_bucket_policy", {"policy": "x"}, {"policy": None}, unknown={"policy": True}),
+        change("aws_vpc_security_group_egress_rule", {"description": None}, {"description": None},
+               unknown={"description": True}),
         change("aws_iam_role", {"name": "r"}, {"name": "r"}, actions=["no-op"]),
         {"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document",
          "change": {"actions": ["read"], "before": None, "after": {"json": "{}"}}},
     ]}
     gaps = echo_gaps(plan)
     assert gaps.known == {("aws_db_parameter_group", "parameter"), ("aws_s3_bucket", "tags"),
-                          ("aws_s3_bucket_policy", "policy")}
+                          ("aws_vpc_security_group_egress_rule", "description")}
     assert gaps.unexplained == {("aws_ecs_service", "desired_count")}
     text = gaps.text("local")
     assert "3 changed attribute(s)" in text and "other changes: aws_ecs_service.desired_count" in text
