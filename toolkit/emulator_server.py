@@ -79,6 +79,16 @@ def running(project: Project) -> EmulatorServer | None:
     return server if server.answers() else None
 
 
+def find_running_emulator(project: Project, variable: str) -> None:
+    """An emulator environment with its variable unset uses the emulator `toolkit emulator up` started, if it
+    answers: the variable is set for this process and its children only, never exported to a shell."""
+    if os.environ.get(variable):
+        return
+    server = running(project)
+    if server is not None:
+        os.environ[variable] = server.endpoint_url
+
+
 def start(project: Project) -> tuple[EmulatorServer, bool]:
     """The running server, or a new one; True when it was started now."""
     current = running(project)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from toolkit.config.model import TOOLKIT_KEYS, TOOLKIT_SUBKEYS, RuleViolation, Settings
 from toolkit.config.sources import environment_files, read_merged
 from toolkit.config.yaml_source import KeyPath, Location, SourcedDocument
-from toolkit.emulator_server import running
+from toolkit.emulator_server import find_running_emulator
 from toolkit.errors import ConfigError
 from toolkit.project import Project
 
@@ -69,16 +69,6 @@ def load_environment(project: Project, name: str) -> EnvironmentConfig:
     if settings.emulator is not None:
         find_running_emulator(project, settings.emulator.endpoint_from_env)
     return EnvironmentConfig(name, settings, merged.data, (defaults_file, env_file))
-
-
-def find_running_emulator(project: Project, variable: str) -> None:
-    """An emulator environment with its variable unset uses the emulator `toolkit emulator up` started, if it
-    answers: the variable is set for this process and its children only, never exported to a shell."""
-    if os.environ.get(variable):
-        return
-    server = running(project)
-    if server is not None:
-        os.environ[variable] = server.endpoint_url
 
 
 def _validate(document: SourcedDocument, env_file: Path, project: Project) -> Settings:

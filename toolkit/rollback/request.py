@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from toolkit.config.environment import find_running_emulator
 from toolkit.config.sources import EnvironmentFacts, read_facts
+from toolkit.emulator_server import find_running_emulator
 from toolkit.errors import ConfigError
 from toolkit.project import Project
 from toolkit.records.checkpoints import CheckpointStore
