@@ -8,8 +8,10 @@ applied first (`toolkit plan ENV`, then `toolkit apply ENV`), so every plan afte
   directly in the toolkit's staged folder with its environment variables (TF_DATA_DIR, TF_CLI_CONFIG_FILE,
   TF_VAR_aws_endpoint_url, …), read from the engine itself so both sides run exactly the same thing.
 - B5: `toolkit plan --all` against the slowest of the three single-environment `toolkit plan` runs.
-- B7: `toolkit rollback sandbox-c --tier immediate --yes` against a minimal boto3 script making the same
-  changes (UpdateService to the checkpoint's revision, DescribeServices until stable, suspend scaling).
+- B7: `toolkit rollback sandbox-c --tier immediate --yes` against a minimal boto3 script doing the same job:
+  the newest checkpoint read from S3 (ListObjectsV2, GetObject), its run journaled before the first change
+  and at the end (two PutObject), the same changes (UpdateService to the checkpoint's revision,
+  DescribeServices until stable, suspend scaling) and reads. Every API call of both sides is counted.
   Set-up as scripts/demo_rollback.sh: a checkpoint of the good deployment, then a bad revision deployed;
   before each run (untimed) the service goes back to the bad revision and scaling is resumed.
 """
@@ -278,7 +280,8 @@ def measure_rollback(sandbox: Sandbox, settings: Settings) -> Row:
     if state["task_definition"] != scenario["good"]:
         raise RuntimeError(f"after the rollback the service runs {state['task_definition']}, not {scenario['good']}")
     row = Row(id="B7", what=f"`toolkit rollback {sandbox.rollback_environment} --tier immediate --yes`",
-              baseline="boto3 script making the same API calls (checks, UpdateService, wait, suspend, verify)",
+              baseline="boto3 script making the same calls on the service (checks, UpdateService, wait, suspend, "
+                       "verify) and keeping the records: newest checkpoint read, run journaled at start and end",
               goal="≤ 1.3×", toolkit=samples["toolkit"], reference=samples["baseline"], ratio_limit=1.3,
               repetitions=settings.rollback_repetitions,
               notes=[f"API calls: toolkit {len(toolkit_calls)}, baseline {len(baseline_calls)}"])

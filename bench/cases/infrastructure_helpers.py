@@ -50,7 +50,7 @@ def rollback_scenario(environment: str) -> dict[str, Any]:
     from toolkit.engine.render import backend_settings
     from toolkit.project import Project
     from toolkit.records.checkpoints import ApplyRecord, StateVersion, capture, targets_from_state
-    from toolkit.records.places import checkpoint_store_for
+    from toolkit.records.places import checkpoint_store_for, journal_for
 
     project = Project.discover()
     config = load_environment(project, environment)
@@ -78,8 +78,11 @@ def rollback_scenario(environment: str) -> dict[str, Any]:
         container["image"] = container["image"].rsplit(":", 1)[0] + ":broken"
     bad = ecs.register_task_definition(**request)["taskDefinition"]["taskDefinitionArn"]
     scalable = checkpoint.autoscaling[0]
+    journal = journal_for(project, load_environment(project, environment))
     return {"region": region, "cluster": service.cluster, "service": service.service,
             "good": service.task_definition_arn, "bad": bad, "desired_count": service.desired_count,
+            "records": {"bucket": store.records.bucket, "checkpoints": store.records.prefix,  # type: ignore[attr-defined]
+                        "journal": journal.records.prefix},  # type: ignore[attr-defined]
             "scalable": {"namespace": scalable.namespace, "resource_id": scalable.resource_id,
                          "dimension": scalable.dimension}}
 
@@ -103,19 +106,34 @@ def deploy_bad(scenario: dict[str, Any]) -> None:
 
 
 def baseline_rollback(scenario: dict[str, Any]) -> None:
-    """The same API calls the toolkit makes, in a plain script: check, roll back, wait, hold scaling, verify.
+    """The same job in a plain script: the same API calls the toolkit makes on the service, and the records a script
+    that can be resumed and audited must keep, made as cheaply as boto3 allows.
 
-    Issue 7 defines B7's baseline as "a minimal boto3 script making the same API calls", so the
-    precondition reads (service, target revision, scaling state) and the final read-back are here too.
+    Issue 7 defines B7's baseline as "a minimal boto3 script making the same API calls"; issue 24 asks that every
+    call be counted on both sides, S3 records included. So the script reads its target from the newest checkpoint
+    (ListObjectsV2, GetObject), writes its run record before it changes anything and again at the end (two
+    PutObject), checks (service, target revision, scaling), rolls back, waits, holds scaling and verifies.
     """
+    import boto3
+
     ecs, autoscaling = _clients(scenario)
-    cluster, service, good = scenario["cluster"], scenario["service"], scenario["good"]
+    s3 = boto3.client("s3", region_name=scenario["region"])
+    records = scenario["records"]
+    listing = s3.list_objects_v2(Bucket=records["bucket"], Prefix=records["checkpoints"])
+    newest = max(item["Key"] for item in listing.get("Contents", []) if item["Key"].endswith(".json"))
+    checkpoint = json.loads(s3.get_object(Bucket=records["bucket"], Key=newest)["Body"].read())
+    cluster, service = scenario["cluster"], scenario["service"]
+    good = next(item["task_definition_arn"] for item in checkpoint["ecs_services"] if item["service"] == service)
     scalable = scenario["scalable"]
     target = {"ServiceNamespace": scalable["namespace"], "ResourceIds": [scalable["resource_id"]],
               "ScalableDimension": scalable["dimension"]}
+    # Beside the toolkit's journal, not in it (the toolkit would name these lines as not its own).
+    run_key = f"{records['journal'].rstrip('/')}-baseline/{time.time_ns()}.jsonl"
+    journal = json.dumps({"event": "run-start", "checkpoint": checkpoint["id"]}) + "\n"
     ecs.describe_services(cluster=cluster, services=[service])
     ecs.describe_task_definition(taskDefinition=good)
     autoscaling.describe_scalable_targets(**target)
+    s3.put_object(Bucket=records["bucket"], Key=run_key, Body=journal.encode(), ServerSideEncryption="AES256")
     ecs.update_service(cluster=cluster, service=service, taskDefinition=good)
     deadline = time.monotonic() + ROLLOUT_TIMEOUT_SECONDS
     while True:
@@ -132,6 +150,8 @@ def baseline_rollback(scenario: dict[str, Any]) -> None:
         SuspendedState={"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": True,
                         "ScheduledScalingSuspended": True})
     autoscaling.describe_scalable_targets(**target)
+    journal += json.dumps({"event": "run-end", "result": "finished"}) + "\n"
+    s3.put_object(Bucket=records["bucket"], Key=run_key, Body=journal.encode(), ServerSideEncryption="AES256")
 
 
 def count_calls(side: str, arguments: list[str]) -> list[str]:

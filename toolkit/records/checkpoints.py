@@ -503,6 +503,33 @@ class CheckpointStore:
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
         # Records passed over while reading many (`read`): where → why. Shown by whoever lists them.
         self.skipped: dict[str, str] = {}
+        # With `remember()`: the listing and each record's body as first read (a record written through this
+        # store is remembered as written).
+        self._listing: list[str] | None = None
+        self._bodies: dict[str, bytes | None] | None = None
+
+    def remember(self, listing: list[str] | None = None) -> CheckpointStore:
+        """From now on list the records once and read each once: a rollback run's one view of its checkpoints, so
+        the target is chosen, and what it undoes is told, from the same records (and no record is fetched twice
+        from S3). `listing`: the records' names when already listed. Returns the store."""
+        self._bodies = {} if self._bodies is None else self._bodies
+        if listing is not None:
+            self._listing = list(listing)
+        return self
+
+    def _get(self, name: str) -> bytes | None:
+        if self._bodies is None:
+            return self.records.get(name)
+        if name not in self._bodies:
+            self._bodies[name] = self.records.get(name)
+        return self._bodies[name]
+
+    def _put(self, name: str, body: bytes) -> None:
+        self.records.put(name, body)
+        if self._bodies is not None:
+            self._bodies[name] = body
+            if self._listing is not None and name not in self._listing:
+                self._listing.append(name)
 
     @property
     def location(self) -> str:
@@ -565,7 +592,7 @@ class CheckpointStore:
         return folder
 
     def save(self, checkpoint: Checkpoint) -> str:
-        self.records.put(f"{checkpoint.id}.json", self._body(checkpoint))
+        self._put(f"{checkpoint.id}.json", self._body(checkpoint))
         return self.where(checkpoint.id)
 
     def _body(self, checkpoint: Checkpoint) -> bytes:
@@ -575,14 +602,19 @@ class CheckpointStore:
 
     def ids(self) -> list[str]:
         """Every checkpoint id, oldest first (in the order they were made: toolkit.clock); reads no record."""
-        return sort_ids(name[:-5] for name in self.records.names() if name.endswith(".json"))
+        if self._bodies is None:
+            names = self.records.names()
+        else:
+            self._listing = self.records.names() if self._listing is None else self._listing
+            names = self._listing
+        return sort_ids(name[:-5] for name in names if name.endswith(".json"))
 
     def list(self) -> list[Checkpoint]:
         """All readable checkpoints, oldest first (unreadable ones are named in `skipped`)."""
         return list(self.readable())
 
     def load(self, checkpoint_id: str) -> Checkpoint:
-        body = self.records.get(f"{checkpoint_id}.json") if is_record_id(checkpoint_id) else None
+        body = self._get(f"{checkpoint_id}.json") if is_record_id(checkpoint_id) else None
         if body is None:
             known = self.ids()
             hint = f"; known: {', '.join(known[-5:])}" if known else "; there are none yet"
@@ -649,10 +681,12 @@ class CheckpointStore:
         body = self._body(checkpoint)
         local = isinstance(self.records, LocalRecords)
         if record.result == "started" and local:
-            self.records.put(f"{checkpoint.id}.json", body + b" " * OUTCOME_ROOM)
+            self._put(f"{checkpoint.id}.json", body + b" " * OUTCOME_ROOM)
             return
         try:
-            self.records.put(f"{checkpoint.id}.json", body)
+            self._put(f"{checkpoint.id}.json", body)
         except OSError:
             if not (local and self.records.rewrite_in_place(f"{checkpoint.id}.json", body)):  # type: ignore[attr-defined]
                 raise
+            if self._bodies is not None:
+                self._bodies[f"{checkpoint.id}.json"] = body

@@ -68,6 +68,9 @@ class Journal:
         # A shared run's object as this process last wrote it: the run is its only writer, so an entry is one
         # PutObject of the whole run (no read back first); the first entry creates the object conditionally.
         self._written: dict[str, bytes] = {}
+        # Entries written with `hold`, not yet written down: (run id, line); the runs with an entry written down.
+        self._held: list[tuple[str, str]] = []
+        self._on_record: set[str] = set()
 
     @property
     def path(self) -> Path:
@@ -78,13 +81,32 @@ class Journal:
     def location(self) -> str:
         return self.records.where(JOURNAL_FILE) if self.local else self.records.location
 
-    def write(self, entry: JournalEntry) -> None:
+    def write(self, entry: JournalEntry, *, hold: bool = False) -> None:
+        """Write `entry` (and any held before it). `hold`: keep it back until the next write that is not held or
+        `flush()`, to go out with it: one PutObject instead of one per entry. A runbook holds only what may wait
+        for its next change, wait or end (toolkit.rollback.base.RunContext)."""
         entry.request = sanitise(entry.request)
         entry.details = sanitise(entry.details)
-        line = json.dumps(asdict(entry), default=str, sort_keys=False) + "\n"
+        self._held.append((entry.run_id, json.dumps(asdict(entry), default=str, sort_keys=False) + "\n"))
+        if not hold:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the held entries, each run's in one write (kept held if the write fails: the next flush retries)."""
+        while self._held:
+            run_id = self._held[0][0]
+            self._write_lines(run_id, "".join(line for owner, line in self._held if owner == run_id))
+            self._held = [(owner, line) for owner, line in self._held if owner != run_id]
+            self._on_record.add(run_id)
+
+    def on_record(self, run_id: str) -> bool:
+        """Whether an entry of the run has been written down by this journal (not only held)."""
+        return run_id in self._on_record
+
+    def _write_lines(self, run_id: str, text: str) -> None:
         if not self.local:
-            # One writer per run (the run itself): its object is rewritten whole, one entry more each time.
-            name, encoded = f"{entry.run_id}.jsonl", line.encode("utf-8")
+            # One writer per run (the run itself): its object is rewritten whole, the new entries added each time.
+            name, encoded = f"{run_id}.jsonl", text.encode("utf-8")
             body = self._written.get(name)
             if body is None:
                 if self.records.create(name, encoded):
@@ -95,9 +117,9 @@ class Journal:
             self._written[name] = body + encoded
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # One write per line in append mode: concurrent writers never interleave within a line.
+        # One write per flush in append mode: concurrent writers never interleave within it.
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
 

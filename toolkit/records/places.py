@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from toolkit.aws import ClientFactory
@@ -52,13 +53,20 @@ class SharedPlace:
         folder = posixpath.dirname(self.state_key)
         return f"{folder}/{SHARED_FOLDER}/" if folder else f"{SHARED_FOLDER}/"
 
-    def records(self, folder: str, clients: ClientFactory | None = None) -> S3Records:
+    @cached_property
+    def clients(self) -> ClientFactory:
+        """One S3 client for all the place's records (checkpoints and journal: one client made, not one each), with
+        its own call recorder: a rollback counts only the calls it makes on the infrastructure."""
         endpoint = os.environ.get(self.endpoint_from_env) if self.endpoint_from_env else None
-        # Its own call recorder: a rollback counts only the calls it makes on the infrastructure.
-        factory = ClientFactory(region=self.region, endpoint_url=endpoint or (clients.endpoint_url if clients
-                                                                              else None))
-        return S3Records(bucket=self.bucket, prefix=f"{self.prefix}{folder}/", clients=factory, encrypt=self.encrypt,
-                         kms_key_id=self.kms_key_id)
+        return ClientFactory(region=self.region, endpoint_url=endpoint)
+
+    def records(self, folder: str) -> S3Records:
+        return S3Records(bucket=self.bucket, prefix=f"{self.prefix}{folder}/", clients=self.clients,
+                         encrypt=self.encrypt, kms_key_id=self.kms_key_id)
+
+    def folders(self) -> dict[str, list[str]]:
+        """The names in each of the place's folders (checkpoints, journal), from one ListObjectsV2."""
+        return S3Records(bucket=self.bucket, prefix=self.prefix, clients=self.clients).folders()
 
 
 def shared_place(config: EnvironmentConfig) -> SharedPlace | None:

@@ -107,34 +107,43 @@ class S3Records:
         answer = call(f"s3:GetBucketVersioning {self.bucket}", self.clients("s3").get_bucket_versioning,
                       Bucket=self.bucket)
         if answer.get("Status") != "Enabled":
-            raise ToolkitError(f"s3://{self.bucket}: bucket versioning is not enabled; the toolkit keeps "
-                               "checkpoints and the rollback journal beside the state only in a versioned bucket "
-                               "(state restores need the versions too): enable it (`python -m "
-                               "toolkit.engine.bootstrap ENV`, or aws s3api put-bucket-versioning) and retry")
+            raise self._not_versioned()
         self._versioning_checked = True
 
+    def _not_versioned(self) -> ToolkitError:
+        return ToolkitError(f"s3://{self.bucket}: bucket versioning is not enabled; the toolkit keeps checkpoints and "
+                            "the rollback journal beside the state only in a versioned bucket (state restores need "
+                            "the versions too): enable it (`python -m toolkit.engine.bootstrap ENV`, or aws s3api "
+                            "put-bucket-versioning) and retry")
+
     def put(self, name: str, body: bytes) -> None:
+        self._check_versioning()
         self._put(name, body)
 
     def create(self, name: str, body: bytes) -> bool:
         # A conditional PutObject (If-None-Match: *), as the state lock takes its object: S3 answers 412 when the
-        # key exists, so a new record costs one round trip instead of a read and a write.
+        # key exists, so a new record costs one round trip instead of a read and a write. A new object overwrites
+        # nothing, so the versioning check needs no call of its own: a versioned bucket answers with the object's
+        # VersionId (an unversioned one with none, or "null" when versioning is suspended).
         try:
-            self._put(name, body, IfNoneMatch="*")
+            answer = self._put(name, body, IfNoneMatch="*")
         except ToolkitError as error:
             if error_code(error.__cause__) in ("PreconditionFailed", "ConditionalRequestConflict"):
                 return False
             raise
+        if not self._versioning_checked:
+            if answer.get("VersionId") in (None, "", "null"):
+                raise self._not_versioned()
+            self._versioning_checked = True
         return True
 
-    def _put(self, name: str, body: bytes, **condition: str) -> None:
-        self._check_versioning()
+    def _put(self, name: str, body: bytes, **condition: str) -> dict[str, Any]:
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.prefix + name, "Body": body,
                                    "ContentType": "application/json", **condition}
         if self.encrypt:
             request.update({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id
                            else {"ServerSideEncryption": "AES256"})
-        call(f"s3:PutObject {self.where(name)}", self.clients("s3").put_object, **request)
+        return call(f"s3:PutObject {self.where(name)}", self.clients("s3").put_object, **request)
 
     def get(self, name: str) -> bytes | None:
         s3 = self.clients("s3")
@@ -152,6 +161,18 @@ class S3Records:
         return answer["Body"].read()
 
     def names(self) -> list[str]:
+        return sorted(name for name in self._listing() if name and "/" not in name)
+
+    def folders(self) -> dict[str, list[str]]:
+        """The records of each folder under the prefix, from one listing: folder → names (sorted)."""
+        found: dict[str, list[str]] = {}
+        for name in self._listing():
+            folder, _, record = name.partition("/")
+            if folder and record and "/" not in record:
+                found.setdefault(folder, []).append(record)
+        return {folder: sorted(names) for folder, names in found.items()}
+
+    def _listing(self) -> list[str]:
         s3 = self.clients("s3")
         found: list[str] = []
         try:
@@ -162,4 +183,4 @@ class S3Records:
             if error_code(error) == "NoSuchBucket":
                 return []  # no state bucket yet (before the first init): no records either
             raise ToolkitError(describe_aws_error(error, f"s3:ListObjectsV2 {self.location}")) from error
-        return sorted(name for name in found if name and "/" not in name)
+        return found

@@ -109,12 +109,18 @@ class RunContext:
         return self.loaded["config"]
 
     def wait_policy(self, timeout_s: float, interval_s: float) -> WaitPolicy:
+        # A wait is where time passes (and Ctrl-C or a kill comes): what the journal holds is written first.
         return WaitPolicy(self.options.wait_timeout_s or timeout_s, self.options.poll_interval_s or interval_s,
-                          heartbeat=self.heartbeat)
+                          heartbeat=self.heartbeat, before=self.journal.flush)
 
     def act(self, step: str, action: str, function: Callable[..., Any], summary: dict[str, Any],
             **request: Any) -> Any:
-        """Make one changing call and journal it (what, sanitised request summary, result, duration)."""
+        """Make one changing call and journal it (what, sanitised request summary, result, duration). The run is on
+        record before its first change (its held entries written); the call's "ok" goes out with the next write:
+        before a wait's first sleep, with a failure, or at the run's end. A run killed in between loses at most those
+        few seconds' entries, never the run, and a resume plans every step from AWS's live values anyway."""
+        if not self.journal.on_record(self.run_id):
+            self.journal.flush()
         started = time.monotonic()
         try:
             answer = call(action, function, **request)
@@ -123,12 +129,14 @@ class RunContext:
                         message=str(error), duration_s=time.monotonic() - started)
             raise
         self.record(step=step, event="action", action=action, request=summary, result="ok",
-                    duration_s=time.monotonic() - started)
+                    duration_s=time.monotonic() - started, hold=True)
         return answer
 
-    def record(self, **fields: Any) -> None:
+    def record(self, *, hold: bool = False, **fields: Any) -> None:
+        """Journal one entry; `hold` lets it wait for the next write (Journal.write): only for what may wait until
+        the next change, wait or the run's end."""
         self.journal.write(JournalEntry(time=iso(utc_now()), run_id=self.run_id, environment=self.environment,
-                                        who=self.who, checkpoint=self.checkpoint.id, **fields))
+                                        who=self.who, checkpoint=self.checkpoint.id, **fields), hold=hold)
 
 
 class StepCannotWork(ToolkitError):

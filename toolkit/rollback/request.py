@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from toolkit.clock import sort_ids
 from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.emulator_server import find_running_emulator
 from toolkit.errors import ConfigError
@@ -46,10 +47,43 @@ class RollbackResult:
     budget_s: float
 
 
+@dataclass
+class EnvironmentRecords:
+    """An environment's facts and records as one run reads them: its files read once, one S3 client for its
+    checkpoints and journal, and each checkpoint listed and read once (CheckpointStore.remember)."""
+
+    facts: EnvironmentFacts
+    place: SharedPlace | None
+    store: CheckpointStore
+    journal: Journal
+    # The journal's run ids as listed with the checkpoints (one_listing), else None: ask the journal.
+    listed_run_ids: list[str] | None = None
+
+    def run_ids(self) -> list[str]:
+        return self.journal.run_ids() if self.listed_run_ids is None else self.listed_run_ids
+
+
+def environment_records(project: Project, environment: str, *, one_listing: bool = False) -> EnvironmentRecords:
+    """`one_listing`: list the checkpoints and the journal's runs of an S3 place in one ListObjectsV2 of its prefix
+    (a rollback run needs both names before it starts)."""
+    facts = read_facts(project, environment)
+    place = _place_of(project, facts)
+    store = checkpoint_store_for(project, place, facts.name)
+    journal = shared_journal_for(project, place, facts.name)
+    if place is None or not one_listing:
+        return EnvironmentRecords(facts, place, store.remember(), journal)
+    folders = place.folders()
+    run_ids = sort_ids(name[:-6] for name in folders.get("journal", []) if name.endswith(".jsonl"))
+    return EnvironmentRecords(facts, place, store.remember(folders.get("checkpoints", [])), journal, run_ids)
+
+
 def shared_place(project: Project, environment: str) -> SharedPlace | None:
     """Where the environment keeps its records beside an S3 state (None: a local backend, the project folder),
     from the merged values alone: the rollback path loads no schema."""
-    facts = read_facts(project, environment)
+    return _place_of(project, read_facts(project, environment))
+
+
+def _place_of(project: Project, facts: EnvironmentFacts) -> SharedPlace | None:
     _use_the_running_emulator(project, facts)
     return shared_place_from_values(facts.name, facts.values, facts.aws_region)
 

@@ -8,17 +8,18 @@ and the command that resumes from the failed step.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
 
 from toolkit.aws import ClientFactory, resolve_endpoint
 from toolkit.clock import EXAMPLE_ID, RECORD_ID, new_record_id
-from toolkit.config.sources import EnvironmentFacts, read_facts
+from toolkit.config.sources import EnvironmentFacts
 from toolkit.errors import GuardError, ToolkitError, UsageError
 from toolkit.processes import current_actor
 from toolkit.project import Project
-from toolkit.records.checkpoints import Checkpoint, CheckpointStore
+from toolkit.records.checkpoints import Checkpoint
 from toolkit.records.journal import Journal, JournalEntry
 from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
@@ -27,7 +28,13 @@ from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRes
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep, revision_label, split_revision
 from toolkit.rollback.full import FullStep
 from toolkit.rollback.render import JsonReporter, Reporter, make_reporter
-from toolkit.rollback.request import RollbackRequest, RollbackResult, checkpoint_store, journal_for, shared_place
+from toolkit.rollback.request import (
+    EnvironmentRecords,
+    RollbackRequest,
+    RollbackResult,
+    checkpoint_store,
+    environment_records,
+)
 from toolkit.rollback.state import TerraformStateStep, undo_target
 from toolkit.rollback.triage import (
     SKIPPABLE,
@@ -148,21 +155,19 @@ def select_steps(request: RollbackRequest) -> list[Step]:
     return steps
 
 
-def load_checkpoint(project: Project, environment: str, checkpoint_id: str | None,
-                    store: CheckpointStore | None = None) -> Checkpoint:
-    store = store or checkpoint_store(project, environment)
-    config = shared_place(project, environment)
+def load_checkpoint(project: Project, records: EnvironmentRecords, checkpoint_id: str | None) -> Checkpoint:
+    store, place, environment = records.store, records.place, records.facts.name
     if checkpoint_id:
         try:
             return store.load(checkpoint_id)
         except UsageError as error:
-            hint = local_only(project, config) if config else ""
+            hint = local_only(project, place) if place else ""
             raise UsageError(f"{error}; {hint}" if hint else str(error)) from None
     # The checkpoint before the last apply that changed the state (one beaten by another apply wrote nothing).
     latest = store.newest_state_change()
     if latest is None:
-        where = f" in {store.location}" if config else ""
-        hint = local_only(project, config, []) if config else ""
+        where = f" in {store.location}" if place else ""
+        hint = local_only(project, place, []) if place else ""
         raise ToolkitError(f"no checkpoint for {environment}{where} yet: `toolkit apply {environment}` records one "
                            f"before each apply" + (f"; {hint}" if hint else ""))
     return latest
@@ -212,8 +217,8 @@ def _run_rollback(request: RollbackRequest, *, echo: Callable[[str], None], conf
                   project: Project | None, reporter: Reporter | None = None) -> RollbackResult:
     validate_request(request)
     project = project or Project.discover()
-    config = read_facts(project, request.environment)
-    journal = journal_for(project, config.name)
+    records = environment_records(project, request.environment, one_listing=True)
+    config, journal, store = records.facts, records.journal, records.store
     resolve_resume(request, journal)
     if request.undo_run:
         checkpoint_id, undo = undo_target(request.undo_run, journal.read(request.undo_run))
@@ -221,12 +226,11 @@ def _run_rollback(request: RollbackRequest, *, echo: Callable[[str], None], conf
         steps: list[Step] = [TerraformStateStep(undo)]
     else:
         steps = select_steps(request)
-    store = checkpoint_store(project, config.name)
-    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id, store)
+    checkpoint = load_checkpoint(project, records, request.checkpoint_id)
     clients = ClientFactory(region=request.region or config.aws_region,
                             endpoint_url=resolve_endpoint(request.endpoint_url))
     run = RunContext(project=project, facts=config, checkpoint=checkpoint, clients=clients, journal=journal,
-                     run_id=new_record_id(after=journal.run_ids()), who=current_actor(), options=request.options,
+                     run_id=new_record_id(after=records.run_ids()), who=current_actor(), options=request.options,
                      execute=request.execute, echo=echo, approve=request.approve, confirm=confirm,
                      store=store, heartbeat=_heartbeat(request.output_format, echo))
     if request.execute and config.protected and request.approve is not None and request.approve != config.name:
@@ -269,9 +273,9 @@ def run_triage(request: RollbackRequest, *, echo: Callable[[str], None],
     import json
 
     project = project or Project.discover()
-    config = read_facts(project, request.environment)
-    store = checkpoint_store(project, config.name)
-    checkpoint = load_checkpoint(project, config.name, request.checkpoint_id, store)
+    records = environment_records(project, request.environment)
+    config, store = records.facts, records.store
+    checkpoint = load_checkpoint(project, records, request.checkpoint_id)
     notes = list(store.skipped_lines())
     newest = store.latest()
     if newest is not None and newest.rollback_of is not None and request.checkpoint_id is None:
@@ -440,7 +444,19 @@ def _approve(config: EnvironmentFacts, request: RollbackRequest, run: RunContext
 
 
 def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], reporter: Reporter) -> list[StepOutcome]:
-    run.record(event="run-start", result="started",
+    # Entries marked hold go out with the next write: before the next change or wait (RunContext.act and
+    # wait_policy), with a failure, or with the run's end; fewer round trips, the same records.
+    try:
+        return _execute_steps(run, request, steps, reporter)
+    except BaseException:
+        with contextlib.suppress(ToolkitError, OSError):
+            run.journal.flush()  # an unexpected error: what is held is still written (the error is the news)
+        raise
+
+
+def _execute_steps(run: RunContext, request: RollbackRequest, steps: list[Step],
+                   reporter: Reporter) -> list[StepOutcome]:
+    run.record(hold=True, event="run-start", result="started",
                details={"tier": request.tier, "step": request.step, "resume_from": request.resume_from,
                         "options": {key: value for key, value in request.options.__dict__.items()
                                     if value not in (None, False, ())},
@@ -452,7 +468,7 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
         if skipped:
             reporter.step_skipped(step, skipped)
             outcomes.append(StepOutcome(step.name, "skipped", [skipped]))
-            run.record(step=step.name, event="step", result="skipped", message=skipped)
+            run.record(hold=True, step=step.name, event="step", result="skipped", message=skipped)
             continue
         started = time.monotonic()
         try:
@@ -474,7 +490,7 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
             run.record(step=step.name, event="step", result="failed", message=str(error), duration_s=duration)
             _fail(run, request, steps, outcomes, step, error, reporter)
         outcomes.append(outcome)
-        run.record(step=step.name, event="step", result=outcome.result, message="\n".join(outcome.lines),
+        run.record(hold=True, step=step.name, event="step", result=outcome.result, message="\n".join(outcome.lines),
                    duration_s=outcome.duration_s)
         reporter.step_outcome(step, outcome)
     run.record(event="run-end", result="finished", details={
@@ -525,7 +541,7 @@ def read_journal(environment: str, *, run_id: str | None = None, project: Projec
                  skipped: list[str] | None = None) -> list[JournalEntry]:
     """The journal's entries; unreadable lines or run objects are skipped and named in `skipped`."""
     project = project or Project.discover()
-    journal = journal_for(project, read_facts(project, environment).name)
+    journal = environment_records(project, environment).journal
     entries = journal.read(run_id)
     if skipped is not None:
         skipped += journal.skipped_lines()
@@ -537,12 +553,11 @@ def list_checkpoints(environment: str, *, project: Project | None = None,
     """The environment's readable checkpoints, a hint when this checkout keeps some only locally (else "") and the
     id of the default rollback target (None: none); unreadable records are skipped and named in `skipped`."""
     project = project or Project.discover()
-    name = read_facts(project, environment).name
-    store = checkpoint_store(project, name)
+    records = environment_records(project, environment)
+    store, place = records.store, records.place
     found = store.list()
     if skipped is not None:
         skipped += store.skipped_lines()
-    config = shared_place(project, name)
     known = [item.id for item in found] + [item for item in store.ids() if store.where(item) in store.skipped]
     default = store.newest_state_change()
-    return found, local_only(project, config, known) if config else "", default.id if default else None
+    return found, local_only(project, place, known) if place else "", default.id if default else None

@@ -26,6 +26,9 @@ class WaitPolicy:
     # Told "still waiting …" every `heartbeat_s` (a wait of up to an hour must not look like a hang).
     heartbeat: Callable[[str], None] | None = None
     heartbeat_s: float = HEARTBEAT_S
+    # Called once, before the first sleep: a wait is where time passes (and Ctrl-C or a kill comes), so a runbook
+    # writes its held journal entries there; a wait done at the first poll costs no write.
+    before: Callable[[], None] | None = None
 
 
 def wait_for(what: str, poll: Callable[[], T], done: Callable[[T], tuple[bool, str]], policy: WaitPolicy,
@@ -38,6 +41,7 @@ def wait_for(what: str, poll: Callable[[], T], done: Callable[[T], tuple[bool, s
     started = time.monotonic()
     deadline = started + policy.timeout_s
     beat = started
+    before = policy.before
     while True:
         observed = poll()
         if failed is not None:
@@ -49,6 +53,9 @@ def wait_for(what: str, poll: Callable[[], T], done: Callable[[T], tuple[bool, s
             return observed
         if time.monotonic() + policy.interval_s > deadline:
             raise WaitTimeout(f"{what}: not reached after {policy.timeout_s:g} s (last status: {status})")
+        if before is not None:
+            before()
+            before = None
         time.sleep(policy.interval_s)
         now = time.monotonic()
         if policy.heartbeat is not None and now - beat >= policy.heartbeat_s:
