@@ -45,9 +45,9 @@ def emulator_endpoint(environment: str, variable: str) -> str:
     """The emulator's URL from `variable`; refused unless set and on a loopback address."""
     value = os.environ.get(variable, "").strip()
     if not value:
-        raise RenderError(f"envs/{environment}.yaml: emulator.endpoint_from_env names {variable}, which is not set: "
-                          f"start the emulator (`toolkit emulator up {environment}`, or make demo) and export "
-                          f"{variable}; an emulator environment never falls back to real AWS")
+        raise RenderError(f"envs/{environment}.yaml: emulator.endpoint_from_env names {variable}, which is not set, "
+                          "and no emulator is running: start it (`toolkit emulator up`); an emulator environment "
+                          "never falls back to real AWS")
     check_loopback(environment, variable, value)
     return value.rstrip("/")
 
@@ -131,16 +131,28 @@ def changed_attributes(plan: dict[str, Any]) -> set[tuple[str, str]]:
     """(type, top-level attribute) of every managed resource the plan changes (no-ops left out)."""
     found: set[tuple[str, str]] = set()
     for change in plan.get("resource_changes") or []:
-        body = change.get("change") or {}
-        if change.get("mode") != "managed" or body.get("actions") in (["no-op"], ["read"]):
-            continue
-        before, after = body.get("before") or {}, body.get("after") or {}
-        unknown = body.get("after_unknown") or {}
-        if not isinstance(before, dict) or not isinstance(after, dict) or not isinstance(unknown, dict):
-            continue
-        found |= {(str(change.get("type")), key) for key in set(before) | set(after)
-                  if before.get(key) != after.get(key) or unknown.get(key)}
+        found |= {(str(change.get("type")), key) for key in _changed_keys(change)}
     return found
+
+
+def only_echo_gaps(change: dict[str, Any]) -> bool:
+    """Whether a resource change (`terraform show -json`) updates nothing but attributes moto does not echo back:
+    on the emulator such an update is moto's, not the configuration's (triage leaves it out)."""
+    body = change.get("change") or {}
+    keys = _changed_keys(change)
+    return body.get("actions") == ["update"] and bool(keys) and all(
+        (str(change.get("type")), key) in MOTO_ECHO_GAPS for key in keys)
+
+
+def _changed_keys(change: dict[str, Any]) -> set[str]:
+    body = change.get("change") or {}
+    if change.get("mode") != "managed" or body.get("actions") in (["no-op"], ["read"]):
+        return set()
+    before, after = body.get("before") or {}, body.get("after") or {}
+    unknown = body.get("after_unknown") or {}
+    if not isinstance(before, dict) or not isinstance(after, dict) or not isinstance(unknown, dict):
+        return set()
+    return {key for key in set(before) | set(after) if before.get(key) != after.get(key) or unknown.get(key)}
 
 
 def echo_gaps(plan: dict[str, Any]) -> EchoGaps:

@@ -116,3 +116,16 @@ def test_without_a_running_emulator_the_emulator_environment_is_refused_before_a
     assert "envs/local.yaml is an emulator environment and no emulator is running" in result.output
     assert "toolkit emulator up" in result.output
     assert "amazonaws.com" not in result.output
+
+
+@pytest.mark.parametrize("command", [("plan", "local", "--quiet"), ("apply", "local", "--auto", "--quiet")])
+def test_plan_and_apply_without_an_emulator_say_start_it_not_give_me_credentials(
+        project: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]) -> None:
+    """A newcomer's `toolkit plan local` with no emulator asked for AWS credentials: it looked for the environment's
+    checkpoints in real AWS (s3://toolkit-local-state…) before rendering anything."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret-key-but-shaped-like-one")
+    result = invoke(*command)
+    assert result.exit_code == 1, result.output
+    assert "no emulator is running: start it (`toolkit emulator up`)" in result.output, result.output
+    assert "credentials" not in result.output and "amazonaws.com" not in result.output, result.output

@@ -91,13 +91,13 @@ def project(tmp_path_factory: pytest.TempPathFactory, emulator: MotoServer) -> I
         yield root
 
 
-def set_image(root: Path, image: str) -> None:
+def set_image(root: Path, image: str) -> str:
     env_file = root / "envs" / f"{ENV}.yaml"
     values = yaml.safe_load(env_file.read_text())
     values.setdefault("compute", {})["container_image"] = image
     header = "".join(line for line in env_file.read_text().splitlines(keepends=True)[:2])
     env_file.write_text(header + yaml.safe_dump(values, sort_keys=False))
-    commit_all(root, f"image {image}")
+    return commit_all(root, f"image {image}")
 
 
 def service_image(emulator: MotoServer) -> str:
@@ -161,7 +161,8 @@ def test_the_real_root_applies_replans_to_moto_gaps_only_and_rolls_back_through_
     assert drifted == PERSISTENT, drift.stdout
 
     good = service_image(emulator)
-    set_image(project, "public.ecr.aws/nginx/nginx:1.27-broken")
+    broken = "public.ecr.aws/nginx/nginx:1.27-broken"
+    bad_commit = set_image(project, broken)
     bad_plan = toolkit("plan", ENV, "--quiet")
     assert bad_plan.exit_code == 2, bad_plan.output
     bad_apply = toolkit("apply", ENV, "--no-wait") if "--no-wait" in toolkit("apply", "--help").output \
@@ -169,9 +170,25 @@ def test_the_real_root_applies_replans_to_moto_gaps_only_and_rolls_back_through_
     assert bad_apply.exit_code == 0, bad_apply.output
     assert service_image(emulator).endswith(":1.27-broken")
 
-    immediate = toolkit("rollback", ENV, "--tier", "immediate", "--yes", *FAST)
+    # The responder's first command: a bare rollback says what the bad apply changed (the image, nothing of the
+    # database or cache: moto's echo gaps are marked, not counted) and prints the command that undoes it.
+    triage = toolkit("rollback", ENV)
+    assert triage.exit_code == 0, triage.output
+    lines = triage.output.splitlines()
+    assert f"    image app: {good} → {broken}" in lines, triage.output
+    for part in ("database", "database parameters", "cache"):
+        assert f"  {part}: not touched" in lines, triage.output
+    assert any(line.startswith("  1. ecs-task-definition: ") for line in lines), triage.output
+    assert not any(". full:" in line or ". db-" in line for line in lines), triage.output
+    [command] = [line.strip() for line in lines if line.startswith(f"  toolkit rollback {ENV} --tier immediate")]
+    assert command.endswith(" --yes"), command
+    assert service_image(emulator).endswith(":1.27-broken")  # triage changed nothing
+
+    immediate = toolkit(*command.split()[1:], *FAST)
     assert immediate.exit_code == 0, immediate.output
     assert service_image(emulator) == good
+    todo = immediate.output.splitlines()[immediate.output.splitlines().index("Still to do:"):]
+    assert any(line.strip() == f"git revert --no-edit {bad_commit[:12]}" for line in todo), immediate.output
 
     short = toolkit("rollback", ENV, "--tier", "short", "--yes", *FAST)
     assert short.exit_code == 0, short.output

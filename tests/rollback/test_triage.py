@@ -14,6 +14,7 @@ from tests.rollback.conftest import CLUSTER, ENVIRONMENT, SERVICE, World, invoke
 from toolkit.engine.pre_apply import applied_changes
 from toolkit.records.checkpoints import ApplyRecord, Checkpoint, StateVersion
 from toolkit.rollback import waits
+from toolkit.rollback.triage import Undone, recommend
 
 FAST = ("--poll-interval", "0.05")
 TASK_DEFINITION = "module.compute.aws_ecs_task_definition.app"
@@ -68,6 +69,37 @@ def test_applied_changes_reads_counts_resources_and_images() -> None:
     unknown["resource_changes"][0]["change"]["after"] = {}
     unknown["resource_changes"][0]["change"]["after_unknown"] = {"container_definitions": True}
     assert [item.after for item in applied_changes(unknown).images] == ["(known after apply)"]
+
+
+PARAMETER_GROUP = "module.database.aws_db_parameter_group.main"
+
+
+def undone_applies_of(checkpoint: Checkpoint) -> Undone:
+    return Undone(checkpoint, [checkpoint])
+
+
+def parameter_update(before: list[dict[str, str]], after: list[dict[str, str]], **more: Any) -> dict[str, Any]:
+    return {"address": PARAMETER_GROUP, "mode": "managed", "type": "aws_db_parameter_group", "name": "main",
+            "change": {"actions": ["update"], "before": {"parameter": before, "name": "edu-pg", **more},
+                       "after": {"parameter": after, "name": "edu-pg"}}}
+
+
+def test_on_the_emulator_an_update_of_mocked_echo_gaps_only_is_no_change_of_the_part() -> None:
+    """moto lists no DB parameters, so every apply on the emulator re-sends them (toolkit.emulator.MOTO_ECHO_GAPS):
+    triage said "database parameters: TOUCHED" after an image-only change (a newcomer's finding)."""
+    echo = parameter_update([], [{"name": "log_min_duration_statement", "value": "500"}])
+    on_emulator = applied_changes(plan_json(echo), emulator=True)
+    assert [item.emulator_echo for item in on_emulator.resources] == [False, False, True]
+    assert on_emulator.touched("database parameters") == []
+    assert on_emulator.counts == {"replace": 1, "update": 2}  # still counted: terraform did update it
+    checkpoint = Checkpoint(id="20261207T020000Z-abcd", environment="local", created_at="x", created_by="y",
+                            apply=ApplyRecord(result="success", applied_by="y", started_at="x", changes=on_emulator))
+    advice = recommend("local", undone_applies_of(checkpoint))
+    assert [step for step, _ in advice.steps] == ["ecs-task-definition", "autoscaling"], advice.steps
+    # On real AWS the same update is a real change; and on the emulator, one that changes more than the gap is too.
+    assert len(applied_changes(plan_json(echo)).touched("database parameters")) == 1
+    renamed = parameter_update([], [{"name": "a", "value": "1"}], description="old")
+    assert len(applied_changes(plan_json(renamed), emulator=True).touched("database parameters")) == 1
 
 
 def test_the_record_round_trips_through_the_store(world: World) -> None:

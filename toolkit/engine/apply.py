@@ -146,7 +146,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     record = ApplyRecord(result="started", applied_by=current_actor(), started_at=iso(started_at),
                          plan_sha256=metadata.plan_sha256, host=socket.gethostname(), pid=os.getpid(),
                          pid_started=process_started(os.getpid()),
-                         creating=creating_resources(applied_plan), changes=applied_changes(applied_plan),
+                         creating=creating_resources(applied_plan),
+                         changes=applied_changes(applied_plan, emulator=config.settings.emulator is not None),
                          state_lineage=metadata.state_lineage, state_serial_before=metadata.state_serial)
     try:
         store.update_apply(checkpoint.id, record)

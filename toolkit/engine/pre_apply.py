@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.aws import aws_client, aws_errors, error_code
+from toolkit.emulator import only_echo_gaps
 from toolkit.engine.session import Session
 from toolkit.errors import ToolkitError
 from toolkit.plans.actions import action_of
@@ -239,11 +240,11 @@ UNKNOWN_IMAGE = "(known after apply)"
 SENSITIVE_IMAGE = "(sensitive)"
 
 
-def applied_changes(plan: dict[str, Any]) -> AppliedChanges:
+def applied_changes(plan: dict[str, Any], *, emulator: bool = False) -> AppliedChanges:
     """What a plan (`terraform show -json`) changes: counts by action, the managed resources (the first
     CHANGES_KEPT) and every container image a task definition change moves. Recorded in the apply record, read by
     `toolkit rollback ENV` (triage) and `toolkit checkpoints`. Only addresses, types and image references: no
-    attribute values that could carry a secret."""
+    attribute values that could carry a secret. `emulator`: an update of moto's echo gaps only is marked so."""
     changes = AppliedChanges()
     for change in plan.get("resource_changes", []):
         if change.get("mode", "managed") != "managed":
@@ -254,7 +255,8 @@ def applied_changes(plan: dict[str, Any]) -> AppliedChanges:
             continue
         changes.counts[action] = changes.counts.get(action, 0) + 1
         if len(changes.resources) < CHANGES_KEPT:
-            changes.resources.append(ChangedResource(str(change.get("address")), str(change.get("type")), action))
+            changes.resources.append(ChangedResource(str(change.get("address")), str(change.get("type")), action,
+                                                     emulator_echo=emulator and only_echo_gaps(change)))
         if change.get("type") == "aws_ecs_task_definition":
             changes.images += _image_changes(str(change.get("address")), body)
             if action in ("replace", "delete") and not (body.get("before") or {}).get("skip_destroy"):

@@ -169,6 +169,9 @@ class ChangedResource:
     address: str
     type: str
     action: str                       # create | update | replace | delete
+    # An emulator environment's update of attributes moto never echoes back (toolkit.emulator.MOTO_ECHO_GAPS):
+    # terraform re-sends them on every apply there, so it says nothing about what the configuration changed.
+    emulator_echo: bool = False
 
 
 @dataclass
@@ -211,8 +214,9 @@ class AppliedChanges:
         return sum(self.counts.values()) == len(self.resources)
 
     def touched(self, part: str) -> list[ChangedResource]:
-        """The changed resources of one part (PARTS): exact type names, or prefixes ending in `_`."""
-        return [item for item in self.resources if any(
+        """The changed resources of one part (PARTS): exact type names, or prefixes ending in `_`; an emulator's
+        echo-only update is not a change of the part."""
+        return [item for item in self.resources if not item.emulator_echo and any(
             item.type.startswith(prefix) if prefix.endswith("_") else item.type == prefix for prefix in PARTS[part])]
 
     def text(self) -> str:

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.aws import ClientFactory
 from toolkit.config.backend import state_key, state_key_from_values
-from toolkit.errors import UsageError
+from toolkit.emulator import check_loopback
+from toolkit.errors import ConfigError, UsageError
 from toolkit.records.checkpoints import CheckpointStore
 from toolkit.records.journal import Journal
 from toolkit.records.store import LocalRecords, S3Records
@@ -56,8 +57,18 @@ class SharedPlace:
     @cached_property
     def clients(self) -> ClientFactory:
         """One S3 client for all the place's records (checkpoints and journal: one client made, not one each), with
-        its own call recorder: a rollback counts only the calls it makes on the infrastructure."""
-        endpoint = os.environ.get(self.endpoint_from_env) if self.endpoint_from_env else None
+        its own call recorder: a rollback counts only the calls it makes on the infrastructure. A backend on an
+        emulator (endpoint_from_env) whose variable is unset is refused: its records are never looked for in real
+        AWS (a newcomer's `plan local` without an emulator asked for AWS credentials to read them there)."""
+        endpoint = None
+        if self.endpoint_from_env:
+            endpoint = os.environ.get(self.endpoint_from_env, "").strip()
+            if not endpoint:
+                raise ConfigError(f"envs/{self.environment}.yaml: backend.endpoint_from_env names "
+                                  f"{self.endpoint_from_env}, which is not set, and no emulator is running: start it "
+                                  "(`toolkit emulator up`); this environment's state and records are never looked "
+                                  "for in real AWS")
+            check_loopback(self.environment, f"backend.endpoint_from_env: {self.endpoint_from_env}", endpoint)
         return ClientFactory(region=self.region, endpoint_url=endpoint)
 
     def records(self, folder: str) -> S3Records:

@@ -24,6 +24,7 @@ from toolkit.records.journal import Journal, JournalEntry
 from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RunContext, Step, StepCannotWork, StepOutcome
+from toolkit.rollback.commits import COMMIT_ID, commits_to_revert
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep, revision_label, split_revision
 from toolkit.rollback.full import FullStep
@@ -55,7 +56,6 @@ TIERS: dict[str, tuple[str, float]] = {
 STEPS: tuple[Step, ...] = (EcsTaskDefinitionStep(), AutoscalingStep(), TerraformStateStep(), DbParameterGroupStep(),
                            CacheDisableStep(), DbRestoreStep(), DbCutoverStep(), FullStep())
 STEP_BY_NAME = {step.name: step for step in STEPS}
-COMMIT_ID = re.compile(r"[0-9a-f]{7,64}")
 # A line of triage shows a field from a record at most this long (an edited record must not flood the screen).
 LINE_SHOWN = 400
 
@@ -355,11 +355,20 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
     if forged:
         items.append(("the undone apply's checkpoint records a commit that is not a commit id (an edited record?): "
                       "find its commit by hand", f"git log -- envs/{env}.yaml"))
+    live = run.store.live_configuration(run.checkpoint) if run.store is not None and commits else None
+    changed = commits_to_revert(run.project.root, env, live.git_commit if live else None, commits)
     if request.undo_run:
         pass  # an undo puts a newer state back: nothing of the checkpoint's apply is undone, no commit to revert
+    elif changed is not None and commits and not changed:
+        items.append((f"no commit since the configuration live at the checkpoint ({live.git_commit[:12]}) changed "
+                      f"{env}'s configuration: nothing to revert; check what was applied by hand",
+                      f"git log {live.git_commit[:12]}..{commits[0][:12]} -- envs terraform modules"))
     elif commits:
+        # The commits that changed this environment's configuration since what was live, merges left out (git can
+        # revert a merge only with -m); git unable to tell: the applied commits themselves.
+        shown = changed if changed else commits
         items.append(("revert what the undone apply applied, so the next apply does not bring it back",
-                      "git revert --no-edit " + " ".join(commit[:12] for commit in commits)))
+                      "git revert --no-edit " + " ".join(commit[:12] for commit in shown)))
     elif not forged:
         items.append(("the undone apply recorded no commit: undo its change in the configuration by hand",
                       f"git log -- envs/{env}.yaml"))

@@ -108,7 +108,9 @@ def recommend(environment: str, undone: Undone) -> Recommendation:
               for image in item.apply.changes.images]
     others = [resource for item in undone.applies if item.apply and item.apply.changes
               for resource in item.apply.changes.resources
-              if resource not in compute]  # the autoscaling step only suspends scaling: its changes need `full`
+              # The autoscaling step only suspends scaling: its changes need `full`. An emulator's echo-only update
+              # is terraform re-sending what moto never echoes back, not a change to undo.
+              if resource not in compute and not resource.emulator_echo]
     deregistered = [address for item in undone.applies if item.apply and item.apply.changes
                     for address in item.apply.changes.deregistered]
     if (compute or images) and not deregistered:
@@ -176,7 +178,8 @@ def describe_apply(checkpoint: Checkpoint) -> list[str]:
         lines.append(f"  planned: {changes.text()} (create, update, delete, replace); the apply "
                      f"{checkpoint.result}, so only part of it may have happened")
     for resource in changes.resources[:SHOWN_RESOURCES]:
-        lines.append(f"    {resource.action:<8} {resource.address}")
+        echo = "  (the emulator's echo gap only: not a change of the configuration)" if resource.emulator_echo else ""
+        lines.append(f"    {resource.action:<8} {resource.address}{echo}")
     if len(changes.resources) > SHOWN_RESOURCES:
         lines.append(f"    … and {len(changes.resources) - SHOWN_RESOURCES} more (`toolkit checkpoints ENV --json`)")
     for image in changes.images:

@@ -1,0 +1,64 @@
+"""What "still to do" tells the responder to revert: the commits that changed the environment's configuration since
+what was live at the checkpoint, never a merge (git reverts one only with -m) nor an unrelated commit that happened
+to be HEAD when the bad apply ran (a newcomer's `git revert` of a merge commit failed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.git_repo import commit_all, git, init_repository
+from toolkit.rollback.commits import commits_to_revert
+
+
+def _write(root: Path, name: str, text: str) -> None:
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> dict[str, str]:
+    root = tmp_path / "project"
+    for name in ("envs/defaults.yaml", "envs/local.yaml", "envs/prod.yaml", "terraform/main.tf", "README.md"):
+        _write(root, name, "# v1\n")
+    commits = {"root": str(tmp_path / "project"), "live": init_repository(root)}
+    branch = git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    git(root, "checkout", "-q", "-b", "feature")
+    _write(root, "envs/local.yaml", "compute:\n  container_image: app:broken\n")
+    commits["image"] = commit_all(root, "the broken image")
+    _write(root, "terraform/main.tf", "# v2\n")
+    commits["root_module"] = commit_all(root, "a root module change")
+    git(root, "checkout", "-q", branch)
+    _write(root, "README.md", "# docs only\n")
+    commits["docs"] = commit_all(root, "docs")
+    _write(root, "envs/prod.yaml", "# prod only\n")
+    commits["prod"] = commit_all(root, "another environment")
+    git(root, "merge", "-q", "--no-edit", "--no-ff", "feature")
+    commits["merge"] = git(root, "rev-parse", "HEAD").strip()
+    return commits
+
+
+def test_the_configuration_commits_since_the_live_one_not_the_merge_nor_unrelated_ones(history: dict[str, str]) -> None:
+    found = commits_to_revert(Path(history["root"]), "local", history["live"], [history["merge"]])
+    assert found == [history["root_module"], history["image"]]  # newest first, as git revert wants them
+
+
+def test_git_unable_to_tell_falls_back(history: dict[str, str], tmp_path: Path) -> None:
+    root = Path(history["root"])
+    assert commits_to_revert(root, "local", None, [history["merge"]]) is None  # no live commit recorded
+    assert commits_to_revert(root, "local", "0" * 40, [history["merge"]]) is None  # not in this clone
+    assert commits_to_revert(tmp_path / "not-a-repository", "local", history["live"], [history["merge"]]) is None
+
+
+def test_an_edited_record_never_reaches_git(history: dict[str, str]) -> None:
+    root = Path(history["root"])
+    for hostile in ("--output=/tmp/owned", "HEAD", "abc; rm -rf /", "a" * 65):
+        assert commits_to_revert(root, "local", hostile, [history["merge"]]) is None
+        assert commits_to_revert(root, "local", history["live"], [hostile]) is None
+    assert not Path("/tmp/owned").exists()
+
+
+def test_an_apply_that_changed_no_configuration_has_nothing_to_revert(history: dict[str, str]) -> None:
+    root = Path(history["root"])
+    assert commits_to_revert(root, "local", history["image"], [history["image"]]) == []

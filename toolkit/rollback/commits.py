@@ -1,0 +1,39 @@
+"""The commits to revert after a rollback: those that changed the environment's configuration between what was live
+at the checkpoint and what each undone apply applied (a responder's `git revert` of the apply's HEAD alone failed on
+a merge commit, or reverted an unrelated one)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+GIT_TIMEOUT_S = 20
+# Checkpoints can be edited by anyone with the bucket: only a commit id ever reaches git.
+COMMIT_ID = re.compile(r"[0-9a-f]{7,64}")
+
+
+def configuration_paths(environment: str) -> list[str]:
+    """What an apply of `environment` reads from the checkout (envs/ beyond its two files are other environments)."""
+    return ["envs/defaults.yaml", f"envs/{environment}.yaml", "terraform", "modules"]
+
+
+def commits_to_revert(root: Path, environment: str, live: str | None, applied: list[str]) -> list[str] | None:
+    """The non-merge commits in `live`..each of `applied` that changed the environment's configuration, newest first,
+    each once; None when git cannot tell (no live commit recorded, no repository, a commit not in this clone): the
+    caller falls back to the applied commits themselves. An id that is not a commit id (an edited record) never
+    reaches git: None."""
+    if not live or not applied or not all(COMMIT_ID.fullmatch(item) for item in [live, *applied]):
+        return None
+    found: list[str] = []
+    for commit in applied:
+        try:
+            completed = subprocess.run(["git", "log", "--no-merges", "--format=%H", f"{live}..{commit}", "--",
+                                        *configuration_paths(environment)],
+                                       cwd=root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if completed.returncode != 0:
+            return None
+        found += [line for line in completed.stdout.split() if line not in found]
+    return found
