@@ -180,8 +180,9 @@ def test_the_real_root_applies_replans_to_moto_gaps_only_and_rolls_back_through_
         assert f"  {part}: not touched" in lines, triage.output
     assert any(line.startswith("  1. ecs-task-definition: ") for line in lines), triage.output
     assert not any(". full:" in line or ". db-" in line for line in lines), triage.output
-    [command] = [line.strip() for line in lines if line.startswith(f"  toolkit rollback {ENV} --tier immediate")]
-    assert command.endswith(" --yes"), command
+    # Each printed first as the dry run, then executing: the first line pasted changes nothing.
+    dry, command = [line.strip() for line in lines if line.startswith(f"  toolkit rollback {ENV} --tier immediate")]
+    assert f"{dry} --yes" == command, lines
     assert service_image(emulator).endswith(":1.27-broken")  # triage changed nothing
 
     immediate = toolkit(*command.split()[1:], *FAST)

@@ -126,6 +126,12 @@ def test_bare_rollback_summarises_the_apply_and_recommends_the_immediate_tier(wo
     assert any(line.startswith("Skipped db-restore: the apply undone") and "--include db-restore" in line
                for line in lines), result.output
     assert f"  toolkit rollback {ENVIRONMENT} --tier immediate --to {world.checkpoint_id} --yes" in lines
+    # Each command is printed first as its dry run: the first line a responder pastes changes nothing.
+    commands = lines[lines.index("Run (a command without --yes is a dry run that shows every change):") + 1:]
+    assert commands[0] == f"  toolkit rollback {ENVIRONMENT} --tier immediate --to {world.checkpoint_id}", commands
+    for index, line in enumerate(commands):
+        if line.endswith(" --yes"):
+            assert line.removesuffix(" --yes") in commands[:index], commands
     # Triage reads the checkpoints only: no call reaches the infrastructure.
     assert proxy.calls == []
     assert world.service()["taskDefinition"] == world.bad_arn

@@ -99,7 +99,10 @@ def recommend(environment: str, undone: Undone) -> Recommendation:
         advice.steps.append(("autoscaling", "freezes the desired count while the rollback runs"))
         advice.steps.append(("full", "then re-apply the configuration live at the checkpoint"))
         consent = "".join(f" --also-undo {name}" for name in undone.later())
-        advice.commands += [f"toolkit rollback {environment} --tier immediate {target} --yes",
+        # Each command first as the dry run (what it would change), then executing: the first line pasted at 3 a.m.
+        # changes nothing.
+        advice.commands += [f"toolkit rollback {environment} --tier immediate {target}",
+                            f"toolkit rollback {environment} --tier immediate {target} --yes",
                             f"toolkit rollback {environment} --step full {target}{consent}",
                             f"toolkit rollback {environment} --step full {target}{consent} --yes"]
         return advice
@@ -117,14 +120,16 @@ def recommend(environment: str, undone: Undone) -> Recommendation:
         advice.steps.append(("ecs-task-definition", "the apply changed the service's task definition"
                              + (" (images)" if images else "") + ": back to the checkpoint's revision in minutes"))
         advice.steps.append(("autoscaling", "freezes the desired count while the rollback runs (resume it after)"))
-        advice.commands.append(f"toolkit rollback {environment} --tier immediate {target} --yes")
+        advice.commands += [f"toolkit rollback {environment} --tier immediate {target}",
+                            f"toolkit rollback {environment} --tier immediate {target} --yes"]
     for step in ("db-parameter-group", "cache-disable"):
         if skip_reason(step, undone) is None:
             why = ("the apply changed a database parameter group: back to the checkpoint's values"
                    if step == "db-parameter-group" else
                    "the apply changed the cache: switch the application off Redis until it is healthy")
             advice.steps.append((step, why))
-            advice.commands.append(f"toolkit rollback {environment} --step {step} {target} --yes")
+            advice.commands += [f"toolkit rollback {environment} --step {step} {target}",
+                                f"toolkit rollback {environment} --step {step} {target} --yes"]
     restore = skip_reason("db-restore", undone) is None
     if restore:
         advice.steps.append(("db-restore", "the apply deleted or replaced a database: restore the checkpoint's "
