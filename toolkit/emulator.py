@@ -156,7 +156,11 @@ def _changed_keys(change: dict[str, Any]) -> set[str]:
 
 
 def echo_gaps(plan: dict[str, Any]) -> EchoGaps:
-    changed = changed_attributes(plan)
+    """The plan's updates split into moto's echo gaps and the rest. Only updates: a gap is something applied before
+    that moto did not echo back, so a first plan (all creations) names none (a newcomer read its note as a fault)."""
+    updates = [change for change in plan.get("resource_changes") or []
+               if (change.get("change") or {}).get("actions") == ["update"]]
+    changed = changed_attributes({"resource_changes": updates})
     known = frozenset(pair for pair in changed if pair in MOTO_ECHO_GAPS)
     return EchoGaps(known, frozenset(changed - known))
 

@@ -41,6 +41,8 @@ def test_a_plan_of_only_gaps_says_so_and_a_plan_without_any_says_nothing() -> No
     created = change("aws_s3_bucket", {}, {"tags": {"A": "1"}}, actions=["create"])
     created["change"]["before"] = None
     assert changed_attributes({"resource_changes": [created]}) == {("aws_s3_bucket", "tags")}
+    first_plan = echo_gaps({"resource_changes": [created]})
+    assert first_plan.known == frozenset() and first_plan.text("local") == ""
 
 
 def test_every_gap_is_documented() -> None:
