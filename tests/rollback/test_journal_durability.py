@@ -1,11 +1,14 @@
 """When a rollback's journal entries are written down (B7: fewer round trips, the same records).
 
-The run is on record before its first change; the rest goes out before a wait's first sleep, with a failure or at
-the run's end; an unexpected error still writes what was held. Each test fails on a journal that drops one of
-those writes, or on one that writes every entry in a round trip of its own."""
+Everything so far is on record before each change (the run before its first, each change before the next); the
+rest goes out before a wait's first sleep, with a failure or at the run's end; an unexpected error, SIGTERM and
+SIGHUP still write what was held. Each test fails on a journal that drops one of those writes, or on one that
+writes every entry in a round trip of its own (findings of a review are kept here too)."""
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any
 
 import botocore.client
@@ -52,35 +55,36 @@ def watched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]
     return calls
 
 
-def test_the_run_is_on_record_before_its_first_change_and_whole_at_its_end(world: World, cli, watched,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    seen_at_the_change: list[list[tuple[str, list[str]]]] = []
+def test_everything_so_far_is_on_record_before_each_change_and_the_run_whole_at_its_end(
+        world: World, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, list[list[str]]] = {}
     original = botocore.client.BaseClient._make_api_call
 
-    def at_update(client: Any, operation: str, parameters: dict[str, Any]) -> Any:
-        if operation == "UpdateService":
-            seen_at_the_change.append(_journal_objects(world))
+    def at_a_change(client: Any, operation: str, parameters: dict[str, Any]) -> Any:
+        if operation in ("UpdateService", "RegisterScalableTarget"):
+            seen[operation] = [events for _, events in _journal_objects(world)]
         return original(client, operation, parameters)
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", at_update)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", at_a_change)
     result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes", *FAST)
     assert result.exit_code == 0, result.output
-    # When UpdateService was sent, the bucket already held this run's start.
-    [objects] = seen_at_the_change
-    assert [events for _, events in objects] == [["run-start"]], objects
+    # When UpdateService was sent, the bucket already held this run's start; when the second change was sent, the
+    # first one's outcome (a review found a session dropped between two changes lost the first one's record).
+    assert seen["UpdateService"] == [["run-start"]], seen
+    assert seen["RegisterScalableTarget"] == [["run-start", "action", "step"]], seen
     entries = world.journal()
     assert [(entry["event"], entry["step"], entry["result"]) for entry in entries] == ENTRIES
     assert world.service()["taskDefinition"] == world.good_arn
 
 
-def test_an_immediate_rollback_writes_its_journal_in_two_puts_and_checks_versioning_with_the_first(
+def test_an_immediate_rollback_writes_its_journal_in_three_puts_and_checks_versioning_with_the_first(
         world: World, cli, watched) -> None:
     result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes", *FAST)
     assert result.exit_code == 0, result.output
     journal_puts = [parameters for operation, parameters in watched
                     if operation == "PutObject" and "/journal/" in parameters["Key"]]
-    # The service is stable at the first poll: the start (before the change) and the rest at the end.
-    assert len(journal_puts) == 2, [operation for operation, _ in watched]
+    # The service is stable at the first poll: before each of the two changes, and the rest at the end.
+    assert len(journal_puts) == 3, [operation for operation, _ in watched]
     assert journal_puts[0].get("IfNoneMatch") == "*"  # a new run's object is created, never overwritten
     operations = [operation for operation, _ in watched]
     # The versioned bucket shows in the first PutObject's answer (its VersionId): no GetBucketVersioning.
@@ -93,6 +97,31 @@ def test_an_immediate_rollback_writes_its_journal_in_two_puts_and_checks_version
                         if operation == "GetObject" and "/checkpoints/" in parameters["Key"]]
     assert len(checkpoint_reads) == len(set(checkpoint_reads)), checkpoint_reads
     assert [(entry["event"], entry["step"], entry["result"]) for entry in world.journal()] == ENTRIES
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_the_run_as_ctrl_c_does_with_every_entry_written(
+        world: World, cli, monkeypatch: pytest.MonkeyPatch, number: signal.Signals) -> None:
+    """A cancelled CI job (SIGTERM) or a dropped ssh session (SIGHUP) right after the second change: its outcome
+    and the failure are journaled, and the resume command printed (a review found both lost)."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def then_a_signal(client: Any, operation: str, parameters: dict[str, Any]) -> Any:
+        answer = original(client, operation, parameters)
+        if operation == "RegisterScalableTarget":
+            os.kill(os.getpid(), number)
+        return answer
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", then_a_signal)
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP))
+    result = invoke(cli, "rollback", ENVIRONMENT, "--tier", "immediate", "--yes", *FAST)
+    assert result.exit_code == 130, result.output
+    assert f"interrupted ({number.name})" in result.output, result.output
+    assert "resume with: toolkit rollback" in result.output, result.output
+    assert [(entry["event"], entry["step"], entry["result"]) for entry in world.journal()] == [
+        *ENTRIES[:3], ("action", "autoscaling", "interrupted"), ("step", "autoscaling", "failed"),
+        ("run-end", "autoscaling", "failed")]
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before  # handlers put back
 
 
 def test_an_unexpected_error_still_writes_what_was_held(world: World, cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -521,6 +521,12 @@ class CheckpointStore:
             self._listing = list(listing)
         return self
 
+    def fresh(self) -> CheckpointStore:
+        """The same records, read anew: a remembering store's view is its run's start, and a safety check that must
+        see an apply made since (one during an hour-long restore, or while the protected prompt waited) reads through
+        this."""
+        return CheckpointStore(self.records)
+
     def _get(self, name: str) -> bytes | None:
         if self._bodies is None:
             return self.records.get(name)

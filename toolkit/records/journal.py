@@ -33,7 +33,7 @@ class JournalEntry:
     step: str | None = None
     action: str | None = None         # e.g. "ecs:UpdateService"
     request: dict[str, Any] = field(default_factory=dict)
-    result: str = ""                  # ok | error | done | nothing-to-do | failed | manual | finished
+    result: str = ""                  # ok | error | interrupted | done | nothing-to-do | failed | manual | finished
     message: str = ""
     duration_s: float | None = None
     checkpoint: str | None = None

@@ -133,7 +133,9 @@ class S3Records:
             raise
         if not self._versioning_checked:
             if answer.get("VersionId") in (None, "", "null"):
-                raise self._not_versioned()
+                # The new object overwrote nothing; it is named so that nobody wonders where it came from.
+                raise ToolkitError(f"{self._not_versioned()} ({self.where(name)} was written before S3's answer "
+                                   "showed this; it replaced nothing)")
             self._versioning_checked = True
         return True
 

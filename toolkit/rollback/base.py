@@ -115,18 +115,24 @@ class RunContext:
 
     def act(self, step: str, action: str, function: Callable[..., Any], summary: dict[str, Any],
             **request: Any) -> Any:
-        """Make one changing call and journal it (what, sanitised request summary, result, duration). The run is on
-        record before its first change (its held entries written); the call's "ok" goes out with the next write:
-        before a wait's first sleep, with a failure, or at the run's end. A run killed in between loses at most those
-        few seconds' entries, never the run, and a resume plans every step from AWS's live values anyway."""
-        if not self.journal.on_record(self.run_id):
-            self.journal.flush()
+        """Make one changing call and journal it (what, sanitised request summary, result, duration). Everything
+        held is written before the change is made: the run is on record before its first change, and each change
+        before the next one. The call's "ok" goes out with the next write: before the next change, before a wait's
+        first sleep, with a failure or at the run's end (SIGTERM and SIGHUP are handled like Ctrl-C, which flushes;
+        only a SIGKILL right after a change can lose that one entry)."""
+        self.journal.flush()
         started = time.monotonic()
         try:
             answer = call(action, function, **request)
         except ToolkitError as error:
             self.record(step=step, event="action", action=action, request=summary, result="error",
                         message=str(error), duration_s=time.monotonic() - started)
+            raise
+        except KeyboardInterrupt:
+            # Ctrl-C, SIGTERM or SIGHUP during the call: AWS may or may not have made the change.
+            self.record(step=step, event="action", action=action, request=summary, result="interrupted",
+                        message="interrupted during the call: the change may have been made (a resume reads AWS "
+                                "first)", duration_s=time.monotonic() - started)
             raise
         self.record(step=step, event="action", action=action, request=summary, result="ok",
                     duration_s=time.monotonic() - started, hold=True)

@@ -161,10 +161,13 @@ def check_history(run: RunContext, plan: StepPlan, current_serial: int | None,
     """List what the step undoes in its plan, and refuse (plan.refusal) when it undoes unnamed later applies."""
     if run.store is None:
         return
-    history = history_since(run.store, run.checkpoint, current_serial, target)
-    plan.sections.insert(0, (f"applies this undoes (checkpoints in {run.store.location}; state serial now "
+    # Read anew, not from the run's start: an apply made since (during a long restore, or while the protected
+    # environment's prompt waited) must be listed and named, never silently undone.
+    store = run.store.fresh()
+    history = history_since(store, run.checkpoint, current_serial, target)
+    plan.sections.insert(0, (f"applies this undoes (checkpoints in {store.location}; state serial now "
                              f"{current_serial if current_serial is not None else 'unknown'})", history.lines()))
-    if run.store.skipped:
+    if store.skipped:
         plan.sections.insert(1, ("unreadable checkpoint records, skipped (if one of them wrote the state, the serial "
-                                 "check above names it as unrecorded)", run.store.skipped_lines()))
+                                 "check above names it as unrecorded)", store.skipped_lines()))
     plan.refusal = refusal(history, run.options.also_undo, run.environment, run.checkpoint.id, plan.step)

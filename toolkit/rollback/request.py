@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from toolkit.aws import error_code
 from toolkit.clock import sort_ids
 from toolkit.config.sources import EnvironmentFacts, read_facts
 from toolkit.emulator_server import find_running_emulator
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, ToolkitError
 from toolkit.project import Project
 from toolkit.records.checkpoints import CheckpointStore
 from toolkit.records.journal import Journal
@@ -72,7 +73,13 @@ def environment_records(project: Project, environment: str, *, one_listing: bool
     journal = shared_journal_for(project, place, facts.name)
     if place is None or not one_listing:
         return EnvironmentRecords(facts, place, store.remember(), journal)
-    folders = place.folders()
+    try:
+        folders = place.folders()
+    except ToolkitError as error:
+        if error_code(error.__cause__) != "AccessDenied":
+            raise
+        # A role allowed to list only checkpoints/ and journal/ (s3:prefix): the two listings it may make.
+        return EnvironmentRecords(facts, place, store.remember(), journal)
     run_ids = sort_ids(name[:-6] for name in folders.get("journal", []) if name.endswith(".jsonl"))
     return EnvironmentRecords(facts, place, store.remember(folders.get("checkpoints", [])), journal, run_ids)
 
