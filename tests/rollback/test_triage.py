@@ -102,6 +102,21 @@ def test_on_the_emulator_an_update_of_mocked_echo_gaps_only_is_no_change_of_the_
     assert len(applied_changes(plan_json(renamed), emulator=True).touched("database parameters")) == 1
 
 
+@pytest.mark.parametrize(("kind", "restores"), [("aws_rds_cluster_instance", False), ("aws_rds_cluster", True),
+                                               ("aws_db_instance", True)])
+def test_only_a_replaced_database_with_data_of_its_own_recommends_a_restore(kind: str, restores: bool) -> None:
+    """An Aurora cluster instance holds no data (the cluster's storage does): replacing it is undone by `full`, not
+    by an hour-long snapshot restore."""
+    replaced = {"address": f"module.database.{kind}.this", "mode": "managed", "type": kind, "name": "this",
+                "change": {"actions": ["delete", "create"], "before": {}, "after": {}}}
+    checkpoint = Checkpoint(id="20261207T020000Z-abcd", environment="sandbox", created_at="x", created_by="y",
+                            apply=ApplyRecord(result="success", applied_by="y", started_at="x",
+                                              changes=applied_changes(plan_json(replaced))))
+    steps = [step for step, _ in recommend("sandbox", undone_applies_of(checkpoint)).steps]
+    assert ("db-restore" in steps) is restores, steps
+    assert "full" in steps, steps
+
+
 def test_the_record_round_trips_through_the_store(world: World) -> None:
     record_changes(world, plan_json())
     loaded = world.store.load(world.checkpoint_id)
@@ -237,6 +252,10 @@ def test_every_run_ends_with_still_to_do_as_commands(world: World, cli) -> None:
     again = invoke(cli, *resume.split()[1:])
     assert again.exit_code == 0, again.output
     assert not any(world.suspended().values())
+    # A dry run with nothing left to do offers no command to "execute this plan" (a newcomer's finding).
+    nothing = invoke(cli, "rollback", ENVIRONMENT, "--step", "ecs-task-definition")
+    assert nothing.exit_code == 0, nothing.output
+    assert "execute this plan" not in nothing.output, nothing.output
 
 
 def test_json_run_carries_still_to_do(world: World, cli) -> None:

@@ -327,7 +327,8 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
     items: list[tuple[str, str]] = []
     if next_command is not None:
         items.append(next_command)
-    elif not run.execute:
+    elif not run.execute and any(outcome.result == "planned" for outcome in outcomes):
+        # A dry run with nothing to do offers no command to execute it (a newcomer's finding).
         items.append(("execute this plan", command_for(request, run.checkpoint)))
     results = {outcome.step: outcome.result for outcome in outcomes}
     suspends = results.get("autoscaling") in ("done", "nothing-to-do", "planned") and \

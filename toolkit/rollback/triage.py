@@ -24,6 +24,9 @@ SKIPPABLE: dict[str, tuple[str, str]] = {
                    "by `full`, without a restore)"),
 }
 DATA_LOSING = ("delete", "replace")
+# Resources whose delete or replace loses no data: an Aurora cluster instance is compute, the data is the cluster's
+# storage (replacing the writer or a reader fails over; `full` puts the old one back without a restore).
+NO_DATA_OF_THEIR_OWN = ("aws_rds_cluster_instance",)
 SHOWN_RESOURCES = 12
 
 
@@ -72,7 +75,7 @@ def skip_reason(step: str, undone: Undone) -> str | None:
     part, untouched = SKIPPABLE[step]
     touched = undone.touched(part)
     if step == "db-restore":
-        touched = [item for item in touched if item.action in DATA_LOSING]
+        touched = [item for item in touched if item.action in DATA_LOSING and item.type not in NO_DATA_OF_THEIR_OWN]
     if touched:
         return None
     which = "the apply undone" if len(undone.applies) == 1 else f"none of the {len(undone.applies)} applies undone"
