@@ -46,3 +46,18 @@ def test_the_review_warns_for_every_type_the_guard_protects(tmp_path: Path, acti
 def test_the_types_once_only_guarded_are_in_the_one_list() -> None:
     assert ONCE_GUARDED_ONLY <= STATEFUL_RESOURCE_TYPES
     assert len(STATEFUL_RESOURCE_TYPES) == 23
+
+
+def test_a_tainted_stateful_resource_is_still_guarded_and_the_refusal_says_why_it_is_replaced() -> None:
+    """After a Ctrl-C during an apply, the next plan replaces the half-created resources: the refusal said nothing of
+    why (a newcomer's finding)."""
+    plan = _plan(["delete", "create"])
+    tainted, plain = plan["resource_changes"][:2]
+    tainted["action_reason"] = "replace_because_tainted"
+    with pytest.raises(GuardError) as refused:
+        check_stateful_destroys("local", plan, allowed=[])
+    lines = str(refused.value).splitlines()
+    [shown] = [line for line in lines if line.startswith(f"  - replace {tainted['address']}")]
+    assert "(tainted: an earlier apply created it and did not finish" in shown and "toolkit checkpoints local" in shown
+    [other] = [line for line in lines if line.startswith(f"  - replace {plain['address']}")]
+    assert "tainted" not in other

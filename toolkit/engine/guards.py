@@ -102,11 +102,24 @@ def stateful_destroys(plan: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+# A tainted resource is one an apply started creating and never finished (interrupted, or failed on it): its
+# replacement still goes through the guard, but the refusal says why it is replaced (a newcomer's Ctrl-C).
+TAINTED_NOTE = ("  (tainted: an earlier apply created it and did not finish, interrupted or failed; `toolkit "
+                "checkpoints {environment}` shows which; it holds data only if something wrote to it since)")
+
+
+def _tainted(plan: dict[str, Any]) -> set[str]:
+    return {str(change.get("address")) for change in plan.get("resource_changes") or []
+            if change.get("action_reason") == "replace_because_tainted"}
+
+
 def check_stateful_destroys(environment: str, plan: dict[str, Any], allowed: list[str]) -> None:
     refused = [(address, action) for address, action in stateful_destroys(plan) if address not in allowed]
     if not refused:
         return
-    listed = "\n".join(f"  - {action} {address}" for address, action in refused)
+    tainted = _tainted(plan)
+    note = TAINTED_NOTE.format(environment=environment)
+    listed = "\n".join(f"  - {action} {address}" + (note if address in tainted else "") for address, action in refused)
     flags = " ".join(f"--allow-destroy '{address}'" for address, _ in refused)
     raise GuardError(
         f"the plan of {environment} would {'destroy or replace' if len(refused) > 1 else refused[0][1]} "
