@@ -75,10 +75,18 @@ def apply_command(
     warn_about_interrupted_apply(project, environment, offline=False)
     from toolkit.db.schema_version import version_for_checkpoint
 
-    outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
-                                lock_timeout=timeout, prompt=_prompt if options.stdin_is_terminal() else None,
-                                progress=progress, expect_plan=expected, wait=wait,
-                                schema_version=version_for_checkpoint)
+    try:
+        outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
+                                    lock_timeout=timeout, prompt=_prompt if options.stdin_is_terminal() else None,
+                                    progress=progress, expect_plan=expected, wait=wait,
+                                    schema_version=version_for_checkpoint)
+    except KeyboardInterrupt:
+        # Said once, in words, instead of a bare exit after terraform's halted operations (a newcomer's finding).
+        typer.echo(f"Error: {environment}: the apply was interrupted; its checkpoint records it as cancelled. What "
+                   f"terraform created before it stopped is in the state (a resource left half-created is tainted "
+                   f"and the next plan replaces it): `toolkit plan {environment}` shows what is left, `toolkit "
+                   f"checkpoints {environment}` the run", err=True)
+        raise typer.Exit(130) from None
     if as_json:
         typer.echo(json.dumps(outcome.as_dict(), indent=2))
     elif not outcome.applied:
