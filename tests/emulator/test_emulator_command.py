@@ -127,5 +127,5 @@ def test_plan_and_apply_without_an_emulator_say_start_it_not_give_me_credentials
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret-key-but-shaped-like-one")
     result = invoke(*command)
     assert result.exit_code == 1, result.output
-    assert "no emulator is running: start it (`toolkit emulator up`)" in result.output, result.output
+    assert "which is not set" in result.output and "`toolkit emulator up`" in result.output, result.output
     assert "credentials" not in result.output and "amazonaws.com" not in result.output, result.output

@@ -202,3 +202,17 @@ def test_held_entries_go_out_with_the_next_write_and_a_failed_write_keeps_them(t
     monkeypatch.undo()
     journal.flush()  # the disk has room again: nothing held was dropped
     assert [entry.message for entry in Journal(tmp_path).read()] == [f"entry {number}" for number in range(5)]
+
+
+def test_an_ignored_sighup_stays_ignored_under_nohup() -> None:
+    """`nohup toolkit rollback … --yes &` must survive the dropped session (a review's finding)."""
+    from toolkit.rollback.runbook import _signals_interrupt
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with _signals_interrupt():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # still turned into an interrupt
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)

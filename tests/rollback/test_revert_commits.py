@@ -62,3 +62,25 @@ def test_an_edited_record_never_reaches_git(history: dict[str, str]) -> None:
 def test_an_apply_that_changed_no_configuration_has_nothing_to_revert(history: dict[str, str]) -> None:
     root = Path(history["root"])
     assert commits_to_revert(root, "local", history["image"], [history["image"]]) == []
+
+
+def test_a_live_commit_that_is_not_an_ancestor_names_nothing_to_revert(history: dict[str, str]) -> None:
+    """A rebased branch: `live..HEAD` would list the rebased copy of what was live, and reverting it undoes the good
+    configuration (a review's finding): git cannot tell, so the applied commits are named instead."""
+    root = Path(history["root"])
+    git(root, "checkout", "-q", "-b", "rebased", history["live"])
+    _write(root, "envs/local.yaml", "# live, on a branch later rebased\n")
+    live = commit_all(root, "live on a side branch")
+    git(root, "checkout", "-q", "-")
+    assert commits_to_revert(root, "local", live, [history["merge"]]) is None
+
+
+def test_the_environments_own_root_module_counts(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    for name in ("envs/defaults.yaml", "envs/sandbox.yaml", "examples/sandbox/main.tf"):
+        _write(root, name, "# v1\n")
+    live = init_repository(root)
+    _write(root, "examples/sandbox/main.tf", "# broken\n")
+    broken = commit_all(root, "the sandbox root changed")
+    assert commits_to_revert(root, "sandbox", live, [broken]) == []  # terraform/ only: not this root
+    assert commits_to_revert(root, "sandbox", live, [broken], ["examples/sandbox"]) == [broken]

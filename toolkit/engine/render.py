@@ -171,9 +171,9 @@ def backend_settings(project: Project, config: EnvironmentConfig,
         endpoint = os.environ.get(backend.endpoint_from_env)
         if not endpoint:
             raise RenderError(f"envs/{config.name}.yaml: backend.endpoint_from_env names "
-                              f"{backend.endpoint_from_env}, which is not set, and no emulator is running: start "
-                              "it (`toolkit emulator up`); this environment's state is never looked for in real "
-                              "AWS")
+                              f"{backend.endpoint_from_env}, which is not set: export it (the emulator's URL), or "
+                              "for an emulator environment start one with `toolkit emulator up`; this "
+                              "environment's state is never looked for in real AWS")
         # An emulator's endpoint only: a planted one never sends an environment's state to another host.
         emulator.check_loopback(config.name, f"backend.endpoint_from_env: {backend.endpoint_from_env}", endpoint)
         settings.update(_endpoint_settings(endpoint, backend.uses_lock_table, release))

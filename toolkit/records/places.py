@@ -65,9 +65,9 @@ class SharedPlace:
             endpoint = os.environ.get(self.endpoint_from_env, "").strip()
             if not endpoint:
                 raise ConfigError(f"envs/{self.environment}.yaml: backend.endpoint_from_env names "
-                                  f"{self.endpoint_from_env}, which is not set, and no emulator is running: start it "
-                                  "(`toolkit emulator up`); this environment's state and records are never looked "
-                                  "for in real AWS")
+                                  f"{self.endpoint_from_env}, which is not set: export it (the emulator's URL), or "
+                                  "for an emulator environment start one with `toolkit emulator up`; this "
+                                  "environment's state and records are never looked for in real AWS")
             check_loopback(self.environment, f"backend.endpoint_from_env: {self.endpoint_from_env}", endpoint)
         return ClientFactory(region=self.region, endpoint_url=endpoint)
 

@@ -13,12 +13,23 @@ GIT_TIMEOUT_S = 20
 COMMIT_ID = re.compile(r"[0-9a-f]{7,64}")
 
 
-def configuration_paths(environment: str) -> list[str]:
-    """What an apply of `environment` reads from the checkout (envs/ beyond its two files are other environments)."""
-    return ["envs/defaults.yaml", f"envs/{environment}.yaml", "terraform", "modules"]
+def configuration_paths(environment: str, roots: list[str] | None = None) -> list[str]:
+    """What an apply of `environment` reads from the checkout (envs/ beyond its two files are other environments):
+    its root module folders (terraform.root, then and now; terraform/ by default) and modules/."""
+    folders = [root.strip("/") for root in (roots or ["terraform"]) if root.strip("/") and ".." not in root]
+    return ["envs/defaults.yaml", f"envs/{environment}.yaml", *dict.fromkeys(folders or ["terraform"]), "modules"]
 
 
-def commits_to_revert(root: Path, environment: str, live: str | None, applied: list[str]) -> list[str] | None:
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def commits_to_revert(root: Path, environment: str, live: str | None, applied: list[str],
+                      roots: list[str] | None = None) -> list[str] | None:
     """The non-merge commits in `live`..each of `applied` that changed the environment's configuration, newest first,
     each once; None when git cannot tell (no live commit recorded, no repository, a commit not in this clone): the
     caller falls back to the applied commits themselves. An id that is not a commit id (an edited record) never
@@ -27,13 +38,14 @@ def commits_to_revert(root: Path, environment: str, live: str | None, applied: l
         return None
     found: list[str] = []
     for commit in applied:
-        try:
-            completed = subprocess.run(["git", "log", "--no-merges", "--format=%H", f"{live}..{commit}", "--",
-                                        *configuration_paths(environment)],
-                                       cwd=root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False)
-        except (OSError, subprocess.TimeoutExpired):
+        # A live commit that is not an ancestor (a rebased or force-pushed branch): `live..commit` would list the
+        # rebased copies of what was live too, and reverting those undoes the good configuration.
+        ancestry = _git(root, "merge-base", "--is-ancestor", live, commit)
+        if ancestry is None or ancestry.returncode != 0:
             return None
-        if completed.returncode != 0:
+        completed = _git(root, "log", "--no-merges", "--topo-order", "--format=%H", f"{live}..{commit}", "--",
+                         *configuration_paths(environment, roots))
+        if completed is None or completed.returncode != 0:
             return None
         found += [line for line in completed.stdout.split() if line not in found]
     return found

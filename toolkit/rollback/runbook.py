@@ -359,13 +359,15 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
         items.append(("the undone apply's checkpoint records a commit that is not a commit id (an edited record?): "
                       "find its commit by hand", f"git log -- envs/{env}.yaml"))
     live = run.store.live_configuration(run.checkpoint) if run.store is not None and commits else None
-    changed = commits_to_revert(run.project.root, env, live.git_commit if live else None, commits)
+    roots = [root for root in (live.terraform_root if live else None, _terraform_root(run)) if root]
+    changed = commits_to_revert(run.project.root, env, live.git_commit if live else None, commits, roots)
     if request.undo_run:
         pass  # an undo puts a newer state back: nothing of the checkpoint's apply is undone, no commit to revert
     elif changed is not None and commits and not changed:
         items.append((f"no commit since the configuration live at the checkpoint ({live.git_commit[:12]}) changed "
                       f"{env}'s configuration: nothing to revert; check what was applied by hand",
-                      f"git log {live.git_commit[:12]}..{commits[0][:12]} -- envs terraform modules"))
+                      f"git log {live.git_commit[:12]}..{commits[0][:12]} -- envs {' '.join(roots or ['terraform'])} "
+                      "modules"))
     elif commits:
         # The commits that changed this environment's configuration since what was live, merges left out (git can
         # revert a merge only with -m); git unable to tell: the applied commits themselves.
@@ -377,6 +379,13 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
                       f"git log -- envs/{env}.yaml"))
     items.append(("re-plan: the plan must not propose the broken change again", f"toolkit plan {env}"))
     return items
+
+
+def _terraform_root(run: RunContext) -> str | None:
+    """The environment's root module folder as its merged values name it (terraform.root), without the schema."""
+    terraform = run.facts.values.get("terraform")
+    root = terraform.get("root") if isinstance(terraform, dict) else None
+    return root if isinstance(root, str) else None
 
 
 def _where(request: RollbackRequest) -> str:
@@ -479,7 +488,9 @@ def _signals_interrupt() -> Iterator[None]:
     def interrupt(number: int, _frame: object) -> None:
         raise KeyboardInterrupt(signal.Signals(number).name)
 
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
+    # A signal already ignored stays ignored: `nohup toolkit rollback …` must survive the dropped session.
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)
+                if signal.getsignal(number) is not signal.SIG_IGN}
     try:
         yield
     finally:
