@@ -68,9 +68,8 @@ class Journal:
         # A shared run's object as this process last wrote it: the run is its only writer, so an entry is one
         # PutObject of the whole run (no read back first); the first entry creates the object conditionally.
         self._written: dict[str, bytes] = {}
-        # Entries written with `hold`, not yet written down: (run id, line); the runs with an entry written down.
+        # Entries written with `hold`, not yet written down: (run id, line).
         self._held: list[tuple[str, str]] = []
-        self._on_record: set[str] = set()
 
     @property
     def path(self) -> Path:
@@ -97,11 +96,6 @@ class Journal:
             run_id = self._held[0][0]
             self._write_lines(run_id, "".join(line for owner, line in self._held if owner == run_id))
             self._held = [(owner, line) for owner, line in self._held if owner != run_id]
-            self._on_record.add(run_id)
-
-    def on_record(self, run_id: str) -> bool:
-        """Whether an entry of the run has been written down by this journal (not only held)."""
-        return run_id in self._on_record
 
     def _write_lines(self, run_id: str, text: str) -> None:
         if not self.local:

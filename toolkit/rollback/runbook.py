@@ -26,7 +26,7 @@ from toolkit.records.journal import Journal, JournalEntry
 from toolkit.records.places import local_only
 from toolkit.rollback.autoscaling import AutoscalingStep
 from toolkit.rollback.base import RunContext, Step, StepCannotWork, StepOutcome
-from toolkit.rollback.commits import COMMIT_ID, commits_to_revert
+from toolkit.rollback.commits import COMMIT_ID, commits_to_revert, configuration_paths
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep, revision_label, split_revision
 from toolkit.rollback.full import FullStep
@@ -366,8 +366,8 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
     elif changed is not None and commits and not changed:
         items.append((f"no commit since the configuration live at the checkpoint ({live.git_commit[:12]}) changed "
                       f"{env}'s configuration: nothing to revert; check what was applied by hand",
-                      f"git log {live.git_commit[:12]}..{commits[0][:12]} -- envs {' '.join(roots or ['terraform'])} "
-                      "modules"))
+                      f"git log {live.git_commit[:12]}..{commits[0][:12]} -- "
+                      + " ".join(configuration_paths(env, roots))))
     elif commits:
         # The commits that changed this environment's configuration since what was live, merges left out (git can
         # revert a merge only with -m); git unable to tell: the applied commits themselves.
