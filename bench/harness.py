@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,23 +39,54 @@ class Measurement:
 def run_measured(command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
                  stdout: IO[bytes] | int | None = subprocess.DEVNULL, ok_codes: tuple[int, ...] = (0,),
                  stdin: IO[bytes] | int | None = subprocess.DEVNULL) -> Measurement:
-    """Run one command; wall time and the peak RSS of that child alone (os.wait4 gives its own rusage).
+    """Run one command; wall time and the peak RSS of that child alone (its own rusage, from os.wait4).
 
     ru_maxrss of a process is the peak of that process, not of its descendants: wrap multi-process
-    baselines in one shell only when their peak is not compared.
+    baselines in one shell only when their peak is not compared. Linux also carries into ru_maxrss the
+    resident size of the memory it had when it called exec: a child forked by this (by then large) bench
+    process reported the bench's own size (219 MiB for `jq` on 3 MiB). So a small launcher (`python -I -S`,
+    a few MiB, _LAUNCHER_FLOOR_NOTE) spawns the command, times it and reports the child's rusage.
     """
-    with tempfile.TemporaryFile() as stderr_file:
-        started = time.perf_counter()
-        process = subprocess.Popen(list(command), env=dict(env) if env is not None else None, cwd=cwd,
-                                   stdout=stdout, stderr=stderr_file, stdin=stdin)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode not in ok_codes:
-            stderr_file.seek(0)
-            detail = stderr_file.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{detail}")
-    return Measurement(elapsed, int(usage.ru_maxrss), process.returncode, usage.ru_utime + usage.ru_stime)
+    read_end, write_end = os.pipe()
+    try:
+        with tempfile.TemporaryFile() as stderr_file:
+            process = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, str(write_end), *command],
+                                       env=dict(env) if env is not None else None, cwd=cwd, stdout=stdout,
+                                       stderr=stderr_file, stdin=stdin, pass_fds=(write_end,))
+            os.close(write_end)
+            write_end = -1
+            with os.fdopen(read_end, "rb") as report:
+                read_end = -1
+                fields = report.read().split()
+            process.wait()
+            if len(fields) != 4:
+                stderr_file.seek(0)
+                detail = stderr_file.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"{' '.join(command)} did not start:\n{detail}")
+            elapsed, maxrss, cpu, status = float(fields[0]), int(fields[1]), float(fields[2]), int(fields[3])
+            returncode = os.waitstatus_to_exitcode(status)
+            if returncode not in ok_codes:
+                stderr_file.seek(0)
+                detail = stderr_file.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"{' '.join(command)} exited {returncode}:\n{detail}")
+    finally:
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+    return Measurement(elapsed, maxrss, returncode, cpu)
+
+
+_LAUNCHER_FLOOR_NOTE = "the launcher's own resident size is the floor of every peak"
+# argv: report fd, command...; writes "seconds maxrss_kib cpu_seconds wait_status" to the fd.
+_LAUNCHER = """
+import os, sys, time
+fd, command = int(sys.argv[1]), sys.argv[2:]
+started = time.perf_counter()
+pid = os.posix_spawnp(command[0], command, os.environ)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - started
+os.write(fd, f"{elapsed} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime} {status}".encode())
+"""
 
 
 @dataclass

@@ -134,6 +134,18 @@ def test_run_measured_reports_the_child_peak_rss_and_failures(tmp_path: Path) ->
         run_measured([sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"])
 
 
+def test_a_large_bench_process_does_not_lend_its_size_to_the_child() -> None:
+    """Linux carries a process's resident size at exec into its ru_maxrss: a child forked from the bench, after it
+    had grown (a 178 MiB plan generated in-process), reported the bench's size as its own peak (B1's `jq` on a
+    3 MiB plan: 219 MiB). The launcher the children start from is small, so a small child reports its own size."""
+    import sys
+
+    ballast = bytearray(256 * 1024 * 1024)
+    ballast[::4096] = b"x" * (len(ballast) // 4096)
+    small = run_measured([sys.executable, "-I", "-S", "-c", "pass"])
+    assert len(ballast) and small.peak_rss_kib < 64 * 1024, small
+
+
 @pytest.mark.slow
 def test_quick_run_measures_the_offline_validate_and_plan(tmp_path: Path) -> None:
     output = tmp_path / "BENCHMARKS.md"
