@@ -113,8 +113,8 @@ class S3Records:
     def _not_versioned(self) -> ToolkitError:
         return ToolkitError(f"s3://{self.bucket}: bucket versioning is not enabled; the toolkit keeps checkpoints and "
                             "the rollback journal beside the state only in a versioned bucket (state restores need "
-                            "the versions too): enable it (`python -m toolkit.engine.bootstrap ENV`, or aws s3api "
-                            "put-bucket-versioning) and retry")
+                            "the versions too): enable it (`python -m toolkit.engine.bootstrap ENV`, with "
+                            "--real-aws outside the emulator, or aws s3api put-bucket-versioning) and retry")
 
     def put(self, name: str, body: bytes) -> None:
         self._check_versioning()
