@@ -84,3 +84,35 @@ def test_the_environments_own_root_module_counts(tmp_path: Path) -> None:
     broken = commit_all(root, "the sandbox root changed")
     assert commits_to_revert(root, "sandbox", live, [broken]) == []  # terraform/ only: not this root
     assert commits_to_revert(root, "sandbox", live, [broken], ["examples/sandbox"]) == [broken]
+
+
+def _still_to_do(root: Path, live: str, applied: list[str]) -> list[tuple[str, str]]:
+    """still_to_do of an executed run whose checkpoint recorded `live` and whose undone applies ran on `applied`."""
+    from types import SimpleNamespace
+
+    from toolkit.rollback.runbook import still_to_do
+
+    run = SimpleNamespace(environment="local", execute=True, checkpoint=SimpleNamespace(autoscaling={}, id="cp"),
+                          loaded={"undone": SimpleNamespace(commits=lambda: applied)},
+                          store=SimpleNamespace(live_configuration=lambda checkpoint: SimpleNamespace(
+                              git_commit=live, terraform_root=None)),
+                          project=SimpleNamespace(root=root), facts=SimpleNamespace(values={}))
+    request = SimpleNamespace(undo_run=False, options=SimpleNamespace(resume_scaling=False), region=None,
+                              endpoint_url=None)
+    return still_to_do(run, request, [])  # type: ignore[arg-type]
+
+
+def test_an_apply_on_the_live_commit_itself_was_an_uncommitted_edit(history: dict[str, str]) -> None:
+    """The demo's case: the bad image was an edit in the working tree, applied on the commit that was live. "Nothing
+    to revert" with `git log X..X` (empty) told the responder nothing; the diff against the live commit shows it."""
+    live = history["image"]
+    [(why, command), _] = _still_to_do(Path(history["root"]), live, [live])
+    assert "never committed" in why and live[:12] in why
+    assert command == f"git diff {live[:12]} -- envs/defaults.yaml envs/local.yaml terraform modules"
+
+
+def test_later_commits_that_changed_nothing_of_the_environment_point_at_the_log(history: dict[str, str]) -> None:
+    live, applied = history["docs"], history["prod"]  # only another environment's file changed in between
+    [(why, command), _] = _still_to_do(Path(history["root"]), live, [applied])
+    assert "nothing to revert" in why
+    assert command.startswith(f"git log {live[:12]}..{applied[:12]} -- envs/defaults.yaml envs/local.yaml")

@@ -363,6 +363,13 @@ def still_to_do(run: RunContext, request: RollbackRequest, outcomes: list[StepOu
     changed = commits_to_revert(run.project.root, env, live.git_commit if live else None, commits, roots)
     if request.undo_run:
         pass  # an undo puts a newer state back: nothing of the checkpoint's apply is undone, no commit to revert
+    elif changed is not None and commits and not changed and all(commit == live.git_commit for commit in commits):
+        # Applied on the very commit that was live: the change was an uncommitted edit (or a value typed on the
+        # command line); no commit holds it, and `git log X..X` would show nothing (the demo's case).
+        items.append((f"the undone apply ran on the commit that was live at the checkpoint ({live.git_commit[:12]}): "
+                      "its change was never committed; undo the edit in the working tree (the diff shows it while "
+                      "it is still there)",
+                      f"git diff {live.git_commit[:12]} -- " + " ".join(configuration_paths(env, roots))))
     elif changed is not None and commits and not changed:
         items.append((f"no commit since the configuration live at the checkpoint ({live.git_commit[:12]}) changed "
                       f"{env}'s configuration: nothing to revert; check what was applied by hand",
