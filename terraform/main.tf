@@ -96,6 +96,45 @@ module "network" {
 }
 
 ################################################################################
+# The data tier's clients
+################################################################################
+
+# The security groups of the database's and the cache's clients (the tasks; the migration runner), made before the
+# data tier: the database and the cache let them in, compute and migrations_runner take them as inputs and add
+# their own rules, so every module reads only modules above it (terraform-aws-ecs passes its service's group in).
+locals {
+  client_security_groups = merge(
+    {
+      app = {
+        name        = "${local.names.compute}-service"
+        description = "Tasks of ${local.names.compute}: container port from the load balancer only"
+      }
+    },
+    local.create_migration ? {
+      migrations = {
+        name        = local.migrations_name
+        description = "Migration runner ${local.migrations_name}: egress to the database and HTTPS to Secrets Manager only"
+      }
+    } : {},
+  )
+}
+
+resource "aws_security_group" "client" {
+  for_each = local.client_security_groups
+
+  #checkov:skip=CKV2_AWS_5:Attached by the modules it is passed to (compute's service, the migrations Lambda).
+  name_prefix = "${each.value.name}-"
+  description = each.value.description
+  vpc_id      = module.network.vpc_id
+
+  tags = merge(local.tags, { Name = each.value.name })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+################################################################################
 # Database
 ################################################################################
 
@@ -106,12 +145,9 @@ module "database" {
   engine_mode    = var.database.engine_mode
   engine_version = var.database.engine_version
 
-  vpc_id     = module.network.vpc_id
-  subnet_ids = module.network.private_subnet_ids
-  allowed_security_group_ids = merge(
-    { app = module.compute.service_security_group_id },
-    local.create_migration ? { migrations = module.migrations_runner[0].security_group_id } : {},
-  )
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = { for client, group in aws_security_group.client : client => group.id }
 
   instance_class        = var.database.instance_class
   allocated_storage     = var.database.allocated_storage_gb
@@ -159,7 +195,7 @@ module "cache" {
 
   vpc_id                     = module.network.vpc_id
   subnet_ids                 = module.network.private_subnet_ids
-  allowed_security_group_ids = { app = module.compute.service_security_group_id }
+  allowed_security_group_ids = { app = aws_security_group.client["app"].id }
 
   # No notification_topic_arn: ElastiCache cannot publish to the KMS-encrypted alarm topic (its notification
   # status turns inactive); the monitoring module routes ElastiCache's EventBridge events to the topic instead.
@@ -247,6 +283,9 @@ module "compute" {
   vpc_id             = module.network.vpc_id
   public_subnet_ids  = module.network.public_subnet_ids
   private_subnet_ids = module.network.private_subnet_ids
+
+  create_service_security_group = false
+  service_security_group_id     = aws_security_group.client["app"].id
 
   container_image     = local.container_image
   container_port      = var.compute.container_port
@@ -345,6 +384,8 @@ module "migrations_runner" {
 
   vpc_id                                    = module.network.vpc_id
   subnet_ids                                = module.network.private_subnet_ids
+  create_security_group                     = false
+  security_group_id                         = aws_security_group.client["migrations"].id
   database_security_group_id                = module.database.security_group_id
   database_port                             = module.database.port
   use_secretsmanager_endpoint               = local.use_new_vpc

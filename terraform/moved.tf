@@ -53,3 +53,16 @@ moved {
   from = module.monitoring.aws_cloudwatch_metric_alarm.db_free_storage["edu-platform-prod-replica-2"]
   to   = module.monitoring.aws_cloudwatch_metric_alarm.this["edu-platform-prod-replica-2:free-storage"]
 }
+
+# The clients' security groups are made by the root before the data tier (issue 26 item 3), no longer inside the
+# modules that run the clients.
+
+moved {
+  from = module.compute.aws_security_group.service[0]
+  to   = aws_security_group.client["app"]
+}
+
+moved {
+  from = module.migrations_runner[0].aws_security_group.this[0]
+  to   = aws_security_group.client["migrations"]
+}

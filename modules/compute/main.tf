@@ -17,6 +17,8 @@ locals {
   # Set only when the listeners exist (create = true).
   production_listener_arn = var.create ? (local.use_https ? aws_lb_listener.https[0].arn : aws_lb_listener.http[0].arn) : null
   log_group_name          = "/ecs/${var.name}"
+  # The tasks' security group: the module's own, or the caller's (made before the data tier that lets it in).
+  service_security_group_id = var.create_service_security_group ? try(aws_security_group.service[0].id, null) : var.service_security_group_id
 
   # Secret references may carry a ":json-key:version-stage:version-id" suffix; IAM wants the bare secret ARN.
   secret_arns = distinct([for value_from in values(var.secrets) : join(":", slice(split(":", value_from), 0, 7))])
@@ -343,7 +345,7 @@ resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
   ip_protocol                  = "tcp"
   from_port                    = var.container_port
   to_port                      = var.container_port
-  referenced_security_group_id = aws_security_group.service[0].id
+  referenced_security_group_id = local.service_security_group_id
 
   tags = var.tags
 }
@@ -553,7 +555,7 @@ resource "aws_lb_listener_rule" "rolling" {
 ################################################################################
 
 resource "aws_security_group" "service" {
-  count = var.create ? 1 : 0
+  count = var.create && var.create_service_security_group ? 1 : 0
 
   name_prefix = "${var.name}-service-"
   description = "Tasks of ${var.name}: container port from the load balancer only"
@@ -569,7 +571,7 @@ resource "aws_security_group" "service" {
 resource "aws_vpc_security_group_ingress_rule" "service_from_alb" {
   count = var.create ? 1 : 0
 
-  security_group_id            = aws_security_group.service[0].id
+  security_group_id            = local.service_security_group_id
   description                  = "From the load balancer"
   ip_protocol                  = "tcp"
   from_port                    = var.container_port
@@ -577,12 +579,19 @@ resource "aws_vpc_security_group_ingress_rule" "service_from_alb" {
   referenced_security_group_id = aws_security_group.alb[0].id
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.create_service_security_group || var.service_security_group_id != null
+      error_message = "create_service_security_group = false needs service_security_group_id: the tasks' security group made by the caller."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_egress_rule" "service_https" {
   count = var.create ? 1 : 0
 
-  security_group_id = aws_security_group.service[0].id
+  security_group_id = local.service_security_group_id
   description       = "HTTPS to AWS APIs and image registries"
   ip_protocol       = "tcp"
   from_port         = 443
@@ -595,7 +604,7 @@ resource "aws_vpc_security_group_egress_rule" "service_https" {
 resource "aws_vpc_security_group_egress_rule" "service_to_groups" {
   for_each = var.create ? var.egress_security_group_rules : {}
 
-  security_group_id            = aws_security_group.service[0].id
+  security_group_id            = local.service_security_group_id
   description                  = "To ${each.key}"
   ip_protocol                  = "tcp"
   from_port                    = each.value.port
@@ -654,7 +663,7 @@ resource "aws_ecs_service" "this" {
 
   network_configuration {
     subnets          = var.private_subnet_ids
-    security_groups  = [aws_security_group.service[0].id]
+    security_groups  = [local.service_security_group_id]
     assign_public_ip = false
   }
 

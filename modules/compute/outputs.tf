@@ -113,8 +113,8 @@ output "service_name" {
 }
 
 output "service_security_group_id" {
-  description = "Security group of the tasks (give it access to databases and caches)."
-  value       = try(aws_security_group.service[0].id, null)
+  description = "Security group of the tasks: the module's own or service_security_group_id (give it access to databases and caches)."
+  value       = var.create ? local.service_security_group_id : null
 }
 
 ################################################################################

@@ -46,6 +46,19 @@ variable "private_subnet_ids" {
   nullable    = false
 }
 
+variable "create_service_security_group" {
+  description = "Whether the module creates the tasks' security group; false: the tasks use service_security_group_id (a group the caller made first, so a database or cache created before this module can let it in). Default: true."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "service_security_group_id" {
+  description = "The tasks' security group when create_service_security_group is false (the module adds its rules: from the load balancer, HTTPS out, egress_security_group_rules). Default: null."
+  type        = string
+  default     = null
+}
+
 variable "egress_security_group_rules" {
   description = "Extra TCP egress from the tasks to other security groups, as label => { security_group_id, port } (for example the database and the cache). HTTPS egress to anywhere is always allowed (AWS APIs, image pulls). Default: {}."
   type = map(object({

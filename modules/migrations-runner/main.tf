@@ -2,6 +2,8 @@ data "aws_region" "current" {}
 
 locals {
   log_group_name = "/aws/lambda/${var.name}"
+  # The function's security group: the module's own, or the caller's (made before the database that lets it in).
+  security_group_id = var.create_security_group ? try(aws_security_group.this[0].id, null) : var.security_group_id
 }
 
 ################################################################################
@@ -9,7 +11,7 @@ locals {
 ################################################################################
 
 resource "aws_security_group" "this" {
-  count = var.create ? 1 : 0
+  count = var.create && var.create_security_group ? 1 : 0
 
   name_prefix = "${var.name}-"
   description = "Migration runner ${var.name}: egress to the database and HTTPS to Secrets Manager only"
@@ -25,7 +27,7 @@ resource "aws_security_group" "this" {
 resource "aws_vpc_security_group_egress_rule" "database" {
   count = var.create ? 1 : 0
 
-  security_group_id            = aws_security_group.this[0].id
+  security_group_id            = local.security_group_id
   description                  = "PostgreSQL"
   ip_protocol                  = "tcp"
   from_port                    = var.database_port
@@ -33,12 +35,19 @@ resource "aws_vpc_security_group_egress_rule" "database" {
   referenced_security_group_id = var.database_security_group_id
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.create_security_group || var.security_group_id != null
+      error_message = "create_security_group = false needs security_group_id: the function's security group made by the caller."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_egress_rule" "secretsmanager_endpoint" {
   count = var.create && var.use_secretsmanager_endpoint ? 1 : 0
 
-  security_group_id            = aws_security_group.this[0].id
+  security_group_id            = local.security_group_id
   description                  = "HTTPS to the Secrets Manager endpoint"
   ip_protocol                  = "tcp"
   from_port                    = 443
@@ -51,7 +60,7 @@ resource "aws_vpc_security_group_egress_rule" "secretsmanager_endpoint" {
 resource "aws_vpc_security_group_egress_rule" "https" {
   for_each = var.create && !var.use_secretsmanager_endpoint ? toset(var.https_egress_cidr_blocks) : toset([])
 
-  security_group_id = aws_security_group.this[0].id
+  security_group_id = local.security_group_id
   description       = "HTTPS to Secrets Manager"
   ip_protocol       = "tcp"
   from_port         = 443
@@ -182,7 +191,7 @@ resource "aws_lambda_function" "this" {
 
   vpc_config {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.this[0].id]
+    security_group_ids = [local.security_group_id]
   }
 
   tracing_config {

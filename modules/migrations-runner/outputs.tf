@@ -4,7 +4,7 @@
 
 output "security_group_id" {
   description = "Security group of the function (allow it on the database's port)."
-  value       = try(aws_security_group.this[0].id, null)
+  value       = var.create ? local.security_group_id : null
 }
 
 ################################################################################

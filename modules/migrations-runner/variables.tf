@@ -40,6 +40,19 @@ variable "subnet_ids" {
   nullable    = false
 }
 
+variable "create_security_group" {
+  description = "Whether the module creates the function's security group; false: the function uses security_group_id (a group the caller made first, so a database created before this module can let it in). Default: true."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "security_group_id" {
+  description = "The function's security group when create_security_group is false (the module adds its egress rules). Default: null."
+  type        = string
+  default     = null
+}
+
 variable "database_security_group_id" {
   description = "Security group of the database: the only egress besides HTTPS to Secrets Manager. Required."
   type        = string
