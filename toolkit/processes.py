@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+import signal
 import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
@@ -58,3 +62,27 @@ def current_actor() -> str:
     except (KeyError, OSError):
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI cancel, a stopped container) and SIGHUP (a dropped ssh session) stop a run as Ctrl-C does, as a
+    KeyboardInterrupt naming the signal: a rollback journals the failed step and prints the resume command, an apply
+    marks its checkpoint cancelled, and terraform, which the signal did not reach, is passed the Ctrl-C it stops on
+    gracefully (toolkit.engine.terraform), instead of the toolkit dying with its records unwritten and terraform
+    still running. Only the main thread may set handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(number: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(number).name)
+
+    # A signal already ignored stays ignored: `nohup toolkit rollback …` must survive the dropped session.
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)
+                if signal.getsignal(number) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -206,11 +206,11 @@ def test_held_entries_go_out_with_the_next_write_and_a_failed_write_keeps_them(t
 
 def test_an_ignored_sighup_stays_ignored_under_nohup() -> None:
     """`nohup toolkit rollback … --yes &` must survive the dropped session (a review's finding)."""
-    from toolkit.rollback.runbook import _signals_interrupt
+    from toolkit.processes import signals_interrupt
 
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
-        with _signals_interrupt():
+        with signals_interrupt():
             assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
             assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # still turned into an interrupt
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN

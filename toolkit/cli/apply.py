@@ -74,16 +74,27 @@ def apply_command(
 
     warn_about_interrupted_apply(project, environment, offline=False)
     from toolkit.db.schema_version import version_for_checkpoint
+    from toolkit.engine.terraform import FinishedBeforeStop
+    from toolkit.processes import signals_interrupt
 
     try:
-        outcome = apply_environment(project, environment, auto=auto, approve=approve, allow_destroy=allow_destroy,
-                                    lock_timeout=timeout, prompt=_prompt if options.stdin_is_terminal() else None,
-                                    progress=progress, expect_plan=expected, wait=wait,
-                                    schema_version=version_for_checkpoint)
-    except KeyboardInterrupt:
+        # SIGTERM/SIGHUP (a CI cancel, a dropped session) stop the apply as Ctrl-C does: terraform is told to stop
+        # gracefully and the checkpoint is marked, instead of the toolkit dying with terraform still applying.
+        with signals_interrupt():
+            outcome = apply_environment(project, environment, auto=auto, approve=approve,
+                                        allow_destroy=allow_destroy, lock_timeout=timeout,
+                                        prompt=_prompt if options.stdin_is_terminal() else None, progress=progress,
+                                        expect_plan=expected, wait=wait, schema_version=version_for_checkpoint)
+    except FinishedBeforeStop as interrupt:
+        typer.echo(f"Error: {environment}: interrupted ({interrupt.args[0]}): the apply had finished, and its "
+                   f"checkpoint records it as applied; nothing more ran. `toolkit checkpoints {environment}` shows the "
+                   "run", err=True)
+        raise typer.Exit(130) from None
+    except KeyboardInterrupt as interrupt:
+        how = f" ({interrupt.args[0]})" if interrupt.args else ""
         # Said once, in words, instead of a bare exit after terraform's halted operations (a newcomer's finding).
-        typer.echo(f"Error: {environment}: the apply was interrupted; its checkpoint records it as cancelled. What "
-                   f"terraform created before it stopped is in the state (a resource left half-created is tainted "
+        typer.echo(f"Error: {environment}: the apply was interrupted{how}; its checkpoint records it as cancelled. "
+                   f"What terraform created before it stopped is in the state (a resource left half-created is tainted "
                    f"and the next plan replaces it): `toolkit plan {environment}` shows what is left, `toolkit "
                    f"checkpoints {environment}` the run", err=True)
         raise typer.Exit(130) from None

@@ -34,6 +34,7 @@ from toolkit.engine.pre_apply import (
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.session import open_session
 from toolkit.engine.source import CommitSource
+from toolkit.engine.terraform import FinishedBeforeStop
 from toolkit.engine.workspace import plans_dir
 from toolkit.errors import AwsError, DeploymentError, ToolkitError, UsageError
 from toolkit.files import describe_os_error
@@ -163,6 +164,12 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         record.summary = mask_text((str(error).splitlines() or [""])[0])[:SUMMARY_CHARACTERS]
         record.state_serial_after = _serial_now(terraform)
         record.changed_state = _failed_apply_wrote(str(error), metadata.state_serial, record.state_serial_after)
+        raise
+    except FinishedBeforeStop:
+        # The stop came as terraform finished: the apply is done and the checkpoint says so.
+        record.result, record.summary = "success", metadata.summary.text()
+        record.state_serial_after = _serial_now(terraform)
+        record.changed_state = True
         raise
     except BaseException:
         record.result, record.summary = "cancelled", "interrupted"

@@ -41,6 +41,8 @@ _DONE = re.compile(r"\s*(\S+): (?:Creation|Modifications|Destruction) complete")
 _PROGRESS_LINE_LIMIT = 1000
 # Commands that take the state lock: their runs are recorded while they live.
 LOCKING_COMMANDS = frozenset({"plan", "apply", "refresh", "import", "destroy"})
+# Interrupts that reached the toolkit alone (toolkit.processes.signals_interrupt names them), passed on to terraform.
+FORWARDED_INTERRUPTS = frozenset({"SIGTERM", "SIGHUP"})
 ERROR_LINES_SHOWN = 25
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -100,6 +102,10 @@ class RunResult:
     duration_seconds: float
 
 
+class FinishedBeforeStop(KeyboardInterrupt):
+    """An interrupt that came while terraform was finishing: it exited 0, so its command is done (an apply applied)."""
+
+
 @dataclass
 class Terraform:
     """Runs terraform commands in one working directory with one environment (one toolkit environment)."""
@@ -140,15 +146,29 @@ class Terraform:
             _kill_group(process)
             raise TerraformError(f"terraform {args[0]} did not finish within {self.time_limit_seconds:.0f}s for "
                                  f"{self.label}: stopped it and its providers") from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             if self.time_limit_seconds is not None:
                 _kill_group(process)
                 raise
             # Ctrl-C reached terraform too (same process group): it is stopping gracefully, saving the state and
-            # releasing the lock. Leaving now would close its pipes and kill it half-way (SIGPIPE); the reader
-            # threads keep draining them while we wait. A second Ctrl-C stops waiting.
+            # releasing the lock. SIGTERM or SIGHUP (named by the handler that turned it into this interrupt) reached
+            # the toolkit alone: terraform gets the Ctrl-C it handles the same way. Leaving now would close its pipes
+            # and kill it half-way (SIGPIPE); the reader threads keep draining them while we wait. A second
+            # interrupt stops waiting (terraform gets a second one too: it exits at once, as after two Ctrl-C).
+            forwarded = bool(interrupt.args) and interrupt.args[0] in FORWARDED_INTERRUPTS
+            if forwarded:
+                _interrupt(process)
             self.progress.step(self.label, f"interrupted: waiting for terraform {args[0]} to stop and save the state")
-            process.wait()
+            try:
+                process.wait()
+            except KeyboardInterrupt:
+                if forwarded:
+                    _interrupt(process)
+                raise
+            if process.returncode == 0:
+                # It finished before the stop took: what it did is done, and the interrupt says so.
+                raise FinishedBeforeStop(f"{interrupt.args[0] if interrupt.args else 'Ctrl-C'}, after terraform "
+                                         f"{args[0]} had finished") from None
             raise
         result = RunResult(command, process.returncode, stdout, stderr, time.monotonic() - started)
         if result.returncode not in ok_codes:
@@ -259,6 +279,12 @@ class Terraform:
 
 class _TimeUp(Exception):
     """A command ran past Terraform.time_limit_seconds."""
+
+
+def _interrupt(process: subprocess.Popen[str]) -> None:
+    """Terraform's graceful stop (SIGINT), unless it already exited."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGINT)
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from toolkit.aws import ClientFactory, resolve_endpoint
 from toolkit.clock import EXAMPLE_ID, RECORD_ID, new_record_id
 from toolkit.config.sources import EnvironmentFacts
 from toolkit.errors import GuardError, ToolkitError, UsageError
-from toolkit.processes import current_actor
+from toolkit.processes import current_actor, signals_interrupt
 from toolkit.project import Project
 from toolkit.records.checkpoints import Checkpoint
 from toolkit.records.journal import Journal, JournalEntry
@@ -475,34 +473,12 @@ def _execute(run: RunContext, request: RollbackRequest, steps: list[Step], repor
     # Entries marked hold go out with the next write: before the next change or wait (RunContext.act and
     # wait_policy), with a failure, or with the run's end; fewer round trips, the same records.
     try:
-        with _signals_interrupt():
+        with signals_interrupt():
             return _execute_steps(run, request, steps, reporter)
     except BaseException:
         with contextlib.suppress(ToolkitError, OSError):
             run.journal.flush()  # an unexpected error: what is held is still written (the error is the news)
         raise
-
-
-@contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM (a CI cancel, a stopped container) and SIGHUP (a dropped ssh session) stop an executing rollback as
-    Ctrl-C does: the step fails, the journal is written and the resume command printed, instead of the process dying
-    with its last entries unwritten. Only the main thread may set handlers; elsewhere nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(number: int, _frame: object) -> None:
-        raise KeyboardInterrupt(signal.Signals(number).name)
-
-    # A signal already ignored stays ignored: `nohup toolkit rollback …` must survive the dropped session.
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)
-                if signal.getsignal(number) is not signal.SIG_IGN}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 def _execute_steps(run: RunContext, request: RollbackRequest, steps: list[Step],
@@ -534,8 +510,8 @@ def _execute_steps(run: RunContext, request: RollbackRequest, steps: list[Step],
                 result = "manual" if plan.manual else "done"
                 outcome = StepOutcome(step.name, result, [*plan.already, *lines], time.monotonic() - started)
         except (ToolkitError, KeyboardInterrupt) as caught:
-            # Ctrl-C (or SIGTERM/SIGHUP: _signals_interrupt) is journaled like a failure, so the journal and the resume
-            # command stay truthful.
+            # Ctrl-C (or SIGTERM/SIGHUP: toolkit.processes.signals_interrupt) is journaled like a failure, so the
+            # journal and the resume command stay truthful.
             how = caught.args[0] if isinstance(caught, KeyboardInterrupt) and caught.args else "Ctrl-C"
             error = caught if isinstance(caught, ToolkitError) else ToolkitError(f"interrupted ({how})", exit_code=130)
             duration = time.monotonic() - started
