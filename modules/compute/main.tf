@@ -557,6 +557,8 @@ resource "aws_lb_listener_rule" "rolling" {
 resource "aws_security_group" "service" {
   count = var.create && var.create_service_security_group ? 1 : 0
 
+  #checkov:skip=CKV2_AWS_5:Attached to the service through local.service_security_group_id (this group or the caller's), which checkov does not follow.
+
   name_prefix = "${var.name}-service-"
   description = "Tasks of ${var.name}: container port from the load balancer only"
   vpc_id      = var.vpc_id
