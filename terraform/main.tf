@@ -149,24 +149,24 @@ module "database" {
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = { for client, group in aws_security_group.client : client => group.id }
 
-  instance_class        = var.database.instance_class
-  allocated_storage     = var.database.allocated_storage_gb
-  max_allocated_storage = var.database.max_allocated_storage_gb
-  multi_az              = var.database.multi_az
-  read_replica_count    = var.database.read_replicas
+  instance_class           = var.database.instance_class
+  allocated_storage_gb     = var.database.allocated_storage_gb
+  max_allocated_storage_gb = var.database.max_allocated_storage_gb
+  multi_az                 = var.database.multi_az
+  read_replicas            = var.database.read_replicas
 
-  serverless_min_capacity = var.database.serverless_min_acu
-  serverless_max_capacity = var.database.serverless_max_acu
+  serverless_min_acu = var.database.serverless_min_acu
+  serverless_max_acu = var.database.serverless_max_acu
 
-  backup_retention_period = var.database.backup_retention_days
-  deletion_protection     = var.database.deletion_protection
+  backup_retention_days = var.database.backup_retention_days
+  deletion_protection   = var.database.deletion_protection
   # A reviewed engine_version change in envs/ is the decision to upgrade (the seeds' 14 -> 15 plan); RDS refuses a
   # major version change without this flag.
   allow_major_version_upgrade = true
 
-  performance_insights_enabled = var.database.performance_insights
-  monitoring_interval          = var.database.enhanced_monitoring_interval_seconds
-  log_retention_days           = var.monitoring.log_retention_days
+  performance_insights                 = var.database.performance_insights
+  enhanced_monitoring_interval_seconds = var.database.enhanced_monitoring_interval_seconds
+  log_retention_days                   = var.monitoring.log_retention_days
 
   parameters = var.database.parameters
 
