@@ -188,9 +188,9 @@ module "cache" {
   node_type      = var.cache.node_type
 
   replication = {
-    cluster_mode_enabled    = var.cache.cluster_mode
-    num_node_groups         = var.cache.shards
-    replicas_per_node_group = var.cache.replicas_per_shard
+    cluster_mode       = var.cache.cluster_mode
+    shards             = var.cache.shards
+    replicas_per_shard = var.cache.replicas_per_shard
   }
 
   vpc_id                     = module.network.vpc_id

@@ -44,7 +44,7 @@ run "dev_sizes" {
 
   # Cache
   assert {
-    condition     = module.cache.sizing.node_type == var.cache.node_type && module.cache.sizing.cluster_mode_enabled == var.cache.cluster_mode
+    condition     = module.cache.sizing.node_type == var.cache.node_type && module.cache.sizing.cluster_mode == var.cache.cluster_mode
     error_message = "dev cache has the environment's node type and cluster mode (sizing plan, development)"
   }
 

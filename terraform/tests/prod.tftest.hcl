@@ -44,7 +44,7 @@ run "prod_sizes" {
 
   # Cache
   assert {
-    condition     = module.cache.sizing.node_type == var.cache.node_type && module.cache.sizing.cluster_mode_enabled == var.cache.cluster_mode
+    condition     = module.cache.sizing.node_type == var.cache.node_type && module.cache.sizing.cluster_mode == var.cache.cluster_mode
     error_message = "prod cache has the environment's node type and cluster mode (sizing plan, production)"
   }
 
@@ -140,7 +140,7 @@ run "prod_sizes" {
   }
 
   assert {
-    condition     = module.cache.sizing.cluster_mode_enabled && module.cache.sizing.automatic_failover_enabled && module.cache.sizing.multi_az_enabled
+    condition     = module.cache.sizing.cluster_mode && module.cache.sizing.automatic_failover_enabled && module.cache.sizing.multi_az_enabled
     error_message = "prod cache runs in cluster mode with Multi-AZ failover (sizing plan, production)"
   }
 

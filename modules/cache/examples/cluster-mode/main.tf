@@ -34,9 +34,9 @@ module "cache" {
   node_type      = "cache.r6g.large"
 
   replication = {
-    cluster_mode_enabled    = true
-    num_node_groups         = 3
-    replicas_per_node_group = 2
+    cluster_mode       = true
+    shards             = 3
+    replicas_per_shard = 2
   }
 
   vpc_id                     = module.network.vpc_id
