@@ -84,12 +84,12 @@ module "network" {
 
   name                        = local.name
   vpc_cidr                    = var.network.vpc_cidr
-  availability_zone_count     = var.network.availability_zones
+  availability_zones          = var.network.availability_zones
   single_nat_gateway          = var.network.single_nat_gateway
   existing_vpc_id             = var.network.existing_vpc_id
   existing_public_subnet_ids  = var.existing_public_subnet_ids
   existing_private_subnet_ids = var.existing_private_subnet_ids
-  flow_log_retention_days     = var.monitoring.log_retention_days
+  log_retention_days          = var.monitoring.log_retention_days
   flow_log_kms_key_arn        = module.logs_kms.key_arn
 
   tags = local.tags

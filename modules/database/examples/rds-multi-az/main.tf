@@ -12,10 +12,10 @@ locals {
 module "network" {
   source = "../../../network"
 
-  name                    = local.name
-  vpc_cidr                = "10.41.0.0/16"
-  availability_zone_count = 3
-  create_nat_gateway      = false
+  name               = local.name
+  vpc_cidr           = "10.41.0.0/16"
+  availability_zones = 3
+  create_nat_gateway = false
 }
 
 # The application's security group, as the compute module creates it for its tasks.
