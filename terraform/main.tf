@@ -293,8 +293,8 @@ module "compute" {
   health_check        = { path = var.compute.health_check_path }
   deployment_strategy = var.compute.deployment_strategy
   task_size = {
-    cpu    = var.compute.cpu
-    memory = var.compute.memory_mib
+    cpu        = var.compute.cpu
+    memory_mib = var.compute.memory_mib
   }
   enable_xray = var.enable_xray
 
@@ -328,9 +328,9 @@ module "compute" {
   # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
   ingress_prefix_list_ids = local.cdn_enabled && local.has_domain && local.alb_https ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
   origin_verify_header    = local.cdn_enabled ? { name = local.origin_verify_header_name, value = random_password.origin_verify[0].result } : null
-  enable_autoscaling      = var.compute.autoscaling
-  min_capacity            = var.compute.min_tasks
-  max_capacity            = var.compute.max_tasks
+  autoscaling             = var.compute.autoscaling
+  min_tasks               = var.compute.min_tasks
+  max_tasks               = var.compute.max_tasks
   log_retention_days      = var.monitoring.log_retention_days
   log_kms_key_arn         = module.logs_kms.key_arn
 
