@@ -421,7 +421,7 @@ module "monitoring" {
 
   alb_arn_suffix            = module.compute.alb_arn_suffix
   target_group_arn_suffixes = module.compute.target_group_arn_suffixes
-  min_running_tasks         = var.compute.min_tasks
+  min_tasks                 = var.compute.min_tasks
   ecs_cluster_name          = module.compute.cluster_name
   ecs_service_name          = module.compute.service_name
   latency_p95_ms            = var.monitoring.latency_p95_ms

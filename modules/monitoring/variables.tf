@@ -140,7 +140,7 @@ variable "min_healthy_hosts" {
   default     = 1
 }
 
-variable "min_running_tasks" {
+variable "min_tasks" {
   description = "Alarm when the ECS service runs fewer tasks than this for 2 minutes (Container Insights must be on). Default: 1."
   type        = number
   default     = 1
