@@ -434,7 +434,7 @@ module "monitoring" {
   db_log_group_names      = module.database.postgresql_log_group_names
   db_log_min_duration_ms  = try(tonumber(var.database.parameters["log_min_duration_statement"]), null)
 
-  application_metrics = {
+  app_metrics = {
     namespace = var.monitoring.app_metrics_namespace
   }
 

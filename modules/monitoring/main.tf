@@ -11,8 +11,8 @@ locals {
   topic_arns     = var.create ? [aws_sns_topic.this[0].arn] : []
 
   metric_namespace = "${var.name}/Application"
-  app_metrics      = var.application_metrics
-  app_namespace    = coalesce(var.application_metrics.namespace, local.metric_namespace)
+  app_metrics      = var.app_metrics
+  app_namespace    = coalesce(var.app_metrics.namespace, local.metric_namespace)
 
   create_alb_alarms = var.create && var.create_alb_alarms
   create_slow_query = var.create && var.create_slow_query_alarm && length(var.db_log_group_names) > 0

@@ -106,7 +106,7 @@ run "dashboard_application_metrics" {
   command = plan
 
   variables {
-    application_metrics = { namespace = "EduPlatform/App" }
+    app_metrics = { namespace = "EduPlatform/App" }
   }
 
   assert {

@@ -67,7 +67,7 @@ module "monitoring" {
   db_log_group_names      = module.database.postgresql_log_group_names
   db_log_min_duration_ms  = 5000
 
-  application_metrics = {
+  app_metrics = {
     namespace = "Example/Application"
   }
 
