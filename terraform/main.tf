@@ -84,12 +84,12 @@ module "network" {
 
   name                        = local.name
   vpc_cidr                    = var.network.vpc_cidr
-  availability_zone_count     = var.network.availability_zones
+  availability_zones          = var.network.availability_zones
   single_nat_gateway          = var.network.single_nat_gateway
   existing_vpc_id             = var.network.existing_vpc_id
   existing_public_subnet_ids  = var.existing_public_subnet_ids
   existing_private_subnet_ids = var.existing_private_subnet_ids
-  flow_log_retention_days     = var.monitoring.log_retention_days
+  log_retention_days          = var.monitoring.log_retention_days
   flow_log_kms_key_arn        = module.logs_kms.key_arn
 
   tags = local.tags
@@ -149,24 +149,24 @@ module "database" {
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = { for client, group in aws_security_group.client : client => group.id }
 
-  instance_class        = var.database.instance_class
-  allocated_storage     = var.database.allocated_storage_gb
-  max_allocated_storage = var.database.max_allocated_storage_gb
-  multi_az              = var.database.multi_az
-  read_replica_count    = var.database.read_replicas
+  instance_class           = var.database.instance_class
+  allocated_storage_gb     = var.database.allocated_storage_gb
+  max_allocated_storage_gb = var.database.max_allocated_storage_gb
+  multi_az                 = var.database.multi_az
+  read_replicas            = var.database.read_replicas
 
-  serverless_min_capacity = var.database.serverless_min_acu
-  serverless_max_capacity = var.database.serverless_max_acu
+  serverless_min_acu = var.database.serverless_min_acu
+  serverless_max_acu = var.database.serverless_max_acu
 
-  backup_retention_period = var.database.backup_retention_days
-  deletion_protection     = var.database.deletion_protection
+  backup_retention_days = var.database.backup_retention_days
+  deletion_protection   = var.database.deletion_protection
   # A reviewed engine_version change in envs/ is the decision to upgrade (the seeds' 14 -> 15 plan); RDS refuses a
   # major version change without this flag.
   allow_major_version_upgrade = true
 
-  performance_insights_enabled = var.database.performance_insights
-  monitoring_interval          = var.database.enhanced_monitoring_interval_seconds
-  log_retention_days           = var.monitoring.log_retention_days
+  performance_insights                 = var.database.performance_insights
+  enhanced_monitoring_interval_seconds = var.database.enhanced_monitoring_interval_seconds
+  log_retention_days                   = var.monitoring.log_retention_days
 
   parameters = var.database.parameters
 
@@ -188,9 +188,9 @@ module "cache" {
   node_type      = var.cache.node_type
 
   replication = {
-    cluster_mode_enabled    = var.cache.cluster_mode
-    num_node_groups         = var.cache.shards
-    replicas_per_node_group = var.cache.replicas_per_shard
+    cluster_mode       = var.cache.cluster_mode
+    shards             = var.cache.shards
+    replicas_per_shard = var.cache.replicas_per_shard
   }
 
   vpc_id                     = module.network.vpc_id
@@ -293,8 +293,8 @@ module "compute" {
   health_check        = { path = var.compute.health_check_path }
   deployment_strategy = var.compute.deployment_strategy
   task_size = {
-    cpu    = var.compute.cpu
-    memory = var.compute.memory_mib
+    cpu        = var.compute.cpu
+    memory_mib = var.compute.memory_mib
   }
   enable_xray = var.enable_xray
 
@@ -328,9 +328,9 @@ module "compute" {
   # With the CDN on, only CloudFront (its origin-facing prefix list, carrying the secret header) gets in.
   ingress_prefix_list_ids = local.cdn_enabled && local.has_domain && local.alb_https ? [data.aws_ec2_managed_prefix_list.cloudfront_origin_facing[0].id] : []
   origin_verify_header    = local.cdn_enabled ? { name = local.origin_verify_header_name, value = random_password.origin_verify[0].result } : null
-  enable_autoscaling      = var.compute.autoscaling
-  min_capacity            = var.compute.min_tasks
-  max_capacity            = var.compute.max_tasks
+  autoscaling             = var.compute.autoscaling
+  min_tasks               = var.compute.min_tasks
+  max_tasks               = var.compute.max_tasks
   log_retention_days      = var.monitoring.log_retention_days
   log_kms_key_arn         = module.logs_kms.key_arn
 
@@ -421,7 +421,7 @@ module "monitoring" {
 
   alb_arn_suffix            = module.compute.alb_arn_suffix
   target_group_arn_suffixes = module.compute.target_group_arn_suffixes
-  min_running_tasks         = var.compute.min_tasks
+  min_tasks                 = var.compute.min_tasks
   ecs_cluster_name          = module.compute.cluster_name
   ecs_service_name          = module.compute.service_name
   latency_p95_ms            = var.monitoring.latency_p95_ms
@@ -434,7 +434,7 @@ module "monitoring" {
   db_log_group_names      = module.database.postgresql_log_group_names
   db_log_min_duration_ms  = try(tonumber(var.database.parameters["log_min_duration_statement"]), null)
 
-  application_metrics = {
+  app_metrics = {
     namespace = var.monitoring.app_metrics_namespace
   }
 

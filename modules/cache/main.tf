@@ -1,7 +1,7 @@
 locals {
-  cluster_mode   = var.replication.cluster_mode_enabled
-  shards         = var.replication.num_node_groups
-  replicas       = var.replication.replicas_per_node_group
+  cluster_mode   = var.replication.cluster_mode
+  shards         = var.replication.shards
+  replicas       = var.replication.replicas_per_shard
   node_count     = local.shards * (1 + local.replicas)
   failover       = var.replication.automatic_failover_enabled != null ? var.replication.automatic_failover_enabled : local.node_count > 1
   engine_major   = split(".", var.engine_version)[0]

@@ -68,7 +68,7 @@ output "redis_url" {
   value       = var.create ? "rediss://${local.cluster_mode ? aws_elasticache_replication_group.this[0].configuration_endpoint_address : aws_elasticache_replication_group.this[0].primary_endpoint_address}:${var.port}" : null
 }
 
-output "cluster_mode_enabled" {
+output "cluster_mode" {
   description = "Whether cluster mode (sharding) is on."
   value       = local.cluster_mode
 }
@@ -88,10 +88,10 @@ output "log_group_names" {
 }
 
 output "sizing" {
-  description = "The planned size and protection of the replication group, read from it: node_type, cluster_mode_enabled, shards, replicas_per_shard, automatic_failover_enabled, multi_az_enabled, at_rest_encryption_enabled, transit_encryption_enabled, snapshot_retention_limit, log_retention_days. Null when create is false. For tests and plan reviews."
+  description = "The planned size and protection of the replication group, read from it: node_type, cluster_mode, shards, replicas_per_shard, automatic_failover_enabled, multi_az_enabled, at_rest_encryption_enabled, transit_encryption_enabled, snapshot_retention_limit, log_retention_days. Null when create is false. For tests and plan reviews."
   value = var.create ? {
     node_type                  = aws_elasticache_replication_group.this[0].node_type
-    cluster_mode_enabled       = aws_elasticache_replication_group.this[0].cluster_mode == "enabled"
+    cluster_mode               = aws_elasticache_replication_group.this[0].cluster_mode == "enabled"
     shards                     = local.cluster_mode ? aws_elasticache_replication_group.this[0].num_node_groups : 1
     replicas_per_shard         = local.cluster_mode ? aws_elasticache_replication_group.this[0].replicas_per_node_group : aws_elasticache_replication_group.this[0].num_cache_clusters - 1
     automatic_failover_enabled = aws_elasticache_replication_group.this[0].automatic_failover_enabled

@@ -142,45 +142,45 @@ variable "node_type" {
 
 variable "replication" {
   description = <<-EOT
-    Topology: cluster_mode_enabled (default false), num_node_groups (shards, 1-500; must be 1 without cluster mode, default 1),
-    replicas_per_node_group (0-5, default 0), automatic_failover_enabled (default null: on when there is more than one node;
+    Topology: cluster_mode (default false), shards (1-500; must be 1 without cluster mode, default 1),
+    replicas_per_shard (0-5, default 0), automatic_failover_enabled (default null: on when there is more than one node;
     Multi-AZ follows it). Without cluster mode at most 6 nodes; automatic failover needs at least one replica. Default: {}.
   EOT
   type = object({
-    cluster_mode_enabled       = optional(bool, false)
-    num_node_groups            = optional(number, 1)
-    replicas_per_node_group    = optional(number, 0)
+    cluster_mode               = optional(bool, false)
+    shards                     = optional(number, 1)
+    replicas_per_shard         = optional(number, 0)
     automatic_failover_enabled = optional(bool)
   })
   default = {}
 
   validation {
-    condition     = var.replication.replicas_per_node_group >= 0 && var.replication.replicas_per_node_group <= 5
-    error_message = "replication.replicas_per_node_group must be from 0 to 5."
+    condition     = var.replication.replicas_per_shard >= 0 && var.replication.replicas_per_shard <= 5
+    error_message = "replication.replicas_per_shard must be from 0 to 5."
   }
 
   validation {
-    condition     = var.replication.num_node_groups >= 1 && var.replication.num_node_groups <= 500
-    error_message = "replication.num_node_groups must be from 1 to 500."
+    condition     = var.replication.shards >= 1 && var.replication.shards <= 500
+    error_message = "replication.shards must be from 1 to 500."
   }
 
   validation {
-    condition     = var.replication.cluster_mode_enabled || var.replication.num_node_groups == 1
-    error_message = "replication.num_node_groups must be 1 unless cluster_mode_enabled is true."
+    condition     = var.replication.cluster_mode || var.replication.shards == 1
+    error_message = "replication.shards must be 1 unless cluster_mode is true."
   }
 
   validation {
-    condition     = var.replication.cluster_mode_enabled || 1 + var.replication.replicas_per_node_group <= 6
+    condition     = var.replication.cluster_mode || 1 + var.replication.replicas_per_shard <= 6
     error_message = "A replication group without cluster mode holds at most 6 nodes (1 primary + 5 replicas); enable cluster mode for more."
   }
 
   validation {
-    condition     = var.replication.automatic_failover_enabled != true || var.replication.replicas_per_node_group >= 1
-    error_message = "replication.automatic_failover_enabled needs at least one replica per node group (a single node cannot fail over)."
+    condition     = var.replication.automatic_failover_enabled != true || var.replication.replicas_per_shard >= 1
+    error_message = "replication.automatic_failover_enabled needs at least one replica per shard (a single node cannot fail over)."
   }
 
   validation {
-    condition     = !var.replication.cluster_mode_enabled || var.replication.automatic_failover_enabled != false
+    condition     = !var.replication.cluster_mode || var.replication.automatic_failover_enabled != false
     error_message = "Cluster mode requires automatic failover: leave replication.automatic_failover_enabled null or true."
   }
 }

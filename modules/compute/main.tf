@@ -90,7 +90,7 @@ locals {
         label  = "blue"
       }
       # Blue/green swaps the serving target group, so the policy reads both (customized metric below).
-    } : key => policy if var.create && var.enable_autoscaling && policy.target > 0
+    } : key => policy if var.create && var.autoscaling && policy.target > 0
   }
 }
 
@@ -267,7 +267,7 @@ resource "aws_ecs_task_definition" "this" {
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = var.task_size.cpu
-  memory                   = var.task_size.memory
+  memory                   = var.task_size.memory_mib
   execution_role_arn       = aws_iam_role.execution[0].arn
   task_role_arn            = aws_iam_role.task[0].arn
   container_definitions    = jsonencode(local.container_definitions)
@@ -655,7 +655,7 @@ resource "aws_ecs_service" "this" {
   launch_type      = "FARGATE"
   platform_version = "LATEST"
   # Only the initial count: Application Auto Scaling owns desired_count afterwards (see ignore_changes).
-  desired_count                      = var.min_capacity
+  desired_count                      = var.min_tasks
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
   health_check_grace_period_seconds  = var.health_check_grace_period_seconds
@@ -705,8 +705,8 @@ resource "aws_ecs_service" "this" {
     ignore_changes = [desired_count]
 
     precondition {
-      condition     = var.min_capacity <= var.max_capacity
-      error_message = "min_capacity must not exceed max_capacity."
+      condition     = var.min_tasks <= var.max_tasks
+      error_message = "min_tasks must not exceed max_tasks."
     }
   }
 
@@ -718,13 +718,13 @@ resource "aws_ecs_service" "this" {
 ################################################################################
 
 resource "aws_appautoscaling_target" "this" {
-  count = var.create && var.enable_autoscaling ? 1 : 0
+  count = var.create && var.autoscaling ? 1 : 0
 
   service_namespace  = "ecs"
   scalable_dimension = "ecs:service:DesiredCount"
   resource_id        = "service/${aws_ecs_cluster.this[0].name}/${aws_ecs_service.this[0].name}"
-  min_capacity       = var.min_capacity
-  max_capacity       = var.max_capacity
+  min_capacity       = var.min_tasks
+  max_capacity       = var.max_tasks
 
   tags = var.tags
 }
@@ -796,7 +796,7 @@ resource "aws_appautoscaling_policy" "this" {
 # Target tracking needs several minutes of datapoints before it acts; this step policy reacts to a single
 # one-minute datapoint (see the README for the expected reaction time).
 resource "aws_appautoscaling_policy" "step_out" {
-  count = var.create && var.enable_autoscaling && var.step_scaling.enabled ? 1 : 0
+  count = var.create && var.autoscaling && var.step_scaling.enabled ? 1 : 0
 
   name               = "${var.name}-cpu-step-out"
   policy_type        = "StepScaling"
@@ -822,7 +822,7 @@ resource "aws_appautoscaling_policy" "step_out" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "step_out" {
-  count = var.create && var.enable_autoscaling && var.step_scaling.enabled ? 1 : 0
+  count = var.create && var.autoscaling && var.step_scaling.enabled ? 1 : 0
 
   alarm_name          = "${var.name}-cpu-step-out"
   alarm_description   = "Service CPU above ${var.step_scaling.cpu_percent}% for one minute: add tasks now (step scaling)."

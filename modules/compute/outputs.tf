@@ -131,8 +131,8 @@ output "sizing" {
   value = var.create ? {
     cpu                = tonumber(aws_ecs_task_definition.this[0].cpu)
     memory             = tonumber(aws_ecs_task_definition.this[0].memory)
-    min_capacity       = var.enable_autoscaling ? aws_appautoscaling_target.this[0].min_capacity : aws_ecs_service.this[0].desired_count
-    max_capacity       = var.enable_autoscaling ? aws_appautoscaling_target.this[0].max_capacity : aws_ecs_service.this[0].desired_count
+    min_capacity       = var.autoscaling ? aws_appautoscaling_target.this[0].min_capacity : aws_ecs_service.this[0].desired_count
+    max_capacity       = var.autoscaling ? aws_appautoscaling_target.this[0].max_capacity : aws_ecs_service.this[0].desired_count
     desired_count      = aws_ecs_service.this[0].desired_count
     log_retention_days = aws_cloudwatch_log_group.this[0].retention_in_days
   } : null

@@ -110,14 +110,14 @@ variable "log_kms_key_arn" {
 ################################################################################
 
 variable "task_size" {
-  description = "Fargate task size: cpu in CPU units (256, 512, 1024, 2048, 4096, 8192, 16384) and memory in MiB from the Fargate table for that CPU. Default: { cpu = 512, memory = 1024 }."
+  description = "Fargate task size: cpu in CPU units (256, 512, 1024, 2048, 4096, 8192, 16384) and memory_mib in MiB from the Fargate table for that CPU. Default: { cpu = 512, memory_mib = 1024 }."
   type = object({
-    cpu    = number
-    memory = number
+    cpu        = number
+    memory_mib = number
   })
   default = {
-    cpu    = 512
-    memory = 1024
+    cpu        = 512
+    memory_mib = 1024
   }
 
   validation {
@@ -129,8 +129,8 @@ variable "task_size" {
       [for memory in range(8192, 30721, 1024) : "4096/${memory}"],
       [for memory in range(16384, 61441, 4096) : "8192/${memory}"],
       [for memory in range(32768, 122881, 8192) : "16384/${memory}"],
-    ), "${var.task_size.cpu}/${var.task_size.memory}")
-    error_message = "task_size is not a Fargate size: cpu 256 takes memory 512/1024/2048; 512 takes 1024-4096; 1024 takes 2048-8192; 2048 takes 4096-16384 (steps of 1024); 4096 takes 8192-30720 (1024); 8192 takes 16384-61440 (4096); 16384 takes 32768-122880 (8192)."
+    ), "${var.task_size.cpu}/${var.task_size.memory_mib}")
+    error_message = "task_size is not a Fargate size: cpu 256 takes memory_mib 512/1024/2048; 512 takes 1024-4096; 1024 takes 2048-8192; 2048 takes 4096-16384 (steps of 1024); 4096 takes 8192-30720 (1024); 8192 takes 16384-61440 (4096); 16384 takes 32768-122880 (8192)."
   }
 }
 
@@ -344,25 +344,25 @@ variable "enable_execute_command" {
 # Autoscaling
 ################################################################################
 
-variable "min_capacity" {
+variable "min_tasks" {
   description = "Minimum number of tasks (also the initial desired count), 0-1000. Default: 1."
   type        = number
   default     = 1
 
   validation {
-    condition     = var.min_capacity >= 0 && var.min_capacity <= 1000
-    error_message = "min_capacity must be from 0 to 1000."
+    condition     = var.min_tasks >= 0 && var.min_tasks <= 1000
+    error_message = "min_tasks must be from 0 to 1000."
   }
 }
 
-variable "max_capacity" {
-  description = "Maximum number of tasks, 1-1000 (at least min_capacity). Default: 2."
+variable "max_tasks" {
+  description = "Maximum number of tasks, 1-1000 (at least min_tasks). Default: 2."
   type        = number
   default     = 2
 
   validation {
-    condition     = var.max_capacity >= 1 && var.max_capacity <= 1000
-    error_message = "max_capacity must be from 1 to 1000."
+    condition     = var.max_tasks >= 1 && var.max_tasks <= 1000
+    error_message = "max_tasks must be from 1 to 1000."
   }
 }
 
@@ -376,8 +376,8 @@ variable "autoscaling_targets" {
   default = {}
 }
 
-variable "enable_autoscaling" {
-  description = "Scale the service with Application Auto Scaling (target tracking and step_scaling) between min_capacity and max_capacity; false keeps it at min_capacity tasks, e.g. on an emulator without Application Auto Scaling tags. Default: true."
+variable "autoscaling" {
+  description = "Scale the service with Application Auto Scaling (target tracking and step_scaling) between min_tasks and max_tasks; false keeps it at min_tasks tasks, e.g. on an emulator without Application Auto Scaling tags. Default: true."
   type        = bool
   default     = true
   nullable    = false

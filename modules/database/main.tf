@@ -14,14 +14,14 @@ locals {
   create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
   kms_key_arn    = local.create_kms_key ? module.kms.key_arn : var.kms_key_arn
 
-  create_monitoring_role = var.create && var.monitoring_interval > 0 && var.create_monitoring_role && var.monitoring_role_arn == null
-  monitoring_role_arn    = var.monitoring_interval > 0 ? (local.create_monitoring_role ? aws_iam_role.monitoring[0].arn : var.monitoring_role_arn) : null
+  create_monitoring_role = var.create && var.enhanced_monitoring_interval_seconds > 0 && var.create_monitoring_role && var.monitoring_role_arn == null
+  monitoring_role_arn    = var.enhanced_monitoring_interval_seconds > 0 ? (local.create_monitoring_role ? aws_iam_role.monitoring[0].arn : var.monitoring_role_arn) : null
 
   logs_exports = coalesce(var.enabled_cloudwatch_logs_exports, local.is_aurora ? ["postgresql"] : ["postgresql", "upgrade"])
 
-  replica_identifiers = [for index in range(var.read_replica_count) : "${var.name}-replica-${index + 1}"]
+  replica_identifiers = [for index in range(var.read_replicas) : "${var.name}-replica-${index + 1}"]
   # Aurora: instance 1 is the writer, the others are readers.
-  cluster_instance_identifiers = [for index in range(var.read_replica_count + 1) : "${var.name}-${index + 1}"]
+  cluster_instance_identifiers = [for index in range(var.read_replicas + 1) : "${var.name}-${index + 1}"]
 
   postgresql_log_group_name = local.is_aurora ? "/aws/rds/cluster/${var.name}/postgresql" : "/aws/rds/instance/${var.name}/postgresql"
 
@@ -230,8 +230,8 @@ resource "aws_db_instance" "this" {
   #checkov:skip=CKV_AWS_157:Multi-AZ is set per environment (multi_az); protected environments must enable it.
   #checkov:skip=CKV_AWS_133:Backups are set per environment (backup_retention_period: envs 1 to 7 days, at least 7 in prod by the toolkit's rule); checkov cannot resolve the root's optional() default it comes from.
   #checkov:skip=CKV_AWS_293:Deletion protection is set per environment (deletion_protection, default true); protected environments must enable it.
-  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (monitoring_interval).
-  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights_enabled).
+  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (enhanced_monitoring_interval_seconds).
+  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights).
   #checkov:skip=CKV2_AWS_30:Query logging parameters (log_min_duration_statement, ...) come from the environment's parameters.
   identifier     = var.name
   engine         = "postgres"
@@ -244,8 +244,8 @@ resource "aws_db_instance" "this" {
   manage_master_user_password   = true
   master_user_secret_kms_key_id = var.master_user_secret_kms_key_id
 
-  allocated_storage     = var.allocated_storage
-  max_allocated_storage = var.max_allocated_storage
+  allocated_storage     = var.allocated_storage_gb
+  max_allocated_storage = var.max_allocated_storage_gb
   storage_type          = var.storage_type
   iops                  = var.iops
   storage_throughput    = var.storage_throughput
@@ -260,7 +260,7 @@ resource "aws_db_instance" "this" {
 
   iam_database_authentication_enabled = var.iam_database_authentication_enabled
 
-  backup_retention_period   = var.backup_retention_period
+  backup_retention_period   = var.backup_retention_days
   backup_window             = var.backup_window
   maintenance_window        = var.maintenance_window
   copy_tags_to_snapshot     = true
@@ -272,11 +272,11 @@ resource "aws_db_instance" "this" {
   auto_minor_version_upgrade  = true
   allow_major_version_upgrade = var.allow_major_version_upgrade
 
-  performance_insights_enabled          = var.performance_insights_enabled
-  performance_insights_kms_key_id       = var.performance_insights_enabled ? local.kms_key_arn : null
-  performance_insights_retention_period = var.performance_insights_enabled ? var.performance_insights_retention_period : null
+  performance_insights_enabled          = var.performance_insights
+  performance_insights_kms_key_id       = var.performance_insights ? local.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights ? var.performance_insights_retention_period : null
 
-  monitoring_interval = var.monitoring_interval
+  monitoring_interval = var.enhanced_monitoring_interval_seconds
   monitoring_role_arn = local.monitoring_role_arn
 
   enabled_cloudwatch_logs_exports = local.logs_exports
@@ -295,8 +295,8 @@ resource "aws_db_instance" "replica" {
 
   #checkov:skip=CKV_AWS_157:A read replica is single-AZ by design; the primary carries Multi-AZ.
   #checkov:skip=CKV_AWS_293:Deletion protection is set per environment (deletion_protection, default true).
-  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (monitoring_interval).
-  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights_enabled).
+  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (enhanced_monitoring_interval_seconds).
+  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights).
   #checkov:skip=CKV_AWS_133:Replicas take no automated backups; the primary's backups cover the data.
   #checkov:skip=CKV_AWS_161:IAM authentication follows the primary's setting (replicated).
   identifier          = each.key
@@ -304,7 +304,7 @@ resource "aws_db_instance" "replica" {
   instance_class      = coalesce(var.replica_instance_class, var.instance_class)
   port                = var.port
 
-  max_allocated_storage = var.max_allocated_storage
+  max_allocated_storage = var.max_allocated_storage_gb
   storage_type          = var.storage_type
   iops                  = var.iops
   storage_throughput    = var.storage_throughput
@@ -326,11 +326,11 @@ resource "aws_db_instance" "replica" {
 
   auto_minor_version_upgrade = true
 
-  performance_insights_enabled          = var.performance_insights_enabled
-  performance_insights_kms_key_id       = var.performance_insights_enabled ? local.kms_key_arn : null
-  performance_insights_retention_period = var.performance_insights_enabled ? var.performance_insights_retention_period : null
+  performance_insights_enabled          = var.performance_insights
+  performance_insights_kms_key_id       = var.performance_insights ? local.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights ? var.performance_insights_retention_period : null
 
-  monitoring_interval = var.monitoring_interval
+  monitoring_interval = var.enhanced_monitoring_interval_seconds
   monitoring_role_arn = local.monitoring_role_arn
 
   enabled_cloudwatch_logs_exports = local.logs_exports
@@ -348,9 +348,9 @@ resource "aws_rds_cluster" "this" {
   count = local.create_aurora ? 1 : 0
 
   #checkov:skip=CKV_AWS_139:Deletion protection is set per environment (deletion_protection, default true); protected environments must enable it.
-  #checkov:skip=CKV_AWS_133:Backups are always on: backup_retention_period is raised to at least 1 day (Aurora cannot turn them off).
+  #checkov:skip=CKV_AWS_133:Backups are always on: backup_retention_days is raised to at least 1 day (Aurora cannot turn them off).
   #checkov:skip=CKV2_AWS_27:Query logging parameters (log_min_duration_statement, ...) come from the environment's parameters.
-  #checkov:skip=CKV2_AWS_8:Backups are AWS Backup's concern outside this module; automated backups are kept backup_retention_period days.
+  #checkov:skip=CKV2_AWS_8:Backups are AWS Backup's concern outside this module; automated backups are kept backup_retention_days days.
   cluster_identifier = var.name
   engine             = "aurora-postgresql"
   engine_mode        = "provisioned"
@@ -372,11 +372,11 @@ resource "aws_rds_cluster" "this" {
   iam_database_authentication_enabled = var.iam_database_authentication_enabled
 
   serverlessv2_scaling_configuration {
-    min_capacity = var.serverless_min_capacity
-    max_capacity = var.serverless_max_capacity
+    min_capacity = var.serverless_min_acu
+    max_capacity = var.serverless_max_acu
   }
 
-  backup_retention_period      = max(var.backup_retention_period, 1)
+  backup_retention_period      = max(var.backup_retention_days, 1)
   preferred_backup_window      = var.backup_window
   preferred_maintenance_window = var.maintenance_window
   copy_tags_to_snapshot        = true
@@ -392,8 +392,8 @@ resource "aws_rds_cluster" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.serverless_min_capacity <= var.serverless_max_capacity
-      error_message = "serverless_min_capacity must not exceed serverless_max_capacity."
+      condition     = var.serverless_min_acu <= var.serverless_max_acu
+      error_message = "serverless_min_acu must not exceed serverless_max_acu."
     }
   }
 
@@ -403,8 +403,8 @@ resource "aws_rds_cluster" "this" {
 resource "aws_rds_cluster_instance" "this" {
   for_each = local.create_aurora ? toset(local.cluster_instance_identifiers) : toset([])
 
-  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights_enabled).
-  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (monitoring_interval).
+  #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights).
+  #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (enhanced_monitoring_interval_seconds).
   identifier         = each.key
   cluster_identifier = aws_rds_cluster.this[0].id
   engine             = aws_rds_cluster.this[0].engine
@@ -420,11 +420,11 @@ resource "aws_rds_cluster_instance" "this" {
   copy_tags_to_snapshot      = true
   apply_immediately          = var.apply_immediately
 
-  performance_insights_enabled          = var.performance_insights_enabled
-  performance_insights_kms_key_id       = var.performance_insights_enabled ? local.kms_key_arn : null
-  performance_insights_retention_period = var.performance_insights_enabled ? var.performance_insights_retention_period : null
+  performance_insights_enabled          = var.performance_insights
+  performance_insights_kms_key_id       = var.performance_insights ? local.kms_key_arn : null
+  performance_insights_retention_period = var.performance_insights ? var.performance_insights_retention_period : null
 
-  monitoring_interval = var.monitoring_interval
+  monitoring_interval = var.enhanced_monitoring_interval_seconds
   monitoring_role_arn = local.monitoring_role_arn
 
   tags = var.tags

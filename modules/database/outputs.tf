@@ -149,21 +149,21 @@ output "postgresql_log_group_name" {
 }
 
 output "sizing" {
-  description = "The planned size and resilience of the database, read from its resources: engine_mode, instance_class (db.serverless for Aurora), allocated_storage and max_allocated_storage (GiB; null for Aurora), multi_az (Aurora: a reader to fail over to), backup_retention_period, read_replicas, performance_insights_enabled, serverless_min_capacity / serverless_max_capacity (ACU; null for rds), storage_encrypted, deletion_protection, log_retention_days. Null when create is false. For tests and plan reviews."
+  description = "The planned size and resilience of the database, read from its resources: engine_mode, instance_class (db.serverless for Aurora), allocated_storage_gb and max_allocated_storage_gb (GiB; null for Aurora), multi_az (Aurora: a reader to fail over to), backup_retention_days, read_replicas, performance_insights, serverless_min_acu / serverless_max_acu (ACU; null for rds), storage_encrypted, deletion_protection, log_retention_days. Null when create is false. For tests and plan reviews."
   value = var.create ? {
-    engine_mode                  = var.engine_mode
-    instance_class               = try(aws_db_instance.this[0].instance_class, aws_rds_cluster_instance.this[local.cluster_instance_identifiers[0]].instance_class)
-    allocated_storage            = try(aws_db_instance.this[0].allocated_storage, tonumber(null))
-    max_allocated_storage        = try(aws_db_instance.this[0].max_allocated_storage, tonumber(null))
-    multi_az                     = try(aws_db_instance.this[0].multi_az, length(aws_rds_cluster_instance.this) > 1)
-    backup_retention_period      = try(aws_db_instance.this[0].backup_retention_period, aws_rds_cluster.this[0].backup_retention_period)
-    read_replicas                = local.is_aurora ? length(aws_rds_cluster_instance.this) - 1 : length(aws_db_instance.replica)
-    performance_insights_enabled = try(aws_db_instance.this[0].performance_insights_enabled, aws_rds_cluster_instance.this[local.cluster_instance_identifiers[0]].performance_insights_enabled)
-    serverless_min_capacity      = try(aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].min_capacity, tonumber(null))
-    serverless_max_capacity      = try(aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].max_capacity, tonumber(null))
-    storage_encrypted            = try(aws_db_instance.this[0].storage_encrypted, aws_rds_cluster.this[0].storage_encrypted)
-    deletion_protection          = try(aws_db_instance.this[0].deletion_protection, aws_rds_cluster.this[0].deletion_protection)
-    log_retention_days           = try(aws_cloudwatch_log_group.postgresql[0].retention_in_days, tonumber(null))
+    engine_mode              = var.engine_mode
+    instance_class           = try(aws_db_instance.this[0].instance_class, aws_rds_cluster_instance.this[local.cluster_instance_identifiers[0]].instance_class)
+    allocated_storage_gb     = try(aws_db_instance.this[0].allocated_storage, tonumber(null))
+    max_allocated_storage_gb = try(aws_db_instance.this[0].max_allocated_storage, tonumber(null))
+    multi_az                 = try(aws_db_instance.this[0].multi_az, length(aws_rds_cluster_instance.this) > 1)
+    backup_retention_days    = try(aws_db_instance.this[0].backup_retention_period, aws_rds_cluster.this[0].backup_retention_period)
+    read_replicas            = local.is_aurora ? length(aws_rds_cluster_instance.this) - 1 : length(aws_db_instance.replica)
+    performance_insights     = try(aws_db_instance.this[0].performance_insights_enabled, aws_rds_cluster_instance.this[local.cluster_instance_identifiers[0]].performance_insights_enabled)
+    serverless_min_acu       = try(aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].min_capacity, tonumber(null))
+    serverless_max_acu       = try(aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].max_capacity, tonumber(null))
+    storage_encrypted        = try(aws_db_instance.this[0].storage_encrypted, aws_rds_cluster.this[0].storage_encrypted)
+    deletion_protection      = try(aws_db_instance.this[0].deletion_protection, aws_rds_cluster.this[0].deletion_protection)
+    log_retention_days       = try(aws_cloudwatch_log_group.postgresql[0].retention_in_days, tonumber(null))
   } : null
 }
 

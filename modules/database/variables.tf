@@ -158,19 +158,19 @@ variable "static_parameter_names" {
 # Enhanced monitoring
 ################################################################################
 
-variable "monitoring_interval" {
+variable "enhanced_monitoring_interval_seconds" {
   description = "Enhanced Monitoring interval in seconds: 0 (off), 1, 5, 10, 15, 30 or 60. Default: 0."
   type        = number
   default     = 0
 
   validation {
-    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.monitoring_interval)
-    error_message = "monitoring_interval must be one of 0, 1, 5, 10, 15, 30, 60."
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.enhanced_monitoring_interval_seconds)
+    error_message = "enhanced_monitoring_interval_seconds must be one of 0, 1, 5, 10, 15, 30, 60."
   }
 }
 
 variable "create_monitoring_role" {
-  description = "Whether to create the Enhanced Monitoring IAM role when monitoring_interval > 0 and monitoring_role_arn is null. Default: true."
+  description = "Whether to create the Enhanced Monitoring IAM role when enhanced_monitoring_interval_seconds > 0 and monitoring_role_arn is null. Default: true."
   type        = bool
   default     = true
 }
@@ -212,25 +212,25 @@ variable "instance_class" {
   default     = "db.t3.micro"
 }
 
-variable "allocated_storage" {
+variable "allocated_storage_gb" {
   description = "Initial storage in GiB, 20-65536. Default: 20."
   type        = number
   default     = 20
 
   validation {
-    condition     = var.allocated_storage >= 20 && var.allocated_storage <= 65536
-    error_message = "allocated_storage must be between 20 and 65536 GiB."
+    condition     = var.allocated_storage_gb >= 20 && var.allocated_storage_gb <= 65536
+    error_message = "allocated_storage_gb must be between 20 and 65536 GiB."
   }
 }
 
-variable "max_allocated_storage" {
-  description = "Upper limit in GiB for storage autoscaling (must be at least allocated_storage); 0 disables autoscaling. Default: 100."
+variable "max_allocated_storage_gb" {
+  description = "Upper limit in GiB for storage autoscaling (must be at least allocated_storage_gb); 0 disables autoscaling. Default: 100."
   type        = number
   default     = 100
 
   validation {
-    condition     = var.max_allocated_storage == 0 || (var.max_allocated_storage >= 20 && var.max_allocated_storage <= 65536)
-    error_message = "max_allocated_storage must be 0 (no autoscaling) or between 20 and 65536 GiB."
+    condition     = var.max_allocated_storage_gb == 0 || (var.max_allocated_storage_gb >= 20 && var.max_allocated_storage_gb <= 65536)
+    error_message = "max_allocated_storage_gb must be 0 (no autoscaling) or between 20 and 65536 GiB."
   }
 }
 
@@ -267,14 +267,14 @@ variable "multi_az" {
 # Read replicas
 ################################################################################
 
-variable "read_replica_count" {
+variable "read_replicas" {
   description = "Number of read replicas (rds: asynchronous replicas of the primary; aurora-serverless: reader instances in the cluster), 0-15. Default: 0."
   type        = number
   default     = 0
 
   validation {
-    condition     = var.read_replica_count >= 0 && var.read_replica_count <= 15 && floor(var.read_replica_count) == var.read_replica_count
-    error_message = "read_replica_count must be a whole number from 0 to 15."
+    condition     = var.read_replicas >= 0 && var.read_replicas <= 15 && floor(var.read_replicas) == var.read_replicas
+    error_message = "read_replicas must be a whole number from 0 to 15."
   }
 }
 
@@ -288,25 +288,25 @@ variable "replica_instance_class" {
 # Aurora Serverless v2 (engine_mode = "aurora-serverless")
 ################################################################################
 
-variable "serverless_min_capacity" {
+variable "serverless_min_acu" {
   description = "Minimum Aurora capacity units, 0-256 in steps of 0.5 (0 lets the cluster pause). Default: 0.5."
   type        = number
   default     = 0.5
 
   validation {
-    condition     = var.serverless_min_capacity >= 0 && var.serverless_min_capacity <= 256 && floor(var.serverless_min_capacity * 2) == var.serverless_min_capacity * 2
-    error_message = "serverless_min_capacity must be from 0 to 256 ACU in steps of 0.5."
+    condition     = var.serverless_min_acu >= 0 && var.serverless_min_acu <= 256 && floor(var.serverless_min_acu * 2) == var.serverless_min_acu * 2
+    error_message = "serverless_min_acu must be from 0 to 256 ACU in steps of 0.5."
   }
 }
 
-variable "serverless_max_capacity" {
+variable "serverless_max_acu" {
   description = "Maximum Aurora capacity units, 1-256 in steps of 0.5. Default: 128."
   type        = number
   default     = 128
 
   validation {
-    condition     = var.serverless_max_capacity >= 1 && var.serverless_max_capacity <= 256 && floor(var.serverless_max_capacity * 2) == var.serverless_max_capacity * 2
-    error_message = "serverless_max_capacity must be from 1 to 256 ACU in steps of 0.5."
+    condition     = var.serverless_max_acu >= 1 && var.serverless_max_acu <= 256 && floor(var.serverless_max_acu * 2) == var.serverless_max_acu * 2
+    error_message = "serverless_max_acu must be from 1 to 256 ACU in steps of 0.5."
   }
 }
 
@@ -314,14 +314,14 @@ variable "serverless_max_capacity" {
 # Backups and protection
 ################################################################################
 
-variable "backup_retention_period" {
+variable "backup_retention_days" {
   description = "Days of automated backups, 0-35 (read replicas need at least 1). Default: 7."
   type        = number
   default     = 7
 
   validation {
-    condition     = var.backup_retention_period >= 0 && var.backup_retention_period <= 35
-    error_message = "backup_retention_period must be from 0 to 35 days."
+    condition     = var.backup_retention_days >= 0 && var.backup_retention_days <= 35
+    error_message = "backup_retention_days must be from 0 to 35 days."
   }
 }
 
@@ -371,7 +371,7 @@ variable "iam_database_authentication_enabled" {
 # Performance Insights
 ################################################################################
 
-variable "performance_insights_enabled" {
+variable "performance_insights" {
   description = "Whether Performance Insights is enabled (encrypted with the module's KMS key). Default: false."
   type        = bool
   default     = false

@@ -11,8 +11,8 @@ locals {
   topic_arns     = var.create ? [aws_sns_topic.this[0].arn] : []
 
   metric_namespace = "${var.name}/Application"
-  app_metrics      = var.application_metrics
-  app_namespace    = coalesce(var.application_metrics.namespace, local.metric_namespace)
+  app_metrics      = var.app_metrics
+  app_namespace    = coalesce(var.app_metrics.namespace, local.metric_namespace)
 
   create_alb_alarms = var.create && var.create_alb_alarms
   create_slow_query = var.create && var.create_slow_query_alarm && length(var.db_log_group_names) > 0
@@ -295,7 +295,7 @@ locals {
     # load balancer has nothing to say about it.
     running-tasks = {
       create              = var.ecs_cluster_name != null
-      description         = "Fewer than ${var.min_running_tasks} running tasks in ${coalesce(var.ecs_service_name, "-")} for 2 minutes (missing data counts as none)."
+      description         = "Fewer than ${var.min_tasks} running tasks in ${coalesce(var.ecs_service_name, "-")} for 2 minutes (missing data counts as none)."
       namespace           = "ECS/ContainerInsights"
       metric_name         = "RunningTaskCount"
       dimensions          = { ClusterName = var.ecs_cluster_name, ServiceName = var.ecs_service_name }
@@ -303,7 +303,7 @@ locals {
       period              = 60
       evaluation_periods  = 2
       comparison_operator = "LessThanThreshold"
-      threshold           = var.min_running_tasks
+      threshold           = var.min_tasks
       treat_missing_data  = "breaching"
     }
     }, { for key, log in local.db_log_metrics : "db-${key}" => {

@@ -140,7 +140,7 @@ variable "min_healthy_hosts" {
   default     = 1
 }
 
-variable "min_running_tasks" {
+variable "min_tasks" {
   description = "Alarm when the ECS service runs fewer tasks than this for 2 minutes (Container Insights must be on). Default: 1."
   type        = number
   default     = 1
@@ -311,7 +311,7 @@ variable "waf_scope" {
   }
 }
 
-variable "application_metrics" {
+variable "app_metrics" {
   description = "Custom metrics the application publishes, shown on the dashboard: namespace (default \"<name>/Application\"), requests per subject (metric requests_metric with dimension subject_dimension), BNCC searches per code (bncc_metric / bncc_dimension), application cache hit rate in % (cache_hit_rate_metric) and API latency in ms (latency_metric, shown as p95). Default: {} (those defaults)."
   type = object({
     namespace             = optional(string)

@@ -16,7 +16,7 @@ data "aws_vpc" "existing" {
 locals {
   create_vpc = var.create && var.existing_vpc_id == null
   azs = !local.create_vpc ? [] : (
-    length(var.availability_zone_names) > 0 ? var.availability_zone_names : slice(sort(data.aws_availability_zones.available[0].names), 0, var.availability_zone_count)
+    length(var.availability_zone_names) > 0 ? var.availability_zone_names : slice(sort(data.aws_availability_zones.available[0].names), 0, var.availability_zones)
   )
 
   # Public subnets take the first /4 slices of the VPC, private subnets start at slice 8.
@@ -218,10 +218,10 @@ resource "aws_vpc_endpoint" "secretsmanager" {
 resource "aws_cloudwatch_log_group" "flow_log" {
   count = local.create_vpc && var.create_flow_log ? 1 : 0
 
-  #checkov:skip=CKV_AWS_338:Retention is set per environment (flow_log_retention_days); one year is not needed for flow logs.
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days); one year is not needed for flow logs.
   #checkov:skip=CKV_AWS_158:The KMS key is an input (flow_log_kms_key_arn); without it CloudWatch Logs encrypts with its own key.
   name              = "/aws/vpc-flow-log/${var.name}"
-  retention_in_days = var.flow_log_retention_days
+  retention_in_days = var.log_retention_days
   kms_key_id        = var.flow_log_kms_key_arn
 
   tags = var.tags

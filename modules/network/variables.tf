@@ -35,19 +35,19 @@ variable "vpc_cidr" {
   }
 }
 
-variable "availability_zone_count" {
+variable "availability_zones" {
   description = "Number of availability zones to spread the subnets over: 2 or 3. Default: 2."
   type        = number
   default     = 2
 
   validation {
-    condition     = contains([2, 3], var.availability_zone_count)
-    error_message = "availability_zone_count must be 2 or 3."
+    condition     = contains([2, 3], var.availability_zones)
+    error_message = "availability_zones must be 2 or 3."
   }
 }
 
 variable "availability_zone_names" {
-  description = "Explicit availability zone names to use (2 or 3, overriding availability_zone_count). Default: [] (the first availability_zone_count zones of the region in name order)."
+  description = "Explicit availability zone names to use (2 or 3, overriding availability_zones). Default: [] (as many of the region's zones as availability_zones says, the first in name order)."
   type        = list(string)
   default     = []
   nullable    = false
@@ -136,7 +136,7 @@ variable "create_flow_log" {
   default     = true
 }
 
-variable "flow_log_retention_days" {
+variable "log_retention_days" {
   description = "Retention of the flow log group in days (a CloudWatch Logs retention value). Default: 30."
   type        = number
   default     = 30

@@ -13,7 +13,7 @@ run "dev_sizes" {
 
   # Database
   assert {
-    condition     = var.database.engine_mode == "aurora-serverless" || (module.database.sizing.instance_class == var.database.instance_class && module.database.sizing.allocated_storage == var.database.allocated_storage_gb && module.database.sizing.max_allocated_storage == var.database.max_allocated_storage_gb)
+    condition     = var.database.engine_mode == "aurora-serverless" || (module.database.sizing.instance_class == var.database.instance_class && module.database.sizing.allocated_storage_gb == var.database.allocated_storage_gb && module.database.sizing.max_allocated_storage_gb == var.database.max_allocated_storage_gb)
     error_message = "dev database has the environment's instance class and storage (sizing plan, development)"
   }
 
@@ -23,17 +23,17 @@ run "dev_sizes" {
   }
 
   assert {
-    condition     = module.database.sizing.backup_retention_period == max(var.database.backup_retention_days, var.database.engine_mode == "aurora-serverless" ? 1 : 0)
+    condition     = module.database.sizing.backup_retention_days == max(var.database.backup_retention_days, var.database.engine_mode == "aurora-serverless" ? 1 : 0)
     error_message = "dev database keeps the environment's days of automated backups (sizing plan, development)"
   }
 
   assert {
-    condition     = module.database.sizing.read_replicas == var.database.read_replicas && module.database.sizing.performance_insights_enabled == var.database.performance_insights
+    condition     = module.database.sizing.read_replicas == var.database.read_replicas && module.database.sizing.performance_insights == var.database.performance_insights
     error_message = "dev database has the environment's read replicas and Performance Insights setting (sizing plan, development)"
   }
 
   assert {
-    condition     = var.database.engine_mode != "aurora-serverless" || (module.database.sizing.serverless_min_capacity == var.database.serverless_min_acu && module.database.sizing.serverless_max_capacity == var.database.serverless_max_acu)
+    condition     = var.database.engine_mode != "aurora-serverless" || (module.database.sizing.serverless_min_acu == var.database.serverless_min_acu && module.database.sizing.serverless_max_acu == var.database.serverless_max_acu)
     error_message = "dev Aurora Serverless v2 scales between the environment's ACU bounds (sizing plan, Aurora option)"
   }
 
@@ -44,7 +44,7 @@ run "dev_sizes" {
 
   # Cache
   assert {
-    condition     = module.cache.sizing.node_type == var.cache.node_type && module.cache.sizing.cluster_mode_enabled == var.cache.cluster_mode
+    condition     = module.cache.sizing.node_type == var.cache.node_type && module.cache.sizing.cluster_mode == var.cache.cluster_mode
     error_message = "dev cache has the environment's node type and cluster mode (sizing plan, development)"
   }
 
@@ -150,12 +150,12 @@ run "dev_on_aurora_serverless" {
   }
 
   assert {
-    condition     = module.database.sizing.serverless_min_capacity == var.database.serverless_min_acu && module.database.sizing.serverless_max_capacity == var.database.serverless_max_acu
+    condition     = module.database.sizing.serverless_min_acu == var.database.serverless_min_acu && module.database.sizing.serverless_max_acu == var.database.serverless_max_acu
     error_message = "dev Aurora Serverless v2 scales between the environment's ACU bounds (sizing plan, Aurora option)"
   }
 
   assert {
-    condition     = module.database.sizing.read_replicas == var.database.read_replicas && module.database.sizing.backup_retention_period == max(var.database.backup_retention_days, 1)
+    condition     = module.database.sizing.read_replicas == var.database.read_replicas && module.database.sizing.backup_retention_days == max(var.database.backup_retention_days, 1)
     error_message = "dev Aurora cluster has the environment's readers and backups, at least 1 day (AWS: Aurora backups 1-35 days)"
   }
 }

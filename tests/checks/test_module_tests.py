@@ -167,7 +167,7 @@ def test_an_environment_file_plans_with_its_rendered_tfvars_and_catches_a_wiring
     for name in ("dev", "staging"):
         (tmp_path / "terraform/tests" / f"{name}.tftest.hcl").unlink()
     main = tmp_path / "terraform/main.tf"
-    wiring = re.compile(r"(max_capacity\s*=\s*)var\.compute\.max_tasks")
+    wiring = re.compile(r"(max_tasks\s*=\s*)var\.compute\.max_tasks")
     assert wiring.search(main.read_text())
     main.write_text(wiring.sub(r"\1var.compute.min_tasks", main.read_text()))
     monkeypatch.setenv("TOOLKIT_PROJECT_DIR", str(tmp_path))

@@ -48,7 +48,7 @@ run "one_replica_fails_over" {
   command = plan
 
   variables {
-    replication = { replicas_per_node_group = 1 }
+    replication = { replicas_per_shard = 1 }
   }
 
   assert {
@@ -57,7 +57,7 @@ run "one_replica_fails_over" {
   }
 
   assert {
-    condition     = output.sizing.shards == 1 && output.sizing.replicas_per_shard == var.replication.replicas_per_node_group
+    condition     = output.sizing.shards == 1 && output.sizing.replicas_per_shard == var.replication.replicas_per_shard
     error_message = "the sizing output reports one shard and the replicas as planned (module contract: sizing)"
   }
 }

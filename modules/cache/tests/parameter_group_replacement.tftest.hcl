@@ -29,7 +29,7 @@ run "cluster_mode_on_is_another_group" {
   command = plan
 
   variables {
-    replication = { cluster_mode_enabled = true, num_node_groups = 2, replicas_per_node_group = 1 }
+    replication = { cluster_mode = true, shards = 2, replicas_per_shard = 1 }
   }
 
   assert {

@@ -10,9 +10,9 @@ variables {
   subnet_ids = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbbbbbbbbbbbbb3"]
   node_type  = "cache.r6g.large"
   replication = {
-    cluster_mode_enabled    = true
-    num_node_groups         = 3
-    replicas_per_node_group = 2
+    cluster_mode       = true
+    shards             = 3
+    replicas_per_shard = 2
   }
 }
 
@@ -25,8 +25,8 @@ run "production_cluster" {
   }
 
   assert {
-    condition     = aws_elasticache_replication_group.this[0].num_node_groups == var.replication.num_node_groups && aws_elasticache_replication_group.this[0].replicas_per_node_group == var.replication.replicas_per_node_group
-    error_message = "prod cache has num_node_groups shards of replicas_per_node_group replicas each (sizing plan, production: 3 shards, 2 replicas)"
+    condition     = aws_elasticache_replication_group.this[0].num_node_groups == var.replication.shards && aws_elasticache_replication_group.this[0].replicas_per_node_group == var.replication.replicas_per_shard
+    error_message = "prod cache has replication.shards shards of replication.replicas_per_shard replicas each (sizing plan, production: 3 shards, 2 replicas)"
   }
 
   assert {
@@ -45,7 +45,7 @@ run "production_cluster" {
   }
 
   assert {
-    condition     = length(output.member_cluster_ids) == var.replication.num_node_groups * (1 + var.replication.replicas_per_node_group)
+    condition     = length(output.member_cluster_ids) == var.replication.shards * (1 + var.replication.replicas_per_shard)
     error_message = "every node is listed for the per-node alarms (module contract: member_cluster_ids)"
   }
 }

@@ -36,27 +36,27 @@ run "engine_version_6" {
 
 run "six_replicas_per_shard" {
   command = plan
-  variables { replication = { cluster_mode_enabled = true, num_node_groups = 2, replicas_per_node_group = 6 } }
+  variables { replication = { cluster_mode = true, shards = 2, replicas_per_shard = 6 } }
   expect_failures = [var.replication]
 }
 
 run "zero_shards" {
   command = plan
-  variables { replication = { cluster_mode_enabled = true, num_node_groups = 0 } }
+  variables { replication = { cluster_mode = true, shards = 0 } }
   expect_failures = [var.replication]
 }
 
 run "shards_without_cluster_mode" {
   command = plan
-  variables { replication = { num_node_groups = 2 } }
+  variables { replication = { shards = 2 } }
   expect_failures = [var.replication]
 }
 
 run "more_than_six_nodes_without_cluster_mode" {
-  # replicas_per_node_group 6 also breaks the 0-5 rule; expect_failures names the variable, so the run checks
+  # replicas_per_shard 6 also breaks the 0-5 rule; expect_failures names the variable, so the run checks
   # that the group size rule holds on its own in the next one.
   command = plan
-  variables { replication = { replicas_per_node_group = 6 } }
+  variables { replication = { replicas_per_shard = 6 } }
   expect_failures = [var.replication]
 }
 
@@ -68,7 +68,7 @@ run "failover_without_a_replica" {
 
 run "cluster_mode_without_failover" {
   command = plan
-  variables { replication = { cluster_mode_enabled = true, replicas_per_node_group = 1, automatic_failover_enabled = false } }
+  variables { replication = { cluster_mode = true, replicas_per_shard = 1, automatic_failover_enabled = false } }
   expect_failures = [var.replication]
 }
 

@@ -16,13 +16,13 @@ run "defaults" {
   command = plan
 
   assert {
-    condition     = output.sizing.cpu == var.task_size.cpu && output.sizing.memory == var.task_size.memory
-    error_message = "the task definition has task_size cpu and memory (module contract: task_size)"
+    condition     = output.sizing.cpu == var.task_size.cpu && output.sizing.memory == var.task_size.memory_mib
+    error_message = "the task definition has task_size cpu and memory_mib (module contract: task_size)"
   }
 
   assert {
-    condition     = output.sizing.min_capacity == var.min_capacity && output.sizing.max_capacity == var.max_capacity && output.sizing.desired_count == var.min_capacity
-    error_message = "autoscaling keeps between min_capacity and max_capacity tasks and the service starts at min_capacity (module contract)"
+    condition     = output.sizing.min_capacity == var.min_tasks && output.sizing.max_capacity == var.max_tasks && output.sizing.desired_count == var.min_tasks
+    error_message = "autoscaling keeps between min_tasks and max_tasks tasks and the service starts at min_tasks (module contract)"
   }
 
   assert {
@@ -55,8 +55,8 @@ run "minimum_above_maximum" {
   command = plan
 
   variables {
-    min_capacity = 5
-    max_capacity = 2
+    min_tasks = 5
+    max_tasks = 2
   }
 
   expect_failures = [aws_ecs_service.this]

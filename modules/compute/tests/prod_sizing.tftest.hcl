@@ -11,11 +11,11 @@ variables {
   private_subnet_ids = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbbbbbbbbbbbbb3"]
   container_image    = "public.ecr.aws/nginx/nginx:stable"
   task_size = {
-    cpu    = 2048
-    memory = 4096
+    cpu        = 2048
+    memory_mib = 4096
   }
-  min_capacity               = 5
-  max_capacity               = 20
+  min_tasks                  = 5
+  max_tasks                  = 20
   enable_deletion_protection = true
   certificate_arn            = "arn:aws:acm:sa-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
   log_retention_days         = 90
@@ -25,12 +25,12 @@ run "production_service" {
   command = plan
 
   assert {
-    condition     = aws_ecs_task_definition.this[0].cpu == tostring(var.task_size.cpu) && aws_ecs_task_definition.this[0].memory == tostring(var.task_size.memory)
+    condition     = aws_ecs_task_definition.this[0].cpu == tostring(var.task_size.cpu) && aws_ecs_task_definition.this[0].memory == tostring(var.task_size.memory_mib)
     error_message = "prod tasks get the production CPU and memory (sizing plan, production: 2 vCPU, 4 GB)"
   }
 
   assert {
-    condition     = aws_appautoscaling_target.this[0].min_capacity == var.min_capacity && aws_appautoscaling_target.this[0].max_capacity == var.max_capacity
+    condition     = aws_appautoscaling_target.this[0].min_capacity == var.min_tasks && aws_appautoscaling_target.this[0].max_capacity == var.max_tasks
     error_message = "prod scales between the production minimum and maximum tasks (sizing plan, production: 5 to 20)"
   }
 

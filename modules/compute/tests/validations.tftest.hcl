@@ -33,8 +33,8 @@ run "task_size_not_a_fargate_size" {
   command = plan
   variables {
     task_size = {
-      cpu    = 2048
-      memory = 2048
+      cpu        = 2048
+      memory_mib = 2048
     }
   }
   expect_failures = [var.task_size]
@@ -58,19 +58,19 @@ run "deployment_strategy_canary" {
   expect_failures = [var.deployment_strategy]
 }
 
-run "min_capacity_negative" {
+run "min_tasks_negative" {
   command = plan
-  variables { min_capacity = -1 }
-  expect_failures = [var.min_capacity]
+  variables { min_tasks = -1 }
+  expect_failures = [var.min_tasks]
 }
 
-run "max_capacity_zero" {
+run "max_tasks_zero" {
   command = plan
   variables {
-    min_capacity = 0
-    max_capacity = 0
+    min_tasks = 0
+    max_tasks = 0
   }
-  expect_failures = [var.max_capacity]
+  expect_failures = [var.max_tasks]
 }
 
 run "ssl_policy_without_tls13" {

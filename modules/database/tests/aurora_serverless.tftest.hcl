@@ -5,14 +5,14 @@ provider "aws" {
 }
 
 variables {
-  name                    = "edu-platform-test"
-  vpc_id                  = "vpc-0123456789abcdef0"
-  subnet_ids              = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
-  engine_mode             = "aurora-serverless"
-  read_replica_count      = 1
-  serverless_min_capacity = 0.5
-  serverless_max_capacity = 16
-  backup_retention_period = 0
+  name                  = "edu-platform-test"
+  vpc_id                = "vpc-0123456789abcdef0"
+  subnet_ids            = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
+  engine_mode           = "aurora-serverless"
+  read_replicas         = 1
+  serverless_min_acu    = 0.5
+  serverless_max_acu    = 16
+  backup_retention_days = 0
 }
 
 run "aurora_serverless_v2" {
@@ -24,18 +24,18 @@ run "aurora_serverless_v2" {
   }
 
   assert {
-    condition     = aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].min_capacity == var.serverless_min_capacity && aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].max_capacity == var.serverless_max_capacity
-    error_message = "the cluster scales between serverless_min_capacity and serverless_max_capacity ACU (sizing plan, Aurora Serverless v2 option)"
+    condition     = aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].min_capacity == var.serverless_min_acu && aws_rds_cluster.this[0].serverlessv2_scaling_configuration[0].max_capacity == var.serverless_max_acu
+    error_message = "the cluster scales between serverless_min_acu and serverless_max_acu ACU (sizing plan, Aurora Serverless v2 option)"
   }
 
   assert {
-    condition     = length(aws_rds_cluster_instance.this) == var.read_replica_count + 1 && alltrue([for instance in aws_rds_cluster_instance.this : instance.instance_class == "db.serverless"])
-    error_message = "a writer plus read_replica_count readers, all db.serverless (module contract: read_replica_count)"
+    condition     = length(aws_rds_cluster_instance.this) == var.read_replicas + 1 && alltrue([for instance in aws_rds_cluster_instance.this : instance.instance_class == "db.serverless"])
+    error_message = "a writer plus read_replicas readers, all db.serverless (module contract: read_replicas)"
   }
 
   assert {
     condition     = aws_rds_cluster.this[0].backup_retention_period == 1
-    error_message = "Aurora cannot turn automated backups off: backup_retention_period 0 is raised to 1 day (AWS: Aurora backups 1-35 days)"
+    error_message = "Aurora cannot turn automated backups off: backup_retention_days 0 is raised to 1 day (AWS: Aurora backups 1-35 days)"
   }
 
   assert {
@@ -44,7 +44,7 @@ run "aurora_serverless_v2" {
   }
 
   assert {
-    condition     = output.sizing.serverless_min_capacity == var.serverless_min_capacity && output.sizing.serverless_max_capacity == var.serverless_max_capacity && output.sizing.read_replicas == var.read_replica_count
+    condition     = output.sizing.serverless_min_acu == var.serverless_min_acu && output.sizing.serverless_max_acu == var.serverless_max_acu && output.sizing.read_replicas == var.read_replicas
     error_message = "the sizing output reports the ACU range and readers as planned (module contract: sizing)"
   }
 }
@@ -53,7 +53,7 @@ run "minimum_above_maximum" {
   command = plan
 
   variables {
-    serverless_min_capacity = 32
+    serverless_min_acu = 32
   }
 
   expect_failures = [aws_rds_cluster.this]

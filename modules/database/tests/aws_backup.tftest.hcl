@@ -13,11 +13,11 @@ override_resource {
 }
 
 variables {
-  name                    = "edu-test"
-  vpc_id                  = "vpc-0123456789abcdef0"
-  subnet_ids              = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  backup_retention_period = 7
-  aws_backup              = { enabled = true }
+  name                  = "edu-test"
+  vpc_id                = "vpc-0123456789abcdef0"
+  subnet_ids            = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  backup_retention_days = 7
+  aws_backup            = { enabled = true }
 }
 
 run "thirty_days_encrypted" {

@@ -44,7 +44,7 @@ run "defaults" {
   }
 
   assert {
-    condition     = output.sizing.allocated_storage == var.allocated_storage && output.sizing.backup_retention_period == var.backup_retention_period
+    condition     = output.sizing.allocated_storage_gb == var.allocated_storage_gb && output.sizing.backup_retention_days == var.backup_retention_days
     error_message = "the sizing output reports the planned storage and backups (module contract: sizing)"
   }
 

@@ -14,7 +14,7 @@ run "performance_insights_retention_zero_refused" {
   command = plan
 
   variables {
-    performance_insights_enabled          = true
+    performance_insights                  = true
     performance_insights_retention_period = 0
   }
 
@@ -25,7 +25,7 @@ run "performance_insights_retention_month_accepted" {
   command = plan
 
   variables {
-    performance_insights_enabled          = true
+    performance_insights                  = true
     performance_insights_retention_period = 93
   }
 

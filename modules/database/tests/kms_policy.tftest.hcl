@@ -13,10 +13,10 @@ override_resource {
 }
 
 variables {
-  name               = "edu-test"
-  vpc_id             = "vpc-0123456789abcdef0"
-  subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  read_replica_count = 1
+  name          = "edu-test"
+  vpc_id        = "vpc-0123456789abcdef0"
+  subnet_ids    = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  read_replicas = 1
 }
 
 run "logs_statement_uses_regional_principal_and_encryption_context" {

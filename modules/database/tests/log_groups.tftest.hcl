@@ -8,7 +8,7 @@ variables {
   name               = "edu-test"
   vpc_id             = "vpc-0123456789abcdef0"
   subnet_ids         = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-  read_replica_count = 2
+  read_replicas      = 2
   log_retention_days = 90
 }
 

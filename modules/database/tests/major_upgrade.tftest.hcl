@@ -25,7 +25,7 @@ run "rds_major_upgrade_allowed" {
 
   variables {
     allow_major_version_upgrade = true
-    read_replica_count          = 1
+    read_replicas               = 1
   }
 
   assert {

@@ -29,8 +29,8 @@ run "engine_version_12" {
 
 run "monitoring_interval_20" {
   command = plan
-  variables { monitoring_interval = 20 }
-  expect_failures = [var.monitoring_interval]
+  variables { enhanced_monitoring_interval_seconds = 20 }
+  expect_failures = [var.enhanced_monitoring_interval_seconds]
 }
 
 run "log_retention_not_a_cloudwatch_value" {
@@ -41,14 +41,14 @@ run "log_retention_not_a_cloudwatch_value" {
 
 run "allocated_storage_below_20" {
   command = plan
-  variables { allocated_storage = 10 }
-  expect_failures = [var.allocated_storage]
+  variables { allocated_storage_gb = 10 }
+  expect_failures = [var.allocated_storage_gb]
 }
 
 run "max_allocated_storage_below_20" {
   command = plan
-  variables { max_allocated_storage = 10 }
-  expect_failures = [var.max_allocated_storage]
+  variables { max_allocated_storage_gb = 10 }
+  expect_failures = [var.max_allocated_storage_gb]
 }
 
 run "storage_type_standard" {
@@ -59,26 +59,26 @@ run "storage_type_standard" {
 
 run "sixteen_read_replicas" {
   command = plan
-  variables { read_replica_count = 16 }
-  expect_failures = [var.read_replica_count]
+  variables { read_replicas = 16 }
+  expect_failures = [var.read_replicas]
 }
 
 run "serverless_min_capacity_not_a_half_step" {
   command = plan
-  variables { serverless_min_capacity = 0.75 }
-  expect_failures = [var.serverless_min_capacity]
+  variables { serverless_min_acu = 0.75 }
+  expect_failures = [var.serverless_min_acu]
 }
 
 run "serverless_max_capacity_above_256" {
   command = plan
-  variables { serverless_max_capacity = 257 }
-  expect_failures = [var.serverless_max_capacity]
+  variables { serverless_max_acu = 257 }
+  expect_failures = [var.serverless_max_acu]
 }
 
 run "backup_retention_above_35" {
   command = plan
-  variables { backup_retention_period = 36 }
-  expect_failures = [var.backup_retention_period]
+  variables { backup_retention_days = 36 }
+  expect_failures = [var.backup_retention_days]
 }
 
 run "performance_insights_retention_30" {

@@ -11,7 +11,7 @@ variables {
   target_group_arn_suffixes = { blue = "targetgroup/blue-1/0123", green = "targetgroup/green-1/4567" }
   ecs_cluster_name          = "edu-test"
   ecs_service_name          = "edu-test"
-  min_running_tasks         = 2
+  min_tasks                 = 2
   db_instance_identifiers   = ["edu-test", "edu-test-replica-1"]
   db_max_connections        = 200
   db_allocated_storage_gb   = 100
@@ -106,7 +106,7 @@ run "dashboard_application_metrics" {
   command = plan
 
   variables {
-    application_metrics = { namespace = "EduPlatform/App" }
+    app_metrics = { namespace = "EduPlatform/App" }
   }
 
   assert {

@@ -1,6 +1,6 @@
 # The VPC with the module's defaults and with the production topology: public and private subnets per zone, NAT
 # gateways (one shared, or one per zone so a zone failure does not cut the others off), flow logs kept
-# flow_log_retention_days. The zones come from override_data: the test does not depend on an account's zones.
+# log_retention_days. The zones come from override_data: the test does not depend on an account's zones.
 provider "aws" {
   region = "sa-east-1"
 }
@@ -21,7 +21,7 @@ run "two_zones_one_nat_gateway" {
 
   assert {
     condition     = output.availability_zones == tolist(["sa-east-1a", "sa-east-1b"])
-    error_message = "the first availability_zone_count zones in name order (module contract: zones added later sort last)"
+    error_message = "the first var.availability_zones zones in name order (module contract: zones added later sort last)"
   }
 
   assert {
@@ -40,8 +40,8 @@ run "two_zones_one_nat_gateway" {
   }
 
   assert {
-    condition     = aws_flow_log.this[0].traffic_type == "ALL" && aws_cloudwatch_log_group.flow_log[0].retention_in_days == var.flow_log_retention_days
-    error_message = "VPC flow logs record all traffic, kept flow_log_retention_days (security plan; monitoring plan: log retention)"
+    condition     = aws_flow_log.this[0].traffic_type == "ALL" && aws_cloudwatch_log_group.flow_log[0].retention_in_days == var.log_retention_days
+    error_message = "VPC flow logs record all traffic, kept var.log_retention_days days (security plan; monitoring plan: log retention)"
   }
 
   assert {
@@ -54,24 +54,24 @@ run "three_zones_nat_gateway_per_zone" {
   command = plan
 
   variables {
-    availability_zone_count = 3
-    single_nat_gateway      = false
-    flow_log_retention_days = 90
+    availability_zones = 3
+    single_nat_gateway = false
+    log_retention_days = 90
   }
 
   assert {
-    condition     = length(aws_subnet.private) == var.availability_zone_count && length(aws_subnet.public) == var.availability_zone_count
-    error_message = "a public and a private subnet in each of availability_zone_count zones (sizing plan, production: 3 zones)"
+    condition     = length(aws_subnet.private) == var.availability_zones && length(aws_subnet.public) == var.availability_zones
+    error_message = "a public and a private subnet in each of var.availability_zones zones (sizing plan, production: 3 zones)"
   }
 
   assert {
-    condition     = length(aws_nat_gateway.this) == var.availability_zone_count && length(aws_route_table.private) == var.availability_zone_count
+    condition     = length(aws_nat_gateway.this) == var.availability_zones && length(aws_route_table.private) == var.availability_zones
     error_message = "one NAT gateway and private route table per zone, so losing a zone does not cut the others off (architecture plan, production)"
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.flow_log[0].retention_in_days == var.flow_log_retention_days
-    error_message = "flow logs are kept flow_log_retention_days (monitoring plan: log retention)"
+    condition     = aws_cloudwatch_log_group.flow_log[0].retention_in_days == var.log_retention_days
+    error_message = "flow logs are kept var.log_retention_days days (monitoring plan: log retention)"
   }
 }
 

@@ -22,8 +22,8 @@ run "vpc_cidr_too_large" {
 
 run "four_availability_zones" {
   command = plan
-  variables { availability_zone_count = 4 }
-  expect_failures = [var.availability_zone_count]
+  variables { availability_zones = 4 }
+  expect_failures = [var.availability_zones]
 }
 
 run "one_availability_zone_name" {

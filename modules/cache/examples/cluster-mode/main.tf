@@ -12,10 +12,10 @@ locals {
 module "network" {
   source = "../../../network"
 
-  name                    = local.name
-  vpc_cidr                = "10.31.0.0/16"
-  availability_zone_count = 3
-  create_nat_gateway      = false
+  name               = local.name
+  vpc_cidr           = "10.31.0.0/16"
+  availability_zones = 3
+  create_nat_gateway = false
 }
 
 # The application's security group, as the compute module creates it for its tasks.
@@ -34,9 +34,9 @@ module "cache" {
   node_type      = "cache.r6g.large"
 
   replication = {
-    cluster_mode_enabled    = true
-    num_node_groups         = 3
-    replicas_per_node_group = 2
+    cluster_mode       = true
+    shards             = 3
+    replicas_per_shard = 2
   }
 
   vpc_id                     = module.network.vpc_id

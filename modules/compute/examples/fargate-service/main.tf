@@ -36,8 +36,8 @@ module "compute" {
   container_image = "public.ecr.aws/nginx/nginx:stable"
   container_port  = 8080
   task_size = {
-    cpu    = 1024
-    memory = 2048
+    cpu        = 1024
+    memory_mib = 2048
   }
   enable_xray = true
 
@@ -48,6 +48,6 @@ module "compute" {
     API_KEY = aws_secretsmanager_secret.api_key.arn
   }
 
-  min_capacity = 2
-  max_capacity = 10
+  min_tasks = 2
+  max_tasks = 10
 }

@@ -36,9 +36,9 @@ module "database" {
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = { app = aws_security_group.app.id }
 
-  read_replica_count      = 1
-  serverless_min_capacity = 0.5
-  serverless_max_capacity = 16
+  read_replicas      = 1
+  serverless_min_acu = 0.5
+  serverless_max_acu = 16
   # So that `terraform destroy` can remove the example; environments keep the default (true).
   deletion_protection = false
 

@@ -12,10 +12,10 @@ locals {
 module "network" {
   source = "../../../network"
 
-  name                    = local.name
-  vpc_cidr                = "10.41.0.0/16"
-  availability_zone_count = 3
-  create_nat_gateway      = false
+  name               = local.name
+  vpc_cidr           = "10.41.0.0/16"
+  availability_zones = 3
+  create_nat_gateway = false
 }
 
 # The application's security group, as the compute module creates it for its tasks.
@@ -37,15 +37,15 @@ module "database" {
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = { app = aws_security_group.app.id }
 
-  instance_class        = "db.r6g.xlarge"
-  allocated_storage     = 200
-  max_allocated_storage = 1000
-  multi_az              = true
-  read_replica_count    = 2
+  instance_class           = "db.r6g.xlarge"
+  allocated_storage_gb     = 200
+  max_allocated_storage_gb = 1000
+  multi_az                 = true
+  read_replicas            = 2
 
-  backup_retention_period      = 7
-  performance_insights_enabled = true
-  monitoring_interval          = 60
+  backup_retention_days                = 7
+  performance_insights                 = true
+  enhanced_monitoring_interval_seconds = 60
   # So that `terraform destroy` can remove the example; environments keep the default (true).
   deletion_protection = false
 

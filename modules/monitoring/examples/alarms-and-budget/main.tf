@@ -38,8 +38,8 @@ module "database" {
   subnet_ids                 = module.network.private_subnet_ids
   allowed_security_group_ids = { app = module.compute.service_security_group_id }
 
-  allocated_storage  = 50
-  read_replica_count = 1
+  allocated_storage_gb = 50
+  read_replicas        = 1
   # So that `terraform destroy` can remove the example; environments keep the default (true).
   deletion_protection = false
 
@@ -67,7 +67,7 @@ module "monitoring" {
   db_log_group_names      = module.database.postgresql_log_group_names
   db_log_min_duration_ms  = 5000
 
-  application_metrics = {
+  app_metrics = {
     namespace = "Example/Application"
   }
 

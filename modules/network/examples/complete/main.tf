@@ -16,10 +16,10 @@ locals {
 module "network" {
   source = "../../"
 
-  name                    = local.name
-  vpc_cidr                = "10.20.0.0/16"
-  availability_zone_count = 3
-  single_nat_gateway      = false
+  name               = local.name
+  vpc_cidr           = "10.20.0.0/16"
+  availability_zones = 3
+  single_nat_gateway = false
 
   tags = local.tags
 }
