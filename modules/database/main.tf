@@ -228,7 +228,7 @@ resource "aws_db_instance" "this" {
   count = local.create_rds ? 1 : 0
 
   #checkov:skip=CKV_AWS_157:Multi-AZ is set per environment (multi_az); protected environments must enable it.
-  #checkov:skip=CKV_AWS_133:Backups are set per environment (backup_retention_period: envs 1 to 7 days, at least 7 in prod by the toolkit's rule); checkov cannot resolve the root's optional() default it comes from.
+  #checkov:skip=CKV_AWS_133:Backups are set per environment (backup_retention_days: envs 1 to 7 days, at least 7 in prod by the toolkit's rule); checkov cannot resolve the root's optional() default it comes from.
   #checkov:skip=CKV_AWS_293:Deletion protection is set per environment (deletion_protection, default true); protected environments must enable it.
   #checkov:skip=CKV_AWS_118:Enhanced Monitoring is set per environment (enhanced_monitoring_interval_seconds).
   #checkov:skip=CKV_AWS_353:Performance Insights is set per environment (performance_insights).

@@ -159,8 +159,35 @@ def _nearest_location(document: SourcedDocument, path: KeyPath, env_file: Path) 
     return Location(env_file, 1)
 
 
+# The modules' former names of envs keys (issue 26: one name per input from envs/ to the module): a key copied from
+# an older module README or example names the key to write instead.
+FORMER_MODULE_NAMES: dict[tuple[str, str], str] = {
+    ("database", "allocated_storage"): "database.allocated_storage_gb",
+    ("database", "max_allocated_storage"): "database.max_allocated_storage_gb",
+    ("database", "read_replica_count"): "database.read_replicas",
+    ("database", "serverless_min_capacity"): "database.serverless_min_acu",
+    ("database", "serverless_max_capacity"): "database.serverless_max_acu",
+    ("database", "backup_retention_period"): "database.backup_retention_days",
+    ("database", "performance_insights_enabled"): "database.performance_insights",
+    ("database", "monitoring_interval"): "database.enhanced_monitoring_interval_seconds",
+    ("cache", "cluster_mode_enabled"): "cache.cluster_mode",
+    ("cache", "num_node_groups"): "cache.shards",
+    ("cache", "replicas_per_node_group"): "cache.replicas_per_shard",
+    ("network", "availability_zone_count"): "network.availability_zones",
+    ("network", "flow_log_retention_days"): "monitoring.log_retention_days",
+    ("compute", "min_capacity"): "compute.min_tasks",
+    ("compute", "max_capacity"): "compute.max_tasks",
+    ("compute", "enable_autoscaling"): "compute.autoscaling",
+    ("compute", "memory"): "compute.memory_mib",
+    ("monitoring", "min_running_tasks"): "compute.min_tasks",
+}
+
+
 def _did_you_mean(path: KeyPath) -> str:
     """Suggest the closest allowed key at the same level, and list what is allowed."""
+    if len(path) == 2 and (former := FORMER_MODULE_NAMES.get((str(path[0]), str(path[1])))) is not None:
+        return (f": the modules' former name of {former} (one name from envs/ to the module now); write "
+                f"{former}")
     model: type[BaseModel] | None = Settings
     for part in path[:-1]:
         if model is None or not isinstance(part, str) or part not in model.model_fields:
