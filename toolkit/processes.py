@@ -64,6 +64,10 @@ def current_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+# The stops that reach the toolkit alone, not its terraform (which a terminal's Ctrl-C reaches through the group).
+INTERRUPTING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
     """SIGTERM (a CI cancel, a stopped container) and SIGHUP (a dropped ssh session) stop a run as Ctrl-C does, as a
@@ -79,7 +83,7 @@ def signals_interrupt() -> Iterator[None]:
         raise KeyboardInterrupt(signal.Signals(number).name)
 
     # A signal already ignored stays ignored: `nohup toolkit rollback …` must survive the dropped session.
-    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)
+    previous = {number: signal.signal(number, interrupt) for number in INTERRUPTING_SIGNALS
                 if signal.getsignal(number) is not signal.SIG_IGN}
     try:
         yield

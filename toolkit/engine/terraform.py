@@ -30,6 +30,7 @@ from toolkit.binaries import require_terraform
 from toolkit.engine.locking import lock_error, lock_place, parse_lock_info
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.errors import TerraformError
+from toolkit.processes import INTERRUPTING_SIGNALS
 from toolkit.state.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
@@ -42,7 +43,7 @@ _PROGRESS_LINE_LIMIT = 1000
 # Commands that take the state lock: their runs are recorded while they live.
 LOCKING_COMMANDS = frozenset({"plan", "apply", "refresh", "import", "destroy"})
 # Interrupts that reached the toolkit alone (toolkit.processes.signals_interrupt names them), passed on to terraform.
-FORWARDED_INTERRUPTS = frozenset({"SIGTERM", "SIGHUP"})
+FORWARDED_INTERRUPTS = frozenset(number.name for number in INTERRUPTING_SIGNALS)
 ERROR_LINES_SHOWN = 25
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
