@@ -45,7 +45,8 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str] | None = None
     baselines in one shell only when their peak is not compared. Linux also carries into ru_maxrss the
     resident size of the memory it had when it called exec: a child forked by this (by then large) bench
     process reported the bench's own size (219 MiB for `jq` on 3 MiB). So a small launcher (`python -I -S`,
-    a few MiB: its own resident size is the floor of every peak) spawns the command, times it and reports the child's rusage.
+    a few MiB: its own resident size is the floor of every peak) spawns the command, times it and reports
+    the child's rusage.
     """
     read_end, write_end = os.pipe()
     try:
