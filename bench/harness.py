@@ -61,15 +61,11 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str] | None = None
                 fields = report.read().split()
             process.wait()
             if len(fields) != 4:
-                stderr_file.seek(0)
-                detail = stderr_file.read().decode(errors="replace")[-2000:]
-                raise RuntimeError(f"{' '.join(command)} did not start:\n{detail}")
+                raise RuntimeError(f"{' '.join(command)} did not start:\n{_tail(stderr_file)}")
             elapsed, maxrss, cpu, status = float(fields[0]), int(fields[1]), float(fields[2]), int(fields[3])
             returncode = os.waitstatus_to_exitcode(status)
             if returncode not in ok_codes:
-                stderr_file.seek(0)
-                detail = stderr_file.read().decode(errors="replace")[-2000:]
-                raise RuntimeError(f"{' '.join(command)} exited {returncode}:\n{detail}")
+                raise RuntimeError(f"{' '.join(command)} exited {returncode}:\n{_tail(stderr_file)}")
     finally:
         for fd in (read_end, write_end):
             if fd >= 0:
@@ -77,12 +73,20 @@ def run_measured(command: Sequence[str], *, env: Mapping[str, str] | None = None
     return Measurement(elapsed, maxrss, returncode, cpu)
 
 
-# argv: report fd, command...; writes "seconds maxrss_kib cpu_seconds wait_status" to the fd.
+def _tail(stderr_file: IO[bytes]) -> str:
+    stderr_file.seek(0)
+    return stderr_file.read().decode(errors="replace")[-2000:]
+
+
+# argv: report fd, command...; writes "seconds maxrss_kib cpu_seconds wait_status" to the fd. The fd is not passed
+# on (a child that left a process behind holding it kept the bench waiting for that process), and the child gets
+# the SIGPIPE and SIGXFSZ defaults Python's start-up had set to ignored (`cmd | head` must end as in a shell).
 _LAUNCHER = """
-import os, sys, time
+import os, signal, sys, time
 fd, command = int(sys.argv[1]), sys.argv[2:]
+os.set_inheritable(fd, False)
 started = time.perf_counter()
-pid = os.posix_spawnp(command[0], command, os.environ)
+pid = os.posix_spawnp(command[0], command, os.environ, setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
 _, status, usage = os.wait4(pid, 0)
 elapsed = time.perf_counter() - started
 os.write(fd, f"{elapsed} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime} {status}".encode())

@@ -146,6 +146,25 @@ def test_a_large_bench_process_does_not_lend_its_size_to_the_child() -> None:
     assert len(ballast) and small.peak_rss_kib < 64 * 1024, small
 
 
+def test_a_process_the_child_leaves_behind_is_not_timed() -> None:
+    """The launcher's report fd was passed on to the child: `sleep 4 &` kept it open and the bench waited 4 s on a
+    command that exits at once as 4 s (a review's finding)."""
+    import time
+
+    started = time.monotonic()
+    run_measured(["bash", "-c", "sleep 4 >/dev/null 2>&1 & exit 0"])
+    assert time.monotonic() - started < 2
+
+
+def test_the_child_gets_the_default_sigpipe_and_sigxfsz() -> None:
+    """Python starts with SIGPIPE and SIGXFSZ ignored; a command spawned from the launcher inherited that, so
+    `yes | head` never ended as it does in a shell (a review's finding)."""
+    measured = run_measured(["bash", "-c", "grep -E '^SigIgn' /proc/self/status | "
+                                           "python3 -c \"import sys; mask = int(sys.stdin.read().split()[1], 16); "
+                                           "sys.exit(mask >> 12 & 1 or mask >> 24 & 1)\""])
+    assert measured.returncode == 0
+
+
 @pytest.mark.slow
 def test_quick_run_measures_the_offline_validate_and_plan(tmp_path: Path) -> None:
     output = tmp_path / "BENCHMARKS.md"

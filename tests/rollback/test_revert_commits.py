@@ -86,7 +86,7 @@ def test_the_environments_own_root_module_counts(tmp_path: Path) -> None:
     assert commits_to_revert(root, "sandbox", live, [broken], ["examples/sandbox"]) == [broken]
 
 
-def _still_to_do(root: Path, live: str, applied: list[str]) -> list[tuple[str, str]]:
+def _still_to_do(root: Path, live: str, applied: list[str], terraform_root: str | None = None) -> list[tuple[str, str]]:
     """still_to_do of an executed run whose checkpoint recorded `live` and whose undone applies ran on `applied`."""
     from types import SimpleNamespace
 
@@ -95,7 +95,7 @@ def _still_to_do(root: Path, live: str, applied: list[str]) -> list[tuple[str, s
     run = SimpleNamespace(environment="local", execute=True, checkpoint=SimpleNamespace(autoscaling={}, id="cp"),
                           loaded={"undone": SimpleNamespace(commits=lambda: applied)},
                           store=SimpleNamespace(live_configuration=lambda checkpoint: SimpleNamespace(
-                              git_commit=live, terraform_root=None)),
+                              git_commit=live, terraform_root=terraform_root)),
                           project=SimpleNamespace(root=root), facts=SimpleNamespace(values={}))
     request = SimpleNamespace(undo_run=False, options=SimpleNamespace(resume_scaling=False), region=None,
                               endpoint_url=None)
@@ -116,3 +116,19 @@ def test_later_commits_that_changed_nothing_of_the_environment_point_at_the_log(
     [(why, command), _] = _still_to_do(Path(history["root"]), live, [applied])
     assert "nothing to revert" in why
     assert command.startswith(f"git log {live[:12]}..{applied[:12]} -- envs/defaults.yaml envs/local.yaml")
+
+
+@pytest.mark.parametrize("hostile", ["terraform $(touch /tmp/pwned)", "terraform; rm -rf ~", "../../etc", "-p",
+                                     "terraform `id`", "a b", ".git", "terraform\nrm -rf /"])
+def test_an_edited_root_folder_never_reaches_the_pasted_command(history: dict[str, str], hostile: str) -> None:
+    """The checkpoint's terraform_root comes from a record anyone with the bucket can edit, and the hint is pasted
+    into a shell (a review's finding): only a plain relative folder is named; anything else is left out."""
+    live = history["image"]
+    [(_, command), _] = _still_to_do(Path(history["root"]), live, [live], terraform_root=hostile)
+    assert command == f"git diff {live[:12]} -- envs/defaults.yaml envs/local.yaml terraform modules"
+
+
+def test_a_plain_root_folder_is_named(history: dict[str, str]) -> None:
+    live = history["image"]
+    [(_, command), _] = _still_to_do(Path(history["root"]), live, [live], terraform_root="examples/sandbox/")
+    assert command.endswith("envs/local.yaml examples/sandbox modules")

@@ -11,12 +11,16 @@ from pathlib import Path
 GIT_TIMEOUT_S = 20
 # Checkpoints can be edited by anyone with the bucket: only a commit id ever reaches git.
 COMMIT_ID = re.compile(r"[0-9a-f]{7,64}")
+# A root module folder, as a record or the merged values name it: a plain relative path, nothing a shell or git
+# would read as more (the hints are pasted into a shell; a review planted `terraform $(touch /tmp/pwned)`).
+ROOT_FOLDER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
 
 
 def configuration_paths(environment: str, roots: list[str] | None = None) -> list[str]:
     """What an apply of `environment` reads from the checkout (envs/ beyond its two files are other environments):
     its root module folders (terraform.root, then and now; terraform/ by default) and modules/."""
-    folders = [root.strip("/") for root in (roots or ["terraform"]) if root.strip("/") and ".." not in root]
+    folders = [root.strip("/") for root in (roots or ["terraform"])
+               if ROOT_FOLDER.fullmatch(root.strip("/"))]
     return ["envs/defaults.yaml", f"envs/{environment}.yaml", *dict.fromkeys(folders or ["terraform"]), "modules"]
 
 
