@@ -148,7 +148,7 @@ def test_a_large_bench_process_does_not_lend_its_size_to_the_child() -> None:
 
 def test_a_process_the_child_leaves_behind_is_not_timed() -> None:
     """The launcher's report fd was passed on to the child: `sleep 4 &` kept it open and the bench waited 4 s on a
-    command that exits at once as 4 s (a review's finding)."""
+    command that exits at once (a review's finding)."""
     import time
 
     started = time.monotonic()
