@@ -146,7 +146,10 @@ def toolkit_process(project: EngineProject, *args: str) -> subprocess.Popen[str]
 # stub once per environment (toolkit.engine.offline_base reuses an applied base), planned once per environment.
 REFACTOR_BASE = "4201664"
 # An environment the root's moved blocks do not know, on Aurora (the alarm table's `terraform state mv` proof).
-REFACTOR_EXTRA = {"envs/aurora.yaml": "database:\n  engine_mode: aurora-serverless\n  read_replicas: 1\n"}
+# And one planned with the migration runner on (TF_VAR_migrations_package_path: no environment key sets it).
+REFACTOR_EXTRA = {"envs/aurora.yaml": "database:\n  engine_mode: aurora-serverless\n  read_replicas: 1\n",
+                  "envs/migrate.yaml": "# dev's defaults; the test sets TF_VAR_migrations_package_path\n"
+                                       "database:\n  engine_mode: rds\n"}
 
 
 @dataclass
