@@ -12,6 +12,7 @@ import contextlib
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from toolkit.aws import ClientFactory, resolve_endpoint
 from toolkit.clock import EXAMPLE_ID, RECORD_ID, new_record_id
@@ -28,6 +29,7 @@ from toolkit.rollback.commits import COMMIT_ID, commits_to_revert, configuration
 from toolkit.rollback.database import DbCutoverStep, DbParameterGroupStep, DbRestoreStep, restore_time_arguments
 from toolkit.rollback.ecs import CacheDisableStep, EcsTaskDefinitionStep, revision_label, split_revision
 from toolkit.rollback.full import FullStep
+from toolkit.rollback.journaled import journal_error, text_field
 from toolkit.rollback.render import JsonReporter, Reporter, make_reporter
 from toolkit.rollback.request import (
     EnvironmentRecords,
@@ -128,17 +130,30 @@ def resolve_resume(request: RollbackRequest, journal: Journal) -> None:
     if start is None:
         raise UsageError(f"run {request.resume_from!r} not found in {journal.location}")
     end = next((entry for entry in entries if entry.event == "run-end"), None)
-    failed = (end.details.get("failed_step") if end else None) or next(
-        (entry.step for entry in entries if entry.event == "step" and entry.result == "failed"), None)
+    run_id = request.resume_from
+    # The journal is editable: the tier, step and checkpoint it names are checked before they are used or shown.
+    failed, field = (_details(run_id, end).get("failed_step") if end else None), "failed_step"
+    if not failed:
+        failed, field = next((entry.step for entry in entries if entry.event == "step" and entry.result == "failed"),
+                             None), "the step of a failed step entry"
     if failed is None:
-        raise UsageError(f"run {request.resume_from} did not fail: nothing to resume")
-    if not start.details.get("tier"):
-        raise UsageError(f"run {request.resume_from} ran the single step {failed}: run it again with --step {failed}")
-    if request.tier and request.tier != start.details["tier"]:
-        raise UsageError(f"run {request.resume_from} ran tier {start.details['tier']}, not {request.tier}")
-    request.tier = start.details["tier"]
-    request.checkpoint_id = request.checkpoint_id or start.checkpoint
+        raise UsageError(f"run {run_id} did not fail: nothing to resume")
+    failed = text_field(run_id, {field: failed}, field, choices=STEP_BY_NAME)
+    tier = text_field(run_id, _details(run_id, start), "tier", required=False, choices=TIERS)
+    if not tier:
+        raise UsageError(f"run {run_id} ran the single step {failed}: run it again with --step {failed}")
+    if request.tier and request.tier != tier:
+        raise UsageError(f"run {run_id} ran tier {tier}, not {request.tier}")
+    request.tier = tier
+    request.checkpoint_id = request.checkpoint_id or (
+        text_field(run_id, {"checkpoint": start.checkpoint}, "checkpoint", required=False) or None)
     request.resume_from = failed
+
+
+def _details(run_id: str, entry: JournalEntry) -> dict[str, Any]:
+    if not isinstance(entry.details, dict):
+        raise journal_error(run_id, f"the {entry.event} details", entry.details, "an object")
+    return entry.details
 
 
 def select_steps(request: RollbackRequest) -> list[Step]:

@@ -399,6 +399,8 @@ def current_serial(run: RunContext) -> int | None:
 def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
     """From a rollback run's journal: (its checkpoint id, what its terraform-state step replaced)."""
     from toolkit.errors import UsageError
+    from toolkit.rollback.journaled import journal_error, serial_field, text_field
+    from toolkit.text import plain
 
     # The last attempt of the write: "started" (killed before its outcome was journaled) counts, a failed one not.
     attempts = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
@@ -408,19 +410,25 @@ def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
         raise UsageError(f"run {run_id} restored no terraform state (its journal has no terraform-state write): "
                          "nothing to undo")
     entry, request = written[-1], written[-1].request
+    # Typed before use: an edited journal is an error naming the field, never a traceback.
+    checkpoint = text_field(run_id, {"checkpoint": entry.checkpoint}, "checkpoint")
+    if not isinstance(request, dict):
+        raise journal_error(run_id, f"the {entry.action} request", request, "an object")
     if entry.action == "s3:CopyObject":
         if not request.get("replaced_version") or not request.get("written_md5"):
             raise UsageError(f"run {run_id} predates the recording of the replaced state version: put it back by "
-                             f"hand from the bucket's version history of s3://{request.get('bucket')}/"
-                             f"{request.get('key')}")
-        version = StateVersion(backend="s3", lineage="", serial=int(request.get("replaced_serial") or 0),
-                               s3_bucket=request["bucket"], s3_key=request["key"],
-                               s3_version_id=request["replaced_version"])
-        return str(entry.checkpoint), UndoTarget(run_id, version, str(request["written_md5"]))
+                             f"hand from the bucket's version history of s3://{plain(request.get('bucket'))}/"
+                             f"{plain(request.get('key'))}")
+        version = StateVersion(backend="s3", lineage="", serial=serial_field(run_id, request, "replaced_serial"),
+                               s3_bucket=text_field(run_id, request, "bucket"),
+                               s3_key=text_field(run_id, request, "key"),
+                               s3_version_id=text_field(run_id, request, "replaced_version"))
+        return checkpoint, UndoTarget(run_id, version, text_field(run_id, request, "written_md5"))
     if not request.get("written_sha256"):
         raise UsageError(f"run {run_id} predates the recording of the replaced state: the replaced state is kept in "
-                         f"{request.get('kept')}")
-    version = StateVersion(backend="local", lineage=str(request.get("lineage") or ""),
-                           serial=int(request.get("replaced_serial") or 0), local_path=request["state"],
-                           local_backup=request["kept"])
-    return str(entry.checkpoint), UndoTarget(run_id, version, str(request["written_sha256"]))
+                         f"{plain(request.get('kept'))}")
+    version = StateVersion(backend="local", lineage=text_field(run_id, request, "lineage", required=False),
+                           serial=serial_field(run_id, request, "replaced_serial"),
+                           local_path=text_field(run_id, request, "state"),
+                           local_backup=text_field(run_id, request, "kept"))
+    return checkpoint, UndoTarget(run_id, version, text_field(run_id, request, "written_sha256"))
