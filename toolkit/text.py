@@ -33,8 +33,17 @@ def md_code(value: object) -> str:
     return f"{fence}{padding}{text}{padding}{fence}"
 
 
+# Markdown a record's text could add to a comment or a chat post: an image (`![i](https://…)` loads a tracking pixel),
+# an inline link, or a mention (`@everyone`, `@org/team`; not `user@host`, which notifies no one).
+_MARKUP = re.compile(r"!\[|\]\(|(?<!\w)@(?=[\w-])")
+_MARKUP_ENTITIES = {"![": "&#33;[", "](": "&#93;(", "@": "@&#8203;"}
+
+
 def md_cell(value: object) -> str:
-    """`value` as the text of one Markdown table cell (or list line), the one escaper of the toolkit: HTML
-    special characters as entities, `|` as &#124; and line breaks as spaces, so no value closes its cell, starts a
-    row or adds markup. Inside backticks entities show as typed: wrap the result in <code> instead."""
-    return re.sub(r"\r\n|[\r\n]", " ", html.escape(str(value), quote=False).replace("|", "&#124;"))
+    """`value` as the text of one Markdown table cell (or list line), the one escaper of the toolkit: control
+    characters escaped as `plain` does, HTML special characters as entities, `|` as &#124;, line breaks as spaces,
+    images, inline links and mentions broken by an entity, so no value closes its cell, starts a row, adds markup
+    or notifies anyone. Inside backticks entities show as typed: wrap the result in <code> instead."""
+    text = plain(re.sub(r"\r\n|[\r\n]", " ", str(value)))
+    text = html.escape(text, quote=False).replace("|", "&#124;")
+    return _MARKUP.sub(lambda match: _MARKUP_ENTITIES[match[0]], text)

@@ -32,3 +32,10 @@ def test_a_row_of_hostile_cells_keeps_its_columns() -> None:
 def test_inline_code_cannot_be_closed_by_its_own_backticks() -> None:
     assert md_code("a`b") == "``a`b``"
     assert md_code("`x`") == "`` `x` ``"
+
+
+def test_no_value_adds_an_image_a_link_a_mention_or_a_terminal_escape() -> None:
+    cell = md_cell("![i](https://evil/p.png) [x](https://evil) @everyone @org/team \x1b[2J\u202e")
+    assert "![" not in cell and "](" not in cell and "@everyone" not in cell and "@org" not in cell
+    assert "\x1b" not in cell and "\u202e" not in cell
+    assert md_cell("ops@example.com nginx@sha256:ab") == "ops@example.com nginx@sha256:ab", "no mention: kept"

@@ -137,17 +137,22 @@ def _confirm(question: str, environment: str) -> str:
 
 
 def format_journal(entries: list) -> list[str]:
+    from toolkit.text import plain
+
     if not entries:
         return ["(the journal is empty: no rollback has been executed)"]
     lines = []
     for entry in entries:
         what = entry.action or entry.event
-        duration = f" {entry.duration_s:.2f}s" if entry.duration_s is not None else ""
+        duration = f" {entry.duration_s:.2f}s" if isinstance(entry.duration_s, int | float) else ""
         request = " ".join(f"{key}={json.dumps(value) if not isinstance(value, str) else value}"
-                           for key, value in entry.request.items())
-        message = entry.message.replace("\n", " | ")
-        lines.append("  ".join(part for part in (entry.time, entry.run_id, entry.who, entry.step or "-", what,
-                                                  entry.result + duration, request, message) if part))
+                           for key, value in entry.request.items()) if isinstance(entry.request, dict) \
+            else json.dumps(entry.request, default=str)
+        message = str(entry.message).replace("\n", " | ")
+        # Every field comes from the journal anyone with the bucket can edit: one escaped line per entry.
+        lines.append(plain("  ".join(str(part) for part in (entry.time, entry.run_id, entry.who, entry.step or "-",
+                                                             what, f"{entry.result}{duration}", request, message)
+                               if part)))
     return lines
 
 

@@ -24,6 +24,7 @@ from toolkit.rollback.request import checkpoint_store
 from toolkit.rollback.state import current_serial, schema_section
 from toolkit.rollback.waits import HEARTBEAT_S
 from toolkit.secrets import mask_text
+from toolkit.text import plain
 
 if TYPE_CHECKING:
     from toolkit.engine.plan import PlanOutcome
@@ -44,9 +45,10 @@ class FullStep(Step):
         root = live.terraform_root or run.config.settings.terraform.root
         plan.changes.append(Change(
             "terraform:plan+apply", run.environment, "the live infrastructure",
-            f"commit {commit[:12]} ({root}, modules) with the tfvars checkpoint {live.checkpoint} kept"))
-        plan.notes.append(f"exports commit {commit[:12]} from git into .toolkit/ (your checkout, index and branch "
-                          "are not touched)")
+            f"commit {plain(commit[:12])} ({plain(root)}, modules) with the tfvars checkpoint "
+            f"{plain(live.checkpoint)} kept"))
+        plan.notes.append(f"exports commit {plain(commit[:12])} from git into .toolkit/ (your checkout, index and "
+                          "branch are not touched)")
         plan.notes.append("plans it (saved plan, review shown), then applies it with every guard: approval for "
                           "protected environments, stateful destroys need --allow-destroy, a new checkpoint first")
         plan.data.update(commit=commit, root=root, checkpoint=live.checkpoint, tfvars=tfvars)
@@ -91,22 +93,23 @@ class FullStep(Step):
         store = run.store or checkpoint_store(run.project, run.environment)
         checkpoint = run.checkpoint
         live = store.live_configuration(checkpoint)
+        # live.checkpoint, the commit and the root come from an editable record: escaped in every message.
         if live is None:
             raise ToolkitError(f"checkpoint {checkpoint.id} was taken before the first recorded apply of "
                                f"{run.environment}: there is no earlier configuration to return to")
         if not live.git_commit:
-            raise ToolkitError(f"the apply live at checkpoint {checkpoint.id} (checkpoint {live.checkpoint}) records "
-                               "no git commit: it was applied outside a git checkout, so its configuration cannot "
-                               "be rebuilt; use the other steps")
+            raise ToolkitError(f"the apply live at checkpoint {checkpoint.id} (checkpoint {plain(live.checkpoint)}) "
+                               "records no git commit: it was applied outside a git checkout, so its configuration "
+                               "cannot be rebuilt; use the other steps")
         path = store.records.where(store.tfvars_name(live.checkpoint))
         text = store.read_tfvars(live.checkpoint)
         if text is None:
-            raise ToolkitError(f"checkpoint {live.checkpoint} kept no rendered tfvars ({path} is missing; checkpoints "
-                               "older than this toolkit version do not): its configuration cannot be rebuilt "
-                               "exactly; use the other steps")
+            raise ToolkitError(f"checkpoint {plain(live.checkpoint)} kept no rendered tfvars ({plain(path)} is "
+                               "missing; checkpoints older than this toolkit version do not): its configuration cannot "
+                               "be rebuilt exactly; use the other steps")
         if live.tfvars_sha256 and hashlib.sha256(text.encode()).hexdigest() != live.tfvars_sha256:
-            raise ToolkitError(f"{path} does not match the sha256 checkpoint {live.checkpoint} recorded: it was "
-                               "edited after the apply; nothing applied")
+            raise ToolkitError(f"{plain(path)} does not match the sha256 checkpoint {plain(live.checkpoint)} recorded: "
+                               "it was edited after the apply; nothing applied")
         return live, text
 
     def execute(self, run: RunContext, plan: StepPlan) -> list[str]:

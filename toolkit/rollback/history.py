@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from toolkit.clock import is_after, sort_key
 from toolkit.errors import UsageError
 from toolkit.records.checkpoints import Checkpoint, CheckpointStore
+from toolkit.text import plain
 
 if TYPE_CHECKING:
     from toolkit.rollback.base import RunContext, StepPlan
@@ -37,9 +38,11 @@ class PastApply:
     tfvars_sha256: str | None = None
 
     def describe(self) -> str:
-        commit = (self.commit or "unknown")[:12]
-        summary = f": {self.summary}" if self.summary else ""
-        return f"{self.checkpoint_id}  {self.when}  by {self.who}  commit {commit}  {self.result}{summary}"
+        """One line (the consent list of `--also-undo`): every field comes from an editable record, escaped."""
+        commit = plain((self.commit or "unknown")[:12])
+        summary = f": {plain(self.summary)}" if self.summary else ""
+        return (f"{plain(self.checkpoint_id)}  {plain(self.when)}  by {plain(self.who)}  commit {commit}  "
+                f"{plain(self.result)}{summary}")
 
 
 @dataclass

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from toolkit.rollback.base import RunContext, Step, StepOutcome, StepPlan
 from toolkit.rollback.request import RollbackRequest, RollbackResult
-from toolkit.text import md_cell, plain
+from toolkit.text import md_cell, plain, printable_lines
 
 Echo = Callable[[str], None]
 RESULT_WORDS = {"done": "done", "nothing-to-do": "nothing to do", "manual": "MANUAL: run by hand",
@@ -58,8 +59,8 @@ class TextReporter(Reporter):
             self.echo(f"  EXECUTING run {run.run_id}: every action is journaled in {run.journal.location}")
         else:
             self.echo("  DRY RUN: nothing is changed. Add --yes to execute.")
-        for warning in run.checkpoint.warnings:
-            self.echo(f"  checkpoint warning: {warning}")
+        for warning in run.checkpoint.warnings:  # from the record: escaped
+            self.echo(f"  checkpoint warning: {plain(warning)}")
 
     def step_start(self, index: int, total: int, step: Step) -> None:
         self.echo("")
@@ -67,20 +68,20 @@ class TextReporter(Reporter):
 
     def step_plan(self, step: Step, plan: StepPlan) -> None:
         for change in plan.changes:
-            self.echo(f"    {change.action}  {change.resource}: {change.current} → {change.target}")
+            self.echo(plain(f"    {change.action}  {change.resource}: {change.current} → {change.target}"))
         for command in plan.manual:
-            self.echo(f"    by hand: {command}")
+            self.echo(f"    by hand: {plain(command)}")
         for title, lines in plan.sections:
-            self.echo(f"    {title}:")
-            for line in lines:
-                self.echo(f"      - {line}")
+            self.echo(f"    {plain(title)}:")
+            for line in lines:  # one line each: checkpoint ids, who and summaries come from editable records
+                self.echo(f"      - {plain(line)}")
         for note in plan.notes:
-            self.echo(f"    note: {note}")
+            self.echo(f"    note: {plain(note)}")
         for line in plan.already:
-            self.echo(f"    {line}")
+            self.echo(f"    {plain(line)}")
 
     def step_problem(self, step: Step, message: str) -> None:
-        self.echo(f"    CANNOT RUN: {message}")
+        self.echo(f"    CANNOT RUN: {printable_lines(message)}")
 
     def step_outcome(self, step: Step, outcome: StepOutcome) -> None:
         fresh = [line for line in outcome.lines if "nothing to do" not in line] if outcome.result == "done" \
@@ -90,10 +91,11 @@ class TextReporter(Reporter):
             return
         self.echo(f"  → {RESULT_WORDS[outcome.result]} in {outcome.duration_s:.1f} s")
         for line in fresh:
-            self.echo(f"    {line}")
+            self.echo(f"    {plain(line)}")
 
     def step_failed(self, step: Step, message: str) -> None:
-        self.echo(f"  → FAILED: {message}")
+        # An error may span lines (terraform's own): kept, but no terminal escape or override from a record.
+        self.echo(f"  → FAILED: {printable_lines(message)}")
 
     def step_skipped(self, step: Step, text: str) -> None:
         self.echo(f"  → {text}")
@@ -129,14 +131,14 @@ class MarkdownReporter(Reporter):
     def header(self, run: RunContext, request: RollbackRequest, steps: Sequence[Step], label: str) -> None:
         self.echo(f"## Rollback `{run.environment}`: {what(request)} (target {label})")
         self.echo("")
-        self.echo(f"- **Checkpoint** `{run.checkpoint.id}`: {checkpoint_line(run)}")
+        self.echo(f"- **Checkpoint** `{run.checkpoint.id}`: {md_cell(checkpoint_line(run))}")
         if run.execute:
             self.echo(f"- **Mode**: executing, run `{run.run_id}` (journal `{run.journal.location}`)")
         else:
             self.echo("- **Mode**: dry run, nothing is changed (execute with `--yes`)")
         self.echo("- **Steps**: " + ", ".join(f"`{step.name}`" for step in steps))
-        for warning in run.checkpoint.warnings:
-            self.echo(f"- checkpoint warning: {warning}")
+        for warning in run.checkpoint.warnings:  # from the record: no markup, mention or image of its own
+            self.echo(f"- checkpoint warning: {md_cell(warning)}")
 
     def step_start(self, index: int, total: int, step: Step) -> None:
         self.echo("")
@@ -152,38 +154,44 @@ class MarkdownReporter(Reporter):
                           f"{md_cell(change.current)} | {md_cell(change.target)} |")
             self.echo("")
         if plan.manual:
+            # Shown as typed inside a fence no command's backticks can close (markup there is inert text).
+            commands = [plain(command) for command in plan.manual]
+            fence = "`" * max(3, 1 + max((len(run) for line in commands for run in re.findall(r"`+", line)),
+                                         default=0))
             self.echo("Run by hand:")
-            self.echo("```")
-            for command in plan.manual:
+            self.echo(fence)
+            for command in commands:
                 self.echo(command)
-            self.echo("```")
+            self.echo(fence)
+        # Text from records (checkpoint ids, who, summaries, addresses) reaches every list below: each through the
+        # Markdown escaper, the toolkit's own backticks kept.
         for title, lines in plan.sections:
-            self.echo(f"**{title}**")
+            self.echo(f"**{md_cell(title)}**")
             self.echo("")
             for line in lines:
-                self.echo(f"- `{line}`" if "`" not in line else f"- {line}")
+                self.echo(f"- <code>{md_cell(line)}</code>" if "`" not in line else f"- {md_cell(line)}")
             self.echo("")
         for note in plan.notes:
-            self.echo(f"- {note}")
+            self.echo(f"- {md_cell(note)}")
         for line in plan.already:
-            self.echo(f"- ✅ {line}")
+            self.echo(f"- ✅ {md_cell(line)}")
 
     def step_problem(self, step: Step, message: str) -> None:
-        self.echo(f"- ❌ **cannot run**: {message}")
+        self.echo(f"- ❌ **cannot run**: {md_cell(message)}")
 
     def step_outcome(self, step: Step, outcome: StepOutcome) -> None:
         self.echo("")
         self.echo(f"**Result**: {RESULT_WORDS[outcome.result]} ({outcome.duration_s:.1f} s)")
         if outcome.result != "nothing-to-do":
             for line in outcome.lines:
-                self.echo(f"- {line}")
+                self.echo(f"- {md_cell(line)}")
 
     def step_failed(self, step: Step, message: str) -> None:
         self.echo("")
-        self.echo(f"**Result**: ❌ FAILED: {message}")
+        self.echo(f"**Result**: ❌ FAILED: {md_cell(message)}")
 
     def step_skipped(self, step: Step, text: str) -> None:
-        self.echo(f"**Result**: ⏭ {text}")
+        self.echo(f"**Result**: ⏭ {md_cell(text)}")
 
     def still_to_do(self, items: list[tuple[str, str]]) -> None:
         self.echo("")
@@ -193,7 +201,7 @@ class MarkdownReporter(Reporter):
             self.echo(f"{index}. {why}: `{command}`")
 
     def note(self, text: str) -> None:
-        self.echo(f"> {text}")
+        self.echo(f"> {md_cell(text)}")
 
     def summary(self, run: RunContext, result: RollbackResult, label: str) -> None:
         self.echo("")
