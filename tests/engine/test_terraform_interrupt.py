@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import toolkit.engine.terraform as terraform_module
-from toolkit.engine.terraform import FinishedBeforeStop, Terraform, TerraformBinary
+from toolkit.engine.terraform import TERRAFORM_APPLY, FinishedBeforeStop, Terraform, TerraformBinary
 from toolkit.processes import signals_interrupt, stops_held
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,7 +142,14 @@ def test_a_group_sigterm_during_any_command_is_passed_on(tmp_path: Path) -> None
 
 def test_terraform_that_finished_anyway_is_reported_done(tmp_path: Path) -> None:
     stopped = _run_with(tmp_path, _fake(tmp_path, on_interrupt_exit=0), signal.SIGTERM)
-    assert isinstance(stopped, FinishedBeforeStop) and "after terraform apply had finished" in stopped.args[0]
+    assert isinstance(stopped, FinishedBeforeStop) and stopped.finished == TERRAFORM_APPLY
+    assert stopped.args[0] == "SIGTERM, after terraform apply had finished"
+
+
+def test_a_command_other_than_apply_that_finished_is_a_plain_interrupt(tmp_path: Path) -> None:
+    """A plan that exits 0 as the stop comes applied nothing: no "applied" outcome for it."""
+    stopped = _run_with(tmp_path, _fake(tmp_path, on_interrupt_exit=0), signal.SIGTERM, "plan")
+    assert type(stopped) is KeyboardInterrupt and stopped.args == ("SIGTERM",)
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
@@ -192,7 +199,7 @@ def test_a_signal_as_terraform_starts_is_passed_on(tmp_path: Path, monkeypatch: 
     if on_interrupt_exit:
         assert type(stopped.value) is KeyboardInterrupt and stopped.value.args == ("SIGTERM",)
     else:
-        assert isinstance(stopped.value, FinishedBeforeStop)
+        assert isinstance(stopped.value, FinishedBeforeStop) and stopped.value.finished == TERRAFORM_APPLY
     assert _interrupts(tmp_path) == ["SIGINT"]
     assert time.monotonic() - started < 6
 

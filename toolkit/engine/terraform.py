@@ -102,7 +102,19 @@ class RunResult:
 
 
 class FinishedBeforeStop(KeyboardInterrupt):
-    """An interrupt that came while terraform was finishing: it exited 0, so its command is done (an apply applied)."""
+    """An interrupt that came once an apply had applied: the checkpoint records it as a success, not as cancelled.
+
+    args: (how it came, in words; what had finished). TERRAFORM_APPLY: terraform apply exited 0 as the interrupt came,
+    and nothing ran after it. APPLY_RECORDED (toolkit.engine.apply): the apply was applied and recorded, and the
+    interrupt stopped the wait for the deployments it changed, which the checkpoint records as not checked."""
+
+    @property
+    def finished(self) -> str:
+        return str(self.args[1]) if len(self.args) > 1 else TERRAFORM_APPLY
+
+
+TERRAFORM_APPLY = "terraform apply"
+APPLY_RECORDED = "the apply and its record"
 
 
 @dataclass
@@ -176,10 +188,11 @@ class Terraform:
         except KeyboardInterrupt:
             _interrupt(process)
             raise
-        if process.returncode == 0:
-            # It finished before the stop took: what it did is done, and the interrupt says so.
-            raise FinishedBeforeStop(f"{interrupt_name(interrupt)}, after terraform {subcommand} had "
-                                     "finished") from None
+        if process.returncode == 0 and subcommand == "apply":
+            # It finished before the stop took: the apply is done, and the interrupt says so. Any other command
+            # changed nothing that a record must tell apart: the plain interrupt stands.
+            raise FinishedBeforeStop(f"{interrupt_name(interrupt)}, after terraform apply had finished",
+                                     TERRAFORM_APPLY) from None
         raise interrupt
 
     def _collect(self, process: subprocess.Popen[str], subcommand: str, stream: bool) -> tuple[str, str]:
