@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
@@ -64,17 +64,26 @@ def current_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-# The stops that reach the toolkit alone, not its terraform (which a terminal's Ctrl-C reaches through the group).
+# The stops, besides Ctrl-C's SIGINT, that end a run as Ctrl-C does (signals_interrupt).
 INTERRUPTING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# Every signal that stops a run: terraform, started in a session of its own so none of them reaches it from the
+# process group, is passed each one the toolkit gets as the Ctrl-C it stops on gracefully (toolkit.engine.terraform).
+STOPPING_SIGNALS = (signal.SIGINT, *INTERRUPTING_SIGNALS)
+
+
+def interrupt_name(interrupt: KeyboardInterrupt) -> str:
+    """The signal an interrupt came from, as signals_interrupt names it; "Ctrl-C" for SIGINT's own."""
+    return str(interrupt.args[0]) if interrupt.args else "Ctrl-C"
 
 
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """SIGTERM (a CI cancel, a stopped container) and SIGHUP (a dropped ssh session) stop a run as Ctrl-C does, as a
-    KeyboardInterrupt naming the signal: a rollback journals the failed step and prints the resume command, an apply
-    marks its checkpoint cancelled, and terraform, which the signal did not reach, is passed the Ctrl-C it stops on
-    gracefully (toolkit.engine.terraform), instead of the toolkit dying with its records unwritten and terraform
-    still running. Only the main thread may set handlers; elsewhere nothing changes."""
+    """SIGTERM (a CI cancel, a stopped container, `timeout`) and SIGHUP (a dropped ssh session) stop a run as Ctrl-C
+    does, as a KeyboardInterrupt naming the signal: a rollback journals the failed step and prints the resume command,
+    an apply marks its checkpoint cancelled, and terraform, which runs in a session of its own (no group signal
+    reaches it), is passed the Ctrl-C it stops on gracefully (toolkit.engine.terraform), instead of the toolkit dying
+    with its records unwritten and terraform still running. Only the main thread may set handlers; elsewhere nothing
+    changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -90,3 +99,36 @@ def signals_interrupt() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def stops_held() -> Iterator[Callable[[], None]]:
+    """Hold SIGINT, SIGTERM and SIGHUP while a child is started, so that none lands between the child's start and the
+    code that passes stops on to it (which would leave the child running, told nothing). Yields `release`: it puts
+    the handlers back and delivers a held signal to them; call it where the stop is handled (leaving the block does
+    it too). Unlike a blocked signal mask, nothing of this reaches the child (exec resets caught signals). Main
+    thread only, like every handler; ignored signals stay ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    held: list[int] = []
+
+    def hold(number: int, _frame: object) -> None:
+        held.append(number)
+
+    previous = {number: signal.signal(number, hold) for number in STOPPING_SIGNALS
+                if signal.getsignal(number) not in (signal.SIG_IGN, None)}
+
+    def release() -> None:
+        while previous:
+            number, handler = previous.popitem()
+            signal.signal(number, handler)
+        if held:
+            first = held[0]
+            held.clear()  # before: its handler raises, and leaving the block must not deliver it again
+            signal.raise_signal(first)  # once, as it came: its own handler raises (or ends the process) here
+
+    try:
+        yield release
+    finally:
+        release()

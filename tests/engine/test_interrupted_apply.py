@@ -1,4 +1,4 @@
-"""A runner killed mid-apply (kill -9 of the whole process group: toolkit, terraform, the provider) leaves an
+"""A runner killed mid-apply (kill -9 of the toolkit's process group and of terraform's, with the provider) leaves an
 honest record: the checkpoint says the apply started and, its process gone, reads as interrupted; the next
 plan says that resources may exist outside the state and prints the import blocks to bring them back.
 
@@ -8,7 +8,6 @@ The sandbox's PostgreSQL instance gives the window: the provider waits about 30 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from tests.engine.conftest import (
     toolkit,
 )
 from tests.support.moto_server import MotoServer
+from tests.support.runs import kill_run_whole
 
 pytestmark = pytest.mark.slow
 PROJECT = "eng-kill"
@@ -67,8 +67,7 @@ def test_kill_9_mid_apply_is_recorded_and_the_next_plan_prints_import_blocks(pro
             time.sleep(0.5)
         assert _started_apply(project) is not None, "the checkpoint says `started` before terraform runs"
     finally:
-        os.killpg(runner.pid, signal.SIGKILL)
-        runner.wait()
+        kill_run_whole(runner, project.data_dir(ENV) / "runs")
 
     listed = toolkit("checkpoints", ENV)
     assert listed.exit_code == 0, listed.output

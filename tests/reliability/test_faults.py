@@ -32,6 +32,7 @@ from tests.reliability.conftest import (
 from tests.support.fault_proxy import FaultProxy
 from tests.support.moto_server import MotoServer
 from tests.support.postgres import PostgresDatabase, PostgresServer
+from tests.support.runs import kill_run_whole
 from toolkit.cli.db import DSN_ON_COMMAND_LINE_WARNING
 
 # One scenario on one shared emulator project: each test builds on the ones before it.
@@ -311,7 +312,7 @@ def test_interrupted_apply_lets_terraform_stop_gracefully(project: EmulatorProje
 def test_killed_apply_leaves_a_lock_that_unlock_explains_and_releases(
         project: EmulatorProject, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     process, watcher = apply_until_database_creation(project, moto_server, KILLED, monkeypatch)
-    os.killpg(process.pid, signal.SIGKILL)
+    kill_run_whole(process, project.data_dir(KILLED) / "runs")  # terraform too: it runs in a session of its own
     watcher.finish(timeout=60)
     assert process.returncode == -signal.SIGKILL
     state = project.state(moto_server, KILLED)

@@ -74,7 +74,7 @@ def apply_command(
 
     warn_about_interrupted_apply(project, environment, offline=False)
     from toolkit.db.schema_version import version_for_checkpoint
-    from toolkit.engine.terraform import FinishedBeforeStop
+    from toolkit.engine.terraform import APPLY_RECORDED, FinishedBeforeStop
     from toolkit.processes import signals_interrupt
 
     try:
@@ -86,9 +86,15 @@ def apply_command(
                                         prompt=_prompt if options.stdin_is_terminal() else None, progress=progress,
                                         expect_plan=expected, wait=wait, schema_version=version_for_checkpoint)
     except FinishedBeforeStop as interrupt:
-        typer.echo(f"Error: {environment}: interrupted ({interrupt.args[0]}): the apply had finished, and its "
-                   f"checkpoint records it as applied; nothing more ran. `toolkit checkpoints {environment}` shows the "
-                   "run", err=True)
+        if interrupt.finished == APPLY_RECORDED:
+            typer.echo(f"Error: {environment}: applied, then interrupted ({interrupt.args[0]}): the plan is applied "
+                       "and its checkpoint records it as applied; the wait for the deployments was stopped, so they "
+                       "are not checked (the checkpoint says so). Look at the ECS services and parameter groups it "
+                       f"changed in the console; `toolkit checkpoints {environment}` shows the run", err=True)
+        else:
+            typer.echo(f"Error: {environment}: interrupted ({interrupt.args[0]}): the apply had finished, and its "
+                       f"checkpoint records it as applied; nothing more ran. `toolkit checkpoints {environment}` shows "
+                       "the run", err=True)
         raise typer.Exit(130) from None
     except KeyboardInterrupt as interrupt:
         how = f" ({interrupt.args[0]})" if interrupt.args else ""

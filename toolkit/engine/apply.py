@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -34,12 +35,12 @@ from toolkit.engine.pre_apply import (
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.engine.session import open_session
 from toolkit.engine.source import CommitSource
-from toolkit.engine.terraform import FinishedBeforeStop
+from toolkit.engine.terraform import APPLY_RECORDED, TERRAFORM_APPLY, FinishedBeforeStop
 from toolkit.engine.workspace import plans_dir
 from toolkit.errors import AwsError, DeploymentError, ToolkitError, UsageError
 from toolkit.files import describe_os_error
 from toolkit.plans.saved import PlanSummary, git_commit, git_tree, load_latest_plan, source_sha256
-from toolkit.processes import current_actor, process_started
+from toolkit.processes import current_actor, interrupt_name, process_started
 from toolkit.project import Project
 from toolkit.records.checkpoints import ApplyRecord
 from toolkit.records.places import checkpoint_store_for
@@ -168,15 +169,21 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     except FinishedBeforeStop:
         # The stop came as terraform finished: the apply is done and the checkpoint says so.
         record.result, record.summary = "success", metadata.summary.text()
-        record.state_serial_after = _serial_now(terraform)
         record.changed_state = True
+        with contextlib.suppress(KeyboardInterrupt):  # a second stop skips the serial's read, not this report
+            record.state_serial_after = _serial_now(terraform)
         raise
     except BaseException:
         record.result, record.summary = "cancelled", "interrupted"
         raise
     else:
-        record.state_serial_after = _serial_now(terraform)
         record.changed_state = True
+        try:
+            record.state_serial_after = _serial_now(terraform)
+        except KeyboardInterrupt as interrupt:
+            # Terraform had applied: a stop while the serial is read must not read as a cancelled apply.
+            raise FinishedBeforeStop(f"{interrupt_name(interrupt)}, after terraform apply had finished",
+                                     TERRAFORM_APPLY) from None
     finally:
         record.finished_at = iso(utc_now())
         record.duration_s = round(time.monotonic() - started, 1)
@@ -185,18 +192,37 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
             # The apply's own result stands (terraform succeeded or failed as it says): only its record is behind.
             warnings.append(unrecorded)
             progress.step(environment, f"warning: {unrecorded}")
-    record.deployment, details = _check_deployments(environment, config, terraform, applied_plan, wait, progress,
-                                                    checkpoint.id)
-    if record.deployment is not None:
-        unrecorded = _record_outcome(store, checkpoint.id, record)
-        if unrecorded:
-            warnings.append(unrecorded)
-            progress.step(environment, f"warning: {unrecorded}")
+    details = _record_deployment(environment, config, terraform, applied_plan, wait, progress, store, checkpoint.id,
+                                 record, warnings)
     if record.deployment and record.deployment.startswith("failed"):
         raise DeploymentError(f"{environment}: terraform applied {metadata.plan_id}, but the deployment did not "
                               f"happen (checkpoint {checkpoint.id}):\n{details}")
     return ApplyOutcome(environment, True, metadata.plan_id, summary, approval, checkpoint.id,
                         store.where(checkpoint.id), record.duration_s or 0.0, warnings, record.deployment)
+
+
+def _record_deployment(environment: str, config: Any, terraform: Any, applied_plan: dict[str, Any],
+                       wait: WaitSettings | None, progress: Progress, store: Any, checkpoint_id: str,
+                       record: ApplyRecord, warnings: list[str]) -> str:
+    """Wait for the deployments a successful apply changed and record the verdict in its checkpoint; returns the
+    problems, one line each, when it failed. An interrupt of the wait raises FinishedBeforeStop (APPLY_RECORDED):
+    the apply stays recorded as applied, its deployment as not checked."""
+    try:
+        record.deployment, details = _check_deployments(environment, config, terraform, applied_plan, wait, progress,
+                                                        checkpoint_id)
+    except KeyboardInterrupt as interrupt:
+        # Terraform had finished: the interrupt stopped only the wait, and the record must not read as cancelled.
+        record.deployment = DEPLOYMENT_INTERRUPTED
+        unrecorded = _record_outcome(store, checkpoint_id, record)
+        if unrecorded:
+            progress.step(environment, f"warning: {unrecorded}")
+        raise FinishedBeforeStop(f"{interrupt_name(interrupt)}, during the deployment wait", APPLY_RECORDED) from None
+    if record.deployment is not None:
+        unrecorded = _record_outcome(store, checkpoint_id, record)
+        if unrecorded:
+            warnings.append(unrecorded)
+            progress.step(environment, f"warning: {unrecorded}")
+    return details
 
 
 def _check_deployments(environment: str, config: Any, terraform: Any, applied_plan: dict[str, Any],
@@ -245,6 +271,8 @@ def _check_deployments(environment: str, config: Any, terraform: Any, applied_pl
     return "failed: " + "; ".join(f"{problem.what} {problem.kind}" for problem in problems), details
 
 
+# The deployment of an apply whose wait for it was interrupted (record.result stays "success").
+DEPLOYMENT_INTERRUPTED = "not checked (interrupted)"
 SUMMARY_CHARACTERS = 500  # of an error kept in the checkpoint (it fits the room its "started" record keeps)
 
 

@@ -24,13 +24,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from toolkit.binaries import require_terraform
 from toolkit.engine.locking import lock_error, lock_place, parse_lock_info
 from toolkit.engine.progress import Progress, SilentProgress
 from toolkit.errors import TerraformError
-from toolkit.processes import INTERRUPTING_SIGNALS
+from toolkit.processes import interrupt_name, signals_interrupt, stops_held
 from toolkit.state.local_runs import LocalRuns
 
 HEARTBEAT_SECONDS = 15.0
@@ -42,8 +42,6 @@ _DONE = re.compile(r"\s*(\S+): (?:Creation|Modifications|Destruction) complete")
 _PROGRESS_LINE_LIMIT = 1000
 # Commands that take the state lock: their runs are recorded while they live.
 LOCKING_COMMANDS = frozenset({"plan", "apply", "refresh", "import", "destroy"})
-# Interrupts that reached the toolkit alone (toolkit.processes.signals_interrupt names them), passed on to terraform.
-FORWARDED_INTERRUPTS = frozenset(number.name for number in INTERRUPTING_SIGNALS)
 ERROR_LINES_SHOWN = 25
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -104,7 +102,19 @@ class RunResult:
 
 
 class FinishedBeforeStop(KeyboardInterrupt):
-    """An interrupt that came while terraform was finishing: it exited 0, so its command is done (an apply applied)."""
+    """An interrupt that came once an apply had applied: the checkpoint records it as a success, not as cancelled.
+
+    args: (how it came, in words; what had finished). TERRAFORM_APPLY: terraform apply exited 0 as the interrupt came,
+    and nothing ran after it. APPLY_RECORDED (toolkit.engine.apply): the apply was applied and recorded, and the
+    interrupt stopped the wait for the deployments it changed, which the checkpoint records as not checked."""
+
+    @property
+    def finished(self) -> str:
+        return str(self.args[1]) if len(self.args) > 1 else TERRAFORM_APPLY
+
+
+TERRAFORM_APPLY = "terraform apply"
+APPLY_RECORDED = "the apply and its record"
 
 
 @dataclass
@@ -119,7 +129,7 @@ class Terraform:
     # Where runs that take the state lock are recorded while they live (`toolkit unlock` reads it).
     runs: LocalRuns | None = None
     # A bound on each command (offline runs: a stub provider that hangs must not hang the toolkit). Such runs
-    # get their own process group, killed whole (terraform and its providers) when the time is up.
+    # get their own process group (in any thread), killed whole (terraform and its providers) when the time is up.
     time_limit_seconds: float | None = None
     # An emulator environment's watch on the emulator's log (toolkit.emulator.MissingApiWatch): an API moto lacks
     # is named while terraform still retries it, and again in the failure.
@@ -131,50 +141,59 @@ class Terraform:
         """Run `terraform ARGS`; raise LockError/TerraformError unless the exit code is in ok_codes."""
         command = [str(self.binary.path), *args]
         started = time.monotonic()
-        try:
-            process = subprocess.Popen(command, cwd=self.working_dir, env=self.environment_variables,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                       encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
-                                       start_new_session=self.time_limit_seconds is not None)
-        except OSError as error:
-            raise TerraformError(f"{self.binary.path}: cannot run it: {error}") from None
-        recorded = self.runs.registered(process.pid, f"terraform {args[0]}") \
-            if self.runs is not None and args[0] in LOCKING_COMMANDS else contextlib.nullcontext()
-        try:
-            with recorded:
-                stdout, stderr = self._collect(process, args[0], stream)
-        except _TimeUp:
-            _kill_group(process)
-            raise TerraformError(f"terraform {args[0]} did not finish within {self.time_limit_seconds:.0f}s for "
-                                 f"{self.label}: stopped it and its providers") from None
-        except KeyboardInterrupt as interrupt:
-            if self.time_limit_seconds is not None:
-                _kill_group(process)
-                raise
-            # Ctrl-C reached terraform too (same process group): it is stopping gracefully, saving the state and
-            # releasing the lock. SIGTERM or SIGHUP (named by the handler that turned it into this interrupt) reached
-            # the toolkit alone: terraform gets the Ctrl-C it handles the same way. Leaving now would close its pipes
-            # and kill it half-way (SIGPIPE); the reader threads keep draining them while we wait. A second
-            # interrupt stops waiting (terraform gets a second one too: it exits at once, as after two Ctrl-C).
-            forwarded = bool(interrupt.args) and interrupt.args[0] in FORWARDED_INTERRUPTS
-            if forwarded:
-                _interrupt(process)
-            self.progress.step(self.label, f"interrupted: waiting for terraform {args[0]} to stop and save the state")
+        # Its own session, so that no signal to the toolkit's process group (Ctrl-C, `timeout`, `kill -TERM -PGID`)
+        # reaches terraform besides the one Ctrl-C passed on below: two make it exit at once, without saving the state,
+        # and a SIGHUP kills it. Interrupts arrive in the main thread only: a run in another thread (plan --all)
+        # could pass none on, so its terraform stays in the toolkit's group, where a terminal's Ctrl-C reaches it.
+        own_session = self.time_limit_seconds is not None or threading.current_thread() is threading.main_thread()
+        # SIGTERM and SIGHUP become interrupts while terraform runs, whatever the command: their default (the
+        # toolkit dies) would leave terraform running, told nothing.
+        with signals_interrupt(), stops_held() as release:
             try:
-                process.wait()
-            except KeyboardInterrupt:
-                if forwarded:
-                    _interrupt(process)
-                raise
-            if process.returncode == 0:
-                # It finished before the stop took: what it did is done, and the interrupt says so.
-                raise FinishedBeforeStop(f"{interrupt.args[0] if interrupt.args else 'Ctrl-C'}, after terraform "
-                                         f"{args[0]} had finished") from None
-            raise
+                process = subprocess.Popen(command, cwd=self.working_dir, env=self.environment_variables,
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                           encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
+                                           start_new_session=own_session)
+            except OSError as error:
+                raise TerraformError(f"{self.binary.path}: cannot run it: {error}") from None
+            recorded = self.runs.registered(process.pid, f"terraform {args[0]}") \
+                if self.runs is not None and args[0] in LOCKING_COMMANDS else contextlib.nullcontext()
+            try:
+                release()  # a stop that came while terraform was starting is handled here, passed on
+                with recorded:
+                    stdout, stderr = self._collect(process, args[0], stream)
+            except _TimeUp:
+                _kill_group(process)
+                raise TerraformError(f"terraform {args[0]} did not finish within {self.time_limit_seconds:.0f}s "
+                                     f"for {self.label}: stopped it and its providers") from None
+            except KeyboardInterrupt as interrupt:
+                if self.time_limit_seconds is not None:
+                    _kill_group(process)
+                    raise
+                self._stop(process, args[0], interrupt)
         result = RunResult(command, process.returncode, stdout, stderr, time.monotonic() - started)
         if result.returncode not in ok_codes:
             raise self._failure(result, what or f"terraform {args[0]}")
         return result
+
+    def _stop(self, process: subprocess.Popen[str], subcommand: str, interrupt: KeyboardInterrupt) -> NoReturn:
+        """Pass the interrupt on as the Ctrl-C terraform stops on gracefully (saving the state, releasing the lock),
+        wait for it and raise the interrupt. Leaving at once would close its pipes and kill it half-way (SIGPIPE);
+        the reader threads keep draining them while we wait. A second interrupt is passed on too (terraform exits at
+        once, as after two Ctrl-C) and stops the wait."""
+        _interrupt(process)
+        self.progress.step(self.label, f"interrupted: waiting for terraform {subcommand} to stop and save the state")
+        try:
+            process.wait()
+        except KeyboardInterrupt:
+            _interrupt(process)
+            raise
+        if process.returncode == 0 and subcommand == "apply":
+            # It finished before the stop took: the apply is done, and the interrupt says so. Any other command
+            # changed nothing that a record must tell apart: the plain interrupt stands.
+            raise FinishedBeforeStop(f"{interrupt_name(interrupt)}, after terraform apply had finished",
+                                     TERRAFORM_APPLY) from None
+        raise interrupt
 
     def _collect(self, process: subprocess.Popen[str], subcommand: str, stream: bool) -> tuple[str, str]:
         """Read stdout and stderr line by line (streaming them if asked) with a heartbeat when quiet."""

@@ -253,8 +253,9 @@ class ApplyRecord:
     state_lineage: str | None = None
     state_serial_before: int | None = None
     changed_state: bool | None = None
-    # After a successful terraform apply: "settled", "not checked (--no-wait)", or "failed: …" (an ECS service rolled
-    # back, failed or stuck, a parameter group pending-reboot; toolkit.deployments). None: nothing to check.
+    # After a successful terraform apply: "settled", "not checked (--no-wait)", "not checked (interrupted)" (the wait
+    # was stopped), or "failed: …" (an ECS service rolled back, failed or stuck, a parameter group pending-reboot;
+    # toolkit.deployments). None: nothing to check.
     deployment: str | None = None
     # What the plan changed (None: recorded by an older toolkit, or no plan was read).
     changes: AppliedChanges | None = None
