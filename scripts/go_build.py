@@ -1,6 +1,6 @@
 """Build the programs named in toolkit/data/go_builds.json from the Go module proxy (make setup, step 7).
 
-    python scripts/go_build.py tflint random aws tofu terraform-1.5 [--mirror .cache/providers]
+    python scripts/go_build.py tflint random terraform-1.5 tofu aws [--mirror .cache/providers]
 
 For each name: reuse the cached build when its record and checksum hold (toolkit/go_builds.py), otherwise
 `go mod download -json MODULE@VERSION`, copy the module into a writable folder (the module cache is

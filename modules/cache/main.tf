@@ -1,9 +1,13 @@
 locals {
-  cluster_mode   = var.replication.cluster_mode
-  shards         = var.replication.shards
-  replicas       = var.replication.replicas_per_shard
-  node_count     = local.shards * (1 + local.replicas)
-  failover       = var.replication.automatic_failover_enabled != null ? var.replication.automatic_failover_enabled : local.node_count > 1
+  cluster_mode = var.replication.cluster_mode
+  shards       = var.replication.shards
+  replicas     = var.replication.replicas_per_shard
+  node_count   = local.shards * (1 + local.replicas)
+  # Automatic failover must be on for a cluster-mode-enabled replication group (AWS refuses it off, replicas or not)
+  # and is on by default whenever there is more than one node. Multi-AZ needs failover and at least one replica
+  # per shard: a cluster-mode group of primaries only has failover on and Multi-AZ off.
+  failover       = var.replication.automatic_failover_enabled != null ? var.replication.automatic_failover_enabled : local.cluster_mode || local.node_count > 1
+  multi_az       = local.failover && local.replicas >= 1
   engine_major   = split(".", var.engine_version)[0]
   create_token   = var.create && var.create_auth_token && length(var.user_group_ids) == 0
   create_kms_key = var.create && var.create_kms_key && var.kms_key_arn == null
@@ -140,7 +144,7 @@ resource "aws_elasticache_parameter_group" "this" {
 resource "aws_elasticache_replication_group" "this" {
   count = var.create ? 1 : 0
 
-  #checkov:skip=CKV2_AWS_50:Multi-AZ automatic failover is on whenever there is a replica; single-node groups (dev) cannot fail over.
+  #checkov:skip=CKV2_AWS_50:Automatic failover is on in cluster mode and whenever there is a replica, Multi-AZ whenever there is a replica; single-node groups (dev) cannot fail over.
   replication_group_id = var.name
   description          = "Redis of ${var.name}"
   engine               = var.engine
@@ -155,7 +159,7 @@ resource "aws_elasticache_replication_group" "this" {
   num_cache_clusters      = local.cluster_mode ? null : 1 + local.replicas
 
   automatic_failover_enabled = local.failover
-  multi_az_enabled           = local.failover
+  multi_az_enabled           = local.multi_az
 
   subnet_group_name  = aws_elasticache_subnet_group.this[0].name
   security_group_ids = [aws_security_group.this[0].id]
@@ -174,6 +178,14 @@ resource "aws_elasticache_replication_group" "this" {
 
   auto_minor_version_upgrade = true
   apply_immediately          = var.apply_immediately
+
+  lifecycle {
+    # The engine's own versions (a validation reading var.engine would need Terraform 1.9; the floor is 1.5).
+    precondition {
+      condition     = var.engine == "valkey" ? can(regex("^(7\\.2|8\\.[0-9]+)$", var.engine_version)) : contains(["7.0", "7.1"], var.engine_version)
+      error_message = "engine_version ${var.engine_version} is not a ${var.engine} version: redis (Redis OSS) takes \"7.0\" or \"7.1\" (its last), valkey \"7.2\" or 8.x such as \"8.0\"."
+    }
+  }
 
   dynamic "log_delivery_configuration" {
     for_each = aws_cloudwatch_log_group.this

@@ -113,13 +113,13 @@ variable "engine" {
 }
 
 variable "engine_version" {
-  description = "Engine version, major or major.minor (Redis 7, such as \"7.1\"). Default: \"7.1\"."
+  description = "Engine version as major.minor (the provider takes no bare major from 7 on): \"7.0\" or \"7.1\" with redis (Redis OSS ends at 7.1), \"7.2\" or 8.x, such as \"8.0\", with valkey. Default: \"7.1\"."
   type        = string
   default     = "7.1"
 
   validation {
-    condition     = can(regex("^[78](\\.[0-9]+)?$", var.engine_version))
-    error_message = "engine_version must be 7 or 8, optionally with a minor version, such as \"7.1\"."
+    condition     = can(regex("^(7\\.[0-2]|8\\.[0-9]+)$", var.engine_version))
+    error_message = "engine_version must be major.minor: \"7.0\" or \"7.1\" (redis), \"7.2\" or 8.x such as \"8.0\" (valkey)."
   }
 }
 
@@ -143,8 +143,9 @@ variable "node_type" {
 variable "replication" {
   description = <<-EOT
     Topology: cluster_mode (default false), shards (1-500; must be 1 without cluster mode, default 1),
-    replicas_per_shard (0-5, default 0), automatic_failover_enabled (default null: on when there is more than one node;
-    Multi-AZ follows it). Without cluster mode at most 6 nodes; automatic failover needs at least one replica. Default: {}.
+    replicas_per_shard (0-5, default 0), automatic_failover_enabled (default null: on in cluster mode, which requires it,
+    and when there is more than one node). Multi-AZ is on when failover is and there is at least one replica per shard.
+    Without cluster mode at most 6 nodes, and automatic failover needs at least one replica. Default: {}.
   EOT
   type = object({
     cluster_mode               = optional(bool, false)
@@ -175,8 +176,8 @@ variable "replication" {
   }
 
   validation {
-    condition     = var.replication.automatic_failover_enabled != true || var.replication.replicas_per_shard >= 1
-    error_message = "replication.automatic_failover_enabled needs at least one replica per shard (a single node cannot fail over)."
+    condition     = var.replication.automatic_failover_enabled != true || var.replication.cluster_mode || var.replication.replicas_per_shard >= 1
+    error_message = "replication.automatic_failover_enabled needs at least one replica without cluster mode (a single node cannot fail over); in cluster mode it is always on."
   }
 
   validation {

@@ -440,12 +440,16 @@ resource "aws_rds_cluster_instance" "this" {
 # automated backups (7 days in prod): a daily AWS Backup job into an encrypted vault.
 locals {
   create_aws_backup = var.create && var.aws_backup.enabled
+  # The vault, plan and selection name: AWS Backup takes at most 50 characters (CreateBackupVault
+  # ^[a-zA-Z0-9\-\_]{2,50}$; plan and selection names 1-50), and name may have 52, so it is cut to 47 before "-db",
+  # a '-' the cut leaves at the end trimmed (name holds no "--"). Names of up to 47 characters are unchanged.
+  backup_name = "${trimsuffix(substr(var.name, 0, 47), "-")}-db"
 }
 
 resource "aws_backup_vault" "this" {
   count = local.create_aws_backup ? 1 : 0
 
-  name        = "${var.name}-db"
+  name        = local.backup_name
   kms_key_arn = local.kms_key_arn
 
   tags = var.tags
@@ -461,7 +465,7 @@ resource "aws_backup_vault" "this" {
 resource "aws_backup_plan" "this" {
   count = local.create_aws_backup ? 1 : 0
 
-  name = "${var.name}-db"
+  name = local.backup_name
 
   rule {
     rule_name         = "daily-${var.aws_backup.retention_days}-days"
@@ -508,7 +512,7 @@ resource "aws_iam_role_policy_attachment" "backup" {
 resource "aws_backup_selection" "this" {
   count = local.create_aws_backup ? 1 : 0
 
-  name         = "${var.name}-db"
+  name         = local.backup_name
   plan_id      = aws_backup_plan.this[0].id
   iam_role_arn = aws_iam_role.backup[0].arn
   resources    = [local.is_aurora ? aws_rds_cluster.this[0].arn : aws_db_instance.this[0].arn]

@@ -1,5 +1,6 @@
-"""Issue 26 item 5: complete module examples. Each example has versions.tf (the floors of the modules it calls),
-outputs.tf (documented), a line in its module's README, builds what it needs (no placeholder ids, names from
+"""Issue 26 item 5: complete module examples. Each example has variables.tf (comment-only when it
+takes no input), versions.tf (the providers it uses, at the floors of the modules it calls), outputs.tf
+(documented), a line in its module's README, builds what it needs (no placeholder ids, names from
 `path.cwd`), and plans as it stands: `toolkit check --examples` plans every modules/*/examples/* offline with
 the engine (Terraform 1.15.5 from .cache/engine) against the stub provider, and a broken example fails the
 check naming the example and terraform's error."""
@@ -33,6 +34,7 @@ EXAMPLES = example_targets(PROJECT_ROOT)
 PLACEHOLDERS = re.compile(r"123456789012|\b(?:vpc|subnet|sg|igw|nat|rtb|eni|ami|i)-0[0-9a-f]{4,}|"
                           r"arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}:")
 FLOOR = re.compile(r'(\w+)\s*=\s*\{[^}]*?source\s*=\s*"hashicorp/\w+"[^}]*?version\s*=\s*">=\s*([0-9.]+)"', re.DOTALL)
+USED_PROVIDER = re.compile(r'^(?:provider\s+"(?=\w+")|(?:resource|data)\s+"(?=[a-z0-9]+_))([a-z0-9]+)', re.MULTILINE)
 LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.MULTILINE)
 
 
@@ -65,6 +67,12 @@ def _called_modules(folder: Path) -> set[Path]:
     return found
 
 
+def _used_providers(folder: Path) -> set[str]:
+    """Providers `folder` itself configures or takes resources and data sources from (not its modules')."""
+    text = "\n".join(path.read_text() for path in folder.glob("*.tf"))
+    return set(USED_PROVIDER.findall(text))
+
+
 def test_every_module_has_examples_and_the_plans_cover_them_all() -> None:
     modules = sorted(path.parent for path in (PROJECT_ROOT / "modules").glob("*/variables.tf"))
     assert {path.parent.parent for path in EXAMPLES} == set(modules)
@@ -72,7 +80,7 @@ def test_every_module_has_examples_and_the_plans_cover_them_all() -> None:
 
 @pytest.mark.parametrize("example", COMPLETE)
 def test_an_example_is_complete(example: Path) -> None:
-    for name in ("main.tf", "versions.tf", "outputs.tf"):
+    for name in ("main.tf", "variables.tf", "versions.tf", "outputs.tf"):
         assert (example / name).is_file(), f"{example.name}: no {name}"
     text = "\n".join(path.read_text() for path in sorted(example.glob("*.tf")))
     assert not PLACEHOLDERS.findall(text), f"placeholder ids: {PLACEHOLDERS.findall(text)}"
@@ -83,12 +91,16 @@ def test_an_example_is_complete(example: Path) -> None:
 
 @pytest.mark.parametrize("example", COMPLETE)
 def test_an_example_declares_the_floors_of_the_modules_it_calls(example: Path) -> None:
-    """versions.tf says what the modules it builds need: the highest floor per provider, and nothing lower."""
+    """versions.tf declares the providers the example uses itself (a provider block, a resource or data source:
+    tflint's terraform_unused_required_providers refuses the others, which the called modules declare), each at
+    the highest floor of the modules it builds, and nothing lower."""
     declared = _floors(example)
+    used = _used_providers(example)
     expected: dict[str, tuple[int, ...]] = {}
     for module in _called_modules(example):
         for provider, floor in _floors(module).items():
-            expected[provider] = max(expected.get(provider, floor), floor)
+            if provider in used:
+                expected[provider] = max(expected.get(provider, floor), floor)
     assert declared == expected
     assert re.search(r'required_version\s*=\s*">= 1\.5\.0"', (example / "versions.tf").read_text())
 

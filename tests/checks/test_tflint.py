@@ -66,6 +66,36 @@ def test_the_rules_beyond_the_recommended_preset_are_on(tmp_path: Path) -> None:
     assert all(finding.severity == "error" for finding in result.findings)  # a notice fails the check too
 
 
+EXAMPLE_MAIN = 'module "box" {\n  source = "../../"\n  length = 8\n}\n'
+EXAMPLE_OUTPUTS = 'output "id" {\n  description = "The id."\n  value       = module.box.id\n}\n'
+EXAMPLE_VERSIONS = 'terraform {\n  required_version = ">= 1.5.0"\n}\n'
+NO_INPUT = "# This example takes no input.\n"
+
+
+@needs_tflint
+def test_module_examples_are_linted_and_a_comment_only_variables_tf_is_enough(tmp_path: Path) -> None:
+    """Examples are targets of their own: one without variables.tf breaks the standard module structure, one
+    declaring a provider only the module it calls uses has an unused required provider; a variables.tf holding
+    only a comment (an example that takes no input) satisfies the rule."""
+    root = project(tmp_path)
+    module = {"versions.tf": VERSIONS, "main.tf": MAIN, "variables.tf": VARIABLES, "outputs.tf": OUTPUTS}
+    write_files(root, {f"modules/box/{name}": text for name, text in module.items()})
+    example = root / "modules/box/examples/basic"
+    write_files(root, {"modules/box/examples/basic/main.tf": EXAMPLE_MAIN,
+                       "modules/box/examples/basic/outputs.tf": EXAMPLE_OUTPUTS,
+                       "modules/box/examples/basic/versions.tf": VERSIONS})
+    assert example in tflint_targets(root)
+    found = run_tflint_check(root)
+    assert sorted((finding.path, finding.message.rsplit("(", 1)[1].rstrip(")")) for finding in found.findings) == [
+        ("modules/box/examples/basic/variables.tf", "terraform_standard_module_structure"),
+        ("modules/box/examples/basic/versions.tf", "terraform_unused_required_providers")], found.findings
+    write_files(root, {"modules/box/examples/basic/variables.tf": NO_INPUT,
+                       "modules/box/examples/basic/versions.tf": EXAMPLE_VERSIONS})
+    clean = run_tflint_check(root)
+    assert clean.status == "passed" and clean.findings == [], clean.findings
+    assert clean.counts["targets"] == 3
+
+
 @needs_tflint
 def test_a_file_tflint_cannot_parse_is_a_finding_at_its_line(tmp_path: Path) -> None:
     result = run_tflint_check(project(tmp_path, broken='locals {\n  a = \n}\n'))
@@ -100,6 +130,8 @@ def test_a_missing_tflint_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest
 @pytest.mark.slow
 def test_the_repository_is_clean() -> None:
     result = run_tflint_check(PROJECT_ROOT)
-    assert result.counts["targets"] == len(tflint_targets(PROJECT_ROOT)) == 1 + len(
-        [path for path in (PROJECT_ROOT / "modules").iterdir() if any(path.glob("*.tf"))])
+    modules = [path for path in (PROJECT_ROOT / "modules").iterdir() if any(path.glob("*.tf"))]
+    examples = [path for path in (PROJECT_ROOT / "modules").glob("*/examples/*") if any(path.glob("*.tf"))]
+    assert examples, "no module examples"
+    assert result.counts["targets"] == len(tflint_targets(PROJECT_ROOT)) == 1 + len(modules) + len(examples)
     assert result.findings == [], "\n".join(str(finding) for finding in result.findings)

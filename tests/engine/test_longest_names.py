@@ -36,6 +36,11 @@ LIMITS = {
     ("aws_elasticache_subnet_group", "name"): 255,
     ("aws_lambda_function", "function_name"): 64,
     ("aws_cloudtrail", "name"): 128,
+    # AWS Backup (prod's compliance backups): CreateBackupVault ^[a-zA-Z0-9\-\_]{2,50}$, plan and selection
+    # names 1-50 characters; the database module names all three from its 52-character name.
+    ("aws_backup_vault", "name"): 50,
+    ("aws_backup_plan", "name"): 50,
+    ("aws_backup_selection", "name"): 50,
 }
 
 
@@ -70,7 +75,8 @@ def test_the_longest_names_plan_and_every_limited_name_fits(project: Path) -> No
     named = _named(plan)
     kinds = {kind for _, kind, _ in named}
     assert {"aws_s3_bucket.bucket", "aws_lb.name", "aws_db_instance.identifier",
-            "aws_elasticache_replication_group.replication_group_id", "aws_cloudtrail.name"} <= kinds, kinds
+            "aws_elasticache_replication_group.replication_group_id", "aws_cloudtrail.name",
+            "aws_backup_vault.name", "aws_backup_plan.name", "aws_backup_selection.name"} <= kinds, kinds
     too_long = [(address, kind, value) for address, kind, value in named
                 if len(value) > LIMITS[tuple(kind.split("."))]]  # type: ignore[index]
     assert too_long == []

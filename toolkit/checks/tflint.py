@@ -6,8 +6,11 @@ in ~/.tflint.d is never picked up and nothing is downloaded. Each folder is lint
 calls not followed), so a module's finding is reported once, at its file and line. Every issue fails the check,
 whatever severity tflint gives it: the anchors' CI fails on any tflint output.
 
-Module examples are not linted yet: they are single main.tf files without versions.tf/outputs.tf (issue 26,
-item 5 makes them complete); `EXAMPLES` switches them on.
+Module examples (modules/*/examples/*) are linted too, each on its own like a module (`EXAMPLES`): they are
+complete root modules (main.tf, variables.tf, versions.tf, outputs.tf). An example that takes no input keeps a
+comment-only variables.tf (as terraform-aws-modules' examples do), which satisfies
+terraform_standard_module_structure, and declares only the providers it uses itself
+(terraform_unused_required_providers): the modules it calls declare theirs.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from toolkit.go_builds import go_build
 TFLINT_VARIABLE = "TOOLKIT_TFLINT"
 CONFIG_FILE = ".tflint.hcl"
 TIMEOUT_SECONDS = 300
-EXAMPLES = False
+EXAMPLES = True
 ISSUES_FOUND = 2  # tflint's exit code when it ran and found issues (1: it could not run)
 
 

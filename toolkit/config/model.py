@@ -205,7 +205,8 @@ class DatabaseSettings(Strict):
 
 
 class CacheSettings(Strict):
-    engine_version: Annotated[str, Field(pattern=r"^7(\.\d+)?$")] = "7.1"
+    # Redis OSS (the root's engine) as the cache module takes it: major.minor, 7.0 or 7.1 (its last).
+    engine_version: Annotated[str, Field(pattern=r"^7\.[01]$")] = "7.1"
     node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = "cache.t3.micro"
     replicas_per_shard: Annotated[int, Field(ge=0, le=5)] = 0
     cluster_mode: bool = False

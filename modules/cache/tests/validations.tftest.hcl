@@ -89,3 +89,53 @@ run "log_retention_not_a_cloudwatch_value" {
   variables { log_retention_days = 45 }
   expect_failures = [var.log_retention_days]
 }
+
+# From 7 on the provider takes major.minor only; Redis OSS ends at 7.1, 7.2 and 8.x are Valkey's.
+run "engine_version_bare_major_7" {
+  command = plan
+  variables { engine_version = "7" }
+  expect_failures = [var.engine_version]
+}
+
+run "engine_version_bare_major_8" {
+  command = plan
+  variables {
+    engine         = "valkey"
+    engine_version = "8"
+  }
+  expect_failures = [var.engine_version]
+}
+
+run "engine_version_redis_8" {
+  command = plan
+  variables { engine_version = "8.0" }
+  expect_failures = [aws_elasticache_replication_group.this]
+}
+
+run "engine_version_redis_7_2" {
+  command = plan
+  variables { engine_version = "7.2" }
+  expect_failures = [aws_elasticache_replication_group.this]
+}
+
+run "engine_version_valkey_7_1" {
+  command = plan
+  variables {
+    engine         = "valkey"
+    engine_version = "7.1"
+  }
+  expect_failures = [aws_elasticache_replication_group.this]
+}
+
+run "engine_version_valkey_8" {
+  command = plan
+  variables {
+    engine         = "valkey"
+    engine_version = "8.0"
+  }
+
+  assert {
+    condition     = aws_elasticache_replication_group.this[0].engine_version == "8.0" && aws_elasticache_parameter_group.this[0].family == "valkey8"
+    error_message = "valkey 8.0 plans with the valkey8 parameter group family"
+  }
+}

@@ -51,3 +51,56 @@ run "off_by_default" {
     error_message = "AWS Backup is opt-in."
   }
 }
+
+# AWS Backup names take at most 50 characters (CreateBackupVault ^[a-zA-Z0-9\-\_]{2,50}$, plan and selection
+# names 1-50) and name may have 52: the vault, plan and selection are named from name cut to 47, then "-db".
+run "longest_name_fits_aws_backup" {
+  command = plan
+
+  variables {
+    name = "edu-platform-${join("", [for i in range(39) : "x"])}"
+  }
+
+  assert {
+    condition     = length(var.name) == 52 && aws_backup_vault.this[0].name == "${substr(var.name, 0, 47)}-db"
+    error_message = "A 52-character name gives a 50-character vault name: name cut to 47, then -db."
+  }
+
+  assert {
+    condition     = length(aws_backup_vault.this[0].name) <= 50 && length(aws_backup_plan.this[0].name) <= 50 && length(aws_backup_selection.this[0].name) <= 50
+    error_message = "The vault, plan and selection names fit AWS Backup's 50 characters."
+  }
+
+  assert {
+    condition     = aws_backup_plan.this[0].name == aws_backup_vault.this[0].name && aws_backup_selection.this[0].name == aws_backup_vault.this[0].name
+    error_message = "The plan and selection share the vault's name."
+  }
+}
+
+run "cut_on_a_hyphen_is_trimmed" {
+  command = plan
+
+  variables {
+    # 46 letters, '-', 5 letters: the cut at 47 ends on the '-'.
+    name = "${join("", [for i in range(46) : "a"])}-bbbbb"
+  }
+
+  assert {
+    condition     = aws_backup_vault.this[0].name == "${join("", [for i in range(46) : "a"])}-db"
+    error_message = "A '-' left at the end of the cut is trimmed: no \"--\" before db."
+  }
+
+  assert {
+    condition     = !strcontains(aws_backup_plan.this[0].name, "--") && !strcontains(aws_backup_selection.this[0].name, "--")
+    error_message = "No name holds \"--\"."
+  }
+}
+
+run "short_name_unchanged" {
+  command = plan
+
+  assert {
+    condition     = aws_backup_vault.this[0].name == "edu-test-db" && aws_backup_plan.this[0].name == "edu-test-db" && aws_backup_selection.this[0].name == "edu-test-db"
+    error_message = "A name that fits keeps \"<name>-db\"."
+  }
+}
