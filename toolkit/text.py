@@ -34,8 +34,9 @@ def md_code(value: object) -> str:
 
 
 # Markdown a record's text could add to a comment or a chat post: an image (`![i](https://…)` loads a tracking pixel),
-# an inline link, or a mention (`@everyone`, `@org/team`; not `user@host`, which notifies no one).
-_MARKUP = re.compile(r"!\[|\]\(|(?<!\w)@(?=[\w-])")
+# an inline link, or a mention (`@everyone`, `(@org/team`: after a space, a `(` or at the start; not `user@host` nor
+# `…:(sensitive)@db`, which notify no one).
+_MARKUP = re.compile(r"!\[|\]\(|(?<![^\s(])@(?=[\w-])")
 _MARKUP_ENTITIES = {"![": "&#33;[", "](": "&#93;(", "@": "@&#8203;"}
 
 

@@ -39,3 +39,6 @@ def test_no_value_adds_an_image_a_link_a_mention_or_a_terminal_escape() -> None:
     assert "![" not in cell and "](" not in cell and "@everyone" not in cell and "@org" not in cell
     assert "\x1b" not in cell and "\u202e" not in cell
     assert md_cell("ops@example.com nginx@sha256:ab") == "ops@example.com nginx@sha256:ab", "no mention: kept"
+    # A masked URL's user part: `(sensitive)@host` mentions no one and reads as it did (the review's own output).
+    assert md_cell("postgres://app:(sensitive)@db/app") == "postgres://app:(sensitive)@db/app"
+    assert "@everyone" not in md_cell("(@everyone)")
