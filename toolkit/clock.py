@@ -12,6 +12,16 @@ that id's time plus one microsecond. Records written one after the other therefo
 they were written; two written at the same moment by two writers get distinct ids (the random part) in a fixed
 order, which is all a race can ask for (32 random bits: two such writers pick the same id about once in four
 billion races).
+
+Clocks far apart. Whatever is in the store when an id is made was made before it, so the new id follows the
+store's newest however far ahead of this clock it is dated (a CI runner two days fast, or this machine two days
+slow: from here the two look the same), up to SKEW_LIMIT. That shifts later ids by the skew until real time
+catches up, which costs nothing (ids only order; people read created_at), and every id made that way says so
+(`clock_behind`: a warning with the apply). An id dated more than SKEW_LIMIT ahead is no clock in service (an
+AWS request from it would be refused as skewed): it was written by hand, or by a clock reset to a default date.
+It is not followed (`99991231T235959.999999Z-…` would leave no later id, and any plant would shift every id
+for good) and a store does not take it for its newest record (`is_far_ahead`): it is named instead, and
+`--to ID` still reads it.
 """
 
 from __future__ import annotations
@@ -21,11 +31,16 @@ import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-ID_PATTERN = r"\d{8}T\d{6}(?:Z-[0-9a-f]{4}|\.\d{6}Z-[0-9a-f]{8})"
-RECORD_ID = re.compile(rf"^{ID_PATTERN}$")
+# ASCII digits only (`\d` also takes other scripts' digits, which strptime reads), and `\Z`: `$` also matches
+# before a final newline, so `<id>\n.json` would pass as an id.
+ID_PATTERN = r"[0-9]{8}T[0-9]{6}(?:Z-[0-9a-f]{4}|\.[0-9]{6}Z-[0-9a-f]{8})"
+RECORD_ID = re.compile(rf"{ID_PATTERN}\Z")
 EXAMPLE_ID = "20261126T141500.000000Z-3f9a01c2"
 _TICK = timedelta(microseconds=1)
+# A record dated further ahead of this clock than this is worth a warning (a skewed clock here or where it was made).
 FUTURE_LIMIT = timedelta(days=1)
+# Further ahead than this, no clock in service made it: not followed, not a store's newest (module docstring).
+SKEW_LIMIT = timedelta(days=30)
 
 
 def utc_now() -> datetime:
@@ -39,7 +54,7 @@ def iso(moment: datetime) -> str:
 
 def is_record_id(value: object) -> bool:
     """The shape, and a real moment (`20261399T999999Z-0000` has the shape of one, not a date)."""
-    if not isinstance(value, str) or RECORD_ID.match(value) is None:
+    if not isinstance(value, str) or RECORD_ID.fullmatch(value) is None:
         return False
     try:
         id_time(value)
@@ -84,15 +99,42 @@ def new_record_id(moment: datetime | None = None, after: Iterable[str] | str | N
 
 
 def new_id(after: Iterable[str] | str | None = None, moment: datetime | None = None) -> str:
-    """A new id, strictly after every id in `after` (the store's ids, or its newest one). An id more than
-    FUTURE_LIMIT ahead of this clock is not followed: no clock was that far off, it was written by hand (and
-    following `99991231T235959.999999Z-…` would leave no later id to make)."""
+    """A new id, strictly after every id in `after` (the store's ids, or its newest one) but those dated more than
+    SKEW_LIMIT ahead of this clock (`is_far_ahead`: see the module docstring)."""
     moment = moment or utc_now()
-    limit = moment + FUTURE_LIMIT
     known = [item for item in ([after] if isinstance(after, str) else after or []) if is_record_id(item)
-             and id_time(item) <= limit]
+             and not is_far_ahead(item, moment)]
     previous = newest(known)
     candidate = format_id(moment)
     if previous is not None and sort_key(candidate) <= sort_key(previous):
         candidate = format_id(id_time(previous) + _TICK)
     return candidate
+
+
+def days_ahead(record_id: str, moment: datetime | None = None) -> float:
+    """How far ahead of this clock (or `moment`) an id is dated, in days (negative: behind)."""
+    return (id_time(record_id) - (moment or utc_now())) / timedelta(days=1)
+
+
+def is_far_ahead(record_id: str, moment: datetime | None = None) -> bool:
+    """Dated more than SKEW_LIMIT ahead of this clock: not followed by new ids, not a store's newest record."""
+    return id_time(record_id) - (moment or utc_now()) > SKEW_LIMIT
+
+
+def far_ahead_reason(record_id: str, moment: datetime | None = None) -> str:
+    return (f"dated {days_ahead(record_id, moment):.0f} days ahead of this machine's clock (more than "
+            f"{SKEW_LIMIT.days}): a skewed clock (check this machine's) or an edited record; not taken as the "
+            "newest, `--to ID` still uses it")
+
+
+def clock_behind(newest_id: str | None, moment: datetime | None = None) -> str | None:
+    """A warning when the newest id a new one follows is dated more than FUTURE_LIMIT ahead of this clock: the new
+    id sorts after it (it was made after it), so it is dated ahead too, and someone should look at the clocks."""
+    if newest_id is None or not is_record_id(newest_id):
+        return None
+    ahead = id_time(newest_id) - (moment or utc_now())
+    if ahead <= FUTURE_LIMIT or ahead > SKEW_LIMIT:
+        return None
+    return (f"this machine's clock is {ahead / timedelta(days=1):.1f} days behind the newest record {newest_id} "
+            "(or the clock that made it was ahead, or it was edited): the new id follows it, to keep the order "
+            "records were made in; check the clocks (`date -u`)")

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 INDENT = "  "
 
 

@@ -10,8 +10,17 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeGuard
 
 ACTOR_VARIABLE = "TOOLKIT_ACTOR"
+# Linux's largest pid_max (2^22); 0 and negative numbers name process groups to os.kill, never one process, and a
+# pid past a C long is an OverflowError there.
+MAX_PID = 4 * 1024 * 1024
+
+
+def is_process_id(value: object) -> TypeGuard[int]:
+    """A whole number from 1 to MAX_PID (pids come from records anyone with the store can edit)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PID
 
 
 def process_still_running(host: str | None, pid: int, started: str | None) -> bool:
@@ -37,7 +46,10 @@ def process_alive(pid: int) -> bool:
     """Whether a process of this machine still runs (also used for the live-run records, toolkit.state.local_runs).
 
     A process killed with kill -9 whose parent died too can linger as a zombie until something reaps it (in a
-    container whose PID 1 reaps nothing, for ever): it still answers signal 0, so /proc's state decides."""
+    container whose PID 1 reaps nothing, for ever): it still answers signal 0, so /proc's state decides. A pid
+    that is no process id (`is_process_id`) is no process: signal 0 to -1 or 0 would answer for a whole group."""
+    if not is_process_id(pid):
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

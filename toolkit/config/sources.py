@@ -19,7 +19,7 @@ from toolkit.config.yaml_source import Location, SourcedDocument, deep_merge, lo
 from toolkit.errors import ConfigError
 from toolkit.project import Project
 
-ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}\Z")
 ALWAYS_PROTECTED = frozenset({"prod"})
 # The environments of real AWS accounts: emulator settings (endpoints, test credentials) never reach them.
 REAL_ACCOUNT_ENVIRONMENTS = frozenset({"dev", "staging", "prod"})

@@ -17,7 +17,7 @@ from toolkit.db.splitter import SplitError, Statement, line_comments, split_stat
 from toolkit.errors import MigrationError
 
 SKIP_MANIFEST = "skip.txt"
-MIGRATION_NAME = re.compile(r"^(?P<version>\d+)_(?P<description>[A-Za-z0-9][A-Za-z0-9_\-]*)(?P<down>\.down)?\.sql$")
+MIGRATION_NAME = re.compile(r"(?P<version>[0-9]+)_(?P<description>[A-Za-z0-9][A-Za-z0-9_\-]*)(?P<down>\.down)?\.sql\Z")
 DIRECTIVE = re.compile(r"^[ \t]*--[ \t]*toolkit:(?P<name>[A-Za-z_\-]+)(?P<value>[^\n]*)$", re.MULTILINE)
 # `-- toolkit:lock-timeout 10s` / `-- toolkit:statement-timeout 30m`: this file's own limits (0 = none).
 TIMEOUT_DIRECTIVES = frozenset({"lock-timeout", "statement-timeout"})

@@ -27,7 +27,7 @@ from toolkit.db.masking import mask_sql
 from toolkit.db.splitter import Statement
 from toolkit.errors import LockError, MigrationError
 
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 BASELINE_DESCRIPTION = "<< baseline >>"
 # SQLSTATEs meaning the session is gone: admin shutdown, crash, cannot connect now, connection class 08.
 CONNECTION_LOST_CODES = ("57P01", "57P02", "57P03")

@@ -90,6 +90,7 @@ def take_checkpoint(session: Session, state: dict[str, Any] | None, saved: Saved
                          endpoint_url=workspace.endpoint_url)
     # After every checkpoint the store holds, whatever this machine's clock says (toolkit.clock).
     checkpoint.id = store.next_id(checkpoint.id)
+    checkpoint.warnings += store.notes  # this clock far behind the store's newest: kept with the record it dated
     checkpoint.git_commit = saved.metadata.git_commit
     checkpoint.tfvars_sha256 = saved.metadata.tfvars_sha256
     checkpoint.plan_sha256 = saved.metadata.plan_sha256

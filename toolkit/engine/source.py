@@ -25,7 +25,7 @@ from toolkit.errors import ToolkitError
 READY_MARKER = ".toolkit-export"
 GIT_TIMEOUT_S = 120
 # A full commit id (SHA-1 or SHA-256): anything else in a checkpoint is refused before git sees it.
-COMMIT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+COMMIT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ class PlanLocation:
 
 
 # toolkit.config.sources.ENVIRONMENT_NAME, without importing the configuration (and YAML) for a review.
-_ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}\Z")
 
 
 def locate_plan(target: str, environment: str | None = None, *, offline: bool = False) -> PlanLocation:

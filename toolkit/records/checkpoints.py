@@ -19,12 +19,24 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.aws import ClientFactory, aws_errors, call, error_code
-from toolkit.clock import EXAMPLE_ID, is_record_id, iso, new_id, new_record_id, sort_ids, sort_key, utc_now
+from toolkit.clock import (
+    EXAMPLE_ID,
+    clock_behind,
+    far_ahead_reason,
+    is_far_ahead,
+    is_record_id,
+    iso,
+    new_id,
+    new_record_id,
+    sort_ids,
+    sort_key,
+    utc_now,
+)
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.processes import current_actor, process_still_running
+from toolkit.processes import current_actor, is_process_id, process_still_running
 from toolkit.records.store import LocalRecords, Records
 from toolkit.secrets import is_secret_name
-from toolkit.typed_records import build, parse_json
+from toolkit.typed_records import RecordError, build, parse_json
 
 TFVARS_FILE = "terraform.tfvars"
 # Room kept after an apply's "started" record (local stores) for its outcome: the error summary and the end serial.
@@ -225,13 +237,16 @@ class AppliedChanges:
                         (("+", "create"), ("~", "update"), ("-", "delete"), ("±", "replace")))
 
 
+APPLY_RESULTS = ("started", "success", "failed", "cancelled")
+
+
 @dataclass
 class ApplyRecord:
     """What the apply after the checkpoint did: written as "started" before terraform runs, and again when the
     apply ends. A record still "started" whose process is gone is an interrupted apply (kill -9, a lost runner):
     resources it was creating may exist outside the state."""
 
-    result: str                       # "started" | "success" | "failed" | "cancelled"
+    result: str                       # APPLY_RESULTS
     applied_by: str
     started_at: str
     finished_at: str | None = None
@@ -269,7 +284,8 @@ class ApplyRecord:
             return self.result
         if self.host != socket.gethostname():
             return "unfinished"
-        if self.pid is not None and process_still_running(self.host, self.pid, self.pid_started):
+        # A pid that is no process id (0, -1, 10**30: an edited record) is an unknown process: never "running".
+        if is_process_id(self.pid) and process_still_running(self.host, self.pid, self.pid_started):
             return "running"
         return "interrupted"
 
@@ -314,8 +330,19 @@ class Checkpoint:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
-        """Every field type-checked (toolkit.typed_records): a RecordError names the field otherwise."""
-        return build(cls, data)
+        """Every field type-checked (toolkit.typed_records), and the fields that name other records or decide what
+        an apply did checked against what the toolkit writes: a RecordError names the field otherwise."""
+        checkpoint: Checkpoint = build(cls, data)
+        # Ids become paths (`<store>/<live.checkpoint>/terraform.tfvars`: "../outside" would read outside it).
+        for name, value in (("live.checkpoint", checkpoint.live and checkpoint.live.checkpoint),
+                            ("rollback_of", checkpoint.rollback_of)):
+            if value is not None and not is_record_id(value):
+                raise RecordError(f"{name} {json.dumps(value)[:60]} is not a checkpoint id")
+        # An unknown result would count as an apply that may have written the state.
+        if checkpoint.apply is not None and checkpoint.apply.result not in APPLY_RESULTS:
+            raise RecordError(f"apply.result {json.dumps(checkpoint.apply.result)[:60]} is none of "
+                              f"{', '.join(APPLY_RESULTS)}")
+        return checkpoint
 
     def applied_configuration(self) -> LiveConfiguration:
         """The configuration this checkpoint's apply put in place."""
@@ -508,6 +535,8 @@ class CheckpointStore:
         self.records: Records = LocalRecords(Path(place)) if isinstance(place, str | Path) else place
         # Records passed over while reading many (`read`): where → why. Shown by whoever lists them.
         self.skipped: dict[str, str] = {}
+        # Warnings for whoever makes a record (`next_id`: this clock far behind the store's newest).
+        self.notes: list[str] = []
         # With `remember()`: the listing and each record's body as first read (a record written through this
         # store is remembered as written).
         self._listing: list[str] | None = None
@@ -590,8 +619,13 @@ class CheckpointStore:
         return None
 
     def next_id(self, candidate: str | None = None) -> str:
-        """An id for a new checkpoint, after every id the store holds (`candidate` when it already is)."""
+        """An id for a new checkpoint, after every id the store holds (`candidate` when it already is) but those
+        dated implausibly far ahead (toolkit.clock). When the newest is dated well ahead of this clock, `notes`
+        says so (the new id follows it all the same: it was made after it)."""
         known = self.ids()
+        behind = clock_behind(known[-1] if known else None)
+        if behind:
+            self.notes.append(behind)
         if candidate is not None and (not known or sort_key(candidate) > sort_key(known[-1])):
             return candidate
         return new_id(after=known[-1:] or None)
@@ -618,7 +652,14 @@ class CheckpointStore:
         else:
             self._listing = self.records.names() if self._listing is None else self._listing
             names = self._listing
-        return sort_ids(name[:-5] for name in names if name.endswith(".json"))
+        found = sort_ids(name[:-5] for name in names if name.endswith(".json"))
+        # Dated further ahead than any clock in service: not this store's newest, or every "newest" read (the
+        # default target, the live commit, the interrupted-apply check) would stop at it for good. Named instead.
+        now = utc_now()
+        far = [item for item in found if is_far_ahead(item, now)]
+        for item in far:
+            self.skipped[self.where(item)] = far_ahead_reason(item, now)
+        return [item for item in found if item not in far] if far else found
 
     def list(self) -> list[Checkpoint]:
         """All readable checkpoints, oldest first (unreadable ones are named in `skipped`)."""

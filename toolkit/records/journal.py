@@ -14,7 +14,7 @@ from typing import Any
 
 from toolkit.clock import sort_ids
 from toolkit.errors import ToolkitError
-from toolkit.records.store import LocalRecords, Records
+from toolkit.records.store import MAX_LOCAL_JOURNAL_BYTES, LocalRecords, Records
 from toolkit.secrets import MASK, is_secret_name, mask_text
 from toolkit.typed_records import RecordError, build, parse_json
 
@@ -139,7 +139,7 @@ class Journal:
         """The entries (of one run), in the order they were written. An unreadable run object or a malformed line
         is skipped and named in `skipped`: one bad record never hides the others."""
         if self.local:
-            return self._parse(self.records.get(JOURNAL_FILE), self.location, run_id)
+            return self._parse(self.records.get(JOURNAL_FILE, MAX_LOCAL_JOURNAL_BYTES), self.location, run_id)
         names = [f"{run_id}.jsonl"] if run_id else [f"{name}.jsonl" for name in self.run_ids()]
         entries: list[JournalEntry] = []
         for name in names:

@@ -6,6 +6,9 @@ written against it; toolkit.records.places picks the place of an environment's r
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +20,8 @@ from toolkit.files import write_bytes_atomically
 # A checkpoint or one run's journal is a few KiB; anything far larger in the shared prefix was put there by hand and
 # is refused before it is read into memory.
 MAX_RECORD_BYTES = 16 * 1024 * 1024
+# A local journal is one file for every run of the environment (appended for years): a larger bound, still one.
+MAX_LOCAL_JOURNAL_BYTES = 256 * 1024 * 1024
 
 
 class Records(Protocol):
@@ -33,7 +38,10 @@ class Records(Protocol):
         """Write a record that must not exist yet, in one round trip; False (nothing written) when it does."""
         ...
 
-    def get(self, name: str) -> bytes | None: ...
+    def get(self, name: str, limit: int = MAX_RECORD_BYTES) -> bytes | None:
+        """The record, or None when there is none; a ToolkitError naming why for one larger than `limit` bytes
+        (or, locally, one that is not a regular file in the folder)."""
+        ...
 
     def names(self) -> list[str]: ...
 
@@ -66,19 +74,55 @@ class LocalRecords:
         self.put(name, body)
         return True
 
-    def get(self, name: str) -> bytes | None:
+    def get(self, name: str, limit: int = MAX_RECORD_BYTES) -> bytes | None:
+        """The record's bytes, read only from a regular file of the folder: the folder is as open as a bucket, and a
+        symlink (to /dev/zero, to a file outside), a FIFO (a read that never ends) or a file of gigabytes is refused
+        with why, never read."""
+        path = self.directory / name
         try:
-            return (self.directory / name).read_bytes()
+            self._check_folders(name)
+            # O_NOFOLLOW: a symlink is an error, not followed; O_NONBLOCK: opening a FIFO does not wait for a writer.
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return None
         except OSError as error:
-            raise ToolkitError(f"{self.directory / name}: {error.strerror or error}") from None
+            if error.errno == errno.ELOOP:
+                raise ToolkitError(f"{path}: a symbolic link, not a record: not followed") from None
+            raise ToolkitError(f"{path}: {error.strerror or error}") from None
+        try:
+            info = os.fstat(handle)
+            if not stat.S_ISREG(info.st_mode):
+                raise ToolkitError(f"{path}: not a regular file (a FIFO, device or folder): not read")
+            if info.st_size > limit:
+                raise ToolkitError(f"{path}: {info.st_size} bytes, more than any toolkit record ({limit} bytes at "
+                                   "most): not read; it was not written by the toolkit")
+            with os.fdopen(handle, "rb") as stream:
+                handle = -1
+                body = stream.read(limit + 1)  # a file still growing is bounded too
+        except OSError as error:
+            raise ToolkitError(f"{path}: {error.strerror or error}") from None
+        finally:
+            if handle >= 0:
+                os.close(handle)
+        if len(body) > limit:
+            raise ToolkitError(f"{path}: more than {limit} bytes, more than any toolkit record: not read")
+        return body
+
+    def _check_folders(self, name: str) -> None:
+        # `<id>/terraform.tfvars`: O_NOFOLLOW guards the last part only, so a folder inside the store is checked too.
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = self.directory.joinpath(*parts[:depth])
+            if folder.is_symlink():
+                raise ToolkitError(f"{folder}: a symbolic link, not a folder of records: not followed")
 
     def names(self) -> list[str]:
+        """Every entry but folders and dot-files: a symlink or FIFO is listed, so that reading it names why it is
+        refused (`get`) instead of it being passed over unseen."""
         if not self.directory.is_dir():
             return []
-        return sorted(entry.name for entry in self.directory.iterdir() if entry.is_file()
-                      and not entry.name.startswith("."))
+        return sorted(entry.name for entry in self.directory.iterdir() if not entry.name.startswith(".")
+                      and not (entry.is_dir() and not entry.is_symlink()))
 
 
 @dataclass
@@ -147,7 +191,7 @@ class S3Records:
                            else {"ServerSideEncryption": "AES256"})
         return call(f"s3:PutObject {self.where(name)}", self.clients("s3").put_object, **request)
 
-    def get(self, name: str) -> bytes | None:
+    def get(self, name: str, limit: int = MAX_RECORD_BYTES) -> bytes | None:
         s3 = self.clients("s3")
         try:
             answer = call(f"s3:GetObject {self.where(name)}", s3.get_object, Bucket=self.bucket,
@@ -157,10 +201,13 @@ class S3Records:
                 return None  # (no state bucket yet: no records either)
             raise
         size = int(answer.get("ContentLength") or 0)
-        if size > MAX_RECORD_BYTES:
+        if size > limit:
             raise ToolkitError(f"{self.where(name)}: {size} bytes, more than any toolkit record "
-                               f"({MAX_RECORD_BYTES} bytes at most): not read; it was not written by the toolkit")
-        return answer["Body"].read()
+                               f"({limit} bytes at most): not read; it was not written by the toolkit")
+        body: bytes = answer["Body"].read(limit + 1)  # bounded even if the length said otherwise
+        if len(body) > limit:
+            raise ToolkitError(f"{self.where(name)}: more than {limit} bytes, more than any toolkit record: not read")
+        return body
 
     def names(self) -> list[str]:
         return sorted(name for name in self._listing() if name and "/" not in name)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 WHOLE_OBJECT = "(all attributes)"
 
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
 def format_path(path: tuple[str | int, ...] | list[str | int]) -> str:

@@ -40,7 +40,7 @@ SENSITIVE = "(sensitive)"
 IDENTITY_KEYS = ("name", "Sid", "sid", "containerName", "id")
 
 MISSING = object()
-_PLAIN_NAME = re.compile(r"^[\w.:/@+-]+$")
+_PLAIN_NAME = re.compile(r"[\w.:/@+-]+\Z")
 
 
 def decode(text: str) -> Any:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from toolkit.clock import iso, utc_now
 from toolkit.files import write_atomically
-from toolkit.processes import process_started, process_still_running
+from toolkit.processes import MAX_PID, is_process_id, process_started, process_still_running
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,6 @@ class LocalRuns:
         return runs
 
 
-# Linux's largest pid_max (2^22); 0 and negative numbers name process groups to os.kill, never one run.
-MAX_PID = 4 * 1024 * 1024
 
 
 def read_run(body: bytes) -> LocalRun:
@@ -89,7 +87,7 @@ def read_run(body: bytes) -> LocalRun:
     if not isinstance(data, dict):
         raise ValueError("not a run record (expected a JSON object)")
     pid = data.get("pid")
-    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
+    if not is_process_id(pid):
         raise ValueError(f"pid {json.dumps(pid)[:40]} is not a process id (a whole number from 1 to {MAX_PID})")
     for name in ("host", "command", "started"):
         if not isinstance(data.get(name), str):
