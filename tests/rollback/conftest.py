@@ -127,6 +127,11 @@ def state_document(serial: int, lineage: str = LINEAGE, marker: str = "") -> byt
                        "resources": []}, indent=2).encode()
 
 
+def restored_state(body: bytes, serial: int) -> dict[str, Any]:
+    """What a restore of the state document `body` writes: its content at `serial` (the current serial + 1)."""
+    return {**json.loads(body), "serial": serial}
+
+
 def local_state_checkpoint(project: Project, current_state: bytes) -> Path:
     """dev's local state at `current_state` (serial 8) and a checkpoint of serial 7 taken before the one apply
     that made it 8 (so a restore undoes that apply alone); returns the state file."""

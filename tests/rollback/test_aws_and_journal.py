@@ -63,20 +63,20 @@ def test_sanitise_masks_secrets_and_keeps_identifiers() -> None:
         "nested": {"api_token": MASK, "count": 3}}
 
 
-def test_state_lock_is_released_when_the_copy_fails(world: World, cli, proxy: FaultProxy, monkeypatch) -> None:
+def test_state_lock_is_released_when_the_write_fails(world: World, cli, proxy: FaultProxy, monkeypatch) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    proxy.inject("500", 1, match="CopyObject")
+    proxy.inject("500", 1, match=f"PutObject /{STATE_BUCKET}/{STATE_KEY}")
     result = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("Error: step terraform-state failed: s3:CopyObject: InternalFailure: "
+    assert result.stderr.startswith("Error: step terraform-state failed: s3:PutObject state: InternalFailure: "
                                     "injected fault\n")
     dynamodb = world.client("dynamodb")
     assert dynamodb.get_item(TableName=LOCK_TABLE, Key={"LockID": {"S": f"{STATE_BUCKET}/{STATE_KEY}"}}).get(
         "Item") is None
     assert world.state_object()[1] == state_document(8)
     actions = [(entry["action"], entry["result"]) for entry in world.journal() if entry["event"] == "action"]
-    # The copy is journaled before it is made (an undo survives a kill right after it), then its outcome.
-    assert actions == [("dynamodb:PutItem", "ok"), ("s3:CopyObject", "started"), ("s3:CopyObject", "error"),
+    # The write is journaled before it is made (an undo survives a kill right after it), then its outcome.
+    assert actions == [("dynamodb:PutItem", "ok"), ("s3:PutObject state", "started"), ("s3:PutObject state", "error"),
                        ("dynamodb:DeleteItem", "ok")]
 
 

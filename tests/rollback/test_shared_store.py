@@ -20,6 +20,7 @@ from tests.rollback.conftest import (
     invoke,
     local_state_checkpoint,
     reset_moto,
+    restored_state,
     shared_store,
     state_document,
 )
@@ -102,23 +103,24 @@ def test_a_state_written_outside_recorded_applies_must_be_named(world: World, cl
     assert "name each: --also-undo unrecorded;" in dry.output
     done = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--also-undo", "unrecorded", "--yes")
     assert done.exit_code == 0, done.output
-    assert s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read() == state_document(7)
+    assert json.loads(s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read()) == \
+        restored_state(state_document(7), 10)
 
 
 def test_undo_refuses_when_the_state_changed_since(world: World, cli) -> None:
     restored = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
     assert restored.exit_code == 0, restored.output
     run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
-    copy = next(entry for entry in world.journal() if entry["action"] == "s3:CopyObject")
-    assert copy["request"]["replaced_version"] == world.state_versions[1]
+    write = next(entry for entry in world.journal() if entry["action"] == "s3:PutObject state")
+    assert write["request"]["replaced_version"] == world.state_versions[1]
 
     s3 = world.client("s3")
-    s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(9))  # an apply after the rollback
+    s3.put_object(Bucket=STATE_BUCKET, Key=STATE_KEY, Body=state_document(10))  # an apply after the rollback
     refused = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
     assert refused.exit_code == 1, refused.output
-    assert (f"the state changed after rollback run {run_id} (serial now 9): putting back version "
+    assert (f"the state changed after rollback run {run_id} (serial now 10): putting back version "
             f"{world.state_versions[1]} would discard those changes; nothing was changed") in refused.output
-    assert s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read() == state_document(9)
+    assert s3.get_object(Bucket=STATE_BUCKET, Key=STATE_KEY)["Body"].read() == state_document(10)
 
 
 def test_undo_arguments(world: World, cli, proxy) -> None:
@@ -199,13 +201,14 @@ def test_local_state_restore_lists_the_orphaned_database_and_undo_puts_it_back(p
 
     restored = invoke(cli, "rollback", "dev", "--step", "terraform-state", "--yes")
     assert restored.exit_code == 0, restored.output
-    assert state_path.read_bytes() == state_document(7)
+    assert json.loads(state_path.read_bytes()) == restored_state(state_document(7), 9)
     run_id = re.search(r"Run (\S+)\. Journal", restored.output).group(1)
 
     undo = invoke(cli, "rollback", "dev", "--undo", run_id, "--yes")
     assert undo.exit_code == 0, undo.output
     assert ("come back into the state: 1 resource(s), 1 stateful" in undo.output), undo.output
-    assert state_path.read_bytes() == _with_database(8)
+    # Put back as a new state version too: the replaced content at serial 9 + 1.
+    assert json.loads(state_path.read_bytes()) == restored_state(_with_database(8), 10)
     assert proxy.calls == [], "a local state restore and its undo call no AWS API"
 
 
@@ -226,7 +229,7 @@ def test_an_edited_record_never_restores_another_state(world: World, cli, proxy,
         lines = []
         for line in s3.get_object(Bucket=STATE_BUCKET, Key=journal_key)["Body"].read().decode().splitlines():
             entry = json.loads(line)
-            if entry.get("action") == "s3:CopyObject":
+            if entry.get("action") == "s3:PutObject state":
                 entry["request"].update(key=other, replaced_version=old,
                                         written_md5=hashlib.md5(state_document(4)).hexdigest())
             lines.append(json.dumps(entry))
@@ -260,7 +263,7 @@ def test_a_restore_killed_after_the_copy_can_still_be_undone(world: World, cli, 
     record = RunContext.record
 
     def dies_after_the_copy(self, **fields):
-        if fields.get("action") == "s3:CopyObject" and fields.get("result") == "ok":
+        if fields.get("action") == "s3:PutObject state" and fields.get("result") == "ok":
             raise _Killed
         record(self, **fields)
 
@@ -268,12 +271,12 @@ def test_a_restore_killed_after_the_copy_can_still_be_undone(world: World, cli, 
     with pytest.raises(_Killed):
         cli.invoke(app, ["rollback", ENVIRONMENT, "--step", "terraform-state", "--yes"], catch_exceptions=False)
     monkeypatch.setattr(RunContext, "record", record)
-    assert world.state_object()[1] == state_document(7), "the copy happened"
-    run_id = next(entry["run_id"] for entry in world.journal() if entry["action"] == "s3:CopyObject")
+    assert json.loads(world.state_object()[1]) == restored_state(state_document(7), 9), "the write happened"
+    run_id = next(entry["run_id"] for entry in world.journal() if entry["action"] == "s3:PutObject state")
 
     undo = invoke(cli, "rollback", ENVIRONMENT, "--undo", run_id, "--yes")
     assert undo.exit_code == 0, undo.output
-    assert world.state_object()[1] == state_document(8), undo.output
+    assert json.loads(world.state_object()[1]) == restored_state(state_document(8), 10), undo.output
 
 
 def test_edited_checkpoint_objects_are_refused_by_name(project: Project, moto_endpoint: str, cli) -> None:

@@ -17,6 +17,7 @@ from tests.rollback.conftest import (
     World,
     invoke,
     local_state_checkpoint,
+    restored_state,
     state_document,
 )
 
@@ -28,12 +29,14 @@ def lock_item(world: World, lock_id: str = LOCK_ID) -> dict | None:
     return world.client("dynamodb").get_item(TableName=LOCK_TABLE, Key={"LockID": {"S": lock_id}}).get("Item")
 
 
-def test_state_restore_copies_the_old_version_on_top_and_keeps_the_replaced_one(world: World, cli, proxy) -> None:
+def test_state_restore_puts_the_old_version_on_top_at_a_new_serial_and_keeps_the_replaced_one(world: World, cli,
+                                                                                             proxy) -> None:
     checkpoint_version, replaced_version = world.state_versions
     result = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
     assert result.exit_code == 0, result.output
     current_version, body = world.state_object()
-    assert body == state_document(7)
+    # The checkpoint's content (serial 7) at the current serial 8 + 1: a restore is a new state version.
+    assert json.loads(body) == restored_state(state_document(7), 9)
     assert current_version not in world.state_versions
     versions = world.client("s3").list_object_versions(Bucket=STATE_BUCKET, Prefix=STATE_KEY)["Versions"]
     assert {item["VersionId"] for item in versions} == {checkpoint_version, replaced_version, current_version}
@@ -41,14 +44,17 @@ def test_state_restore_copies_the_old_version_on_top_and_keeps_the_replaced_one(
     assert kept["Body"].read() == state_document(8)
     assert lock_item(world) is None, "the state lock was not released"
     assert lock_item(world, f"{LOCK_ID}-md5") == {"LockID": {"S": f"{LOCK_ID}-md5"},
-                                                    "Digest": {"S": hashlib.md5(state_document(7)).hexdigest()}}
-    assert [call.action for call in proxy.mutating_calls()] == ["PutItem", "CopyObject", "PutItem", "DeleteItem"]
+                                                    "Digest": {"S": hashlib.md5(body).hexdigest()}}
+    assert [call.action for call in proxy.mutating_calls()] == ["PutItem", "PutObject", "PutItem", "DeleteItem"]
+    write = next(entry for entry in world.journal() if entry["action"] == "s3:PutObject state")
+    assert (write["request"]["replaced_serial"], write["request"]["restored_serial"]) == (8, 9)
     assert f"replaced version {replaced_version} kept" in result.output
 
     proxy.reset()
     again = invoke(cli, "rollback", ENVIRONMENT, "--step", "terraform-state", "--yes")
     assert again.exit_code == 0, again.output
-    assert f"already holds the content of version {checkpoint_version} (serial 7): nothing to do" in again.output
+    assert (f"(serial 9) already holds the content of version {checkpoint_version} (serial 7): nothing to do"
+            in again.output), again.output
     assert proxy.mutating_calls() == []
 
 
@@ -98,13 +104,14 @@ def test_local_state_restore_under_terraform_lock(project, cli, proxy) -> None:
 
     result = invoke(cli, "rollback", "dev", "--step", "terraform-state", "--yes")
     assert result.exit_code == 0, result.output
-    assert state_path.read_bytes() == state_document(7)
+    assert json.loads(state_path.read_bytes()) == restored_state(state_document(7), 9)
     kept = [path for path in state_path.parent.iterdir() if path.name.endswith(".replaced")]
     assert [path.read_bytes() for path in kept] == [state_document(8)]
     assert not (state_path.parent / ".terraform.tfstate.lock.info").exists()
     again = invoke(cli, "rollback", "dev", "--step", "terraform-state", "--yes")
     assert again.exit_code == 0, again.output
-    assert f"{state_path}: already holds the checkpoint's state (serial 7): nothing to do" in again.output
+    assert (f"{state_path}: already holds the checkpoint's state (serial 7, now serial 9): nothing to do"
+            in again.output), again.output
     assert proxy.calls == [], "a local state restore must not call AWS"
 
 

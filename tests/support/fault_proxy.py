@@ -44,7 +44,9 @@ class RecordedCall:
 class Fault:
     kind: str                 # "500" | "503" | "throttle"
     remaining: int            # how many more matching requests get the fault
-    match: str | None = None  # an API action ("UpdateService"), a path prefix ("/bucket"), or None for all
+    # An API action ("UpdateService"), a path prefix ("/bucket"), both ("PutObject /bucket/key": that object
+    # exactly), or None for all.
+    match: str | None = None
 
 
 def s3_action(method: str, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> str:
@@ -153,7 +155,8 @@ class FaultProxy:
         with self._lock:
             for fault in self.faults:
                 matches = fault.match is None or fault.match == action or \
-                    (fault.match.startswith("/") and path.startswith(fault.match))
+                    (fault.match.startswith("/") and path.startswith(fault.match)) or \
+                    fault.match == f"{action} {path.split('?')[0]}"
                 if matches and fault.remaining > 0:
                     fault.remaining -= 1
                     return fault

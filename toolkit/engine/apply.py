@@ -19,6 +19,7 @@ from toolkit.engine.guards import (
     check_auto_allowed,
     check_expected_plan,
     check_not_offline,
+    check_plan_file_unchanged,
     check_plan_matches,
     check_reviewed_plan,
     check_state_unchanged,
@@ -142,6 +143,8 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
     except OSError as error:  # e.g. the checkpoints folder's disk is full
         raise ToolkitError(f"cannot save the checkpoint ({describe_os_error(error, 'the checkpoints folder')}): "
                            "nothing was applied") from None
+    # The approval prompt may have waited long: the file terraform applies by path is still the one checked.
+    check_plan_file_unchanged(environment, metadata.plan_id, saved.plan_file, metadata.plan_sha256)
     progress.step(environment, f"apply {metadata.plan_id} ({summary.text()})")
     started_at, started = utc_now(), time.monotonic()
     # Marked started before terraform runs: a run killed half-way stays "started" and reads as interrupted.
@@ -175,6 +178,11 @@ def apply_environment(project: Project, environment: str, *, auto: bool = False,
         raise
     except BaseException:
         record.result, record.summary = "cancelled", "interrupted"
+        # Read like a failure's: a cancel that wrote nothing (Ctrl-C while terraform waited for the lock) must not
+        # become the default rollback target. Best effort: a second Ctrl-C during the read keeps the record.
+        with contextlib.suppress(BaseException):
+            record.state_serial_after = _serial_now(terraform)
+            record.changed_state = _failed_apply_wrote("", metadata.state_serial, record.state_serial_after)
         raise
     else:
         record.changed_state = True

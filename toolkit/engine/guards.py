@@ -220,3 +220,17 @@ def check_expected_plan(environment: str, plan_id: str, plan_file: Path, expecte
             f"refusing to apply the saved plan {plan_id} of {environment}: its sha256 is {actual}, but the reviewed "
             f"plan's is {expected_sha256} (--expect-plan). The plan files were replaced after the review: nothing "
             f"was applied. Plan and review again (`toolkit plan {environment}`)")
+
+
+def check_plan_file_unchanged(environment: str, plan_id: str, plan_file: Path, checked_sha256: str) -> None:
+    """Right before terraform applies the plan file by path: it still hashes to what the guards checked (and
+    --expect-plan matched) before the approval, terraform show and the checkpoint; a file swapped since is refused."""
+    try:
+        actual = sha256_file(plan_file)
+    except OSError as error:
+        actual = f"unreadable ({error.strerror or error})"
+    if actual != checked_sha256:
+        raise GuardError(
+            f"refusing to apply the saved plan {plan_id} of {environment}: the plan file {plan_file} changed after "
+            f"it was checked (sha256 {actual}, checked {checked_sha256}): nothing was applied. Plan and review "
+            f"again (`toolkit plan {environment}`)")

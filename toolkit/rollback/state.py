@@ -1,12 +1,15 @@
 """Restore the terraform state version recorded in the checkpoint, holding terraform's own state lock.
 
-S3 backend: the checkpoint's object version of the state key is copied on top of the key (CopyObject
-with a VersionId), so the replaced state stays in the bucket's version history. The lock is the one the
+A restore is a new state version, as terraform treats serials (`terraform state push` refuses a lower one): the
+old state's content is written with its lineage kept and its serial set to the current serial + 1, so a serial
+names one state (rollback's history, and terraform's stale-plan check, tell states apart by it).
+S3 backend: the checkpoint's object version of the state key, at the new serial, is put on top of the key, so the
+replaced state stays in the bucket's version history. The lock is the one the
 environment pins (toolkit.state.lock: the `<key>.tflock` lock file written with If-None-Match, the DynamoDB
 item `LockID = <bucket>/<key>`, or both), taken exactly like terraform does; with a lock table the
 `<bucket>/<key>-md5` digest item is updated so terraform accepts the restored state.
-Local backend: the checkpoint's backup file is written into the state file under terraform's local lock
-(fcntl + .lock.info), after a copy of the replaced state is kept next to it.
+Local backend: the checkpoint's backup, at the new serial, is written into the state file under terraform's local
+lock (fcntl + .lock.info), after a copy of the replaced state is kept next to it.
 Both refuse a state of another lineage, and a "restore" that would move to a newer serial.
 """
 
@@ -31,6 +34,10 @@ from toolkit.state.local_runs import runs_of
 from toolkit.state.lock import HeldLock, LocalStateLock, LockInfo, S3StateLock, StateLockHeld, state_lock_for
 
 LOCK_OPERATION = "OperationTypeToolkitRollback"
+# The journal's name for the restore's write of the S3 state object (the lock file's own PutObject is "s3:PutObject").
+STATE_WRITE = "s3:PutObject state"
+# Runs before the restore wrote a new serial copied the old version (CopyObject); their journals still undo.
+OLD_STATE_WRITE = "s3:CopyObject"
 IMPACT_SHOWN = 200
 
 
@@ -98,6 +105,21 @@ def parse_state(body: bytes, where: str) -> tuple[str, int]:
         return str(document["lineage"]), int(document["serial"])
     except (ValueError, KeyError, TypeError):
         raise ToolkitError(f"{where}: not a terraform state document (no lineage/serial)") from None
+
+
+def at_serial(body: bytes, serial: int) -> bytes:
+    """The state document `body` with its serial set to `serial`, everything else (lineage too) kept."""
+    document = json.loads(body)
+    document["serial"] = serial
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def same_content(first: bytes, second: bytes) -> bool:
+    """Whether two state documents hold the same state but for the serial (a restored state is at a new one)."""
+    one, other = json.loads(first), json.loads(second)
+    one.pop("serial", None)
+    other.pop("serial", None)
+    return bool(one == other)
 
 
 def check_lineage_and_serial(current: tuple[str, int], target: tuple[str, int], target_name: str) -> None:
@@ -202,13 +224,15 @@ class TerraformStateStep(Step):
             raise ToolkitError(f"{location}: the checkpoint's version {wanted} cannot be read: {error}") from None
         target_body = target["Body"].read()
         target_ls = parse_state(target_body, f"{location} (version {wanted})")
-        if target_body == current_body:
-            plan.already.append(f"{location}: current version {current_version} already holds the content of "
-                                f"version {wanted} (serial {target_ls[1]}): nothing to do")
+        if same_content(target_body, current_body):
+            plan.already.append(f"{location}: current version {current_version} (serial {current_ls[1]}) already "
+                                f"holds the content of version {wanted} (serial {target_ls[1]}): nothing to do")
             return
         self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls), f"version {wanted}",
                            hashlib.md5(current_body).hexdigest())
-        digest = hashlib.md5(target_body).hexdigest()  # terraform's own digest: MD5 of the state bytes
+        serial = current_ls[1] + 1
+        body = at_serial(target_body, serial)
+        digest = hashlib.md5(body).hexdigest()  # terraform's own digest: MD5 of the state bytes
         held = f"held by {describe_holders(holders)}" if holders else "unlocked"
         if lock.uses_lock_file:
             plan.changes.append(Change("s3:PutObject", lock.lock_file_location, held,
@@ -216,8 +240,9 @@ class TerraformStateStep(Step):
         if lock.uses_table:
             plan.changes.append(Change("dynamodb:PutItem", f"{lock.table}: LockID={lock.lock_path}", held,
                                        "locked by this run (conditional put; released at the end)"))
-        plan.changes.append(Change("s3:CopyObject", location, f"version {current_version} (serial {current_ls[1]})",
-                                   f"copy of version {wanted} (serial {target_ls[1]}, lineage {target_ls[0]})"))
+        plan.changes.append(Change("s3:PutObject", location, f"version {current_version} (serial {current_ls[1]})",
+                                   f"the content of version {wanted} (serial {target_ls[1]}, lineage "
+                                   f"{target_ls[0]}) as serial {serial}"))
         if lock.uses_table:
             plan.changes.append(Change("dynamodb:PutItem", f"{lock.table}: LockID={lock.digest_id}", "digest of the "
                                        "current state", f"Digest={digest}"))
@@ -228,7 +253,8 @@ class TerraformStateStep(Step):
             plan.notes.append(f"the state is locked by {describe_holders(holders)}: the step stops until the lock "
                               "is released")
         plan.data.update(backend="s3", bucket=bucket, key=key, wanted=wanted, current_version=current_version,
-                         digest=digest, serial=target_ls[1], replaced_serial=current_ls[1])
+                         digest=digest, serial=target_ls[1], replaced_serial=current_ls[1], body=body,
+                         restored_serial=serial)
 
     def _execute_s3(self, run: RunContext, plan: StepPlan) -> list[str]:
         data = plan.data
@@ -245,28 +271,26 @@ class TerraformStateStep(Step):
                                        f"planned from {data['current_version']}): nothing restored; run the step "
                                        "again")
                 # The journal keeps what was replaced (and what was written): `--undo RUN_ID` reads it back. Written
-                # once before the copy too, so a run killed right after the copy can still be undone (--undo checks
-                # that the state is exactly what it wrote, so a copy that never happened is not "undone").
+                # once before the write too, so a run killed right after it can still be undone (--undo checks
+                # that the state is exactly what it wrote, so a write that never happened is not "undone").
                 summary = {"bucket": data["bucket"], "key": data["key"], "source_version": data["wanted"],
                            "replaced_version": data["current_version"], "replaced_serial": data["replaced_serial"],
-                           "written_md5": data["digest"]}
-                run.record(step=self.name, event="action", action="s3:CopyObject", request=summary,
-                           result="started")
-                copied = run.act(self.name, "s3:CopyObject", s3.copy_object, summary,
-                                 Bucket=data["bucket"], Key=data["key"],
-                                 CopySource={"Bucket": data["bucket"], "Key": data["key"],
-                                             "VersionId": data["wanted"]})
+                           "restored_serial": data["restored_serial"], "written_md5": data["digest"]}
+                run.record(step=self.name, event="action", action=STATE_WRITE, request=summary, result="started")
+                written = run.act(self.name, STATE_WRITE, s3.put_object, summary, Bucket=data["bucket"],
+                                  Key=data["key"], Body=data["body"], ContentType="application/json",
+                                  **lock.encryption())
                 restored = call("s3:GetObject", s3.get_object, Bucket=data["bucket"], Key=data["key"])
                 body = restored["Body"].read()
                 if hashlib.md5(body).hexdigest() != data["digest"]:
-                    raise ToolkitError(f"{location}: the current object does not match version {data['wanted']} "
-                                       "after the copy")
+                    raise ToolkitError(f"{location}: the current object does not match what was written (the content "
+                                       f"of version {data['wanted']} at serial {data['restored_serial']})")
                 lock.write_digest(body)
         except StateLockHeld as error:
             raise LockError(f"{error}\nnothing restored; wait for that run or release it with "
                             f"`toolkit unlock {run.environment}`") from None
-        return [f"{location}: now version {copied.get('VersionId') or restored.get('VersionId')} = copy of "
-                f"{data['wanted']} (serial {data['serial']}, verified); "
+        return [f"{location}: now version {written.get('VersionId') or restored.get('VersionId')} = the content of "
+                f"{data['wanted']} (serial {data['serial']}) as serial {data['restored_serial']}, verified; "
                 f"replaced version {data['current_version']} kept"]
 
     def _check_target(self, run: RunContext, plan: StepPlan, current: tuple[bytes, tuple[str, int]],
@@ -314,9 +338,9 @@ class TerraformStateStep(Step):
         except OSError as error:
             raise ToolkitError(f"{state_path}: the current state cannot be read: {error.strerror}") from None
         current_ls = parse_state(current_body, str(state_path))
-        if current_body == target_body:
-            plan.already.append(f"{state_path}: already holds the checkpoint's state (serial {target_ls[1]}): "
-                                "nothing to do")
+        if same_content(current_body, target_body):
+            plan.already.append(f"{state_path}: already holds the checkpoint's state (serial {target_ls[1]}, now "
+                                f"serial {current_ls[1]}): nothing to do")
             return
         self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls), f"backup {backup.name}",
                            hashlib.sha256(current_body).hexdigest())
@@ -325,11 +349,14 @@ class TerraformStateStep(Step):
                                    "lock + .lock.info)"))
         plan.changes.append(Change("file:copy", str(kept), "absent", f"copy of the current state (serial "
                                    f"{current_ls[1]})"))
+        serial = current_ls[1] + 1
         plan.changes.append(Change("file:write", str(state_path), f"serial {current_ls[1]}",
-                                   f"backup {backup.name} (serial {target_ls[1]}, lineage {target_ls[0]})"))
+                                   f"backup {backup.name} (serial {target_ls[1]}, lineage {target_ls[0]}) as "
+                                   f"serial {serial}"))
         plan.data.update(backend="local", state_path=str(state_path), backup=str(backup), kept=str(kept),
                          current_digest=hashlib.sha256(current_body).hexdigest(), serial=target_ls[1],
-                         replaced_serial=current_ls[1], lineage=current_ls[0])
+                         replaced_serial=current_ls[1], lineage=current_ls[0], restored_serial=serial,
+                         body=at_serial(target_body, serial))
 
     def _execute_local(self, run: RunContext, plan: StepPlan) -> list[str]:
         data = plan.data
@@ -342,9 +369,9 @@ class TerraformStateStep(Step):
                                        "again")
                 started = utc_now()
                 kept.write_bytes(current)
-                target = Path(data["backup"]).read_bytes()
+                target = data["body"]
                 request = {"state": str(state_path), "from_backup": data["backup"], "kept": str(kept),
-                           "replaced_serial": data["replaced_serial"],
+                           "replaced_serial": data["replaced_serial"], "restored_serial": data["restored_serial"],
                            "written_sha256": hashlib.sha256(target).hexdigest(), "lineage": data["lineage"]}
                 # Journaled before the write too: a run killed mid-write can still be undone (see _execute_s3).
                 run.record(step=self.name, event="action", action="file:write", result="started", request=request)
@@ -359,10 +386,10 @@ class TerraformStateStep(Step):
             raise LockError(f"{error}\nnothing restored") from None
         except OSError as error:
             raise ToolkitError(f"{state_path}: {error.strerror or error}") from None
-        if state_path.read_bytes() != Path(data["backup"]).read_bytes():
-            raise ToolkitError(f"{state_path} does not match the backup after writing it")
-        return [f"{state_path}: restored from {Path(data['backup']).name} (serial {data['serial']}, verified); "
-                f"replaced state kept as {kept.name}"]
+        if state_path.read_bytes() != data["body"]:
+            raise ToolkitError(f"{state_path} does not match what was written after writing it")
+        return [f"{state_path}: restored from {Path(data['backup']).name} (serial {data['serial']}) as serial "
+                f"{data['restored_serial']}, verified; replaced state kept as {kept.name}"]
 
 
 def schema_section(run: RunContext, plan: StepPlan) -> None:
@@ -404,7 +431,8 @@ def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
 
     # The last attempt of the write: "started" (killed before its outcome was journaled) counts, a failed one not.
     attempts = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
-                and entry.result in ("ok", "started", "error") and entry.action in ("s3:CopyObject", "file:write")]
+                and entry.result in ("ok", "started", "error")
+                and entry.action in (STATE_WRITE, OLD_STATE_WRITE, "file:write")]
     written = attempts if attempts and attempts[-1].result != "error" else []
     if not written:
         raise UsageError(f"run {run_id} restored no terraform state (its journal has no terraform-state write): "
@@ -414,7 +442,7 @@ def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
     checkpoint = text_field(run_id, {"checkpoint": entry.checkpoint}, "checkpoint")
     if not isinstance(request, dict):
         raise journal_error(run_id, f"the {entry.action} request", request, "an object")
-    if entry.action == "s3:CopyObject":
+    if entry.action != "file:write":
         if not request.get("replaced_version") or not request.get("written_md5"):
             raise UsageError(f"run {run_id} predates the recording of the replaced state version: put it back by "
                              f"hand from the bucket's version history of s3://{plain(request.get('bucket'))}/"

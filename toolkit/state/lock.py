@@ -251,13 +251,17 @@ class S3StateLock:
                     self._delete_lock_file(info.id)
                 raise
 
+    def encryption(self) -> dict[str, str]:
+        """The server-side encryption terraform's S3 backend asks for on the objects it writes (backend.encrypt)."""
+        if not self.encrypt:
+            return {}
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id else \
+            {"ServerSideEncryption": "AES256"}
+
     def _take_lock_file(self, info: LockInfo) -> None:
         s3 = self.clients("s3")
         request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.lock_file_key, "Body": info.to_json().encode(),
-                                   "ContentType": "application/json", "IfNoneMatch": "*"}
-        if self.encrypt:
-            request.update({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id} if self.kms_key_id
-                           else {"ServerSideEncryption": "AES256"})
+                                   "ContentType": "application/json", "IfNoneMatch": "*", **self.encryption()}
         try:
             self.invoke("s3:PutObject", s3.put_object, **request)
         except ToolkitError as error:
