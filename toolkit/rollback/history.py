@@ -9,12 +9,16 @@ stale under another apply) is never among them. A higher serial means the state 
 toolkit has no record of (terraform by hand, a checkout whose checkpoints stayed local). Undoing more than the
 checkpoint's own apply needs each of them named with `--also-undo` (a checkpoint id, or `unrecorded`):
 explicit, and it cannot go stale silently (a new apply in between is a new id the flags do not name).
+The toolkit's own state restores (terraform-state, and its --undo) write a new serial too: the serials their
+journaled, completed writes recorded are known, so a state a restore left is not "unrecorded". The applies such a
+restore undid are still listed (conservative: whether a restore undid them is not decided from the journal).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from toolkit.clock import is_after, sort_key
 from toolkit.errors import UsageError
@@ -25,6 +29,27 @@ if TYPE_CHECKING:
     from toolkit.rollback.base import RunContext, StepPlan
 
 UNRECORDED = "unrecorded"
+# The journal's names for a terraform-state restore's write of the state (S3 object, local file); the lock file's own
+# PutObject is "s3:PutObject".
+STATE_STEP = "terraform-state"
+STATE_WRITE = "s3:PutObject state"
+LOCAL_STATE_WRITE = "file:write"
+
+
+def restored_serials(entries: Iterable[Any]) -> list[int]:
+    """The serials the toolkit's own state restores (and undos) wrote, in journal order: completed writes only (an
+    entry "started" or failed may not have written). A value that is no serial (an edited journal) is passed over:
+    the serial check then stays conservative."""
+    serials = []
+    for entry in entries:
+        if (getattr(entry, "step", None) != STATE_STEP or getattr(entry, "event", None) != "action"
+                or getattr(entry, "action", None) not in (STATE_WRITE, LOCAL_STATE_WRITE)
+                or getattr(entry, "result", None) != "ok" or not isinstance(getattr(entry, "request", None), dict)):
+            continue
+        serial = entry.request.get("restored_serial")
+        if type(serial) is int and serial >= 0:
+            serials.append(serial)
+    return serials
 
 
 @dataclass(frozen=True)
@@ -98,10 +123,12 @@ def _order(checkpoint: Checkpoint) -> tuple[int, tuple[object, ...]]:
 
 
 def history_since(store: CheckpointStore, checkpoint: Checkpoint, current_serial: int | None,
-                  target: tuple[str | None, str | None] | None = None) -> History:
+                  target: tuple[str | None, str | None] | None = None, restored: Iterable[int] = ()) -> History:
     """The applies that wrote the state since `checkpoint`'s state (each record in `store` read), in the order they
     wrote it, and the serial check. `target` is the (commit, tfvars sha256) a step re-applies: when the newest apply
-    applied exactly that, it undoes nothing."""
+    applied exactly that, it undoes nothing. `restored`: the serials the toolkit's own restores wrote
+    (restored_serials of the journal); a current serial equal to the newest of them, written after the newest
+    apply, is accounted for."""
     # An unreadable record is skipped (named by the caller from store.skipped); if it wrote the state, the serial
     # check below still says something the toolkit cannot account for did.
     others = list(store.readable([item for item in store.ids() if item != checkpoint.id]))
@@ -118,6 +145,9 @@ def history_since(store: CheckpointStore, checkpoint: Checkpoint, current_serial
     if known is None:
         return history  # an apply with no recorded end serial (older record, interrupted): nothing to compare
     serial, since = known
+    newest = max(restored, default=None)
+    if newest is not None and newest > serial and current_serial == newest:
+        return history  # the toolkit's own restore wrote it (the applies it undid are still listed: conservative)
     if current_serial > serial:
         history.unrecorded = (f"the state's serial is {current_serial}, but it was {serial} {since}: something "
                               "the toolkit has no checkpoint for wrote the state since (terraform run by hand, "
@@ -167,7 +197,7 @@ def check_history(run: RunContext, plan: StepPlan, current_serial: int | None,
     # Read anew, not from the run's start: an apply made since (during a long restore, or while the protected
     # environment's prompt waited) must be listed and named, never silently undone.
     store = run.store.fresh()
-    history = history_since(store, run.checkpoint, current_serial, target)
+    history = history_since(store, run.checkpoint, current_serial, target, restored_serials(run.journal.read()))
     plan.sections.insert(0, (f"applies this undoes (checkpoints in {store.location}; state serial now "
                              f"{current_serial if current_serial is not None else 'unknown'})", history.lines()))
     if store.skipped:

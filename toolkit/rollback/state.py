@@ -15,9 +15,11 @@ Both refuse a state of another lineage, and a "restore" that would move to a new
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +31,12 @@ from toolkit.errors import LockError, ToolkitError
 from toolkit.plans.stateful import STATEFUL_RESOURCE_TYPES
 from toolkit.records.checkpoints import StateVersion
 from toolkit.rollback.base import Change, RunContext, Step, StepPlan
-from toolkit.rollback.history import check_history
+from toolkit.rollback.history import LOCAL_STATE_WRITE, STATE_WRITE, check_history
 from toolkit.state.local_runs import runs_of
 from toolkit.state.lock import HeldLock, LocalStateLock, LockInfo, S3StateLock, StateLockHeld, state_lock_for
+from toolkit.text import plain
 
 LOCK_OPERATION = "OperationTypeToolkitRollback"
-# The journal's name for the restore's write of the S3 state object (the lock file's own PutObject is "s3:PutObject").
-STATE_WRITE = "s3:PutObject state"
 # Runs before the restore wrote a new serial copied the old version (CopyObject); their journals still undo.
 OLD_STATE_WRITE = "s3:CopyObject"
 IMPACT_SHOWN = 200
@@ -98,36 +99,94 @@ def impact_sections(current: dict[str, Any], target: dict[str, Any]) -> list[tup
     return sections
 
 
+# Terraform's serial is a uint64 in its state format but an int64 in places (and Go's JSON reads it as one): a
+# restore never writes past it.
+MAX_SERIAL = 2**63 - 1
+_SERIAL = re.compile(rb'("serial"\s*:\s*)(\d+)')
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _exact(body: bytes) -> Any:
+    """`body` parsed without losing anything: numbers with a fraction or exponent as Decimal, NaN/Infinity refused."""
+    return json.loads(body, parse_float=decimal.Decimal, parse_constant=_refuse_constant)
+
+
 def parse_state(body: bytes, where: str) -> tuple[str, int]:
-    """Lineage and serial of a state document."""
+    """Lineage and serial of a state document (a whole number 0 or more, as terraform writes it)."""
     try:
-        document = json.loads(body)
-        return str(document["lineage"]), int(document["serial"])
-    except (ValueError, KeyError, TypeError):
-        raise ToolkitError(f"{where}: not a terraform state document (no lineage/serial)") from None
+        document = _exact(body)
+        lineage, serial = document["lineage"], document["serial"]
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError, decimal.DecimalException):
+        raise ToolkitError(f"{plain(where)}: not a terraform state document (no lineage/serial)") from None
+    if not isinstance(lineage, str) or type(serial) is not int or not 0 <= serial <= MAX_SERIAL:
+        raise ToolkitError(f"{plain(where)}: not a terraform state document (lineage {plain(repr(lineage))[:80]}, "
+                           f"serial {plain(repr(serial))[:80]}: a string and a whole number 0 to {MAX_SERIAL} are "
+                           "needed)")
+    return lineage, serial
 
 
-def at_serial(body: bytes, serial: int) -> bytes:
-    """The state document `body` with its serial set to `serial`, everything else (lineage too) kept."""
-    document = json.loads(body)
-    document["serial"] = serial
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+def _with_serial(body: bytes, serial: int) -> bytes | None:
+    """`body`'s own bytes with only its top-level serial's digits replaced by `serial`; None when that cannot be
+    shown to be exactly so (the first `"serial": N` is not the top-level one, or the document does not parse)."""
+    match = _SERIAL.search(body)
+    if match is None:
+        return None
+    result = body[:match.start(2)] + str(serial).encode() + body[match.end(2):]
+    try:
+        original, changed = _exact(body), _exact(result)
+    except (ValueError, TypeError, OverflowError, RecursionError, decimal.DecimalException):
+        return None
+    if not isinstance(original, dict) or not isinstance(changed, dict) or type(changed.get("serial")) is not int \
+            or changed["serial"] != serial:
+        return None
+    original.pop("serial", None)
+    changed.pop("serial", None)
+    return result if _same(original, changed) else None
 
 
-def same_content(first: bytes, second: bytes) -> bool:
-    """Whether two state documents hold the same state but for the serial (a restored state is at a new one)."""
-    one, other = json.loads(first), json.loads(second)
-    one.pop("serial", None)
-    other.pop("serial", None)
+def _same(one: Any, other: Any) -> bool:
+    """Equal as JSON values: true is not 1, 1 is not 1.0 (Python's == says both are)."""
+    if type(one) is not type(other):
+        return False
+    if isinstance(one, dict):
+        return one.keys() == other.keys() and all(_same(one[key], other[key]) for key in one)
+    if isinstance(one, list):
+        return len(one) == len(other) and all(_same(a, b) for a, b in zip(one, other, strict=True))
     return bool(one == other)
 
 
+def at_serial(body: bytes, serial: int, where: str) -> bytes:
+    """The state document `body` (from `where`) with its serial set to `serial`: its own bytes, only the top-level
+    serial's digits replaced (never re-serialised: that would round numbers and could write invalid JSON)."""
+    if type(serial) is not int or not 0 <= serial <= MAX_SERIAL:
+        raise ToolkitError(f"{plain(where)}: the restore would write serial {serial}, past terraform's largest "
+                           f"({MAX_SERIAL}): refusing to restore; nothing was changed")
+    result = _with_serial(body, serial)
+    if result is None:
+        raise ToolkitError(f"{plain(where)}: its serial cannot be replaced without rewriting the document (the first "
+                           '"serial" in it is not the top-level one, or it does not parse exactly): refusing to '
+                           "re-serialise the state; nothing was changed; restore it by hand")
+    return result
+
+
+def same_content(first: bytes, second: bytes) -> bool:
+    """Whether two state documents are the same bytes but for the top-level serial (a restored state is at a new
+    one). A formatting difference counts as different: restoring the same content at a new serial is harmless."""
+    one, other = _with_serial(first, 0), _with_serial(second, 0)
+    return one is not None and one == other
+
+
 def check_lineage_and_serial(current: tuple[str, int], target: tuple[str, int], target_name: str) -> None:
+    # Lineages, serials and the target's name come from documents and records anyone with access can edit: escaped.
     if current[0] != target[0]:
-        raise ToolkitError(f"{target_name} has lineage {target[0]} but the current state has lineage {current[0]}: "
-                           "they are different states; refusing to restore")
+        raise ToolkitError(f"{plain(target_name)} has lineage {plain(target[0])} but the current state has lineage "
+                           f"{plain(current[0])}: they are different states; refusing to restore")
     if target[1] > current[1]:
-        raise ToolkitError(f"{target_name} has serial {target[1]}, newer than the current serial {current[1]}: "
+        raise ToolkitError(f"{plain(target_name)} has serial {plain(target[1])}, newer than the current serial "
+                           f"{plain(current[1])}: "
                            "refusing to move the state forward")
 
 
@@ -205,33 +264,35 @@ class TerraformStateStep(Step):
         own = state_lock_for(run.project, run.config, clients=run.clients)
         if isinstance(own, S3StateLock) and (bucket, key) != (own.bucket, own.key):
             source = f"rollback run {self.undo.run_id}'s journal" if self.undo else f"checkpoint {run.checkpoint.id}"
-            raise ToolkitError(f"{source} points at s3://{bucket}/{key}, but the state of {run.environment} is "
-                               f"s3://{own.bucket}/{own.key}: refusing to restore another state object; nothing "
-                               "was changed")
+            raise ToolkitError(f"{source} points at {plain(f's3://{bucket}/{key}')}, but the state of "
+                               f"{run.environment} is {plain(f's3://{own.bucket}/{own.key}')}: refusing to restore "
+                               "another state object; nothing was changed")
         s3 = lock.clients("s3")
-        location = f"s3://{bucket}/{key}"
+        location = plain(f"s3://{bucket}/{key}")  # from a record: escaped in every message
+        wanted_shown = plain(wanted)
         holders = lock.inspect()
         current = call("s3:GetObject", s3.get_object, Bucket=bucket, Key=key)
         current_version = current.get("VersionId")
         current_body = current["Body"].read()
         current_ls = parse_state(current_body, f"{location} (version {current_version})")
         if current_version == wanted:
-            plan.already.append(f"{location}: already at version {wanted} (serial {current_ls[1]}): nothing to do")
+            plan.already.append(f"{location}: already at version {wanted_shown} (serial {current_ls[1]}): nothing "
+                                "to do")
             return
         try:
             target = call("s3:GetObject", s3.get_object, Bucket=bucket, Key=key, VersionId=wanted)
         except ToolkitError as error:
-            raise ToolkitError(f"{location}: the checkpoint's version {wanted} cannot be read: {error}") from None
+            raise ToolkitError(f"{location}: the checkpoint's version {wanted_shown} cannot be read: {error}") from None
         target_body = target["Body"].read()
-        target_ls = parse_state(target_body, f"{location} (version {wanted})")
+        target_ls = parse_state(target_body, f"{location} (version {wanted_shown})")
         if same_content(target_body, current_body):
             plan.already.append(f"{location}: current version {current_version} (serial {current_ls[1]}) already "
-                                f"holds the content of version {wanted} (serial {target_ls[1]}): nothing to do")
+                                f"holds the content of version {wanted_shown} (serial {target_ls[1]}): nothing to do")
             return
-        self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls), f"version {wanted}",
+        self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls), f"version {wanted_shown}",
                            hashlib.md5(current_body).hexdigest())
         serial = current_ls[1] + 1
-        body = at_serial(target_body, serial)
+        body = at_serial(target_body, serial, f"{location} (version {wanted_shown})")
         digest = hashlib.md5(body).hexdigest()  # terraform's own digest: MD5 of the state bytes
         held = f"held by {describe_holders(holders)}" if holders else "unlocked"
         if lock.uses_lock_file:
@@ -241,8 +302,8 @@ class TerraformStateStep(Step):
             plan.changes.append(Change("dynamodb:PutItem", f"{lock.table}: LockID={lock.lock_path}", held,
                                        "locked by this run (conditional put; released at the end)"))
         plan.changes.append(Change("s3:PutObject", location, f"version {current_version} (serial {current_ls[1]})",
-                                   f"the content of version {wanted} (serial {target_ls[1]}, lineage "
-                                   f"{target_ls[0]}) as serial {serial}"))
+                                   f"the content of version {wanted_shown} (serial {target_ls[1]}, lineage "
+                                   f"{plain(target_ls[0])}) as serial {serial}"))
         if lock.uses_table:
             plan.changes.append(Change("dynamodb:PutItem", f"{lock.table}: LockID={lock.digest_id}", "digest of the "
                                        "current state", f"Digest={digest}"))
@@ -260,7 +321,7 @@ class TerraformStateStep(Step):
         data = plan.data
         lock = self._lock(run, data["bucket"], data["key"])
         s3 = lock.clients("s3")
-        location = f"s3://{data['bucket']}/{data['key']}"
+        location = plain(f"s3://{data['bucket']}/{data['key']}")
         info = new_lock_info(run)
         try:
             with runs_of(run.project, run.environment).registered(os.getpid(), f"toolkit rollback {self.name}",
@@ -284,13 +345,13 @@ class TerraformStateStep(Step):
                 body = restored["Body"].read()
                 if hashlib.md5(body).hexdigest() != data["digest"]:
                     raise ToolkitError(f"{location}: the current object does not match what was written (the content "
-                                       f"of version {data['wanted']} at serial {data['restored_serial']})")
+                                       f"of version {plain(data['wanted'])} at serial {data['restored_serial']})")
                 lock.write_digest(body)
         except StateLockHeld as error:
             raise LockError(f"{error}\nnothing restored; wait for that run or release it with "
                             f"`toolkit unlock {run.environment}`") from None
         return [f"{location}: now version {written.get('VersionId') or restored.get('VersionId')} = the content of "
-                f"{data['wanted']} (serial {data['serial']}) as serial {data['restored_serial']}, verified; "
+                f"{plain(data['wanted'])} (serial {data['serial']}) as serial {data['restored_serial']}, verified; "
                 f"replaced version {data['current_version']} kept"]
 
     def _check_target(self, run: RunContext, plan: StepPlan, current: tuple[bytes, tuple[str, int]],
@@ -323,27 +384,29 @@ class TerraformStateStep(Step):
         if not isinstance(own, LocalStateLock) or state_path.resolve() != own.state_path.resolve():
             where = own.state_path if isinstance(own, LocalStateLock) else f"s3://{own.bucket}/{own.key}"
             source = f"rollback run {self.undo.run_id}'s journal" if self.undo else f"checkpoint {run.checkpoint.id}"
-            raise ToolkitError(f"{source} points at the local state {state_path}, but the state of "
-                               f"{run.environment} is {where}: refusing to restore another state; nothing was changed")
+            raise ToolkitError(f"{source} points at the local state {plain(state_path)}, but the state of "
+                               f"{run.environment} is {plain(where)}: refusing to restore another state; nothing "
+                               "was changed")
         backup = Path(version.local_backup)
         if not backup.is_absolute():
             backup = run.project.root / backup
         try:
             target_body = backup.read_bytes()
         except OSError as error:
-            raise ToolkitError(f"{backup}: the checkpoint's state backup cannot be read: {error.strerror}") from None
+            raise ToolkitError(f"{plain(backup)}: the checkpoint's state backup cannot be read: "
+                               f"{error.strerror}") from None
         target_ls = parse_state(target_body, str(backup))
         try:
             current_body = state_path.read_bytes()
         except OSError as error:
-            raise ToolkitError(f"{state_path}: the current state cannot be read: {error.strerror}") from None
+            raise ToolkitError(f"{plain(state_path)}: the current state cannot be read: {error.strerror}") from None
         current_ls = parse_state(current_body, str(state_path))
         if same_content(current_body, target_body):
-            plan.already.append(f"{state_path}: already holds the checkpoint's state (serial {target_ls[1]}, now "
-                                f"serial {current_ls[1]}): nothing to do")
+            plan.already.append(f"{plain(state_path)}: already holds the checkpoint's state (serial {target_ls[1]}, "
+                                f"now serial {current_ls[1]}): nothing to do")
             return
-        self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls), f"backup {backup.name}",
-                           hashlib.sha256(current_body).hexdigest())
+        self._check_target(run, plan, (current_body, current_ls), (target_body, target_ls),
+                           f"backup {plain(backup.name)}", hashlib.sha256(current_body).hexdigest())
         kept = state_path.with_name(f"{state_path.name}.{run.run_id}.replaced")
         plan.changes.append(Change("lock", str(state_path), "unlocked", "locked by this run (terraform's fcntl "
                                    "lock + .lock.info)"))
@@ -351,12 +414,12 @@ class TerraformStateStep(Step):
                                    f"{current_ls[1]})"))
         serial = current_ls[1] + 1
         plan.changes.append(Change("file:write", str(state_path), f"serial {current_ls[1]}",
-                                   f"backup {backup.name} (serial {target_ls[1]}, lineage {target_ls[0]}) as "
-                                   f"serial {serial}"))
+                                   f"backup {plain(backup.name)} (serial {target_ls[1]}, lineage "
+                                   f"{plain(target_ls[0])}) as serial {serial}"))
         plan.data.update(backend="local", state_path=str(state_path), backup=str(backup), kept=str(kept),
                          current_digest=hashlib.sha256(current_body).hexdigest(), serial=target_ls[1],
                          replaced_serial=current_ls[1], lineage=current_ls[0], restored_serial=serial,
-                         body=at_serial(target_body, serial))
+                         body=at_serial(target_body, serial, str(backup)))
 
     def _execute_local(self, run: RunContext, plan: StepPlan) -> list[str]:
         data = plan.data
@@ -374,13 +437,13 @@ class TerraformStateStep(Step):
                            "replaced_serial": data["replaced_serial"], "restored_serial": data["restored_serial"],
                            "written_sha256": hashlib.sha256(target).hexdigest(), "lineage": data["lineage"]}
                 # Journaled before the write too: a run killed mid-write can still be undone (see _execute_s3).
-                run.record(step=self.name, event="action", action="file:write", result="started", request=request)
+                run.record(step=self.name, event="action", action=LOCAL_STATE_WRITE, result="started", request=request)
                 handle.seek(0)
                 handle.truncate()
                 handle.write(target)
                 handle.flush()
                 os.fsync(handle.fileno())
-                run.record(step=self.name, event="action", action="file:write", result="ok", request=request,
+                run.record(step=self.name, event="action", action=LOCAL_STATE_WRITE, result="ok", request=request,
                            duration_s=(utc_now() - started).total_seconds())
         except StateLockHeld as error:
             raise LockError(f"{error}\nnothing restored") from None
@@ -432,7 +495,7 @@ def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
     # The last attempt of the write: "started" (killed before its outcome was journaled) counts, a failed one not.
     attempts = [entry for entry in entries if entry.step == TerraformStateStep.name and entry.event == "action"
                 and entry.result in ("ok", "started", "error")
-                and entry.action in (STATE_WRITE, OLD_STATE_WRITE, "file:write")]
+                and entry.action in (STATE_WRITE, OLD_STATE_WRITE, LOCAL_STATE_WRITE)]
     written = attempts if attempts and attempts[-1].result != "error" else []
     if not written:
         raise UsageError(f"run {run_id} restored no terraform state (its journal has no terraform-state write): "
@@ -442,7 +505,7 @@ def undo_target(run_id: str, entries: list[Any]) -> tuple[str, UndoTarget]:
     checkpoint = text_field(run_id, {"checkpoint": entry.checkpoint}, "checkpoint")
     if not isinstance(request, dict):
         raise journal_error(run_id, f"the {entry.action} request", request, "an object")
-    if entry.action != "file:write":
+    if entry.action != LOCAL_STATE_WRITE:
         if not request.get("replaced_version") or not request.get("written_md5"):
             raise UsageError(f"run {run_id} predates the recording of the replaced state version: put it back by "
                              f"hand from the bucket's version history of s3://{plain(request.get('bucket'))}/"
