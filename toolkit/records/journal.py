@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.clock import sort_ids
+from toolkit.clock import is_record_id, sort_ids, sort_key
 from toolkit.errors import ToolkitError
 from toolkit.records.store import MAX_LOCAL_JOURNAL_BYTES, LocalRecords, Records
 from toolkit.secrets import MASK, is_secret_name, mask_text
@@ -135,12 +135,16 @@ class Journal:
             runs.setdefault(entry.run_id, []).append(entry)
         return runs
 
-    def read(self, run_id: str | None = None) -> list[JournalEntry]:
-        """The entries (of one run), in the order they were written. An unreadable run object or a malformed line
-        is skipped and named in `skipped`: one bad record never hides the others."""
+    def read(self, run_id: str | None = None, *, after: str | None = None) -> list[JournalEntry]:
+        """The entries (of one run, or of the runs made after the record id `after`), in the order they were
+        written. An unreadable run object or a malformed line is skipped and named in `skipped`: one bad record
+        never hides the others."""
         if self.local:
-            return self._parse(self.records.get(JOURNAL_FILE, MAX_LOCAL_JOURNAL_BYTES), self.location, run_id)
-        names = [f"{run_id}.jsonl"] if run_id else [f"{name}.jsonl" for name in self.run_ids()]
+            entries = self._parse(self.records.get(JOURNAL_FILE, MAX_LOCAL_JOURNAL_BYTES), self.location, run_id)
+            return [entry for entry in entries if after is None or _made_after(entry.run_id, after)]
+        # One object per run in S3: only those made after `after` are read (a shared journal holds years of runs).
+        names = [f"{run_id}.jsonl"] if run_id else [f"{name}.jsonl" for name in self.run_ids()
+                                                     if after is None or _made_after(name, after)]
         entries: list[JournalEntry] = []
         for name in names:
             try:
@@ -170,3 +174,7 @@ class Journal:
             if run_id is None or entry.run_id == run_id:
                 entries.append(entry)
         return entries
+
+
+def _made_after(run_id: str, record_id: str) -> bool:
+    return is_record_id(run_id) and is_record_id(record_id) and sort_key(run_id) > sort_key(record_id)

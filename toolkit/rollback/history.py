@@ -197,7 +197,9 @@ def check_history(run: RunContext, plan: StepPlan, current_serial: int | None,
     # Read anew, not from the run's start: an apply made since (during a long restore, or while the protected
     # environment's prompt waited) must be listed and named, never silently undone.
     store = run.store.fresh()
-    history = history_since(store, run.checkpoint, current_serial, target, restored_serials(run.journal.read()))
+    # Only a restore made after the target checkpoint can explain the serial now: older runs are not read.
+    restored = restored_serials(run.journal.read(after=run.checkpoint.id))
+    history = history_since(store, run.checkpoint, current_serial, target, restored)
     plan.sections.insert(0, (f"applies this undoes (checkpoints in {store.location}; state serial now "
                              f"{current_serial if current_serial is not None else 'unknown'})", history.lines()))
     if store.skipped:
