@@ -139,7 +139,17 @@ class Journal:
         """The entries (of one run), in the order they were written. An unreadable run object or a malformed line
         is skipped and named in `skipped`: one bad record never hides the others."""
         if self.local:
-            return self._parse(self.records.get(JOURNAL_FILE, MAX_LOCAL_JOURNAL_BYTES), self.location, run_id)
+            # Past its cap only its newest MAX_LOCAL_JOURNAL_BYTES are read (anyone who can write the folder can
+            # grow it: that must not stop every rollback), the part not read named.
+            assert isinstance(self.records, LocalRecords)
+            body, not_read = self.records.get_tail(JOURNAL_FILE, MAX_LOCAL_JOURNAL_BYTES)
+            if not_read:
+                mib = 1024 * 1024
+                size = not_read + len(body or b"")
+                self.skipped[self.location] = (
+                    f"the journal is {size / mib:.1f} MiB: its first {not_read / mib:.1f} MiB ({not_read} bytes) "
+                    f"were not read (the newest {MAX_LOCAL_JOURNAL_BYTES // mib} MiB were); runs there are not listed")
+            return self._parse(body, self.location, run_id)
         names = [f"{run_id}.jsonl"] if run_id else [f"{name}.jsonl" for name in self.run_ids()]
         entries: list[JournalEntry] = []
         for name in names:
