@@ -34,17 +34,19 @@ def md_code(value: object) -> str:
 
 
 # Markdown a record's text could add to a comment or a chat post: an image (`![i](https://…)` loads a tracking pixel),
-# an inline link, or a mention (`@everyone`, `(@org/team`: after a space, a `(` or at the start; not `user@host` nor
-# `…:(sensitive)@db`, which notify no one).
-_MARKUP = re.compile(r"!\[|\]\(|(?<![^\s(])@(?=[\w-])")
-_MARKUP_ENTITIES = {"![": "&#33;[", "](": "&#93;(", "@": "@&#8203;"}
+# an inline link, a reference-style link (`[x]: https://…` defines it, `[click to approve][x]` uses it, even from
+# another cell), or a mention (GitHub reads `@team` after any character that is not a word character: `x,@team`,
+# `"@team"`, `[@team]`; so every `@` not after a word character is broken, `user@host` kept). The masked URL
+# `…:(sensitive)@db` then reads `(sensitive)@&#8203;db`: shown the same, notifies no one.
+_MARKUP = re.compile(r"!\[|\]\(|\]:|\]\[|(?<!\w)@(?=[\w-])")
+_MARKUP_ENTITIES = {"![": "&#33;[", "](": "&#93;(", "]:": "&#93;:", "][": "&#93;[", "@": "@&#8203;"}
 
 
 def md_cell(value: object) -> str:
     """`value` as the text of one Markdown table cell (or list line), the one escaper of the toolkit: control
     characters escaped as `plain` does, HTML special characters as entities, `|` as &#124;, line breaks as spaces,
-    images, inline links and mentions broken by an entity, so no value closes its cell, starts a row, adds markup
-    or notifies anyone. Inside backticks entities show as typed: wrap the result in <code> instead."""
+    images, inline and reference-style links and mentions broken by an entity, so no value closes its cell, starts a
+    row, adds markup or notifies anyone. Inside backticks entities show as typed: wrap the result in <code> instead."""
     text = plain(re.sub(r"\r\n|[\r\n]", " ", str(value)))
     text = html.escape(text, quote=False).replace("|", "&#124;")
     return _MARKUP.sub(lambda match: _MARKUP_ENTITIES[match[0]], text)

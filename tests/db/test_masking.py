@@ -37,3 +37,23 @@ def test_statements_that_mention_no_secret_keep_their_literals() -> None:
     assert mask_sql("/* password */ SELECT 'kept'") == "/* password */ SELECT 'kept'"
     assert mask_sql("CREATE FUNCTION f() RETURNS text AS $$ SELECT 'a;b' $$ LANGUAGE sql") == \
         "CREATE FUNCTION f() RETURNS text AS $$ SELECT 'a;b' $$ LANGUAGE sql"
+
+
+@pytest.mark.parametrize("sql", [
+    "CREATE ROLE \"o'brien\" LOGIN PASSWORD 'Hunter2xyz';",  # the ' inside "…" opens no literal
+    "/* a /* b */ it's */ CREATE ROLE app LOGIN PASSWORD 'Hunter2xyz';",  # block comments nest
+    "CREATE ROLE app LOGIN PASSWORD $é$Hunter-2xyz$é$;",  # a dollar tag of non-ASCII letters
+    "ALTER SYSTEM SET \"app.token;x\" = 'Hunter2xyz';",  # a ; inside a quoted identifier ends nothing
+    "SELECT 1; ALTER SYSTEM SET \"app.token;x\" = 'Hunter2xyz'; SELECT 'kept'",
+])
+def test_quoted_identifiers_nested_comments_and_unicode_dollar_tags(sql: str) -> None:
+    masked = mask_sql(sql)
+    assert "Hunter2xyz" not in masked and "Hunter-2xyz" not in masked and "(sensitive)" in masked
+
+
+def test_quoted_identifiers_and_nested_comments_are_kept_as_written() -> None:
+    assert mask_sql("CREATE ROLE \"o'brien\" LOGIN PASSWORD 'Hunter2xyz'; SELECT 'kept'") == \
+        "CREATE ROLE \"o'brien\" LOGIN PASSWORD '(sensitive)'; SELECT 'kept'"
+    assert mask_sql("/* a /* password */ b */ SELECT 'kept'") == "/* a /* password */ b */ SELECT 'kept'"
+    assert mask_sql('{"statement": "ALTER ROLE app PASSWORD \'Hunter2xyz\'"}') == \
+        '{"statement": "ALTER ROLE app PASSWORD \'(sensitive)\'"}'

@@ -39,6 +39,15 @@ def test_no_value_adds_an_image_a_link_a_mention_or_a_terminal_escape() -> None:
     assert "![" not in cell and "](" not in cell and "@everyone" not in cell and "@org" not in cell
     assert "\x1b" not in cell and "\u202e" not in cell
     assert md_cell("ops@example.com nginx@sha256:ab") == "ops@example.com nginx@sha256:ab", "no mention: kept"
-    # A masked URL's user part: `(sensitive)@host` mentions no one and reads as it did (the review's own output).
-    assert md_cell("postgres://app:(sensitive)@db/app") == "postgres://app:(sensitive)@db/app"
-    assert "@everyone" not in md_cell("(@everyone)")
+    # A masked URL's user part: `(sensitive)@host` is broken like any `@` after a non-word character (shown the same).
+    assert md_cell("postgres://app:(sensitive)@db/app") == "postgres://app:(sensitive)@&#8203;db/app"
+    # GitHub reads a mention after any non-word character, not only after a space or a `(`.
+    for value in ("(@everyone)", "x,@everyone", '"@everyone"', "[@everyone]", "x.@everyone", "-@everyone"):
+        assert "@everyone" not in md_cell(value), value
+
+
+def test_no_value_defines_or_uses_a_reference_style_link() -> None:
+    definition = md_cell("[x]: https://evil.example/")
+    use = md_cell("[click to approve][x]")
+    assert "]:" not in definition and definition == "[x&#93;: https://evil.example/"
+    assert "][" not in use and use == "[click to approve&#93;[x]"

@@ -181,7 +181,9 @@ def test_secret_shaped_values_and_sensitive_variables_inside_json_stay_masked(tm
     path.write_text(json.dumps(plan))
     for name, text in all_outputs(path).items():
         assert "CANARY-url" not in text and "CANARY-var-0002" not in text, name
-        assert "postgres://app:(sensitive)@db/app" in text, name
+        # In Markdown the `@` is followed by a zero-width space (&#8203;): it shows the same and mentions no one.
+        shown = "postgres://app:(sensitive)@&#8203;db/app" if name.startswith("md") else "postgres://app:(sensitive)@db/app"
+        assert shown in text, name
 
 
 def test_keys_and_item_names_inside_json_are_masked_too(tmp_path: Path) -> None:

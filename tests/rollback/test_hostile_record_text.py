@@ -69,3 +69,13 @@ def test_the_journal_listing_escapes_every_field() -> None:
 def test_history_lines_are_one_escaped_line_each() -> None:
     line = PastApply("id", "ana\x1b[2K\rFORGED", "t", "c\u202eommit", "success", "x\ny").describe()
     assert not any(char in line for char in (*HIDDEN, "\n")), repr(line)
+
+
+def test_a_section_line_with_a_backtick_stays_in_code_and_adds_no_reference_link() -> None:
+    lines: list[str] = []
+    plan = StepPlan("terraform-state", sections=[("applies this undoes", [
+        "who `x` [x]: https://evil.example/", "[click to approve][x] @team"])])
+    MarkdownReporter(lines.append).step_plan(SimpleNamespace(name="terraform-state"), plan)  # type: ignore[arg-type]
+    listed = [line for line in lines if line.startswith("- ")]
+    assert listed == ["- <code>who &#96;x&#96; [x&#93;: https://evil.example/</code>",
+                      "- <code>[click to approve&#93;[x] @&#8203;team</code>"], listed

@@ -17,13 +17,36 @@ import re
 from toolkit.secrets import MASK, mask_text
 
 # What ends a statement or hides text from the mention check, in the order PostgreSQL reads them. An unterminated
-# comment or literal (a statement's first line only, a truncated message) runs to the end: masked, not shown.
+# comment, literal or quoted identifier (a statement's first line only, a truncated message) runs to the end: masked,
+# not shown. A block comment's end is found by `_comment_end` (PostgreSQL nests `/* /* */ */`). A dollar tag is made
+# of identifier characters (any letter, non-ASCII too, digits after the first, `_`), no `$`. A quoted identifier
+# (`"o'brien"`, `"app.token;x"`) is a token of its own: its `'` opens no literal, its `;` ends no statement, its
+# letters still count for the mention check.
+# Out of scope: deliberate obfuscation by the migration's author (`U&"pass\0077ord"`, `chr(112)||…`): the author
+# owns the secret; this masking keeps it from leaking into logs by accident.
 _TOKENS = re.compile(
-    r"(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))"
+    r"(?P<comment>--[^\n]*|/\*)"
+    r"|(?P<identifier>\"(?:[^\"]|\"\")*(?:\"|\Z))"
     r"|(?P<literal>(?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*(?:'|\Z)"  # E'…': backslash escapes
     r"|'(?:[^']|'')*(?:'|\Z)"                                   # '…' and U&'…' (the U& stays outside)
-    r"|(?P<tag>\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$).*?(?:(?P=tag)|\Z))"
+    r"|(?P<tag>\$(?:[^\W\d][\w]*)?\$).*?(?:(?P=tag)|\Z))"
     r"|(?P<end>;)", re.DOTALL)
+_COMMENT_MARK = re.compile(r"/\*|\*/")
+
+
+def _comment_end(sql: str, start: int) -> int:
+    """Where the block comment opened at `start` ends (nested comments included), or the end of `sql`."""
+    depth, position = 0, start
+    for mark in _COMMENT_MARK.finditer(sql, start):
+        if mark.start() < position:
+            continue  # `/*/`: the `*` already opened the comment
+        depth += 1 if mark[0] == "/*" else -1
+        position = mark.end()
+        if depth == 0:
+            return position
+    return len(sql)
+
+
 _MENTION = re.compile(r"password|passwd|secret|token|credential")
 _NOT_LETTER = re.compile(r"[^a-z]+")
 
@@ -44,13 +67,25 @@ def _mask_literals(sql: str) -> str:
         letters.clear()
 
     position = 0
-    for match in _TOKENS.finditer(sql):
+    while (match := _TOKENS.search(sql, position)) is not None:
         between = sql[position:match.start()]
         statement.append((between, False))
         letters.append(between)
         position = match.end()
-        if match["comment"] is not None:
+        if match[0] == "/*":
+            position = _comment_end(sql, match.start())
+            statement.append((sql[match.start():position], False))
+        elif match["comment"] is not None:
             statement.append((match[0], False))
+        elif match["identifier"] is not None:
+            # Its letters count; a JSON log line's `"ALTER ROLE app PASSWORD 'x'"` is masked inside too.
+            quoted = match[0]
+            closed = len(quoted) > 1 and quoted.endswith('"')
+            inner = quoted[1:-1] if closed else quoted[1:]
+            if _mentions_secret([inner]):
+                quoted = '"' + _mask_literals(inner) + ('"' if closed else "")
+            statement.append((quoted, False))
+            letters.append(inner)
         elif match["literal"] is not None:
             statement.append((match[0], True))
             letters.append(match[0])

@@ -140,7 +140,17 @@ class Journal:
         written. An unreadable run object or a malformed line is skipped and named in `skipped`: one bad record
         never hides the others."""
         if self.local:
-            entries = self._parse(self.records.get(JOURNAL_FILE, MAX_LOCAL_JOURNAL_BYTES), self.location, run_id)
+            # Past its cap only its newest MAX_LOCAL_JOURNAL_BYTES are read (anyone who can write the folder can
+            # grow it: that must not stop every rollback), the part not read named.
+            assert isinstance(self.records, LocalRecords)
+            body, not_read = self.records.get_tail(JOURNAL_FILE, MAX_LOCAL_JOURNAL_BYTES)
+            if not_read:
+                mib = 1024 * 1024
+                size = not_read + len(body or b"")
+                self.skipped[self.location] = (
+                    f"the journal is {size / mib:.1f} MiB: its first {not_read / mib:.1f} MiB ({not_read} bytes) "
+                    f"were not read (the newest {MAX_LOCAL_JOURNAL_BYTES // mib} MiB were); runs there are not listed")
+            entries = self._parse(body, self.location, run_id)
             return [entry for entry in entries if after is None or _made_after(entry.run_id, after)]
         # One object per run in S3: only those made after `after` are read (a shared journal holds years of runs).
         names = [f"{run_id}.jsonl"] if run_id else [f"{name}.jsonl" for name in self.run_ids()

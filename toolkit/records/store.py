@@ -108,6 +108,47 @@ class LocalRecords:
             raise ToolkitError(f"{path}: more than {limit} bytes, more than any toolkit record: not read")
         return body
 
+    def get_tail(self, name: str, limit: int) -> tuple[bytes | None, int]:
+        """The record's last `limit` bytes at most, from its first whole line, and how many bytes before them were
+        not read (0 when all of it was): for the local journal, appended to by anyone who can write the folder, so
+        a journal grown past its cap (junk appended during an incident) still lists its newest runs. Refused like
+        `get` when it is no regular file of the folder."""
+        path = self.directory / name
+        try:
+            self._check_folders(name)
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return None, 0
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise ToolkitError(f"{path}: a symbolic link, not a record: not followed") from None
+            raise ToolkitError(f"{path}: {error.strerror or error}") from None
+        try:
+            info = os.fstat(handle)
+            if not stat.S_ISREG(info.st_mode):
+                raise ToolkitError(f"{path}: not a regular file (a FIFO, device or folder): not read")
+            with os.fdopen(handle, "rb") as stream:
+                handle = -1
+                if info.st_size <= limit:
+                    body = stream.read(limit + 1)
+                    if len(body) <= limit:
+                        return body, 0
+                    size = len(body)  # grown while read: its tail from here
+                else:
+                    size = info.st_size
+                # From the byte before the tail: a line starting exactly there is whole, and kept.
+                start = size - limit - 1
+                stream.seek(start)
+                body = stream.read(limit + 1)
+        except OSError as error:
+            raise ToolkitError(f"{path}: {error.strerror or error}") from None
+        finally:
+            if handle >= 0:
+                os.close(handle)
+        newline = body.find(b"\n")
+        kept = body[newline + 1:] if newline >= 0 else b""
+        return kept, start + len(body) - len(kept)
+
     def _check_folders(self, name: str) -> None:
         # `<id>/terraform.tfvars`: O_NOFOLLOW guards the last part only, so a folder inside the store is checked too.
         parts = name.split("/")[:-1]

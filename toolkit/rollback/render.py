@@ -164,12 +164,13 @@ class MarkdownReporter(Reporter):
                 self.echo(command)
             self.echo(fence)
         # Text from records (checkpoint ids, who, summaries, addresses) reaches every list below: each through the
-        # Markdown escaper, the toolkit's own backticks kept.
+        # Markdown escaper; section lines in <code>, their backticks as &#96; (no code span opens inside, where
+        # entities would show as typed and the escaper's breaks would read as text).
         for title, lines in plan.sections:
             self.echo(f"**{md_cell(title)}**")
             self.echo("")
             for line in lines:
-                self.echo(f"- <code>{md_cell(line)}</code>" if "`" not in line else f"- {md_cell(line)}")
+                self.echo(f"- <code>{md_cell(line).replace('`', '&#96;')}</code>")
             self.echo("")
         for note in plan.notes:
             self.echo(f"- {md_cell(note)}")
