@@ -11,7 +11,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from toolkit.aws import ClientFactory, call, describe_aws_error, error_code
 from toolkit.errors import ToolkitError
@@ -79,6 +79,50 @@ class LocalRecords:
         symlink (to /dev/zero, to a file outside), a FIFO (a read that never ends) or a file of gigabytes is refused
         with why, never read."""
         path = self.directory / name
+        opened = self._open_regular(name)
+        if opened is None:
+            return None
+        stream, size = opened
+        with stream:
+            if size > limit:
+                raise ToolkitError(f"{path}: {size} bytes, more than any toolkit record ({limit} bytes at "
+                                   "most): not read; it was not written by the toolkit")
+            body = _read(stream, path, limit + 1)  # a file still growing is bounded too
+        if len(body) > limit:
+            raise ToolkitError(f"{path}: more than {limit} bytes, more than any toolkit record: not read")
+        return body
+
+    def get_tail(self, name: str, limit: int) -> tuple[bytes | None, int]:
+        """The record's last `limit` bytes at most, from its first whole line, and how many bytes before them were
+        not read (0 when all of it was): for the local journal, appended to by anyone who can write the folder, so
+        a journal grown past its cap (junk appended during an incident) still lists its newest runs. Refused like
+        `get` when it is no regular file of the folder."""
+        path = self.directory / name
+        opened = self._open_regular(name)
+        if opened is None:
+            return None, 0
+        stream, size = opened
+        with stream:
+            if size <= limit:
+                body = _read(stream, path, limit + 1)
+                if len(body) <= limit:
+                    return body, 0
+                size = len(body)  # grown while read: its tail from here
+            # From the byte before the tail: a line starting exactly there is whole, and kept.
+            start = size - limit - 1
+            try:
+                stream.seek(start)
+            except OSError as error:
+                raise ToolkitError(f"{path}: {error.strerror or error}") from None
+            body = _read(stream, path, limit + 1)
+        newline = body.find(b"\n")
+        kept = body[newline + 1:] if newline >= 0 else b""
+        return kept, start + len(body) - len(kept)
+
+    def _open_regular(self, name: str) -> tuple[BinaryIO, int] | None:
+        """The record opened for reading and its size; None when it does not exist. Only a regular file of the
+        folder is opened: a symlink, FIFO, device or folder is refused with why."""
+        path = self.directory / name
         try:
             self._check_folders(name)
             # O_NOFOLLOW: a symlink is an error, not followed; O_NONBLOCK: opening a FIFO does not wait for a writer.
@@ -93,61 +137,13 @@ class LocalRecords:
             info = os.fstat(handle)
             if not stat.S_ISREG(info.st_mode):
                 raise ToolkitError(f"{path}: not a regular file (a FIFO, device or folder): not read")
-            if info.st_size > limit:
-                raise ToolkitError(f"{path}: {info.st_size} bytes, more than any toolkit record ({limit} bytes at "
-                                   "most): not read; it was not written by the toolkit")
-            with os.fdopen(handle, "rb") as stream:
-                handle = -1
-                body = stream.read(limit + 1)  # a file still growing is bounded too
+            return os.fdopen(handle, "rb"), info.st_size
         except OSError as error:
+            os.close(handle)
             raise ToolkitError(f"{path}: {error.strerror or error}") from None
-        finally:
-            if handle >= 0:
-                os.close(handle)
-        if len(body) > limit:
-            raise ToolkitError(f"{path}: more than {limit} bytes, more than any toolkit record: not read")
-        return body
-
-    def get_tail(self, name: str, limit: int) -> tuple[bytes | None, int]:
-        """The record's last `limit` bytes at most, from its first whole line, and how many bytes before them were
-        not read (0 when all of it was): for the local journal, appended to by anyone who can write the folder, so
-        a journal grown past its cap (junk appended during an incident) still lists its newest runs. Refused like
-        `get` when it is no regular file of the folder."""
-        path = self.directory / name
-        try:
-            self._check_folders(name)
-            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
-            return None, 0
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise ToolkitError(f"{path}: a symbolic link, not a record: not followed") from None
-            raise ToolkitError(f"{path}: {error.strerror or error}") from None
-        try:
-            info = os.fstat(handle)
-            if not stat.S_ISREG(info.st_mode):
-                raise ToolkitError(f"{path}: not a regular file (a FIFO, device or folder): not read")
-            with os.fdopen(handle, "rb") as stream:
-                handle = -1
-                if info.st_size <= limit:
-                    body = stream.read(limit + 1)
-                    if len(body) <= limit:
-                        return body, 0
-                    size = len(body)  # grown while read: its tail from here
-                else:
-                    size = info.st_size
-                # From the byte before the tail: a line starting exactly there is whole, and kept.
-                start = size - limit - 1
-                stream.seek(start)
-                body = stream.read(limit + 1)
-        except OSError as error:
-            raise ToolkitError(f"{path}: {error.strerror or error}") from None
-        finally:
-            if handle >= 0:
-                os.close(handle)
-        newline = body.find(b"\n")
-        kept = body[newline + 1:] if newline >= 0 else b""
-        return kept, start + len(body) - len(kept)
+        except BaseException:
+            os.close(handle)
+            raise
 
     def _check_folders(self, name: str) -> None:
         # `<id>/terraform.tfvars`: O_NOFOLLOW guards the last part only, so a folder inside the store is checked too.
@@ -274,3 +270,10 @@ class S3Records:
                 return []  # no state bucket yet (before the first init): no records either
             raise ToolkitError(describe_aws_error(error, f"s3:ListObjectsV2 {self.location}")) from error
         return found
+
+
+def _read(stream: BinaryIO, path: Path, size: int) -> bytes:
+    try:
+        return stream.read(size)
+    except OSError as error:
+        raise ToolkitError(f"{path}: {error.strerror or error}") from None
