@@ -214,11 +214,14 @@ def test_rollback_after_the_apply_restores_a_state_terraform_accepts(project: Lo
     refused = toolkit("rollback", ENV, "--step", "terraform-state", "--to", restore_to["id"], "--yes")
     assert refused.exit_code == 1, refused.output
     assert f"name each: --also-undo {later['id']}" in refused.output
+    before = project.state(moto_server, ENV)
     result = toolkit("rollback", ENV, "--step", "terraform-state", "--to", restore_to["id"], "--also-undo",
                      later["id"], "--yes")
     assert result.exit_code == 0, result.output
     state = project.state(moto_server, ENV)
-    assert state["serial"] == restore_to["state"]["serial"]
+    # The checkpoint's state as a new version: its lineage, the serial after the one it replaced (never set back).
+    assert (state["lineage"], state["serial"]) == (before["lineage"], before["serial"] + 1)
+    assert state["serial"] > restore_to["state"]["serial"]
     assert project.holders(moto_server) == {}
     if project.kind != "s3":
         import hashlib
