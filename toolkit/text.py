@@ -17,6 +17,11 @@ def plain(text: object) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(text))
 
 
+def cut(text: str, limit: int) -> str:
+    """`text`, or its first `limit` - 1 characters and "…" when it is longer than `limit`."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def printable_lines(text: str) -> str:
     """`text` with every character `plain` escapes escaped, except newlines and tabs (for whole documents)."""
     if text.isascii() and text.isprintable():

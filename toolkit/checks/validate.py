@@ -27,6 +27,7 @@ from toolkit.engine.terraform import TerraformBinary, discover_binary, error_exc
 from toolkit.engine.workspace import stage_root_module
 from toolkit.project import Project
 from toolkit.stub_mirror import TIMEOUT_VARIABLE, StubMirror, timeout_seconds
+from toolkit.text import cut
 
 WORKERS = 2  # the machines have 2 cores; terraform and the stub share them
 MESSAGE_LIMIT = 400
@@ -265,5 +266,4 @@ def _findings(root: Path, stage_dir: Path, name: str, staged_relative: Path,
 
 
 def _one_line(text: str) -> str:
-    flat = _WHITESPACE.sub(" ", text).strip()
-    return flat if len(flat) <= MESSAGE_LIMIT else flat[: MESSAGE_LIMIT - 1] + "…"
+    return cut(_WHITESPACE.sub(" ", text).strip(), MESSAGE_LIMIT)

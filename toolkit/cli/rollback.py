@@ -209,10 +209,9 @@ CELL_SHOWN = 160  # a record anyone with the bucket can edit must not widen ever
 
 def cell(value: object) -> str:
     """A table cell from a record: escaped, and cut."""
-    from toolkit.text import plain
+    from toolkit.text import cut, plain
 
-    text = plain(value)
-    return text if len(text) <= CELL_SHOWN else text[:CELL_SHOWN - 1] + "…"
+    return cut(plain(value), CELL_SHOWN)
 
 
 def checkpoint_columns(item, default: str | None) -> tuple[str, str, str]:

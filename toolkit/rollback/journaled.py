@@ -8,14 +8,13 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.text import plain
+from toolkit.text import cut, plain
 
 SHOWN = 80  # of an edited value in the error: enough to recognise it, never a screenful
 
 
 def journal_error(run_id: str, field: str, value: object, allowed: str) -> ToolkitError:
-    shown = plain(repr(value))
-    shown = shown if len(shown) <= SHOWN else shown[:SHOWN - 1] + "…"
+    shown = cut(plain(repr(value)), SHOWN)
     return ToolkitError(f"rollback run {run_id}'s journal: {field} is {shown}, not {allowed} (the journal was "
                         "edited or is damaged): nothing was changed")
 
