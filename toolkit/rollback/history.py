@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from toolkit.clock import is_after, sort_key
 from toolkit.errors import UsageError
 from toolkit.records.checkpoints import Checkpoint, CheckpointStore
+from toolkit.records.journal import JournalEntry
 from toolkit.text import plain
 
 if TYPE_CHECKING:
@@ -36,15 +37,14 @@ STATE_WRITE = "s3:PutObject state"
 LOCAL_STATE_WRITE = "file:write"
 
 
-def restored_serials(entries: Iterable[Any]) -> list[int]:
+def restored_serials(entries: Iterable[JournalEntry]) -> list[int]:
     """The serials the toolkit's own state restores (and undos) wrote, in journal order: completed writes only (an
     entry "started" or failed may not have written). A value that is no serial (an edited journal) is passed over:
     the serial check then stays conservative."""
     serials = []
     for entry in entries:
-        if (getattr(entry, "step", None) != STATE_STEP or getattr(entry, "event", None) != "action"
-                or getattr(entry, "action", None) not in (STATE_WRITE, LOCAL_STATE_WRITE)
-                or getattr(entry, "result", None) != "ok" or not isinstance(getattr(entry, "request", None), dict)):
+        if (entry.step != STATE_STEP or entry.event != "action" or entry.action not in (STATE_WRITE, LOCAL_STATE_WRITE)
+                or entry.result != "ok" or not isinstance(entry.request, dict)):
             continue
         serial = entry.request.get("restored_serial")
         if type(serial) is int and serial >= 0:
