@@ -29,6 +29,11 @@ def printable_lines(text: str) -> str:
     return _HIDDEN.sub(lambda match: match[0] if match[0].isprintable() else repr(match[0])[1:-1], text)
 
 
+def md_fence(lines: list[str]) -> str:
+    """A code-block fence (3 backticks at least) longer than any backtick run in `lines`, so none of them closes it."""
+    return "`" * max(3, 1 + max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0))
+
+
 def md_code(value: object) -> str:
     """`value` as Markdown inline code that its own backticks cannot close (a longer fence, padded when needed)."""
     text = str(value)

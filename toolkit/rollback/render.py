@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from toolkit.rollback.base import RunContext, Step, StepOutcome, StepPlan
 from toolkit.rollback.request import RollbackRequest, RollbackResult
-from toolkit.text import md_cell, plain, printable_lines
+from toolkit.text import md_cell, md_fence, plain, printable_lines
 
 Echo = Callable[[str], None]
 RESULT_WORDS = {"done": "done", "nothing-to-do": "nothing to do", "manual": "MANUAL: run by hand",
@@ -156,8 +155,7 @@ class MarkdownReporter(Reporter):
         if plan.manual:
             # Shown as typed inside a fence no command's backticks can close (markup there is inert text).
             commands = [plain(command) for command in plan.manual]
-            fence = "`" * max(3, 1 + max((len(run) for line in commands for run in re.findall(r"`+", line)),
-                                         default=0))
+            fence = md_fence(commands)
             self.echo("Run by hand:")
             self.echo(fence)
             for command in commands:

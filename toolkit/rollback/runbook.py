@@ -9,7 +9,6 @@ and the command that resumes from the failed step.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +47,7 @@ from toolkit.rollback.triage import (
     triage_lines,
     undone_applies,
 )
-from toolkit.text import plain
+from toolkit.text import md_fence, plain
 
 TIERS: dict[str, tuple[str, float]] = {
     "immediate": ("< 5 minutes", 300.0),
@@ -305,7 +304,7 @@ def run_triage(request: RollbackRequest, *, echo: Callable[[str], None],
         lines = [_cut(plain(line)) for line in triage_lines(config.name, undone, advice, notes)]
         if request.output_format == "md":
             # A fence longer than any backtick run in the lines (from editable records) so none closes it.
-            fence = "`" * max(3, 1 + max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0))
+            fence = md_fence(lines)
             lines = [fence, *lines, fence]
         for line in lines:
             echo(line)
